@@ -1,0 +1,242 @@
+"""The workflow runtime: history events in, commands out. No I/O.
+
+A :class:`WorkflowInstance` is a tiny deterministic asyncio event loop that owns one run's
+workflow coroutine. ``activate(events)`` feeds history events in order and, after each one,
+runs the coroutine until nothing more can move; then it returns the commands the code asked
+for (schedule activities, finish). Live execution and replay take the same path, event by
+event, so a run that resumes on another worker reaches exactly the same state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from goblins import converter
+from goblins._definitions import WorkflowDefinition, activity_definition, name_of
+from goblins._proto import goblins_pb2 as pb
+from goblins.errors import ActivityFailed, GoblinsError, NondeterminismError, describe
+from goblins.events import EventType
+from goblins.retry import RetryPolicy
+
+_SCHEDULED = EventType.ACTIVITY_SCHEDULED.value
+_SUCCESS = EventType.ACTIVITY_FINISHED_IN_SUCCESS.value
+_ERROR = EventType.ACTIVITY_FINISHED_IN_ERROR.value
+_WF_SCHEDULED = EventType.WORKFLOW_SCHEDULED.value
+_WF_FINISHED = {EventType.WORKFLOW_FINISHED_IN_SUCCESS.value, EventType.WORKFLOW_FINISHED_IN_ERROR.value}
+
+DEFAULT_RETRY_POLICY = RetryPolicy()
+
+
+def activity_run_id(run_id: str, position: int) -> str:
+    """The id of the ``position``-th activity call of a run: the same on every replay."""
+    return f"{run_id}/{position}"
+
+
+@dataclasses.dataclass
+class Completion:
+    """The outcome of an activation: commands, or a workflow task failure."""
+
+    commands: list[pb.Command]
+    seen_seq: int
+    failure: tuple[str, str] | None = None
+    finished: bool = False
+
+
+class WorkflowInstance(asyncio.AbstractEventLoop):
+    """One run of a workflow, driven by its history."""
+
+    def __init__(self, run_id: str, definition: WorkflowDefinition) -> None:
+        self.run_id = run_id
+        self.definition = definition
+        self.last_seq = 0
+        self._ready: collections.deque[asyncio.Handle] = collections.deque()
+        self._root: asyncio.Task[Any] | None = None
+        self._positions = 0
+        self._recorded: dict[str, str] = {}  # activity_run_id -> name, from history
+        self._pending: dict[str, tuple[asyncio.Future[Any], Any]] = {}
+        self._early: dict[str, pb.Event] = {}
+        self._commands: list[pb.Command] = []
+        self._nondeterminism: NondeterminismError | None = None
+        self._finished = False
+
+    # ---- the seam: events in, completion out; never raises ----
+
+    def activate(self, events: Sequence[pb.Event]) -> Completion:
+        self._commands = []
+        try:
+            for event in events:
+                if event.type == _SCHEDULED:
+                    self._recorded[event.activity_run_id] = event.activity_name
+            for event in events:
+                self._apply(event)
+                self.last_seq = event.seq
+                if self._nondeterminism is not None:
+                    break
+        except Exception as exc:  # a bug in goblins or a corrupt history: fail the task, keep the run
+            return Completion([], self.last_seq, describe(exc))
+        if self._nondeterminism is not None:
+            return Completion([], self.last_seq, describe(self._nondeterminism))
+        return Completion(self._commands, self.last_seq, None, self._finished)
+
+    def _apply(self, event: pb.Event) -> None:
+        kind = event.type
+        if kind == _WF_SCHEDULED and self._root is None:
+            args = converter.decode_args(event.input, self.definition.fn)
+            self._root = self.create_task(self.definition.fn(*args))
+            self._root.add_done_callback(self._on_root_done)
+        elif kind == _SUCCESS or (kind == _ERROR and not event.retry_at):
+            waiter = self._pending.pop(event.activity_run_id, None)
+            if waiter is None:
+                self._early[event.activity_run_id] = event
+                return
+            self._resolve(waiter[0], waiter[1], event)
+        elif kind in _WF_FINISHED:
+            self._finished = True
+            return
+        else:
+            return
+        self._run_ready()
+
+    def _resolve(self, future: asyncio.Future[Any], hint: Any, event: pb.Event) -> None:
+        if future.done():
+            return
+        if event.type == _SUCCESS:
+            try:
+                future.set_result(converter.decode(event.output, hint))
+            except Exception as exc:
+                future.set_exception(exc)
+        else:
+            future.set_exception(ActivityFailed(event.activity_name, event.error_type, event.error, event.attempt))
+
+    def _on_root_done(self, task: asyncio.Task[Any]) -> None:
+        if self._finished or self._nondeterminism is not None:
+            return
+        self._finished = True
+        if task.cancelled():
+            failure = pb.FailWorkflow(error_type="CancelledError", error="CancelledError: workflow cancelled")
+            self._commands.append(pb.Command(fail_workflow=failure))
+            return
+        exc = task.exception()
+        if exc is None:
+            try:
+                output = converter.encode(task.result(), f"workflow {self.definition.name!r} result")
+            except Exception as enc:
+                exc = enc
+            else:
+                self._commands.append(pb.Command(complete_workflow=pb.CompleteWorkflow(output=output)))
+                return
+        error_type, error = describe(exc)
+        self._commands.append(pb.Command(fail_workflow=pb.FailWorkflow(error_type=error_type, error=error)))
+
+    # ---- called by workflow code through goblins.execute_activity ----
+
+    def schedule_activity(
+        self,
+        activity: Any,
+        args: Sequence[Any],
+        retry_policy: RetryPolicy | None,
+        start_to_close_timeout: float | None,
+    ) -> asyncio.Future[Any]:
+        name = name_of(activity, "activity")
+        defn = activity_definition(activity)
+        hint = converter.param_hints(defn.fn)[1] if defn is not None else Any
+        payload = converter.encode_args(args, f"activity {name!r}")
+        if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
+            raise TypeError(f"retry_policy must be a goblins.RetryPolicy, got {retry_policy!r}")
+        if start_to_close_timeout is not None and (
+            not isinstance(start_to_close_timeout, (int, float)) or start_to_close_timeout <= 0
+        ):
+            raise ValueError(f"start_to_close_timeout must be a number of seconds > 0, got {start_to_close_timeout!r}")
+        self._positions += 1
+        act_id = activity_run_id(self.run_id, self._positions)
+        future = self.create_future()
+        recorded = self._recorded.get(act_id)
+        if recorded is not None and recorded != name:
+            self._nondeterminism = NondeterminismError(
+                f"workflow {self.definition.name!r} run {self.run_id}: step {self._positions} asks for activity "
+                f"{name!r} but the history recorded activity {recorded!r} at that step"
+            )
+            raise self._nondeterminism
+        if recorded is None:
+            policy = (retry_policy or DEFAULT_RETRY_POLICY).to_proto()
+            schedule = pb.ScheduleActivity(
+                activity_run_id=act_id,
+                activity_name=name,
+                input=payload,
+                retry_policy=policy,
+                start_to_close_timeout=float(start_to_close_timeout or 0),
+            )
+            self._commands.append(pb.Command(schedule_activity=schedule))
+            self._recorded[act_id] = name
+        early = self._early.pop(act_id, None)
+        if early is not None:
+            self._resolve(future, hint, early)
+        else:
+            self._pending[act_id] = (future, hint)
+        return future
+
+    # ---- the minimal event loop ----
+
+    def _run_ready(self) -> None:
+        previous = asyncio._get_running_loop()
+        asyncio._set_running_loop(self)
+        try:
+            while self._ready:
+                handle = self._ready.popleft()
+                if not handle._cancelled:
+                    handle._run()
+        finally:
+            asyncio._set_running_loop(previous)
+
+    def call_soon(self, callback: Callable[..., Any], *args: Any, context: Any = None) -> asyncio.Handle:
+        handle = asyncio.Handle(callback, args, self, context)
+        self._ready.append(handle)
+        return handle
+
+    def call_later(self, delay: float, callback: Callable[..., Any], *args: Any, context: Any = None) -> Any:
+        raise GoblinsError(
+            "workflow code cannot use asyncio timers (asyncio.sleep, wait_for, timeouts): "
+            "they are not durable. Do time-based work in an activity."
+        )
+
+    call_at = call_later  # type: ignore[assignment]
+
+    def create_future(self) -> asyncio.Future[Any]:
+        return asyncio.Future(loop=self)
+
+    def create_task(self, coro: Any, *, name: Any = None, context: Any = None) -> asyncio.Task[Any]:
+        return asyncio.Task(coro, loop=self, name=name, context=context)
+
+    def time(self) -> float:
+        return 0.0
+
+    def get_debug(self) -> bool:
+        return False
+
+    def is_running(self) -> bool:
+        return True
+
+    def is_closed(self) -> bool:
+        return False
+
+    def call_exception_handler(self, context: dict[str, Any]) -> None:
+        # Futures of an evicted instance die unobserved; nothing to report.
+        pass
+
+    def default_exception_handler(self, context: dict[str, Any]) -> None:
+        pass
+
+
+def current_instance(what: str) -> WorkflowInstance:
+    """The instance whose workflow code is running, or a clear error outside a workflow."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    if not isinstance(loop, WorkflowInstance):
+        raise GoblinsError(f"goblins.{what}() can only be called from inside a workflow")
+    return loop

@@ -1,0 +1,151 @@
+"""The client: start workflows, wait for their results, read their histories."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+
+from goblins import converter
+from goblins._channel import open_channel
+from goblins._definitions import name_of, workflow_definition
+from goblins._proto import goblins_pb2 as pb
+from goblins._proto import goblins_pb2_grpc as pb_grpc
+from goblins.errors import GoblinsError, WorkflowFailed, WorkflowNotFound
+from goblins.events import Event
+
+# One long poll lasts at most this long; result() without a timeout polls again.
+_POLL = 30.0
+
+
+def _rpc_error(exc: grpc.aio.AioRpcError) -> GoblinsError:
+    if exc.code() == grpc.StatusCode.NOT_FOUND:
+        return WorkflowNotFound(exc.details() or "not found")
+    if exc.code() == grpc.StatusCode.UNAVAILABLE:
+        return GoblinsError(f"goblins server unavailable: {exc.details()}")
+    return GoblinsError(f"{exc.code().name}: {exc.details()}")
+
+
+class WorkflowHandle:
+    """A run of a workflow: wait for its result, read its history."""
+
+    def __init__(self, client: Client, run_id: str, result_type: Any = Any) -> None:
+        self._client = client
+        self.run_id = run_id
+        self._result_type = result_type
+
+    async def result(self, timeout: float | None = None) -> Any:
+        """The run's return value, decoded to the workflow's return type when known.
+
+        Raises :class:`WorkflowFailed` if the run finished in error, ``TimeoutError`` if it
+        has not finished within ``timeout`` seconds (``None``: wait as long as it takes).
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            wait = _POLL if deadline is None else max(0.0, min(_POLL, deadline - time.monotonic()))
+            try:
+                resp = await self._client._stub.GetResult(
+                    pb.GetResultRequest(run_id=self.run_id, wait=wait), timeout=wait + 10
+                )
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                    # The server may be restarting: keep waiting within the caller's timeout.
+                    if deadline is not None and time.monotonic() >= deadline:
+                        raise TimeoutError(f"workflow run {self.run_id} did not finish within {timeout}s") from None
+                    await asyncio.sleep(0.2)
+                    continue
+                raise _rpc_error(exc) from None
+            if not resp.found:
+                raise WorkflowNotFound(f"no workflow run with id {self.run_id!r}")
+            if resp.finished:
+                if not resp.ok:
+                    raise WorkflowFailed(self.run_id, resp.error_type, resp.error)
+                return converter.decode(resp.output, self._result_type)
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"workflow run {self.run_id} did not finish within {timeout}s")
+
+    async def history(self) -> list[Event]:
+        """The run's events, oldest first."""
+        try:
+            resp = await self._client._stub.GetHistory(pb.GetHistoryRequest(run_id=self.run_id))
+        except grpc.aio.AioRpcError as exc:
+            raise _rpc_error(exc) from None
+        if not resp.found:
+            raise WorkflowNotFound(f"no workflow run with id {self.run_id!r}")
+        return [Event.from_proto(e) for e in resp.events]
+
+
+class Client:
+    """A connection to a goblins server. Create with ``await Client.connect("localhost:9075")``."""
+
+    def __init__(self, channel: grpc.aio.Channel, address: str) -> None:
+        self._channel = channel
+        self._stub = pb_grpc.GoblinsStub(channel)
+        self.address = address
+
+    @classmethod
+    async def connect(cls, address: str = "localhost:9075", timeout: float = 10.0) -> Client:
+        """Connect to the server at HOST:PORT; raises GoblinsError if it does not answer in time."""
+        channel = open_channel(address)
+        try:
+            await asyncio.wait_for(channel.channel_ready(), timeout)
+        except asyncio.TimeoutError:
+            await channel.close()
+            raise GoblinsError(f"no goblins server answered at {address} within {timeout}s") from None
+        return cls(channel, address)
+
+    async def close(self) -> None:
+        await self._channel.close()
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def start_workflow(
+        self, workflow: Callable[..., Any] | str, *args: Any, run_id: str | None = None
+    ) -> WorkflowHandle:
+        """Start a run of ``workflow`` (an ``@goblins.workflow`` function or its name).
+
+        With ``run_id``, starting is idempotent: a second start returns the same run.
+        """
+        name = name_of(workflow, "workflow")
+        if run_id is not None and (not isinstance(run_id, str) or not run_id):
+            raise ValueError(f"run_id must be a non-empty str, got {run_id!r}")
+        payload = converter.encode_args(args, f"workflow {name!r}")
+        try:
+            resp = await self._stub.StartWorkflow(
+                pb.StartWorkflowRequest(workflow_name=name, input=payload, run_id=run_id or "")
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise _rpc_error(exc) from None
+        defn = workflow_definition(workflow)
+        result_type = converter.param_hints(defn.fn)[1] if defn is not None else Any
+        return WorkflowHandle(self, resp.run_id, result_type)
+
+    async def execute_workflow(
+        self, workflow: Callable[..., Any] | str, *args: Any, run_id: str | None = None, timeout: float | None = None
+    ) -> Any:
+        """Start a run and wait for its result."""
+        handle = await self.start_workflow(workflow, *args, run_id=run_id)
+        return await handle.result(timeout=timeout)
+
+    def get_workflow_handle(self, run_id: str, result_type: Any = Any) -> WorkflowHandle:
+        """A handle to an existing run."""
+        return WorkflowHandle(self, run_id, result_type)
+
+    async def list_workflows(
+        self, status: str | None = None, name: str | None = None, limit: int = 100
+    ) -> list[pb.RunInfo]:
+        """Runs, newest first; ``status`` is RUNNING, COMPLETED or FAILED."""
+        try:
+            resp = await self._stub.ListWorkflows(
+                pb.ListWorkflowsRequest(status=status or "", workflow_name=name or "", limit=limit)
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise _rpc_error(exc) from None
+        return list(resp.runs)

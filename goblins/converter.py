@@ -1,0 +1,90 @@
+"""Values <-> payload bytes: JSON, with dataclasses and pydantic models, decoded by type hints.
+
+No pickle: a payload is readable by any language and cannot run code when decoded.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import typing
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
+import pydantic
+
+from goblins.errors import SerializationError
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, pydantic.BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def encode(value: Any, what: str = "value") -> bytes:
+    """JSON bytes of ``value``; raises SerializationError naming ``what`` when impossible."""
+    try:
+        return orjson.dumps(value, default=_default)
+    except TypeError as exc:
+        raise SerializationError(f"{what} cannot be serialized to JSON: {exc}") from None
+
+
+def encode_args(args: Sequence[Any], what: str) -> bytes:
+    """JSON array of positional arguments; the error names the argument that failed."""
+    for index, arg in enumerate(args):
+        encode(arg, f"{what} argument {index + 1} ({type(arg).__name__})")
+    return encode(list(args), what)
+
+
+def decode(data: bytes, hint: Any = Any) -> Any:
+    """Value of JSON ``data``, converted to ``hint`` (dataclass, pydantic model, generics)."""
+    return convert(orjson.loads(data) if data else None, hint)
+
+
+def convert(value: Any, hint: Any) -> Any:
+    """A decoded JSON value converted to ``hint``."""
+    if hint is Any or hint is inspect.Parameter.empty:
+        return value
+    try:
+        return _adapter(hint).validate_python(value)
+    except pydantic.ValidationError as exc:
+        raise SerializationError(f"cannot decode payload as {hint!r}: {exc}") from None
+
+
+@functools.lru_cache(maxsize=512)
+def _adapter(hint: Any) -> pydantic.TypeAdapter[Any]:
+    return pydantic.TypeAdapter(hint)
+
+
+@functools.lru_cache(maxsize=512)
+def param_hints(fn: Callable[..., Any]) -> tuple[list[Any], Any]:
+    """(annotation of each positional parameter, return annotation); Any where unannotated."""
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception:
+        hints = {}
+    params = [
+        hints.get(p.name, Any)
+        for p in inspect.signature(fn).parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
+    ]
+    return params, hints.get("return", Any)
+
+
+def decode_args(data: bytes, fn: Callable[..., Any] | None) -> list[Any]:
+    """Positional arguments from a JSON array, each decoded to ``fn``'s annotation."""
+    raw = orjson.loads(data) if data else []
+    if not isinstance(raw, list):
+        raise SerializationError("arguments payload is not a JSON array")
+    if fn is None:
+        return raw
+    hints, _ = param_hints(fn)
+    out = []
+    for index, value in enumerate(raw):
+        hint = hints[index] if index < len(hints) else (hints[-1] if hints else Any)
+        out.append(convert(value, hint))
+    return out

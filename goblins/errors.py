@@ -1,0 +1,50 @@
+"""The errors goblins raises. Every one derives from :class:`GoblinsError`."""
+
+from __future__ import annotations
+
+
+class GoblinsError(Exception):
+    """Root of every error goblins raises."""
+
+
+class ActivityFailed(GoblinsError):
+    """Raised inside a workflow when an activity's attempts are exhausted.
+
+    ``error_type`` and ``error`` carry the activity's last error; the message names both.
+    """
+
+    def __init__(self, activity_name: str, error_type: str, error: str, attempt: int) -> None:
+        self.activity_name = activity_name
+        self.error_type = error_type
+        self.error = error
+        self.attempt = attempt
+        super().__init__(f"activity {activity_name!r} failed after {attempt} attempt(s): {error}")
+
+
+class WorkflowFailed(GoblinsError):
+    """Raised by ``WorkflowHandle.result()`` when the run finished in error."""
+
+    def __init__(self, run_id: str, error_type: str, error: str) -> None:
+        self.run_id = run_id
+        self.error_type = error_type
+        self.error = error
+        super().__init__(f"workflow run {run_id} failed: {error}")
+
+
+class NondeterminismError(GoblinsError):
+    """The workflow code asked for a different step than its history recorded."""
+
+
+class SerializationError(GoblinsError, TypeError):
+    """A value cannot be encoded (or decoded) as a goblins payload."""
+
+
+class WorkflowNotFound(GoblinsError):
+    """No run with this id exists, or no worker ever registered this workflow name."""
+
+
+def describe(exc: BaseException) -> tuple[str, str]:
+    """(type name, "Type: message") of an exception, as stored in events."""
+    name = type(exc).__name__
+    text = str(exc)
+    return name, f"{name}: {text}" if text else name

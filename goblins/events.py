@@ -1,0 +1,81 @@
+"""History events: the vocabulary of what happened to a run."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from typing import Any
+
+from goblins import converter
+from goblins._proto import goblins_pb2 as pb
+
+
+class EventType(str, enum.Enum):
+    """The kinds of history events (the original goblins' names)."""
+
+    WORKFLOW_SCHEDULED = "WORKFLOW_SCHEDULED"
+    WORKFLOW_STARTED = "WORKFLOW_STARTED"
+    WORKFLOW_FINISHED_IN_SUCCESS = "WORKFLOW_FINISHED_IN_SUCCESS"
+    WORKFLOW_FINISHED_IN_ERROR = "WORKFLOW_FINISHED_IN_ERROR"
+    ACTIVITY_SCHEDULED = "ACTIVITY_SCHEDULED"
+    ACTIVITY_STARTED = "ACTIVITY_STARTED"
+    ACTIVITY_FINISHED_IN_SUCCESS = "ACTIVITY_FINISHED_IN_SUCCESS"
+    ACTIVITY_FINISHED_IN_ERROR = "ACTIVITY_FINISHED_IN_ERROR"
+    # A workflow task failed (e.g. nondeterminism); the server retries it. Replay ignores it.
+    WORKFLOW_TASK_FAILED = "WORKFLOW_TASK_FAILED"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+WORKFLOW_FINISHED = frozenset({EventType.WORKFLOW_FINISHED_IN_SUCCESS, EventType.WORKFLOW_FINISHED_IN_ERROR})
+
+
+def _decode_payload(data: bytes) -> Any:
+    try:
+        return converter.decode(data) if data else None
+    except Exception:
+        return data
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    """One entry of a run's history, as a client reads it."""
+
+    seq: int
+    """Position in the run's history, from 1."""
+    type: EventType
+    run_id: str
+    workflow_name: str
+    activity_name: str
+    activity_run_id: str
+    attempt: int
+    max_attempts: int
+    input: Any
+    """Decoded JSON: the argument list for scheduled events."""
+    output: Any
+    error: str
+    error_type: str
+    timestamp: float
+    """Seconds since the epoch, when the server recorded the event."""
+    retry_at: float
+    """For ACTIVITY_FINISHED_IN_ERROR: when the next attempt is due (0: no retry)."""
+
+    @classmethod
+    def from_proto(cls, e: pb.Event) -> Event:
+        return cls(
+            seq=e.seq,
+            type=EventType(e.type),
+            run_id=e.run_id,
+            workflow_name=e.workflow_name,
+            activity_name=e.activity_name,
+            activity_run_id=e.activity_run_id,
+            attempt=e.attempt,
+            max_attempts=e.max_attempts,
+            input=_decode_payload(e.input),
+            output=_decode_payload(e.output),
+            error=e.error,
+            error_type=e.error_type,
+            timestamp=e.timestamp,
+            retry_at=e.retry_at,
+        )

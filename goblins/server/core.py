@@ -1,0 +1,259 @@
+"""The server's event loop: reports in, engine decisions, one durable commit, then handlers.
+
+Handlers run only after the store has committed a batch: dispatch the new tasks, acknowledge
+the reports to their workers, answer start requests, wake result waiters, log at debug level.
+Everything submitted while a commit is in flight waits for the next turn, so a busy server
+commits many events per fsync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from goblins._proto import goblins_pb2 as pb
+from goblins.server.dispatcher import Dispatcher, Session
+from goblins.server.engine import ACTIVITY, WORKFLOW, Effects, RunState, TaskRecord, timed_out_result
+from goblins.server.store import Batch, EventStore
+
+log = logging.getLogger("goblins.server")
+
+MAX_BATCH = 2000
+# After a restart, tasks that were in flight wait this long for their workers to reconnect
+# and claim them (a worker resends its results), instead of running twice.
+RESTART_GRACE = 2.0
+
+FINISHED = {"WORKFLOW_FINISHED_IN_SUCCESS", "WORKFLOW_FINISHED_IN_ERROR"}
+
+
+@dataclasses.dataclass
+class _Start:
+    workflow_name: str
+    payload: bytes
+    run_id: str
+    reply: asyncio.Future[bool]
+
+
+@dataclasses.dataclass
+class _Report:
+    report: pb.Report
+    session: Session | None
+
+
+@dataclasses.dataclass
+class _Register:
+    names: list[tuple[str, str]]
+    reply: asyncio.Future[None]
+
+
+Item = _Start | _Report | _Register
+
+
+class Core:
+    """Runs the engine over an event store and the embedded dispatcher."""
+
+    def __init__(self, store: EventStore, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.clock = clock
+        self.runs: dict[str, RunState] = {}
+        self._durable: dict[str, int] = {}  # run_id -> events committed (the rest is in flight)
+        self.registered: set[tuple[str, str]] = set()
+        self.dispatcher = Dispatcher(self._build_workflow_task, self._activity_timed_out, clock)
+        self._queue: asyncio.Queue[Item] = asyncio.Queue()
+        self._waiters: dict[str, list[asyncio.Future[pb.Event]]] = {}
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.failed: BaseException | None = None
+
+    async def start(self) -> None:
+        self.registered = await self.store.registry()
+        self.dispatcher.add(await self.store.pending_tasks(), not_before=self.clock() + RESTART_GRACE)
+        self._tasks = [asyncio.create_task(self._loop()), asyncio.create_task(self._ticker())]
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # ---- entry points ----
+
+    async def start_workflow(self, workflow_name: str, payload: bytes, run_id: str) -> bool:
+        """Record a new run; False when the run already existed (nothing recorded)."""
+        reply: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Start(workflow_name, payload, run_id, reply))
+        return await reply
+
+    async def register(self, workflows: list[str], activities: list[str]) -> None:
+        names = [(WORKFLOW, n) for n in workflows] + [(ACTIVITY, n) for n in activities]
+        if not set(names) - self.registered:
+            return
+        reply: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Register(names, reply))
+        await reply
+
+    def report(self, report: pb.Report, session: Session | None) -> None:
+        self._queue.put_nowait(_Report(report, session))
+
+    def waiter(self, run_id: str) -> asyncio.Future[pb.Event]:
+        """A future resolved with the run's finishing event; register before reading the store."""
+        fut: asyncio.Future[pb.Event] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(run_id, []).append(fut)
+        return fut
+
+    def drop_waiter(self, run_id: str, fut: asyncio.Future[pb.Event]) -> None:
+        waiters = self._waiters.get(run_id)
+        if waiters and fut in waiters:
+            waiters.remove(fut)
+            if not waiters:
+                del self._waiters[run_id]
+
+    # ---- the loop ----
+
+    async def _ticker(self) -> None:
+        while True:
+            await asyncio.sleep(0.05)
+            self.dispatcher.tick()
+
+    async def _loop(self) -> None:
+        try:
+            while True:
+                items = [await self._queue.get()]
+                while len(items) < MAX_BATCH and not self._queue.empty():
+                    items.append(self._queue.get_nowait())
+                await self._turn(items)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # a failed commit: stop rather than acknowledge anything
+            log.critical("event loop stopped: %s", exc, exc_info=True)
+            self.failed = exc
+            raise
+
+    async def _turn(self, items: list[Item]) -> None:
+        await self._load_runs(items)
+        now = self.clock()
+        batch = Batch()
+        fx = Effects()
+        touched: dict[str, RunState] = {}
+        replies: list[tuple[asyncio.Future[Any], Any]] = []
+        acks: list[tuple[Session, str]] = []
+        for item in items:
+            if isinstance(item, _Report):
+                rs = self.runs.get(_run_id_of(item.report))
+                if rs is not None:
+                    touched[rs.run_id] = rs
+                    if not rs.finished:
+                        fx.extend(self._decide(rs, item.report, now))
+                # A start is an observation; only outcomes are kept by the worker until acked.
+                if item.session is not None and item.report.WhichOneof("kind") != "activity_started":
+                    acks.append((item.session, _task_id_of(item.report)))
+            elif isinstance(item, _Start):
+                if item.run_id in self.runs:
+                    touched[item.run_id] = self.runs[item.run_id]
+                    replies.append((item.reply, False))
+                    continue
+                rs = RunState(item.run_id)
+                self.runs[item.run_id] = rs
+                self._durable[item.run_id] = 0
+                fx.extend(rs.start(item.workflow_name, item.payload, now))
+                touched[rs.run_id] = rs
+                replies.append((item.reply, True))
+            else:
+                batch.registry.extend(item.names)
+                replies.append((item.reply, None))
+        batch.events, batch.new_tasks, batch.done_tasks = fx.events, fx.new_tasks, fx.done_tasks
+        if batch:
+            await self.store.commit(batch)
+        self._after_commit(batch, touched, replies, acks)
+
+    def _after_commit(
+        self,
+        batch: Batch,
+        touched: dict[str, RunState],
+        replies: list[tuple[asyncio.Future[Any], Any]],
+        acks: list[tuple[Session, str]],
+    ) -> None:
+        self.registered.update(batch.registry)
+        for run_id, rs in touched.items():
+            self._durable[run_id] = len(rs.events)
+            if rs.finished:  # finished runs live in the store only
+                self.runs.pop(run_id, None)
+                self._durable.pop(run_id, None)
+                self.dispatcher.forget_run(run_id)
+        self.dispatcher.done(batch.done_tasks)
+        self.dispatcher.add(batch.new_tasks)
+        for session, task_id in acks:
+            session.ack(task_id)
+        for fut, value in replies:
+            if not fut.done():
+                fut.set_result(value)
+        debug = log.isEnabledFor(logging.DEBUG)
+        for e in batch.events:
+            if debug:
+                log.debug("event %s %s#%d %s %s", e.type, e.run_id, e.seq, e.activity_run_id, e.error)
+            if e.type in FINISHED:
+                for fut in self._waiters.pop(e.run_id, []):
+                    if not fut.done():
+                        fut.set_result(e)
+
+    def _decide(self, rs: RunState, report: pb.Report, now: float) -> Effects:
+        which = report.WhichOneof("kind")
+        if which == "activity_result":
+            return rs.activity_result(report.activity_result, now)
+        if which == "activity_started":
+            return rs.activity_started(report.activity_started, now)
+        if which == "workflow_task_completed":
+            return rs.workflow_task_completed(report.workflow_task_completed, now)
+        if which == "workflow_task_failed":
+            failed = report.workflow_task_failed
+            log.warning("workflow task of run %s failed: %s", rs.run_id, failed.error)
+            return rs.workflow_task_failed(failed, now)
+        return Effects()
+
+    async def _load_runs(self, items: list[Item]) -> None:
+        """Bring the runs these items touch into memory (after a restart or an eviction)."""
+        missing = {
+            run_id
+            for run_id in (
+                _run_id_of(i.report) if isinstance(i, _Report) else i.run_id if isinstance(i, _Start) else ""
+                for i in items
+            )
+            if run_id and run_id not in self.runs
+        }
+        for run_id in missing:
+            stored = await self.store.load_run(run_id)
+            if stored is None or run_id in self.runs:
+                continue
+            rs = RunState.from_history(run_id, stored.events, stored.wf_task_id)
+            self.runs[run_id] = rs
+            self._durable[run_id] = len(rs.events)
+
+    # ---- dispatcher callbacks ----
+
+    def _build_workflow_task(self, t: TaskRecord, seen: int) -> pb.WorkflowTask:
+        task = pb.WorkflowTask(task_id=t.task_id, run_id=t.run_id, workflow_name=t.name)
+        rs = self.runs.get(t.run_id)
+        if rs is None:
+            return task  # no events: the worker fetches the history itself
+        durable = self._durable.get(t.run_id, 0)
+        if seen > durable:
+            seen = 0
+        task.from_seq = seen
+        task.events.extend(rs.events[seen:durable])
+        return task
+
+    def _activity_timed_out(self, t: TaskRecord) -> None:
+        task = pb.ActivityTask.FromString(t.data)
+        self.report(pb.Report(activity_result=timed_out_result(task, t.timeout)), None)
+
+
+def _run_id_of(report: pb.Report) -> str:
+    which = report.WhichOneof("kind")
+    return getattr(report, which).run_id if which else ""
+
+
+def _task_id_of(report: pb.Report) -> str:
+    which = report.WhichOneof("kind")
+    return getattr(report, which).task_id if which else ""

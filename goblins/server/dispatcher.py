@@ -1,0 +1,197 @@
+"""The embedded task transport: hands stored tasks to connected workers over their streams.
+
+Tasks reach the dispatcher only after the store has made them durable. The dispatcher keeps
+no state that matters for correctness: after a restart it is rebuilt from the tasks table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import heapq
+import itertools
+from collections.abc import Callable
+
+from goblins._proto import goblins_pb2 as pb
+from goblins.server.engine import ACTIVITY, WORKFLOW, TaskRecord
+
+# A workflow task is CPU work of a few milliseconds; one not reported by then is lost.
+WORKFLOW_TASK_TIMEOUT = 10.0
+
+Key = tuple[str, str]  # (kind, name)
+
+
+class Session:
+    """One connected worker: what it hosts, how much more it can take, its outbox."""
+
+    def __init__(self, worker_id: str, workflows: list[str], activities: list[str]) -> None:
+        self.worker_id = worker_id
+        self.keys: set[Key] = {(WORKFLOW, n) for n in workflows} | {(ACTIVITY, n) for n in activities}
+        self.credit = {ACTIVITY: 0, WORKFLOW: 0}
+        self.inflight: set[str] = set()
+        self.closed = False
+        self._tasks: list[pb.Task] = []
+        self._acked: list[str] = []
+        self._wake = asyncio.Event()
+
+    def send_task(self, task: pb.Task) -> None:
+        self._tasks.append(task)
+        self._wake.set()
+
+    def ack(self, task_id: str) -> None:
+        self._acked.append(task_id)
+        self._wake.set()
+
+    def close(self) -> None:
+        self.closed = True
+        self._wake.set()
+
+    async def next_message(self) -> pb.ServerMessage | None:
+        """Everything queued since the last call, as one message; None once closed."""
+        while not (self._tasks or self._acked):
+            if self.closed:
+                return None
+            self._wake.clear()
+            await self._wake.wait()
+        msg = pb.ServerMessage(tasks=self._tasks, acked=self._acked)
+        self._tasks, self._acked = [], []
+        return msg
+
+
+class Dispatcher:
+    """Ready queues per (kind, name), a delay heap, and leases on in-flight tasks."""
+
+    def __init__(
+        self,
+        build_workflow_task: Callable[[TaskRecord, int], pb.WorkflowTask],
+        on_activity_timeout: Callable[[TaskRecord], None],
+        clock: Callable[[], float],
+    ) -> None:
+        self._build_workflow_task = build_workflow_task
+        self._on_activity_timeout = on_activity_timeout
+        self._clock = clock
+        self._known: dict[str, TaskRecord] = {}
+        self._ready: dict[Key, collections.deque[TaskRecord]] = collections.defaultdict(collections.deque)
+        self._delayed: list[tuple[float, int, TaskRecord]] = []
+        self._counter = itertools.count()
+        self._leases: dict[str, tuple[Session, float]] = {}
+        self._sessions: list[Session] = []
+        self._sticky: dict[str, tuple[Session, int]] = {}  # run_id -> (session, seq it has seen)
+
+    # ---- tasks ----
+
+    def add(self, tasks: list[TaskRecord], not_before: float = 0.0) -> None:
+        now = self._clock()
+        for t in tasks:
+            self._known[t.task_id] = t
+            due = max(t.visible_at, not_before)
+            if due > now:
+                heapq.heappush(self._delayed, (due, next(self._counter), t))
+            else:
+                self._ready[(t.kind, t.name)].append(t)
+        self._pump()
+
+    def done(self, task_ids: list[str]) -> None:
+        for task_id in task_ids:
+            self._known.pop(task_id, None)
+            lease = self._leases.pop(task_id, None)
+            if lease is not None:
+                lease[0].inflight.discard(task_id)
+
+    def forget_run(self, run_id: str) -> None:
+        self._sticky.pop(run_id, None)
+
+    def tick(self) -> None:
+        """Promote due delayed tasks and expire leases; called periodically."""
+        now = self._clock()
+        while self._delayed and self._delayed[0][0] <= now:
+            _, _, t = heapq.heappop(self._delayed)
+            if self._known.get(t.task_id) is t and t.task_id not in self._leases:
+                self._ready[(t.kind, t.name)].append(t)
+        for task_id, (session, deadline) in list(self._leases.items()):
+            if deadline and deadline <= now:
+                t = self._known.get(task_id)
+                del self._leases[task_id]
+                session.inflight.discard(task_id)
+                if t is None:
+                    continue
+                if t.kind == ACTIVITY:
+                    self._on_activity_timeout(t)
+                else:
+                    self._ready[(t.kind, t.name)].append(t)
+        self._pump()
+
+    # ---- workers ----
+
+    def connect(self, session: Session, running: list[str]) -> None:
+        """A worker joined; tasks it still runs from before a reconnect are leased to it again."""
+        now = self._clock()
+        for task_id in running:
+            t = self._known.get(task_id)
+            if t is not None and task_id not in self._leases:
+                self._lease(t, session, now)
+        self._sessions.append(session)
+
+    def disconnect(self, session: Session) -> None:
+        """A worker left: its in-flight tasks go back to the front of the queues at once."""
+        session.close()
+        if session in self._sessions:
+            self._sessions.remove(session)
+        for task_id in list(session.inflight):
+            self._leases.pop(task_id, None)
+            t = self._known.get(task_id)
+            if t is not None:
+                self._ready[(t.kind, t.name)].appendleft(t)
+        session.inflight.clear()
+        self._pump()
+
+    def credit(self, session: Session, activities: int, workflows: int) -> None:
+        session.credit[ACTIVITY] += activities
+        session.credit[WORKFLOW] += workflows
+        self._pump()
+
+    # ---- internals ----
+
+    def _lease(self, t: TaskRecord, session: Session, now: float) -> None:
+        timeout = t.timeout if t.kind == ACTIVITY else WORKFLOW_TASK_TIMEOUT
+        self._leases[t.task_id] = (session, now + timeout if timeout else 0.0)
+        session.inflight.add(t.task_id)
+
+    def _take(self, session: Session) -> TaskRecord | None:
+        for key in session.keys:
+            if session.credit[key[0]] <= 0:
+                continue
+            queue = self._ready.get(key)
+            while queue:
+                t = queue.popleft()
+                if self._known.get(t.task_id) is t and t.task_id not in self._leases:
+                    return t
+        return None
+
+    def _pump(self) -> None:
+        if not self._sessions or not any(self._ready.values()):
+            return
+        now = self._clock()
+        progress = True
+        while progress:
+            progress = False
+            for session in self._sessions:
+                t = self._take(session)
+                if t is None:
+                    continue
+                progress = True
+                session.credit[t.kind] -= 1
+                self._lease(t, session, now)
+                session.send_task(self._task_message(t, session))
+
+    def _task_message(self, t: TaskRecord, session: Session) -> pb.Task:
+        if t.kind == ACTIVITY:
+            return pb.Task(activity=pb.ActivityTask.FromString(t.data))
+        sticky = self._sticky.get(t.run_id)
+        seen = sticky[1] if sticky is not None and sticky[0] is session else 0
+        task = self._build_workflow_task(t, seen)
+        if task.events:
+            self._sticky[t.run_id] = (session, task.events[-1].seq)
+        else:
+            self._sticky.pop(t.run_id, None)
+        return pb.Task(workflow=task)

@@ -1,0 +1,295 @@
+"""The server's functional core: a run's state and a report in, effects out. No I/O.
+
+Every function here is deterministic given ``now`` and idempotent: a report that was already
+applied (a redelivery, a worker resending after a reconnect) produces no new event.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+
+from goblins._proto import goblins_pb2 as pb
+from goblins.events import EventType
+from goblins.retry import next_delay
+
+WF_SCHEDULED = EventType.WORKFLOW_SCHEDULED.value
+WF_STARTED = EventType.WORKFLOW_STARTED.value
+WF_SUCCESS = EventType.WORKFLOW_FINISHED_IN_SUCCESS.value
+WF_ERROR = EventType.WORKFLOW_FINISHED_IN_ERROR.value
+WF_TASK_FAILED = EventType.WORKFLOW_TASK_FAILED.value
+ACT_SCHEDULED = EventType.ACTIVITY_SCHEDULED.value
+ACT_STARTED = EventType.ACTIVITY_STARTED.value
+ACT_SUCCESS = EventType.ACTIVITY_FINISHED_IN_SUCCESS.value
+ACT_ERROR = EventType.ACTIVITY_FINISHED_IN_ERROR.value
+
+ACTIVITY = "activity"
+WORKFLOW = "workflow"
+
+# A failing workflow task (a bug, nondeterminism) is retried with this back-off, so a fixed
+# worker deployment picks the run up again without flooding the history meanwhile.
+WF_TASK_RETRY_INITIAL = 1.0
+WF_TASK_RETRY_MAX = 60.0
+
+
+@dataclasses.dataclass
+class TaskRecord:
+    """A unit of work for a worker, persisted until its report is stored."""
+
+    task_id: str
+    run_id: str
+    kind: str  # ACTIVITY or WORKFLOW
+    name: str  # activity name or workflow name: workers take only names they host
+    visible_at: float
+    data: bytes  # ActivityTask bytes; empty for workflow tasks (built at dispatch)
+    timeout: float = 0.0
+
+
+@dataclasses.dataclass
+class ActivityState:
+    name: str
+    attempt: int
+    started: bool
+    finished: bool
+    scheduled: pb.Event
+
+    @property
+    def task_id(self) -> str:
+        return f"{self.scheduled.activity_run_id}#{self.attempt}"
+
+
+@dataclasses.dataclass
+class Effects:
+    """What the server must make durable (events, tasks) and then announce."""
+
+    events: list[pb.Event] = dataclasses.field(default_factory=list)
+    new_tasks: list[TaskRecord] = dataclasses.field(default_factory=list)
+    done_tasks: list[str] = dataclasses.field(default_factory=list)
+
+    def extend(self, other: Effects) -> None:
+        self.events.extend(other.events)
+        self.new_tasks.extend(other.new_tasks)
+        self.done_tasks.extend(other.done_tasks)
+
+
+class RunState:
+    """A run, folded from its history, plus its outstanding workflow task."""
+
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
+        self.workflow_name = ""
+        self.events: list[pb.Event] = []
+        self.activities: dict[str, ActivityState] = {}
+        self.finished = False
+        self.started = False
+        self.wf_task_id: str | None = None
+        self.last_wake_seq = 0  # newest event the workflow code must see
+        self.failed_wf_tasks = 0  # consecutive
+
+    @classmethod
+    def from_history(cls, run_id: str, events: list[pb.Event], wf_task_id: str | None = None) -> RunState:
+        state = cls(run_id)
+        for event in events:
+            state.apply(event)
+        state.wf_task_id = wf_task_id
+        return state
+
+    @property
+    def next_seq(self) -> int:
+        return len(self.events) + 1
+
+    def apply(self, e: pb.Event) -> None:
+        """Fold one stored event into the state."""
+        self.events.append(e)
+        kind = e.type
+        if kind == ACT_SCHEDULED:
+            self.activities[e.activity_run_id] = ActivityState(e.activity_name, 1, False, False, e)
+        elif kind == ACT_STARTED:
+            act = self.activities[e.activity_run_id]
+            act.attempt, act.started = e.attempt, True
+        elif kind == ACT_SUCCESS or kind == ACT_ERROR:
+            act = self.activities[e.activity_run_id]
+            if kind == ACT_ERROR and e.retry_at:
+                act.attempt, act.started = e.attempt + 1, False
+            else:
+                act.finished = True
+                self.last_wake_seq = e.seq
+        elif kind == WF_SCHEDULED:
+            self.workflow_name = e.workflow_name
+            self.last_wake_seq = e.seq
+        elif kind == WF_STARTED:
+            self.started = True
+            self.failed_wf_tasks = 0
+        elif kind == WF_TASK_FAILED:
+            self.failed_wf_tasks += 1
+        elif kind == WF_SUCCESS or kind == WF_ERROR:
+            self.finished = True
+
+    def record(self, fx: Effects, event: pb.Event, now: float) -> pb.Event:
+        event.run_id = self.run_id
+        event.seq = self.next_seq
+        event.workflow_name = self.workflow_name
+        event.timestamp = now
+        self.apply(event)
+        fx.events.append(event)
+        return event
+
+    # ---- decisions ----
+
+    def start(self, workflow_name: str, payload: bytes, now: float) -> Effects:
+        fx = Effects()
+        self.workflow_name = workflow_name
+        self.record(fx, pb.Event(type=WF_SCHEDULED, input=payload), now)
+        self._wake(fx, now)
+        return fx
+
+    def activity_started(self, r: pb.ActivityStarted, now: float) -> Effects:
+        fx = Effects()
+        act = self.activities.get(r.activity_run_id)
+        if act is None or act.finished or act.attempt != r.attempt or act.started or self.finished:
+            return fx
+        s = act.scheduled
+        self.record(
+            fx,
+            pb.Event(
+                type=ACT_STARTED,
+                activity_name=s.activity_name,
+                activity_run_id=s.activity_run_id,
+                attempt=r.attempt,
+                max_attempts=s.max_attempts,
+            ),
+            now,
+        )
+        return fx
+
+    def activity_result(self, r: pb.ActivityResult, now: float) -> Effects:
+        fx = Effects()
+        act = self.activities.get(r.activity_run_id)
+        if act is None or act.finished or act.attempt != r.attempt:
+            return fx  # stale or duplicate: already decided
+        fx.done_tasks.append(act.task_id)
+        if self.finished:
+            return fx
+        s = act.scheduled
+        event = pb.Event(
+            activity_name=s.activity_name,
+            activity_run_id=s.activity_run_id,
+            attempt=r.attempt,
+            max_attempts=s.max_attempts,
+        )
+        if r.ok:
+            event.type, event.output = ACT_SUCCESS, r.output
+            self.record(fx, event, now)
+            self._wake(fx, now)
+            return fx
+        event.type, event.error, event.error_type = ACT_ERROR, r.error, r.error_type
+        delay = next_delay(s.retry_policy, r.attempt, r.error_type)
+        if delay is None:
+            self.record(fx, event, now)
+            self._wake(fx, now)
+            return fx
+        event.retry_at = now + delay
+        self.record(fx, event, now)
+        fx.new_tasks.append(self._activity_task(act, event.retry_at))
+        return fx
+
+    def workflow_task_completed(self, r: pb.WorkflowTaskCompleted, now: float) -> Effects:
+        fx = Effects()
+        if r.task_id == self.wf_task_id:
+            fx.done_tasks.append(r.task_id)
+            self.wf_task_id = None
+        if self.finished:
+            return fx
+        self.failed_wf_tasks = 0
+        if not self.started:
+            self.record(fx, pb.Event(type=WF_STARTED), now)
+        for command in r.commands:
+            which = command.WhichOneof("kind")
+            if which == "schedule_activity":
+                self._schedule(fx, command.schedule_activity, now)
+            elif which == "complete_workflow":
+                self.record(fx, pb.Event(type=WF_SUCCESS, output=command.complete_workflow.output), now)
+            elif which == "fail_workflow":
+                f = command.fail_workflow
+                self.record(fx, pb.Event(type=WF_ERROR, error=f.error, error_type=f.error_type), now)
+            if self.finished:
+                self._drop_activity_tasks(fx)
+                return fx
+        if self.last_wake_seq > r.seen_seq:
+            self._wake(fx, now)
+        return fx
+
+    def workflow_task_failed(self, r: pb.WorkflowTaskFailed, now: float) -> Effects:
+        fx = Effects()
+        if r.task_id != self.wf_task_id or self.finished:
+            return fx
+        fx.done_tasks.append(r.task_id)
+        self.wf_task_id = None
+        self.record(fx, pb.Event(type=WF_TASK_FAILED, error=r.error, error_type=r.error_type), now)
+        delay = min(WF_TASK_RETRY_INITIAL * 2 ** (self.failed_wf_tasks - 1), WF_TASK_RETRY_MAX)
+        self._wake(fx, now + delay)
+        return fx
+
+    # ---- helpers ----
+
+    def _schedule(self, fx: Effects, c: pb.ScheduleActivity, now: float) -> None:
+        if c.activity_run_id in self.activities:
+            return  # a replayed or resent command: scheduled once only
+        self.record(
+            fx,
+            pb.Event(
+                type=ACT_SCHEDULED,
+                activity_name=c.activity_name,
+                activity_run_id=c.activity_run_id,
+                attempt=1,
+                max_attempts=c.retry_policy.max_attempts,
+                input=c.input,
+                retry_policy=c.retry_policy,
+                start_to_close_timeout=c.start_to_close_timeout,
+            ),
+            now,
+        )
+        fx.new_tasks.append(self._activity_task(self.activities[c.activity_run_id], now))
+
+    def _activity_task(self, act: ActivityState, visible_at: float) -> TaskRecord:
+        s = act.scheduled
+        task = pb.ActivityTask(
+            task_id=act.task_id,
+            run_id=self.run_id,
+            activity_run_id=s.activity_run_id,
+            activity_name=s.activity_name,
+            workflow_name=self.workflow_name,
+            input=s.input,
+            attempt=act.attempt,
+            max_attempts=s.max_attempts,
+            start_to_close_timeout=s.start_to_close_timeout,
+        )
+        return TaskRecord(
+            act.task_id, self.run_id, ACTIVITY, s.activity_name, visible_at, task.SerializeToString(),
+            s.start_to_close_timeout,
+        )
+
+    def _wake(self, fx: Effects, visible_at: float) -> None:
+        """Make sure a workflow task will show the workflow its new events."""
+        if self.wf_task_id is not None or self.finished:
+            return
+        self.wf_task_id = f"{self.run_id}#wf-{uuid.uuid4().hex[:12]}"
+        fx.new_tasks.append(TaskRecord(self.wf_task_id, self.run_id, WORKFLOW, self.workflow_name, visible_at, b""))
+
+    def _drop_activity_tasks(self, fx: Effects) -> None:
+        for act in self.activities.values():
+            if not act.finished:
+                fx.done_tasks.append(act.task_id)
+
+
+def timed_out_result(task: pb.ActivityTask, timeout: float) -> pb.ActivityResult:
+    """The report the server makes for an attempt that overran start_to_close_timeout."""
+    return pb.ActivityResult(
+        task_id=task.task_id,
+        run_id=task.run_id,
+        activity_run_id=task.activity_run_id,
+        attempt=task.attempt,
+        ok=False,
+        error_type="TimeoutError",
+        error=f"TimeoutError: activity {task.activity_name!r} did not finish within {timeout:g}s",
+    )

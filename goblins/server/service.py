@@ -1,0 +1,132 @@
+"""gRPC adapter: client calls and worker sessions, translated to the Core's entry points."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator
+
+import grpc
+
+from goblins._proto import goblins_pb2 as pb
+from goblins._proto import goblins_pb2_grpc as pb_grpc
+from goblins.server.core import FINISHED, Core
+from goblins.server.dispatcher import Session
+from goblins.server.engine import WORKFLOW
+from goblins.server.store import STATUSES
+
+log = logging.getLogger("goblins.server")
+
+MAX_WAIT = 60.0
+
+
+def _result(event: pb.Event) -> pb.GetResultResponse:
+    ok = event.type == "WORKFLOW_FINISHED_IN_SUCCESS"
+    return pb.GetResultResponse(
+        found=True,
+        finished=True,
+        ok=ok,
+        output=event.output,
+        error=event.error,
+        error_type=event.error_type,
+        workflow_name=event.workflow_name,
+    )
+
+
+class GoblinsService(pb_grpc.GoblinsServicer):
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    async def StartWorkflow(
+        self, request: pb.StartWorkflowRequest, context: grpc.aio.ServicerContext
+    ) -> pb.StartWorkflowResponse:
+        name = request.workflow_name
+        if not name:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "workflow_name is required")
+        if (WORKFLOW, name) not in self.core.registered:
+            await context.abort(
+                grpc.StatusCode.NOT_FOUND,
+                f"no worker has registered a workflow named {name!r}",
+            )
+        run_id = request.run_id or str(uuid.uuid4())
+        created = await self.core.start_workflow(name, request.input, run_id)
+        return pb.StartWorkflowResponse(run_id=run_id, existed=not created)
+
+    async def GetResult(self, request: pb.GetResultRequest, context: grpc.aio.ServicerContext) -> pb.GetResultResponse:
+        waiter = self.core.waiter(request.run_id)
+        try:
+            last = await self.core.store.last_event(request.run_id)
+            if last is None:
+                return pb.GetResultResponse(found=False)
+            if last.type in FINISHED:
+                return _result(last)
+            wait = min(max(request.wait, 0.0), MAX_WAIT)
+            if wait:
+                try:
+                    return _result(await asyncio.wait_for(asyncio.shield(waiter), wait))
+                except asyncio.TimeoutError:
+                    pass
+            return pb.GetResultResponse(found=True, finished=False, workflow_name=last.workflow_name)
+        finally:
+            self.core.drop_waiter(request.run_id, waiter)
+
+    async def GetHistory(
+        self, request: pb.GetHistoryRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetHistoryResponse:
+        events = await self.core.store.history(request.run_id, request.after_seq)
+        if events is None:
+            return pb.GetHistoryResponse(found=False)
+        return pb.GetHistoryResponse(found=True, events=events)
+
+    async def ListWorkflows(
+        self, request: pb.ListWorkflowsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListWorkflowsResponse:
+        if request.status and request.status not in STATUSES:
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"status must be one of {', '.join(STATUSES)}, got {request.status!r}",
+            )
+        runs = await self.core.store.list_runs(request.status, request.workflow_name, request.limit)
+        return pb.ListWorkflowsResponse(runs=runs)
+
+    async def Connect(
+        self, request_iterator: AsyncIterator[pb.WorkerMessage], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.ServerMessage]:
+        first = await anext(aiter(request_iterator), None)
+        if first is None or not first.HasField("hello"):
+            return
+        hello = first.hello
+        await self.core.register(list(hello.workflows), list(hello.activities))
+        session = Session(hello.worker_id, list(hello.workflows), list(hello.activities))
+        self.core.dispatcher.connect(session, list(hello.running_task_ids))
+        log.info("worker %s connected (%d workflows, %d activities)", hello.worker_id,
+                 len(hello.workflows), len(hello.activities))
+        self._absorb(first, session)
+        reader = asyncio.create_task(self._read(request_iterator, session))
+        try:
+            yield pb.ServerMessage()  # the worker knows it is registered and connected
+            while True:
+                msg = await session.next_message()
+                if msg is None:
+                    break
+                yield msg
+        finally:
+            reader.cancel()
+            self.core.dispatcher.disconnect(session)
+            log.info("worker %s disconnected", hello.worker_id)
+
+    def _absorb(self, msg: pb.WorkerMessage, session: Session) -> None:
+        for report in msg.reports:
+            self.core.report(report, session)
+        if msg.HasField("credit"):
+            self.core.dispatcher.credit(session, msg.credit.activities, msg.credit.workflows)
+
+    async def _read(self, requests: AsyncIterator[pb.WorkerMessage], session: Session) -> None:
+        try:
+            async for msg in requests:
+                self._absorb(msg, session)
+        except (asyncio.CancelledError, grpc.aio.AioRpcError):
+            pass
+        finally:
+            session.close()

@@ -1,0 +1,206 @@
+"""The embedded event store: one SQLite file holds events, runs, tasks and the registry.
+
+Why these settings:
+- WAL journal: readers (history, results) never block the writer, and a commit appends to
+  one file instead of rewriting pages twice.
+- ``synchronous=FULL`` (default): a commit is fsynced before ``commit()`` returns, so an
+  acknowledged event survives a power cut, not only a process crash. ``?synchronous=normal``
+  trades that for speed: still safe against kill -9, not against power loss.
+- One writer thread with ``BEGIN IMMEDIATE`` transactions: the event loop hands it a whole
+  batch, so many events share one fsync (group commit), and no write ever waits on a lock
+  upgrade. A second thread with its own connection serves reads.
+- ``busy_timeout``: another process (e.g. the CLI reading the file) can hold a lock briefly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import sqlite3
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from goblins._proto import goblins_pb2 as pb
+from goblins.server.engine import WORKFLOW, TaskRecord
+from goblins.server.store import Batch, StoredRun, run_status
+
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    run_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    activity_run_id TEXT NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS events_by_activity ON events (activity_run_id) WHERE activity_run_id != '';
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    workflow_name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    finished_at REAL NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS runs_by_created ON runs (created_at);
+CREATE TABLE IF NOT EXISTS tasks (
+    task_id TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    visible_at REAL NOT NULL,
+    timeout REAL NOT NULL,
+    data BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS registry (
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    PRIMARY KEY (kind, name)
+);
+"""
+
+
+def connect(path: str, synchronous: str = "FULL") -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("PRAGMA busy_timeout=10000")
+    return conn
+
+
+def _event_row(e: pb.Event) -> tuple[str, int, str, str, bytes]:
+    return (e.run_id, e.seq, e.type, e.activity_run_id, e.SerializeToString())
+
+
+def _parse_events(rows: list[tuple[bytes]]) -> list[pb.Event]:
+    return [pb.Event.FromString(row[0]) for row in rows]
+
+
+class SqliteStore:
+    """EventStore over one SQLite file."""
+
+    def __init__(self, path: str) -> None:
+        path, _, query = path.partition("?")
+        options = dict(part.split("=", 1) for part in query.split("&") if "=" in part)
+        sync = options.get("synchronous", "full").upper()
+        if sync not in ("FULL", "NORMAL"):
+            raise ValueError(f"sqlite store: synchronous must be full or normal, got {sync.lower()!r}")
+        self.path = path
+        self.synchronous = sync
+        parent = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(parent):
+            raise ValueError(f"sqlite store: directory {parent!r} does not exist")
+        self._writer = connect(path, sync)
+        self._writer.executescript(SCHEMA)
+        self._reader = connect(path, sync)
+        self._write_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="goblins-sqlite-w")
+        self._read_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="goblins-sqlite-r")
+
+    async def _run(self, pool: concurrent.futures.Executor, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+
+    # ---- writes ----
+
+    async def commit(self, batch: Batch) -> None:
+        await self._run(self._write_pool, self.commit_sync, batch)
+
+    def commit_sync(self, batch: Batch) -> None:
+        c = self._writer
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            if batch.events:
+                c.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)", [_event_row(e) for e in batch.events])
+                for e in batch.events:
+                    status = run_status(e.type)
+                    if status == "RUNNING":
+                        c.execute(
+                            "INSERT INTO runs VALUES (?, ?, ?, ?, 0)", (e.run_id, e.workflow_name, status, e.timestamp)
+                        )
+                    elif status is not None:
+                        c.execute(
+                            "UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?",
+                            (status, e.timestamp, e.run_id),
+                        )
+            if batch.done_tasks:
+                c.executemany("DELETE FROM tasks WHERE task_id = ?", [(t,) for t in batch.done_tasks])
+            if batch.new_tasks:
+                c.executemany(
+                    "INSERT OR REPLACE INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(t.task_id, t.run_id, t.kind, t.name, t.visible_at, t.timeout, t.data) for t in batch.new_tasks],
+                )
+            if batch.registry:
+                c.executemany("INSERT OR IGNORE INTO registry VALUES (?, ?)", batch.registry)
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+
+    # ---- reads ----
+
+    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
+        return self._reader.execute(sql, args).fetchall()
+
+    async def load_run(self, run_id: str) -> StoredRun | None:
+        def load() -> StoredRun | None:
+            events = _parse_events(self._query("SELECT data FROM events WHERE run_id = ? ORDER BY seq", (run_id,)))
+            if not events:
+                return None
+            rows = self._query("SELECT task_id FROM tasks WHERE run_id = ? AND kind = ?", (run_id, WORKFLOW))
+            return StoredRun(events, rows[0][0] if rows else None)
+
+        return await self._run(self._read_pool, load)
+
+    async def history(self, run_id: str, after_seq: int = 0) -> list[pb.Event] | None:
+        def load() -> list[pb.Event] | None:
+            rows = self._query("SELECT data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq", (run_id, after_seq))
+            if not rows and not self._query("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)):
+                return None
+            return _parse_events(rows)
+
+        return await self._run(self._read_pool, load)
+
+    async def last_event(self, run_id: str) -> pb.Event | None:
+        def load() -> pb.Event | None:
+            rows = self._query("SELECT data FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT 1", (run_id,))
+            return pb.Event.FromString(rows[0][0]) if rows else None
+
+        return await self._run(self._read_pool, load)
+
+    async def list_runs(self, status: str, workflow_name: str, limit: int) -> list[pb.RunInfo]:
+        def load() -> list[pb.RunInfo]:
+            where, args = [], []
+            if status:
+                where.append("status = ?")
+                args.append(status)
+            if workflow_name:
+                where.append("workflow_name = ?")
+                args.append(workflow_name)
+            sql = "SELECT run_id, workflow_name, status, created_at, finished_at FROM runs"
+            if where:
+                sql += " WHERE " + " AND ".join(where)
+            sql += " ORDER BY created_at DESC LIMIT ?"
+            rows = self._query(sql, (*args, limit or 100))
+            return [
+                pb.RunInfo(run_id=r[0], workflow_name=r[1], status=r[2], created_at=r[3], finished_at=r[4])
+                for r in rows
+            ]
+
+        return await self._run(self._read_pool, load)
+
+    async def registry(self) -> set[tuple[str, str]]:
+        rows = await self._run(self._read_pool, self._query, "SELECT kind, name FROM registry")
+        return {(r[0], r[1]) for r in rows}
+
+    async def pending_tasks(self) -> list[TaskRecord]:
+        rows = await self._run(
+            self._read_pool, self._query, "SELECT task_id, run_id, kind, name, visible_at, data, timeout FROM tasks"
+        )
+        return [TaskRecord(*row) for row in rows]
+
+    async def close(self) -> None:
+        for pool in (self._write_pool, self._read_pool):
+            pool.shutdown(wait=True)
+        self._writer.close()
+        self._reader.close()

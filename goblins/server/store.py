@@ -1,0 +1,74 @@
+"""The event store port, and the choice of adapter by URL.
+
+Requirements every adapter meets (the contract tests check them):
+1. ``commit`` is atomic and durable before it returns: a batch is stored whole or not at all.
+2. A run's events are immutable and totally ordered by ``seq``; (run_id, seq) is written once.
+3. Tasks in a batch are stored with the events that created them (or the transport makes
+   them durable before the batch's effects are acknowledged).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Protocol
+from urllib.parse import urlparse
+
+from goblins._proto import goblins_pb2 as pb
+from goblins.server.engine import TaskRecord
+
+RUNNING, COMPLETED, FAILED = "RUNNING", "COMPLETED", "FAILED"
+STATUSES = (RUNNING, COMPLETED, FAILED)
+
+
+@dataclasses.dataclass
+class Batch:
+    """Everything one turn of the event loop makes durable at once."""
+
+    events: list[pb.Event] = dataclasses.field(default_factory=list)
+    new_tasks: list[TaskRecord] = dataclasses.field(default_factory=list)
+    done_tasks: list[str] = dataclasses.field(default_factory=list)
+    registry: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (kind, name)
+
+    def __bool__(self) -> bool:
+        return bool(self.events or self.new_tasks or self.done_tasks or self.registry)
+
+
+@dataclasses.dataclass
+class StoredRun:
+    events: list[pb.Event]
+    wf_task_id: str | None
+
+
+class EventStore(Protocol):
+    async def commit(self, batch: Batch) -> None: ...
+    async def load_run(self, run_id: str) -> StoredRun | None: ...
+    async def history(self, run_id: str, after_seq: int = 0) -> list[pb.Event] | None: ...
+    async def last_event(self, run_id: str) -> pb.Event | None: ...
+    async def list_runs(self, status: str, workflow_name: str, limit: int) -> list[pb.RunInfo]: ...
+    async def registry(self) -> set[tuple[str, str]]: ...
+    async def pending_tasks(self) -> list[TaskRecord]: ...
+    async def close(self) -> None: ...
+
+
+def run_status(event_type: str) -> str | None:
+    """The run status an event sets, if any."""
+    if event_type == "WORKFLOW_SCHEDULED":
+        return RUNNING
+    if event_type == "WORKFLOW_FINISHED_IN_SUCCESS":
+        return COMPLETED
+    if event_type == "WORKFLOW_FINISHED_IN_ERROR":
+        return FAILED
+    return None
+
+
+def open_store(url: str) -> EventStore:
+    """The event store named by ``url``: ``sqlite:///path/goblins.db`` (or a bare path)."""
+    parsed = urlparse(url)
+    scheme = parsed.scheme or "sqlite"
+    if scheme == "sqlite":
+        from goblins.server.sqlite import SqliteStore
+
+        path = url.split("://", 1)[1] if "://" in url else url
+        path = path[1:] if path.startswith("/") and "://" in url else path
+        return SqliteStore(path)
+    raise ValueError(f"--store: unknown event store URL {url!r}: expected sqlite:///PATH")

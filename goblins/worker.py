@@ -1,0 +1,305 @@
+"""The worker: runs workflow tasks and activity tasks that the server hands it."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import concurrent.futures
+import contextvars
+import functools
+import logging
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any
+
+import grpc
+
+from goblins import converter
+from goblins._channel import open_channel
+from goblins._definitions import (
+    ActivityDefinition,
+    WorkflowDefinition,
+    activity_definition,
+    workflow_definition,
+)
+from goblins._proto import goblins_pb2 as pb
+from goblins._proto import goblins_pb2_grpc as pb_grpc
+from goblins._runtime import WorkflowInstance
+from goblins.errors import describe
+
+log = logging.getLogger("goblins.worker")
+
+
+class _Outbox:
+    """Reports and credit waiting to go up the stream; sent as one message per wake-up."""
+
+    def __init__(self, first: pb.WorkerMessage) -> None:
+        self._first: pb.WorkerMessage | None = first
+        self._reports: list[pb.Report] = []
+        self._credit = [0, 0]  # activities, workflows
+        self._wake = asyncio.Event()
+        self.closed = False
+
+    def put(self, report: pb.Report | None, activity_credit: int = 0, workflow_credit: int = 0) -> None:
+        if report is not None:
+            self._reports.append(report)
+        self._credit[0] += activity_credit
+        self._credit[1] += workflow_credit
+        self._wake.set()
+
+    def close(self) -> None:
+        self.closed = True
+        self._wake.set()
+
+    async def messages(self) -> AsyncIterator[pb.WorkerMessage]:
+        if self._first is not None:
+            first, self._first = self._first, None
+            yield first
+        while True:
+            while not (self._reports or any(self._credit)):
+                if self.closed:
+                    return
+                self._wake.clear()
+                await self._wake.wait()
+            msg = pb.WorkerMessage(reports=self._reports)
+            if any(self._credit):
+                msg.credit.activities, msg.credit.workflows = self._credit
+            self._reports, self._credit = [], [0, 0]
+            yield msg
+
+
+class Worker:
+    """Hosts workflows and activities and runs the tasks the server sends for them.
+
+    ``await Worker("localhost:9075", workflows=[...], activities=[...]).run()`` runs until
+    cancelled or :meth:`shutdown`. The worker reconnects by itself when the server restarts.
+    """
+
+    def __init__(
+        self,
+        server: str = "localhost:9075",
+        *,
+        workflows: Iterable[Callable[..., Any]] = (),
+        activities: Iterable[Callable[..., Any]] = (),
+        max_concurrent_activities: int = 100,
+        max_concurrent_workflow_tasks: int = 100,
+        max_cached_workflows: int = 10_000,
+        activity_executor: concurrent.futures.Executor | None = None,
+        identity: str | None = None,
+    ) -> None:
+        self.server = server
+        self._workflows: dict[str, WorkflowDefinition] = {}
+        self._activities: dict[str, ActivityDefinition] = {}
+        for fn in workflows:
+            wdef = workflow_definition(fn)
+            if wdef is None:
+                raise TypeError(f"Worker(workflows=...): {fn!r} is not decorated with @goblins.workflow")
+            if wdef.name in self._workflows and self._workflows[wdef.name].fn is not fn:
+                raise ValueError(f"Worker(workflows=...): two workflows are named {wdef.name!r}")
+            self._workflows[wdef.name] = wdef
+        for fn in activities:
+            adef = activity_definition(fn)
+            if adef is None:
+                raise TypeError(f"Worker(activities=...): {fn!r} is not decorated with @goblins.activity")
+            if adef.name in self._activities and self._activities[adef.name].fn is not fn:
+                raise ValueError(f"Worker(activities=...): two activities are named {adef.name!r}")
+            self._activities[adef.name] = adef
+        if not self._workflows and not self._activities:
+            raise ValueError("Worker needs at least one workflow or activity")
+        for name, value in (
+            ("max_concurrent_activities", max_concurrent_activities),
+            ("max_concurrent_workflow_tasks", max_concurrent_workflow_tasks),
+            ("max_cached_workflows", max_cached_workflows),
+        ):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"Worker({name}=...) must be an int >= 1, got {value!r}")
+        self.max_concurrent_activities = max_concurrent_activities
+        self.max_concurrent_workflow_tasks = max_concurrent_workflow_tasks
+        self.max_cached_workflows = max_cached_workflows
+        self.identity = identity or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self._executor = activity_executor
+        self._cache: collections.OrderedDict[str, WorkflowInstance] = collections.OrderedDict()
+        self._running: dict[str, tuple[str, asyncio.Task[None]]] = {}  # task_id -> (kind, task)
+        self._unacked: dict[str, pb.Report] = {}
+        self._outbox: _Outbox | None = None
+        self._stub: pb_grpc.GoblinsStub | None = None
+        self._stop = asyncio.Event()
+        self._connected = asyncio.Event()
+
+    # ---- public ----
+
+    async def run(self) -> None:
+        """Connect, take tasks, reconnect after any loss of the server, until shutdown()."""
+        self._stop = asyncio.Event()
+        backoff = 0.05
+        try:
+            while not self._stop.is_set():
+                channel = open_channel(self.server)
+                try:
+                    await self._session(channel)
+                    backoff = 0.05
+                except grpc.aio.AioRpcError as exc:
+                    log.info("worker %s: server %s unavailable (%s); reconnecting", self.identity, self.server,
+                             exc.code().name)
+                finally:
+                    self._connected.clear()
+                    if self._outbox is not None:
+                        self._outbox.close()
+                        self._outbox = None
+                    await channel.close()
+                if self._stop.is_set():
+                    break
+                try:
+                    await asyncio.wait_for(self._stop.wait(), backoff)
+                except asyncio.TimeoutError:
+                    pass
+                backoff = min(backoff * 2, 1.0)
+        finally:
+            for _, task in list(self._running.values()):
+                task.cancel()
+            if self._running:
+                await asyncio.gather(*(t for _, t in self._running.values()), return_exceptions=True)
+
+    async def shutdown(self) -> None:
+        """Stop taking tasks and leave; tasks still running are redelivered elsewhere."""
+        self._stop.set()
+
+    async def wait_connected(self, timeout: float | None = None) -> None:
+        """Until the worker has a session with the server (useful in tests and scripts)."""
+        await asyncio.wait_for(self._connected.wait(), timeout)
+
+    # ---- session ----
+
+    async def _session(self, channel: grpc.aio.Channel) -> None:
+        self._stub = pb_grpc.GoblinsStub(channel)
+        running_act = sum(1 for kind, _ in self._running.values() if kind == "activity")
+        running_wf = len(self._running) - running_act
+        first = pb.WorkerMessage(
+            hello=pb.Hello(
+                worker_id=self.identity,
+                workflows=list(self._workflows),
+                activities=list(self._activities),
+                running_task_ids=[*self._running, *self._unacked],
+            ),
+            reports=list(self._unacked.values()),
+            credit=pb.Credit(
+                activities=self.max_concurrent_activities - running_act if self._activities else 0,
+                workflows=self.max_concurrent_workflow_tasks - running_wf if self._workflows else 0,
+            ),
+        )
+        outbox = _Outbox(first)
+        self._outbox = outbox
+        call = self._stub.Connect(outbox.messages())
+        stop_waiter = asyncio.create_task(self._stop.wait())
+        stop_waiter.add_done_callback(lambda _: call.cancel())
+        try:
+            async for msg in call:
+                self._connected.set()
+                for task_id in msg.acked:
+                    self._unacked.pop(task_id, None)
+                for task in msg.tasks:
+                    self._start(task)
+        except asyncio.CancelledError:
+            if not self._stop.is_set():
+                raise
+        finally:
+            stop_waiter.cancel()
+
+    def _start(self, task: pb.Task) -> None:
+        if task.HasField("activity"):
+            t = task.activity
+            if t.task_id not in self._running:
+                self._running[t.task_id] = ("activity", asyncio.create_task(self._run_activity(t)))
+        else:
+            w = task.workflow
+            if w.task_id not in self._running:
+                self._running[w.task_id] = ("workflow", asyncio.create_task(self._run_workflow_task(w)))
+
+    def _finish(self, task_id: str, report: pb.Report, kind: str) -> None:
+        self._running.pop(task_id, None)
+        self._unacked[task_id] = report
+        if self._outbox is not None:
+            self._outbox.put(report, int(kind == "activity"), int(kind == "workflow"))
+
+    # ---- activities ----
+
+    async def _run_activity(self, t: pb.ActivityTask) -> None:
+        if self._outbox is not None:
+            started = pb.ActivityStarted(
+                task_id=t.task_id, run_id=t.run_id, activity_run_id=t.activity_run_id, attempt=t.attempt
+            )
+            self._outbox.put(pb.Report(activity_started=started))
+        result = pb.ActivityResult(
+            task_id=t.task_id, run_id=t.run_id, activity_run_id=t.activity_run_id, attempt=t.attempt
+        )
+        try:
+            defn = self._activities.get(t.activity_name)
+            if defn is None:
+                raise LookupError(f"activity {t.activity_name!r} is not registered on worker {self.identity}")
+            args = converter.decode_args(t.input, defn.fn)
+            if defn.is_async:
+                coro = defn.fn(*args)
+                value = await (asyncio.wait_for(coro, t.start_to_close_timeout) if t.start_to_close_timeout else coro)
+            else:
+                call = functools.partial(contextvars.copy_context().run, defn.fn, *args)
+                value = await asyncio.get_running_loop().run_in_executor(self._executor, call)
+            result.output = converter.encode(value, f"activity {t.activity_name!r} result")
+            result.ok = True
+        except asyncio.CancelledError:
+            self._running.pop(t.task_id, None)
+            raise
+        except Exception as exc:
+            result.error_type, result.error = describe(exc)
+        self._finish(t.task_id, pb.Report(activity_result=result), "activity")
+
+    # ---- workflows ----
+
+    async def _run_workflow_task(self, t: pb.WorkflowTask) -> None:
+        try:
+            report = await self._workflow_report(t)
+        except asyncio.CancelledError:
+            self._running.pop(t.task_id, None)
+            raise
+        except Exception as exc:  # e.g. the history fetch failed: the server redelivers
+            log.warning("workflow task %s abandoned: %s", t.task_id, exc)
+            self._running.pop(t.task_id, None)
+            return
+        self._finish(t.task_id, report, "workflow")
+
+    async def _workflow_report(self, t: pb.WorkflowTask) -> pb.Report:
+        instance = self._cache.get(t.run_id)
+        events: Any = t.events
+        if instance is None or instance.last_seq != t.from_seq:
+            defn = self._workflows.get(t.workflow_name)
+            if defn is None:
+                failed = pb.WorkflowTaskFailed(
+                    task_id=t.task_id,
+                    run_id=t.run_id,
+                    error_type="LookupError",
+                    error=f"LookupError: workflow {t.workflow_name!r} is not registered on worker {self.identity}",
+                )
+                return pb.Report(workflow_task_failed=failed)
+            if t.from_seq != 0 or not t.events:
+                assert self._stub is not None
+                history = await self._stub.GetHistory(pb.GetHistoryRequest(run_id=t.run_id))
+                events = history.events
+            instance = WorkflowInstance(t.run_id, defn)
+            self._cache[t.run_id] = instance
+            while len(self._cache) > self.max_cached_workflows:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(t.run_id)
+        completion = instance.activate(events)
+        if completion.failure is not None:
+            self._cache.pop(t.run_id, None)
+            error_type, error = completion.failure
+            failed = pb.WorkflowTaskFailed(task_id=t.task_id, run_id=t.run_id, error=error, error_type=error_type)
+            return pb.Report(workflow_task_failed=failed)
+        if completion.finished or any(c.WhichOneof("kind") != "schedule_activity" for c in completion.commands):
+            self._cache.pop(t.run_id, None)
+        done = pb.WorkflowTaskCompleted(
+            task_id=t.task_id, run_id=t.run_id, seen_seq=completion.seen_seq, commands=completion.commands
+        )
+        return pb.Report(workflow_task_completed=done)
