@@ -590,6 +590,12 @@ class Kafka(Service):
             "share.coordinator.state.topic.replication.factor": "1",
             "share.coordinator.state.topic.min.isr": "1",
             "group.initial.rebalance.delay.ms": "0",
+            # After a kill -9 the restarted controller keeps the dead broker
+            # incarnation registered until its session expires (default 9 s:
+            # DuplicateBrokerRegistrationException retries); shorter = faster
+            # crash-restart. Heartbeats stay well inside the timeout.
+            "broker.session.timeout.ms": "3000",
+            "broker.heartbeat.interval.ms": "500",
             "num.network.threads": "2",
             "num.io.threads": "4",
             "num.recovery.threads.per.data.dir": "1",

@@ -1,0 +1,245 @@
+"""The ``goblins`` command: server, worker, and workflow commands for people and scripts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import importlib
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from goblins import converter
+from goblins._definitions import activity_definition, workflow_definition
+from goblins.client import Client
+from goblins.errors import GoblinsError, WorkflowFailed
+from goblins.worker import Worker
+
+DEFAULT_SERVER = "localhost:9075"
+
+
+class UserError(Exception):
+    """A mistake in the command line: printed as one line, no traceback."""
+
+
+def _server_default() -> str:
+    return os.environ.get("GOBLINS_SERVER", DEFAULT_SERVER)
+
+
+# ---- server ----
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    from goblins.server import serve  # the client-only commands never import server code
+
+    store = args.store or os.environ.get("GOBLINS_STORE") or f"sqlite:///{args.db}"
+    try:
+        asyncio.run(serve(store, args.host, args.port))
+    except (ValueError, OSError) as exc:
+        raise UserError(str(exc)) from None
+    return 0
+
+
+# ---- worker ----
+
+
+def load_worker(target: str, server: str | None, **options: Any) -> Worker:
+    """A Worker for ``module`` (every workflow and activity in it) or ``module:attr``."""
+    module_name, _, attr = target.partition(":")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise UserError(f"cannot import module {module_name!r}: {exc}") from None
+    if attr:
+        obj = getattr(module, attr, None)
+        if not isinstance(obj, Worker):
+            raise UserError(f"{target!r} is not a goblins.Worker object")
+        if server:
+            obj.server = server
+        return obj
+    members = list(vars(module).values())
+    workflows = [m for m in members if workflow_definition(m) is not None]
+    activities = [m for m in members if activity_definition(m) is not None]
+    if not workflows and not activities:
+        raise UserError(f"module {module_name!r} defines no @goblins.workflow or @goblins.activity")
+    return Worker(server or _server_default(), workflows=workflows, activities=activities, **options)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    options = {}
+    if args.max_concurrent_activities:
+        options["max_concurrent_activities"] = args.max_concurrent_activities
+    worker = load_worker(args.module, args.server, **options)
+    print(f"goblins worker {worker.identity} -> {worker.server}", file=sys.stderr)
+    try:
+        asyncio.run(worker.run())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+# ---- workflow commands ----
+
+
+def _parse_inputs(inputs: Sequence[str]) -> list[Any]:
+    values = []
+    for index, text in enumerate(inputs, 1):
+        try:
+            values.append(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise UserError(f"--input #{index} is not valid JSON ({exc.msg}): {text!r}") from None
+    return values
+
+
+async def _connect(args: argparse.Namespace) -> Client:
+    return await Client.connect(args.server, timeout=5.0)
+
+
+def _print_result(value: Any) -> None:
+    print(converter.encode(value).decode())
+
+
+async def workflow_start(args: argparse.Namespace) -> int:
+    inputs = _parse_inputs(args.input)
+    async with await _connect(args) as client:
+        handle = await client.start_workflow(args.name, *inputs, run_id=args.run_id)
+        print(handle.run_id)
+        if args.wait:
+            _print_result(await handle.result(timeout=args.timeout))
+    return 0
+
+
+async def workflow_result(args: argparse.Namespace) -> int:
+    async with await _connect(args) as client:
+        _print_result(await client.get_workflow_handle(args.run_id).result(timeout=args.timeout))
+    return 0
+
+
+def _cell(value: Any, width: int = 40) -> str:
+    text = value if isinstance(value, str) else converter.encode(value).decode() if value is not None else ""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+async def workflow_show(args: argparse.Namespace) -> int:
+    async with await _connect(args) as client:
+        events = await client.get_workflow_handle(args.run_id).history()
+    rows = [("SEQ", "TIME", "EVENT", "ACTIVITY", "ATTEMPT", "DETAIL")]
+    for e in events:
+        when = datetime.datetime.fromtimestamp(e.timestamp).strftime("%H:%M:%S.%f")[:-3]
+        attempt = f"{e.attempt}/{e.max_attempts or '∞'}" if e.activity_run_id else ""
+        detail = e.error or ""
+        if e.retry_at:
+            detail += f" (retry in {max(0.0, e.retry_at - e.timestamp):.2f}s)"
+        elif e.type.value.endswith("SUCCESS"):
+            detail = _cell(e.output)
+        elif e.type.value.endswith("SCHEDULED"):
+            detail = _cell(e.input)
+        rows.append((str(e.seq), when, e.type.value, e.activity_name, attempt, _cell(detail, 60)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1])
+    return 0
+
+
+async def workflow_list(args: argparse.Namespace) -> int:
+    async with await _connect(args) as client:
+        runs = await client.list_workflows(status=args.status, name=args.name, limit=args.limit)
+    rows = [("RUN ID", "WORKFLOW", "STATUS", "CREATED")]
+    for r in runs:
+        created = datetime.datetime.fromtimestamp(r.created_at).strftime("%Y-%m-%d %H:%M:%S")
+        rows.append((r.run_id, r.workflow_name, r.status, created))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    return 0
+
+
+# ---- parser ----
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="goblins", description="Durable workflows for Python.")
+    p.add_argument("--log-level", default=os.environ.get("GOBLINS_LOG_LEVEL", "INFO"), help="DEBUG, INFO, WARNING")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("server", help="run a goblins server (embedded SQLite by default)")
+    s.add_argument("--port", type=int, default=int(os.environ.get("GOBLINS_PORT", "9075")))
+    s.add_argument("--host", default=os.environ.get("GOBLINS_HOST", "127.0.0.1"))
+    s.add_argument("--db", default=os.environ.get("GOBLINS_DB", "goblins.db"), help="SQLite file (embedded mode)")
+    s.add_argument("--store", default=None, help="event store URL, e.g. sqlite:///goblins.db (overrides --db)")
+    s.set_defaults(func=cmd_server)
+
+    w = sub.add_parser("worker", help="run a worker for the workflows and activities of a module")
+    w.add_argument("module", help="MODULE (hosts everything it defines) or MODULE:WORKER_OBJECT")
+    w.add_argument("--server", default=None, help=f"HOST:PORT (default: $GOBLINS_SERVER or {DEFAULT_SERVER})")
+    w.add_argument("--max-concurrent-activities", type=int, default=0)
+    w.set_defaults(func=cmd_worker)
+
+    wf = sub.add_parser("workflow", help="start, inspect and list workflow runs")
+    wsub = wf.add_subparsers(dest="action", required=True)
+
+    def client_parser(name: str, help: str) -> argparse.ArgumentParser:
+        c = wsub.add_parser(name, help=help)
+        c.add_argument("--server", default=_server_default(), help=f"HOST:PORT (default {DEFAULT_SERVER})")
+        return c
+
+    c = client_parser("start", "start a run")
+    c.add_argument("name", help="workflow name")
+    c.add_argument("--input", action="append", default=[], help="one JSON value per argument (repeat)")
+    c.add_argument("--run-id", default=None, help="idempotency key: starting twice returns the same run")
+    c.add_argument("--wait", action="store_true", help="wait for the result and print it")
+    c.add_argument("--timeout", type=float, default=None, help="seconds to wait with --wait")
+    c.set_defaults(func=workflow_start)
+
+    c = client_parser("result", "wait for a run's result and print it (JSON)")
+    c.add_argument("run_id")
+    c.add_argument("--timeout", type=float, default=None)
+    c.set_defaults(func=workflow_result)
+
+    c = client_parser("show", "print a run's history as a table")
+    c.add_argument("run_id")
+    c.set_defaults(func=workflow_show)
+
+    c = client_parser("list", "list runs, newest first")
+    c.add_argument("--status", choices=["RUNNING", "COMPLETED", "FAILED"], default=None)
+    c.add_argument("--name", default=None, help="only runs of this workflow")
+    c.add_argument("--limit", type=int, default=50)
+    c.set_defaults(func=workflow_list)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=getattr(logging, str(args.log_level).upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        result = args.func(args)
+        if asyncio.iscoroutine(result):
+            result = asyncio.run(result)
+        return int(result or 0)
+    except WorkflowFailed as exc:
+        print(f"goblins: {exc}", file=sys.stderr)
+        return 3
+    except TimeoutError as exc:
+        print(f"goblins: {exc or 'timed out'}", file=sys.stderr)
+        return 4
+    except (UserError, GoblinsError, ValueError, TypeError) as exc:
+        print(f"goblins: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # e.g. `goblins workflow show ID | head`
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
