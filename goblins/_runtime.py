@@ -192,12 +192,16 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         finally:
             asyncio._set_running_loop(previous)
 
-    def call_soon(self, callback: Callable[..., Any], *args: Any, context: Any = None) -> asyncio.Handle:
+    def call_soon(  # type: ignore[override]
+        self, callback: Callable[..., Any], *args: Any, context: Any = None
+    ) -> asyncio.Handle:
         handle = asyncio.Handle(callback, args, self, context)
         self._ready.append(handle)
         return handle
 
-    def call_later(self, delay: float, callback: Callable[..., Any], *args: Any, context: Any = None) -> Any:
+    def call_later(  # type: ignore[override]
+        self, delay: float, callback: Callable[..., Any], *args: Any, context: Any = None
+    ) -> Any:
         raise GoblinsError(
             "workflow code cannot use asyncio timers (asyncio.sleep, wait_for, timeouts): "
             "they are not durable. Do time-based work in an activity."

@@ -151,9 +151,9 @@ async def workflow_list(args: argparse.Namespace) -> int:
     async with await _connect(args) as client:
         runs = await client.list_workflows(status=args.status, name=args.name, limit=args.limit)
     rows = [("RUN ID", "WORKFLOW", "STATUS", "CREATED")]
-    for r in runs:
-        created = datetime.datetime.fromtimestamp(r.created_at).strftime("%Y-%m-%d %H:%M:%S")
-        rows.append((r.run_id, r.workflow_name, r.status, created))
+    for run in runs:
+        created = datetime.datetime.fromtimestamp(run.created_at).strftime("%Y-%m-%d %H:%M:%S")
+        rows.append((run.run_id, run.workflow_name, run.status, created))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())

@@ -83,7 +83,7 @@ class Client:
 
     def __init__(self, channel: grpc.aio.Channel, address: str) -> None:
         self._channel = channel
-        self._stub = pb_grpc.GoblinsStub(channel)
+        self._stub = pb_grpc.GoblinsStub(channel)  # type: ignore[no-untyped-call]
         self.address = address
 
     @classmethod
@@ -92,7 +92,7 @@ class Client:
         channel = open_channel(address)
         try:
             await asyncio.wait_for(channel.channel_ready(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await channel.close()
             raise GoblinsError(f"no goblins server answered at {address} within {timeout}s") from None
         return cls(channel, address)

@@ -10,7 +10,7 @@ from goblins import converter
 from goblins._proto import goblins_pb2 as pb
 
 
-class EventType(str, enum.Enum):
+class EventType(enum.StrEnum):
     """The kinds of history events (the original goblins' names)."""
 
     WORKFLOW_SCHEDULED = "WORKFLOW_SCHEDULED"
@@ -23,9 +23,6 @@ class EventType(str, enum.Enum):
     ACTIVITY_FINISHED_IN_ERROR = "ACTIVITY_FINISHED_IN_ERROR"
     # A workflow task failed (e.g. nondeterminism); the server retries it. Replay ignores it.
     WORKFLOW_TASK_FAILED = "WORKFLOW_TASK_FAILED"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 WORKFLOW_FINISHED = frozenset({EventType.WORKFLOW_FINISHED_IN_SUCCESS, EventType.WORKFLOW_FINISHED_IN_ERROR})

@@ -153,7 +153,7 @@ class Worker:
                     break
                 try:
                     await asyncio.wait_for(self._stop.wait(), backoff)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
                 backoff = min(backoff * 2, 1.0)
         finally:
@@ -173,7 +173,7 @@ class Worker:
     # ---- session ----
 
     async def _session(self, channel: grpc.aio.Channel) -> None:
-        self._stub = pb_grpc.GoblinsStub(channel)
+        self._stub = pb_grpc.GoblinsStub(channel)  # type: ignore[no-untyped-call]
         running_act = sum(1 for kind, _ in self._running.values() if kind == "activity")
         running_wf = len(self._running) - running_act
         first = pb.WorkerMessage(
@@ -285,7 +285,7 @@ class Worker:
                 assert self._stub is not None
                 history = await self._stub.GetHistory(pb.GetHistoryRequest(run_id=t.run_id))
                 events = history.events
-            instance = WorkflowInstance(t.run_id, defn)
+            instance = WorkflowInstance(t.run_id, defn)  # type: ignore[abstract]
             self._cache[t.run_id] = instance
             while len(self._cache) > self.max_cached_workflows:
                 self._cache.popitem(last=False)

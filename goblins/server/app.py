@@ -42,7 +42,7 @@ class Server:
         self.core = Core(store)
         await self.core.start()
         self._grpc = grpc.aio.server(options=GRPC_OPTIONS)
-        pb_grpc.add_GoblinsServicer_to_server(GoblinsService(self.core), self._grpc)
+        pb_grpc.add_GoblinsServicer_to_server(GoblinsService(self.core), self._grpc)  # type: ignore[no-untyped-call]
         bound = self._grpc.add_insecure_port(f"{self.host}:{self.port}")
         if not bound:
             raise OSError(f"cannot listen on {self.host}:{self.port}")
@@ -69,7 +69,7 @@ class Server:
                 raise self.core.failed
             try:
                 await asyncio.wait_for(stop.wait(), 0.5)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
 

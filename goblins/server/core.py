@@ -134,7 +134,7 @@ class Core:
     async def _turn(self, items: list[Item]) -> None:
         await self._load_runs(items)
         now = self.clock()
-        batch = Batch()
+        batch = Batch(now=now)
         fx = Effects()
         touched: dict[str, RunState] = {}
         replies: list[tuple[asyncio.Future[Any], Any]] = []

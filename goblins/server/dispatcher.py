@@ -110,15 +110,15 @@ class Dispatcher:
                 self._ready[(t.kind, t.name)].append(t)
         for task_id, (session, deadline) in list(self._leases.items()):
             if deadline and deadline <= now:
-                t = self._known.get(task_id)
                 del self._leases[task_id]
                 session.inflight.discard(task_id)
-                if t is None:
+                expired = self._known.get(task_id)
+                if expired is None:
                     continue
-                if t.kind == ACTIVITY:
-                    self._on_activity_timeout(t)
+                if expired.kind == ACTIVITY:
+                    self._on_activity_timeout(expired)
                 else:
-                    self._ready[(t.kind, t.name)].append(t)
+                    self._ready[(expired.kind, expired.name)].append(expired)
         self._pump()
 
     # ---- workers ----

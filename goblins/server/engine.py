@@ -84,7 +84,9 @@ class RunState:
         self.started = False
         self.wf_task_id: str | None = None
         self.last_wake_seq = 0  # newest event the workflow code must see
-        self.failed_wf_tasks = 0  # consecutive
+        # Consecutive failed workflow tasks, counted from events only (a completion that records
+        # nothing cannot reset it) so that a run folded from its history backs off the same.
+        self.failed_wf_tasks = 0
 
     @classmethod
     def from_history(cls, run_id: str, events: list[pb.Event], wf_task_id: str | None = None) -> RunState:
@@ -104,6 +106,7 @@ class RunState:
         kind = e.type
         if kind == ACT_SCHEDULED:
             self.activities[e.activity_run_id] = ActivityState(e.activity_name, 1, False, False, e)
+            self.failed_wf_tasks = 0
         elif kind == ACT_STARTED:
             act = self.activities[e.activity_run_id]
             act.attempt, act.started = e.attempt, True
@@ -200,7 +203,6 @@ class RunState:
             self.wf_task_id = None
         if self.finished:
             return fx
-        self.failed_wf_tasks = 0
         if not self.started:
             self.record(fx, pb.Event(type=WF_STARTED), now)
         for command in r.commands:

@@ -65,7 +65,7 @@ class GoblinsService(pb_grpc.GoblinsServicer):
             if wait:
                 try:
                     return _result(await asyncio.wait_for(asyncio.shield(waiter), wait))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             return pb.GetResultResponse(found=True, finished=False, workflow_name=last.workflow_name)
         finally:

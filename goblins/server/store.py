@@ -10,6 +10,7 @@ Requirements every adapter meets (the contract tests check them):
 from __future__ import annotations
 
 import dataclasses
+import zlib
 from typing import Protocol
 from urllib.parse import urlparse
 
@@ -28,6 +29,7 @@ class Batch:
     new_tasks: list[TaskRecord] = dataclasses.field(default_factory=list)
     done_tasks: list[str] = dataclasses.field(default_factory=list)
     registry: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (kind, name)
+    now: float = 0.0  # decision time: new tasks due later are timers
 
     def __bool__(self) -> bool:
         return bool(self.events or self.new_tasks or self.done_tasks or self.registry)
@@ -61,14 +63,24 @@ def run_status(event_type: str) -> str | None:
     return None
 
 
-def open_store(url: str) -> EventStore:
-    """The event store named by ``url``: ``sqlite:///path/goblins.db`` (or a bare path)."""
+def partition_for(run_id: str, partitions: int) -> int:
+    """The events/tasks partition of a run: every server and store agrees on it."""
+    return zlib.crc32(run_id.encode()) % partitions
+
+
+def open_store(url: str, partitions: int = 1) -> EventStore:
+    """The event store named by ``url``: ``sqlite:///path/goblins.db`` (or a bare path),
+    ``cassandra://HOST:PORT[,HOST:PORT]/KEYSPACE``."""
     parsed = urlparse(url)
     scheme = parsed.scheme or "sqlite"
+    if scheme == "cassandra":
+        from goblins.server.cassandra import CassandraStore
+
+        return CassandraStore(url, partitions, lambda run_id: partition_for(run_id, partitions))
     if scheme == "sqlite":
         from goblins.server.sqlite import SqliteStore
 
         path = url.split("://", 1)[1] if "://" in url else url
         path = path[1:] if path.startswith("/") and "://" in url else path
         return SqliteStore(path)
-    raise ValueError(f"--store: unknown event store URL {url!r}: expected sqlite:///PATH")
+    raise ValueError(f"--store: unknown event store URL {url!r}: expected sqlite:///PATH or cassandra://HOST:PORT/KEYSPACE")
