@@ -160,6 +160,39 @@ async def workflow_list(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- setup (distributed mode) ----
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    import time
+
+    if args.service == "cassandra":
+        from goblins.server import cassandra
+
+        url = f"cassandra://{args.cassandra}/{args.keyspace}"
+        replication = {"class": "SimpleStrategy", "replication_factor": args.replication_factor}
+        deadline = time.monotonic() + args.wait
+        while True:  # patient: the service may still be starting
+            try:
+                done = cassandra.setup(url, replication)
+                break
+            except ValueError:
+                raise
+            except Exception as exc:
+                if time.monotonic() > deadline:
+                    raise UserError(
+                        f"Cassandra at {args.cassandra} did not answer within {args.wait:g}s: {exc}"
+                    ) from None
+                time.sleep(2)
+    else:
+        from goblins.server import kafka_setup
+
+        done = kafka_setup.setup(args.kafka, args.partitions, args.replication_factor, args.wait)
+    for line in done:
+        print(line)
+    return 0
+
+
 # ---- parser ----
 
 
@@ -180,6 +213,21 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--server", default=None, help=f"HOST:PORT (default: $GOBLINS_SERVER or {DEFAULT_SERVER})")
     w.add_argument("--max-concurrent-activities", type=int, default=0)
     w.set_defaults(func=cmd_worker)
+
+    st = sub.add_parser("setup", help="create the Cassandra tables or Kafka topics (idempotent, waits)")
+    ssub = st.add_subparsers(dest="service", required=True)
+    sc = ssub.add_parser("cassandra", help="create the keyspace and tables")
+    sc.add_argument("--cassandra", default=os.environ.get("GOBLINS_CASSANDRA", "127.0.0.1:9042"), help="HOST:PORT")
+    sc.add_argument("--keyspace", default="goblins")
+    sc.add_argument("--replication-factor", type=int, default=1)
+    sc.add_argument("--wait", type=float, default=180.0, help="seconds to wait for Cassandra to answer")
+    sc.set_defaults(func=cmd_setup)
+    sk = ssub.add_parser("kafka", help="create the tasks and events topics")
+    sk.add_argument("--kafka", default=os.environ.get("GOBLINS_KAFKA", "127.0.0.1:9092"), help="HOST:PORT[,HOST:PORT]")
+    sk.add_argument("--partitions", type=int, default=10)
+    sk.add_argument("--replication-factor", type=int, default=1)
+    sk.add_argument("--wait", type=float, default=120.0, help="seconds to wait for the broker to answer")
+    sk.set_defaults(func=cmd_setup)
 
     wf = sub.add_parser("workflow", help="start, inspect and list workflow runs")
     wsub = wf.add_subparsers(dest="action", required=True)

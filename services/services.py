@@ -24,6 +24,8 @@ Environment:
     GOBLINS_PYTHON                 python that needs the client libraries
                                    (default: the python running this script)
     GOBLINS_SERVICES_SKIP_PIP=1    do not pip-install the Python clients on `up`
+    GOBLINS_CASSANDRA_UNSAFESYSTEM=1  faster DDL, but schema is lost on kill -9
+    GOBLINS_CASSANDRA_COMMITLOG_SYNC=periodic  (default batch; see the yaml)
     GOBLINS_KAFKA_TIMEOUT          seconds to wait for Kafka (default 90)
     GOBLINS_CASSANDRA_TIMEOUT      seconds to wait for Cassandra (default 180)
 """
@@ -242,6 +244,29 @@ def tail(path, lines=40):
     except OSError:
         return "(no log at %s)" % path
     return "\n".join(data[-lines:])
+
+
+def failure_report(path):
+    """Error lines of the latest run (after our start marker), then the tail."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 4 * 1024 * 1024))
+            lines = f.read().decode(errors="replace").splitlines()
+    except OSError:
+        return "(no log at %s)" % path
+    start = 0
+    for i, line in enumerate(lines):
+        if line.startswith("===== goblins-services: starting"):
+            start = i
+    run = lines[start:]
+    errors = [l for l in run if any(w in l for w in (
+        "ERROR", "FATAL", "Exception", "Caused by", "Error:"))][:15]
+    out = []
+    if errors:
+        out += ["--- error lines (%s) ---" % path] + [l[:400] for l in errors]
+    out += ["--- last 30 lines ---"] + [l[:400] for l in run[-30:]]
+    return "\n".join(out)
 
 
 def recv_exact(sock, n):
@@ -489,6 +514,9 @@ class Service:
     def port(self):
         raise NotImplementedError
 
+    def all_ports(self):
+        return [self.port()]
+
     def down(self, grace=45):
         pid = self.pid()
         if pid is None:
@@ -557,6 +585,9 @@ class Kafka(Service):
 
     def port(self):
         return KAFKA_PORT
+
+    def all_ports(self):
+        return [KAFKA_PORT, KAFKA_CONTROLLER_PORT]
 
     def probe(self):
         return kafka_probe(KAFKA_PORT)
@@ -628,6 +659,7 @@ class Kafka(Service):
         with open(idfile) as f:
             cid = f.read().strip()
         log("kafka: formatting storage (cluster id %s) ..." % cid)
+        t0 = time.monotonic()
         cmd = self.jvm() + ["kafka.tools.StorageTool", "format", "-t", cid,
                             "-c", os.path.join(self.dir, "server.properties"),
                             "--ignore-formatted"]
@@ -635,6 +667,7 @@ class Kafka(Service):
                            stderr=subprocess.STDOUT, text=True)
         if r.returncode != 0:
             raise Failure("kafka: storage format failed:\n" + r.stdout[-4000:])
+        log("kafka: storage formatted in %.1f s" % (time.monotonic() - t0))
 
     def command(self):
         return self.jvm() + [self.main_class,
@@ -648,6 +681,9 @@ class Cassandra(Service):
 
     def port(self):
         return CASSANDRA_PORT
+
+    def all_ports(self):
+        return [CASSANDRA_PORT, CASSANDRA_STORAGE_PORT]
 
     def probe(self):
         return "release_version " + cql_probe(CASSANDRA_PORT)
@@ -697,6 +733,10 @@ class Cassandra(Service):
                # fast single-node start and schema changes for tests
                "-Dcassandra.skip_wait_for_gossip_to_settle=0",
                "-Dcassandra.ring_delay_ms=1000",
+               # NOT unsafesystem by default: with it, schema changes are not
+               # flushed, and after a kill -9 the keyspaces/tables created since
+               # the last flush are gone and their replayed rows are dropped
+               # ("Skipped N mutations from unknown CF"). Costs ~60 ms per DDL.
                "-Dcassandra.unsafesystem=%s" % (
                    "true" if os.environ.get("GOBLINS_CASSANDRA_UNSAFESYSTEM") == "1"
                    else "false"),
@@ -844,9 +884,10 @@ def cmd_up(services):
             log("%s: pid %d running but not answering yet; waiting" % (svc.name, pid))
             pending.append((svc, None, time.monotonic(), pid))
             continue
-        if port_open(svc.port()):
-            raise Failure("%s: port %s:%d is already in use by another process" % (
-                svc.name, HOST, svc.port()))
+        for port in svc.all_ports():
+            if port_open(port):
+                raise Failure("%s: port %s:%d is already in use by another process"
+                              % (svc.name, HOST, port))
         svc.fetch()
         pending.append((svc, "launch", None, None))
     # launch everything first, then wait for all (they start in parallel)
@@ -867,7 +908,7 @@ def cmd_up(services):
             if not pid_alive(pid):
                 failed.append(svc)
                 err("%s: process %d exited during start-up after %.1f s; log tail:\n%s"
-                    % (svc.name, pid, elapsed, tail(svc.logfile)))
+                    % (svc.name, pid, elapsed, failure_report(svc.logfile)))
                 waiting.remove(item)
                 continue
             desc = svc.answering()
@@ -879,7 +920,7 @@ def cmd_up(services):
             elif elapsed > svc.timeout:
                 failed.append(svc)
                 err("%s: not answering after %d s (pid %d still alive); log tail:\n%s"
-                    % (svc.name, svc.timeout, pid, tail(svc.logfile)))
+                    % (svc.name, svc.timeout, pid, failure_report(svc.logfile)))
                 waiting.remove(item)
         if waiting:
             time.sleep(0.25)

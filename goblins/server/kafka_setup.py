@@ -1,0 +1,50 @@
+"""Kafka topics of the distributed mode, created idempotently.
+
+Why these settings: ``replication.factor`` 3 with ``min.insync.replicas`` 2 on a real cluster
+(one broker in tests: 1 and 1), so that an event acknowledged with ``acks=all`` survives the
+loss of a broker; ``cleanup.policy=delete`` with a week of retention, since the store, not the
+log, is the history of record.
+"""
+
+from __future__ import annotations
+
+import time
+
+TOPICS = ("tasks", "events")
+
+
+def setup(bootstrap: str, partitions: int = 10, replication: int = 1, wait: float = 120.0) -> list[str]:
+    """Create the ``tasks`` and ``events`` topics if missing; waits for the broker to answer."""
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            existing = set(admin.list_topics(timeout=5).topics)
+            break
+        except KafkaException as exc:
+            if time.monotonic() > deadline:
+                raise ValueError(f"no Kafka broker answered at {bootstrap} within {wait:g}s: {exc}") from None
+            time.sleep(1)
+    config = {"min.insync.replicas": str(min(2, replication)), "retention.ms": str(7 * 24 * 3600 * 1000)}
+    new = [NewTopic(t, num_partitions=partitions, replication_factor=replication, config=config)
+           for t in TOPICS if t not in existing]
+    done = []
+    for topic, fut in admin.create_topics(new).items() if new else []:
+        try:
+            fut.result()
+            done.append(f"created topic {topic} ({partitions} partitions)")
+        except KafkaException as exc:
+            if "TOPIC_ALREADY_EXISTS" not in str(exc):
+                raise
+    done += [f"topic {t} exists" for t in TOPICS if t in existing]
+    return done
+
+
+def missing_topics(bootstrap: str) -> list[str]:
+    from confluent_kafka.admin import AdminClient
+
+    topics = AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=10).topics
+    return [t for t in TOPICS if t not in topics]
