@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 
 from goblins._proto import goblins_pb2 as pb
@@ -24,13 +25,13 @@ class RetryPolicy:
     """Error type names (e.g. ``"ValueError"``) that are never retried."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.max_attempts, int) or self.max_attempts < 0:
+        if not isinstance(self.max_attempts, int) or isinstance(self.max_attempts, bool) or self.max_attempts < 0:
             raise ValueError(f"RetryPolicy.max_attempts must be an int >= 0, got {self.max_attempts!r}")
         for field in ("initial_interval", "maximum_interval"):
             value = getattr(self, field)
-            if not isinstance(value, (int, float)) or value < 0:
+            if not _is_number(value) or not value >= 0 or (field == "initial_interval" and math.isinf(value)):
                 raise ValueError(f"RetryPolicy.{field} must be a number >= 0 seconds, got {value!r}")
-        if not isinstance(self.backoff_coefficient, (int, float)) or self.backoff_coefficient < 1:
+        if not _is_number(self.backoff_coefficient) or not 1 <= self.backoff_coefficient < math.inf:
             raise ValueError(
                 f"RetryPolicy.backoff_coefficient must be a number >= 1, got {self.backoff_coefficient!r}"
             )
@@ -48,11 +49,20 @@ class RetryPolicy:
         )
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
+
+
 def next_delay(policy: pb.RetryPolicy, attempt: int, error_type: str) -> float | None:
     """Seconds to wait before the attempt after ``attempt``, or None when there is none."""
     if error_type in policy.non_retryable_errors:
         return None
     if policy.max_attempts and attempt >= policy.max_attempts:
         return None
-    delay = policy.initial_interval * policy.backoff_coefficient ** (attempt - 1)
+    # With max_attempts=0 the exponent grows without bound: a float power overflows (and
+    # would stop the server's event loop): past that point the wait is the maximum.
+    try:
+        delay = policy.initial_interval * policy.backoff_coefficient ** (attempt - 1)
+    except OverflowError:
+        delay = math.inf if policy.initial_interval else 0.0
     return float(min(delay, policy.maximum_interval))
