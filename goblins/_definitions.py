@@ -46,7 +46,8 @@ def activity(fn: Any = None, *, name: str | None = None) -> Any:
     def wrap(f: F) -> F:
         if not callable(f):
             raise TypeError(f"@goblins.activity expects a function, got {f!r}")
-        defn = ActivityDefinition(_check_name(f.__name__ if name is None else name, "activity"), f, inspect.iscoroutinefunction(f))
+        checked = _check_name(f.__name__ if name is None else name, "activity")
+        defn = ActivityDefinition(checked, f, inspect.iscoroutinefunction(f))
         setattr(f, _ACTIVITY_ATTR, defn)
         return f
 
@@ -67,7 +68,8 @@ def workflow(fn: Any = None, *, name: str | None = None) -> Any:
     def wrap(f: F) -> F:
         if not inspect.iscoroutinefunction(f):
             raise TypeError(f"@goblins.workflow expects an async def function, got {f!r}")
-        setattr(f, _WORKFLOW_ATTR, WorkflowDefinition(_check_name(f.__name__ if name is None else name, "workflow"), f))
+        checked = _check_name(f.__name__ if name is None else name, "workflow")
+        setattr(f, _WORKFLOW_ATTR, WorkflowDefinition(checked, f))
         return f
 
     return wrap(fn) if fn is not None else wrap
