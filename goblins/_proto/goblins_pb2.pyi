@@ -195,16 +195,18 @@ class WorkflowTaskFailed(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ...) -> None: ...
 
 class Report(_message.Message):
-    __slots__ = ("activity_started", "activity_result", "workflow_task_completed", "workflow_task_failed")
+    __slots__ = ("activity_started", "activity_result", "workflow_task_completed", "workflow_task_failed", "start_workflow")
     ACTIVITY_STARTED_FIELD_NUMBER: _ClassVar[int]
     ACTIVITY_RESULT_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_TASK_COMPLETED_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_TASK_FAILED_FIELD_NUMBER: _ClassVar[int]
+    START_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
     activity_started: ActivityStarted
     activity_result: ActivityResult
     workflow_task_completed: WorkflowTaskCompleted
     workflow_task_failed: WorkflowTaskFailed
-    def __init__(self, activity_started: _Optional[_Union[ActivityStarted, _Mapping]] = ..., activity_result: _Optional[_Union[ActivityResult, _Mapping]] = ..., workflow_task_completed: _Optional[_Union[WorkflowTaskCompleted, _Mapping]] = ..., workflow_task_failed: _Optional[_Union[WorkflowTaskFailed, _Mapping]] = ...) -> None: ...
+    start_workflow: StartWorkflowRequest
+    def __init__(self, activity_started: _Optional[_Union[ActivityStarted, _Mapping]] = ..., activity_result: _Optional[_Union[ActivityResult, _Mapping]] = ..., workflow_task_completed: _Optional[_Union[WorkflowTaskCompleted, _Mapping]] = ..., workflow_task_failed: _Optional[_Union[WorkflowTaskFailed, _Mapping]] = ..., start_workflow: _Optional[_Union[StartWorkflowRequest, _Mapping]] = ...) -> None: ...
 
 class Hello(_message.Message):
     __slots__ = ("worker_id", "workflows", "activities", "running_task_ids")
@@ -333,3 +335,25 @@ class ListWorkflowsResponse(_message.Message):
     RUNS_FIELD_NUMBER: _ClassVar[int]
     runs: _containers.RepeatedCompositeFieldContainer[RunInfo]
     def __init__(self, runs: _Optional[_Iterable[_Union[RunInfo, _Mapping]]] = ...) -> None: ...
+
+class ClusterInfo(_message.Message):
+    __slots__ = ("transport", "bootstrap_servers", "tasks_topic", "events_topic", "partitions")
+    TRANSPORT_FIELD_NUMBER: _ClassVar[int]
+    BOOTSTRAP_SERVERS_FIELD_NUMBER: _ClassVar[int]
+    TASKS_TOPIC_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_TOPIC_FIELD_NUMBER: _ClassVar[int]
+    PARTITIONS_FIELD_NUMBER: _ClassVar[int]
+    transport: str
+    bootstrap_servers: str
+    tasks_topic: str
+    events_topic: str
+    partitions: int
+    def __init__(self, transport: _Optional[str] = ..., bootstrap_servers: _Optional[str] = ..., tasks_topic: _Optional[str] = ..., events_topic: _Optional[str] = ..., partitions: _Optional[int] = ...) -> None: ...
+
+class ClusterInfoRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class RegisterResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

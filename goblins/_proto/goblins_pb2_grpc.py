@@ -59,6 +59,16 @@ class GoblinsStub:
                 request_serializer=goblins__pb2.WorkerMessage.SerializeToString,
                 response_deserializer=goblins__pb2.ServerMessage.FromString,
                 _registered_method=True)
+        self.GetClusterInfo = channel.unary_unary(
+                '/goblins.v1.Goblins/GetClusterInfo',
+                request_serializer=goblins__pb2.ClusterInfoRequest.SerializeToString,
+                response_deserializer=goblins__pb2.ClusterInfo.FromString,
+                _registered_method=True)
+        self.Register = channel.unary_unary(
+                '/goblins.v1.Goblins/Register',
+                request_serializer=goblins__pb2.Hello.SerializeToString,
+                response_deserializer=goblins__pb2.RegisterResponse.FromString,
+                _registered_method=True)
 
 
 class GoblinsServicer:
@@ -95,6 +105,19 @@ class GoblinsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetClusterInfo(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Register(self, request, context):
+        """Distributed mode: a worker registers its names (the embedded mode does it in Connect).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GoblinsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -122,6 +145,16 @@ def add_GoblinsServicer_to_server(servicer, server):
                     servicer.Connect,
                     request_deserializer=goblins__pb2.WorkerMessage.FromString,
                     response_serializer=goblins__pb2.ServerMessage.SerializeToString,
+            ),
+            'GetClusterInfo': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetClusterInfo,
+                    request_deserializer=goblins__pb2.ClusterInfoRequest.FromString,
+                    response_serializer=goblins__pb2.ClusterInfo.SerializeToString,
+            ),
+            'Register': grpc.unary_unary_rpc_method_handler(
+                    servicer.Register,
+                    request_deserializer=goblins__pb2.Hello.FromString,
+                    response_serializer=goblins__pb2.RegisterResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -259,6 +292,60 @@ class Goblins:
             '/goblins.v1.Goblins/Connect',
             goblins__pb2.WorkerMessage.SerializeToString,
             goblins__pb2.ServerMessage.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetClusterInfo(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/goblins.v1.Goblins/GetClusterInfo',
+            goblins__pb2.ClusterInfoRequest.SerializeToString,
+            goblins__pb2.ClusterInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Register(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/goblins.v1.Goblins/Register',
+            goblins__pb2.Hello.SerializeToString,
+            goblins__pb2.RegisterResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -16,16 +16,13 @@ from collections.abc import Callable
 from typing import Any
 
 from goblins._proto import goblins_pb2 as pb
-from goblins.server.dispatcher import Dispatcher, Session
 from goblins.server.engine import ACTIVITY, WORKFLOW, Effects, RunState, TaskRecord, timed_out_result
 from goblins.server.store import Batch, EventStore
+from goblins.server.transport import EmbeddedTransport, Transport
 
 log = logging.getLogger("goblins.server")
 
 MAX_BATCH = 2000
-# After a restart, tasks that were in flight wait this long for their workers to reconnect
-# and claim them (a worker resends its results), instead of running twice.
-RESTART_GRACE = 2.0
 
 FINISHED = {"WORKFLOW_FINISHED_IN_SUCCESS", "WORKFLOW_FINISHED_IN_ERROR"}
 
@@ -41,7 +38,7 @@ class _Start:
 @dataclasses.dataclass
 class _Report:
     report: pb.Report
-    session: Session | None
+    ack: Callable[[], None] | None  # tells the sender the report's effects are durable
 
 
 @dataclasses.dataclass
@@ -54,15 +51,17 @@ Item = _Start | _Report | _Register
 
 
 class Core:
-    """Runs the engine over an event store and the embedded dispatcher."""
+    """Runs the engine over an event store and a task transport."""
 
-    def __init__(self, store: EventStore, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, store: EventStore, transport: Transport | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
         self.store = store
+        self.transport: Transport = transport or EmbeddedTransport()
         self.clock = clock
         self.runs: dict[str, RunState] = {}
         self._durable: dict[str, int] = {}  # run_id -> events committed (the rest is in flight)
         self.registered: set[tuple[str, str]] = set()
-        self.dispatcher = Dispatcher(self._build_workflow_task, self._activity_timed_out, clock)
         self._queue: asyncio.Queue[Item] = asyncio.Queue()
         self._waiters: dict[str, list[asyncio.Future[pb.Event]]] = {}
         self._tasks: list[asyncio.Task[Any]] = []
@@ -70,13 +69,14 @@ class Core:
 
     async def start(self) -> None:
         self.registered = await self.store.registry()
-        self.dispatcher.add(await self.store.pending_tasks(), not_before=self.clock() + RESTART_GRACE)
-        self._tasks = [asyncio.create_task(self._loop()), asyncio.create_task(self._ticker())]
+        await self.transport.start(self)
+        self._tasks = [asyncio.create_task(self._loop())]
 
     async def stop(self) -> None:
         for t in self._tasks:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.transport.stop()
 
     # ---- entry points ----
 
@@ -94,8 +94,8 @@ class Core:
         self._queue.put_nowait(_Register(names, reply))
         await reply
 
-    def report(self, report: pb.Report, session: Session | None) -> None:
-        self._queue.put_nowait(_Report(report, session))
+    def report(self, report: pb.Report, ack: Callable[[], None] | None = None) -> None:
+        self._queue.put_nowait(_Report(report, ack))
 
     def waiter(self, run_id: str) -> asyncio.Future[pb.Event]:
         """A future resolved with the run's finishing event; register before reading the store."""
@@ -111,11 +111,6 @@ class Core:
                 del self._waiters[run_id]
 
     # ---- the loop ----
-
-    async def _ticker(self) -> None:
-        while True:
-            await asyncio.sleep(0.05)
-            self.dispatcher.tick()
 
     async def _loop(self) -> None:
         try:
@@ -138,7 +133,7 @@ class Core:
         fx = Effects()
         touched: dict[str, RunState] = {}
         replies: list[tuple[asyncio.Future[Any], Any]] = []
-        acks: list[tuple[Session, str]] = []
+        acks: list[Callable[[], None]] = []
         for item in items:
             if isinstance(item, _Report):
                 rs = self.runs.get(_run_id_of(item.report))
@@ -146,9 +141,8 @@ class Core:
                     touched[rs.run_id] = rs
                     if not rs.finished:
                         fx.extend(self._decide(rs, item.report, now))
-                # A start is an observation; only outcomes are kept by the worker until acked.
-                if item.session is not None and item.report.WhichOneof("kind") != "activity_started":
-                    acks.append((item.session, _task_id_of(item.report)))
+                if item.ack is not None:
+                    acks.append(item.ack)
             elif isinstance(item, _Start):
                 if item.run_id in self.runs:
                     touched[item.run_id] = self.runs[item.run_id]
@@ -166,14 +160,14 @@ class Core:
         batch.events, batch.new_tasks, batch.done_tasks = fx.events, fx.new_tasks, fx.done_tasks
         if batch:
             await self.store.commit(batch)
-        self._after_commit(batch, touched, replies, acks)
+        await self._after_commit(batch, touched, replies, acks)
 
-    def _after_commit(
+    async def _after_commit(
         self,
         batch: Batch,
         touched: dict[str, RunState],
         replies: list[tuple[asyncio.Future[Any], Any]],
-        acks: list[tuple[Session, str]],
+        acks: list[Callable[[], None]],
     ) -> None:
         self.registered.update(batch.registry)
         for run_id, rs in touched.items():
@@ -181,11 +175,10 @@ class Core:
             if rs.finished:  # finished runs live in the store only
                 self.runs.pop(run_id, None)
                 self._durable.pop(run_id, None)
-                self.dispatcher.forget_run(run_id)
-        self.dispatcher.done(batch.done_tasks)
-        self.dispatcher.add(batch.new_tasks)
-        for session, task_id in acks:
-            session.ack(task_id)
+                self.transport.forget_run(run_id)
+        await self.transport.publish(batch.new_tasks, batch.done_tasks)
+        for ack in acks:
+            ack()
         for fut, value in replies:
             if not fut.done():
                 fut.set_result(value)
@@ -230,9 +223,9 @@ class Core:
             self.runs[run_id] = rs
             self._durable[run_id] = len(rs.events)
 
-    # ---- dispatcher callbacks ----
+    # ---- transport callbacks ----
 
-    def _build_workflow_task(self, t: TaskRecord, seen: int) -> pb.WorkflowTask:
+    def build_workflow_task(self, t: TaskRecord, seen: int) -> pb.WorkflowTask:
         task = pb.WorkflowTask(task_id=t.task_id, run_id=t.run_id, workflow_name=t.name)
         rs = self.runs.get(t.run_id)
         if rs is None:
@@ -244,7 +237,7 @@ class Core:
         task.events.extend(rs.events[seen:durable])
         return task
 
-    def _activity_timed_out(self, t: TaskRecord) -> None:
+    def activity_timed_out(self, t: TaskRecord) -> None:
         task = pb.ActivityTask.FromString(t.data)
         self.report(pb.Report(activity_result=timed_out_result(task, t.timeout)), None)
 
@@ -254,6 +247,6 @@ def _run_id_of(report: pb.Report) -> str:
     return getattr(report, which).run_id if which else ""
 
 
-def _task_id_of(report: pb.Report) -> str:
+def task_id_of(report: pb.Report) -> str:
     which = report.WhichOneof("kind")
     return getattr(report, which).task_id if which else ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -11,8 +12,8 @@ import grpc
 
 from goblins._proto import goblins_pb2 as pb
 from goblins._proto import goblins_pb2_grpc as pb_grpc
-from goblins.server.core import FINISHED, Core
-from goblins.server.dispatcher import Session
+from goblins.server.core import FINISHED, Core, task_id_of
+from goblins.server.dispatcher import Dispatcher, Session
 from goblins.server.engine import WORKFLOW
 from goblins.server.store import STATUSES
 
@@ -90,6 +91,15 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         runs = await self.core.store.list_runs(request.status, request.workflow_name, request.limit)
         return pb.ListWorkflowsResponse(runs=runs)
 
+    async def GetClusterInfo(
+        self, request: pb.ClusterInfoRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ClusterInfo:
+        return self.core.transport.cluster_info()
+
+    async def Register(self, request: pb.Hello, context: grpc.aio.ServicerContext) -> pb.RegisterResponse:
+        await self.core.register(list(request.workflows), list(request.activities))
+        return pb.RegisterResponse()
+
     async def Connect(
         self, request_iterator: AsyncIterator[pb.WorkerMessage], context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.ServerMessage]:
@@ -98,12 +108,15 @@ class GoblinsService(pb_grpc.GoblinsServicer):
             return
         hello = first.hello
         await self.core.register(list(hello.workflows), list(hello.activities))
+        dispatcher = self.core.transport.dispatcher  # type: ignore[attr-defined]
+        if dispatcher is None:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, "this server's workers use Kafka")
         session = Session(hello.worker_id, list(hello.workflows), list(hello.activities))
-        self.core.dispatcher.connect(session, list(hello.running_task_ids))
+        dispatcher.connect(session, list(hello.running_task_ids))
         log.info("worker %s connected (%d workflows, %d activities)", hello.worker_id,
                  len(hello.workflows), len(hello.activities))
-        self._absorb(first, session)
-        reader = asyncio.create_task(self._read(request_iterator, session))
+        self._absorb(first, session, dispatcher)
+        reader = asyncio.create_task(self._read(request_iterator, session, dispatcher))
         try:
             yield pb.ServerMessage()  # the worker knows it is registered and connected
             while True:
@@ -113,19 +126,23 @@ class GoblinsService(pb_grpc.GoblinsServicer):
                 yield msg
         finally:
             reader.cancel()
-            self.core.dispatcher.disconnect(session)
+            dispatcher.disconnect(session)
             log.info("worker %s disconnected", hello.worker_id)
 
-    def _absorb(self, msg: pb.WorkerMessage, session: Session) -> None:
+    def _absorb(self, msg: pb.WorkerMessage, session: Session, dispatcher: Dispatcher) -> None:
         for report in msg.reports:
-            self.core.report(report, session)
+            # A start is an observation; the worker keeps only outcomes until they are acked.
+            ack = None if report.HasField("activity_started") else functools.partial(session.ack, task_id_of(report))
+            self.core.report(report, ack)
         if msg.HasField("credit"):
-            self.core.dispatcher.credit(session, msg.credit.activities, msg.credit.workflows)
+            dispatcher.credit(session, msg.credit.activities, msg.credit.workflows)
 
-    async def _read(self, requests: AsyncIterator[pb.WorkerMessage], session: Session) -> None:
+    async def _read(
+        self, requests: AsyncIterator[pb.WorkerMessage], session: Session, dispatcher: Dispatcher
+    ) -> None:
         try:
             async for msg in requests:
-                self._absorb(msg, session)
+                self._absorb(msg, session, dispatcher)
         except (asyncio.CancelledError, grpc.aio.AioRpcError):
             pass
         finally:
