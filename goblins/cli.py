@@ -36,9 +36,9 @@ def _server_default() -> str:
 def cmd_server(args: argparse.Namespace) -> int:
     from goblins.server import serve  # the client-only commands never import server code
 
-    store = args.store or os.environ.get("GOBLINS_STORE") or f"sqlite:///{args.db}"
+    store = args.store or f"sqlite:///{args.db}"
     try:
-        asyncio.run(serve(store, args.host, args.port))
+        asyncio.run(serve(store, args.host, args.port, args.broker))
     except (ValueError, OSError) as exc:
         raise UserError(str(exc)) from None
     return 0
@@ -205,7 +205,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=int(os.environ.get("GOBLINS_PORT", "9075")))
     s.add_argument("--host", default=os.environ.get("GOBLINS_HOST", "127.0.0.1"))
     s.add_argument("--db", default=os.environ.get("GOBLINS_DB", "goblins.db"), help="SQLite file (embedded mode)")
-    s.add_argument("--store", default=None, help="event store URL, e.g. sqlite:///goblins.db (overrides --db)")
+    s.add_argument(
+        "--store",
+        default=os.environ.get("GOBLINS_STORE"),
+        help="event store URL: sqlite:///PATH (overrides --db) or cassandra://HOST:PORT/KEYSPACE",
+    )
+    s.add_argument(
+        "--broker", default=os.environ.get("GOBLINS_BROKER"), help="distributed mode: kafka://HOST:PORT[,HOST:PORT]"
+    )
     s.set_defaults(func=cmd_server)
 
     w = sub.add_parser("worker", help="run a worker for the workflows and activities of a module")

@@ -12,6 +12,7 @@ from goblins._proto import goblins_pb2_grpc as pb_grpc
 from goblins.server.core import Core
 from goblins.server.service import GoblinsService
 from goblins.server.store import open_store
+from goblins.server.transport import Transport
 
 log = logging.getLogger("goblins.server")
 
@@ -30,16 +31,36 @@ GRPC_OPTIONS = [
 class Server:
     """A goblins server; ``await start()`` then ``await stop()`` (or ``serve()`` until signalled)."""
 
-    def __init__(self, store_url: str = "sqlite:///goblins.db", host: str = "127.0.0.1", port: int = 9075) -> None:
+    def __init__(
+        self,
+        store_url: str = "sqlite:///goblins.db",
+        host: str = "127.0.0.1",
+        port: int = 9075,
+        broker_url: str | None = None,
+    ) -> None:
         self.store_url = store_url
+        self.broker_url = broker_url
         self.host = host
         self.port = port
         self.core: Core | None = None
         self._grpc: grpc.aio.Server | None = None
 
     async def start(self) -> None:
-        store = open_store(self.store_url)
-        self.core = Core(store)
+        distributed_store = self.store_url.startswith("cassandra://")
+        if distributed_store != bool(self.broker_url):
+            raise ValueError(
+                "the distributed mode needs both --store cassandra://HOST:PORT/KEYSPACE and "
+                "--broker kafka://HOST:PORT; the embedded mode takes neither --broker nor a cassandra store"
+            )
+        transport: Transport | None = None
+        partitions = 1
+        if self.broker_url:
+            from goblins.server.kafka import KafkaTransport
+
+            kafka = await asyncio.get_running_loop().run_in_executor(None, KafkaTransport.open, self.broker_url)
+            transport, partitions = kafka, kafka.partitions
+        store = await asyncio.get_running_loop().run_in_executor(None, open_store, self.store_url, partitions)
+        self.core = Core(store, transport)
         await self.core.start()
         self._grpc = grpc.aio.server(options=GRPC_OPTIONS)
         pb_grpc.add_GoblinsServicer_to_server(GoblinsService(self.core), self._grpc)  # type: ignore[no-untyped-call]
@@ -48,7 +69,10 @@ class Server:
             raise OSError(f"cannot listen on {self.host}:{self.port}")
         self.port = bound
         await self._grpc.start()
-        log.info("goblins server listening on %s:%d, store %s", self.host, self.port, self.store_url)
+        log.info(
+            "goblins server listening on %s:%d, store %s, transport %s",
+            self.host, self.port, self.store_url, self.broker_url or "embedded",
+        )
 
     async def stop(self, grace: float = 1.0) -> None:
         if self._grpc is not None:
@@ -73,8 +97,10 @@ class Server:
                 pass
 
 
-async def serve(store_url: str = "sqlite:///goblins.db", host: str = "127.0.0.1", port: int = 9075) -> None:
-    server = Server(store_url, host, port)
+async def serve(
+    store_url: str = "sqlite:///goblins.db", host: str = "127.0.0.1", port: int = 9075, broker_url: str | None = None
+) -> None:
+    server = Server(store_url, host, port, broker_url)
     await server.start()
     try:
         await server.wait()

@@ -46,12 +46,13 @@ SCHEMA = [
     """CREATE TABLE IF NOT EXISTS runs_by_day (
         day text, created_at double, run_id text, workflow_name text,
         PRIMARY KEY ((day), created_at, run_id)) WITH CLUSTERING ORDER BY (created_at DESC, run_id ASC)""",
+    """CREATE TABLE IF NOT EXISTS active_runs (bucket int, run_id text, PRIMARY KEY ((bucket), run_id))""",
     """CREATE TABLE IF NOT EXISTS registry (kind text, name text, PRIMARY KEY ((kind), name))""",
     """CREATE TABLE IF NOT EXISTS timers (
         bucket int, due double, task_id text, run_id text, kind text, name text, timeout double, data blob,
         PRIMARY KEY ((bucket), due, task_id))""",
 ]
-TABLES = ("events", "events_by_activity", "runs", "runs_by_day", "registry", "timers")
+TABLES = ("events", "events_by_activity", "runs", "runs_by_day", "active_runs", "registry", "timers")
 LIST_DAYS = 30
 
 
@@ -156,6 +157,9 @@ class CassandraStore:
         self._ins_run = p("INSERT INTO runs (run_id, workflow_name, status, created_at, finished_at) "
                           "VALUES (?, ?, ?, ?, 0)")
         self._ins_day = p("INSERT INTO runs_by_day (day, created_at, run_id, workflow_name) VALUES (?, ?, ?, ?)")
+        self._ins_active = p("INSERT INTO active_runs (bucket, run_id) VALUES (?, ?)")
+        self._del_active = p("DELETE FROM active_runs WHERE bucket = ? AND run_id = ?")
+        self._sel_active = p("SELECT run_id FROM active_runs WHERE bucket = ?")
         self._upd_status = p("UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?")
         self._set_wf_task = p("UPDATE runs SET wf_task_id = ? WHERE run_id = ?")
         self._ins_registry = p("INSERT INTO registry (kind, name) VALUES (?, ?)")
@@ -191,8 +195,10 @@ class CassandraStore:
             if status == "RUNNING":
                 writes.append(_execute(s, self._ins_run, (e.run_id, e.workflow_name, status, e.timestamp)))
                 writes.append(_execute(s, self._ins_day, (_day(e.timestamp), e.timestamp, e.run_id, e.workflow_name)))
+                writes.append(_execute(s, self._ins_active, (self.bucket_of(e.run_id), e.run_id)))
             elif status is not None:
                 writes.append(_execute(s, self._upd_status, (status, e.timestamp, e.run_id)))
+                writes.append(_execute(s, self._del_active, (self.bucket_of(e.run_id), e.run_id)))
         for t in batch.new_tasks:
             if t.kind == WORKFLOW:
                 writes.append(_execute(s, self._set_wf_task, (t.task_id, t.run_id)))
@@ -217,6 +223,10 @@ class CassandraStore:
             for r in await _execute(self.session, self._sel_timers, (bucket, now)):
                 out.append((bucket, TaskRecord(r.task_id, r.run_id, r.kind, r.name, r.due, r.data, r.timeout)))
         return out
+
+    async def active_runs(self, bucket: int) -> list[str]:
+        """Runs not finished whose partition is ``bucket`` (scanned when a server takes it over)."""
+        return [r.run_id for r in await _execute(self.session, self._sel_active, (bucket,))]
 
     async def delete_timers(self, timers: list[tuple[int, TaskRecord]]) -> None:
         await asyncio.gather(*(_execute(self.session, self._del_timer, (b, t.visible_at, t.task_id))

@@ -32,7 +32,13 @@ class _Start:
     workflow_name: str
     payload: bytes
     run_id: str
-    reply: asyncio.Future[bool]
+    reply: asyncio.Future[bool] | None
+    ack: Callable[[], None] | None = None
+
+
+@dataclasses.dataclass
+class _Resume:
+    run_ids: list[str]
 
 
 @dataclasses.dataclass
@@ -47,7 +53,7 @@ class _Register:
     reply: asyncio.Future[None]
 
 
-Item = _Start | _Report | _Register
+Item = _Start | _Report | _Register | _Resume
 
 
 class Core:
@@ -82,6 +88,13 @@ class Core:
 
     async def start_workflow(self, workflow_name: str, payload: bytes, run_id: str) -> bool:
         """Record a new run; False when the run already existed (nothing recorded)."""
+        if self.transport.kind != "embedded":
+            # The run's owner records it; the start is durable once the broker has it.
+            if run_id in self.runs or await self.store.last_event(run_id) is not None:
+                return False
+            request = pb.StartWorkflowRequest(workflow_name=workflow_name, input=payload, run_id=run_id)
+            await self.transport.send_start(request)  # type: ignore[attr-defined]
+            return True
         reply: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Start(workflow_name, payload, run_id, reply))
         return await reply
@@ -96,6 +109,24 @@ class Core:
 
     def report(self, report: pb.Report, ack: Callable[[], None] | None = None) -> None:
         self._queue.put_nowait(_Report(report, ack))
+
+    def enqueue_start(self, workflow_name: str, payload: bytes, run_id: str, ack: Callable[[], None]) -> None:
+        """A start that arrived through the broker: recorded here, acknowledged by ``ack``."""
+        self._queue.put_nowait(_Start(workflow_name, payload, run_id, None, ack))
+
+    async def resume_runs(self, run_ids: list[str]) -> None:
+        """Load these runs (and publish the tasks they owe); used on a partition takeover."""
+        if run_ids:
+            self._queue.put_nowait(_Resume(run_ids))
+
+    def evict(self, predicate: Callable[[str], bool]) -> None:
+        """Forget cached runs (their partition moved to another server)."""
+        for run_id in [r for r in self.runs if predicate(r)]:
+            self.runs.pop(run_id, None)
+            self._durable.pop(run_id, None)
+
+    def queued(self) -> int:
+        return self._queue.qsize()
 
     def waiter(self, run_id: str) -> asyncio.Future[pb.Event]:
         """A future resolved with the run's finishing event; register before reading the store."""
@@ -127,8 +158,8 @@ class Core:
             raise
 
     async def _turn(self, items: list[Item]) -> None:
-        await self._load_runs(items)
         now = self.clock()
+        owed = await self._load_runs(items, now)
         batch = Batch(now=now)
         fx = Effects()
         touched: dict[str, RunState] = {}
@@ -144,20 +175,27 @@ class Core:
                 if item.ack is not None:
                     acks.append(item.ack)
             elif isinstance(item, _Start):
-                if item.run_id in self.runs:
+                if item.ack is not None:
+                    acks.append(item.ack)
+                existed = item.run_id in self.runs
+                if existed:
                     touched[item.run_id] = self.runs[item.run_id]
-                    replies.append((item.reply, False))
-                    continue
-                rs = RunState(item.run_id)
-                self.runs[item.run_id] = rs
-                self._durable[item.run_id] = 0
-                fx.extend(rs.start(item.workflow_name, item.payload, now))
-                touched[rs.run_id] = rs
-                replies.append((item.reply, True))
+                else:
+                    rs = RunState(item.run_id)
+                    self.runs[item.run_id] = rs
+                    self._durable[item.run_id] = 0
+                    fx.extend(rs.start(item.workflow_name, item.payload, now))
+                    touched[rs.run_id] = rs
+                if item.reply is not None:
+                    replies.append((item.reply, not existed))
+            elif isinstance(item, _Resume):
+                for run_id in item.run_ids:
+                    if run_id in self.runs:
+                        touched[run_id] = self.runs[run_id]
             else:
                 batch.registry.extend(item.names)
                 replies.append((item.reply, None))
-        batch.events, batch.new_tasks, batch.done_tasks = fx.events, fx.new_tasks, fx.done_tasks
+        batch.events, batch.new_tasks, batch.done_tasks = fx.events, owed + fx.new_tasks, fx.done_tasks
         if batch:
             await self.store.commit(batch)
         await self._after_commit(batch, touched, replies, acks)
@@ -205,23 +243,32 @@ class Core:
             return rs.workflow_task_failed(failed, now)
         return Effects()
 
-    async def _load_runs(self, items: list[Item]) -> None:
-        """Bring the runs these items touch into memory (after a restart or an eviction)."""
-        missing = {
-            run_id
-            for run_id in (
-                _run_id_of(i.report) if isinstance(i, _Report) else i.run_id if isinstance(i, _Start) else ""
-                for i in items
-            )
-            if run_id and run_id not in self.runs
-        }
-        for run_id in missing:
-            stored = await self.store.load_run(run_id)
+    async def _load_runs(self, items: list[Item], now: float) -> list[TaskRecord]:
+        """Bring the runs these items touch into memory (after a restart or a partition move).
+
+        Where tasks are not stored with the events (Kafka), a run coming from the store owes
+        the tasks its history calls for: they may have been lost before they were produced.
+        """
+        wanted: list[str] = []
+        for i in items:
+            if isinstance(i, _Report):
+                wanted.append(_run_id_of(i.report))
+            elif isinstance(i, _Start):
+                wanted.append(i.run_id)
+            elif isinstance(i, _Resume):
+                wanted.extend(i.run_ids)
+        missing = {run_id for run_id in wanted if run_id and run_id not in self.runs}
+        loaded = await asyncio.gather(*(self.store.load_run(run_id) for run_id in missing))
+        owed: list[TaskRecord] = []
+        for run_id, stored in zip(missing, loaded, strict=True):
             if stored is None or run_id in self.runs:
                 continue
             rs = RunState.from_history(run_id, stored.events, stored.wf_task_id)
             self.runs[run_id] = rs
             self._durable[run_id] = len(rs.events)
+            if self.transport.kind != "embedded":
+                owed.extend(rs.owed_tasks(now))
+        return owed
 
     # ---- transport callbacks ----
 

@@ -84,6 +84,7 @@ class RunState:
         self.started = False
         self.wf_task_id: str | None = None
         self.last_wake_seq = 0  # newest event the workflow code must see
+        self.wf_seen = 0  # newest event a completed workflow task had seen
         # Consecutive failed workflow tasks, counted from events only (a completion that records
         # nothing cannot reset it) so that a run folded from its history backs off the same.
         self.failed_wf_tasks = 0
@@ -231,6 +232,30 @@ class RunState:
         delay = min(WF_TASK_RETRY_INITIAL * 2 ** (self.failed_wf_tasks - 1), WF_TASK_RETRY_MAX)
         self._wake(fx, now + delay)
         return fx
+
+    def owed_tasks(self, now: float) -> list[TaskRecord]:
+        """The tasks this run's state calls for, rebuilt from its history alone.
+
+        Used where tasks are not stored with the events (the Kafka transport): after a server
+        restart or a partition move, re-publishing them resumes a run whose tasks may have been
+        lost between the store commit and the produce. Workers drop duplicates by task id.
+        """
+        if self.finished:
+            return []
+        tasks = []
+        for act in self.activities.values():
+            if act.finished:
+                continue
+            last = next(
+                (e for e in reversed(self.events) if e.activity_run_id == act.scheduled.activity_run_id), None
+            )
+            if last is not None and last.type == ACT_ERROR and last.retry_at > now:
+                continue  # its retry timer is in the store
+            tasks.append(self._activity_task(act, now))
+        if self.wf_task_id is not None or self.last_wake_seq > self.wf_seen:
+            self.wf_task_id = self.wf_task_id or f"{self.run_id}#wf-{uuid.uuid4().hex[:12]}"
+            tasks.append(TaskRecord(self.wf_task_id, self.run_id, WORKFLOW, self.workflow_name, now, b""))
+        return tasks
 
     # ---- helpers ----
 

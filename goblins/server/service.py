@@ -20,6 +20,7 @@ from goblins.server.store import STATUSES
 log = logging.getLogger("goblins.server")
 
 MAX_WAIT = 60.0
+NOT_FOUND_GRACE = 5.0
 
 
 def _result(event: pb.Event) -> pb.GetResultResponse:
@@ -55,20 +56,30 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         return pb.StartWorkflowResponse(run_id=run_id, existed=not created)
 
     async def GetResult(self, request: pb.GetResultRequest, context: grpc.aio.ServicerContext) -> pb.GetResultResponse:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + min(max(request.wait, 0.0), MAX_WAIT)
+        # In the distributed mode another server may own the run: its result reaches this one
+        # through the store, so the wait re-reads it now and then. A just-started run may not
+        # be recorded yet: "not found" is answered only after a short grace.
+        distributed = self.core.transport.kind != "embedded"
+        poll = 0.02 if distributed else MAX_WAIT
+        not_found_until = loop.time() + (min(NOT_FOUND_GRACE, request.wait) if distributed else 0.0)
         waiter = self.core.waiter(request.run_id)
         try:
-            last = await self.core.store.last_event(request.run_id)
-            if last is None:
-                return pb.GetResultResponse(found=False)
-            if last.type in FINISHED:
-                return _result(last)
-            wait = min(max(request.wait, 0.0), MAX_WAIT)
-            if wait:
+            while True:
+                last = await self.core.store.last_event(request.run_id)
+                if last is not None and last.type in FINISHED:
+                    return _result(last)
+                now = loop.time()
+                if last is None and now >= not_found_until:
+                    return pb.GetResultResponse(found=False)
+                if now >= deadline:
+                    name = last.workflow_name if last else ""
+                    return pb.GetResultResponse(found=True, finished=False, workflow_name=name)
                 try:
-                    return _result(await asyncio.wait_for(asyncio.shield(waiter), wait))
+                    return _result(await asyncio.wait_for(asyncio.shield(waiter), min(poll, deadline - now)))
                 except TimeoutError:
-                    pass
-            return pb.GetResultResponse(found=True, finished=False, workflow_name=last.workflow_name)
+                    poll = min(poll * 2, 0.5)
         finally:
             self.core.drop_waiter(request.run_id, waiter)
 

@@ -10,10 +10,10 @@ Requirements every adapter meets (the contract tests check them):
 from __future__ import annotations
 
 import dataclasses
-import zlib
 from typing import Protocol
 from urllib.parse import urlparse
 
+from goblins._kafka import partition_for
 from goblins._proto import goblins_pb2 as pb
 from goblins.server.engine import TaskRecord
 
@@ -61,11 +61,6 @@ def run_status(event_type: str) -> str | None:
     if event_type == "WORKFLOW_FINISHED_IN_ERROR":
         return FAILED
     return None
-
-
-def partition_for(run_id: str, partitions: int) -> int:
-    """The events/tasks partition of a run: every server and store agrees on it."""
-    return zlib.crc32(run_id.encode()) % partitions
 
 
 def open_store(url: str, partitions: int = 1) -> EventStore:

@@ -1,0 +1,97 @@
+"""A small asyncio bridge over confluent-kafka, shared by the server and the workers.
+
+Why these settings (every one is for "nothing acknowledged is lost"):
+- Producer: ``enable.idempotence`` with ``acks=all`` (no duplicates or reordering on retry,
+  and a message is acknowledged only once every in-sync replica has it); a produce counts as
+  done only when its delivery report arrives.
+- Consumer: ``enable.auto.offset.store=false``: an offset is stored only after the message's
+  effects are durable (the store commit for the server, the report's delivery for a
+  worker), then committed; a new group starts at ``earliest`` so nothing produced before the
+  first consumer joined is skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+
+def partition_for(run_id: str, partitions: int) -> int:
+    """The events/tasks partition of a run: servers, workers and stores all agree on it."""
+    return zlib.crc32(run_id.encode()) % partitions
+
+
+def producer_config(bootstrap: str) -> dict[str, Any]:
+    return {
+        "bootstrap.servers": bootstrap,
+        "enable.idempotence": True,
+        "acks": "all",
+        "linger.ms": 1,
+        "compression.type": "lz4",
+    }
+
+
+def consumer_config(bootstrap: str, group: str) -> dict[str, Any]:
+    return {
+        "bootstrap.servers": bootstrap,
+        "group.id": group,
+        "enable.auto.commit": True,
+        "auto.commit.interval.ms": 200,
+        "enable.auto.offset.store": False,
+        "auto.offset.reset": "earliest",
+        # Notice a crashed member within seconds so its partitions move on quickly.
+        "session.timeout.ms": 6000,
+        "heartbeat.interval.ms": 1000,
+        "max.poll.interval.ms": 600000,
+        "fetch.wait.max.ms": 10,
+    }
+
+
+class AsyncProducer:
+    """Produce from asyncio; each send resolves when the broker has acknowledged it."""
+
+    def __init__(self, bootstrap: str) -> None:
+        from confluent_kafka import Producer
+
+        self._producer = Producer(producer_config(bootstrap))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, name="goblins-kafka-producer", daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            self._producer.poll(0.05)
+
+    def send(self, topic: str, partition: int, key: str, value: bytes) -> asyncio.Future[None]:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+
+        def settle(err: Any) -> None:
+            if fut.done():
+                return
+            if err is not None:
+                fut.set_exception(RuntimeError(f"kafka produce to {topic} failed: {err}"))
+            else:
+                fut.set_result(None)
+
+        def delivered(err: Any, _msg: Any) -> None:
+            loop.call_soon_threadsafe(settle, err)
+
+        while True:
+            try:
+                self._producer.produce(topic, value, key.encode(), partition=partition, on_delivery=delivered)
+                return fut
+            except BufferError:  # local queue full: let the poll thread drain it
+                self._producer.poll(0.01)
+
+    def close(self) -> None:
+        self._producer.flush(10)
+        self._stop.set()
+        self._thread.join(2)
+
+
+def run_in_thread(fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+    return asyncio.get_running_loop().run_in_executor(None, fn, *args)

@@ -1,0 +1,241 @@
+"""The distributed task transport: Kafka ``events`` in, Kafka ``tasks`` out.
+
+Workers publish what they observe on ``events`` (keyed and partitioned by run id, so a run's
+events stay ordered); clients' starts go there too. Servers consume ``events`` as one
+consumer group: the partitions a server is assigned are the runs it owns, so several servers
+split the work with no other coordination. A server stores an event's effects, produces the
+resulting tasks to ``tasks`` and waits for their acknowledgement, and only then stores the
+consumed offset. A server that takes over a partition scans the partition's active runs and
+re-publishes the tasks their histories call for; delayed tasks (retry back-off) are timers
+in the store, fired by the owner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+from goblins._kafka import AsyncProducer, consumer_config, partition_for
+from goblins._proto import goblins_pb2 as pb
+from goblins.server.engine import ACTIVITY, TaskRecord
+from goblins.server.kafka_setup import TOPICS
+
+if TYPE_CHECKING:
+    from goblins.server.cassandra import CassandraStore
+    from goblins.server.core import Core
+
+log = logging.getLogger("goblins.server.kafka")
+
+SERVER_GROUP = "goblins-servers"
+TASKS, EVENTS = TOPICS
+TIMER_INTERVAL = 0.1
+MAX_QUEUED = 20_000  # back-pressure: stop consuming while this many reports wait
+
+
+def parse_url(url: str) -> str:
+    """Bootstrap servers of ``kafka://h1:9092,h2:9092``."""
+    if not url.startswith("kafka://") or not url[len("kafka://") :].strip("/"):
+        raise ValueError(f"--broker must be kafka://HOST:PORT[,HOST:PORT], got {url!r}")
+    return url[len("kafka://") :].strip("/")
+
+
+def topic_partitions(bootstrap: str, timeout: float = 10.0) -> dict[str, int]:
+    from confluent_kafka.admin import AdminClient  # type: ignore[attr-defined]
+
+    topics = AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=timeout).topics
+    return {name: len(meta.partitions) for name, meta in topics.items()}
+
+
+class KafkaTransport:
+    kind = "kafka"
+
+    def __init__(self, bootstrap: str, partitions: int) -> None:
+        self.bootstrap = bootstrap
+        self.partitions = partitions
+        self.owned: set[int] = set()
+        self._core: Core | None = None
+        self._producer: AsyncProducer | None = None
+        self._consumer: Any = None
+        self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="goblins-kafka-consumer")
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._assigned: asyncio.Queue[int] = asyncio.Queue()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, url: str) -> KafkaTransport:
+        """Check the topics exist and agree; say exactly what is missing if not."""
+        bootstrap = parse_url(url)
+        try:
+            found = topic_partitions(bootstrap)
+        except Exception as exc:
+            raise ValueError(f"no Kafka broker answered at {bootstrap}: {exc}") from None
+        missing = [t for t in TOPICS if t not in found]
+        if missing:
+            raise ValueError(
+                f"Kafka at {bootstrap} lacks topics {', '.join(missing)}: run `goblins setup kafka --kafka {bootstrap}`"
+            )
+        if found[TASKS] != found[EVENTS]:
+            raise ValueError(
+                f"topics tasks and events must have as many partitions ({found[TASKS]} != {found[EVENTS]})"
+            )
+        return cls(bootstrap, found[EVENTS])
+
+    # ---- Transport ----
+
+    async def start(self, core: Core) -> None:
+        from confluent_kafka import Consumer
+
+        self._core = core
+        self._loop = asyncio.get_running_loop()
+        self._producer = AsyncProducer(self.bootstrap)
+        self._consumer = Consumer(consumer_config(self.bootstrap, SERVER_GROUP))
+        self._consumer.subscribe([EVENTS], on_assign=self._on_assign, on_revoke=self._on_revoke)
+        self._tasks = [
+            asyncio.create_task(self._consume()),
+            asyncio.create_task(self._timers()),
+            asyncio.create_task(self._takeovers()),
+        ]
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._consumer is not None:
+            await asyncio.get_running_loop().run_in_executor(self._pool, self._consumer.close)
+        if self._producer is not None:
+            self._producer.close()
+        self._pool.shutdown(wait=False)
+
+    async def publish(self, new_tasks: list[TaskRecord], done_tasks: list[str]) -> None:
+        assert self._core is not None
+        now = self._core.clock()
+        await self._produce([t for t in new_tasks if t.visible_at <= now])
+
+    def forget_run(self, run_id: str) -> None:
+        pass
+
+    def cluster_info(self) -> pb.ClusterInfo:
+        return pb.ClusterInfo(
+            transport=self.kind,
+            bootstrap_servers=self.bootstrap,
+            tasks_topic=TASKS,
+            events_topic=EVENTS,
+            partitions=self.partitions,
+        )
+
+    # ---- client starts ----
+
+    async def send_start(self, request: pb.StartWorkflowRequest) -> None:
+        """Durable once the broker acknowledges it; the owner of the run records it."""
+        assert self._producer is not None
+        report = pb.Report(start_workflow=request)
+        partition = partition_for(request.run_id, self.partitions)
+        await self._producer.send(EVENTS, partition, request.run_id, report.SerializeToString())
+
+    def owns(self, run_id: str) -> bool:
+        return partition_for(run_id, self.partitions) in self.owned
+
+    # ---- internals ----
+
+    async def _produce(self, tasks: list[TaskRecord]) -> None:
+        if not tasks:
+            return
+        assert self._producer is not None and self._core is not None
+        sends = []
+        for t in tasks:
+            if t.kind == ACTIVITY:
+                msg = pb.Task(activity=pb.ActivityTask.FromString(t.data))
+            else:
+                rs = self._core.runs.get(t.run_id)
+                msg = pb.Task(workflow=self._core.build_workflow_task(t, rs.wf_seen if rs else 0))
+            partition = partition_for(t.run_id, self.partitions)
+            sends.append(self._producer.send(TASKS, partition, t.run_id, msg.SerializeToString()))
+        await asyncio.gather(*sends)
+
+    async def _consume(self) -> None:
+        assert self._core is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            while self._core.queued() > MAX_QUEUED:
+                await asyncio.sleep(0.01)
+            msgs = await loop.run_in_executor(self._pool, self._consumer.consume, 500, 0.05)
+            for m in msgs:
+                if m.error():
+                    log.warning("events consumer: %s", m.error())
+                    continue
+                try:
+                    report = pb.Report.FromString(m.value())
+                except Exception:
+                    log.error("events: undecodable message at %s/%d@%d", m.topic(), m.partition(), m.offset())
+                    continue
+                ack = _OffsetAck(self._consumer, m.topic(), m.partition(), m.offset())
+                if report.HasField("start_workflow"):
+                    s = report.start_workflow
+                    self._core.enqueue_start(s.workflow_name, s.input, s.run_id, ack)
+                else:
+                    self._core.report(report, ack)
+
+    def _on_assign(self, consumer: Any, partitions: list[Any]) -> None:
+        with self._lock:
+            for p in partitions:
+                self.owned.add(p.partition)
+                self._loop.call_soon_threadsafe(self._assigned.put_nowait, p.partition)
+        log.info("owns events partitions %s", sorted(self.owned))
+
+    def _on_revoke(self, consumer: Any, partitions: list[Any]) -> None:
+        with self._lock:
+            lost = {p.partition for p in partitions}
+            self.owned -= lost
+        try:
+            consumer.commit(asynchronous=False)
+        except Exception:
+            pass  # nothing stored yet
+        assert self._core is not None
+        self._loop.call_soon_threadsafe(self._core.evict, lambda run_id: partition_for(run_id, self.partitions) in lost)
+
+    async def _takeovers(self) -> None:
+        """On a new partition: resume its active runs (their tasks may have been lost)."""
+        assert self._core is not None
+        store: CassandraStore = self._core.store  # type: ignore[assignment]
+        while True:
+            partition = await self._assigned.get()
+            try:
+                run_ids = await store.active_runs(partition)
+                await self._core.resume_runs(run_ids)
+            except Exception as exc:
+                log.error("taking over partition %d: %s", partition, exc)
+                await asyncio.sleep(1)
+                self._assigned.put_nowait(partition)
+
+    async def _timers(self) -> None:
+        assert self._core is not None
+        store: CassandraStore = self._core.store  # type: ignore[assignment]
+        while True:
+            await asyncio.sleep(TIMER_INTERVAL)
+            try:
+                due = await store.due_timers(sorted(self.owned), self._core.clock())
+                if due:
+                    await self._produce([t for _, t in due])
+                    await store.delete_timers(due)
+            except Exception as exc:
+                log.warning("timers: %s", exc)
+
+
+class _OffsetAck:
+    """Stores a consumed offset once the message's effects are durable."""
+
+    __slots__ = ("consumer", "offset", "partition", "topic")
+
+    def __init__(self, consumer: Any, topic: str, partition: int, offset: int) -> None:
+        self.consumer, self.topic, self.partition, self.offset = consumer, topic, partition, offset
+
+    def __call__(self) -> None:
+        from confluent_kafka import TopicPartition
+
+        try:
+            self.consumer.store_offsets(offsets=[TopicPartition(self.topic, self.partition, self.offset + 1)])
+        except Exception:
+            pass  # the partition moved: its next owner re-reads the message, idempotently
