@@ -1,0 +1,163 @@
+"""kill -9 of a worker and of the server in the middle of a 30-step workflow; redelivery of
+the tasks a dead worker held."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from e2e_support import (
+    SUCCESS,
+    Cluster,
+    async_wait_until,
+    check_reruns,
+    check_steps_history,
+    expected_totals,
+    read_lines,
+    step_of,
+)
+
+pytestmark = pytest.mark.e2e
+
+STEPS = 30
+KILL_AFTER = 10  # lines in the activity log before the kill
+
+
+async def test_worker_killed_mid_workflow_another_worker_finishes(
+    cluster: Cluster, tmp_path: Path, measure: Callable[[str], None]
+) -> None:
+    log = tmp_path / "steps.log"
+    run_id = "kill-worker"
+    cluster.start_server()
+    first = cluster.start_worker("wf_steps")
+    async with await cluster.client() as client:
+        handle = await client.start_workflow("steps", str(log), run_id, STEPS, run_id=run_id)
+        t0 = time.monotonic()
+        await async_wait_until(lambda: len(read_lines(log)) >= KILL_AFTER, 30, f"{KILL_AFTER} steps to run")
+        t_kill = time.monotonic()
+        first.kill9()
+        await async_wait_until(lambda: cluster.server_saw_disconnect(first), 10, "the server to drop the worker")
+        await asyncio.sleep(0.3)  # results the worker sent before dying are recorded by now
+        at_kill = await handle.history()
+        finished = {step_of(e.activity_run_id) for e in at_kill if str(e.type) == SUCCESS}
+        lines_at_kill = read_lines(log)
+        assert 0 < len(finished) < STEPS, f"the kill did not land mid-run: {len(finished)} steps finished"
+        assert finished == set(range(len(finished))), "steps finish in order"
+
+        # Nothing runs while no worker is connected.
+        await asyncio.sleep(0.3)
+        assert read_lines(log) == lines_at_kill
+        assert not (await handle.history())[-1].type.value.startswith("WORKFLOW_FINISHED")
+
+        second = cluster.start_worker("wf_steps")
+        t_second = time.monotonic()
+        result = await handle.result(timeout=30)
+        t_done = time.monotonic()
+        events = await handle.history()
+
+    assert result == expected_totals(STEPS)
+    check_steps_history(events, run_id, STEPS)
+    lines = read_lines(log)
+    repeated = check_reruns(lines, run_id, STEPS, finished)
+    by_first = {int(f[1]) for f in lines if int(f[2]) == first.pid}
+    by_second = {int(f[1]) for f in lines if int(f[2]) == second.pid}
+    assert {int(f[2]) for f in lines} == {first.pid, second.pid}
+    # The second worker ran exactly the steps that had not finished, and nothing else.
+    assert by_second == set(range(STEPS)) - finished
+    assert by_first <= finished | {len(finished)}
+    assert set(repeated) <= by_first & by_second
+    in_flight = sorted(by_first - finished)
+    measure(
+        f"worker kill -9: killed after {t_kill - t0:.2f}s with steps 0..{len(finished) - 1} finished; "
+        f"in flight at the kill: {in_flight or 'none'}; re-ran: {sorted(repeated) or 'none'}; "
+        f"second worker finished the other {STEPS - len(finished)} steps in {t_done - t_second:.2f}s"
+    )
+
+
+async def test_server_killed_mid_workflow_restarted_on_same_db(
+    cluster: Cluster, tmp_path: Path, measure: Callable[[str], None]
+) -> None:
+    log = tmp_path / "steps.log"
+    run_id = "kill-server"
+    cluster.start_server()
+    worker = cluster.start_worker("wf_steps")
+    async with await cluster.client() as client:
+        handle = await client.start_workflow("steps", str(log), run_id, STEPS, run_id=run_id)
+        # A result waiter that lives through the crash: the client keeps waiting across it.
+        waiter = asyncio.create_task(handle.result(timeout=60))
+        await async_wait_until(lambda: len(read_lines(log)) >= KILL_AFTER, 30, f"{KILL_AFTER} steps to run")
+        t_kill = time.monotonic()
+        cluster.kill_server()
+        stored = cluster.stored_events(run_id)  # the durable history at the instant of the crash
+        finished = {step_of(aid) for _, kind, aid in stored if kind == SUCCESS}
+        assert 0 < len(finished) < STEPS, f"the kill did not land mid-run: {len(finished)} steps finished"
+        await asyncio.sleep(0.5)  # the worker notices, finishes what it was running, keeps it
+        assert worker.alive
+
+        cluster.start_server()
+        t_restart = time.monotonic()
+        await async_wait_until(
+            lambda: cluster.worker_log_pattern(worker, "connected").search(cluster.server.text()),  # type: ignore[union-attr]
+            15,
+            "the worker to reconnect by itself",
+        )
+        t_reconnect = time.monotonic()
+        result = await waiter
+        t_done = time.monotonic()
+        # Tasks restored from the database are held back for the server's restart grace (2 s)
+        # while workers reconnect and claim them: give any wrong redelivery the time to show.
+        await asyncio.sleep(max(0.0, t_restart + 3.0 - time.monotonic()))
+        events = await handle.history()
+
+    assert result == expected_totals(STEPS)
+    check_steps_history(events, run_id, STEPS)
+    lines = read_lines(log)
+    assert {int(f[2]) for f in lines} == {worker.pid}, "one worker process did everything"
+    repeated = check_reruns(lines, run_id, STEPS, finished)
+    # The durable prefix survived as it was: the history after the restart starts with it.
+    assert [(e.seq, str(e.type), e.activity_run_id) for e in events[: len(stored)]] == stored
+    measure(
+        f"server kill -9: {len(finished)} steps finished at the crash; worker reconnected "
+        f"{t_reconnect - t_restart:.2f}s after the restart; run done {t_done - t_restart:.2f}s after the restart "
+        f"({t_done - t_kill:.2f}s after the kill); re-ran: {sorted(repeated) or 'none'}"
+    )
+
+
+async def test_dead_worker_tasks_redelivered_at_once(
+    cluster: Cluster, tmp_path: Path, measure: Callable[[str], None]
+) -> None:
+    log = tmp_path / "hold.log"
+    run_id = "redeliver"
+    count, seconds = 8, 1.5
+    cluster.start_server()
+    victim = cluster.start_worker("wf_steps")
+    survivor = cluster.start_worker("wf_steps")
+    async with await cluster.client() as client:
+        handle = await client.start_workflow("fan_out", str(log), run_id, count, seconds, run_id=run_id)
+        await async_wait_until(lambda: len(read_lines(log)) >= count, 20, "all activities to start")
+        held = {int(f[1]) for f in read_lines(log) if int(f[2]) == victim.pid}
+        assert held, "the dispatcher gave the victim no task"
+        assert len(held) < count, "the dispatcher gave the survivor no task"
+        t_kill = time.time()
+        victim.kill9()
+        result = await handle.result(timeout=30)
+        t_done = time.time()
+
+    lines = read_lines(log)
+    redelivered = {int(f[1]): float(f[3]) for f in lines if int(f[2]) == survivor.pid and int(f[1]) in held}
+    assert set(redelivered) == held, "every task the dead worker held ran again on the survivor"
+    delay = max(redelivered.values()) - t_kill
+    assert delay < 2.0, f"redelivery took {delay:.2f}s"
+    # Well before start_to_close_timeout (60 s): the held tasks' second run plus a little.
+    assert t_done - t_kill < seconds + 3.0
+    # The survivor's own tasks ran once; all results come from the survivor.
+    assert sorted(int(f[1]) for f in lines if int(f[2]) == survivor.pid) == list(range(count))
+    assert result == [f"{run_id}-{i}-{survivor.pid}" for i in range(count)]
+    measure(
+        f"worker disconnect: {len(held)}/{count} held tasks redelivered to the other worker "
+        f"{delay * 1000:.0f} ms after the kill (last one); run done {t_done - t_kill:.2f}s after the kill "
+        f"(activities hold {seconds}s; start_to_close_timeout 60s)"
+    )
