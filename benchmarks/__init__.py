@@ -1,0 +1,1 @@
+"""The goblins benchmark suite (issue 4): ``python -m benchmarks --help``."""

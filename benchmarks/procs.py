@@ -1,0 +1,214 @@
+"""Processes of a benchmark run: one `goblins server`, N `goblins worker`, read through /proc."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+WORKLOADS = "benchmarks.workloads"
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def goblins_command() -> list[str]:
+    """The `goblins` console script of this interpreter (else `python -m goblins.cli`)."""
+    script = Path(sys.executable).with_name("goblins")
+    if script.exists():
+        return [sys.executable, str(script)]  # no shim or wrapper between us and the pid
+    found = shutil.which("goblins")
+    return [found] if found else [sys.executable, "-m", "goblins.cli"]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# ---- /proc ----
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime (fields 14, 15 of stat)
+
+
+def memory_kb(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM (peak RSS) of a process, in KiB."""
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                key, value = line.split(":", 1)
+                out[key] = int(value.split()[0])
+    return out
+
+
+def machine() -> dict[str, object]:
+    from google.protobuf.internal import api_implementation
+
+    model = ""
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem_total = 0
+    with contextlib.suppress(OSError), open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem_total = int(line.split()[1]) // 1024
+    import grpc
+
+    return {
+        "cores": os.cpu_count(),
+        "cpu_model": model,
+        "mem_total_mb": mem_total,
+        "python": sys.version.split()[0],
+        "protobuf_backend": api_implementation.Type(),
+        "grpcio": grpc.__version__,
+        "sqlite": sqlite3.sqlite_version,
+        "platform": sys.platform,
+        "load_average_at_start": os.getloadavg(),
+    }
+
+
+# ---- processes ----
+
+
+class Proc:
+    def __init__(self, name: str, args: list[str], log: Path, env: dict[str, str]) -> None:
+        self.name = name
+        self.log = log
+        with open(log, "wb") as out:
+            self.popen = subprocess.Popen(
+                args, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self.pid = self.popen.pid
+
+    @property
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def text(self) -> str:
+        try:
+            return self.log.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def tail(self, lines: int = 30) -> str:
+        return "\n".join(self.text().splitlines()[-lines:])
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.pid)
+
+    def memory(self) -> dict[str, int]:
+        return memory_kb(self.pid)
+
+    def kill9(self) -> None:
+        if self.alive:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                self.popen.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.popen.wait(timeout=10)
+
+
+def _wait(predicate: object, timeout: float, what: str, proc: Proc | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():  # type: ignore[operator]
+        if proc is not None and not proc.alive:
+            raise RuntimeError(
+                f"{proc.name} exited with {proc.popen.returncode} while waiting for {what}:\n{proc.tail()}"
+            )
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.01)
+
+
+class Cluster:
+    """A server on a fresh database and free port, plus workers; everything SIGKILLed on close."""
+
+    def __init__(self, workdir: Path, synchronous: str = "full") -> None:
+        self.dir = workdir
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.db = self.dir / "goblins.db"
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.synchronous = synchronous
+        self.server: Proc | None = None
+        self.workers: list[Proc] = []
+        self._procs: list[Proc] = []
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])])
+        env["PYTHONUNBUFFERED"] = "1"
+        env.pop("GOBLINS_LOG_LEVEL", None)
+        env.pop("GOBLINS_STORE", None)
+        return env
+
+    def start_server(self) -> Proc:
+        store = f"sqlite:///{self.db}"
+        if self.synchronous != "full":
+            store += f"?synchronous={self.synchronous}"
+        args = [*goblins_command(), "server", "--store", store, "--port", str(self.port)]
+        proc = Proc("server", args, self.dir / "server.log", self._env())
+        self._procs.append(proc)
+        self.server = proc
+        _wait(lambda: "listening on" in proc.text(), 30, "the server to listen", proc)
+        return proc
+
+    def start_worker(self, *extra: str, wait: bool = True) -> Proc:
+        n = len(self.workers) + 1
+        args = [*goblins_command(), "worker", WORKLOADS, "--server", self.address, *extra]
+        proc = Proc(f"worker-{n}", args, self.dir / f"worker-{n}.log", self._env())
+        self._procs.append(proc)
+        self.workers.append(proc)
+        if wait:
+            self.wait_connected(proc)
+        return proc
+
+    def connected(self, worker: Proc) -> bool:
+        assert self.server is not None
+        return bool(re.search(rf"worker \S+-{worker.pid}-[0-9a-f]+ connected", self.server.text()))
+
+    def wait_connected(self, worker: Proc, timeout: float = 30) -> None:
+        _wait(lambda: self.connected(worker), timeout, f"{worker.name} to connect", worker)
+
+    def procs(self) -> list[Proc]:
+        return [p for p in self._procs if p.alive]
+
+    def close(self) -> None:
+        for p in reversed(self._procs):
+            p.kill9()
+
+    def __enter__(self) -> Cluster:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- the database, read directly ----
+
+    def query(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+        conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=10)
+        try:
+            return conn.execute(sql, args).fetchall()
+        finally:
+            conn.close()
+
+    def event_count(self) -> int:
+        return int(self.query("SELECT count(*) FROM events")[0][0])  # type: ignore[call-overload]

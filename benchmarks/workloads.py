@@ -1,0 +1,83 @@
+"""Workflows and activities of the benchmark scenarios.
+
+Hosted by ``goblins worker benchmarks.workloads`` (cwd = repository root). Activities do no
+work, so every figure measures the engine: the server, the store and the worker runtime.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import goblins
+
+# ---- activities ----
+
+
+@goblins.activity
+async def noop(x: int) -> int:
+    """No work at all."""
+    return x
+
+
+@goblins.activity
+async def pause_once(x: int, marker: str) -> int:
+    """Scenario 6: the first attempt creates ``marker`` and hangs (the worker gets killed
+    meanwhile); any later attempt, on the fresh worker, returns at once like ``noop``."""
+    try:
+        fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return x
+    os.close(fd)
+    await asyncio.sleep(3600)
+    return x
+
+
+@goblins.activity
+async def slow(x: int) -> int:
+    """Memory at rest: an activity that does not finish during the measurement."""
+    await asyncio.sleep(3600)
+    return x
+
+
+# ---- workflows ----
+
+
+@goblins.workflow
+async def one_step(x: int) -> int:
+    """Scenarios 1 and 2: one no-op activity."""
+    return int(await goblins.execute_activity(noop, x))
+
+
+@goblins.workflow
+async def chain(steps: int) -> int:
+    """Scenario 3: ``steps`` sequential no-op activities."""
+    total = 0
+    for i in range(steps):
+        total += await goblins.execute_activity(noop, i)
+    return total
+
+
+@goblins.workflow
+async def fan_out(count: int) -> int:
+    """Scenario 4: ``count`` no-op activities in parallel, joined."""
+    results = await asyncio.gather(*(goblins.execute_activity(noop, i) for i in range(count)))
+    return sum(results)
+
+
+@goblins.workflow
+async def chain_with_pause(steps: int, pause_at: int, marker: str) -> int:
+    """Scenario 6: like ``chain``; step ``pause_at`` (1-based) hangs on its first attempt."""
+    total = 0
+    for i in range(steps):
+        if i + 1 == pause_at:
+            total += await goblins.execute_activity(pause_once, i, marker)
+        else:
+            total += await goblins.execute_activity(noop, i)
+    return total
+
+
+@goblins.workflow
+async def wait_slow(x: int) -> int:
+    """Memory at rest: a run that stays open, waiting on a slow activity."""
+    return int(await goblins.execute_activity(slow, x))
