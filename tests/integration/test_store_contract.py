@@ -1,0 +1,218 @@
+"""The event store contract: one suite, run against every adapter.
+
+SQLite always runs. Setting GOBLINS_TEST_CASSANDRA=HOST:PORT (keyspace goblins_contract),
+HOST:PORT/KEYSPACE or a full cassandra:// URL adds the Cassandra adapter; if it is requested and cannot be imported or
+reached, its tests fail: a requested backend is never silently skipped.
+
+Every test uses its own run ids and names, so a shared (non-empty) backend works too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pathlib
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from goblins._proto import goblins_pb2 as pb
+from goblins.server.engine import ACTIVITY, WORKFLOW, TaskRecord
+from goblins.server.store import Batch, EventStore, open_store
+
+
+@dataclasses.dataclass(frozen=True)
+class Backend:
+    name: str
+    url: str  # "{tmp}" is replaced by the test's tmp_path
+    keeps_tasks: bool  # False: immediate tasks live in the transport (store.py requirement 3)
+
+
+BACKENDS = [Backend("sqlite", "sqlite:///{tmp}/contract.db", keeps_tasks=True)]
+if os.environ.get("GOBLINS_TEST_CASSANDRA"):
+    _c = os.environ["GOBLINS_TEST_CASSANDRA"]
+    _c = _c if "://" in _c else f"cassandra://{_c}" if "/" in _c else f"cassandra://{_c}/goblins_contract"
+    BACKENDS.append(Backend("cassandra", _c, keeps_tasks=False))
+
+
+@pytest.fixture(params=BACKENDS, ids=[b.name for b in BACKENDS])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def store(backend: Backend, tmp_path: pathlib.Path) -> AsyncIterator[EventStore]:
+    url = backend.url.format(tmp=tmp_path)
+    if backend.name == "cassandra":
+        from goblins.server.cassandra import setup  # an ImportError here fails the test
+
+        setup(url)
+    s = open_store(url)
+    try:
+        yield s
+    finally:
+        await s.close()
+
+
+def new_id(prefix: str = "run") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def event(run_id: str, seq: int, type: str, ts: float = 1000.0, **fields: object) -> pb.Event:
+    return pb.Event(run_id=run_id, seq=seq, type=type, workflow_name="wf", timestamp=ts + seq, **fields)  # type: ignore[arg-type]
+
+
+def started(run_id: str, workflow_name: str = "wf", ts: float = 1000.0) -> list[pb.Event]:
+    return [
+        pb.Event(
+            run_id=run_id, seq=1, type="WORKFLOW_SCHEDULED", workflow_name=workflow_name, input=b'["x"]', timestamp=ts
+        ),
+        pb.Event(run_id=run_id, seq=2, type="WORKFLOW_STARTED", workflow_name=workflow_name, timestamp=ts + 0.1),
+    ]
+
+
+def task(run_id: str, suffix: str, kind: str = ACTIVITY, visible_at: float = 0.0) -> TaskRecord:
+    return TaskRecord(
+        f"{run_id}{suffix}",
+        run_id,
+        kind,
+        "act" if kind == ACTIVITY else "wf",
+        visible_at,
+        b"data-" + suffix.encode(),
+        5.0 if kind == ACTIVITY else 0.0,
+    )
+
+
+def wire(events: list[pb.Event] | None) -> list[bytes] | None:
+    return None if events is None else [e.SerializeToString() for e in events]
+
+
+async def test_commit_then_history_in_seq_order(store: EventStore) -> None:
+    run = new_id()
+    first = started(run)
+    await store.commit(Batch(events=first))
+    more = [
+        event(run, 3, "ACTIVITY_SCHEDULED", activity_run_id=f"{run}/1", activity_name="a", input=b"[1]"),
+        event(run, 4, "ACTIVITY_FINISHED_IN_SUCCESS", activity_run_id=f"{run}/1", output=b"2"),
+    ]
+    await store.commit(Batch(events=more))
+    assert wire(await store.history(run)) == wire(first + more)
+    assert wire(await store.history(run, after_seq=2)) == wire(more)
+    assert await store.history(run, after_seq=4) == []
+
+
+async def test_unknown_run(store: EventStore) -> None:
+    run = new_id("missing")
+    assert await store.history(run) is None
+    assert await store.last_event(run) is None
+    assert await store.load_run(run) is None
+
+
+async def test_last_event(store: EventStore) -> None:
+    run = new_id()
+    events = started(run)
+    await store.commit(Batch(events=events))
+    last = await store.last_event(run)
+    assert last is not None and last.SerializeToString() == events[-1].SerializeToString()
+    finish = event(run, 3, "WORKFLOW_FINISHED_IN_SUCCESS", output=b'"ok"')
+    await store.commit(Batch(events=[finish]))
+    last = await store.last_event(run)
+    assert last is not None and (last.seq, last.type, last.output) == (3, "WORKFLOW_FINISHED_IN_SUCCESS", b'"ok"')
+
+
+async def test_events_of_many_runs_in_one_batch(store: EventStore) -> None:
+    runs = [new_id() for _ in range(5)]
+    await store.commit(Batch(events=[e for run in runs for e in started(run)]))
+    for run in runs:
+        assert [e.seq for e in await store.history(run) or []] == [1, 2]
+
+
+async def test_run_seq_is_written_once(store: EventStore) -> None:
+    run = new_id()
+    await store.commit(Batch(events=started(run)))
+    original = await store.history(run)
+    clash = event(run, 2, "ACTIVITY_SCHEDULED", activity_run_id=f"{run}/1", activity_name="other")
+    with pytest.raises(Exception):  # noqa: B017 - each adapter raises its own driver's error
+        await store.commit(Batch(events=[clash]))
+    assert wire(await store.history(run)) == wire(original)
+
+
+async def test_failed_batch_stores_nothing(store: EventStore, backend: Backend) -> None:
+    good, bad = new_id(), new_id()
+    await store.commit(Batch(events=started(bad)))
+    registry_name = new_id("reg")
+    batch = Batch(
+        events=[*started(good), event(bad, 1, "WORKFLOW_STARTED")],  # the second collides
+        new_tasks=[task(good, "#wf", WORKFLOW)],
+        registry=[(WORKFLOW, registry_name)],
+    )
+    with pytest.raises(Exception):  # noqa: B017
+        await store.commit(batch)
+    assert await store.history(good) is None
+    assert [e.type for e in await store.history(bad) or []] == ["WORKFLOW_SCHEDULED", "WORKFLOW_STARTED"]
+    assert (WORKFLOW, registry_name) not in await store.registry()
+    if backend.keeps_tasks:
+        assert all(t.run_id != good for t in await store.pending_tasks())
+
+
+async def test_load_run_gives_events_and_outstanding_workflow_task(store: EventStore) -> None:
+    run = new_id()
+    wf_task = task(run, "#wf-1", WORKFLOW)
+    await store.commit(Batch(events=started(run), new_tasks=[wf_task, task(run, "/1#1")]))
+    stored = await store.load_run(run)
+    assert stored is not None
+    assert [e.seq for e in stored.events] == [1, 2]
+    assert stored.wf_task_id == wf_task.task_id
+    await store.commit(
+        Batch(events=[event(run, 3, "ACTIVITY_SCHEDULED", activity_run_id=f"{run}/1")], done_tasks=[wf_task.task_id])
+    )
+    stored = await store.load_run(run)
+    assert stored is not None and [e.seq for e in stored.events] == [1, 2, 3]
+    assert stored.wf_task_id is None
+
+
+async def test_list_runs_by_status_and_name_newest_first(store: EventStore) -> None:
+    name = new_id("wf")
+    a, b, c = new_id("a"), new_id("b"), new_id("c")
+    now = float(int(time.time()))  # a listing may cover recent runs only (Cassandra: 30 days)
+    await store.commit(Batch(events=started(a, name, now - 20) + started(b, name, now - 10) + started(c, "x", now)))
+    finish = pb.Event(
+        run_id=b, seq=3, type="WORKFLOW_FINISHED_IN_ERROR", workflow_name=name, error="E: x", timestamp=now - 5
+    )
+    await store.commit(Batch(events=[finish]))
+    runs = await store.list_runs("", name, 100)
+    assert [(r.run_id, r.workflow_name) for r in runs] == [(b, name), (a, name)]
+    assert [(r.status, r.created_at, r.finished_at) for r in runs] == [
+        ("FAILED", now - 10, now - 5),
+        ("RUNNING", now - 20, 0.0),
+    ]
+    assert [r.run_id for r in await store.list_runs("RUNNING", name, 100)] == [a]
+    assert [r.run_id for r in await store.list_runs("COMPLETED", name, 100)] == []
+    assert len(await store.list_runs("", name, 1)) == 1
+
+
+async def test_registry_accumulates_and_ignores_duplicates(store: EventStore) -> None:
+    wf, act = new_id("wf"), new_id("act")
+    await store.commit(Batch(registry=[(WORKFLOW, wf), (ACTIVITY, act)]))
+    await store.commit(Batch(registry=[(WORKFLOW, wf)]))
+    names = await store.registry()
+    assert {(WORKFLOW, wf), (ACTIVITY, act)} <= names
+    assert (ACTIVITY, wf) not in names  # separate namespaces
+
+
+async def test_pending_tasks_are_stored_replaced_and_deleted(store: EventStore, backend: Backend) -> None:
+    if not backend.keeps_tasks:
+        pytest.skip(f"{backend.name} keeps immediate tasks in the transport (store.py requirement 3)")
+    run = new_id()
+    t1, t2, later = task(run, "/1#1"), task(run, "/2#1"), task(run, "/3#1", visible_at=5000.0)
+    await store.commit(Batch(events=started(run), new_tasks=[t1, t2, later]))
+    mine = {t.task_id: t for t in await store.pending_tasks() if t.run_id == run}
+    assert mine == {t.task_id: t for t in (t1, t2, later)}
+    moved = dataclasses.replace(t2, visible_at=7000.0)
+    await store.commit(Batch(done_tasks=[t1.task_id], new_tasks=[moved]))
+    mine = {t.task_id: t for t in await store.pending_tasks() if t.run_id == run}
+    assert mine == {t2.task_id: moved, later.task_id: later}
+    await store.commit(Batch(done_tasks=[t2.task_id, later.task_id, "never-existed"]))
+    assert [t for t in await store.pending_tasks() if t.run_id == run] == []

@@ -1,0 +1,352 @@
+"""The server's decision core: a run's state and a report in, events and tasks out. No I/O."""
+
+from __future__ import annotations
+
+import pytest
+
+from goblins._proto import goblins_pb2 as pb
+from goblins.server.engine import ACTIVITY, WORKFLOW, Effects, RunState, timed_out_result
+
+RUN = "run-1"
+T0 = 1000.0
+
+
+def types(fx: Effects) -> list[str]:
+    return [e.type for e in fx.events]
+
+
+def policy(
+    max_attempts: int = 3,
+    initial: float = 1.0,
+    coefficient: float = 2.0,
+    maximum: float = 100.0,
+    non_retryable: tuple[str, ...] = (),
+) -> pb.RetryPolicy:
+    return pb.RetryPolicy(
+        max_attempts=max_attempts,
+        initial_interval=initial,
+        backoff_coefficient=coefficient,
+        maximum_interval=maximum,
+        non_retryable_errors=list(non_retryable),
+    )
+
+
+def schedule(position: int, name: str = "act", retry: pb.RetryPolicy | None = None, timeout: float = 0.0) -> pb.Command:
+    return pb.Command(
+        schedule_activity=pb.ScheduleActivity(
+            activity_run_id=f"{RUN}/{position}",
+            activity_name=name,
+            input=b'["x"]',
+            retry_policy=retry if retry is not None else policy(),
+            start_to_close_timeout=timeout,
+        )
+    )
+
+
+def completed(
+    rs: RunState, *commands: pb.Command, seen: int | None = None, task_id: str | None = None
+) -> pb.WorkflowTaskCompleted:
+    return pb.WorkflowTaskCompleted(
+        task_id=task_id if task_id is not None else rs.wf_task_id or "",
+        run_id=RUN,
+        seen_seq=len(rs.events) if seen is None else seen,
+        commands=list(commands),
+    )
+
+
+def result(position: int, attempt: int = 1, ok: bool = True, error_type: str = "RuntimeError") -> pb.ActivityResult:
+    r = pb.ActivityResult(
+        task_id=f"{RUN}/{position}#{attempt}", run_id=RUN, activity_run_id=f"{RUN}/{position}", attempt=attempt, ok=ok
+    )
+    if ok:
+        r.output = b'"out"'
+    else:
+        r.error_type, r.error = error_type, f"{error_type}: boom"
+    return r
+
+
+def started_run() -> tuple[RunState, Effects]:
+    rs = RunState(RUN)
+    return rs, rs.start("wf", b'["in"]', T0)
+
+
+def running_with(*commands: pb.Command) -> tuple[RunState, Effects]:
+    """A run whose first workflow task scheduled ``commands``."""
+    rs, _ = started_run()
+    fx = rs.workflow_task_completed(completed(rs, *commands), T0 + 1)
+    return rs, fx
+
+
+# ---- start ----
+
+
+def test_start_records_workflow_scheduled_and_a_workflow_task() -> None:
+    rs, fx = started_run()
+    (e,) = fx.events
+    assert (e.type, e.seq, e.run_id, e.workflow_name, e.input, e.timestamp) == (
+        "WORKFLOW_SCHEDULED",
+        1,
+        RUN,
+        "wf",
+        b'["in"]',
+        T0,
+    )
+    (t,) = fx.new_tasks
+    assert (t.kind, t.name, t.run_id, t.visible_at) == (WORKFLOW, "wf", RUN, T0)
+    assert rs.wf_task_id == t.task_id
+    assert fx.done_tasks == []
+
+
+# ---- workflow task completed ----
+
+
+def test_schedule_commands_record_events_and_activity_tasks() -> None:
+    rs, fx = running_with(schedule(1, "a", timeout=5.0), schedule(2, "b"))
+    assert types(fx) == ["WORKFLOW_STARTED", "ACTIVITY_SCHEDULED", "ACTIVITY_SCHEDULED"]
+    assert [e.seq for e in fx.events] == [2, 3, 4]
+    s1 = fx.events[1]
+    assert (s1.activity_run_id, s1.activity_name, s1.attempt, s1.max_attempts, s1.input) == (
+        f"{RUN}/1",
+        "a",
+        1,
+        3,
+        b'["x"]',
+    )
+    assert [(t.kind, t.name, t.task_id) for t in fx.new_tasks] == [
+        (ACTIVITY, "a", f"{RUN}/1#1"),
+        (ACTIVITY, "b", f"{RUN}/2#1"),
+    ]
+    assert fx.new_tasks[0].timeout == 5.0
+    task = pb.ActivityTask.FromString(fx.new_tasks[0].data)
+    assert (task.activity_run_id, task.attempt, task.workflow_name, task.start_to_close_timeout) == (
+        f"{RUN}/1",
+        1,
+        "wf",
+        5.0,
+    )
+    assert fx.done_tasks and rs.wf_task_id is None
+
+
+def test_resent_schedule_command_records_nothing_new() -> None:
+    rs, _ = running_with(schedule(1))
+    before = len(rs.events)
+    fx = rs.workflow_task_completed(completed(rs, schedule(1), task_id="old-task"), T0 + 2)
+    assert fx.events == [] and fx.new_tasks == [] and fx.done_tasks == []
+    assert len(rs.events) == before
+
+
+def test_complete_workflow_records_success_and_finishes() -> None:
+    rs, _ = started_run()
+    fx = rs.workflow_task_completed(completed(rs, pb.Command(complete_workflow=pb.CompleteWorkflow(output=b"1"))), T0)
+    assert types(fx) == ["WORKFLOW_STARTED", "WORKFLOW_FINISHED_IN_SUCCESS"]
+    assert fx.events[-1].output == b"1"
+    assert rs.finished and fx.new_tasks == []
+
+
+def test_fail_workflow_records_error() -> None:
+    rs, _ = started_run()
+    fail = pb.Command(fail_workflow=pb.FailWorkflow(error_type="ValueError", error="ValueError: no"))
+    fx = rs.workflow_task_completed(completed(rs, fail), T0)
+    assert types(fx)[-1] == "WORKFLOW_FINISHED_IN_ERROR"
+    assert (fx.events[-1].error_type, fx.events[-1].error) == ("ValueError", "ValueError: no")
+    assert rs.finished
+
+
+def test_finishing_drops_outstanding_activity_tasks() -> None:
+    rs, _ = running_with(schedule(1), schedule(2))
+    rs.activity_result(result(1, ok=False), T0 + 2)  # attempt 2 of activity 1 is now pending
+    finish = pb.Command(complete_workflow=pb.CompleteWorkflow(output=b"null"))
+    wf_task = rs.wf_task_id
+    fx = rs.workflow_task_completed(completed(rs, finish, task_id=wf_task or "t"), T0 + 3)
+    assert set(fx.done_tasks) >= {f"{RUN}/1#2", f"{RUN}/2#1"}
+    assert fx.new_tasks == []
+
+
+def test_finished_run_ignores_everything() -> None:
+    rs, _ = started_run()
+    rs.workflow_task_completed(completed(rs, pb.Command(complete_workflow=pb.CompleteWorkflow(output=b"1"))), T0)
+    fx = rs.workflow_task_completed(completed(rs, schedule(1), task_id="late"), T0 + 1)
+    assert fx.events == [] and fx.new_tasks == []
+    fx = rs.workflow_task_failed(pb.WorkflowTaskFailed(task_id="late", run_id=RUN, error="x"), T0 + 1)
+    assert fx.events == []
+
+
+# ---- activity results ----
+
+
+def test_activity_success_records_event_and_wakes_workflow() -> None:
+    rs, _ = running_with(schedule(1))
+    fx = rs.activity_result(result(1), T0 + 2)
+    assert types(fx) == ["ACTIVITY_FINISHED_IN_SUCCESS"]
+    assert (fx.events[0].output, fx.events[0].activity_name) == (b'"out"', "act")
+    assert fx.done_tasks == [f"{RUN}/1#1"]
+    (t,) = fx.new_tasks
+    assert t.kind == WORKFLOW and t.task_id == rs.wf_task_id
+
+
+def test_activity_started_is_recorded_once_per_attempt() -> None:
+    rs, _ = running_with(schedule(1))
+    started = pb.ActivityStarted(task_id=f"{RUN}/1#1", run_id=RUN, activity_run_id=f"{RUN}/1", attempt=1)
+    assert types(rs.activity_started(started, T0 + 2)) == ["ACTIVITY_STARTED"]
+    assert rs.activity_started(started, T0 + 2).events == []
+    stale = pb.ActivityStarted(task_id="x", run_id=RUN, activity_run_id=f"{RUN}/1", attempt=2)
+    assert rs.activity_started(stale, T0 + 2).events == []
+
+
+def test_error_with_retry_policy_schedules_delayed_next_attempt() -> None:
+    rs, _ = running_with(schedule(1, retry=policy(max_attempts=3, initial=2.0, coefficient=3.0)))
+    fx = rs.activity_result(result(1, attempt=1, ok=False), T0 + 10)
+    (e,) = fx.events
+    assert (e.type, e.attempt, e.error_type, e.retry_at) == ("ACTIVITY_FINISHED_IN_ERROR", 1, "RuntimeError", T0 + 12)
+    (t,) = fx.new_tasks
+    assert (t.kind, t.task_id, t.visible_at) == (ACTIVITY, f"{RUN}/1#2", T0 + 12)
+    assert pb.ActivityTask.FromString(t.data).attempt == 2
+    assert fx.done_tasks == [f"{RUN}/1#1"]
+    assert rs.wf_task_id is None  # a retried error does not wake the workflow
+
+    fx = rs.activity_result(result(1, attempt=2, ok=False), T0 + 20)
+    assert fx.events[0].retry_at == T0 + 20 + 6.0  # 2 * 3**1
+    assert fx.new_tasks[0].task_id == f"{RUN}/1#3"
+
+
+def test_exhausted_attempts_record_final_error_and_wake() -> None:
+    rs, _ = running_with(schedule(1, retry=policy(max_attempts=2)))
+    rs.activity_result(result(1, attempt=1, ok=False), T0 + 2)
+    fx = rs.activity_result(result(1, attempt=2, ok=False), T0 + 5)
+    (e,) = fx.events
+    assert (e.type, e.attempt, e.retry_at) == ("ACTIVITY_FINISHED_IN_ERROR", 2, 0.0)
+    assert [t.kind for t in fx.new_tasks] == [WORKFLOW]
+
+
+def test_non_retryable_error_is_final_at_once() -> None:
+    rs, _ = running_with(schedule(1, retry=policy(max_attempts=10, non_retryable=("KeyError",))))
+    fx = rs.activity_result(result(1, ok=False, error_type="KeyError"), T0 + 2)
+    assert fx.events[0].retry_at == 0.0
+    assert [t.kind for t in fx.new_tasks] == [WORKFLOW]
+
+
+@pytest.mark.parametrize("stale", [result(1, attempt=2), result(1, attempt=0), result(9)])
+def test_stale_results_record_nothing(stale: pb.ActivityResult) -> None:
+    rs, _ = running_with(schedule(1))
+    fx = rs.activity_result(stale, T0 + 2)
+    assert fx.events == [] and fx.new_tasks == [] and fx.done_tasks == []
+
+
+def test_duplicate_result_records_nothing() -> None:
+    rs, _ = running_with(schedule(1))
+    rs.activity_result(result(1), T0 + 2)
+    n = len(rs.events)
+    fx = rs.activity_result(result(1), T0 + 3)
+    assert fx.events == [] and fx.new_tasks == []
+    assert len(rs.events) == n
+
+
+def test_result_of_a_superseded_attempt_is_ignored() -> None:
+    rs, _ = running_with(schedule(1))
+    rs.activity_result(result(1, attempt=1, ok=False), T0 + 2)
+    fx = rs.activity_result(result(1, attempt=1, ok=True), T0 + 3)  # attempt 1 finished late
+    assert fx.events == []
+
+
+def test_timed_out_result_is_a_retryable_timeout_error() -> None:
+    rs, fx = running_with(schedule(1, timeout=5.0))
+    task = pb.ActivityTask.FromString(fx.new_tasks[0].data)
+    r = timed_out_result(task, 5.0)
+    assert (r.ok, r.error_type, r.attempt) == (False, "TimeoutError", 1)
+    assert "5s" in r.error
+    out = rs.activity_result(r, T0 + 7)
+    assert out.events[0].error_type == "TimeoutError" and out.events[0].retry_at > 0
+    assert out.new_tasks[0].task_id == f"{RUN}/1#2"
+
+
+# ---- waking the workflow: seen_seq ----
+
+
+def test_result_during_workflow_task_wakes_after_completion() -> None:
+    rs, _ = running_with(schedule(1), schedule(2))
+    rs.activity_result(result(1), T0 + 2)  # creates a workflow task
+    seen_by_worker = len(rs.events)
+    rs.activity_result(result(2), T0 + 3)  # arrives while that task runs: no second task
+    assert rs.last_wake_seq > seen_by_worker
+    task_id = rs.wf_task_id
+    fx = rs.workflow_task_completed(completed(rs, seen=seen_by_worker, task_id=task_id or ""), T0 + 4)
+    assert task_id in fx.done_tasks
+    (t,) = fx.new_tasks
+    assert t.kind == WORKFLOW and t.task_id != task_id
+
+
+def test_completion_that_saw_everything_does_not_wake() -> None:
+    rs, _ = running_with(schedule(1))
+    rs.activity_result(result(1), T0 + 2)
+    fx = rs.workflow_task_completed(completed(rs, schedule(2)), T0 + 3)
+    assert [t.kind for t in fx.new_tasks] == [ACTIVITY]
+    assert rs.wf_task_id is None
+
+
+def test_workflow_task_failed_records_and_retries_with_backoff() -> None:
+    rs, _ = started_run()
+    task_id = rs.wf_task_id or ""
+    fx = rs.workflow_task_failed(pb.WorkflowTaskFailed(task_id=task_id, run_id=RUN, error_type="E", error="E: x"), T0)
+    assert types(fx) == ["WORKFLOW_TASK_FAILED"]
+    assert fx.done_tasks == [task_id]
+    (t,) = fx.new_tasks
+    assert t.kind == WORKFLOW and t.visible_at == T0 + 1.0
+    fx = rs.workflow_task_failed(pb.WorkflowTaskFailed(task_id=t.task_id, run_id=RUN, error="x"), T0 + 1)
+    assert fx.new_tasks[0].visible_at == T0 + 1 + 2.0
+    # A failure report for a task that is not outstanding changes nothing.
+    assert rs.workflow_task_failed(pb.WorkflowTaskFailed(task_id="other", run_id=RUN), T0 + 5).events == []
+
+
+# ---- the fold ----
+
+
+def snapshot(rs: RunState) -> dict[str, object]:
+    return {
+        "workflow_name": rs.workflow_name,
+        "events": [e.SerializeToString() for e in rs.events],
+        "activities": {k: (a.name, a.attempt, a.started, a.finished) for k, a in rs.activities.items()},
+        "finished": rs.finished,
+        "started": rs.started,
+        "wf_task_id": rs.wf_task_id,
+        "last_wake_seq": rs.last_wake_seq,
+        "failed_wf_tasks": rs.failed_wf_tasks,
+    }
+
+
+def test_from_history_rebuilds_the_same_state() -> None:
+    rs, _ = running_with(schedule(1), schedule(2, retry=policy(max_attempts=5)))
+    started = pb.ActivityStarted(task_id=f"{RUN}/2#1", run_id=RUN, activity_run_id=f"{RUN}/2", attempt=1)
+    rs.activity_started(started, T0 + 2)
+    rs.activity_result(result(2, ok=False), T0 + 2)
+    rs.activity_result(result(1), T0 + 3)
+    assert rs.wf_task_id is not None
+    rebuilt = RunState.from_history(RUN, list(rs.events), rs.wf_task_id)
+    assert snapshot(rebuilt) == snapshot(rs)
+    # ...and both decide the same on the next report.
+    a = rs.activity_result(result(2, attempt=2), T0 + 9)
+    b = rebuilt.activity_result(result(2, attempt=2), T0 + 9)
+    assert [e.SerializeToString() for e in a.events] == [e.SerializeToString() for e in b.events]
+
+
+def test_from_history_of_a_finished_run() -> None:
+    rs, _ = started_run()
+    rs.workflow_task_completed(completed(rs, pb.Command(complete_workflow=pb.CompleteWorkflow(output=b"1"))), T0)
+    rebuilt = RunState.from_history(RUN, list(rs.events))
+    assert rebuilt.finished and rebuilt.started and snapshot(rebuilt) == snapshot(rs)
+
+
+def test_from_history_after_a_recovered_workflow_task_failure() -> None:
+    rs, _ = started_run()
+    rs.workflow_task_failed(pb.WorkflowTaskFailed(task_id=rs.wf_task_id or "", run_id=RUN, error="x"), T0)
+    rs.workflow_task_completed(completed(rs, schedule(1)), T0 + 2)
+    rebuilt = RunState.from_history(RUN, list(rs.events), rs.wf_task_id)
+    assert snapshot(rebuilt) == snapshot(rs)
+
+
+def test_from_history_after_a_failure_later_in_the_run() -> None:
+    rs, _ = running_with(schedule(1))
+    rs.activity_result(result(1), T0 + 2)
+    rs.workflow_task_failed(pb.WorkflowTaskFailed(task_id=rs.wf_task_id or "", run_id=RUN, error="x"), T0 + 3)
+    rs.workflow_task_completed(completed(rs, schedule(2), task_id=rs.wf_task_id or ""), T0 + 5)
+    rebuilt = RunState.from_history(RUN, list(rs.events), rs.wf_task_id)
+    assert snapshot(rebuilt) == snapshot(rs)
