@@ -85,8 +85,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
     def _apply(self, event: pb.Event) -> None:
         kind = event.type
         if kind == _WF_SCHEDULED and self._root is None:
-            args = converter.decode_args(event.input, self.definition.fn)
-            self._root = self.create_task(self.definition.fn(*args))
+            self._root = self.create_task(self._main(event.input))
             self._root.add_done_callback(self._on_root_done)
         elif kind == _SUCCESS or (kind == _ERROR and not event.retry_at):
             waiter = self._pending.pop(event.activity_run_id, None)
@@ -100,6 +99,12 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         else:
             return
         self._run_ready()
+
+    async def _main(self, payload: bytes) -> Any:
+        # Decoding and the call are part of the run: input that does not fit the signature
+        # finishes the run in error, rather than failing (and retrying) its task for ever.
+        args = converter.decode_args(payload, self.definition.fn)
+        return await self.definition.fn(*args)
 
     def _resolve(self, future: asyncio.Future[Any], hint: Any, event: pb.Event) -> None:
         if future.done():
