@@ -334,3 +334,52 @@ async def test_server_restart_mid_run(db_url: str) -> None:
         await asyncio.wait_for(worker_task, 10)
         await client.close()
         await server.stop(grace=0)
+
+
+async def test_durable_backoff_survives_a_server_restart(db_url: str) -> None:
+    server = Server(db_url, "127.0.0.1", 0)
+    await server.start()
+    address = f"127.0.0.1:{server.port}"
+    worker = goblins.Worker(address, workflows=[w.backoff], activities=[w.fails_then_succeeds])
+    worker_task = asyncio.create_task(worker.run())
+    client = await goblins.Client.connect(address, timeout=5)
+    try:
+        await worker.wait_connected(10)
+        handle = await client.start_workflow(w.backoff, "durable", 1, 1.5)
+        events = await history_with(handle, "ACTIVITY_FINISHED_IN_ERROR")
+        await server.stop(grace=0)
+        server = Server(db_url, "127.0.0.1", server.port)
+        await server.start()
+        assert await handle.result(timeout=20) == 2
+        (error,) = [e for e in events if e.type == goblins.EventType.ACTIVITY_FINISHED_IN_ERROR]
+        events = await handle.history()
+        (second,) = [e for e in events if e.type == goblins.EventType.ACTIVITY_STARTED and e.attempt == 2]
+        assert error.retry_at - 0.02 <= second.timestamp < error.retry_at + 3
+        assert w.EXECUTIONS["durable"] == 2
+    finally:
+        await worker.shutdown()
+        await asyncio.wait_for(worker_task, 10)
+        await client.close()
+        await server.stop(grace=0)
+
+
+async def test_workflows_replay_when_the_cache_is_too_small(client: goblins.Client, start_worker: StartWorker) -> None:
+    await start_worker(workflows=[w.steps], activities=[w.step], max_cached_workflows=1)
+    handles = [await client.start_workflow(w.steps, f"c{r}", 4) for r in range(6)]
+    results = await asyncio.gather(*(h.result(timeout=20) for h in handles))
+    assert results == [[f"done c{r}-{i}" for i in range(4)] for r in range(6)]
+    assert set(w.EXECUTIONS.values()) == {1} and len(w.EXECUTIONS) == 24
+
+
+async def test_max_concurrent_activities_is_respected(client: goblins.Client, start_worker: StartWorker) -> None:
+    await start_worker(workflows=[w.occupied], activities=[w.occupy], max_concurrent_activities=2)
+    assert await client.execute_workflow(w.occupied, 8, timeout=15) == list(range(8))
+    assert w.OCCUPANCY.peak == 2
+
+
+async def test_arguments_that_do_not_fit_fail_the_run(client: goblins.Client, start_worker: StartWorker) -> None:
+    await start_worker(workflows=[w.greeting, w.checkout], activities=[w.greet, w.price])
+    with pytest.raises(goblins.WorkflowFailed, match="TypeError"):
+        await client.execute_workflow("greet", timeout=10)  # no argument
+    with pytest.raises(goblins.WorkflowFailed, match="SerializationError"):
+        await client.execute_workflow("checkout", {"order_id": 1}, timeout=10)

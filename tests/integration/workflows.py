@@ -39,7 +39,8 @@ THREAD_GATE = threading.Event()
 
 
 def reset() -> None:
-    global GATE
+    global GATE, OCCUPANCY
+    OCCUPANCY = Occupancy()
     EXECUTIONS.clear()
     THREADS.clear()
     GATE = Gate()
@@ -238,3 +239,31 @@ async def other_step(key: str) -> str:
 async def versioned_v2(key: str) -> str:
     first = await goblins.execute_activity(other_step, f"{key}-a")  # changed: not replay-compatible
     return str(first)
+
+
+# ---- concurrency ----
+
+
+class Occupancy:
+    def __init__(self) -> None:
+        self.now = 0
+        self.peak = 0
+
+
+OCCUPANCY = Occupancy()
+
+
+@goblins.activity
+async def occupy(i: int) -> int:
+    OCCUPANCY.now += 1
+    OCCUPANCY.peak = max(OCCUPANCY.peak, OCCUPANCY.now)
+    try:
+        await asyncio.sleep(0.02)  # the work: holds a slot for a while
+    finally:
+        OCCUPANCY.now -= 1
+    return i
+
+
+@goblins.workflow
+async def occupied(n: int) -> list[int]:
+    return list(await asyncio.gather(*(goblins.execute_activity(occupy, i) for i in range(n))))

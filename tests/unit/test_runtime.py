@@ -440,3 +440,22 @@ def test_activate_restores_the_callers_running_loop() -> None:
     instance(greeting).activate(History("greet", "x").events)
     with pytest.raises(RuntimeError):
         asyncio.get_running_loop()
+
+
+def test_wrong_number_of_arguments_fails_the_workflow() -> None:
+    # Deterministic, and no retry can fix it: the run finishes in error instead of its
+    # workflow task failing (and being retried) for ever.
+    c = instance(greeting).activate(History("greet").events)
+    assert c.failure is None
+    (cmd,) = c.commands
+    assert cmd.WhichOneof("kind") == "fail_workflow"
+    assert cmd.fail_workflow.error_type == "TypeError"
+    assert "name" in cmd.fail_workflow.error
+
+
+def test_input_that_does_not_match_the_annotation_fails_the_workflow() -> None:
+    c = instance(typed).activate(History("typed", "not a point").events)
+    assert c.failure is None
+    (cmd,) = c.commands
+    assert cmd.fail_workflow.error_type == "SerializationError"
+    assert "Point" in cmd.fail_workflow.error

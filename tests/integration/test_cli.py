@@ -1,0 +1,114 @@
+"""The `goblins` command against an in-process server: user errors are one line, no traceback."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+
+import goblins
+from tests.conftest import StartWorker
+from tests.integration import workflows as w
+
+
+async def goblins_cli(*args: str, timeout: float = 30) -> tuple[int, str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOBLINS_")}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "goblins.cli",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+def one_line_error(code: int, err: str) -> str:
+    assert code != 0
+    assert "Traceback" not in err, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("goblins: "), err
+    return lines[0]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_start_with_bad_json_input() -> None:
+    code, out, err = await goblins_cli(
+        "workflow", "start", "greet", "--input", '"ok"', "--input", "{nope", "--server", "127.0.0.1:1"
+    )
+    line = one_line_error(code, err)
+    assert "--input #2 is not valid JSON" in line and "{nope" in line
+    assert out == ""
+
+
+async def test_start_unknown_workflow(address: str, start_worker: StartWorker) -> None:
+    await start_worker(workflows=[w.greeting], activities=[w.greet])
+    code, out, err = await goblins_cli("workflow", "start", "no_such_flow", "--input", "1", "--server", address)
+    line = one_line_error(code, err)
+    assert "no_such_flow" in line
+    assert out == ""
+
+
+async def test_start_with_unreachable_server() -> None:
+    code, out, err = await goblins_cli(
+        "workflow", "start", "greet", "--input", '"x"', "--server", f"127.0.0.1:{free_port()}"
+    )
+    line = one_line_error(code, err)
+    assert "no goblins server answered" in line
+    assert out == ""
+
+
+async def test_malformed_server_address() -> None:
+    code, _, err = await goblins_cli("workflow", "list", "--server", "localhost")
+    assert "HOST:PORT" in one_line_error(code, err)
+
+
+async def test_result_of_unknown_run(address: str) -> None:
+    code, _, err = await goblins_cli("workflow", "result", "no-such-run", "--server", address)
+    assert "no-such-run" in one_line_error(code, err)
+
+
+async def test_start_wait_show_and_list(address: str, start_worker: StartWorker, client: goblins.Client) -> None:
+    await start_worker(workflows=[w.greeting], activities=[w.greet])
+    code, out, err = await goblins_cli(
+        "workflow",
+        "start",
+        "greet",
+        "--input",
+        '"Cli"',
+        "--run-id",
+        "cli-1",
+        "--wait",
+        "--timeout",
+        "10",
+        "--server",
+        address,
+    )
+    assert code == 0, err
+    assert out.splitlines() == ["cli-1", '"Hello Cli"']
+    code, out, err = await goblins_cli("workflow", "show", "cli-1", "--server", address)
+    assert code == 0, err
+    for name in ("WORKFLOW_SCHEDULED", "ACTIVITY_STARTED", "greetActivity", "WORKFLOW_FINISHED_IN_SUCCESS"):
+        assert name in out
+    code, out, err = await goblins_cli("workflow", "list", "--server", address)
+    assert code == 0, err
+    assert "cli-1" in out and "COMPLETED" in out
+
+
+async def test_failed_run_result_exit_code(address: str, start_worker: StartWorker, client: goblins.Client) -> None:
+    await start_worker(workflows=[w.raises], activities=[w.greet])
+    handle = await client.start_workflow(w.raises, "cli")
+    code, _, err = await goblins_cli("workflow", "result", handle.run_id, "--timeout", "10", "--server", address)
+    line = one_line_error(code, err)
+    assert "ValueError" in line and "workflow says cli" in line
