@@ -383,3 +383,26 @@ async def test_arguments_that_do_not_fit_fail_the_run(client: goblins.Client, st
         await client.execute_workflow("greet", timeout=10)  # no argument
     with pytest.raises(goblins.WorkflowFailed, match="SerializationError"):
         await client.execute_workflow("checkout", {"order_id": 1}, timeout=10)
+
+
+async def test_finished_runs_leave_no_tasks_behind(
+    server: Server, client: goblins.Client, start_worker: StartWorker
+) -> None:
+    gate = w.gate("behind-slow")
+    await start_worker(
+        workflows=[w.greeting, w.leaves_one_behind, w.with_timeout, w.catches],
+        activities=[w.greet, w.step, w.always_fails, w.hangs_first],
+    )
+    handle = await client.start_workflow(w.leaves_one_behind, "behind")
+    assert await handle.result(timeout=10) == "left"
+    await asyncio.wait_for(gate.entered.wait(), 10)
+    gate.release.set()  # the abandoned activity reports after the run finished
+    assert await client.execute_workflow(w.greeting, "x", timeout=10) == "Hello x"
+    assert await client.execute_workflow(w.with_timeout, "t", False, timeout=10) == "attempt 2"
+    assert (await client.execute_workflow(w.catches, "c", timeout=10)).startswith("caught")
+
+    events = await history_with(handle, "ACTIVITY_STARTED")
+    assert types(events)[-1] == "WORKFLOW_FINISHED_IN_SUCCESS"
+    assert types(events).count("ACTIVITY_FINISHED_IN_SUCCESS") == 0
+    assert server.core is not None
+    assert await server.core.store.pending_tasks() == []

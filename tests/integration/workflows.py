@@ -267,3 +267,14 @@ async def occupy(i: int) -> int:
 @goblins.workflow
 async def occupied(n: int) -> list[int]:
     return list(await asyncio.gather(*(goblins.execute_activity(occupy, i) for i in range(n))))
+
+
+@goblins.workflow
+async def leaves_one_behind(key: str) -> str:
+    slow = goblins.execute_activity(step, f"{key}-slow")
+    try:
+        await goblins.execute_activity(always_fails, f"{key}-fails", retry_policy=goblins.RetryPolicy(max_attempts=1))
+    except goblins.ActivityFailed:
+        pass
+    del slow  # finished without waiting for it
+    return "left"
