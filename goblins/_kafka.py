@@ -24,6 +24,19 @@ def partition_for(run_id: str, partitions: int) -> int:
     return zlib.crc32(run_id.encode()) % partitions
 
 
+def task_topic(kind: str, name: str) -> str:
+    """The topic of one workflow's or activity's tasks.
+
+    One topic per name, not one ``tasks`` topic: all workers still form one consumer group,
+    but Kafka assigns a topic's partitions only to the members subscribed to it, so a task
+    reaches only a worker that hosts its workflow or activity.
+    """
+    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
+    if safe != name or len(safe) > 180:
+        safe = f"{safe[:180]}-{zlib.crc32(name.encode()):08x}"
+    return f"tasks.{kind}.{safe}"
+
+
 def producer_config(bootstrap: str) -> dict[str, Any]:
     return {
         "bootstrap.servers": bootstrap,

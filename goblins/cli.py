@@ -229,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--replication-factor", type=int, default=1)
     sc.add_argument("--wait", type=float, default=180.0, help="seconds to wait for Cassandra to answer")
     sc.set_defaults(func=cmd_setup)
-    sk = ssub.add_parser("kafka", help="create the tasks and events topics")
+    sk = ssub.add_parser("kafka", help="create the events topic (task topics are created as workers register)")
     sk.add_argument("--kafka", default=os.environ.get("GOBLINS_KAFKA", "127.0.0.1:9092"), help="HOST:PORT[,HOST:PORT]")
     sk.add_argument("--partitions", type=int, default=10)
     sk.add_argument("--replication-factor", type=int, default=1)

@@ -12,7 +12,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
@@ -28,6 +28,9 @@ from goblins._proto import goblins_pb2 as pb
 from goblins._proto import goblins_pb2_grpc as pb_grpc
 from goblins._runtime import WorkflowInstance
 from goblins.errors import describe
+
+if TYPE_CHECKING:
+    from goblins._worker_kafka import KafkaSession
 
 log = logging.getLogger("goblins.worker")
 
@@ -124,6 +127,7 @@ class Worker:
         self._running: dict[str, tuple[str, asyncio.Task[None]]] = {}  # task_id -> (kind, task)
         self._unacked: dict[str, pb.Report] = {}
         self._outbox: _Outbox | None = None
+        self._kafka: KafkaSession | None = None
         self._stub: pb_grpc.GoblinsStub | None = None
         self._stop = asyncio.Event()
         self._connected = asyncio.Event()
@@ -138,7 +142,12 @@ class Worker:
             while not self._stop.is_set():
                 channel = open_channel(self.server)
                 try:
-                    await self._session(channel)
+                    self._stub = pb_grpc.GoblinsStub(channel)  # type: ignore[no-untyped-call]
+                    info = await self._stub.GetClusterInfo(pb.ClusterInfoRequest())
+                    if info.transport == "kafka":
+                        await self._kafka_session(info)
+                    else:
+                        await self._session(channel)
                     backoff = 0.05
                 except grpc.aio.AioRpcError as exc:
                     log.info("worker %s: server %s unavailable (%s); reconnecting", self.identity, self.server,
@@ -172,8 +181,17 @@ class Worker:
 
     # ---- session ----
 
+    async def _kafka_session(self, info: pb.ClusterInfo) -> None:
+        from goblins._worker_kafka import KafkaSession
+
+        self._kafka = KafkaSession(self, info)
+        try:
+            await self._kafka.run(self._stop)
+        finally:
+            self._kafka = None
+
     async def _session(self, channel: grpc.aio.Channel) -> None:
-        self._stub = pb_grpc.GoblinsStub(channel)  # type: ignore[no-untyped-call]
+        assert self._stub is not None
         running_act = sum(1 for kind, _ in self._running.values() if kind == "activity")
         running_wf = len(self._running) - running_act
         first = pb.WorkerMessage(
@@ -219,6 +237,9 @@ class Worker:
 
     def _finish(self, task_id: str, report: pb.Report, kind: str) -> None:
         self._running.pop(task_id, None)
+        if self._kafka is not None:
+            self._kafka.finished(task_id, report)
+            return
         self._unacked[task_id] = report
         if self._outbox is not None:
             self._outbox.put(report, int(kind == "activity"), int(kind == "workflow"))
@@ -226,10 +247,12 @@ class Worker:
     # ---- activities ----
 
     async def _run_activity(self, t: pb.ActivityTask) -> None:
-        if self._outbox is not None:
-            started = pb.ActivityStarted(
-                task_id=t.task_id, run_id=t.run_id, activity_run_id=t.activity_run_id, attempt=t.attempt
-            )
+        started = pb.ActivityStarted(
+            task_id=t.task_id, run_id=t.run_id, activity_run_id=t.activity_run_id, attempt=t.attempt
+        )
+        if self._kafka is not None:
+            self._kafka.send(pb.Report(activity_started=started))
+        elif self._outbox is not None:
             self._outbox.put(pb.Report(activity_started=started))
         result = pb.ActivityResult(
             task_id=t.task_id, run_id=t.run_id, activity_run_id=t.activity_run_id, attempt=t.attempt

@@ -357,3 +357,15 @@ class ClusterInfoRequest(_message.Message):
 class RegisterResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class CheckTasksRequest(_message.Message):
+    __slots__ = ("tasks",)
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    tasks: _containers.RepeatedCompositeFieldContainer[ActivityTask]
+    def __init__(self, tasks: _Optional[_Iterable[_Union[ActivityTask, _Mapping]]] = ...) -> None: ...
+
+class CheckTasksResponse(_message.Message):
+    __slots__ = ("pending",)
+    PENDING_FIELD_NUMBER: _ClassVar[int]
+    pending: _containers.RepeatedScalarFieldContainer[bool]
+    def __init__(self, pending: _Optional[_Iterable[bool]] = ...) -> None: ...

@@ -69,6 +69,11 @@ class GoblinsStub:
                 request_serializer=goblins__pb2.Hello.SerializeToString,
                 response_deserializer=goblins__pb2.RegisterResponse.FromString,
                 _registered_method=True)
+        self.CheckTasks = channel.unary_unary(
+                '/goblins.v1.Goblins/CheckTasks',
+                request_serializer=goblins__pb2.CheckTasksRequest.SerializeToString,
+                response_deserializer=goblins__pb2.CheckTasksResponse.FromString,
+                _registered_method=True)
 
 
 class GoblinsServicer:
@@ -118,6 +123,13 @@ class GoblinsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CheckTasks(self, request, context):
+        """Distributed mode: which of these redelivered activity tasks still need running.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GoblinsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -155,6 +167,11 @@ def add_GoblinsServicer_to_server(servicer, server):
                     servicer.Register,
                     request_deserializer=goblins__pb2.Hello.FromString,
                     response_serializer=goblins__pb2.RegisterResponse.SerializeToString,
+            ),
+            'CheckTasks': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckTasks,
+                    request_deserializer=goblins__pb2.CheckTasksRequest.FromString,
+                    response_serializer=goblins__pb2.CheckTasksResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -346,6 +363,33 @@ class Goblins:
             '/goblins.v1.Goblins/Register',
             goblins__pb2.Hello.SerializeToString,
             goblins__pb2.RegisterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckTasks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/goblins.v1.Goblins/CheckTasks',
+            goblins__pb2.CheckTasksRequest.SerializeToString,
+            goblins__pb2.CheckTasksResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -125,6 +125,17 @@ class Core:
             self.runs.pop(run_id, None)
             self._durable.pop(run_id, None)
 
+    async def task_pending(self, task: pb.ActivityTask) -> bool:
+        """Whether this activity attempt is still to be done, by the durable history."""
+        rs = self.runs.get(task.run_id)
+        if rs is None:
+            stored = await self.store.load_run(task.run_id)
+            if stored is None:
+                return False
+            rs = RunState.from_history(task.run_id, stored.events)
+        act = rs.activities.get(task.activity_run_id)
+        return not rs.finished and act is not None and not act.finished and act.attempt == task.attempt
+
     def queued(self) -> int:
         return self._queue.qsize()
 

@@ -18,10 +18,10 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from goblins._kafka import AsyncProducer, consumer_config, partition_for
+from goblins._kafka import AsyncProducer, consumer_config, partition_for, task_topic
 from goblins._proto import goblins_pb2 as pb
-from goblins.server.engine import ACTIVITY, TaskRecord
-from goblins.server.kafka_setup import TOPICS
+from goblins.server.engine import ACTIVITY, WORKFLOW, TaskRecord
+from goblins.server.kafka_setup import EVENTS, TOPICS, create_topics
 
 if TYPE_CHECKING:
     from goblins.server.cassandra import CassandraStore
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("goblins.server.kafka")
 
 SERVER_GROUP = "goblins-servers"
-TASKS, EVENTS = TOPICS
 TIMER_INTERVAL = 0.1
 MAX_QUEUED = 20_000  # back-pressure: stop consuming while this many reports wait
 
@@ -63,6 +62,7 @@ class KafkaTransport:
         self._tasks: list[asyncio.Task[Any]] = []
         self._assigned: asyncio.Queue[int] = asyncio.Queue()
         self._lock = threading.Lock()
+        self._topics: set[str] = set()
 
     @classmethod
     def open(cls, url: str) -> KafkaTransport:
@@ -76,10 +76,6 @@ class KafkaTransport:
         if missing:
             raise ValueError(
                 f"Kafka at {bootstrap} lacks topics {', '.join(missing)}: run `goblins setup kafka --kafka {bootstrap}`"
-            )
-        if found[TASKS] != found[EVENTS]:
-            raise ValueError(
-                f"topics tasks and events must have as many partitions ({found[TASKS]} != {found[EVENTS]})"
             )
         return cls(bootstrap, found[EVENTS])
 
@@ -121,10 +117,22 @@ class KafkaTransport:
         return pb.ClusterInfo(
             transport=self.kind,
             bootstrap_servers=self.bootstrap,
-            tasks_topic=TASKS,
+            tasks_topic="tasks.",
             events_topic=EVENTS,
             partitions=self.partitions,
         )
+
+    async def ensure_task_topics(self, workflows: list[str], activities: list[str]) -> None:
+        """Create the task topics of newly registered names (before any task is produced)."""
+        from confluent_kafka.admin import AdminClient  # type: ignore[attr-defined]
+
+        wanted = [task_topic(WORKFLOW, n) for n in workflows] + [task_topic(ACTIVITY, n) for n in activities]
+        new = [t for t in wanted if t not in self._topics]
+        if new:
+            admin = AdminClient({"bootstrap.servers": self.bootstrap})
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(None, create_topics, admin, new, self.partitions)
+            self._topics.update(new)
 
     # ---- client starts ----
 
@@ -152,7 +160,8 @@ class KafkaTransport:
                 rs = self._core.runs.get(t.run_id)
                 msg = pb.Task(workflow=self._core.build_workflow_task(t, rs.wf_seen if rs else 0))
             partition = partition_for(t.run_id, self.partitions)
-            sends.append(self._producer.send(TASKS, partition, t.run_id, msg.SerializeToString()))
+            topic = task_topic(t.kind, t.name)
+            sends.append(self._producer.send(topic, partition, t.run_id, msg.SerializeToString()))
         await asyncio.gather(*sends)
 
     async def _consume(self) -> None:

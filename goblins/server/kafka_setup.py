@@ -9,14 +9,21 @@ log, is the history of record.
 from __future__ import annotations
 
 import time
+from typing import Any
 
-TOPICS = ("tasks", "events")
+EVENTS = "events"
+TOPICS = (EVENTS,)
+TOPIC_CONFIG = {"retention.ms": str(7 * 24 * 3600 * 1000)}
 
 
 def setup(bootstrap: str, partitions: int = 10, replication: int = 1, wait: float = 120.0) -> list[str]:
-    """Create the ``tasks`` and ``events`` topics if missing; waits for the broker to answer."""
+    """Create the ``events`` topic if missing; waits for the broker to answer.
+
+    Task topics (``tasks.<kind>.<name>``) are created by the server when a worker registers
+    a name, with as many partitions as ``events``.
+    """
     from confluent_kafka import KafkaException
-    from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+    from confluent_kafka.admin import AdminClient
 
     admin = AdminClient({"bootstrap.servers": bootstrap})
     deadline = time.monotonic() + wait
@@ -28,9 +35,18 @@ def setup(bootstrap: str, partitions: int = 10, replication: int = 1, wait: floa
             if time.monotonic() > deadline:
                 raise ValueError(f"no Kafka broker answered at {bootstrap} within {wait:g}s: {exc}") from None
             time.sleep(1)
-    config = {"min.insync.replicas": str(min(2, replication)), "retention.ms": str(7 * 24 * 3600 * 1000)}
-    new = [NewTopic(t, num_partitions=partitions, replication_factor=replication, config=config)
-           for t in TOPICS if t not in existing]
+    done = create_topics(admin, [t for t in TOPICS if t not in existing], partitions, replication)
+    done += [f"topic {t} exists" for t in TOPICS if t in existing]
+    return done
+
+
+def create_topics(admin: Any, topics: list[str], partitions: int, replication: int = 1) -> list[str]:
+    """Create ``topics`` (idempotent: one that exists already is fine)."""
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import NewTopic  # type: ignore[attr-defined]
+
+    config = {"min.insync.replicas": str(min(2, replication)), **TOPIC_CONFIG}
+    new = [NewTopic(t, num_partitions=partitions, replication_factor=replication, config=config) for t in topics]
     done = []
     for topic, fut in admin.create_topics(new).items() if new else []:
         try:
@@ -39,7 +55,6 @@ def setup(bootstrap: str, partitions: int = 10, replication: int = 1, wait: floa
         except KafkaException as exc:
             if "TOPIC_ALREADY_EXISTS" not in str(exc):
                 raise
-    done += [f"topic {t} exists" for t in TOPICS if t in existing]
     return done
 
 

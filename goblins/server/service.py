@@ -108,8 +108,16 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         return self.core.transport.cluster_info()
 
     async def Register(self, request: pb.Hello, context: grpc.aio.ServicerContext) -> pb.RegisterResponse:
+        ensure = getattr(self.core.transport, "ensure_task_topics", None)
+        if ensure is not None:
+            await ensure(list(request.workflows), list(request.activities))
         await self.core.register(list(request.workflows), list(request.activities))
         return pb.RegisterResponse()
+
+    async def CheckTasks(
+        self, request: pb.CheckTasksRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CheckTasksResponse:
+        return pb.CheckTasksResponse(pending=[await self.core.task_pending(t) for t in request.tasks])
 
     async def Connect(
         self, request_iterator: AsyncIterator[pb.WorkerMessage], context: grpc.aio.ServicerContext

@@ -1,0 +1,175 @@
+"""A worker's session in the distributed mode: tasks from the Kafka ``tasks`` topic (one
+consumer group for all workers), reports to the ``events`` topic.
+
+A task's offset is stored only after its report has been acknowledged by the broker, so a
+worker that dies mid-task leaves the task to the next owner of its partition. Tasks that a
+new owner reads below the partition's end at assignment time may have been finished by the
+previous owner: the worker asks the server which of them are still pending before running
+them. Duplicates that reach the same worker (a re-published task) are dropped by task id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import concurrent.futures
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+from goblins._kafka import AsyncProducer, consumer_config, partition_for, task_topic
+from goblins._proto import goblins_pb2 as pb
+
+if TYPE_CHECKING:
+    from goblins.worker import Worker
+
+log = logging.getLogger("goblins.worker")
+
+WORKER_GROUP = "goblins-workers"
+RECENT = 20_000
+
+
+Place = tuple[str, int]  # (topic, partition)
+
+
+class _Offsets:
+    """Per partition: offsets in flight; the committable position is the lowest of them."""
+
+    def __init__(self) -> None:
+        self.pending: dict[Place, set[int]] = collections.defaultdict(set)
+        self.high: dict[Place, int] = {}
+
+    def add(self, place: Place, offset: int) -> None:
+        self.pending[place].add(offset)
+        self.high[place] = max(self.high.get(place, -1), offset)
+
+    def done(self, place: Place, offset: int) -> int:
+        pending = self.pending[place]
+        pending.discard(offset)
+        return min(pending) if pending else self.high[place] + 1
+
+
+class KafkaSession:
+    def __init__(self, worker: Worker, info: pb.ClusterInfo) -> None:
+        self.worker = worker
+        self.info = info
+        self.producer = AsyncProducer(info.bootstrap_servers)
+        self.offsets = _Offsets()
+        self.where: dict[str, tuple[Place, int]] = {}  # task_id -> (place, offset)
+        self.recent: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self.suspect_below: dict[Place, int] = {}
+        self._lock = threading.Lock()
+        self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="goblins-kafka-tasks")
+        self._freed = asyncio.Event()
+        self.consumer: Any = None
+
+    # ---- reports ----
+
+    def send(self, report: pb.Report) -> asyncio.Future[None]:
+        which = report.WhichOneof("kind")
+        run_id = getattr(report, which).run_id if which else ""
+        partition = partition_for(run_id, self.info.partitions)
+        return self.producer.send(self.info.events_topic, partition, run_id, report.SerializeToString())
+
+    def finished(self, task_id: str, report: pb.Report) -> None:
+        fut = self.send(report)
+        fut.add_done_callback(lambda f: self._delivered(task_id, f))
+
+    def _delivered(self, task_id: str, fut: asyncio.Future[None]) -> None:
+        if fut.exception() is not None:
+            log.error("report for task %s not delivered: %s", task_id, fut.exception())
+            return  # offset not stored: the task is redelivered
+        self._remember(task_id)
+        self._release(task_id)
+
+    def _remember(self, task_id: str) -> None:
+        self.recent[task_id] = None
+        while len(self.recent) > RECENT:
+            self.recent.popitem(last=False)
+
+    def _release(self, task_id: str) -> None:
+        place = self.where.pop(task_id, None)
+        self._freed.set()
+        if place is not None:
+            self._store(place[0], self.offsets.done(*place))
+
+    def _store(self, place: Place, position: int) -> None:
+        from confluent_kafka import TopicPartition
+
+        try:
+            self.consumer.store_offsets(offsets=[TopicPartition(place[0], place[1], position)])
+        except Exception:
+            pass  # the partition moved to another worker
+
+    # ---- the loop ----
+
+    async def run(self, stop: asyncio.Event) -> None:
+        from confluent_kafka import Consumer
+
+        w = self.worker
+        assert w._stub is not None
+        hello = pb.Hello(worker_id=w.identity, workflows=list(w._workflows), activities=list(w._activities))
+        await w._stub.Register(hello)
+        self.consumer = Consumer(consumer_config(self.info.bootstrap_servers, WORKER_GROUP))
+        topics = [task_topic("workflow", n) for n in w._workflows] + [task_topic("activity", n) for n in w._activities]
+        self.consumer.subscribe(topics, on_assign=self._on_assign)
+        loop = asyncio.get_running_loop()
+        capacity = w.max_concurrent_activities + w.max_concurrent_workflow_tasks
+        w._connected.set()
+        try:
+            while not stop.is_set():
+                free = capacity - len(w._running)
+                if free <= 0:
+                    self._freed.clear()
+                    try:
+                        await asyncio.wait_for(self._freed.wait(), 0.5)
+                    except TimeoutError:
+                        pass
+                    continue
+                msgs = await loop.run_in_executor(self._pool, self.consumer.consume, min(free, 500), 0.05)
+                await self._take([m for m in msgs if not m.error()])
+        finally:
+            await loop.run_in_executor(self._pool, self.consumer.close)
+            self.producer.close()
+            self._pool.shutdown(wait=False)
+
+    def _on_assign(self, consumer: Any, partitions: list[Any]) -> None:
+        for tp in partitions:
+            try:
+                _, high = consumer.get_watermark_offsets(tp, timeout=5, cached=False)
+            except Exception:
+                high = 1 << 62  # unknown: treat every old task as suspect
+            with self._lock:
+                self.suspect_below[(tp.topic, tp.partition)] = high
+
+    async def _take(self, msgs: list[Any]) -> None:
+        tasks: list[tuple[pb.Task, str, Place, int]] = []
+        suspects: list[pb.ActivityTask] = []
+        for m in msgs:
+            task = pb.Task.FromString(m.value())
+            which = task.WhichOneof("kind")
+            task_id = getattr(task, which).task_id if which else ""
+            place = (m.topic(), m.partition())
+            tasks.append((task, task_id, place, m.offset()))
+            with self._lock:
+                suspect = m.offset() < self.suspect_below.get(place, 0)
+            if suspect and which == "activity":
+                suspects.append(task.activity)
+        stale: set[str] = set()
+        if suspects:
+            stale = await self._stale(suspects)
+        for task, task_id, place, offset in tasks:
+            self.offsets.add(place, offset)
+            duplicate = task_id in self.recent or task_id in self.where or task_id in self.worker._running
+            if duplicate or task_id in stale:  # done already, here or by a previous owner
+                self._remember(task_id)
+                self._store(place, self.offsets.done(place, offset))
+                continue
+            self.where[task_id] = (place, offset)
+            self.worker._start(task)
+
+    async def _stale(self, suspects: list[pb.ActivityTask]) -> set[str]:
+        """Task ids among ``suspects`` that the server says are finished (not to run again)."""
+        assert self.worker._stub is not None
+        resp = await self.worker._stub.CheckTasks(pb.CheckTasksRequest(tasks=suspects))
+        return {t.task_id for t, pending in zip(suspects, resp.pending, strict=True) if not pending}
