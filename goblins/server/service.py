@@ -62,7 +62,9 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         # through the store, so the wait re-reads it now and then. A just-started run may not
         # be recorded yet: "not found" is answered only after a short grace.
         distributed = self.core.transport.kind != "embedded"
-        poll = 0.02 if distributed else MAX_WAIT
+        owns = getattr(self.core.transport, "owns", None)
+        # The owner's waiter wakes at once; a re-read now and then covers a partition move.
+        poll = MAX_WAIT if not distributed else 1.0 if owns is not None and owns(request.run_id) else 0.02
         not_found_until = loop.time() + (min(NOT_FOUND_GRACE, request.wait) if distributed else 0.0)
         waiter = self.core.waiter(request.run_id)
         try:
@@ -79,7 +81,7 @@ class GoblinsService(pb_grpc.GoblinsServicer):
                 try:
                     return _result(await asyncio.wait_for(asyncio.shield(waiter), min(poll, deadline - now)))
                 except TimeoutError:
-                    poll = min(poll * 2, 0.5)
+                    poll = min(poll * 2, 1.0)
         finally:
             self.core.drop_waiter(request.run_id, waiter)
 
