@@ -24,8 +24,13 @@ def partition_for(run_id: str, partitions: int) -> int:
     return zlib.crc32(run_id.encode()) % partitions
 
 
-def task_topic(kind: str, name: str) -> str:
-    """The topic of one workflow's or activity's tasks.
+def prefixed(namespace: str, name: str) -> str:
+    """A topic or group name within a namespace (one Kafka cluster, several goblins clusters)."""
+    return f"{namespace}.{name}" if namespace else name
+
+
+def task_topic(prefix: str, kind: str, name: str) -> str:
+    """The topic of one workflow's or activity's tasks (``prefix`` is ``[namespace.]tasks.``).
 
     One topic per name, not one ``tasks`` topic: all workers still form one consumer group,
     but Kafka assigns a topic's partitions only to the members subscribed to it, so a task
@@ -34,7 +39,7 @@ def task_topic(kind: str, name: str) -> str:
     safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
     if safe != name or len(safe) > 180:
         safe = f"{safe[:180]}-{zlib.crc32(name.encode()):08x}"
-    return f"tasks.{kind}.{safe}"
+    return f"{prefix}{kind}.{safe}"
 
 
 def producer_config(bootstrap: str) -> dict[str, Any]:

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("goblins.worker")
 
-WORKER_GROUP = "goblins-workers"
 RECENT = 20_000
 
 
@@ -110,8 +109,10 @@ class KafkaSession:
         assert w._stub is not None
         hello = pb.Hello(worker_id=w.identity, workflows=list(w._workflows), activities=list(w._activities))
         await w._stub.Register(hello)
-        self.consumer = Consumer(consumer_config(self.info.bootstrap_servers, WORKER_GROUP))
-        topics = [task_topic("workflow", n) for n in w._workflows] + [task_topic("activity", n) for n in w._activities]
+        self.consumer = Consumer(consumer_config(self.info.bootstrap_servers, self.info.worker_group))
+        prefix = self.info.tasks_topic
+        topics = [task_topic(prefix, "workflow", n) for n in w._workflows]
+        topics += [task_topic(prefix, "activity", n) for n in w._activities]
         self.consumer.subscribe(topics, on_assign=self._on_assign)
         loop = asyncio.get_running_loop()
         capacity = w.max_concurrent_activities + w.max_concurrent_workflow_tasks

@@ -187,7 +187,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
     else:
         from goblins.server import kafka_setup
 
-        done = kafka_setup.setup(args.kafka, args.partitions, args.replication_factor, args.wait)
+        done = kafka_setup.setup(args.kafka, args.partitions, args.replication_factor, args.wait, args.namespace)
     for line in done:
         print(line)
     return 0
@@ -232,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     sk = ssub.add_parser("kafka", help="create the events topic (task topics are created as workers register)")
     sk.add_argument("--kafka", default=os.environ.get("GOBLINS_KAFKA", "127.0.0.1:9092"), help="HOST:PORT[,HOST:PORT]")
     sk.add_argument("--partitions", type=int, default=10)
+    sk.add_argument("--namespace", default="", help="prefix of topic and group names (several clusters, one Kafka)")
     sk.add_argument("--replication-factor", type=int, default=1)
     sk.add_argument("--wait", type=float, default=120.0, help="seconds to wait for the broker to answer")
     sk.set_defaults(func=cmd_setup)

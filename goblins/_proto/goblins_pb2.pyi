@@ -337,18 +337,20 @@ class ListWorkflowsResponse(_message.Message):
     def __init__(self, runs: _Optional[_Iterable[_Union[RunInfo, _Mapping]]] = ...) -> None: ...
 
 class ClusterInfo(_message.Message):
-    __slots__ = ("transport", "bootstrap_servers", "tasks_topic", "events_topic", "partitions")
+    __slots__ = ("transport", "bootstrap_servers", "tasks_topic", "events_topic", "partitions", "worker_group")
     TRANSPORT_FIELD_NUMBER: _ClassVar[int]
     BOOTSTRAP_SERVERS_FIELD_NUMBER: _ClassVar[int]
     TASKS_TOPIC_FIELD_NUMBER: _ClassVar[int]
     EVENTS_TOPIC_FIELD_NUMBER: _ClassVar[int]
     PARTITIONS_FIELD_NUMBER: _ClassVar[int]
+    WORKER_GROUP_FIELD_NUMBER: _ClassVar[int]
     transport: str
     bootstrap_servers: str
     tasks_topic: str
     events_topic: str
     partitions: int
-    def __init__(self, transport: _Optional[str] = ..., bootstrap_servers: _Optional[str] = ..., tasks_topic: _Optional[str] = ..., events_topic: _Optional[str] = ..., partitions: _Optional[int] = ...) -> None: ...
+    worker_group: str
+    def __init__(self, transport: _Optional[str] = ..., bootstrap_servers: _Optional[str] = ..., tasks_topic: _Optional[str] = ..., events_topic: _Optional[str] = ..., partitions: _Optional[int] = ..., worker_group: _Optional[str] = ...) -> None: ...
 
 class ClusterInfoRequest(_message.Message):
     __slots__ = ()

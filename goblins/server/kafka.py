@@ -18,7 +18,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from goblins._kafka import AsyncProducer, consumer_config, partition_for, task_topic
+from goblins._kafka import AsyncProducer, consumer_config, partition_for, prefixed, task_topic
 from goblins._proto import goblins_pb2 as pb
 from goblins.server.engine import ACTIVITY, WORKFLOW, TaskRecord
 from goblins.server.kafka_setup import EVENTS, TOPICS, create_topics
@@ -30,15 +30,19 @@ if TYPE_CHECKING:
 log = logging.getLogger("goblins.server.kafka")
 
 SERVER_GROUP = "goblins-servers"
+WORKER_GROUP = "goblins-workers"
 TIMER_INTERVAL = 0.1
 MAX_QUEUED = 20_000  # back-pressure: stop consuming while this many reports wait
 
 
-def parse_url(url: str) -> str:
-    """Bootstrap servers of ``kafka://h1:9092,h2:9092``."""
-    if not url.startswith("kafka://") or not url[len("kafka://") :].strip("/"):
-        raise ValueError(f"--broker must be kafka://HOST:PORT[,HOST:PORT], got {url!r}")
-    return url[len("kafka://") :].strip("/")
+def parse_url(url: str) -> tuple[str, str]:
+    """(bootstrap servers, namespace) of ``kafka://h1:9092,h2:9092[/NAMESPACE]``."""
+    rest = url[len("kafka://") :] if url.startswith("kafka://") else ""
+    bootstrap, _, namespace = rest.partition("/")
+    namespace = namespace.strip("/")
+    if not bootstrap or not all(c.isalnum() or c in "._-" for c in namespace):
+        raise ValueError(f"--broker must be kafka://HOST:PORT[,HOST:PORT][/NAMESPACE], got {url!r}")
+    return bootstrap, namespace
 
 
 def topic_partitions(bootstrap: str, timeout: float = 10.0) -> dict[str, int]:
@@ -51,9 +55,12 @@ def topic_partitions(bootstrap: str, timeout: float = 10.0) -> dict[str, int]:
 class KafkaTransport:
     kind = "kafka"
 
-    def __init__(self, bootstrap: str, partitions: int) -> None:
+    def __init__(self, bootstrap: str, partitions: int, namespace: str = "") -> None:
         self.bootstrap = bootstrap
         self.partitions = partitions
+        self.namespace = namespace
+        self.events_topic = prefixed(namespace, EVENTS)
+        self.tasks_prefix = prefixed(namespace, "tasks.")
         self.owned: set[int] = set()
         self._core: Core | None = None
         self._producer: AsyncProducer | None = None
@@ -67,17 +74,19 @@ class KafkaTransport:
     @classmethod
     def open(cls, url: str) -> KafkaTransport:
         """Check the topics exist and agree; say exactly what is missing if not."""
-        bootstrap = parse_url(url)
+        bootstrap, namespace = parse_url(url)
         try:
             found = topic_partitions(bootstrap)
         except Exception as exc:
             raise ValueError(f"no Kafka broker answered at {bootstrap}: {exc}") from None
-        missing = [t for t in TOPICS if t not in found]
+        missing = [prefixed(namespace, t) for t in TOPICS if prefixed(namespace, t) not in found]
         if missing:
+            option = f" --namespace {namespace}" if namespace else ""
             raise ValueError(
-                f"Kafka at {bootstrap} lacks topics {', '.join(missing)}: run `goblins setup kafka --kafka {bootstrap}`"
+                f"Kafka at {bootstrap} lacks topics {', '.join(missing)}: "
+                f"run `goblins setup kafka --kafka {bootstrap}{option}`"
             )
-        return cls(bootstrap, found[EVENTS])
+        return cls(bootstrap, found[prefixed(namespace, EVENTS)], namespace)
 
     # ---- Transport ----
 
@@ -87,8 +96,8 @@ class KafkaTransport:
         self._core = core
         self._loop = asyncio.get_running_loop()
         self._producer = AsyncProducer(self.bootstrap)
-        self._consumer = Consumer(consumer_config(self.bootstrap, SERVER_GROUP))
-        self._consumer.subscribe([EVENTS], on_assign=self._on_assign, on_revoke=self._on_revoke)
+        self._consumer = Consumer(consumer_config(self.bootstrap, prefixed(self.namespace, SERVER_GROUP)))
+        self._consumer.subscribe([self.events_topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
         self._tasks = [
             asyncio.create_task(self._consume()),
             asyncio.create_task(self._timers()),
@@ -117,8 +126,9 @@ class KafkaTransport:
         return pb.ClusterInfo(
             transport=self.kind,
             bootstrap_servers=self.bootstrap,
-            tasks_topic="tasks.",
-            events_topic=EVENTS,
+            tasks_topic=self.tasks_prefix,
+            events_topic=self.events_topic,
+            worker_group=prefixed(self.namespace, WORKER_GROUP),
             partitions=self.partitions,
         )
 
@@ -126,7 +136,8 @@ class KafkaTransport:
         """Create the task topics of newly registered names (before any task is produced)."""
         from confluent_kafka.admin import AdminClient  # type: ignore[attr-defined]
 
-        wanted = [task_topic(WORKFLOW, n) for n in workflows] + [task_topic(ACTIVITY, n) for n in activities]
+        wanted = [task_topic(self.tasks_prefix, WORKFLOW, n) for n in workflows]
+        wanted += [task_topic(self.tasks_prefix, ACTIVITY, n) for n in activities]
         new = [t for t in wanted if t not in self._topics]
         if new:
             admin = AdminClient({"bootstrap.servers": self.bootstrap})
@@ -141,7 +152,7 @@ class KafkaTransport:
         assert self._producer is not None
         report = pb.Report(start_workflow=request)
         partition = partition_for(request.run_id, self.partitions)
-        await self._producer.send(EVENTS, partition, request.run_id, report.SerializeToString())
+        await self._producer.send(self.events_topic, partition, request.run_id, report.SerializeToString())
 
     def owns(self, run_id: str) -> bool:
         return partition_for(run_id, self.partitions) in self.owned
@@ -160,7 +171,7 @@ class KafkaTransport:
                 rs = self._core.runs.get(t.run_id)
                 msg = pb.Task(workflow=self._core.build_workflow_task(t, rs.wf_seen if rs else 0))
             partition = partition_for(t.run_id, self.partitions)
-            topic = task_topic(t.kind, t.name)
+            topic = task_topic(self.tasks_prefix, t.kind, t.name)
             sends.append(self._producer.send(topic, partition, t.run_id, msg.SerializeToString()))
         await asyncio.gather(*sends)
 

@@ -11,12 +11,16 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from goblins._kafka import prefixed
+
 EVENTS = "events"
 TOPICS = (EVENTS,)
 TOPIC_CONFIG = {"retention.ms": str(7 * 24 * 3600 * 1000)}
 
 
-def setup(bootstrap: str, partitions: int = 10, replication: int = 1, wait: float = 120.0) -> list[str]:
+def setup(
+    bootstrap: str, partitions: int = 10, replication: int = 1, wait: float = 120.0, namespace: str = ""
+) -> list[str]:
     """Create the ``events`` topic if missing; waits for the broker to answer.
 
     Task topics (``tasks.<kind>.<name>``) are created by the server when a worker registers
@@ -35,8 +39,9 @@ def setup(bootstrap: str, partitions: int = 10, replication: int = 1, wait: floa
             if time.monotonic() > deadline:
                 raise ValueError(f"no Kafka broker answered at {bootstrap} within {wait:g}s: {exc}") from None
             time.sleep(1)
-    done = create_topics(admin, [t for t in TOPICS if t not in existing], partitions, replication)
-    done += [f"topic {t} exists" for t in TOPICS if t in existing]
+    topics = [prefixed(namespace, t) for t in TOPICS]
+    done = create_topics(admin, [t for t in topics if t not in existing], partitions, replication)
+    done += [f"topic {t} exists" for t in topics if t in existing]
     return done
 
 
@@ -58,8 +63,3 @@ def create_topics(admin: Any, topics: list[str], partitions: int, replication: i
     return done
 
 
-def missing_topics(bootstrap: str) -> list[str]:
-    from confluent_kafka.admin import AdminClient
-
-    topics = AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=10).topics
-    return [t for t in TOPICS if t not in topics]

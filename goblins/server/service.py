@@ -114,6 +114,8 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         if ensure is not None:
             await ensure(list(request.workflows), list(request.activities))
         await self.core.register(list(request.workflows), list(request.activities))
+        log.info("worker %s connected (%s, %d workflows, %d activities)", request.worker_id,
+                 self.core.transport.kind, len(request.workflows), len(request.activities))
         return pb.RegisterResponse()
 
     async def CheckTasks(
