@@ -72,6 +72,7 @@ def machine() -> dict[str, object]:
     import grpc
 
     return {
+        **code_version(),
         "cores": os.cpu_count(),
         "cpu_model": model,
         "mem_total_mb": mem_total,
@@ -81,6 +82,25 @@ def machine() -> dict[str, object]:
         "sqlite": sqlite3.sqlite_version,
         "platform": sys.platform,
         "load_average_at_start": os.getloadavg(),
+    }
+
+
+def code_version() -> dict[str, object]:
+    """Which goblins is measured: the commit of this tree and whether goblins/ differs from it."""
+
+    def git(*args: str) -> str:
+        try:
+            out = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, timeout=10)
+        except OSError:
+            return ""
+        return out.stdout.strip() if out.returncode == 0 else ""
+
+    import goblins
+
+    return {
+        "goblins_commit": git("rev-parse", "HEAD") or os.environ.get("GOBLINS_BENCH_COMMIT", "unknown"),
+        "goblins_tree_dirty": bool(git("status", "--porcelain", "--", "goblins")),
+        "goblins_path": str(Path(goblins.__file__).parent),
     }
 
 

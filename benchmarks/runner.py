@@ -398,9 +398,12 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
             print(f"== scenario {sc.number}: {sc.title}", file=sys.stderr, flush=True)
             figures: list[Figures] = []
             raw: list[Figures] = []
-            error = None
-            for i in range(runs):
-                d = workdir / f"{sc.key}-{i + 1}"
+            errors: list[str] = []
+            attempt = 0
+            while len(figures) < runs and attempt < runs + 1:  # one failed run is retried
+                attempt += 1
+                i = len(figures)
+                d = workdir / f"{sc.key}-{attempt}"
                 t0 = time.perf_counter()
                 try:
                     if sc.key in ("s1_throughput", "s5_storage_limit"):
@@ -410,9 +413,11 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
                     else:
                         fig = asyncio.run(runners[sc.key](d))
                 except Exception as exc:
-                    error = f"{type(exc).__name__}: {exc}"
+                    error = f"run {attempt}: {type(exc).__name__}: {exc}"
+                    errors.append(error)
                     traceback.print_exc()
-                    break
+                    print(f"   run {attempt} failed: {error}", file=sys.stderr, flush=True)
+                    continue
                 figures.append(fig)
                 print(f"   run {i + 1}/{runs} done in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
                 if not args.keep:
@@ -423,9 +428,9 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
                     asyncio.run(scenarios.throughput(workdir / "s1-profiled", s, profiling))
                 except Exception:
                     traceback.print_exc()
-            result["scenarios"][sc.key] = _entry(sc, figures, error)
+            result["scenarios"][sc.key] = _entry(sc, figures, errors)
             if raw or (sc.key == "s1_throughput" and "s5_storage_limit" in keys):
-                result["scenarios"]["s5_storage_limit"] = _entry(BY_NUMBER["5"], raw, error)
+                result["scenarios"]["s5_storage_limit"] = _entry(BY_NUMBER["5"], raw, errors)
     finally:
         if not args.keep and args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -443,14 +448,14 @@ def _clean(d: Path) -> None:
         f.unlink(missing_ok=True)
 
 
-def _entry(sc: Scenario, figures: list[Figures], error: str | None) -> dict[str, Any]:
+def _entry(sc: Scenario, figures: list[Figures], errors: list[str]) -> dict[str, Any]:
     entry: dict[str, Any] = {"title": sc.title}
+    if errors:
+        entry["failed_runs"] = errors
     if not figures:
-        entry.update(status="error", reason=error or "no run completed")
+        entry.update(status="error", reason=errors[-1] if errors else "no run completed")
         return entry
     entry["status"] = "ok"
-    if error:
-        entry["error_in_later_run"] = error
     entry["runs"] = len(figures)
     entry["figures"] = aggregate(figures)
     entry["per_run"] = figures

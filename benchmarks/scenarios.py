@@ -165,6 +165,15 @@ async def _with_cluster(
         try:
             await _warmup(clients[0], s.warmup)
             return await body(cluster, clients)
+        except Exception as exc:
+            dead = [
+                f"{p.name} (pid {p.pid}) exited with {p.popen.returncode}"
+                for p in [cluster.server, *cluster.workers]
+                if p is not None and not p.alive
+            ]
+            if dead:
+                raise RuntimeError(f"{exc} [{'; '.join(dead)}]") from exc
+            raise
         finally:
             await _close(clients)
 
@@ -400,19 +409,22 @@ async def memory_at_rest(workdir: Path, s: Settings) -> Figures:
             for i in counter:
                 await client.start_workflow(workloads.wait_slow, i)
 
+        q = "SELECT count(*) FROM events WHERE type = 'ACTIVITY_SCHEDULED'"
+        q_started = "SELECT count(*) FROM events WHERE type = 'ACTIVITY_STARTED'"
+        scheduled_before = int(cluster.query(q)[0][0])  # type: ignore[call-overload]  # the warm-up's
+        started_before = int(cluster.query(q_started)[0][0])  # type: ignore[call-overload]
         meter = Meter(cluster)
         await asyncio.gather(*(lane(clients[k % len(clients)]) for k in range(min(s.inflight, n))))
         t_started = time.perf_counter() - meter.t0
         deadline = time.monotonic() + s.timeout
-        q = "SELECT count(*) FROM events WHERE type = 'ACTIVITY_SCHEDULED'"
-        while int(cluster.query(q)[0][0]) < n:  # type: ignore[call-overload]
+        while int(cluster.query(q)[0][0]) - scheduled_before < n:  # type: ignore[call-overload]
             if time.monotonic() > deadline:
                 raise RuntimeError("the runs never all reached their slow activity")
             await asyncio.sleep(0.1)
         t_open = time.perf_counter() - meter.t0
         await asyncio.sleep(2.0)  # at rest
         fig = meter.stop(n, 0)
-        started = int(cluster.query(q.replace("SCHEDULED", "STARTED"))[0][0])  # type: ignore[call-overload]
+        started = int(cluster.query(q_started)[0][0]) - started_before  # type: ignore[call-overload]
         fig.update(base)
         fig.update(
             open_runs=n,
