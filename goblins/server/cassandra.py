@@ -24,11 +24,12 @@ from typing import Any
 from urllib.parse import urlparse
 
 from cassandra import ConsistencyLevel
-from cassandra.cluster import Cluster, Session
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
+from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from cassandra.query import BatchStatement, BatchType
 
 from goblins._proto import goblins_pb2 as pb
-from goblins.server.engine import WORKFLOW, TaskRecord
+from goblins.server.engine import WF_TASK_MARK, WORKFLOW, TaskRecord
 from goblins.server.store import Batch, StoredRun, run_status
 
 REPLICATION = {"class": "SimpleStrategy", "replication_factor": 1}
@@ -104,7 +105,14 @@ async def _execute(session: Session, statement: Any, params: Any = None) -> list
 
 def connect(url: str, timeout: float = 10.0) -> tuple[Cluster, Session, str]:
     hosts, port, keyspace = parse_url(url)
-    cluster = Cluster(hosts, port=port, connect_timeout=timeout, protocol_version=5)
+    profile = ExecutionProfile(
+        load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy()),
+        consistency_level=ConsistencyLevel.LOCAL_QUORUM,
+        serial_consistency_level=ConsistencyLevel.SERIAL,
+        request_timeout=30,
+    )
+    profiles = {EXEC_PROFILE_DEFAULT: profile}
+    cluster = Cluster(hosts, port=port, connect_timeout=timeout, protocol_version=5, execution_profiles=profiles)
     return cluster, cluster.connect(), keyspace
 
 
@@ -148,7 +156,6 @@ class CassandraStore:
                 f"--keyspace {self.keyspace}`"
             )
         self.session.set_keyspace(self.keyspace)
-        self.session.default_consistency_level = ConsistencyLevel.LOCAL_QUORUM
         self.bucket_of = bucket_of or (lambda run_id: 0)
         p = self.session.prepare
         self._ins_event = p("INSERT INTO events (run_id, seq, type, activity_run_id, data) VALUES (?, ?, ?, ?, ?) "
@@ -199,9 +206,18 @@ class CassandraStore:
             elif status is not None:
                 writes.append(_execute(s, self._upd_status, (status, e.timestamp, e.run_id)))
                 writes.append(_execute(s, self._del_active, (self.bucket_of(e.run_id), e.run_id)))
+        # The outstanding workflow task of each run: a new one in the batch wins over a done one.
+        wf_tasks: dict[str, str | None] = {}
+        for task_id in batch.done_tasks:
+            run_id, sep, _ = task_id.rpartition(WF_TASK_MARK)
+            if sep:
+                wf_tasks[run_id] = None
         for t in batch.new_tasks:
             if t.kind == WORKFLOW:
-                writes.append(_execute(s, self._set_wf_task, (t.task_id, t.run_id)))
+                wf_tasks[t.run_id] = t.task_id
+        for run_id, wf_task_id in wf_tasks.items():
+            writes.append(_execute(s, self._set_wf_task, (wf_task_id, run_id)))
+        for t in batch.new_tasks:
             if t.visible_at > batch.now:
                 writes.append(_execute(s, self._ins_timer, (
                     self.bucket_of(t.run_id), t.visible_at, t.task_id, t.run_id, t.kind, t.name, t.timeout, t.data)))

@@ -25,6 +25,7 @@ ACT_ERROR = EventType.ACTIVITY_FINISHED_IN_ERROR.value
 
 ACTIVITY = "activity"
 WORKFLOW = "workflow"
+WF_TASK_MARK = "#wf-"  # workflow task ids are RUN_ID#wf-SUFFIX
 
 # A failing workflow task (a bug, nondeterminism) is retried with this back-off, so a fixed
 # worker deployment picks the run up again without flooding the history meanwhile.
@@ -253,7 +254,7 @@ class RunState:
                 continue  # its retry timer is in the store
             tasks.append(self._activity_task(act, now))
         if self.wf_task_id is not None or self.last_wake_seq > self.wf_seen:
-            self.wf_task_id = self.wf_task_id or f"{self.run_id}#wf-{uuid.uuid4().hex[:12]}"
+            self.wf_task_id = self.wf_task_id or f"{self.run_id}{WF_TASK_MARK}{uuid.uuid4().hex[:12]}"
             tasks.append(TaskRecord(self.wf_task_id, self.run_id, WORKFLOW, self.workflow_name, now, b""))
         return tasks
 
@@ -300,7 +301,7 @@ class RunState:
         """Make sure a workflow task will show the workflow its new events."""
         if self.wf_task_id is not None or self.finished:
             return
-        self.wf_task_id = f"{self.run_id}#wf-{uuid.uuid4().hex[:12]}"
+        self.wf_task_id = f"{self.run_id}{WF_TASK_MARK}{uuid.uuid4().hex[:12]}"
         fx.new_tasks.append(TaskRecord(self.wf_task_id, self.run_id, WORKFLOW, self.workflow_name, visible_at, b""))
 
     def _drop_activity_tasks(self, fx: Effects) -> None:

@@ -1,7 +1,9 @@
 """The event store port, and the choice of adapter by URL.
 
 Requirements every adapter meets (the contract tests check them):
-1. ``commit`` is atomic and durable before it returns: a batch is stored whole or not at all.
+1. ``commit`` is durable before it returns, and atomic: SQLite stores a batch whole or not
+   at all; Cassandra stores each run's events of a batch whole or not at all (a refused run
+   fails the commit; the Kafka transport then rebuilds the runs' tasks from their histories).
 2. A run's events are immutable and totally ordered by ``seq``; (run_id, seq) is written once.
 3. Tasks in a batch are stored with the events that created them (or the transport makes
    them durable before the batch's effects are acknowledged).
