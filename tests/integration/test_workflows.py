@@ -233,7 +233,7 @@ async def test_retries_follow_the_backoff(client: goblins.Client, start_worker: 
     for error, expected in zip(errors, (0.3, 0.6), strict=True):
         assert error.retry_at == pytest.approx(error.timestamp + expected)
         waited = starts[error.attempt + 1].timestamp - error.timestamp
-        assert expected - 0.02 <= waited < expected + 0.5, (error.attempt, waited)
+        assert expected - 0.02 <= waited < expected + 1.0, (error.attempt, waited)
     assert w.EXECUTIONS["flaky"] == 3
 
 
@@ -252,7 +252,7 @@ async def test_start_to_close_timeout_retries_a_hanging_activity(
     assert (error.attempt, error.error_type) == (1, "TimeoutError")
     assert error.retry_at > 0
     started = [e for e in events if e.type == goblins.EventType.ACTIVITY_STARTED]
-    assert 0.45 <= error.timestamp - started[0].timestamp < 2
+    assert 0.45 <= error.timestamp - started[0].timestamp < 3
     (ok,) = [e for e in events if e.type == goblins.EventType.ACTIVITY_FINISHED_IN_SUCCESS]
     assert ok.attempt == 2
 
