@@ -319,12 +319,13 @@ async def test_server_restart_mid_run(db_url: str) -> None:
         await worker.wait_connected(10)
         handle = await client.start_workflow(w.steps, "restart", 5)
         await asyncio.wait_for(gate.entered.wait(), 10)
+        waiting = asyncio.create_task(handle.result(timeout=20))  # a long poll that spans the restart
         await server.stop(grace=0)
 
         server = Server(db_url, "127.0.0.1", server.port)
         await server.start()
         gate.release.set()  # the held attempt finishes now, reported to the new server
-        assert await handle.result(timeout=20) == [f"done restart-{i}" for i in range(5)]
+        assert await waiting == [f"done restart-{i}" for i in range(5)]
         assert dict(w.EXECUTIONS) == {f"restart-{i}": 1 for i in range(5)}
         events = await handle.history()
         assert types(events).count("ACTIVITY_FINISHED_IN_SUCCESS") == 5
