@@ -220,3 +220,15 @@ async def test_pending_tasks_are_stored_replaced_and_deleted(store: EventStore, 
     assert mine == {t2.task_id: moved, later.task_id: later}
     await store.commit(Batch(done_tasks=[t2.task_id, later.task_id, "never-existed"]))
     assert [t for t in await store.pending_tasks() if t.run_id == run] == []
+
+
+async def test_a_runs_events_in_a_batch_land_whole_or_not_at_all(store: EventStore) -> None:
+    run = new_id()
+    await store.commit(Batch(events=started(run)))
+    fresh = event(run, 3, "ACTIVITY_SCHEDULED", activity_run_id=f"{run}/1")
+    clash = event(run, 2, "WORKFLOW_STARTED")
+    with pytest.raises(Exception):  # noqa: B017
+        await store.commit(Batch(events=[clash, fresh]))
+    assert [e.seq for e in await store.history(run) or []] == [1, 2]
+    last = await store.last_event(run)
+    assert last is not None and last.seq == 2
