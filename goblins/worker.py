@@ -273,7 +273,7 @@ class Worker:
         except asyncio.CancelledError:
             self._running.pop(t.task_id, None)
             raise
-        except Exception as exc:
+        except BaseException as exc:  # SystemExit/KeyboardInterrupt from user code: an error, not a lost task
             result.error_type, result.error = describe(exc)
         self._finish(t.task_id, pb.Report(activity_result=result), "activity")
 
