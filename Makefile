@@ -30,4 +30,4 @@ proto:
 	scripts/gen-proto
 
 bench: install
-	goblins-bench
+	python -m benchmarks
