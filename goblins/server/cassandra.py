@@ -30,7 +30,7 @@ from cassandra.query import BatchStatement, BatchType
 
 from goblins._proto import goblins_pb2 as pb
 from goblins.server.engine import WF_TASK_MARK, WORKFLOW, TaskRecord
-from goblins.server.store import Batch, StoredRun, run_status
+from goblins.server.store import Batch, StoreConflict, StoredRun, run_status
 
 REPLICATION = {"class": "SimpleStrategy", "replication_factor": 1}
 
@@ -193,7 +193,7 @@ class CassandraStore:
         results = await asyncio.gather(*(self._append(run_id, events) for run_id, events in by_run.items()))
         refused = [run_id for run_id, ok in zip(by_run, results, strict=True) if not ok]
         if refused:
-            raise RuntimeError(f"event store refused appends for runs {refused[:5]}: another server wrote them")
+            raise StoreConflict(f"runs {refused[:5]} have other events at these positions: another server wrote them")
         writes: list[Any] = []
         for e in batch.events:
             if e.activity_run_id:
@@ -231,7 +231,14 @@ class CassandraStore:
         for e in events:
             stmt.add(self._ins_event, (e.run_id, e.seq, e.type, e.activity_run_id, e.SerializeToString()))
         rows = await _execute(self.session, stmt)
-        return bool(rows[0][0]) if rows else True
+        if not rows or rows[0][0]:
+            return True
+        # Refused: fine if it is our own earlier write of the same events (a retried commit
+        # whose first try timed out but landed); a conflict if anything differs.
+        stored = await _execute(self.session, self._sel_events, (run_id, events[0].seq - 1))
+        mine = {e.seq: e.SerializeToString() for e in events}
+        theirs = {pb.Event.FromString(r.data).seq: r.data for r in stored if pb.Event.FromString(r.data).seq in mine}
+        return theirs == mine
 
     async def due_timers(self, buckets: list[int], now: float) -> list[tuple[int, TaskRecord]]:
         out: list[tuple[int, TaskRecord]] = []

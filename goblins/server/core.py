@@ -17,12 +17,13 @@ from typing import Any
 
 from goblins._proto import goblins_pb2 as pb
 from goblins.server.engine import ACTIVITY, WORKFLOW, Effects, RunState, TaskRecord, timed_out_result
-from goblins.server.store import Batch, EventStore
+from goblins.server.store import Batch, EventStore, StoreConflict
 from goblins.server.transport import EmbeddedTransport, Transport
 
 log = logging.getLogger("goblins.server")
 
 MAX_BATCH = 2000
+COMMIT_PATIENCE = 300.0
 
 FINISHED = {"WORKFLOW_FINISHED_IN_SUCCESS", "WORKFLOW_FINISHED_IN_ERROR"}
 
@@ -208,8 +209,35 @@ class Core:
                 replies.append((item.reply, None))
         batch.events, batch.new_tasks, batch.done_tasks = fx.events, owed + fx.new_tasks, fx.done_tasks
         if batch:
-            await self.store.commit(batch)
+            try:
+                await self._commit(batch)
+            except StoreConflict as exc:
+                # Another server owns these runs now (a partition moved): drop the turn, forget
+                # the runs, acknowledge nothing; the new owner re-reads the reports.
+                log.warning("dropped a turn: %s", exc)
+                self.evict(lambda run_id: run_id in touched)
+                return
         await self._after_commit(batch, touched, replies, acks)
+
+    async def _commit(self, batch: Batch) -> None:
+        """Commit, retrying a failing store (e.g. Cassandra restarting) with back-off.
+
+        Nothing is acknowledged meanwhile; a retried batch is idempotent (stores treat a
+        second write of identical events as done). After COMMIT_PATIENCE the server stops.
+        """
+        delay, deadline = 0.05, self.clock() + COMMIT_PATIENCE
+        while True:
+            try:
+                await self.store.commit(batch)
+                return
+            except StoreConflict:
+                raise
+            except Exception as exc:
+                if self.clock() > deadline:
+                    raise
+                log.warning("store commit failed (%s: %s); retrying in %.2fs", type(exc).__name__, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
 
     async def _after_commit(
         self,

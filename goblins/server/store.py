@@ -23,6 +23,10 @@ RUNNING, COMPLETED, FAILED = "RUNNING", "COMPLETED", "FAILED"
 STATUSES = (RUNNING, COMPLETED, FAILED)
 
 
+class StoreConflict(Exception):
+    """Another writer has stored different events at these (run, seq) positions."""
+
+
 @dataclasses.dataclass
 class Batch:
     """Everything one turn of the event loop makes durable at once."""
