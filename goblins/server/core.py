@@ -108,6 +108,12 @@ class Core:
         self._queue.put_nowait(_Register(names, reply))
         await reply
 
+    async def is_registered(self, kind: str, name: str) -> bool:
+        """Whether a worker ever registered this name (with any server of the cluster)."""
+        if (kind, name) not in self.registered:
+            self.registered |= await self.store.registry()  # another server may have recorded it
+        return (kind, name) in self.registered
+
     def report(self, report: pb.Report, ack: Callable[[], None] | None = None) -> None:
         self._queue.put_nowait(_Report(report, ack))
 

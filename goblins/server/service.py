@@ -46,7 +46,7 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         name = request.workflow_name
         if not name:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "workflow_name is required")
-        if (WORKFLOW, name) not in self.core.registered:
+        if not await self.core.is_registered(WORKFLOW, name):
             await context.abort(
                 grpc.StatusCode.NOT_FOUND,
                 f"no worker has registered a workflow named {name!r}",
