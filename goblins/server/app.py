@@ -25,6 +25,9 @@ GRPC_OPTIONS = [
     ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.http2.min_ping_interval_without_data_ms", 1000),
     ("grpc.http2.max_pings_without_data", 0),
+    # Without it grpcio (1.85) never times out an unanswered keepalive ping: a frozen worker
+    # (SIGSTOP, a partitioned host) kept its session, and the tasks it held, indefinitely.
+    ("grpc.http2.ping_timeout_ms", 5000),
 ]
 
 
