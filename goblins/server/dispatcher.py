@@ -112,6 +112,9 @@ class Dispatcher:
             if deadline and deadline <= now:
                 del self._leases[task_id]
                 session.inflight.discard(task_id)
+                if session in self._sessions:  # it may be hung: offer it new tasks last
+                    self._sessions.remove(session)
+                    self._sessions.append(session)
                 expired = self._known.get(task_id)
                 if expired is None:
                     continue
