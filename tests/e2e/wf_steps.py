@@ -70,3 +70,17 @@ def increment(x: int) -> int:  # a plain def: runs in the worker's thread pool
 @goblins.workflow(name="two_steps")
 async def two_steps(x: int) -> int:
     return await goblins.execute_activity(increment, await goblins.execute_activity(double, x))
+
+
+@goblins.workflow(name="hold_one")
+async def hold_one(path: str, tag: str, seconds: float, timeout: float) -> str:
+    """One activity that holds its task for ``seconds``, with ``start_to_close_timeout=timeout``."""
+    return await goblins.execute_activity(
+        hold,
+        path,
+        tag,
+        0,
+        seconds,
+        start_to_close_timeout=timeout,
+        retry_policy=goblins.RetryPolicy(max_attempts=5, initial_interval=0.1),
+    )
