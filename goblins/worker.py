@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("goblins.worker")
 
+HISTORY_PATIENCE = 30.0  # keep retrying a history fetch this long (doubling waits)
+
 
 class _Outbox:
     """Reports and credit waiting to go up the stream; sent as one message per wake-up."""
@@ -280,15 +282,21 @@ class Worker:
     # ---- workflows ----
 
     async def _run_workflow_task(self, t: pb.WorkflowTask) -> None:
-        try:
-            report = await self._workflow_report(t)
-        except asyncio.CancelledError:
-            self._running.pop(t.task_id, None)
-            raise
-        except Exception as exc:  # e.g. the history fetch failed: the server redelivers
-            log.warning("workflow task %s abandoned: %s", t.task_id, exc)
-            self._running.pop(t.task_id, None)
-            return
+        delay = 0.1
+        while True:
+            try:
+                report = await self._workflow_report(t)
+                break
+            except asyncio.CancelledError:
+                self._running.pop(t.task_id, None)
+                raise
+            except grpc.aio.AioRpcError as exc:  # the history fetch failed: the server or store restarts
+                if self._stop.is_set() or delay > HISTORY_PATIENCE:
+                    log.warning("workflow task %s abandoned: %s", t.task_id, exc.code().name)
+                    self._running.pop(t.task_id, None)
+                    return  # the server redelivers it (another session, a lease expiry, a rebalance)
+                await asyncio.sleep(delay)
+                delay *= 2
         self._finish(t.task_id, report, "workflow")
 
     async def _workflow_report(self, t: pb.WorkflowTask) -> pb.Report:

@@ -6,7 +6,8 @@ import asyncio
 import functools
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
 import grpc
 
@@ -36,10 +37,30 @@ def _result(event: pb.Event) -> pb.GetResultResponse:
     )
 
 
+Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
+
+
+def unavailable_on_store_errors(handler: Handler) -> Handler:
+    """A store that fails (e.g. Cassandra restarting) answers UNAVAILABLE: clients retry it."""
+
+    @functools.wraps(handler)
+    async def wrapped(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            return await handler(self, request, context)
+        except (grpc.aio.AbortError, asyncio.CancelledError):
+            raise
+        except Exception as exc:
+            log.warning("%s failed: %s: %s", handler.__name__, type(exc).__name__, exc)
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"event store unavailable: {type(exc).__name__}")
+
+    return wrapped  # type: ignore[return-value]
+
+
 class GoblinsService(pb_grpc.GoblinsServicer):
     def __init__(self, core: Core) -> None:
         self.core = core
 
+    @unavailable_on_store_errors
     async def StartWorkflow(
         self, request: pb.StartWorkflowRequest, context: grpc.aio.ServicerContext
     ) -> pb.StartWorkflowResponse:
@@ -52,9 +73,10 @@ class GoblinsService(pb_grpc.GoblinsServicer):
                 f"no worker has registered a workflow named {name!r}",
             )
         run_id = request.run_id or str(uuid.uuid4())
-        created = await self.core.start_workflow(name, request.input, run_id)
+        created = await self.core.start_workflow(name, request.input, run_id, fresh=not request.run_id)
         return pb.StartWorkflowResponse(run_id=run_id, existed=not created)
 
+    @unavailable_on_store_errors
     async def GetResult(self, request: pb.GetResultRequest, context: grpc.aio.ServicerContext) -> pb.GetResultResponse:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + min(max(request.wait, 0.0), MAX_WAIT)
@@ -85,6 +107,7 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         finally:
             self.core.drop_waiter(request.run_id, waiter)
 
+    @unavailable_on_store_errors
     async def GetHistory(
         self, request: pb.GetHistoryRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetHistoryResponse:
@@ -93,6 +116,7 @@ class GoblinsService(pb_grpc.GoblinsServicer):
             return pb.GetHistoryResponse(found=False)
         return pb.GetHistoryResponse(found=True, events=events)
 
+    @unavailable_on_store_errors
     async def ListWorkflows(
         self, request: pb.ListWorkflowsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListWorkflowsResponse:
@@ -109,6 +133,7 @@ class GoblinsService(pb_grpc.GoblinsServicer):
     ) -> pb.ClusterInfo:
         return self.core.transport.cluster_info()
 
+    @unavailable_on_store_errors
     async def Register(self, request: pb.Hello, context: grpc.aio.ServicerContext) -> pb.RegisterResponse:
         ensure = getattr(self.core.transport, "ensure_task_topics", None)
         if ensure is not None:
@@ -118,6 +143,7 @@ class GoblinsService(pb_grpc.GoblinsServicer):
                  self.core.transport.kind, len(request.workflows), len(request.activities))
         return pb.RegisterResponse()
 
+    @unavailable_on_store_errors
     async def CheckTasks(
         self, request: pb.CheckTasksRequest, context: grpc.aio.ServicerContext
     ) -> pb.CheckTasksResponse:

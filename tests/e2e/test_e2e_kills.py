@@ -208,3 +208,15 @@ async def test_kill_with_100_runs_in_flight(
         f"{victim} kill -9 with {runs} runs x {count} steps in flight: {sum(map(len, finished.values()))} steps "
         f"finished at the kill; {reran} in-flight steps re-ran; all done {t_done - t_kill:.2f}s after the kill"
     )
+
+
+async def test_worker_started_before_the_server_connects_when_it_comes_up(cluster: Cluster) -> None:
+    worker = cluster.start_worker("wf_steps", wait=False)
+    await asyncio.sleep(1.0)  # the worker retries while nothing listens
+    assert worker.alive
+    cluster.start_server()
+    t_up = time.monotonic()
+    cluster.wait_worker_connected(worker, timeout=10)
+    assert time.monotonic() - t_up < 3.0
+    async with await cluster.client() as client:
+        assert await client.execute_workflow("two_steps", 20, timeout=10) == 41
