@@ -1,0 +1,77 @@
+"""A goblins cluster in the distributed mode: servers on Kafka + Cassandra, real processes."""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from pathlib import Path
+
+from e2e_support import REPO, Cluster, Proc, free_port, goblins_command, wait_until
+
+PARTITIONS = 4
+
+
+class DistributedCluster(Cluster):
+    """Like the e2e Cluster, but every server runs with --store cassandra:// --broker kafka://."""
+
+    def __init__(self, tmp_path: Path, kafka: str, cassandra: str) -> None:
+        super().__init__(tmp_path)
+        self.kafka = kafka
+        self.cassandra = cassandra
+        self.namespace = f"t{uuid.uuid4().hex[:12]}"
+        self.store_url = f"cassandra://{cassandra}/{self.namespace}"
+        self.broker_url = f"kafka://{kafka}/{self.namespace}"
+        self.servers: dict[int, Proc] = {}
+        for args in (
+            ["setup", "cassandra", "--cassandra", cassandra, "--keyspace", self.namespace, "--wait", "60"],
+            ["setup", "kafka", "--kafka", kafka, "--namespace", self.namespace, "--partitions", str(PARTITIONS)],
+        ):
+            done = self.cli(*args, timeout=120)
+            assert done.returncode == 0, f"goblins {' '.join(args)} failed:\n{done.stderr}"
+
+    def start_server(self, timeout: float = 60.0, port: int | None = None) -> Proc:
+        port = port or self.port
+        self._servers += 1
+        proc = self.spawn(
+            f"server-{self._servers}",
+            [*goblins_command(), "server", "--port", str(port), "--store", self.store_url, "--broker", self.broker_url],
+        )
+        if port == self.port:
+            self.server = proc
+        self.servers[port] = proc
+
+        def listening() -> bool:
+            if not proc.alive:
+                raise AssertionError(f"goblins server exited with {proc.popen.returncode}:\n{proc.tail()}")
+            return "listening on" in proc.text()
+
+        wait_until(listening, timeout, "the server to listen", 0.05)
+        return proc
+
+    def start_other_server(self) -> tuple[Proc, str]:
+        """A second server of the same cluster (same store, same topics), on another port."""
+        port = free_port()
+        return self.start_server(port=port), f"127.0.0.1:{port}"
+
+    def owns_partitions(self, proc: Proc) -> bool:
+        return "owns events partitions" in proc.text()
+
+    def stored_events(self, run_id: str) -> list[tuple[int, str, str]]:
+        """(seq, type, activity_run_id) of the run, straight from Cassandra."""
+        from cassandra.cluster import Cluster as CassandraCluster
+
+        host, _, port = self.cassandra.rpartition(":")
+        cluster = CassandraCluster([host], port=int(port))
+        try:
+            session = cluster.connect(self.namespace)
+            rows = session.execute("SELECT seq, type, activity_run_id FROM events WHERE run_id = %s", (run_id,))
+            return [(int(r.seq), str(r.type), str(r.activity_run_id)) for r in rows]
+        finally:
+            cluster.shutdown()
+
+    def services(self, *args: str, timeout: float = 240.0) -> None:
+        """scripts/services (restart kafka, kill9 cassandra, …) on the shared test services."""
+        done = subprocess.run(
+            [str(REPO / "scripts" / "services"), *args], capture_output=True, text=True, timeout=timeout
+        )
+        assert done.returncode == 0, f"scripts/services {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"

@@ -1,0 +1,163 @@
+"""The distributed mode end to end: servers on real Kafka and Cassandra, workers consuming
+the task topics as one consumer group, kill -9 of workers and servers, broker and database
+restarts mid-run."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import goblins
+import pytest
+from distributed_support import DistributedCluster
+from e2e_support import (
+    REPO,
+    SUCCESS,
+    async_wait_until,
+    check_reruns,
+    check_steps_history,
+    expected_totals,
+    read_lines,
+    step_of,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.distributed]
+
+STEPS = 30
+
+
+def report(line: str) -> None:
+    print(line)
+
+
+async def test_examples_run_unchanged(dcluster: DistributedCluster) -> None:
+    dcluster.start_server()
+    dcluster.start_worker("examples.greet", cwd=REPO)
+    dcluster.start_worker("examples.order", cwd=REPO)
+    greet = dcluster.python("-m", "examples.greet", "Green Got", timeout=90)
+    assert greet.returncode == 0, greet.stderr
+    assert greet.stdout.strip().endswith("Hello Green Got")
+    order = dcluster.python("-m", "examples.order", timeout=90)
+    assert order.returncode == 0, order.stderr
+    assert "tracking='trk-A-1-3'" in order.stdout
+    run_id = greet.stdout.split()[0]
+    show = dcluster.cli("workflow", "show", run_id, "--server", dcluster.address)
+    assert show.returncode == 0, show.stderr
+    assert "ACTIVITY_FINISHED_IN_SUCCESS" in show.stdout and "WORKFLOW_FINISHED_IN_SUCCESS" in show.stdout
+
+
+async def test_two_workers_share_the_load(dcluster: DistributedCluster, tmp_path: Path) -> None:
+    log = tmp_path / "hold.log"
+    dcluster.start_server()
+    first = dcluster.start_worker("wf_steps")
+    second = dcluster.start_worker("wf_steps")
+    async with await dcluster.client() as client:
+        handles = [await client.start_workflow("fan_out", str(log), f"r{i}", 2, 0.2) for i in range(24)]
+        results = await asyncio.gather(*(h.result(timeout=90) for h in handles))
+    assert all(len(r) == 2 for r in results)
+    pids = {int(fields[2]) for fields in read_lines(log)}
+    assert pids == {first.pid, second.pid}, f"activities ran in {pids}"
+
+
+async def _kill_mid_run(
+    dcluster: DistributedCluster, tmp_path: Path, victim: str
+) -> tuple[list[goblins.Event], list[list[str]], set[int]]:
+    """Run the 30-step workflow, kill -9 the worker or the server after 10 steps, recover."""
+    log = tmp_path / "steps.log"
+    run_id = f"kill-{victim}"
+    dcluster.start_server()
+    worker = dcluster.start_worker("wf_steps")
+    async with await dcluster.client() as client:
+        handle = await client.start_workflow("steps", str(log), run_id, STEPS, run_id=run_id)
+        await async_wait_until(lambda: len(read_lines(log)) >= 10, 60, "10 steps to run")
+        if victim == "worker":
+            worker.kill9()
+            finished = {step_of(a) for _, kind, a in dcluster.stored_events(run_id) if kind == SUCCESS}
+            dcluster.start_worker("wf_steps")
+        else:
+            dcluster.kill_server()
+            finished = {step_of(a) for _, kind, a in dcluster.stored_events(run_id) if kind == SUCCESS}
+            dcluster.start_server()
+        result = await handle.result(timeout=120)
+        events = await handle.history()
+    assert result == expected_totals(STEPS)
+    return events, read_lines(log), finished
+
+
+async def test_worker_killed_mid_workflow(dcluster: DistributedCluster, tmp_path: Path) -> None:
+    t0 = time.monotonic()
+    events, lines, finished = await _kill_mid_run(dcluster, tmp_path, "worker")
+    check_steps_history(events, "kill-worker", STEPS)
+    repeated = check_reruns(lines, "kill-worker", STEPS, finished)
+    report(f"distributed worker kill -9: {len(finished)} steps finished at the kill, re-ran {sorted(repeated)}, "
+           f"run done {time.monotonic() - t0:.1f}s after start")
+
+
+async def test_server_killed_and_restarted(dcluster: DistributedCluster, tmp_path: Path) -> None:
+    events, lines, finished = await _kill_mid_run(dcluster, tmp_path, "server")
+    check_steps_history(events, "kill-server", STEPS)
+    check_reruns(lines, "kill-server", STEPS, finished)
+
+
+async def test_two_servers_clients_on_either_one_killed(dcluster: DistributedCluster, tmp_path: Path) -> None:
+    log = tmp_path / "hold.log"
+    dcluster.start_server()
+    other, other_address = dcluster.start_other_server()
+    dcluster.start_worker("wf_steps")
+    async with await dcluster.client() as a, await goblins.Client.connect(other_address) as b:
+        await async_wait_until(lambda: all(dcluster.owns_partitions(p) for p in dcluster.servers.values()), 60,
+                               "both servers to own partitions")
+        handles = [await (a if i % 2 else b).start_workflow("fan_out", str(log), f"r{i}", 3, 0.3) for i in range(20)]
+        # Results are read through the other server than the one that started the run.
+        first = await asyncio.gather(*(b.get_workflow_handle(h.run_id).result(timeout=90) for h in handles[:10]))
+        assert all(len(r) == 3 for r in first)
+        more = [await b.start_workflow("fan_out", str(log), f"s{i}", 3, 0.5) for i in range(10)]
+        other.kill9()  # the survivor takes over its partitions and resumes its runs
+        rest = await asyncio.gather(
+            *(a.get_workflow_handle(h.run_id).result(timeout=120) for h in [*handles[10:], *more])
+        )
+    assert all(len(r) == 3 for r in rest)
+
+
+@pytest.mark.parametrize("service", ["kafka", "cassandra"])
+async def test_service_restart_mid_run(
+    dcluster: DistributedCluster, tmp_path: Path, service: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "steps.log"
+    dcluster.start_server()
+    dcluster.start_worker("wf_steps")
+    count, runs = 8, 6
+    async with await dcluster.client() as client:
+        handles = [await client.start_workflow("steps", str(log), f"r{i}", count) for i in range(runs)]
+        await async_wait_until(lambda: len(read_lines(log)) >= 10, 60, "some steps to run")
+        t0 = time.monotonic()
+        dcluster.services("restart", service)
+        restart = time.monotonic() - t0
+        results = await asyncio.gather(*(h.result(timeout=180) for h in handles))
+        histories = [await h.history() for h in handles]
+    assert all(r == expected_totals(count) for r in results)
+    for h, events in zip(handles, histories, strict=True):
+        check_steps_history(events, h.run_id, count)  # no duplicate events, one success per step
+    report(f"{service} restart took {restart:.1f}s; {runs} runs completed with clean histories")
+
+
+def test_setup_is_idempotent_and_the_server_says_what_is_missing(dcluster: DistributedCluster) -> None:
+    again = dcluster.cli("setup", "kafka", "--kafka", dcluster.kafka, "--namespace", dcluster.namespace)
+    assert again.returncode == 0 and "exists" in again.stdout
+    again = dcluster.cli("setup", "cassandra", "--cassandra", dcluster.cassandra, "--keyspace", dcluster.namespace)
+    assert again.returncode == 0, again.stderr
+    missing = dcluster.cli(
+        "server", "--port", "0", "--store", dcluster.store_url, "--broker", f"kafka://{dcluster.kafka}/nosuchns",
+        timeout=60,
+    )
+    assert missing.returncode == 2
+    assert "lacks topics nosuchns.events" in missing.stderr and "goblins setup kafka" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    missing = dcluster.cli(
+        "server", "--port", "0", "--store", f"cassandra://{dcluster.cassandra}/nosuchks", "--broker",
+        dcluster.broker_url, timeout=60,
+    )
+    assert missing.returncode == 2
+    assert "goblins setup cassandra" in missing.stderr and "Traceback" not in missing.stderr
+
