@@ -32,10 +32,11 @@ def _rpc_error(exc: grpc.aio.AioRpcError) -> GoblinsError:
 class WorkflowHandle:
     """A run of a workflow: wait for its result, read its history."""
 
-    def __init__(self, client: Client, run_id: str, result_type: Any = Any) -> None:
+    def __init__(self, client: Client, run_id: str, result_type: Any = Any, started: bool = False) -> None:
         self._client = client
         self.run_id = run_id
         self._result_type = result_type
+        self._started = started  # this client started the run: it exists even if not yet recorded
 
     async def result(self, timeout: float | None = None) -> Any:
         """The run's return value, decoded to the workflow's return type when known.
@@ -48,7 +49,7 @@ class WorkflowHandle:
             wait = _POLL if deadline is None else max(0.0, min(_POLL, deadline - time.monotonic()))
             try:
                 resp = await self._client._stub.GetResult(
-                    pb.GetResultRequest(run_id=self.run_id, wait=wait), timeout=wait + 10
+                    pb.GetResultRequest(run_id=self.run_id, wait=wait, started=self._started), timeout=wait + 10
                 )
             except grpc.aio.AioRpcError as exc:
                 if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
@@ -125,7 +126,7 @@ class Client:
             raise _rpc_error(exc) from None
         defn = workflow_definition(workflow)
         result_type = converter.param_hints(defn.fn)[1] if defn is not None else Any
-        return WorkflowHandle(self, resp.run_id, result_type)
+        return WorkflowHandle(self, resp.run_id, result_type, started=True)
 
     async def execute_workflow(
         self, workflow: Callable[..., Any] | str, *args: Any, run_id: str | None = None, timeout: float | None = None

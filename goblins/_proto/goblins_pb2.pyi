@@ -265,12 +265,14 @@ class StartWorkflowResponse(_message.Message):
     def __init__(self, run_id: _Optional[str] = ..., existed: _Optional[bool] = ...) -> None: ...
 
 class GetResultRequest(_message.Message):
-    __slots__ = ("run_id", "wait")
+    __slots__ = ("run_id", "wait", "started")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     WAIT_FIELD_NUMBER: _ClassVar[int]
+    STARTED_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     wait: float
-    def __init__(self, run_id: _Optional[str] = ..., wait: _Optional[float] = ...) -> None: ...
+    started: bool
+    def __init__(self, run_id: _Optional[str] = ..., wait: _Optional[float] = ..., started: _Optional[bool] = ...) -> None: ...
 
 class GetResultResponse(_message.Message):
     __slots__ = ("found", "finished", "ok", "output", "error", "error_type", "workflow_name")
