@@ -23,6 +23,7 @@ from goblins.server.transport import EmbeddedTransport, Transport
 log = logging.getLogger("goblins.server")
 
 MAX_BATCH = 2000
+RECENT_RESULTS = 4096  # finishing events kept in memory for GetResult (the store has them all)
 COMMIT_PATIENCE = 300.0
 
 FINISHED = {"WORKFLOW_FINISHED_IN_SUCCESS", "WORKFLOW_FINISHED_IN_ERROR"}
@@ -35,6 +36,7 @@ class _Start:
     run_id: str
     reply: asyncio.Future[bool] | None
     ack: Callable[[], None] | None = None
+    fresh: bool = False  # a server-generated id: no stored run can have it, no lookup needed
 
 
 @dataclasses.dataclass
@@ -70,7 +72,8 @@ class Core:
         self._durable: dict[str, int] = {}  # run_id -> events committed (the rest is in flight)
         self.registered: set[tuple[str, str]] = set()
         self._queue: asyncio.Queue[Item] = asyncio.Queue()
-        self._waiters: dict[str, list[asyncio.Future[pb.Event]]] = {}
+        self._waiters: dict[str, list[asyncio.Future[pb.Event | None]]] = {}
+        self._recent: dict[str, pb.Event] = {}  # run_id -> finishing event, newest last (embedded)
         self._tasks: list[asyncio.Task[Any]] = []
         self.failed: BaseException | None = None
 
@@ -87,8 +90,11 @@ class Core:
 
     # ---- entry points ----
 
-    async def start_workflow(self, workflow_name: str, payload: bytes, run_id: str) -> bool:
-        """Record a new run; False when the run already existed (nothing recorded)."""
+    async def start_workflow(self, workflow_name: str, payload: bytes, run_id: str, fresh: bool = False) -> bool:
+        """Record a new run; False when the run already existed (nothing recorded).
+
+        ``fresh``: the server generated ``run_id`` just now (a uuid4), so it cannot be stored.
+        """
         if self.transport.kind != "embedded":
             # The run's owner records it; the start is durable once the broker has it.
             if run_id in self.runs or await self.store.last_event(run_id) is not None:
@@ -97,7 +103,7 @@ class Core:
             await self.transport.send_start(request)  # type: ignore[attr-defined]
             return True
         reply: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Start(workflow_name, payload, run_id, reply))
+        self._queue.put_nowait(_Start(workflow_name, payload, run_id, reply, None, fresh))
         return await reply
 
     async def register(self, workflows: list[str], activities: list[str]) -> None:
@@ -146,13 +152,30 @@ class Core:
     def queued(self) -> int:
         return self._queue.qsize()
 
-    def waiter(self, run_id: str) -> asyncio.Future[pb.Event]:
+    def waiter(self, run_id: str) -> asyncio.Future[pb.Event | None]:
         """A future resolved with the run's finishing event; register before reading the store."""
-        fut: asyncio.Future[pb.Event] = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[pb.Event | None] = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(run_id, []).append(fut)
         return fut
 
-    def drop_waiter(self, run_id: str, fut: asyncio.Future[pb.Event]) -> None:
+    def known_last(self, run_id: str) -> tuple[bool, pb.Event | None]:
+        """What memory knows of a run's outcome, without the store: (known, finishing event).
+
+        Known when this (embedded) server holds the run in flight with durable events (it wakes
+        the run's waiters when the run finishes) or has just finished it. Call after
+        registering a waiter, like a store read.
+        """
+        if self.transport.kind != "embedded":
+            return False, None
+        event = self._recent.get(run_id)
+        if event is not None:
+            return True, event
+        rs = self.runs.get(run_id)
+        if rs is not None and self._durable.get(run_id, 0) > 0 and not rs.finished:
+            return True, None
+        return False, None
+
+    def drop_waiter(self, run_id: str, fut: asyncio.Future[pb.Event | None]) -> None:
         waiters = self._waiters.get(run_id)
         if waiters and fut in waiters:
             waiters.remove(fut)
@@ -266,10 +289,15 @@ class Core:
             if not fut.done():
                 fut.set_result(value)
         debug = log.isEnabledFor(logging.DEBUG)
+        embedded, recent = self.transport.kind == "embedded", self._recent
         for e in batch.events:
             if debug:
                 log.debug("event %s %s#%d %s %s", e.type, e.run_id, e.seq, e.activity_run_id, e.error)
             if e.type in FINISHED:
+                if embedded:
+                    recent[e.run_id] = e
+                    if len(recent) > RECENT_RESULTS:
+                        del recent[next(iter(recent))]
                 for fut in self._waiters.pop(e.run_id, []):
                     if not fut.done():
                         fut.set_result(e)
@@ -299,11 +327,19 @@ class Core:
             if isinstance(i, _Report):
                 wanted.append(_run_id_of(i.report))
             elif isinstance(i, _Start):
-                wanted.append(i.run_id)
+                if not i.fresh:
+                    wanted.append(i.run_id)
             elif isinstance(i, _Resume):
                 wanted.extend(i.run_ids)
-        missing = {run_id for run_id in wanted if run_id and run_id not in self.runs}
-        loaded = await asyncio.gather(*(self.store.load_run(run_id) for run_id in missing))
+        runs = self.runs
+        missing = list({run_id: None for run_id in wanted if run_id and run_id not in runs})
+        if not missing:
+            return []
+        load_runs = getattr(self.store, "load_runs", None)  # one read (one thread hop) for all
+        if load_runs is not None:
+            loaded = await load_runs(missing)
+        else:
+            loaded = await asyncio.gather(*(self.store.load_run(run_id) for run_id in missing))
         owed: list[TaskRecord] = []
         for run_id, stored in zip(missing, loaded, strict=True):
             if stored is None or run_id in self.runs:

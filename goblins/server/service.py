@@ -56,6 +56,11 @@ def unavailable_on_store_errors(handler: Handler) -> Handler:
     return wrapped  # type: ignore[return-value]
 
 
+def _expire(waiter: asyncio.Future[pb.Event | None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 class GoblinsService(pb_grpc.GoblinsServicer):
     def __init__(self, core: Core) -> None:
         self.core = core
@@ -88,24 +93,40 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         # The owner's waiter wakes at once; a re-read now and then covers a partition move.
         poll = MAX_WAIT if not distributed else 1.0 if owns is not None and owns(request.run_id) else 0.02
         not_found_until = loop.time() + (min(NOT_FOUND_GRACE, request.wait) if distributed else 0.0)
-        waiter = self.core.waiter(request.run_id)
+        run_id = request.run_id
+        waiter = self.core.waiter(run_id)
         try:
             while True:
-                last = await self.core.store.last_event(request.run_id)
-                if last is not None and last.type in FINISHED:
+                known, last = self.core.known_last(run_id)  # memory first: no store read, no thread hop
+                if not known:
+                    last = await self.core.store.last_event(run_id)
+                    if last is not None and last.type in FINISHED:
+                        return _result(last)
+                elif last is not None:
                     return _result(last)
                 now = loop.time()
-                if last is None and now >= not_found_until:
+                if not known and last is None and now >= not_found_until:
                     return pb.GetResultResponse(found=False)
                 if now >= deadline:
-                    name = last.workflow_name if last else ""
+                    name = last.workflow_name if last else self._workflow_name(run_id)
                     return pb.GetResultResponse(found=True, finished=False, workflow_name=name)
+                # The waiter resolves with the finishing event, or with None when this wait ends.
+                timer = loop.call_later(min(poll, deadline - now), _expire, waiter)
                 try:
-                    return _result(await asyncio.wait_for(asyncio.shield(waiter), min(poll, deadline - now)))
-                except TimeoutError:
-                    poll = min(poll * 2, 1.0)
+                    event = await waiter
+                finally:
+                    timer.cancel()
+                if event is not None:
+                    return _result(event)
+                self.core.drop_waiter(run_id, waiter)
+                waiter = self.core.waiter(run_id)  # registered again before the next read
+                poll = min(poll * 2, 1.0)
         finally:
-            self.core.drop_waiter(request.run_id, waiter)
+            self.core.drop_waiter(run_id, waiter)
+
+    def _workflow_name(self, run_id: str) -> str:
+        rs = self.core.runs.get(run_id)
+        return rs.workflow_name if rs is not None else ""
 
     @unavailable_on_store_errors
     async def GetHistory(

@@ -142,15 +142,19 @@ class SqliteStore:
     def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
         return self._reader.execute(sql, args).fetchall()
 
-    async def load_run(self, run_id: str) -> StoredRun | None:
-        def load() -> StoredRun | None:
-            events = _parse_events(self._query("SELECT data FROM events WHERE run_id = ? ORDER BY seq", (run_id,)))
-            if not events:
-                return None
-            rows = self._query("SELECT task_id FROM tasks WHERE run_id = ? AND kind = ?", (run_id, WORKFLOW))
-            return StoredRun(events, rows[0][0] if rows else None)
+    def _load_run(self, run_id: str) -> StoredRun | None:
+        events = _parse_events(self._query("SELECT data FROM events WHERE run_id = ? ORDER BY seq", (run_id,)))
+        if not events:
+            return None
+        rows = self._query("SELECT task_id FROM tasks WHERE run_id = ? AND kind = ?", (run_id, WORKFLOW))
+        return StoredRun(events, rows[0][0] if rows else None)
 
-        return await self._run(self._read_pool, load)
+    async def load_run(self, run_id: str) -> StoredRun | None:
+        return await self._run(self._read_pool, self._load_run, run_id)
+
+    async def load_runs(self, run_ids: list[str]) -> list[StoredRun | None]:
+        """``load_run`` of each id, in one hop to the reader thread."""
+        return await self._run(self._read_pool, lambda: [self._load_run(r) for r in run_ids])
 
     async def history(self, run_id: str, after_seq: int = 0) -> list[pb.Event] | None:
         def load() -> list[pb.Event] | None:
