@@ -13,6 +13,8 @@ CHANNEL_OPTIONS = [
     ("grpc.keepalive_time_ms", 5000),
     ("grpc.keepalive_timeout_ms", 5000),
     ("grpc.keepalive_permit_without_calls", 1),
+    # grpcio needs this too for keepalive_timeout to fire on a frozen or cut-off server.
+    ("grpc.http2.ping_timeout_ms", 5000),
     ("grpc.initial_reconnect_backoff_ms", 100),
     ("grpc.max_reconnect_backoff_ms", 1000),
     ("grpc.min_reconnect_backoff_ms", 100),

@@ -31,12 +31,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(skip)
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    setattr(item, f"distributed_report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
 def dcluster(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[DistributedCluster]:
     c = DistributedCluster(tmp_path, KAFKA, CASSANDRA)
-    failed = True
     try:
         yield c
-        failed = False
     finally:
-        c.teardown(dump=failed)
+        call = getattr(request.node, "distributed_report_call", None)
+        c.teardown(dump=call is None or call.failed)
