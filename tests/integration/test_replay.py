@@ -1,0 +1,71 @@
+"""goblins.testing.replay: a recorded history against the same, and against changed, code."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import goblins
+import goblins.testing
+from tests.conftest import StartWorker
+
+
+@goblins.activity
+async def shout(text: str) -> str:
+    return text.upper()
+
+
+@goblins.activity
+async def whisper(text: str) -> str:
+    return text.lower()
+
+
+@goblins.workflow(name="replayed")
+async def original(text: str) -> list[str]:
+    first = await goblins.execute_activity(shout, text)
+    both = await asyncio.gather(goblins.execute_activity(shout, first), goblins.execute_activity(whisper, text))
+    return [first, *both]
+
+
+@goblins.workflow(name="replayed")
+async def reordered(text: str) -> list[str]:
+    first = await goblins.execute_activity(whisper, text)  # step 1 is now another activity
+    return [first]
+
+
+@goblins.workflow(name="replayed")
+async def new_result(text: str) -> list[str]:
+    first = await goblins.execute_activity(shout, text)
+    both = await asyncio.gather(goblins.execute_activity(shout, first), goblins.execute_activity(whisper, text))
+    return [*both, first]
+
+
+@goblins.workflow(name="replayed")
+async def longer(text: str) -> list[str]:
+    result = await original(text)
+    return [*result, await goblins.execute_activity(shout, "more")]
+
+
+async def test_replay_of_the_same_code_passes_and_changed_code_fails(
+    client: goblins.Client, start_worker: StartWorker
+) -> None:
+    await start_worker(workflows=[original], activities=[shout, whisper])
+    handle = await client.start_workflow(original, "Hi")
+    assert await handle.result(timeout=10) == ["HI", "HI", "hi"]
+    history = await handle.history()
+
+    goblins.testing.replay(history, original)
+    with pytest.raises(goblins.NondeterminismError, match=r"'whisper'.*'shout'"):
+        goblins.testing.replay(history, reordered)
+    with pytest.raises(goblins.NondeterminismError, match="returned"):
+        goblins.testing.replay(history, new_result)
+    with pytest.raises(goblins.NondeterminismError, match="never recorded"):
+        goblins.testing.replay(history, longer)
+
+
+def test_replay_refuses_what_is_not_a_history() -> None:
+    with pytest.raises(ValueError, match="WORKFLOW_SCHEDULED"):
+        goblins.testing.replay([], original)
+    with pytest.raises(TypeError, match=r"@goblins\.workflow"):
+        goblins.testing.replay([], shout)
