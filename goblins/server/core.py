@@ -353,8 +353,10 @@ class Core:
 
     # ---- transport callbacks ----
 
-    def build_workflow_task(self, t: TaskRecord, seen: int) -> pb.WorkflowTask:
-        task = pb.WorkflowTask(task_id=t.task_id, run_id=t.run_id, workflow_name=t.name)
+    def build_workflow_task(self, t: TaskRecord, seen: int, into: pb.WorkflowTask | None = None) -> pb.WorkflowTask:
+        """The workflow task for ``t``, filled into ``into`` (an empty message) when given."""
+        task = pb.WorkflowTask() if into is None else into
+        task.task_id, task.run_id, task.workflow_name = t.task_id, t.run_id, t.name
         rs = self.runs.get(t.run_id)
         if rs is None:
             return task  # no events: the worker fetches the history itself

@@ -30,16 +30,25 @@ class Session:
         self.credit = {ACTIVITY: 0, WORKFLOW: 0}
         self.inflight: set[str] = set()
         self.closed = False
-        self._tasks: list[pb.Task] = []
-        self._acked: list[str] = []
+        self._msg = pb.ServerMessage()  # the next message, built in place (no copies)
+        self._queued = False
         self._wake = asyncio.Event()
 
-    def send_task(self, task: pb.Task) -> None:
-        self._tasks.append(task)
+    def activity_task(self, data: bytes) -> None:
+        """Queue an activity task from its stored ActivityTask bytes."""
+        self._msg.tasks.add().activity.MergeFromString(data)
+        self._queued = True
         self._wake.set()
 
+    def workflow_task(self) -> pb.WorkflowTask:
+        """Queue a workflow task; the caller fills in the returned message."""
+        self._queued = True
+        self._wake.set()
+        return self._msg.tasks.add().workflow
+
     def ack(self, task_id: str) -> None:
-        self._acked.append(task_id)
+        self._msg.acked.append(task_id)
+        self._queued = True
         self._wake.set()
 
     def close(self) -> None:
@@ -48,13 +57,12 @@ class Session:
 
     async def next_message(self) -> pb.ServerMessage | None:
         """Everything queued since the last call, as one message; None once closed."""
-        while not (self._tasks or self._acked):
+        while not self._queued:
             if self.closed:
                 return None
             self._wake.clear()
             await self._wake.wait()
-        msg = pb.ServerMessage(tasks=self._tasks, acked=self._acked)
-        self._tasks, self._acked = [], []
+        msg, self._msg, self._queued = self._msg, pb.ServerMessage(), False
         return msg
 
 
@@ -63,7 +71,7 @@ class Dispatcher:
 
     def __init__(
         self,
-        build_workflow_task: Callable[[TaskRecord, int], pb.WorkflowTask],
+        build_workflow_task: Callable[[TaskRecord, int, pb.WorkflowTask | None], pb.WorkflowTask],
         on_activity_timeout: Callable[[TaskRecord], None],
         clock: Callable[[], float],
     ) -> None:
@@ -185,16 +193,16 @@ class Dispatcher:
                 progress = True
                 session.credit[t.kind] -= 1
                 self._lease(t, session, now)
-                session.send_task(self._task_message(t, session))
+                self._send(t, session)
 
-    def _task_message(self, t: TaskRecord, session: Session) -> pb.Task:
+    def _send(self, t: TaskRecord, session: Session) -> None:
         if t.kind == ACTIVITY:
-            return pb.Task(activity=pb.ActivityTask.FromString(t.data))
+            session.activity_task(t.data)
+            return
         sticky = self._sticky.get(t.run_id)
         seen = sticky[1] if sticky is not None and sticky[0] is session else 0
-        task = self._build_workflow_task(t, seen)
+        task = self._build_workflow_task(t, seen, session.workflow_task())
         if task.events:
             self._sticky[t.run_id] = (session, task.events[-1].seq)
         else:
             self._sticky.pop(t.run_id, None)
-        return pb.Task(workflow=task)
