@@ -7,6 +7,7 @@ import collections
 import concurrent.futures
 import contextvars
 import functools
+import gc
 import logging
 import os
 import socket
@@ -33,6 +34,20 @@ if TYPE_CHECKING:
     from goblins._worker_kafka import KafkaSession
 
 log = logging.getLogger("goblins.worker")
+
+# Young-generation GC threshold while running: tasks, futures and protobuf messages are
+# short-lived and freed by refcounting; collecting every 700 allocations cost ~10% of the CPU.
+GC_GEN0_THRESHOLD = 20_000
+
+
+def _tune_gc() -> None:
+    """Start-up objects (modules, definitions) leave the collector's scans for good, and the
+    young generation is collected every GC_GEN0_THRESHOLD allocations instead of 700."""
+    gc.collect()
+    gc.freeze()
+    gen0, gen1, gen2 = gc.get_threshold()
+    if 0 < gen0 < GC_GEN0_THRESHOLD:
+        gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
 
 HISTORY_PATIENCE = 30.0  # keep retrying a history fetch this long (doubling waits)
 
@@ -139,6 +154,7 @@ class Worker:
     async def run(self) -> None:
         """Connect, take tasks, reconnect after any loss of the server, until shutdown()."""
         self._stop = asyncio.Event()
+        _tune_gc()
         backoff = 0.05
         try:
             while not self._stop.is_set():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -23,6 +24,9 @@ from goblins.server.transport import EmbeddedTransport, Transport
 log = logging.getLogger("goblins.server")
 
 MAX_BATCH = 2000
+# Young-generation GC threshold while serving: the hot path allocates many short-lived objects
+# (protobuf messages, futures) that refcounting frees; collecting every 700 allocations cost ~10%.
+GC_GEN0_THRESHOLD = 20_000
 RECENT_RESULTS = 4096  # finishing events kept in memory for GetResult (the store has them all)
 COMMIT_PATIENCE = 300.0
 
@@ -78,6 +82,7 @@ class Core:
         self.failed: BaseException | None = None
 
     async def start(self) -> None:
+        tune_gc()
         self.registered = await self.store.registry()
         await self.transport.start(self)
         self._tasks = [asyncio.create_task(self._loop())]
@@ -370,6 +375,16 @@ class Core:
     def activity_timed_out(self, t: TaskRecord) -> None:
         task = pb.ActivityTask.FromString(t.data)
         self.report(pb.Report(activity_result=timed_out_result(task, t.timeout)), None)
+
+
+def tune_gc() -> None:
+    """Fewer collections while serving: start-up objects leave the collector's scans for good
+    (gc.freeze) and the young generation is collected every GC_GEN0_THRESHOLD allocations."""
+    gc.collect()
+    gc.freeze()
+    gen0, gen1, gen2 = gc.get_threshold()
+    if 0 < gen0 < GC_GEN0_THRESHOLD:
+        gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
 
 
 def _run_id_of(report: pb.Report) -> str:
