@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import dataclasses
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -29,6 +30,10 @@ _WF_SCHEDULED = EventType.WORKFLOW_SCHEDULED.value
 _WF_FINISHED = {EventType.WORKFLOW_FINISHED_IN_SUCCESS.value, EventType.WORKFLOW_FINISHED_IN_ERROR.value}
 
 DEFAULT_RETRY_POLICY = RetryPolicy()
+
+# The instance whose activation runs on this thread: read by goblins.execute_activity without
+# asking asyncio for the running loop (Python 3.11 calls getpid() on every such read).
+_active = threading.local()
 
 
 def activity_run_id(run_id: str, position: int) -> str:
@@ -67,6 +72,11 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
 
     def activate(self, events: Sequence[pb.Event]) -> Completion:
         self._commands = []
+        # This instance is the running loop for the whole activation, not per event: Python
+        # 3.11 calls getpid() on every set and read of the running loop.
+        previous = asyncio._get_running_loop()
+        asyncio._set_running_loop(self)
+        outer, _active.instance = getattr(_active, "instance", None), self
         try:
             for event in events:
                 if event.type == _SCHEDULED:
@@ -78,6 +88,9 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
                     break
         except Exception as exc:  # a bug in goblins or a corrupt history: fail the task, keep the run
             return Completion([], self.last_seq, describe(exc))
+        finally:
+            _active.instance = outer
+            asyncio._set_running_loop(previous)
         if self._nondeterminism is not None:
             return Completion([], self.last_seq, describe(self._nondeterminism))
         return Completion(self._commands, self.last_seq, None, self._finished)
@@ -187,15 +200,12 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
     # ---- the minimal event loop ----
 
     def _run_ready(self) -> None:
-        previous = asyncio._get_running_loop()
-        asyncio._set_running_loop(self)
-        try:
-            while self._ready:
-                handle = self._ready.popleft()
-                if not handle._cancelled:
-                    handle._run()
-        finally:
-            asyncio._set_running_loop(previous)
+        """Run callbacks until none is left; only inside activate(), which made this the running loop."""
+        ready = self._ready
+        while ready:
+            handle = ready.popleft()
+            if not handle._cancelled:
+                handle._run()
 
     def call_soon(  # type: ignore[override]
         self, callback: Callable[..., Any], *args: Any, context: Any = None
@@ -242,10 +252,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
 
 def current_instance(what: str) -> WorkflowInstance:
     """The instance whose workflow code is running, or a clear error outside a workflow."""
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        loop = None
-    if not isinstance(loop, WorkflowInstance):
+    instance = getattr(_active, "instance", None)
+    if instance is None:
         raise GoblinsError(f"goblins.{what}() can only be called from inside a workflow")
-    return loop
+    return instance  # type: ignore[no-any-return]

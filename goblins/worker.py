@@ -12,7 +12,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -148,12 +148,14 @@ class Worker:
         self._stub: pb_grpc.GoblinsStub | None = None
         self._stop = asyncio.Event()
         self._connected = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # ---- public ----
 
     async def run(self) -> None:
         """Connect, take tasks, reconnect after any loss of the server, until shutdown()."""
         self._stop = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
         _tune_gc()
         backoff = 0.05
         try:
@@ -247,11 +249,16 @@ class Worker:
         if task.HasField("activity"):
             t = task.activity
             if t.task_id not in self._running:
-                self._running[t.task_id] = ("activity", asyncio.create_task(self._run_activity(t)))
+                self._running[t.task_id] = ("activity", self._create_task(self._run_activity(t)))
         else:
             w = task.workflow
             if w.task_id not in self._running:
-                self._running[w.task_id] = ("workflow", asyncio.create_task(self._run_workflow_task(w)))
+                self._running[w.task_id] = ("workflow", self._create_task(self._run_workflow_task(w)))
+
+    def _create_task(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        # The loop of run(), not asyncio.create_task: Python 3.11 calls getpid() to find it.
+        loop = self._loop if self._loop is not None else asyncio.get_running_loop()
+        return loop.create_task(coro)
 
     def _finish(self, task_id: str, report: pb.Report, kind: str) -> None:
         self._running.pop(task_id, None)
@@ -344,7 +351,7 @@ class Worker:
             error_type, error = completion.failure
             failed = pb.WorkflowTaskFailed(task_id=t.task_id, run_id=t.run_id, error=error, error_type=error_type)
             return pb.Report(workflow_task_failed=failed)
-        if completion.finished or any(c.WhichOneof("kind") != "schedule_activity" for c in completion.commands):
+        if completion.finished:  # the only commands besides schedule_activity finish the run
             self._cache.pop(t.run_id, None)
         done = pb.WorkflowTaskCompleted(
             task_id=t.task_id, run_id=t.run_id, seen_seq=completion.seen_seq, commands=completion.commands
