@@ -8,7 +8,8 @@ Why these settings:
   trades that for speed: still safe against kill -9, not against power loss.
 - One writer thread with ``BEGIN IMMEDIATE`` transactions: the event loop hands it a whole
   batch, so many events share one fsync (group commit), and no write ever waits on a lock
-  upgrade. A second thread with its own connection serves reads.
+  upgrade. A second thread with its own connection serves reads. A batch of a few rows
+  (one run's step, an idle server) commits on the event loop's thread instead: no hop.
 - ``busy_timeout``: another process (e.g. the CLI reading the file) can hold a lock briefly.
 """
 
@@ -26,6 +27,8 @@ from goblins.server.engine import WORKFLOW, TaskRecord
 from goblins.server.store import Batch, StoredRun, run_status
 
 T = TypeVar("T")
+
+INLINE_ROWS = 8  # batches up to this many rows commit without a thread hop
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -97,6 +100,7 @@ class SqliteStore:
         self._reader = connect(path, sync)
         self._write_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="goblins-sqlite-w")
         self._read_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="goblins-sqlite-r")
+        self._pooled = 0  # commits running in the writer thread (the connection is theirs meanwhile)
 
     async def _run(self, pool: concurrent.futures.Executor, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
@@ -104,7 +108,18 @@ class SqliteStore:
     # ---- writes ----
 
     async def commit(self, batch: Batch) -> None:
-        await self._run(self._write_pool, self.commit_sync, batch)
+        # A small batch (one run's step: the latency case) commits on the calling thread: the
+        # hop to the writer thread and back costs more than the event loop would do meanwhile.
+        # Big batches (a busy server) go to the writer thread, so the loop keeps taking reports
+        # during the fsync.
+        if not self._pooled and len(batch.events) + len(batch.new_tasks) + len(batch.done_tasks) <= INLINE_ROWS:
+            self.commit_sync(batch)
+            return
+        self._pooled += 1
+        try:
+            await self._run(self._write_pool, self.commit_sync, batch)
+        finally:
+            self._pooled -= 1
 
     def commit_sync(self, batch: Batch) -> None:
         c = self._writer
