@@ -1,4 +1,8 @@
-"""Processes of a benchmark run: one `goblins server`, N `goblins worker`, read through /proc."""
+"""Processes of a benchmark run: one `goblins server`, N `goblins worker`, read through /proc.
+
+`Cluster` is the embedded mode (a fresh SQLite file); `DistributedCluster` the distributed one
+(a fresh Cassandra keyspace and Kafka namespace on services that already run).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,9 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 WORKLOADS = "benchmarks.workloads"
@@ -180,11 +186,18 @@ class Cluster:
         env.pop("GOBLINS_STORE", None)
         return env
 
-    def start_server(self) -> Proc:
+    def server_args(self) -> list[str]:
         store = f"sqlite:///{self.db}"
         if self.synchronous != "full":
             store += f"?synchronous={self.synchronous}"
-        args = [*goblins_command(), "server", "--store", store, "--port", str(self.port)]
+        return ["--store", store]
+
+    def service_pids(self) -> dict[str, int]:
+        """Processes outside the cluster whose CPU a scenario also reports (none when embedded)."""
+        return {}
+
+    def start_server(self) -> Proc:
+        args = [*goblins_command(), "server", *self.server_args(), "--port", str(self.port)]
         proc = Proc("server", args, self.dir / "server.log", self._env())
         self._procs.append(proc)
         self.server = proc
@@ -232,3 +245,129 @@ class Cluster:
 
     def event_count(self) -> int:
         return int(self.query("SELECT count(*) FROM events")[0][0])  # type: ignore[call-overload]
+
+
+# ---- the distributed mode ----
+
+
+def service_pids() -> dict[str, int]:
+    """{"kafka": pid, "cassandra": pid} of the JVMs `scripts/services status` reports as up."""
+    script = REPO / "scripts" / "services"
+    if not script.exists():
+        return {}
+    try:
+        out = subprocess.run([str(script), "status"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    pids = {}
+    for m in re.finditer(r"^(\w+): up pid=(\d+)", out, re.MULTILINE):
+        pid = int(m.group(2))
+        with contextlib.suppress(OSError):
+            if Path(f"/proc/{pid}/comm").read_text().strip() == "java":
+                pids[m.group(1)] = pid
+    return pids
+
+
+class DistributedCluster(Cluster):
+    """A server on Kafka + Cassandra (``--store cassandra://`` ``--broker kafka://``) and workers.
+
+    Each instance sets up its own keyspace and Kafka namespace (``goblins setup cassandra`` and
+    ``goblins setup kafka``, timed as ``setup_s``), and drops them again on close unless
+    ``keep``: the services are shared, so nothing is left behind to slow down later runs.
+    """
+
+    def __init__(self, workdir: Path, kafka: str, cassandra: str, partitions: int = 4, keep: bool = False) -> None:
+        super().__init__(workdir)
+        self.kafka = kafka
+        self.cassandra = cassandra
+        self.partitions = partitions
+        self.keep = keep
+        self.namespace = f"bench{uuid.uuid4().hex[:12]}"
+        self.setup_s = 0.0
+        self._session: Any = None
+        self._cassandra_cluster: Any = None
+
+    def setup(self) -> None:
+        t = time.perf_counter()
+        for args in (
+            ["setup", "cassandra", "--cassandra", self.cassandra, "--keyspace", self.namespace, "--wait", "60"],
+            [
+                "setup",
+                "kafka",
+                "--kafka",
+                self.kafka,
+                "--namespace",
+                self.namespace,
+                "--partitions",
+                str(self.partitions),
+                "--wait",
+                "60",
+            ],
+        ):
+            done = subprocess.run(
+                [*goblins_command(), *args], cwd=REPO, env=self._env(), capture_output=True, text=True, timeout=180
+            )
+            if done.returncode != 0:
+                raise RuntimeError(f"goblins {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+        self.setup_s = time.perf_counter() - t
+
+    def server_args(self) -> list[str]:
+        return [
+            "--store",
+            f"cassandra://{self.cassandra}/{self.namespace}",
+            "--broker",
+            f"kafka://{self.kafka}/{self.namespace}",
+        ]
+
+    def start_server(self) -> Proc:
+        if not self.setup_s:
+            self.setup()
+        proc = super().start_server()
+        _wait(lambda: "owns events partitions" in proc.text(), 60, "the server to own its partitions", proc)
+        return proc
+
+    def service_pids(self) -> dict[str, int]:
+        return service_pids()
+
+    def _cql(self, statement: str, timeout: float = 120.0) -> list[Any]:
+        if self._session is None:
+            from cassandra.cluster import Cluster as CassandraCluster
+
+            host, _, port = self.cassandra.rpartition(":")
+            self._cassandra_cluster = CassandraCluster([host], port=int(port), protocol_version=5)
+            self._session = self._cassandra_cluster.connect()
+        return list(self._session.execute(statement, timeout=timeout))
+
+    def event_count(self) -> int:
+        """Rows of the events table: a full scan, outside any measured phase."""
+        return int(self._cql(f"SELECT count(*) FROM {self.namespace}.events")[0][0])
+
+    def drop(self) -> None:
+        """Best effort: drop the keyspace, delete the namespace's topics and consumer groups."""
+        with contextlib.suppress(Exception):
+            self._cql(f"DROP KEYSPACE IF EXISTS {self.namespace}")
+        if self._cassandra_cluster is not None:
+            with contextlib.suppress(Exception):
+                self._cassandra_cluster.shutdown()
+            self._session = self._cassandra_cluster = None
+        with contextlib.suppress(Exception):
+            from confluent_kafka.admin import AdminClient  # type: ignore[attr-defined]
+
+            admin = AdminClient({"bootstrap.servers": self.kafka})
+            topics = [t for t in admin.list_topics(timeout=10).topics if t.startswith(f"{self.namespace}.")]
+            if topics:
+                for fut in admin.delete_topics(topics, operation_timeout=30).values():
+                    with contextlib.suppress(Exception):
+                        fut.result(30)
+            groups = [f"{self.namespace}.goblins-servers", f"{self.namespace}.goblins-workers"]
+            for fut in admin.delete_consumer_groups(groups, request_timeout=30).values():
+                with contextlib.suppress(Exception):
+                    fut.result(30)
+
+    def close(self) -> None:
+        super().close()
+        if not self.keep:
+            self.drop()
+        elif self._cassandra_cluster is not None:
+            with contextlib.suppress(Exception):
+                self._cassandra_cluster.shutdown()

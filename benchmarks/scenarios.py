@@ -1,5 +1,6 @@
-"""The scenarios of issue 4, embedded mode. Each function is one run on a fresh cluster and
-returns flat figures (numbers); the runner takes the median, min and max over runs."""
+"""The scenarios of issue 4. Each function is one run on a fresh cluster and returns flat
+figures (numbers); the runner takes the median, min and max over runs. Scenarios 1-6 and memory
+run in the embedded mode; scenario 7 runs 1 and 2 in the distributed mode (Kafka + Cassandra)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import contextlib
 import dataclasses
 import glob
+import math
 import os
 import signal
 import statistics
@@ -19,7 +21,7 @@ from typing import Any
 
 import goblins
 from benchmarks import storage, workloads
-from benchmarks.procs import Cluster, Proc, cpu_seconds
+from benchmarks.procs import Cluster, DistributedCluster, Proc, cpu_seconds
 from goblins._proto import goblins_pb2 as pb
 
 Figures = dict[str, Any]
@@ -42,6 +44,11 @@ class Settings:
     warmup: int = 50  # one-step workflows run before measuring (imports, connections, caches)
     synchronous: str = "full"
     timeout: float = 600.0  # for any one wait
+    # scenario 7, the distributed mode: scenario 1 with fewer workflows (the embedded 10,000 would
+    # take well over 2 minutes per run there), scenario 2 with fewer runs
+    dist_workflows: int = 3_000
+    dist_latency_runs: int = 300
+    dist_partitions: int = 4  # of the events topic and every task topic (goblins setup kafka)
 
 
 @dataclasses.dataclass
@@ -100,12 +107,18 @@ def percentile(values: list[float], q: float) -> float:
 
 
 class Meter:
-    """CPU seconds of server, workers and this process over a measured phase."""
+    """CPU seconds of server, workers and this process over a measured phase (and, in the
+    distributed mode, of the Kafka and Cassandra JVMs)."""
 
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
         self.procs = [p for p in [cluster.server, *cluster.workers] if p is not None and p.alive]
+        self.services = cluster.service_pids()
         self.start = {p.pid: p.cpu() for p in self.procs}
+        self.services_start = {}
+        for name, pid in self.services.items():
+            with contextlib.suppress(OSError):
+                self.services_start[name] = cpu_seconds(pid)
         self.client_start = cpu_seconds(os.getpid())
         self.t0 = time.perf_counter()
 
@@ -120,6 +133,11 @@ class Meter:
             used = p.cpu() - self.start[p.pid]
             cpu["server" if p is server else "worker"] += used
         cpu["client"] = cpu_seconds(os.getpid()) - self.client_start
+        for name, pid in self.services.items():
+            try:  # a JVM restarted meanwhile (another engineer's test) has no meaningful figure
+                cpu[name] = cpu_seconds(pid) - self.services_start[name]
+            except (OSError, KeyError):
+                cpu[name] = float("nan")
         for who, used in cpu.items():
             out[f"cpu_{who}_s"] = used
             if workflows:
@@ -154,17 +172,26 @@ async def _warmup(client: goblins.Client, n: int) -> None:
         await asyncio.gather(*(client.execute_workflow(workloads.one_step, i, timeout=60) for i in range(n)))
 
 
+MakeCluster = Callable[[Path], Cluster]
+
+
 async def _with_cluster(
-    workdir: Path, s: Settings, body: Callable[[Cluster, list[goblins.Client]], Awaitable[Figures]]
+    workdir: Path,
+    s: Settings,
+    body: Callable[[Cluster, list[goblins.Client]], Awaitable[Figures]],
+    make: MakeCluster | None = None,
 ) -> Figures:
-    with Cluster(workdir, s.synchronous) as cluster:
+    with make(workdir) if make is not None else Cluster(workdir, s.synchronous) as cluster:
         cluster.start_server()
         for _ in range(s.workers):
             cluster.start_worker()
         clients = await _clients(cluster, s.clients)
         try:
             await _warmup(clients[0], s.warmup)
-            return await body(cluster, clients)
+            fig = await body(cluster, clients)
+            if isinstance(cluster, DistributedCluster):
+                fig.update(setup_s=cluster.setup_s, namespace=cluster.namespace, partitions=cluster.partitions)
+            return fig
         except Exception as exc:
             dead = [
                 f"{p.name} (pid {p.pid}) exited with {p.popen.returncode}"
@@ -181,7 +208,9 @@ async def _with_cluster(
 # ---- 1: throughput ----
 
 
-async def throughput(workdir: Path, s: Settings, profiling: Profiling | None = None) -> Figures:
+async def throughput(
+    workdir: Path, s: Settings, profiling: Profiling | None = None, make: MakeCluster | None = None, tag: str = "s1"
+) -> Figures:
     async def body(cluster: Cluster, clients: list[goblins.Client]) -> Figures:
         n = s.workflows
         latencies: list[float] = []
@@ -197,7 +226,7 @@ async def throughput(workdir: Path, s: Settings, profiling: Profiling | None = N
                 assert result == i, (result, i)
 
         if profiling is not None:
-            profiling.start([p for p in [cluster.server, *cluster.workers[:1]] if p is not None], "s1")
+            profiling.start([p for p in [cluster.server, *cluster.workers[:1]] if p is not None], tag)
         meter = Meter(cluster)
         try:
             await asyncio.gather(*(lane(clients[k % len(clients)]) for k in range(s.inflight)))
@@ -220,7 +249,7 @@ async def throughput(workdir: Path, s: Settings, profiling: Profiling | None = N
         )
         return fig
 
-    return await _with_cluster(workdir, s, body)
+    return await _with_cluster(workdir, s, body, make)
 
 
 # ---- 5: storage limit (raw append of the rows scenario 1 stored) ----
@@ -248,10 +277,22 @@ def storage_limit(workdir: Path, s: Settings, engine_events_per_s: float) -> Fig
 # ---- 2: latency ----
 
 
-async def latency(workdir: Path, s: Settings) -> Figures:
+async def latency(workdir: Path, s: Settings, make: MakeCluster | None = None, idle_s: float = 0.0) -> Figures:
+    """One workflow at a time. ``idle_s``: first measure the CPU of every process at rest (after
+    the warm-up, nothing running) for that long, as % of one core (``idle_cpu_*_pct``)."""
+
     async def body(cluster: Cluster, clients: list[goblins.Client]) -> Figures:
         client = clients[0]
         latencies = []
+        idle: Figures = {}
+        if idle_s > 0:
+            await asyncio.sleep(0.5)
+            rest = Meter(cluster)
+            await asyncio.sleep(idle_s)
+            measured = rest.stop(0, 0)
+            for key, value in measured.items():
+                if key.startswith("cpu_") and key.endswith("_s"):
+                    idle[f"idle_{key[:-2]}_pct"] = 100 * value / measured["wall_s"]
         meter = Meter(cluster)
         for i in range(s.latency_runs):
             t = time.perf_counter()
@@ -267,9 +308,10 @@ async def latency(workdir: Path, s: Settings) -> Figures:
             max_ms=1000 * max(latencies),
             mean_ms=1000 * statistics.fmean(latencies),
         )
+        fig.update(idle)
         return fig
 
-    return await _with_cluster(workdir, s, body)
+    return await _with_cluster(workdir, s, body, make)
 
 
 # ---- 3: long chain ----
@@ -438,3 +480,43 @@ async def memory_at_rest(workdir: Path, s: Settings) -> Figures:
         return fig
 
     return await _with_cluster(workdir, s, body)
+
+
+# ---- 7: scenarios 1 and 2 in the distributed mode ----
+
+
+async def distributed(
+    workdir: Path, s: Settings, kafka: str, cassandra: str, profiling: Profiling | None = None, keep: bool = False
+) -> Figures:
+    """Scenario 1 (``dist_workflows``) then scenario 2 (``dist_latency_runs``), each on its own
+    fresh keyspace + namespace, server and worker(s), so CPU and peak RSS belong to one part.
+
+    Throughput figures keep scenario 1's names; latency ones are prefixed ``latency_``. With
+    ``profiling``, only the throughput part runs (an extra, not counted, run).
+    """
+    ds = dataclasses.replace(s, workflows=s.dist_workflows, latency_runs=s.dist_latency_runs)
+
+    def make(d: Path) -> Cluster:
+        return DistributedCluster(d, kafka, cassandra, s.dist_partitions, keep=keep)
+
+    fig = _services_steady(await throughput(workdir / "throughput", ds, profiling, make, tag="s7"))
+    if profiling is not None:
+        return fig
+    lat = _services_steady(await latency(workdir / "latency", ds, make, idle_s=3.0))
+    fig.update({f"latency_{k}": v for k, v in lat.items()})
+    return fig
+
+
+class ServicesRestarted(RuntimeError):
+    """Kafka or Cassandra restarted during a measured phase (the services are shared)."""
+
+
+def _services_steady(fig: Figures) -> Figures:
+    """``fig``, unless a JVM found at the start of the measured phase was gone at its end."""
+    gone = [who for who in ("kafka", "cassandra") if math.isnan(fig.get(f"cpu_{who}_s", 0.0))]
+    if gone:
+        raise ServicesRestarted(
+            f"{' and '.join(gone)} restarted during the measured phase (another engineer's test?): "
+            "the run does not count"
+        )
+    return fig
