@@ -16,7 +16,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 
-from distributed_support import DistributedCluster  # noqa: E402
+from distributed_support import DistributedCluster
 
 KAFKA = os.environ.get("GOBLINS_TEST_KAFKA", "")
 CASSANDRA = os.environ.get("GOBLINS_TEST_CASSANDRA", "")

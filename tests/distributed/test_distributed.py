@@ -8,7 +8,6 @@ import asyncio
 import time
 from pathlib import Path
 
-import goblins
 import pytest
 from distributed_support import DistributedCluster
 from e2e_support import (
@@ -21,6 +20,8 @@ from e2e_support import (
     read_lines,
     step_of,
 )
+
+import goblins
 
 pytestmark = [pytest.mark.e2e, pytest.mark.distributed]
 
