@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +30,83 @@ def _rpc_error(exc: grpc.aio.AioRpcError) -> GoblinsError:
     return GoblinsError(f"{exc.code().name}: {exc.details()}")
 
 
+def _error(code: grpc.StatusCode, details: str) -> grpc.aio.AioRpcError:
+    return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), details)
+
+
+_CODES = {c.value[0]: c for c in grpc.StatusCode}
+
+
+class _Session:
+    """StartWorkflow and GetResult over one ClientSession stream, batched both ways.
+
+    ``call`` answers like the unary RPC would (the response, or the AioRpcError it would
+    raise); when the stream breaks, every request on it fails with the stream's error.
+    """
+
+    def __init__(self, stub: pb_grpc.GoblinsStub) -> None:
+        self._pending: dict[int, asyncio.Future[pb.ClientReply]] = {}
+        self._ids = itertools.count(1)
+        self._out = pb.ClientRequests()
+        self._wake = asyncio.Event()
+        self.closed = False
+        self._call = stub.ClientSession(self._requests())
+        self._reader = asyncio.get_running_loop().create_task(self._read())
+
+    async def call(self, kind: str, request: Any, timeout: float | None = None) -> Any:
+        if self.closed:
+            raise _error(grpc.StatusCode.UNAVAILABLE, "client session closed")
+        request_id = next(self._ids)
+        fut: asyncio.Future[pb.ClientReply] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = fut
+        out = self._out.requests.add()
+        out.id = request_id
+        getattr(out, kind).CopyFrom(request)
+        self._wake.set()
+        try:
+            reply = await (fut if timeout is None else asyncio.wait_for(fut, timeout))
+        except TimeoutError:
+            raise _error(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded") from None
+        finally:
+            self._pending.pop(request_id, None)
+        if reply.code:
+            raise _error(_CODES.get(reply.code, grpc.StatusCode.UNKNOWN), reply.details)
+        return getattr(reply, kind)
+
+    async def _requests(self) -> Any:
+        while not self.closed:
+            if not self._out.requests:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            msg, self._out = self._out, pb.ClientRequests()
+            yield msg
+
+    async def _read(self) -> None:
+        error = _error(grpc.StatusCode.UNAVAILABLE, "the server ended the client session")
+        try:
+            async for batch in self._call:
+                for reply in batch.replies:
+                    fut = self._pending.get(reply.id)
+                    if fut is not None and not fut.done():
+                        fut.set_result(reply)
+        except grpc.aio.AioRpcError as exc:
+            error = exc
+        except asyncio.CancelledError:
+            error = _error(grpc.StatusCode.CANCELLED, "client closed")
+        finally:
+            self.close()
+            for fut in self._pending.values():
+                if not fut.done():
+                    fut.set_exception(error)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._wake.set()
+            self._call.cancel()
+
+
 class WorkflowHandle:
     """A run of a workflow: wait for its result, read its history."""
 
@@ -48,8 +126,8 @@ class WorkflowHandle:
         while True:
             wait = _POLL if deadline is None else max(0.0, min(_POLL, deadline - time.monotonic()))
             try:
-                resp = await self._client._stub.GetResult(
-                    pb.GetResultRequest(run_id=self.run_id, wait=wait, started=self._started), timeout=wait + 10
+                resp = await self._client._rpc(
+                    "result", pb.GetResultRequest(run_id=self.run_id, wait=wait, started=self._started), wait + 10
                 )
             except grpc.aio.AioRpcError as exc:
                 if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
@@ -86,6 +164,22 @@ class Client:
         self._channel = channel
         self._stub = pb_grpc.GoblinsStub(channel)  # type: ignore[no-untyped-call]
         self.address = address
+        self._session: _Session | None = None
+        self._unary = False  # the server has no ClientSession: one RPC per call
+
+    async def _rpc(self, kind: str, request: Any, timeout: float | None = None) -> Any:
+        """StartWorkflow ("start") or GetResult ("result"), over the client session stream."""
+        if not self._unary:
+            if self._session is None or self._session.closed:
+                self._session = _Session(self._stub)
+            try:
+                return await self._session.call(kind, request, timeout)
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() != grpc.StatusCode.UNIMPLEMENTED or exc.details().startswith("unknown client request"):
+                    raise
+                self._unary = True  # an older server
+        method = self._stub.StartWorkflow if kind == "start" else self._stub.GetResult
+        return await method(request, timeout=timeout)
 
     @classmethod
     async def connect(cls, address: str = "localhost:9075", timeout: float = 10.0) -> Client:
@@ -99,6 +193,8 @@ class Client:
         return cls(channel, address)
 
     async def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
         await self._channel.close()
 
     async def __aenter__(self) -> Client:
@@ -119,9 +215,8 @@ class Client:
             raise ValueError(f"run_id must be a non-empty str, got {run_id!r}")
         payload = converter.encode_args(args, f"workflow {name!r}")
         try:
-            resp = await self._stub.StartWorkflow(
-                pb.StartWorkflowRequest(workflow_name=name, input=payload, run_id=run_id or "")
-            )
+            request = pb.StartWorkflowRequest(workflow_name=name, input=payload, run_id=run_id or "")
+            resp = await self._rpc("start", request)
         except grpc.aio.AioRpcError as exc:
             raise _rpc_error(exc) from None
         defn = workflow_definition(workflow)

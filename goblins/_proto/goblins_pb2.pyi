@@ -373,3 +373,39 @@ class CheckTasksResponse(_message.Message):
     PENDING_FIELD_NUMBER: _ClassVar[int]
     pending: _containers.RepeatedScalarFieldContainer[bool]
     def __init__(self, pending: _Optional[_Iterable[bool]] = ...) -> None: ...
+
+class ClientRequest(_message.Message):
+    __slots__ = ("id", "start", "result")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    start: StartWorkflowRequest
+    result: GetResultRequest
+    def __init__(self, id: _Optional[int] = ..., start: _Optional[_Union[StartWorkflowRequest, _Mapping]] = ..., result: _Optional[_Union[GetResultRequest, _Mapping]] = ...) -> None: ...
+
+class ClientReply(_message.Message):
+    __slots__ = ("id", "start", "result", "code", "details")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    DETAILS_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    start: StartWorkflowResponse
+    result: GetResultResponse
+    code: int
+    details: str
+    def __init__(self, id: _Optional[int] = ..., start: _Optional[_Union[StartWorkflowResponse, _Mapping]] = ..., result: _Optional[_Union[GetResultResponse, _Mapping]] = ..., code: _Optional[int] = ..., details: _Optional[str] = ...) -> None: ...
+
+class ClientRequests(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[ClientRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[ClientRequest, _Mapping]]] = ...) -> None: ...
+
+class ClientReplies(_message.Message):
+    __slots__ = ("replies",)
+    REPLIES_FIELD_NUMBER: _ClassVar[int]
+    replies: _containers.RepeatedCompositeFieldContainer[ClientReply]
+    def __init__(self, replies: _Optional[_Iterable[_Union[ClientReply, _Mapping]]] = ...) -> None: ...

@@ -74,6 +74,11 @@ class GoblinsStub:
                 request_serializer=goblins__pb2.CheckTasksRequest.SerializeToString,
                 response_deserializer=goblins__pb2.CheckTasksResponse.FromString,
                 _registered_method=True)
+        self.ClientSession = channel.stream_stream(
+                '/goblins.v1.Goblins/ClientSession',
+                request_serializer=goblins__pb2.ClientRequests.SerializeToString,
+                response_deserializer=goblins__pb2.ClientReplies.FromString,
+                _registered_method=True)
 
 
 class GoblinsServicer:
@@ -130,6 +135,14 @@ class GoblinsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ClientSession(self, request_iterator, context):
+        """StartWorkflow and GetResult as messages of one long-lived stream (batched both ways):
+        a client with many runs in flight pays for one stream instead of two RPCs per run.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GoblinsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -172,6 +185,11 @@ def add_GoblinsServicer_to_server(servicer, server):
                     servicer.CheckTasks,
                     request_deserializer=goblins__pb2.CheckTasksRequest.FromString,
                     response_serializer=goblins__pb2.CheckTasksResponse.SerializeToString,
+            ),
+            'ClientSession': grpc.stream_stream_rpc_method_handler(
+                    servicer.ClientSession,
+                    request_deserializer=goblins__pb2.ClientRequests.FromString,
+                    response_serializer=goblins__pb2.ClientReplies.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -390,6 +408,33 @@ class Goblins:
             '/goblins.v1.Goblins/CheckTasks',
             goblins__pb2.CheckTasksRequest.SerializeToString,
             goblins__pb2.CheckTasksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClientSession(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/goblins.v1.Goblins/ClientSession',
+            goblins__pb2.ClientRequests.SerializeToString,
+            goblins__pb2.ClientReplies.FromString,
             options,
             channel_credentials,
             insecure,

@@ -61,6 +61,53 @@ def _expire(waiter: asyncio.Future[pb.Event | None]) -> None:
         waiter.set_result(None)
 
 
+class _Aborted(grpc.aio.AbortError):  # type: ignore[misc]
+    def __init__(self, code: grpc.StatusCode, details: str) -> None:
+        super().__init__(details)
+        self.code, self.details = code, details
+
+
+class _SessionContext:
+    """The part of a ServicerContext the StartWorkflow and GetResult handlers use, for requests
+    that arrive over a ClientSession stream: an abort fails that one request."""
+
+    async def abort(self, code: grpc.StatusCode, details: str = "") -> None:
+        raise _Aborted(code, details)
+
+
+_SESSION_CONTEXT: Any = _SessionContext()
+
+
+class _Replies:
+    """Replies waiting to go down a ClientSession stream; sent as one message per wake-up."""
+
+    def __init__(self) -> None:
+        self.msg = pb.ClientReplies()
+        self.queued = False
+        self.closed = False
+        self._wake = asyncio.Event()
+
+    def add(self, request_id: int) -> pb.ClientReply:
+        self.queued = True
+        self._wake.set()
+        reply = self.msg.replies.add()
+        reply.id = request_id
+        return reply
+
+    def close(self) -> None:
+        self.closed = True
+        self._wake.set()
+
+    async def next(self) -> pb.ClientReplies | None:
+        while not self.queued:
+            if self.closed:
+                return None
+            self._wake.clear()
+            await self._wake.wait()
+        msg, self.msg, self.queued = self.msg, pb.ClientReplies(), False
+        return msg
+
+
 class GoblinsService(pb_grpc.GoblinsServicer):
     def __init__(self, core: Core) -> None:
         self.core = core
@@ -169,6 +216,61 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         self, request: pb.CheckTasksRequest, context: grpc.aio.ServicerContext
     ) -> pb.CheckTasksResponse:
         return pb.CheckTasksResponse(pending=[await self.core.task_pending(t) for t in request.tasks])
+
+    async def ClientSession(
+        self, request_iterator: AsyncIterator[pb.ClientRequests], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.ClientReplies]:
+        """StartWorkflow and GetResult requests multiplexed over one stream; each is answered
+        exactly as its unary RPC would be (a failure carries the RPC's status code)."""
+        loop = asyncio.get_running_loop()
+        replies = _Replies()
+        running: set[asyncio.Task[None]] = set()
+
+        async def serve(request: pb.ClientRequest) -> None:
+            which = request.WhichOneof("kind")
+            try:
+                if which == "start":
+                    response: Any = await self.StartWorkflow(request.start, _SESSION_CONTEXT)
+                elif which == "result":
+                    response = await self.GetResult(request.result, _SESSION_CONTEXT)
+                else:
+                    raise _Aborted(grpc.StatusCode.UNIMPLEMENTED, f"unknown client request {which!r}")
+            except _Aborted as exc:
+                reply = replies.add(request.id)
+                reply.code, reply.details = exc.code.value[0], exc.details
+                return
+            except Exception as exc:  # what a unary RPC would end with: UNKNOWN
+                log.exception("client request %s failed", which)
+                reply = replies.add(request.id)
+                reply.code, reply.details = grpc.StatusCode.UNKNOWN.value[0], f"{type(exc).__name__}: {exc}"
+                return
+            getattr(replies.add(request.id), which).CopyFrom(response)
+
+        async def read() -> None:
+            try:
+                async for batch in request_iterator:
+                    for request in batch.requests:
+                        task = loop.create_task(serve(request))
+                        running.add(task)
+                        task.add_done_callback(running.discard)
+                if running:  # the client is done sending: answer what it asked, then end
+                    await asyncio.gather(*running, return_exceptions=True)
+            except (asyncio.CancelledError, grpc.aio.AioRpcError):
+                pass
+            finally:
+                replies.close()
+
+        reader = loop.create_task(read())
+        try:
+            while True:
+                msg = await replies.next()
+                if msg is None:
+                    break
+                yield msg
+        finally:
+            reader.cancel()
+            for task in list(running):
+                task.cancel()
 
     async def Connect(
         self, request_iterator: AsyncIterator[pb.WorkerMessage], context: grpc.aio.ServicerContext
