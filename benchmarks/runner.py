@@ -205,9 +205,10 @@ def _cell(fig: Any, unit: str) -> str:
 def table(result: dict[str, Any]) -> str:
     lines = []
     runs = result["settings"]["runs"]
+    embedded = [k for k in result["scenarios"] if k != "s7_distributed"]
     lines.append(
-        f"goblins benchmarks, embedded mode, SQLite synchronous={result['durability']['synchronous']} (WAL); "
-        f"median of {runs} run(s), (min-max)"
+        f"goblins benchmarks, {'embedded mode' if embedded else 'no embedded scenario'}, "
+        f"SQLite synchronous={result['durability']['synchronous']} (WAL); median of {runs} run(s), (min-max)"
     )
     dist = result.get("distributed")
     if dist and result["scenarios"].get("s7_distributed", {}).get("status") == "ok":
