@@ -80,8 +80,10 @@ class Core:
         self._recent: dict[str, pb.Event] = {}  # run_id -> finishing event, newest last (embedded)
         self._tasks: list[asyncio.Task[Any]] = []
         self.failed: BaseException | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None  # the serving loop, once started
 
     async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
         tune_gc()
         self.registered = await self.store.registry()
         await self.transport.start(self)
@@ -107,7 +109,7 @@ class Core:
             request = pb.StartWorkflowRequest(workflow_name=workflow_name, input=payload, run_id=run_id)
             await self.transport.send_start(request)  # type: ignore[attr-defined]
             return True
-        reply: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        reply: asyncio.Future[bool] = self._future()
         self._queue.put_nowait(_Start(workflow_name, payload, run_id, reply, None, fresh))
         return await reply
 
@@ -115,7 +117,7 @@ class Core:
         names = [(WORKFLOW, n) for n in workflows] + [(ACTIVITY, n) for n in activities]
         if not set(names) - self.registered:
             return
-        reply: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        reply: asyncio.Future[None] = self._future()
         self._queue.put_nowait(_Register(names, reply))
         await reply
 
@@ -159,9 +161,13 @@ class Core:
 
     def waiter(self, run_id: str) -> asyncio.Future[pb.Event | None]:
         """A future resolved with the run's finishing event; register before reading the store."""
-        fut: asyncio.Future[pb.Event | None] = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[pb.Event | None] = self._future()
         self._waiters.setdefault(run_id, []).append(fut)
         return fut
+
+    def _future(self) -> asyncio.Future[Any]:
+        # The serving loop, not asyncio.get_running_loop(): Python 3.11 calls getpid() for it.
+        return (self.loop or asyncio.get_running_loop()).create_future()
 
     def known_last(self, run_id: str) -> tuple[bool, pb.Event | None]:
         """What memory knows of a run's outcome, without the store: (known, finishing event).

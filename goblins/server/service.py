@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import uuid
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -54,6 +54,15 @@ def unavailable_on_store_errors(handler: Handler) -> Handler:
             await context.abort(grpc.StatusCode.UNAVAILABLE, f"event store unavailable: {type(exc).__name__}")
 
     return wrapped  # type: ignore[return-value]
+
+
+def _new_run_id() -> str:
+    """A random (version 4) UUID string, like str(uuid4()) but without building a UUID object."""
+    b = bytearray(os.urandom(16))
+    b[6] = (b[6] & 0x0F) | 0x40
+    b[8] = (b[8] & 0x3F) | 0x80
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _expire(waiter: asyncio.Future[pb.Event | None]) -> None:
@@ -124,13 +133,13 @@ class GoblinsService(pb_grpc.GoblinsServicer):
                 grpc.StatusCode.NOT_FOUND,
                 f"no worker has registered a workflow named {name!r}",
             )
-        run_id = request.run_id or str(uuid.uuid4())
+        run_id = request.run_id or _new_run_id()
         created = await self.core.start_workflow(name, request.input, run_id, fresh=not request.run_id)
         return pb.StartWorkflowResponse(run_id=run_id, existed=not created)
 
     @unavailable_on_store_errors
     async def GetResult(self, request: pb.GetResultRequest, context: grpc.aio.ServicerContext) -> pb.GetResultResponse:
-        loop = asyncio.get_running_loop()
+        loop = self.core.loop or asyncio.get_running_loop()
         deadline = loop.time() + min(max(request.wait, 0.0), MAX_WAIT)
         # In the distributed mode another server may own the run: its result reaches this one
         # through the store, so the wait re-reads it now and then. A just-started run may not
