@@ -183,6 +183,9 @@ class Dispatcher:
         if not self._sessions or not any(self._ready.values()):
             return
         now = self._clock()
+        if len(self._sessions) == 1:
+            self._pump_one(self._sessions[0], now)
+            return
         progress = True
         while progress:
             progress = False
@@ -194,6 +197,20 @@ class Dispatcher:
                 session.credit[t.kind] -= 1
                 self._lease(t, session, now)
                 self._send(t, session)
+
+    def _pump_one(self, session: Session, now: float) -> None:
+        """_pump for a single session: the same tasks in the same order (its keys in turn, each
+        queue drained while credit lasts), without a rescan of every key per task."""
+        known, leases, credit = self._known, self._leases, session.credit
+        for key in session.keys:
+            kind = key[0]
+            queue = self._ready.get(key)
+            while queue and credit[kind] > 0:
+                t = queue.popleft()
+                if known.get(t.task_id) is t and t.task_id not in leases:
+                    credit[kind] -= 1
+                    self._lease(t, session, now)
+                    self._send(t, session)
 
     def _send(self, t: TaskRecord, session: Session) -> None:
         if t.kind == ACTIVITY:
