@@ -1,6 +1,6 @@
 """goblins: durable workflows and activities as plain Python functions."""
 
-from goblins._api import execute_activity
+from goblins._api import execute_activity, now, random, sleep, uuid4, wait_for_signal
 from goblins._definitions import activity, workflow
 from goblins.client import Client, WorkflowHandle
 from goblins.errors import (
@@ -8,8 +8,10 @@ from goblins.errors import (
     GoblinsError,
     NondeterminismError,
     SerializationError,
+    WorkflowCancelled,
     WorkflowFailed,
     WorkflowNotFound,
+    WorkflowTerminated,
 )
 from goblins.events import Event, EventType
 from goblins.retry import RetryPolicy
@@ -25,10 +27,17 @@ __all__ = [
     "RetryPolicy",
     "SerializationError",
     "Worker",
+    "WorkflowCancelled",
     "WorkflowFailed",
     "WorkflowHandle",
     "WorkflowNotFound",
+    "WorkflowTerminated",
     "activity",
     "execute_activity",
+    "now",
+    "random",
+    "sleep",
+    "uuid4",
+    "wait_for_signal",
     "workflow",
 ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
+import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -32,3 +34,58 @@ def execute_activity(
     return current_instance("execute_activity").schedule_activity(
         activity, args, retry_policy, start_to_close_timeout
     )
+
+
+async def sleep(duration: float | datetime.timedelta) -> None:
+    """Wait durably inside a workflow: a server-side timer that survives any crash.
+
+    The run holds no worker while it sleeps; a restarted server neither loses nor repeats the
+    timer. ``duration`` is seconds or a ``datetime.timedelta``.
+    """
+    seconds = duration.total_seconds() if isinstance(duration, datetime.timedelta) else duration
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds != seconds or seconds < 0:
+        raise ValueError(f"goblins.sleep() takes seconds >= 0 or a timedelta, got {duration!r}")
+    instance = current_instance("sleep")
+    if seconds == 0:
+        return
+    await instance.start_timer(float(seconds))
+
+
+async def wait_for_signal(name: str, timeout: float | datetime.timedelta | None = None) -> Any:
+    """The payload of the next signal called ``name`` sent to this run.
+
+    Signals that arrive before the workflow waits are kept, in order. A signal sent with one
+    argument returns it; with several, their list; with none, None. With ``timeout``, raises
+    ``TimeoutError`` if no such signal arrives in time (a durable timer).
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"goblins.wait_for_signal() takes a signal name (non-empty str), got {name!r}")
+    instance = current_instance("wait_for_signal")
+    signal = instance.signal_future(name)
+    if timeout is None or signal.done():
+        return await signal
+    seconds = timeout.total_seconds() if isinstance(timeout, datetime.timedelta) else timeout
+    timer = instance.start_timer(float(seconds))
+    await asyncio.wait({signal, timer}, return_when=asyncio.FIRST_COMPLETED)
+    if signal.done():
+        return signal.result()
+    signal.cancel()  # a later signal of this name goes to the next waiter, or is kept
+    raise TimeoutError(f"no signal {name!r} within {seconds:g}s")
+
+
+def now() -> datetime.datetime:
+    """The workflow's current time (UTC): the time of the newest event it has seen.
+
+    Use it instead of ``datetime.now()``: it is the same when the run is replayed.
+    """
+    return datetime.datetime.fromtimestamp(current_instance("now").now, datetime.UTC)
+
+
+def random() -> float:
+    """A random float in [0, 1), the same on replay (seeded by the run)."""
+    return current_instance("random").random.random()
+
+
+def uuid4() -> uuid.UUID:
+    """A random UUID, the same on replay (drawn from the run's seeded generator)."""
+    return uuid.UUID(int=current_instance("uuid4").random.getrandbits(128), version=4)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import dataclasses
+import random
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -28,6 +29,12 @@ _SUCCESS = EventType.ACTIVITY_FINISHED_IN_SUCCESS.value
 _ERROR = EventType.ACTIVITY_FINISHED_IN_ERROR.value
 _WF_SCHEDULED = EventType.WORKFLOW_SCHEDULED.value
 _WF_FINISHED = {EventType.WORKFLOW_FINISHED_IN_SUCCESS.value, EventType.WORKFLOW_FINISHED_IN_ERROR.value}
+_TIMER_STARTED = EventType.TIMER_STARTED.value
+_TIMER_FIRED = EventType.TIMER_FIRED.value
+_SIGNALED = EventType.WORKFLOW_SIGNALED.value
+_CANCEL_REQUESTED = EventType.WORKFLOW_CANCEL_REQUESTED.value
+TIMER = "timer"  # the kind of a timer step, where activity steps record the activity's name
+CANCELLED = "WorkflowCancelled"  # error_type of a run that ended because it was cancelled
 
 DEFAULT_RETRY_POLICY = RetryPolicy()
 
@@ -61,12 +68,19 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         self._ready: collections.deque[asyncio.Handle] = collections.deque()
         self._root: asyncio.Task[Any] | None = None
         self._positions = 0
-        self._recorded: dict[str, str] = {}  # activity_run_id -> name, from history
+        self._recorded: dict[str, tuple[str, str]] = {}  # step id -> (kind, name), from history
         self._pending: dict[str, tuple[asyncio.Future[Any], Any]] = {}
         self._early: dict[str, pb.Event] = {}
         self._commands: list[pb.Command] = []
         self._nondeterminism: NondeterminismError | None = None
         self._finished = False
+        self._signals: dict[str, collections.deque[Any]] = collections.defaultdict(collections.deque)
+        self._signal_waiters: dict[str, collections.deque[asyncio.Future[Any]]] = collections.defaultdict(
+            collections.deque
+        )
+        self._cancel_requested = False
+        self.now = 0.0  # the time of the newest event applied: the same on every replay
+        self.random = random.Random(run_id)  # seeded by the run: the same draws on every replay
 
     # ---- the seam: events in, completion out; never raises ----
 
@@ -80,7 +94,9 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         try:
             for event in events:
                 if event.type == _SCHEDULED:
-                    self._recorded[event.activity_run_id] = event.activity_name
+                    self._recorded[event.activity_run_id] = ("activity", event.activity_name)
+                elif event.type == _TIMER_STARTED:
+                    self._recorded[event.activity_run_id] = (TIMER, "")
             for event in events:
                 self._apply(event)
                 self.last_seq = event.seq
@@ -97,15 +113,22 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
 
     def _apply(self, event: pb.Event) -> None:
         kind = event.type
+        self.now = event.timestamp or self.now
         if kind == _WF_SCHEDULED and self._root is None:
             self._root = self.create_task(self._main(event.input))
             self._root.add_done_callback(self._on_root_done)
-        elif kind == _SUCCESS or (kind == _ERROR and not event.retry_at):
+        elif kind == _SUCCESS or (kind == _ERROR and not event.retry_at) or kind == _TIMER_FIRED:
             waiter = self._pending.pop(event.activity_run_id, None)
             if waiter is None:
                 self._early[event.activity_run_id] = event
                 return
             self._resolve(waiter[0], waiter[1], event)
+        elif kind == _SIGNALED:
+            self._deliver_signal(event.signal_name, event.input)
+        elif kind == _CANCEL_REQUESTED:
+            self._cancel_requested = True
+            if self._root is not None and not self._root.done():
+                self._root.cancel()
         elif kind in _WF_FINISHED:
             self._finished = True
             return
@@ -122,7 +145,9 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
     def _resolve(self, future: asyncio.Future[Any], hint: Any, event: pb.Event) -> None:
         if future.done():
             return
-        if event.type == _SUCCESS:
+        if event.type == _TIMER_FIRED:
+            future.set_result(None)
+        elif event.type == _SUCCESS:
             try:
                 future.set_result(converter.decode(event.output, hint))
             except Exception as exc:
@@ -135,7 +160,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
             return
         self._finished = True
         if task.cancelled():
-            failure = pb.FailWorkflow(error_type="CancelledError", error="CancelledError: workflow cancelled")
+            failure = pb.FailWorkflow(error_type=CANCELLED, error=f"{CANCELLED}: the workflow was cancelled")
             self._commands.append(pb.Command(fail_workflow=failure))
             return
         exc = task.exception()
@@ -169,16 +194,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
             not isinstance(start_to_close_timeout, (int, float)) or start_to_close_timeout <= 0
         ):
             raise ValueError(f"start_to_close_timeout must be a number of seconds > 0, got {start_to_close_timeout!r}")
-        self._positions += 1
-        act_id = activity_run_id(self.run_id, self._positions)
-        future = self.create_future()
-        recorded = self._recorded.get(act_id)
-        if recorded is not None and recorded != name:
-            self._nondeterminism = NondeterminismError(
-                f"workflow {self.definition.name!r} run {self.run_id}: step {self._positions} asks for activity "
-                f"{name!r} but the history recorded activity {recorded!r} at that step"
-            )
-            raise self._nondeterminism
+        act_id, recorded = self._next_step("activity", name)
         if recorded is None:
             policy = (retry_policy or DEFAULT_RETRY_POLICY).to_proto()
             schedule = pb.ScheduleActivity(
@@ -189,12 +205,61 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
                 start_to_close_timeout=float(start_to_close_timeout or 0),
             )
             self._commands.append(pb.Command(schedule_activity=schedule))
-            self._recorded[act_id] = name
-        early = self._early.pop(act_id, None)
+        return self._step_future(act_id, hint)
+
+    def start_timer(self, seconds: float) -> asyncio.Future[Any]:
+        """A future resolved when a durable timer of ``seconds`` fires (goblins.sleep)."""
+        timer_id, recorded = self._next_step(TIMER, "")
+        if recorded is None:
+            self._commands.append(pb.Command(start_timer=pb.StartTimer(timer_id=timer_id, seconds=seconds)))
+        return self._step_future(timer_id, None)
+
+    def _next_step(self, kind: str, name: str) -> tuple[str, tuple[str, str] | None]:
+        """The next step's id, and what the history recorded there (None: a new step)."""
+        self._positions += 1
+        step_id = activity_run_id(self.run_id, self._positions)
+        recorded = self._recorded.get(step_id)
+        if recorded is not None and recorded != (kind, name):
+            asked = f"activity {name!r}" if kind == "activity" else "a timer"
+            was = f"activity {recorded[1]!r}" if recorded[0] == "activity" else "a timer"
+            self._nondeterminism = NondeterminismError(
+                f"workflow {self.definition.name!r} run {self.run_id}: step {self._positions} asks for {asked} "
+                f"but the history recorded {was} at that step"
+            )
+            raise self._nondeterminism
+        if recorded is None:
+            self._recorded[step_id] = (kind, name)
+        return step_id, recorded
+
+    def _step_future(self, step_id: str, hint: Any) -> asyncio.Future[Any]:
+        future = self.create_future()
+        early = self._early.pop(step_id, None)
         if early is not None:
             self._resolve(future, hint, early)
         else:
-            self._pending[act_id] = (future, hint)
+            self._pending[step_id] = (future, hint)
+        return future
+
+    # ---- signals ----
+
+    def _deliver_signal(self, name: str, payload: bytes) -> None:
+        args = converter.decode(payload) if payload else []
+        value = None if not args else args[0] if len(args) == 1 else list(args)
+        waiters = self._signal_waiters[name]
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(value)
+                return
+        self._signals[name].append(value)
+
+    def signal_future(self, name: str) -> asyncio.Future[Any]:
+        """The next signal called ``name``: at once if one arrived already (signals queue up)."""
+        future = self.create_future()
+        if self._signals[name]:
+            future.set_result(self._signals[name].popleft())
+        else:
+            self._signal_waiters[name].append(future)
         return future
 
     # ---- the minimal event loop ----

@@ -115,6 +115,20 @@ async def workflow_start(args: argparse.Namespace) -> int:
     return 0
 
 
+async def workflow_signal(args: argparse.Namespace) -> int:
+    inputs = _parse_inputs(args.input)
+    async with await _connect(args) as client:
+        await client.get_workflow_handle(args.run_id).signal(args.name, *inputs)
+    return 0
+
+
+async def workflow_cancel(args: argparse.Namespace) -> int:
+    async with await _connect(args) as client:
+        handle = client.get_workflow_handle(args.run_id)
+        await (handle.terminate(args.reason) if args.action == "terminate" else handle.cancel(args.reason))
+    return 0
+
+
 async def workflow_result(args: argparse.Namespace) -> int:
     async with await _connect(args) as client:
         _print_result(await client.get_workflow_handle(args.run_id).result(timeout=args.timeout))
@@ -134,6 +148,10 @@ async def workflow_show(args: argparse.Namespace) -> int:
         when = datetime.datetime.fromtimestamp(e.timestamp).strftime("%H:%M:%S.%f")[:-3]
         attempt = f"{e.attempt}/{e.max_attempts or '∞'}" if e.activity_run_id else ""
         detail = e.error or ""
+        if e.type.value == "WORKFLOW_SIGNALED":
+            detail = f"{e.signal_name} {_cell(e.input)}"
+        elif e.type.value == "TIMER_STARTED":
+            detail = f"fires in {e.fire_at - e.timestamp:g}s"
         if e.retry_at:
             detail += f" (retry in {max(0.0, e.retry_at - e.timestamp):.2f}s)"
         elif e.type.value.endswith("SUCCESS"):
@@ -257,6 +275,21 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("run_id")
     c.add_argument("--timeout", type=float, default=None)
     c.set_defaults(func=workflow_result)
+
+    c = client_parser("signal", "send a signal to a run")
+    c.add_argument("run_id")
+    c.add_argument("name", help="signal name")
+    c.add_argument("--input", action="append", default=[], help="one JSON value per argument (repeat)")
+    c.set_defaults(func=workflow_signal)
+
+    for action, help in (
+        ("cancel", "ask a run to cancel (its code sees CancelledError and may clean up)"),
+        ("terminate", "end a run at once, running none of its code"),
+    ):
+        c = client_parser(action, help)
+        c.add_argument("run_id")
+        c.add_argument("--reason", default="")
+        c.set_defaults(func=workflow_cancel)
 
     c = client_parser("show", "print a run's history as a table")
     c.add_argument("run_id")

@@ -15,8 +15,19 @@ from goblins._channel import open_channel
 from goblins._definitions import name_of, workflow_definition
 from goblins._proto import goblins_pb2 as pb
 from goblins._proto import goblins_pb2_grpc as pb_grpc
-from goblins.errors import GoblinsError, WorkflowFailed, WorkflowNotFound
+from goblins.errors import (
+    GoblinsError,
+    WorkflowCancelled,
+    WorkflowFailed,
+    WorkflowNotFound,
+    WorkflowTerminated,
+)
 from goblins.events import Event
+
+_FAILURES: dict[str, type[WorkflowFailed]] = {
+    "WorkflowCancelled": WorkflowCancelled,
+    "WorkflowTerminated": WorkflowTerminated,
+}
 
 # One long poll lasts at most this long; result() without a timeout polls again.
 _POLL = 30.0
@@ -27,6 +38,8 @@ def _rpc_error(exc: grpc.aio.AioRpcError) -> GoblinsError:
         return WorkflowNotFound(exc.details() or "not found")
     if exc.code() == grpc.StatusCode.UNAVAILABLE:
         return GoblinsError(f"goblins server unavailable: {exc.details()}")
+    if exc.code() in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.INVALID_ARGUMENT):
+        return GoblinsError(exc.details() or exc.code().name)
     return GoblinsError(f"{exc.code().name}: {exc.details()}")
 
 
@@ -141,10 +154,37 @@ class WorkflowHandle:
                 raise WorkflowNotFound(f"no workflow run with id {self.run_id!r}")
             if resp.finished:
                 if not resp.ok:
-                    raise WorkflowFailed(self.run_id, resp.error_type, resp.error)
+                    failure = _FAILURES.get(resp.error_type, WorkflowFailed)
+                    raise failure(self.run_id, resp.error_type, resp.error)
                 return converter.decode(resp.output, self._result_type)
             if deadline is not None and time.monotonic() >= deadline:
                 raise TimeoutError(f"workflow run {self.run_id} did not finish within {timeout}s")
+
+    async def signal(self, name: str, *args: Any) -> None:
+        """Send the signal ``name`` with ``args`` to the run (``goblins.wait_for_signal`` gets it).
+
+        Returns once the signal is durable. Raises WorkflowNotFound for an unknown run and
+        GoblinsError for a finished one.
+        """
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"signal name must be a non-empty str, got {name!r}")
+        payload = converter.encode_args(args, f"signal {name!r}")
+        await self._control("Signal", pb.SignalWorkflow(run_id=self.run_id, name=name, input=payload))
+
+    async def cancel(self, reason: str = "") -> None:
+        """Ask the run to cancel: its code sees ``asyncio.CancelledError`` at its current await
+        and may clean up; if it lets the error through, ``result()`` raises WorkflowCancelled."""
+        await self._control("Cancel", pb.CancelWorkflow(run_id=self.run_id, reason=reason))
+
+    async def terminate(self, reason: str = "") -> None:
+        """End the run at once, running none of its code; ``result()`` raises WorkflowTerminated."""
+        await self._control("Cancel", pb.CancelWorkflow(run_id=self.run_id, terminate=True, reason=reason))
+
+    async def _control(self, method: str, request: Any) -> None:
+        try:
+            await getattr(self._client._stub, method)(request)
+        except grpc.aio.AioRpcError as exc:
+            raise _rpc_error(exc) from None
 
     async def history(self) -> list[Event]:
         """The run's events, oldest first."""

@@ -31,6 +31,14 @@ class WorkflowFailed(GoblinsError):
         super().__init__(f"workflow run {run_id} failed: {error}")
 
 
+class WorkflowCancelled(WorkflowFailed):
+    """Raised by ``WorkflowHandle.result()`` when the run ended because it was cancelled."""
+
+
+class WorkflowTerminated(WorkflowFailed):
+    """Raised by ``WorkflowHandle.result()`` when the run was terminated (no code ran after)."""
+
+
 class NondeterminismError(GoblinsError):
     """The workflow code asked for a different step than its history recorded."""
 

@@ -23,6 +23,10 @@ class EventType(enum.StrEnum):
     ACTIVITY_FINISHED_IN_ERROR = "ACTIVITY_FINISHED_IN_ERROR"
     # A workflow task failed (e.g. nondeterminism); the server retries it. Replay ignores it.
     WORKFLOW_TASK_FAILED = "WORKFLOW_TASK_FAILED"
+    TIMER_STARTED = "TIMER_STARTED"
+    TIMER_FIRED = "TIMER_FIRED"
+    WORKFLOW_SIGNALED = "WORKFLOW_SIGNALED"
+    WORKFLOW_CANCEL_REQUESTED = "WORKFLOW_CANCEL_REQUESTED"
 
 
 WORKFLOW_FINISHED = frozenset({EventType.WORKFLOW_FINISHED_IN_SUCCESS, EventType.WORKFLOW_FINISHED_IN_ERROR})
@@ -57,6 +61,10 @@ class Event:
     """Seconds since the epoch, when the server recorded the event."""
     retry_at: float
     """For ACTIVITY_FINISHED_IN_ERROR: when the next attempt is due (0: no retry)."""
+    fire_at: float = 0.0
+    """For TIMER_STARTED: when the timer fires."""
+    signal_name: str = ""
+    """For WORKFLOW_SIGNALED: the signal's name."""
 
     @classmethod
     def from_proto(cls, e: pb.Event) -> Event:
@@ -75,4 +83,6 @@ class Event:
             error_type=e.error_type,
             timestamp=e.timestamp,
             retry_at=e.retry_at,
+            fire_at=e.fire_at,
+            signal_name=e.signal_name,
         )

@@ -21,7 +21,7 @@ class RetryPolicy(_message.Message):
     def __init__(self, initial_interval: _Optional[float] = ..., backoff_coefficient: _Optional[float] = ..., maximum_interval: _Optional[float] = ..., max_attempts: _Optional[int] = ..., non_retryable_errors: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Event(_message.Message):
-    __slots__ = ("run_id", "seq", "type", "workflow_name", "activity_name", "activity_run_id", "attempt", "max_attempts", "input", "output", "error", "error_type", "timestamp", "retry_at", "retry_policy", "start_to_close_timeout")
+    __slots__ = ("run_id", "seq", "type", "workflow_name", "activity_name", "activity_run_id", "attempt", "max_attempts", "input", "output", "error", "error_type", "timestamp", "retry_at", "retry_policy", "start_to_close_timeout", "fire_at", "signal_name")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     SEQ_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -38,6 +38,8 @@ class Event(_message.Message):
     RETRY_AT_FIELD_NUMBER: _ClassVar[int]
     RETRY_POLICY_FIELD_NUMBER: _ClassVar[int]
     START_TO_CLOSE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    FIRE_AT_FIELD_NUMBER: _ClassVar[int]
+    SIGNAL_NAME_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     seq: int
     type: str
@@ -54,7 +56,9 @@ class Event(_message.Message):
     retry_at: float
     retry_policy: RetryPolicy
     start_to_close_timeout: float
-    def __init__(self, run_id: _Optional[str] = ..., seq: _Optional[int] = ..., type: _Optional[str] = ..., workflow_name: _Optional[str] = ..., activity_name: _Optional[str] = ..., activity_run_id: _Optional[str] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., input: _Optional[bytes] = ..., output: _Optional[bytes] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ..., timestamp: _Optional[float] = ..., retry_at: _Optional[float] = ..., retry_policy: _Optional[_Union[RetryPolicy, _Mapping]] = ..., start_to_close_timeout: _Optional[float] = ...) -> None: ...
+    fire_at: float
+    signal_name: str
+    def __init__(self, run_id: _Optional[str] = ..., seq: _Optional[int] = ..., type: _Optional[str] = ..., workflow_name: _Optional[str] = ..., activity_name: _Optional[str] = ..., activity_run_id: _Optional[str] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., input: _Optional[bytes] = ..., output: _Optional[bytes] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ..., timestamp: _Optional[float] = ..., retry_at: _Optional[float] = ..., retry_policy: _Optional[_Union[RetryPolicy, _Mapping]] = ..., start_to_close_timeout: _Optional[float] = ..., fire_at: _Optional[float] = ..., signal_name: _Optional[str] = ...) -> None: ...
 
 class ActivityTask(_message.Message):
     __slots__ = ("task_id", "run_id", "activity_run_id", "activity_name", "workflow_name", "input", "attempt", "max_attempts", "start_to_close_timeout")
@@ -114,6 +118,14 @@ class ScheduleActivity(_message.Message):
     start_to_close_timeout: float
     def __init__(self, activity_run_id: _Optional[str] = ..., activity_name: _Optional[str] = ..., input: _Optional[bytes] = ..., retry_policy: _Optional[_Union[RetryPolicy, _Mapping]] = ..., start_to_close_timeout: _Optional[float] = ...) -> None: ...
 
+class StartTimer(_message.Message):
+    __slots__ = ("timer_id", "seconds")
+    TIMER_ID_FIELD_NUMBER: _ClassVar[int]
+    SECONDS_FIELD_NUMBER: _ClassVar[int]
+    timer_id: str
+    seconds: float
+    def __init__(self, timer_id: _Optional[str] = ..., seconds: _Optional[float] = ...) -> None: ...
+
 class CompleteWorkflow(_message.Message):
     __slots__ = ("output",)
     OUTPUT_FIELD_NUMBER: _ClassVar[int]
@@ -129,14 +141,16 @@ class FailWorkflow(_message.Message):
     def __init__(self, error: _Optional[str] = ..., error_type: _Optional[str] = ...) -> None: ...
 
 class Command(_message.Message):
-    __slots__ = ("schedule_activity", "complete_workflow", "fail_workflow")
+    __slots__ = ("schedule_activity", "complete_workflow", "fail_workflow", "start_timer")
     SCHEDULE_ACTIVITY_FIELD_NUMBER: _ClassVar[int]
     COMPLETE_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
     FAIL_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
+    START_TIMER_FIELD_NUMBER: _ClassVar[int]
     schedule_activity: ScheduleActivity
     complete_workflow: CompleteWorkflow
     fail_workflow: FailWorkflow
-    def __init__(self, schedule_activity: _Optional[_Union[ScheduleActivity, _Mapping]] = ..., complete_workflow: _Optional[_Union[CompleteWorkflow, _Mapping]] = ..., fail_workflow: _Optional[_Union[FailWorkflow, _Mapping]] = ...) -> None: ...
+    start_timer: StartTimer
+    def __init__(self, schedule_activity: _Optional[_Union[ScheduleActivity, _Mapping]] = ..., complete_workflow: _Optional[_Union[CompleteWorkflow, _Mapping]] = ..., fail_workflow: _Optional[_Union[FailWorkflow, _Mapping]] = ..., start_timer: _Optional[_Union[StartTimer, _Mapping]] = ...) -> None: ...
 
 class ActivityStarted(_message.Message):
     __slots__ = ("task_id", "run_id", "activity_run_id", "attempt")
@@ -194,19 +208,57 @@ class WorkflowTaskFailed(_message.Message):
     error_type: str
     def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ...) -> None: ...
 
+class TimerFired(_message.Message):
+    __slots__ = ("task_id", "run_id")
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    task_id: str
+    run_id: str
+    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ...) -> None: ...
+
+class SignalWorkflow(_message.Message):
+    __slots__ = ("run_id", "name", "input")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    name: str
+    input: bytes
+    def __init__(self, run_id: _Optional[str] = ..., name: _Optional[str] = ..., input: _Optional[bytes] = ...) -> None: ...
+
+class CancelWorkflow(_message.Message):
+    __slots__ = ("run_id", "terminate", "reason")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    TERMINATE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    terminate: bool
+    reason: str
+    def __init__(self, run_id: _Optional[str] = ..., terminate: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
+
 class Report(_message.Message):
-    __slots__ = ("activity_started", "activity_result", "workflow_task_completed", "workflow_task_failed", "start_workflow")
+    __slots__ = ("activity_started", "activity_result", "workflow_task_completed", "workflow_task_failed", "start_workflow", "timer_fired", "signal_workflow", "cancel_workflow")
     ACTIVITY_STARTED_FIELD_NUMBER: _ClassVar[int]
     ACTIVITY_RESULT_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_TASK_COMPLETED_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_TASK_FAILED_FIELD_NUMBER: _ClassVar[int]
     START_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
+    TIMER_FIRED_FIELD_NUMBER: _ClassVar[int]
+    SIGNAL_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
     activity_started: ActivityStarted
     activity_result: ActivityResult
     workflow_task_completed: WorkflowTaskCompleted
     workflow_task_failed: WorkflowTaskFailed
     start_workflow: StartWorkflowRequest
-    def __init__(self, activity_started: _Optional[_Union[ActivityStarted, _Mapping]] = ..., activity_result: _Optional[_Union[ActivityResult, _Mapping]] = ..., workflow_task_completed: _Optional[_Union[WorkflowTaskCompleted, _Mapping]] = ..., workflow_task_failed: _Optional[_Union[WorkflowTaskFailed, _Mapping]] = ..., start_workflow: _Optional[_Union[StartWorkflowRequest, _Mapping]] = ...) -> None: ...
+    timer_fired: TimerFired
+    signal_workflow: SignalWorkflow
+    cancel_workflow: CancelWorkflow
+    def __init__(self, activity_started: _Optional[_Union[ActivityStarted, _Mapping]] = ..., activity_result: _Optional[_Union[ActivityResult, _Mapping]] = ..., workflow_task_completed: _Optional[_Union[WorkflowTaskCompleted, _Mapping]] = ..., workflow_task_failed: _Optional[_Union[WorkflowTaskFailed, _Mapping]] = ..., start_workflow: _Optional[_Union[StartWorkflowRequest, _Mapping]] = ..., timer_fired: _Optional[_Union[TimerFired, _Mapping]] = ..., signal_workflow: _Optional[_Union[SignalWorkflow, _Mapping]] = ..., cancel_workflow: _Optional[_Union[CancelWorkflow, _Mapping]] = ...) -> None: ...
+
+class ControlResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
 
 class Hello(_message.Message):
     __slots__ = ("worker_id", "workflows", "activities", "running_task_ids")

@@ -64,6 +64,16 @@ class GoblinsStub:
                 request_serializer=goblins__pb2.ClusterInfoRequest.SerializeToString,
                 response_deserializer=goblins__pb2.ClusterInfo.FromString,
                 _registered_method=True)
+        self.Signal = channel.unary_unary(
+                '/goblins.v1.Goblins/Signal',
+                request_serializer=goblins__pb2.SignalWorkflow.SerializeToString,
+                response_deserializer=goblins__pb2.ControlResponse.FromString,
+                _registered_method=True)
+        self.Cancel = channel.unary_unary(
+                '/goblins.v1.Goblins/Cancel',
+                request_serializer=goblins__pb2.CancelWorkflow.SerializeToString,
+                response_deserializer=goblins__pb2.ControlResponse.FromString,
+                _registered_method=True)
         self.Register = channel.unary_unary(
                 '/goblins.v1.Goblins/Register',
                 request_serializer=goblins__pb2.Hello.SerializeToString,
@@ -116,6 +126,18 @@ class GoblinsServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetClusterInfo(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Signal(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Cancel(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -175,6 +197,16 @@ def add_GoblinsServicer_to_server(servicer, server):
                     servicer.GetClusterInfo,
                     request_deserializer=goblins__pb2.ClusterInfoRequest.FromString,
                     response_serializer=goblins__pb2.ClusterInfo.SerializeToString,
+            ),
+            'Signal': grpc.unary_unary_rpc_method_handler(
+                    servicer.Signal,
+                    request_deserializer=goblins__pb2.SignalWorkflow.FromString,
+                    response_serializer=goblins__pb2.ControlResponse.SerializeToString,
+            ),
+            'Cancel': grpc.unary_unary_rpc_method_handler(
+                    servicer.Cancel,
+                    request_deserializer=goblins__pb2.CancelWorkflow.FromString,
+                    response_serializer=goblins__pb2.ControlResponse.SerializeToString,
             ),
             'Register': grpc.unary_unary_rpc_method_handler(
                     servicer.Register,
@@ -354,6 +386,60 @@ class Goblins:
             '/goblins.v1.Goblins/GetClusterInfo',
             goblins__pb2.ClusterInfoRequest.SerializeToString,
             goblins__pb2.ClusterInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Signal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/goblins.v1.Goblins/Signal',
+            goblins__pb2.SignalWorkflow.SerializeToString,
+            goblins__pb2.ControlResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Cancel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/goblins.v1.Goblins/Cancel',
+            goblins__pb2.CancelWorkflow.SerializeToString,
+            goblins__pb2.ControlResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -121,6 +121,27 @@ class Core:
         self._queue.put_nowait(_Register(names, reply))
         await reply
 
+    async def control(self, report: pb.Report) -> None:
+        """Record a client's signal, cancel or terminate; returns once it is durable.
+
+        In the distributed mode the run's owner records it: it is durable once the broker has it.
+        """
+        if self.transport.kind != "embedded":
+            await self.transport.send(report)  # type: ignore[attr-defined]
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def durable() -> None:
+            if not done.done():
+                done.set_result(None)
+
+        self._queue.put_nowait(_Report(report, durable))
+        await done
+
+    def timer_due(self, t: TaskRecord) -> None:
+        """A timer task is due: the server records TIMER_FIRED (no worker is involved)."""
+        self.report(pb.Report(timer_fired=pb.TimerFired(task_id=t.task_id, run_id=t.run_id)))
+
     async def is_registered(self, kind: str, name: str) -> bool:
         """Whether a worker ever registered this name (with any server of the cluster)."""
         if (kind, name) not in self.registered:
@@ -325,6 +346,12 @@ class Core:
             failed = report.workflow_task_failed
             log.warning("workflow task of run %s failed: %s", rs.run_id, failed.error)
             return rs.workflow_task_failed(failed, now)
+        if which == "timer_fired":
+            return rs.timer_fired(report.timer_fired, now)
+        if which == "signal_workflow":
+            return rs.signal(report.signal_workflow, now)
+        if which == "cancel_workflow":
+            return rs.cancel(report.cancel_workflow, now)
         return Effects()
 
     async def _load_runs(self, items: list[Item], now: float) -> list[TaskRecord]:

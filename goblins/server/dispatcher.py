@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Callable
 
 from goblins._proto import goblins_pb2 as pb
-from goblins.server.engine import ACTIVITY, WORKFLOW, TaskRecord
+from goblins.server.engine import ACTIVITY, TIMER, WORKFLOW, TaskRecord
 
 # A workflow task is CPU work of a few milliseconds; one not reported by then is lost.
 WORKFLOW_TASK_TIMEOUT = 10.0
@@ -73,10 +73,12 @@ class Dispatcher:
         self,
         build_workflow_task: Callable[[TaskRecord, int, pb.WorkflowTask | None], pb.WorkflowTask],
         on_activity_timeout: Callable[[TaskRecord], None],
+        on_timer: Callable[[TaskRecord], None],
         clock: Callable[[], float],
     ) -> None:
         self._build_workflow_task = build_workflow_task
         self._on_activity_timeout = on_activity_timeout
+        self._on_timer = on_timer
         self._clock = clock
         self._known: dict[str, TaskRecord] = {}
         self._ready: dict[Key, collections.deque[TaskRecord]] = collections.defaultdict(collections.deque)
@@ -92,12 +94,19 @@ class Dispatcher:
         now = self._clock()
         for t in tasks:
             self._known[t.task_id] = t
-            due = max(t.visible_at, not_before)
+            # A timer needs no worker to claim it after a restart: it fires when due.
+            due = t.visible_at if t.kind == TIMER else max(t.visible_at, not_before)
             if due > now:
                 heapq.heappush(self._delayed, (due, next(self._counter), t))
             else:
-                self._ready[(t.kind, t.name)].append(t)
+                self._ready_or_fire(t)
         self._pump()
+
+    def _ready_or_fire(self, t: TaskRecord) -> None:
+        if t.kind == TIMER:
+            self._on_timer(t)  # stays known until TIMER_FIRED is stored (done)
+        else:
+            self._ready[(t.kind, t.name)].append(t)
 
     def done(self, task_ids: list[str]) -> None:
         for task_id in task_ids:
@@ -115,7 +124,7 @@ class Dispatcher:
         while self._delayed and self._delayed[0][0] <= now:
             _, _, t = heapq.heappop(self._delayed)
             if self._known.get(t.task_id) is t and t.task_id not in self._leases:
-                self._ready[(t.kind, t.name)].append(t)
+                self._ready_or_fire(t)
         for task_id, (session, deadline) in list(self._leases.items()):
             if deadline and deadline <= now:
                 del self._leases[task_id]

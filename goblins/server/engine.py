@@ -22,9 +22,15 @@ ACT_SCHEDULED = EventType.ACTIVITY_SCHEDULED.value
 ACT_STARTED = EventType.ACTIVITY_STARTED.value
 ACT_SUCCESS = EventType.ACTIVITY_FINISHED_IN_SUCCESS.value
 ACT_ERROR = EventType.ACTIVITY_FINISHED_IN_ERROR.value
+TIMER_STARTED = EventType.TIMER_STARTED.value
+TIMER_FIRED = EventType.TIMER_FIRED.value
+SIGNALED = EventType.WORKFLOW_SIGNALED.value
+CANCEL_REQUESTED = EventType.WORKFLOW_CANCEL_REQUESTED.value
+TERMINATED = "WorkflowTerminated"  # error_type of a terminated run
 
 ACTIVITY = "activity"
 WORKFLOW = "workflow"
+TIMER = "timer"  # a task the server fires itself when due (no worker runs it)
 WF_TASK_MARK = "#wf-"  # workflow task ids are RUN_ID#wf-SUFFIX
 
 # A failing workflow task (a bug, nondeterminism) is retried with this back-off, so a fixed
@@ -81,6 +87,9 @@ class RunState:
         self.workflow_name = ""
         self.events: list[pb.Event] = []
         self.activities: dict[str, ActivityState] = {}
+        self.timers: dict[str, pb.Event] = {}  # timer id -> TIMER_STARTED, while not fired
+        self.timer_ids: set[str] = set()  # every timer ever started
+        self.cancel_requested = False
         self.finished = False
         self.started = False
         self.wf_task_id: str | None = None
@@ -127,6 +136,17 @@ class RunState:
             self.failed_wf_tasks = 0
         elif kind == WF_TASK_FAILED:
             self.failed_wf_tasks += 1
+        elif kind == TIMER_STARTED:
+            self.timers[e.activity_run_id] = e
+            self.timer_ids.add(e.activity_run_id)
+        elif kind == TIMER_FIRED:
+            self.timers.pop(e.activity_run_id, None)
+            self.last_wake_seq = e.seq
+        elif kind == SIGNALED:
+            self.last_wake_seq = e.seq
+        elif kind == CANCEL_REQUESTED:
+            self.cancel_requested = True
+            self.last_wake_seq = e.seq
         elif kind == WF_SUCCESS or kind == WF_ERROR:
             self.finished = True
 
@@ -211,13 +231,15 @@ class RunState:
             which = command.WhichOneof("kind")
             if which == "schedule_activity":
                 self._schedule(fx, command.schedule_activity, now)
+            elif which == "start_timer":
+                self._start_timer(fx, command.start_timer, now)
             elif which == "complete_workflow":
                 self.record(fx, pb.Event(type=WF_SUCCESS, output=command.complete_workflow.output), now)
             elif which == "fail_workflow":
                 f = command.fail_workflow
                 self.record(fx, pb.Event(type=WF_ERROR, error=f.error, error_type=f.error_type), now)
             if self.finished:
-                self._drop_activity_tasks(fx)
+                self._drop_tasks(fx)
                 return fx
         if self.last_wake_seq > r.seen_seq:
             self._wake(fx, now)
@@ -232,6 +254,37 @@ class RunState:
         self.record(fx, pb.Event(type=WF_TASK_FAILED, error=r.error, error_type=r.error_type), now)
         delay = min(WF_TASK_RETRY_INITIAL * 2 ** (self.failed_wf_tasks - 1), WF_TASK_RETRY_MAX)
         self._wake(fx, now + delay)
+        return fx
+
+    def timer_fired(self, r: pb.TimerFired, now: float) -> Effects:
+        fx = Effects()
+        started = self.timers.get(r.task_id)
+        fx.done_tasks.append(r.task_id)
+        if started is None or self.finished:
+            return fx  # fired already (a second delivery of the due timer) or the run ended
+        self.record(fx, pb.Event(type=TIMER_FIRED, activity_run_id=r.task_id, fire_at=started.fire_at), now)
+        self._wake(fx, now)
+        return fx
+
+    def signal(self, r: pb.SignalWorkflow, now: float) -> Effects:
+        fx = Effects()
+        if not self.finished:
+            self.record(fx, pb.Event(type=SIGNALED, signal_name=r.name, input=r.input), now)
+            self._wake(fx, now)
+        return fx
+
+    def cancel(self, r: pb.CancelWorkflow, now: float) -> Effects:
+        """Cancel: the workflow's code sees CancelledError. Terminate: the run ends now."""
+        fx = Effects()
+        if self.finished:
+            return fx
+        if r.terminate:
+            reason = f"{TERMINATED}: {r.reason}" if r.reason else TERMINATED
+            self.record(fx, pb.Event(type=WF_ERROR, error=reason, error_type=TERMINATED), now)
+            self._drop_tasks(fx)
+        elif not self.cancel_requested:
+            self.record(fx, pb.Event(type=CANCEL_REQUESTED, error=r.reason), now)
+            self._wake(fx, now)
         return fx
 
     def owed_tasks(self, now: float) -> list[TaskRecord]:
@@ -253,6 +306,7 @@ class RunState:
             if last is not None and last.type == ACT_ERROR and last.retry_at > now:
                 continue  # its retry timer is in the store
             tasks.append(self._activity_task(act, now))
+        tasks.extend(self._timer_task(t) for t in self.timers.values())
         if self.wf_task_id is not None or self.last_wake_seq > self.wf_seen:
             self.wf_task_id = self.wf_task_id or f"{self.run_id}{WF_TASK_MARK}{_suffix()}"
             tasks.append(TaskRecord(self.wf_task_id, self.run_id, WORKFLOW, self.workflow_name, now, b""))
@@ -279,6 +333,15 @@ class RunState:
         )
         fx.new_tasks.append(self._activity_task(self.activities[c.activity_run_id], now))
 
+    def _start_timer(self, fx: Effects, c: pb.StartTimer, now: float) -> None:
+        if c.timer_id in self.timer_ids:
+            return  # started already (a resent command), maybe fired already
+        event = pb.Event(type=TIMER_STARTED, activity_run_id=c.timer_id, fire_at=now + c.seconds)
+        fx.new_tasks.append(self._timer_task(self.record(fx, event, now)))
+
+    def _timer_task(self, started: pb.Event) -> TaskRecord:
+        return TaskRecord(started.activity_run_id, self.run_id, TIMER, "", started.fire_at, b"")
+
     def _activity_task(self, act: ActivityState, visible_at: float) -> TaskRecord:
         s = act.scheduled
         task = pb.ActivityTask(
@@ -304,10 +367,15 @@ class RunState:
         self.wf_task_id = f"{self.run_id}{WF_TASK_MARK}{_suffix()}"
         fx.new_tasks.append(TaskRecord(self.wf_task_id, self.run_id, WORKFLOW, self.workflow_name, visible_at, b""))
 
-    def _drop_activity_tasks(self, fx: Effects) -> None:
+    def _drop_tasks(self, fx: Effects) -> None:
+        """The run ended: its pending activities, timers and workflow task are void."""
         for act in self.activities.values():
             if not act.finished:
                 fx.done_tasks.append(act.task_id)
+        fx.done_tasks.extend(self.timers)
+        if self.wf_task_id is not None:
+            fx.done_tasks.append(self.wf_task_id)
+            self.wf_task_id = None
 
 
 def _suffix() -> str:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from goblins._kafka import AsyncProducer, consumer_config, partition_for, prefixed, task_topic
 from goblins._proto import goblins_pb2 as pb
-from goblins.server.engine import ACTIVITY, WORKFLOW, TaskRecord
+from goblins.server.engine import ACTIVITY, TIMER, WORKFLOW, TaskRecord
 from goblins.server.kafka_setup import EVENTS, TOPICS, create_topics
 
 if TYPE_CHECKING:
@@ -148,11 +148,16 @@ class KafkaTransport:
     # ---- client starts ----
 
     async def send_start(self, request: pb.StartWorkflowRequest) -> None:
-        """Durable once the broker acknowledges it; the owner of the run records it."""
+        await self.send(pb.Report(start_workflow=request))
+
+    async def send(self, report: pb.Report) -> None:
+        """A client's start, signal or cancel: durable once the broker acknowledges it; the
+        owner of the run records it."""
         assert self._producer is not None
-        report = pb.Report(start_workflow=request)
-        partition = partition_for(request.run_id, self.partitions)
-        await self._producer.send(self.events_topic, partition, request.run_id, report.SerializeToString())
+        which = report.WhichOneof("kind")
+        run_id = getattr(report, which).run_id if which else ""
+        partition = partition_for(run_id, self.partitions)
+        await self._producer.send(self.events_topic, partition, run_id, report.SerializeToString())
 
     def owns(self, run_id: str) -> bool:
         return partition_for(run_id, self.partitions) in self.owned
@@ -165,6 +170,9 @@ class KafkaTransport:
         assert self._producer is not None and self._core is not None
         sends = []
         for t in tasks:
+            if t.kind == TIMER:  # due: this server owns the run and records TIMER_FIRED itself
+                self._core.timer_due(t)
+                continue
             if t.kind == ACTIVITY:
                 msg = pb.Task(activity=pb.ActivityTask.FromString(t.data))
             else:

@@ -184,6 +184,26 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         rs = self.core.runs.get(run_id)
         return rs.workflow_name if rs is not None else ""
 
+    async def _control(self, run_id: str, report: pb.Report, context: grpc.aio.ServicerContext) -> pb.ControlResponse:
+        last = await self.core.store.last_event(run_id)
+        rs = self.core.runs.get(run_id)
+        if last is None and rs is None:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"no workflow run with id {run_id!r}")
+        if (last is not None and last.type in FINISHED) or (rs is not None and rs.finished):
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"workflow run {run_id} has already finished")
+        await self.core.control(report)
+        return pb.ControlResponse()
+
+    @unavailable_on_store_errors
+    async def Signal(self, request: pb.SignalWorkflow, context: grpc.aio.ServicerContext) -> pb.ControlResponse:
+        if not request.name:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "a signal needs a name")
+        return await self._control(request.run_id, pb.Report(signal_workflow=request), context)
+
+    @unavailable_on_store_errors
+    async def Cancel(self, request: pb.CancelWorkflow, context: grpc.aio.ServicerContext) -> pb.ControlResponse:
+        return await self._control(request.run_id, pb.Report(cancel_workflow=request), context)
+
     @unavailable_on_store_errors
     async def GetHistory(
         self, request: pb.GetHistoryRequest, context: grpc.aio.ServicerContext

@@ -1,0 +1,111 @@
+"""Durable timers, signals, cancellation, termination and deterministic helpers, in process."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import goblins
+import goblins.testing
+from tests.conftest import StartWorker
+from tests.integration import primitives as p
+
+ALL = dict(
+    workflows=[p.nap, p.approval, p.compensating, p.cancellable, p.dice],
+    activities=[p.note, p.slow_note],
+)
+
+
+async def types_of(handle: goblins.WorkflowHandle) -> list[str]:
+    return [e.type.value for e in await handle.history()]
+
+
+async def test_sleep_is_a_durable_timer(client: goblins.Client, start_worker: StartWorker) -> None:
+    await start_worker(**ALL)
+    handle = await client.start_workflow(p.nap, 0.3)
+    before, after, slept = await handle.result(timeout=10)
+    assert slept == "True" and after > before
+    types = await types_of(handle)
+    assert types.count("TIMER_STARTED") == 1 and types.count("TIMER_FIRED") == 1
+    started = next(e for e in await handle.history() if e.type == goblins.EventType.TIMER_STARTED)
+    assert started.fire_at - started.timestamp == pytest.approx(0.3, abs=0.01)
+
+
+async def test_signals_queue_up_and_wait_times_out(client: goblins.Client, start_worker: StartWorker) -> None:
+    await start_worker(**ALL)
+    handle = await client.start_workflow(p.approval, "A-7")
+    await handle.signal("approve", "alice")  # before the workflow waits: kept, in order
+    await handle.signal("approve", "bob", 2)
+    assert await handle.result(timeout=10) == "A-7: alice then ['bob', 2], timeout=True"
+    signaled = [e for e in await handle.history() if e.type == goblins.EventType.WORKFLOW_SIGNALED]
+    assert [e.signal_name for e in signaled] == ["approve", "approve"]
+    with pytest.raises(goblins.GoblinsError, match="already finished"):
+        await handle.signal("approve", "late")
+    with pytest.raises(goblins.WorkflowNotFound):
+        await client.get_workflow_handle("no-such-run").signal("approve")
+
+
+async def test_cancel_lets_the_workflow_compensate(client: goblins.Client, start_worker: StartWorker) -> None:
+    await start_worker(**ALL)
+    handle = await client.start_workflow(p.compensating, "o-1")
+    await _until_started(handle)
+    await handle.cancel("customer changed their mind")
+    assert await handle.result(timeout=10) == "refund o-1"
+    assert "WORKFLOW_CANCEL_REQUESTED" in await types_of(handle)
+
+
+async def test_cancel_uncaught_raises_workflow_cancelled(client: goblins.Client, start_worker: StartWorker) -> None:
+    await start_worker(**ALL)
+    handle = await client.start_workflow(p.cancellable, "o-2")
+    await _until_started(handle)
+    await handle.cancel()
+    with pytest.raises(goblins.WorkflowCancelled):
+        await handle.result(timeout=10)
+
+
+async def test_terminate_ends_the_run_without_its_code(client: goblins.Client, start_worker: StartWorker) -> None:
+    await start_worker(**ALL)
+    handle = await client.start_workflow(p.compensating, "o-3")
+    await _until_started(handle)
+    before = len(p.COMPENSATED)
+    await handle.terminate("stuck")
+    with pytest.raises(goblins.WorkflowTerminated, match="stuck"):
+        await handle.result(timeout=10)
+    await asyncio.sleep(0.2)
+    assert len(p.COMPENSATED) == before  # no code ran after the termination
+    assert (await types_of(handle))[-1] == "WORKFLOW_FINISHED_IN_ERROR"
+
+
+async def test_deterministic_helpers_replay_the_same(client: goblins.Client, start_worker: StartWorker) -> None:
+    await start_worker(**ALL, max_cached_workflows=1)
+    handle = await client.start_workflow(p.dice)
+    _draws, _ident, version = await handle.result(timeout=10)
+    assert version == "4"
+    # The same run replayed from its history draws the same numbers.
+    goblins.testing.replay(await handle.history(), p.dice)
+
+
+async def test_a_timer_where_the_history_has_an_activity_is_nondeterminism(
+    client: goblins.Client, start_worker: StartWorker
+) -> None:
+    await start_worker(**ALL)
+    handle = await client.start_workflow(p.dice)
+    await handle.result(timeout=10)
+
+    @goblins.workflow(name="dice")
+    async def changed() -> list[str]:
+        goblins.random(), goblins.random(), goblins.uuid4()
+        await goblins.sleep(1)  # step 1 was the activity 'note'
+        return []
+
+    with pytest.raises(goblins.NondeterminismError, match="asks for a timer but the history recorded activity 'note'"):
+        goblins.testing.replay(await handle.history(), changed)
+
+
+async def _until_started(handle: goblins.WorkflowHandle) -> None:
+    for _ in range(200):
+        if "ACTIVITY_STARTED" in await types_of(handle):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the activity never started")
