@@ -1,0 +1,78 @@
+"""Timers and signals across kill -9 of the worker and of the server, and the CLI controls."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from e2e_support import Cluster, async_wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def marks(path: Path) -> list[str]:
+    return [line.split(":")[0] for line in path.read_text().splitlines()] if path.exists() else []
+
+
+async def test_timer_survives_worker_kill_and_server_restart(
+    cluster: Cluster, tmp_path: Path, measure: Callable[[str], None]
+) -> None:
+    log = tmp_path / "marks.log"
+    cluster.start_server()
+    worker = cluster.start_worker("wf_primitives")
+    async with await cluster.client() as client:
+        handle = await client.start_workflow("sleepy", str(log), 3.0)
+        await async_wait_until(lambda: marks(log) == ["before"], 20, "the first step")
+
+        async def timer_started() -> bool:
+            return any(e.type.value == "TIMER_STARTED" for e in await handle.history())
+
+        for _ in range(200):
+            if await timer_started():
+                break
+            await asyncio.sleep(0.02)
+        worker.kill9()  # the run sleeps with no worker at all
+        cluster.kill_server()
+        cluster.start_server()  # the timer is in the store: the restarted server fires it
+        t0 = time.monotonic()
+        cluster.start_worker("wf_primitives")
+        assert await handle.result(timeout=30) == ["before", "after"]
+        events = await handle.history()
+    types = [e.type.value for e in events]
+    assert types.count("TIMER_STARTED") == 1 and types.count("TIMER_FIRED") == 1
+    assert marks(log) == ["before", "after"], "a finished step ran again"
+    started = next(e for e in events if e.type.value == "TIMER_STARTED")
+    fired = next(e for e in events if e.type.value == "TIMER_FIRED")
+    assert fired.timestamp >= started.fire_at - 0.01, "the timer fired early"
+    measure(f"timer across worker kill + server restart: fired {fired.timestamp - started.fire_at:.2f}s after due; "
+            f"run done {time.monotonic() - t0:.2f}s after the new worker started")
+
+
+async def test_signal_wait_survives_kills_and_cli_controls(cluster: Cluster, tmp_path: Path) -> None:
+    log = tmp_path / "marks.log"
+    cluster.start_server()
+    worker = cluster.start_worker("wf_primitives")
+    async with await cluster.client() as client:
+        handle = await client.start_workflow("approve", str(log))
+        await async_wait_until(lambda: marks(log) == ["waiting"], 20, "the run to wait")
+        worker.kill9()
+        cluster.kill_server()
+        cluster.start_server()
+        sent = cluster.cli("workflow", "signal", handle.run_id, "approve", "--input", '"ada"')
+        assert sent.returncode == 0, sent.stderr
+        cluster.start_worker("wf_primitives")
+        assert await handle.result(timeout=30) == "approved by ada"
+        assert marks(log) == ["waiting", "approved by ada"]
+
+        other = await client.start_workflow("approve", str(tmp_path / "other.log"))
+        cancelled = cluster.cli("workflow", "cancel", other.run_id, "--reason", "no longer needed")
+        assert cancelled.returncode == 0, cancelled.stderr
+        result = cluster.cli("workflow", "result", other.run_id, "--timeout", "20")
+        assert result.returncode == 3 and "cancelled" in result.stderr, result.stderr
+        late = cluster.cli("workflow", "signal", other.run_id, "approve")
+        assert late.returncode == 2 and "already finished" in late.stderr and "Traceback" not in late.stderr
+        show = cluster.cli("workflow", "show", handle.run_id)
+        assert "WORKFLOW_SIGNALED" in show.stdout and "approve" in show.stdout
