@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import grpc
 
 from goblins import converter
-from goblins._channel import open_channel
+from goblins._channel import check_address, open_channel
 from goblins._definitions import (
     ActivityDefinition,
     WorkflowDefinition,
@@ -109,6 +109,8 @@ class Worker:
         activity_executor: concurrent.futures.Executor | None = None,
         identity: str | None = None,
     ) -> None:
+        for address in server.split(",") if isinstance(server, str) else [server]:
+            check_address(address.strip())
         self.server = server
         self._workflows: dict[str, WorkflowDefinition] = {}
         self._activities: dict[str, ActivityDefinition] = {}
@@ -158,9 +160,13 @@ class Worker:
         self._loop = asyncio.get_running_loop()
         _tune_gc()
         backoff = 0.05
+        # Several servers of one cluster ("h1:9075,h2:9075"): after a failure, try the next.
+        addresses = [a.strip() for a in self.server.split(",") if a.strip()]
+        failures = 0
         try:
             while not self._stop.is_set():
-                channel = open_channel(self.server)
+                address = addresses[failures % len(addresses)]
+                channel = open_channel(address)
                 try:
                     self._stub = pb_grpc.GoblinsStub(channel)  # type: ignore[no-untyped-call]
                     info = await self._stub.GetClusterInfo(pb.ClusterInfoRequest())
@@ -170,7 +176,8 @@ class Worker:
                         await self._session(channel)
                     backoff = 0.05
                 except grpc.aio.AioRpcError as exc:
-                    log.info("worker %s: server %s unavailable (%s); reconnecting", self.identity, self.server,
+                    failures += 1
+                    log.info("worker %s: server %s unavailable (%s); reconnecting", self.identity, address,
                              exc.code().name)
                 finally:
                     self._connected.clear()

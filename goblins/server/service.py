@@ -185,10 +185,19 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         return rs.workflow_name if rs is not None else ""
 
     async def _control(self, run_id: str, report: pb.Report, context: grpc.aio.ServicerContext) -> pb.ControlResponse:
-        last = await self.core.store.last_event(run_id)
-        rs = self.core.runs.get(run_id)
-        if last is None and rs is None:
-            await context.abort(grpc.StatusCode.NOT_FOUND, f"no workflow run with id {run_id!r}")
+        loop = asyncio.get_running_loop()
+        # Distributed mode: a just-started run may still be on its way to its owner.
+        give_up = loop.time() + (NOT_FOUND_GRACE if self.core.transport.kind != "embedded" else 0.0)
+        delay = 0.05
+        while True:
+            last = await self.core.store.last_event(run_id)
+            rs = self.core.runs.get(run_id)
+            if last is not None or rs is not None:
+                break
+            if loop.time() >= give_up:
+                await context.abort(grpc.StatusCode.NOT_FOUND, f"no workflow run with id {run_id!r}")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
         if (last is not None and last.type in FINISHED) or (rs is not None and rs.finished):
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"workflow run {run_id} has already finished")
         await self.core.control(report)

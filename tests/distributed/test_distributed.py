@@ -162,3 +162,26 @@ def test_setup_is_idempotent_and_the_server_says_what_is_missing(dcluster: Distr
     assert missing.returncode == 2
     assert "goblins setup cassandra" in missing.stderr and "Traceback" not in missing.stderr
 
+
+
+async def test_timer_signal_and_cancel_in_the_distributed_mode(dcluster: DistributedCluster, tmp_path: Path) -> None:
+    log = tmp_path / "marks.log"
+    dcluster.start_server()
+    _, other_address = dcluster.start_other_server()
+    worker = dcluster.start_worker("wf_primitives")
+    async with await dcluster.client() as client, await goblins.Client.connect(other_address) as other:
+        sleepy = await client.start_workflow("sleepy", str(log), 2.0)
+        approve = await client.start_workflow("approve", str(tmp_path / "approve.log"))
+        await async_wait_until(lambda: "before" in log.read_text() if log.exists() else False, 60, "the first step")
+        worker.kill9()
+        dcluster.kill_server()  # the timer is a row in Cassandra; the surviving server takes it over
+        dcluster.start_worker("wf_primitives", "--server", f"{dcluster.address},{other_address}", wait=False)
+        await other.get_workflow_handle(approve.run_id).signal("approve", "grace")  # through the other server
+        assert await other.get_workflow_handle(sleepy.run_id).result(timeout=120) == ["before", "after"]
+        assert await other.get_workflow_handle(approve.run_id).result(timeout=120) == "approved by grace"
+        events = await other.get_workflow_handle(sleepy.run_id).history()
+        assert [e.type.value for e in events].count("TIMER_FIRED") == 1
+        third = await other.start_workflow("approve", str(tmp_path / "third.log"))
+        await other.get_workflow_handle(third.run_id).cancel()
+        with pytest.raises(goblins.WorkflowCancelled):
+            await third.result(timeout=120)
