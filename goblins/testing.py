@@ -5,11 +5,15 @@
 
 Replaying runs no activity and needs no server: the runtime is fed the history and must ask
 for the same steps in the same order and, where the history recorded the run's end, reach
-the same end.
+the same end. :class:`WorkflowEnvironment` runs a server and a worker in the test's process,
+where time can be skipped.
 """
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,10 +21,12 @@ from goblins import converter
 from goblins._definitions import workflow_definition
 from goblins._proto import goblins_pb2 as pb
 from goblins._runtime import WorkflowInstance
+from goblins.client import Client
 from goblins.errors import NondeterminismError
 from goblins.events import Event, EventType
+from goblins.worker import Worker
 
-__all__ = ["replay"]
+__all__ = ["WorkflowEnvironment", "replay"]
 
 
 def _to_proto(e: Event | pb.Event) -> pb.Event:
@@ -93,3 +99,91 @@ def _check_end(end: pb.Event, command: pb.Command) -> None:
             raise NondeterminismError(f"the recorded run returned {want!r}, the code now returns {got!r}")
     elif command.WhichOneof("kind") != "fail_workflow":
         raise NondeterminismError(f"the recorded run failed ({end.error}), the code now succeeds")
+
+
+class WorkflowEnvironment:
+    """A server (embedded, temporary SQLite) and a worker in this process, with skippable time.
+
+        async with goblins.testing.WorkflowEnvironment(workflows=[wf], activities=[act]) as env:
+            assert await env.client.execute_workflow(wf, "x") == ...
+
+    With ``time_skipping`` (the default), whenever no task is ready or running and a timer or
+    a retry back-off is pending, the server's clock jumps to it: a workflow that sleeps a week
+    finishes in milliseconds. ``await env.skip(seconds)`` moves the clock on by hand.
+    """
+
+    def __init__(
+        self,
+        workflows: Sequence[Callable[..., Any]] = (),
+        activities: Sequence[Callable[..., Any]] = (),
+        *,
+        time_skipping: bool = True,
+        **worker_options: Any,
+    ) -> None:
+        self._workflows = list(workflows)
+        self._activities = list(activities)
+        self._time_skipping = time_skipping
+        self._worker_options = worker_options
+        self._offset = 0.0
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._dir: tempfile.TemporaryDirectory[str] | None = None
+        self.server: Any = None
+        self.worker: Worker | None = None
+        self.client: Client = None  # type: ignore[assignment]
+
+    def now(self) -> float:
+        """The environment's clock (seconds since the epoch, skipped time included)."""
+        return time.time() + self._offset
+
+    async def skip(self, seconds: float) -> None:
+        """Move the server's clock ``seconds`` on: due timers fire."""
+        self._offset += seconds
+        self._tick()
+        await asyncio.sleep(0)
+
+    async def __aenter__(self) -> WorkflowEnvironment:
+        from goblins.server import Server  # tests may run a server; workers and clients never import it
+
+        self._dir = tempfile.TemporaryDirectory(prefix="goblins-test-")
+        self.server = Server(f"sqlite:///{self._dir.name}/goblins.db", "127.0.0.1", 0, clock=self.now)
+        await self.server.start()
+        address = f"127.0.0.1:{self.server.port}"
+        self.worker = Worker(address, workflows=self._workflows, activities=self._activities, **self._worker_options)
+        self._tasks.append(asyncio.create_task(self.worker.run()))
+        await self.worker.wait_connected(10)
+        self.client = await Client.connect(address)
+        if self._time_skipping:
+            self._tasks.append(asyncio.create_task(self._skipper()))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.client.close()
+        if self.worker is not None:
+            await self.worker.shutdown()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.server.stop(grace=0)
+        if self._dir is not None:
+            self._dir.cleanup()
+
+    def _tick(self) -> None:
+        dispatcher = self.server.core.transport.dispatcher
+        dispatcher.tick()
+
+    async def _skipper(self) -> None:
+        """Jump to the next due timer whenever nothing else can move."""
+        core = self.server.core
+        dispatcher = core.transport.dispatcher
+        quiet = 0
+        while True:
+            await asyncio.sleep(0.005)
+            due = dispatcher.next_due()
+            if due is None or dispatcher.busy() or core.queued():
+                quiet = 0
+                continue
+            quiet += 1
+            if quiet >= 3:  # idle for a few looks in a row: nothing else is on its way
+                self._offset += max(0.0, due - self.now())
+                self._tick()
+                quiet = 0

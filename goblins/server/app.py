@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
+from collections.abc import Callable
 
 import grpc
 
@@ -40,9 +42,11 @@ class Server:
         host: str = "127.0.0.1",
         port: int = 9075,
         broker_url: str | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.store_url = store_url
         self.broker_url = broker_url
+        self.clock = clock  # goblins.testing swaps it to skip time
         self.host = host
         self.port = port
         self.core: Core | None = None
@@ -63,7 +67,7 @@ class Server:
             kafka = await asyncio.get_running_loop().run_in_executor(None, KafkaTransport.open, self.broker_url)
             transport, partitions = kafka, kafka.partitions
         store = await asyncio.get_running_loop().run_in_executor(None, open_store, self.store_url, partitions)
-        self.core = Core(store, transport)
+        self.core = Core(store, transport, self.clock)
         await self.core.start()
         self._grpc = grpc.aio.server(options=GRPC_OPTIONS)
         pb_grpc.add_GoblinsServicer_to_server(GoblinsService(self.core), self._grpc)  # type: ignore[no-untyped-call]

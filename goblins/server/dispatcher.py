@@ -118,6 +118,16 @@ class Dispatcher:
     def forget_run(self, run_id: str) -> None:
         self._sticky.pop(run_id, None)
 
+    def next_due(self) -> float | None:
+        """When the earliest delayed task is due (None: none is waiting)."""
+        while self._delayed and self._known.get(self._delayed[0][2].task_id) is not self._delayed[0][2]:
+            heapq.heappop(self._delayed)  # done meanwhile
+        return self._delayed[0][0] if self._delayed else None
+
+    def busy(self) -> bool:
+        """Whether any task is ready or in a worker's hands."""
+        return bool(self._leases) or any(self._ready.values())
+
     def tick(self) -> None:
         """Promote due delayed tasks and expire leases; called periodically."""
         now = self._clock()
