@@ -1,10 +1,21 @@
 """goblins: durable workflows and activities as plain Python functions."""
 
-from goblins._api import execute_activity, now, random, sleep, uuid4, wait_for_signal
+from goblins._api import (
+    ChildWorkflowHandle,
+    execute_activity,
+    execute_workflow,
+    now,
+    random,
+    sleep,
+    start_workflow,
+    uuid4,
+    wait_for_signal,
+)
 from goblins._definitions import activity, workflow
 from goblins.client import Client, WorkflowHandle
 from goblins.errors import (
     ActivityFailed,
+    ChildWorkflowFailed,
     GoblinsError,
     NondeterminismError,
     SerializationError,
@@ -19,6 +30,8 @@ from goblins.worker import Worker
 
 __all__ = [
     "ActivityFailed",
+    "ChildWorkflowFailed",
+    "ChildWorkflowHandle",
     "Client",
     "Event",
     "EventType",
@@ -34,9 +47,11 @@ __all__ = [
     "WorkflowTerminated",
     "activity",
     "execute_activity",
+    "execute_workflow",
     "now",
     "random",
     "sleep",
+    "start_workflow",
     "uuid4",
     "wait_for_signal",
     "workflow",

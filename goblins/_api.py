@@ -89,3 +89,35 @@ def random() -> float:
 def uuid4() -> uuid.UUID:
     """A random UUID, the same on replay (drawn from the run's seeded generator)."""
     return uuid.UUID(int=current_instance("uuid4").random.getrandbits(128), version=4)
+
+
+class ChildWorkflowHandle:
+    """A child workflow started by ``goblins.start_workflow`` inside a workflow."""
+
+    def __init__(self, run_id: str, result: asyncio.Future[Any]) -> None:
+        self.run_id = run_id
+        self._result = result
+
+    async def result(self) -> Any:
+        """The child's return value; raises goblins.ChildWorkflowFailed if it failed."""
+        return await self._result
+
+
+async def start_workflow(
+    workflow: Callable[..., Any] | str, *args: Any, run_id: str | None = None
+) -> ChildWorkflowHandle:
+    """Start a child workflow from workflow code (``run_id`` defaults to a deterministic one).
+
+    Cancelling the parent cancels its running children.
+    """
+    child_run_id, result = current_instance("start_workflow").start_child(workflow, args, run_id)
+    return ChildWorkflowHandle(child_run_id, result)
+
+
+async def execute_workflow(workflow: Callable[..., Any] | str, *args: Any, run_id: str | None = None) -> Any:
+    """Run a child workflow from workflow code and return its result.
+
+    A child that fails raises :class:`goblins.ChildWorkflowFailed` in the parent.
+    """
+    handle = await start_workflow(workflow, *args, run_id=run_id)
+    return await handle.result()

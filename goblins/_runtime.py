@@ -18,9 +18,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from goblins import converter
-from goblins._definitions import WorkflowDefinition, activity_definition, name_of
+from goblins._definitions import WorkflowDefinition, activity_definition, name_of, workflow_definition
 from goblins._proto import goblins_pb2 as pb
-from goblins.errors import ActivityFailed, GoblinsError, NondeterminismError, describe
+from goblins.errors import ActivityFailed, ChildWorkflowFailed, GoblinsError, NondeterminismError, describe
 from goblins.events import EventType
 from goblins.retry import RetryPolicy
 
@@ -33,6 +33,10 @@ _TIMER_STARTED = EventType.TIMER_STARTED.value
 _TIMER_FIRED = EventType.TIMER_FIRED.value
 _SIGNALED = EventType.WORKFLOW_SIGNALED.value
 _CANCEL_REQUESTED = EventType.WORKFLOW_CANCEL_REQUESTED.value
+_CHILD_STARTED = EventType.CHILD_WORKFLOW_STARTED.value
+_CHILD_COMPLETED = EventType.CHILD_WORKFLOW_COMPLETED.value
+_CHILD_FAILED = EventType.CHILD_WORKFLOW_FAILED.value
+CHILD = "child"  # the kind of a child-workflow step
 TIMER = "timer"  # the kind of a timer step, where activity steps record the activity's name
 CANCELLED = "WorkflowCancelled"  # error_type of a run that ended because it was cancelled
 
@@ -97,6 +101,8 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
                     self._recorded[event.activity_run_id] = ("activity", event.activity_name)
                 elif event.type == _TIMER_STARTED:
                     self._recorded[event.activity_run_id] = (TIMER, "")
+                elif event.type == _CHILD_STARTED:
+                    self._recorded[event.activity_run_id] = (CHILD, event.activity_name)
             for event in events:
                 self._apply(event)
                 self.last_seq = event.seq
@@ -117,7 +123,13 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         if kind == _WF_SCHEDULED and self._root is None:
             self._root = self.create_task(self._main(event.input))
             self._root.add_done_callback(self._on_root_done)
-        elif kind == _SUCCESS or (kind == _ERROR and not event.retry_at) or kind == _TIMER_FIRED:
+        elif (
+            kind == _SUCCESS
+            or (kind == _ERROR and not event.retry_at)
+            or kind == _TIMER_FIRED
+            or kind == _CHILD_COMPLETED
+            or kind == _CHILD_FAILED
+        ):
             waiter = self._pending.pop(event.activity_run_id, None)
             if waiter is None:
                 self._early[event.activity_run_id] = event
@@ -147,7 +159,11 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
             return
         if event.type == _TIMER_FIRED:
             future.set_result(None)
-        elif event.type == _SUCCESS:
+        elif event.type == _CHILD_FAILED:
+            future.set_exception(
+                ChildWorkflowFailed(event.activity_name, event.child_run_id, event.error_type, event.error)
+            )
+        elif event.type == _SUCCESS or event.type == _CHILD_COMPLETED:
             try:
                 future.set_result(converter.decode(event.output, hint))
             except Exception as exc:
@@ -214,14 +230,28 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
             self._commands.append(pb.Command(start_timer=pb.StartTimer(timer_id=timer_id, seconds=seconds)))
         return self._step_future(timer_id, None)
 
+    def start_child(self, workflow: Any, args: Sequence[Any], run_id: str | None) -> tuple[str, asyncio.Future[Any]]:
+        """Start a child workflow run; (its run id, a future of its result)."""
+        name = name_of(workflow, "workflow")
+        defn = workflow_definition(workflow)
+        hint = converter.param_hints(defn.fn)[1] if defn is not None else Any
+        payload = converter.encode_args(args, f"child workflow {name!r}")
+        if run_id is not None and (not isinstance(run_id, str) or not run_id):
+            raise ValueError(f"run_id must be a non-empty str, got {run_id!r}")
+        step_id, recorded = self._next_step(CHILD, name)
+        child_run_id = run_id or step_id  # deterministic: the parent's step id
+        if recorded is None:
+            start = pb.StartChildWorkflow(step_id=step_id, workflow_name=name, input=payload, child_run_id=child_run_id)
+            self._commands.append(pb.Command(start_child_workflow=start))
+        return child_run_id, self._step_future(step_id, hint)
+
     def _next_step(self, kind: str, name: str) -> tuple[str, tuple[str, str] | None]:
         """The next step's id, and what the history recorded there (None: a new step)."""
         self._positions += 1
         step_id = activity_run_id(self.run_id, self._positions)
         recorded = self._recorded.get(step_id)
         if recorded is not None and recorded != (kind, name):
-            asked = f"activity {name!r}" if kind == "activity" else "a timer"
-            was = f"activity {recorded[1]!r}" if recorded[0] == "activity" else "a timer"
+            asked, was = _describe_step(kind, name), _describe_step(*recorded)
             self._nondeterminism = NondeterminismError(
                 f"workflow {self.definition.name!r} run {self.run_id}: step {self._positions} asks for {asked} "
                 f"but the history recorded {was} at that step"
@@ -313,6 +343,10 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
 
     def default_exception_handler(self, context: dict[str, Any]) -> None:
         pass
+
+
+def _describe_step(kind: str, name: str) -> str:
+    return "a timer" if kind == TIMER else f"child workflow {name!r}" if kind == CHILD else f"activity {name!r}"
 
 
 def current_instance(what: str) -> WorkflowInstance:

@@ -21,6 +21,17 @@ class ActivityFailed(GoblinsError):
         super().__init__(f"activity {activity_name!r} failed after {attempt} attempt(s): {error}")
 
 
+class ChildWorkflowFailed(GoblinsError):
+    """Raised inside a parent workflow when a child workflow finished in error."""
+
+    def __init__(self, workflow_name: str, run_id: str, error_type: str, error: str) -> None:
+        self.workflow_name = workflow_name
+        self.run_id = run_id
+        self.error_type = error_type
+        self.error = error
+        super().__init__(f"child workflow {workflow_name!r} (run {run_id}) failed: {error}")
+
+
 class WorkflowFailed(GoblinsError):
     """Raised by ``WorkflowHandle.result()`` when the run finished in error."""
 

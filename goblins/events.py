@@ -27,6 +27,9 @@ class EventType(enum.StrEnum):
     TIMER_FIRED = "TIMER_FIRED"
     WORKFLOW_SIGNALED = "WORKFLOW_SIGNALED"
     WORKFLOW_CANCEL_REQUESTED = "WORKFLOW_CANCEL_REQUESTED"
+    CHILD_WORKFLOW_STARTED = "CHILD_WORKFLOW_STARTED"
+    CHILD_WORKFLOW_COMPLETED = "CHILD_WORKFLOW_COMPLETED"
+    CHILD_WORKFLOW_FAILED = "CHILD_WORKFLOW_FAILED"
 
 
 WORKFLOW_FINISHED = frozenset({EventType.WORKFLOW_FINISHED_IN_SUCCESS, EventType.WORKFLOW_FINISHED_IN_ERROR})
@@ -65,6 +68,10 @@ class Event:
     """For TIMER_STARTED: when the timer fires."""
     signal_name: str = ""
     """For WORKFLOW_SIGNALED: the signal's name."""
+    child_run_id: str = ""
+    """For CHILD_WORKFLOW_*: the child run's id."""
+    parent_run_id: str = ""
+    """For a child's WORKFLOW_SCHEDULED: the parent run's id."""
 
     @classmethod
     def from_proto(cls, e: pb.Event) -> Event:
@@ -85,4 +92,6 @@ class Event:
             retry_at=e.retry_at,
             fire_at=e.fire_at,
             signal_name=e.signal_name,
+            child_run_id=e.child_run_id,
+            parent_run_id=e.parent_run_id,
         )

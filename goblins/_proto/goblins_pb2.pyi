@@ -21,7 +21,7 @@ class RetryPolicy(_message.Message):
     def __init__(self, initial_interval: _Optional[float] = ..., backoff_coefficient: _Optional[float] = ..., maximum_interval: _Optional[float] = ..., max_attempts: _Optional[int] = ..., non_retryable_errors: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Event(_message.Message):
-    __slots__ = ("run_id", "seq", "type", "workflow_name", "activity_name", "activity_run_id", "attempt", "max_attempts", "input", "output", "error", "error_type", "timestamp", "retry_at", "retry_policy", "start_to_close_timeout", "fire_at", "signal_name")
+    __slots__ = ("run_id", "seq", "type", "workflow_name", "activity_name", "activity_run_id", "attempt", "max_attempts", "input", "output", "error", "error_type", "timestamp", "retry_at", "retry_policy", "start_to_close_timeout", "fire_at", "signal_name", "child_run_id", "parent_run_id")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     SEQ_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -40,6 +40,8 @@ class Event(_message.Message):
     START_TO_CLOSE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     FIRE_AT_FIELD_NUMBER: _ClassVar[int]
     SIGNAL_NAME_FIELD_NUMBER: _ClassVar[int]
+    CHILD_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    PARENT_RUN_ID_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     seq: int
     type: str
@@ -58,7 +60,9 @@ class Event(_message.Message):
     start_to_close_timeout: float
     fire_at: float
     signal_name: str
-    def __init__(self, run_id: _Optional[str] = ..., seq: _Optional[int] = ..., type: _Optional[str] = ..., workflow_name: _Optional[str] = ..., activity_name: _Optional[str] = ..., activity_run_id: _Optional[str] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., input: _Optional[bytes] = ..., output: _Optional[bytes] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ..., timestamp: _Optional[float] = ..., retry_at: _Optional[float] = ..., retry_policy: _Optional[_Union[RetryPolicy, _Mapping]] = ..., start_to_close_timeout: _Optional[float] = ..., fire_at: _Optional[float] = ..., signal_name: _Optional[str] = ...) -> None: ...
+    child_run_id: str
+    parent_run_id: str
+    def __init__(self, run_id: _Optional[str] = ..., seq: _Optional[int] = ..., type: _Optional[str] = ..., workflow_name: _Optional[str] = ..., activity_name: _Optional[str] = ..., activity_run_id: _Optional[str] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., input: _Optional[bytes] = ..., output: _Optional[bytes] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ..., timestamp: _Optional[float] = ..., retry_at: _Optional[float] = ..., retry_policy: _Optional[_Union[RetryPolicy, _Mapping]] = ..., start_to_close_timeout: _Optional[float] = ..., fire_at: _Optional[float] = ..., signal_name: _Optional[str] = ..., child_run_id: _Optional[str] = ..., parent_run_id: _Optional[str] = ...) -> None: ...
 
 class ActivityTask(_message.Message):
     __slots__ = ("task_id", "run_id", "activity_run_id", "activity_name", "workflow_name", "input", "attempt", "max_attempts", "start_to_close_timeout")
@@ -126,6 +130,18 @@ class StartTimer(_message.Message):
     seconds: float
     def __init__(self, timer_id: _Optional[str] = ..., seconds: _Optional[float] = ...) -> None: ...
 
+class StartChildWorkflow(_message.Message):
+    __slots__ = ("step_id", "workflow_name", "input", "child_run_id")
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    CHILD_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    step_id: str
+    workflow_name: str
+    input: bytes
+    child_run_id: str
+    def __init__(self, step_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., child_run_id: _Optional[str] = ...) -> None: ...
+
 class CompleteWorkflow(_message.Message):
     __slots__ = ("output",)
     OUTPUT_FIELD_NUMBER: _ClassVar[int]
@@ -141,16 +157,18 @@ class FailWorkflow(_message.Message):
     def __init__(self, error: _Optional[str] = ..., error_type: _Optional[str] = ...) -> None: ...
 
 class Command(_message.Message):
-    __slots__ = ("schedule_activity", "complete_workflow", "fail_workflow", "start_timer")
+    __slots__ = ("schedule_activity", "complete_workflow", "fail_workflow", "start_timer", "start_child_workflow")
     SCHEDULE_ACTIVITY_FIELD_NUMBER: _ClassVar[int]
     COMPLETE_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
     FAIL_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
     START_TIMER_FIELD_NUMBER: _ClassVar[int]
+    START_CHILD_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
     schedule_activity: ScheduleActivity
     complete_workflow: CompleteWorkflow
     fail_workflow: FailWorkflow
     start_timer: StartTimer
-    def __init__(self, schedule_activity: _Optional[_Union[ScheduleActivity, _Mapping]] = ..., complete_workflow: _Optional[_Union[CompleteWorkflow, _Mapping]] = ..., fail_workflow: _Optional[_Union[FailWorkflow, _Mapping]] = ..., start_timer: _Optional[_Union[StartTimer, _Mapping]] = ...) -> None: ...
+    start_child_workflow: StartChildWorkflow
+    def __init__(self, schedule_activity: _Optional[_Union[ScheduleActivity, _Mapping]] = ..., complete_workflow: _Optional[_Union[CompleteWorkflow, _Mapping]] = ..., fail_workflow: _Optional[_Union[FailWorkflow, _Mapping]] = ..., start_timer: _Optional[_Union[StartTimer, _Mapping]] = ..., start_child_workflow: _Optional[_Union[StartChildWorkflow, _Mapping]] = ...) -> None: ...
 
 class ActivityStarted(_message.Message):
     __slots__ = ("task_id", "run_id", "activity_run_id", "attempt")
@@ -236,8 +254,26 @@ class CancelWorkflow(_message.Message):
     reason: str
     def __init__(self, run_id: _Optional[str] = ..., terminate: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
 
+class ChildFinished(_message.Message):
+    __slots__ = ("run_id", "step_id", "child_run_id", "ok", "output", "error", "error_type")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    CHILD_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    OK_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    ERROR_TYPE_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    step_id: str
+    child_run_id: str
+    ok: bool
+    output: bytes
+    error: str
+    error_type: str
+    def __init__(self, run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., child_run_id: _Optional[str] = ..., ok: _Optional[bool] = ..., output: _Optional[bytes] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ...) -> None: ...
+
 class Report(_message.Message):
-    __slots__ = ("activity_started", "activity_result", "workflow_task_completed", "workflow_task_failed", "start_workflow", "timer_fired", "signal_workflow", "cancel_workflow")
+    __slots__ = ("activity_started", "activity_result", "workflow_task_completed", "workflow_task_failed", "start_workflow", "timer_fired", "signal_workflow", "cancel_workflow", "child_finished")
     ACTIVITY_STARTED_FIELD_NUMBER: _ClassVar[int]
     ACTIVITY_RESULT_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_TASK_COMPLETED_FIELD_NUMBER: _ClassVar[int]
@@ -246,6 +282,7 @@ class Report(_message.Message):
     TIMER_FIRED_FIELD_NUMBER: _ClassVar[int]
     SIGNAL_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
     CANCEL_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
+    CHILD_FINISHED_FIELD_NUMBER: _ClassVar[int]
     activity_started: ActivityStarted
     activity_result: ActivityResult
     workflow_task_completed: WorkflowTaskCompleted
@@ -254,7 +291,8 @@ class Report(_message.Message):
     timer_fired: TimerFired
     signal_workflow: SignalWorkflow
     cancel_workflow: CancelWorkflow
-    def __init__(self, activity_started: _Optional[_Union[ActivityStarted, _Mapping]] = ..., activity_result: _Optional[_Union[ActivityResult, _Mapping]] = ..., workflow_task_completed: _Optional[_Union[WorkflowTaskCompleted, _Mapping]] = ..., workflow_task_failed: _Optional[_Union[WorkflowTaskFailed, _Mapping]] = ..., start_workflow: _Optional[_Union[StartWorkflowRequest, _Mapping]] = ..., timer_fired: _Optional[_Union[TimerFired, _Mapping]] = ..., signal_workflow: _Optional[_Union[SignalWorkflow, _Mapping]] = ..., cancel_workflow: _Optional[_Union[CancelWorkflow, _Mapping]] = ...) -> None: ...
+    child_finished: ChildFinished
+    def __init__(self, activity_started: _Optional[_Union[ActivityStarted, _Mapping]] = ..., activity_result: _Optional[_Union[ActivityResult, _Mapping]] = ..., workflow_task_completed: _Optional[_Union[WorkflowTaskCompleted, _Mapping]] = ..., workflow_task_failed: _Optional[_Union[WorkflowTaskFailed, _Mapping]] = ..., start_workflow: _Optional[_Union[StartWorkflowRequest, _Mapping]] = ..., timer_fired: _Optional[_Union[TimerFired, _Mapping]] = ..., signal_workflow: _Optional[_Union[SignalWorkflow, _Mapping]] = ..., cancel_workflow: _Optional[_Union[CancelWorkflow, _Mapping]] = ..., child_finished: _Optional[_Union[ChildFinished, _Mapping]] = ...) -> None: ...
 
 class ControlResponse(_message.Message):
     __slots__ = ()
@@ -299,14 +337,18 @@ class ServerMessage(_message.Message):
     def __init__(self, tasks: _Optional[_Iterable[_Union[Task, _Mapping]]] = ..., acked: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class StartWorkflowRequest(_message.Message):
-    __slots__ = ("workflow_name", "input", "run_id")
+    __slots__ = ("workflow_name", "input", "run_id", "parent_run_id", "parent_step")
     WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    PARENT_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    PARENT_STEP_FIELD_NUMBER: _ClassVar[int]
     workflow_name: str
     input: bytes
     run_id: str
-    def __init__(self, workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., run_id: _Optional[str] = ...) -> None: ...
+    parent_run_id: str
+    parent_step: str
+    def __init__(self, workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., run_id: _Optional[str] = ..., parent_run_id: _Optional[str] = ..., parent_step: _Optional[str] = ...) -> None: ...
 
 class StartWorkflowResponse(_message.Message):
     __slots__ = ("run_id", "existed")

@@ -41,6 +41,9 @@ class _Start:
     reply: asyncio.Future[bool] | None
     ack: Callable[[], None] | None = None
     fresh: bool = False  # a server-generated id: no stored run can have it, no lookup needed
+    parent_run_id: str = ""  # a child workflow's parent, and the parent's step
+    parent_step: str = ""
+    done_task: str = ""  # the message task that carried this start (deleted with the turn)
 
 
 @dataclasses.dataclass
@@ -52,6 +55,7 @@ class _Resume:
 class _Report:
     report: pb.Report
     ack: Callable[[], None] | None  # tells the sender the report's effects are durable
+    done_task: str = ""  # the message task that carried this report (deleted with the turn)
 
 
 @dataclasses.dataclass
@@ -151,9 +155,22 @@ class Core:
     def report(self, report: pb.Report, ack: Callable[[], None] | None = None) -> None:
         self._queue.put_nowait(_Report(report, ack))
 
-    def enqueue_start(self, workflow_name: str, payload: bytes, run_id: str, ack: Callable[[], None]) -> None:
-        """A start that arrived through the broker: recorded here, acknowledged by ``ack``."""
-        self._queue.put_nowait(_Start(workflow_name, payload, run_id, None, ack))
+    def enqueue_start(
+        self, request: pb.StartWorkflowRequest, ack: Callable[[], None] | None, done_task: str = ""
+    ) -> None:
+        """A start that arrived through the broker or a message: recorded here, acknowledged by ``ack``."""
+        r = request
+        self._queue.put_nowait(
+            _Start(r.workflow_name, r.input, r.run_id, None, ack, False, r.parent_run_id, r.parent_step, done_task)
+        )
+
+    def deliver(self, t: TaskRecord) -> None:
+        """A message task (a report for another run) is due: hand it to that run."""
+        report = pb.Report.FromString(t.data)
+        if report.HasField("start_workflow"):
+            self.enqueue_start(report.start_workflow, None, t.task_id)
+        else:
+            self._queue.put_nowait(_Report(report, None, t.task_id))
 
     async def resume_runs(self, run_ids: list[str]) -> None:
         """Load these runs (and publish the tasks they owe); used on a partition takeover."""
@@ -240,6 +257,8 @@ class Core:
         acks: list[Callable[[], None]] = []
         for item in items:
             if isinstance(item, _Report):
+                if item.done_task:
+                    fx.done_tasks.append(item.done_task)
                 rs = self.runs.get(_run_id_of(item.report))
                 if rs is not None:
                     touched[rs.run_id] = rs
@@ -250,14 +269,17 @@ class Core:
             elif isinstance(item, _Start):
                 if item.ack is not None:
                     acks.append(item.ack)
+                if item.done_task:
+                    fx.done_tasks.append(item.done_task)
                 existed = item.run_id in self.runs
                 if existed:
                     touched[item.run_id] = self.runs[item.run_id]
+                    fx.extend(self.runs[item.run_id].restarted(now))
                 else:
                     rs = RunState(item.run_id)
                     self.runs[item.run_id] = rs
                     self._durable[item.run_id] = 0
-                    fx.extend(rs.start(item.workflow_name, item.payload, now))
+                    fx.extend(rs.start(item.workflow_name, item.payload, now, item.parent_run_id, item.parent_step))
                     touched[rs.run_id] = rs
                 if item.reply is not None:
                     replies.append((item.reply, not existed))
@@ -352,6 +374,8 @@ class Core:
             return rs.signal(report.signal_workflow, now)
         if which == "cancel_workflow":
             return rs.cancel(report.cancel_workflow, now)
+        if which == "child_finished":
+            return rs.child_finished(report.child_finished, now)
         return Effects()
 
     async def _load_runs(self, items: list[Item], now: float) -> list[TaskRecord]:

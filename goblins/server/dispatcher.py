@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Callable
 
 from goblins._proto import goblins_pb2 as pb
-from goblins.server.engine import ACTIVITY, TIMER, WORKFLOW, TaskRecord
+from goblins.server.engine import ACTIVITY, MESSAGE, TIMER, WORKFLOW, TaskRecord
 
 # A workflow task is CPU work of a few milliseconds; one not reported by then is lost.
 WORKFLOW_TASK_TIMEOUT = 10.0
@@ -74,11 +74,13 @@ class Dispatcher:
         build_workflow_task: Callable[[TaskRecord, int, pb.WorkflowTask | None], pb.WorkflowTask],
         on_activity_timeout: Callable[[TaskRecord], None],
         on_timer: Callable[[TaskRecord], None],
+        on_message: Callable[[TaskRecord], None],
         clock: Callable[[], float],
     ) -> None:
         self._build_workflow_task = build_workflow_task
         self._on_activity_timeout = on_activity_timeout
         self._on_timer = on_timer
+        self._on_message = on_message
         self._clock = clock
         self._known: dict[str, TaskRecord] = {}
         self._ready: dict[Key, collections.deque[TaskRecord]] = collections.defaultdict(collections.deque)
@@ -95,7 +97,7 @@ class Dispatcher:
         for t in tasks:
             self._known[t.task_id] = t
             # A timer needs no worker to claim it after a restart: it fires when due.
-            due = t.visible_at if t.kind == TIMER else max(t.visible_at, not_before)
+            due = t.visible_at if t.kind in (TIMER, MESSAGE) else max(t.visible_at, not_before)
             if due > now:
                 heapq.heappush(self._delayed, (due, next(self._counter), t))
             else:
@@ -105,6 +107,8 @@ class Dispatcher:
     def _ready_or_fire(self, t: TaskRecord) -> None:
         if t.kind == TIMER:
             self._on_timer(t)  # stays known until TIMER_FIRED is stored (done)
+        elif t.kind == MESSAGE:
+            self._on_message(t)  # stays known until the receiving run's turn is stored
         else:
             self._ready[(t.kind, t.name)].append(t)
 

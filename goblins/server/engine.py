@@ -26,11 +26,15 @@ TIMER_STARTED = EventType.TIMER_STARTED.value
 TIMER_FIRED = EventType.TIMER_FIRED.value
 SIGNALED = EventType.WORKFLOW_SIGNALED.value
 CANCEL_REQUESTED = EventType.WORKFLOW_CANCEL_REQUESTED.value
+CHILD_STARTED = EventType.CHILD_WORKFLOW_STARTED.value
+CHILD_COMPLETED = EventType.CHILD_WORKFLOW_COMPLETED.value
+CHILD_FAILED = EventType.CHILD_WORKFLOW_FAILED.value
 TERMINATED = "WorkflowTerminated"  # error_type of a terminated run
 
 ACTIVITY = "activity"
 WORKFLOW = "workflow"
 TIMER = "timer"  # a task the server fires itself when due (no worker runs it)
+MESSAGE = "message"  # a report for another run (a child's start, a parent's news), data = Report
 WF_TASK_MARK = "#wf-"  # workflow task ids are RUN_ID#wf-SUFFIX
 
 # A failing workflow task (a bug, nondeterminism) is retried with this back-off, so a fixed
@@ -73,6 +77,13 @@ class Effects:
     new_tasks: list[TaskRecord] = dataclasses.field(default_factory=list)
     done_tasks: list[str] = dataclasses.field(default_factory=list)
 
+    def send(self, report: pb.Report, now: float) -> None:
+        """A report for another run, made durable with this batch and delivered after it."""
+        which = report.WhichOneof("kind")
+        target = getattr(report, which).run_id if which else ""
+        task_id = f"msg-{uuid.uuid4().hex}"
+        self.new_tasks.append(TaskRecord(task_id, target, MESSAGE, "", now, report.SerializeToString()))
+
     def extend(self, other: Effects) -> None:
         self.events.extend(other.events)
         self.new_tasks.extend(other.new_tasks)
@@ -90,6 +101,10 @@ class RunState:
         self.timers: dict[str, pb.Event] = {}  # timer id -> TIMER_STARTED, while not fired
         self.timer_ids: set[str] = set()  # every timer ever started
         self.cancel_requested = False
+        self.children: dict[str, pb.Event] = {}  # step id -> CHILD_WORKFLOW_STARTED, while running
+        self.child_steps: set[str] = set()  # every child step ever started
+        self.parent_run_id = ""
+        self.parent_step = ""
         self.finished = False
         self.started = False
         self.wf_task_id: str | None = None
@@ -130,6 +145,7 @@ class RunState:
                 self.last_wake_seq = e.seq
         elif kind == WF_SCHEDULED:
             self.workflow_name = e.workflow_name
+            self.parent_run_id, self.parent_step = e.parent_run_id, e.activity_run_id
             self.last_wake_seq = e.seq
         elif kind == WF_STARTED:
             self.started = True
@@ -147,6 +163,12 @@ class RunState:
         elif kind == CANCEL_REQUESTED:
             self.cancel_requested = True
             self.last_wake_seq = e.seq
+        elif kind == CHILD_STARTED:
+            self.children[e.activity_run_id] = e
+            self.child_steps.add(e.activity_run_id)
+        elif kind == CHILD_COMPLETED or kind == CHILD_FAILED:
+            self.children.pop(e.activity_run_id, None)
+            self.last_wake_seq = e.seq
         elif kind == WF_SUCCESS or kind == WF_ERROR:
             self.finished = True
 
@@ -161,11 +183,21 @@ class RunState:
 
     # ---- decisions ----
 
-    def start(self, workflow_name: str, payload: bytes, now: float) -> Effects:
+    def start(
+        self, workflow_name: str, payload: bytes, now: float, parent_run_id: str = "", parent_step: str = ""
+    ) -> Effects:
         fx = Effects()
         self.workflow_name = workflow_name
-        self.record(fx, pb.Event(type=WF_SCHEDULED, input=payload), now)
+        scheduled = pb.Event(type=WF_SCHEDULED, input=payload, parent_run_id=parent_run_id, activity_run_id=parent_step)
+        self.record(fx, scheduled, now)
         self._wake(fx, now)
+        return fx
+
+    def restarted(self, now: float) -> Effects:
+        """A start for a run that exists (a resent start): a finished child tells its parent again."""
+        fx = Effects()
+        if self.finished and self.parent_run_id:
+            self._notify_parent(fx, self.events[-1], now)
         return fx
 
     def activity_started(self, r: pb.ActivityStarted, now: float) -> Effects:
@@ -233,6 +265,8 @@ class RunState:
                 self._schedule(fx, command.schedule_activity, now)
             elif which == "start_timer":
                 self._start_timer(fx, command.start_timer, now)
+            elif which == "start_child_workflow":
+                self._start_child(fx, command.start_child_workflow, now)
             elif which == "complete_workflow":
                 self.record(fx, pb.Event(type=WF_SUCCESS, output=command.complete_workflow.output), now)
             elif which == "fail_workflow":
@@ -240,6 +274,7 @@ class RunState:
                 self.record(fx, pb.Event(type=WF_ERROR, error=f.error, error_type=f.error_type), now)
             if self.finished:
                 self._drop_tasks(fx)
+                self._notify_parent(fx, self.events[-1], now)
                 return fx
         if self.last_wake_seq > r.seen_seq:
             self._wake(fx, now)
@@ -280,11 +315,36 @@ class RunState:
             return fx
         if r.terminate:
             reason = f"{TERMINATED}: {r.reason}" if r.reason else TERMINATED
-            self.record(fx, pb.Event(type=WF_ERROR, error=reason, error_type=TERMINATED), now)
+            end = self.record(fx, pb.Event(type=WF_ERROR, error=reason, error_type=TERMINATED), now)
             self._drop_tasks(fx)
+            self._notify_parent(fx, end, now)
         elif not self.cancel_requested:
             self.record(fx, pb.Event(type=CANCEL_REQUESTED, error=r.reason), now)
             self._wake(fx, now)
+        else:
+            return fx
+        # Cancelling (or terminating) a parent cancels its running children.
+        for child in self.children.values():
+            cancel = pb.CancelWorkflow(run_id=child.child_run_id, reason=f"parent {self.run_id} cancelled")
+            fx.send(pb.Report(cancel_workflow=cancel), now)
+        return fx
+
+    def child_finished(self, r: pb.ChildFinished, now: float) -> Effects:
+        fx = Effects()
+        started = self.children.get(r.step_id)
+        if started is None or self.finished:
+            return fx  # told already
+        event = pb.Event(
+            type=CHILD_COMPLETED if r.ok else CHILD_FAILED,
+            activity_run_id=r.step_id,
+            activity_name=started.activity_name,
+            child_run_id=r.child_run_id,
+            output=r.output,
+            error=r.error,
+            error_type=r.error_type,
+        )
+        self.record(fx, event, now)
+        self._wake(fx, now)
         return fx
 
     def owed_tasks(self, now: float) -> list[TaskRecord]:
@@ -307,6 +367,10 @@ class RunState:
                 continue  # its retry timer is in the store
             tasks.append(self._activity_task(act, now))
         tasks.extend(self._timer_task(t) for t in self.timers.values())
+        fx = Effects()
+        for child in self.children.values():  # a child's start may not have been delivered: resend
+            self._send_child_start(fx, child, now)
+        tasks.extend(fx.new_tasks)
         if self.wf_task_id is not None or self.last_wake_seq > self.wf_seen:
             self.wf_task_id = self.wf_task_id or f"{self.run_id}{WF_TASK_MARK}{_suffix()}"
             tasks.append(TaskRecord(self.wf_task_id, self.run_id, WORKFLOW, self.workflow_name, now, b""))
@@ -338,6 +402,42 @@ class RunState:
             return  # started already (a resent command), maybe fired already
         event = pb.Event(type=TIMER_STARTED, activity_run_id=c.timer_id, fire_at=now + c.seconds)
         fx.new_tasks.append(self._timer_task(self.record(fx, event, now)))
+
+    def _start_child(self, fx: Effects, c: pb.StartChildWorkflow, now: float) -> None:
+        if c.step_id in self.child_steps:
+            return  # started already (a resent command)
+        started = pb.Event(
+            type=CHILD_STARTED,
+            activity_run_id=c.step_id,
+            activity_name=c.workflow_name,
+            child_run_id=c.child_run_id,
+            input=c.input,
+        )
+        self._send_child_start(fx, self.record(fx, started, now), now)
+
+    def _send_child_start(self, fx: Effects, started: pb.Event, now: float) -> None:
+        request = pb.StartWorkflowRequest(
+            workflow_name=started.activity_name,
+            input=started.input,
+            run_id=started.child_run_id,
+            parent_run_id=self.run_id,
+            parent_step=started.activity_run_id,
+        )
+        fx.send(pb.Report(start_workflow=request), now)
+
+    def _notify_parent(self, fx: Effects, end: pb.Event, now: float) -> None:
+        if not self.parent_run_id:
+            return
+        news = pb.ChildFinished(
+            run_id=self.parent_run_id,
+            step_id=self.parent_step,
+            child_run_id=self.run_id,
+            ok=end.type == WF_SUCCESS,
+            output=end.output,
+            error=end.error,
+            error_type=end.error_type,
+        )
+        fx.send(pb.Report(child_finished=news), now)
 
     def _timer_task(self, started: pb.Event) -> TaskRecord:
         return TaskRecord(started.activity_run_id, self.run_id, TIMER, "", started.fire_at, b"")

@@ -16,11 +16,12 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 from goblins._kafka import AsyncProducer, consumer_config, partition_for, prefixed, task_topic
 from goblins._proto import goblins_pb2 as pb
-from goblins.server.engine import ACTIVITY, TIMER, WORKFLOW, TaskRecord
+from goblins.server.engine import ACTIVITY, MESSAGE, TIMER, WORKFLOW, TaskRecord
 from goblins.server.kafka_setup import EVENTS, TOPICS, create_topics
 
 if TYPE_CHECKING:
@@ -168,10 +169,13 @@ class KafkaTransport:
         if not tasks:
             return
         assert self._producer is not None and self._core is not None
-        sends = []
+        sends: list[Awaitable[None]] = []
         for t in tasks:
             if t.kind == TIMER:  # due: this server owns the run and records TIMER_FIRED itself
                 self._core.timer_due(t)
+                continue
+            if t.kind == MESSAGE:  # for another run: through its partition of the events topic
+                sends.append(self.send(pb.Report.FromString(t.data)))
                 continue
             if t.kind == ACTIVITY:
                 msg = pb.Task(activity=pb.ActivityTask.FromString(t.data))
@@ -201,8 +205,7 @@ class KafkaTransport:
                     continue
                 ack = _OffsetAck(self._consumer, m.topic(), m.partition(), m.offset())
                 if report.HasField("start_workflow"):
-                    s = report.start_workflow
-                    self._core.enqueue_start(s.workflow_name, s.input, s.run_id, ack)
+                    self._core.enqueue_start(report.start_workflow, ack)
                 else:
                     self._core.report(report, ack)
 

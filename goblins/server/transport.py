@@ -42,7 +42,9 @@ class EmbeddedTransport:
         self._ticker: asyncio.Task[Any] | None = None
 
     async def start(self, core: Core) -> None:
-        self.dispatcher = Dispatcher(core.build_workflow_task, core.activity_timed_out, core.timer_due, core.clock)
+        self.dispatcher = Dispatcher(
+            core.build_workflow_task, core.activity_timed_out, core.timer_due, core.deliver, core.clock
+        )
         self.dispatcher.add(await core.store.pending_tasks(), not_before=core.clock() + RESTART_GRACE)
         self._ticker = asyncio.create_task(self._tick())
 

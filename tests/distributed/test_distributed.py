@@ -185,3 +185,30 @@ async def test_timer_signal_and_cancel_in_the_distributed_mode(dcluster: Distrib
         await other.get_workflow_handle(third.run_id).cancel()
         with pytest.raises(goblins.WorkflowCancelled):
             await third.result(timeout=120)
+
+
+async def test_child_workflows_across_partitions(dcluster: DistributedCluster, tmp_path: Path) -> None:
+    dcluster.start_server()
+    _, other_address = dcluster.start_other_server()
+    dcluster.start_worker("wf_primitives", "--server", f"{dcluster.address},{other_address}")
+    async with await dcluster.client() as client, await goblins.Client.connect(other_address) as other:
+        parents = [await client.start_workflow("family", str(tmp_path / f"{i}.log")) for i in range(3)]
+
+        async def children_of(handle: goblins.WorkflowHandle) -> list[str]:
+            history = await other.get_workflow_handle(handle.run_id).history()
+            return [e.child_run_id for e in history if e.type.value == "CHILD_WORKFLOW_STARTED"]
+
+        children: list[str] = []
+        for handle in parents:
+            for _ in range(300):
+                found = await children_of(handle)
+                if len(found) == 2:
+                    children += found
+                    break
+                await asyncio.sleep(0.1)
+        assert len(children) == 6
+        dcluster.kill_server()  # children and parents live in partitions of both servers
+        for child in children:
+            await other.get_workflow_handle(child).signal("approve", "x")
+        results = [await other.get_workflow_handle(h.run_id).result(timeout=120) for h in parents]
+    assert results == [["child a approved by x", "child b approved by x"]] * 3

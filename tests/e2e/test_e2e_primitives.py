@@ -76,3 +76,26 @@ async def test_signal_wait_survives_kills_and_cli_controls(cluster: Cluster, tmp
         assert late.returncode == 2 and "already finished" in late.stderr and "Traceback" not in late.stderr
         show = cluster.cli("workflow", "show", handle.run_id)
         assert "WORKFLOW_SIGNALED" in show.stdout and "approve" in show.stdout
+
+
+async def test_children_survive_kills(cluster: Cluster, tmp_path: Path) -> None:
+    log = tmp_path / "marks.log"
+    cluster.start_server()
+    worker = cluster.start_worker("wf_primitives")
+    async with await cluster.client() as client:
+        parent = await client.start_workflow("family", str(log))
+        await async_wait_until(lambda: len(marks(log)) == 2, 20, "both children to wait")
+        children = [e.child_run_id for e in await parent.history() if e.type.value == "CHILD_WORKFLOW_STARTED"]
+        assert len(children) == 2
+        worker.kill9()
+        cluster.kill_server()
+        cluster.start_server()
+        for i, child in enumerate(children):
+            sent = cluster.cli("workflow", "signal", child, "approve", "--input", f'"n{i}"')
+            assert sent.returncode == 0, sent.stderr
+        cluster.start_worker("wf_primitives")
+        assert await parent.result(timeout=30) == ["child a approved by n0", "child b approved by n1"]
+        types = [e.type.value for e in await parent.history()]
+    assert types.count("CHILD_WORKFLOW_STARTED") == 2 and types.count("CHILD_WORKFLOW_COMPLETED") == 2
+    assert sorted(marks(log)) == sorted(["child a waiting", "child b waiting", "child a approved by n0",
+                                         "child b approved by n1"]), "a finished step ran again"

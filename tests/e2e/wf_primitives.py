@@ -30,3 +30,18 @@ async def approve(path: str) -> str:
     await goblins.execute_activity(mark, path, "waiting")
     who = await goblins.wait_for_signal("approve")
     return await goblins.execute_activity(mark, path, f"approved by {who}")
+
+
+@goblins.workflow(name="child_approval")
+async def child_approval(path: str, tag: str) -> str:
+    await goblins.execute_activity(mark, path, f"child {tag} waiting")
+    who = await goblins.wait_for_signal("approve")
+    return await goblins.execute_activity(mark, path, f"child {tag} approved by {who}")
+
+
+@goblins.workflow(name="family")
+async def family(path: str) -> list[str]:
+    """Two children that each wait for a signal; the parent returns both results."""
+    first = await goblins.start_workflow(child_approval, path, "a", run_id=f"{goblins.uuid4()}-a")
+    second = await goblins.start_workflow(child_approval, path, "b")
+    return [await first.result(), await second.result()]

@@ -62,3 +62,41 @@ async def dice() -> list[str]:
     ident = goblins.uuid4()
     await goblins.execute_activity(note, "x")  # a workflow task boundary: replayed below
     return [repr(draws), str(ident), str(ident.version)]
+
+
+@goblins.workflow
+async def child_double(x: int) -> int:
+    if x < 0:
+        raise ValueError(f"negative: {x}")
+    return await goblins.execute_activity("double_it", x)
+
+
+@goblins.activity(name="double_it")
+async def double_it(x: int) -> int:
+    return 2 * x
+
+
+@goblins.workflow
+async def parent(xs: list[int]) -> list[int]:
+    handles = [await goblins.start_workflow(child_double, x) for x in xs]
+    results = [await h.result() for h in handles]
+    return [*results, await goblins.execute_workflow(child_double, sum(results))]
+
+
+@goblins.workflow
+async def parent_of_failure(x: int) -> str:
+    try:
+        await goblins.execute_workflow(child_double, x)
+    except goblins.ChildWorkflowFailed as exc:
+        return f"caught: {exc}"
+    return "no failure"
+
+
+@goblins.workflow
+async def waiting_child() -> str:
+    return await goblins.wait_for_signal("go")
+
+
+@goblins.workflow
+async def parent_of_waiter() -> str:
+    return await goblins.execute_workflow(waiting_child, run_id="the-waiting-child")

@@ -109,3 +109,45 @@ async def _until_started(handle: goblins.WorkflowHandle) -> None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError("the activity never started")
+
+
+CHILDREN = dict(
+    workflows=[p.child_double, p.parent, p.parent_of_failure, p.waiting_child, p.parent_of_waiter],
+    activities=[p.double_it],
+)
+
+
+async def test_child_workflows_run_and_return(client: goblins.Client, start_worker: StartWorker) -> None:
+    await start_worker(**CHILDREN)
+    handle = await client.start_workflow(p.parent, [1, 2, 3])
+    assert await handle.result(timeout=15) == [2, 4, 6, 24]
+    events = await handle.history()
+    started = [e for e in events if e.type == goblins.EventType.CHILD_WORKFLOW_STARTED]
+    assert len(started) == 4 and all(e.child_run_id == e.activity_run_id for e in started)
+    child = await client.get_workflow_handle(started[0].child_run_id).history()
+    assert child[0].parent_run_id == handle.run_id and child[-1].type.value == "WORKFLOW_FINISHED_IN_SUCCESS"
+    # Replaying the parent does not start its children again.
+    goblins.testing.replay(events, p.parent)
+
+
+async def test_child_failure_surfaces_in_the_parent(client: goblins.Client, start_worker: StartWorker) -> None:
+    await start_worker(**CHILDREN)
+    result = await client.execute_workflow(p.parent_of_failure, -5, timeout=15)
+    assert result.startswith("caught: child workflow 'child_double'") and "ValueError: negative: -5" in result
+
+
+async def test_cancelling_the_parent_cancels_its_children(client: goblins.Client, start_worker: StartWorker) -> None:
+    await start_worker(**CHILDREN)
+    parent = await client.start_workflow(p.parent_of_waiter)
+    child = client.get_workflow_handle("the-waiting-child")
+    for _ in range(200):
+        try:
+            await child.history()
+            break
+        except goblins.WorkflowNotFound:
+            await asyncio.sleep(0.02)
+    await parent.cancel()
+    with pytest.raises(goblins.WorkflowCancelled):
+        await parent.result(timeout=15)
+    with pytest.raises(goblins.WorkflowCancelled):
+        await child.result(timeout=15)
