@@ -21,7 +21,9 @@ from goblins.server.store import STATUSES
 log = logging.getLogger("goblins.server")
 
 MAX_WAIT = 60.0
-NOT_FOUND_GRACE = 5.0
+# Distributed mode: a run unknown to the store is reported missing only after this long, since
+# a just-started run may still be on its way to its owner (e.g. during a partition takeover).
+NOT_FOUND_GRACE = 15.0
 
 
 def _result(event: pb.Event) -> pb.GetResultResponse:
@@ -148,7 +150,8 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         owns = getattr(self.core.transport, "owns", None)
         # The owner's waiter wakes at once; a re-read now and then covers a partition move.
         poll = MAX_WAIT if not distributed else 1.0 if owns is not None and owns(request.run_id) else 0.02
-        not_found_until = loop.time() + (min(NOT_FOUND_GRACE, request.wait) if distributed else 0.0)
+        grace = (MAX_WAIT if request.started else NOT_FOUND_GRACE) if distributed else 0.0
+        not_found_until = loop.time() + min(grace, request.wait)
         run_id = request.run_id
         waiter = self.core.waiter(run_id)
         try:
