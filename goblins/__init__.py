@@ -23,6 +23,7 @@ from goblins.errors import (
     WorkflowFailed,
     WorkflowNotFound,
     WorkflowTerminated,
+    WorkflowTimedOut,
 )
 from goblins.events import Event, EventType
 from goblins.retry import RetryPolicy
@@ -45,6 +46,7 @@ __all__ = [
     "WorkflowHandle",
     "WorkflowNotFound",
     "WorkflowTerminated",
+    "WorkflowTimedOut",
     "activity",
     "execute_activity",
     "execute_workflow",

@@ -17,7 +17,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from goblins._kafka import AsyncProducer, consumer_config, partition_for, task_topic
+from goblins._kafka import AsyncProducer, consumer_config, partition_for, take, task_topic
 from goblins._proto import goblins_pb2 as pb
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ class KafkaSession:
                     except TimeoutError:
                         pass
                     continue
-                msgs = await loop.run_in_executor(self._pool, self.consumer.consume, min(free, 500), 0.05)
+                msgs = await loop.run_in_executor(self._pool, take, self.consumer, min(free, 500), 0.1)
                 await self._take([m for m in msgs if not m.error()])
         finally:
             await loop.run_in_executor(self._pool, self.consumer.close)

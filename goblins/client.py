@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import itertools
 import time
 from collections.abc import Callable
@@ -21,12 +22,14 @@ from goblins.errors import (
     WorkflowFailed,
     WorkflowNotFound,
     WorkflowTerminated,
+    WorkflowTimedOut,
 )
 from goblins.events import Event
 
 _FAILURES: dict[str, type[WorkflowFailed]] = {
     "WorkflowCancelled": WorkflowCancelled,
     "WorkflowTerminated": WorkflowTerminated,
+    "WorkflowTimedOut": WorkflowTimedOut,
 }
 
 # One long poll lasts at most this long; result() without a timeout polls again.
@@ -244,18 +247,31 @@ class Client:
         await self.close()
 
     async def start_workflow(
-        self, workflow: Callable[..., Any] | str, *args: Any, run_id: str | None = None
+        self,
+        workflow: Callable[..., Any] | str,
+        *args: Any,
+        run_id: str | None = None,
+        execution_timeout: float | datetime.timedelta | None = None,
     ) -> WorkflowHandle:
         """Start a run of ``workflow`` (an ``@goblins.workflow`` function or its name).
 
-        With ``run_id``, starting is idempotent: a second start returns the same run.
+        With ``run_id``, starting is idempotent: a second start returns the same run. With
+        ``execution_timeout`` (seconds or a timedelta), a run still going after that long ends
+        in error and ``result()`` raises :class:`goblins.WorkflowTimedOut`.
         """
         name = name_of(workflow, "workflow")
         if run_id is not None and (not isinstance(run_id, str) or not run_id):
             raise ValueError(f"run_id must be a non-empty str, got {run_id!r}")
+        limit = execution_timeout
+        if isinstance(limit, datetime.timedelta):
+            limit = limit.total_seconds()
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit > 0):
+            raise ValueError(f"execution_timeout must be seconds > 0 or a timedelta, got {execution_timeout!r}")
         payload = converter.encode_args(args, f"workflow {name!r}")
         try:
-            request = pb.StartWorkflowRequest(workflow_name=name, input=payload, run_id=run_id or "")
+            request = pb.StartWorkflowRequest(
+                workflow_name=name, input=payload, run_id=run_id or "", execution_timeout=float(limit or 0)
+            )
             resp = await self._rpc("start", request)
         except grpc.aio.AioRpcError as exc:
             raise _rpc_error(exc) from None
@@ -264,10 +280,15 @@ class Client:
         return WorkflowHandle(self, resp.run_id, result_type, started=True)
 
     async def execute_workflow(
-        self, workflow: Callable[..., Any] | str, *args: Any, run_id: str | None = None, timeout: float | None = None
+        self,
+        workflow: Callable[..., Any] | str,
+        *args: Any,
+        run_id: str | None = None,
+        timeout: float | None = None,
+        execution_timeout: float | datetime.timedelta | None = None,
     ) -> Any:
-        """Start a run and wait for its result."""
-        handle = await self.start_workflow(workflow, *args, run_id=run_id)
+        """Start a run and wait for its result (``timeout``: how long this call waits)."""
+        handle = await self.start_workflow(workflow, *args, run_id=run_id, execution_timeout=execution_timeout)
         return await handle.result(timeout=timeout)
 
     def get_workflow_handle(self, run_id: str, result_type: Any = Any) -> WorkflowHandle:

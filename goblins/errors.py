@@ -50,6 +50,10 @@ class WorkflowTerminated(WorkflowFailed):
     """Raised by ``WorkflowHandle.result()`` when the run was terminated (no code ran after)."""
 
 
+class WorkflowTimedOut(WorkflowFailed):
+    """Raised by ``WorkflowHandle.result()`` when the run overran its ``execution_timeout``."""
+
+
 class NondeterminismError(GoblinsError):
     """The workflow code asked for a different step than its history recorded."""
 

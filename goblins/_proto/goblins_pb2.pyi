@@ -21,7 +21,7 @@ class RetryPolicy(_message.Message):
     def __init__(self, initial_interval: _Optional[float] = ..., backoff_coefficient: _Optional[float] = ..., maximum_interval: _Optional[float] = ..., max_attempts: _Optional[int] = ..., non_retryable_errors: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Event(_message.Message):
-    __slots__ = ("run_id", "seq", "type", "workflow_name", "activity_name", "activity_run_id", "attempt", "max_attempts", "input", "output", "error", "error_type", "timestamp", "retry_at", "retry_policy", "start_to_close_timeout", "fire_at", "signal_name", "child_run_id", "parent_run_id")
+    __slots__ = ("run_id", "seq", "type", "workflow_name", "activity_name", "activity_run_id", "attempt", "max_attempts", "input", "output", "error", "error_type", "timestamp", "retry_at", "retry_policy", "start_to_close_timeout", "fire_at", "signal_name", "child_run_id", "parent_run_id", "execution_timeout")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     SEQ_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -42,6 +42,7 @@ class Event(_message.Message):
     SIGNAL_NAME_FIELD_NUMBER: _ClassVar[int]
     CHILD_RUN_ID_FIELD_NUMBER: _ClassVar[int]
     PARENT_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    EXECUTION_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     seq: int
     type: str
@@ -62,7 +63,8 @@ class Event(_message.Message):
     signal_name: str
     child_run_id: str
     parent_run_id: str
-    def __init__(self, run_id: _Optional[str] = ..., seq: _Optional[int] = ..., type: _Optional[str] = ..., workflow_name: _Optional[str] = ..., activity_name: _Optional[str] = ..., activity_run_id: _Optional[str] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., input: _Optional[bytes] = ..., output: _Optional[bytes] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ..., timestamp: _Optional[float] = ..., retry_at: _Optional[float] = ..., retry_policy: _Optional[_Union[RetryPolicy, _Mapping]] = ..., start_to_close_timeout: _Optional[float] = ..., fire_at: _Optional[float] = ..., signal_name: _Optional[str] = ..., child_run_id: _Optional[str] = ..., parent_run_id: _Optional[str] = ...) -> None: ...
+    execution_timeout: float
+    def __init__(self, run_id: _Optional[str] = ..., seq: _Optional[int] = ..., type: _Optional[str] = ..., workflow_name: _Optional[str] = ..., activity_name: _Optional[str] = ..., activity_run_id: _Optional[str] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., input: _Optional[bytes] = ..., output: _Optional[bytes] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ..., timestamp: _Optional[float] = ..., retry_at: _Optional[float] = ..., retry_policy: _Optional[_Union[RetryPolicy, _Mapping]] = ..., start_to_close_timeout: _Optional[float] = ..., fire_at: _Optional[float] = ..., signal_name: _Optional[str] = ..., child_run_id: _Optional[str] = ..., parent_run_id: _Optional[str] = ..., execution_timeout: _Optional[float] = ...) -> None: ...
 
 class ActivityTask(_message.Message):
     __slots__ = ("task_id", "run_id", "activity_run_id", "activity_name", "workflow_name", "input", "attempt", "max_attempts", "start_to_close_timeout")
@@ -337,18 +339,20 @@ class ServerMessage(_message.Message):
     def __init__(self, tasks: _Optional[_Iterable[_Union[Task, _Mapping]]] = ..., acked: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class StartWorkflowRequest(_message.Message):
-    __slots__ = ("workflow_name", "input", "run_id", "parent_run_id", "parent_step")
+    __slots__ = ("workflow_name", "input", "run_id", "parent_run_id", "parent_step", "execution_timeout")
     WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     PARENT_RUN_ID_FIELD_NUMBER: _ClassVar[int]
     PARENT_STEP_FIELD_NUMBER: _ClassVar[int]
+    EXECUTION_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     workflow_name: str
     input: bytes
     run_id: str
     parent_run_id: str
     parent_step: str
-    def __init__(self, workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., run_id: _Optional[str] = ..., parent_run_id: _Optional[str] = ..., parent_step: _Optional[str] = ...) -> None: ...
+    execution_timeout: float
+    def __init__(self, workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., run_id: _Optional[str] = ..., parent_run_id: _Optional[str] = ..., parent_step: _Optional[str] = ..., execution_timeout: _Optional[float] = ...) -> None: ...
 
 class StartWorkflowResponse(_message.Message):
     __slots__ = ("run_id", "existed")

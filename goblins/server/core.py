@@ -44,6 +44,7 @@ class _Start:
     parent_run_id: str = ""  # a child workflow's parent, and the parent's step
     parent_step: str = ""
     done_task: str = ""  # the message task that carried this start (deleted with the turn)
+    execution_timeout: float = 0.0
 
 
 @dataclasses.dataclass
@@ -101,7 +102,9 @@ class Core:
 
     # ---- entry points ----
 
-    async def start_workflow(self, workflow_name: str, payload: bytes, run_id: str, fresh: bool = False) -> bool:
+    async def start_workflow(
+        self, workflow_name: str, payload: bytes, run_id: str, fresh: bool = False, execution_timeout: float = 0.0
+    ) -> bool:
         """Record a new run; False when the run already existed (nothing recorded).
 
         ``fresh``: the server generated ``run_id`` just now (a uuid4), so it cannot be stored.
@@ -110,11 +113,15 @@ class Core:
             # The run's owner records it; the start is durable once the broker has it.
             if run_id in self.runs or await self.store.last_event(run_id) is not None:
                 return False
-            request = pb.StartWorkflowRequest(workflow_name=workflow_name, input=payload, run_id=run_id)
+            request = pb.StartWorkflowRequest(
+                workflow_name=workflow_name, input=payload, run_id=run_id, execution_timeout=execution_timeout
+            )
             await self.transport.send_start(request)  # type: ignore[attr-defined]
             return True
         reply: asyncio.Future[bool] = self._future()
-        self._queue.put_nowait(_Start(workflow_name, payload, run_id, reply, None, fresh))
+        self._queue.put_nowait(
+            _Start(workflow_name, payload, run_id, reply, None, fresh, execution_timeout=execution_timeout)
+        )
         return await reply
 
     async def register(self, workflows: list[str], activities: list[str]) -> None:
@@ -161,7 +168,10 @@ class Core:
         """A start that arrived through the broker or a message: recorded here, acknowledged by ``ack``."""
         r = request
         self._queue.put_nowait(
-            _Start(r.workflow_name, r.input, r.run_id, None, ack, False, r.parent_run_id, r.parent_step, done_task)
+            _Start(
+                r.workflow_name, r.input, r.run_id, None, ack, False, r.parent_run_id, r.parent_step, done_task,
+                r.execution_timeout,
+            )
         )
 
     def deliver(self, t: TaskRecord) -> None:
@@ -279,7 +289,12 @@ class Core:
                     rs = RunState(item.run_id)
                     self.runs[item.run_id] = rs
                     self._durable[item.run_id] = 0
-                    fx.extend(rs.start(item.workflow_name, item.payload, now, item.parent_run_id, item.parent_step))
+                    fx.extend(
+                        rs.start(
+                            item.workflow_name, item.payload, now, item.parent_run_id, item.parent_step,
+                            item.execution_timeout,
+                        )
+                    )
                     touched[rs.run_id] = rs
                 if item.reply is not None:
                     replies.append((item.reply, not existed))

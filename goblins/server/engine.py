@@ -30,6 +30,8 @@ CHILD_STARTED = EventType.CHILD_WORKFLOW_STARTED.value
 CHILD_COMPLETED = EventType.CHILD_WORKFLOW_COMPLETED.value
 CHILD_FAILED = EventType.CHILD_WORKFLOW_FAILED.value
 TERMINATED = "WorkflowTerminated"  # error_type of a terminated run
+TIMED_OUT = "WorkflowTimedOut"  # error_type of a run that overran its execution_timeout
+DEADLINE = "/deadline"  # the execution-timeout timer's id is RUN_ID/deadline
 
 ACTIVITY = "activity"
 WORKFLOW = "workflow"
@@ -81,7 +83,7 @@ class Effects:
         """A report for another run, made durable with this batch and delivered after it."""
         which = report.WhichOneof("kind")
         target = getattr(report, which).run_id if which else ""
-        task_id = f"msg-{uuid.uuid4().hex}"
+        task_id = f"msg-{os.urandom(16).hex()}"
         self.new_tasks.append(TaskRecord(task_id, target, MESSAGE, "", now, report.SerializeToString()))
 
     def extend(self, other: Effects) -> None:
@@ -146,6 +148,9 @@ class RunState:
         elif kind == WF_SCHEDULED:
             self.workflow_name = e.workflow_name
             self.parent_run_id, self.parent_step = e.parent_run_id, e.activity_run_id
+            if e.execution_timeout:  # the deadline is a server timer, not a step of the workflow
+                deadline = self.run_id + DEADLINE
+                self.timers[deadline] = pb.Event(activity_run_id=deadline, fire_at=e.timestamp + e.execution_timeout)
             self.last_wake_seq = e.seq
         elif kind == WF_STARTED:
             self.started = True
@@ -184,12 +189,26 @@ class RunState:
     # ---- decisions ----
 
     def start(
-        self, workflow_name: str, payload: bytes, now: float, parent_run_id: str = "", parent_step: str = ""
+        self,
+        workflow_name: str,
+        payload: bytes,
+        now: float,
+        parent_run_id: str = "",
+        parent_step: str = "",
+        execution_timeout: float = 0.0,
     ) -> Effects:
         fx = Effects()
         self.workflow_name = workflow_name
-        scheduled = pb.Event(type=WF_SCHEDULED, input=payload, parent_run_id=parent_run_id, activity_run_id=parent_step)
+        scheduled = pb.Event(
+            type=WF_SCHEDULED,
+            input=payload,
+            parent_run_id=parent_run_id,
+            activity_run_id=parent_step,
+            execution_timeout=execution_timeout,
+        )
         self.record(fx, scheduled, now)
+        if execution_timeout:
+            fx.new_tasks.append(self._timer_task(self.timers[self.run_id + DEADLINE]))
         self._wake(fx, now)
         return fx
 
@@ -297,6 +316,14 @@ class RunState:
         fx.done_tasks.append(r.task_id)
         if started is None or self.finished:
             return fx  # fired already (a second delivery of the due timer) or the run ended
+        if r.task_id == self.run_id + DEADLINE:
+            limit = self.events[0].execution_timeout
+            error = f"{TIMED_OUT}: the run took longer than its execution_timeout of {limit:g}s"
+            end = self.record(fx, pb.Event(type=WF_ERROR, error=error, error_type=TIMED_OUT), now)
+            self._drop_tasks(fx)
+            self._notify_parent(fx, end, now)
+            self._cancel_children(fx, now)
+            return fx
         self.record(fx, pb.Event(type=TIMER_FIRED, activity_run_id=r.task_id, fire_at=started.fire_at), now)
         self._wake(fx, now)
         return fx
@@ -323,11 +350,13 @@ class RunState:
             self._wake(fx, now)
         else:
             return fx
-        # Cancelling (or terminating) a parent cancels its running children.
+        self._cancel_children(fx, now)  # cancelling (or terminating) a parent cancels its children
+        return fx
+
+    def _cancel_children(self, fx: Effects, now: float) -> None:
         for child in self.children.values():
             cancel = pb.CancelWorkflow(run_id=child.child_run_id, reason=f"parent {self.run_id} cancelled")
             fx.send(pb.Report(cancel_workflow=cancel), now)
-        return fx
 
     def child_finished(self, r: pb.ChildFinished, now: float) -> Effects:
         fx = Effects()

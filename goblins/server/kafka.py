@@ -19,7 +19,7 @@ import threading
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
-from goblins._kafka import AsyncProducer, consumer_config, partition_for, prefixed, task_topic
+from goblins._kafka import AsyncProducer, consumer_config, partition_for, prefixed, take, task_topic
 from goblins._proto import goblins_pb2 as pb
 from goblins.server.engine import ACTIVITY, MESSAGE, TIMER, WORKFLOW, TaskRecord
 from goblins.server.kafka_setup import EVENTS, TOPICS, create_topics
@@ -193,7 +193,7 @@ class KafkaTransport:
         while True:
             while self._core.queued() > MAX_QUEUED:
                 await asyncio.sleep(0.01)
-            msgs = await loop.run_in_executor(self._pool, self._consumer.consume, 500, 0.05)
+            msgs = await loop.run_in_executor(self._pool, take, self._consumer, 500, 0.1)
             for m in msgs:
                 if m.error():
                     log.warning("events consumer: %s", m.error())

@@ -136,7 +136,11 @@ class GoblinsService(pb_grpc.GoblinsServicer):
                 f"no worker has registered a workflow named {name!r}",
             )
         run_id = request.run_id or _new_run_id()
-        created = await self.core.start_workflow(name, request.input, run_id, fresh=not request.run_id)
+        if request.execution_timeout < 0:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "execution_timeout must be >= 0 seconds")
+        created = await self.core.start_workflow(
+            name, request.input, run_id, fresh=not request.run_id, execution_timeout=request.execution_timeout
+        )
         return pb.StartWorkflowResponse(run_id=run_id, existed=not created)
 
     @unavailable_on_store_errors
@@ -149,7 +153,7 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         distributed = self.core.transport.kind != "embedded"
         owns = getattr(self.core.transport, "owns", None)
         # The owner's waiter wakes at once; a re-read now and then covers a partition move.
-        poll = MAX_WAIT if not distributed else 1.0 if owns is not None and owns(request.run_id) else 0.02
+        poll = MAX_WAIT if not distributed else 5.0 if owns is not None and owns(request.run_id) else 0.02
         grace = (MAX_WAIT if request.started else NOT_FOUND_GRACE) if distributed else 0.0
         not_found_until = loop.time() + min(grace, request.wait)
         run_id = request.run_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 
 import pytest
 
@@ -151,3 +152,19 @@ async def test_cancelling_the_parent_cancels_its_children(client: goblins.Client
         await parent.result(timeout=15)
     with pytest.raises(goblins.WorkflowCancelled):
         await child.result(timeout=15)
+
+
+async def test_execution_timeout_ends_the_run(client: goblins.Client, start_worker: StartWorker) -> None:
+    await start_worker(**ALL)
+    handle = await client.start_workflow(p.approval, "never approved", execution_timeout=0.5)
+    with pytest.raises(goblins.WorkflowTimedOut, match=r"execution_timeout of 0\.5s"):
+        await handle.result(timeout=10)
+    with pytest.raises(ValueError, match="execution_timeout"):
+        await client.start_workflow(p.approval, "x", execution_timeout=-1)
+
+
+async def test_execution_timeout_is_skipped_in_the_test_environment() -> None:
+    async with goblins.testing.WorkflowEnvironment(**ALL) as env:
+        handle = await env.client.start_workflow(p.approval, "x", execution_timeout=datetime.timedelta(days=2))
+        with pytest.raises(goblins.WorkflowTimedOut):
+            await handle.result(timeout=10)
