@@ -215,12 +215,23 @@ class Client:
         if not self._unary:
             if self._session is None or self._session.closed:
                 self._session = _Session(self._stub)
+            session = self._session
             try:
-                return await self._session.call(kind, request, timeout)
+                return await session.call(kind, request, timeout)
             except grpc.aio.AioRpcError as exc:
-                if exc.code() != grpc.StatusCode.UNIMPLEMENTED or exc.details().startswith("unknown client request"):
+                if exc.code() == grpc.StatusCode.UNIMPLEMENTED and not exc.details().startswith("unknown client"):
+                    self._unary = True  # an older server
+                elif session.closed and exc.code() != grpc.StatusCode.CANCELLED:
+                    # The stream broke (e.g. the server died: grpc says INTERNAL or UNAVAILABLE):
+                    # the server is unavailable, and callers that may retry, retry.
+                    raise grpc.aio.AioRpcError(
+                        grpc.StatusCode.UNAVAILABLE,
+                        grpc.aio.Metadata(),
+                        grpc.aio.Metadata(),
+                        f"the session stream broke: {exc.code().name} {exc.details()}",
+                    ) from None
+                else:
                     raise
-                self._unary = True  # an older server
         method = self._stub.StartWorkflow if kind == "start" else self._stub.GetResult
         return await method(request, timeout=timeout)
 
