@@ -195,7 +195,10 @@ async def test_child_workflows_across_partitions(dcluster: DistributedCluster, t
         parents = [await client.start_workflow("family", str(tmp_path / f"{i}.log")) for i in range(3)]
 
         async def children_of(handle: goblins.WorkflowHandle) -> list[str]:
-            history = await other.get_workflow_handle(handle.run_id).history()
+            try:  # a just-started run is recorded by its owner a moment after the start returns
+                history = await other.get_workflow_handle(handle.run_id).history()
+            except goblins.WorkflowNotFound:
+                return []
             return [e.child_run_id for e in history if e.type.value == "CHILD_WORKFLOW_STARTED"]
 
         children: list[str] = []
