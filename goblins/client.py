@@ -32,6 +32,8 @@ _FAILURES: dict[str, type[WorkflowFailed]] = {
     "WorkflowTimedOut": WorkflowTimedOut,
 }
 
+_STARTED_GRACE = 15.0
+
 # One long poll lasts at most this long; result() without a timeout polls again.
 _POLL = 30.0
 
@@ -191,10 +193,17 @@ class WorkflowHandle:
 
     async def history(self) -> list[Event]:
         """The run's events, oldest first."""
-        try:
-            resp = await self._client._stub.GetHistory(pb.GetHistoryRequest(run_id=self.run_id))
-        except grpc.aio.AioRpcError as exc:
-            raise _rpc_error(exc) from None
+        # A run this handle started exists: in the distributed mode its owner may record it a
+        # moment after the start returned, so "not found" is retried for a while.
+        give_up = time.monotonic() + (_STARTED_GRACE if self._started else 0.0)
+        while True:
+            try:
+                resp = await self._client._stub.GetHistory(pb.GetHistoryRequest(run_id=self.run_id))
+            except grpc.aio.AioRpcError as exc:
+                raise _rpc_error(exc) from None
+            if resp.found or time.monotonic() >= give_up:
+                break
+            await asyncio.sleep(0.05)
         if not resp.found:
             raise WorkflowNotFound(f"no workflow run with id {self.run_id!r}")
         return [Event.from_proto(e) for e in resp.events]
