@@ -1,5 +1,6 @@
 """goblins: durable workflows and activities as plain Python functions."""
 
+from goblins._activity import ActivityInfo, activity_info, heartbeat
 from goblins._api import (
     ChildWorkflowHandle,
     execute_activity,
@@ -31,6 +32,7 @@ from goblins.worker import Worker
 
 __all__ = [
     "ActivityFailed",
+    "ActivityInfo",
     "ChildWorkflowFailed",
     "ChildWorkflowHandle",
     "Client",
@@ -48,8 +50,10 @@ __all__ = [
     "WorkflowTerminated",
     "WorkflowTimedOut",
     "activity",
+    "activity_info",
     "execute_activity",
     "execute_workflow",
+    "heartbeat",
     "now",
     "random",
     "sleep",

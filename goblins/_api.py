@@ -19,20 +19,24 @@ def execute_activity(
     *args: Any,
     retry_policy: RetryPolicy | None = None,
     start_to_close_timeout: float | None = None,
+    heartbeat_timeout: float | None = None,
+    schedule_to_close_timeout: float | None = None,
 ) -> asyncio.Future[Any]:
     """Schedule an activity from workflow code; await the result.
 
     ``activity`` is an ``@goblins.activity`` function or its registered name. The arguments
     must be JSON-serializable (dataclasses and pydantic models are). The server retries a
     failed attempt according to ``retry_policy`` (default: 3 attempts, back-off from 1 s);
-    ``start_to_close_timeout`` (seconds) bounds one attempt. When the attempts are exhausted,
-    awaiting raises :class:`goblins.ActivityFailed`.
+    ``start_to_close_timeout`` (seconds) bounds one attempt; ``heartbeat_timeout`` times out an
+    attempt that stops calling ``goblins.heartbeat`` for that long; ``schedule_to_close_timeout``
+    bounds all attempts together. When the attempts are exhausted, awaiting raises
+    :class:`goblins.ActivityFailed`.
 
     The step is scheduled when this is called, so ``asyncio.gather(execute_activity(a),
     execute_activity(b))`` runs both in parallel.
     """
     return current_instance("execute_activity").schedule_activity(
-        activity, args, retry_policy, start_to_close_timeout
+        activity, args, retry_policy, start_to_close_timeout, heartbeat_timeout, schedule_to_close_timeout
     )
 
 

@@ -199,6 +199,8 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         args: Sequence[Any],
         retry_policy: RetryPolicy | None,
         start_to_close_timeout: float | None,
+        heartbeat_timeout: float | None = None,
+        schedule_to_close_timeout: float | None = None,
     ) -> asyncio.Future[Any]:
         name = name_of(activity, "activity")
         defn = activity_definition(activity)
@@ -206,10 +208,13 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         payload = converter.encode_args(args, f"activity {name!r}")
         if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
             raise TypeError(f"retry_policy must be a goblins.RetryPolicy, got {retry_policy!r}")
-        if start_to_close_timeout is not None and (
-            not isinstance(start_to_close_timeout, (int, float)) or start_to_close_timeout <= 0
+        for label, value in (
+            ("start_to_close_timeout", start_to_close_timeout),
+            ("heartbeat_timeout", heartbeat_timeout),
+            ("schedule_to_close_timeout", schedule_to_close_timeout),
         ):
-            raise ValueError(f"start_to_close_timeout must be a number of seconds > 0, got {start_to_close_timeout!r}")
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+                raise ValueError(f"{label} must be a number of seconds > 0, got {value!r}")
         act_id, recorded = self._next_step("activity", name)
         if recorded is None:
             policy = (retry_policy or DEFAULT_RETRY_POLICY).to_proto()
@@ -219,6 +224,8 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
                 input=payload,
                 retry_policy=policy,
                 start_to_close_timeout=float(start_to_close_timeout or 0),
+                heartbeat_timeout=float(heartbeat_timeout or 0),
+                schedule_to_close_timeout=float(schedule_to_close_timeout or 0),
             )
             self._commands.append(pb.Command(schedule_activity=schedule))
         return self._step_future(act_id, hint)

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 import grpc
 
 from goblins import converter
+from goblins._activity import ActivityContext
+from goblins._activity import current as activity_context
 from goblins._channel import check_address, open_channel
 from goblins._definitions import (
     ActivityDefinition,
@@ -145,6 +147,8 @@ class Worker:
         self._cache: collections.OrderedDict[str, WorkflowInstance] = collections.OrderedDict()
         self._running: dict[str, tuple[str, asyncio.Task[None]]] = {}  # task_id -> (kind, task)
         self._unacked: dict[str, pb.Report] = {}
+        self._contexts: dict[str, ActivityContext] = {}  # running activity attempts, by task id
+        self._checks: set[asyncio.Future[None]] = set()
         self._outbox: _Outbox | None = None
         self._kafka: KafkaSession | None = None
         self._stub: pb_grpc.GoblinsStub | None = None
@@ -244,6 +248,10 @@ class Worker:
                 self._connected.set()
                 for task_id in msg.acked:
                     self._unacked.pop(task_id, None)
+                for task_id in msg.cancelled:
+                    ctx = self._contexts.get(task_id)
+                    if ctx is not None:
+                        ctx.cancel()
                 for task in msg.tasks:
                     self._start(task)
         except asyncio.CancelledError:
@@ -289,25 +297,58 @@ class Worker:
         result = pb.ActivityResult(
             task_id=t.task_id, run_id=t.run_id, activity_run_id=t.activity_run_id, attempt=t.attempt
         )
+        ctx = ActivityContext(t, self._send_report, asyncio.get_running_loop())
+        self._contexts[t.task_id] = ctx
+        token = activity_context.set(ctx)  # this task's context: goblins.heartbeat() finds it
         try:
             defn = self._activities.get(t.activity_name)
             if defn is None:
                 raise LookupError(f"activity {t.activity_name!r} is not registered on worker {self.identity}")
             args = converter.decode_args(t.input, defn.fn)
             if defn.is_async:
-                coro = defn.fn(*args)
-                value = await (asyncio.wait_for(coro, t.start_to_close_timeout) if t.start_to_close_timeout else coro)
+                inner = asyncio.ensure_future(defn.fn(*args))
+                ctx.on_cancel = inner.cancel
+                value = await (asyncio.wait_for(inner, t.start_to_close_timeout) if t.start_to_close_timeout else inner)
             else:
                 call = functools.partial(contextvars.copy_context().run, defn.fn, *args)
                 value = await asyncio.get_running_loop().run_in_executor(self._executor, call)
             result.output = converter.encode(value, f"activity {t.activity_name!r} result")
             result.ok = True
         except asyncio.CancelledError:
-            self._running.pop(t.task_id, None)
-            raise
+            if not ctx.cancelled:  # the worker is shutting down: the server redelivers the task
+                self._running.pop(t.task_id, None)
+                raise
+            result.error_type = "CancelledError"
+            result.error = "CancelledError: the activity was cancelled (its run no longer wants it)"
         except BaseException as exc:  # SystemExit/KeyboardInterrupt from user code: an error, not a lost task
             result.error_type, result.error = describe(exc)
+        finally:
+            activity_context.reset(token)
+            self._contexts.pop(t.task_id, None)
+        result.heartbeat_details = ctx.details
         self._finish(t.task_id, pb.Report(activity_result=result), "activity")
+
+    def _send_report(self, report: pb.Report) -> None:
+        """A heartbeat (or other fire-and-forget report) up to the server, on the loop's thread."""
+        if self._kafka is not None:
+            self._kafka.send(report)
+            if report.HasField("activity_heartbeat"):  # no back channel on Kafka: ask whether it is wanted
+                check = asyncio.ensure_future(self._check_wanted(report.activity_heartbeat.task_id))
+                self._checks.add(check)
+                check.add_done_callback(self._checks.discard)
+        elif self._outbox is not None:
+            self._outbox.put(report)
+
+    async def _check_wanted(self, task_id: str) -> None:
+        ctx = self._contexts.get(task_id)
+        if ctx is None or self._stub is None:
+            return
+        try:
+            resp = await self._stub.CheckTasks(pb.CheckTasksRequest(tasks=[ctx.task]))
+        except grpc.aio.AioRpcError:
+            return
+        if resp.pending and not resp.pending[0]:
+            ctx.cancel()
 
     # ---- workflows ----
 

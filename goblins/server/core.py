@@ -391,6 +391,8 @@ class Core:
             return rs.cancel(report.cancel_workflow, now)
         if which == "child_finished":
             return rs.child_finished(report.child_finished, now)
+        if which == "activity_heartbeat":  # through the queue, so offsets stay in order (Kafka)
+            rs.heartbeat(report.activity_heartbeat)
         return Effects()
 
     async def _load_runs(self, items: list[Item], now: float) -> list[TaskRecord]:
@@ -444,9 +446,20 @@ class Core:
         task.events.extend(rs.events[seen:durable])
         return task
 
-    def activity_timed_out(self, t: TaskRecord) -> None:
+    def activity_timed_out(self, t: TaskRecord, heartbeat: bool = False) -> None:
         task = pb.ActivityTask.FromString(t.data)
-        self.report(pb.Report(activity_result=timed_out_result(task, t.timeout)), None)
+        self.report(pb.Report(activity_result=timed_out_result(task, t.timeout, heartbeat)), None)
+
+    def heartbeat(self, r: pb.ActivityHeartbeat) -> bool:
+        """An activity attempt's heartbeat; False when the attempt is no longer wanted (the run
+        was cancelled or ended, or the attempt timed out): the worker should stop it."""
+        rs = self.runs.get(r.run_id)
+        if rs is None or not rs.heartbeat(r):
+            return False
+        dispatcher = getattr(self.transport, "dispatcher", None)
+        if dispatcher is not None:
+            dispatcher.heartbeat(r.task_id, r.details)
+        return True
 
 
 def tune_gc() -> None:

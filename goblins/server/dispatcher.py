@@ -51,6 +51,12 @@ class Session:
         self._queued = True
         self._wake.set()
 
+    def cancel(self, task_id: str) -> None:
+        """Tell the worker to stop an activity that is no longer wanted."""
+        self._msg.cancelled.append(task_id)
+        self._queued = True
+        self._wake.set()
+
     def close(self) -> None:
         self.closed = True
         self._wake.set()
@@ -72,7 +78,7 @@ class Dispatcher:
     def __init__(
         self,
         build_workflow_task: Callable[[TaskRecord, int, pb.WorkflowTask | None], pb.WorkflowTask],
-        on_activity_timeout: Callable[[TaskRecord], None],
+        on_activity_timeout: Callable[[TaskRecord, bool], None],
         on_timer: Callable[[TaskRecord], None],
         on_message: Callable[[TaskRecord], None],
         clock: Callable[[], float],
@@ -87,6 +93,7 @@ class Dispatcher:
         self._delayed: list[tuple[float, int, TaskRecord]] = []
         self._counter = itertools.count()
         self._leases: dict[str, tuple[Session, float]] = {}
+        self._hard: dict[str, float] = {}  # task id -> start_to_close deadline, for heartbeating tasks
         self._sessions: list[Session] = []
         self._sticky: dict[str, tuple[Session, int]] = {}  # run_id -> (session, seq it has seen)
 
@@ -116,6 +123,7 @@ class Dispatcher:
         for task_id in task_ids:
             self._known.pop(task_id, None)
             lease = self._leases.pop(task_id, None)
+            self._hard.pop(task_id, None)
             if lease is not None:
                 lease[0].inflight.discard(task_id)
 
@@ -147,10 +155,11 @@ class Dispatcher:
                     self._sessions.remove(session)
                     self._sessions.append(session)
                 expired = self._known.get(task_id)
+                hard = self._hard.pop(task_id, 0.0)
                 if expired is None:
                     continue
                 if expired.kind == ACTIVITY:
-                    self._on_activity_timeout(expired)
+                    self._on_activity_timeout(expired, bool(expired.heartbeat) and (not hard or now < hard))
                 else:
                     self._ready[(expired.kind, expired.name)].append(expired)
         self._pump()
@@ -188,8 +197,26 @@ class Dispatcher:
 
     def _lease(self, t: TaskRecord, session: Session, now: float) -> None:
         timeout = t.timeout if t.kind == ACTIVITY else WORKFLOW_TASK_TIMEOUT
-        self._leases[t.task_id] = (session, now + timeout if timeout else 0.0)
+        deadline = now + timeout if timeout else 0.0
+        if t.heartbeat:  # the lease lives from heartbeat to heartbeat, up to the attempt's deadline
+            self._hard[t.task_id] = deadline
+            deadline = min(deadline, now + t.heartbeat) if deadline else now + t.heartbeat
+        self._leases[t.task_id] = (session, deadline)
         session.inflight.add(t.task_id)
+
+    def heartbeat(self, task_id: str, details: bytes = b"") -> None:
+        """A leased task's activity is alive: extend its lease by its heartbeat_timeout, and
+        keep its details in the task, so a redelivery (its worker died) resumes from them."""
+        lease, t = self._leases.get(task_id), self._known.get(task_id)
+        if t is not None and details:
+            task = pb.ActivityTask.FromString(t.data)
+            task.heartbeat_details = details
+            t.data = task.SerializeToString()
+        if lease is None or t is None or not t.heartbeat:
+            return
+        hard = self._hard.get(task_id, 0.0)
+        deadline = self._clock() + t.heartbeat
+        self._leases[task_id] = (lease[0], min(deadline, hard) if hard else deadline)
 
     def _take(self, session: Session) -> TaskRecord | None:
         for key in session.keys:

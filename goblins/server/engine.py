@@ -56,6 +56,7 @@ class TaskRecord:
     visible_at: float
     data: bytes  # ActivityTask bytes; empty for workflow tasks (built at dispatch)
     timeout: float = 0.0
+    heartbeat: float = 0.0  # activity: its heartbeat_timeout (not stored: it is in data)
 
 
 @dataclasses.dataclass
@@ -65,6 +66,7 @@ class ActivityState:
     started: bool
     finished: bool
     scheduled: pb.Event
+    details: bytes = b""  # the newest heartbeat details of a finished attempt (for the next one)
 
     @property
     def task_id(self) -> str:
@@ -101,6 +103,7 @@ class RunState:
         self.events: list[pb.Event] = []
         self.activities: dict[str, ActivityState] = {}
         self.timers: dict[str, pb.Event] = {}  # timer id -> TIMER_STARTED, while not fired
+        self.heartbeats: dict[str, bytes] = {}  # activity run id -> last details (memory only)
         self.timer_ids: set[str] = set()  # every timer ever started
         self.cancel_requested = False
         self.children: dict[str, pb.Event] = {}  # step id -> CHILD_WORKFLOW_STARTED, while running
@@ -140,6 +143,8 @@ class RunState:
             act.attempt, act.started = e.attempt, True
         elif kind == ACT_SUCCESS or kind == ACT_ERROR:
             act = self.activities[e.activity_run_id]
+            if kind == ACT_ERROR and e.heartbeat_details:
+                act.details = e.heartbeat_details
             if kind == ACT_ERROR and e.retry_at:
                 act.attempt, act.started = e.attempt + 1, False
             else:
@@ -259,7 +264,11 @@ class RunState:
             self._wake(fx, now)
             return fx
         event.type, event.error, event.error_type = ACT_ERROR, r.error, r.error_type
+        event.heartbeat_details = r.heartbeat_details or self.heartbeats.get(s.activity_run_id, b"")
         delay = next_delay(s.retry_policy, r.attempt, r.error_type)
+        deadline = s.timestamp + s.schedule_to_close_timeout if s.schedule_to_close_timeout else 0.0
+        if delay is not None and deadline and now + delay >= deadline:
+            delay = None  # no time left for another attempt
         if delay is None:
             self.record(fx, event, now)
             self._wake(fx, now)
@@ -309,6 +318,15 @@ class RunState:
         delay = min(WF_TASK_RETRY_INITIAL * 2 ** (self.failed_wf_tasks - 1), WF_TASK_RETRY_MAX)
         self._wake(fx, now + delay)
         return fx
+
+    def heartbeat(self, r: pb.ActivityHeartbeat) -> bool:
+        """Note an attempt's heartbeat (nothing is recorded); False: the attempt is not wanted."""
+        act = self.activities.get(r.activity_run_id)
+        if act is None or act.finished or act.attempt != r.attempt or self.finished or self.cancel_requested:
+            return False
+        if r.details:
+            self.heartbeats[r.activity_run_id] = r.details
+        return True
 
     def timer_fired(self, r: pb.TimerFired, now: float) -> Effects:
         fx = Effects()
@@ -421,6 +439,8 @@ class RunState:
                 input=c.input,
                 retry_policy=c.retry_policy,
                 start_to_close_timeout=c.start_to_close_timeout,
+                heartbeat_timeout=c.heartbeat_timeout,
+                schedule_to_close_timeout=c.schedule_to_close_timeout,
             ),
             now,
         )
@@ -473,6 +493,10 @@ class RunState:
 
     def _activity_task(self, act: ActivityState, visible_at: float) -> TaskRecord:
         s = act.scheduled
+        timeout = s.start_to_close_timeout
+        if s.schedule_to_close_timeout:  # an attempt may not outlive the whole activity's deadline
+            left = max(s.timestamp + s.schedule_to_close_timeout - visible_at, 0.001)
+            timeout = min(timeout, left) if timeout else left
         task = pb.ActivityTask(
             task_id=act.task_id,
             run_id=self.run_id,
@@ -482,11 +506,13 @@ class RunState:
             input=s.input,
             attempt=act.attempt,
             max_attempts=s.max_attempts,
-            start_to_close_timeout=s.start_to_close_timeout,
+            start_to_close_timeout=timeout,
+            heartbeat_timeout=s.heartbeat_timeout,
+            heartbeat_details=act.details,
         )
         return TaskRecord(
             act.task_id, self.run_id, ACTIVITY, s.activity_name, visible_at, task.SerializeToString(),
-            s.start_to_close_timeout,
+            timeout, s.heartbeat_timeout,
         )
 
     def _wake(self, fx: Effects, visible_at: float) -> None:
@@ -512,8 +538,9 @@ def _suffix() -> str:
     return os.urandom(6).hex()
 
 
-def timed_out_result(task: pb.ActivityTask, timeout: float) -> pb.ActivityResult:
-    """The report the server makes for an attempt that overran start_to_close_timeout."""
+def timed_out_result(task: pb.ActivityTask, timeout: float, heartbeat: bool = False) -> pb.ActivityResult:
+    """The report the server makes for an attempt that overran its timeout (or stopped heartbeating)."""
+    what = f"sent no heartbeat for {task.heartbeat_timeout:g}s" if heartbeat else f"did not finish within {timeout:g}s"
     return pb.ActivityResult(
         task_id=task.task_id,
         run_id=task.run_id,
@@ -521,5 +548,5 @@ def timed_out_result(task: pb.ActivityTask, timeout: float) -> pb.ActivityResult
         attempt=task.attempt,
         ok=False,
         error_type="TimeoutError",
-        error=f"TimeoutError: activity {task.activity_name!r} did not finish within {timeout:g}s",
+        error=f"TimeoutError: activity {task.activity_name!r} {what}",
     )

@@ -348,6 +348,10 @@ class GoblinsService(pb_grpc.GoblinsServicer):
 
     def _absorb(self, msg: pb.WorkerMessage, session: Session, dispatcher: Dispatcher) -> None:
         for report in msg.reports:
+            if report.HasField("activity_heartbeat"):  # not recorded: only a lease and a checkpoint
+                if not self.core.heartbeat(report.activity_heartbeat):
+                    session.cancel(report.activity_heartbeat.task_id)
+                continue
             # A start is an observation; the worker keeps only outcomes until they are acked.
             ack = None if report.HasField("activity_started") else functools.partial(session.ack, task_id_of(report))
             self.core.report(report, ack)

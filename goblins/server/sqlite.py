@@ -22,8 +22,10 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from google.protobuf.message import DecodeError
+
 from goblins._proto import goblins_pb2 as pb
-from goblins.server.engine import WORKFLOW, TaskRecord
+from goblins.server.engine import ACTIVITY, WORKFLOW, TaskRecord
 from goblins.server.store import Batch, StoredRun, run_status
 
 T = TypeVar("T")
@@ -216,7 +218,15 @@ class SqliteStore:
         rows = await self._run(
             self._read_pool, self._query, "SELECT task_id, run_id, kind, name, visible_at, data, timeout FROM tasks"
         )
-        return [TaskRecord(*row) for row in rows]
+        tasks = [TaskRecord(*row) for row in rows]
+        for t in tasks:  # the heartbeat timeout is not a column: it is in the task itself
+            if t.kind == ACTIVITY:
+                try:
+                    t.heartbeat = pb.ActivityTask.FromString(t.data).heartbeat_timeout
+                except DecodeError:
+                    pass  # not a task this version wrote: no heartbeat lease
+
+        return tasks
 
     async def close(self) -> None:
         for pool in (self._write_pool, self._read_pool):

@@ -99,3 +99,21 @@ async def test_children_survive_kills(cluster: Cluster, tmp_path: Path) -> None:
     assert types.count("CHILD_WORKFLOW_STARTED") == 2 and types.count("CHILD_WORKFLOW_COMPLETED") == 2
     assert sorted(marks(log)) == sorted(["child a waiting", "child b waiting", "child a approved by n0",
                                          "child b approved by n1"]), "a finished step ran again"
+
+
+async def test_heartbeat_checkpoint_survives_worker_kill(cluster: Cluster, tmp_path: Path) -> None:
+    log = tmp_path / "marks.log"
+    cluster.start_server()
+    first = cluster.start_worker("wf_primitives")
+    async with await cluster.client() as client:
+        handle = await client.start_workflow("counting", str(log), 50)
+        # Heartbeats reach the server every heartbeat_timeout / 3 (1.7 s): wait past two of them.
+        await async_wait_until(lambda: len(marks(log)) >= 30, 20, "thirty steps")
+        first.kill9()
+        cluster.start_worker("wf_primitives")
+        result = await handle.result(timeout=30)
+    resumed_from = int(result.rsplit(" ", 1)[1])
+    assert resumed_from >= 15, f"the new worker did not resume from the checkpoint: {result}"
+    steps = [int(m.split()[1]) for m in marks(log)]
+    assert sorted(set(steps)) == list(range(50))
+    assert len(steps) - 50 <= 20, "more than the steps since the last heartbeat ran twice"

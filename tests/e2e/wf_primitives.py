@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 from wf_steps import _append
@@ -45,3 +46,19 @@ async def family(path: str) -> list[str]:
     first = await goblins.start_workflow(child_approval, path, "a", run_id=f"{goblins.uuid4()}-a")
     second = await goblins.start_workflow(child_approval, path, "b")
     return [await first.result(), await second.result()]
+
+
+@goblins.activity
+async def count_to(path: str, total: int) -> str:
+    """Counts with a checkpoint per step; a new attempt (or a redelivery) resumes from it."""
+    start = goblins.activity_info().heartbeat_details or 0
+    for step in range(start, total):
+        _append(path, f"step {step}")
+        goblins.heartbeat(step + 1)
+        await asyncio.sleep(0.1)
+    return f"counted to {total} from {start}"
+
+
+@goblins.workflow(name="counting")
+async def counting(path: str, total: int) -> str:
+    return await goblins.execute_activity(count_to, path, total, heartbeat_timeout=5)

@@ -100,3 +100,69 @@ async def waiting_child() -> str:
 @goblins.workflow
 async def parent_of_waiter() -> str:
     return await goblins.execute_workflow(waiting_child, run_id="the-waiting-child")
+
+
+PROGRESS: list[tuple[int, object]] = []
+
+
+@goblins.activity
+async def resumable(total: int) -> str:
+    """Heartbeats its progress; the first attempt stalls after step 3 (heartbeat timeout)."""
+    info = goblins.activity_info()
+    start = info.heartbeat_details or 0
+    PROGRESS.append((info.attempt, start))
+    for step in range(start, total):
+        goblins.heartbeat(step)
+        if info.attempt == 1 and step == 3:
+            await asyncio.sleep(30)  # stalls: no more heartbeats
+        await asyncio.sleep(0.01)
+    return f"done from {start} on attempt {info.attempt}"
+
+
+@goblins.activity
+def sync_heartbeater(n: int) -> int:
+    import time as _time
+
+    for i in range(n):
+        goblins.heartbeat(i)
+        _time.sleep(0.05)
+    return n
+
+
+STOPPED: list[str] = []
+
+
+@goblins.activity
+async def long_task() -> str:
+    try:
+        for _ in range(600):
+            goblins.heartbeat()
+            await asyncio.sleep(0.05)
+    except asyncio.CancelledError:
+        STOPPED.append(goblins.activity_info().activity_run_id)
+        raise
+    return "finished"
+
+
+@goblins.workflow
+async def checkpointed(total: int) -> str:
+    policy = goblins.RetryPolicy(max_attempts=3, initial_interval=0.05)
+    return await goblins.execute_activity(resumable, total, heartbeat_timeout=0.5, retry_policy=policy)
+
+
+@goblins.workflow
+async def sync_beats(n: int) -> int:
+    return await goblins.execute_activity(sync_heartbeater, n, heartbeat_timeout=1)
+
+
+@goblins.workflow
+async def cancel_long() -> str:
+    return await goblins.execute_activity(long_task, heartbeat_timeout=2)
+
+
+@goblins.workflow
+async def deadline_activity() -> str:
+    policy = goblins.RetryPolicy(max_attempts=0, initial_interval=0.05)
+    return await goblins.execute_activity(
+        slow_note, "x", start_to_close_timeout=0.2, schedule_to_close_timeout=0.7, retry_policy=policy
+    )

@@ -168,3 +168,49 @@ async def test_execution_timeout_is_skipped_in_the_test_environment() -> None:
         handle = await env.client.start_workflow(p.approval, "x", execution_timeout=datetime.timedelta(days=2))
         with pytest.raises(goblins.WorkflowTimedOut):
             await handle.result(timeout=10)
+
+
+BEATS = dict(
+    workflows=[p.checkpointed, p.sync_beats, p.cancel_long, p.deadline_activity],
+    activities=[p.resumable, p.sync_heartbeater, p.long_task, p.slow_note],
+)
+
+
+async def test_heartbeat_timeout_retries_from_the_checkpoint(client: goblins.Client, start_worker: StartWorker) -> None:
+    await start_worker(**BEATS)
+    assert await client.execute_workflow(p.checkpointed, 8, timeout=20) == "done from 3 on attempt 2"
+    assert p.PROGRESS[-2:] == [(1, 0), (2, 3)]
+    errors = [e for e in await (await client.start_workflow(p.sync_beats, 5)).history() if e.error]
+    assert not errors
+    events = [e for e in await client.list_workflows(name="checkpointed")]
+    history = await client.get_workflow_handle(events[0].run_id).history()
+    failed = next(e for e in history if e.type == goblins.EventType.ACTIVITY_FINISHED_IN_ERROR)
+    assert "sent no heartbeat for 0.5s" in failed.error
+
+
+async def test_sync_activity_heartbeats(client: goblins.Client, start_worker: StartWorker) -> None:
+    await start_worker(**BEATS)
+    assert await client.execute_workflow(p.sync_beats, 5, timeout=20) == 5
+
+
+async def test_cancelling_the_run_stops_its_heartbeating_activity(
+    client: goblins.Client, start_worker: StartWorker
+) -> None:
+    await start_worker(**BEATS)
+    handle = await client.start_workflow(p.cancel_long)
+    await _until_started(handle)
+    await asyncio.sleep(0.2)
+    await handle.cancel()
+    with pytest.raises(goblins.WorkflowCancelled):
+        await handle.result(timeout=10)
+    for _ in range(100):  # the activity hears it through its next heartbeat, and stops
+        if f"{handle.run_id}/1" in p.STOPPED:
+            break
+        await asyncio.sleep(0.05)
+    assert f"{handle.run_id}/1" in p.STOPPED
+
+
+async def test_schedule_to_close_bounds_all_attempts(client: goblins.Client, start_worker: StartWorker) -> None:
+    await start_worker(**BEATS)
+    with pytest.raises(goblins.WorkflowFailed, match="ActivityFailed"):
+        await client.execute_workflow(p.deadline_activity, timeout=10)

@@ -1,0 +1,125 @@
+"""What activity code can ask of goblins while it runs: its info, and heartbeats."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import dataclasses
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from goblins import converter
+from goblins._proto import goblins_pb2 as pb
+from goblins.errors import GoblinsError
+
+
+@dataclasses.dataclass(frozen=True)
+class ActivityInfo:
+    """The running attempt of an activity."""
+
+    run_id: str
+    """The workflow run that scheduled it."""
+    activity_run_id: str
+    activity_name: str
+    attempt: int
+    """1 for the first attempt."""
+    heartbeat_details: Any
+    """The last details an earlier attempt sent with ``goblins.heartbeat`` (None: none)."""
+
+
+class ActivityContext:
+    """One running attempt, as the worker sees it: heartbeats out, cancellation in."""
+
+    def __init__(
+        self, task: pb.ActivityTask, send: Callable[[pb.Report], None], loop: asyncio.AbstractEventLoop
+    ) -> None:
+        details = converter.decode(task.heartbeat_details) if task.heartbeat_details else None
+        self.info = ActivityInfo(task.run_id, task.activity_run_id, task.activity_name, task.attempt, details)
+        self.task = task
+        self.details = b""  # the newest details of this attempt
+        self.cancelled = False
+        self.on_cancel: Callable[[], None] | None = None  # cancels an async activity's task
+        self._send = send
+        self._loop = loop
+        self._last_sent = 0.0
+        # Heartbeats reach the server at most this often (the last details always go with the result).
+        self._every = task.heartbeat_timeout / 3 if task.heartbeat_timeout else 5.0
+        self._lock = threading.Lock()
+        self._trailing = False  # a send of the newest details is scheduled
+
+    def heartbeat(self, details: Any) -> None:
+        if self.cancelled:
+            raise asyncio.CancelledError("the activity is no longer wanted (its run was cancelled or ended)")
+        if details is not None:
+            self.details = converter.encode(details, "heartbeat details")
+        now = time.monotonic()
+        with self._lock:
+            wait = self._last_sent + self._every - now
+            if wait > 0:  # throttled: the newest details still go out at the end of the window
+                if not self._trailing:
+                    self._trailing = True
+                    self._loop.call_soon_threadsafe(self._loop.call_later, wait, self._flush)
+                return
+            self._last_sent = now
+        self._post()
+
+    def _flush(self) -> None:
+        with self._lock:
+            self._trailing = False
+            self._last_sent = time.monotonic()
+        if not self.cancelled:
+            self._post()
+
+    def _post(self) -> None:
+        t = self.task
+        beat = pb.ActivityHeartbeat(
+            task_id=t.task_id, run_id=t.run_id, activity_run_id=t.activity_run_id, attempt=t.attempt
+        )
+        beat.details = self.details
+        report = pb.Report(activity_heartbeat=beat)
+        if threading.current_thread() is threading.main_thread() or _on_loop(self._loop):
+            self._send(report)
+        else:  # a plain def activity, in the worker's thread pool
+            self._loop.call_soon_threadsafe(self._send, report)
+
+    def cancel(self) -> None:
+        """The server no longer wants this attempt: the next heartbeat (or await) raises."""
+        self.cancelled = True
+        if self.on_cancel is not None:
+            self._loop.call_soon_threadsafe(self.on_cancel)
+
+
+def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
+
+
+current: contextvars.ContextVar[ActivityContext] = contextvars.ContextVar("goblins_activity")
+
+
+def _context(what: str) -> ActivityContext:
+    ctx = current.get(None)
+    if ctx is None:
+        raise GoblinsError(f"goblins.{what}() can only be called from inside an activity")
+    return ctx
+
+
+def heartbeat(details: Any = None) -> None:
+    """Tell the server this activity is alive, optionally with JSON ``details`` of its progress.
+
+    With ``heartbeat_timeout`` set on ``execute_activity``, an attempt that stops heartbeating
+    for that long is timed out and retried; the next attempt reads the last details from
+    ``goblins.activity_info().heartbeat_details`` (resume from a checkpoint). When the
+    workflow no longer wants the activity (cancelled, finished), heartbeat raises
+    ``asyncio.CancelledError``.
+    """
+    _context("heartbeat").heartbeat(details)
+
+
+def activity_info() -> ActivityInfo:
+    """The running activity attempt: ids, attempt number, an earlier attempt's heartbeat details."""
+    return _context("activity_info").info
