@@ -3,6 +3,7 @@
 from goblins._activity import ActivityInfo, activity_info, heartbeat
 from goblins._api import (
     ChildWorkflowHandle,
+    continue_as_new,
     execute_activity,
     execute_workflow,
     now,
@@ -51,6 +52,7 @@ __all__ = [
     "WorkflowTimedOut",
     "activity",
     "activity_info",
+    "continue_as_new",
     "execute_activity",
     "execute_workflow",
     "heartbeat",

@@ -6,9 +6,10 @@ import asyncio
 import datetime
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
-from goblins._runtime import current_instance
+from goblins import converter
+from goblins._runtime import ContinueAsNew, current_instance
 from goblins.retry import RetryPolicy
 
 T = TypeVar("T")
@@ -125,3 +126,15 @@ async def execute_workflow(workflow: Callable[..., Any] | str, *args: Any, run_i
     """
     handle = await start_workflow(workflow, *args, run_id=run_id)
     return await handle.result()
+
+
+def continue_as_new(*args: Any) -> NoReturn:
+    """End this run and start the same workflow afresh with ``args`` (a new, empty history).
+
+    For long-lived workflows (a loop that runs for months): the history stays short. The new
+    run's id is this one's with ``~2``, ``~3``, ... appended; ``WorkflowHandle.result()`` on the
+    first run follows the chain to its end. A BaseException, so ``except Exception`` in the
+    workflow does not swallow it.
+    """
+    instance = current_instance("continue_as_new")
+    raise ContinueAsNew(converter.encode_args(args, f"continue_as_new of workflow {instance.definition.name!r}"))

@@ -180,6 +180,9 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
             self._commands.append(pb.Command(fail_workflow=failure))
             return
         exc = task.exception()
+        if isinstance(exc, ContinueAsNew):
+            self._commands.append(pb.Command(continue_as_new=pb.ContinueAsNew(input=exc.payload)))
+            return
         if exc is None:
             try:
                 output = converter.encode(task.result(), f"workflow {self.definition.name!r} result")
@@ -350,6 +353,14 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
 
     def default_exception_handler(self, context: dict[str, Any]) -> None:
         pass
+
+
+class ContinueAsNew(BaseException):
+    """Raised by goblins.continue_as_new: ends this run, starts a fresh one with ``payload``."""
+
+    def __init__(self, payload: bytes) -> None:
+        super().__init__("continue as new")
+        self.payload = payload
 
 
 def _describe_step(kind: str, name: str) -> str:

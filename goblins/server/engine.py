@@ -32,6 +32,7 @@ CHILD_FAILED = EventType.CHILD_WORKFLOW_FAILED.value
 TERMINATED = "WorkflowTerminated"  # error_type of a terminated run
 TIMED_OUT = "WorkflowTimedOut"  # error_type of a run that overran its execution_timeout
 DEADLINE = "/deadline"  # the execution-timeout timer's id is RUN_ID/deadline
+CONTINUED = "~"  # a run that continues as new: RUN_ID~2, RUN_ID~3, ...
 
 ACTIVITY = "activity"
 WORKFLOW = "workflow"
@@ -295,6 +296,8 @@ class RunState:
                 self._start_timer(fx, command.start_timer, now)
             elif which == "start_child_workflow":
                 self._start_child(fx, command.start_child_workflow, now)
+            elif which == "continue_as_new":
+                self._continue_as_new(fx, command.continue_as_new, now)
             elif which == "complete_workflow":
                 self.record(fx, pb.Event(type=WF_SUCCESS, output=command.complete_workflow.output), now)
             elif which == "fail_workflow":
@@ -464,6 +467,20 @@ class RunState:
         )
         self._send_child_start(fx, self.record(fx, started, now), now)
 
+    def _continue_as_new(self, fx: Effects, c: pb.ContinueAsNew, now: float) -> None:
+        """This run ends; a new run of the same workflow (a fresh history) carries on."""
+        base, sep, n = self.run_id.rpartition(CONTINUED)
+        next_id = f"{base}{CONTINUED}{int(n) + 1}" if sep and n.isdigit() else f"{self.run_id}{CONTINUED}2"
+        self.record(fx, pb.Event(type=WF_SUCCESS, continued_as=next_id), now)
+        request = pb.StartWorkflowRequest(
+            workflow_name=self.workflow_name,
+            input=c.input,
+            run_id=next_id,
+            parent_run_id=self.parent_run_id,  # a child stays its parent's child across the chain
+            parent_step=self.parent_step,
+        )
+        fx.send(pb.Report(start_workflow=request), now)
+
     def _send_child_start(self, fx: Effects, started: pb.Event, now: float) -> None:
         request = pb.StartWorkflowRequest(
             workflow_name=started.activity_name,
@@ -475,8 +492,8 @@ class RunState:
         fx.send(pb.Report(start_workflow=request), now)
 
     def _notify_parent(self, fx: Effects, end: pb.Event, now: float) -> None:
-        if not self.parent_run_id:
-            return
+        if not self.parent_run_id or end.continued_as:
+            return  # a run that continued as new: the last run of the chain tells the parent
         news = pb.ChildFinished(
             run_id=self.parent_run_id,
             step_id=self.parent_step,

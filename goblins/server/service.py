@@ -28,7 +28,7 @@ NOT_FOUND_GRACE = 15.0
 
 def _result(event: pb.Event) -> pb.GetResultResponse:
     ok = event.type == "WORKFLOW_FINISHED_IN_SUCCESS"
-    return pb.GetResultResponse(
+    response = pb.GetResultResponse(
         found=True,
         finished=True,
         ok=ok,
@@ -37,6 +37,9 @@ def _result(event: pb.Event) -> pb.GetResultResponse:
         error_type=event.error_type,
         workflow_name=event.workflow_name,
     )
+    if event.continued_as:
+        response.continued_as.append(event.continued_as)
+    return response
 
 
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
@@ -145,6 +148,24 @@ class GoblinsService(pb_grpc.GoblinsServicer):
 
     @unavailable_on_store_errors
     async def GetResult(self, request: pb.GetResultRequest, context: grpc.aio.ServicerContext) -> pb.GetResultResponse:
+        """The run's outcome; for a run that continued as new, the outcome of the chain's end."""
+        loop = self.core.loop or asyncio.get_running_loop()
+        deadline = loop.time() + min(max(request.wait, 0.0), MAX_WAIT)
+        chain: list[str] = []
+        while True:
+            response = await self._one_result(request)
+            if not (response.finished and response.continued_as):
+                if chain:
+                    full = [*chain, *response.continued_as]
+                    del response.continued_as[:]
+                    response.continued_as.extend(full)
+                return response
+            chain.extend(response.continued_as)
+            request = pb.GetResultRequest(
+                run_id=response.continued_as[-1], wait=max(deadline - loop.time(), 0.0), started=True
+            )
+
+    async def _one_result(self, request: pb.GetResultRequest) -> pb.GetResultResponse:
         loop = self.core.loop or asyncio.get_running_loop()
         deadline = loop.time() + min(max(request.wait, 0.0), MAX_WAIT)
         # In the distributed mode another server may own the run: its result reaches this one
@@ -154,7 +175,8 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         owns = getattr(self.core.transport, "owns", None)
         # The owner's waiter wakes at once; a re-read now and then covers a partition move.
         poll = MAX_WAIT if not distributed else 5.0 if owns is not None and owns(request.run_id) else 0.02
-        grace = (MAX_WAIT if request.started else NOT_FOUND_GRACE) if distributed else 0.0
+        # A run the caller started (or the next run of a chain) exists: never "not found".
+        grace = MAX_WAIT if request.started else NOT_FOUND_GRACE if distributed else 0.0
         not_found_until = loop.time() + min(grace, request.wait)
         run_id = request.run_id
         waiter = self.core.waiter(run_id)

@@ -166,3 +166,12 @@ async def deadline_activity() -> str:
     return await goblins.execute_activity(
         slow_note, "x", start_to_close_timeout=0.2, schedule_to_close_timeout=0.7, retry_policy=policy
     )
+
+
+@goblins.workflow
+async def countdown(n: int, seen: list[int]) -> list[int]:
+    """One activity per run, then continue as new until n reaches 0: each history stays short."""
+    await goblins.execute_activity(note, f"at {n}")
+    if n == 0:
+        return [*seen, n]
+    goblins.continue_as_new(n - 1, [*seen, n])

@@ -214,3 +214,14 @@ async def test_schedule_to_close_bounds_all_attempts(client: goblins.Client, sta
     await start_worker(**BEATS)
     with pytest.raises(goblins.WorkflowFailed, match="ActivityFailed"):
         await client.execute_workflow(p.deadline_activity, timeout=10)
+
+
+async def test_continue_as_new_keeps_histories_short(client: goblins.Client, start_worker: StartWorker) -> None:
+    await start_worker(workflows=[p.countdown], activities=[p.note])
+    handle = await client.start_workflow(p.countdown, 3, [], run_id="countdown")
+    assert await handle.result(timeout=15) == [3, 2, 1, 0]
+    first = await handle.history()
+    assert first[-1].type == goblins.EventType.WORKFLOW_FINISHED_IN_SUCCESS
+    assert len(first) < 10
+    last = await client.get_workflow_handle("countdown~4").history()
+    assert last[0].input == [0, [3, 2, 1]] and last[-1].output == [3, 2, 1, 0]
