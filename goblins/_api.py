@@ -138,3 +138,16 @@ def continue_as_new(*args: Any) -> NoReturn:
     """
     instance = current_instance("continue_as_new")
     raise ContinueAsNew(converter.encode_args(args, f"continue_as_new of workflow {instance.definition.name!r}"))
+
+
+def set_query_handler(name: str, handler: Callable[..., Any]) -> None:
+    """Let clients read this run's state: ``await handle.query(name, *args)`` calls ``handler``.
+
+    The handler is a plain (not async) function; it runs on a worker against the state the
+    run has reached, and nothing is recorded in the history.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"query name must be a non-empty str, got {name!r}")
+    if not callable(handler):
+        raise TypeError(f"query handler must be callable, got {handler!r}")
+    current_instance("set_query_handler").query_handlers[name] = handler

@@ -83,6 +83,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
             collections.deque
         )
         self._cancel_requested = False
+        self.query_handlers: dict[str, Callable[..., Any]] = {}
         self.now = 0.0  # the time of the newest event applied: the same on every replay
         self.random = random.Random(run_id)  # seeded by the run: the same draws on every replay
 
@@ -279,6 +280,20 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         else:
             self._pending[step_id] = (future, hint)
         return future
+
+    # ---- queries ----
+
+    def query(self, name: str, payload: bytes) -> Any:
+        """Run the query handler ``name`` against the state the run has reached."""
+        handler = self.query_handlers.get(name)
+        if handler is None:
+            known = ", ".join(sorted(self.query_handlers)) or "none"
+            raise LookupError(f"workflow {self.definition.name!r} has no query handler {name!r} (it has: {known})")
+        value = handler(*converter.decode_args(payload, handler))
+        if asyncio.iscoroutine(value):
+            value.close()
+            raise TypeError(f"query handler {name!r} must be a plain function, not async")
+        return value
 
     # ---- signals ----
 

@@ -149,6 +149,12 @@ class KafkaSession:
         for m in msgs:
             task = pb.Task.FromString(m.value())
             which = task.WhichOneof("kind")
+            if which == "query":  # answered over gRPC, never redelivered: done with at once
+                place = (m.topic(), m.partition())
+                self.offsets.add(place, m.offset())
+                self._store(place, self.offsets.done(place, m.offset()))
+                self.worker._start(task)
+                continue
             task_id = getattr(task, which).task_id if which else ""
             place = (m.topic(), m.partition())
             tasks.append((task, task_id, place, m.offset()))

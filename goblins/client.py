@@ -176,6 +176,20 @@ class WorkflowHandle:
         payload = converter.encode_args(args, f"signal {name!r}")
         await self._control("Signal", pb.SignalWorkflow(run_id=self.run_id, name=name, input=payload))
 
+    async def query(self, name: str, *args: Any) -> Any:
+        """Call the run's query handler ``name`` (see ``goblins.set_query_handler``) and return
+        its answer; nothing is recorded in the history."""
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"query name must be a non-empty str, got {name!r}")
+        payload = converter.encode_args(args, f"query {name!r}")
+        try:
+            answer = await self._client._stub.Query(pb.QueryRequest(run_id=self.run_id, name=name, input=payload))
+        except grpc.aio.AioRpcError as exc:
+            raise _rpc_error(exc) from None
+        if not answer.ok:
+            raise GoblinsError(f"query {name!r} of run {self.run_id} failed: {answer.error}")
+        return converter.decode(answer.output)
+
     async def cancel(self, reason: str = "") -> None:
         """Ask the run to cancel: its code sees ``asyncio.CancelledError`` at its current await
         and may clean up; if it lets the error through, ``result()`` raises WorkflowCancelled."""

@@ -261,6 +261,11 @@ class Worker:
             stop_waiter.cancel()
 
     def _start(self, task: pb.Task) -> None:
+        if task.HasField("query"):
+            answer = self._create_task(self._answer_query(task.query))
+            self._checks.add(answer)
+            answer.add_done_callback(self._checks.discard)
+            return
         if task.HasField("activity"):
             t = task.activity
             if t.task_id not in self._running:
@@ -338,6 +343,42 @@ class Worker:
                 check.add_done_callback(self._checks.discard)
         elif self._outbox is not None:
             self._outbox.put(report)
+
+    async def _answer_query(self, q: pb.QueryTask) -> None:
+        answer = pb.QueryAnswer(query_id=q.query_id)
+        try:
+            value = await self._run_query(q)
+            answer.output = converter.encode(value, f"query {q.name!r} result")
+            answer.ok = True
+        except Exception as exc:
+            answer.error_type, answer.error = describe(exc)
+        channel = open_channel(q.reply_to) if q.reply_to else None
+        try:
+            stub = pb_grpc.GoblinsStub(channel) if channel is not None else self._stub  # type: ignore[no-untyped-call]
+            if stub is not None:
+                await stub.AnswerQuery(answer, timeout=10)
+        except grpc.aio.AioRpcError as exc:
+            log.info("query %s: answer not delivered (%s)", q.query_id, exc.code().name)
+        finally:
+            if channel is not None:
+                await channel.close()
+
+    async def _run_query(self, q: pb.QueryTask) -> Any:
+        defn = self._workflows.get(q.workflow_name)
+        if defn is None:
+            raise LookupError(f"workflow {q.workflow_name!r} is not registered on worker {self.identity}")
+        assert self._stub is not None
+        instance = self._cache.get(q.run_id)
+        seen = instance.last_seq if instance is not None else 0
+        newer = await self._stub.GetHistory(pb.GetHistoryRequest(run_id=q.run_id, after_seq=seen))
+        if instance is None or newer.events:
+            # A throwaway replay to the newest state; its commands are never sent.
+            history = newer if instance is None else await self._stub.GetHistory(pb.GetHistoryRequest(run_id=q.run_id))
+            instance = WorkflowInstance(q.run_id, defn)  # type: ignore[abstract]
+            failure = instance.activate(history.events).failure
+            if failure is not None:
+                raise RuntimeError(f"the run cannot be replayed for the query: {failure[1]}")
+        return instance.query(q.name, q.input)
 
     async def _check_wanted(self, task_id: str) -> None:
         ctx = self._contexts.get(task_id)

@@ -114,13 +114,31 @@ class WorkflowTask(_message.Message):
     events: _containers.RepeatedCompositeFieldContainer[Event]
     def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., from_seq: _Optional[int] = ..., events: _Optional[_Iterable[_Union[Event, _Mapping]]] = ...) -> None: ...
 
+class QueryTask(_message.Message):
+    __slots__ = ("query_id", "run_id", "workflow_name", "name", "input", "reply_to")
+    QUERY_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    REPLY_TO_FIELD_NUMBER: _ClassVar[int]
+    query_id: str
+    run_id: str
+    workflow_name: str
+    name: str
+    input: bytes
+    reply_to: str
+    def __init__(self, query_id: _Optional[str] = ..., run_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., name: _Optional[str] = ..., input: _Optional[bytes] = ..., reply_to: _Optional[str] = ...) -> None: ...
+
 class Task(_message.Message):
-    __slots__ = ("activity", "workflow")
+    __slots__ = ("activity", "workflow", "query")
     ACTIVITY_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
     activity: ActivityTask
     workflow: WorkflowTask
-    def __init__(self, activity: _Optional[_Union[ActivityTask, _Mapping]] = ..., workflow: _Optional[_Union[WorkflowTask, _Mapping]] = ...) -> None: ...
+    query: QueryTask
+    def __init__(self, activity: _Optional[_Union[ActivityTask, _Mapping]] = ..., workflow: _Optional[_Union[WorkflowTask, _Mapping]] = ..., query: _Optional[_Union[QueryTask, _Mapping]] = ...) -> None: ...
 
 class ScheduleActivity(_message.Message):
     __slots__ = ("activity_run_id", "activity_name", "input", "retry_policy", "start_to_close_timeout", "heartbeat_timeout", "schedule_to_close_timeout")
@@ -341,6 +359,30 @@ class Report(_message.Message):
 class ControlResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class QueryRequest(_message.Message):
+    __slots__ = ("run_id", "name", "input")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    name: str
+    input: bytes
+    def __init__(self, run_id: _Optional[str] = ..., name: _Optional[str] = ..., input: _Optional[bytes] = ...) -> None: ...
+
+class QueryAnswer(_message.Message):
+    __slots__ = ("query_id", "ok", "output", "error", "error_type")
+    QUERY_ID_FIELD_NUMBER: _ClassVar[int]
+    OK_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    ERROR_TYPE_FIELD_NUMBER: _ClassVar[int]
+    query_id: str
+    ok: bool
+    output: bytes
+    error: str
+    error_type: str
+    def __init__(self, query_id: _Optional[str] = ..., ok: _Optional[bool] = ..., output: _Optional[bytes] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ...) -> None: ...
 
 class Hello(_message.Message):
     __slots__ = ("worker_id", "workflows", "activities", "running_task_ids")

@@ -74,6 +74,16 @@ class GoblinsStub:
                 request_serializer=goblins__pb2.CancelWorkflow.SerializeToString,
                 response_deserializer=goblins__pb2.ControlResponse.FromString,
                 _registered_method=True)
+        self.Query = channel.unary_unary(
+                '/goblins.v1.Goblins/Query',
+                request_serializer=goblins__pb2.QueryRequest.SerializeToString,
+                response_deserializer=goblins__pb2.QueryAnswer.FromString,
+                _registered_method=True)
+        self.AnswerQuery = channel.unary_unary(
+                '/goblins.v1.Goblins/AnswerQuery',
+                request_serializer=goblins__pb2.QueryAnswer.SerializeToString,
+                response_deserializer=goblins__pb2.ControlResponse.FromString,
+                _registered_method=True)
         self.Register = channel.unary_unary(
                 '/goblins.v1.Goblins/Register',
                 request_serializer=goblins__pb2.Hello.SerializeToString,
@@ -143,6 +153,18 @@ class GoblinsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Query(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AnswerQuery(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Register(self, request, context):
         """Distributed mode: a worker registers its names (the embedded mode does it in Connect).
         """
@@ -206,6 +228,16 @@ def add_GoblinsServicer_to_server(servicer, server):
             'Cancel': grpc.unary_unary_rpc_method_handler(
                     servicer.Cancel,
                     request_deserializer=goblins__pb2.CancelWorkflow.FromString,
+                    response_serializer=goblins__pb2.ControlResponse.SerializeToString,
+            ),
+            'Query': grpc.unary_unary_rpc_method_handler(
+                    servicer.Query,
+                    request_deserializer=goblins__pb2.QueryRequest.FromString,
+                    response_serializer=goblins__pb2.QueryAnswer.SerializeToString,
+            ),
+            'AnswerQuery': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnswerQuery,
+                    request_deserializer=goblins__pb2.QueryAnswer.FromString,
                     response_serializer=goblins__pb2.ControlResponse.SerializeToString,
             ),
             'Register': grpc.unary_unary_rpc_method_handler(
@@ -439,6 +471,60 @@ class Goblins:
             target,
             '/goblins.v1.Goblins/Cancel',
             goblins__pb2.CancelWorkflow.SerializeToString,
+            goblins__pb2.ControlResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Query(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/goblins.v1.Goblins/Query',
+            goblins__pb2.QueryRequest.SerializeToString,
+            goblins__pb2.QueryAnswer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnswerQuery(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/goblins.v1.Goblins/AnswerQuery',
+            goblins__pb2.QueryAnswer.SerializeToString,
             goblins__pb2.ControlResponse.FromString,
             options,
             channel_credentials,

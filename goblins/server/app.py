@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import socket
 import time
 from collections.abc import Callable
 
@@ -75,6 +77,10 @@ class Server:
         if not bound:
             raise OSError(f"cannot listen on {self.host}:{self.port}")
         self.port = bound
+        advertised = os.environ.get("GOBLINS_ADVERTISE") or (
+            f"{self.host if self.host not in ('0.0.0.0', '::') else socket.gethostname()}:{bound}"
+        )
+        self.core.address = advertised  # workers answer queries here
         await self._grpc.start()
         log.info(
             "goblins server listening on %s:%d, store %s, transport %s",

@@ -86,6 +86,8 @@ class Core:
         self._tasks: list[asyncio.Task[Any]] = []
         self.failed: BaseException | None = None
         self.loop: asyncio.AbstractEventLoop | None = None  # the serving loop, once started
+        self.queries: dict[str, asyncio.Future[pb.QueryAnswer]] = {}  # query id -> its answer
+        self.address = ""  # where workers reach this server (set once it listens)
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()

@@ -51,6 +51,11 @@ class Session:
         self._queued = True
         self._wake.set()
 
+    def query(self, query: pb.QueryTask) -> None:
+        self._msg.tasks.add().query.CopyFrom(query)
+        self._queued = True
+        self._wake.set()
+
     def cancel(self, task_id: str) -> None:
         """Tell the worker to stop an activity that is no longer wanted."""
         self._msg.cancelled.append(task_id)
@@ -203,6 +208,17 @@ class Dispatcher:
             deadline = min(deadline, now + t.heartbeat) if deadline else now + t.heartbeat
         self._leases[t.task_id] = (session, deadline)
         session.inflight.add(t.task_id)
+
+    def send_query(self, query: pb.QueryTask) -> bool:
+        """Hand a query to the worker that holds the run (else any host of its workflow)."""
+        sticky = self._sticky.get(query.run_id)
+        key = (WORKFLOW, query.workflow_name)
+        hosts = [s for s in self._sessions if key in s.keys and not s.closed]
+        if not hosts:
+            return False
+        session = sticky[0] if sticky is not None and sticky[0] in hosts else hosts[0]
+        session.query(query)
+        return True
 
     def heartbeat(self, task_id: str, details: bytes = b"") -> None:
         """A leased task's activity is alive: extend its lease by its heartbeat_timeout, and

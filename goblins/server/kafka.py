@@ -160,6 +160,16 @@ class KafkaTransport:
         partition = partition_for(run_id, self.partitions)
         await self._producer.send(self.events_topic, partition, run_id, report.SerializeToString())
 
+    async def send_query(self, query: pb.QueryTask) -> bool:
+        """Through the workflow's task topic, to the worker that holds the run's partition."""
+        assert self._producer is not None
+        topic = task_topic(self.tasks_prefix, WORKFLOW, query.workflow_name)
+        if topic not in self._topics:
+            await self.ensure_task_topics([query.workflow_name], [])
+        partition = partition_for(query.run_id, self.partitions)
+        await self._producer.send(topic, partition, query.run_id, pb.Task(query=query).SerializeToString())
+        return True
+
     def owns(self, run_id: str) -> bool:
         return partition_for(run_id, self.partitions) in self.owned
 

@@ -24,6 +24,7 @@ MAX_WAIT = 60.0
 # Distributed mode: a run unknown to the store is reported missing only after this long, since
 # a just-started run may still be on its way to its owner (e.g. during a partition takeover).
 NOT_FOUND_GRACE = 15.0
+QUERY_TIMEOUT = 10.0
 
 
 def _result(event: pb.Event) -> pb.GetResultResponse:
@@ -241,6 +242,47 @@ class GoblinsService(pb_grpc.GoblinsServicer):
     @unavailable_on_store_errors
     async def Cancel(self, request: pb.CancelWorkflow, context: grpc.aio.ServicerContext) -> pb.ControlResponse:
         return await self._control(request.run_id, pb.Report(cancel_workflow=request), context)
+
+    @unavailable_on_store_errors
+    async def Query(self, request: pb.QueryRequest, context: grpc.aio.ServicerContext) -> pb.QueryAnswer:
+        if not request.name:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "a query needs a name")
+        rs = self.core.runs.get(request.run_id)
+        last = None if rs is not None else await self.core.store.last_event(request.run_id)
+        if rs is None and last is None:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"no workflow run with id {request.run_id!r}")
+        workflow_name = rs.workflow_name if rs is not None else last.workflow_name  # type: ignore[union-attr]
+        loop = asyncio.get_running_loop()
+        query_id = _new_run_id()
+        answer: asyncio.Future[pb.QueryAnswer] = loop.create_future()
+        self.core.queries[query_id] = answer
+        try:
+            reply_to = self.core.address if self.core.transport.kind != "embedded" else ""
+            task = pb.QueryTask(
+                query_id=query_id,
+                run_id=request.run_id,
+                workflow_name=workflow_name,
+                name=request.name,
+                input=request.input,
+                reply_to=reply_to,
+            )
+            if not await self.core.transport.send_query(task):
+                await context.abort(grpc.StatusCode.UNAVAILABLE, f"no worker hosting {workflow_name!r} is connected")
+            try:
+                return await asyncio.wait_for(answer, QUERY_TIMEOUT)
+            except TimeoutError:
+                await context.abort(
+                    grpc.StatusCode.DEADLINE_EXCEEDED, f"no worker answered the query within {QUERY_TIMEOUT:g}s"
+                )
+                raise
+        finally:
+            self.core.queries.pop(query_id, None)
+
+    async def AnswerQuery(self, request: pb.QueryAnswer, context: grpc.aio.ServicerContext) -> pb.ControlResponse:
+        answer = self.core.queries.get(request.query_id)
+        if answer is not None and not answer.done():
+            answer.set_result(request)
+        return pb.ControlResponse()
 
     @unavailable_on_store_errors
     async def GetHistory(

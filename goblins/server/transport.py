@@ -30,6 +30,7 @@ class Transport(Protocol):
     async def publish(self, new_tasks: list[TaskRecord], done_tasks: list[str]) -> None: ...
     def forget_run(self, run_id: str) -> None: ...
     def cluster_info(self) -> pb.ClusterInfo: ...
+    async def send_query(self, query: pb.QueryTask) -> bool: ...
 
 
 class EmbeddedTransport:
@@ -70,3 +71,6 @@ class EmbeddedTransport:
 
     def cluster_info(self) -> pb.ClusterInfo:
         return pb.ClusterInfo(transport=self.kind)
+
+    async def send_query(self, query: pb.QueryTask) -> bool:
+        return self.dispatcher is not None and self.dispatcher.send_query(query)

@@ -215,3 +215,26 @@ async def test_child_workflows_across_partitions(dcluster: DistributedCluster, t
             await other.get_workflow_handle(child).signal("approve", "x")
         results = [await other.get_workflow_handle(h.run_id).result(timeout=120) for h in parents]
     assert results == [["child a approved by x", "child b approved by x"]] * 3
+
+
+async def test_queries_heartbeats_and_continue_as_new_distributed(
+    dcluster: DistributedCluster, tmp_path: Path
+) -> None:
+    dcluster.start_server()
+    _, other_address = dcluster.start_other_server()
+    dcluster.start_worker("wf_primitives", "--server", f"{dcluster.address},{other_address}")
+    async with await dcluster.client() as client, await goblins.Client.connect(other_address) as other:
+        started = await client.start_workflow("cart")
+        handle = other.get_workflow_handle(started.run_id)
+        await handle.signal("add", "apple")
+        for _ in range(200):  # the query is answered through the other server
+            if await handle.query("items") == ["apple"]:
+                break
+            await asyncio.sleep(0.05)
+        assert await handle.query("items") == ["apple"]
+        await handle.signal("add", "checkout")
+        assert await started.result(timeout=60) == ["apple"]
+
+        resumed = await client.execute_workflow("resume", str(tmp_path), timeout=60)
+        assert resumed == "attempt 2 resumed at 7"
+        assert await other.execute_workflow("rounds", 3, timeout=60) == 42

@@ -62,3 +62,35 @@ async def count_to(path: str, total: int) -> str:
 @goblins.workflow(name="counting")
 async def counting(path: str, total: int) -> str:
     return await goblins.execute_activity(count_to, path, total, heartbeat_timeout=5)
+
+
+@goblins.workflow(name="cart")
+async def cart() -> list[str]:
+    items: list[str] = []
+    goblins.set_query_handler("items", lambda: list(items))
+    while (item := await goblins.wait_for_signal("add")) != "checkout":
+        items.append(item)
+    return items
+
+
+@goblins.activity
+async def fail_after_progress(path: str) -> str:
+    info = goblins.activity_info()
+    if info.attempt == 1:
+        goblins.heartbeat({"done": 7})
+        raise RuntimeError("crashed after step 7")
+    return f"attempt {info.attempt} resumed at {info.heartbeat_details['done']}"
+
+
+@goblins.workflow(name="resume")
+async def resume(path: str) -> str:
+    policy = goblins.RetryPolicy(initial_interval=0.1)
+    return await goblins.execute_activity(fail_after_progress, path, retry_policy=policy)
+
+
+@goblins.workflow(name="rounds")
+async def rounds(n: int) -> int:
+    if n > 0:
+        await goblins.sleep(0.05)
+        goblins.continue_as_new(n - 1)
+    return 42

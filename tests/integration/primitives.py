@@ -175,3 +175,15 @@ async def countdown(n: int, seen: list[int]) -> list[int]:
     if n == 0:
         return [*seen, n]
     goblins.continue_as_new(n - 1, [*seen, n])
+
+
+@goblins.workflow
+async def shopping_cart() -> list[str]:
+    items: list[str] = []
+    goblins.set_query_handler("items", lambda: list(items))
+    goblins.set_query_handler("has", lambda item: item in items)
+    while True:
+        item = await goblins.wait_for_signal("add")
+        if item == "checkout":
+            return items
+        items.append(await goblins.execute_activity(note, item))

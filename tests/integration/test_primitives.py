@@ -225,3 +225,24 @@ async def test_continue_as_new_keeps_histories_short(client: goblins.Client, sta
     assert len(first) < 10
     last = await client.get_workflow_handle("countdown~4").history()
     assert last[0].input == [0, [3, 2, 1]] and last[-1].output == [3, 2, 1, 0]
+
+
+async def test_queries_read_the_current_state(client: goblins.Client, start_worker: StartWorker) -> None:
+    await start_worker(workflows=[p.shopping_cart], activities=[p.note], max_cached_workflows=1)
+    cart = await client.start_workflow(p.shopping_cart)
+    assert await cart.query("items") == []
+    await cart.signal("add", "apple")
+    await cart.signal("add", "pear")
+    for _ in range(100):
+        if await cart.query("items") == ["apple", "pear"]:
+            break
+        await asyncio.sleep(0.05)
+    assert await cart.query("items") == ["apple", "pear"]
+    assert await cart.query("has", "pear") is True
+    length = len(await cart.history())
+    with pytest.raises(goblins.GoblinsError, match="no query handler 'nope'"):
+        await cart.query("nope")
+    assert len(await cart.history()) == length  # queries record nothing
+    await cart.signal("add", "checkout")
+    assert await cart.result(timeout=10) == ["apple", "pear"]
+    assert await cart.query("items") == ["apple", "pear"]  # a finished run is replayed for it
