@@ -26,3 +26,18 @@ def test_test_kit_example(cluster: Cluster) -> None:
     done = cluster.python("-m", "examples.test_kit")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("reminded ada to stretch (a day of waiting took")
+
+
+def test_cart_download_and_family_examples(cluster: Cluster) -> None:
+    cluster.start_server()
+    for module in ("examples.cart", "examples.download", "examples.family"):
+        cluster.start_worker(module, cwd=REPO)
+    cart = cluster.python("-m", "examples.cart")
+    assert cart.returncode == 0, cart.stderr
+    assert cart.stdout.splitlines() == ["in the cart: ['apple', 'pear']", "ada: charged for 2 items"]
+    download = cluster.python("-m", "examples.download", timeout=60)
+    assert download.returncode == 0, download.stderr
+    assert download.stdout.strip().endswith("20 chunks, attempt 2 resumed at chunk 11")
+    family = cluster.python("-m", "examples.family")
+    assert family.returncode == 0, family.stderr
+    assert family.stdout.strip() == "['north=6', 'south=6']"
