@@ -354,6 +354,7 @@ class Core:
                 self._durable.pop(run_id, None)
                 self.transport.forget_run(run_id)
         await self.transport.publish(batch.new_tasks, batch.done_tasks)
+        self.transport.observe(batch.events, touched)
         for ack in acks:
             ack()
         for fut, value in replies:
@@ -394,7 +395,7 @@ class Core:
         if which == "child_finished":
             return rs.child_finished(report.child_finished, now)
         if which == "activity_heartbeat":  # through the queue, so offsets stay in order (Kafka)
-            rs.heartbeat(report.activity_heartbeat)
+            self.heartbeat(report.activity_heartbeat)
         return Effects()
 
     async def _load_runs(self, items: list[Item], now: float) -> list[TaskRecord]:
@@ -430,6 +431,7 @@ class Core:
             self._durable[run_id] = len(rs.events)
             if self.transport.kind != "embedded":
                 owed.extend(rs.owed_tasks(now))
+                self.transport.observe(rs.events, {run_id: rs}, reloaded=True)
         return owed
 
     # ---- transport callbacks ----
@@ -458,9 +460,7 @@ class Core:
         rs = self.runs.get(r.run_id)
         if rs is None or not rs.heartbeat(r):
             return False
-        dispatcher = getattr(self.transport, "dispatcher", None)
-        if dispatcher is not None:
-            dispatcher.heartbeat(r.task_id, r.details)
+        self.transport.heartbeat(r.task_id, r.details)
         return True
 
 

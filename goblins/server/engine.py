@@ -508,6 +508,10 @@ class RunState:
     def _timer_task(self, started: pb.Event) -> TaskRecord:
         return TaskRecord(started.activity_run_id, self.run_id, TIMER, "", started.fire_at, b"")
 
+    def activity_record(self, act: ActivityState, visible_at: float) -> TaskRecord:
+        """The task of ``act``'s current attempt (its timeout as of ``visible_at``)."""
+        return self._activity_task(act, visible_at)
+
     def _activity_task(self, act: ActivityState, visible_at: float) -> TaskRecord:
         s = act.scheduled
         timeout = s.start_to_close_timeout

@@ -14,14 +14,25 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import logging
 import threading
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from goblins._kafka import AsyncProducer, consumer_config, partition_for, prefixed, take, task_topic
 from goblins._proto import goblins_pb2 as pb
-from goblins.server.engine import ACTIVITY, MESSAGE, TIMER, WORKFLOW, TaskRecord
+from goblins.server.engine import (
+    ACT_ERROR,
+    ACT_STARTED,
+    ACT_SUCCESS,
+    ACTIVITY,
+    MESSAGE,
+    TIMER,
+    WORKFLOW,
+    RunState,
+    TaskRecord,
+)
 from goblins.server.kafka_setup import EVENTS, TOPICS, create_topics
 
 if TYPE_CHECKING:
@@ -71,6 +82,7 @@ class KafkaTransport:
         self._assigned: asyncio.Queue[int] = asyncio.Queue()
         self._lock = threading.Lock()
         self._topics: set[str] = set()
+        self._leases: dict[str, _Lease] = {}
 
     @classmethod
     def open(cls, url: str) -> KafkaTransport:
@@ -122,6 +134,50 @@ class KafkaTransport:
 
     def forget_run(self, run_id: str) -> None:
         pass
+
+    # ---- leases: start_to_close and heartbeat timeouts of running attempts (owner only) ----
+
+    def observe(self, events: list[pb.Event], runs: Mapping[str, RunState], reloaded: bool = False) -> None:
+        """Start a lease on each attempt that started (its deadlines), end it when it finished.
+
+        ``reloaded``: a run taken over from its history; its heartbeats were not recorded, so
+        a heartbeat deadline starts now.
+        """
+        now = self._core.clock() if self._core is not None else 0.0
+        for e in events:
+            if e.type == ACT_STARTED:
+                rs = runs.get(e.run_id)
+                act = rs.activities.get(e.activity_run_id) if rs is not None else None
+                if rs is None or act is None or act.finished or act.attempt != e.attempt:
+                    continue
+                record = rs.activity_record(act, e.timestamp)
+                hard = e.timestamp + record.timeout if record.timeout else 0.0
+                soft = (now if reloaded else e.timestamp) + record.heartbeat if record.heartbeat else 0.0
+                if hard or soft:
+                    self._leases[record.task_id] = _Lease(e.run_id, e.activity_run_id, hard, soft, record.heartbeat)
+            elif e.type in (ACT_SUCCESS, ACT_ERROR):
+                self._leases.pop(f"{e.activity_run_id}#{e.attempt}", None)
+
+    def heartbeat(self, task_id: str, details: bytes) -> None:
+        lease = self._leases.get(task_id)
+        if lease is not None and lease.every and self._core is not None:
+            lease.soft = self._core.clock() + lease.every
+
+    def _expire_leases(self) -> None:
+        assert self._core is not None
+        now = self._core.clock()
+        for task_id, lease in list(self._leases.items()):
+            silent = bool(lease.soft) and now >= lease.soft
+            if not (silent or (lease.hard and now >= lease.hard)):
+                continue
+            del self._leases[task_id]
+            rs = self._core.runs.get(lease.run_id)
+            act = rs.activities.get(lease.activity_run_id) if rs is not None else None
+            if rs is None or act is None or act.finished:
+                continue
+            record = rs.activity_record(act, now)
+            if record.task_id == task_id:
+                self._core.activity_timed_out(record, silent and not (lease.hard and now >= lease.hard))
 
     def cluster_info(self) -> pb.ClusterInfo:
         return pb.ClusterInfo(
@@ -256,6 +312,7 @@ class KafkaTransport:
         store: CassandraStore = self._core.store  # type: ignore[assignment]
         while True:
             await asyncio.sleep(TIMER_INTERVAL)
+            self._expire_leases()
             try:
                 due = await store.due_timers(sorted(self.owned), self._core.clock())
                 if due:
@@ -263,6 +320,15 @@ class KafkaTransport:
                     await store.delete_timers(due)
             except Exception as exc:
                 log.warning("timers: %s", exc)
+
+
+@dataclasses.dataclass
+class _Lease:
+    run_id: str
+    activity_run_id: str
+    hard: float  # the attempt's start_to_close deadline (0: none)
+    soft: float  # the next heartbeat's deadline (0: none)
+    every: float  # heartbeat_timeout
 
 
 class _OffsetAck:

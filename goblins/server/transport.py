@@ -8,11 +8,12 @@ them to connected workers; the Kafka adapter (kafka.py) produces them to the `ta
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from goblins._proto import goblins_pb2 as pb
 from goblins.server.dispatcher import Dispatcher
-from goblins.server.engine import TaskRecord
+from goblins.server.engine import RunState, TaskRecord
 
 if TYPE_CHECKING:
     from goblins.server.core import Core
@@ -31,6 +32,8 @@ class Transport(Protocol):
     def forget_run(self, run_id: str) -> None: ...
     def cluster_info(self) -> pb.ClusterInfo: ...
     async def send_query(self, query: pb.QueryTask) -> bool: ...
+    def observe(self, events: list[pb.Event], runs: Mapping[str, RunState], reloaded: bool = False) -> None: ...
+    def heartbeat(self, task_id: str, details: bytes) -> None: ...
 
 
 class EmbeddedTransport:
@@ -74,3 +77,10 @@ class EmbeddedTransport:
 
     async def send_query(self, query: pb.QueryTask) -> bool:
         return self.dispatcher is not None and self.dispatcher.send_query(query)
+
+    def observe(self, events: list[pb.Event], runs: Mapping[str, RunState], reloaded: bool = False) -> None:
+        pass  # the dispatcher's leases start when it hands a task out
+
+    def heartbeat(self, task_id: str, details: bytes) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.heartbeat(task_id, details)

@@ -238,3 +238,5 @@ async def test_queries_heartbeats_and_continue_as_new_distributed(
         resumed = await client.execute_workflow("resume", str(tmp_path), timeout=60)
         assert resumed == "attempt 2 resumed at 7"
         assert await other.execute_workflow("rounds", 3, timeout=60) == 42
+        # The run's owner times out an attempt that stops heartbeating, and retries it.
+        assert await client.execute_workflow("stalling", timeout=60) == "attempt 2 after halfway"

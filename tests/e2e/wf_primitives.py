@@ -94,3 +94,18 @@ async def rounds(n: int) -> int:
         await goblins.sleep(0.05)
         goblins.continue_as_new(n - 1)
     return 42
+
+
+@goblins.activity
+async def stall_once() -> str:
+    info = goblins.activity_info()
+    if info.attempt == 1:
+        goblins.heartbeat("halfway")
+        await asyncio.sleep(60)  # silent: the server times the attempt out
+    return f"attempt {info.attempt} after {info.heartbeat_details}"
+
+
+@goblins.workflow(name="stalling")
+async def stalling() -> str:
+    policy = goblins.RetryPolicy(initial_interval=0.1)
+    return await goblins.execute_activity(stall_once, heartbeat_timeout=1, retry_policy=policy)
