@@ -29,6 +29,7 @@ MAX_BATCH = 2000
 GC_GEN0_THRESHOLD = 20_000
 RECENT_RESULTS = 4096  # finishing events kept in memory for GetResult (the store has them all)
 COMMIT_PATIENCE = 300.0
+CONFLICT_RETRIES = 5
 
 FINISHED = {"WORKFLOW_FINISHED_IN_SUCCESS", "WORKFLOW_FINISHED_IN_ERROR"}
 
@@ -259,7 +260,7 @@ class Core:
             self.failed = exc
             raise
 
-    async def _turn(self, items: list[Item]) -> None:
+    async def _turn(self, items: list[Item], attempt: int = 0) -> None:
         now = self.clock()
         owed = await self._load_runs(items, now)
         batch = Batch(now=now)
@@ -312,10 +313,14 @@ class Core:
             try:
                 await self._commit(batch)
             except StoreConflict as exc:
-                # Another server owns these runs now (a partition moved): drop the turn, forget
-                # the runs, acknowledge nothing; the new owner re-reads the reports.
-                log.warning("dropped a turn: %s", exc)
+                # Another server wrote these runs meanwhile (a partition moved while this turn
+                # was deciding): forget what this turn decided and decide again from the store.
+                # Deciding is idempotent, so the retry records only what is still missing.
                 self.evict(lambda run_id: run_id in touched)
+                if attempt >= CONFLICT_RETRIES:
+                    raise
+                log.warning("turn redone after a store conflict: %s", exc)
+                await self._turn(items, attempt + 1)
                 return
         await self._after_commit(batch, touched, replies, acks)
 
