@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import itertools
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -174,7 +175,9 @@ class WorkflowHandle:
         if not isinstance(name, str) or not name:
             raise ValueError(f"signal name must be a non-empty str, got {name!r}")
         payload = converter.encode_args(args, f"signal {name!r}")
-        await self._control("Signal", pb.SignalWorkflow(run_id=self.run_id, name=name, input=payload))
+        signal_id = os.urandom(16).hex()  # the server records a resent or redelivered signal once
+        request = pb.SignalWorkflow(run_id=self.run_id, name=name, input=payload, signal_id=signal_id)
+        await self._control("Signal", request)
 
     async def query(self, name: str, *args: Any) -> Any:
         """Call the run's query handler ``name`` (see ``goblins.set_query_handler``) and return

@@ -295,14 +295,16 @@ class TimerFired(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ...) -> None: ...
 
 class SignalWorkflow(_message.Message):
-    __slots__ = ("run_id", "name", "input")
+    __slots__ = ("run_id", "name", "input", "signal_id")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
+    SIGNAL_ID_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     name: str
     input: bytes
-    def __init__(self, run_id: _Optional[str] = ..., name: _Optional[str] = ..., input: _Optional[bytes] = ...) -> None: ...
+    signal_id: str
+    def __init__(self, run_id: _Optional[str] = ..., name: _Optional[str] = ..., input: _Optional[bytes] = ..., signal_id: _Optional[str] = ...) -> None: ...
 
 class CancelWorkflow(_message.Message):
     __slots__ = ("run_id", "terminate", "reason")

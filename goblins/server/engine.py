@@ -107,6 +107,7 @@ class RunState:
         self.heartbeats: dict[str, bytes] = {}  # activity run id -> last details (memory only)
         self.timer_ids: set[str] = set()  # every timer ever started
         self.cancel_requested = False
+        self.signal_ids: set[str] = set()
         self.children: dict[str, pb.Event] = {}  # step id -> CHILD_WORKFLOW_STARTED, while running
         self.child_steps: set[str] = set()  # every child step ever started
         self.parent_run_id = ""
@@ -170,6 +171,7 @@ class RunState:
             self.timers.pop(e.activity_run_id, None)
             self.last_wake_seq = e.seq
         elif kind == SIGNALED:
+            self.signal_ids.add(e.activity_run_id)
             self.last_wake_seq = e.seq
         elif kind == CANCEL_REQUESTED:
             self.cancel_requested = True
@@ -351,9 +353,10 @@ class RunState:
 
     def signal(self, r: pb.SignalWorkflow, now: float) -> Effects:
         fx = Effects()
-        if not self.finished:
-            self.record(fx, pb.Event(type=SIGNALED, signal_name=r.name, input=r.input), now)
-            self._wake(fx, now)
+        if self.finished or (r.signal_id and r.signal_id in self.signal_ids):
+            return fx  # a redelivery (Kafka) or a resend of a recorded signal
+        self.record(fx, pb.Event(type=SIGNALED, signal_name=r.name, input=r.input, activity_run_id=r.signal_id), now)
+        self._wake(fx, now)
         return fx
 
     def cancel(self, r: pb.CancelWorkflow, now: float) -> Effects:

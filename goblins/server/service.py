@@ -237,6 +237,8 @@ class GoblinsService(pb_grpc.GoblinsServicer):
     async def Signal(self, request: pb.SignalWorkflow, context: grpc.aio.ServicerContext) -> pb.ControlResponse:
         if not request.name:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "a signal needs a name")
+        if not request.signal_id:  # a client that chose none: still recorded once, whatever Kafka redelivers
+            request.signal_id = _new_run_id()
         return await self._control(request.run_id, pb.Report(signal_workflow=request), context)
 
     @unavailable_on_store_errors

@@ -350,3 +350,15 @@ def test_from_history_after_a_failure_later_in_the_run() -> None:
     rs.workflow_task_completed(completed(rs, schedule(2), task_id=rs.wf_task_id or ""), T0 + 5)
     rebuilt = RunState.from_history(RUN, list(rs.events), rs.wf_task_id)
     assert snapshot(rebuilt) == snapshot(rs)
+
+
+def test_a_redelivered_signal_is_recorded_once() -> None:
+    rs = RunState("r")
+    rs.start("wf", b"[]", 1.0)
+    signal = pb.SignalWorkflow(run_id="r", name="go", input=b'["x"]', signal_id="s-1")
+    assert len(rs.signal(signal, 2.0).events) == 1
+    assert rs.signal(signal, 3.0).events == []  # the same signal again (a Kafka redelivery)
+    folded = RunState.from_history("r", list(rs.events))
+    assert folded.signal(signal, 4.0).events == []  # also after a restart, from the history
+    other = pb.SignalWorkflow(run_id="r", name="go", input=b'["y"]', signal_id="s-2")
+    assert len(rs.signal(other, 5.0).events) == 1
