@@ -242,6 +242,7 @@ class CassandraStore:
         self._sel_day = p("SELECT run_id FROM runs_by_day WHERE day = ? LIMIT ?")
         self._sel_timers = p("SELECT due, task_id, run_id, kind, name, timeout, data FROM timers "
                              "WHERE bucket = ? AND due <= ? LIMIT 1000")
+        self._sel_next_timer = p("SELECT due FROM timers WHERE bucket = ? AND due > ? LIMIT 1")
 
     # ---- writes ----
 
@@ -338,6 +339,11 @@ class CassandraStore:
             ):
                 out.append((bucket, TaskRecord(task_id, run_id, kind, name, due, data, timeout)))
         return out
+
+    async def next_timers(self, buckets: list[int], now: float) -> dict[int, float]:
+        """The earliest due time after ``now`` of each bucket's timers (buckets without any left out)."""
+        found = await asyncio.gather(*(_execute(self.session, self._sel_next_timer, (b, now)) for b in buckets))
+        return {b: rows[0][0] for b, rows in zip(buckets, found, strict=True) if rows}
 
     async def active_runs(self, bucket: int) -> list[str]:
         """Runs not finished whose partition is ``bucket`` (scanned when a server takes it over)."""
