@@ -135,6 +135,8 @@ class KafkaSession:
             self._pool.shutdown(wait=False)
 
     def _on_assign(self, consumer: Any, partitions: list[Any]) -> None:
+        if partitions:
+            log.info("task partitions assigned: %s", ", ".join(f"{tp.topic}/{tp.partition}" for tp in partitions))
         for tp in partitions:
             try:
                 _, high = consumer.get_watermark_offsets(tp, timeout=5, cached=False)

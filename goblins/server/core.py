@@ -83,7 +83,10 @@ class Core:
         self.registered: set[tuple[str, str]] = set()
         self._queue: asyncio.Queue[Item] = asyncio.Queue()
         self._waiters: dict[str, list[asyncio.Future[pb.Event | None]]] = {}
-        self._recent: dict[str, pb.Event] = {}  # run_id -> finishing event, newest last (embedded)
+        self._recent: dict[str, pb.Event] = {}  # run_id -> finishing event, newest last
+        # Distributed mode: fresh runs this server started and owns, not yet recorded (their start
+        # is on its way through the broker to this server's own consumer).
+        self._starting: dict[str, None] = {}
         self._tasks: list[asyncio.Task[Any]] = []
         self.failed: BaseException | None = None
         self.loop: asyncio.AbstractEventLoop | None = None  # the serving loop, once started
@@ -114,12 +117,15 @@ class Core:
         """
         if self.transport.kind != "embedded":
             # The run's owner records it; the start is durable once the broker has it.
-            if run_id in self.runs or await self.store.last_event(run_id) is not None:
+            # A fresh id (a uuid4 generated just now) cannot be stored: no read.
+            if not fresh and (run_id in self.runs or await self.store.last_event(run_id) is not None):
                 return False
             request = pb.StartWorkflowRequest(
                 workflow_name=workflow_name, input=payload, run_id=run_id, execution_timeout=execution_timeout
             )
             await self.transport.send_start(request)  # type: ignore[attr-defined]
+            if fresh and self._owns(run_id):
+                self._starting[run_id] = None
             return True
         reply: asyncio.Future[bool] = self._future()
         self._queue.put_nowait(
@@ -195,6 +201,8 @@ class Core:
         for run_id in [r for r in self.runs if predicate(r)]:
             self.runs.pop(run_id, None)
             self._durable.pop(run_id, None)
+        for run_id in [r for r in self._starting if predicate(r)]:
+            del self._starting[run_id]
 
     async def task_pending(self, task: pb.ActivityTask) -> bool:
         """Whether this activity attempt is still to be done, by the durable history."""
@@ -223,19 +231,27 @@ class Core:
     def known_last(self, run_id: str) -> tuple[bool, pb.Event | None]:
         """What memory knows of a run's outcome, without the store: (known, finishing event).
 
-        Known when this (embedded) server holds the run in flight with durable events (it wakes
-        the run's waiters when the run finishes) or has just finished it. Call after
-        registering a waiter, like a store read.
+        Known when this server has just finished the run (a finishing event never changes), or
+        owns the run and will wake its waiters when it finishes: it holds the run in flight with
+        durable events, or (distributed mode) it started the run itself and the start is on its
+        way through the broker. Call after registering a waiter, like a store read.
         """
-        if self.transport.kind != "embedded":
-            return False, None
         event = self._recent.get(run_id)
         if event is not None:
             return True, event
+        embedded = self.transport.kind == "embedded"
+        if not embedded and not self._owns(run_id):
+            return False, None
         rs = self.runs.get(run_id)
         if rs is not None and self._durable.get(run_id, 0) > 0 and not rs.finished:
             return True, None
+        if rs is None and run_id in self._starting:
+            return True, None
         return False, None
+
+    def _owns(self, run_id: str) -> bool:
+        owns = getattr(self.transport, "owns", None)
+        return owns is None or bool(owns(run_id))
 
     def drop_waiter(self, run_id: str, fut: asyncio.Future[pb.Event | None]) -> None:
         waiters = self._waiters.get(run_id)
@@ -285,6 +301,7 @@ class Core:
                 if item.done_task:
                     fx.done_tasks.append(item.done_task)
                 existed = item.run_id in self.runs
+                self._starting.pop(item.run_id, None)
                 if existed:
                     touched[item.run_id] = self.runs[item.run_id]
                     fx.extend(self.runs[item.run_id].restarted(now))
@@ -366,15 +383,14 @@ class Core:
             if not fut.done():
                 fut.set_result(value)
         debug = log.isEnabledFor(logging.DEBUG)
-        embedded, recent = self.transport.kind == "embedded", self._recent
+        recent = self._recent
         for e in batch.events:
             if debug:
                 log.debug("event %s %s#%d %s %s", e.type, e.run_id, e.seq, e.activity_run_id, e.error)
             if e.type in FINISHED:
-                if embedded:
-                    recent[e.run_id] = e
-                    if len(recent) > RECENT_RESULTS:
-                        del recent[next(iter(recent))]
+                recent[e.run_id] = e
+                if len(recent) > RECENT_RESULTS:
+                    del recent[next(iter(recent))]
                 for fut in self._waiters.pop(e.run_id, []):
                     if not fut.done():
                         fut.set_result(e)

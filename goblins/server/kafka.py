@@ -43,7 +43,12 @@ log = logging.getLogger("goblins.server.kafka")
 
 SERVER_GROUP = "goblins-servers"
 WORKER_GROUP = "goblins-workers"
-TIMER_INTERVAL = 0.1
+# Timers fire from memory at their due time (the owner knows the next due time of every timer
+# it wrote or found); the store's rows, the durable record, are scanned on a takeover and every
+# TIMER_RESCAN seconds as a backstop (a row another server wrote just before losing the partition).
+TIMER_RESCAN = 2.0
+LEASE_INTERVAL = 0.1  # how often attempts' deadlines are checked
+TIMER_BATCH = 1000  # due_timers' LIMIT: a full batch means more may be due
 MAX_QUEUED = 20_000  # back-pressure: stop consuming while this many reports wait
 
 
@@ -83,6 +88,8 @@ class KafkaTransport:
         self._lock = threading.Lock()
         self._topics: set[str] = set()
         self._leases: dict[str, _Lease] = {}
+        self._next_due: dict[int, float] = {}  # owned partition -> earliest due time of a timer there
+        self._timer_wake = asyncio.Event()
 
     @classmethod
     def open(cls, url: str) -> KafkaTransport:
@@ -114,6 +121,7 @@ class KafkaTransport:
         self._tasks = [
             asyncio.create_task(self._consume()),
             asyncio.create_task(self._timers()),
+            asyncio.create_task(self._lease_checks()),
             asyncio.create_task(self._takeovers()),
         ]
 
@@ -130,6 +138,9 @@ class KafkaTransport:
     async def publish(self, new_tasks: list[TaskRecord], done_tasks: list[str]) -> None:
         assert self._core is not None
         now = self._core.clock()
+        for t in new_tasks:
+            if t.visible_at > now:  # a timer row, durable now: fire it from memory when due
+                self._timer_at(partition_for(t.run_id, self.partitions), t.visible_at)
         await self._produce([t for t in new_tasks if t.visible_at <= now])
 
     def forget_run(self, run_id: str) -> None:
@@ -162,6 +173,11 @@ class KafkaTransport:
         lease = self._leases.get(task_id)
         if lease is not None and lease.every and self._core is not None:
             lease.soft = self._core.clock() + lease.every
+
+    async def _lease_checks(self) -> None:
+        while True:
+            await asyncio.sleep(LEASE_INTERVAL)
+            self._expire_leases()
 
     def _expire_leases(self) -> None:
         assert self._core is not None
@@ -275,11 +291,20 @@ class KafkaTransport:
                 else:
                     self._core.report(report, ack)
 
+    def _timer_at(self, partition: int, due: float) -> None:
+        """A timer of ``partition`` is due at ``due`` (0: scan the partition's timers now)."""
+        if partition not in self.owned:
+            return
+        if due < self._next_due.get(partition, float("inf")):
+            self._next_due[partition] = due
+            self._timer_wake.set()
+
     def _on_assign(self, consumer: Any, partitions: list[Any]) -> None:
         with self._lock:
             for p in partitions:
                 self.owned.add(p.partition)
                 self._loop.call_soon_threadsafe(self._assigned.put_nowait, p.partition)
+                self._loop.call_soon_threadsafe(self._timer_at, p.partition, 0.0)
         log.info("owns events partitions %s", sorted(self.owned))
 
     def _on_revoke(self, consumer: Any, partitions: list[Any]) -> None:
@@ -291,6 +316,8 @@ class KafkaTransport:
         except Exception:
             pass  # nothing stored yet
         assert self._core is not None
+        for p in lost:
+            self._loop.call_soon_threadsafe(self._next_due.pop, p, None)
         self._loop.call_soon_threadsafe(self._core.evict, lambda run_id: partition_for(run_id, self.partitions) in lost)
 
     async def _takeovers(self) -> None:
@@ -308,18 +335,46 @@ class KafkaTransport:
                 self._assigned.put_nowait(partition)
 
     async def _timers(self) -> None:
+        """Fire due timers: produce their tasks, then delete their rows."""
         assert self._core is not None
         store: CassandraStore = self._core.store  # type: ignore[assignment]
+        clock = self._core.clock
+        rescan_at = clock() + TIMER_RESCAN
         while True:
-            await asyncio.sleep(TIMER_INTERVAL)
-            self._expire_leases()
+            now = clock()
+            wake_at = min(min(self._next_due.values(), default=rescan_at), rescan_at)
+            if wake_at > now:
+                self._timer_wake.clear()
+                try:
+                    await asyncio.wait_for(self._timer_wake.wait(), wake_at - now)
+                except TimeoutError:
+                    pass
+                continue
+            if now >= rescan_at:
+                buckets = sorted(self.owned)
+                rescan_at = now + TIMER_RESCAN
+            else:
+                buckets = sorted(b for b, due in self._next_due.items() if due <= now)
+            for b in buckets:  # timers committed during the scan lower these again
+                self._next_due[b] = float("inf")
             try:
-                due = await store.due_timers(sorted(self.owned), self._core.clock())
+                due = await store.due_timers(buckets, now)
                 if due:
                     await self._produce([t for _, t in due])
                     await store.delete_timers(due)
+                counts: dict[int, int] = {}
+                for b, _ in due:
+                    counts[b] = counts.get(b, 0) + 1
+                for b, n in counts.items():
+                    if n >= TIMER_BATCH:
+                        self._timer_at(b, now)  # more are due
+                for b, next_due in (await store.next_timers(buckets, now)).items():
+                    self._timer_at(b, next_due)
             except Exception as exc:
                 log.warning("timers: %s", exc)
+                for b in buckets:
+                    self._timer_at(b, now + 0.1)  # try again shortly
+                await asyncio.sleep(0.1)
 
 
 @dataclasses.dataclass

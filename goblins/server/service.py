@@ -291,6 +291,14 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         self, request: pb.GetHistoryRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetHistoryResponse:
         events = await self.core.store.history(request.run_id, request.after_seq)
+        if events is None and self.core.transport.kind != "embedded":
+            # A just-started run may still be on its way to its owner, as for Signal and Cancel.
+            loop = asyncio.get_running_loop()
+            give_up, delay = loop.time() + NOT_FOUND_GRACE, 0.02
+            while events is None and loop.time() < give_up:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.5)
+                events = await self.core.store.history(request.run_id, request.after_seq)
         if events is None:
             return pb.GetHistoryResponse(found=False)
         return pb.GetHistoryResponse(found=True, events=events)

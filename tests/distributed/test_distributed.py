@@ -53,6 +53,9 @@ async def test_two_workers_share_the_load(dcluster: DistributedCluster, tmp_path
     dcluster.start_server()
     first = dcluster.start_worker("wf_steps")
     second = dcluster.start_worker("wf_steps")
+    # Both in the consumer group before any task exists (fast runs could otherwise all finish
+    # on the first worker while the group still rebalances).
+    await async_wait_until(lambda: "task partitions assigned" in second.text(), 60, "the second worker's partitions")
     async with await dcluster.client() as client:
         handles = [await client.start_workflow("fan_out", str(log), f"r{i}", 2, 0.2) for i in range(24)]
         results = await asyncio.gather(*(h.result(timeout=90) for h in handles))
