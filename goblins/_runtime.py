@@ -83,6 +83,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
             collections.deque
         )
         self._cancel_requested = False
+        self._timers_due: dict[str, float] = {}  # timer step id -> when it fires
         self.query_handlers: dict[str, Callable[..., Any]] = {}
         self.now = 0.0  # the time of the newest event applied: the same on every replay
         self.random = random.Random(run_id)  # seeded by the run: the same draws on every replay
@@ -239,7 +240,17 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         timer_id, recorded = self._next_step(TIMER, "")
         if recorded is None:
             self._commands.append(pb.Command(start_timer=pb.StartTimer(timer_id=timer_id, seconds=seconds)))
+        self._timers_due[timer_id] = self.now + seconds
         return self._step_future(timer_id, None)
+
+    def asleep_for(self) -> float:
+        """Seconds until the run can move again, when it waits on timers only (0: otherwise)."""
+        pending = [step for step, (future, _) in self._pending.items() if not future.done()]
+        if not pending or any(step not in self._timers_due for step in pending):
+            return 0.0
+        if any(waiters for waiters in self._signal_waiters.values()):
+            return 0.0
+        return max(0.0, min(self._timers_due[step] for step in pending) - self.now)
 
     def start_child(self, workflow: Any, args: Sequence[Any], run_id: str | None) -> tuple[str, asyncio.Future[Any]]:
         """Start a child workflow run; (its run id, a future of its result)."""

@@ -51,6 +51,7 @@ def _tune_gc() -> None:
     if 0 < gen0 < GC_GEN0_THRESHOLD:
         gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
 
+EVICT_SLEEPERS = 60.0  # a run that waits on timers only, longer than this, leaves the cache
 HISTORY_PATIENCE = 30.0  # keep retrying a history fetch this long (doubling waits)
 
 
@@ -440,7 +441,9 @@ class Worker:
             error_type, error = completion.failure
             failed = pb.WorkflowTaskFailed(task_id=t.task_id, run_id=t.run_id, error=error, error_type=error_type)
             return pb.Report(workflow_task_failed=failed)
-        if completion.finished:  # the only commands besides schedule_activity finish the run
+        if completion.finished or instance.asleep_for() > EVICT_SLEEPERS:
+            # Done, or asleep for long: the run holds no memory here; its timer's workflow
+            # task replays it from the history (on this worker or any other).
             self._cache.pop(t.run_id, None)
         done = pb.WorkflowTaskCompleted(
             task_id=t.task_id, run_id=t.run_id, seen_seq=completion.seen_seq, commands=completion.commands

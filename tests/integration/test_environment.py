@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import time
 
@@ -64,3 +65,25 @@ async def test_manual_skipping() -> None:
             pass
         await env.skip(7 * 24 * 3600)
         assert await handle.result(timeout=10) == ["reminded bob", "7"]
+
+
+@goblins.workflow
+async def sleeper(days: int) -> str:
+    await goblins.execute_activity(remind, "before")
+    await goblins.sleep(datetime.timedelta(days=days))
+    return await goblins.execute_activity(remind, "after")
+
+
+async def test_a_sleeping_run_leaves_the_worker_cache() -> None:
+    env = goblins.testing.WorkflowEnvironment(workflows=[sleeper], activities=[remind], time_skipping=False)
+    async with env:
+        assert env.worker is not None
+        handle = await env.client.start_workflow(sleeper, 3)
+        for _ in range(200):
+            if any(e.type == goblins.EventType.TIMER_STARTED for e in await handle.history()):
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)
+        assert handle.run_id not in env.worker._cache  # asleep: no memory held on the worker
+        await env.skip(3 * 24 * 3600)
+        assert await handle.result(timeout=10) == "reminded after"  # replayed from the history
