@@ -42,6 +42,12 @@ def setup(
     topics = [prefixed(namespace, t) for t in TOPICS]
     done = create_topics(admin, [t for t in topics if t not in existing], partitions, replication)
     done += [f"topic {t} exists" for t in topics if t in existing]
+    # A created topic shows in the metadata a moment later: return once it does, so that a
+    # server started right after this command finds it.
+    while not set(topics) <= set(admin.list_topics(timeout=5).topics):
+        if time.monotonic() > deadline:
+            raise ValueError(f"Kafka at {bootstrap} did not list topics {topics} within {wait:g}s")
+        time.sleep(0.2)
     return done
 
 
