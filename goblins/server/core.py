@@ -123,7 +123,7 @@ class Core:
             request = pb.StartWorkflowRequest(
                 workflow_name=workflow_name, input=payload, run_id=run_id, execution_timeout=execution_timeout
             )
-            await self.transport.send_start(request)  # type: ignore[attr-defined]
+            await self.transport.send(pb.Report(start_workflow=request))
             if fresh and self._owns(run_id):
                 self._starting[run_id] = None
             return True
@@ -147,7 +147,7 @@ class Core:
         In the distributed mode the run's owner records it: it is durable once the broker has it.
         """
         if self.transport.kind != "embedded":
-            await self.transport.send(report)  # type: ignore[attr-defined]
+            await self.transport.send(report)
             return
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 

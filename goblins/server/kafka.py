@@ -220,9 +220,6 @@ class KafkaTransport:
 
     # ---- client starts ----
 
-    async def send_start(self, request: pb.StartWorkflowRequest) -> None:
-        await self.send(pb.Report(start_workflow=request))
-
     async def send(self, report: pb.Report) -> None:
         """A client's start, signal or cancel: durable once the broker acknowledges it; the
         owner of the run records it."""

@@ -32,6 +32,9 @@ class Transport(Protocol):
     def forget_run(self, run_id: str) -> None: ...
     def cluster_info(self) -> pb.ClusterInfo: ...
     async def send_query(self, query: pb.QueryTask) -> bool: ...
+    async def send(self, report: pb.Report) -> None:
+        """A client's start, signal or cancel, to the server that owns the run (distributed)."""
+        ...
     def observe(self, events: list[pb.Event], runs: Mapping[str, RunState], reloaded: bool = False) -> None: ...
     def heartbeat(self, task_id: str, details: bytes) -> None: ...
 
@@ -77,6 +80,10 @@ class EmbeddedTransport:
 
     async def send_query(self, query: pb.QueryTask) -> bool:
         return self.dispatcher is not None and self.dispatcher.send_query(query)
+
+    async def send(self, report: pb.Report) -> None:
+        # One server owns every run here: the Core records clients' reports itself.
+        raise NotImplementedError("the embedded transport routes no reports to other servers")
 
     def observe(self, events: list[pb.Event], runs: Mapping[str, RunState], reloaded: bool = False) -> None:
         pass  # the dispatcher's leases start when it hands a task out
