@@ -166,7 +166,7 @@ class KafkaSession:
                 suspects.append(task.activity)
         stale: set[str] = set()
         if suspects:
-            stale = await self._stale(suspects)
+            stale = await self._check(suspects)
         for task, task_id, place, offset in tasks:
             self.offsets.add(place, offset)
             duplicate = task_id in self.recent or task_id in self.where or task_id in self.worker._running
@@ -177,8 +177,20 @@ class KafkaSession:
             self.where[task_id] = (place, offset)
             self.worker._start(task)
 
-    async def _stale(self, suspects: list[pb.ActivityTask]) -> set[str]:
-        """Task ids among ``suspects`` that the server says are finished (not to run again)."""
+    async def _check(self, suspects: list[pb.ActivityTask]) -> set[str]:
+        """Task ids among ``suspects`` that the server says are finished (not to run again).
+
+        The others are patched with the last heartbeat details the server stored: a task
+        redelivered after its worker died carries the details of the attempt before, not
+        the checkpoints of the attempt that crashed.
+        """
         assert self.worker._stub is not None
         resp = await self.worker._stub.CheckTasks(pb.CheckTasksRequest(tasks=suspects))
-        return {t.task_id for t, pending in zip(suspects, resp.pending, strict=True) if not pending}
+        details = list(resp.heartbeat_details) or [b""] * len(suspects)  # an older server sends none
+        stale = set()
+        for task, pending, latest in zip(suspects, resp.pending, details, strict=True):
+            if not pending:
+                stale.add(task.task_id)
+            elif latest:
+                task.heartbeat_details = latest
+        return stale

@@ -557,10 +557,12 @@ class CheckTasksRequest(_message.Message):
     def __init__(self, tasks: _Optional[_Iterable[_Union[ActivityTask, _Mapping]]] = ...) -> None: ...
 
 class CheckTasksResponse(_message.Message):
-    __slots__ = ("pending",)
+    __slots__ = ("pending", "heartbeat_details")
     PENDING_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_DETAILS_FIELD_NUMBER: _ClassVar[int]
     pending: _containers.RepeatedScalarFieldContainer[bool]
-    def __init__(self, pending: _Optional[_Iterable[bool]] = ...) -> None: ...
+    heartbeat_details: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, pending: _Optional[_Iterable[bool]] = ..., heartbeat_details: _Optional[_Iterable[bytes]] = ...) -> None: ...
 
 class ClientRequest(_message.Message):
     __slots__ = ("id", "start", "result")

@@ -4,7 +4,8 @@ Schema (see SCHEMA): one partition per run in ``events``, clustered by ``seq``; 
 answers "events of one activity run", as the original did; ``runs`` and ``runs_by_day`` serve
 `goblins workflow list` apart from the event table (a partition per run cannot be listed
 cheaply); ``timers`` holds delayed tasks (retry back-off), partitioned by the Kafka partition
-that owns the run so each server scans only its own.
+that owns the run so each server scans only its own; ``heartbeats`` keeps the last details of
+running activities (a partition per run, dropped when the run finishes).
 
 Why these settings:
 - Events are written with a conditional batch per run (``INSERT ... IF NOT EXISTS``, one
@@ -52,11 +53,13 @@ SCHEMA = [
         PRIMARY KEY ((day), created_at, run_id)) WITH CLUSTERING ORDER BY (created_at DESC, run_id ASC)""",
     """CREATE TABLE IF NOT EXISTS active_runs (bucket int, run_id text, PRIMARY KEY ((bucket), run_id))""",
     """CREATE TABLE IF NOT EXISTS registry (kind text, name text, PRIMARY KEY ((kind), name))""",
+    """CREATE TABLE IF NOT EXISTS heartbeats (
+        run_id text, activity_run_id text, details blob, PRIMARY KEY ((run_id), activity_run_id))""",
     """CREATE TABLE IF NOT EXISTS timers (
         bucket int, due double, task_id text, run_id text, kind text, name text, timeout double, data blob,
         PRIMARY KEY ((bucket), due, task_id))""",
 ]
-TABLES = ("events", "events_by_activity", "runs", "runs_by_day", "active_runs", "registry", "timers")
+TABLES = ("events", "events_by_activity", "runs", "runs_by_day", "active_runs", "registry", "timers", "heartbeats")
 LIST_DAYS = 30
 # Partitions per unlogged batch of index rows (runs, runs_by_day, active_runs,
 # events_by_activity): Cassandra warns above 10 (unlogged_batch_across_partitions_warn_threshold);
@@ -234,6 +237,9 @@ class CassandraStore:
         self._ins_timer = p("INSERT INTO timers (bucket, due, task_id, run_id, kind, name, timeout, data) "
                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
         self._del_timer = p("DELETE FROM timers WHERE bucket = ? AND due = ? AND task_id = ?")
+        self._ins_beat = p("INSERT INTO heartbeats (run_id, activity_run_id, details) VALUES (?, ?, ?)")
+        self._del_beats = p("DELETE FROM heartbeats WHERE run_id = ?")
+        self._sel_beats = p("SELECT activity_run_id, details FROM heartbeats WHERE run_id = ?")
         self._sel_events = p("SELECT data FROM events WHERE run_id = ? AND seq > ?")
         self._sel_last = p("SELECT data FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT 1")
         self._sel_run = p(
@@ -295,6 +301,10 @@ class CassandraStore:
                 wf_tasks[t.run_id] = t.task_id
         for run_id, wf_task_id in wf_tasks.items():
             rows.append((self._set_wf_task, (wf_task_id, run_id), run_id))
+        for (run_id, activity_run_id), details in batch.heartbeats.items():
+            rows.append((self._ins_beat, (run_id, activity_run_id, details), run_id))
+        for run_id in batch.forget_heartbeats:
+            rows.append((self._del_beats, (run_id,), run_id))
         writes: list[Any] = [self._write_rows(chunk) for chunk in _chunks(rows, INDEX_BATCH)]
         for t in batch.new_tasks:  # timers carry task payloads: one request each (rare)
             if t.visible_at > batch.now:
@@ -360,8 +370,10 @@ class CassandraStore:
         if not rows:
             return None  # a run without events is not loaded (a start records its first one)
         events = [pb.Event.FromString(r[0]) for r in rows]
-        rows = await _execute(self.session, self._sel_run, (run_id,))
-        return StoredRun(events, rows[0][4] if rows else None)
+        rows, beats = await asyncio.gather(
+            _execute(self.session, self._sel_run, (run_id,)), _execute(self.session, self._sel_beats, (run_id,))
+        )
+        return StoredRun(events, rows[0][4] if rows else None, {r[0]: r[1] for r in beats})
 
     async def history(self, run_id: str, after_seq: int = 0) -> list[pb.Event] | None:
         rows = await _execute(self.session, self._sel_events, (run_id, after_seq))

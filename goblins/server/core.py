@@ -92,6 +92,10 @@ class Core:
         self.loop: asyncio.AbstractEventLoop | None = None  # the serving loop, once started
         self.queries: dict[str, asyncio.Future[pb.QueryAnswer]] = {}  # query id -> its answer
         self.address = ""  # where workers reach this server (set once it listens)
+        # Heartbeat details not yet stored, by (run_id, activity_run_id): the next turn stores
+        # them (a heartbeat alone wakes the loop for that, at most once per turn).
+        self._beats: dict[tuple[str, str], bytes] = {}
+        self._beat_turn_queued = False
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
@@ -204,16 +208,18 @@ class Core:
         for run_id in [r for r in self._starting if predicate(r)]:
             del self._starting[run_id]
 
-    async def task_pending(self, task: pb.ActivityTask) -> bool:
-        """Whether this activity attempt is still to be done, by the durable history."""
+    async def task_pending(self, task: pb.ActivityTask) -> tuple[bool, bytes]:
+        """Whether this activity attempt is still to be done, by the durable history, and the
+        last heartbeat details known for its activity (empty: none)."""
         rs = self.runs.get(task.run_id)
         if rs is None:
             stored = await self.store.load_run(task.run_id)
             if stored is None:
-                return False
-            rs = RunState.from_history(task.run_id, stored.events)
+                return False, b""
+            rs = RunState.from_history(task.run_id, stored.events, heartbeats=stored.heartbeats)
         act = rs.activities.get(task.activity_run_id)
-        return not rs.finished and act is not None and not act.finished and act.attempt == task.attempt
+        pending = not rs.finished and act is not None and not act.finished and act.attempt == task.attempt
+        return pending, rs.heartbeats.get(task.activity_run_id, b"")
 
     def queued(self) -> int:
         return self._queue.qsize()
@@ -279,6 +285,7 @@ class Core:
     async def _turn(self, items: list[Item], attempt: int = 0) -> None:
         now = self.clock()
         owed = await self._load_runs(items, now)
+        self._beat_turn_queued = True  # this turn stores the heartbeats noted until its batch is cut
         batch = Batch(now=now)
         fx = Effects()
         touched: dict[str, RunState] = {}
@@ -326,6 +333,8 @@ class Core:
                 batch.registry.extend(item.names)
                 replies.append((item.reply, None))
         batch.events, batch.new_tasks, batch.done_tasks = fx.events, owed + fx.new_tasks, fx.done_tasks
+        batch.heartbeats, self._beats, self._beat_turn_queued = self._beats, {}, False
+        batch.forget_heartbeats = [run_id for run_id, rs in touched.items() if rs.finished and rs.heartbeats]
         if batch:
             try:
                 await self._commit(batch)
@@ -334,6 +343,7 @@ class Core:
                 # was deciding): forget what this turn decided and decide again from the store.
                 # Deciding is idempotent, so the retry records only what is still missing.
                 self.evict(lambda run_id: run_id in touched)
+                self._beats = {**batch.heartbeats, **self._beats}
                 if attempt >= CONFLICT_RETRIES:
                     raise
                 log.warning("turn redone after a store conflict: %s", exc)
@@ -447,7 +457,7 @@ class Core:
         for run_id, stored in zip(missing, loaded, strict=True):
             if stored is None or run_id in self.runs:
                 continue
-            rs = RunState.from_history(run_id, stored.events, stored.wf_task_id)
+            rs = RunState.from_history(run_id, stored.events, stored.wf_task_id, stored.heartbeats)
             self.runs[run_id] = rs
             self._durable[run_id] = len(rs.events)
             if self.transport.kind != "embedded":
@@ -482,6 +492,11 @@ class Core:
         if rs is None or not rs.heartbeat(r):
             return False
         self.transport.heartbeat(r.task_id, r.details)
+        if r.details:
+            self._beats[(r.run_id, r.activity_run_id)] = r.details
+            if not self._beat_turn_queued:
+                self._beat_turn_queued = True
+                self._queue.put_nowait(_Resume([]))
         return True
 
 

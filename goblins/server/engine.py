@@ -104,7 +104,8 @@ class RunState:
         self.events: list[pb.Event] = []
         self.activities: dict[str, ActivityState] = {}
         self.timers: dict[str, pb.Event] = {}  # timer id -> TIMER_STARTED, while not fired
-        self.heartbeats: dict[str, bytes] = {}  # activity run id -> last details (memory only)
+        # activity run id -> last heartbeat details (stored beside the history, not in it)
+        self.heartbeats: dict[str, bytes] = {}
         self.timer_ids: set[str] = set()  # every timer ever started
         self.cancel_requested = False
         self.signal_ids: set[str] = set()
@@ -122,11 +123,18 @@ class RunState:
         self.failed_wf_tasks = 0
 
     @classmethod
-    def from_history(cls, run_id: str, events: list[pb.Event], wf_task_id: str | None = None) -> RunState:
+    def from_history(
+        cls,
+        run_id: str,
+        events: list[pb.Event],
+        wf_task_id: str | None = None,
+        heartbeats: dict[str, bytes] | None = None,
+    ) -> RunState:
         state = cls(run_id)
         for event in events:
             state.apply(event)
         state.wf_task_id = wf_task_id
+        state.heartbeats.update(heartbeats or {})
         return state
 
     @property

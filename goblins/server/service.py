@@ -334,7 +334,12 @@ class GoblinsService(pb_grpc.GoblinsServicer):
     async def CheckTasks(
         self, request: pb.CheckTasksRequest, context: grpc.aio.ServicerContext
     ) -> pb.CheckTasksResponse:
-        return pb.CheckTasksResponse(pending=[await self.core.task_pending(t) for t in request.tasks])
+        reply = pb.CheckTasksResponse()
+        for task in request.tasks:
+            pending, details = await self.core.task_pending(task)
+            reply.pending.append(pending)
+            reply.heartbeat_details.append(details)
+        return reply
 
     async def ClientSession(
         self, request_iterator: AsyncIterator[pb.ClientRequests], context: grpc.aio.ServicerContext

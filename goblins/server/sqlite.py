@@ -59,6 +59,12 @@ CREATE TABLE IF NOT EXISTS tasks (
     timeout REAL NOT NULL,
     data BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS heartbeats (
+    run_id TEXT NOT NULL,
+    activity_run_id TEXT NOT NULL,
+    details BLOB NOT NULL,
+    PRIMARY KEY (run_id, activity_run_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS registry (
     kind TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -114,7 +120,8 @@ class SqliteStore:
         # hop to the writer thread and back costs more than the event loop would do meanwhile.
         # Big batches (a busy server) go to the writer thread, so the loop keeps taking reports
         # during the fsync.
-        if not self._pooled and len(batch.events) + len(batch.new_tasks) + len(batch.done_tasks) <= INLINE_ROWS:
+        rows = len(batch.events) + len(batch.new_tasks) + len(batch.done_tasks) + len(batch.heartbeats)
+        if not self._pooled and rows <= INLINE_ROWS:
             self.commit_sync(batch)
             return
         self._pooled += 1
@@ -149,6 +156,13 @@ class SqliteStore:
                 )
             if batch.registry:
                 c.executemany("INSERT OR IGNORE INTO registry VALUES (?, ?)", batch.registry)
+            if batch.heartbeats:
+                c.executemany(
+                    "INSERT OR REPLACE INTO heartbeats VALUES (?, ?, ?)",
+                    [(run_id, act, details) for (run_id, act), details in batch.heartbeats.items()],
+                )
+            if batch.forget_heartbeats:
+                c.executemany("DELETE FROM heartbeats WHERE run_id = ?", [(r,) for r in batch.forget_heartbeats])
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
@@ -164,7 +178,8 @@ class SqliteStore:
         if not events:
             return None
         rows = self._query("SELECT task_id FROM tasks WHERE run_id = ? AND kind = ?", (run_id, WORKFLOW))
-        return StoredRun(events, rows[0][0] if rows else None)
+        beats = self._query("SELECT activity_run_id, details FROM heartbeats WHERE run_id = ?", (run_id,))
+        return StoredRun(events, rows[0][0] if rows else None, dict(beats))
 
     async def load_run(self, run_id: str) -> StoredRun | None:
         return await self._run(self._read_pool, self._load_run, run_id)
@@ -215,17 +230,28 @@ class SqliteStore:
         return {(r[0], r[1]) for r in rows}
 
     async def pending_tasks(self) -> list[TaskRecord]:
-        rows = await self._run(
-            self._read_pool, self._query, "SELECT task_id, run_id, kind, name, visible_at, data, timeout FROM tasks"
-        )
+        """Every stored task; an activity task carries the last heartbeat details stored for its
+        activity (its attempt may have heartbeated since the task was written)."""
+
+        def load() -> tuple[list[Any], dict[tuple[str, str], bytes]]:
+            tasks = self._query("SELECT task_id, run_id, kind, name, visible_at, data, timeout FROM tasks")
+            beats = self._query("SELECT run_id, activity_run_id, details FROM heartbeats")
+            return tasks, {(r[0], r[1]): r[2] for r in beats}
+
+        rows, beats = await self._run(self._read_pool, load)
         tasks = [TaskRecord(*row) for row in rows]
         for t in tasks:  # the heartbeat timeout is not a column: it is in the task itself
-            if t.kind == ACTIVITY:
-                try:
-                    t.heartbeat = pb.ActivityTask.FromString(t.data).heartbeat_timeout
-                except DecodeError:
-                    pass  # not a task this version wrote: no heartbeat lease
-
+            if t.kind != ACTIVITY:
+                continue
+            try:
+                task = pb.ActivityTask.FromString(t.data)
+            except DecodeError:
+                continue  # not a task this version wrote: no heartbeat lease
+            t.heartbeat = task.heartbeat_timeout
+            details = beats.get((task.run_id, task.activity_run_id))
+            if details and details != task.heartbeat_details:
+                task.heartbeat_details = details
+                t.data = task.SerializeToString()
         return tasks
 
     async def close(self) -> None:

@@ -7,6 +7,7 @@ Requirements every adapter meets (the contract tests check them):
 2. A run's events are immutable and totally ordered by ``seq``; (run_id, seq) is written once.
 3. Tasks in a batch are stored with the events that created them (or the transport makes
    them durable before the batch's effects are acknowledged).
+4. The heartbeat details of a batch are returned by ``load_run`` until the run finishes.
 """
 
 from __future__ import annotations
@@ -35,16 +36,22 @@ class Batch:
     new_tasks: list[TaskRecord] = dataclasses.field(default_factory=list)
     done_tasks: list[str] = dataclasses.field(default_factory=list)
     registry: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (kind, name)
+    # The last heartbeat details of running attempts, by (run_id, activity_run_id): not
+    # history (nothing replays them), but kept so that an attempt retried after a crash of its
+    # worker or of the server resumes from them.
+    heartbeats: dict[tuple[str, str], bytes] = dataclasses.field(default_factory=dict)
+    forget_heartbeats: list[str] = dataclasses.field(default_factory=list)  # runs that finished
     now: float = 0.0  # decision time: new tasks due later are timers
 
     def __bool__(self) -> bool:
-        return bool(self.events or self.new_tasks or self.done_tasks or self.registry)
+        return bool(self.events or self.new_tasks or self.done_tasks or self.registry or self.heartbeats)
 
 
 @dataclasses.dataclass
 class StoredRun:
     events: list[pb.Event]
     wf_task_id: str | None
+    heartbeats: dict[str, bytes] = dataclasses.field(default_factory=dict)  # activity_run_id -> details
 
 
 class EventStore(Protocol):

@@ -101,7 +101,10 @@ async def test_children_survive_kills(cluster: Cluster, tmp_path: Path) -> None:
                                          "child b approved by n1"]), "a finished step ran again"
 
 
-async def test_heartbeat_checkpoint_survives_worker_kill(cluster: Cluster, tmp_path: Path) -> None:
+@pytest.mark.parametrize("server_too", [False, True], ids=["worker-kill", "worker-and-server-kill"])
+async def test_heartbeat_checkpoint_survives_worker_kill(cluster: Cluster, tmp_path: Path, server_too: bool) -> None:
+    """The attempt in flight dies with its worker (and, in the second case, the server too): the
+    redelivered attempt starts from the newest details the server had stored, not from 0."""
     log = tmp_path / "marks.log"
     cluster.start_server()
     first = cluster.start_worker("wf_primitives")
@@ -110,6 +113,9 @@ async def test_heartbeat_checkpoint_survives_worker_kill(cluster: Cluster, tmp_p
         # Heartbeats reach the server every heartbeat_timeout / 3 (1.7 s): wait past two of them.
         await async_wait_until(lambda: len(marks(log)) >= 30, 20, "thirty steps")
         first.kill9()
+        if server_too:  # the details live in the store now, not only in the server's memory
+            cluster.kill_server()
+            cluster.start_server()
         cluster.start_worker("wf_primitives")
         result = await handle.result(timeout=30)
     resumed_from = int(result.rsplit(" ", 1)[1])

@@ -177,6 +177,34 @@ async def test_load_run_gives_events_and_outstanding_workflow_task(store: EventS
     assert stored.wf_task_id is None
 
 
+async def test_heartbeat_details_are_kept_beside_the_history_until_the_run_finishes(store: EventStore) -> None:
+    run = new_id()
+    first, second = f"{run}/1", f"{run}/2"
+    await store.commit(Batch(events=started(run), heartbeats={(run, first): b"1"}))
+    await store.commit(Batch(heartbeats={(run, first): b"2", (run, second): b"a"}))  # heartbeats alone
+    stored = await store.load_run(run)
+    assert stored is not None and stored.heartbeats == {first: b"2", second: b"a"}
+    assert [e.seq for e in stored.events] == [1, 2], "heartbeats are not events"
+    finish = event(run, 3, "WORKFLOW_FINISHED_IN_SUCCESS")
+    await store.commit(Batch(events=[finish], forget_heartbeats=[run]))
+    stored = await store.load_run(run)
+    assert stored is not None and stored.heartbeats == {}
+
+
+async def test_pending_activity_task_carries_the_newest_stored_heartbeat(store: EventStore, backend: Backend) -> None:
+    if not backend.keeps_tasks:
+        pytest.skip(f"{backend.name} keeps immediate tasks in the transport (store.py requirement 3)")
+    run = new_id()
+    act = pb.ActivityTask(task_id=f"{run}/1#1", run_id=run, activity_run_id=f"{run}/1", heartbeat_timeout=3.0,
+                          heartbeat_details=b"1")
+    t = TaskRecord(act.task_id, run, ACTIVITY, "act", 0.0, act.SerializeToString(), 5.0)
+    await store.commit(Batch(events=started(run), new_tasks=[t]))
+    await store.commit(Batch(heartbeats={(run, f"{run}/1"): b"7"}))
+    mine = [t for t in await store.pending_tasks() if t.run_id == run]
+    assert len(mine) == 1 and mine[0].heartbeat == 3.0
+    assert pb.ActivityTask.FromString(mine[0].data).heartbeat_details == b"7"
+
+
 async def test_list_runs_by_status_and_name_newest_first(store: EventStore) -> None:
     name = new_id("wf")
     a, b, c = new_id("a"), new_id("b"), new_id("c")
