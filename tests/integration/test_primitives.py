@@ -171,8 +171,8 @@ async def test_execution_timeout_is_skipped_in_the_test_environment() -> None:
 
 
 BEATS = dict(
-    workflows=[p.checkpointed, p.sync_beats, p.cancel_long, p.deadline_activity],
-    activities=[p.resumable, p.sync_heartbeater, p.long_task, p.slow_note],
+    workflows=[p.checkpointed, p.sync_beats, p.cancel_long, p.deadline_activity, p.compensating_with_beats],
+    activities=[p.resumable, p.sync_heartbeater, p.long_task, p.slow_note, p.beating_refund],
 )
 
 
@@ -208,6 +208,23 @@ async def test_cancelling_the_run_stops_its_heartbeating_activity(
             break
         await asyncio.sleep(0.05)
     assert f"{handle.run_id}/1" in p.STOPPED
+
+
+async def test_a_compensation_that_heartbeats_after_a_cancel_is_not_stopped(
+    client: goblins.Client, start_worker: StartWorker
+) -> None:
+    await start_worker(**BEATS)
+    handle = await client.start_workflow(p.compensating_with_beats, "o-9")
+    await _until_started(handle)
+    await handle.cancel()
+    assert await handle.result(timeout=10) == "refund o-9"  # its heartbeats did not stop it
+    for _ in range(100):  # the activity the cancel interrupted was told to stop
+        if f"{handle.run_id}/1" in p.STOPPED:
+            break
+        await asyncio.sleep(0.05)
+    assert f"{handle.run_id}/1" in p.STOPPED
+    refund = [e for e in await handle.history() if e.activity_name == "beating_refund"]
+    assert [e.type.value for e in refund] == ["ACTIVITY_SCHEDULED", "ACTIVITY_STARTED", "ACTIVITY_FINISHED_IN_SUCCESS"]
 
 
 async def test_schedule_to_close_bounds_all_attempts(client: goblins.Client, start_worker: StartWorker) -> None:
