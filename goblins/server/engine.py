@@ -274,6 +274,8 @@ class RunState:
         deadline = s.timestamp + s.schedule_to_close_timeout if s.schedule_to_close_timeout else 0.0
         if delay is not None and deadline and now + delay >= deadline:
             delay = None  # no time left for another attempt
+        if not self.wants(act):
+            delay = None  # cancelled after it was scheduled: a new attempt would be told to stop
         if delay is None:
             self.record(fx, event, now)
             self._wake(fx, now)
