@@ -479,7 +479,15 @@ class Core:
         """An activity attempt's heartbeat; False when the attempt is no longer wanted (the run
         was cancelled or ended, or the attempt timed out): the worker should stop it."""
         rs = self.runs.get(r.run_id)
-        if rs is None or not rs.heartbeat(r):
+        if rs is None:
+            # Not in memory: the run has finished (finished runs live in the store only), or
+            # (embedded mode) this server has restarted and no report has loaded the run yet.
+            # A task the dispatcher still holds is pending: the attempt is wanted; the run is
+            # loaded so that its state (a cancel request) decides the next heartbeats.
+            if not (isinstance(self.transport, EmbeddedTransport) and self.transport.holds(r.task_id)):
+                return False
+            self._queue.put_nowait(_Resume([r.run_id]))
+        elif not rs.heartbeat(r):
             return False
         self.transport.heartbeat(r.task_id, r.details)
         return True

@@ -91,3 +91,7 @@ class EmbeddedTransport:
     def heartbeat(self, task_id: str, details: bytes) -> None:
         if self.dispatcher is not None:
             self.dispatcher.heartbeat(task_id, details)
+
+    def holds(self, task_id: str) -> bool:
+        """Whether the task is still to be done (stored and not finished)."""
+        return self.dispatcher is not None and self.dispatcher.holds(task_id)
