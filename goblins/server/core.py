@@ -209,8 +209,9 @@ class Core:
             del self._starting[run_id]
 
     async def task_pending(self, task: pb.ActivityTask) -> tuple[bool, bytes]:
-        """Whether this activity attempt is still to be done, by the durable history, and the
-        last heartbeat details known for its activity (empty: none)."""
+        """Whether this activity attempt is still to be done and wanted (its run not ended, nor
+        cancelled after it was scheduled), by the durable history, and the last heartbeat
+        details known for its activity (empty: none)."""
         rs = self.runs.get(task.run_id)
         if rs is None:
             stored = await self.store.load_run(task.run_id)
@@ -218,7 +219,7 @@ class Core:
                 return False, b""
             rs = RunState.from_history(task.run_id, stored.events, heartbeats=stored.heartbeats)
         act = rs.activities.get(task.activity_run_id)
-        pending = not rs.finished and act is not None and not act.finished and act.attempt == task.attempt
+        pending = act is not None and not act.finished and act.attempt == task.attempt and rs.wants(act)
         return pending, rs.heartbeats.get(task.activity_run_id, b"")
 
     def queued(self) -> int:
@@ -457,7 +458,8 @@ class Core:
         for run_id, stored in zip(missing, loaded, strict=True):
             if stored is None or run_id in self.runs:
                 continue
-            rs = RunState.from_history(run_id, stored.events, stored.wf_task_id, stored.heartbeats)
+            beats = stored.heartbeats | {act: d for (run, act), d in self._beats.items() if run == run_id}
+            rs = RunState.from_history(run_id, stored.events, stored.wf_task_id, beats)
             self.runs[run_id] = rs
             self._durable[run_id] = len(rs.events)
             if self.transport.kind != "embedded":
@@ -489,7 +491,15 @@ class Core:
         """An activity attempt's heartbeat; False when the attempt is no longer wanted (the run
         was cancelled or ended, or the attempt timed out): the worker should stop it."""
         rs = self.runs.get(r.run_id)
-        if rs is None or not rs.heartbeat(r):
+        if rs is None:
+            # Not in memory: the run has finished (finished runs live in the store only), or
+            # (embedded mode) this server has restarted and no report has loaded the run yet.
+            # A task the dispatcher still holds is pending: the attempt is wanted; the run is
+            # loaded so that its state (a cancel request) decides the next heartbeats.
+            if not self.transport.holds(r.task_id):
+                return False
+            self._queue.put_nowait(_Resume([r.run_id]))
+        elif not rs.heartbeat(r):
             return False
         self.transport.heartbeat(r.task_id, r.details)
         if r.details:

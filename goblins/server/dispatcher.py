@@ -132,6 +132,10 @@ class Dispatcher:
             if lease is not None:
                 lease[0].inflight.discard(task_id)
 
+    def holds(self, task_id: str) -> bool:
+        """Whether the task is known: stored and not done (a finished run's tasks are done)."""
+        return task_id in self._known
+
     def forget_run(self, run_id: str) -> None:
         self._sticky.pop(run_id, None)
 

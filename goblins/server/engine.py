@@ -108,6 +108,7 @@ class RunState:
         self.heartbeats: dict[str, bytes] = {}
         self.timer_ids: set[str] = set()  # every timer ever started
         self.cancel_requested = False
+        self.cancel_seq = 0  # seq of WORKFLOW_CANCEL_REQUESTED: activities scheduled before it are unwanted
         self.signal_ids: set[str] = set()
         self.children: dict[str, pb.Event] = {}  # step id -> CHILD_WORKFLOW_STARTED, while running
         self.child_steps: set[str] = set()  # every child step ever started
@@ -183,6 +184,7 @@ class RunState:
             self.last_wake_seq = e.seq
         elif kind == CANCEL_REQUESTED:
             self.cancel_requested = True
+            self.cancel_seq = e.seq
             self.last_wake_seq = e.seq
         elif kind == CHILD_STARTED:
             self.children[e.activity_run_id] = e
@@ -280,6 +282,8 @@ class RunState:
         deadline = s.timestamp + s.schedule_to_close_timeout if s.schedule_to_close_timeout else 0.0
         if delay is not None and deadline and now + delay >= deadline:
             delay = None  # no time left for another attempt
+        if not self.wants(act):
+            delay = None  # cancelled after it was scheduled: a new attempt would be told to stop
         if delay is None:
             self.record(fx, event, now)
             self._wake(fx, now)
@@ -335,11 +339,19 @@ class RunState:
     def heartbeat(self, r: pb.ActivityHeartbeat) -> bool:
         """Note an attempt's heartbeat (nothing is recorded); False: the attempt is not wanted."""
         act = self.activities.get(r.activity_run_id)
-        if act is None or act.finished or act.attempt != r.attempt or self.finished or self.cancel_requested:
+        if act is None or act.finished or act.attempt != r.attempt or not self.wants(act):
             return False
         if r.details:
             self.heartbeats[r.activity_run_id] = r.details
         return True
+
+    def wants(self, act: ActivityState) -> bool:
+        """Whether the run still wants ``act``: not once the run has ended, nor once a cancel
+        request came after it was scheduled (the workflow's await of it was cancelled). An
+        activity the workflow schedules after the request (a compensation) is wanted."""
+        if self.finished:
+            return False
+        return not self.cancel_requested or act.scheduled.seq > self.cancel_seq
 
     def timer_fired(self, r: pb.TimerFired, now: float) -> Effects:
         fx = Effects()

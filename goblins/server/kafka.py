@@ -146,6 +146,9 @@ class KafkaTransport:
     def forget_run(self, run_id: str) -> None:
         pass
 
+    def holds(self, task_id: str) -> bool:
+        return False  # tasks live in the broker; a heartbeat's run is loaded by its turn
+
     # ---- leases: start_to_close and heartbeat timeouts of running attempts (owner only) ----
 
     def observe(self, events: list[pb.Event], runs: Mapping[str, RunState], reloaded: bool = False) -> None:

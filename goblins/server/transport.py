@@ -37,6 +37,9 @@ class Transport(Protocol):
         ...
     def observe(self, events: list[pb.Event], runs: Mapping[str, RunState], reloaded: bool = False) -> None: ...
     def heartbeat(self, task_id: str, details: bytes) -> None: ...
+    def holds(self, task_id: str) -> bool:
+        """Whether this transport keeps the task as still to be done (it need not know)."""
+        ...
 
 
 class EmbeddedTransport:
@@ -91,3 +94,7 @@ class EmbeddedTransport:
     def heartbeat(self, task_id: str, details: bytes) -> None:
         if self.dispatcher is not None:
             self.dispatcher.heartbeat(task_id, details)
+
+    def holds(self, task_id: str) -> bool:
+        """Whether the task is still to be done (stored and not finished)."""
+        return self.dispatcher is not None and self.dispatcher.holds(task_id)

@@ -51,6 +51,22 @@ async def compensating(order: str) -> str:
         return done
 
 
+@goblins.activity
+async def beating_refund(order: str) -> str:
+    for step in range(3):  # a compensation that reports its progress
+        goblins.heartbeat(step)
+        await asyncio.sleep(0.05)
+    return f"refund {order}"
+
+
+@goblins.workflow
+async def compensating_with_beats(order: str) -> str:
+    try:
+        return await goblins.execute_activity(long_task, heartbeat_timeout=2)
+    except asyncio.CancelledError:
+        return await goblins.execute_activity(beating_refund, order, heartbeat_timeout=2)
+
+
 @goblins.workflow
 async def cancellable(order: str) -> str:
     return await goblins.execute_activity(slow_note, order)

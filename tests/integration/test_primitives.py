@@ -9,6 +9,7 @@ import pytest
 
 import goblins
 import goblins.testing
+from goblins.server import Server
 from tests.conftest import StartWorker
 from tests.integration import primitives as p
 
@@ -171,8 +172,8 @@ async def test_execution_timeout_is_skipped_in_the_test_environment() -> None:
 
 
 BEATS = dict(
-    workflows=[p.checkpointed, p.sync_beats, p.cancel_long, p.deadline_activity],
-    activities=[p.resumable, p.sync_heartbeater, p.long_task, p.slow_note],
+    workflows=[p.checkpointed, p.sync_beats, p.cancel_long, p.deadline_activity, p.compensating_with_beats],
+    activities=[p.resumable, p.sync_heartbeater, p.long_task, p.slow_note, p.beating_refund],
 )
 
 
@@ -208,6 +209,55 @@ async def test_cancelling_the_run_stops_its_heartbeating_activity(
             break
         await asyncio.sleep(0.05)
     assert f"{handle.run_id}/1" in p.STOPPED
+
+
+async def test_a_compensation_that_heartbeats_after_a_cancel_is_not_stopped(
+    client: goblins.Client, start_worker: StartWorker
+) -> None:
+    await start_worker(**BEATS)
+    handle = await client.start_workflow(p.compensating_with_beats, "o-9")
+    await _until_started(handle)
+    await handle.cancel()
+    assert await handle.result(timeout=10) == "refund o-9"  # its heartbeats did not stop it
+    for _ in range(100):  # the activity the cancel interrupted was told to stop
+        if f"{handle.run_id}/1" in p.STOPPED:
+            break
+        await asyncio.sleep(0.05)
+    assert f"{handle.run_id}/1" in p.STOPPED
+    refund = [e for e in await handle.history() if e.activity_name == "beating_refund"]
+    assert [e.type.value for e in refund] == ["ACTIVITY_SCHEDULED", "ACTIVITY_STARTED", "ACTIVITY_FINISHED_IN_SUCCESS"]
+
+
+async def test_a_heartbeating_activity_is_not_stopped_by_a_server_restart(db_url: str) -> None:
+    server = Server(db_url, "127.0.0.1", 0)
+    await server.start()
+    address = f"127.0.0.1:{server.port}"
+    worker = goblins.Worker(address, workflows=BEATS["workflows"], activities=BEATS["activities"])
+    worker_task = asyncio.create_task(worker.run())
+    client = await goblins.Client.connect(address, timeout=5)
+    try:
+        await worker.wait_connected(10)
+        handle = await client.start_workflow(p.cancel_long)
+        await _until_started(handle)
+        await server.stop(grace=0)
+        server = Server(db_url, "127.0.0.1", server.port)
+        await server.start()
+        await asyncio.sleep(2.0)  # heartbeats every 0.67 s reach the restarted server
+        assert f"{handle.run_id}/1" not in p.STOPPED, "the restarted server told a wanted activity to stop"
+        await handle.cancel()  # a cancel still reaches it
+        with pytest.raises(goblins.WorkflowCancelled):
+            await handle.result(timeout=10)
+        for _ in range(100):
+            if f"{handle.run_id}/1" in p.STOPPED:
+                break
+            await asyncio.sleep(0.05)
+        assert f"{handle.run_id}/1" in p.STOPPED
+        assert [e.attempt for e in await handle.history() if e.type == goblins.EventType.ACTIVITY_STARTED] == [1]
+    finally:
+        await worker.shutdown()
+        await asyncio.wait_for(worker_task, 10)
+        await client.close()
+        await server.stop(grace=0)
 
 
 async def test_schedule_to_close_bounds_all_attempts(client: goblins.Client, start_worker: StartWorker) -> None:

@@ -362,3 +362,36 @@ def test_a_redelivered_signal_is_recorded_once() -> None:
     assert folded.signal(signal, 4.0).events == []  # also after a restart, from the history
     other = pb.SignalWorkflow(run_id="r", name="go", input=b'["y"]', signal_id="s-2")
     assert len(rs.signal(other, 5.0).events) == 1
+
+
+def heartbeat_of(position: int, attempt: int = 1) -> pb.ActivityHeartbeat:
+    return pb.ActivityHeartbeat(
+        task_id=f"{RUN}/{position}#{attempt}", run_id=RUN, activity_run_id=f"{RUN}/{position}", attempt=attempt
+    )
+
+
+def test_a_cancel_request_stops_earlier_activities_not_the_compensation() -> None:
+    rs, _ = running_with(schedule(1))
+    assert rs.heartbeat(heartbeat_of(1))
+    rs.cancel(pb.CancelWorkflow(run_id=RUN, reason="no"), T0 + 2)
+    assert not rs.heartbeat(heartbeat_of(1))  # its await was cancelled: told to stop
+    rs.workflow_task_completed(completed(rs, schedule(2)), T0 + 3)  # the workflow compensates
+    assert rs.heartbeat(heartbeat_of(2))  # wanted: the workflow awaits it
+    folded = RunState.from_history(RUN, list(rs.events))  # the same after a restart
+    assert not folded.heartbeat(heartbeat_of(1)) and folded.heartbeat(heartbeat_of(2))
+    rs.workflow_task_completed(
+        completed(rs, pb.Command(fail_workflow=pb.FailWorkflow(error_type="WorkflowCancelled"))), T0 + 4
+    )
+    assert not rs.heartbeat(heartbeat_of(2))  # the run ended
+
+
+def test_an_activity_stopped_by_a_cancel_request_is_not_retried() -> None:
+    rs, _ = running_with(schedule(1, retry=policy(max_attempts=5)))
+    rs.cancel(pb.CancelWorkflow(run_id=RUN), T0 + 2)
+    rs.workflow_task_completed(completed(rs, schedule(2, retry=policy(max_attempts=5))), T0 + 3)
+    fx = rs.activity_result(result(1, ok=False, error_type="CancelledError"), T0 + 4)
+    (e,) = fx.events
+    assert (e.type, e.retry_at) == ("ACTIVITY_FINISHED_IN_ERROR", 0.0)  # final: no attempt 2
+    assert [t.kind for t in fx.new_tasks] == [WORKFLOW]
+    fx = rs.activity_result(result(2, ok=False), T0 + 5)  # the compensation is retried as usual
+    assert fx.events[0].retry_at > 0 and fx.new_tasks[0].task_id == f"{RUN}/2#2"

@@ -1,0 +1,437 @@
+"""Queries, cancellation, termination, continue-as-new, execution timeouts and the
+deterministic helpers across kill -9 of the worker and of the server (workflows: wf_more.py).
+
+Every test kills real processes while a run waits, restarts what it killed on the same SQLite
+file, and checks that the wait resumes and that nothing (an activity, a finish, a cancel
+request) happens twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import json
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import wf_more
+from e2e_support import Cluster, async_wait_until
+
+import goblins
+import goblins.testing
+from goblins._proto import goblins_pb2 as pb
+
+pytestmark = pytest.mark.e2e
+
+SUCCESS = "ACTIVITY_FINISHED_IN_SUCCESS"
+FINISHED = ("WORKFLOW_FINISHED_IN_SUCCESS", "WORKFLOW_FINISHED_IN_ERROR")
+
+
+def lines(path: Path) -> list[tuple[str, int]]:
+    """The activity log: (text, pid) per line."""
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text().splitlines():
+        text, _, pid = line.rpartition(":")
+        out.append((text, int(pid)))
+    return out
+
+
+def texts(path: Path) -> list[str]:
+    return [text for text, _ in lines(path)]
+
+
+async def types_of(handle: goblins.WorkflowHandle) -> list[str]:
+    return [e.type.value for e in await handle.history()]
+
+
+async def wait_history(
+    handle: goblins.WorkflowHandle, done: Callable[[list[str]], bool], what: str, timeout: float = 20
+) -> list[str]:
+    """Poll the run's history (event types) until ``done`` holds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        types = await types_of(handle)
+        if done(types):
+            return types
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}; history: {types}")
+        await asyncio.sleep(0.05)
+
+
+async def reconnected(client: goblins.Client, timeout: float = 10) -> None:
+    """Until the client's channel is connected to the restarted server. Before that, calls
+    other than result() (which waits for a restarting server) fail at once with "goblins server
+    unavailable": grpc retries the connection with a back-off of up to 1 s."""
+    await asyncio.wait_for(client._channel.channel_ready(), timeout)
+
+
+def pending_tasks(cluster: Cluster, run_id: str) -> list[tuple[str, str]]:
+    """(task_id, kind) of the run's tasks still in the SQLite tasks table."""
+    conn = sqlite3.connect(cluster.db, timeout=10)
+    try:
+        rows = conn.execute("SELECT task_id, kind FROM tasks WHERE run_id = ?", (run_id,)).fetchall()
+    finally:
+        conn.close()
+    return [(str(r[0]), str(r[1])) for r in rows]
+
+
+def has_event(cluster: Cluster, run_id: str, event_type: str) -> bool:
+    """Whether the run's stored history holds an event of this type (read from the SQLite file)."""
+    return any(t == event_type for _, t, _ in cluster.stored_events(run_id))
+
+
+# ---- queries ----
+
+
+async def test_query_answers_by_replay_across_worker_kill_and_server_restart(
+    cluster: Cluster, tmp_path: Path, measure: Callable[[str], None]
+) -> None:
+    log = tmp_path / "marks.log"
+    cluster.start_server()
+    first = cluster.start_worker("wf_more")
+    async with await cluster.client() as client:
+        handle = await client.start_workflow("tally", str(log))
+        for item in ("apple", "pear"):
+            await handle.signal("add", item)
+        await wait_history(handle, lambda types: types.count(SUCCESS) == 2, "both labels")
+        expected = {"received": ["apple", "pear"], "labels": ["APPLE", "PEAR"]}
+        recorded = cluster.stored_events(handle.run_id)
+        assert await handle.query("state") == expected
+        assert await handle.query("pid") == first.pid  # the worker that holds the run answered
+
+        first.kill9()  # the run waits for its next signal, with no worker at all
+        await async_wait_until(lambda: cluster.server_saw_disconnect(first), 10, "the server to drop the worker")
+        # No worker hosts the workflow: the query fails at once with a clear error; it neither
+        # waits for a worker nor replays the history on the server.
+        t0 = time.monotonic()
+        with pytest.raises(goblins.GoblinsError, match="no worker hosting 'tally' is connected") as no_worker:
+            await handle.query("state")
+        refused_in = time.monotonic() - t0
+
+        second = cluster.start_worker("wf_more")
+        t0 = time.monotonic()
+        assert await handle.query("state") == expected  # the new worker rebuilt it by replay
+        replayed_in = time.monotonic() - t0
+        assert await handle.query("pid") == second.pid
+        assert await handle.query("has", "PEAR") is True
+
+        # The new worker carries the run on: its cached instance is the live one now.
+        await handle.signal("add", "fig")
+        await wait_history(handle, lambda types: types.count(SUCCESS) == 3, "the third label")
+        expected = {"received": ["apple", "pear", "fig"], "labels": ["APPLE", "PEAR", "FIG"]}
+        assert await handle.query("state") == expected
+        recorded_after_fig = cluster.stored_events(handle.run_id)
+
+        cluster.kill_server()
+        with pytest.raises(goblins.GoblinsError, match="unavailable"):
+            await handle.query("state")  # no server: fails at once too
+        cluster.start_server()
+        cluster.wait_worker_connected(second)  # the worker reconnects by itself
+        await reconnected(client)
+        assert await handle.query("state") == expected
+        assert await handle.query("pid") == second.pid
+        # Queries recorded nothing: the history is what the signals and activities made.
+        assert cluster.stored_events(handle.run_id) == recorded_after_fig
+        assert recorded_after_fig[: len(recorded)] == recorded
+
+        await handle.signal("add", "done")
+        assert await handle.result(timeout=30) == ["APPLE", "PEAR", "FIG"]
+        assert await handle.query("state") == expected  # a finished run: replayed for the query
+        types = await types_of(handle)
+    assert texts(log) == ["label apple", "label pear", "label fig"], "a label ran twice"
+    assert "WORKFLOW_TASK_FAILED" not in types
+    assert sum(t in FINISHED for t in types) == 1
+    measure(
+        f"query with no worker refused in {refused_in * 1000:.0f} ms ({no_worker.value}); "
+        f"answered by replay on the new worker in {replayed_in * 1000:.0f} ms"
+    )
+
+
+# ---- cancellation and termination ----
+
+
+async def test_cancel_sent_to_a_restarted_server_compensates_once(
+    cluster: Cluster, tmp_path: Path, measure: Callable[[str], None]
+) -> None:
+    log = tmp_path / "marks.log"
+    cluster.start_server()
+    worker = cluster.start_worker("wf_more")
+    async with await cluster.client() as client:
+        handle = await client.start_workflow("refundable", str(log), "o-1", 30.0)
+        await wait_history(handle, lambda types: "TIMER_STARTED" in types, "the run to sleep")
+        worker.kill9()
+        cluster.kill_server()
+        cluster.start_server()
+        # Cancelled through the CLI while no worker runs, then once more through the client:
+        # the second request is a no-op (one WORKFLOW_CANCEL_REQUESTED).
+        cancelled = cluster.cli("workflow", "cancel", handle.run_id, "--reason", "changed my mind")
+        assert cancelled.returncode == 0, cancelled.stderr
+        await reconnected(client)
+        await handle.cancel("again")
+        t0 = time.monotonic()
+        cluster.start_worker("wf_more")
+        with pytest.raises(goblins.WorkflowCancelled):
+            await handle.result(timeout=30)
+        took = time.monotonic() - t0
+        events = await handle.history()
+    types = [e.type.value for e in events]
+    assert types.count("WORKFLOW_CANCEL_REQUESTED") == 1
+    assert next(e for e in events if e.type.value == "WORKFLOW_CANCEL_REQUESTED").error == "changed my mind"
+    assert texts(log) == ["charged o-1", "refund o-1 started", "refunded o-1"], "a step ran twice, or not at all"
+    assert types.count("TIMER_FIRED") == 0 and "ACTIVITY_FINISHED_IN_ERROR" not in types
+    assert sum(t in FINISHED for t in types) == 1 and types[-1] == "WORKFLOW_FINISHED_IN_ERROR"
+    assert events[-1].error_type == "WorkflowCancelled"
+    measure(f"cancel via a restarted server: compensated and cancelled {took:.2f}s after the new worker started")
+
+
+async def test_cancel_stops_a_heartbeating_activity_then_the_cleanup_survives_a_worker_kill(
+    cluster: Cluster, tmp_path: Path, measure: Callable[[str], None]
+) -> None:
+    log = tmp_path / "marks.log"
+    steps = 30  # the cleanup: 30 steps of 0.1 s, a checkpoint every 0.5 s
+    cluster.start_server()
+    first = cluster.start_worker("wf_more")
+    async with await cluster.client() as client:
+        handle = await client.start_workflow("long_job", str(log), steps)
+        await async_wait_until(lambda: "beating attempt 1" in texts(log), 20, "the activity to run")
+        await wait_history(handle, lambda types: "ACTIVITY_STARTED" in types, "the activity to start")
+        # The server dies and comes back while the activity runs: its heartbeats (every 0.5 s)
+        # reach the restarted server, which must not take them for those of an ended run.
+        cluster.kill_server()
+        cluster.start_server()
+        cluster.wait_worker_connected(first)
+        await asyncio.sleep(1.5)
+        assert texts(log) == ["beating attempt 1"], "the restart stopped the activity"
+        await reconnected(client)
+        t0 = time.monotonic()
+        await handle.cancel("stop it")
+        # The running activity hears of the cancel through its heartbeat (at most every 0.5 s).
+        await async_wait_until(lambda: ("told to stop", first.pid) in lines(log), 10, "the activity to be told")
+        told_in = time.monotonic() - t0
+        # Its cleanup (an activity scheduled after the cancel) heartbeats without being stopped;
+        # the worker dies in the middle of it.
+        await async_wait_until(lambda: sum(t.startswith("wound ") for t in texts(log)) >= 8, 20, "the cleanup")
+        first.kill9()
+        second = cluster.start_worker("wf_more")
+        with pytest.raises(goblins.WorkflowCancelled):
+            await handle.result(timeout=30)
+        events = await handle.history()
+    types = [e.type.value for e in events]
+    marks = lines(log)
+    # The interrupted activity ran once, was told once and was not tried again after the cancel.
+    assert [t for t, _ in marks if t.startswith("beating")] == ["beating attempt 1"]
+    assert [m for m in marks if m[0] == "told to stop"] == [("told to stop", first.pid)]
+    beating = [e for e in events if e.activity_name == "beating"]
+    assert [e.type.value for e in beating][-1] == "ACTIVITY_FINISHED_IN_ERROR" and not beating[-1].retry_at
+    assert beating[-1].error_type == "CancelledError"
+    # The cleanup resumed on the second worker from its last checkpoint and finished once.
+    starts = [(t, pid) for t, pid in marks if t.startswith("winding down from ")]
+    assert starts[0] == ("winding down from 0", first.pid) and len(starts) == 2
+    resumed_at = int(starts[1][0].rsplit(" ", 1)[1])
+    assert starts[1][1] == second.pid and resumed_at > 0, "the cleanup did not resume from its checkpoint"
+    wound = [int(t.split()[1]) for t, _ in marks if t.startswith("wound ") and t != "wound down"]
+    assert sorted(set(wound)) == list(range(steps))
+    assert [m for m in marks if m[0] == "wound down"] == [("wound down", second.pid)]
+    assert types.count("WORKFLOW_CANCEL_REQUESTED") == 1 and sum(t in FINISHED for t in types) == 1
+    assert events[-1].error_type == "WorkflowCancelled"
+    measure(
+        f"cancel reached the heartbeating activity in {told_in:.2f}s; the cleanup resumed at step {resumed_at} "
+        f"after the worker kill ({len(wound) - steps} steps redone)"
+    )
+
+
+async def test_terminate_sent_to_a_restarted_server_runs_nothing_more(
+    cluster: Cluster, tmp_path: Path, measure: Callable[[str], None]
+) -> None:
+    log = tmp_path / "marks.log"
+    cluster.start_server()
+    worker = cluster.start_worker("wf_more")
+    async with await cluster.client() as client:
+        handle = await client.start_workflow("doomed", str(log), 2.0)
+        await wait_history(handle, lambda types: "TIMER_STARTED" in types, "the run to sleep")
+        worker.kill9()
+        cluster.kill_server()
+        cluster.start_server()
+        # The restarted server fires the timer with no worker: the run now owes a workflow task
+        # (which would schedule the second step).
+        await async_wait_until(lambda: has_event(cluster, handle.run_id, "TIMER_FIRED"), 20, "the timer to fire")
+        assert pending_tasks(cluster, handle.run_id), "the fired timer left no workflow task"
+        ended = cluster.cli("workflow", "terminate", handle.run_id, "--reason", "stuck")
+        assert ended.returncode == 0, ended.stderr
+        assert pending_tasks(cluster, handle.run_id) == [], "terminate left tasks behind"
+        second = cluster.start_worker("wf_more")
+        with pytest.raises(goblins.WorkflowTerminated, match="stuck"):
+            await handle.result(timeout=30)
+        # The new worker has nothing to do for the run: give it time to do something wrong.
+        await asyncio.sleep(1.5)
+        assert second.alive
+        events = await handle.history()
+        await reconnected(client)
+        with pytest.raises(goblins.GoblinsError, match="already finished"):
+            await handle.signal("anything")
+    assert texts(log) == ["first"], "a step ran after the run was terminated"
+    types = [e.type.value for e in events]
+    assert types[-1] == "WORKFLOW_FINISHED_IN_ERROR" and sum(t in FINISHED for t in types) == 1
+    assert events[-1].error_type == "WorkflowTerminated" and events[-1].error == "WorkflowTerminated: stuck"
+    assert types.count("ACTIVITY_SCHEDULED") == 1
+    assert cluster.stored_events(handle.run_id)[-1][1] == "WORKFLOW_FINISHED_IN_ERROR"
+    measure("terminate via a restarted server: no task left behind; the new worker ran nothing in 1.5 s")
+
+
+# ---- continue-as-new ----
+
+
+async def test_continue_as_new_chain_survives_kills(
+    cluster: Cluster, tmp_path: Path, measure: Callable[[str], None]
+) -> None:
+    log = tmp_path / "marks.log"
+    last = 5
+    cluster.start_server()
+    worker = cluster.start_worker("wf_more")
+    async with await cluster.client() as client:
+        handle = await client.start_workflow("generations", str(log), 1, last, [], run_id="chain")
+        # result() of the first run follows the chain; this call waits across the server restart.
+        waiting = asyncio.create_task(handle.result(timeout=60))
+
+        await async_wait_until(
+            lambda: has_event(cluster, "chain~2", "TIMER_STARTED"), 20, "the second generation to sleep"
+        )
+        worker.kill9()
+        cluster.kill_server()
+        at_kill = texts(log)
+        cluster.start_server()
+        t0 = time.monotonic()
+        cluster.start_worker("wf_more")
+        expected = [f"gen {gen}" for gen in range(1, last + 1)]
+        assert await waiting == expected
+        took = time.monotonic() - t0
+        await reconnected(client)
+        # Any run of the chain answers with the chain's end; the ids are RUN~2, RUN~3, ...
+        assert await client.get_workflow_handle("chain~3").result(timeout=10) == expected
+        assert await client.get_workflow_handle(f"chain~{last}").result(timeout=10) == expected
+        with pytest.raises(goblins.WorkflowNotFound):
+            await client.get_workflow_handle(f"chain~{last + 1}").history()
+        histories = [await client.get_workflow_handle(run_id).history() for run_id in chain_ids("chain", last)]
+    assert at_kill[:2] == ["gen 1", "gen 2"] and len(at_kill) < last, f"the kill did not land mid-chain: {at_kill}"
+    assert texts(log) == expected, "a generation's activity ran twice, or not at all"
+    for gen, events in enumerate(histories, 1):
+        types = [e.type.value for e in events]
+        assert events[0].input == [str(log), gen, last, expected[: gen - 1]], f"generation {gen} got the wrong input"
+        assert types.count("ACTIVITY_SCHEDULED") == 1 and types.count("TIMER_FIRED") == 1
+        assert sum(t in FINISHED for t in types) == 1 and types[-1] == "WORKFLOW_FINISHED_IN_SUCCESS"
+    assert histories[-1][-1].output == expected
+    measure(f"continue-as-new chain: finished {took:.2f}s after the restart, with the worker killed in generation 2")
+
+
+def chain_ids(run_id: str, count: int) -> list[str]:
+    return [run_id, *(f"{run_id}~{n}" for n in range(2, count + 1))]
+
+
+# ---- execution timeout ----
+
+
+async def test_execution_timeout_fires_once_across_kills(
+    cluster: Cluster, tmp_path: Path, measure: Callable[[str], None]
+) -> None:
+    log = tmp_path / "marks.log"
+    cluster.start_server()
+    worker = cluster.start_worker("wf_more")
+    async with await cluster.client() as client:
+        # "late" times out after the restart; "early" while the server is down.
+        late = await client.start_workflow("patient", str(log), "late", execution_timeout=8)
+        early = await client.start_workflow("patient", str(log), "early", execution_timeout=3)
+        waits = {h.run_id: asyncio.create_task(timed_out_at(h)) for h in (late, early)}
+        await async_wait_until(lambda: sorted(texts(log)) == ["early waiting", "late waiting"], 20, "both to wait")
+        deadline = {h.run_id: scheduled_at(cluster, h.run_id) + limit for h, limit in ((late, 8), (early, 3))}
+        worker.kill9()
+        cluster.kill_server()
+        await async_wait_until(lambda: time.time() > deadline[early.run_id] + 0.3, 10, "the early deadline to pass")
+        restarting = time.time()
+        cluster.start_server()
+        assert time.time() < deadline[late.run_id] - 1, "the machine is too slow: restarted after the late deadline"
+        cluster.start_worker("wf_more")
+        raised = {run_id: await asyncio.wait_for(task, 30) for run_id, task in waits.items()}
+        histories = {h.run_id: await h.history() for h in (late, early)}
+        await reconnected(client)
+        with pytest.raises(goblins.GoblinsError, match="already finished"):
+            await late.signal("never")
+    for run_id, events in histories.items():
+        types = [e.type.value for e in events]
+        assert sum(t in FINISHED for t in types) == 1 and types[-1] == "WORKFLOW_FINISHED_IN_ERROR"
+        end = events[-1]
+        assert end.error_type == "WorkflowTimedOut" and "execution_timeout" in end.error
+        assert end.timestamp >= deadline[run_id], f"{run_id} timed out {deadline[run_id] - end.timestamp:.2f}s early"
+        assert raised[run_id] >= end.timestamp - 0.05
+    assert histories[early.run_id][-1].timestamp >= restarting  # recorded by the restarted server
+    assert sorted(texts(log)) == ["early waiting", "late waiting"], "a step ran twice, or after the timeout"
+    late_by = histories[late.run_id][-1].timestamp - deadline[late.run_id]
+    early_by = histories[early.run_id][-1].timestamp - deadline[early.run_id]
+    measure(
+        f"execution_timeout across kills: fired {late_by:.2f}s after the deadline (server up), "
+        f"{early_by:.2f}s after it (deadline passed while the server was down)"
+    )
+
+
+def scheduled_at(cluster: Cluster, run_id: str) -> float:
+    """The timestamp of the run's WORKFLOW_SCHEDULED, read from the SQLite file."""
+    conn = sqlite3.connect(cluster.db, timeout=10)
+    try:
+        (data,) = conn.execute("SELECT data FROM events WHERE run_id = ? AND seq = 1", (run_id,)).fetchone()
+    finally:
+        conn.close()
+    return float(pb.Event.FromString(data).timestamp)
+
+
+async def timed_out_at(handle: goblins.WorkflowHandle) -> float:
+    """The wall-clock time at which result() raised WorkflowTimedOut."""
+    with pytest.raises(goblins.WorkflowTimedOut):
+        await handle.result(timeout=60)
+    return time.time()
+
+
+# ---- deterministic helpers ----
+
+
+async def test_now_random_uuid4_replay_the_same_after_kills(
+    cluster: Cluster, tmp_path: Path, measure: Callable[[str], None]
+) -> None:
+    log = tmp_path / "values.log"
+    cluster.start_server()
+    first = cluster.start_worker("wf_more")
+    async with await cluster.client() as client:
+        handle = await client.start_workflow("stamps", str(log))
+        await wait_history(handle, lambda types: SUCCESS in types, "the values to be recorded")
+        first.kill9()  # the run waits for its signal; the new worker must replay its start
+        cluster.kill_server()
+        cluster.start_server()
+        second = cluster.start_worker("wf_more")
+        await reconnected(client)
+        await handle.signal("go", "now")
+        result = await handle.result(timeout=30)
+        events = await handle.history()
+    (recorded,) = [json.loads(line) for line in log.read_text().splitlines()]
+    assert recorded.pop("pid") == first.pid
+    # The new worker replayed the start of the run: the same now(), random() and uuid4() as
+    # the first worker drew (and the activity recorded), so the run was not nondeterministic.
+    assert result["before"] == recorded
+    assert result["signal"] == "now"
+    after = result["after"]
+    assert after["random"] != recorded["random"] and after["uuid"] != recorded["uuid"]
+    assert uuid.UUID(after["uuid"]).version == 4 and uuid.UUID(recorded["uuid"]).version == 4
+    assert 0 <= after["random"] < 1
+    types = [e.type.value for e in events]
+    assert "WORKFLOW_TASK_FAILED" not in types and types[-1] == "WORKFLOW_FINISHED_IN_SUCCESS"
+    assert types.count("ACTIVITY_SCHEDULED") == 1
+    # now() is the time of the newest event the run has seen: its start, then the signal.
+    signaled = next(e for e in events if e.type.value == "WORKFLOW_SIGNALED")
+    assert datetime.datetime.fromisoformat(recorded["now"]).timestamp() == pytest.approx(events[0].timestamp)
+    assert datetime.datetime.fromisoformat(after["now"]).timestamp() == pytest.approx(signaled.timestamp)
+    # A replay of the whole history in this process reaches the same end (the same values).
+    goblins.testing.replay(events, wf_more.stamps)
+    measure(f"deterministic helpers: worker {first.pid} drew, worker {second.pid} replayed the same values")
