@@ -235,6 +235,21 @@ class Cluster:
                 print(proc.tail(60))
 
 
+def lines(path: Path) -> list[tuple[str, int]]:
+    """The activity log: (text, pid) per line."""
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text().splitlines():
+        text, _, pid = line.rpartition(":")
+        out.append((text, int(pid)))
+    return out
+
+
+def texts(path: Path) -> list[str]:
+    return [text for text, _ in lines(path)]
+
+
 def read_lines(path: Path) -> list[list[str]]:
     """The activity log: one list of ':'-separated fields per line."""
     if not path.exists():

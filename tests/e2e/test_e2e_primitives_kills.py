@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import wf_more
-from e2e_support import Cluster, async_wait_until
+from e2e_support import Cluster, async_wait_until, lines, texts
 
 import goblins
 import goblins.testing
@@ -29,21 +29,6 @@ pytestmark = pytest.mark.e2e
 
 SUCCESS = "ACTIVITY_FINISHED_IN_SUCCESS"
 FINISHED = ("WORKFLOW_FINISHED_IN_SUCCESS", "WORKFLOW_FINISHED_IN_ERROR")
-
-
-def lines(path: Path) -> list[tuple[str, int]]:
-    """The activity log: (text, pid) per line."""
-    if not path.exists():
-        return []
-    out = []
-    for line in path.read_text().splitlines():
-        text, _, pid = line.rpartition(":")
-        out.append((text, int(pid)))
-    return out
-
-
-def texts(path: Path) -> list[str]:
-    return [text for text, _ in lines(path)]
 
 
 async def types_of(handle: goblins.WorkflowHandle) -> list[str]:
