@@ -47,6 +47,10 @@ def _to_proto(e: Event | pb.Event) -> pb.Event:
         error_type=e.error_type,
         timestamp=e.timestamp,
         retry_at=e.retry_at,
+        fire_at=e.fire_at,
+        signal_name=e.signal_name,
+        child_run_id=e.child_run_id,
+        parent_run_id=e.parent_run_id,
     )
 
 

@@ -69,3 +69,28 @@ def test_replay_refuses_what_is_not_a_history() -> None:
         goblins.testing.replay([], original)
     with pytest.raises(TypeError, match=r"@goblins\.workflow"):
         goblins.testing.replay([], shout)
+
+
+@goblins.workflow(name="failing_child")
+async def failing_child() -> str:
+    raise ValueError("no")
+
+
+@goblins.workflow(name="waits")
+async def waits() -> list[str]:
+    """A signal, a timer and a failed child: replay needs the signal's name and the child's id."""
+    got = await goblins.wait_for_signal("go")
+    await goblins.sleep(0.05)
+    try:
+        await goblins.execute_workflow(failing_child)
+    except goblins.ChildWorkflowFailed as exc:
+        return [got, exc.run_id]
+    return [got]
+
+
+async def test_replay_of_signals_timers_and_children(client: goblins.Client, start_worker: StartWorker) -> None:
+    await start_worker(workflows=[waits, failing_child])
+    handle = await client.start_workflow(waits)
+    await handle.signal("go", "now")
+    assert await handle.result(timeout=10) == ["now", f"{handle.run_id}/2"]
+    goblins.testing.replay(await handle.history(), waits)
