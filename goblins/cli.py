@@ -158,6 +158,8 @@ async def workflow_show(args: argparse.Namespace) -> int:
             detail = _cell(e.output)
         elif e.type.value.endswith("SCHEDULED"):
             detail = _cell(e.input)
+        if e.continued_as:
+            detail = f"continued as {e.continued_as}"
         rows.append((str(e.seq), when, e.type.value, e.activity_name, attempt, _cell(detail, 60)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for r in rows:

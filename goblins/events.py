@@ -72,6 +72,8 @@ class Event:
     """For CHILD_WORKFLOW_*: the child run's id."""
     parent_run_id: str = ""
     """For a child's WORKFLOW_SCHEDULED: the parent run's id."""
+    continued_as: str = ""
+    """For the WORKFLOW_FINISHED_IN_SUCCESS of a run that continued as new: the next run's id."""
 
     @classmethod
     def from_proto(cls, e: pb.Event) -> Event:
@@ -94,4 +96,5 @@ class Event:
             signal_name=e.signal_name,
             child_run_id=e.child_run_id,
             parent_run_id=e.parent_run_id,
+            continued_as=e.continued_as,
         )

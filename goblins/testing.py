@@ -43,6 +43,7 @@ def _to_proto(e: Event | pb.Event) -> pb.Event:
         max_attempts=e.max_attempts,
         input=converter.encode(e.input) if e.input is not None else b"",
         output=converter.encode(e.output) if e.output is not None else b"",
+        continued_as=e.continued_as,
         error=e.error,
         error_type=e.error_type,
         timestamp=e.timestamp,
@@ -93,7 +94,13 @@ def replay(history: Sequence[Event | pb.Event], workflow: Callable[..., Any]) ->
 
 
 def _check_end(end: pb.Event, command: pb.Command) -> None:
-    if end.type == EventType.WORKFLOW_FINISHED_IN_SUCCESS.value:
+    continues = command.WhichOneof("kind") == "continue_as_new"
+    if end.continued_as or continues:
+        if not (end.continued_as and continues):
+            recorded = f"continued as new ({end.continued_as})" if end.continued_as else "did not continue as new"
+            now = "continues as new" if continues else "does not"
+            raise NondeterminismError(f"the recorded run {recorded}, the code now {now}")
+    elif end.type == EventType.WORKFLOW_FINISHED_IN_SUCCESS.value:
         if command.WhichOneof("kind") != "complete_workflow":
             raise NondeterminismError(
                 f"the recorded run succeeded, the code now fails: {command.fail_workflow.error}"

@@ -9,6 +9,7 @@ import sys
 
 import goblins
 from tests.conftest import StartWorker
+from tests.integration import primitives as p
 from tests.integration import workflows as w
 
 
@@ -112,3 +113,13 @@ async def test_failed_run_result_exit_code(address: str, start_worker: StartWork
     code, _, err = await goblins_cli("workflow", "result", handle.run_id, "--timeout", "10", "--server", address)
     line = one_line_error(code, err)
     assert "ValueError" in line and "workflow says cli" in line
+
+
+async def test_show_names_the_run_a_run_continued_as(
+    address: str, start_worker: StartWorker, client: goblins.Client
+) -> None:
+    await start_worker(workflows=[p.countdown], activities=[p.note])
+    await client.execute_workflow(p.countdown, 1, [], run_id="cli-chain", timeout=10)
+    code, out, err = await goblins_cli("workflow", "show", "cli-chain", "--server", address)
+    assert code == 0, err
+    assert out.splitlines()[-1].endswith("continued as cli-chain~2")

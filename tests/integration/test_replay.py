@@ -64,6 +64,32 @@ async def test_replay_of_the_same_code_passes_and_changed_code_fails(
         goblins.testing.replay(history, longer)
 
 
+@goblins.workflow(name="generations")
+async def generations(n: int) -> int:
+    await goblins.execute_activity(shout, str(n))
+    if n > 1:
+        goblins.continue_as_new(n - 1)
+    return n
+
+
+@goblins.workflow(name="generations")
+async def no_generations(n: int) -> int:
+    await goblins.execute_activity(shout, str(n))
+    return n
+
+
+async def test_replay_of_a_run_that_continued_as_new(client: goblins.Client, start_worker: StartWorker) -> None:
+    await start_worker(workflows=[generations], activities=[shout])
+    handle = await client.start_workflow(generations, 2, run_id="gen")
+    assert await handle.result(timeout=10) == 1
+    first, last = await handle.history(), await client.get_workflow_handle("gen~2").history()
+    assert first[-1].continued_as == "gen~2" and last[-1].continued_as == ""
+    goblins.testing.replay(first, generations)
+    goblins.testing.replay(last, generations)
+    with pytest.raises(goblins.NondeterminismError, match=r"continued as new \(gen~2\), the code now does not"):
+        goblins.testing.replay(first, no_generations)
+
+
 def test_replay_refuses_what_is_not_a_history() -> None:
     with pytest.raises(ValueError, match="WORKFLOW_SCHEDULED"):
         goblins.testing.replay([], original)
