@@ -73,7 +73,10 @@ class Event:
     parent_run_id: str = ""
     """For a child's WORKFLOW_SCHEDULED: the parent run's id."""
     continued_as: str = ""
-    """For the WORKFLOW_FINISHED_IN_SUCCESS of a run that continued as new: the next run's id."""
+    """For the WORKFLOW_FINISHED_IN_SUCCESS of a run that continued as new: the next run's id
+    (its ``input`` holds the next run's arguments)."""
+    execution_timeout: float = 0.0
+    """For WORKFLOW_SCHEDULED: the run's execution_timeout in seconds (0: none)."""
 
     @classmethod
     def from_proto(cls, e: pb.Event) -> Event:
@@ -95,6 +98,7 @@ class Event:
             fire_at=e.fire_at,
             signal_name=e.signal_name,
             child_run_id=e.child_run_id,
+            execution_timeout=e.execution_timeout,
             parent_run_id=e.parent_run_id,
             continued_as=e.continued_as,
         )

@@ -269,6 +269,7 @@ class CassandraStore:
         rows: list[tuple[Any, tuple[Any, ...], Any]] = []  # (statement, values, partition)
         started: dict[str, pb.Event] = {}
         ended: dict[str, tuple[str, pb.Event]] = {}
+        unsettled = set(batch.unsettled)
         for e in batch.events:
             if e.activity_run_id:
                 rows.append((self._ins_by_activity, (e.activity_run_id, e.seq, e.run_id), e.activity_run_id))
@@ -283,13 +284,14 @@ class CassandraStore:
             rows.append((self._ins_run, (run_id, e.workflow_name, status, e.timestamp, finished_at), run_id))
             day = _day(e.timestamp)
             rows.append((self._ins_day, (day, e.timestamp, run_id, e.workflow_name), day))
-            if end is None:
+            if end is None or run_id in unsettled:
                 bucket = self.bucket_of(run_id)
                 rows.append((self._ins_active, (bucket, run_id), bucket))
         for run_id, (status, e) in ended.items():
             rows.append((self._upd_status, (status, e.timestamp, run_id), run_id))
-            bucket = self.bucket_of(run_id)
-            rows.append((self._del_active, (bucket, run_id), bucket))
+            if run_id not in unsettled:
+                bucket = self.bucket_of(run_id)
+                rows.append((self._del_active, (bucket, run_id), bucket))
         # The outstanding workflow task of each run: a new one in the batch wins over a done one.
         wf_tasks: dict[str, str | None] = {}
         for task_id in batch.done_tasks:
@@ -358,6 +360,10 @@ class CassandraStore:
     async def active_runs(self, bucket: int) -> list[str]:
         """Runs not finished whose partition is ``bucket`` (scanned when a server takes it over)."""
         return [r[0] for r in await _execute(self.session, self._sel_active, (bucket,))]
+
+    async def settle(self, run_ids: list[str]) -> None:
+        rows = [(self._del_active, (self.bucket_of(r), r), self.bucket_of(r)) for r in run_ids]
+        await asyncio.gather(*(self._write_rows(chunk) for chunk in _chunks(rows, INDEX_BATCH)))
 
     async def delete_timers(self, timers: list[tuple[int, TaskRecord]]) -> None:
         await asyncio.gather(*(_execute(self.session, self._del_timer, (b, t.visible_at, t.task_id))

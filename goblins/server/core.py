@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import gc
 import logging
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +33,9 @@ COMMIT_PATIENCE = 300.0
 CONFLICT_RETRIES = 5
 
 FINISHED = {"WORKFLOW_FINISHED_IN_SUCCESS", "WORKFLOW_FINISHED_IN_ERROR"}
+# Crash tests: the server dies (as kill -9 would) right after committing a batch with an event
+# of this type, before its tasks and reports are delivered: the narrowest window there is.
+CRASH_AFTER_COMMIT = os.environ.get("GOBLINS_TEST_CRASH_AFTER_COMMIT", "")
 
 
 @dataclasses.dataclass
@@ -95,6 +99,7 @@ class Core:
         # Heartbeat details not yet stored, by (run_id, activity_run_id): the next turn stores
         # them (a heartbeat alone wakes the loop for that, at most once per turn).
         self._beats: dict[tuple[str, str], bytes] = {}
+        self._settling: set[asyncio.Future[None]] = set()
         self._beat_turn_queued = False
 
     async def start(self) -> None:
@@ -336,6 +341,8 @@ class Core:
         batch.events, batch.new_tasks, batch.done_tasks = fx.events, owed + fx.new_tasks, fx.done_tasks
         batch.heartbeats, self._beats, self._beat_turn_queued = self._beats, {}, False
         batch.forget_heartbeats = [run_id for run_id, rs in touched.items() if rs.finished and rs.heartbeats]
+        if self.transport.kind != "embedded":  # reports to other runs are produced after the commit
+            batch.unsettled = [run_id for run_id, rs in touched.items() if rs.finished and rs.farewells()]
         if batch:
             try:
                 await self._commit(batch)
@@ -379,6 +386,9 @@ class Core:
         replies: list[tuple[asyncio.Future[Any], Any]],
         acks: list[Callable[[], None]],
     ) -> None:
+        if CRASH_AFTER_COMMIT and any(e.type == CRASH_AFTER_COMMIT for e in batch.events):
+            log.critical("GOBLINS_TEST_CRASH_AFTER_COMMIT=%s: dying before delivery", CRASH_AFTER_COMMIT)
+            os._exit(137)
         self.registered.update(batch.registry)
         for run_id, rs in touched.items():
             self._durable[run_id] = len(rs.events)
@@ -387,6 +397,10 @@ class Core:
                 self._durable.pop(run_id, None)
                 self.transport.forget_run(run_id)
         await self.transport.publish(batch.new_tasks, batch.done_tasks)
+        if batch.unsettled:  # delivered: in the background (unsettled runs are only resent)
+            settling = asyncio.ensure_future(self.store.settle(batch.unsettled))
+            self._settling.add(settling)
+            settling.add_done_callback(self._settled)
         self.transport.observe(batch.events, touched)
         for ack in acks:
             ack()
@@ -405,6 +419,12 @@ class Core:
                 for fut in self._waiters.pop(e.run_id, []):
                     if not fut.done():
                         fut.set_result(e)
+
+    def _settled(self, fut: asyncio.Future[None]) -> None:
+        self._settling.discard(fut)
+        if not fut.cancelled() and fut.exception() is not None:
+            # Harmless: the runs stay listed as active; the next owner resends their reports.
+            log.warning("finished runs not settled: %s", fut.exception())
 
     def _decide(self, rs: RunState, report: pb.Report, now: float) -> Effects:
         which = report.WhichOneof("kind")

@@ -32,6 +32,7 @@ CHILD_FAILED = EventType.CHILD_WORKFLOW_FAILED.value
 TERMINATED = "WorkflowTerminated"  # error_type of a terminated run
 TIMED_OUT = "WorkflowTimedOut"  # error_type of a run that overran its execution_timeout
 DEADLINE = "/deadline"  # the execution-timeout timer's id is RUN_ID/deadline
+MIN_TIMEOUT = 0.001  # a continuation started after its chain's deadline times out at once
 CONTINUED = "~"  # a run that continues as new: RUN_ID~2, RUN_ID~3, ...
 
 ACTIVITY = "activity"
@@ -428,7 +429,7 @@ class RunState:
         lost between the store commit and the produce. Workers drop duplicates by task id.
         """
         if self.finished:
-            return []
+            return self.farewells()
         tasks = []
         for act in self.activities.values():
             if act.finished:
@@ -437,7 +438,10 @@ class RunState:
                 (e for e in reversed(self.events) if e.activity_run_id == act.scheduled.activity_run_id), None
             )
             if last is not None and last.type == ACT_ERROR and last.retry_at > now:
-                continue  # its retry timer is in the store
+                # Its retry timer: stored again (the same row if the commit wrote it already;
+                # a crash between the events and the timer row may have lost it).
+                tasks.append(self._activity_task(act, last.retry_at))
+                continue
             tasks.append(self._activity_task(act, now))
         tasks.extend(self._timer_task(t) for t in self.timers.values())
         fx = Effects()
@@ -494,15 +498,41 @@ class RunState:
         """This run ends; a new run of the same workflow (a fresh history) carries on."""
         base, sep, n = self.run_id.rpartition(CONTINUED)
         next_id = f"{base}{CONTINUED}{int(n) + 1}" if sep and n.isdigit() else f"{self.run_id}{CONTINUED}2"
-        self.record(fx, pb.Event(type=WF_SUCCESS, continued_as=next_id), now)
+        # The input is recorded with the end: the start of the next run can be rebuilt from
+        # the history (farewells) if it was lost before it was delivered.
+        end = self.record(fx, pb.Event(type=WF_SUCCESS, continued_as=next_id, input=c.input), now)
+        self._start_continuation(fx, end)
+
+    def _start_continuation(self, fx: Effects, end: pb.Event) -> None:
+        first = self.events[0]
         request = pb.StartWorkflowRequest(
             workflow_name=self.workflow_name,
-            input=c.input,
-            run_id=next_id,
+            input=end.input,
+            run_id=end.continued_as,
             parent_run_id=self.parent_run_id,  # a child stays its parent's child across the chain
             parent_step=self.parent_step,
         )
-        fx.send(pb.Report(start_workflow=request), now)
+        if first.execution_timeout:  # the timeout bounds the whole chain, as it would one run
+            left = first.timestamp + first.execution_timeout - end.timestamp
+            request.execution_timeout = max(left, MIN_TIMEOUT)
+        fx.send(pb.Report(start_workflow=request), end.timestamp)
+
+    def farewells(self) -> list[TaskRecord]:
+        """A finished run's reports to other runs, rebuilt from its history: the start of its
+        continuation, the news to its parent, the cancels of the children it was terminated
+        with (or timed out with). Where tasks are not stored with the events (Kafka), they are resent until
+        delivered; receivers take each once."""
+        if not self.finished:
+            return []
+        fx = Effects()
+        end = self.events[-1]
+        if end.continued_as:
+            self._start_continuation(fx, end)
+        else:
+            self._notify_parent(fx, end, end.timestamp)
+        if end.error_type in (TERMINATED, TIMED_OUT):  # the ends that cancel the children
+            self._cancel_children(fx, end.timestamp)
+        return fx.new_tasks
 
     def _send_child_start(self, fx: Effects, started: pb.Event, now: float) -> None:
         request = pb.StartWorkflowRequest(

@@ -254,6 +254,9 @@ class SqliteStore:
                 t.data = task.SerializeToString()
         return tasks
 
+    async def settle(self, run_ids: list[str]) -> None:
+        pass  # reports to other runs are tasks stored with the events: nothing to settle
+
     async def close(self) -> None:
         for pool in (self._write_pool, self._read_pool):
             pool.shutdown(wait=True)

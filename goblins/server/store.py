@@ -8,6 +8,7 @@ Requirements every adapter meets (the contract tests check them):
 3. Tasks in a batch are stored with the events that created them (or the transport makes
    them durable before the batch's effects are acknowledged).
 4. The heartbeat details of a batch are returned by ``load_run`` until the run finishes.
+5. A run that finishes in a batch is no longer listed as active, unless it is ``unsettled``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ class Batch:
     # worker or of the server resumes from them.
     heartbeats: dict[tuple[str, str], bytes] = dataclasses.field(default_factory=dict)
     forget_heartbeats: list[str] = dataclasses.field(default_factory=list)  # runs that finished
+    # Finished runs whose reports to other runs (engine: farewells) are delivered after the
+    # commit: they stay listed among the active runs until ``settle``, so that a crash before
+    # the delivery leaves them to be loaded (and their reports resent) by the next owner.
+    unsettled: list[str] = dataclasses.field(default_factory=list)
     now: float = 0.0  # decision time: new tasks due later are timers
 
     def __bool__(self) -> bool:
@@ -62,6 +67,9 @@ class EventStore(Protocol):
     async def list_runs(self, status: str, workflow_name: str, limit: int) -> list[pb.RunInfo]: ...
     async def registry(self) -> set[tuple[str, str]]: ...
     async def pending_tasks(self) -> list[TaskRecord]: ...
+    async def settle(self, run_ids: list[str]) -> None:
+        """These finished runs' reports to other runs are delivered: stop listing them as active."""
+        ...
     async def close(self) -> None: ...
 
 

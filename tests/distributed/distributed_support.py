@@ -29,12 +29,13 @@ class DistributedCluster(Cluster):
             done = self.cli(*args, timeout=120)
             assert done.returncode == 0, f"goblins {' '.join(args)} failed:\n{done.stderr}"
 
-    def start_server(self, timeout: float = 60.0, port: int | None = None) -> Proc:
+    def start_server(self, timeout: float = 60.0, port: int | None = None, env: dict[str, str] | None = None) -> Proc:
         port = port or self.port
         self._servers += 1
         proc = self.spawn(
             f"server-{self._servers}",
             [*goblins_command(), "server", "--port", str(port), "--store", self.store_url, "--broker", self.broker_url],
+            env=env,
         )
         if port == self.port:
             self.server = proc

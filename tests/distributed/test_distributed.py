@@ -269,3 +269,24 @@ async def test_redelivered_attempt_resumes_from_the_crashed_attempts_checkpoint(
     types = [e.type.value for e in history]
     assert types.count("ACTIVITY_FINISHED_IN_ERROR") == 0, "the attempt was redelivered, not timed out"
     report(f"distributed redelivery after worker kill -9 resumed at step {resumed_from} of 120")
+
+
+@pytest.mark.parametrize(
+    ("workflow", "arg", "expected"), [("rounds", 1, 42), ("doubling_parent", 20, 41)], ids=["continuation", "child"]
+)
+async def test_reports_to_other_runs_survive_a_crash_between_commit_and_delivery(
+    dcluster: DistributedCluster, workflow: str, arg: int, expected: int
+) -> None:
+    """The server dies right after it stores a run's end and before the report that end owes
+    another run is produced (the start of its continuation; the news to its parent). The run
+    stays listed as active until that report is delivered, so the restarted server resends it."""
+    crashing = dcluster.start_server(env={"GOBLINS_TEST_CRASH_AFTER_COMMIT": "WORKFLOW_FINISHED_IN_SUCCESS"})
+    dcluster.start_worker("wf_primitives")
+    async with await dcluster.client() as client:
+        handle = await client.start_workflow(workflow, arg)
+        await async_wait_until(lambda: not crashing.alive, 60, "the server to die after storing a run's end")
+        assert "dying before delivery" in crashing.text()
+        t0 = time.monotonic()
+        dcluster.start_server()
+        assert await handle.result(timeout=120) == expected
+    report(f"distributed {workflow}: the owed report was resent {time.monotonic() - t0:.1f}s after the restart")

@@ -124,8 +124,8 @@ class Cluster:
         env.pop("GOBLINS_LOG_LEVEL", None)
         return env
 
-    def spawn(self, name: str, args: list[str], cwd: Path | None = None) -> Proc:
-        proc = Proc(name, args, self.tmp / f"{name}.log", cwd or self.tmp, self.env())
+    def spawn(self, name: str, args: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> Proc:
+        proc = Proc(name, args, self.tmp / f"{name}.log", cwd or self.tmp, {**self.env(), **(env or {})})
         self.procs.append(proc)
         return proc
 

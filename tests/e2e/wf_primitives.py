@@ -103,6 +103,16 @@ async def rounds(n: int) -> int:
     return 42
 
 
+@goblins.workflow(name="doubler")
+async def doubler(n: int) -> int:
+    return n * 2
+
+
+@goblins.workflow(name="doubling_parent")
+async def doubling_parent(n: int) -> int:
+    return await goblins.execute_workflow(doubler, n) + 1
+
+
 @goblins.activity
 async def stall_once() -> str:
     info = goblins.activity_info()

@@ -185,6 +185,13 @@ async def deadline_activity() -> str:
 
 
 @goblins.workflow
+async def endless(n: int) -> int:
+    """Naps, then continues as new, forever: only an execution_timeout ends the chain."""
+    await goblins.sleep(0.2)
+    goblins.continue_as_new(n + 1)
+
+
+@goblins.workflow
 async def countdown(n: int, seen: list[int]) -> list[int]:
     """One activity per run, then continue as new until n reaches 0: each history stays short."""
     await goblins.execute_activity(note, f"at {n}")

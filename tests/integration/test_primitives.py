@@ -277,6 +277,20 @@ async def test_continue_as_new_keeps_histories_short(client: goblins.Client, sta
     assert last[0].input == [0, [3, 2, 1]] and last[-1].output == [3, 2, 1, 0]
 
 
+async def test_execution_timeout_bounds_the_whole_continue_as_new_chain(
+    client: goblins.Client, start_worker: StartWorker
+) -> None:
+    await start_worker(workflows=[p.endless])
+    handle = await client.start_workflow(p.endless, 0, run_id="endless", execution_timeout=1.0)
+    with pytest.raises(goblins.WorkflowTimedOut):
+        await handle.result(timeout=15)
+    first = await handle.history()
+    assert first[0].execution_timeout == 1.0 and first[-1].continued_as == "endless~2"
+    second = await client.get_workflow_handle("endless~2").history()
+    # The next run got what was left of the timeout, counted from the chain's start.
+    assert 0 < second[0].execution_timeout <= 1.0 - (first[-1].timestamp - first[0].timestamp) + 1e-6
+
+
 async def test_queries_read_the_current_state(client: goblins.Client, start_worker: StartWorker) -> None:
     await start_worker(workflows=[p.shopping_cart], activities=[p.note], max_cached_workflows=1)
     cart = await client.start_workflow(p.shopping_cart)

@@ -395,3 +395,46 @@ def test_an_activity_stopped_by_a_cancel_request_is_not_retried() -> None:
     assert [t.kind for t in fx.new_tasks] == [WORKFLOW]
     fx = rs.activity_result(result(2, ok=False), T0 + 5)  # the compensation is retried as usual
     assert fx.events[0].retry_at > 0 and fx.new_tasks[0].task_id == f"{RUN}/2#2"
+
+
+# ---- what a run owes others, rebuilt from its history (the Kafka transport resends it) ----
+
+
+def test_owed_tasks_restore_a_pending_retry_timer() -> None:
+    rs, _ = running_with(schedule(1, retry=policy(max_attempts=3, initial=5.0)))
+    rs.activity_result(result(1, attempt=1, ok=False), T0 + 10)
+    reloaded = RunState.from_history(RUN, rs.events)
+    owed = [t for t in reloaded.owed_tasks(T0 + 11) if t.kind == ACTIVITY]
+    assert [(t.task_id, t.visible_at) for t in owed] == [(f"{RUN}/1#2", T0 + 15)], "the retry waits for its time"
+
+
+def test_a_continued_run_owes_the_start_of_the_next_with_what_is_left_of_its_timeout() -> None:
+    rs = RunState(RUN)
+    rs.start("wf", b'["in"]', T0, execution_timeout=100.0)
+    continue_as_new = pb.Command(continue_as_new=pb.ContinueAsNew(input=b'["next"]'))
+    fx = rs.workflow_task_completed(completed(rs, continue_as_new), T0 + 30)
+    (sent,) = [t for t in fx.new_tasks if t.kind == "message"]
+    start = pb.Report.FromString(sent.data).start_workflow
+    assert (start.run_id, start.input, start.execution_timeout) == (f"{RUN}~2", b'["next"]', 70.0)
+    reloaded = RunState.from_history(RUN, rs.events)
+    (again,) = reloaded.owed_tasks(T0 + 500)
+    assert pb.Report.FromString(again.data) == pb.Report.FromString(sent.data), "rebuilt the same start"
+
+
+def test_a_finished_child_owes_its_parent_the_news_and_a_terminated_parent_its_childrens_cancel() -> None:
+    child = RunState("child-1")
+    child.start("wf", b"[]", T0, parent_run_id=RUN, parent_step=f"{RUN}/1")
+    done = pb.Command(complete_workflow=pb.CompleteWorkflow(output=b"7"))
+    child.workflow_task_completed(completed(child, done), T0 + 1)
+    (news,) = RunState.from_history("child-1", child.events).owed_tasks(T0 + 9)
+    told = pb.Report.FromString(news.data).child_finished
+    assert (told.run_id, told.step_id, told.ok, told.output) == (RUN, f"{RUN}/1", True, b"7")
+
+    parent, _ = running_with(
+        pb.Command(start_child_workflow=pb.StartChildWorkflow(step_id=f"{RUN}/1", workflow_name="wf", child_run_id="c"))
+    )
+    parent.cancel(pb.CancelWorkflow(run_id=RUN, terminate=True, reason="stop"), T0 + 2)
+    owed = [pb.Report.FromString(t.data) for t in RunState.from_history(RUN, parent.events).owed_tasks(T0 + 9)]
+    assert [r.cancel_workflow.run_id for r in owed] == ["c"]
+    unfinished, _ = started_run()
+    assert unfinished.farewells() == []
