@@ -108,7 +108,9 @@ def _print_result(value: Any) -> None:
 async def workflow_start(args: argparse.Namespace) -> int:
     inputs = _parse_inputs(args.input)
     async with await _connect(args) as client:
-        handle = await client.start_workflow(args.name, *inputs, run_id=args.run_id)
+        handle = await client.start_workflow(
+            args.name, *inputs, run_id=args.run_id, execution_timeout=args.execution_timeout
+        )
         print(handle.run_id)
         if args.wait:
             _print_result(await handle.result(timeout=args.timeout))
@@ -269,6 +271,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("name", help="workflow name")
     c.add_argument("--input", action="append", default=[], help="one JSON value per argument (repeat)")
     c.add_argument("--run-id", default=None, help="idempotency key: starting twice returns the same run")
+    c.add_argument(
+        "--execution-timeout", type=float, default=None, metavar="SECONDS",
+        help="end the run (WorkflowTimedOut) if it is still going after this long",
+    )
     c.add_argument("--wait", action="store_true", help="wait for the result and print it")
     c.add_argument("--timeout", type=float, default=None, help="seconds to wait with --wait")
     c.set_defaults(func=workflow_start)

@@ -37,6 +37,9 @@ _STARTED_GRACE = 15.0
 
 # One long poll lasts at most this long; result() without a timeout polls again.
 _POLL = 30.0
+# Signal, cancel, terminate, query and history wait this long for a server that is
+# (re)starting, instead of failing while the channel reconnects.
+_READY_WAIT = 30.0
 
 
 def _rpc_error(exc: grpc.aio.AioRpcError) -> GoblinsError:
@@ -185,10 +188,7 @@ class WorkflowHandle:
         if not isinstance(name, str) or not name:
             raise ValueError(f"query name must be a non-empty str, got {name!r}")
         payload = converter.encode_args(args, f"query {name!r}")
-        try:
-            answer = await self._client._stub.Query(pb.QueryRequest(run_id=self.run_id, name=name, input=payload))
-        except grpc.aio.AioRpcError as exc:
-            raise _rpc_error(exc) from None
+        answer = await self._client._call("Query", pb.QueryRequest(run_id=self.run_id, name=name, input=payload))
         if not answer.ok:
             raise GoblinsError(f"query {name!r} of run {self.run_id} failed: {answer.error}")
         return converter.decode(answer.output)
@@ -203,10 +203,7 @@ class WorkflowHandle:
         await self._control("Cancel", pb.CancelWorkflow(run_id=self.run_id, terminate=True, reason=reason))
 
     async def _control(self, method: str, request: Any) -> None:
-        try:
-            await getattr(self._client._stub, method)(request)
-        except grpc.aio.AioRpcError as exc:
-            raise _rpc_error(exc) from None
+        await self._client._call(method, request)  # a resent signal or cancel is recorded once
 
     async def history(self) -> list[Event]:
         """The run's events, oldest first."""
@@ -214,10 +211,7 @@ class WorkflowHandle:
         # moment after the start returned, so "not found" is retried for a while.
         give_up = time.monotonic() + (_STARTED_GRACE if self._started else 0.0)
         while True:
-            try:
-                resp = await self._client._stub.GetHistory(pb.GetHistoryRequest(run_id=self.run_id))
-            except grpc.aio.AioRpcError as exc:
-                raise _rpc_error(exc) from None
+            resp = await self._client._call("GetHistory", pb.GetHistoryRequest(run_id=self.run_id))
             if resp.found or time.monotonic() >= give_up:
                 break
             await asyncio.sleep(0.05)
@@ -235,6 +229,15 @@ class Client:
         self.address = address
         self._session: _Session | None = None
         self._unary = False  # the server has no ClientSession: one RPC per call
+
+    async def _call(self, method: str, request: Any) -> Any:
+        """One unary call; waits up to _READY_WAIT for a server that is not up (yet)."""
+        try:
+            return await getattr(self._stub, method)(request, wait_for_ready=True, timeout=_READY_WAIT)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED and exc.details() == "Deadline Exceeded":
+                raise GoblinsError(f"goblins server unavailable: no answer within {_READY_WAIT:g}s") from None
+            raise _rpc_error(exc) from None
 
     async def _rpc(self, kind: str, request: Any, timeout: float | None = None) -> Any:
         """StartWorkflow ("start") or GetResult ("result"), over the client session stream."""
@@ -336,10 +339,6 @@ class Client:
         self, status: str | None = None, name: str | None = None, limit: int = 100
     ) -> list[pb.RunInfo]:
         """Runs, newest first; ``status`` is RUNNING, COMPLETED or FAILED."""
-        try:
-            resp = await self._stub.ListWorkflows(
-                pb.ListWorkflowsRequest(status=status or "", workflow_name=name or "", limit=limit)
-            )
-        except grpc.aio.AioRpcError as exc:
-            raise _rpc_error(exc) from None
+        request = pb.ListWorkflowsRequest(status=status or "", workflow_name=name or "", limit=limit)
+        resp = await self._call("ListWorkflows", request)
         return list(resp.runs)

@@ -269,7 +269,9 @@ class GoblinsService(pb_grpc.GoblinsServicer):
                 reply_to=reply_to,
             )
             if not await self.core.transport.send_query(task):
-                await context.abort(grpc.StatusCode.UNAVAILABLE, f"no worker hosting {workflow_name!r} is connected")
+                await context.abort(
+                    grpc.StatusCode.FAILED_PRECONDITION, f"no worker hosting {workflow_name!r} is connected"
+                )
             try:
                 return await asyncio.wait_for(answer, QUERY_TIMEOUT)
             except TimeoutError:

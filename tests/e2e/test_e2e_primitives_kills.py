@@ -49,13 +49,6 @@ async def wait_history(
         await asyncio.sleep(0.05)
 
 
-async def reconnected(client: goblins.Client, timeout: float = 10) -> None:
-    """Until the client's channel is connected to the restarted server. Before that, calls
-    other than result() (which waits for a restarting server) fail at once with "goblins server
-    unavailable": grpc retries the connection with a back-off of up to 1 s."""
-    await asyncio.wait_for(client._channel.channel_ready(), timeout)
-
-
 def pending_tasks(cluster: Cluster, run_id: str) -> list[tuple[str, str]]:
     """(task_id, kind) of the run's tasks still in the SQLite tasks table."""
     conn = sqlite3.connect(cluster.db, timeout=10)
@@ -118,7 +111,6 @@ async def test_query_answers_by_replay_across_worker_kill_and_server_restart(
             await handle.query("state")  # no server: fails at once too
         cluster.start_server()
         cluster.wait_worker_connected(second)  # the worker reconnects by itself
-        await reconnected(client)
         assert await handle.query("state") == expected
         assert await handle.query("pid") == second.pid
         # Queries recorded nothing: the history is what the signals and activities made.
@@ -157,7 +149,6 @@ async def test_cancel_sent_to_a_restarted_server_compensates_once(
         # the second request is a no-op (one WORKFLOW_CANCEL_REQUESTED).
         cancelled = cluster.cli("workflow", "cancel", handle.run_id, "--reason", "changed my mind")
         assert cancelled.returncode == 0, cancelled.stderr
-        await reconnected(client)
         await handle.cancel("again")
         t0 = time.monotonic()
         cluster.start_worker("wf_more")
@@ -193,7 +184,6 @@ async def test_cancel_stops_a_heartbeating_activity_then_the_cleanup_survives_a_
         cluster.wait_worker_connected(first)
         await asyncio.sleep(1.5)
         assert texts(log) == ["beating attempt 1"], "the restart stopped the activity"
-        await reconnected(client)
         t0 = time.monotonic()
         await handle.cancel("stop it")
         # The running activity hears of the cancel through its heartbeat (at most every 0.5 s).
@@ -257,7 +247,6 @@ async def test_terminate_sent_to_a_restarted_server_runs_nothing_more(
         await asyncio.sleep(1.5)
         assert second.alive
         events = await handle.history()
-        await reconnected(client)
         with pytest.raises(goblins.GoblinsError, match="already finished"):
             await handle.signal("anything")
     assert texts(log) == ["first"], "a step ran after the run was terminated"
@@ -296,7 +285,6 @@ async def test_continue_as_new_chain_survives_kills(
         expected = [f"gen {gen}" for gen in range(1, last + 1)]
         assert await waiting == expected
         took = time.monotonic() - t0
-        await reconnected(client)
         # Any run of the chain answers with the chain's end; the ids are RUN~2, RUN~3, ...
         assert await client.get_workflow_handle("chain~3").result(timeout=10) == expected
         assert await client.get_workflow_handle(f"chain~{last}").result(timeout=10) == expected
@@ -343,7 +331,6 @@ async def test_execution_timeout_fires_once_across_kills(
         cluster.start_worker("wf_more")
         raised = {run_id: await asyncio.wait_for(task, 30) for run_id, task in waits.items()}
         histories = {h.run_id: await h.history() for h in (late, early)}
-        await reconnected(client)
         with pytest.raises(goblins.GoblinsError, match="already finished"):
             await late.signal("never")
     for run_id, events in histories.items():
@@ -396,7 +383,6 @@ async def test_now_random_uuid4_replay_the_same_after_kills(
         cluster.kill_server()
         cluster.start_server()
         second = cluster.start_worker("wf_more")
-        await reconnected(client)
         await handle.signal("go", "now")
         result = await handle.result(timeout=30)
         events = await handle.history()

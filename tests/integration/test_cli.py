@@ -7,6 +7,8 @@ import os
 import socket
 import sys
 
+import pytest
+
 import goblins
 from tests.conftest import StartWorker
 from tests.integration import primitives as p
@@ -123,3 +125,17 @@ async def test_show_names_the_run_a_run_continued_as(
     code, out, err = await goblins_cli("workflow", "show", "cli-chain", "--server", address)
     assert code == 0, err
     assert out.splitlines()[-1].endswith("continued as cli-chain~2")
+
+
+async def test_start_with_an_execution_timeout(address: str, start_worker: StartWorker, client: goblins.Client) -> None:
+    await start_worker(workflows=[p.approval], activities=[p.note])
+    code, out, err = await goblins_cli(
+        "workflow", "start", "approval", "--input", '"never"', "--execution-timeout", "0.3", "--server", address
+    )
+    assert code == 0, err
+    with pytest.raises(goblins.WorkflowTimedOut, match=r"execution_timeout of 0\.3s"):
+        await client.get_workflow_handle(out.strip()).result(timeout=10)
+    code, _, err = await goblins_cli(
+        "workflow", "start", "approval", "--execution-timeout", "-1", "--server", address
+    )
+    assert "execution_timeout" in one_line_error(code, err)
