@@ -10,11 +10,23 @@ from pathlib import Path
 import pytest
 from e2e_support import Cluster, async_wait_until
 
+import goblins
+
 pytestmark = pytest.mark.e2e
 
 
 def marks(path: Path) -> list[str]:
     return [line.split(":")[0] for line in path.read_text().splitlines()] if path.exists() else []
+
+
+async def first_step_stored(handle: goblins.WorkflowHandle) -> None:
+    """Until the run's first activity result is stored: a worker killed before that would
+    rightly run the step again (at least once), and the tests check that nothing stored reruns."""
+    for _ in range(400):
+        if any(e.type.value == "ACTIVITY_FINISHED_IN_SUCCESS" for e in await handle.history()):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the first step of {handle.run_id} was not stored within 8 s")
 
 
 async def test_timer_survives_worker_kill_and_server_restart(
@@ -57,7 +69,8 @@ async def test_signal_wait_survives_kills_and_cli_controls(cluster: Cluster, tmp
     worker = cluster.start_worker("wf_primitives")
     async with await cluster.client() as client:
         handle = await client.start_workflow("approve", str(log))
-        await async_wait_until(lambda: marks(log) == ["waiting"], 20, "the run to wait")
+        await async_wait_until(lambda: marks(log) == ["waiting"], 20, "the first step")
+        await first_step_stored(handle)
         worker.kill9()
         cluster.kill_server()
         cluster.start_server()
@@ -87,6 +100,8 @@ async def test_children_survive_kills(cluster: Cluster, tmp_path: Path) -> None:
         await async_wait_until(lambda: len(marks(log)) == 2, 20, "both children to wait")
         children = [e.child_run_id for e in await parent.history() if e.type.value == "CHILD_WORKFLOW_STARTED"]
         assert len(children) == 2
+        for child in children:
+            await first_step_stored(client.get_workflow_handle(child))
         worker.kill9()
         cluster.kill_server()
         cluster.start_server()
