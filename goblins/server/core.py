@@ -342,7 +342,7 @@ class Core:
         batch.heartbeats, self._beats, self._beat_turn_queued = self._beats, {}, False
         batch.forget_heartbeats = [run_id for run_id, rs in touched.items() if rs.finished and rs.heartbeats]
         if self.transport.kind != "embedded":  # reports to other runs are produced after the commit
-            batch.unsettled = [run_id for run_id, rs in touched.items() if rs.finished and rs.farewells()]
+            batch.unsettled = [run_id for run_id, rs in touched.items() if rs.owes_farewells()]
         if batch:
             try:
                 await self._commit(batch)

@@ -517,6 +517,14 @@ class RunState:
             request.execution_timeout = max(left, MIN_TIMEOUT)
         fx.send(pb.Report(start_workflow=request), end.timestamp)
 
+    def owes_farewells(self) -> bool:
+        """Whether this run has finished with reports for other runs (see ``farewells``)."""
+        if not self.finished:
+            return False
+        end = self.events[-1]
+        ends_children = end.error_type in (TERMINATED, TIMED_OUT) and bool(self.children)
+        return bool(end.continued_as or self.parent_run_id or ends_children)
+
     def farewells(self) -> list[TaskRecord]:
         """A finished run's reports to other runs, rebuilt from its history: the start of its
         continuation, the news to its parent, the cancels of the children it was terminated

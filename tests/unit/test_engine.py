@@ -436,5 +436,8 @@ def test_a_finished_child_owes_its_parent_the_news_and_a_terminated_parent_its_c
     parent.cancel(pb.CancelWorkflow(run_id=RUN, terminate=True, reason="stop"), T0 + 2)
     owed = [pb.Report.FromString(t.data) for t in RunState.from_history(RUN, parent.events).owed_tasks(T0 + 9)]
     assert [r.cancel_workflow.run_id for r in owed] == ["c"]
+    assert child.owes_farewells() and parent.owes_farewells()
     unfinished, _ = started_run()
-    assert unfinished.farewells() == []
+    assert unfinished.farewells() == [] and not unfinished.owes_farewells()
+    unfinished.workflow_task_completed(completed(unfinished, done), T0 + 1)
+    assert unfinished.finished and not unfinished.owes_farewells(), "a top-level run owes no one"
