@@ -90,7 +90,11 @@ def kill_both(dcluster: DistributedCluster, worker: Proc) -> None:
     dcluster.kill_server()
 
 
-async def test_timer_survives_worker_and_server_kill(dcluster: DistributedCluster, tmp_path: Path) -> None:
+@pytest.mark.parametrize("victim", ["both", "worker", "server"])
+async def test_timer_survives_kills(dcluster: DistributedCluster, tmp_path: Path, victim: str) -> None:
+    """both: the run sleeps with no server and no worker; worker: the live server fires the
+    timer with no worker alive, its workflow task waits in Kafka for the next worker; server:
+    the worker lives on (its tasks come from Kafka) and the restarted server fires the timer."""
     log = tmp_path / "marks.log"
     seconds = 5.0
     dcluster.start_server()
@@ -99,10 +103,19 @@ async def test_timer_survives_worker_and_server_kill(dcluster: DistributedCluste
         handle = await client.start_workflow("sleepy", str(log), seconds)
         await wait_stored(dcluster, handle.run_id, lambda t: "TIMER_STARTED" in t, "the timer to start")
         killed_at = time.time()
-        kill_both(dcluster, worker)
         t0 = time.monotonic()
-        dcluster.start_server()  # same keyspace and namespace: the timer row is in Cassandra
-        second = dcluster.start_worker("wf_primitives")
+        second = worker
+        if victim in ("both", "worker"):
+            worker.kill9()
+        if victim in ("both", "server"):
+            dcluster.kill_server()
+            dcluster.start_server()  # same keyspace and namespace: the timer row is in Cassandra
+        if victim == "worker":
+            await wait_stored(dcluster, handle.run_id, lambda t: "TIMER_FIRED" in t, "the timer to fire")
+            await asyncio.sleep(0.5)
+            assert marks(log) == ["before"], "a step ran with no worker alive"
+        if victim != "server":  # else the same worker goes on: its tasks come from Kafka, not the server
+            second = dcluster.start_worker("wf_primitives")
         assert await handle.result(timeout=RECOVERY) == ["before", "after"]
         done = time.monotonic() - t0
         history = await handle.history()
@@ -117,8 +130,8 @@ async def test_timer_survives_worker_and_server_kill(dcluster: DistributedCluste
     assert marks(log) == ["before", "after"], f"a step ran again: {marks(log)}"
     assert mark_pids(log)["before"] == [worker.pid] and mark_pids(log)["after"] == [second.pid]
     report(
-        f"distributed timer across kills: fired {fired.timestamp - started.fire_at:.2f}s after due; "
-        f"run done {done:.1f}s after the restart"
+        f"distributed timer, {victim} killed: fired {fired.timestamp - started.fire_at:.2f}s after due; "
+        f"run done {done:.1f}s after the kill"
     )
 
 
@@ -219,6 +232,75 @@ async def test_cancel_while_worker_dead_compensates_once(dcluster: DistributedCl
     report(f"distributed cancel while the worker was dead: compensated and done {done:.1f}s after the restart")
 
 
+async def test_cancel_parent_while_worker_dead_cancels_waiting_children(
+    dcluster: DistributedCluster, tmp_path: Path
+) -> None:
+    """A cancel of the parent, sent across a server restart with no worker alive, reaches
+    both children (messages between partitions) once; nothing past their waits runs."""
+    log = tmp_path / "marks.log"
+    dcluster.start_server()
+    worker = dcluster.start_worker("wf_primitives")
+    async with await dcluster.client() as client:
+        parent = await client.start_workflow("family", str(log))
+        await wait_stored(
+            dcluster, parent.run_id, lambda t: t.count("CHILD_WORKFLOW_STARTED") == 2, "both children to start"
+        )
+        children = [e.child_run_id for e in await parent.history() if e.type.value == "CHILD_WORKFLOW_STARTED"]
+        for child in children:
+            await wait_stored(dcluster, child, lambda t: SUCCESS in t, f"child {child} to wait")
+        kill_both(dcluster, worker)
+        dcluster.start_server()
+        await parent.cancel("called off")
+        dcluster.start_worker("wf_primitives")
+        with pytest.raises(goblins.WorkflowCancelled):
+            await parent.result(timeout=RECOVERY)
+        for child in children:
+            with pytest.raises(goblins.WorkflowCancelled):
+                await client.get_workflow_handle(child).result(timeout=RECOVERY)
+    events = await stored(dcluster, parent.run_id)
+    check_clean(events)
+    found = counts(events)
+    assert found.get("WORKFLOW_CANCEL_REQUESTED") == 1 and found.get("CHILD_WORKFLOW_STARTED") == 2, found
+    assert events[-1][1] == "WORKFLOW_FINISHED_IN_ERROR"
+    for child in children:
+        child_events = await stored(dcluster, child)
+        check_clean(child_events)
+        child_found = counts(child_events)
+        assert child_found.get("WORKFLOW_CANCEL_REQUESTED") == 1, child_found
+        assert (
+            child_found.get("WORKFLOW_FINISHED_IN_ERROR") == 1 and child_events[-1][1] == "WORKFLOW_FINISHED_IN_ERROR"
+        )
+        assert child_found.get(SCHEDULED) == 1, f"a child ran past its wait: {child_found}"
+    assert sorted(marks(log)) == ["child a waiting", "child b waiting"], marks(log)
+
+
+async def test_cancelled_sleep_timer_never_fires(dcluster: DistributedCluster, tmp_path: Path) -> None:
+    """A run cancelled (across kills) while it sleeps ends; its timer, whose row outlives the
+    kills, is not recorded as fired when it comes due, and the step after the sleep never runs."""
+    log = tmp_path / "marks.log"
+    seconds = 15.0
+    dcluster.start_server()
+    worker = dcluster.start_worker("wf_primitives")
+    async with await dcluster.client() as client:
+        handle = await client.start_workflow("sleepy", str(log), seconds)
+        await wait_stored(dcluster, handle.run_id, lambda t: "TIMER_STARTED" in t, "the timer to start")
+        kill_both(dcluster, worker)
+        dcluster.start_server()
+        await handle.cancel("woken up")
+        dcluster.start_worker("wf_primitives")
+        with pytest.raises(goblins.WorkflowCancelled):
+            await handle.result(timeout=RECOVERY)
+        started = next(e for e in await handle.history() if e.type.value == "TIMER_STARTED")
+        assert time.time() < started.fire_at, "the run ended after its timer was due: the test proved nothing"
+        await asyncio.sleep(started.fire_at - time.time() + 2.0)  # past the due time (+ a timer scan)
+    events = await stored(dcluster, handle.run_id)
+    check_clean(events)
+    found = counts(events)
+    assert found.get("TIMER_STARTED") == 1 and "TIMER_FIRED" not in found, found
+    assert events[-1][1] == "WORKFLOW_FINISHED_IN_ERROR", events
+    assert marks(log) == ["before"]
+
+
 async def test_query_answered_by_new_worker_after_kill(dcluster: DistributedCluster) -> None:
     dcluster.start_server()
     worker = dcluster.start_worker("wf_primitives")
@@ -260,6 +342,16 @@ def count_steps(path: Path) -> list[int]:
     return [int(m.split()[1]) for m in marks(path)]
 
 
+def check_resumed(path: Path, at_kill: int, total: int, result: str, least: int) -> int:
+    """The killed worker counted 0..at_kill-1, the next attempt resumed_from..total-1: only the
+    steps since the checkpoint ran twice. Returns resumed_from."""
+    resumed_from = int(result.rsplit(" ", 1)[1])
+    assert resumed_from >= least, f"the new attempt did not resume from the crashed attempt's checkpoint: {result}"
+    assert resumed_from <= at_kill, f"resumed past the steps that ran: {result}, {at_kill} steps at the kill"
+    assert count_steps(path) == [*range(at_kill), *range(resumed_from, total)]
+    return resumed_from
+
+
 async def test_heartbeat_checkpoint_survives_worker_kill_by_lease(dcluster: DistributedCluster, tmp_path: Path) -> None:
     """With a heartbeat_timeout (2 s, shorter than the dead worker's 6 s Kafka session), the
     run's owner times the silent attempt out and retries it with the details it last heard."""
@@ -272,24 +364,22 @@ async def test_heartbeat_checkpoint_survives_worker_kill_by_lease(dcluster: Dist
         # Heartbeats leave the worker every heartbeat_timeout / 3 (0.67 s).
         await async_wait_until(lambda: len(marks(log)) >= 30, 60, "thirty steps")
         first.kill9()
+        at_kill = len(marks(log))
         t0 = time.monotonic()
         dcluster.start_worker("wf_primitives")
         result = await handle.result(timeout=RECOVERY)
         done = time.monotonic() - t0
         history = await handle.history()
-    resumed_from = int(result.rsplit(" ", 1)[1])
-    steps = count_steps(log)
     report(
-        f"distributed heartbeat checkpoint (lease): {result!r} ({len(steps) - total} steps ran twice), "
-        f"done {done:.1f}s after the kill"
+        f"distributed heartbeat checkpoint (lease): {result!r} after {at_kill} steps at the kill, "
+        f"done {done:.1f}s after it"
     )
     errors = [e for e in history if e.type.value == "ACTIVITY_FINISHED_IN_ERROR"]
     assert len(errors) == 1 and "heartbeat" in errors[0].error, f"not the lease's timeout: {errors}"
     success = [e for e in history if e.type.value == SUCCESS]
     assert len(success) == 1 and success[0].attempt == 2
-    assert sorted(set(steps)) == list(range(total))
-    assert resumed_from >= 20, f"the new attempt did not resume from the crashed attempt's checkpoint: {result}"
-    assert len(steps) - total <= 15, "more than the steps since the last heartbeat ran twice"
+    # The last heartbeat left at most 0.67 s (a few steps) before the kill.
+    check_resumed(log, at_kill, total, result, least=20)
 
 
 @pytest.mark.xfail(strict=False, reason="redelivered Kafka task carries stale heartbeat details; fix in progress")
@@ -305,22 +395,20 @@ async def test_heartbeat_checkpoint_survives_worker_kill_by_redelivery(
     first = dcluster.start_worker("wf_primitives")
     async with await dcluster.client() as client:
         handle = await client.start_workflow("counting", str(log), total, 0)
-        # With no heartbeat_timeout, heartbeats leave the worker every 5 s: the one at 5 s carries ~50.
+        # With no heartbeat_timeout, heartbeats leave the worker every 5 s (the first at once).
         await async_wait_until(lambda: len(marks(log)) >= 65, 60, "sixty-five steps")
         first.kill9()
+        at_kill = len(marks(log))
         t0 = time.monotonic()
         dcluster.start_worker("wf_primitives")
         result = await handle.result(timeout=RECOVERY)
         done = time.monotonic() - t0
         history = await handle.history()
-    resumed_from = int(result.rsplit(" ", 1)[1])
-    steps = count_steps(log)
     report(
-        f"distributed heartbeat checkpoint (redelivery): {result!r} ({len(steps) - total} steps ran twice), "
-        f"done {done:.1f}s after the kill"
+        f"distributed heartbeat checkpoint (redelivery): {result!r} after {at_kill} steps at the kill, "
+        f"done {done:.1f}s after it"
     )
     types = [e.type.value for e in history]
     assert "ACTIVITY_FINISHED_IN_ERROR" not in types, "an attempt failed: not the redelivery path"
-    assert sorted(set(steps)) == list(range(total))
-    assert resumed_from >= 40, f"the redelivered task did not resume from the crashed attempt's checkpoint: {result}"
-    assert len(steps) - total <= 25, "more than the steps since the last heartbeat ran twice"
+    # The heartbeat sent 5 s into the attempt carries the steps done by then (~50; 20 even if slow).
+    check_resumed(log, at_kill, total, result, least=20)
