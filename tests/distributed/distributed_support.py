@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import uuid
 from pathlib import Path
@@ -69,6 +70,35 @@ class DistributedCluster(Cluster):
             return [(int(r.seq), str(r.type), str(r.activity_run_id)) for r in rows]
         finally:
             cluster.shutdown()
+
+    def teardown(self, dump: bool) -> None:
+        """Kill the processes, then drop the test's keyspace and topics: the shared Cassandra
+        and Kafka would otherwise keep thousands of them (Cassandra ran out of heap at ~330
+        keyspaces). GOBLINS_TEST_KEEP_DATA=1 keeps them for a post-mortem."""
+        super().teardown(dump)
+        if os.environ.get("GOBLINS_TEST_KEEP_DATA"):
+            print(f"kept keyspace and Kafka namespace {self.namespace}")
+            return
+        try:
+            self.drop_data()
+        except Exception as exc:  # a service being restarted by another test: leave the data
+            print(f"could not drop keyspace/topics {self.namespace}: {exc}")
+
+    def drop_data(self) -> None:
+        from cassandra.cluster import Cluster as CassandraCluster
+        from confluent_kafka.admin import AdminClient  # type: ignore[attr-defined]
+
+        host, _, port = self.cassandra.rpartition(":")
+        cluster = CassandraCluster([host], port=int(port))
+        try:
+            cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {self.namespace}", timeout=60)
+        finally:
+            cluster.shutdown()
+        admin = AdminClient({"bootstrap.servers": self.kafka})
+        ours = [t for t in admin.list_topics(timeout=10).topics if t.startswith(f"{self.namespace}.")]
+        if ours:
+            for future in admin.delete_topics(ours, operation_timeout=30).values():
+                future.result()
 
     def services(self, *args: str, timeout: float = 240.0) -> None:
         """scripts/services (restart kafka, kill9 cassandra, …) on the shared test services."""

@@ -60,8 +60,10 @@ async def count_to(path: str, total: int) -> str:
 
 
 @goblins.workflow(name="counting")
-async def counting(path: str, total: int) -> str:
-    return await goblins.execute_activity(count_to, path, total, heartbeat_timeout=5)
+async def counting(path: str, total: int, heartbeat_timeout: float = 5) -> str:
+    """``heartbeat_timeout`` 0: none, so no lease: only Kafka's redelivery recovers a crash."""
+    counted: str = await goblins.execute_activity(count_to, path, total, heartbeat_timeout=heartbeat_timeout or None)
+    return counted
 
 
 @goblins.workflow(name="counting_unleased")
@@ -126,3 +128,17 @@ async def stall_once() -> str:
 async def stalling() -> str:
     policy = goblins.RetryPolicy(initial_interval=0.1)
     return await goblins.execute_activity(stall_once, heartbeat_timeout=1, retry_policy=policy)
+
+
+@goblins.workflow(name="refundable")
+async def refundable(path: str) -> str:
+    """Waits for 'approve'; cancelled while waiting, it compensates (one activity), then lets
+    the cancellation through (result() raises WorkflowCancelled)."""
+    await goblins.execute_activity(mark, path, "waiting")
+    try:
+        who = await goblins.wait_for_signal("approve")
+    except asyncio.CancelledError:
+        await goblins.execute_activity(mark, path, "refunded")
+        raise
+    approved: str = await goblins.execute_activity(mark, path, f"approved by {who}")
+    return approved
