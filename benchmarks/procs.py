@@ -114,12 +114,16 @@ def code_version() -> dict[str, object]:
 
 
 class Proc:
-    def __init__(self, name: str, args: list[str], log: Path, env: dict[str, str]) -> None:
+    """A child process in a session of its own (kill9 takes what it spawned too), with its log
+    file. The benchmarks and the end-to-end tests share it."""
+
+    def __init__(self, name: str, args: list[str], log: Path, env: dict[str, str], cwd: Path = REPO) -> None:
         self.name = name
+        self.args = args
         self.log = log
         with open(log, "wb") as out:
             self.popen = subprocess.Popen(
-                args, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                args, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
             )
         self.pid = self.popen.pid
 
@@ -133,7 +137,7 @@ class Proc:
         except FileNotFoundError:
             return ""
 
-    def tail(self, lines: int = 30) -> str:
+    def tail(self, lines: int = 40) -> str:
         return "\n".join(self.text().splitlines()[-lines:])
 
     def cpu(self) -> float:

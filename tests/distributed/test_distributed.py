@@ -245,32 +245,6 @@ async def test_queries_heartbeats_and_continue_as_new_distributed(
         assert await client.execute_workflow("stalling", timeout=60) == "attempt 2 after halfway"
 
 
-async def test_redelivered_attempt_resumes_from_the_crashed_attempts_checkpoint(
-    dcluster: DistributedCluster, tmp_path: Path
-) -> None:
-    """Kafka hands the task of a killed worker to another worker; that worker asks the server
-    for the newest stored heartbeat details (CheckTasks) instead of trusting the task's own,
-    which are those of the attempt before (none here)."""
-    log = tmp_path / "marks.log"
-    dcluster.start_server()
-    first = dcluster.start_worker("wf_primitives")
-    async with await dcluster.client() as client:
-        handle = await client.start_workflow("counting_unleased", str(log), 120)
-        # Without a heartbeat_timeout a worker sends a heartbeat every 5 s: wait past one.
-        await async_wait_until(lambda: len(read_lines(log)) >= 70, 60, "seventy steps")
-        first.kill9()
-        dcluster.start_worker("wf_primitives")
-        result = await handle.result(timeout=120)
-        history = await handle.history()
-    resumed_from = int(result.rsplit(" ", 1)[1])
-    assert resumed_from >= 40, f"the redelivered attempt did not resume from the checkpoint: {result}"
-    steps = [int(fields[0].split()[1]) for fields in read_lines(log)]
-    assert sorted(set(steps)) == list(range(120))
-    types = [e.type.value for e in history]
-    assert types.count("ACTIVITY_FINISHED_IN_ERROR") == 0, "the attempt was redelivered, not timed out"
-    report(f"distributed redelivery after worker kill -9 resumed at step {resumed_from} of 120")
-
-
 @pytest.mark.parametrize(
     ("workflow", "arg", "expected"), [("rounds", 1, 42), ("doubling_parent", 20, 41)], ids=["continuation", "child"]
 )

@@ -382,7 +382,6 @@ async def test_heartbeat_checkpoint_survives_worker_kill_by_lease(dcluster: Dist
     check_resumed(log, at_kill, total, result, least=20)
 
 
-@pytest.mark.xfail(strict=False, reason="redelivered Kafka task carries stale heartbeat details; fix in progress")
 async def test_heartbeat_checkpoint_survives_worker_kill_by_redelivery(
     dcluster: DistributedCluster, tmp_path: Path
 ) -> None:

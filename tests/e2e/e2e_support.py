@@ -7,12 +7,8 @@ process group) in teardown, whether the test passed or not.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import re
-import shutil
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,21 +21,10 @@ import goblins
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 
-
-def goblins_command() -> list[str]:
-    """The `goblins` console script next to this interpreter (else `python -m goblins.cli`)."""
-    script = Path(sys.executable).with_name("goblins")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("goblins")
-    return [found] if found else [sys.executable, "-m", "goblins.cli"]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from benchmarks.procs import Proc, free_port, goblins_command  # noqa: E402  (one process helper for both)
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.02) -> Any:
@@ -62,42 +47,6 @@ async def async_wait_until(predicate: Callable[[], Any], timeout: float, what: s
         if time.monotonic() >= deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(interval)
-
-
-class Proc:
-    """A child process with its log file."""
-
-    def __init__(self, name: str, args: list[str], log: Path, cwd: Path, env: dict[str, str]) -> None:
-        self.name = name
-        self.args = args
-        self.log = log
-        with open(log, "wb") as out:
-            self.popen = subprocess.Popen(
-                args, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        self.pid = self.popen.pid
-
-    @property
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def text(self) -> str:
-        try:
-            return self.log.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def kill9(self) -> None:
-        """SIGKILL the process (and anything it spawned) and reap it."""
-        if self.alive:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.pid, signal.SIGKILL)
-            with contextlib.suppress(ProcessLookupError):
-                self.popen.kill()
-        self.popen.wait(timeout=10)
-
-    def tail(self, lines: int = 40) -> str:
-        return "\n".join(self.text().splitlines()[-lines:])
 
 
 class Cluster:
@@ -125,7 +74,7 @@ class Cluster:
         return env
 
     def spawn(self, name: str, args: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> Proc:
-        proc = Proc(name, args, self.tmp / f"{name}.log", cwd or self.tmp, {**self.env(), **(env or {})})
+        proc = Proc(name, args, self.tmp / f"{name}.log", {**self.env(), **(env or {})}, cwd or self.tmp)
         self.procs.append(proc)
         return proc
 

@@ -66,13 +66,6 @@ async def counting(path: str, total: int, heartbeat_timeout: float = 5) -> str:
     return counted
 
 
-@goblins.workflow(name="counting_unleased")
-async def counting_unleased(path: str, total: int) -> str:
-    """count_to with no heartbeat timeout: a dead worker's attempt is not timed out by the server
-    within the test, so only a redelivery (Kafka: a rebalance) brings it back."""
-    return await goblins.execute_activity(count_to, path, total, start_to_close_timeout=300)
-
-
 @goblins.workflow(name="cart")
 async def cart() -> list[str]:
     items: list[str] = []
