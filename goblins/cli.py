@@ -84,6 +84,25 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ui(args: argparse.Namespace) -> int:
+    from goblins.webui import WebUI
+
+    ui = WebUI(args.server, args.host, args.port)
+    try:
+        ui.start()
+    except OSError as exc:
+        raise UserError(f"--port {args.port}: cannot listen on {args.host}:{args.port} ({exc.strerror})") from None
+    # The line tests and scripts wait for: where the page is.
+    print(f"goblins ui on http://{ui.host}:{ui.port}/ -> server {args.server}", file=sys.stderr, flush=True)
+    try:
+        ui.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        ui.stop()
+    return 0
+
+
 # ---- workflow commands ----
 
 
@@ -242,6 +261,12 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--server", default=None, help=f"HOST:PORT (default: $GOBLINS_SERVER or {DEFAULT_SERVER})")
     w.add_argument("--max-concurrent-activities", type=int, default=0)
     w.set_defaults(func=cmd_worker)
+
+    u = sub.add_parser("ui", help="serve the web UI (runs, histories, signals, cancels) for a server")
+    u.add_argument("--server", default=_server_default(), help=f"HOST:PORT (default {DEFAULT_SERVER})")
+    u.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
+    u.add_argument("--port", type=int, default=int(os.environ.get("GOBLINS_UI_PORT", "9080")))
+    u.set_defaults(func=cmd_ui)
 
     st = sub.add_parser("setup", help="create the Cassandra tables or Kafka topics (idempotent, waits)")
     ssub = st.add_subparsers(dest="service", required=True)

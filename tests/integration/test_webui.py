@@ -1,0 +1,117 @@
+"""The web UI's JSON API and page against an in-process server over real gRPC and real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+import goblins
+from goblins.webui import WebUI
+from tests.conftest import StartWorker
+from tests.integration import primitives as p
+from tests.integration import workflows as w
+
+
+@pytest.fixture
+async def ui(address: str) -> AsyncIterator[str]:
+    web = WebUI(address, port=0)
+    await asyncio.to_thread(web.start)
+    thread = asyncio.create_task(asyncio.to_thread(web.serve_forever))
+    try:
+        yield f"http://127.0.0.1:{web.port}"
+    finally:
+        await asyncio.to_thread(web.stop)
+        await thread
+
+
+def _fetch(url: str, body: Any = None, raw: bytes | None = None) -> tuple[int, Any]:
+    data = raw if raw is not None else None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            status, payload = resp.status, resp.read()
+            kind = resp.headers["Content-Type"]
+    except urllib.error.HTTPError as exc:
+        status, payload, kind = exc.code, exc.read(), exc.headers["Content-Type"]
+    return status, json.loads(payload) if kind == "application/json" else payload.decode()
+
+
+async def fetch(url: str, body: Any = None, raw: bytes | None = None) -> tuple[int, Any]:
+    """An HTTP call off the event loop (the goblins server under test runs on this loop)."""
+    return await asyncio.to_thread(_fetch, url, body, raw)
+
+
+async def test_page_list_and_history(ui: str, client: goblins.Client, start_worker: StartWorker) -> None:
+    await start_worker(workflows=[w.raises, p.shopping_cart], activities=[p.note])
+    failed = await client.start_workflow(w.raises, "ui")
+    with pytest.raises(goblins.WorkflowFailed):
+        await failed.result(timeout=10)
+    cart = await client.start_workflow(p.shopping_cart)
+
+    status, page = await fetch(f"{ui}/")
+    assert status == 200 and "<title>goblins</title>" in page and "/api/runs" in page
+
+    status, body = await fetch(f"{ui}/api/runs")
+    assert status == 200
+    assert {(r["run_id"], r["status"]) for r in body["runs"]} >= {(failed.run_id, "FAILED"), (cart.run_id, "RUNNING")}
+    status, body = await fetch(f"{ui}/api/runs?status=FAILED&name=raises&limit=5")
+    assert [r["run_id"] for r in body["runs"]] == [failed.run_id]
+
+    status, body = await fetch(f"{ui}/api/runs/{failed.run_id}")
+    assert status == 200 and body["run_id"] == failed.run_id
+    events = body["events"]
+    assert events[0]["type"] == "WORKFLOW_SCHEDULED" and events[0]["input"] == ["ui"]
+    assert events[-1]["type"] == "WORKFLOW_FINISHED_IN_ERROR" and "workflow says ui" in events[-1]["error"]
+
+
+async def test_signal_query_cancel_and_terminate(ui: str, client: goblins.Client, start_worker: StartWorker) -> None:
+    await start_worker(workflows=[p.shopping_cart], activities=[p.note])
+    cart = await client.start_workflow(p.shopping_cart)
+    assert await fetch(f"{ui}/api/runs/{cart.run_id}/signal", {"name": "add", "args": ["apple"]}) == (200, {"ok": True})
+    for _ in range(100):
+        status, body = await fetch(f"{ui}/api/runs/{cart.run_id}/query", {"name": "items"})
+        if body == {"result": ["apple"]}:
+            break
+        await asyncio.sleep(0.05)
+    assert (status, body) == (200, {"result": ["apple"]})
+    assert await fetch(f"{ui}/api/runs/{cart.run_id}/query", {"name": "has", "args": ["pear"]}) == (
+        200,
+        {"result": False},
+    )
+    assert await fetch(f"{ui}/api/runs/{cart.run_id}/cancel", {"reason": "from the ui"}) == (200, {"ok": True})
+    with pytest.raises(goblins.WorkflowCancelled):
+        await cart.result(timeout=10)
+    # The run has finished: a signal is refused with the server's one-line reason.
+    status, body = await fetch(f"{ui}/api/runs/{cart.run_id}/signal", {"name": "add", "args": ["x"]})
+    assert status == 409 and "already finished" in body["error"]
+
+    other = await client.start_workflow(p.shopping_cart)
+    assert await fetch(f"{ui}/api/runs/{other.run_id}/terminate", {"reason": "stop"}) == (200, {"ok": True})
+    with pytest.raises(goblins.WorkflowTerminated):
+        await other.result(timeout=10)
+    _, body = await fetch(f"{ui}/api/runs/{other.run_id}")
+    assert body["events"][-1]["error_type"] == "WorkflowTerminated"
+
+
+async def test_bad_requests_get_one_clear_error(ui: str) -> None:
+    assert (await fetch(f"{ui}/api/runs/nope"))[0] == 404
+    status, body = await fetch(f"{ui}/api/runs?status=DONE")
+    assert status == 400 and "status must be one of RUNNING, COMPLETED, FAILED" in body["error"]
+    status, body = await fetch(f"{ui}/api/runs?limit=lots")
+    assert status == 400 and "limit" in body["error"]
+    status, body = await fetch(f"{ui}/api/runs/r1/signal", raw=b"{not json")
+    assert status == 400 and "not JSON" in body["error"]
+    status, body = await fetch(f"{ui}/api/runs/r1/signal", {"args": []})
+    assert status == 400 and "'name' must be a non-empty string" in body["error"]
+    status, body = await fetch(f"{ui}/api/runs/r1/signal", {"name": "x", "args": "ada"})
+    assert status == 400 and "JSON array" in body["error"]
+    status, body = await fetch(f"{ui}/api/runs/r1/explode", {})
+    assert status == 404 and "signal, query, cancel, terminate" in body["error"]
+    assert (await fetch(f"{ui}/api/runs/nope/cancel", {}))[0] == 404
+    assert (await fetch(f"{ui}/nowhere"))[0] == 404
