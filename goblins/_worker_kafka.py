@@ -17,7 +17,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from goblins._kafka import AsyncProducer, consumer_config, partition_for, take, task_topic
+from goblins._kafka import AsyncProducer, PendingOffsets, consumer_config, partition_for, take, task_topic
 from goblins._proto import goblins_pb2 as pb
 
 if TYPE_CHECKING:
@@ -61,6 +61,7 @@ class KafkaSession:
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="goblins-kafka-tasks")
         self._freed = asyncio.Event()
         self.consumer: Any = None
+        self.pending = PendingOffsets()
 
     # ---- reports ----
 
@@ -93,12 +94,7 @@ class KafkaSession:
             self._store(place[0], self.offsets.done(*place))
 
     def _store(self, place: Place, position: int) -> None:
-        from confluent_kafka import TopicPartition
-
-        try:
-            self.consumer.store_offsets(offsets=[TopicPartition(place[0], place[1], position)])
-        except Exception:
-            pass  # the partition moved to another worker
+        self.pending.put(place[0], place[1], position)  # stored by the polling thread
 
     # ---- the loop ----
 
@@ -127,10 +123,12 @@ class KafkaSession:
                     except TimeoutError:
                         pass
                     continue
-                msgs = await loop.run_in_executor(self._pool, take, self.consumer, min(free, 500), 0.1)
+                msgs = await loop.run_in_executor(
+                    self._pool, take, self.consumer, min(free, 500), 0.1, self.pending
+                )
                 await self._take([m for m in msgs if not m.error()])
         finally:
-            await loop.run_in_executor(self._pool, self.consumer.close)
+            await loop.run_in_executor(self._pool, self.pending.close, self.consumer)
             self.producer.close()
             self._pool.shutdown(wait=False)
 

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from goblins._kafka import AsyncProducer, consumer_config, partition_for, prefixed, take, task_topic
+from goblins._kafka import AsyncProducer, PendingOffsets, consumer_config, partition_for, prefixed, take, task_topic
 from goblins._proto import goblins_pb2 as pb
 from goblins.server.engine import (
     ACT_ERROR,
@@ -83,6 +83,7 @@ class KafkaTransport:
         self._producer: AsyncProducer | None = None
         self._consumer: Any = None
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="goblins-kafka-consumer")
+        self._offsets = PendingOffsets()  # stored by the polling thread (see PendingOffsets)
         self._tasks: list[asyncio.Task[Any]] = []
         self._assigned: asyncio.Queue[int] = asyncio.Queue()
         self._lock = threading.Lock()
@@ -130,7 +131,7 @@ class KafkaTransport:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._consumer is not None:
-            await asyncio.get_running_loop().run_in_executor(self._pool, self._consumer.close)
+            await asyncio.get_running_loop().run_in_executor(self._pool, self._offsets.close, self._consumer)
         if self._producer is not None:
             self._producer.close()
         self._pool.shutdown(wait=False)
@@ -275,7 +276,7 @@ class KafkaTransport:
         while True:
             while self._core.queued() > MAX_QUEUED:
                 await asyncio.sleep(0.01)
-            msgs = await loop.run_in_executor(self._pool, take, self._consumer, 500, 0.1)
+            msgs = await loop.run_in_executor(self._pool, take, self._consumer, 500, 0.1, self._offsets)
             for m in msgs:
                 if m.error():
                     log.warning("events consumer: %s", m.error())
@@ -285,7 +286,7 @@ class KafkaTransport:
                 except Exception:
                     log.error("events: undecodable message at %s/%d@%d", m.topic(), m.partition(), m.offset())
                     continue
-                ack = _OffsetAck(self._consumer, m.topic(), m.partition(), m.offset())
+                ack = _OffsetAck(self._offsets, m.topic(), m.partition(), m.offset())
                 if report.HasField("start_workflow"):
                     self._core.enqueue_start(report.start_workflow, ack)
                 else:
@@ -311,6 +312,7 @@ class KafkaTransport:
         with self._lock:
             lost = {p.partition for p in partitions}
             self.owned -= lost
+        self._offsets.store(consumer)  # this is the polling thread: what is durable, before it goes
         try:
             consumer.commit(asynchronous=False)
         except Exception:
@@ -389,15 +391,10 @@ class _Lease:
 class _OffsetAck:
     """Stores a consumed offset once the message's effects are durable."""
 
-    __slots__ = ("consumer", "offset", "partition", "topic")
+    __slots__ = ("offset", "offsets", "partition", "topic")
 
-    def __init__(self, consumer: Any, topic: str, partition: int, offset: int) -> None:
-        self.consumer, self.topic, self.partition, self.offset = consumer, topic, partition, offset
+    def __init__(self, offsets: PendingOffsets, topic: str, partition: int, offset: int) -> None:
+        self.offsets, self.topic, self.partition, self.offset = offsets, topic, partition, offset
 
     def __call__(self) -> None:
-        from confluent_kafka import TopicPartition
-
-        try:
-            self.consumer.store_offsets(offsets=[TopicPartition(self.topic, self.partition, self.offset + 1)])
-        except Exception:
-            pass  # the partition moved: its next owner re-reads the message, idempotently
+        self.offsets.put(self.topic, self.partition, self.offset + 1)
