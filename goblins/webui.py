@@ -113,7 +113,9 @@ class WebUI:
         return {"run_id": run_id, "events": [dataclasses.asdict(e) for e in events]}
 
     def act(self, run_id: str, action: str, body: dict[str, Any]) -> Any:
-        handle_of = _handle_factory(run_id)
+        def handle_of(client: Client) -> Any:
+            return client.get_workflow_handle(run_id)
+
         if action in ("signal", "query"):
             name, args = body.get("name"), body.get("args", [])
             if not isinstance(name, str) or not name:
@@ -132,10 +134,6 @@ class WebUI:
         else:
             self.call(lambda c: handle_of(c).terminate(reason))
         return {"ok": True}
-
-
-def _handle_factory(run_id: str) -> Callable[[Client], Any]:
-    return lambda c: c.get_workflow_handle(run_id)
 
 
 ACTIONS = ("signal", "query", "cancel", "terminate")
