@@ -237,13 +237,35 @@ def cmd_setup(args: argparse.Namespace) -> int:
 # ---- parser ----
 
 
+def _port(text: str) -> int:
+    """A TCP port (argparse type): gRPC would silently take 99999 modulo 65536."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, got {port}")
+    return port
+
+
+def _positive(text: str) -> int:
+    """A count of at least 1 (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="goblins", description="Durable workflows for Python.")
     p.add_argument("--log-level", default=os.environ.get("GOBLINS_LOG_LEVEL", "INFO"), help="DEBUG, INFO, WARNING")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("server", help="run a goblins server (embedded SQLite by default)")
-    s.add_argument("--port", type=int, default=int(os.environ.get("GOBLINS_PORT", "9075")))
+    s.add_argument("--port", type=_port, default=os.environ.get("GOBLINS_PORT", "9075"), help="0: any free port")
     s.add_argument("--host", default=os.environ.get("GOBLINS_HOST", "127.0.0.1"))
     s.add_argument("--db", default=os.environ.get("GOBLINS_DB", "goblins.db"), help="SQLite file (embedded mode)")
     s.add_argument(
@@ -265,7 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     u = sub.add_parser("ui", help="serve the web UI (runs, histories, signals, cancels) for a server")
     u.add_argument("--server", default=_server_default(), help=f"HOST:PORT (default {DEFAULT_SERVER})")
     u.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
-    u.add_argument("--port", type=int, default=int(os.environ.get("GOBLINS_UI_PORT", "9080")))
+    u.add_argument("--port", type=_port, default=os.environ.get("GOBLINS_UI_PORT", "9080"), help="0: any free port")
     u.set_defaults(func=cmd_ui)
 
     st = sub.add_parser("setup", help="create the Cassandra tables or Kafka topics (idempotent, waits)")
@@ -278,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.set_defaults(func=cmd_setup)
     sk = ssub.add_parser("kafka", help="create the events topic (task topics are created as workers register)")
     sk.add_argument("--kafka", default=os.environ.get("GOBLINS_KAFKA", "127.0.0.1:9092"), help="HOST:PORT[,HOST:PORT]")
-    sk.add_argument("--partitions", type=int, default=10)
+    sk.add_argument("--partitions", type=_positive, default=10)
     sk.add_argument("--namespace", default="", help="prefix of topic and group names (several clusters, one Kafka)")
     sk.add_argument("--replication-factor", type=int, default=1)
     sk.add_argument("--wait", type=float, default=120.0, help="seconds to wait for the broker to answer")
@@ -331,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = client_parser("list", "list runs, newest first")
     c.add_argument("--status", choices=["RUNNING", "COMPLETED", "FAILED"], default=None)
     c.add_argument("--name", default=None, help="only runs of this workflow")
-    c.add_argument("--limit", type=int, default=50)
+    c.add_argument("--limit", type=_positive, default=50)
     c.set_defaults(func=workflow_list)
     return p
 

@@ -139,3 +139,14 @@ async def test_start_with_an_execution_timeout(address: str, start_worker: Start
         "workflow", "start", "approval", "--execution-timeout", "-1", "--server", address
     )
     assert "execution_timeout" in one_line_error(code, err)
+
+
+async def test_ports_and_counts_are_checked_before_anything_starts() -> None:
+    # gRPC would have listened on 99999 modulo 65536 without a word.
+    for args, expected in (
+        (("server", "--port", "99999"), "argument --port: a port is 0 to 65535, got 99999"),
+        (("ui", "--port", "http"), "argument --port: expected a port number, got 'http'"),
+        (("workflow", "list", "--limit", "0"), "argument --limit: must be at least 1, got 0"),
+    ):
+        code, _, err = await goblins_cli(*args)
+        assert code == 2 and expected in err and "Traceback" not in err, err
