@@ -7,12 +7,15 @@ process group) in teardown, whether the test passed or not.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,17 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from benchmarks.procs import Proc, free_port, goblins_command  # noqa: E402  (one process helper for both)
+
+
+def http_call(url: str, body: Any = None) -> tuple[int, Any]:
+    """(status, decoded JSON or text) of a GET, or of a POST of ``body`` as JSON."""
+    data = None if body is None else json.dumps(body).encode()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=60) as resp:
+            raw, kind, status = resp.read(), resp.headers["Content-Type"], resp.status
+    except urllib.error.HTTPError as exc:
+        raw, kind, status = exc.read(), exc.headers["Content-Type"], exc.code
+    return status, json.loads(raw) if kind == "application/json" else raw.decode()
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.02) -> Any:
@@ -258,3 +272,12 @@ def check_reruns(lines: list[list[str]], tag: str, count: int, finished: set[int
     assert all(n == 2 for n in repeated.values()), f"a step ran more than twice: {repeated}"
     assert len(repeated) <= 1, f"more than the one in-flight step ran again: {repeated}"
     return repeated
+
+
+def start_ui(cluster: Cluster) -> str:
+    """`goblins ui` for the cluster's server, as a process of its own; its base URL."""
+    port = free_port()
+    ui = cluster.spawn("ui", [*goblins_command(), "ui", "--server", cluster.address, "--port", str(port)])
+    wait_until(lambda: "goblins ui on" in ui.text() or not ui.alive, 20, "the ui to listen")
+    assert ui.alive, ui.tail()
+    return f"http://127.0.0.1:{port}"

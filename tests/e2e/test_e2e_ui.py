@@ -4,52 +4,34 @@ kill -9 and restart behind it."""
 from __future__ import annotations
 
 import asyncio
-import json
-import urllib.error
-import urllib.request
 from pathlib import Path
-from typing import Any
 
 import pytest
-from e2e_support import Cluster, free_port, goblins_command, wait_until
+from e2e_support import Cluster, free_port, http_call, start_ui
 
 pytestmark = pytest.mark.e2e
-
-
-def call(url: str, body: Any = None) -> tuple[int, Any]:
-    data = None if body is None else json.dumps(body).encode()
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=60) as resp:
-            raw, kind, status = resp.read(), resp.headers["Content-Type"], resp.status
-    except urllib.error.HTTPError as exc:
-        raw, kind, status = exc.read(), exc.headers["Content-Type"], exc.code
-    return status, json.loads(raw) if kind == "application/json" else raw.decode()
 
 
 async def test_ui_process_serves_runs_and_signals_across_a_server_restart(cluster: Cluster, tmp_path: Path) -> None:
     cluster.start_server()
     cluster.start_worker("wf_primitives")
-    port = free_port()
-    ui = cluster.spawn("ui", [*goblins_command(), "ui", "--server", cluster.address, "--port", str(port)])
-    wait_until(lambda: "goblins ui on" in ui.text() or not ui.alive, 20, "the ui to listen")
-    assert ui.alive, ui.tail()
-    base = f"http://127.0.0.1:{port}"
-    status, page = call(base + "/")
+    base = start_ui(cluster)
+    status, page = http_call(base + "/")
     assert status == 200 and "<title>goblins</title>" in page
 
     async with await cluster.client() as client:
         handle = await client.start_workflow("approve", str(tmp_path / "marks.log"))
-        status, body = call(f"{base}/api/runs?status=RUNNING")
+        status, body = http_call(f"{base}/api/runs?status=RUNNING")
         assert status == 200 and handle.run_id in [r["run_id"] for r in body["runs"]]
 
         cluster.kill_server()
         cluster.start_server()
         # The ui's client reconnects by itself: the signal waits for the restarted server.
-        status, body = await asyncio.to_thread(call, f"{base}/api/runs/{handle.run_id}/signal",
+        status, body = await asyncio.to_thread(http_call, f"{base}/api/runs/{handle.run_id}/signal",
                                                {"name": "approve", "args": ["ui"]})
         assert (status, body) == (200, {"ok": True})
         assert await handle.result(timeout=30) == "approved by ui"
-    status, body = call(f"{base}/api/runs/{handle.run_id}")
+    status, body = http_call(f"{base}/api/runs/{handle.run_id}")
     types = [e["type"] for e in body["events"]]
     assert types.count("WORKFLOW_SIGNALED") == 1 and types[-1] == "WORKFLOW_FINISHED_IN_SUCCESS"
 
