@@ -232,10 +232,10 @@ class RunState:
         return fx
 
     def restarted(self, now: float) -> Effects:
-        """A start for a run that exists (a resent start): a finished child tells its parent again."""
+        """A start for a run that exists (a resent start): a finished run sends its reports to
+        other runs again (a child tells its parent)."""
         fx = Effects()
-        if self.finished and self.parent_run_id:
-            self._notify_parent(fx, self.events[-1], now)
+        fx.new_tasks.extend(self.farewells())
         return fx
 
     def activity_started(self, r: pb.ActivityStarted, now: float) -> Effects:
@@ -319,8 +319,7 @@ class RunState:
                 f = command.fail_workflow
                 self.record(fx, pb.Event(type=WF_ERROR, error=f.error, error_type=f.error_type), now)
             if self.finished:
-                self._drop_tasks(fx)
-                self._notify_parent(fx, self.events[-1], now)
+                self._ended(fx)
                 return fx
         if self.last_wake_seq > r.seen_seq:
             self._wake(fx, now)
@@ -363,10 +362,8 @@ class RunState:
         if r.task_id == self.run_id + DEADLINE:
             limit = self.events[0].execution_timeout
             error = f"{TIMED_OUT}: the run took longer than its execution_timeout of {limit:g}s"
-            end = self.record(fx, pb.Event(type=WF_ERROR, error=error, error_type=TIMED_OUT), now)
-            self._drop_tasks(fx)
-            self._notify_parent(fx, end, now)
-            self._cancel_children(fx, now)
+            self.record(fx, pb.Event(type=WF_ERROR, error=error, error_type=TIMED_OUT), now)
+            self._ended(fx)
             return fx
         self.record(fx, pb.Event(type=TIMER_FIRED, activity_run_id=r.task_id, fire_at=started.fire_at), now)
         self._wake(fx, now)
@@ -387,15 +384,12 @@ class RunState:
             return fx
         if r.terminate:
             reason = f"{TERMINATED}: {r.reason}" if r.reason else TERMINATED
-            end = self.record(fx, pb.Event(type=WF_ERROR, error=reason, error_type=TERMINATED), now)
-            self._drop_tasks(fx)
-            self._notify_parent(fx, end, now)
+            self.record(fx, pb.Event(type=WF_ERROR, error=reason, error_type=TERMINATED), now)
+            self._ended(fx)  # its children are cancelled with its other reports
         elif not self.cancel_requested:
             self.record(fx, pb.Event(type=CANCEL_REQUESTED, error=r.reason), now)
             self._wake(fx, now)
-        else:
-            return fx
-        self._cancel_children(fx, now)  # cancelling (or terminating) a parent cancels its children
+            self._cancel_children(fx, now)  # cancelling a parent cancels its children
         return fx
 
     def _cancel_children(self, fx: Effects, now: float) -> None:
@@ -498,10 +492,9 @@ class RunState:
         """This run ends; a new run of the same workflow (a fresh history) carries on."""
         base, sep, n = self.run_id.rpartition(CONTINUED)
         next_id = f"{base}{CONTINUED}{int(n) + 1}" if sep and n.isdigit() else f"{self.run_id}{CONTINUED}2"
-        # The input is recorded with the end: the start of the next run can be rebuilt from
-        # the history (farewells) if it was lost before it was delivered.
-        end = self.record(fx, pb.Event(type=WF_SUCCESS, continued_as=next_id, input=c.input), now)
-        self._start_continuation(fx, end)
+        # The input is recorded with the end: the next run's start (one of the farewells) is
+        # built from the history, live and when it must be resent.
+        self.record(fx, pb.Event(type=WF_SUCCESS, continued_as=next_id, input=c.input), now)
 
     def _start_continuation(self, fx: Effects, end: pb.Event) -> None:
         first = self.events[0]
@@ -517,6 +510,11 @@ class RunState:
             request.execution_timeout = max(left, MIN_TIMEOUT)
         fx.send(pb.Report(start_workflow=request), end.timestamp)
 
+    def _ended(self, fx: Effects) -> None:
+        """The run has just recorded its end: its pending tasks are void, its farewells go out."""
+        self._drop_tasks(fx)
+        fx.new_tasks.extend(self.farewells())
+
     def owes_farewells(self) -> bool:
         """Whether this run has finished with reports for other runs (see ``farewells``)."""
         if not self.finished:
@@ -528,16 +526,16 @@ class RunState:
     def farewells(self) -> list[TaskRecord]:
         """A finished run's reports to other runs, rebuilt from its history: the start of its
         continuation, the news to its parent, the cancels of the children it was terminated
-        with (or timed out with). Where tasks are not stored with the events (Kafka), they are resent until
-        delivered; receivers take each once."""
+        or timed out with. Sent when the run ends; where tasks are not stored with the events
+        (Kafka), resent until delivered. Receivers take each once."""
         if not self.finished:
             return []
         fx = Effects()
         end = self.events[-1]
-        if end.continued_as:
+        if end.continued_as:  # the last run of the chain tells the parent
             self._start_continuation(fx, end)
-        else:
-            self._notify_parent(fx, end, end.timestamp)
+        elif self.parent_run_id:
+            self._notify_parent(fx, end)
         if end.error_type in (TERMINATED, TIMED_OUT):  # the ends that cancel the children
             self._cancel_children(fx, end.timestamp)
         return fx.new_tasks
@@ -552,9 +550,7 @@ class RunState:
         )
         fx.send(pb.Report(start_workflow=request), now)
 
-    def _notify_parent(self, fx: Effects, end: pb.Event, now: float) -> None:
-        if not self.parent_run_id or end.continued_as:
-            return  # a run that continued as new: the last run of the chain tells the parent
+    def _notify_parent(self, fx: Effects, end: pb.Event) -> None:
         news = pb.ChildFinished(
             run_id=self.parent_run_id,
             step_id=self.parent_step,
@@ -564,7 +560,7 @@ class RunState:
             error=end.error,
             error_type=end.error_type,
         )
-        fx.send(pb.Report(child_finished=news), now)
+        fx.send(pb.Report(child_finished=news), end.timestamp)
 
     def _timer_task(self, started: pb.Event) -> TaskRecord:
         return TaskRecord(started.activity_run_id, self.run_id, TIMER, "", started.fire_at, b"")
