@@ -34,7 +34,7 @@ async def echo(i: int) -> int:
 
 @goblins.workflow(name="bench_one")
 async def one(i: int) -> int:
-    return await goblins.execute_activity(echo, i)
+    return await goblins.workflow.execute_activity(echo, i)
 
 
 def _free_port() -> int:

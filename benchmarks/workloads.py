@@ -46,7 +46,7 @@ async def slow(x: int) -> int:
 @goblins.workflow
 async def one_step(x: int) -> int:
     """Scenarios 1 and 2: one no-op activity."""
-    return int(await goblins.execute_activity(noop, x))
+    return int(await goblins.workflow.execute_activity(noop, x))
 
 
 @goblins.workflow
@@ -54,14 +54,14 @@ async def chain(steps: int) -> int:
     """Scenario 3: ``steps`` sequential no-op activities."""
     total = 0
     for i in range(steps):
-        total += await goblins.execute_activity(noop, i)
+        total += await goblins.workflow.execute_activity(noop, i)
     return total
 
 
 @goblins.workflow
 async def fan_out(count: int) -> int:
     """Scenario 4: ``count`` no-op activities in parallel, joined."""
-    results = await asyncio.gather(*(goblins.execute_activity(noop, i) for i in range(count)))
+    results = await asyncio.gather(*(goblins.workflow.execute_activity(noop, i) for i in range(count)))
     return sum(results)
 
 
@@ -71,13 +71,13 @@ async def chain_with_pause(steps: int, pause_at: int, marker: str) -> int:
     total = 0
     for i in range(steps):
         if i + 1 == pause_at:
-            total += await goblins.execute_activity(pause_once, i, marker)
+            total += await goblins.workflow.execute_activity(pause_once, i, marker)
         else:
-            total += await goblins.execute_activity(noop, i)
+            total += await goblins.workflow.execute_activity(noop, i)
     return total
 
 
 @goblins.workflow
 async def wait_slow(x: int) -> int:
     """Memory at rest: a run that stays open, waiting on a slow activity."""
-    return int(await goblins.execute_activity(slow, x))
+    return int(await goblins.workflow.execute_activity(slow, x))

@@ -28,13 +28,13 @@ async def refund(item: str) -> str:
 @goblins.workflow(name="expense")
 async def expense(item: str, amount: int) -> str:
     try:
-        approver = await goblins.wait_for_signal("approve", timeout=3600)
+        approver = await goblins.workflow.wait_for_signal("approve", timeout=3600)
     except TimeoutError:
         return f"{item}: nobody approved within an hour"
     except asyncio.CancelledError:
         # Cancelled while waiting: compensate, then finish normally.
-        return await goblins.execute_activity(refund, item)
-    return await goblins.execute_activity(pay, item, amount, approver)
+        return await goblins.workflow.execute_activity(refund, item)
+    return await goblins.workflow.execute_activity(pay, item, amount, approver)
 
 
 async def main(server: str = os.environ.get("GOBLINS_SERVER", "localhost:9075")) -> list[str]:

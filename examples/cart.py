@@ -21,10 +21,10 @@ async def charge(items: list[str]) -> str:
 @goblins.workflow(name="cart")
 async def cart(customer: str) -> str:
     items: list[str] = []
-    goblins.set_query_handler("items", lambda: list(items))  # read-only: recorded nowhere
-    while (item := await goblins.wait_for_signal("add")) != "checkout":
+    goblins.workflow.set_query_handler("items", lambda: list(items))  # read-only: recorded nowhere
+    while (item := await goblins.workflow.wait_for_signal("add")) != "checkout":
         items.append(item)
-    return f"{customer}: " + await goblins.execute_activity(charge, items)
+    return f"{customer}: " + await goblins.workflow.execute_activity(charge, items)
 
 
 async def main(server: str = os.environ.get("GOBLINS_SERVER", "localhost:9075")) -> str:

@@ -14,12 +14,12 @@ import os
 
 import goblins
 
-RETRY = goblins.RetryPolicy(max_attempts=5, initial_interval=0.1)
+RETRY = goblins.RetryPolicy(maximum_attempts=5, initial_interval=0.1)
 
 
 @goblins.activity
 async def quote(supplier: str) -> str:
-    attempt = goblins.activity_info().attempt
+    attempt = goblins.activity.info().attempt
     if supplier == "slowpoke" or (supplier == "sleepy" and attempt == 1):
         await asyncio.sleep(3600)  # never answers (sleepy: only its first attempt hangs)
     return f"{supplier}: 42 on attempt {attempt}"
@@ -27,7 +27,7 @@ async def quote(supplier: str) -> str:
 
 async def ask(supplier: str, start_to_close: float, schedule_to_close: float | None = None) -> str:
     try:
-        answer: str = await goblins.execute_activity(
+        answer: str = await goblins.workflow.execute_activity(
             quote,
             supplier,
             start_to_close_timeout=start_to_close,  # one attempt, at most
@@ -49,7 +49,7 @@ async def quotes(suppliers: list[str]) -> list[str]:
 
 @goblins.workflow(name="offer")
 async def offer(price: int) -> str:
-    buyer = await goblins.wait_for_signal("accept")  # nobody accepts: the run's deadline ends it
+    buyer = await goblins.workflow.wait_for_signal("accept")  # nobody accepts: the run's deadline ends it
     return f"{buyer} accepted {price}"
 
 

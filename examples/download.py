@@ -18,11 +18,11 @@ import goblins
 
 @goblins.activity
 async def download(url: str, chunks: int) -> str:
-    info = goblins.activity_info()
+    info = goblins.activity.info()
     start = info.heartbeat_details or 0  # where an earlier attempt got to
     for chunk in range(start, chunks):
         await asyncio.sleep(0.02)  # fetch a chunk
-        goblins.heartbeat(chunk + 1)
+        goblins.activity.heartbeat(chunk + 1)
         if info.attempt == 1 and chunk == chunks // 2:
             await asyncio.sleep(3600)  # the first attempt hangs: no more heartbeats
     return f"{url}: {chunks} chunks, attempt {info.attempt} resumed at chunk {start}"
@@ -30,7 +30,7 @@ async def download(url: str, chunks: int) -> str:
 
 @goblins.workflow(name="download")
 async def fetch(url: str) -> str:
-    return await goblins.execute_activity(
+    return await goblins.workflow.execute_activity(
         download,
         url,
         20,

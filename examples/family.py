@@ -21,15 +21,15 @@ async def tally(region: str, n: int) -> int:
 
 @goblins.workflow(name="region")
 async def region(name: str, rounds: int, total: int) -> str:
-    total += await goblins.execute_activity(tally, name, rounds)
+    total += await goblins.workflow.execute_activity(tally, name, rounds)
     if rounds > 1:
-        goblins.continue_as_new(name, rounds - 1, total)  # a fresh run (and history) per round
+        goblins.workflow.continue_as_new(name, rounds - 1, total)  # a fresh run (and history) per round
     return f"{name}={total}"
 
 
 @goblins.workflow(name="report")
 async def report(regions: list[str]) -> list[str]:
-    children = [await goblins.start_workflow(region, r, 3, 0) for r in regions]
+    children = [await goblins.workflow.start_child(region, r, 3, 0) for r in regions]
     return [await child.result() for child in children]
 
 

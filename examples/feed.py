@@ -27,12 +27,12 @@ async def fetch_page(feed: str, page: int) -> list[str]:
 @goblins.workflow(name="read_feed")
 async def read_feed(feed: str, page: int = 0, items: int = 0) -> str:
     for _ in range(PAGES_PER_RUN):
-        got = await goblins.execute_activity(fetch_page, feed, page)
+        got = await goblins.workflow.execute_activity(fetch_page, feed, page)
         if not got:
             return f"read {page} pages, {items} items"
         items += len(got)  # process the page here
         page += 1
-    goblins.continue_as_new(feed, page, items)  # the state to carry on with: a new run, a new history
+    goblins.workflow.continue_as_new(feed, page, items)  # the state to carry on with: a new run, a new history
 
 
 async def main(server: str = os.environ.get("GOBLINS_SERVER", "localhost:9075")) -> str:
@@ -42,7 +42,7 @@ async def main(server: str = os.environ.get("GOBLINS_SERVER", "localhost:9075"))
         run_id, runs = handle.run_id, 0
         while run_id:  # walk the chain: each run's last event names the next run
             events = await client.get_workflow_handle(run_id).history()
-            pages = [e.input[1] for e in events if e.type == goblins.EventType.ACTIVITY_SCHEDULED]
+            pages = [e.input[1] for e in events if e.type == goblins.events.EventType.ACTIVITY_SCHEDULED]
             end = f"continued as {events[-1].continued_as}" if events[-1].continued_as else "returned"
             print(f"{run_id}: pages {pages}, {len(events)} events, {end}")
             run_id, runs = events[-1].continued_as, runs + 1

@@ -26,11 +26,11 @@ async def greet(name: str) -> str:
 
 @goblins.workflow(name="greet")
 async def greeting(name: str) -> str:
-    return await goblins.execute_activity(
+    return await goblins.workflow.execute_activity(
         greet,
         name,
         # Fast retries for the demo; 0.9 ** 200 makes a final failure vanishingly unlikely.
-        retry_policy=goblins.RetryPolicy(max_attempts=200, initial_interval=0.01, maximum_interval=0.05),
+        retry_policy=goblins.RetryPolicy(maximum_attempts=200, initial_interval=0.01, maximum_interval=0.05),
         start_to_close_timeout=30,
     )
 

@@ -55,10 +55,10 @@ async def ship(order_id: str, reservations: list[str]) -> str:
 
 @goblins.workflow(name="order")
 async def process_order(order: Order) -> Receipt:
-    reservations = await asyncio.gather(*(goblins.execute_activity(reserve, line) for line in order.lines))
+    reservations = await asyncio.gather(*(goblins.workflow.execute_activity(reserve, line) for line in order.lines))
     total = sum(line.quantity for line in order.lines) * order.unit_price_cents
-    charged = await goblins.execute_activity(charge, order.customer, total)
-    tracking = await goblins.execute_activity(ship, order.order_id, list(reservations))
+    charged = await goblins.workflow.execute_activity(charge, order.customer, total)
+    tracking = await goblins.workflow.execute_activity(ship, order.order_id, list(reservations))
     return Receipt(order.order_id, list(reservations), charged, tracking)
 
 

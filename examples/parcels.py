@@ -29,8 +29,8 @@ async def parcel(code: str, at_door: bool) -> str:
     if not code.isalnum():
         raise ValueError(f"bad parcel code {code!r}")
     if not at_door:
-        await goblins.wait_for_signal("arrived")
-    delivered: str = await goblins.execute_activity(deliver, code)
+        await goblins.workflow.wait_for_signal("arrived")
+    delivered: str = await goblins.workflow.execute_activity(deliver, code)
     return delivered
 
 
@@ -46,7 +46,7 @@ async def main(server: str = os.environ.get("GOBLINS_SERVER", "localhost:9075"))
 
         async def listing() -> None:
             for status in ("RUNNING", "COMPLETED", "FAILED"):
-                runs = await client.list_workflows(status=status, name="parcel", limit=100)  # newest first
+                runs = await client.list_workflows(status=status, workflow_name="parcel", limit=100)  # newest first
                 lines.append(f"{status}: {sorted(ours[r.run_id] for r in runs if r.run_id in ours)}")
 
         await handles["A1"].result(timeout=30)

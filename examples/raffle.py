@@ -1,4 +1,4 @@
-"""Determinism: a raffle drawn with goblins.now(), goblins.random() and goblins.uuid4().
+"""Determinism: a raffle drawn with goblins.workflow.now(), goblins.workflow.random() and goblins.workflow.uuid4().
 
 The draw is announced, then the run waits for the winner to claim the prize; a worker that
 resumes the run from its history (after a crash, or hours later) draws the same again.
@@ -32,11 +32,11 @@ async def announce(winner: str, ticket: str) -> str:
 
 @goblins.workflow(name="raffle")
 async def raffle(entrants: list[str]) -> list[str]:
-    drawn_at = goblins.now()  # the time of the newest event the run has seen, not the clock
-    winner = entrants[int(goblins.random() * len(entrants))]  # seeded by the run id
-    ticket = goblins.uuid4()
-    await goblins.execute_activity(announce, winner, str(ticket))  # the outside world hears of it
-    claimant = await goblins.wait_for_signal("claim", timeout=3600)
+    drawn_at = goblins.workflow.now()  # the time of the newest event the run has seen, not the clock
+    winner = entrants[int(goblins.workflow.random() * len(entrants))]  # seeded by the run id
+    ticket = goblins.workflow.uuid4()
+    await goblins.workflow.execute_activity(announce, winner, str(ticket))  # the outside world hears of it
+    claimant = await goblins.workflow.wait_for_signal("claim", timeout=3600)
     if claimant != winner:  # after a replay, winner and ticket are drawn again: the same ones
         return [f"{claimant} holds no winning ticket", drawn_at.isoformat()]
     return [f"{winner} claimed ticket {ticket}", drawn_at.isoformat()]
@@ -46,7 +46,8 @@ async def main(server: str = os.environ.get("GOBLINS_SERVER", "localhost:9075"))
     lines: list[str] = []
     async with await goblins.Client.connect(server) as client:
         handle = await client.start_workflow(raffle, ENTRANTS)
-        while not (drawn := [e for e in await handle.history() if e.type == goblins.EventType.ACTIVITY_SCHEDULED]):
+        scheduled = goblins.events.EventType.ACTIVITY_SCHEDULED
+        while not (drawn := [e for e in await handle.history() if e.type == scheduled]):
             await asyncio.sleep(0.05)  # wait for the announcement: its input names the winner
         winner, ticket = drawn[0].input
         lines.append(f"{handle.run_id}: announced {winner}, ticket {ticket}")
@@ -63,8 +64,8 @@ async def main(server: str = os.environ.get("GOBLINS_SERVER", "localhost:9075"))
     async def careless(entrants: list[str]) -> list[str]:
         drawn_at = datetime.datetime.now(datetime.UTC)  # each of these differs on replay
         winner, ticket = random.choice(entrants), uuid.uuid4()
-        await goblins.execute_activity(announce, winner, str(ticket))
-        claimant = await goblins.wait_for_signal("claim")
+        await goblins.workflow.execute_activity(announce, winner, str(ticket))
+        claimant = await goblins.workflow.wait_for_signal("claim")
         return [f"{claimant} claimed ticket {ticket}", drawn_at.isoformat()]
 
     try:

@@ -22,8 +22,8 @@ async def send_reminder(who: str, what: str) -> str:
 
 @goblins.workflow(name="reminder")
 async def reminder(who: str, what: str, seconds: float) -> str:
-    await goblins.sleep(datetime.timedelta(seconds=seconds))  # a server-side timer, not a thread
-    return await goblins.execute_activity(send_reminder, who, what)
+    await goblins.workflow.sleep(datetime.timedelta(seconds=seconds))  # a server-side timer, not a thread
+    return await goblins.workflow.execute_activity(send_reminder, who, what)
 
 
 async def main(seconds: float = 1.0, server: str = os.environ.get("GOBLINS_SERVER", "localhost:9075")) -> str:

@@ -1,49 +1,47 @@
-"""goblins: durable workflows and activities as plain Python functions."""
+"""goblins: durable workflows and activities as plain Python functions.
 
-from goblins._activity import ActivityInfo, activity_info, heartbeat
-from goblins._api import (
-    ChildWorkflowHandle,
-    continue_as_new,
-    execute_activity,
-    execute_workflow,
-    now,
-    random,
-    set_query_handler,
-    sleep,
-    start_workflow,
-    uuid4,
-    wait_for_signal,
-)
-from goblins._definitions import activity, workflow
-from goblins.client import Client, WorkflowHandle
+The top level holds what an application wires together and the errors it catches. Code
+that runs inside a workflow uses :mod:`goblins.workflow`, code inside an activity
+:mod:`goblins.activity`; ``@goblins.workflow`` and ``@goblins.activity`` are their ``defn``
+decorators. History events are in :mod:`goblins.events`, every error in
+:mod:`goblins.errors`, test helpers in :mod:`goblins.testing`.
+"""
+
+from typing import TYPE_CHECKING
+
+from goblins.client import Client, RunInfo, WorkflowHandle
 from goblins.errors import (
     ActivityFailed,
     ChildWorkflowFailed,
     GoblinsError,
     NondeterminismError,
-    SerializationError,
     WorkflowCancelled,
     WorkflowFailed,
     WorkflowNotFound,
     WorkflowTerminated,
     WorkflowTimedOut,
 )
-from goblins.events import Event, EventType
 from goblins.retry import RetryPolicy
 from goblins.worker import Worker
 
+if TYPE_CHECKING:
+    # The two modules are callable (their ``defn``); type checkers learn it from their types.
+    from goblins.activity import _Module as _ActivityModule
+    from goblins.workflow import _Module as _WorkflowModule
+
+    activity: _ActivityModule
+    workflow: _WorkflowModule
+else:
+    from goblins import activity, workflow
+
 __all__ = [
     "ActivityFailed",
-    "ActivityInfo",
     "ChildWorkflowFailed",
-    "ChildWorkflowHandle",
     "Client",
-    "Event",
-    "EventType",
     "GoblinsError",
     "NondeterminismError",
     "RetryPolicy",
-    "SerializationError",
+    "RunInfo",
     "Worker",
     "WorkflowCancelled",
     "WorkflowFailed",
@@ -52,17 +50,5 @@ __all__ = [
     "WorkflowTerminated",
     "WorkflowTimedOut",
     "activity",
-    "activity_info",
-    "continue_as_new",
-    "execute_activity",
-    "execute_workflow",
-    "heartbeat",
-    "now",
-    "random",
-    "set_query_handler",
-    "sleep",
-    "start_workflow",
-    "uuid4",
-    "wait_for_signal",
     "workflow",
 ]

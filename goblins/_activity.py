@@ -1,4 +1,7 @@
-"""What activity code can ask of goblins while it runs: its info, and heartbeats."""
+"""The worker's side of a running activity attempt: heartbeats out, cancellation in.
+
+Activity code reaches it through :mod:`goblins.activity` (``info()``, ``heartbeat()``).
+"""
 
 from __future__ import annotations
 
@@ -21,12 +24,13 @@ class ActivityInfo:
 
     run_id: str
     """The workflow run that scheduled it."""
-    activity_run_id: str
+    step_id: str
+    """The step of that run that scheduled it: the same on every attempt."""
     activity_name: str
     attempt: int
     """1 for the first attempt."""
     heartbeat_details: Any
-    """The last details an earlier attempt sent with ``goblins.heartbeat`` (None: none)."""
+    """The last details an earlier attempt sent with ``goblins.activity.heartbeat`` (None: none)."""
 
 
 class ActivityContext:
@@ -101,25 +105,9 @@ def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
 current: contextvars.ContextVar[ActivityContext] = contextvars.ContextVar("goblins_activity")
 
 
-def _context(what: str) -> ActivityContext:
+def current_context(what: str) -> ActivityContext:
+    """The attempt whose code is running, or a clear error outside an activity."""
     ctx = current.get(None)
     if ctx is None:
         raise GoblinsError(f"goblins.{what}() can only be called from inside an activity")
     return ctx
-
-
-def heartbeat(details: Any = None) -> None:
-    """Tell the server this activity is alive, optionally with JSON ``details`` of its progress.
-
-    With ``heartbeat_timeout`` set on ``execute_activity``, an attempt that stops heartbeating
-    for that long is timed out and retried; the next attempt reads the last details from
-    ``goblins.activity_info().heartbeat_details`` (resume from a checkpoint). When the
-    workflow no longer wants the activity (cancelled, finished), heartbeat raises
-    ``asyncio.CancelledError``.
-    """
-    _context("heartbeat").heartbeat(details)
-
-
-def activity_info() -> ActivityInfo:
-    """The running activity attempt: ids, attempt number, an earlier attempt's heartbeat details."""
-    return _context("activity_info").info

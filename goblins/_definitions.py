@@ -1,11 +1,11 @@
-"""The @activity and @workflow decorators and the definitions they attach."""
+"""The definitions that ``@goblins.workflow`` and ``@goblins.activity`` attach, and their lookup."""
 
 from __future__ import annotations
 
 import dataclasses
 import inspect
 from collections.abc import Callable
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,47 +32,22 @@ def _check_name(name: object, what: str) -> str:
     return name
 
 
-@overload
-def activity(fn: F, *, name: str | None = None) -> F: ...
-@overload
-def activity(fn: None = None, *, name: str | None = None) -> Callable[[F], F]: ...
-def activity(fn: Any = None, *, name: str | None = None) -> Any:
-    """Mark a function (``async def`` or plain ``def``) as an activity.
-
-    Use as ``@goblins.activity`` or ``@goblins.activity(name="greetActivity")``. The function
-    stays callable as before; workers run it when a workflow schedules it.
-    """
-
-    def wrap(f: F) -> F:
-        if not callable(f):
-            raise TypeError(f"@goblins.activity expects a function, got {f!r}")
-        checked = _check_name(f.__name__ if name is None else name, "activity")
-        defn = ActivityDefinition(checked, f, inspect.iscoroutinefunction(f))
-        setattr(f, _ACTIVITY_ATTR, defn)
-        return f
-
-    return wrap(fn) if fn is not None else wrap
+def define_activity(fn: F, name: str | None) -> F:
+    """Attach an activity definition to ``fn`` (the body of ``@goblins.activity``)."""
+    if not callable(fn):
+        raise TypeError(f"@goblins.activity expects a function, got {fn!r}")
+    checked = _check_name(fn.__name__ if name is None else name, "activity")
+    setattr(fn, _ACTIVITY_ATTR, ActivityDefinition(checked, fn, inspect.iscoroutinefunction(fn)))
+    return fn
 
 
-@overload
-def workflow(fn: F, *, name: str | None = None) -> F: ...
-@overload
-def workflow(fn: None = None, *, name: str | None = None) -> Callable[[F], F]: ...
-def workflow(fn: Any = None, *, name: str | None = None) -> Any:
-    """Mark an ``async def`` function as a workflow.
-
-    Use as ``@goblins.workflow`` or ``@goblins.workflow(name="greet")``. Workflow code must be
-    deterministic: it calls activities for anything that touches the outside world.
-    """
-
-    def wrap(f: F) -> F:
-        if not inspect.iscoroutinefunction(f):
-            raise TypeError(f"@goblins.workflow expects an async def function, got {f!r}")
-        checked = _check_name(f.__name__ if name is None else name, "workflow")
-        setattr(f, _WORKFLOW_ATTR, WorkflowDefinition(checked, f))
-        return f
-
-    return wrap(fn) if fn is not None else wrap
+def define_workflow(fn: F, name: str | None) -> F:
+    """Attach a workflow definition to ``fn`` (the body of ``@goblins.workflow``)."""
+    if not inspect.iscoroutinefunction(fn):
+        raise TypeError(f"@goblins.workflow expects an async def function, got {fn!r}")
+    checked = _check_name(fn.__name__ if name is None else name, "workflow")
+    setattr(fn, _WORKFLOW_ATTR, WorkflowDefinition(checked, fn))
+    return fn
 
 
 def activity_definition(obj: object) -> ActivityDefinition | None:

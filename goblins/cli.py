@@ -190,7 +190,7 @@ async def workflow_show(args: argparse.Namespace) -> int:
 
 async def workflow_list(args: argparse.Namespace) -> int:
     async with await _connect(args) as client:
-        runs = await client.list_workflows(status=args.status, name=args.name, limit=args.limit)
+        runs = await client.list_workflows(status=args.status, workflow_name=args.name, limit=args.limit)
     rows = [("RUN ID", "WORKFLOW", "STATUS", "CREATED")]
     for run in runs:
         created = datetime.datetime.fromtimestamp(run.created_at).strftime("%Y-%m-%d %H:%M:%S")
@@ -319,7 +319,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--input", action="append", default=[], help="one JSON value per argument (repeat)")
     c.add_argument("--run-id", default=None, help="idempotency key: starting twice returns the same run")
     c.add_argument(
-        "--execution-timeout", type=float, default=None, metavar="SECONDS",
+        "--execution-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
         help="end the run (WorkflowTimedOut) if it is still going after this long",
     )
     c.add_argument("--wait", action="store_true", help="wait for the result and print it")

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime
 import itertools
 import os
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar, overload
 
 import grpc
 
 from goblins import converter
 from goblins._channel import open_channel
 from goblins._definitions import name_of, workflow_definition
+from goblins._duration import optional_seconds, seconds
 from goblins._proto import goblins_pb2 as pb
 from goblins._proto import goblins_pb2_grpc as pb_grpc
 from goblins.errors import (
@@ -26,6 +28,8 @@ from goblins.errors import (
     WorkflowTimedOut,
 )
 from goblins.events import Event
+
+T = TypeVar("T")
 
 _FAILURES: dict[str, type[WorkflowFailed]] = {
     "WorkflowCancelled": WorkflowCancelled,
@@ -129,8 +133,27 @@ class _Session:
             self._call.cancel()
 
 
-class WorkflowHandle:
-    """A run of a workflow: wait for its result, read its history."""
+@dataclasses.dataclass(frozen=True)
+class RunInfo:
+    """One run, as ``Client.list_workflows`` lists it."""
+
+    run_id: str
+    workflow_name: str
+    status: str
+    """``"RUNNING"``, ``"COMPLETED"`` or ``"FAILED"`` (cancelled, terminated and timed-out runs
+    are FAILED)."""
+    created_at: float
+    """Seconds since the epoch, when the run was started."""
+    finished_at: float | None
+    """Seconds since the epoch, when the run ended (None while it runs)."""
+
+    @classmethod
+    def _from_proto(cls, run: pb.RunInfo) -> RunInfo:
+        return cls(run.run_id, run.workflow_name, run.status, run.created_at, run.finished_at or None)
+
+
+class WorkflowHandle(Generic[T]):
+    """A run of a workflow: wait for its result, signal, query, cancel it, read its history."""
 
     def __init__(self, client: Client, run_id: str, result_type: Any = Any, started: bool = False) -> None:
         self._client = client
@@ -138,13 +161,15 @@ class WorkflowHandle:
         self._result_type = result_type
         self._started = started  # this client started the run: it exists even if not yet recorded
 
-    async def result(self, timeout: float | None = None) -> Any:
+    async def result(self, timeout: float | datetime.timedelta | None = None) -> T:
         """The run's return value, decoded to the workflow's return type when known.
 
         Raises :class:`WorkflowFailed` if the run finished in error, ``TimeoutError`` if it
-        has not finished within ``timeout`` seconds (``None``: wait as long as it takes).
+        has not finished within ``timeout`` (seconds or a timedelta; ``None``: wait as long as
+        it takes).
         """
-        deadline = None if timeout is None else time.monotonic() + timeout
+        limit = optional_seconds(timeout, "timeout")
+        deadline = None if limit is None else time.monotonic() + limit
         while True:
             wait = _POLL if deadline is None else max(0.0, min(_POLL, deadline - time.monotonic()))
             try:
@@ -165,12 +190,12 @@ class WorkflowHandle:
                 if not resp.ok:
                     failure = _FAILURES.get(resp.error_type, WorkflowFailed)
                     raise failure(self.run_id, resp.error_type, resp.error)
-                return converter.decode(resp.output, self._result_type)
+                return converter.decode(resp.output, self._result_type)  # type: ignore[no-any-return]
             if deadline is not None and time.monotonic() >= deadline:
                 raise TimeoutError(f"workflow run {self.run_id} did not finish within {timeout}s")
 
     async def signal(self, name: str, *args: Any) -> None:
-        """Send the signal ``name`` with ``args`` to the run (``goblins.wait_for_signal`` gets it).
+        """Send the signal ``name`` with ``args`` to the run (``goblins.workflow.wait_for_signal`` gets it).
 
         Returns once the signal is durable. Raises WorkflowNotFound for an unknown run and
         GoblinsError for a finished one.
@@ -183,7 +208,7 @@ class WorkflowHandle:
         await self._control("Signal", request)
 
     async def query(self, name: str, *args: Any) -> Any:
-        """Call the run's query handler ``name`` (see ``goblins.set_query_handler``) and return
+        """Call the run's query handler ``name`` (see ``goblins.workflow.set_query_handler``) and return
         its answer; nothing is recorded in the history."""
         if not isinstance(name, str) or not name:
             raise ValueError(f"query name must be a non-empty str, got {name!r}")
@@ -265,11 +290,13 @@ class Client:
         return await method(request, timeout=timeout)
 
     @classmethod
-    async def connect(cls, address: str = "localhost:9075", timeout: float = 10.0) -> Client:
-        """Connect to the server at HOST:PORT; raises GoblinsError if it does not answer in time."""
+    async def connect(cls, address: str = "localhost:9075", timeout: float | datetime.timedelta = 10.0) -> Client:
+        """Connect to the server at HOST:PORT; raises GoblinsError if it does not answer within
+        ``timeout`` (seconds or a timedelta)."""
+        limit = seconds(timeout, "timeout")
         channel = open_channel(address)
         try:
-            await asyncio.wait_for(channel.channel_ready(), timeout)
+            await asyncio.wait_for(channel.channel_ready(), limit)
         except TimeoutError:
             await channel.close()
             raise GoblinsError(f"no goblins server answered at {address} within {timeout}s") from None
@@ -286,31 +313,44 @@ class Client:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    @overload
+    async def start_workflow(
+        self,
+        workflow: Callable[..., Awaitable[T]],
+        *args: Any,
+        run_id: str | None = None,
+        execution_timeout: float | datetime.timedelta | None = None,
+    ) -> WorkflowHandle[T]: ...
+    @overload
+    async def start_workflow(
+        self,
+        workflow: str,
+        *args: Any,
+        run_id: str | None = None,
+        execution_timeout: float | datetime.timedelta | None = None,
+    ) -> WorkflowHandle[Any]: ...
     async def start_workflow(
         self,
         workflow: Callable[..., Any] | str,
         *args: Any,
         run_id: str | None = None,
         execution_timeout: float | datetime.timedelta | None = None,
-    ) -> WorkflowHandle:
-        """Start a run of ``workflow`` (an ``@goblins.workflow`` function or its name).
+    ) -> WorkflowHandle[Any]:
+        """Start a top-level run of ``workflow`` (an ``@goblins.workflow`` function or its name).
 
         With ``run_id``, starting is idempotent: a second start returns the same run. With
         ``execution_timeout`` (seconds or a timedelta), a run still going after that long ends
-        in error and ``result()`` raises :class:`goblins.WorkflowTimedOut`.
+        in error and ``result()`` raises :class:`goblins.WorkflowTimedOut`. (Inside a workflow,
+        ``goblins.workflow.start_child`` starts a child run.)
         """
         name = name_of(workflow, "workflow")
         if run_id is not None and (not isinstance(run_id, str) or not run_id):
             raise ValueError(f"run_id must be a non-empty str, got {run_id!r}")
-        limit = execution_timeout
-        if isinstance(limit, datetime.timedelta):
-            limit = limit.total_seconds()
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit > 0):
-            raise ValueError(f"execution_timeout must be seconds > 0 or a timedelta, got {execution_timeout!r}")
+        limit = optional_seconds(execution_timeout, "execution_timeout", zero=False)
         payload = converter.encode_args(args, f"workflow {name!r}")
         try:
             request = pb.StartWorkflowRequest(
-                workflow_name=name, input=payload, run_id=run_id or "", execution_timeout=float(limit or 0)
+                workflow_name=name, input=payload, run_id=run_id or "", execution_timeout=limit or 0.0
             )
             resp = await self._rpc("start", request)
         except grpc.aio.AioRpcError as exc:
@@ -319,26 +359,53 @@ class Client:
         result_type = converter.param_hints(defn.fn)[1] if defn is not None else Any
         return WorkflowHandle(self, resp.run_id, result_type, started=True)
 
+    @overload
+    async def execute_workflow(
+        self,
+        workflow: Callable[..., Awaitable[T]],
+        *args: Any,
+        run_id: str | None = None,
+        execution_timeout: float | datetime.timedelta | None = None,
+        timeout: float | datetime.timedelta | None = None,
+    ) -> T: ...
+    @overload
+    async def execute_workflow(
+        self,
+        workflow: str,
+        *args: Any,
+        run_id: str | None = None,
+        execution_timeout: float | datetime.timedelta | None = None,
+        timeout: float | datetime.timedelta | None = None,
+    ) -> Any: ...
     async def execute_workflow(
         self,
         workflow: Callable[..., Any] | str,
         *args: Any,
         run_id: str | None = None,
-        timeout: float | None = None,
         execution_timeout: float | datetime.timedelta | None = None,
+        timeout: float | datetime.timedelta | None = None,
     ) -> Any:
-        """Start a run and wait for its result (``timeout``: how long this call waits)."""
+        """Start a run and wait for its result.
+
+        ``execution_timeout`` bounds the run itself (recorded, enforced by the server);
+        ``timeout`` bounds only how long this call waits, as in ``WorkflowHandle.result``.
+        """
+        optional_seconds(timeout, "timeout")  # refused before the run starts
         handle = await self.start_workflow(workflow, *args, run_id=run_id, execution_timeout=execution_timeout)
         return await handle.result(timeout=timeout)
 
-    def get_workflow_handle(self, run_id: str, result_type: Any = Any) -> WorkflowHandle:
-        """A handle to an existing run."""
+    @overload
+    def get_workflow_handle(self, run_id: str) -> WorkflowHandle[Any]: ...
+    @overload
+    def get_workflow_handle(self, run_id: str, result_type: type[T]) -> WorkflowHandle[T]: ...
+    def get_workflow_handle(self, run_id: str, result_type: Any = Any) -> WorkflowHandle[Any]:
+        """A handle to an existing run; ``result()`` decodes to ``result_type`` when given."""
         return WorkflowHandle(self, run_id, result_type)
 
     async def list_workflows(
-        self, status: str | None = None, name: str | None = None, limit: int = 100
-    ) -> list[pb.RunInfo]:
+        self, status: str | None = None, workflow_name: str | None = None, limit: int = 100
+    ) -> list[RunInfo]:
         """Runs, newest first; ``status`` is RUNNING, COMPLETED or FAILED."""
-        request = pb.ListWorkflowsRequest(status=status or "", workflow_name=name or "", limit=limit)
+        request = pb.ListWorkflowsRequest(status=status or "", workflow_name=workflow_name or "", limit=limit)
         resp = await self._call("ListWorkflows", request)
-        return list(resp.runs)
+        return [RunInfo._from_proto(run) for run in resp.runs]

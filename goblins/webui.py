@@ -94,19 +94,9 @@ class WebUI:
             raise BadRequest(f"limit must be a whole number, got {query['limit']!r}") from None
         if not 1 <= limit <= 1000:
             raise BadRequest(f"limit must be between 1 and 1000, got {limit}")
-        runs = self.call(lambda c: c.list_workflows(status=status, name=query.get("name") or None, limit=limit))
-        return {
-            "runs": [
-                {
-                    "run_id": r.run_id,
-                    "workflow_name": r.workflow_name,
-                    "status": r.status,
-                    "created_at": r.created_at,
-                    "finished_at": r.finished_at,
-                }
-                for r in runs
-            ]
-        }
+        name = query.get("name") or None
+        runs = self.call(lambda c: c.list_workflows(status=status, workflow_name=name, limit=limit))
+        return {"runs": [dataclasses.asdict(r) for r in runs]}
 
     def history(self, run_id: str) -> Any:
         events = self.call(lambda c: c.get_workflow_handle(run_id).history())

@@ -66,7 +66,7 @@ async def test_two_workers_share_the_load(dcluster: DistributedCluster, tmp_path
 
 async def _kill_mid_run(
     dcluster: DistributedCluster, tmp_path: Path, victim: str
-) -> tuple[list[goblins.Event], list[list[str]], set[int]]:
+) -> tuple[list[goblins.events.Event], list[list[str]], set[int]]:
     """Run the 30-step workflow, kill -9 the worker or the server after 10 steps, recover."""
     log = tmp_path / "steps.log"
     run_id = f"kill-{victim}"

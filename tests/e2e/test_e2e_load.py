@@ -50,7 +50,7 @@ async def test_300_concurrent_order_workflows_one_worker(cluster: Cluster, measu
         t_started = time.monotonic()
         results = await asyncio.gather(*(h.result(timeout=90) for h in handles))
         wall = time.monotonic() - t0
-        completed = await client.list_workflows(status="COMPLETED", name="order", limit=1000)
+        completed = await client.list_workflows(status="COMPLETED", workflow_name="order", limit=1000)
         running = await client.list_workflows(status="RUNNING", limit=1000)
         # Spot-check histories: 4 activities (2 reserves in parallel, charge, ship), each once.
         for h in handles[:: RUNS // 10]:

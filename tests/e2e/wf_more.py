@@ -36,13 +36,13 @@ async def tally(path: str) -> list[str]:
     """Each signal 'add' is labelled by an activity; queries read the labels built so far."""
     labels: list[str] = []
     received: list[str] = []
-    goblins.set_query_handler("state", lambda: {"received": list(received), "labels": list(labels)})
-    goblins.set_query_handler("has", lambda text: text in labels)
+    goblins.workflow.set_query_handler("state", lambda: {"received": list(received), "labels": list(labels)})
+    goblins.workflow.set_query_handler("has", lambda text: text in labels)
     # Not workflow state: which worker process answered (queries record nothing, so this is allowed).
-    goblins.set_query_handler("pid", lambda: os.getpid())
-    while (item := await goblins.wait_for_signal("add")) != "done":
+    goblins.workflow.set_query_handler("pid", lambda: os.getpid())
+    while (item := await goblins.workflow.wait_for_signal("add")) != "done":
         received.append(item)
-        labels.append(await goblins.execute_activity(label, path, item))
+        labels.append(await goblins.workflow.execute_activity(label, path, item))
     return labels
 
 
@@ -54,7 +54,7 @@ async def refund(path: str, order: str) -> str:
     """A compensation that reports its progress with heartbeats."""
     _append(path, f"refund {order} started:{os.getpid()}")
     for step in range(3):
-        goblins.heartbeat(step)
+        goblins.activity.heartbeat(step)
         await asyncio.sleep(0.1)
     _append(path, f"refunded {order}:{os.getpid()}")
     return f"refunded {order}"
@@ -63,24 +63,24 @@ async def refund(path: str, order: str) -> str:
 @goblins.workflow(name="refundable")
 async def refundable(path: str, order: str, seconds: float) -> str:
     """Charge, wait (a durable timer); cancelled meanwhile: refund, then end cancelled."""
-    await goblins.execute_activity(note, path, f"charged {order}")
+    await goblins.workflow.execute_activity(note, path, f"charged {order}")
     try:
-        await goblins.sleep(seconds)
+        await goblins.workflow.sleep(seconds)
     except asyncio.CancelledError:
-        await goblins.execute_activity(refund, path, order, heartbeat_timeout=3)
+        await goblins.workflow.execute_activity(refund, path, order, heartbeat_timeout=3)
         raise
-    shipped: str = await goblins.execute_activity(note, path, f"shipped {order}")
+    shipped: str = await goblins.workflow.execute_activity(note, path, f"shipped {order}")
     return shipped
 
 
 @goblins.activity
 async def beating(path: str) -> str:
     """Heartbeats every 50 ms for up to a minute; logs when a heartbeat tells it to stop."""
-    info = goblins.activity_info()
+    info = goblins.activity.info()
     _append(path, f"beating attempt {info.attempt}:{os.getpid()}")
     try:
         for step in range(1200):
-            goblins.heartbeat(step)
+            goblins.activity.heartbeat(step)
             await asyncio.sleep(0.05)
     except asyncio.CancelledError:
         _append(path, f"told to stop:{os.getpid()}")
@@ -93,12 +93,12 @@ async def beating(path: str) -> str:
 async def wind_down(path: str, steps: int) -> str:
     """A cleanup of ``steps`` steps of 0.1 s, checkpointed with heartbeats: a new attempt (a
     redelivery after its worker died) resumes from the last checkpoint."""
-    start = goblins.activity_info().heartbeat_details or 0
+    start = goblins.activity.info().heartbeat_details or 0
     _append(path, f"winding down from {start}:{os.getpid()}")
     for step in range(start, steps):
         await asyncio.sleep(0.1)
         _append(path, f"wound {step}:{os.getpid()}")
-        goblins.heartbeat(step + 1)
+        goblins.activity.heartbeat(step + 1)
     _append(path, f"wound down:{os.getpid()}")
     return "wound down"
 
@@ -107,19 +107,19 @@ async def wind_down(path: str, steps: int) -> str:
 async def long_job(path: str, cleanup_steps: int) -> str:
     """A long heartbeating activity; cancelled meanwhile: a slow cleanup, then end cancelled."""
     try:
-        done: str = await goblins.execute_activity(beating, path, heartbeat_timeout=1.5)
+        done: str = await goblins.workflow.execute_activity(beating, path, heartbeat_timeout=1.5)
         return done
     except asyncio.CancelledError:
-        await goblins.execute_activity(wind_down, path, cleanup_steps, heartbeat_timeout=1.5)
+        await goblins.workflow.execute_activity(wind_down, path, cleanup_steps, heartbeat_timeout=1.5)
         raise
 
 
 @goblins.workflow(name="doomed")
 async def doomed(path: str, seconds: float) -> str:
     """first, a timer, second: terminated in between, the second step never runs."""
-    await goblins.execute_activity(note, path, "first")
-    await goblins.sleep(seconds)
-    await goblins.execute_activity(note, path, "second")
+    await goblins.workflow.execute_activity(note, path, "first")
+    await goblins.workflow.sleep(seconds)
+    await goblins.workflow.execute_activity(note, path, "second")
     return "survived"
 
 
@@ -129,10 +129,10 @@ async def doomed(path: str, seconds: float) -> str:
 @goblins.workflow(name="generations")
 async def generations(path: str, gen: int, last: int, seen: list[str]) -> list[str]:
     """One activity and a short timer per generation, then continue as new until ``last``."""
-    got = await goblins.execute_activity(note, path, f"gen {gen}")
-    await goblins.sleep(1.0)
+    got = await goblins.workflow.execute_activity(note, path, f"gen {gen}")
+    await goblins.workflow.sleep(1.0)
     if gen < last:
-        goblins.continue_as_new(path, gen + 1, last, [*seen, got])
+        goblins.workflow.continue_as_new(path, gen + 1, last, [*seen, got])
     return [*seen, got]
 
 
@@ -142,9 +142,9 @@ async def generations(path: str, gen: int, last: int, seen: list[str]) -> list[s
 @goblins.workflow(name="patient")
 async def patient(path: str, tag: str) -> str:
     """Waits for a signal that never comes (its execution_timeout ends it)."""
-    await goblins.execute_activity(note, path, f"{tag} waiting")
-    await goblins.wait_for_signal("never")
-    signalled: str = await goblins.execute_activity(note, path, f"{tag} signalled")
+    await goblins.workflow.execute_activity(note, path, f"{tag} waiting")
+    await goblins.workflow.wait_for_signal("never")
+    signalled: str = await goblins.workflow.execute_activity(note, path, f"{tag} signalled")
     return signalled
 
 
@@ -157,13 +157,14 @@ async def record(path: str, values: dict[str, Any]) -> None:
 
 
 def _draw() -> dict[str, Any]:
-    return {"now": goblins.now().isoformat(), "random": goblins.random(), "uuid": str(goblins.uuid4())}
+    now, rand, uuid = goblins.workflow.now(), goblins.workflow.random(), goblins.workflow.uuid4()
+    return {"now": now.isoformat(), "random": rand, "uuid": str(uuid)}
 
 
 @goblins.workflow(name="stamps")
 async def stamps(path: str) -> dict[str, Any]:
     """now/random/uuid4 recorded by an activity, a signal wait, then fresh draws."""
     before = _draw()
-    await goblins.execute_activity(record, path, before)
-    go = await goblins.wait_for_signal("go")
+    await goblins.workflow.execute_activity(record, path, before)
+    go = await goblins.workflow.wait_for_signal("go")
     return {"before": before, "signal": go, "after": _draw()}

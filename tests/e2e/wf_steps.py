@@ -35,7 +35,7 @@ async def steps(path: str, tag: str, count: int) -> list[int]:
     totals: list[int] = []
     total = 0
     for index in range(count):
-        total = await goblins.execute_activity(step, path, tag, index, total, start_to_close_timeout=60)
+        total = await goblins.workflow.execute_activity(step, path, tag, index, total, start_to_close_timeout=60)
         totals.append(total)
     return totals
 
@@ -52,7 +52,10 @@ async def hold(path: str, tag: str, index: int, seconds: float) -> str:
 async def fan_out(path: str, tag: str, count: int, seconds: float) -> list[str]:
     """``count`` parallel activities that each hold their task; start_to_close_timeout is 60 s."""
     results = await asyncio.gather(
-        *(goblins.execute_activity(hold, path, tag, i, seconds, start_to_close_timeout=60) for i in range(count))
+        *(
+            goblins.workflow.execute_activity(hold, path, tag, i, seconds, start_to_close_timeout=60)
+            for i in range(count)
+        )
     )
     return list(results)
 
@@ -69,18 +72,18 @@ def increment(x: int) -> int:  # a plain def: runs in the worker's thread pool
 
 @goblins.workflow(name="two_steps")
 async def two_steps(x: int) -> int:
-    return await goblins.execute_activity(increment, await goblins.execute_activity(double, x))
+    return await goblins.workflow.execute_activity(increment, await goblins.workflow.execute_activity(double, x))
 
 
 @goblins.workflow(name="hold_one")
 async def hold_one(path: str, tag: str, seconds: float, timeout: float) -> str:
     """One activity that holds its task for ``seconds``, with ``start_to_close_timeout=timeout``."""
-    return await goblins.execute_activity(
+    return await goblins.workflow.execute_activity(
         hold,
         path,
         tag,
         0,
         seconds,
         start_to_close_timeout=timeout,
-        retry_policy=goblins.RetryPolicy(max_attempts=5, initial_interval=0.1),
+        retry_policy=goblins.RetryPolicy(maximum_attempts=5, initial_interval=0.1),
     )

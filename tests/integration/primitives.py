@@ -23,19 +23,19 @@ async def slow_note(text: str) -> str:
 
 @goblins.workflow
 async def nap(seconds: float) -> list[str]:
-    before = goblins.now()
-    await goblins.sleep(seconds)
-    await goblins.sleep(datetime.timedelta(seconds=0))
-    after = goblins.now()
+    before = goblins.workflow.now()
+    await goblins.workflow.sleep(seconds)
+    await goblins.workflow.sleep(datetime.timedelta(seconds=0))
+    after = goblins.workflow.now()
     return [before.isoformat(), after.isoformat(), str((after - before).total_seconds() >= seconds)]
 
 
 @goblins.workflow
 async def approval(order: str) -> str:
-    first = await goblins.wait_for_signal("approve")
-    second = await goblins.wait_for_signal("approve")
+    first = await goblins.workflow.wait_for_signal("approve")
+    second = await goblins.workflow.wait_for_signal("approve")
     try:
-        await goblins.wait_for_signal("never", timeout=0.2)
+        await goblins.workflow.wait_for_signal("never", timeout=0.2)
     except TimeoutError:
         timed_out = True
     return f"{order}: {first} then {second}, timeout={timed_out}"
@@ -44,9 +44,9 @@ async def approval(order: str) -> str:
 @goblins.workflow
 async def compensating(order: str) -> str:
     try:
-        return await goblins.execute_activity(slow_note, order)
+        return await goblins.workflow.execute_activity(slow_note, order)
     except asyncio.CancelledError:
-        done = await goblins.execute_activity(note, f"refund {order}")
+        done = await goblins.workflow.execute_activity(note, f"refund {order}")
         COMPENSATED.append(done)
         return done
 
@@ -54,7 +54,7 @@ async def compensating(order: str) -> str:
 @goblins.activity
 async def beating_refund(order: str) -> str:
     for step in range(3):  # a compensation that reports its progress
-        goblins.heartbeat(step)
+        goblins.activity.heartbeat(step)
         await asyncio.sleep(0.05)
     return f"refund {order}"
 
@@ -62,21 +62,21 @@ async def beating_refund(order: str) -> str:
 @goblins.workflow
 async def compensating_with_beats(order: str) -> str:
     try:
-        return await goblins.execute_activity(long_task, heartbeat_timeout=2)
+        return await goblins.workflow.execute_activity(long_task, heartbeat_timeout=2)
     except asyncio.CancelledError:
-        return await goblins.execute_activity(beating_refund, order, heartbeat_timeout=2)
+        return await goblins.workflow.execute_activity(beating_refund, order, heartbeat_timeout=2)
 
 
 @goblins.workflow
 async def cancellable(order: str) -> str:
-    return await goblins.execute_activity(slow_note, order)
+    return await goblins.workflow.execute_activity(slow_note, order)
 
 
 @goblins.workflow
 async def dice() -> list[str]:
-    draws = [goblins.random(), goblins.random()]
-    ident = goblins.uuid4()
-    await goblins.execute_activity(note, "x")  # a workflow task boundary: replayed below
+    draws = [goblins.workflow.random(), goblins.workflow.random()]
+    ident = goblins.workflow.uuid4()
+    await goblins.workflow.execute_activity(note, "x")  # a workflow task boundary: replayed below
     return [repr(draws), str(ident), str(ident.version)]
 
 
@@ -84,7 +84,7 @@ async def dice() -> list[str]:
 async def child_double(x: int) -> int:
     if x < 0:
         raise ValueError(f"negative: {x}")
-    return await goblins.execute_activity("double_it", x)
+    return await goblins.workflow.execute_activity("double_it", x)
 
 
 @goblins.activity(name="double_it")
@@ -94,15 +94,15 @@ async def double_it(x: int) -> int:
 
 @goblins.workflow
 async def parent(xs: list[int]) -> list[int]:
-    handles = [await goblins.start_workflow(child_double, x) for x in xs]
+    handles = [await goblins.workflow.start_child(child_double, x) for x in xs]
     results = [await h.result() for h in handles]
-    return [*results, await goblins.execute_workflow(child_double, sum(results))]
+    return [*results, await goblins.workflow.execute_child(child_double, sum(results))]
 
 
 @goblins.workflow
 async def parent_of_failure(x: int) -> str:
     try:
-        await goblins.execute_workflow(child_double, x)
+        await goblins.workflow.execute_child(child_double, x)
     except goblins.ChildWorkflowFailed as exc:
         return f"caught: {exc}"
     return "no failure"
@@ -110,12 +110,12 @@ async def parent_of_failure(x: int) -> str:
 
 @goblins.workflow
 async def waiting_child() -> str:
-    return await goblins.wait_for_signal("go")
+    return await goblins.workflow.wait_for_signal("go")
 
 
 @goblins.workflow
 async def parent_of_waiter() -> str:
-    return await goblins.execute_workflow(waiting_child, run_id="the-waiting-child")
+    return await goblins.workflow.execute_child(waiting_child, run_id="the-waiting-child")
 
 
 PROGRESS: list[tuple[int, object]] = []
@@ -124,11 +124,11 @@ PROGRESS: list[tuple[int, object]] = []
 @goblins.activity
 async def resumable(total: int) -> str:
     """Heartbeats its progress; the first attempt stalls after step 3 (heartbeat timeout)."""
-    info = goblins.activity_info()
+    info = goblins.activity.info()
     start = info.heartbeat_details or 0
     PROGRESS.append((info.attempt, start))
     for step in range(start, total):
-        goblins.heartbeat(step)
+        goblins.activity.heartbeat(step)
         if info.attempt == 1 and step == 3:
             await asyncio.sleep(30)  # stalls: no more heartbeats
         await asyncio.sleep(0.01)
@@ -140,7 +140,7 @@ def sync_heartbeater(n: int) -> int:
     import time as _time
 
     for i in range(n):
-        goblins.heartbeat(i)
+        goblins.activity.heartbeat(i)
         _time.sleep(0.05)
     return n
 
@@ -152,34 +152,34 @@ STOPPED: list[str] = []
 async def long_task() -> str:
     try:
         for _ in range(600):
-            goblins.heartbeat()
+            goblins.activity.heartbeat()
             await asyncio.sleep(0.05)
     except asyncio.CancelledError:
-        STOPPED.append(goblins.activity_info().activity_run_id)
+        STOPPED.append(goblins.activity.info().step_id)
         raise
     return "finished"
 
 
 @goblins.workflow
 async def checkpointed(total: int) -> str:
-    policy = goblins.RetryPolicy(max_attempts=3, initial_interval=0.05)
-    return await goblins.execute_activity(resumable, total, heartbeat_timeout=0.5, retry_policy=policy)
+    policy = goblins.RetryPolicy(maximum_attempts=3, initial_interval=0.05)
+    return await goblins.workflow.execute_activity(resumable, total, heartbeat_timeout=0.5, retry_policy=policy)
 
 
 @goblins.workflow
 async def sync_beats(n: int) -> int:
-    return await goblins.execute_activity(sync_heartbeater, n, heartbeat_timeout=1)
+    return await goblins.workflow.execute_activity(sync_heartbeater, n, heartbeat_timeout=1)
 
 
 @goblins.workflow
 async def cancel_long() -> str:
-    return await goblins.execute_activity(long_task, heartbeat_timeout=2)
+    return await goblins.workflow.execute_activity(long_task, heartbeat_timeout=2)
 
 
 @goblins.workflow
 async def deadline_activity() -> str:
-    policy = goblins.RetryPolicy(max_attempts=0, initial_interval=0.05)
-    return await goblins.execute_activity(
+    policy = goblins.RetryPolicy(maximum_attempts=0, initial_interval=0.05)
+    return await goblins.workflow.execute_activity(
         slow_note, "x", start_to_close_timeout=0.2, schedule_to_close_timeout=0.7, retry_policy=policy
     )
 
@@ -187,26 +187,26 @@ async def deadline_activity() -> str:
 @goblins.workflow
 async def endless(n: int) -> int:
     """Naps, then continues as new, forever: only an execution_timeout ends the chain."""
-    await goblins.sleep(0.2)
-    goblins.continue_as_new(n + 1)
+    await goblins.workflow.sleep(0.2)
+    goblins.workflow.continue_as_new(n + 1)
 
 
 @goblins.workflow
 async def countdown(n: int, seen: list[int]) -> list[int]:
     """One activity per run, then continue as new until n reaches 0: each history stays short."""
-    await goblins.execute_activity(note, f"at {n}")
+    await goblins.workflow.execute_activity(note, f"at {n}")
     if n == 0:
         return [*seen, n]
-    goblins.continue_as_new(n - 1, [*seen, n])
+    goblins.workflow.continue_as_new(n - 1, [*seen, n])
 
 
 @goblins.workflow
 async def shopping_cart() -> list[str]:
     items: list[str] = []
-    goblins.set_query_handler("items", lambda: list(items))
-    goblins.set_query_handler("has", lambda item: item in items)
+    goblins.workflow.set_query_handler("items", lambda: list(items))
+    goblins.workflow.set_query_handler("has", lambda item: item in items)
     while True:
-        item = await goblins.wait_for_signal("add")
+        item = await goblins.workflow.wait_for_signal("add")
         if item == "checkout":
             return items
-        items.append(await goblins.execute_activity(note, item))
+        items.append(await goblins.workflow.execute_activity(note, item))

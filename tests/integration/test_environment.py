@@ -27,16 +27,16 @@ async def flaky_once(n: int) -> int:
 
 @goblins.workflow
 async def week_then_remind(who: str) -> list[str]:
-    start = goblins.now()
-    await goblins.sleep(datetime.timedelta(days=7))
-    text = await goblins.execute_activity(remind, who)
-    return [text, str((goblins.now() - start).days)]
+    start = goblins.workflow.now()
+    await goblins.workflow.sleep(datetime.timedelta(days=7))
+    text = await goblins.workflow.execute_activity(remind, who)
+    return [text, str((goblins.workflow.now() - start).days)]
 
 
 @goblins.workflow
 async def slow_retry(n: int) -> int:
-    policy = goblins.RetryPolicy(max_attempts=2, initial_interval=3600)  # an hour between attempts
-    return await goblins.execute_activity(flaky_once, n, retry_policy=policy)
+    policy = goblins.RetryPolicy(maximum_attempts=2, initial_interval=3600)  # an hour between attempts
+    return await goblins.workflow.execute_activity(flaky_once, n, retry_policy=policy)
 
 
 async def test_a_week_of_sleep_takes_milliseconds() -> None:
@@ -69,9 +69,9 @@ async def test_manual_skipping() -> None:
 
 @goblins.workflow
 async def sleeper(days: int) -> str:
-    await goblins.execute_activity(remind, "before")
-    await goblins.sleep(datetime.timedelta(days=days))
-    return await goblins.execute_activity(remind, "after")
+    await goblins.workflow.execute_activity(remind, "before")
+    await goblins.workflow.sleep(datetime.timedelta(days=days))
+    return await goblins.workflow.execute_activity(remind, "after")
 
 
 async def test_a_sleeping_run_leaves_the_worker_cache() -> None:
@@ -80,7 +80,7 @@ async def test_a_sleeping_run_leaves_the_worker_cache() -> None:
         assert env.worker is not None
         handle = await env.client.start_workflow(sleeper, 3)
         for _ in range(200):
-            if any(e.type == goblins.EventType.TIMER_STARTED for e in await handle.history()):
+            if any(e.type == goblins.events.EventType.TIMER_STARTED for e in await handle.history()):
                 break
             await asyncio.sleep(0.01)
         await asyncio.sleep(0.1)

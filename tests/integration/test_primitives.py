@@ -30,7 +30,7 @@ async def test_sleep_is_a_durable_timer(client: goblins.Client, start_worker: St
     assert slept == "True" and after > before
     types = await types_of(handle)
     assert types.count("TIMER_STARTED") == 1 and types.count("TIMER_FIRED") == 1
-    started = next(e for e in await handle.history() if e.type == goblins.EventType.TIMER_STARTED)
+    started = next(e for e in await handle.history() if e.type == goblins.events.EventType.TIMER_STARTED)
     assert started.fire_at - started.timestamp == pytest.approx(0.3, abs=0.01)
 
 
@@ -40,7 +40,7 @@ async def test_signals_queue_up_and_wait_times_out(client: goblins.Client, start
     await handle.signal("approve", "alice")  # before the workflow waits: kept, in order
     await handle.signal("approve", "bob", 2)
     assert await handle.result(timeout=10) == "A-7: alice then ['bob', 2], timeout=True"
-    signaled = [e for e in await handle.history() if e.type == goblins.EventType.WORKFLOW_SIGNALED]
+    signaled = [e for e in await handle.history() if e.type == goblins.events.EventType.WORKFLOW_SIGNALED]
     assert [e.signal_name for e in signaled] == ["approve", "approve"]
     with pytest.raises(goblins.GoblinsError, match="already finished"):
         await handle.signal("approve", "late")
@@ -97,8 +97,8 @@ async def test_a_timer_where_the_history_has_an_activity_is_nondeterminism(
 
     @goblins.workflow(name="dice")
     async def changed() -> list[str]:
-        goblins.random(), goblins.random(), goblins.uuid4()
-        await goblins.sleep(1)  # step 1 was the activity 'note'
+        goblins.workflow.random(), goblins.workflow.random(), goblins.workflow.uuid4()
+        await goblins.workflow.sleep(1)  # step 1 was the activity 'note'
         return []
 
     with pytest.raises(goblins.NondeterminismError, match="asks for a timer but the history recorded activity 'note'"):
@@ -124,7 +124,7 @@ async def test_child_workflows_run_and_return(client: goblins.Client, start_work
     handle = await client.start_workflow(p.parent, [1, 2, 3])
     assert await handle.result(timeout=15) == [2, 4, 6, 24]
     events = await handle.history()
-    started = [e for e in events if e.type == goblins.EventType.CHILD_WORKFLOW_STARTED]
+    started = [e for e in events if e.type == goblins.events.EventType.CHILD_WORKFLOW_STARTED]
     assert len(started) == 4 and all(e.child_run_id == e.activity_run_id for e in started)
     child = await client.get_workflow_handle(started[0].child_run_id).history()
     assert child[0].parent_run_id == handle.run_id and child[-1].type.value == "WORKFLOW_FINISHED_IN_SUCCESS"
@@ -183,9 +183,9 @@ async def test_heartbeat_timeout_retries_from_the_checkpoint(client: goblins.Cli
     assert p.PROGRESS[-2:] == [(1, 0), (2, 3)]
     errors = [e for e in await (await client.start_workflow(p.sync_beats, 5)).history() if e.error]
     assert not errors
-    events = [e for e in await client.list_workflows(name="checkpointed")]
+    events = [e for e in await client.list_workflows(workflow_name="checkpointed")]
     history = await client.get_workflow_handle(events[0].run_id).history()
-    failed = next(e for e in history if e.type == goblins.EventType.ACTIVITY_FINISHED_IN_ERROR)
+    failed = next(e for e in history if e.type == goblins.events.EventType.ACTIVITY_FINISHED_IN_ERROR)
     assert "sent no heartbeat for 0.5s" in failed.error
 
 
@@ -252,7 +252,7 @@ async def test_a_heartbeating_activity_is_not_stopped_by_a_server_restart(db_url
                 break
             await asyncio.sleep(0.05)
         assert f"{handle.run_id}/1" in p.STOPPED
-        assert [e.attempt for e in await handle.history() if e.type == goblins.EventType.ACTIVITY_STARTED] == [1]
+        assert [e.attempt for e in await handle.history() if e.type == goblins.events.EventType.ACTIVITY_STARTED] == [1]
     finally:
         await worker.shutdown()
         await asyncio.wait_for(worker_task, 10)
@@ -271,7 +271,7 @@ async def test_continue_as_new_keeps_histories_short(client: goblins.Client, sta
     handle = await client.start_workflow(p.countdown, 3, [], run_id="countdown")
     assert await handle.result(timeout=15) == [3, 2, 1, 0]
     first = await handle.history()
-    assert first[-1].type == goblins.EventType.WORKFLOW_FINISHED_IN_SUCCESS
+    assert first[-1].type == goblins.events.EventType.WORKFLOW_FINISHED_IN_SUCCESS
     assert len(first) < 10
     last = await client.get_workflow_handle("countdown~4").history()
     assert last[0].input == [0, [3, 2, 1]] and last[-1].output == [3, 2, 1, 0]

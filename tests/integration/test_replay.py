@@ -23,28 +23,32 @@ async def whisper(text: str) -> str:
 
 @goblins.workflow(name="replayed")
 async def original(text: str) -> list[str]:
-    first = await goblins.execute_activity(shout, text)
-    both = await asyncio.gather(goblins.execute_activity(shout, first), goblins.execute_activity(whisper, text))
+    first = await goblins.workflow.execute_activity(shout, text)
+    both = await asyncio.gather(
+        goblins.workflow.execute_activity(shout, first), goblins.workflow.execute_activity(whisper, text)
+    )
     return [first, *both]
 
 
 @goblins.workflow(name="replayed")
 async def reordered(text: str) -> list[str]:
-    first = await goblins.execute_activity(whisper, text)  # step 1 is now another activity
+    first = await goblins.workflow.execute_activity(whisper, text)  # step 1 is now another activity
     return [first]
 
 
 @goblins.workflow(name="replayed")
 async def new_result(text: str) -> list[str]:
-    first = await goblins.execute_activity(shout, text)
-    both = await asyncio.gather(goblins.execute_activity(shout, first), goblins.execute_activity(whisper, text))
+    first = await goblins.workflow.execute_activity(shout, text)
+    both = await asyncio.gather(
+        goblins.workflow.execute_activity(shout, first), goblins.workflow.execute_activity(whisper, text)
+    )
     return [*both, first]
 
 
 @goblins.workflow(name="replayed")
 async def longer(text: str) -> list[str]:
     result = await original(text)
-    return [*result, await goblins.execute_activity(shout, "more")]
+    return [*result, await goblins.workflow.execute_activity(shout, "more")]
 
 
 async def test_replay_of_the_same_code_passes_and_changed_code_fails(
@@ -66,15 +70,15 @@ async def test_replay_of_the_same_code_passes_and_changed_code_fails(
 
 @goblins.workflow(name="generations")
 async def generations(n: int) -> int:
-    await goblins.execute_activity(shout, str(n))
+    await goblins.workflow.execute_activity(shout, str(n))
     if n > 1:
-        goblins.continue_as_new(n - 1)
+        goblins.workflow.continue_as_new(n - 1)
     return n
 
 
 @goblins.workflow(name="generations")
 async def no_generations(n: int) -> int:
-    await goblins.execute_activity(shout, str(n))
+    await goblins.workflow.execute_activity(shout, str(n))
     return n
 
 
@@ -105,10 +109,10 @@ async def failing_child() -> str:
 @goblins.workflow(name="waits")
 async def waits() -> list[str]:
     """A signal, a timer and a failed child: replay needs the signal's name and the child's id."""
-    got = await goblins.wait_for_signal("go")
-    await goblins.sleep(0.05)
+    got = await goblins.workflow.wait_for_signal("go")
+    await goblins.workflow.sleep(0.05)
     try:
-        await goblins.execute_workflow(failing_child)
+        await goblins.workflow.execute_child(failing_child)
     except goblins.ChildWorkflowFailed as exc:
         return [got, exc.run_id]
     return [got]

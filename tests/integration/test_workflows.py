@@ -22,14 +22,16 @@ def _reset() -> Iterator[None]:
     w.THREAD_GATE.set()  # never leave a worker thread blocked
 
 
-def types(events: list[goblins.Event]) -> list[str]:
+def types(events: list[goblins.events.Event]) -> list[str]:
     return [e.type.name for e in events]
 
 
-async def history_with(handle: goblins.WorkflowHandle, event_type: str, timeout: float = 10) -> list[goblins.Event]:
+async def history_with(
+    handle: goblins.WorkflowHandle, event_type: str, timeout: float = 10
+) -> list[goblins.events.Event]:
     """The run's history once it holds an event of ``event_type`` (a report is recorded asynchronously)."""
 
-    async def poll() -> list[goblins.Event]:
+    async def poll() -> list[goblins.events.Event]:
         while True:
             events = await handle.history()
             if event_type in types(events):
@@ -110,7 +112,7 @@ async def test_activity_failed_is_catchable_in_the_workflow(client: goblins.Clie
     assert text.startswith("caught KeyError: ")
     assert "no such sku apple" in text
     assert w.EXECUTIONS["apple"] == 2
-    errors = [e for e in await handle.history() if e.type == goblins.EventType.ACTIVITY_FINISHED_IN_ERROR]
+    errors = [e for e in await handle.history() if e.type == goblins.events.EventType.ACTIVITY_FINISHED_IN_ERROR]
     assert [(e.attempt, e.error_type, e.retry_at > 0) for e in errors] == [
         (1, "KeyError", True),
         (2, "KeyError", False),
@@ -169,7 +171,7 @@ async def test_get_workflow_handle_and_history(client: goblins.Client, start_wor
     handle = client.get_workflow_handle(started.run_id)
     assert await handle.result(timeout=10) == ["done h-0", "done h-1", "done h-2"]
     events = await handle.history()
-    scheduled = [e for e in events if e.type == goblins.EventType.ACTIVITY_SCHEDULED]
+    scheduled = [e for e in events if e.type == goblins.events.EventType.ACTIVITY_SCHEDULED]
     assert [e.activity_run_id for e in scheduled] == [f"{started.run_id}/{i}" for i in (1, 2, 3)]
     assert [e.input for e in scheduled] == [["h-0"], ["h-1"], ["h-2"]]
 
@@ -192,8 +194,9 @@ async def test_list_workflows(client: goblins.Client, start_worker: StartWorker)
         (ok.run_id, "greet", "COMPLETED"),
         (bad.run_id, "raises", "FAILED"),
     }
+    assert all(isinstance(r, goblins.RunInfo) and r.finished_at and r.finished_at >= r.created_at for r in runs)
     assert [r.run_id for r in await client.list_workflows(status="FAILED")] == [bad.run_id]
-    assert [r.run_id for r in await client.list_workflows(name="greet")] == [ok.run_id]
+    assert [r.run_id for r in await client.list_workflows(workflow_name="greet")] == [ok.run_id]
     with pytest.raises(goblins.GoblinsError, match="status must be one of"):
         await client.list_workflows(status="DONE")
 
@@ -214,7 +217,7 @@ async def test_unserializable_input_is_refused_before_sending(
     client: goblins.Client, start_worker: StartWorker
 ) -> None:
     await start_worker(workflows=[w.greeting], activities=[w.greet])
-    with pytest.raises(goblins.SerializationError, match="argument 1 \\(object\\)"):
+    with pytest.raises(goblins.errors.SerializationError, match="argument 1 \\(object\\)"):
         await client.start_workflow(w.greeting, object())
     assert await client.list_workflows() == []
 
@@ -224,8 +227,8 @@ async def test_retries_follow_the_backoff(client: goblins.Client, start_worker: 
     handle = await client.start_workflow(w.backoff, "flaky", 2, 0.3)
     assert await handle.result(timeout=15) == 3
     events = await handle.history()
-    errors = [e for e in events if e.type == goblins.EventType.ACTIVITY_FINISHED_IN_ERROR]
-    starts = {e.attempt: e for e in events if e.type == goblins.EventType.ACTIVITY_STARTED}
+    errors = [e for e in events if e.type == goblins.events.EventType.ACTIVITY_FINISHED_IN_ERROR]
+    starts = {e.attempt: e for e in events if e.type == goblins.events.EventType.ACTIVITY_STARTED}
     assert [(e.attempt, e.error) for e in errors] == [
         (1, "RuntimeError: flaky attempt 1"),
         (2, "RuntimeError: flaky attempt 2"),
@@ -248,12 +251,12 @@ async def test_start_to_close_timeout_retries_a_hanging_activity(
     finally:
         w.THREAD_GATE.set()  # lets the first, timed-out attempt's thread end
     events = await handle.history()
-    (error,) = [e for e in events if e.type == goblins.EventType.ACTIVITY_FINISHED_IN_ERROR]
+    (error,) = [e for e in events if e.type == goblins.events.EventType.ACTIVITY_FINISHED_IN_ERROR]
     assert (error.attempt, error.error_type) == (1, "TimeoutError")
     assert error.retry_at > 0
-    started = [e for e in events if e.type == goblins.EventType.ACTIVITY_STARTED]
+    started = [e for e in events if e.type == goblins.events.EventType.ACTIVITY_STARTED]
     assert 0.45 <= error.timestamp - started[0].timestamp < 3
-    (ok,) = [e for e in events if e.type == goblins.EventType.ACTIVITY_FINISHED_IN_SUCCESS]
+    (ok,) = [e for e in events if e.type == goblins.events.EventType.ACTIVITY_FINISHED_IN_SUCCESS]
     assert ok.attempt == 2
 
 
@@ -263,7 +266,7 @@ async def test_parallel_gather_of_20_activities(client: goblins.Client, start_wo
     handle = await client.start_workflow(w.fan_out, "g", 20)
     assert await handle.result(timeout=15) == [i * i for i in range(20)]
     events = await handle.history()
-    scheduled = [e.seq for e in events if e.type == goblins.EventType.ACTIVITY_SCHEDULED]
+    scheduled = [e.seq for e in events if e.type == goblins.events.EventType.ACTIVITY_SCHEDULED]
     assert len(scheduled) == 20
     assert scheduled == list(range(scheduled[0], scheduled[0] + 20))  # one workflow task scheduled them all
     assert types(events).count("ACTIVITY_FINISHED_IN_SUCCESS") == 20
@@ -299,10 +302,11 @@ async def test_nondeterminism_fails_the_task_and_keeps_the_history(
     gate.release.set()  # step "nd-b" is redelivered to the v2 worker; its result wakes v2 code
 
     events = await history_with(handle, "WORKFLOW_TASK_FAILED")
-    (failed,) = [e for e in events if e.type == goblins.EventType.WORKFLOW_TASK_FAILED]
+    (failed,) = [e for e in events if e.type == goblins.events.EventType.WORKFLOW_TASK_FAILED]
     assert "'step'" in failed.error and "'other_step'" in failed.error
     events = await handle.history()
-    assert [e.activity_name for e in events if e.type == goblins.EventType.ACTIVITY_SCHEDULED] == ["step", "step"]
+    scheduled = goblins.events.EventType.ACTIVITY_SCHEDULED
+    assert [e.activity_name for e in events if e.type == scheduled] == ["step", "step"]
     assert w.EXECUTIONS["other nd-a"] == 0
     assert types(events)[-1] != "WORKFLOW_FINISHED_IN_ERROR"
 
@@ -352,9 +356,9 @@ async def test_durable_backoff_survives_a_server_restart(db_url: str) -> None:
         server = Server(db_url, "127.0.0.1", server.port)
         await server.start()
         assert await handle.result(timeout=20) == 2
-        (error,) = [e for e in events if e.type == goblins.EventType.ACTIVITY_FINISHED_IN_ERROR]
+        (error,) = [e for e in events if e.type == goblins.events.EventType.ACTIVITY_FINISHED_IN_ERROR]
         events = await handle.history()
-        (second,) = [e for e in events if e.type == goblins.EventType.ACTIVITY_STARTED and e.attempt == 2]
+        (second,) = [e for e in events if e.type == goblins.events.EventType.ACTIVITY_STARTED and e.attempt == 2]
         assert error.retry_at - 0.02 <= second.timestamp < error.retry_at + 3
         assert w.EXECUTIONS["durable"] == 2
     finally:

@@ -53,7 +53,7 @@ def gate(*keys: str) -> Gate:
     return GATE
 
 
-FAST = goblins.RetryPolicy(max_attempts=3, initial_interval=0.01, maximum_interval=0.05)
+FAST = goblins.RetryPolicy(maximum_attempts=3, initial_interval=0.01, maximum_interval=0.05)
 
 
 # ---- greet ----
@@ -68,7 +68,7 @@ async def greet(name: str) -> str:
 
 @goblins.workflow(name="greet")
 async def greeting(name: str) -> str:
-    result: str = await goblins.execute_activity(greet, name, retry_policy=FAST, start_to_close_timeout=30)
+    result: str = await goblins.workflow.execute_activity(greet, name, retry_policy=FAST, start_to_close_timeout=30)
     return result
 
 
@@ -84,7 +84,7 @@ async def step(key: str) -> str:
 
 @goblins.workflow
 async def steps(prefix: str, n: int) -> list[str]:
-    return [await goblins.execute_activity(step, f"{prefix}-{i}", retry_policy=FAST) for i in range(n)]
+    return [await goblins.workflow.execute_activity(step, f"{prefix}-{i}", retry_policy=FAST) for i in range(n)]
 
 
 # ---- errors ----
@@ -104,8 +104,8 @@ async def always_fails(key: str) -> None:
 @goblins.workflow
 async def catches(key: str) -> str:
     try:
-        await goblins.execute_activity(
-            always_fails, key, retry_policy=goblins.RetryPolicy(max_attempts=2, initial_interval=0.01)
+        await goblins.workflow.execute_activity(
+            always_fails, key, retry_policy=goblins.RetryPolicy(maximum_attempts=2, initial_interval=0.01)
         )
     except goblins.ActivityFailed as exc:
         return f"caught {exc.error_type}: {exc}"
@@ -123,8 +123,10 @@ async def fails_then_succeeds(key: str, failures: int) -> int:
 
 @goblins.workflow
 async def backoff(key: str, failures: int, initial_interval: float) -> int:
-    policy = goblins.RetryPolicy(max_attempts=failures + 1, initial_interval=initial_interval, backoff_coefficient=2)
-    return int(await goblins.execute_activity(fails_then_succeeds, key, failures, retry_policy=policy))
+    policy = goblins.RetryPolicy(
+        maximum_attempts=failures + 1, initial_interval=initial_interval, backoff_coefficient=2
+    )
+    return int(await goblins.workflow.execute_activity(fails_then_succeeds, key, failures, retry_policy=policy))
 
 
 # ---- timeouts ----
@@ -150,8 +152,8 @@ def blocks_first(key: str) -> str:
 @goblins.workflow
 async def with_timeout(key: str, sync: bool) -> str:
     fn = blocks_first if sync else hangs_first
-    policy = goblins.RetryPolicy(max_attempts=3, initial_interval=0.05)
-    return str(await goblins.execute_activity(fn, key, retry_policy=policy, start_to_close_timeout=0.5))
+    policy = goblins.RetryPolicy(maximum_attempts=3, initial_interval=0.05)
+    return str(await goblins.workflow.execute_activity(fn, key, retry_policy=policy, start_to_close_timeout=0.5))
 
 
 # ---- types ----
@@ -185,7 +187,7 @@ def price(line: Line) -> int:  # a plain def: runs in a worker thread
 @goblins.workflow
 async def checkout(order: Order) -> Receipt:
     assert isinstance(order, Order) and isinstance(order.lines[0], Line)
-    totals = await asyncio.gather(*(goblins.execute_activity(price, line) for line in order.lines))
+    totals = await asyncio.gather(*(goblins.workflow.execute_activity(price, line) for line in order.lines))
     return Receipt(order_id=order.order_id, total=sum(totals), skus=[line.sku for line in order.lines])
 
 
@@ -216,7 +218,7 @@ async def meet(group: str, i: int) -> int:
 
 @goblins.workflow
 async def fan_out(group: str, n: int) -> list[int]:
-    return list(await asyncio.gather(*(goblins.execute_activity(meet, group, i) for i in range(n))))
+    return list(await asyncio.gather(*(goblins.workflow.execute_activity(meet, group, i) for i in range(n))))
 
 
 # ---- nondeterminism: two versions of one workflow ----
@@ -224,8 +226,8 @@ async def fan_out(group: str, n: int) -> list[int]:
 
 @goblins.workflow(name="versioned")
 async def versioned_v1(key: str) -> str:
-    first = await goblins.execute_activity(step, f"{key}-a")
-    second = await goblins.execute_activity(step, f"{key}-b")
+    first = await goblins.workflow.execute_activity(step, f"{key}-a")
+    second = await goblins.workflow.execute_activity(step, f"{key}-b")
     return f"{first}, {second}"
 
 
@@ -237,7 +239,7 @@ async def other_step(key: str) -> str:
 
 @goblins.workflow(name="versioned")
 async def versioned_v2(key: str) -> str:
-    first = await goblins.execute_activity(other_step, f"{key}-a")  # changed: not replay-compatible
+    first = await goblins.workflow.execute_activity(other_step, f"{key}-a")  # changed: not replay-compatible
     return str(first)
 
 
@@ -266,14 +268,15 @@ async def occupy(i: int) -> int:
 
 @goblins.workflow
 async def occupied(n: int) -> list[int]:
-    return list(await asyncio.gather(*(goblins.execute_activity(occupy, i) for i in range(n))))
+    return list(await asyncio.gather(*(goblins.workflow.execute_activity(occupy, i) for i in range(n))))
 
 
 @goblins.workflow
 async def leaves_one_behind(key: str) -> str:
-    slow = goblins.execute_activity(step, f"{key}-slow")
+    slow = goblins.workflow.execute_activity(step, f"{key}-slow")
     try:
-        await goblins.execute_activity(always_fails, f"{key}-fails", retry_policy=goblins.RetryPolicy(max_attempts=1))
+        once = goblins.RetryPolicy(maximum_attempts=1)
+        await goblins.workflow.execute_activity(always_fails, f"{key}-fails", retry_policy=once)
     except goblins.ActivityFailed:
         pass
     del slow  # finished without waiting for it

@@ -10,7 +10,8 @@ import orjson
 import pydantic
 import pytest
 
-from goblins import SerializationError, converter
+from goblins import converter
+from goblins.errors import SerializationError
 
 
 @dataclasses.dataclass

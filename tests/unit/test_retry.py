@@ -17,24 +17,24 @@ def proto(**kw: Any) -> Any:
 
 def test_defaults() -> None:
     p = goblins.RetryPolicy()
-    assert (p.max_attempts, p.initial_interval, p.backoff_coefficient, p.maximum_interval) == (3, 1.0, 2.0, 100.0)
-    assert p.non_retryable_errors == ()
+    assert (p.maximum_attempts, p.initial_interval, p.backoff_coefficient, p.maximum_interval) == (3, 1.0, 2.0, 100.0)
+    assert p.non_retryable_error_types == ()
 
 
 def test_policy_is_frozen_and_normalises_error_names_to_a_tuple() -> None:
-    p = goblins.RetryPolicy(non_retryable_errors=["KeyError", "ValueError"])
-    assert p.non_retryable_errors == ("KeyError", "ValueError")
+    p = goblins.RetryPolicy(non_retryable_error_types=["KeyError", "ValueError"])
+    assert p.non_retryable_error_types == ("KeyError", "ValueError")
     hash(p)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        p.max_attempts = 5  # type: ignore[misc]
+        p.maximum_attempts = 5  # type: ignore[misc]
 
 
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
-        ({"max_attempts": -1}, "max_attempts"),
-        ({"max_attempts": 2.5}, "max_attempts"),
-        ({"max_attempts": True}, "max_attempts"),
+        ({"maximum_attempts": -1}, "maximum_attempts"),
+        ({"maximum_attempts": 2.5}, "maximum_attempts"),
+        ({"maximum_attempts": True}, "maximum_attempts"),
         ({"initial_interval": -0.1}, "initial_interval"),
         ({"initial_interval": "1"}, "initial_interval"),
         ({"initial_interval": float("nan")}, "initial_interval"),
@@ -44,7 +44,8 @@ def test_policy_is_frozen_and_normalises_error_names_to_a_tuple() -> None:
         ({"backoff_coefficient": float("inf")}, "backoff_coefficient"),
         ({"backoff_coefficient": 0.5}, "backoff_coefficient"),
         ({"backoff_coefficient": float("nan")}, "backoff_coefficient"),
-        ({"non_retryable_errors": "ValueError"}, "non_retryable_errors"),
+        ({"maximum_interval": float("inf")}, "maximum_interval"),
+        ({"non_retryable_error_types": "ValueError"}, "non_retryable_error_types"),
     ],
 )
 def test_invalid_values_are_refused_naming_the_field(kwargs: dict[str, Any], field: str) -> None:
@@ -54,11 +55,11 @@ def test_invalid_values_are_refused_naming_the_field(kwargs: dict[str, Any], fie
 
 def test_to_proto_round_trips_fields() -> None:
     p = goblins.RetryPolicy(
-        max_attempts=4,
+        maximum_attempts=4,
         initial_interval=0.5,
         backoff_coefficient=3,
         maximum_interval=9,
-        non_retryable_errors=["KeyError"],
+        non_retryable_error_types=["KeyError"],
     )
     m = p.to_proto()
     assert (m.max_attempts, m.initial_interval, m.backoff_coefficient, m.maximum_interval) == (4, 0.5, 3, 9)
@@ -66,37 +67,37 @@ def test_to_proto_round_trips_fields() -> None:
 
 
 def test_delays_grow_by_the_coefficient_up_to_the_maximum() -> None:
-    p = proto(max_attempts=0, initial_interval=1, backoff_coefficient=2, maximum_interval=5)
+    p = proto(maximum_attempts=0, initial_interval=1, backoff_coefficient=2, maximum_interval=5)
     assert [next_delay(p, attempt, "E") for attempt in range(1, 6)] == [1.0, 2.0, 4.0, 5.0, 5.0]
 
 
 def test_no_delay_after_the_last_attempt() -> None:
-    p = proto(max_attempts=3)
+    p = proto(maximum_attempts=3)
     assert next_delay(p, 2, "E") is not None
     assert next_delay(p, 3, "E") is None
     assert next_delay(p, 4, "E") is None
-    assert next_delay(proto(max_attempts=1), 1, "E") is None
+    assert next_delay(proto(maximum_attempts=1), 1, "E") is None
 
 
 def test_non_retryable_errors_are_never_retried() -> None:
-    p = proto(max_attempts=0, non_retryable_errors=["KeyError"])
+    p = proto(maximum_attempts=0, non_retryable_error_types=["KeyError"])
     assert next_delay(p, 1, "KeyError") is None
     assert next_delay(p, 1, "ValueError") == 1.0
 
 
 def test_unlimited_attempts_never_overflow() -> None:
-    # max_attempts=0 retries for ever: the thousandth attempt must still get a finite delay.
-    p = proto(max_attempts=0, initial_interval=0.01, backoff_coefficient=2, maximum_interval=0.05)
+    # maximum_attempts=0 retries for ever: the thousandth attempt must still get a finite delay.
+    p = proto(maximum_attempts=0, initial_interval=0.01, backoff_coefficient=2, maximum_interval=0.05)
     assert next_delay(p, 5000, "E") == 0.05
-    p = proto(max_attempts=0, initial_interval=1, backoff_coefficient=1e300, maximum_interval=7)
+    p = proto(maximum_attempts=0, initial_interval=1, backoff_coefficient=1e300, maximum_interval=7)
     assert next_delay(p, 3, "E") == 7.0
 
 
 def test_constant_interval() -> None:
-    p = proto(max_attempts=0, initial_interval=0.25, backoff_coefficient=1)
+    p = proto(maximum_attempts=0, initial_interval=0.25, backoff_coefficient=1)
     assert {next_delay(p, a, "E") for a in (1, 10, 10_000)} == {0.25}
 
 
 def test_zero_interval_stays_zero_for_ever() -> None:
-    p = proto(max_attempts=0, initial_interval=0, backoff_coefficient=2)
+    p = proto(maximum_attempts=0, initial_interval=0, backoff_coefficient=2)
     assert next_delay(p, 5000, "E") == 0.0

@@ -39,31 +39,31 @@ async def greet(name: str) -> str:
 
 @goblins.workflow(name="greet")
 async def greeting(name: str) -> str:
-    result: str = await goblins.execute_activity(greet, name)
+    result: str = await goblins.workflow.execute_activity(greet, name)
     return result
 
 
 @goblins.workflow
 async def two_steps(x: int) -> int:
-    a = await goblins.execute_activity(step_a, x)
-    b = await goblins.execute_activity(step_b, a)
+    a = await goblins.workflow.execute_activity(step_a, x)
+    b = await goblins.workflow.execute_activity(step_b, a)
     return int(b)
 
 
 @goblins.workflow
 async def only_b(x: int) -> int:
-    return int(await goblins.execute_activity(step_b, x))
+    return int(await goblins.workflow.execute_activity(step_b, x))
 
 
 @goblins.workflow
 async def fan_out(n: int) -> list[int]:
-    return list(await asyncio.gather(*(goblins.execute_activity(step_a, i) for i in range(n))))
+    return list(await asyncio.gather(*(goblins.workflow.execute_activity(step_a, i) for i in range(n))))
 
 
 @goblins.workflow
 async def catches_failure(x: int) -> str:
     try:
-        await goblins.execute_activity(step_a, x)
+        await goblins.workflow.execute_activity(step_a, x)
     except goblins.ActivityFailed as exc:
         return f"caught: {exc}"
     return "not caught"
@@ -92,15 +92,15 @@ async def describe_point(p: Point) -> Label:
 
 @goblins.workflow
 async def typed(p: Point) -> dict[str, Any]:
-    label = await goblins.execute_activity(describe_point, p)
+    label = await goblins.workflow.execute_activity(describe_point, p)
     return {"input_type": type(p).__name__, "x": p.x, "label_type": type(label).__name__, "text": label.text}
 
 
 @goblins.workflow
 async def unserializable(x: int) -> str:
     try:
-        await goblins.execute_activity(step_a, object())
-    except goblins.SerializationError as exc:
+        await goblins.workflow.execute_activity(step_a, object())
+    except goblins.errors.SerializationError as exc:
         return f"refused: {exc}"
     return "sent"
 
@@ -197,14 +197,14 @@ def test_first_activation_schedules_with_deterministic_id() -> None:
     assert s.activity_run_id == f"{RUN}/1"
     assert s.activity_name == "greetActivity"
     assert orjson.loads(s.input) == ["Green Got"]
-    assert s.retry_policy.max_attempts == goblins.RetryPolicy().max_attempts
+    assert s.retry_policy.max_attempts == goblins.RetryPolicy().maximum_attempts
 
 
 def test_schedule_carries_retry_policy_and_timeout() -> None:
     @goblins.workflow(name="with_options")
     async def with_options(x: int) -> int:
-        policy = goblins.RetryPolicy(max_attempts=7, initial_interval=0.5, non_retryable_errors=["KeyError"])
-        return int(await goblins.execute_activity(step_a, x, retry_policy=policy, start_to_close_timeout=12))
+        policy = goblins.RetryPolicy(maximum_attempts=7, initial_interval=0.5, non_retryable_error_types=["KeyError"])
+        return int(await goblins.workflow.execute_activity(step_a, x, retry_policy=policy, start_to_close_timeout=12))
 
     (s,) = schedules(instance(with_options).activate(History("with_options", 1).events))
     assert s.retry_policy.max_attempts == 7
@@ -371,7 +371,7 @@ def test_nondeterminism_is_not_hidden_by_workflow_code_catching_it() -> None:
     @goblins.workflow(name="swallows")
     async def swallows(x: int) -> str:
         try:
-            await goblins.execute_activity(step_b, x)
+            await goblins.workflow.execute_activity(step_b, x)
         except Exception:
             return "swallowed"
         return "ok"
@@ -428,12 +428,12 @@ def test_unserializable_argument_is_refused_before_any_command() -> None:
 
 def test_execute_activity_outside_a_workflow_is_a_clear_error() -> None:
     with pytest.raises(goblins.GoblinsError, match="only be called from inside a workflow"):
-        goblins.execute_activity(step_a, 1)
+        goblins.workflow.execute_activity(step_a, 1)
 
 
 async def test_execute_activity_in_a_plain_event_loop_is_a_clear_error() -> None:
     with pytest.raises(goblins.GoblinsError, match="only be called from inside a workflow"):
-        goblins.execute_activity(step_a, 1)
+        goblins.workflow.execute_activity(step_a, 1)
 
 
 def test_activate_restores_the_callers_running_loop() -> None:

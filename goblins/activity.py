@@ -1,0 +1,76 @@
+"""What activity code uses: the ``defn`` decorator, its attempt's info, and heartbeats.
+
+``@goblins.activity`` is ``@goblins.activity.defn``: this module is callable (see
+:class:`_Module`).
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
+
+from goblins._activity import ActivityInfo, current_context
+from goblins._definitions import define_activity
+
+__all__ = ["ActivityInfo", "defn", "heartbeat", "info"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@overload
+def defn(fn: F, *, name: str | None = None) -> F: ...
+@overload
+def defn(fn: None = None, *, name: str | None = None) -> Callable[[F], F]: ...
+def defn(fn: Any = None, *, name: str | None = None) -> Any:
+    """Mark a function (``async def`` or plain ``def``) as an activity.
+
+    Use as ``@goblins.activity`` or ``@goblins.activity(name="greetActivity")`` (``.defn``
+    may be spelled out). The function stays callable as before; workers run it when a
+    workflow schedules it. A plain ``def`` runs in the worker's thread pool.
+    """
+    if fn is not None:
+        return define_activity(fn, name)
+    return lambda f: define_activity(f, name)
+
+
+def heartbeat(details: Any = None) -> None:
+    """Tell the server this activity is alive, optionally with JSON ``details`` of its progress.
+
+    With ``heartbeat_timeout`` set on ``goblins.workflow.execute_activity``, an attempt that
+    stops heartbeating for that long is timed out and retried; the next attempt reads the last
+    details from ``goblins.activity.info().heartbeat_details`` (resume from a checkpoint).
+    When the workflow no longer wants the activity (cancelled, finished), heartbeat raises
+    ``asyncio.CancelledError``.
+    """
+    current_context("activity.heartbeat").heartbeat(details)
+
+
+def info() -> ActivityInfo:
+    """The running activity attempt: ids, attempt number, an earlier attempt's heartbeat details."""
+    return current_context("activity.info").info
+
+
+class _Module(types.ModuleType):
+    """This module's type: callable, so ``@goblins.activity`` works as ``@goblins.activity.defn``.
+
+    Type checkers do not call modules; ``goblins/__init__.py`` declares ``activity`` with this
+    type for them, and the attributes below (one per name in ``__all__``, checked by a unit
+    test) give them the module's functions.
+    """
+
+    ActivityInfo = ActivityInfo
+    defn = staticmethod(defn)
+    heartbeat = staticmethod(heartbeat)
+    info = staticmethod(info)
+
+    @overload
+    def __call__(self, fn: F, *, name: str | None = None) -> F: ...
+    @overload
+    def __call__(self, fn: None = None, *, name: str | None = None) -> Callable[[F], F]: ...
+    def __call__(self, fn: Any = None, *, name: str | None = None) -> Any:
+        return defn(fn, name=name)
+
+
+sys.modules[__name__].__class__ = _Module

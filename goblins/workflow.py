@@ -1,0 +1,288 @@
+"""What workflow code uses: the ``defn`` decorator and the functions a workflow calls.
+
+``@goblins.workflow`` is ``@goblins.workflow.defn``: this module is callable (see
+:class:`_Module`). Everything here except ``defn`` works only inside a running workflow and
+raises :class:`goblins.GoblinsError` elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime
+import sys
+import types
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, NoReturn, TypeVar, overload
+
+from goblins import converter
+from goblins._definitions import define_workflow
+from goblins._duration import optional_seconds, seconds
+from goblins._runtime import ContinueAsNew, current_instance
+from goblins.retry import RetryPolicy
+
+__all__ = [
+    "ChildWorkflowHandle",
+    "WorkflowInfo",
+    "continue_as_new",
+    "defn",
+    "execute_activity",
+    "execute_child",
+    "info",
+    "now",
+    "random",
+    "set_query_handler",
+    "sleep",
+    "start_child",
+    "uuid4",
+    "wait_for_signal",
+]
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@overload
+def defn(fn: F, *, name: str | None = None) -> F: ...
+@overload
+def defn(fn: None = None, *, name: str | None = None) -> Callable[[F], F]: ...
+def defn(fn: Any = None, *, name: str | None = None) -> Any:
+    """Mark an ``async def`` function as a workflow.
+
+    Use as ``@goblins.workflow`` or ``@goblins.workflow(name="greet")`` (``.defn`` may be
+    spelled out). Workflow code must be deterministic: it calls activities for anything that
+    touches the outside world. The function stays callable as before.
+    """
+    if fn is not None:
+        return define_workflow(fn, name)
+    return lambda f: define_workflow(f, name)
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkflowInfo:
+    """The run whose code is running."""
+
+    run_id: str
+    workflow_name: str
+
+
+def info() -> WorkflowInfo:
+    """The running workflow's run id and registered name."""
+    instance = current_instance("workflow.info")
+    return WorkflowInfo(instance.run_id, instance.definition.name)
+
+
+@overload
+def execute_activity(
+    activity: Callable[..., Awaitable[T]],
+    *args: Any,
+    retry_policy: RetryPolicy | None = None,
+    start_to_close_timeout: float | datetime.timedelta | None = None,
+    heartbeat_timeout: float | datetime.timedelta | None = None,
+    schedule_to_close_timeout: float | datetime.timedelta | None = None,
+) -> asyncio.Future[T]: ...
+@overload
+def execute_activity(
+    activity: Callable[..., T],
+    *args: Any,
+    retry_policy: RetryPolicy | None = None,
+    start_to_close_timeout: float | datetime.timedelta | None = None,
+    heartbeat_timeout: float | datetime.timedelta | None = None,
+    schedule_to_close_timeout: float | datetime.timedelta | None = None,
+) -> asyncio.Future[T]: ...
+@overload
+def execute_activity(
+    activity: str,
+    *args: Any,
+    retry_policy: RetryPolicy | None = None,
+    start_to_close_timeout: float | datetime.timedelta | None = None,
+    heartbeat_timeout: float | datetime.timedelta | None = None,
+    schedule_to_close_timeout: float | datetime.timedelta | None = None,
+) -> asyncio.Future[Any]: ...
+def execute_activity(
+    activity: Callable[..., Any] | str,
+    *args: Any,
+    retry_policy: RetryPolicy | None = None,
+    start_to_close_timeout: float | datetime.timedelta | None = None,
+    heartbeat_timeout: float | datetime.timedelta | None = None,
+    schedule_to_close_timeout: float | datetime.timedelta | None = None,
+) -> asyncio.Future[Any]:
+    """Schedule an activity; await the returned future for its result.
+
+    ``activity`` is an ``@goblins.activity`` function or its registered name. The arguments
+    must be JSON-serializable (dataclasses and pydantic models are). The server retries a
+    failed attempt according to ``retry_policy`` (default: 3 attempts, back-off from 1 s).
+    The timeouts take seconds or a ``datetime.timedelta`` (None: no bound):
+    ``start_to_close_timeout`` bounds one attempt; ``heartbeat_timeout`` times out an attempt
+    that stops calling ``goblins.activity.heartbeat`` for that long;
+    ``schedule_to_close_timeout`` bounds all attempts together. When the attempts are
+    exhausted, awaiting raises :class:`goblins.ActivityFailed`.
+
+    The step is scheduled when this is called, so ``asyncio.gather(execute_activity(a),
+    execute_activity(b))`` runs both in parallel.
+    """
+    return current_instance("workflow.execute_activity").schedule_activity(
+        activity,
+        args,
+        retry_policy,
+        optional_seconds(start_to_close_timeout, "start_to_close_timeout", zero=False),
+        optional_seconds(heartbeat_timeout, "heartbeat_timeout", zero=False),
+        optional_seconds(schedule_to_close_timeout, "schedule_to_close_timeout", zero=False),
+    )
+
+
+async def sleep(duration: float | datetime.timedelta) -> None:
+    """Wait durably: a server-side timer that survives any crash.
+
+    The run holds no worker while it sleeps; a restarted server neither loses nor repeats the
+    timer. ``duration`` is seconds or a ``datetime.timedelta``.
+    """
+    delay = seconds(duration, "duration")
+    instance = current_instance("workflow.sleep")
+    if delay == 0:
+        return
+    await instance.start_timer(delay)
+
+
+async def wait_for_signal(name: str, timeout: float | datetime.timedelta | None = None) -> Any:
+    """The payload of the next signal called ``name`` sent to this run.
+
+    Signals that arrive before the workflow waits are kept, in order. A signal sent with one
+    argument returns it; with several, their list; with none, None. With ``timeout`` (seconds
+    or a ``datetime.timedelta``), raises ``TimeoutError`` if no such signal arrives in time (a
+    durable timer).
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"wait_for_signal() takes a signal name (non-empty str), got {name!r}")
+    limit = optional_seconds(timeout, "timeout")
+    instance = current_instance("workflow.wait_for_signal")
+    signal = instance.signal_future(name)
+    if limit is None or signal.done():
+        return await signal
+    timer = instance.start_timer(limit)
+    await asyncio.wait({signal, timer}, return_when=asyncio.FIRST_COMPLETED)
+    if signal.done():
+        return signal.result()
+    signal.cancel()  # a later signal of this name goes to the next waiter, or is kept
+    raise TimeoutError(f"no signal {name!r} within {limit:g}s")
+
+
+def now() -> datetime.datetime:
+    """The workflow's current time (UTC): the time of the newest event it has seen.
+
+    Use it instead of ``datetime.now()``: it is the same when the run is replayed.
+    """
+    return datetime.datetime.fromtimestamp(current_instance("workflow.now").now, datetime.UTC)
+
+
+def random() -> float:
+    """A random float in [0, 1), the same on replay (seeded by the run)."""
+    return current_instance("workflow.random").random.random()
+
+
+def uuid4() -> uuid.UUID:
+    """A random UUID, the same on replay (drawn from the run's seeded generator)."""
+    return uuid.UUID(int=current_instance("workflow.uuid4").random.getrandbits(128), version=4)
+
+
+class ChildWorkflowHandle(Generic[T]):
+    """A child workflow run started by :func:`start_child`."""
+
+    def __init__(self, run_id: str, result: asyncio.Future[T]) -> None:
+        self.run_id = run_id
+        self._result = result
+
+    async def result(self) -> T:
+        """The child's return value; raises :class:`goblins.ChildWorkflowFailed` if it failed."""
+        return await self._result
+
+
+@overload
+async def start_child(
+    workflow: Callable[..., Awaitable[T]], *args: Any, run_id: str | None = None
+) -> ChildWorkflowHandle[T]: ...
+@overload
+async def start_child(workflow: str, *args: Any, run_id: str | None = None) -> ChildWorkflowHandle[Any]: ...
+async def start_child(
+    workflow: Callable[..., Any] | str, *args: Any, run_id: str | None = None
+) -> ChildWorkflowHandle[Any]:
+    """Start a child workflow run (``run_id`` defaults to a deterministic one).
+
+    Cancelling the parent cancels its running children. (``Client.start_workflow`` starts a
+    top-level run, from outside any workflow.)
+    """
+    child_run_id, result = current_instance("workflow.start_child").start_child(workflow, args, run_id)
+    return ChildWorkflowHandle(child_run_id, result)
+
+
+@overload
+async def execute_child(workflow: Callable[..., Awaitable[T]], *args: Any, run_id: str | None = None) -> T: ...
+@overload
+async def execute_child(workflow: str, *args: Any, run_id: str | None = None) -> Any: ...
+async def execute_child(workflow: Callable[..., Any] | str, *args: Any, run_id: str | None = None) -> Any:
+    """Run a child workflow and return its result.
+
+    A child that fails raises :class:`goblins.ChildWorkflowFailed` in the parent.
+    """
+    handle = await start_child(workflow, *args, run_id=run_id)
+    return await handle.result()
+
+
+def continue_as_new(*args: Any) -> NoReturn:
+    """End this run and start the same workflow afresh with ``args`` (a new, empty history).
+
+    For long-lived workflows (a loop that runs for months): the history stays short. The new
+    run's id is this one's with ``~2``, ``~3``, ... appended; ``WorkflowHandle.result()`` on the
+    first run follows the chain to its end. A BaseException, so ``except Exception`` in the
+    workflow does not swallow it.
+    """
+    instance = current_instance("workflow.continue_as_new")
+    raise ContinueAsNew(converter.encode_args(args, f"continue_as_new of workflow {instance.definition.name!r}"))
+
+
+def set_query_handler(name: str, handler: Callable[..., Any]) -> None:
+    """Let clients read this run's state: ``await handle.query(name, *args)`` calls ``handler``.
+
+    The handler is a plain (not async) function; it runs on a worker against the state the
+    run has reached, and nothing is recorded in the history.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"query name must be a non-empty str, got {name!r}")
+    if not callable(handler):
+        raise TypeError(f"query handler must be callable, got {handler!r}")
+    current_instance("workflow.set_query_handler").query_handlers[name] = handler
+
+
+class _Module(types.ModuleType):
+    """This module's type: callable, so ``@goblins.workflow`` works as ``@goblins.workflow.defn``.
+
+    Type checkers do not call modules; ``goblins/__init__.py`` declares ``workflow`` with this
+    type for them, and the attributes below (one per name in ``__all__``, checked by a unit
+    test) give them the module's functions.
+    """
+
+    ChildWorkflowHandle = ChildWorkflowHandle
+    WorkflowInfo = WorkflowInfo
+    continue_as_new = staticmethod(continue_as_new)
+    defn = staticmethod(defn)
+    execute_activity = staticmethod(execute_activity)
+    execute_child = staticmethod(execute_child)
+    info = staticmethod(info)
+    now = staticmethod(now)
+    random = staticmethod(random)
+    set_query_handler = staticmethod(set_query_handler)
+    sleep = staticmethod(sleep)
+    start_child = staticmethod(start_child)
+    uuid4 = staticmethod(uuid4)
+    wait_for_signal = staticmethod(wait_for_signal)
+
+    @overload
+    def __call__(self, fn: F, *, name: str | None = None) -> F: ...
+    @overload
+    def __call__(self, fn: None = None, *, name: str | None = None) -> Callable[[F], F]: ...
+    def __call__(self, fn: Any = None, *, name: str | None = None) -> Any:
+        return defn(fn, name=name)
+
+
+sys.modules[__name__].__class__ = _Module
