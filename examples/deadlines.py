@@ -10,11 +10,13 @@ expires with its run's execution_timeout.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import os
 
 import goblins
 
 RETRY = goblins.RetryPolicy(maximum_attempts=5, initial_interval=0.1)
+SECOND = datetime.timedelta(seconds=1)  # every duration is seconds or a timedelta
 
 
 @goblins.activity
@@ -25,7 +27,7 @@ async def quote(supplier: str) -> str:
     return f"{supplier}: 42 on attempt {attempt}"
 
 
-async def ask(supplier: str, start_to_close: float, schedule_to_close: float | None = None) -> str:
+async def ask(supplier: str, start_to_close: datetime.timedelta, schedule_to_close: datetime.timedelta | None) -> str:
     try:
         answer: str = await goblins.workflow.execute_activity(
             quote,
@@ -43,8 +45,8 @@ async def ask(supplier: str, start_to_close: float, schedule_to_close: float | N
 async def quotes(suppliers: list[str]) -> list[str]:
     # sleepy: attempt 1 is timed out after 0.5 s and retried. slowpoke: 5 s per attempt, but
     # all attempts together get 1 s, so its one attempt is cut at 1 s and no retry fits.
-    limits = {"acme": (5.0, None), "sleepy": (0.5, None), "slowpoke": (5.0, 1.0)}
-    return list(await asyncio.gather(*(ask(s, *limits.get(s, (5.0, None))) for s in suppliers)))
+    limits = {"acme": (5 * SECOND, None), "sleepy": (SECOND / 2, None), "slowpoke": (5 * SECOND, SECOND)}
+    return list(await asyncio.gather(*(ask(s, *limits.get(s, (5 * SECOND, None))) for s in suppliers)))
 
 
 @goblins.workflow(name="offer")
@@ -56,7 +58,7 @@ async def offer(price: int) -> str:
 async def main(server: str = os.environ.get("GOBLINS_SERVER", "localhost:9075")) -> list[str]:
     async with await goblins.Client.connect(server) as client:
         asked = await client.start_workflow(quotes, ["acme", "sleepy", "slowpoke"])
-        offered = await client.start_workflow(offer, 42, execution_timeout=1)  # the whole run: 1 s
+        offered = await client.start_workflow(offer, 42, execution_timeout=SECOND)  # the whole run
         lines: list[str] = await asked.result(timeout=30)
         try:
             await offered.result(timeout=30)
