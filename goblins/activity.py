@@ -1,7 +1,7 @@
 """What activity code uses: the ``defn`` decorator, its attempt's info, and heartbeats.
 
 ``@goblins.activity`` is ``@goblins.activity.defn``: this module is callable (see
-:class:`_Module`).
+:mod:`goblins._module`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any, TypeVar, overload
 
 from goblins._activity import ActivityInfo, current_context
 from goblins._definitions import define_activity
+from goblins._module import Exported
 
 __all__ = ["ActivityInfo", "defn", "heartbeat", "info"]
 
@@ -53,24 +54,13 @@ def info() -> ActivityInfo:
 
 
 class _Module(types.ModuleType):
-    """This module's type: callable, so ``@goblins.activity`` works as ``@goblins.activity.defn``.
+    """This module's type: ``@goblins.activity`` calls ``defn`` (see :mod:`goblins._module`)."""
 
-    Type checkers do not call modules; ``goblins/__init__.py`` declares ``activity`` with this
-    type for them, and the attributes below (one per name in ``__all__``, checked by a unit
-    test) give them the module's functions.
-    """
-
+    __call__ = Exported(defn)
     ActivityInfo = ActivityInfo
-    defn = staticmethod(defn)
-    heartbeat = staticmethod(heartbeat)
-    info = staticmethod(info)
-
-    @overload
-    def __call__(self, fn: F, *, name: str | None = None) -> F: ...
-    @overload
-    def __call__(self, fn: None = None, *, name: str | None = None) -> Callable[[F], F]: ...
-    def __call__(self, fn: Any = None, *, name: str | None = None) -> Any:
-        return defn(fn, name=name)
+    defn = Exported(defn)
+    heartbeat = Exported(heartbeat)
+    info = Exported(info)
 
 
 sys.modules[__name__].__class__ = _Module

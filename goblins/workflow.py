@@ -1,7 +1,7 @@
 """What workflow code uses: the ``defn`` decorator and the functions a workflow calls.
 
 ``@goblins.workflow`` is ``@goblins.workflow.defn``: this module is callable (see
-:class:`_Module`). Everything here except ``defn`` works only inside a running workflow and
+:mod:`goblins._module`). Everything here except ``defn`` works only inside a running workflow and
 raises :class:`goblins.GoblinsError` elsewhere.
 """
 
@@ -19,6 +19,7 @@ from typing import Any, Generic, NoReturn, TypeVar, overload
 from goblins import converter
 from goblins._definitions import define_workflow
 from goblins._duration import optional_seconds, seconds
+from goblins._module import Exported
 from goblins._runtime import ContinueAsNew, current_instance
 from goblins.retry import RetryPolicy
 
@@ -255,34 +256,23 @@ def set_query_handler(name: str, handler: Callable[..., Any]) -> None:
 
 
 class _Module(types.ModuleType):
-    """This module's type: callable, so ``@goblins.workflow`` works as ``@goblins.workflow.defn``.
+    """This module's type: ``@goblins.workflow`` calls ``defn`` (see :mod:`goblins._module`)."""
 
-    Type checkers do not call modules; ``goblins/__init__.py`` declares ``workflow`` with this
-    type for them, and the attributes below (one per name in ``__all__``, checked by a unit
-    test) give them the module's functions.
-    """
-
+    __call__ = Exported(defn)
     ChildWorkflowHandle = ChildWorkflowHandle
     WorkflowInfo = WorkflowInfo
-    continue_as_new = staticmethod(continue_as_new)
-    defn = staticmethod(defn)
-    execute_activity = staticmethod(execute_activity)
-    execute_child = staticmethod(execute_child)
-    info = staticmethod(info)
-    now = staticmethod(now)
-    random = staticmethod(random)
-    set_query_handler = staticmethod(set_query_handler)
-    sleep = staticmethod(sleep)
-    start_child = staticmethod(start_child)
-    uuid4 = staticmethod(uuid4)
-    wait_for_signal = staticmethod(wait_for_signal)
-
-    @overload
-    def __call__(self, fn: F, *, name: str | None = None) -> F: ...
-    @overload
-    def __call__(self, fn: None = None, *, name: str | None = None) -> Callable[[F], F]: ...
-    def __call__(self, fn: Any = None, *, name: str | None = None) -> Any:
-        return defn(fn, name=name)
+    continue_as_new = Exported(continue_as_new)
+    defn = Exported(defn)
+    execute_activity = Exported(execute_activity)
+    execute_child = Exported(execute_child)
+    info = Exported(info)
+    now = Exported(now)
+    random = Exported(random)
+    set_query_handler = Exported(set_query_handler)
+    sleep = Exported(sleep)
+    start_child = Exported(start_child)
+    uuid4 = Exported(uuid4)
+    wait_for_signal = Exported(wait_for_signal)
 
 
 sys.modules[__name__].__class__ = _Module
