@@ -293,7 +293,7 @@ class Client:
     async def connect(cls, address: str = "localhost:9075", timeout: float | datetime.timedelta = 10.0) -> Client:
         """Connect to the server at HOST:PORT; raises GoblinsError if it does not answer within
         ``timeout`` (seconds or a timedelta)."""
-        limit = seconds(timeout, "timeout")
+        limit = seconds(timeout, "timeout", zero=False)
         channel = open_channel(address)
         try:
             await asyncio.wait_for(channel.channel_ready(), limit)
@@ -406,6 +406,8 @@ class Client:
         self, status: str | None = None, workflow_name: str | None = None, limit: int = 100
     ) -> list[RunInfo]:
         """Runs, newest first; ``status`` is RUNNING, COMPLETED or FAILED."""
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            raise ValueError(f"limit must be an int >= 1, got {limit!r}")
         request = pb.ListWorkflowsRequest(status=status or "", workflow_name=workflow_name or "", limit=limit)
         resp = await self._call("ListWorkflows", request)
         return [RunInfo._from_proto(run) for run in resp.runs]

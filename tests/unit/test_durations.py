@@ -6,6 +6,7 @@ import datetime
 import math
 from typing import Any
 
+import grpc
 import pytest
 
 import goblins
@@ -117,3 +118,26 @@ def test_wait_for_signal_refuses_an_infinite_timeout() -> None:
     assert failure_of(activate(waits, "inf")).startswith("ValueError: timeout must be seconds")
     (cmd,) = activate(waits, "2.5").commands
     assert cmd.start_timer.seconds == 2.5
+
+
+# ---- in a client: refused before anything is sent ----
+
+
+async def test_client_durations_are_checked_before_any_call() -> None:
+    channel = grpc.aio.insecure_channel("127.0.0.1:9")  # nothing listens: no call may be made
+    client = goblins.Client(channel, "127.0.0.1:9")
+    try:
+        with pytest.raises(ValueError, match=r"^execution_timeout must be seconds"):
+            await client.start_workflow("wf", execution_timeout=math.nan)
+        with pytest.raises(ValueError, match=r"^execution_timeout must be seconds"):
+            await client.start_workflow("wf", execution_timeout=datetime.timedelta(0))
+        with pytest.raises(ValueError, match=r"^timeout must be seconds"):
+            await client.execute_workflow("wf", timeout=-1)
+        with pytest.raises(ValueError, match=r"^timeout must be seconds"):
+            await client.get_workflow_handle("run").result(timeout=math.inf)
+        with pytest.raises(ValueError, match=r"^limit must be an int >= 1"):
+            await client.list_workflows(limit=-1)
+        with pytest.raises(ValueError, match=r"^timeout must be seconds"):
+            await goblins.Client.connect("127.0.0.1:9", timeout=math.nan)
+    finally:
+        await client.close()
