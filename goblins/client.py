@@ -180,7 +180,7 @@ class WorkflowHandle(Generic[T]):
                 if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
                     # The server may be restarting: keep waiting within the caller's timeout.
                     if deadline is not None and time.monotonic() >= deadline:
-                        raise TimeoutError(f"workflow run {self.run_id} did not finish within {timeout}s") from None
+                        raise TimeoutError(f"workflow run {self.run_id} did not finish within {limit:g}s") from None
                     await asyncio.sleep(0.2)
                     continue
                 raise _rpc_error(exc) from None
@@ -192,7 +192,7 @@ class WorkflowHandle(Generic[T]):
                     raise failure(self.run_id, resp.error_type, resp.error)
                 return converter.decode(resp.output, self._result_type)  # type: ignore[no-any-return]
             if deadline is not None and time.monotonic() >= deadline:
-                raise TimeoutError(f"workflow run {self.run_id} did not finish within {timeout}s")
+                raise TimeoutError(f"workflow run {self.run_id} did not finish within {limit:g}s")
 
     async def signal(self, name: str, *args: Any) -> None:
         """Send the signal ``name`` with ``args`` to the run (``goblins.workflow.wait_for_signal`` gets it).
@@ -299,7 +299,7 @@ class Client:
             await asyncio.wait_for(channel.channel_ready(), limit)
         except TimeoutError:
             await channel.close()
-            raise GoblinsError(f"no goblins server answered at {address} within {timeout}s") from None
+            raise GoblinsError(f"no goblins server answered at {address} within {limit:g}s") from None
         return cls(channel, address)
 
     async def close(self) -> None:
