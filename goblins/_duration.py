@@ -16,16 +16,20 @@ def seconds(value: object, argument: str, *, zero: bool = True) -> float:
     comparison, and an infinite timer would never fire nor ever be refused later);
     ``zero=False`` refuses 0 too, for timeouts where 0 would mean "none".
     """
-    if isinstance(value, datetime.timedelta):
+    kind = type(value)
+    # Exact types first: workflow code passes a timeout with every activity it schedules.
+    if kind is float or kind is int:
+        number = float(value)  # type: ignore[arg-type]
+    elif isinstance(value, datetime.timedelta):
         number = value.total_seconds()
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         number = float(value)
     else:
         number = math.nan
-    if not math.isfinite(number) or number < 0 or (number == 0 and not zero):
-        bound = ">= 0" if zero else "> 0"
-        raise ValueError(f"{argument} must be seconds (a finite number {bound}) or a datetime.timedelta, got {value!r}")
-    return number
+    if 0 <= number < math.inf and (zero or number):  # NaN fails the first comparison
+        return number
+    bound = ">= 0" if zero else "> 0"
+    raise ValueError(f"{argument} must be seconds (a finite number {bound}) or a datetime.timedelta, got {value!r}")
 
 
 def optional_seconds(value: object, argument: str, *, zero: bool = True) -> float | None:

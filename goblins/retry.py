@@ -6,6 +6,7 @@ import dataclasses
 import datetime
 import math
 from collections.abc import Sequence
+from typing import cast
 
 from goblins._duration import seconds
 from goblins._proto import goblins_pb2 as pb
@@ -47,11 +48,12 @@ class RetryPolicy:
         object.__setattr__(self, "non_retryable_error_types", tuple(self.non_retryable_error_types))
 
     def to_proto(self) -> pb.RetryPolicy:
-        # After __post_init__ both intervals are float seconds.
+        # After __post_init__ both intervals are float seconds (a cast, not a check: every
+        # activity a workflow schedules comes through here).
         return pb.RetryPolicy(
-            initial_interval=seconds(self.initial_interval, "RetryPolicy.initial_interval"),
+            initial_interval=cast(float, self.initial_interval),
             backoff_coefficient=self.backoff_coefficient,
-            maximum_interval=seconds(self.maximum_interval, "RetryPolicy.maximum_interval"),
+            maximum_interval=cast(float, self.maximum_interval),
             max_attempts=self.maximum_attempts,
             non_retryable_errors=list(self.non_retryable_error_types),
         )
