@@ -1,8 +1,9 @@
 """What workflow code uses: the ``defn`` decorator and the functions a workflow calls.
 
 ``@goblins.workflow`` is ``@goblins.workflow.defn``: this module is callable (see
-:mod:`goblins._module`). Everything here except ``defn`` works only inside a running workflow and
-raises :class:`goblins.GoblinsError` elsewhere.
+:mod:`goblins._module`). Everything here except ``defn`` works only inside a running
+workflow and raises :class:`goblins.GoblinsError` elsewhere. (A client starts top-level runs
+with ``goblins.Client``; a workflow starts children with :func:`start_child`.)
 """
 
 from __future__ import annotations
