@@ -14,7 +14,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Coroutine, Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 
@@ -55,6 +55,24 @@ EVICT_SLEEPERS = 60.0  # a run that waits on timers only, longer than this, leav
 HISTORY_PATIENCE = 30.0  # keep retrying a history fetch this long (doubling waits)
 
 
+_Definition = TypeVar("_Definition", WorkflowDefinition, ActivityDefinition)
+
+
+def _by_name(
+    arg: str, decorator: str, fns: Iterable[Callable[..., Any]], define: Callable[[Any], _Definition | None]
+) -> dict[str, _Definition]:
+    """The definitions of ``fns`` by name; a clear error for an undecorated function or a clash."""
+    found: dict[str, _Definition] = {}
+    for fn in fns:
+        defn = define(fn)
+        if defn is None:
+            raise TypeError(f"Worker({arg}=...): {fn!r} is not decorated with @goblins.{decorator}")
+        if defn.name in found and found[defn.name].fn is not fn:
+            raise ValueError(f"Worker({arg}=...): two {arg} are named {defn.name!r}")
+        found[defn.name] = defn
+    return found
+
+
 class Worker:
     """Hosts workflows and activities and runs the tasks the server sends for them.
 
@@ -77,22 +95,8 @@ class Worker:
         for address in server.split(",") if isinstance(server, str) else [server]:
             check_address(address.strip())
         self.server = server
-        self._workflows: dict[str, WorkflowDefinition] = {}
-        self._activities: dict[str, ActivityDefinition] = {}
-        for fn in workflows:
-            wdef = workflow_definition(fn)
-            if wdef is None:
-                raise TypeError(f"Worker(workflows=...): {fn!r} is not decorated with @goblins.workflow")
-            if wdef.name in self._workflows and self._workflows[wdef.name].fn is not fn:
-                raise ValueError(f"Worker(workflows=...): two workflows are named {wdef.name!r}")
-            self._workflows[wdef.name] = wdef
-        for fn in activities:
-            adef = activity_definition(fn)
-            if adef is None:
-                raise TypeError(f"Worker(activities=...): {fn!r} is not decorated with @goblins.activity")
-            if adef.name in self._activities and self._activities[adef.name].fn is not fn:
-                raise ValueError(f"Worker(activities=...): two activities are named {adef.name!r}")
-            self._activities[adef.name] = adef
+        self._workflows = _by_name("workflows", "workflow", workflows, workflow_definition)
+        self._activities = _by_name("activities", "activity", activities, activity_definition)
         if not self._workflows and not self._activities:
             raise ValueError("Worker needs at least one workflow or activity")
         for name, value in (

@@ -172,21 +172,18 @@ async def test_a_failing_activity_gets_exactly_one_report(serving: tuple[Worker,
     assert not worker._running
 
 
-async def test_system_exit_in_an_activity_is_its_failure_not_the_workers(serving: tuple[Worker, FakeSource]) -> None:
+@pytest.mark.parametrize(
+    ("name", "error_type"),
+    [("exits", "SystemExit"), ("nobody", "LookupError")],
+    ids=["system-exit-is-the-activitys-failure", "unknown-activity"],
+)
+async def test_other_failures_are_reported_too(serving: tuple[Worker, FakeSource], name: str, error_type: str) -> None:
     worker, source = serving
-    source.push(activity_task("t2", "exits"))
+    source.push(activity_task("t2", name))
     await source.until(lambda: results(source))
     [result] = results(source)
-    assert result.error_type == "SystemExit"
+    assert result.error_type == error_type
     assert not worker._running
-
-
-async def test_an_unknown_activity_is_reported_as_failed(serving: tuple[Worker, FakeSource]) -> None:
-    _, source = serving
-    source.push(activity_task("t3", "nobody"))
-    await source.until(lambda: results(source))
-    [result] = results(source)
-    assert result.error_type == "LookupError"
 
 
 async def test_a_cancel_reaches_a_running_async_activity(serving: tuple[Worker, FakeSource]) -> None:
