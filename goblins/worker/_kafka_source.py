@@ -1,5 +1,5 @@
-"""A worker's session in the distributed mode: tasks from the Kafka ``tasks`` topic (one
-consumer group for all workers), reports to the ``events`` topic.
+"""Tasks from Kafka (distributed mode): one topic per workflow or activity name, one consumer
+group for all workers; reports go to the ``events`` topic.
 
 A task's offset is stored only after its report has been acknowledged by the broker, so a
 worker that dies mid-task leaves the task to the next owner of its partition. Tasks that a
@@ -15,13 +15,15 @@ import collections
 import concurrent.futures
 import logging
 import threading
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import grpc
 
 from goblins._kafka import AsyncProducer, PendingOffsets, consumer_config, partition_for, take, task_topic
 from goblins._proto import goblins_pb2 as pb
-
-if TYPE_CHECKING:
-    from goblins.worker import Worker
+from goblins._proto import goblins_pb2_grpc as pb_grpc
+from goblins.worker._source import Batch, Cancel, Registration
 
 log = logging.getLogger("goblins.worker")
 
@@ -48,32 +50,55 @@ class _Offsets:
         return min(pending) if pending else self.high[place] + 1
 
 
-class KafkaSession:
-    def __init__(self, worker: Worker, info: pb.ClusterInfo) -> None:
-        self.worker = worker
+class KafkaSource:
+    """One consumer of the task topics; see :class:`goblins.worker._source.TaskSource`."""
+
+    def __init__(self, stub: pb_grpc.GoblinsStub, info: pb.ClusterInfo, registration: Registration) -> None:
+        self._stub = stub
         self.info = info
+        self._reg = registration
         self.producer = AsyncProducer(info.bootstrap_servers)
         self.offsets = _Offsets()
         self.where: dict[str, tuple[Place, int]] = {}  # task_id -> (place, offset)
         self.recent: collections.OrderedDict[str, None] = collections.OrderedDict()
         self.suspect_below: dict[Place, int] = {}
+        self._activities: dict[str, pb.ActivityTask] = {}  # running attempts: what a heartbeat check sends
+        self._cancels: list[Cancel] = []  # found by heartbeat checks, for the next batch
+        self._checks: set[asyncio.Future[None]] = set()
         self._lock = threading.Lock()
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="goblins-kafka-tasks")
         self._freed = asyncio.Event()
+        self._closed = False
         self.consumer: Any = None
         self.pending = PendingOffsets()
 
+    def close(self) -> None:
+        self._closed = True
+        self._freed.set()
+
     # ---- reports ----
 
-    def send(self, report: pb.Report) -> asyncio.Future[None]:
+    def send(self, report: pb.Report) -> None:
+        if self._closed:
+            return
+        self._produce(report)
+        if report.HasField("activity_heartbeat"):  # no back channel on Kafka: ask whether it is wanted
+            check = asyncio.ensure_future(self._check_wanted(report.activity_heartbeat.task_id))
+            self._checks.add(check)
+            check.add_done_callback(self._checks.discard)
+
+    def complete(self, task_id: str, report: pb.Report) -> None:
+        self._activities.pop(task_id, None)
+        if self._closed:  # the producer is gone; the offset stays unstored, so the task is redelivered
+            return
+        fut = self._produce(report)
+        fut.add_done_callback(lambda f: self._delivered(task_id, f))
+
+    def _produce(self, report: pb.Report) -> asyncio.Future[None]:
         which = report.WhichOneof("kind")
         run_id = getattr(report, which).run_id if which else ""
         partition = partition_for(run_id, self.info.partitions)
         return self.producer.send(self.info.events_topic, partition, run_id, report.SerializeToString())
-
-    def finished(self, task_id: str, report: pb.Report) -> None:
-        fut = self.send(report)
-        fut.add_done_callback(lambda f: self._delivered(task_id, f))
 
     def _delivered(self, task_id: str, fut: asyncio.Future[None]) -> None:
         if fut.exception() is not None:
@@ -96,26 +121,40 @@ class KafkaSession:
     def _store(self, place: Place, position: int) -> None:
         self.pending.put(place[0], place[1], position)  # stored by the polling thread
 
+    async def _check_wanted(self, task_id: str) -> None:
+        task = self._activities.get(task_id)
+        if task is None:
+            return
+        try:
+            resp = await self._stub.CheckTasks(pb.CheckTasksRequest(tasks=[task]))
+        except grpc.aio.AioRpcError:
+            return
+        if resp.pending and not resp.pending[0] and task_id in self._activities:
+            self._cancels.append(Cancel(task_id))
+            self._freed.set()  # wakes a loop that waits for a free slot
+
     # ---- the loop ----
 
-    async def run(self, stop: asyncio.Event) -> None:
+    async def tasks(self) -> AsyncGenerator[Batch, None]:
         from confluent_kafka import Consumer
 
-        w = self.worker
-        assert w._stub is not None
-        hello = pb.Hello(worker_id=w.identity, workflows=list(w._workflows), activities=list(w._activities))
-        await w._stub.Register(hello)
-        self.consumer = Consumer(consumer_config(self.info.bootstrap_servers, self.info.worker_group))
-        prefix = self.info.tasks_topic
-        topics = [task_topic(prefix, "workflow", n) for n in w._workflows]
-        topics += [task_topic(prefix, "activity", n) for n in w._activities]
-        self.consumer.subscribe(topics, on_assign=self._on_assign)
+        reg = self._reg
+        hello = pb.Hello(worker_id=reg.worker_id, workflows=list(reg.workflows), activities=list(reg.activities))
         loop = asyncio.get_running_loop()
-        capacity = w.max_concurrent_activities + w.max_concurrent_workflow_tasks
-        w._connected.set()
         try:
-            while not stop.is_set():
-                free = capacity - len(w._running)
+            await self._stub.Register(hello)
+            self.consumer = Consumer(consumer_config(self.info.bootstrap_servers, self.info.worker_group))
+            prefix = self.info.tasks_topic
+            topics = [task_topic(prefix, "workflow", n) for n in reg.workflows]
+            topics += [task_topic(prefix, "activity", n) for n in reg.activities]
+            self.consumer.subscribe(topics, on_assign=self._on_assign)
+            capacity = reg.max_activities + reg.max_workflow_tasks
+            yield []  # the session is up
+            while not self._closed:
+                if self._cancels:
+                    cancels, self._cancels = self._cancels, []
+                    yield cancels
+                free = capacity - len(reg.running())
                 if free <= 0:
                     self._freed.clear()
                     try:
@@ -123,12 +162,14 @@ class KafkaSession:
                     except TimeoutError:
                         pass
                     continue
-                msgs = await loop.run_in_executor(
-                    self._pool, take, self.consumer, min(free, 500), 0.1, self.pending
-                )
-                await self._take([m for m in msgs if not m.error()])
+                msgs = await loop.run_in_executor(self._pool, take, self.consumer, min(free, 500), 0.1, self.pending)
+                batch = await self._take([m for m in msgs if not m.error()])
+                if batch:
+                    yield batch
         finally:
-            await loop.run_in_executor(self._pool, self.pending.close, self.consumer)
+            self._closed = True
+            if self.consumer is not None:
+                await loop.run_in_executor(self._pool, self.pending.close, self.consumer)
             self.producer.close()
             self._pool.shutdown(wait=False)
 
@@ -143,7 +184,9 @@ class KafkaSession:
             with self._lock:
                 self.suspect_below[(tp.topic, tp.partition)] = high
 
-    async def _take(self, msgs: list[Any]) -> None:
+    async def _take(self, msgs: list[Any]) -> list[pb.Task | Cancel]:
+        """The tasks among ``msgs`` to run; the others' offsets are released at once."""
+        batch: list[pb.Task | Cancel] = []
         tasks: list[tuple[pb.Task, str, Place, int]] = []
         suspects: list[pb.ActivityTask] = []
         for m in msgs:
@@ -153,7 +196,7 @@ class KafkaSession:
                 place = (m.topic(), m.partition())
                 self.offsets.add(place, m.offset())
                 self._store(place, self.offsets.done(place, m.offset()))
-                self.worker._start(task)
+                batch.append(task)
                 continue
             task_id = getattr(task, which).task_id if which else ""
             place = (m.topic(), m.partition())
@@ -165,15 +208,19 @@ class KafkaSession:
         stale: set[str] = set()
         if suspects:
             stale = await self._check(suspects)
+        running = self._reg.running()
         for task, task_id, place, offset in tasks:
             self.offsets.add(place, offset)
-            duplicate = task_id in self.recent or task_id in self.where or task_id in self.worker._running
+            duplicate = task_id in self.recent or task_id in self.where or task_id in running
             if duplicate or task_id in stale:  # done already, here or by a previous owner
                 self._remember(task_id)
                 self._store(place, self.offsets.done(place, offset))
                 continue
             self.where[task_id] = (place, offset)
-            self.worker._start(task)
+            if task.HasField("activity"):
+                self._activities[task_id] = task.activity
+            batch.append(task)
+        return batch
 
     async def _check(self, suspects: list[pb.ActivityTask]) -> set[str]:
         """Task ids among ``suspects`` that the server says are finished (not to run again).
@@ -182,8 +229,7 @@ class KafkaSession:
         redelivered after its worker died carries the details of the attempt before, not
         the checkpoints of the attempt that crashed.
         """
-        assert self.worker._stub is not None
-        resp = await self.worker._stub.CheckTasks(pb.CheckTasksRequest(tasks=suspects))
+        resp = await self._stub.CheckTasks(pb.CheckTasksRequest(tasks=suspects))
         details = list(resp.heartbeat_details) or [b""] * len(suspects)  # an older server sends none
         stale = set()
         for task, pending, latest in zip(suspects, resp.pending, details, strict=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
+import contextlib
 import contextvars
 import functools
 import gc
@@ -12,8 +13,8 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Coroutine, Iterable, Mapping
+from typing import Any, TypeVar
 
 import grpc
 
@@ -31,9 +32,7 @@ from goblins._proto import goblins_pb2 as pb
 from goblins._proto import goblins_pb2_grpc as pb_grpc
 from goblins._runtime import WorkflowInstance
 from goblins.errors import describe
-
-if TYPE_CHECKING:
-    from goblins._worker_kafka import KafkaSession
+from goblins.worker._source import Cancel, Registration, TaskKind, TaskSource, open_source
 
 log = logging.getLogger("goblins.worker")
 
@@ -51,46 +50,27 @@ def _tune_gc() -> None:
     if 0 < gen0 < GC_GEN0_THRESHOLD:
         gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
 
+
 EVICT_SLEEPERS = 60.0  # a run that waits on timers only, longer than this, leaves the cache
 HISTORY_PATIENCE = 30.0  # keep retrying a history fetch this long (doubling waits)
 
 
-class _Outbox:
-    """Reports and credit waiting to go up the stream; sent as one message per wake-up."""
+_Definition = TypeVar("_Definition", WorkflowDefinition, ActivityDefinition)
 
-    def __init__(self, first: pb.WorkerMessage) -> None:
-        self._first: pb.WorkerMessage | None = first
-        self._reports: list[pb.Report] = []
-        self._credit = [0, 0]  # activities, workflows
-        self._wake = asyncio.Event()
-        self.closed = False
 
-    def put(self, report: pb.Report | None, activity_credit: int = 0, workflow_credit: int = 0) -> None:
-        if report is not None:
-            self._reports.append(report)
-        self._credit[0] += activity_credit
-        self._credit[1] += workflow_credit
-        self._wake.set()
-
-    def close(self) -> None:
-        self.closed = True
-        self._wake.set()
-
-    async def messages(self) -> AsyncIterator[pb.WorkerMessage]:
-        if self._first is not None:
-            first, self._first = self._first, None
-            yield first
-        while True:
-            while not (self._reports or any(self._credit)):
-                if self.closed:
-                    return
-                self._wake.clear()
-                await self._wake.wait()
-            msg = pb.WorkerMessage(reports=self._reports)
-            if any(self._credit):
-                msg.credit.activities, msg.credit.workflows = self._credit
-            self._reports, self._credit = [], [0, 0]
-            yield msg
+def _by_name(
+    arg: str, decorator: str, fns: Iterable[Callable[..., Any]], define: Callable[[Any], _Definition | None]
+) -> dict[str, _Definition]:
+    """The definitions of ``fns`` by name; a clear error for an undecorated function or a clash."""
+    found: dict[str, _Definition] = {}
+    for fn in fns:
+        defn = define(fn)
+        if defn is None:
+            raise TypeError(f"Worker({arg}=...): {fn!r} is not decorated with @goblins.{decorator}")
+        if defn.name in found and found[defn.name].fn is not fn:
+            raise ValueError(f"Worker({arg}=...): two {arg} are named {defn.name!r}")
+        found[defn.name] = defn
+    return found
 
 
 class Worker:
@@ -115,22 +95,8 @@ class Worker:
         for address in server.split(",") if isinstance(server, str) else [server]:
             check_address(address.strip())
         self.server = server
-        self._workflows: dict[str, WorkflowDefinition] = {}
-        self._activities: dict[str, ActivityDefinition] = {}
-        for fn in workflows:
-            wdef = workflow_definition(fn)
-            if wdef is None:
-                raise TypeError(f"Worker(workflows=...): {fn!r} is not decorated with @goblins.workflow")
-            if wdef.name in self._workflows and self._workflows[wdef.name].fn is not fn:
-                raise ValueError(f"Worker(workflows=...): two workflows are named {wdef.name!r}")
-            self._workflows[wdef.name] = wdef
-        for fn in activities:
-            adef = activity_definition(fn)
-            if adef is None:
-                raise TypeError(f"Worker(activities=...): {fn!r} is not decorated with @goblins.activity")
-            if adef.name in self._activities and self._activities[adef.name].fn is not fn:
-                raise ValueError(f"Worker(activities=...): two activities are named {adef.name!r}")
-            self._activities[adef.name] = adef
+        self._workflows = _by_name("workflows", "workflow", workflows, workflow_definition)
+        self._activities = _by_name("activities", "activity", activities, activity_definition)
         if not self._workflows and not self._activities:
             raise ValueError("Worker needs at least one workflow or activity")
         for name, value in (
@@ -146,12 +112,11 @@ class Worker:
         self.identity = identity or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._executor = activity_executor
         self._cache: collections.OrderedDict[str, WorkflowInstance] = collections.OrderedDict()
-        self._running: dict[str, tuple[str, asyncio.Task[None]]] = {}  # task_id -> (kind, task)
-        self._unacked: dict[str, pb.Report] = {}
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._kinds: dict[str, TaskKind] = {}  # of the running tasks: what sources see of the worker
         self._contexts: dict[str, ActivityContext] = {}  # running activity attempts, by task id
         self._checks: set[asyncio.Future[None]] = set()
-        self._outbox: _Outbox | None = None
-        self._kafka: KafkaSession | None = None
+        self._source: TaskSource | None = None  # of the current (or last) session
         self._stub: pb_grpc.GoblinsStub | None = None
         self._stop = asyncio.Event()
         self._connected = asyncio.Event()
@@ -175,20 +140,16 @@ class Worker:
                 try:
                     self._stub = pb_grpc.GoblinsStub(channel)  # type: ignore[no-untyped-call]
                     info = await self._stub.GetClusterInfo(pb.ClusterInfoRequest())
-                    if info.transport == "kafka":
-                        await self._kafka_session(info)
-                    else:
-                        await self._session(channel)
+                    self._source = open_source(self._stub, info, self._registration(), self._source)
+                    await self._serve(self._source)
                     backoff = 0.05
                 except grpc.aio.AioRpcError as exc:
                     failures += 1
-                    log.info("worker %s: server %s unavailable (%s); reconnecting", self.identity, address,
-                             exc.code().name)
+                    log.info(
+                        "worker %s: server %s unavailable (%s); reconnecting", self.identity, address, exc.code().name
+                    )
                 finally:
                     self._connected.clear()
-                    if self._outbox is not None:
-                        self._outbox.close()
-                        self._outbox = None
                     await channel.close()
                 if self._stop.is_set():
                     break
@@ -198,10 +159,10 @@ class Worker:
                     pass
                 backoff = min(backoff * 2, 1.0)
         finally:
-            for _, task in list(self._running.values()):
+            for task in list(self._running.values()):
                 task.cancel()
             if self._running:
-                await asyncio.gather(*(t for _, t in self._running.values()), return_exceptions=True)
+                await asyncio.gather(*self._running.values(), return_exceptions=True)
 
     async def shutdown(self) -> None:
         """Stop taking tasks and leave; tasks still running are redelivered elsewhere."""
@@ -211,55 +172,41 @@ class Worker:
         """Until the worker has a session with the server (useful in tests and scripts)."""
         await asyncio.wait_for(self._connected.wait(), timeout)
 
-    # ---- session ----
+    # ---- the loop over a task source ----
 
-    async def _kafka_session(self, info: pb.ClusterInfo) -> None:
-        from goblins._worker_kafka import KafkaSession
-
-        self._kafka = KafkaSession(self, info)
-        try:
-            await self._kafka.run(self._stop)
-        finally:
-            self._kafka = None
-
-    async def _session(self, channel: grpc.aio.Channel) -> None:
-        assert self._stub is not None
-        running_act = sum(1 for kind, _ in self._running.values() if kind == "activity")
-        running_wf = len(self._running) - running_act
-        first = pb.WorkerMessage(
-            hello=pb.Hello(
-                worker_id=self.identity,
-                workflows=list(self._workflows),
-                activities=list(self._activities),
-                running_task_ids=[*self._running, *self._unacked],
-            ),
-            reports=list(self._unacked.values()),
-            credit=pb.Credit(
-                activities=self.max_concurrent_activities - running_act if self._activities else 0,
-                workflows=self.max_concurrent_workflow_tasks - running_wf if self._workflows else 0,
-            ),
+    def _registration(self) -> Registration:
+        return Registration(
+            worker_id=self.identity,
+            workflows=list(self._workflows),
+            activities=list(self._activities),
+            max_activities=self.max_concurrent_activities,
+            max_workflow_tasks=self.max_concurrent_workflow_tasks,
+            running=self._running_kinds,
         )
-        outbox = _Outbox(first)
-        self._outbox = outbox
-        call = self._stub.Connect(outbox.messages())
-        stop_waiter = asyncio.create_task(self._stop.wait())
-        stop_waiter.add_done_callback(lambda _: call.cancel())
+
+    def _running_kinds(self) -> Mapping[str, TaskKind]:
+        return self._kinds
+
+    async def _serve(self, source: TaskSource) -> None:
+        """Run what ``source`` hands out until it ends (shutdown, or the server is lost)."""
+        self._source = source
+        stopper = asyncio.ensure_future(self._stop.wait())
+        stopper.add_done_callback(lambda _: source.close())
         try:
-            async for msg in call:
-                self._connected.set()
-                for task_id in msg.acked:
-                    self._unacked.pop(task_id, None)
-                for task_id in msg.cancelled:
-                    ctx = self._contexts.get(task_id)
-                    if ctx is not None:
-                        ctx.cancel()
-                for task in msg.tasks:
-                    self._start(task)
-        except asyncio.CancelledError:
-            if not self._stop.is_set():
-                raise
+            async with contextlib.aclosing(source.tasks()) as batches:
+                async for batch in batches:
+                    self._connected.set()
+                    for item in batch:
+                        if isinstance(item, Cancel):
+                            ctx = self._contexts.get(item.task_id)
+                            if ctx is not None:
+                                ctx.cancel()
+                        else:
+                            self._start(item)
         finally:
-            stop_waiter.cancel()
+            stopper.cancel()
+            self._connected.clear()
+            source.close()
 
     def _start(self, task: pb.Task) -> None:
         if task.HasField("query"):
@@ -270,25 +217,33 @@ class Worker:
         if task.HasField("activity"):
             t = task.activity
             if t.task_id not in self._running:
-                self._running[t.task_id] = ("activity", self._create_task(self._run_activity(t)))
+                self._kinds[t.task_id] = "activity"
+                self._running[t.task_id] = self._create_task(self._run_activity(t))
         else:
             w = task.workflow
             if w.task_id not in self._running:
-                self._running[w.task_id] = ("workflow", self._create_task(self._run_workflow_task(w)))
+                self._kinds[w.task_id] = "workflow"
+                self._running[w.task_id] = self._create_task(self._run_workflow_task(w))
 
     def _create_task(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         # The loop of run(), not asyncio.create_task: Python 3.11 calls getpid() to find it.
         loop = self._loop if self._loop is not None else asyncio.get_running_loop()
         return loop.create_task(coro)
 
-    def _finish(self, task_id: str, report: pb.Report, kind: str) -> None:
+    def _forget(self, task_id: str) -> None:
+        """The task ends without a report (shutdown, or given up): the server redelivers it."""
         self._running.pop(task_id, None)
-        if self._kafka is not None:
-            self._kafka.finished(task_id, report)
-            return
-        self._unacked[task_id] = report
-        if self._outbox is not None:
-            self._outbox.put(report, int(kind == "activity"), int(kind == "workflow"))
+        self._kinds.pop(task_id, None)
+
+    def _finish(self, task_id: str, report: pb.Report) -> None:
+        self._forget(task_id)
+        if self._source is not None:
+            self._source.complete(task_id, report)
+
+    def _send(self, report: pb.Report) -> None:
+        """A fire-and-forget report (activity started, heartbeat), on the loop's thread."""
+        if self._source is not None:
+            self._source.send(report)
 
     # ---- activities ----
 
@@ -296,14 +251,11 @@ class Worker:
         started = pb.ActivityStarted(
             task_id=t.task_id, run_id=t.run_id, activity_run_id=t.activity_run_id, attempt=t.attempt
         )
-        if self._kafka is not None:
-            self._kafka.send(pb.Report(activity_started=started))
-        elif self._outbox is not None:
-            self._outbox.put(pb.Report(activity_started=started))
+        self._send(pb.Report(activity_started=started))
         result = pb.ActivityResult(
             task_id=t.task_id, run_id=t.run_id, activity_run_id=t.activity_run_id, attempt=t.attempt
         )
-        ctx = ActivityContext(t, self._send_report, asyncio.get_running_loop())
+        ctx = ActivityContext(t, self._send, asyncio.get_running_loop())
         self._contexts[t.task_id] = ctx
         token = activity_context.set(ctx)  # this task's context: goblins.heartbeat() finds it
         try:
@@ -322,7 +274,7 @@ class Worker:
             result.ok = True
         except asyncio.CancelledError:
             if not ctx.cancelled:  # the worker is shutting down: the server redelivers the task
-                self._running.pop(t.task_id, None)
+                self._forget(t.task_id)
                 raise
             result.error_type = "CancelledError"
             result.error = "CancelledError: the activity was cancelled (its run no longer wants it)"
@@ -332,18 +284,7 @@ class Worker:
             activity_context.reset(token)
             self._contexts.pop(t.task_id, None)
         result.heartbeat_details = ctx.details
-        self._finish(t.task_id, pb.Report(activity_result=result), "activity")
-
-    def _send_report(self, report: pb.Report) -> None:
-        """A heartbeat (or other fire-and-forget report) up to the server, on the loop's thread."""
-        if self._kafka is not None:
-            self._kafka.send(report)
-            if report.HasField("activity_heartbeat"):  # no back channel on Kafka: ask whether it is wanted
-                check = asyncio.ensure_future(self._check_wanted(report.activity_heartbeat.task_id))
-                self._checks.add(check)
-                check.add_done_callback(self._checks.discard)
-        elif self._outbox is not None:
-            self._outbox.put(report)
+        self._finish(t.task_id, pb.Report(activity_result=result))
 
     async def _answer_query(self, q: pb.QueryTask) -> None:
         answer = pb.QueryAnswer(query_id=q.query_id)
@@ -381,17 +322,6 @@ class Worker:
                 raise RuntimeError(f"the run cannot be replayed for the query: {failure[1]}")
         return instance.query(q.name, q.input)
 
-    async def _check_wanted(self, task_id: str) -> None:
-        ctx = self._contexts.get(task_id)
-        if ctx is None or self._stub is None:
-            return
-        try:
-            resp = await self._stub.CheckTasks(pb.CheckTasksRequest(tasks=[ctx.task]))
-        except grpc.aio.AioRpcError:
-            return
-        if resp.pending and not resp.pending[0]:
-            ctx.cancel()
-
     # ---- workflows ----
 
     async def _run_workflow_task(self, t: pb.WorkflowTask) -> None:
@@ -401,16 +331,16 @@ class Worker:
                 report = await self._workflow_report(t)
                 break
             except asyncio.CancelledError:
-                self._running.pop(t.task_id, None)
+                self._forget(t.task_id)
                 raise
             except grpc.aio.AioRpcError as exc:  # the history fetch failed: the server or store restarts
                 if self._stop.is_set() or delay > HISTORY_PATIENCE:
                     log.warning("workflow task %s abandoned: %s", t.task_id, exc.code().name)
-                    self._running.pop(t.task_id, None)
+                    self._forget(t.task_id)
                     return  # the server redelivers it (another session, a lease expiry, a rebalance)
                 await asyncio.sleep(delay)
                 delay *= 2
-        self._finish(t.task_id, report, "workflow")
+        self._finish(t.task_id, report)
 
     async def _workflow_report(self, t: pb.WorkflowTask) -> pb.Report:
         instance = self._cache.get(t.run_id)

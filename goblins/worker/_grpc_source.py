@@ -1,0 +1,103 @@
+"""Tasks down the server's ``Connect`` stream (embedded mode), reports and credit up it.
+
+The worker asks for work with credit (free slots per kind); each report it sends returns
+one slot. A report stays held until the server acks it; a new session (after a reconnect)
+resends the held reports in its hello, with their task ids among the running ones, so the
+server does not hand those tasks to another worker meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any
+
+from goblins._batching import Outbox
+from goblins._proto import goblins_pb2 as pb
+from goblins._proto import goblins_pb2_grpc as pb_grpc
+from goblins.worker._source import Batch, Cancel, Registration
+
+
+class GrpcSource:
+    """One ``Connect`` session; see :class:`goblins.worker._source.TaskSource`."""
+
+    def __init__(self, stub: pb_grpc.GoblinsStub, registration: Registration, held: dict[str, pb.Report]) -> None:
+        self._stub = stub
+        self._reg = registration
+        self._unacked = held  # task id -> its report, until the server acks it
+        self._outbox: Outbox[pb.Report] | None = None  # from the start of tasks(): the hello holds what came before
+        self._credit = [0, 0]  # activities, workflows: slots freed since the last message
+        self._call: Any = None
+        self._closed = False
+
+    def unacked(self) -> dict[str, pb.Report]:
+        """The reports the server has not acked: the next session sends them again."""
+        return self._unacked
+
+    def complete(self, task_id: str, report: pb.Report) -> None:
+        self._unacked[task_id] = report
+        if self._outbox is not None:
+            self._credit[0 if report.HasField("activity_result") else 1] += 1
+            self._outbox.put(report)
+
+    def send(self, report: pb.Report) -> None:
+        if self._outbox is not None:
+            self._outbox.put(report)
+
+    def close(self) -> None:
+        self._closed = True
+        if self._outbox is not None:
+            self._outbox.close()
+        if self._call is not None:
+            self._call.cancel()
+
+    async def tasks(self) -> AsyncGenerator[Batch, None]:
+        outbox: Outbox[pb.Report] = Outbox()
+        hello = self._hello()
+        self._outbox = outbox
+        call = self._stub.Connect(self._messages(hello, outbox))
+        self._call = call
+        if self._closed:
+            call.cancel()
+        try:
+            async for msg in call:
+                for task_id in msg.acked:
+                    self._unacked.pop(task_id, None)
+                batch: list[pb.Task | Cancel] = [Cancel(task_id) for task_id in msg.cancelled]
+                batch.extend(msg.tasks)
+                yield batch
+        except asyncio.CancelledError:
+            if not self._closed:
+                raise
+        finally:
+            self._closed = True
+            outbox.close()
+            call.cancel()
+
+    def _hello(self) -> pb.WorkerMessage:
+        reg = self._reg
+        running = reg.running()
+        running_act = sum(1 for kind in running.values() if kind == "activity")
+        running_wf = len(running) - running_act
+        return pb.WorkerMessage(
+            hello=pb.Hello(
+                worker_id=reg.worker_id,
+                workflows=list(reg.workflows),
+                activities=list(reg.activities),
+                running_task_ids=[*running, *self._unacked],
+            ),
+            reports=list(self._unacked.values()),
+            credit=pb.Credit(
+                activities=reg.max_activities - running_act if reg.activities else 0,
+                workflows=reg.max_workflow_tasks - running_wf if reg.workflows else 0,
+            ),
+        )
+
+    async def _messages(self, first: pb.WorkerMessage, outbox: Outbox[pb.Report]) -> AsyncIterator[pb.WorkerMessage]:
+        yield first
+        async for reports in outbox.batches():
+            msg = pb.WorkerMessage(reports=reports)
+            if any(self._credit):
+                msg.credit.activities, msg.credit.workflows = self._credit
+                self._credit = [0, 0]
+            yield msg

@@ -1,0 +1,86 @@
+"""The seam between the worker and the way tasks reach it.
+
+The worker runs tasks; a :class:`TaskSource` brings them and carries the reports back. It is
+shaped like Temporal's bridge worker (poll, complete, heartbeat): the worker never knows
+whether tasks come down a gRPC stream (embedded mode) or from Kafka topics (distributed
+mode). :func:`open_source` is the one place that tells the modes apart, from the server's
+cluster info.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from typing import Literal, Protocol, TypeAlias
+
+from goblins._proto import goblins_pb2 as pb
+from goblins._proto import goblins_pb2_grpc as pb_grpc
+
+TaskKind = Literal["activity", "workflow"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Cancel:
+    """The server no longer wants this running task (its run was cancelled or ended)."""
+
+    task_id: str
+
+
+Batch: TypeAlias = "Sequence[pb.Task | Cancel]"
+
+
+@dataclasses.dataclass(frozen=True)
+class Registration:
+    """What a source needs to know of its worker: names to subscribe to, and its limits."""
+
+    worker_id: str
+    workflows: Sequence[str]
+    activities: Sequence[str]
+    max_activities: int
+    max_workflow_tasks: int
+    running: Callable[[], Mapping[str, TaskKind]]
+    """The worker's running tasks (task id -> kind), read whenever a source sizes its demand
+    (credit, free slots) or drops a duplicate: the only view a source has of the worker."""
+
+
+class TaskSource(Protocol):
+    """Tasks in, reports out, for one session with the server.
+
+    Requirements:
+
+    1. :meth:`tasks` yields batches of tasks (and cancels of running tasks) no bigger than the
+       free slots of ``Registration.running``; it yields an empty batch once the session is
+       up. It ends after :meth:`close`, and raises ``grpc.aio.AioRpcError`` when the server
+       is lost (the worker then reconnects and opens a new source).
+    2. :meth:`complete` takes a task's one report and keeps it until the server has it (an
+       ack on the stream, or the broker's acknowledgement); a task whose report is lost is
+       redelivered, never dropped.
+    3. :meth:`send` is fire-and-forget (activity started, heartbeats); a heartbeat's answer,
+       if the server no longer wants the task, comes back as a :class:`Cancel`.
+    4. A source never calls into the worker other than through ``Registration.running``.
+    """
+
+    def tasks(self) -> AsyncGenerator[Batch, None]: ...
+
+    def complete(self, task_id: str, report: pb.Report) -> None: ...
+
+    def send(self, report: pb.Report) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def open_source(
+    stub: pb_grpc.GoblinsStub, info: pb.ClusterInfo, registration: Registration, previous: TaskSource | None
+) -> TaskSource:
+    """The source for the mode ``info`` names; ``previous`` (the source of the last session)
+    hands over the reports it still holds."""
+    # Imported here: the adapters import this module's types, and confluent_kafka is
+    # only needed (and may only be installed) in the distributed mode.
+    from goblins.worker._grpc_source import GrpcSource
+
+    if info.transport == "kafka":
+        from goblins.worker._kafka_source import KafkaSource
+
+        return KafkaSource(stub, info, registration)
+    held = previous.unacked() if isinstance(previous, GrpcSource) else {}
+    return GrpcSource(stub, registration, held)
