@@ -66,6 +66,12 @@ async def async_wait_until(predicate: Callable[[], Any], timeout: float, what: s
 class Cluster:
     """One goblins server (restartable on the same db and port), any number of workers."""
 
+    mode = "embedded"
+    patience = 20.0
+    """Seconds a story waits for the next thing it expects (a step, a log line)."""
+    recovery = 30.0
+    """Seconds a run may take to finish after a kill -9 and a restart."""
+
     def __init__(self, tmp_path: Path) -> None:
         self.tmp = tmp_path
         self.port = free_port()

@@ -59,8 +59,10 @@ async def test_timer_survives_worker_kill_and_server_restart(
     started = next(e for e in events if e.type.value == "TIMER_STARTED")
     fired = next(e for e in events if e.type.value == "TIMER_FIRED")
     assert fired.timestamp >= started.fire_at - 0.01, "the timer fired early"
-    measure(f"timer across worker kill + server restart: fired {fired.timestamp - started.fire_at:.2f}s after due; "
-            f"run done {time.monotonic() - t0:.2f}s after the new worker started")
+    measure(
+        f"timer across worker kill + server restart: fired {fired.timestamp - started.fire_at:.2f}s after due; "
+        f"run done {time.monotonic() - t0:.2f}s after the new worker started"
+    )
 
 
 async def test_signal_wait_survives_kills_and_cli_controls(cluster: Cluster, tmp_path: Path) -> None:
@@ -112,8 +114,9 @@ async def test_children_survive_kills(cluster: Cluster, tmp_path: Path) -> None:
         assert await parent.result(timeout=30) == ["child a approved by n0", "child b approved by n1"]
         types = [e.type.value for e in await parent.history()]
     assert types.count("CHILD_WORKFLOW_STARTED") == 2 and types.count("CHILD_WORKFLOW_COMPLETED") == 2
-    assert sorted(marks(log)) == sorted(["child a waiting", "child b waiting", "child a approved by n0",
-                                         "child b approved by n1"]), "a finished step ran again"
+    assert sorted(marks(log)) == sorted(
+        ["child a waiting", "child b waiting", "child a approved by n0", "child b approved by n1"]
+    ), "a finished step ran again"
 
 
 @pytest.mark.parametrize("server_too", [False, True], ids=["worker-kill", "worker-and-server-kill"])

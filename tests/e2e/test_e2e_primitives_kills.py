@@ -1,9 +1,9 @@
 """Queries, cancellation, termination, continue-as-new, execution timeouts and the
 deterministic helpers across kill -9 of the worker and of the server (workflows: wf_more.py).
 
-Every test kills real processes while a run waits, restarts what it killed on the same SQLite
-file, and checks that the wait resumes and that nothing (an activity, a finish, a cancel
-request) happens twice.
+Every test kills real processes while a run waits, restarts what it killed on the same store,
+and checks that the wait resumes and that nothing (an activity, a finish, a cancel request)
+happens twice. The continue-as-new and deterministic-helper stories run in both modes.
 """
 
 from __future__ import annotations
@@ -261,6 +261,7 @@ async def test_terminate_sent_to_a_restarted_server_runs_nothing_more(
 # ---- continue-as-new ----
 
 
+@pytest.mark.both_modes
 async def test_continue_as_new_chain_survives_kills(
     cluster: Cluster, tmp_path: Path, measure: Callable[[str], None]
 ) -> None:
@@ -270,11 +271,12 @@ async def test_continue_as_new_chain_survives_kills(
     worker = cluster.start_worker("wf_more")
     async with await cluster.client() as client:
         handle = await client.start_workflow("generations", str(log), 1, last, [], run_id="chain")
-        # result() of the first run follows the chain; this call waits across the server restart.
-        waiting = asyncio.create_task(handle.result(timeout=60))
+        waiting = None
+        if cluster.mode == "embedded":  # result() of the first run follows the chain, across the restart
+            waiting = asyncio.create_task(handle.result(timeout=cluster.recovery))
 
         await async_wait_until(
-            lambda: has_event(cluster, "chain~2", "TIMER_STARTED"), 20, "the second generation to sleep"
+            lambda: has_event(cluster, "chain~2", "TIMER_STARTED"), cluster.patience, "the second generation to sleep"
         )
         worker.kill9()
         cluster.kill_server()
@@ -283,11 +285,11 @@ async def test_continue_as_new_chain_survives_kills(
         t0 = time.monotonic()
         cluster.start_worker("wf_more")
         expected = [f"gen {gen}" for gen in range(1, last + 1)]
-        assert await waiting == expected
+        assert await (waiting or handle.result(timeout=cluster.recovery)) == expected
         took = time.monotonic() - t0
         # Any run of the chain answers with the chain's end; the ids are RUN~2, RUN~3, ...
-        assert await client.get_workflow_handle("chain~3").result(timeout=10) == expected
-        assert await client.get_workflow_handle(f"chain~{last}").result(timeout=10) == expected
+        assert await client.get_workflow_handle("chain~3").result(timeout=cluster.patience) == expected
+        assert await client.get_workflow_handle(f"chain~{last}").result(timeout=cluster.patience) == expected
         with pytest.raises(goblins.WorkflowNotFound):
             await client.get_workflow_handle(f"chain~{last + 1}").history()
         histories = [await client.get_workflow_handle(run_id).history() for run_id in chain_ids("chain", last)]
@@ -299,7 +301,10 @@ async def test_continue_as_new_chain_survives_kills(
         assert types.count("ACTIVITY_SCHEDULED") == 1 and types.count("TIMER_FIRED") == 1
         assert sum(t in FINISHED for t in types) == 1 and types[-1] == "WORKFLOW_FINISHED_IN_SUCCESS"
     assert histories[-1][-1].output == expected
-    measure(f"continue-as-new chain: finished {took:.2f}s after the restart, with the worker killed in generation 2")
+    measure(
+        f"{cluster.mode} continue-as-new chain: finished {took:.2f}s after the restart, "
+        "with the worker killed in generation 2"
+    )
 
 
 def chain_ids(run_id: str, count: int) -> list[str]:
@@ -370,6 +375,7 @@ async def timed_out_at(handle: goblins.WorkflowHandle) -> float:
 # ---- deterministic helpers ----
 
 
+@pytest.mark.both_modes
 async def test_now_random_uuid4_replay_the_same_after_kills(
     cluster: Cluster, tmp_path: Path, measure: Callable[[str], None]
 ) -> None:
@@ -378,13 +384,13 @@ async def test_now_random_uuid4_replay_the_same_after_kills(
     first = cluster.start_worker("wf_more")
     async with await cluster.client() as client:
         handle = await client.start_workflow("stamps", str(log))
-        await wait_history(handle, lambda types: SUCCESS in types, "the values to be recorded")
+        await wait_history(handle, lambda types: SUCCESS in types, "the values to be recorded", cluster.patience)
         first.kill9()  # the run waits for its signal; the new worker must replay its start
         cluster.kill_server()
         cluster.start_server()
         second = cluster.start_worker("wf_more")
         await handle.signal("go", "now")
-        result = await handle.result(timeout=30)
+        result = await handle.result(timeout=cluster.recovery)
         events = await handle.history()
     (recorded,) = [json.loads(line) for line in log.read_text().splitlines()]
     assert recorded.pop("pid") == first.pid
@@ -405,4 +411,4 @@ async def test_now_random_uuid4_replay_the_same_after_kills(
     assert datetime.datetime.fromisoformat(after["now"]).timestamp() == pytest.approx(signaled.timestamp)
     # A replay of the whole history in this process reaches the same end (the same values).
     goblins.testing.replay(events, wf_more.stamps)
-    measure(f"deterministic helpers: worker {first.pid} drew, worker {second.pid} replayed the same values")
+    measure(f"{cluster.mode} deterministic helpers: worker {first.pid} drew, worker {second.pid} replayed the same")

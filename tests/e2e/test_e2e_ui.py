@@ -27,8 +27,9 @@ async def test_ui_process_serves_runs_and_signals_across_a_server_restart(cluste
         cluster.kill_server()
         cluster.start_server()
         # The ui's client reconnects by itself: the signal waits for the restarted server.
-        status, body = await asyncio.to_thread(http_call, f"{base}/api/runs/{handle.run_id}/signal",
-                                               {"name": "approve", "args": ["ui"]})
+        status, body = await asyncio.to_thread(
+            http_call, f"{base}/api/runs/{handle.run_id}/signal", {"name": "approve", "args": ["ui"]}
+        )
         assert (status, body) == (200, {"ok": True})
         assert await handle.result(timeout=30) == "approved by ui"
     status, body = http_call(f"{base}/api/runs/{handle.run_id}")

@@ -15,6 +15,11 @@ PARTITIONS = 4
 class DistributedCluster(Cluster):
     """Like the e2e Cluster, but every server runs with --store cassandra:// --broker kafka://."""
 
+    mode = "distributed"
+    patience = 60.0
+    # A restarted server and a new worker wait out the dead ones' Kafka sessions (6 s each).
+    recovery = 120.0
+
     def __init__(self, tmp_path: Path, kafka: str, cassandra: str) -> None:
         super().__init__(tmp_path)
         self.kafka = kafka
