@@ -4,8 +4,8 @@ Also the choice of deployment modes for the tests that run against real services
 embedded mode always runs. The distributed mode runs when GOBLINS_TEST_KAFKA and
 GOBLINS_TEST_CASSANDRA (HOST:PORT; `scripts/test` sets both) are set; without them its tests
 are skipped with that reason in the summary, and with them an unreachable service fails the
-tests. GOBLINS_MODES=embedded,distributed asks for the distributed mode explicitly: then the
-missing variables are an error, not a skip.
+tests. GOBLINS_MODES (embedded[,distributed]), when set, decides instead: a distributed mode
+it asks for without the variables is an error, not a skip.
 """
 
 from __future__ import annotations
@@ -26,21 +26,23 @@ StartWorker = Callable[..., Awaitable[goblins.Worker]]
 
 KAFKA = os.environ.get("GOBLINS_TEST_KAFKA", "")
 CASSANDRA = os.environ.get("GOBLINS_TEST_CASSANDRA", "")
-DISTRIBUTED = bool(KAFKA and CASSANDRA)
+MODES = {m.strip() for m in os.environ.get("GOBLINS_MODES", "").split(",") if m.strip()}
+# GOBLINS_MODES, when set, decides; else the services' addresses do.
+DISTRIBUTED = "distributed" in MODES if MODES else bool(KAFKA and CASSANDRA)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    asked = {m.strip() for m in os.environ.get("GOBLINS_MODES", "").split(",") if m.strip()}
-    if asked - {"embedded", "distributed"}:
-        raise pytest.UsageError(f"GOBLINS_MODES names unknown modes: {sorted(asked - {'embedded', 'distributed'})}")
-    if "distributed" in asked and not DISTRIBUTED:
+    if MODES - {"embedded", "distributed"}:
+        raise pytest.UsageError(f"GOBLINS_MODES names unknown modes: {sorted(MODES - {'embedded', 'distributed'})}")
+    if DISTRIBUTED and not (KAFKA and CASSANDRA):
         raise pytest.UsageError("GOBLINS_MODES asks for distributed: set GOBLINS_TEST_KAFKA and GOBLINS_TEST_CASSANDRA")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     if DISTRIBUTED:
         return
-    skip = pytest.mark.skip(reason="distributed mode not requested: set GOBLINS_TEST_KAFKA and GOBLINS_TEST_CASSANDRA")
+    why = "GOBLINS_MODES leaves it out" if MODES else "set GOBLINS_TEST_KAFKA and GOBLINS_TEST_CASSANDRA"
+    skip = pytest.mark.skip(reason=f"distributed mode not requested: {why}")
     for item in items:
         if item.get_closest_marker("distributed"):
             item.add_marker(skip)

@@ -1,49 +1,16 @@
-"""execution_timeout across kill -9 of the worker and of the server, and the web UI, in the
-distributed mode (workflows: tests/e2e/wf_more.py). Continue-as-new and the deterministic
-helpers across kills run in both modes from tests/e2e/test_e2e_primitives_kills.py."""
+"""The web UI over the distributed mode. Continue-as-new, execution_timeout and the
+deterministic helpers across kills run in both modes from tests/e2e/test_e2e_primitives_kills.py."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 import pytest
 from distributed_support import DistributedCluster
-from e2e_support import async_wait_until, http_call, start_ui, texts
-
-import goblins
-import goblins.testing
+from e2e_support import http_call, start_ui
 
 pytestmark = [pytest.mark.e2e, pytest.mark.distributed]
-
-FINISHED = ("WORKFLOW_FINISHED_IN_SUCCESS", "WORKFLOW_FINISHED_IN_ERROR")
-
-
-async def test_execution_timeout_that_passes_while_the_server_is_down(
-    dcluster: DistributedCluster, tmp_path: Path
-) -> None:
-    log = tmp_path / "marks.log"
-    limit = 4.0
-    dcluster.start_server()
-    worker = dcluster.start_worker("wf_more")
-    async with await dcluster.client() as client:
-        handle = await client.start_workflow("patient", str(log), "p", execution_timeout=limit)
-        await async_wait_until(lambda: texts(log) == ["p waiting"], 60, "the run to wait")
-        started = (await handle.history())[0].timestamp
-        worker.kill9()
-        dcluster.kill_server()
-        await async_wait_until(lambda: time.time() > started + limit + 0.5, 20, "the deadline to pass")
-        dcluster.start_server()  # the deadline is a timer row in Cassandra: the new owner fires it
-        dcluster.start_worker("wf_more")
-        with pytest.raises(goblins.WorkflowTimedOut):
-            await handle.result(timeout=120)
-        events = await handle.history()
-    types = [e.type.value for e in events]
-    assert sum(t in FINISHED for t in types) == 1 and events[-1].error_type == "WorkflowTimedOut"
-    assert events[-1].timestamp >= started + limit, "timed out early"
-    assert texts(log) == ["p waiting"], "a step ran twice, or after the timeout"
-    print(f"distributed execution_timeout: fired {events[-1].timestamp - started - limit:.2f}s after the deadline")
 
 
 async def test_web_ui_over_the_distributed_mode(dcluster: DistributedCluster, tmp_path: Path) -> None:

@@ -19,11 +19,10 @@ from pathlib import Path
 
 import pytest
 import wf_more
-from e2e_support import Cluster, async_wait_until, lines, texts
+from e2e_support import Cluster, async_wait_until, lines, texts, wait_history
 
 import goblins
 import goblins.testing
-from goblins._proto import goblins_pb2 as pb
 
 pytestmark = pytest.mark.e2e
 
@@ -33,20 +32,6 @@ FINISHED = ("WORKFLOW_FINISHED_IN_SUCCESS", "WORKFLOW_FINISHED_IN_ERROR")
 
 async def types_of(handle: goblins.WorkflowHandle) -> list[str]:
     return [e.type.value for e in await handle.history()]
-
-
-async def wait_history(
-    handle: goblins.WorkflowHandle, done: Callable[[list[str]], bool], what: str, timeout: float = 20
-) -> list[str]:
-    """Poll the run's history (event types) until ``done`` holds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        types = await types_of(handle)
-        if done(types):
-            return types
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}; history: {types}")
-        await asyncio.sleep(0.05)
 
 
 def pending_tasks(cluster: Cluster, run_id: str) -> list[tuple[str, str]]:
@@ -166,6 +151,7 @@ async def test_cancel_sent_to_a_restarted_server_compensates_once(
     measure(f"cancel via a restarted server: compensated and cancelled {took:.2f}s after the new worker started")
 
 
+@pytest.mark.both_modes
 async def test_cancel_stops_a_heartbeating_activity_then_the_cleanup_survives_a_worker_kill(
     cluster: Cluster, tmp_path: Path, measure: Callable[[str], None]
 ) -> None:
@@ -175,27 +161,31 @@ async def test_cancel_stops_a_heartbeating_activity_then_the_cleanup_survives_a_
     first = cluster.start_worker("wf_more")
     async with await cluster.client() as client:
         handle = await client.start_workflow("long_job", str(log), steps)
-        await async_wait_until(lambda: "beating attempt 1" in texts(log), 20, "the activity to run")
-        await wait_history(handle, lambda types: "ACTIVITY_STARTED" in types, "the activity to start")
-        # The server dies and comes back while the activity runs: its heartbeats (every 0.5 s)
-        # reach the restarted server, which must not take them for those of an ended run.
-        cluster.kill_server()
-        cluster.start_server()
-        cluster.wait_worker_connected(first)
-        await asyncio.sleep(1.5)
-        assert texts(log) == ["beating attempt 1"], "the restart stopped the activity"
+        await async_wait_until(lambda: "beating attempt 1" in texts(log), cluster.patience, "the activity to run")
+        if cluster.mode == "embedded":
+            await wait_history(handle, lambda types: "ACTIVITY_STARTED" in types, "the activity to start")
+            # The server dies and comes back while the activity runs: its heartbeats (every 0.5 s)
+            # reach the restarted server, which must not take them for those of an ended run.
+            cluster.kill_server()
+            cluster.start_server()
+            cluster.wait_worker_connected(first)
+            await asyncio.sleep(1.5)
+            assert texts(log) == ["beating attempt 1"], "the restart stopped the activity"
         t0 = time.monotonic()
         await handle.cancel("stop it")
-        # The running activity hears of the cancel through its heartbeat (at most every 0.5 s).
-        await async_wait_until(lambda: ("told to stop", first.pid) in lines(log), 10, "the activity to be told")
+        # The running activity hears of the cancel through its heartbeat (at most every 0.5 s); the
+        # run goes on (its cleanup), so only the cancel can stop the attempt, not the run's end.
+        await async_wait_until(lambda: ("told to stop", first.pid) in lines(log), cluster.patience, "the stop")
         told_in = time.monotonic() - t0
         # Its cleanup (an activity scheduled after the cancel) heartbeats without being stopped;
         # the worker dies in the middle of it.
-        await async_wait_until(lambda: sum(t.startswith("wound ") for t in texts(log)) >= 8, 20, "the cleanup")
+        await async_wait_until(
+            lambda: sum(t.startswith("wound ") for t in texts(log)) >= 8, cluster.patience, "the cleanup"
+        )
         first.kill9()
         second = cluster.start_worker("wf_more")
         with pytest.raises(goblins.WorkflowCancelled):
-            await handle.result(timeout=30)
+            await handle.result(timeout=cluster.recovery)
         events = await handle.history()
     types = [e.type.value for e in events]
     marks = lines(log)
@@ -216,8 +206,8 @@ async def test_cancel_stops_a_heartbeating_activity_then_the_cleanup_survives_a_
     assert types.count("WORKFLOW_CANCEL_REQUESTED") == 1 and sum(t in FINISHED for t in types) == 1
     assert events[-1].error_type == "WorkflowCancelled"
     measure(
-        f"cancel reached the heartbeating activity in {told_in:.2f}s; the cleanup resumed at step {resumed_at} "
-        f"after the worker kill ({len(wound) - steps} steps redone)"
+        f"{cluster.mode}: cancel reached the heartbeating activity in {told_in:.2f}s; the cleanup resumed at "
+        f"step {resumed_at} after the worker kill ({len(wound) - steps} steps redone)"
     )
 
 
@@ -314,27 +304,41 @@ def chain_ids(run_id: str, count: int) -> list[str]:
 # ---- execution timeout ----
 
 
+@pytest.mark.both_modes
 async def test_execution_timeout_fires_once_across_kills(
     cluster: Cluster, tmp_path: Path, measure: Callable[[str], None]
 ) -> None:
     log = tmp_path / "marks.log"
+    # "late" times out after the restart; "early" while the server is down. A distributed server
+    # and worker take seconds to start and join their groups: its deadlines are further out.
+    limits = (8.0, 3.0) if cluster.mode == "embedded" else (40.0, 12.0)
     cluster.start_server()
     worker = cluster.start_worker("wf_more")
     async with await cluster.client() as client:
-        # "late" times out after the restart; "early" while the server is down.
-        late = await client.start_workflow("patient", str(log), "late", execution_timeout=8)
-        early = await client.start_workflow("patient", str(log), "early", execution_timeout=3)
-        waits = {h.run_id: asyncio.create_task(timed_out_at(h)) for h in (late, early)}
-        await async_wait_until(lambda: sorted(texts(log)) == ["early waiting", "late waiting"], 20, "both to wait")
-        deadline = {h.run_id: scheduled_at(cluster, h.run_id) + limit for h, limit in ((late, 8), (early, 3))}
+        late = await client.start_workflow("patient", str(log), "late", execution_timeout=limits[0])
+        early = await client.start_workflow("patient", str(log), "early", execution_timeout=limits[1])
+        waits = {}
+        if cluster.mode == "embedded":  # result() waiters that live through the crash
+            waits = {h.run_id: asyncio.create_task(timed_out_at(h, cluster.recovery)) for h in (late, early)}
+        await async_wait_until(
+            lambda: sorted(texts(log)) == ["early waiting", "late waiting"], cluster.patience, "both to wait"
+        )
+        deadline = {}
+        for h, limit in zip((late, early), limits, strict=True):
+            deadline[h.run_id] = (await h.history())[0].timestamp + limit
         worker.kill9()
         cluster.kill_server()
-        await async_wait_until(lambda: time.time() > deadline[early.run_id] + 0.3, 10, "the early deadline to pass")
+        await async_wait_until(
+            lambda: time.time() > deadline[early.run_id] + 0.3, cluster.patience, "the early deadline to pass"
+        )
         restarting = time.time()
         cluster.start_server()
         assert time.time() < deadline[late.run_id] - 1, "the machine is too slow: restarted after the late deadline"
         cluster.start_worker("wf_more")
-        raised = {run_id: await asyncio.wait_for(task, 30) for run_id, task in waits.items()}
+        if waits:
+            raised = {run_id: await asyncio.wait_for(task, cluster.recovery) for run_id, task in waits.items()}
+        else:
+            raised = {h.run_id: await timed_out_at(h, cluster.recovery) for h in (late, early)}
         histories = {h.run_id: await h.history() for h in (late, early)}
         with pytest.raises(goblins.GoblinsError, match="already finished"):
             await late.signal("never")
@@ -350,25 +354,15 @@ async def test_execution_timeout_fires_once_across_kills(
     late_by = histories[late.run_id][-1].timestamp - deadline[late.run_id]
     early_by = histories[early.run_id][-1].timestamp - deadline[early.run_id]
     measure(
-        f"execution_timeout across kills: fired {late_by:.2f}s after the deadline (server up), "
+        f"{cluster.mode} execution_timeout across kills: fired {late_by:.2f}s after the deadline (server up), "
         f"{early_by:.2f}s after it (deadline passed while the server was down)"
     )
 
 
-def scheduled_at(cluster: Cluster, run_id: str) -> float:
-    """The timestamp of the run's WORKFLOW_SCHEDULED, read from the SQLite file."""
-    conn = sqlite3.connect(cluster.db, timeout=10)
-    try:
-        (data,) = conn.execute("SELECT data FROM events WHERE run_id = ? AND seq = 1", (run_id,)).fetchone()
-    finally:
-        conn.close()
-    return float(pb.Event.FromString(data).timestamp)
-
-
-async def timed_out_at(handle: goblins.WorkflowHandle) -> float:
+async def timed_out_at(handle: goblins.WorkflowHandle, timeout: float) -> float:
     """The wall-clock time at which result() raised WorkflowTimedOut."""
     with pytest.raises(goblins.WorkflowTimedOut):
-        await handle.result(timeout=60)
+        await handle.result(timeout=timeout)
     return time.time()
 
 

@@ -22,7 +22,7 @@ import json
 import pathlib
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import grpc
@@ -69,25 +69,16 @@ async def _queried(env: goblins.testing.WorkflowEnvironment) -> goblins.Workflow
     return handle
 
 
-async def _cancelled(env: goblins.testing.WorkflowEnvironment) -> goblins.WorkflowHandle:
-    handle = await env.client.start_workflow(w.cancelled, "order-3")
-    await _until(handle, goblins.EventType.ACTIVITY_STARTED)
-    await handle.cancel("changed my mind")
-    return handle
+def _interrupted(workflow: Any, arg: str, after: goblins.EventType, how: str, reason: str) -> Scenario:
+    """Start a run, and once it has recorded ``after``, ``cancel`` or ``terminate`` it."""
 
+    async def run(env: goblins.testing.WorkflowEnvironment) -> goblins.WorkflowHandle:
+        handle = await env.client.start_workflow(workflow, arg)
+        await _until(handle, after)
+        await getattr(handle, how)(reason)
+        return handle
 
-async def _cancelled_uncaught(env: goblins.testing.WorkflowEnvironment) -> goblins.WorkflowHandle:
-    handle = await env.client.start_workflow(w.cancelled_uncaught, "order-4")
-    await _until(handle, goblins.EventType.TIMER_STARTED)
-    await handle.cancel("no longer wanted")
-    return handle
-
-
-async def _terminated(env: goblins.testing.WorkflowEnvironment) -> goblins.WorkflowHandle:
-    handle = await env.client.start_workflow(w.terminated, "order-5")
-    await _until(handle, goblins.EventType.WORKFLOW_STARTED)
-    await handle.terminate("operator")
-    return handle
+    return run
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -99,16 +90,18 @@ SCENARIOS: dict[str, Scenario] = {
     "signal": _signal,
     "signal_timeout": _started(w.signal_timeout, "order-0"),
     "queried": _queried,
-    "cancelled": _cancelled,
-    "cancelled_uncaught": _cancelled_uncaught,
+    "cancelled": _interrupted(w.cancelled, "order-3", goblins.EventType.ACTIVITY_STARTED, "cancel", "changed my mind"),
+    "cancelled_uncaught": _interrupted(
+        w.long_sleep, "order-4", goblins.EventType.TIMER_STARTED, "cancel", "no longer wanted"
+    ),
     "child_success": _started(w.child_success, 20),
     "child_failure": _started(w.child_failure, 7),
     "continue_as_new": _started(w.countdown, 2, [], run_id="countdown"),
     "heartbeat_checkpoint": _started(w.heartbeat_checkpoint, 5),
     "deterministic": _started(w.deterministic),
     "workflow_failure": _started(w.workflow_failure, "hello"),
-    "execution_timeout": _started(w.execution_timeout, "late", execution_timeout=600),
-    "terminated": _terminated,
+    "execution_timeout": _started(w.long_sleep, "late", execution_timeout=600),
+    "terminated": _interrupted(w.terminated, "order-5", goblins.EventType.WORKFLOW_STARTED, "terminate", "operator"),
 }
 
 
@@ -128,7 +121,8 @@ async def _outcome(handle: goblins.WorkflowHandle) -> dict[str, Any]:
         return {"error": {"type": type(exc).__name__, "message": str(exc)}}
 
 
-def _replay_outcome(events: list[pb.Event], workflow: Any) -> str:
+def replay_outcome(events: Sequence[pb.Event | goblins.Event], workflow: Any) -> str:
+    """ "ok", or the NondeterminismError that replaying ``events`` through ``workflow`` raises."""
     try:
         goblins.testing.replay(events, workflow)
     except goblins.NondeterminismError as exc:
@@ -162,7 +156,7 @@ async def record(name: str, scenario: Scenario) -> dict[str, Any]:
                         "run_id": run_id,
                         "workflow": workflow,
                         **await _outcome(env.client.get_workflow_handle(run_id)),
-                        "replay": _replay_outcome(events, getattr(w, workflow)),
+                        "replay": replay_outcome(events, getattr(w, workflow)),
                         "events": [event_to_json(e) for e in events],
                     }
                 )

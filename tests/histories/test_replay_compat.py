@@ -18,7 +18,7 @@ import goblins
 import goblins.testing
 from goblins._proto import goblins_pb2 as pb
 from tests.histories import workflows
-from tests.histories.record import SCENARIOS, event_to_json
+from tests.histories.record import SCENARIOS, event_to_json, replay_outcome
 
 HERE = pathlib.Path(__file__).resolve().parent
 FILES = sorted(HERE.glob("*.json"))
@@ -33,14 +33,6 @@ NOT_RECORDED = {goblins.EventType.WORKFLOW_TASK_FAILED}
 
 def _events(run: dict[str, Any]) -> list[pb.Event]:
     return [json_format.ParseDict(event, pb.Event()) for event in run["events"]]
-
-
-def _replay(history: list[Any], workflow: Any) -> str:
-    try:
-        goblins.testing.replay(history, workflow)
-    except goblins.NondeterminismError as exc:
-        return f"NondeterminismError: {exc}"
-    return "ok"
 
 
 def test_every_scenario_is_recorded() -> None:
@@ -64,9 +56,9 @@ def test_the_wire_format_is_unchanged(run: dict[str, Any]) -> None:
 def test_the_history_replays_as_recorded(run: dict[str, Any]) -> None:
     workflow = getattr(workflows, run["workflow"])
     events = _events(run)
-    assert _replay(events, workflow) == run["replay"]
+    assert replay_outcome(events, workflow) == run["replay"]
     # The same history as a client reads it (goblins.Event) replays the same way.
-    assert _replay([goblins.Event.from_proto(e) for e in events], workflow) == run["replay"]
+    assert replay_outcome([goblins.Event.from_proto(e) for e in events], workflow) == run["replay"]
 
 
 @pytest.mark.parametrize("run", RUNS)

@@ -119,8 +119,9 @@ async def cancelled(order: str) -> str:
         return await goblins.execute_activity(echo, f"refund {order}")
 
 
-@goblins.workflow(name="histories.cancelled_uncaught")
-async def cancelled_uncaught(order: str) -> str:
+@goblins.workflow(name="histories.long_sleep")
+async def long_sleep(order: str) -> str:
+    """Sleeps an hour: cancelled (uncaught) or timed out meanwhile."""
     await goblins.sleep(3600)
     return order
 
@@ -175,12 +176,6 @@ async def workflow_failure(text: str) -> str:
     raise RuntimeError(f"workflow gives up on {text}")
 
 
-@goblins.workflow(name="histories.execution_timeout")
-async def execution_timeout(text: str) -> str:
-    await goblins.sleep(3600)
-    return text
-
-
 @goblins.workflow(name="histories.terminated")
 async def terminated(text: str) -> str:
     await goblins.wait_for_signal("never")
@@ -198,7 +193,7 @@ WORKFLOWS = [
     signal_timeout,
     queried,
     cancelled,
-    cancelled_uncaught,
+    long_sleep,
     child,
     child_success,
     child_failure,
@@ -206,6 +201,5 @@ WORKFLOWS = [
     heartbeat_checkpoint,
     deterministic,
     workflow_failure,
-    execution_timeout,
     terminated,
 ]
