@@ -4,7 +4,8 @@ server, then a restart on the same keyspace and Kafka namespace: the waits resum
 nothing (a step, a timer, a signal, a child, a compensation) happens twice.
 
 The distributed-only stories; the ones both modes share (timer, signal and children across
-a kill of both) are in tests/e2e/test_e2e_primitives.py. Each history is also read straight
+a kill of both; a cancel sent while no worker lives) are in tests/e2e/test_e2e_primitives.py
+and test_e2e_primitives_kills.py. Each history is also read straight
 from Cassandra (``stored_events``), not only through a server.
 """
 
@@ -116,35 +117,6 @@ async def test_timer_survives_kills(dcluster: DistributedCluster, tmp_path: Path
         f"distributed timer, {victim} killed: fired {fired.timestamp - started.fire_at:.2f}s after due; "
         f"run done {done:.1f}s after the kill"
     )
-
-
-async def test_cancel_while_worker_dead_compensates_once(dcluster: DistributedCluster, tmp_path: Path) -> None:
-    log = tmp_path / "marks.log"
-    dcluster.start_server()
-    worker = dcluster.start_worker("wf_primitives")
-    async with await dcluster.client() as client:
-        handle = await client.start_workflow("refundable", str(log))
-        await wait_stored(dcluster, handle.run_id, lambda t: SUCCESS in t, "the first step to be recorded")
-        kill_both(dcluster, worker)
-        t0 = time.monotonic()
-        dcluster.start_server()
-        await handle.cancel("called off")  # recorded with no worker alive
-        await wait_stored(dcluster, handle.run_id, lambda t: "WORKFLOW_CANCEL_REQUESTED" in t, "the cancel")
-        assert marks(log) == ["waiting"], "something ran with no worker alive"
-        second = dcluster.start_worker("wf_primitives")
-        with pytest.raises(goblins.WorkflowCancelled):
-            await handle.result(timeout=RECOVERY)
-        done = time.monotonic() - t0
-        await asyncio.sleep(1.0)  # a duplicate compensation would have time to show
-    events = await stored(dcluster, handle.run_id)
-    check_clean(events)
-    found = counts(events)
-    assert found.get("WORKFLOW_CANCEL_REQUESTED") == 1, found
-    assert found.get(SCHEDULED) == 2 and found.get(SUCCESS) == 2, f"the compensation is not one activity: {found}"
-    assert found.get("WORKFLOW_FINISHED_IN_ERROR") == 1 and events[-1][1] == "WORKFLOW_FINISHED_IN_ERROR"
-    assert marks(log) == ["waiting", "refunded"], f"the compensation did not run exactly once: {marks(log)}"
-    assert mark_pids(log)["refunded"] == [second.pid]
-    report(f"distributed cancel while the worker was dead: compensated and done {done:.1f}s after the restart")
 
 
 async def test_cancel_parent_while_worker_dead_cancels_waiting_children(

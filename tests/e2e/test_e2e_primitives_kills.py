@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import wf_more
-from e2e_support import Cluster, async_wait_until, lines, texts, wait_history
+from e2e_support import Cluster, async_wait_until, check_clean, counts, lines, pids_of, texts, wait_history
 
 import goblins
 import goblins.testing
@@ -118,6 +118,7 @@ async def test_query_answers_by_replay_across_worker_kill_and_server_restart(
 # ---- cancellation and termination ----
 
 
+@pytest.mark.both_modes
 async def test_cancel_sent_to_a_restarted_server_compensates_once(
     cluster: Cluster, tmp_path: Path, measure: Callable[[str], None]
 ) -> None:
@@ -126,7 +127,7 @@ async def test_cancel_sent_to_a_restarted_server_compensates_once(
     worker = cluster.start_worker("wf_more")
     async with await cluster.client() as client:
         handle = await client.start_workflow("refundable", str(log), "o-1", 30.0)
-        await wait_history(handle, lambda types: "TIMER_STARTED" in types, "the run to sleep")
+        await wait_history(handle, lambda types: "TIMER_STARTED" in types, "the run to sleep", cluster.patience)
         worker.kill9()
         cluster.kill_server()
         cluster.start_server()
@@ -135,20 +136,30 @@ async def test_cancel_sent_to_a_restarted_server_compensates_once(
         cancelled = cluster.cli("workflow", "cancel", handle.run_id, "--reason", "changed my mind")
         assert cancelled.returncode == 0, cancelled.stderr
         await handle.cancel("again")
+        await wait_history(handle, lambda types: "WORKFLOW_CANCEL_REQUESTED" in types, "the cancel", cluster.patience)
+        assert texts(log) == ["charged o-1"], "something ran with no worker alive"
         t0 = time.monotonic()
-        cluster.start_worker("wf_more")
+        second = cluster.start_worker("wf_more")
         with pytest.raises(goblins.WorkflowCancelled):
-            await handle.result(timeout=30)
+            await handle.result(timeout=cluster.recovery)
         took = time.monotonic() - t0
+        await asyncio.sleep(1.0)  # a duplicate compensation would have time to show
         events = await handle.history()
     types = [e.type.value for e in events]
     assert types.count("WORKFLOW_CANCEL_REQUESTED") == 1
     assert next(e for e in events if e.type.value == "WORKFLOW_CANCEL_REQUESTED").error == "changed my mind"
     assert texts(log) == ["charged o-1", "refund o-1 started", "refunded o-1"], "a step ran twice, or not at all"
+    assert pids_of(log)["refunded o-1"] == [second.pid]
     assert types.count("TIMER_FIRED") == 0 and "ACTIVITY_FINISHED_IN_ERROR" not in types
     assert sum(t in FINISHED for t in types) == 1 and types[-1] == "WORKFLOW_FINISHED_IN_ERROR"
     assert events[-1].error_type == "WorkflowCancelled"
-    measure(f"cancel via a restarted server: compensated and cancelled {took:.2f}s after the new worker started")
+    stored = cluster.stored_events(handle.run_id)
+    check_clean(stored)
+    assert counts(stored).get(SUCCESS) == 2, f"the compensation is not one activity: {counts(stored)}"
+    measure(
+        f"{cluster.mode} cancel via a restarted server: compensated and cancelled {took:.2f}s "
+        "after the new worker started"
+    )
 
 
 @pytest.mark.both_modes
