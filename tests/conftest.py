@@ -1,11 +1,20 @@
-"""Shared fixtures: an in-process server on loopback over a real SQLite file, workers, a client."""
+"""Shared fixtures: an in-process server on loopback over a real SQLite file, workers, a client.
+
+Also the choice of deployment modes for the tests that run against real services. The
+embedded mode always runs. The distributed mode runs when GOBLINS_TEST_KAFKA and
+GOBLINS_TEST_CASSANDRA (HOST:PORT; `scripts/test` sets both) are set; without them its tests
+are skipped with that reason in the summary, and with them an unreachable service fails the
+tests. GOBLINS_MODES (embedded[,distributed]), when set, decides instead: a distributed mode
+it asks for without the variables is an error, not a skip.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import pathlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -14,6 +23,44 @@ import goblins
 from goblins.server import Server
 
 StartWorker = Callable[..., Awaitable[goblins.Worker]]
+
+KAFKA = os.environ.get("GOBLINS_TEST_KAFKA", "")
+CASSANDRA = os.environ.get("GOBLINS_TEST_CASSANDRA", "")
+MODES = {m.strip() for m in os.environ.get("GOBLINS_MODES", "").split(",") if m.strip()}
+# GOBLINS_MODES, when set, decides; else the services' addresses do.
+DISTRIBUTED = "distributed" in MODES if MODES else bool(KAFKA and CASSANDRA)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if MODES - {"embedded", "distributed"}:
+        raise pytest.UsageError(f"GOBLINS_MODES names unknown modes: {sorted(MODES - {'embedded', 'distributed'})}")
+    if DISTRIBUTED and not (KAFKA and CASSANDRA):
+        raise pytest.UsageError("GOBLINS_MODES asks for distributed: set GOBLINS_TEST_KAFKA and GOBLINS_TEST_CASSANDRA")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if DISTRIBUTED:
+        return
+    why = "GOBLINS_MODES leaves it out" if MODES else "set GOBLINS_TEST_KAFKA and GOBLINS_TEST_CASSANDRA"
+    skip = pytest.mark.skip(reason=f"distributed mode not requested: {why}")
+    for item in items:
+        if item.get_closest_marker("distributed"):
+            item.add_marker(skip)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    """Keep each phase's report on the test item, for fixtures that dump logs on failure."""
+    report: pytest.TestReport = yield
+    setattr(item, f"goblins_report_{report.when}", report)
+    return report
+
+
+def run_failed(request: pytest.FixtureRequest) -> bool:
+    """In a fixture's teardown: did the test's setup or call fail (or never report)?"""
+    call = getattr(request.node, "goblins_report_call", None)
+    setup = getattr(request.node, "goblins_report_setup", None)
+    return call is None or call.failed or (setup is not None and setup.failed)
 
 
 @pytest.fixture

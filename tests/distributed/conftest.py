@@ -1,13 +1,13 @@
-"""Distributed-mode fixtures: goblins servers on real Kafka and Cassandra (scripts/services).
+"""Distributed-only fixtures: goblins servers on real Kafka and Cassandra (scripts/services).
 
-GOBLINS_TEST_KAFKA and GOBLINS_TEST_CASSANDRA (HOST:PORT; `scripts/test` sets both) turn these
-tests on. Without them the tests are skipped with that reason in the summary; with them, an
-unreachable service fails the tests. Each test gets its own keyspace and Kafka namespace.
+Stories that hold in both modes live in tests/e2e (marked ``both_modes``); the ones here
+are about the distributed mode itself (several servers, partitions, broker and database
+restarts, Kafka leases). Whether they run is decided in tests/conftest.py. Each test gets
+its own keyspace and Kafka namespace.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,24 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 
 from distributed_support import DistributedCluster
 
-KAFKA = os.environ.get("GOBLINS_TEST_KAFKA", "")
-CASSANDRA = os.environ.get("GOBLINS_TEST_CASSANDRA", "")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    if KAFKA and CASSANDRA:
-        return
-    skip = pytest.mark.skip(reason="distributed mode not requested: set GOBLINS_TEST_KAFKA and GOBLINS_TEST_CASSANDRA")
-    for item in items:
-        if "tests/distributed" in str(item.fspath):
-            item.add_marker(skip)
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    report = yield
-    setattr(item, f"distributed_report_{report.when}", report)
-    return report
+from tests.conftest import CASSANDRA, KAFKA, run_failed
 
 
 @pytest.fixture
@@ -44,5 +27,4 @@ def dcluster(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Distrib
     try:
         yield c
     finally:
-        call = getattr(request.node, "distributed_report_call", None)
-        c.teardown(dump=call is None or call.failed)
+        c.teardown(dump=run_failed(request))

@@ -1,6 +1,7 @@
 """The distributed mode end to end: servers on real Kafka and Cassandra, workers consuming
-the task topics as one consumer group, kill -9 of workers and servers, broker and database
-restarts mid-run."""
+the task topics as one consumer group, kill -9 of servers, broker and database restarts
+mid-run. The stories both modes share (the examples, a worker or server kill -9 mid-run) are
+in tests/e2e, marked both_modes."""
 
 from __future__ import annotations
 
@@ -11,14 +12,10 @@ from pathlib import Path
 import pytest
 from distributed_support import DistributedCluster
 from e2e_support import (
-    REPO,
-    SUCCESS,
     async_wait_until,
-    check_reruns,
     check_steps_history,
     expected_totals,
     read_lines,
-    step_of,
 )
 
 import goblins
@@ -30,22 +27,6 @@ STEPS = 30
 
 def report(line: str) -> None:
     print(line)
-
-
-async def test_examples_run_unchanged(dcluster: DistributedCluster) -> None:
-    dcluster.start_server()
-    dcluster.start_worker("examples.greet", cwd=REPO)
-    dcluster.start_worker("examples.order", cwd=REPO)
-    greet = dcluster.python("-m", "examples.greet", "Green Got", timeout=90)
-    assert greet.returncode == 0, greet.stderr
-    assert greet.stdout.strip().endswith("Hello Green Got")
-    order = dcluster.python("-m", "examples.order", timeout=90)
-    assert order.returncode == 0, order.stderr
-    assert "tracking='trk-A-1-3'" in order.stdout
-    run_id = greet.stdout.split()[0]
-    show = dcluster.cli("workflow", "show", run_id, "--server", dcluster.address)
-    assert show.returncode == 0, show.stderr
-    assert "ACTIVITY_FINISHED_IN_SUCCESS" in show.stdout and "WORKFLOW_FINISHED_IN_SUCCESS" in show.stdout
 
 
 async def test_two_workers_share_the_load(dcluster: DistributedCluster, tmp_path: Path) -> None:
@@ -64,54 +45,17 @@ async def test_two_workers_share_the_load(dcluster: DistributedCluster, tmp_path
     assert pids == {first.pid, second.pid}, f"activities ran in {pids}"
 
 
-async def _kill_mid_run(
-    dcluster: DistributedCluster, tmp_path: Path, victim: str
-) -> tuple[list[goblins.events.Event], list[list[str]], set[int]]:
-    """Run the 30-step workflow, kill -9 the worker or the server after 10 steps, recover."""
-    log = tmp_path / "steps.log"
-    run_id = f"kill-{victim}"
-    dcluster.start_server()
-    worker = dcluster.start_worker("wf_steps")
-    async with await dcluster.client() as client:
-        handle = await client.start_workflow("steps", str(log), run_id, STEPS, run_id=run_id)
-        await async_wait_until(lambda: len(read_lines(log)) >= 10, 60, "10 steps to run")
-        if victim == "worker":
-            worker.kill9()
-            finished = {step_of(a) for _, kind, a in dcluster.stored_events(run_id) if kind == SUCCESS}
-            dcluster.start_worker("wf_steps")
-        else:
-            dcluster.kill_server()
-            finished = {step_of(a) for _, kind, a in dcluster.stored_events(run_id) if kind == SUCCESS}
-            dcluster.start_server()
-        result = await handle.result(timeout=120)
-        events = await handle.history()
-    assert result == expected_totals(STEPS)
-    return events, read_lines(log), finished
-
-
-async def test_worker_killed_mid_workflow(dcluster: DistributedCluster, tmp_path: Path) -> None:
-    t0 = time.monotonic()
-    events, lines, finished = await _kill_mid_run(dcluster, tmp_path, "worker")
-    check_steps_history(events, "kill-worker", STEPS)
-    repeated = check_reruns(lines, "kill-worker", STEPS, finished)
-    report(f"distributed worker kill -9: {len(finished)} steps finished at the kill, re-ran {sorted(repeated)}, "
-           f"run done {time.monotonic() - t0:.1f}s after start")
-
-
-async def test_server_killed_and_restarted(dcluster: DistributedCluster, tmp_path: Path) -> None:
-    events, lines, finished = await _kill_mid_run(dcluster, tmp_path, "server")
-    check_steps_history(events, "kill-server", STEPS)
-    check_reruns(lines, "kill-server", STEPS, finished)
-
-
 async def test_two_servers_clients_on_either_one_killed(dcluster: DistributedCluster, tmp_path: Path) -> None:
     log = tmp_path / "hold.log"
     dcluster.start_server()
     other, other_address = dcluster.start_other_server()
     dcluster.start_worker("wf_steps")
     async with await dcluster.client() as a, await goblins.Client.connect(other_address) as b:
-        await async_wait_until(lambda: all(dcluster.owns_partitions(p) for p in dcluster.servers.values()), 60,
-                               "both servers to own partitions")
+        await async_wait_until(
+            lambda: all(dcluster.owns_partitions(p) for p in dcluster.servers.values()),
+            60,
+            "both servers to own partitions",
+        )
         handles = [await (a if i % 2 else b).start_workflow("fan_out", str(log), f"r{i}", 3, 0.3) for i in range(20)]
         # Results are read through the other server than the one that started the run.
         first = await asyncio.gather(*(b.get_workflow_handle(h.run_id).result(timeout=90) for h in handles[:10]))
@@ -152,19 +96,30 @@ def test_setup_is_idempotent_and_the_server_says_what_is_missing(dcluster: Distr
     again = dcluster.cli("setup", "cassandra", "--cassandra", dcluster.cassandra, "--keyspace", dcluster.namespace)
     assert again.returncode == 0, again.stderr
     missing = dcluster.cli(
-        "server", "--port", "0", "--store", dcluster.store_url, "--broker", f"kafka://{dcluster.kafka}/nosuchns",
+        "server",
+        "--port",
+        "0",
+        "--store",
+        dcluster.store_url,
+        "--broker",
+        f"kafka://{dcluster.kafka}/nosuchns",
         timeout=60,
     )
     assert missing.returncode == 2
     assert "lacks topics nosuchns.events" in missing.stderr and "goblins setup kafka" in missing.stderr
     assert "Traceback" not in missing.stderr
     missing = dcluster.cli(
-        "server", "--port", "0", "--store", f"cassandra://{dcluster.cassandra}/nosuchks", "--broker",
-        dcluster.broker_url, timeout=60,
+        "server",
+        "--port",
+        "0",
+        "--store",
+        f"cassandra://{dcluster.cassandra}/nosuchks",
+        "--broker",
+        dcluster.broker_url,
+        timeout=60,
     )
     assert missing.returncode == 2
     assert "goblins setup cassandra" in missing.stderr and "Traceback" not in missing.stderr
-
 
 
 async def test_timer_signal_and_cancel_in_the_distributed_mode(dcluster: DistributedCluster, tmp_path: Path) -> None:
@@ -220,9 +175,7 @@ async def test_child_workflows_across_partitions(dcluster: DistributedCluster, t
     assert results == [["child a approved by x", "child b approved by x"]] * 3
 
 
-async def test_queries_heartbeats_and_continue_as_new_distributed(
-    dcluster: DistributedCluster, tmp_path: Path
-) -> None:
+async def test_queries_heartbeats_and_continue_as_new_distributed(dcluster: DistributedCluster, tmp_path: Path) -> None:
     dcluster.start_server()
     _, other_address = dcluster.start_other_server()
     dcluster.start_worker("wf_primitives", "--server", f"{dcluster.address},{other_address}")

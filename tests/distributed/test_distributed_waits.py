@@ -3,8 +3,10 @@ heartbeat checkpoint) in the distributed mode, across a kill -9 of the worker an
 server, then a restart on the same keyspace and Kafka namespace: the waits resume, and
 nothing (a step, a timer, a signal, a child, a compensation) happens twice.
 
-The distributed counterparts of tests/e2e/test_e2e_primitives.py. Each history is also
-read straight from Cassandra (``stored_events``), not only through a server.
+The distributed-only stories; the ones both modes share (timer, signal and children across
+a kill of both; a cancel sent while no worker lives) are in tests/e2e/test_e2e_primitives.py
+and test_e2e_primitives_kills.py. Each history is also read straight
+from Cassandra (``stored_events``), not only through a server.
 """
 
 from __future__ import annotations
@@ -16,14 +18,12 @@ from pathlib import Path
 
 import pytest
 from distributed_support import DistributedCluster
-from e2e_support import Proc, async_wait_until
+from e2e_support import SCHEDULED, SUCCESS, Proc, async_wait_until, check_clean, counts
 
 import goblins
 
 pytestmark = [pytest.mark.e2e, pytest.mark.distributed]
 
-SUCCESS = "ACTIVITY_FINISHED_IN_SUCCESS"
-SCHEDULED = "ACTIVITY_SCHEDULED"
 RECOVERY = 60.0  # a restarted server and a new worker wait out the dead ones' Kafka sessions (6 s each)
 
 
@@ -68,33 +68,17 @@ async def wait_stored(
         await asyncio.sleep(0.2)
 
 
-def counts(events: list[tuple[int, str, str]]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for _, kind, _ in events:
-        found[kind] = found.get(kind, 0) + 1
-    return found
-
-
-def check_clean(events: list[tuple[int, str, str]]) -> None:
-    """Gapless seqs, one WORKFLOW_SCHEDULED, and no activity scheduled or finished twice."""
-    assert [seq for seq, _, _ in events] == list(range(1, len(events) + 1)), f"seqs not gapless: {events}"
-    assert counts(events).get("WORKFLOW_SCHEDULED") == 1
-    for kind in (SCHEDULED, SUCCESS):
-        ids = [a for _, k, a in events if k == kind]
-        assert len(ids) == len(set(ids)), f"an activity has two {kind} events: {events}"
-
-
 def kill_both(dcluster: DistributedCluster, worker: Proc) -> None:
     """kill -9 the worker, then the server: the run waits with neither alive."""
     worker.kill9()
     dcluster.kill_server()
 
 
-@pytest.mark.parametrize("victim", ["both", "worker", "server"])
+@pytest.mark.parametrize("victim", ["worker", "server"])
 async def test_timer_survives_kills(dcluster: DistributedCluster, tmp_path: Path, victim: str) -> None:
-    """both: the run sleeps with no server and no worker; worker: the live server fires the
-    timer with no worker alive, its workflow task waits in Kafka for the next worker; server:
-    the worker lives on (its tasks come from Kafka) and the restarted server fires the timer."""
+    """worker: the live server fires the timer with no worker alive, its workflow task waits in
+    Kafka for the next worker; server: the worker lives on (its tasks come from Kafka) and the
+    restarted server fires the timer. (Both killed: tests/e2e/test_e2e_primitives.py.)"""
     log = tmp_path / "marks.log"
     seconds = 5.0
     dcluster.start_server()
@@ -105,9 +89,9 @@ async def test_timer_survives_kills(dcluster: DistributedCluster, tmp_path: Path
         killed_at = time.time()
         t0 = time.monotonic()
         second = worker
-        if victim in ("both", "worker"):
+        if victim == "worker":
             worker.kill9()
-        if victim in ("both", "server"):
+        if victim == "server":
             dcluster.kill_server()
             dcluster.start_server()  # same keyspace and namespace: the timer row is in Cassandra
         if victim == "worker":
@@ -133,103 +117,6 @@ async def test_timer_survives_kills(dcluster: DistributedCluster, tmp_path: Path
         f"distributed timer, {victim} killed: fired {fired.timestamp - started.fire_at:.2f}s after due; "
         f"run done {done:.1f}s after the kill"
     )
-
-
-async def test_signal_wait_survives_worker_and_server_kill(dcluster: DistributedCluster, tmp_path: Path) -> None:
-    log = tmp_path / "marks.log"
-    dcluster.start_server()
-    worker = dcluster.start_worker("wf_primitives")
-    async with await dcluster.client() as client:
-        handle = await client.start_workflow("approve", str(log))
-        await wait_stored(dcluster, handle.run_id, lambda t: SUCCESS in t, "the first step to be recorded")
-        kill_both(dcluster, worker)
-        t0 = time.monotonic()
-        dcluster.start_server()
-        # Through the CLI (a separate process), while no worker is alive.
-        sent = dcluster.cli("workflow", "signal", handle.run_id, "approve", "--input", '"ada"', timeout=60)
-        assert sent.returncode == 0, sent.stderr
-        second = dcluster.start_worker("wf_primitives")
-        assert await handle.result(timeout=RECOVERY) == "approved by ada"
-        done = time.monotonic() - t0
-    events = await stored(dcluster, handle.run_id)
-    check_clean(events)
-    found = counts(events)
-    assert found.get("WORKFLOW_SIGNALED") == 1, f"signal events: {found}"
-    assert found.get(SCHEDULED) == 2 and found.get(SUCCESS) == 2
-    assert marks(log) == ["waiting", "approved by ada"], f"a step ran again: {marks(log)}"
-    assert mark_pids(log)["approved by ada"] == [second.pid]
-    report(f"distributed signal across kills: run done {done:.1f}s after the restart")
-
-
-async def test_children_survive_worker_and_server_kill(dcluster: DistributedCluster, tmp_path: Path) -> None:
-    log = tmp_path / "marks.log"
-    dcluster.start_server()
-    worker = dcluster.start_worker("wf_primitives")
-    async with await dcluster.client() as client:
-        parent = await client.start_workflow("family", str(log))
-        parent_events = await wait_stored(
-            dcluster, parent.run_id, lambda t: t.count("CHILD_WORKFLOW_STARTED") == 2, "both children to start"
-        )
-        children = [e.child_run_id for e in await parent.history() if e.type.value == "CHILD_WORKFLOW_STARTED"]
-        assert len(children) == 2, parent_events
-        for child in children:
-            await wait_stored(dcluster, child, lambda t: SUCCESS in t, f"child {child} to wait")
-        kill_both(dcluster, worker)
-        t0 = time.monotonic()
-        dcluster.start_server()
-        for i, child in enumerate(children):
-            sent = dcluster.cli("workflow", "signal", child, "approve", "--input", f'"n{i}"', timeout=60)
-            assert sent.returncode == 0, sent.stderr
-        dcluster.start_worker("wf_primitives")
-        assert await parent.result(timeout=RECOVERY) == ["child a approved by n0", "child b approved by n1"]
-        done = time.monotonic() - t0
-    events = await stored(dcluster, parent.run_id)
-    check_clean(events)
-    found = counts(events)
-    assert found.get("CHILD_WORKFLOW_STARTED") == 2 and found.get("CHILD_WORKFLOW_COMPLETED") == 2, found
-    assert sorted(a for _, k, a in events if k == "CHILD_WORKFLOW_STARTED") == sorted(
-        a for _, k, a in events if k == "CHILD_WORKFLOW_COMPLETED"
-    )
-    for child in children:  # each child was started once, signalled once, finished once
-        child_events = await stored(dcluster, child)
-        check_clean(child_events)
-        child_found = counts(child_events)
-        assert child_found.get("WORKFLOW_SIGNALED") == 1, child_found
-        assert child_found.get("WORKFLOW_FINISHED_IN_SUCCESS") == 1, child_found
-        assert child_found.get(SCHEDULED) == 2, child_found
-    assert sorted(marks(log)) == sorted(
-        ["child a waiting", "child b waiting", "child a approved by n0", "child b approved by n1"]
-    ), f"a step ran again: {marks(log)}"
-    report(f"distributed children across kills: parent done {done:.1f}s after the restart")
-
-
-async def test_cancel_while_worker_dead_compensates_once(dcluster: DistributedCluster, tmp_path: Path) -> None:
-    log = tmp_path / "marks.log"
-    dcluster.start_server()
-    worker = dcluster.start_worker("wf_primitives")
-    async with await dcluster.client() as client:
-        handle = await client.start_workflow("refundable", str(log))
-        await wait_stored(dcluster, handle.run_id, lambda t: SUCCESS in t, "the first step to be recorded")
-        kill_both(dcluster, worker)
-        t0 = time.monotonic()
-        dcluster.start_server()
-        await handle.cancel("called off")  # recorded with no worker alive
-        await wait_stored(dcluster, handle.run_id, lambda t: "WORKFLOW_CANCEL_REQUESTED" in t, "the cancel")
-        assert marks(log) == ["waiting"], "something ran with no worker alive"
-        second = dcluster.start_worker("wf_primitives")
-        with pytest.raises(goblins.WorkflowCancelled):
-            await handle.result(timeout=RECOVERY)
-        done = time.monotonic() - t0
-        await asyncio.sleep(1.0)  # a duplicate compensation would have time to show
-    events = await stored(dcluster, handle.run_id)
-    check_clean(events)
-    found = counts(events)
-    assert found.get("WORKFLOW_CANCEL_REQUESTED") == 1, found
-    assert found.get(SCHEDULED) == 2 and found.get(SUCCESS) == 2, f"the compensation is not one activity: {found}"
-    assert found.get("WORKFLOW_FINISHED_IN_ERROR") == 1 and events[-1][1] == "WORKFLOW_FINISHED_IN_ERROR"
-    assert marks(log) == ["waiting", "refunded"], f"the compensation did not run exactly once: {marks(log)}"
-    assert mark_pids(log)["refunded"] == [second.pid]
-    report(f"distributed cancel while the worker was dead: compensated and done {done:.1f}s after the restart")
 
 
 async def test_cancel_parent_while_worker_dead_cancels_waiting_children(

@@ -1,4 +1,11 @@
-"""End-to-end fixtures: a cluster of real processes, torn down (SIGKILL) whatever happens."""
+"""End-to-end fixtures: a cluster of real processes, torn down (SIGKILL) whatever happens.
+
+A story that holds in both deployment modes is written once and marked ``both_modes``: its
+``cluster`` is then an embedded cluster (one server on SQLite) and a distributed one (servers
+on Kafka and Cassandra; skipped, with the reason, unless tests/conftest.py finds the
+services). The cluster carries the mode's patience (``cluster.patience``, ``cluster.recovery``)
+so the story states no timeout of its own. Unmarked tests get the embedded cluster only.
+"""
 
 from __future__ import annotations
 
@@ -7,29 +14,33 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from distributed_support import DistributedCluster
 from e2e_support import Cluster
+
+from tests.conftest import CASSANDRA, KAFKA, run_failed
 
 # Measurements (wall times, observed delays) printed at the end of the session.
 MEASUREMENTS: list[str] = []
 
+MODES = [
+    pytest.param("embedded", id="embedded"),
+    pytest.param("distributed", id="distributed", marks=pytest.mark.distributed),
+]
 
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    report = yield
-    setattr(item, f"e2e_report_{report.when}", report)
-    return report
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "cluster" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_modes"):
+        metafunc.parametrize("cluster", MODES, indirect=True)
 
 
 @pytest.fixture
 def cluster(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Cluster]:
-    c = Cluster(tmp_path)
+    mode = getattr(request, "param", "embedded")
+    c = DistributedCluster(tmp_path, KAFKA, CASSANDRA) if mode == "distributed" else Cluster(tmp_path)
     try:
         yield c
     finally:
-        call = getattr(request.node, "e2e_report_call", None)
-        setup = getattr(request.node, "e2e_report_setup", None)
-        failed = (call is None or call.failed) or (setup is not None and setup.failed)
-        c.teardown(dump=failed)
+        c.teardown(dump=run_failed(request))
 
 
 @pytest.fixture

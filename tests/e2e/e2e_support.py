@@ -66,6 +66,12 @@ async def async_wait_until(predicate: Callable[[], Any], timeout: float, what: s
 class Cluster:
     """One goblins server (restartable on the same db and port), any number of workers."""
 
+    mode = "embedded"
+    patience = 20.0
+    """Seconds a story waits for the next thing it expects (a step, a log line)."""
+    recovery = 30.0
+    """Seconds a run may take to finish after a kill -9 and a restart."""
+
     def __init__(self, tmp_path: Path) -> None:
         self.tmp = tmp_path
         self.port = free_port()
@@ -101,14 +107,16 @@ class Cluster:
             [*goblins_command(), "server", "--db", str(self.db), "--port", str(self.port)],
         )
         self.server = proc
+        self.wait_listening(proc, timeout)
+        return proc
 
+    def wait_listening(self, proc: Proc, timeout: float) -> None:
         def listening() -> bool:
             if not proc.alive:
                 raise AssertionError(f"goblins server exited with {proc.popen.returncode}:\n{proc.tail()}")
             return "listening on" in proc.text()
 
         wait_until(listening, timeout, "the server to listen", 0.05)
-        return proc
 
     def kill_server(self) -> None:
         assert self.server is not None
@@ -220,6 +228,28 @@ def read_lines(path: Path) -> list[list[str]]:
     return [line.split(":") for line in path.read_text().splitlines() if line]
 
 
+def pids_of(path: Path) -> dict[str, list[int]]:
+    """The activity log: text -> the pids of the workers that wrote it."""
+    found: dict[str, list[int]] = {}
+    for text, pid in lines(path):
+        found.setdefault(text, []).append(pid)
+    return found
+
+
+async def wait_history(
+    handle: goblins.WorkflowHandle, done: Callable[[list[str]], bool], what: str, timeout: float = 20
+) -> list[str]:
+    """Poll the run's history (event types) until ``done`` holds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        types = [e.type.value for e in await handle.history()]
+        if done(types):
+            return types
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}; history: {types}")
+        await asyncio.sleep(0.05)
+
+
 # ---- checks shared by the kill tests ----
 
 SUCCESS = "ACTIVITY_FINISHED_IN_SUCCESS"
@@ -229,6 +259,23 @@ SCHEDULED = "ACTIVITY_SCHEDULED"
 def step_of(activity_run_id: str) -> int:
     """The step index of a `steps` activity: ids are RUN_ID/POSITION, positions from 1."""
     return int(activity_run_id.rsplit("/", 1)[1]) - 1
+
+
+def counts(events: list[tuple[int, str, str]]) -> dict[str, int]:
+    """Stored events (``Cluster.stored_events``) per type."""
+    found: dict[str, int] = {}
+    for _, kind, _ in events:
+        found[kind] = found.get(kind, 0) + 1
+    return found
+
+
+def check_clean(events: list[tuple[int, str, str]]) -> None:
+    """Stored events: gapless seqs, one WORKFLOW_SCHEDULED, no activity scheduled or finished twice."""
+    assert [seq for seq, _, _ in events] == list(range(1, len(events) + 1)), f"seqs not gapless: {events}"
+    assert counts(events).get("WORKFLOW_SCHEDULED") == 1
+    for kind in (SCHEDULED, SUCCESS):
+        ids = [a for _, k, a in events if k == kind]
+        assert len(ids) == len(set(ids)), f"an activity has two {kind} events: {events}"
 
 
 def expected_totals(count: int) -> list[int]:

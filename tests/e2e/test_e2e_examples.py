@@ -1,4 +1,5 @@
-"""The examples, run as a user runs them, and the flaky-activity retry story in the CLI."""
+"""The examples, run as a user runs them (greet and order in both modes), and the flaky-activity
+retry story in the CLI."""
 
 from __future__ import annotations
 
@@ -71,17 +72,18 @@ async def test_flaky_activity_retry_story_in_the_cli(cluster: Cluster, measure: 
     measure(f"greet retry story: failed attempts per run {sorted(errors.values())}; shown run {run_id}")
 
 
+@pytest.mark.both_modes
 def test_examples_run_as_documented(cluster: Cluster) -> None:
     cluster.start_server()
     cluster.start_worker("examples.greet", cwd=REPO)
     cluster.start_worker("examples.order", cwd=REPO)
 
-    greet = cluster.python("-m", "examples.greet", "Green Got")
+    greet = cluster.python("-m", "examples.greet", "Green Got", timeout=cluster.recovery)
     assert greet.returncode == 0, greet.stderr
     run_id, _, greeting = greet.stdout.strip().partition(" ")
     assert greeting == "Hello Green Got" and run_id
 
-    order = cluster.python("-m", "examples.order")
+    order = cluster.python("-m", "examples.order", timeout=cluster.recovery)
     assert order.returncode == 0, order.stderr
     assert order.stdout.strip() == (
         "Receipt(order_id='A-1', reservations=['rsv-apple-3', 'rsv-pear-2', 'rsv-plum-1'], "
@@ -90,3 +92,4 @@ def test_examples_run_as_documented(cluster: Cluster) -> None:
 
     shown = cluster.cli("workflow", "show", run_id)
     assert shown.returncode == 0 and "ACTIVITY_FINISHED_IN_SUCCESS" in shown.stdout
+    assert "WORKFLOW_FINISHED_IN_SUCCESS" in shown.stdout

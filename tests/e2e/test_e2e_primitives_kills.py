@@ -1,9 +1,9 @@
 """Queries, cancellation, termination, continue-as-new, execution timeouts and the
 deterministic helpers across kill -9 of the worker and of the server (workflows: wf_more.py).
 
-Every test kills real processes while a run waits, restarts what it killed on the same SQLite
-file, and checks that the wait resumes and that nothing (an activity, a finish, a cancel
-request) happens twice.
+Every test kills real processes while a run waits, restarts what it killed on the same store,
+and checks that the wait resumes and that nothing (an activity, a finish, a cancel request)
+happens twice. The continue-as-new and deterministic-helper stories run in both modes.
 """
 
 from __future__ import annotations
@@ -19,11 +19,10 @@ from pathlib import Path
 
 import pytest
 import wf_more
-from e2e_support import Cluster, async_wait_until, lines, texts
+from e2e_support import Cluster, async_wait_until, check_clean, counts, lines, pids_of, texts, wait_history
 
 import goblins
 import goblins.testing
-from goblins._proto import goblins_pb2 as pb
 
 pytestmark = pytest.mark.e2e
 
@@ -33,20 +32,6 @@ FINISHED = ("WORKFLOW_FINISHED_IN_SUCCESS", "WORKFLOW_FINISHED_IN_ERROR")
 
 async def types_of(handle: goblins.WorkflowHandle) -> list[str]:
     return [e.type.value for e in await handle.history()]
-
-
-async def wait_history(
-    handle: goblins.WorkflowHandle, done: Callable[[list[str]], bool], what: str, timeout: float = 20
-) -> list[str]:
-    """Poll the run's history (event types) until ``done`` holds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        types = await types_of(handle)
-        if done(types):
-            return types
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}; history: {types}")
-        await asyncio.sleep(0.05)
 
 
 def pending_tasks(cluster: Cluster, run_id: str) -> list[tuple[str, str]]:
@@ -133,6 +118,7 @@ async def test_query_answers_by_replay_across_worker_kill_and_server_restart(
 # ---- cancellation and termination ----
 
 
+@pytest.mark.both_modes
 async def test_cancel_sent_to_a_restarted_server_compensates_once(
     cluster: Cluster, tmp_path: Path, measure: Callable[[str], None]
 ) -> None:
@@ -141,7 +127,7 @@ async def test_cancel_sent_to_a_restarted_server_compensates_once(
     worker = cluster.start_worker("wf_more")
     async with await cluster.client() as client:
         handle = await client.start_workflow("refundable", str(log), "o-1", 30.0)
-        await wait_history(handle, lambda types: "TIMER_STARTED" in types, "the run to sleep")
+        await wait_history(handle, lambda types: "TIMER_STARTED" in types, "the run to sleep", cluster.patience)
         worker.kill9()
         cluster.kill_server()
         cluster.start_server()
@@ -150,22 +136,33 @@ async def test_cancel_sent_to_a_restarted_server_compensates_once(
         cancelled = cluster.cli("workflow", "cancel", handle.run_id, "--reason", "changed my mind")
         assert cancelled.returncode == 0, cancelled.stderr
         await handle.cancel("again")
+        await wait_history(handle, lambda types: "WORKFLOW_CANCEL_REQUESTED" in types, "the cancel", cluster.patience)
+        assert texts(log) == ["charged o-1"], "something ran with no worker alive"
         t0 = time.monotonic()
-        cluster.start_worker("wf_more")
+        second = cluster.start_worker("wf_more")
         with pytest.raises(goblins.WorkflowCancelled):
-            await handle.result(timeout=30)
+            await handle.result(timeout=cluster.recovery)
         took = time.monotonic() - t0
+        await asyncio.sleep(1.0)  # a duplicate compensation would have time to show
         events = await handle.history()
     types = [e.type.value for e in events]
     assert types.count("WORKFLOW_CANCEL_REQUESTED") == 1
     assert next(e for e in events if e.type.value == "WORKFLOW_CANCEL_REQUESTED").error == "changed my mind"
     assert texts(log) == ["charged o-1", "refund o-1 started", "refunded o-1"], "a step ran twice, or not at all"
+    assert pids_of(log)["refunded o-1"] == [second.pid]
     assert types.count("TIMER_FIRED") == 0 and "ACTIVITY_FINISHED_IN_ERROR" not in types
     assert sum(t in FINISHED for t in types) == 1 and types[-1] == "WORKFLOW_FINISHED_IN_ERROR"
     assert events[-1].error_type == "WorkflowCancelled"
-    measure(f"cancel via a restarted server: compensated and cancelled {took:.2f}s after the new worker started")
+    stored = cluster.stored_events(handle.run_id)
+    check_clean(stored)
+    assert counts(stored).get(SUCCESS) == 2, f"the compensation is not one activity: {counts(stored)}"
+    measure(
+        f"{cluster.mode} cancel via a restarted server: compensated and cancelled {took:.2f}s "
+        "after the new worker started"
+    )
 
 
+@pytest.mark.both_modes
 async def test_cancel_stops_a_heartbeating_activity_then_the_cleanup_survives_a_worker_kill(
     cluster: Cluster, tmp_path: Path, measure: Callable[[str], None]
 ) -> None:
@@ -175,27 +172,31 @@ async def test_cancel_stops_a_heartbeating_activity_then_the_cleanup_survives_a_
     first = cluster.start_worker("wf_more")
     async with await cluster.client() as client:
         handle = await client.start_workflow("long_job", str(log), steps)
-        await async_wait_until(lambda: "beating attempt 1" in texts(log), 20, "the activity to run")
-        await wait_history(handle, lambda types: "ACTIVITY_STARTED" in types, "the activity to start")
-        # The server dies and comes back while the activity runs: its heartbeats (every 0.5 s)
-        # reach the restarted server, which must not take them for those of an ended run.
-        cluster.kill_server()
-        cluster.start_server()
-        cluster.wait_worker_connected(first)
-        await asyncio.sleep(1.5)
-        assert texts(log) == ["beating attempt 1"], "the restart stopped the activity"
+        await async_wait_until(lambda: "beating attempt 1" in texts(log), cluster.patience, "the activity to run")
+        if cluster.mode == "embedded":
+            await wait_history(handle, lambda types: "ACTIVITY_STARTED" in types, "the activity to start")
+            # The server dies and comes back while the activity runs: its heartbeats (every 0.5 s)
+            # reach the restarted server, which must not take them for those of an ended run.
+            cluster.kill_server()
+            cluster.start_server()
+            cluster.wait_worker_connected(first)
+            await asyncio.sleep(1.5)
+            assert texts(log) == ["beating attempt 1"], "the restart stopped the activity"
         t0 = time.monotonic()
         await handle.cancel("stop it")
-        # The running activity hears of the cancel through its heartbeat (at most every 0.5 s).
-        await async_wait_until(lambda: ("told to stop", first.pid) in lines(log), 10, "the activity to be told")
+        # The running activity hears of the cancel through its heartbeat (at most every 0.5 s); the
+        # run goes on (its cleanup), so only the cancel can stop the attempt, not the run's end.
+        await async_wait_until(lambda: ("told to stop", first.pid) in lines(log), cluster.patience, "the stop")
         told_in = time.monotonic() - t0
         # Its cleanup (an activity scheduled after the cancel) heartbeats without being stopped;
         # the worker dies in the middle of it.
-        await async_wait_until(lambda: sum(t.startswith("wound ") for t in texts(log)) >= 8, 20, "the cleanup")
+        await async_wait_until(
+            lambda: sum(t.startswith("wound ") for t in texts(log)) >= 8, cluster.patience, "the cleanup"
+        )
         first.kill9()
         second = cluster.start_worker("wf_more")
         with pytest.raises(goblins.WorkflowCancelled):
-            await handle.result(timeout=30)
+            await handle.result(timeout=cluster.recovery)
         events = await handle.history()
     types = [e.type.value for e in events]
     marks = lines(log)
@@ -216,8 +217,8 @@ async def test_cancel_stops_a_heartbeating_activity_then_the_cleanup_survives_a_
     assert types.count("WORKFLOW_CANCEL_REQUESTED") == 1 and sum(t in FINISHED for t in types) == 1
     assert events[-1].error_type == "WorkflowCancelled"
     measure(
-        f"cancel reached the heartbeating activity in {told_in:.2f}s; the cleanup resumed at step {resumed_at} "
-        f"after the worker kill ({len(wound) - steps} steps redone)"
+        f"{cluster.mode}: cancel reached the heartbeating activity in {told_in:.2f}s; the cleanup resumed at "
+        f"step {resumed_at} after the worker kill ({len(wound) - steps} steps redone)"
     )
 
 
@@ -261,6 +262,7 @@ async def test_terminate_sent_to_a_restarted_server_runs_nothing_more(
 # ---- continue-as-new ----
 
 
+@pytest.mark.both_modes
 async def test_continue_as_new_chain_survives_kills(
     cluster: Cluster, tmp_path: Path, measure: Callable[[str], None]
 ) -> None:
@@ -270,11 +272,12 @@ async def test_continue_as_new_chain_survives_kills(
     worker = cluster.start_worker("wf_more")
     async with await cluster.client() as client:
         handle = await client.start_workflow("generations", str(log), 1, last, [], run_id="chain")
-        # result() of the first run follows the chain; this call waits across the server restart.
-        waiting = asyncio.create_task(handle.result(timeout=60))
+        waiting = None
+        if cluster.mode == "embedded":  # result() of the first run follows the chain, across the restart
+            waiting = asyncio.create_task(handle.result(timeout=cluster.recovery))
 
         await async_wait_until(
-            lambda: has_event(cluster, "chain~2", "TIMER_STARTED"), 20, "the second generation to sleep"
+            lambda: has_event(cluster, "chain~2", "TIMER_STARTED"), cluster.patience, "the second generation to sleep"
         )
         worker.kill9()
         cluster.kill_server()
@@ -283,11 +286,11 @@ async def test_continue_as_new_chain_survives_kills(
         t0 = time.monotonic()
         cluster.start_worker("wf_more")
         expected = [f"gen {gen}" for gen in range(1, last + 1)]
-        assert await waiting == expected
+        assert await (waiting or handle.result(timeout=cluster.recovery)) == expected
         took = time.monotonic() - t0
         # Any run of the chain answers with the chain's end; the ids are RUN~2, RUN~3, ...
-        assert await client.get_workflow_handle("chain~3").result(timeout=10) == expected
-        assert await client.get_workflow_handle(f"chain~{last}").result(timeout=10) == expected
+        assert await client.get_workflow_handle("chain~3").result(timeout=cluster.patience) == expected
+        assert await client.get_workflow_handle(f"chain~{last}").result(timeout=cluster.patience) == expected
         with pytest.raises(goblins.WorkflowNotFound):
             await client.get_workflow_handle(f"chain~{last + 1}").history()
         histories = [await client.get_workflow_handle(run_id).history() for run_id in chain_ids("chain", last)]
@@ -299,7 +302,10 @@ async def test_continue_as_new_chain_survives_kills(
         assert types.count("ACTIVITY_SCHEDULED") == 1 and types.count("TIMER_FIRED") == 1
         assert sum(t in FINISHED for t in types) == 1 and types[-1] == "WORKFLOW_FINISHED_IN_SUCCESS"
     assert histories[-1][-1].output == expected
-    measure(f"continue-as-new chain: finished {took:.2f}s after the restart, with the worker killed in generation 2")
+    measure(
+        f"{cluster.mode} continue-as-new chain: finished {took:.2f}s after the restart, "
+        "with the worker killed in generation 2"
+    )
 
 
 def chain_ids(run_id: str, count: int) -> list[str]:
@@ -309,27 +315,41 @@ def chain_ids(run_id: str, count: int) -> list[str]:
 # ---- execution timeout ----
 
 
+@pytest.mark.both_modes
 async def test_execution_timeout_fires_once_across_kills(
     cluster: Cluster, tmp_path: Path, measure: Callable[[str], None]
 ) -> None:
     log = tmp_path / "marks.log"
+    # "late" times out after the restart; "early" while the server is down. A distributed server
+    # and worker take seconds to start and join their groups: its deadlines are further out.
+    limits = (8.0, 3.0) if cluster.mode == "embedded" else (40.0, 12.0)
     cluster.start_server()
     worker = cluster.start_worker("wf_more")
     async with await cluster.client() as client:
-        # "late" times out after the restart; "early" while the server is down.
-        late = await client.start_workflow("patient", str(log), "late", execution_timeout=8)
-        early = await client.start_workflow("patient", str(log), "early", execution_timeout=3)
-        waits = {h.run_id: asyncio.create_task(timed_out_at(h)) for h in (late, early)}
-        await async_wait_until(lambda: sorted(texts(log)) == ["early waiting", "late waiting"], 20, "both to wait")
-        deadline = {h.run_id: scheduled_at(cluster, h.run_id) + limit for h, limit in ((late, 8), (early, 3))}
+        late = await client.start_workflow("patient", str(log), "late", execution_timeout=limits[0])
+        early = await client.start_workflow("patient", str(log), "early", execution_timeout=limits[1])
+        waits = {}
+        if cluster.mode == "embedded":  # result() waiters that live through the crash
+            waits = {h.run_id: asyncio.create_task(timed_out_at(h, cluster.recovery)) for h in (late, early)}
+        await async_wait_until(
+            lambda: sorted(texts(log)) == ["early waiting", "late waiting"], cluster.patience, "both to wait"
+        )
+        deadline = {}
+        for h, limit in zip((late, early), limits, strict=True):
+            deadline[h.run_id] = (await h.history())[0].timestamp + limit
         worker.kill9()
         cluster.kill_server()
-        await async_wait_until(lambda: time.time() > deadline[early.run_id] + 0.3, 10, "the early deadline to pass")
+        await async_wait_until(
+            lambda: time.time() > deadline[early.run_id] + 0.3, cluster.patience, "the early deadline to pass"
+        )
         restarting = time.time()
         cluster.start_server()
         assert time.time() < deadline[late.run_id] - 1, "the machine is too slow: restarted after the late deadline"
         cluster.start_worker("wf_more")
-        raised = {run_id: await asyncio.wait_for(task, 30) for run_id, task in waits.items()}
+        if waits:
+            raised = {run_id: await asyncio.wait_for(task, cluster.recovery) for run_id, task in waits.items()}
+        else:
+            raised = {h.run_id: await timed_out_at(h, cluster.recovery) for h in (late, early)}
         histories = {h.run_id: await h.history() for h in (late, early)}
         with pytest.raises(goblins.GoblinsError, match="already finished"):
             await late.signal("never")
@@ -345,31 +365,22 @@ async def test_execution_timeout_fires_once_across_kills(
     late_by = histories[late.run_id][-1].timestamp - deadline[late.run_id]
     early_by = histories[early.run_id][-1].timestamp - deadline[early.run_id]
     measure(
-        f"execution_timeout across kills: fired {late_by:.2f}s after the deadline (server up), "
+        f"{cluster.mode} execution_timeout across kills: fired {late_by:.2f}s after the deadline (server up), "
         f"{early_by:.2f}s after it (deadline passed while the server was down)"
     )
 
 
-def scheduled_at(cluster: Cluster, run_id: str) -> float:
-    """The timestamp of the run's WORKFLOW_SCHEDULED, read from the SQLite file."""
-    conn = sqlite3.connect(cluster.db, timeout=10)
-    try:
-        (data,) = conn.execute("SELECT data FROM events WHERE run_id = ? AND seq = 1", (run_id,)).fetchone()
-    finally:
-        conn.close()
-    return float(pb.Event.FromString(data).timestamp)
-
-
-async def timed_out_at(handle: goblins.WorkflowHandle) -> float:
+async def timed_out_at(handle: goblins.WorkflowHandle, timeout: float) -> float:
     """The wall-clock time at which result() raised WorkflowTimedOut."""
     with pytest.raises(goblins.WorkflowTimedOut):
-        await handle.result(timeout=60)
+        await handle.result(timeout=timeout)
     return time.time()
 
 
 # ---- deterministic helpers ----
 
 
+@pytest.mark.both_modes
 async def test_now_random_uuid4_replay_the_same_after_kills(
     cluster: Cluster, tmp_path: Path, measure: Callable[[str], None]
 ) -> None:
@@ -378,13 +389,13 @@ async def test_now_random_uuid4_replay_the_same_after_kills(
     first = cluster.start_worker("wf_more")
     async with await cluster.client() as client:
         handle = await client.start_workflow("stamps", str(log))
-        await wait_history(handle, lambda types: SUCCESS in types, "the values to be recorded")
+        await wait_history(handle, lambda types: SUCCESS in types, "the values to be recorded", cluster.patience)
         first.kill9()  # the run waits for its signal; the new worker must replay its start
         cluster.kill_server()
         cluster.start_server()
         second = cluster.start_worker("wf_more")
         await handle.signal("go", "now")
-        result = await handle.result(timeout=30)
+        result = await handle.result(timeout=cluster.recovery)
         events = await handle.history()
     (recorded,) = [json.loads(line) for line in log.read_text().splitlines()]
     assert recorded.pop("pid") == first.pid
@@ -405,4 +416,4 @@ async def test_now_random_uuid4_replay_the_same_after_kills(
     assert datetime.datetime.fromisoformat(after["now"]).timestamp() == pytest.approx(signaled.timestamp)
     # A replay of the whole history in this process reaches the same end (the same values).
     goblins.testing.replay(events, wf_more.stamps)
-    measure(f"deterministic helpers: worker {first.pid} drew, worker {second.pid} replayed the same values")
+    measure(f"{cluster.mode} deterministic helpers: worker {first.pid} drew, worker {second.pid} replayed the same")

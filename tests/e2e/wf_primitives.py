@@ -123,17 +123,3 @@ async def stall_once() -> str:
 async def stalling() -> str:
     policy = goblins.RetryPolicy(initial_interval=0.1)
     return await goblins.workflow.execute_activity(stall_once, heartbeat_timeout=1, retry_policy=policy)
-
-
-@goblins.workflow(name="refundable")
-async def refundable(path: str) -> str:
-    """Waits for 'approve'; cancelled while waiting, it compensates (one activity), then lets
-    the cancellation through (result() raises WorkflowCancelled)."""
-    await goblins.workflow.execute_activity(mark, path, "waiting")
-    try:
-        who = await goblins.workflow.wait_for_signal("approve")
-    except asyncio.CancelledError:
-        await goblins.workflow.execute_activity(mark, path, "refunded")
-        raise
-    approved: str = await goblins.workflow.execute_activity(mark, path, f"approved by {who}")
-    return approved

@@ -94,14 +94,14 @@ def beats_until_cancelled() -> str:
     started.set()
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        goblins.heartbeat()  # raises CancelledError once the worker has the cancel
+        goblins.activity.heartbeat()  # raises CancelledError once the worker has the cancel
         time.sleep(0.01)
     return "not cancelled"
 
 
 @goblins.workflow
 async def one_step(x: int) -> int:
-    return int(await goblins.execute_activity(fails, x))
+    return int(await goblins.workflow.execute_activity(fails, x))
 
 
 @goblins.workflow

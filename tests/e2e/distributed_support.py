@@ -7,13 +7,18 @@ import subprocess
 import uuid
 from pathlib import Path
 
-from e2e_support import REPO, Cluster, Proc, free_port, goblins_command, wait_until
+from e2e_support import REPO, Cluster, Proc, free_port, goblins_command
 
 PARTITIONS = 4
 
 
 class DistributedCluster(Cluster):
     """Like the e2e Cluster, but every server runs with --store cassandra:// --broker kafka://."""
+
+    mode = "distributed"
+    patience = 60.0
+    # A restarted server and a new worker wait out the dead ones' Kafka sessions (6 s each).
+    recovery = 120.0
 
     def __init__(self, tmp_path: Path, kafka: str, cassandra: str) -> None:
         super().__init__(tmp_path)
@@ -41,13 +46,7 @@ class DistributedCluster(Cluster):
         if port == self.port:
             self.server = proc
         self.servers[port] = proc
-
-        def listening() -> bool:
-            if not proc.alive:
-                raise AssertionError(f"goblins server exited with {proc.popen.returncode}:\n{proc.tail()}")
-            return "listening on" in proc.text()
-
-        wait_until(listening, timeout, "the server to listen", 0.05)
+        self.wait_listening(proc, timeout)
         return proc
 
     def start_other_server(self) -> tuple[Proc, str]:
