@@ -19,8 +19,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from goblins._proto import goblins_pb2 as pb
+from goblins.server.app import open_store
 from goblins.server.engine import ACTIVITY, WORKFLOW, TaskRecord
-from goblins.server.store import Batch, EventStore, open_store
+from goblins.server.ports import Batch, EventStore
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,7 +48,7 @@ def backend(request: pytest.FixtureRequest) -> Backend:
 async def store(backend: Backend, tmp_path: pathlib.Path) -> AsyncIterator[EventStore]:
     url = backend.url.format(tmp=tmp_path)
     if backend.name == "cassandra":
-        from goblins.server.cassandra import setup  # an ImportError here fails the test
+        from goblins.server.distributed.setup import setup_cassandra as setup  # an ImportError here fails the test
 
         setup(url)
     s = open_store(url)
@@ -195,8 +196,9 @@ async def test_pending_activity_task_carries_the_newest_stored_heartbeat(store: 
     if not backend.keeps_tasks:
         pytest.skip(f"{backend.name} keeps immediate tasks in the transport (store.py requirement 3)")
     run = new_id()
-    act = pb.ActivityTask(task_id=f"{run}/1#1", run_id=run, activity_run_id=f"{run}/1", heartbeat_timeout=3.0,
-                          heartbeat_details=b"1")
+    act = pb.ActivityTask(
+        task_id=f"{run}/1#1", run_id=run, activity_run_id=f"{run}/1", heartbeat_timeout=3.0, heartbeat_details=b"1"
+    )
     t = TaskRecord(act.task_id, run, ACTIVITY, "act", 0.0, act.SerializeToString(), 5.0)
     await store.commit(Batch(events=started(run), new_tasks=[t]))
     await store.commit(Batch(heartbeats={(run, f"{run}/1"): b"7"}))
