@@ -1,0 +1,301 @@
+"""The event loop over in-memory ports and a fake clock: decide, commit, then announce."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping
+
+import pytest
+
+from goblins._proto import goblins_pb2 as pb
+from goblins.errors import StoreConflict, StoreUnavailable
+from goblins.server.engine import ACTIVITY, WORKFLOW, RunState, TaskRecord
+from goblins.server.loop import EventLoop
+from goblins.server.ports import Batch, Inbox, Mode, StoredRun, run_status
+from goblins.server.session import Session
+
+T0 = 1000.0
+
+
+class MemoryStore:
+    """EventStore + RunIndex in dicts; ``failures`` are raised by the next commits, in order."""
+
+    def __init__(self) -> None:
+        self.events: dict[str, list[pb.Event]] = {}
+        self.tasks: dict[str, TaskRecord] = {}
+        self.names: set[tuple[str, str]] = set()
+        self.status: dict[str, str] = {}
+        self.commits: list[Batch] = []
+        self.failures: list[Exception] = []
+        self.gate: asyncio.Event | None = None  # set: commits wait for it
+
+    async def commit(self, batch: Batch) -> None:
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.failures:
+            raise self.failures.pop(0)
+        for e in batch.events:
+            stored = self.events.setdefault(e.run_id, [])
+            if any(s.seq == e.seq for s in stored):
+                raise StoreConflict(f"{e.run_id}#{e.seq} exists")
+        for e in batch.events:
+            self.events[e.run_id].append(e)
+            status = run_status(e.type)
+            if status is not None:
+                self.status[e.run_id] = status
+        for task_id in batch.done_tasks:
+            self.tasks.pop(task_id, None)
+        self.tasks.update({t.task_id: t for t in batch.new_tasks})
+        self.names.update(batch.registry)
+        self.commits.append(batch)
+
+    async def load_run(self, run_id: str) -> StoredRun | None:
+        events = self.events.get(run_id)
+        if not events:
+            return None
+        wf = [t.task_id for t in self.tasks.values() if t.run_id == run_id and t.kind == WORKFLOW]
+        return StoredRun(list(events), wf[0] if wf else None)
+
+    async def load_runs(self, run_ids: list[str]) -> list[StoredRun | None]:
+        return [await self.load_run(r) for r in run_ids]
+
+    async def history(self, run_id: str, after_seq: int = 0) -> list[pb.Event] | None:
+        events = self.events.get(run_id)
+        return None if events is None else [e for e in events if e.seq > after_seq]
+
+    async def last_event(self, run_id: str) -> pb.Event | None:
+        events = self.events.get(run_id)
+        return events[-1] if events else None
+
+    async def registry(self) -> set[tuple[str, str]]:
+        return set(self.names)
+
+    async def pending_tasks(self) -> list[TaskRecord]:
+        return list(self.tasks.values())
+
+    async def settle(self, run_ids: list[str]) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    async def list_runs(self, status: str, workflow_name: str, limit: int) -> list[pb.RunInfo]:
+        return [pb.RunInfo(run_id=r, status=s) for r, s in self.status.items() if not status or s == status]
+
+    async def active_runs(self, bucket: int) -> list[str]:
+        return [r for r, s in self.status.items() if s == "RUNNING"]
+
+
+class MemoryQueue:
+    """TaskQueue + Timers that only record what they were given."""
+
+    def __init__(self, stores_tasks: bool = True) -> None:
+        self.stores_tasks = stores_tasks
+        self.published: list[TaskRecord] = []
+        self.done: list[str] = []
+        self.inbox: Inbox | None = None
+
+    async def start(self, inbox: Inbox) -> None:
+        self.inbox = inbox
+
+    async def stop(self) -> None:
+        pass
+
+    async def publish(self, new_tasks: list[TaskRecord], done_tasks: list[str]) -> None:
+        self.published.extend(new_tasks)
+        self.done.extend(done_tasks)
+
+    def forget_run(self, run_id: str) -> None:
+        pass
+
+    def observe(self, events: list[pb.Event], runs: Mapping[str, RunState], reloaded: bool = False) -> None:
+        pass
+
+    def heartbeat(self, task_id: str, details: bytes) -> None:
+        pass
+
+    def holds(self, task_id: str) -> bool:
+        return False
+
+    def busy(self) -> bool:
+        return False
+
+    async def send_query(self, query: pb.QueryTask) -> bool:
+        return False
+
+    async def ensure_task_topics(self, workflows: list[str], activities: list[str]) -> None:
+        pass
+
+    def cluster_info(self) -> pb.ClusterInfo:
+        return pb.ClusterInfo(transport="memory")
+
+    def connect(self, session: Session, running: list[str]) -> None:
+        pass
+
+    def disconnect(self, session: Session) -> None:
+        pass
+
+    def credit(self, session: Session, activities: int, workflows: int) -> None:
+        pass
+
+    def next_due(self) -> float | None:
+        return None
+
+    def fire_due(self) -> None:
+        pass
+
+
+class MemoryRouter:
+    not_found_grace = 0.0
+
+    def bind(self, inbox: Inbox, store: object) -> None:
+        pass
+
+    def owns(self, run_id: str) -> bool:
+        return True
+
+    def result_poll(self, run_id: str) -> float:
+        return 60.0
+
+    async def start(self, request: pb.StartWorkflowRequest, fresh: bool) -> bool:
+        raise NotImplementedError
+
+    async def submit(self, report: pb.Report) -> None:
+        raise NotImplementedError
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def mode(store: MemoryStore, queue: MemoryQueue) -> Mode:
+    return Mode(store, store, queue, queue, MemoryRouter(), "memory")
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def queue() -> MemoryQueue:
+    return MemoryQueue()
+
+
+@pytest.fixture
+async def loop(store: MemoryStore, queue: MemoryQueue) -> AsyncIterator[EventLoop]:
+    loop = EventLoop(mode(store, queue), Clock())
+    await loop.start()
+    yield loop
+    await loop.stop()
+
+
+async def start(loop: EventLoop, run_id: str = "r1", ack: Callable[[], None] | None = None) -> bool:
+    reply: asyncio.Future[bool] = loop.future()
+    loop.start_run(pb.StartWorkflowRequest(workflow_name="wf", input=b"[]", run_id=run_id), ack, reply=reply)
+    return await asyncio.wait_for(reply, 1)
+
+
+async def report(loop: EventLoop, r: pb.Report) -> None:
+    done: asyncio.Future[None] = loop.future()
+    loop.report(r, lambda: done.set_result(None))
+    await asyncio.wait_for(done, 1)
+
+
+def completed(task: TaskRecord, seen: int, *commands: pb.Command) -> pb.Report:
+    return pb.Report(
+        workflow_task_completed=pb.WorkflowTaskCompleted(
+            task_id=task.task_id, run_id=task.run_id, seen_seq=seen, commands=list(commands)
+        )
+    )
+
+
+async def test_a_start_is_committed_then_its_workflow_task_published(
+    loop: EventLoop, store: MemoryStore, queue: MemoryQueue
+) -> None:
+    assert await start(loop)
+    assert [e.type for e in store.events["r1"]] == ["WORKFLOW_SCHEDULED"]
+    assert [(t.kind, t.run_id) for t in queue.published] == [(WORKFLOW, "r1")]
+    assert store.commits[0].new_tasks == queue.published, "published: what the commit stored"
+    assert not await start(loop), "a second start of the same id records nothing"
+    assert len(store.events["r1"]) == 1
+
+
+async def test_a_run_goes_from_activity_to_end_and_wakes_its_waiter(
+    loop: EventLoop, store: MemoryStore, queue: MemoryQueue
+) -> None:
+    await start(loop)
+    waiter = loop.waiter("r1")
+    assert loop.known_last("r1") == (True, None), "held in flight: the waiter will be woken"
+    schedule = pb.Command(schedule_activity=pb.ScheduleActivity(activity_run_id="r1/1", activity_name="act"))
+    await report(loop, completed(queue.published[-1], 1, schedule))
+    act = queue.published[-1]
+    assert act.kind == ACTIVITY and queue.done == [queue.published[0].task_id]
+    result = pb.ActivityResult(task_id=act.task_id, run_id="r1", activity_run_id="r1/1", attempt=1, ok=True)
+    await report(loop, pb.Report(activity_result=result))
+    wf = queue.published[-1]
+    assert wf.kind == WORKFLOW
+    seen = store.events["r1"][-1].seq
+    done = pb.Command(complete_workflow=pb.CompleteWorkflow(output=b'"ok"'))
+    await report(loop, completed(wf, seen, done))
+    end = await asyncio.wait_for(waiter, 1)
+    assert end is not None and end.type == "WORKFLOW_FINISHED_IN_SUCCESS" and end.output == b'"ok"'
+    assert loop.run("r1") is None, "a finished run lives in the store only"
+    assert loop.known_last("r1") == (True, end)
+
+
+async def test_nothing_is_acknowledged_before_the_commit(loop: EventLoop, store: MemoryStore) -> None:
+    store.gate = asyncio.Event()
+    acked: list[bool] = []
+    reply: asyncio.Future[bool] = loop.future()
+    loop.start_run(pb.StartWorkflowRequest(workflow_name="wf", run_id="r1"), lambda: acked.append(True), reply=reply)
+    await asyncio.sleep(0.02)
+    assert acked == [] and not reply.done()
+    store.gate.set()
+    assert await asyncio.wait_for(reply, 1) and acked == [True]
+
+
+async def test_a_failing_store_is_retried_until_it_commits(loop: EventLoop, store: MemoryStore) -> None:
+    store.failures = [StoreUnavailable("down"), StoreUnavailable("still down")]
+    assert await asyncio.wait_for(start(loop), 2)
+    assert [e.type for e in store.events["r1"]] == ["WORKFLOW_SCHEDULED"]
+    assert loop.failed is None
+
+
+async def test_a_conflict_redecides_from_the_store(loop: EventLoop, store: MemoryStore, queue: MemoryQueue) -> None:
+    await start(loop)
+    signal = pb.Report(signal_workflow=pb.SignalWorkflow(run_id="r1", name="go", signal_id="s1"))
+    store.failures = [StoreConflict("another server wrote r1")]
+    await report(loop, signal)
+    assert [e.type for e in store.events["r1"]] == ["WORKFLOW_SCHEDULED", "WORKFLOW_SIGNALED"]
+
+
+async def test_registration_is_durable_once_and_known_after(loop: EventLoop, store: MemoryStore) -> None:
+    await asyncio.wait_for(loop.register([(WORKFLOW, "wf")]), 1)
+    assert await loop.is_registered(WORKFLOW, "wf")
+    commits = len(store.commits)
+    await asyncio.wait_for(loop.register([(WORKFLOW, "wf")]), 1)
+    assert len(store.commits) == commits, "known names are not committed again"
+
+
+async def test_a_run_loaded_where_tasks_are_not_stored_owes_its_tasks(store: MemoryStore) -> None:
+    first = EventLoop(mode(store, MemoryQueue()), Clock())
+    await first.start()
+    await start(first)
+    await first.stop()
+    queue = MemoryQueue(stores_tasks=False)  # e.g. Kafka: the task may never have been produced
+    second = EventLoop(mode(store, queue), Clock())
+    await second.start()
+    try:
+        second.resume(["r1"])
+        for _ in range(100):
+            if queue.published:
+                break
+            await asyncio.sleep(0.01)
+        assert [(t.kind, t.run_id) for t in queue.published] == [(WORKFLOW, "r1")]
+    finally:
+        await second.stop()
