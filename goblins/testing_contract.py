@@ -51,16 +51,12 @@ def started(run_id: str, workflow_name: str = "wf", ts: float = 1000.0) -> list[
     ]
 
 
+_TASK_DEFAULTS = {ACTIVITY: ("act", 5.0), WORKFLOW: ("wf", 0.0)}  # (name, timeout) by kind
+
+
 def task(run_id: str, suffix: str, kind: str = ACTIVITY, visible_at: float = 0.0) -> TaskRecord:
-    return TaskRecord(
-        f"{run_id}{suffix}",
-        run_id,
-        kind,
-        "act" if kind == ACTIVITY else "wf",
-        visible_at,
-        b"data-" + suffix.encode(),
-        5.0 if kind == ACTIVITY else 0.0,
-    )
+    name, timeout = _TASK_DEFAULTS[kind]
+    return TaskRecord(f"{run_id}{suffix}", run_id, kind, name, visible_at, b"data-" + suffix.encode(), timeout)
 
 
 def wire(events: list[pb.Event] | None) -> list[bytes] | None:

@@ -73,8 +73,9 @@ def open_mode(store_url: str, broker_url: str | None = None, clock: Callable[[],
             "--broker kafka://HOST:PORT; the embedded mode takes neither --broker nor a cassandra store"
         )
     if broker_url:
-        from goblins.server.distributed.cassandra import CassandraStore, CassandraTimers
+        from goblins.server.distributed.cassandra import CassandraStore
         from goblins.server.distributed.kafka import KafkaRouter, KafkaTransport
+        from goblins.server.distributed.timers import CassandraTimers
 
         kafka = KafkaTransport.open(broker_url)
         store = open_store(store_url, kafka.partitions)

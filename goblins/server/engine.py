@@ -146,54 +146,54 @@ class RunState:
     def apply(self, e: pb.Event) -> None:
         """Fold one stored event into the state."""
         self.events.append(e)
-        kind = e.type
-        if kind == ACT_SCHEDULED:
+        etype = e.type
+        if etype == ACT_SCHEDULED:
             self.activities[e.activity_run_id] = ActivityState(e.activity_name, 1, False, False, e)
             self.failed_wf_tasks = 0
-        elif kind == ACT_STARTED:
+        elif etype == ACT_STARTED:
             act = self.activities[e.activity_run_id]
             act.attempt, act.started = e.attempt, True
-        elif kind == ACT_SUCCESS or kind == ACT_ERROR:
+        elif etype == ACT_SUCCESS or etype == ACT_ERROR:
             act = self.activities[e.activity_run_id]
-            if kind == ACT_ERROR and e.heartbeat_details:
+            if etype == ACT_ERROR and e.heartbeat_details:
                 act.details = e.heartbeat_details
-            if kind == ACT_ERROR and e.retry_at:
+            if etype == ACT_ERROR and e.retry_at:
                 act.attempt, act.started = e.attempt + 1, False
             else:
                 act.finished = True
                 self.last_wake_seq = e.seq
-        elif kind == WF_SCHEDULED:
+        elif etype == WF_SCHEDULED:
             self.workflow_name = e.workflow_name
             self.parent_run_id, self.parent_step = e.parent_run_id, e.activity_run_id
             if e.execution_timeout:  # the deadline is a server timer, not a step of the workflow
                 deadline = self.run_id + DEADLINE
                 self.timers[deadline] = pb.Event(activity_run_id=deadline, fire_at=e.timestamp + e.execution_timeout)
             self.last_wake_seq = e.seq
-        elif kind == WF_STARTED:
+        elif etype == WF_STARTED:
             self.started = True
             self.failed_wf_tasks = 0
-        elif kind == WF_TASK_FAILED:
+        elif etype == WF_TASK_FAILED:
             self.failed_wf_tasks += 1
-        elif kind == TIMER_STARTED:
+        elif etype == TIMER_STARTED:
             self.timers[e.activity_run_id] = e
             self.timer_ids.add(e.activity_run_id)
-        elif kind == TIMER_FIRED:
+        elif etype == TIMER_FIRED:
             self.timers.pop(e.activity_run_id, None)
             self.last_wake_seq = e.seq
-        elif kind == SIGNALED:
+        elif etype == SIGNALED:
             self.signal_ids.add(e.activity_run_id)
             self.last_wake_seq = e.seq
-        elif kind == CANCEL_REQUESTED:
+        elif etype == CANCEL_REQUESTED:
             self.cancel_requested = True
             self.cancel_seq = e.seq
             self.last_wake_seq = e.seq
-        elif kind == CHILD_STARTED:
+        elif etype == CHILD_STARTED:
             self.children[e.activity_run_id] = e
             self.child_steps.add(e.activity_run_id)
-        elif kind == CHILD_COMPLETED or kind == CHILD_FAILED:
+        elif etype == CHILD_COMPLETED or etype == CHILD_FAILED:
             self.children.pop(e.activity_run_id, None)
             self.last_wake_seq = e.seq
-        elif kind == WF_SUCCESS or kind == WF_ERROR:
+        elif etype == WF_SUCCESS or etype == WF_ERROR:
             self.finished = True
 
     def record(self, fx: Effects, event: pb.Event, now: float) -> pb.Event:
@@ -428,9 +428,7 @@ class RunState:
         for act in self.activities.values():
             if act.finished:
                 continue
-            last = next(
-                (e for e in reversed(self.events) if e.activity_run_id == act.scheduled.activity_run_id), None
-            )
+            last = next((e for e in reversed(self.events) if e.activity_run_id == act.scheduled.activity_run_id), None)
             if last is not None and last.type == ACT_ERROR and last.retry_at > now:
                 # Its retry timer: stored again (the same row if the commit wrote it already;
                 # a crash between the events and the timer row may have lost it).
@@ -589,8 +587,14 @@ class RunState:
             heartbeat_details=act.details,
         )
         return TaskRecord(
-            act.task_id, self.run_id, ACTIVITY, s.activity_name, visible_at, task.SerializeToString(),
-            timeout, s.heartbeat_timeout,
+            act.task_id,
+            self.run_id,
+            ACTIVITY,
+            s.activity_name,
+            visible_at,
+            task.SerializeToString(),
+            timeout,
+            s.heartbeat_timeout,
         )
 
     def _wake(self, fx: Effects, visible_at: float) -> None:

@@ -38,7 +38,7 @@ from goblins.server.ports import EventStore, Inbox, RunIndex, WorkersElsewhere
 from goblins.server.session import Session
 
 if TYPE_CHECKING:
-    from goblins.server.distributed.cassandra import CassandraTimers
+    from goblins.server.distributed.timers import CassandraTimers
 
 log = logging.getLogger("goblins.server.kafka")
 
