@@ -266,10 +266,9 @@ class EventLoop:
 
     async def _turn(self, items: list[Item], attempt: int = 0) -> None:
         now = self.clock()
-        owed = await self._load_runs(items, now)
+        fx = await self._load_runs(items, now)  # what loaded runs owe, if anything
         self._beat_turn_queued = True  # this turn stores the heartbeats noted until its batch is cut
         batch = Batch(now=now)
-        fx = Effects()
         touched: dict[str, RunState] = {}
         replies: list[tuple[asyncio.Future[Any], Any]] = []
         acks: list[Callable[[], None]] = []
@@ -318,7 +317,7 @@ class EventLoop:
             else:
                 batch.registry.extend(item.names)
                 replies.append((item.reply, None))
-        batch.events, batch.new_tasks, batch.done_tasks = fx.events, owed + fx.new_tasks, fx.done_tasks
+        batch.events, batch.new_tasks, batch.done_tasks = fx.events, fx.new_tasks, fx.done_tasks
         batch.heartbeats, self._beats, self._beat_turn_queued = self._beats, {}, False
         batch.forget_heartbeats = [run_id for run_id, rs in touched.items() if rs.finished and rs.heartbeats]
         if not self.queue.stores_tasks:  # reports to other runs are produced after the commit
@@ -337,7 +336,7 @@ class EventLoop:
                 log.warning("turn redone after a store conflict: %s", exc)
                 await self._turn(items, attempt + 1)
                 return
-        await self._after_commit(batch, touched, replies, acks)
+        await self._after_commit(batch, fx, touched, replies, acks)
 
     async def _commit(self, batch: Batch) -> None:
         """Commit, retrying a failing store (e.g. Cassandra restarting) with back-off.
@@ -362,6 +361,7 @@ class EventLoop:
     async def _after_commit(
         self,
         batch: Batch,
+        fx: Effects,
         touched: dict[str, RunState],
         replies: list[tuple[asyncio.Future[Any], Any]],
         acks: list[Callable[[], None]],
@@ -376,7 +376,14 @@ class EventLoop:
                 self.runs.pop(run_id, None)
                 self._durable.pop(run_id, None)
                 self.queue.forget_run(run_id)
-        await self.queue.publish(batch.new_tasks, batch.done_tasks)
+        # Each port gets its own kind: tasks to workers, timers, reports for other runs.
+        publish = self.queue.publish(fx.tasks, batch.done_tasks)
+        if fx.messages:
+            await asyncio.gather(publish, self.mode.router.deliver(fx.messages))
+        else:
+            await publish
+        if fx.timers:
+            await self.mode.timers.schedule(fx.timers)
         if batch.unsettled:  # delivered: in the background (unsettled runs are only resent)
             settling = asyncio.ensure_future(self.store.settle(batch.unsettled))
             self._settling.add(settling)
@@ -430,11 +437,12 @@ class EventLoop:
             self.heartbeat(report.activity_heartbeat)
         return Effects()
 
-    async def _load_runs(self, items: list[Item], now: float) -> list[TaskRecord]:
+    async def _load_runs(self, items: list[Item], now: float) -> Effects:
         """Bring the runs these items touch into memory (after a restart or a partition move).
 
         Where tasks are not stored with the events (Kafka), a run coming from the store owes
         the tasks its history calls for: they may have been lost before they were produced.
+        The turn's effects start from what they owe.
         """
         wanted: list[str] = []
         for i in items:
@@ -448,9 +456,9 @@ class EventLoop:
         runs = self.runs
         missing = list({run_id: None for run_id in wanted if run_id and run_id not in runs})
         if not missing:
-            return []
+            return Effects()
         loaded = await self.store.load_runs(missing)  # one read (one thread hop) for all
-        owed: list[TaskRecord] = []
+        owed = Effects()
         for run_id, stored in zip(missing, loaded, strict=True):
             if stored is None or run_id in self.runs:
                 continue
@@ -459,7 +467,7 @@ class EventLoop:
             self.runs[run_id] = rs
             self._durable[run_id] = len(rs.events)
             if not self.queue.stores_tasks:  # tasks not stored may never have been produced
-                owed.extend(rs.owed_tasks(now))
+                owed.extend(rs.owed(now))
                 self.queue.observe(rs.events, {run_id: rs}, reloaded=True)
         return owed
 

@@ -178,7 +178,8 @@ class Inbox(Protocol):
 
 
 class TaskQueue(Protocol):
-    """Hands tasks to workers, at least once, after their batch is durable.
+    """Hands tasks (activity and workflow tasks) to workers, at least once, after their batch
+    is durable. A task may be due later (a retry back-off): the queue holds it until then.
 
     1. ``publish`` is called only after the batch that created the tasks is committed.
     2. ``stores_tasks``: True when tasks are committed with the batch (they survive a crash);
@@ -227,6 +228,10 @@ class Timers(Protocol):
     3. ``fire_due`` fires what is due by the clock now (a clock skipped ahead included).
     """
 
+    async def schedule(self, timers: list[TaskRecord]) -> None:
+        """Timers of a committed batch (their rows are stored with it): fire each when due."""
+        ...
+
     def next_due(self) -> float | None: ...
     def fire_due(self) -> None: ...
 
@@ -249,6 +254,13 @@ class Router(Protocol):
         ...
 
     async def submit(self, report: pb.Report) -> None: ...
+    async def deliver(self, messages: list[TaskRecord]) -> None:
+        """Reports for other runs (a child's start, a parent's news) of a committed batch.
+
+        Where they are not stored with the batch, their run stays unsettled until this returns.
+        """
+        ...
+
     def bind(self, inbox: Inbox, store: EventStore) -> None:
         """Called once by the loop before it serves."""
         ...

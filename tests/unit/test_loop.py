@@ -92,6 +92,7 @@ class MemoryQueue:
     def __init__(self, stores_tasks: bool = True) -> None:
         self.stores_tasks = stores_tasks
         self.published: list[TaskRecord] = []
+        self.timers: list[TaskRecord] = []
         self.done: list[str] = []
         self.inbox: Inbox | None = None
 
@@ -138,8 +139,11 @@ class MemoryQueue:
     def credit(self, session: Session, activities: int, workflows: int) -> None:
         pass
 
+    async def schedule(self, timers: list[TaskRecord]) -> None:
+        self.timers.extend(timers)
+
     def next_due(self) -> float | None:
-        return None
+        return min((t.visible_at for t in self.timers), default=None)
 
     def fire_due(self) -> None:
         pass
@@ -147,6 +151,12 @@ class MemoryQueue:
 
 class MemoryRouter:
     not_found_grace = 0.0
+
+    def __init__(self) -> None:
+        self.delivered: list[TaskRecord] = []
+
+    async def deliver(self, messages: list[TaskRecord]) -> None:
+        self.delivered.extend(messages)
 
     def bind(self, inbox: Inbox, store: object) -> None:
         pass
@@ -172,8 +182,8 @@ class Clock:
         return self.now
 
 
-def mode(store: MemoryStore, queue: MemoryQueue) -> Mode:
-    return Mode(store, store, queue, queue, MemoryRouter(), "memory")
+def mode(store: MemoryStore, queue: MemoryQueue, router: MemoryRouter | None = None) -> Mode:
+    return Mode(store, store, queue, queue, router or MemoryRouter(), "memory")
 
 
 @pytest.fixture
@@ -299,3 +309,23 @@ async def test_a_run_loaded_where_tasks_are_not_stored_owes_its_tasks(store: Mem
         assert [(t.kind, t.run_id) for t in queue.published] == [(WORKFLOW, "r1")]
     finally:
         await second.stop()
+
+
+async def test_each_port_gets_only_its_kind(store: MemoryStore, queue: MemoryQueue) -> None:
+    router = MemoryRouter()
+    loop = EventLoop(mode(store, queue, router), Clock())
+    await loop.start()
+    try:
+        await start(loop)
+        timer = pb.Command(start_timer=pb.StartTimer(timer_id="r1/1", seconds=60))
+        child = pb.Command(
+            start_child_workflow=pb.StartChildWorkflow(step_id="r1/2", workflow_name="child", child_run_id="c1")
+        )
+        await report(loop, completed(queue.published[-1], 1, timer, child))
+        assert [t.visible_at for t in queue.timers] == [T0 + 60]
+        assert [pb.Report.FromString(t.data).start_workflow.run_id for t in router.delivered] == ["c1"]
+        assert {t.kind for t in queue.published} == {WORKFLOW}
+        stored = {t.task_id for t in store.tasks.values()}
+        assert {t.task_id for t in queue.timers + router.delivered} <= stored, "all three are stored with the batch"
+    finally:
+        await loop.stop()

@@ -150,7 +150,7 @@ class KafkaTransport:
         assert self._inbox is not None and self._timers is not None
         now = self._inbox.clock()
         for t in new_tasks:
-            if t.visible_at > now:  # a timer row, durable now: fire it from memory when due
+            if t.visible_at > now:  # a retry back-off: its timer row is durable, fired when due
                 self._timers.at(partition_for(t.run_id, self.partitions), t.visible_at)
         await self._produce([t for t in new_tasks if t.visible_at <= now])
 
@@ -395,6 +395,10 @@ class KafkaRouter:
 
     async def submit(self, report: pb.Report) -> None:
         await self._kafka.send(report)
+
+    async def deliver(self, messages: list[TaskRecord]) -> None:
+        """Through the receiving run's partition of ``events``, to its owner."""
+        await asyncio.gather(*(self._kafka.send(pb.Report.FromString(t.data)) for t in messages))
 
 
 @dataclasses.dataclass

@@ -44,6 +44,18 @@ class CassandraTimers:
 
     # ---- Timers ----
 
+    async def schedule(self, timers: list[TaskRecord]) -> None:
+        """Timers of a committed batch: due ones fire now, the others from memory when due
+        (their rows were written with the batch)."""
+        assert self._fire is not None
+        now = self._clock()
+        due = [t for t in timers if t.visible_at <= now]
+        for t in timers:
+            if t.visible_at > now:
+                self.at(self._store.bucket_of(t.run_id), t.visible_at)
+        if due:
+            await self._fire(due)
+
     def next_due(self) -> float | None:
         due = min(self._next_due.values(), default=float("inf"))
         return None if due == float("inf") else due

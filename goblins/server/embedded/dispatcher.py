@@ -328,6 +328,9 @@ class EmbeddedTransport:
 
     # ---- Timers ----
 
+    async def schedule(self, timers: list[TaskRecord]) -> None:
+        self._d().add(timers)  # the delay heap fires them when due
+
     def next_due(self) -> float | None:
         return self.dispatcher.next_due() if self.dispatcher is not None else None
 
@@ -358,6 +361,11 @@ class LocalRouter:
         reply: asyncio.Future[bool] = self._inbox.future()
         self._inbox.start_run(request, fresh=fresh, reply=reply)
         return await reply
+
+    async def deliver(self, messages: list[TaskRecord]) -> None:
+        assert self._inbox is not None
+        for t in messages:  # stored with the batch: the receiving run's turn marks them done
+            self._inbox.deliver(t)
 
     async def submit(self, report: pb.Report) -> None:
         assert self._inbox is not None
