@@ -24,8 +24,8 @@ from typing import Protocol
 import pytest
 
 from goblins._proto import goblins_pb2 as pb
-from goblins.server.engine import ACTIVITY, WORKFLOW, TaskRecord
 from goblins.server.ports import Batch, EventStore, RunIndex
+from goblins.server.state import ACTIVITY, WORKFLOW, TaskRecord
 
 __all__ = ["EventStoreContract", "Store"]
 

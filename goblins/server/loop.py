@@ -22,8 +22,8 @@ from collections.abc import Callable
 from typing import Any
 
 from goblins._proto import goblins_pb2 as pb
-from goblins.server.engine import Effects, RunState, TaskRecord, timed_out_result
 from goblins.server.ports import Batch, Mode, StoreConflict
+from goblins.server.state import Effects, RunState, TaskRecord, timed_out_result
 
 log = logging.getLogger("goblins.server")
 

@@ -20,8 +20,8 @@ from typing import Any, Protocol
 
 from goblins._proto import goblins_pb2 as pb
 from goblins.errors import StoreConflict, StoreUnavailable
-from goblins.server.engine import RunState, TaskRecord
 from goblins.server.session import Session
+from goblins.server.state import RunState, TaskRecord
 
 __all__ = [
     "COMPLETED",

@@ -13,9 +13,9 @@ import asyncio
 import os
 
 from goblins._proto import goblins_pb2 as pb
-from goblins.server.engine import ACTIVITY, WORKFLOW
 from goblins.server.loop import FINISHED, EventLoop
 from goblins.server.ports import STATUSES, Mode
+from goblins.server.state import ACTIVITY, WORKFLOW
 
 MAX_WAIT = 60.0
 QUERY_TIMEOUT = 10.0

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 
 from goblins._proto import goblins_pb2 as pb
 from goblins.errors import StoreConflict
-from goblins.server.engine import WORKFLOW, RunState, TaskRecord
 from goblins.server.ports import Batch, EventStore, Inbox, Mode, StoredRun, run_status
 from goblins.server.session import Session
+from goblins.server.state import WORKFLOW, RunState, TaskRecord
 
 T0 = 1000.0
 

@@ -8,8 +8,8 @@ import pytest
 
 from goblins._proto import goblins_pb2 as pb
 from goblins.server.embedded.dispatcher import WORKFLOW_TASK_TIMEOUT, Dispatcher
-from goblins.server.engine import ACTIVITY, MESSAGE, TIMER, WORKFLOW, TaskRecord
 from goblins.server.session import Session
+from goblins.server.state import ACTIVITY, MESSAGE, TIMER, WORKFLOW, TaskRecord
 
 T0 = 1000.0
 

@@ -33,8 +33,8 @@ from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from cassandra.query import BatchStatement, BatchType, tuple_factory
 
 from goblins._proto import goblins_pb2 as pb
-from goblins.server.engine import WF_TASK_MARK, WORKFLOW, TaskRecord
 from goblins.server.ports import Batch, StoreConflict, StoredRun, StoreUnavailable, run_status
+from goblins.server.state import WF_TASK_MARK, WORKFLOW, TaskRecord
 
 REPLICATION = {"class": "SimpleStrategy", "replication_factor": 1}
 

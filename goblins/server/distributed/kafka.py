@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 from goblins._kafka import AsyncProducer, PendingOffsets, consumer_config, partition_for, prefixed, take, task_topic
 from goblins._proto import goblins_pb2 as pb
 from goblins.server.distributed.setup import EVENTS, TOPICS, create_topics
-from goblins.server.engine import (
+from goblins.server.ports import EventStore, Inbox, RunIndex, WorkersElsewhere
+from goblins.server.session import Session
+from goblins.server.state import (
     ACT_ERROR,
     ACT_STARTED,
     ACT_SUCCESS,
@@ -34,8 +36,6 @@ from goblins.server.engine import (
     RunState,
     TaskRecord,
 )
-from goblins.server.ports import EventStore, Inbox, RunIndex, WorkersElsewhere
-from goblins.server.session import Session
 
 if TYPE_CHECKING:
     from goblins.server.distributed.timers import CassandraTimers
