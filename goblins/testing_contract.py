@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import uuid
-from typing import Protocol
+from typing import Any, Protocol
 
 import pytest
 
@@ -38,8 +38,8 @@ def new_id(prefix: str = "run") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
-def event(run_id: str, seq: int, type: str, ts: float = 1000.0, **fields: object) -> pb.Event:
-    return pb.Event(run_id=run_id, seq=seq, type=type, workflow_name="wf", timestamp=ts + seq, **fields)  # type: ignore[arg-type]
+def event(run_id: str, seq: int, type: str, ts: float = 1000.0, **fields: Any) -> pb.Event:
+    return pb.Event(run_id=run_id, seq=seq, type=type, workflow_name="wf", timestamp=ts + seq, **fields)
 
 
 def started(run_id: str, workflow_name: str = "wf", ts: float = 1000.0) -> list[pb.Event]:
