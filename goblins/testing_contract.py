@@ -16,18 +16,20 @@ ids and names, so a shared (non-empty) backend works too.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import pytest
 
 from goblins._proto import goblins_pb2 as pb
-from goblins.server.ports import Batch, EventStore, RunIndex
-from goblins.server.state import ACTIVITY, WORKFLOW, TaskRecord
+from goblins.server.ports import Batch, EventStore, RunIndex, Timers
+from goblins.server.state import ACTIVITY, TIMER, WORKFLOW, TaskRecord
 
-__all__ = ["EventStoreContract", "Store"]
+__all__ = ["EventStoreContract", "FakeClock", "Store", "TimersContract", "TimersHarness"]
 
 
 class Store(EventStore, RunIndex, Protocol):
@@ -240,3 +242,78 @@ class EventStoreContract:
         await store.commit(Batch(events=[event(done, 3, "WORKFLOW_FINISHED_IN_SUCCESS")]))
         active = set(await store.active_runs(self.bucket))
         assert run in active and done not in active
+
+
+class FakeClock:
+    """A clock the suites move by hand."""
+
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclasses.dataclass
+class TimersHarness:
+    """What a Timers adapter needs around it, for ``TimersContract``.
+
+    ``commit`` stores a timer's record as the batch that created it would (its row, where the
+    adapter keeps rows); ``fired`` collects the timers the adapter fired, in order.
+    """
+
+    timers: Timers
+    clock: FakeClock
+    commit: Callable[[TaskRecord], Awaitable[None]]
+    fired: list[TaskRecord] = dataclasses.field(default_factory=list)
+
+    async def schedule(self, t: TaskRecord) -> None:
+        await self.commit(t)
+        await self.timers.schedule([t])
+
+    async def wait_fired(self, task_id: str, wait: float = 5.0) -> bool:
+        """Whether the timer fired, waiting up to ``wait`` seconds for it."""
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if any(t.task_id == task_id for t in self.fired):
+                return True
+            await asyncio.sleep(0.01)
+        return False
+
+
+def timer(run_id: str, due: float) -> TaskRecord:
+    return TaskRecord(f"{run_id}/t1", run_id, TIMER, "", due, b"")
+
+
+class TimersContract:
+    """Timers requirements 1-3; the subclass provides a ``harness`` fixture (a TimersHarness).
+
+    Other timers (a shared backend) may fire too: each test looks for its own only.
+    """
+
+    async def test_a_timer_fires_when_due_not_before(self, harness: TimersHarness) -> None:
+        t = timer(new_id(), harness.clock.now + 60)
+        await harness.schedule(t)
+        next_due = harness.timers.next_due()
+        assert next_due is not None and next_due <= t.visible_at
+        harness.timers.fire_due()
+        assert not await harness.wait_fired(t.task_id, wait=0.1), "fired before it was due"
+        harness.clock.now = t.visible_at + 0.001
+        harness.timers.fire_due()
+        assert await harness.wait_fired(t.task_id)
+
+    async def test_a_timer_already_due_fires_at_once(self, harness: TimersHarness) -> None:
+        t = timer(new_id(), harness.clock.now)
+        await harness.schedule(t)
+        harness.timers.fire_due()
+        assert await harness.wait_fired(t.task_id)
+
+    async def test_next_due_is_the_earliest(self, harness: TimersHarness) -> None:
+        now = harness.clock.now
+        later, sooner = timer(new_id(), now + 30), timer(new_id(), now + 10)
+        await harness.schedule(later)
+        await harness.schedule(sooner)
+        assert harness.timers.next_due() == now + 10
+        harness.clock.now = now + 31
+        harness.timers.fire_due()
+        assert await harness.wait_fired(sooner.task_id) and await harness.wait_fired(later.task_id)
