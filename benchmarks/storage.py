@@ -1,6 +1,6 @@
 """Scenario 5: the storage limit, the raw rate of appending event rows to SQLite.
 
-Same schema (goblins.server.sqlite.SCHEMA), same connection settings (goblins.server.sqlite.connect:
+Same schema (goblins.server.embedded.sqlite.SCHEMA), same connection settings (goblins.server.embedded.sqlite.connect:
 WAL, synchronous=FULL, busy_timeout), same INSERT statement and the same rows (serialized
 goblins_pb2.Event) as the engine writes, in batches of ``batch`` rows per transaction, from one
 Python thread, nothing else: no engine, no gRPC, no runs or tasks tables.
@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from goblins._proto import goblins_pb2 as pb
-from goblins.server.sqlite import SCHEMA, connect
+from goblins.server.embedded.sqlite import SCHEMA, connect
 
 Row = tuple[str, int, str, str, bytes]
 

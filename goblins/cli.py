@@ -208,14 +208,14 @@ def cmd_setup(args: argparse.Namespace) -> int:
     import time
 
     if args.service == "cassandra":
-        from goblins.server import cassandra
+        from goblins.server.distributed.setup import setup_cassandra
 
         url = f"cassandra://{args.cassandra}/{args.keyspace}"
         replication = {"class": "SimpleStrategy", "replication_factor": args.replication_factor}
         deadline = time.monotonic() + args.wait
         while True:  # patient: the service may still be starting
             try:
-                done = cassandra.setup(url, replication)
+                done = setup_cassandra(url, replication)
                 break
             except ValueError:
                 raise
@@ -226,9 +226,9 @@ def cmd_setup(args: argparse.Namespace) -> int:
                     ) from None
                 time.sleep(2)
     else:
-        from goblins.server import kafka_setup
+        from goblins.server.distributed.setup import setup_kafka
 
-        done = kafka_setup.setup(args.kafka, args.partitions, args.replication_factor, args.wait, args.namespace)
+        done = setup_kafka(args.kafka, args.partitions, args.replication_factor, args.wait, args.namespace)
     for line in done:
         print(line)
     return 0

@@ -66,6 +66,14 @@ class WorkflowNotFound(GoblinsError):
     """No run with this id exists, or no worker ever registered this workflow name."""
 
 
+class StoreUnavailable(GoblinsError):
+    """The event store cannot be reached or failed to answer (a restart, a timeout): retry."""
+
+
+class StoreConflict(GoblinsError):
+    """Another writer has stored different events at these (run, seq) positions."""
+
+
 def describe(exc: BaseException) -> tuple[str, str]:
     """(type name, "Type: message") of an exception, as stored in events."""
     name = type(exc).__name__

@@ -179,18 +179,16 @@ class WorkflowEnvironment:
             self._dir.cleanup()
 
     def _tick(self) -> None:
-        dispatcher = self.server.core.transport.dispatcher
-        dispatcher.tick()
+        self.server.mode.timers.fire_due()
 
     async def _skipper(self) -> None:
         """Jump to the next due timer whenever nothing else can move."""
-        core = self.server.core
-        dispatcher = core.transport.dispatcher
+        mode, loop = self.server.mode, self.server.loop
         quiet = 0
         while True:
             await asyncio.sleep(0.005)
-            due = dispatcher.next_due()
-            if due is None or dispatcher.busy() or core.queued():
+            due = mode.timers.next_due()
+            if due is None or mode.queue.busy() or loop.queued():
                 quiet = 0
                 continue
             quiet += 1

@@ -1,4 +1,7 @@
-"""Assembles store, core and gRPC service into a running server."""
+"""Opens a mode and assembles it with the event loop, the application and gRPC into a server.
+
+``open_mode`` is the only place that knows which deployment modes exist.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +12,15 @@ import signal
 import socket
 import time
 from collections.abc import Callable
+from urllib.parse import urlparse
 
 import grpc
 
 from goblins._proto import goblins_pb2_grpc as pb_grpc
-from goblins.server.core import Core
-from goblins.server.service import GoblinsService
-from goblins.server.store import open_store
-from goblins.server.transport import Transport
+from goblins.server.grpc import GoblinsService
+from goblins.server.loop import EventLoop
+from goblins.server.ports import EventStore, Mode
+from goblins.server.runs import Runs
 
 log = logging.getLogger("goblins.server")
 
@@ -35,6 +39,59 @@ GRPC_OPTIONS = [
 ]
 
 
+def open_store(url: str, partitions: int = 1) -> EventStore:
+    """The event store named by ``url``: ``sqlite:///path/goblins.db`` (or a bare path),
+    ``cassandra://HOST:PORT[,HOST:PORT]/KEYSPACE`` (its runs spread over ``partitions``)."""
+    scheme = urlparse(url).scheme or "sqlite"
+    if scheme == "cassandra":
+        from goblins._kafka import partition_for
+        from goblins.server.distributed.cassandra import CassandraStore
+
+        return CassandraStore(url, partitions, lambda run_id: partition_for(run_id, partitions))
+    if scheme == "sqlite":
+        from goblins.server.embedded.sqlite import SqliteStore
+
+        path = url.split("://", 1)[1] if "://" in url else url
+        path = path[1:] if path.startswith("/") and "://" in url else path
+        return SqliteStore(path)
+    raise ValueError(
+        f"--store: unknown event store URL {url!r}: expected sqlite:///PATH or cassandra://HOST:PORT/KEYSPACE"
+    )
+
+
+def open_mode(store_url: str, broker_url: str | None = None, clock: Callable[[], float] = time.time) -> Mode:
+    """The adapters named by the URLs (blocking: call it from a thread).
+
+    ``sqlite:///path/goblins.db`` (or a bare path) without a broker: the embedded mode;
+    ``cassandra://HOST:PORT[,HOST:PORT]/KEYSPACE`` with ``kafka://HOST:PORT[/NAMESPACE]``: the
+    distributed mode.
+    """
+    distributed = (urlparse(store_url).scheme or "sqlite") == "cassandra"
+    if distributed != bool(broker_url):
+        raise ValueError(
+            "the distributed mode needs both --store cassandra://HOST:PORT/KEYSPACE and "
+            "--broker kafka://HOST:PORT; the embedded mode takes neither --broker nor a cassandra store"
+        )
+    if broker_url:
+        from goblins.server.distributed.cassandra import CassandraStore
+        from goblins.server.distributed.kafka import KafkaRouter, KafkaTransport
+        from goblins.server.distributed.timers import CassandraTimers
+
+        kafka = KafkaTransport.open(broker_url)
+        store = open_store(store_url, kafka.partitions)
+        assert isinstance(store, CassandraStore)
+        timers = CassandraTimers(store, clock)
+        kafka.attach(store, timers)
+        return Mode(store, store, kafka, timers, KafkaRouter(kafka), f"kafka {broker_url}")
+    from goblins.server.embedded.dispatcher import EmbeddedTransport, LocalRouter
+    from goblins.server.embedded.sqlite import SqliteStore
+
+    sqlite = open_store(store_url)
+    assert isinstance(sqlite, SqliteStore)
+    embedded = EmbeddedTransport(sqlite)
+    return Mode(sqlite, sqlite, embedded, embedded, LocalRouter(), "embedded")
+
+
 class Server:
     """A goblins server; ``await start()`` then ``await stop()`` (or ``serve()`` until signalled)."""
 
@@ -51,28 +108,20 @@ class Server:
         self.clock = clock  # goblins.testing swaps it to skip time
         self.host = host
         self.port = port
-        self.core: Core | None = None
+        self.mode: Mode | None = None
+        self.loop: EventLoop | None = None
+        self.runs: Runs | None = None
         self._grpc: grpc.aio.Server | None = None
 
     async def start(self) -> None:
-        distributed_store = self.store_url.startswith("cassandra://")
-        if distributed_store != bool(self.broker_url):
-            raise ValueError(
-                "the distributed mode needs both --store cassandra://HOST:PORT/KEYSPACE and "
-                "--broker kafka://HOST:PORT; the embedded mode takes neither --broker nor a cassandra store"
-            )
-        transport: Transport | None = None
-        partitions = 1
-        if self.broker_url:
-            from goblins.server.kafka import KafkaTransport
-
-            kafka = await asyncio.get_running_loop().run_in_executor(None, KafkaTransport.open, self.broker_url)
-            transport, partitions = kafka, kafka.partitions
-        store = await asyncio.get_running_loop().run_in_executor(None, open_store, self.store_url, partitions)
-        self.core = Core(store, transport, self.clock)
-        await self.core.start()
+        self.mode = await asyncio.get_running_loop().run_in_executor(
+            None, open_mode, self.store_url, self.broker_url, self.clock
+        )
+        self.loop = EventLoop(self.mode, self.clock)
+        await self.loop.start()
+        self.runs = Runs(self.mode, self.loop)
         self._grpc = grpc.aio.server(options=GRPC_OPTIONS)
-        pb_grpc.add_GoblinsServicer_to_server(GoblinsService(self.core), self._grpc)  # type: ignore[no-untyped-call]
+        pb_grpc.add_GoblinsServicer_to_server(GoblinsService(self.runs), self._grpc)  # type: ignore[no-untyped-call]
         bound = self._grpc.add_insecure_port(f"{self.host}:{self.port}")
         if not bound:
             raise OSError(f"cannot listen on {self.host}:{self.port}")
@@ -80,19 +129,23 @@ class Server:
         advertised = os.environ.get("GOBLINS_ADVERTISE") or (
             f"{self.host if self.host not in ('0.0.0.0', '::') else socket.gethostname()}:{bound}"
         )
-        self.core.address = advertised  # workers answer queries here
+        self.runs.address = advertised  # workers answer queries here
         await self._grpc.start()
         log.info(
             "goblins server listening on %s:%d, store %s, transport %s",
-            self.host, self.port, self.store_url, self.broker_url or "embedded",
+            self.host,
+            self.port,
+            self.store_url,
+            self.mode.description,
         )
 
     async def stop(self, grace: float = 1.0) -> None:
         if self._grpc is not None:
             await self._grpc.stop(grace)
-        if self.core is not None:
-            await self.core.stop()
-            await self.core.store.close()
+        if self.loop is not None:
+            await self.loop.stop()
+        if self.mode is not None:
+            await self.mode.close()
 
     async def wait(self) -> None:
         """Until SIGINT/SIGTERM, or until the event loop fails (then raise its error)."""
@@ -100,10 +153,10 @@ class Server:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        assert self.core is not None
+        assert self.loop is not None
         while not stop.is_set():
-            if self.core.failed is not None:
-                raise self.core.failed
+            if self.loop.failed is not None:
+                raise self.loop.failed
             try:
                 await asyncio.wait_for(stop.wait(), 0.5)
             except TimeoutError:

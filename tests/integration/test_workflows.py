@@ -409,5 +409,5 @@ async def test_finished_runs_leave_no_tasks_behind(
     events = await history_with(handle, "ACTIVITY_STARTED")
     assert types(events)[-1] == "WORKFLOW_FINISHED_IN_SUCCESS"
     assert types(events).count("ACTIVITY_FINISHED_IN_SUCCESS") == 0
-    assert server.core is not None
-    assert await server.core.store.pending_tasks() == []
+    assert server.mode is not None
+    assert await server.mode.store.pending_tasks() == []

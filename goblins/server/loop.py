@@ -1,5 +1,9 @@
 """The server's event loop: reports in, engine decisions, one durable commit, then handlers.
 
+It runs over a ``Mode`` (server/ports.py) and never asks which mode that is. Adapters reach it
+through the ``Inbox`` protocol only; the application layer (server/runs.py) through the
+methods under "for the application".
+
 Handlers run only after the store has committed a batch: dispatch the new tasks, acknowledge
 the reports to their workers, answer start requests, wake result waiters, log at debug level.
 Everything submitted while a commit is in flight waits for the next turn, so a busy server
@@ -18,9 +22,8 @@ from collections.abc import Callable
 from typing import Any
 
 from goblins._proto import goblins_pb2 as pb
-from goblins.server.engine import ACTIVITY, WORKFLOW, Effects, RunState, TaskRecord, timed_out_result
-from goblins.server.store import Batch, EventStore, StoreConflict
-from goblins.server.transport import EmbeddedTransport, Transport
+from goblins.server.ports import Batch, Mode, StoreConflict
+from goblins.server.state import Effects, RunState, TaskRecord, timed_out_result
 
 log = logging.getLogger("goblins.server")
 
@@ -73,14 +76,13 @@ class _Register:
 Item = _Start | _Report | _Register | _Resume
 
 
-class Core:
-    """Runs the engine over an event store and a task transport."""
+class EventLoop:
+    """Runs the engine over a mode's ports; implements ``Inbox``."""
 
-    def __init__(
-        self, store: EventStore, transport: Transport | None = None, clock: Callable[[], float] = time.time
-    ) -> None:
-        self.store = store
-        self.transport: Transport = transport or EmbeddedTransport()
+    def __init__(self, mode: Mode, clock: Callable[[], float] = time.time) -> None:
+        self.mode = mode
+        self.store = mode.store
+        self.queue = mode.queue
         self.clock = clock
         self.runs: dict[str, RunState] = {}
         self._durable: dict[str, int] = {}  # run_id -> events committed (the rest is in flight)
@@ -94,8 +96,6 @@ class Core:
         self._tasks: list[asyncio.Task[Any]] = []
         self.failed: BaseException | None = None
         self.loop: asyncio.AbstractEventLoop | None = None  # the serving loop, once started
-        self.queries: dict[str, asyncio.Future[pb.QueryAnswer]] = {}  # query id -> its answer
-        self.address = ""  # where workers reach this server (set once it listens)
         # Heartbeat details not yet stored, by (run_id, activity_run_id): the next turn stores
         # them (a heartbeat alone wakes the loop for that, at most once per turn).
         self._beats: dict[tuple[str, str], bytes] = {}
@@ -106,66 +106,63 @@ class Core:
         self.loop = asyncio.get_running_loop()
         tune_gc()
         self.registered = await self.store.registry()
-        await self.transport.start(self)
+        self.mode.router.bind(self, self.store)
+        await self.queue.start(self)
         self._tasks = [asyncio.create_task(self._loop())]
 
     async def stop(self) -> None:
         for t in self._tasks:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.transport.stop()
+        await self.queue.stop()
 
-    # ---- entry points ----
+    # ---- Inbox (for adapters) ----
 
-    async def start_workflow(
-        self, workflow_name: str, payload: bytes, run_id: str, fresh: bool = False, execution_timeout: float = 0.0
-    ) -> bool:
-        """Record a new run; False when the run already existed (nothing recorded).
-
-        ``fresh``: the server generated ``run_id`` just now (a uuid4), so it cannot be stored.
-        """
-        if self.transport.kind != "embedded":
-            # The run's owner records it; the start is durable once the broker has it.
-            # A fresh id (a uuid4 generated just now) cannot be stored: no read.
-            if not fresh and (run_id in self.runs or await self.store.last_event(run_id) is not None):
-                return False
-            request = pb.StartWorkflowRequest(
-                workflow_name=workflow_name, input=payload, run_id=run_id, execution_timeout=execution_timeout
-            )
-            await self.transport.send(pb.Report(start_workflow=request))
-            if fresh and self._owns(run_id):
-                self._starting[run_id] = None
-            return True
-        reply: asyncio.Future[bool] = self._future()
+    def start_run(
+        self,
+        request: pb.StartWorkflowRequest,
+        ack: Callable[[], None] | None = None,
+        *,
+        fresh: bool = False,
+        reply: asyncio.Future[bool] | None = None,
+        done_task: str = "",
+    ) -> None:
+        """Record a run (``reply``: False when it existed); acknowledged by ``ack`` once durable."""
+        r = request
         self._queue.put_nowait(
-            _Start(workflow_name, payload, run_id, reply, None, fresh, execution_timeout=execution_timeout)
+            _Start(
+                r.workflow_name,
+                r.input,
+                r.run_id,
+                reply,
+                ack,
+                fresh,
+                r.parent_run_id,
+                r.parent_step,
+                done_task,
+                r.execution_timeout,
+            )
         )
-        return await reply
 
-    async def register(self, workflows: list[str], activities: list[str]) -> None:
-        names = [(WORKFLOW, n) for n in workflows] + [(ACTIVITY, n) for n in activities]
+    def expect(self, run_id: str) -> None:
+        self._starting[run_id] = None
+
+    def run(self, run_id: str) -> RunState | None:
+        return self.runs.get(run_id)
+
+    def future(self) -> asyncio.Future[Any]:
+        # The serving loop, not asyncio.get_running_loop(): Python 3.11 calls getpid() for it.
+        return (self.loop or asyncio.get_running_loop()).create_future()
+
+    # ---- for the application (server/runs.py) ----
+
+    async def register(self, names: list[tuple[str, str]]) -> None:
+        """Record these (kind, name) pairs in the registry; returns once durable."""
         if not set(names) - self.registered:
             return
-        reply: asyncio.Future[None] = self._future()
+        reply: asyncio.Future[None] = self.future()
         self._queue.put_nowait(_Register(names, reply))
         await reply
-
-    async def control(self, report: pb.Report) -> None:
-        """Record a client's signal, cancel or terminate; returns once it is durable.
-
-        In the distributed mode the run's owner records it: it is durable once the broker has it.
-        """
-        if self.transport.kind != "embedded":
-            await self.transport.send(report)
-            return
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-        def durable() -> None:
-            if not done.done():
-                done.set_result(None)
-
-        self._queue.put_nowait(_Report(report, durable))
-        await done
 
     def timer_due(self, t: TaskRecord) -> None:
         """A timer task is due: the server records TIMER_FIRED (no worker is involved)."""
@@ -180,27 +177,15 @@ class Core:
     def report(self, report: pb.Report, ack: Callable[[], None] | None = None) -> None:
         self._queue.put_nowait(_Report(report, ack))
 
-    def enqueue_start(
-        self, request: pb.StartWorkflowRequest, ack: Callable[[], None] | None, done_task: str = ""
-    ) -> None:
-        """A start that arrived through the broker or a message: recorded here, acknowledged by ``ack``."""
-        r = request
-        self._queue.put_nowait(
-            _Start(
-                r.workflow_name, r.input, r.run_id, None, ack, False, r.parent_run_id, r.parent_step, done_task,
-                r.execution_timeout,
-            )
-        )
-
     def deliver(self, t: TaskRecord) -> None:
         """A message task (a report for another run) is due: hand it to that run."""
         report = pb.Report.FromString(t.data)
         if report.HasField("start_workflow"):
-            self.enqueue_start(report.start_workflow, None, t.task_id)
+            self.start_run(report.start_workflow, None, done_task=t.task_id)
         else:
             self._queue.put_nowait(_Report(report, None, t.task_id))
 
-    async def resume_runs(self, run_ids: list[str]) -> None:
+    def resume(self, run_ids: list[str]) -> None:
         """Load these runs (and publish the tasks they owe); used on a partition takeover."""
         if run_ids:
             self._queue.put_nowait(_Resume(run_ids))
@@ -232,13 +217,9 @@ class Core:
 
     def waiter(self, run_id: str) -> asyncio.Future[pb.Event | None]:
         """A future resolved with the run's finishing event; register before reading the store."""
-        fut: asyncio.Future[pb.Event | None] = self._future()
+        fut: asyncio.Future[pb.Event | None] = self.future()
         self._waiters.setdefault(run_id, []).append(fut)
         return fut
-
-    def _future(self) -> asyncio.Future[Any]:
-        # The serving loop, not asyncio.get_running_loop(): Python 3.11 calls getpid() for it.
-        return (self.loop or asyncio.get_running_loop()).create_future()
 
     def known_last(self, run_id: str) -> tuple[bool, pb.Event | None]:
         """What memory knows of a run's outcome, without the store: (known, finishing event).
@@ -251,8 +232,7 @@ class Core:
         event = self._recent.get(run_id)
         if event is not None:
             return True, event
-        embedded = self.transport.kind == "embedded"
-        if not embedded and not self._owns(run_id):
+        if not self.mode.router.owns(run_id):
             return False, None
         rs = self.runs.get(run_id)
         if rs is not None and self._durable.get(run_id, 0) > 0 and not rs.finished:
@@ -260,10 +240,6 @@ class Core:
         if rs is None and run_id in self._starting:
             return True, None
         return False, None
-
-    def _owns(self, run_id: str) -> bool:
-        owns = getattr(self.transport, "owns", None)
-        return owns is None or bool(owns(run_id))
 
     def drop_waiter(self, run_id: str, fut: asyncio.Future[pb.Event | None]) -> None:
         waiters = self._waiters.get(run_id)
@@ -290,10 +266,9 @@ class Core:
 
     async def _turn(self, items: list[Item], attempt: int = 0) -> None:
         now = self.clock()
-        owed = await self._load_runs(items, now)
+        fx = await self._load_runs(items, now)  # what loaded runs owe, if anything
         self._beat_turn_queued = True  # this turn stores the heartbeats noted until its batch is cut
         batch = Batch(now=now)
-        fx = Effects()
         touched: dict[str, RunState] = {}
         replies: list[tuple[asyncio.Future[Any], Any]] = []
         acks: list[Callable[[], None]] = []
@@ -324,7 +299,11 @@ class Core:
                     self._durable[item.run_id] = 0
                     fx.extend(
                         rs.start(
-                            item.workflow_name, item.payload, now, item.parent_run_id, item.parent_step,
+                            item.workflow_name,
+                            item.payload,
+                            now,
+                            item.parent_run_id,
+                            item.parent_step,
                             item.execution_timeout,
                         )
                     )
@@ -338,10 +317,10 @@ class Core:
             else:
                 batch.registry.extend(item.names)
                 replies.append((item.reply, None))
-        batch.events, batch.new_tasks, batch.done_tasks = fx.events, owed + fx.new_tasks, fx.done_tasks
+        batch.events, batch.new_tasks, batch.done_tasks = fx.events, fx.new_tasks, fx.done_tasks
         batch.heartbeats, self._beats, self._beat_turn_queued = self._beats, {}, False
         batch.forget_heartbeats = [run_id for run_id, rs in touched.items() if rs.finished and rs.heartbeats]
-        if self.transport.kind != "embedded":  # reports to other runs are produced after the commit
+        if not self.queue.stores_tasks:  # reports to other runs are produced after the commit
             batch.unsettled = [run_id for run_id, rs in touched.items() if rs.owes_farewells()]
         if batch:
             try:
@@ -357,7 +336,7 @@ class Core:
                 log.warning("turn redone after a store conflict: %s", exc)
                 await self._turn(items, attempt + 1)
                 return
-        await self._after_commit(batch, touched, replies, acks)
+        await self._after_commit(batch, fx, touched, replies, acks)
 
     async def _commit(self, batch: Batch) -> None:
         """Commit, retrying a failing store (e.g. Cassandra restarting) with back-off.
@@ -382,6 +361,7 @@ class Core:
     async def _after_commit(
         self,
         batch: Batch,
+        fx: Effects,
         touched: dict[str, RunState],
         replies: list[tuple[asyncio.Future[Any], Any]],
         acks: list[Callable[[], None]],
@@ -395,13 +375,20 @@ class Core:
             if rs.finished:  # finished runs live in the store only
                 self.runs.pop(run_id, None)
                 self._durable.pop(run_id, None)
-                self.transport.forget_run(run_id)
-        await self.transport.publish(batch.new_tasks, batch.done_tasks)
+                self.queue.forget_run(run_id)
+        # Each port gets its own kind: tasks to workers, timers, reports for other runs.
+        publish = self.queue.publish(fx.tasks, batch.done_tasks)
+        if fx.messages:
+            await asyncio.gather(publish, self.mode.router.deliver(fx.messages))
+        else:
+            await publish
+        if fx.timers:
+            await self.mode.timers.schedule(fx.timers)
         if batch.unsettled:  # delivered: in the background (unsettled runs are only resent)
             settling = asyncio.ensure_future(self.store.settle(batch.unsettled))
             self._settling.add(settling)
             settling.add_done_callback(self._settled)
-        self.transport.observe(batch.events, touched)
+        self.queue.observe(batch.events, touched)
         for ack in acks:
             ack()
         for fut, value in replies:
@@ -450,11 +437,12 @@ class Core:
             self.heartbeat(report.activity_heartbeat)
         return Effects()
 
-    async def _load_runs(self, items: list[Item], now: float) -> list[TaskRecord]:
+    async def _load_runs(self, items: list[Item], now: float) -> Effects:
         """Bring the runs these items touch into memory (after a restart or a partition move).
 
         Where tasks are not stored with the events (Kafka), a run coming from the store owes
         the tasks its history calls for: they may have been lost before they were produced.
+        The turn's effects start from what they owe.
         """
         wanted: list[str] = []
         for i in items:
@@ -468,13 +456,9 @@ class Core:
         runs = self.runs
         missing = list({run_id: None for run_id in wanted if run_id and run_id not in runs})
         if not missing:
-            return []
-        load_runs = getattr(self.store, "load_runs", None)  # one read (one thread hop) for all
-        if load_runs is not None:
-            loaded = await load_runs(missing)
-        else:
-            loaded = await asyncio.gather(*(self.store.load_run(run_id) for run_id in missing))
-        owed: list[TaskRecord] = []
+            return Effects()
+        loaded = await self.store.load_runs(missing)  # one read (one thread hop) for all
+        owed = Effects()
         for run_id, stored in zip(missing, loaded, strict=True):
             if stored is None or run_id in self.runs:
                 continue
@@ -482,12 +466,12 @@ class Core:
             rs = RunState.from_history(run_id, stored.events, stored.wf_task_id, beats)
             self.runs[run_id] = rs
             self._durable[run_id] = len(rs.events)
-            if self.transport.kind != "embedded":
-                owed.extend(rs.owed_tasks(now))
-                self.transport.observe(rs.events, {run_id: rs}, reloaded=True)
+            if not self.queue.stores_tasks:  # tasks not stored may never have been produced
+                owed.extend(rs.owed(now))
+                self.queue.observe(rs.events, {run_id: rs}, reloaded=True)
         return owed
 
-    # ---- transport callbacks ----
+    # ---- Inbox: callbacks of the task queue and timers ----
 
     def build_workflow_task(self, t: TaskRecord, seen: int, into: pb.WorkflowTask | None = None) -> pb.WorkflowTask:
         """The workflow task for ``t``, filled into ``into`` (an empty message) when given."""
@@ -516,12 +500,12 @@ class Core:
             # (embedded mode) this server has restarted and no report has loaded the run yet.
             # A task the dispatcher still holds is pending: the attempt is wanted; the run is
             # loaded so that its state (a cancel request) decides the next heartbeats.
-            if not self.transport.holds(r.task_id):
+            if not self.queue.holds(r.task_id):
                 return False
             self._queue.put_nowait(_Resume([r.run_id]))
         elif not rs.heartbeat(r):
             return False
-        self.transport.heartbeat(r.task_id, r.details)
+        self.queue.heartbeat(r.task_id, r.details)
         if r.details:
             self._beats[(r.run_id, r.activity_run_id)] = r.details
             if not self._beat_turn_queued:

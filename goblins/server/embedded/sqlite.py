@@ -25,8 +25,8 @@ from typing import Any, TypeVar
 from google.protobuf.message import DecodeError
 
 from goblins._proto import goblins_pb2 as pb
-from goblins.server.engine import ACTIVITY, WORKFLOW, TaskRecord
-from goblins.server.store import Batch, StoredRun, run_status
+from goblins.server.ports import RUNNING, Batch, StoredRun, StoreUnavailable, run_status
+from goblins.server.state import ACTIVITY, WORKFLOW, TaskRecord
 
 T = TypeVar("T")
 
@@ -90,7 +90,7 @@ def _parse_events(rows: list[tuple[bytes]]) -> list[pb.Event]:
 
 
 class SqliteStore:
-    """EventStore over one SQLite file."""
+    """EventStore and RunIndex over one SQLite file."""
 
     def __init__(self, path: str) -> None:
         path, _, query = path.partition("?")
@@ -111,7 +111,10 @@ class SqliteStore:
         self._pooled = 0  # commits running in the writer thread (the connection is theirs meanwhile)
 
     async def _run(self, pool: concurrent.futures.Executor, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+        except sqlite3.OperationalError as exc:  # locked past busy_timeout, I/O error, disk full
+            raise StoreUnavailable(f"sqlite: {exc}") from exc
 
     # ---- writes ----
 
@@ -122,7 +125,10 @@ class SqliteStore:
         # during the fsync.
         rows = len(batch.events) + len(batch.new_tasks) + len(batch.done_tasks) + len(batch.heartbeats)
         if not self._pooled and rows <= INLINE_ROWS:
-            self.commit_sync(batch)
+            try:
+                self.commit_sync(batch)
+            except sqlite3.OperationalError as exc:
+                raise StoreUnavailable(f"sqlite: {exc}") from exc
             return
         self._pooled += 1
         try:
@@ -224,6 +230,11 @@ class SqliteStore:
             ]
 
         return await self._run(self._read_pool, load)
+
+    async def active_runs(self, bucket: int) -> list[str]:
+        """Every unfinished run (one server owns them all: ``bucket`` is ignored)."""
+        rows = await self._run(self._read_pool, self._query, "SELECT run_id FROM runs WHERE status = ?", (RUNNING,))
+        return [r[0] for r in rows]
 
     async def registry(self) -> set[tuple[str, str]]:
         rows = await self._run(self._read_pool, self._query, "SELECT kind, name FROM registry")

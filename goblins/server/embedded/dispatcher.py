@@ -10,71 +10,24 @@ import asyncio
 import collections
 import heapq
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from goblins._proto import goblins_pb2 as pb
-from goblins.server.engine import ACTIVITY, MESSAGE, TIMER, WORKFLOW, TaskRecord
+from goblins.server.ports import EventStore, Inbox
+from goblins.server.session import Key, Session
+from goblins.server.state import ACTIVITY, MESSAGE, TIMER, WORKFLOW, RunState, TaskRecord
+
+# After a restart, tasks that were in flight wait this long for their workers to reconnect
+# and claim them (a worker resends its results), instead of running twice.
+RESTART_GRACE = 2.0
+# Every waiter of a run is woken by this server's loop when the run ends: a re-read of the
+# store is only a backstop.
+RESULT_POLL = 60.0
+TICK = 0.05  # how often delayed tasks are promoted and leases checked
 
 # A workflow task is CPU work of a few milliseconds; one not reported by then is lost.
 WORKFLOW_TASK_TIMEOUT = 10.0
-
-Key = tuple[str, str]  # (kind, name)
-
-
-class Session:
-    """One connected worker: what it hosts, how much more it can take, its outbox."""
-
-    def __init__(self, worker_id: str, workflows: list[str], activities: list[str]) -> None:
-        self.worker_id = worker_id
-        self.keys: set[Key] = {(WORKFLOW, n) for n in workflows} | {(ACTIVITY, n) for n in activities}
-        self.credit = {ACTIVITY: 0, WORKFLOW: 0}
-        self.inflight: set[str] = set()
-        self.closed = False
-        self._msg = pb.ServerMessage()  # the next message, built in place (no copies)
-        self._queued = False
-        self._wake = asyncio.Event()
-
-    def activity_task(self, data: bytes) -> None:
-        """Queue an activity task from its stored ActivityTask bytes."""
-        self._msg.tasks.add().activity.MergeFromString(data)
-        self._queued = True
-        self._wake.set()
-
-    def workflow_task(self) -> pb.WorkflowTask:
-        """Queue a workflow task; the caller fills in the returned message."""
-        self._queued = True
-        self._wake.set()
-        return self._msg.tasks.add().workflow
-
-    def ack(self, task_id: str) -> None:
-        self._msg.acked.append(task_id)
-        self._queued = True
-        self._wake.set()
-
-    def query(self, query: pb.QueryTask) -> None:
-        self._msg.tasks.add().query.CopyFrom(query)
-        self._queued = True
-        self._wake.set()
-
-    def cancel(self, task_id: str) -> None:
-        """Tell the worker to stop an activity that is no longer wanted."""
-        self._msg.cancelled.append(task_id)
-        self._queued = True
-        self._wake.set()
-
-    def close(self) -> None:
-        self.closed = True
-        self._wake.set()
-
-    async def next_message(self) -> pb.ServerMessage | None:
-        """Everything queued since the last call, as one message; None once closed."""
-        while not self._queued:
-            if self.closed:
-                return None
-            self._wake.clear()
-            await self._wake.wait()
-        msg, self._msg, self._queued = self._msg, pb.ServerMessage(), False
-        return msg
 
 
 class Dispatcher:
@@ -293,3 +246,134 @@ class Dispatcher:
             self._sticky[t.run_id] = (session, task.events[-1].seq)
         else:
             self._sticky.pop(t.run_id, None)
+
+
+class EmbeddedTransport:
+    """TaskQueue and Timers of the embedded mode: tasks stored in SQLite (the store writes
+    them with the batch), dispatched over the workers' Connect streams; timers are delayed
+    tasks of the same dispatcher."""
+
+    stores_tasks = True
+
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+        self.dispatcher: Dispatcher | None = None
+        self._ticker: asyncio.Task[Any] | None = None
+
+    async def start(self, inbox: Inbox) -> None:
+        self.dispatcher = Dispatcher(
+            inbox.build_workflow_task, inbox.activity_timed_out, inbox.timer_due, inbox.deliver, inbox.clock
+        )
+        self.dispatcher.add(await self._store.pending_tasks(), not_before=inbox.clock() + RESTART_GRACE)
+        self._ticker = asyncio.create_task(self._tick())
+
+    def _d(self) -> Dispatcher:
+        if self.dispatcher is None:
+            raise RuntimeError("the embedded transport is not started")
+        return self.dispatcher
+
+    async def _tick(self) -> None:
+        dispatcher = self._d()
+        while True:
+            await asyncio.sleep(TICK)
+            dispatcher.tick()
+
+    async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            await asyncio.gather(self._ticker, return_exceptions=True)
+
+    async def publish(self, new_tasks: list[TaskRecord], done_tasks: list[str]) -> None:
+        dispatcher = self._d()
+        dispatcher.done(done_tasks)
+        dispatcher.add(new_tasks)
+
+    def forget_run(self, run_id: str) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.forget_run(run_id)
+
+    def cluster_info(self) -> pb.ClusterInfo:
+        return pb.ClusterInfo(transport="embedded")
+
+    async def send_query(self, query: pb.QueryTask) -> bool:
+        # The answer comes back over the worker's stream: no address to reply to.
+        query.reply_to = ""
+        return self.dispatcher is not None and self.dispatcher.send_query(query)
+
+    async def ensure_task_topics(self, workflows: list[str], activities: list[str]) -> None:
+        pass  # a task needs no topic here: the dispatcher queues by (kind, name) on demand
+
+    def observe(self, events: list[pb.Event], runs: Mapping[str, RunState], reloaded: bool = False) -> None:
+        pass  # the dispatcher's leases start when it hands a task out
+
+    def heartbeat(self, task_id: str, details: bytes) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.heartbeat(task_id, details)
+
+    def holds(self, task_id: str) -> bool:
+        """Whether the task is still to be done (stored and not finished)."""
+        return self.dispatcher is not None and self.dispatcher.holds(task_id)
+
+    def busy(self) -> bool:
+        return self.dispatcher is not None and self.dispatcher.busy()
+
+    def connect(self, session: Session, running: list[str]) -> None:
+        self._d().connect(session, running)
+
+    def disconnect(self, session: Session) -> None:
+        self._d().disconnect(session)
+
+    def credit(self, session: Session, activities: int, workflows: int) -> None:
+        self._d().credit(session, activities, workflows)
+
+    # ---- Timers ----
+
+    async def schedule(self, timers: list[TaskRecord]) -> None:
+        self._d().add(timers)  # the delay heap fires them when due
+
+    def next_due(self) -> float | None:
+        return self.dispatcher.next_due() if self.dispatcher is not None else None
+
+    def fire_due(self) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.tick()
+
+
+class LocalRouter:
+    """One server owns every run: a client's start or report goes straight to the loop."""
+
+    not_found_grace = 0.0
+
+    def __init__(self) -> None:
+        self._inbox: Inbox | None = None
+
+    def bind(self, inbox: Inbox, store: EventStore) -> None:
+        self._inbox = inbox
+
+    def owns(self, run_id: str) -> bool:
+        return True
+
+    def result_poll(self, run_id: str) -> float:
+        return RESULT_POLL
+
+    async def start(self, request: pb.StartWorkflowRequest, fresh: bool) -> bool:
+        assert self._inbox is not None
+        reply: asyncio.Future[bool] = self._inbox.future()
+        self._inbox.start_run(request, fresh=fresh, reply=reply)
+        return await reply
+
+    async def deliver(self, messages: list[TaskRecord]) -> None:
+        assert self._inbox is not None
+        for t in messages:  # stored with the batch: the receiving run's turn marks them done
+            self._inbox.deliver(t)
+
+    async def submit(self, report: pb.Report) -> None:
+        assert self._inbox is not None
+        done: asyncio.Future[None] = self._inbox.future()
+
+        def durable() -> None:
+            if not done.done():
+                done.set_result(None)
+
+        self._inbox.report(report, durable)
+        await done

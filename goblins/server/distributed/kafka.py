@@ -22,7 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from goblins._kafka import AsyncProducer, PendingOffsets, consumer_config, partition_for, prefixed, take, task_topic
 from goblins._proto import goblins_pb2 as pb
-from goblins.server.engine import (
+from goblins.server.distributed.setup import EVENTS, TOPICS, create_topics
+from goblins.server.ports import EventStore, Inbox, RunIndex, WorkersElsewhere
+from goblins.server.session import Session
+from goblins.server.state import (
     ACT_ERROR,
     ACT_STARTED,
     ACT_SUCCESS,
@@ -33,22 +36,15 @@ from goblins.server.engine import (
     RunState,
     TaskRecord,
 )
-from goblins.server.kafka_setup import EVENTS, TOPICS, create_topics
 
 if TYPE_CHECKING:
-    from goblins.server.cassandra import CassandraStore
-    from goblins.server.core import Core
+    from goblins.server.distributed.timers import CassandraTimers
 
 log = logging.getLogger("goblins.server.kafka")
 
 SERVER_GROUP = "goblins-servers"
 WORKER_GROUP = "goblins-workers"
-# Timers fire from memory at their due time (the owner knows the next due time of every timer
-# it wrote or found); the store's rows, the durable record, are scanned on a takeover and every
-# TIMER_RESCAN seconds as a backstop (a row another server wrote just before losing the partition).
-TIMER_RESCAN = 2.0
 LEASE_INTERVAL = 0.1  # how often attempts' deadlines are checked
-TIMER_BATCH = 1000  # due_timers' LIMIT: a full batch means more may be due
 MAX_QUEUED = 20_000  # back-pressure: stop consuming while this many reports wait
 
 
@@ -69,8 +65,16 @@ def topic_partitions(bootstrap: str, timeout: float = 10.0) -> dict[str, int]:
     return {name: len(meta.partitions) for name, meta in topics.items()}
 
 
+# A run unknown to the store is reported missing only after this long, since a just-started
+# run may still be on its way to its owner (e.g. during a partition takeover).
+NOT_FOUND_GRACE = 15.0
+
+
 class KafkaTransport:
-    kind = "kafka"
+    """TaskQueue of the distributed mode: reports in from ``events``, tasks out to ``tasks.*``;
+    the leases of running attempts; partition takeovers."""
+
+    stores_tasks = False
 
     def __init__(self, bootstrap: str, partitions: int, namespace: str = "") -> None:
         self.bootstrap = bootstrap
@@ -79,7 +83,9 @@ class KafkaTransport:
         self.events_topic = prefixed(namespace, EVENTS)
         self.tasks_prefix = prefixed(namespace, "tasks.")
         self.owned: set[int] = set()
-        self._core: Core | None = None
+        self._inbox: Inbox | None = None
+        self._index: RunIndex | None = None
+        self._timers: CassandraTimers | None = None
         self._producer: AsyncProducer | None = None
         self._consumer: Any = None
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="goblins-kafka-consumer")
@@ -89,8 +95,6 @@ class KafkaTransport:
         self._lock = threading.Lock()
         self._topics: set[str] = set()
         self._leases: dict[str, _Lease] = {}
-        self._next_due: dict[int, float] = {}  # owned partition -> earliest due time of a timer there
-        self._timer_wake = asyncio.Event()
 
     @classmethod
     def open(cls, url: str) -> KafkaTransport:
@@ -109,19 +113,25 @@ class KafkaTransport:
             )
         return cls(bootstrap, found[prefixed(namespace, EVENTS)], namespace)
 
-    # ---- Transport ----
+    def attach(self, index: RunIndex, timers: CassandraTimers) -> None:
+        """The store's index of active runs (takeovers) and the timers this server fires."""
+        self._index, self._timers = index, timers
 
-    async def start(self, core: Core) -> None:
+    # ---- TaskQueue ----
+
+    async def start(self, inbox: Inbox) -> None:
         from confluent_kafka import Consumer
 
-        self._core = core
+        assert self._timers is not None, "attach() the index and timers first"
+        self._inbox = inbox
+        self._timers.bind(lambda: self.owned, self._produce)
         self._loop = asyncio.get_running_loop()
         self._producer = AsyncProducer(self.bootstrap)
         self._consumer = Consumer(consumer_config(self.bootstrap, prefixed(self.namespace, SERVER_GROUP)))
         self._consumer.subscribe([self.events_topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
         self._tasks = [
             asyncio.create_task(self._consume()),
-            asyncio.create_task(self._timers()),
+            asyncio.create_task(self._timers.run()),
             asyncio.create_task(self._lease_checks()),
             asyncio.create_task(self._takeovers()),
         ]
@@ -137,11 +147,11 @@ class KafkaTransport:
         self._pool.shutdown(wait=False)
 
     async def publish(self, new_tasks: list[TaskRecord], done_tasks: list[str]) -> None:
-        assert self._core is not None
-        now = self._core.clock()
+        assert self._inbox is not None and self._timers is not None
+        now = self._inbox.clock()
         for t in new_tasks:
-            if t.visible_at > now:  # a timer row, durable now: fire it from memory when due
-                self._timer_at(partition_for(t.run_id, self.partitions), t.visible_at)
+            if t.visible_at > now:  # a retry back-off: its timer row is durable, fired when due
+                self._timers.at(partition_for(t.run_id, self.partitions), t.visible_at)
         await self._produce([t for t in new_tasks if t.visible_at <= now])
 
     def forget_run(self, run_id: str) -> None:
@@ -149,6 +159,18 @@ class KafkaTransport:
 
     def holds(self, task_id: str) -> bool:
         return False  # tasks live in the broker; a heartbeat's run is loaded by its turn
+
+    def busy(self) -> bool:
+        return bool(self._leases)  # attempts running; tasks waiting in the broker are not known
+
+    def connect(self, session: Session, running: list[str]) -> None:
+        raise WorkersElsewhere("this server's workers use Kafka")
+
+    def disconnect(self, session: Session) -> None:
+        pass
+
+    def credit(self, session: Session, activities: int, workflows: int) -> None:
+        pass
 
     # ---- leases: start_to_close and heartbeat timeouts of running attempts (owner only) ----
 
@@ -158,7 +180,7 @@ class KafkaTransport:
         ``reloaded``: a run taken over from its history; its heartbeats were not recorded, so
         a heartbeat deadline starts now.
         """
-        now = self._core.clock() if self._core is not None else 0.0
+        now = self._inbox.clock() if self._inbox is not None else 0.0
         for e in events:
             if e.type == ACT_STARTED:
                 rs = runs.get(e.run_id)
@@ -175,8 +197,8 @@ class KafkaTransport:
 
     def heartbeat(self, task_id: str, details: bytes) -> None:
         lease = self._leases.get(task_id)
-        if lease is not None and lease.every and self._core is not None:
-            lease.soft = self._core.clock() + lease.every
+        if lease is not None and lease.every and self._inbox is not None:
+            lease.soft = self._inbox.clock() + lease.every
 
     async def _lease_checks(self) -> None:
         while True:
@@ -184,24 +206,24 @@ class KafkaTransport:
             self._expire_leases()
 
     def _expire_leases(self) -> None:
-        assert self._core is not None
-        now = self._core.clock()
+        assert self._inbox is not None
+        now = self._inbox.clock()
         for task_id, lease in list(self._leases.items()):
             silent = bool(lease.soft) and now >= lease.soft
             if not (silent or (lease.hard and now >= lease.hard)):
                 continue
             del self._leases[task_id]
-            rs = self._core.runs.get(lease.run_id)
+            rs = self._inbox.run(lease.run_id)
             act = rs.activities.get(lease.activity_run_id) if rs is not None else None
             if rs is None or act is None or act.finished:
                 continue
             record = rs.activity_record(act, now)
             if record.task_id == task_id:
-                self._core.activity_timed_out(record, silent and not (lease.hard and now >= lease.hard))
+                self._inbox.activity_timed_out(record, silent and not (lease.hard and now >= lease.hard))
 
     def cluster_info(self) -> pb.ClusterInfo:
         return pb.ClusterInfo(
-            transport=self.kind,
+            transport="kafka",
             bootstrap_servers=self.bootstrap,
             tasks_topic=self.tasks_prefix,
             events_topic=self.events_topic,
@@ -222,7 +244,7 @@ class KafkaTransport:
             await loop.run_in_executor(None, create_topics, admin, new, self.partitions)
             self._topics.update(new)
 
-    # ---- client starts ----
+    # ---- client reports ----
 
     async def send(self, report: pb.Report) -> None:
         """A client's start, signal or cancel: durable once the broker acknowledges it; the
@@ -251,11 +273,12 @@ class KafkaTransport:
     async def _produce(self, tasks: list[TaskRecord]) -> None:
         if not tasks:
             return
-        assert self._producer is not None and self._core is not None
+        assert self._producer is not None and self._inbox is not None
+        inbox = self._inbox
         sends: list[Awaitable[None]] = []
         for t in tasks:
             if t.kind == TIMER:  # due: this server owns the run and records TIMER_FIRED itself
-                self._core.timer_due(t)
+                inbox.timer_due(t)
                 continue
             if t.kind == MESSAGE:  # for another run: through its partition of the events topic
                 sends.append(self.send(pb.Report.FromString(t.data)))
@@ -263,18 +286,19 @@ class KafkaTransport:
             if t.kind == ACTIVITY:
                 msg = pb.Task(activity=pb.ActivityTask.FromString(t.data))
             else:
-                rs = self._core.runs.get(t.run_id)
-                msg = pb.Task(workflow=self._core.build_workflow_task(t, rs.wf_seen if rs else 0))
+                rs = inbox.run(t.run_id)
+                msg = pb.Task(workflow=inbox.build_workflow_task(t, rs.wf_seen if rs else 0))
             partition = partition_for(t.run_id, self.partitions)
             topic = task_topic(self.tasks_prefix, t.kind, t.name)
             sends.append(self._producer.send(topic, partition, t.run_id, msg.SerializeToString()))
         await asyncio.gather(*sends)
 
     async def _consume(self) -> None:
-        assert self._core is not None
+        assert self._inbox is not None
+        inbox = self._inbox
         loop = asyncio.get_running_loop()
         while True:
-            while self._core.queued() > MAX_QUEUED:
+            while inbox.queued() > MAX_QUEUED:
                 await asyncio.sleep(0.01)
             msgs = await loop.run_in_executor(self._pool, take, self._consumer, 500, 0.1, self._offsets)
             for m in msgs:
@@ -288,24 +312,16 @@ class KafkaTransport:
                     continue
                 ack = _OffsetAck(self._offsets, m.topic(), m.partition(), m.offset())
                 if report.HasField("start_workflow"):
-                    self._core.enqueue_start(report.start_workflow, ack)
+                    inbox.start_run(report.start_workflow, ack)
                 else:
-                    self._core.report(report, ack)
-
-    def _timer_at(self, partition: int, due: float) -> None:
-        """A timer of ``partition`` is due at ``due`` (0: scan the partition's timers now)."""
-        if partition not in self.owned:
-            return
-        if due < self._next_due.get(partition, float("inf")):
-            self._next_due[partition] = due
-            self._timer_wake.set()
+                    inbox.report(report, ack)
 
     def _on_assign(self, consumer: Any, partitions: list[Any]) -> None:
         with self._lock:
             for p in partitions:
                 self.owned.add(p.partition)
                 self._loop.call_soon_threadsafe(self._assigned.put_nowait, p.partition)
-                self._loop.call_soon_threadsafe(self._timer_at, p.partition, 0.0)
+                self._loop.call_soon_threadsafe(self._timer_scan, p.partition)
         log.info("owns events partitions %s", sorted(self.owned))
 
     def _on_revoke(self, consumer: Any, partitions: list[Any]) -> None:
@@ -317,66 +333,72 @@ class KafkaTransport:
             consumer.commit(asynchronous=False)
         except Exception:
             pass  # nothing stored yet
-        assert self._core is not None
+        assert self._inbox is not None and self._timers is not None
         for p in lost:
-            self._loop.call_soon_threadsafe(self._next_due.pop, p, None)
-        self._loop.call_soon_threadsafe(self._core.evict, lambda run_id: partition_for(run_id, self.partitions) in lost)
+            self._loop.call_soon_threadsafe(self._timers.drop, p)
+        self._loop.call_soon_threadsafe(
+            self._inbox.evict, lambda run_id: partition_for(run_id, self.partitions) in lost
+        )
+
+    def _timer_scan(self, partition: int) -> None:
+        assert self._timers is not None
+        self._timers.at(partition, 0.0)  # a new partition: scan its timers now
 
     async def _takeovers(self) -> None:
         """On a new partition: resume its active runs (their tasks may have been lost)."""
-        assert self._core is not None
-        store: CassandraStore = self._core.store  # type: ignore[assignment]
+        assert self._inbox is not None and self._index is not None
         while True:
             partition = await self._assigned.get()
             try:
-                run_ids = await store.active_runs(partition)
-                await self._core.resume_runs(run_ids)
+                run_ids = await self._index.active_runs(partition)
+                if run_ids:
+                    self._inbox.resume(run_ids)
             except Exception as exc:
                 log.error("taking over partition %d: %s", partition, exc)
                 await asyncio.sleep(1)
                 self._assigned.put_nowait(partition)
 
-    async def _timers(self) -> None:
-        """Fire due timers: produce their tasks, then delete their rows."""
-        assert self._core is not None
-        store: CassandraStore = self._core.store  # type: ignore[assignment]
-        clock = self._core.clock
-        rescan_at = clock() + TIMER_RESCAN
-        while True:
-            now = clock()
-            wake_at = min(min(self._next_due.values(), default=rescan_at), rescan_at)
-            if wake_at > now:
-                self._timer_wake.clear()
-                try:
-                    await asyncio.wait_for(self._timer_wake.wait(), wake_at - now)
-                except TimeoutError:
-                    pass
-                continue
-            if now >= rescan_at:
-                buckets = sorted(self.owned)
-                rescan_at = now + TIMER_RESCAN
-            else:
-                buckets = sorted(b for b, due in self._next_due.items() if due <= now)
-            for b in buckets:  # timers committed during the scan lower these again
-                self._next_due[b] = float("inf")
-            try:
-                due = await store.due_timers(buckets, now)
-                if due:
-                    await self._produce([t for _, t in due])
-                    await store.delete_timers(due)
-                counts: dict[int, int] = {}
-                for b, _ in due:
-                    counts[b] = counts.get(b, 0) + 1
-                for b, n in counts.items():
-                    if n >= TIMER_BATCH:
-                        self._timer_at(b, now)  # more are due
-                for b, next_due in (await store.next_timers(buckets, now)).items():
-                    self._timer_at(b, next_due)
-            except Exception as exc:
-                log.warning("timers: %s", exc)
-                for b in buckets:
-                    self._timer_at(b, now + 0.1)  # try again shortly
-                await asyncio.sleep(0.1)
+
+class KafkaRouter:
+    """Runs are owned by the server assigned their partition of ``events``: a client's start or
+    report is durable once the broker has it, and the owner records it."""
+
+    not_found_grace = NOT_FOUND_GRACE
+
+    def __init__(self, kafka: KafkaTransport) -> None:
+        self._kafka = kafka
+        self._inbox: Inbox | None = None
+        self._store: EventStore | None = None
+
+    def bind(self, inbox: Inbox, store: EventStore) -> None:
+        self._inbox, self._store = inbox, store
+
+    def owns(self, run_id: str) -> bool:
+        return self._kafka.owns(run_id)
+
+    def result_poll(self, run_id: str) -> float:
+        # The owner's waiter wakes at once (a re-read now and then covers a partition move);
+        # another server learns of the end from the store.
+        return 5.0 if self._kafka.owns(run_id) else 0.02
+
+    async def start(self, request: pb.StartWorkflowRequest, fresh: bool) -> bool:
+        assert self._inbox is not None and self._store is not None
+        # A fresh id (a uuid4 generated just now) cannot be stored: no read.
+        if not fresh and (
+            self._inbox.run(request.run_id) is not None or await self._store.last_event(request.run_id) is not None
+        ):
+            return False
+        await self._kafka.send(pb.Report(start_workflow=request))
+        if fresh and self._kafka.owns(request.run_id):
+            self._inbox.expect(request.run_id)
+        return True
+
+    async def submit(self, report: pb.Report) -> None:
+        await self._kafka.send(report)
+
+    async def deliver(self, messages: list[TaskRecord]) -> None:
+        """Through the receiving run's partition of ``events``, to its owner."""
+        await asyncio.gather(*(self._kafka.send(pb.Report.FromString(t.data)) for t in messages))
 
 
 @dataclasses.dataclass

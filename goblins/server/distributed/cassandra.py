@@ -33,8 +33,8 @@ from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from cassandra.query import BatchStatement, BatchType, tuple_factory
 
 from goblins._proto import goblins_pb2 as pb
-from goblins.server.engine import WF_TASK_MARK, WORKFLOW, TaskRecord
-from goblins.server.store import Batch, StoreConflict, StoredRun, run_status
+from goblins.server.ports import Batch, StoreConflict, StoredRun, StoreUnavailable, run_status
+from goblins.server.state import WF_TASK_MARK, WORKFLOW, TaskRecord
 
 REPLICATION = {"class": "SimpleStrategy", "replication_factor": 1}
 
@@ -65,6 +65,7 @@ LIST_DAYS = 30
 # events_by_activity): Cassandra warns above 10 (unlogged_batch_across_partitions_warn_threshold);
 # the rows are small, far under its batch size warning (5 KiB).
 INDEX_BATCH = 10
+TIMER_BATCH = 1000  # the timers SELECT's LIMIT: a full batch means more may be due
 
 
 def parse_url(url: str) -> tuple[list[str], int, str]:
@@ -125,7 +126,10 @@ class _Bridge:
             if fut.done():
                 continue
             if exc is not None:
-                fut.set_exception(exc)
+                # The driver's own errors (NoHostAvailable, timeouts) are the store's outage.
+                unavailable = StoreUnavailable(f"cassandra: {type(exc).__name__}: {exc}")
+                unavailable.__cause__ = exc
+                fut.set_exception(unavailable)
             else:
                 fut.set_result(rows if type(rows) is list else list(rows or ()))
 
@@ -180,33 +184,15 @@ def connect(url: str, timeout: float = 10.0) -> tuple[Cluster, Session, str]:
     return cluster, cluster.connect(), keyspace
 
 
-def setup(url: str, replication: dict[str, Any] | None = None) -> list[str]:
-    """Create the keyspace and tables if missing (idempotent); the statements it ran."""
-    cluster, session, keyspace = connect(url)
-    try:
-        opts = ", ".join(f"'{k}': {v!r}" if isinstance(v, str) else f"'{k}': {v}"
-                         for k, v in (replication or REPLICATION).items())
-        done = [f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = {{{opts}}}"]
-        session.execute(done[0])
-        session.set_keyspace(keyspace)
-        for stmt in SCHEMA:
-            session.execute(stmt, timeout=60)
-            done.append(stmt.split("(")[0].strip())
-        return done
-    finally:
-        cluster.shutdown()
-
-
 def missing_tables(session: Session, keyspace: str) -> list[str]:
-    rows = session.execute(
-        "SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s", (keyspace,)
-    )
+    rows = session.execute("SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s", (keyspace,))
     have = {r[0] for r in rows}
     return [t for t in TABLES if t not in have]
 
 
 class CassandraStore:
-    """EventStore over Cassandra. Delayed tasks go to ``timers``; immediate ones to the broker."""
+    """EventStore and RunIndex over Cassandra. Delayed tasks go to ``timers`` (committed with
+    the batch, fired by ``CassandraTimers``); immediate ones to the broker."""
 
     def __init__(self, url: str, buckets: int = 10, bucket_of: Any = None) -> None:
         self.url = url
@@ -222,11 +208,13 @@ class CassandraStore:
         self.session.set_keyspace(self.keyspace)
         self.bucket_of = bucket_of or (lambda run_id: 0)
         p = self.session.prepare
-        self._ins_event = p("INSERT INTO events (run_id, seq, type, activity_run_id, data) VALUES (?, ?, ?, ?, ?) "
-                            "IF NOT EXISTS")
+        self._ins_event = p(
+            "INSERT INTO events (run_id, seq, type, activity_run_id, data) VALUES (?, ?, ?, ?, ?) IF NOT EXISTS"
+        )
         self._ins_by_activity = p("INSERT INTO events_by_activity (activity_run_id, seq, run_id) VALUES (?, ?, ?)")
-        self._ins_run = p("INSERT INTO runs (run_id, workflow_name, status, created_at, finished_at) "
-                          "VALUES (?, ?, ?, ?, ?)")
+        self._ins_run = p(
+            "INSERT INTO runs (run_id, workflow_name, status, created_at, finished_at) VALUES (?, ?, ?, ?, ?)"
+        )
         self._ins_day = p("INSERT INTO runs_by_day (day, created_at, run_id, workflow_name) VALUES (?, ?, ?, ?)")
         self._ins_active = p("INSERT INTO active_runs (bucket, run_id) VALUES (?, ?)")
         self._del_active = p("DELETE FROM active_runs WHERE bucket = ? AND run_id = ?")
@@ -234,8 +222,10 @@ class CassandraStore:
         self._upd_status = p("UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?")
         self._set_wf_task = p("UPDATE runs SET wf_task_id = ? WHERE run_id = ?")
         self._ins_registry = p("INSERT INTO registry (kind, name) VALUES (?, ?)")
-        self._ins_timer = p("INSERT INTO timers (bucket, due, task_id, run_id, kind, name, timeout, data) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        self._ins_timer = p(
+            "INSERT INTO timers (bucket, due, task_id, run_id, kind, name, timeout, data) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        )
         self._del_timer = p("DELETE FROM timers WHERE bucket = ? AND due = ? AND task_id = ?")
         self._ins_beat = p("INSERT INTO heartbeats (run_id, activity_run_id, details) VALUES (?, ?, ?)")
         self._del_beats = p("DELETE FROM heartbeats WHERE run_id = ?")
@@ -246,8 +236,10 @@ class CassandraStore:
             "SELECT workflow_name, status, created_at, finished_at, wf_task_id FROM runs WHERE run_id = ?"
         )
         self._sel_day = p("SELECT run_id FROM runs_by_day WHERE day = ? LIMIT ?")
-        self._sel_timers = p("SELECT due, task_id, run_id, kind, name, timeout, data FROM timers "
-                             "WHERE bucket = ? AND due <= ? LIMIT 1000")
+        self._sel_timers = p(
+            "SELECT due, task_id, run_id, kind, name, timeout, data FROM timers "
+            "WHERE bucket = ? AND due <= ? LIMIT " + str(TIMER_BATCH)
+        )
         self._sel_next_timer = p("SELECT due FROM timers WHERE bucket = ? AND due > ? LIMIT 1")
 
     # ---- writes ----
@@ -310,8 +302,22 @@ class CassandraStore:
         writes: list[Any] = [self._write_rows(chunk) for chunk in _chunks(rows, INDEX_BATCH)]
         for t in batch.new_tasks:  # timers carry task payloads: one request each (rare)
             if t.visible_at > batch.now:
-                writes.append(_execute(s, self._ins_timer, (
-                    self.bucket_of(t.run_id), t.visible_at, t.task_id, t.run_id, t.kind, t.name, t.timeout, t.data)))
+                writes.append(
+                    _execute(
+                        s,
+                        self._ins_timer,
+                        (
+                            self.bucket_of(t.run_id),
+                            t.visible_at,
+                            t.task_id,
+                            t.run_id,
+                            t.kind,
+                            t.name,
+                            t.timeout,
+                            t.data,
+                        ),
+                    )
+                )
         for kind, name in batch.registry:
             writes.append(_execute(s, self._ins_registry, (kind, name)))
         await asyncio.gather(*writes)
@@ -325,8 +331,11 @@ class CassandraStore:
         return _execute(self.session, stmt)
 
     async def _append(self, run_id: str, events: list[pb.Event]) -> bool:
-        stmt = BatchStatement(batch_type=BatchType.LOGGED, consistency_level=ConsistencyLevel.LOCAL_QUORUM,
-                              serial_consistency_level=ConsistencyLevel.SERIAL)
+        stmt = BatchStatement(
+            batch_type=BatchType.LOGGED,
+            consistency_level=ConsistencyLevel.LOCAL_QUORUM,
+            serial_consistency_level=ConsistencyLevel.SERIAL,
+        )
         for e in events:
             stmt.add(self._ins_event, (e.run_id, e.seq, e.type, e.activity_run_id, e.SerializeToString()))
         rows = await _execute(self.session, stmt)
@@ -343,20 +352,6 @@ class CassandraStore:
                 theirs[seq] = data
         return theirs == mine
 
-    async def due_timers(self, buckets: list[int], now: float) -> list[tuple[int, TaskRecord]]:
-        out: list[tuple[int, TaskRecord]] = []
-        for bucket in buckets:
-            for due, task_id, run_id, kind, name, timeout, data in await _execute(
-                self.session, self._sel_timers, (bucket, now)
-            ):
-                out.append((bucket, TaskRecord(task_id, run_id, kind, name, due, data, timeout)))
-        return out
-
-    async def next_timers(self, buckets: list[int], now: float) -> dict[int, float]:
-        """The earliest due time after ``now`` of each bucket's timers (buckets without any left out)."""
-        found = await asyncio.gather(*(_execute(self.session, self._sel_next_timer, (b, now)) for b in buckets))
-        return {b: rows[0][0] for b, rows in zip(buckets, found, strict=True) if rows}
-
     async def active_runs(self, bucket: int) -> list[str]:
         """Runs not finished whose partition is ``bucket`` (scanned when a server takes it over)."""
         return [r[0] for r in await _execute(self.session, self._sel_active, (bucket,))]
@@ -364,10 +359,6 @@ class CassandraStore:
     async def settle(self, run_ids: list[str]) -> None:
         rows = [(self._del_active, (self.bucket_of(r), r), self.bucket_of(r)) for r in run_ids]
         await asyncio.gather(*(self._write_rows(chunk) for chunk in _chunks(rows, INDEX_BATCH)))
-
-    async def delete_timers(self, timers: list[tuple[int, TaskRecord]]) -> None:
-        await asyncio.gather(*(_execute(self.session, self._del_timer, (b, t.visible_at, t.task_id))
-                               for b, t in timers))
 
     # ---- reads ----
 
@@ -380,6 +371,9 @@ class CassandraStore:
             _execute(self.session, self._sel_run, (run_id,)), _execute(self.session, self._sel_beats, (run_id,))
         )
         return StoredRun(events, rows[0][4] if rows else None, {r[0]: r[1] for r in beats})
+
+    async def load_runs(self, run_ids: list[str]) -> list[StoredRun | None]:
+        return list(await asyncio.gather(*(self.load_run(run_id) for run_id in run_ids)))
 
     async def history(self, run_id: str, after_seq: int = 0) -> list[pb.Event] | None:
         rows = await _execute(self.session, self._sel_events, (run_id, after_seq))
@@ -404,8 +398,15 @@ class CassandraStore:
                 name, run_status_, created_at, finished_at, _ = rows[0]
                 if (status and run_status_ != status) or (workflow_name and name != workflow_name):
                     continue
-                out.append(pb.RunInfo(run_id=run_id, workflow_name=name, status=run_status_,
-                                      created_at=created_at, finished_at=finished_at or 0))
+                out.append(
+                    pb.RunInfo(
+                        run_id=run_id,
+                        workflow_name=name,
+                        status=run_status_,
+                        created_at=created_at,
+                        finished_at=finished_at or 0,
+                    )
+                )
                 if len(out) >= limit:
                     return out
             day -= datetime.timedelta(days=1)
@@ -420,4 +421,3 @@ class CassandraStore:
 
     async def close(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self.cluster.shutdown)
-

@@ -1,4 +1,4 @@
-"""Kafka topics of the distributed mode, created idempotently.
+"""The distributed mode's Kafka topics and Cassandra tables, created idempotently.
 
 Why these settings: ``replication.factor`` 3 with ``min.insync.replicas`` 2 on a real cluster
 (one broker in tests: 1 and 1), so that an event acknowledged with ``acks=all`` survives the
@@ -18,7 +18,7 @@ TOPICS = (EVENTS,)
 TOPIC_CONFIG = {"retention.ms": str(7 * 24 * 3600 * 1000)}
 
 
-def setup(
+def setup_kafka(
     bootstrap: str, partitions: int = 10, replication: int = 1, wait: float = 120.0, namespace: str = ""
 ) -> list[str]:
     """Create the ``events`` topic if missing; waits for the broker to answer.
@@ -69,3 +69,21 @@ def create_topics(admin: Any, topics: list[str], partitions: int, replication: i
     return done
 
 
+def setup_cassandra(url: str, replication: dict[str, Any] | None = None) -> list[str]:
+    """Create the keyspace and tables if missing (idempotent); the statements it ran."""
+    from goblins.server.distributed.cassandra import REPLICATION, SCHEMA, connect
+
+    cluster, session, keyspace = connect(url)
+    try:
+        opts = ", ".join(
+            f"'{k}': {v!r}" if isinstance(v, str) else f"'{k}': {v}" for k, v in (replication or REPLICATION).items()
+        )
+        done = [f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = {{{opts}}}"]
+        session.execute(done[0])
+        session.set_keyspace(keyspace)
+        for stmt in SCHEMA:
+            session.execute(stmt, timeout=60)
+            done.append(stmt.split("(")[0].strip())
+        return done
+    finally:
+        cluster.shutdown()

@@ -77,22 +77,37 @@ class ActivityState:
 
 @dataclasses.dataclass
 class Effects:
-    """What the server must make durable (events, tasks) and then announce."""
+    """What the server must make durable (events and what they call for) and then announce.
+
+    What they call for comes in three kinds, each for its own port: ``tasks`` for workers
+    (TaskQueue; a retry back-off is a task due later), ``timers`` the server fires itself
+    (Timers), ``messages``, reports for other runs (Router). All three are records of the
+    same shape, stored with the batch: ``new_tasks`` lists them together for the store.
+    """
 
     events: list[pb.Event] = dataclasses.field(default_factory=list)
-    new_tasks: list[TaskRecord] = dataclasses.field(default_factory=list)
+    tasks: list[TaskRecord] = dataclasses.field(default_factory=list)
+    timers: list[TaskRecord] = dataclasses.field(default_factory=list)
+    messages: list[TaskRecord] = dataclasses.field(default_factory=list)
     done_tasks: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def new_tasks(self) -> list[TaskRecord]:
+        """Tasks, timers and messages: every record the store keeps with the batch."""
+        return self.tasks + self.timers + self.messages
 
     def send(self, report: pb.Report, now: float) -> None:
         """A report for another run, made durable with this batch and delivered after it."""
         which = report.WhichOneof("kind")
         target = getattr(report, which).run_id if which else ""
         task_id = f"msg-{os.urandom(16).hex()}"
-        self.new_tasks.append(TaskRecord(task_id, target, MESSAGE, "", now, report.SerializeToString()))
+        self.messages.append(TaskRecord(task_id, target, MESSAGE, "", now, report.SerializeToString()))
 
     def extend(self, other: Effects) -> None:
         self.events.extend(other.events)
-        self.new_tasks.extend(other.new_tasks)
+        self.tasks.extend(other.tasks)
+        self.timers.extend(other.timers)
+        self.messages.extend(other.messages)
         self.done_tasks.extend(other.done_tasks)
 
 
@@ -146,54 +161,54 @@ class RunState:
     def apply(self, e: pb.Event) -> None:
         """Fold one stored event into the state."""
         self.events.append(e)
-        kind = e.type
-        if kind == ACT_SCHEDULED:
+        etype = e.type
+        if etype == ACT_SCHEDULED:
             self.activities[e.activity_run_id] = ActivityState(e.activity_name, 1, False, False, e)
             self.failed_wf_tasks = 0
-        elif kind == ACT_STARTED:
+        elif etype == ACT_STARTED:
             act = self.activities[e.activity_run_id]
             act.attempt, act.started = e.attempt, True
-        elif kind == ACT_SUCCESS or kind == ACT_ERROR:
+        elif etype == ACT_SUCCESS or etype == ACT_ERROR:
             act = self.activities[e.activity_run_id]
-            if kind == ACT_ERROR and e.heartbeat_details:
+            if etype == ACT_ERROR and e.heartbeat_details:
                 act.details = e.heartbeat_details
-            if kind == ACT_ERROR and e.retry_at:
+            if etype == ACT_ERROR and e.retry_at:
                 act.attempt, act.started = e.attempt + 1, False
             else:
                 act.finished = True
                 self.last_wake_seq = e.seq
-        elif kind == WF_SCHEDULED:
+        elif etype == WF_SCHEDULED:
             self.workflow_name = e.workflow_name
             self.parent_run_id, self.parent_step = e.parent_run_id, e.activity_run_id
             if e.execution_timeout:  # the deadline is a server timer, not a step of the workflow
                 deadline = self.run_id + DEADLINE
                 self.timers[deadline] = pb.Event(activity_run_id=deadline, fire_at=e.timestamp + e.execution_timeout)
             self.last_wake_seq = e.seq
-        elif kind == WF_STARTED:
+        elif etype == WF_STARTED:
             self.started = True
             self.failed_wf_tasks = 0
-        elif kind == WF_TASK_FAILED:
+        elif etype == WF_TASK_FAILED:
             self.failed_wf_tasks += 1
-        elif kind == TIMER_STARTED:
+        elif etype == TIMER_STARTED:
             self.timers[e.activity_run_id] = e
             self.timer_ids.add(e.activity_run_id)
-        elif kind == TIMER_FIRED:
+        elif etype == TIMER_FIRED:
             self.timers.pop(e.activity_run_id, None)
             self.last_wake_seq = e.seq
-        elif kind == SIGNALED:
+        elif etype == SIGNALED:
             self.signal_ids.add(e.activity_run_id)
             self.last_wake_seq = e.seq
-        elif kind == CANCEL_REQUESTED:
+        elif etype == CANCEL_REQUESTED:
             self.cancel_requested = True
             self.cancel_seq = e.seq
             self.last_wake_seq = e.seq
-        elif kind == CHILD_STARTED:
+        elif etype == CHILD_STARTED:
             self.children[e.activity_run_id] = e
             self.child_steps.add(e.activity_run_id)
-        elif kind == CHILD_COMPLETED or kind == CHILD_FAILED:
+        elif etype == CHILD_COMPLETED or etype == CHILD_FAILED:
             self.children.pop(e.activity_run_id, None)
             self.last_wake_seq = e.seq
-        elif kind == WF_SUCCESS or kind == WF_ERROR:
+        elif etype == WF_SUCCESS or etype == WF_ERROR:
             self.finished = True
 
     def record(self, fx: Effects, event: pb.Event, now: float) -> pb.Event:
@@ -227,7 +242,7 @@ class RunState:
         )
         self.record(fx, scheduled, now)
         if execution_timeout:
-            fx.new_tasks.append(self._timer_task(self.timers[self.run_id + DEADLINE]))
+            fx.timers.append(self._timer_task(self.timers[self.run_id + DEADLINE]))
         self._wake(fx, now)
         return fx
 
@@ -235,7 +250,7 @@ class RunState:
         """A start for a run that exists (a resent start): a finished run sends its reports to
         other runs again (a child tells its parent)."""
         fx = Effects()
-        fx.new_tasks.extend(self.farewells())
+        fx.messages.extend(self.farewells())
         return fx
 
     def activity_started(self, r: pb.ActivityStarted, now: float) -> Effects:
@@ -291,7 +306,7 @@ class RunState:
             return fx
         event.retry_at = now + delay
         self.record(fx, event, now)
-        fx.new_tasks.append(self._activity_task(act, event.retry_at))
+        fx.tasks.append(self._activity_task(act, event.retry_at))
         return fx
 
     def workflow_task_completed(self, r: pb.WorkflowTaskCompleted, now: float) -> Effects:
@@ -415,37 +430,38 @@ class RunState:
         self._wake(fx, now)
         return fx
 
-    def owed_tasks(self, now: float) -> list[TaskRecord]:
-        """The tasks this run's state calls for, rebuilt from its history alone.
+    def owed(self, now: float) -> Effects:
+        """The tasks, timers and messages this run's state calls for, rebuilt from its history.
 
         Used where tasks are not stored with the events (the Kafka transport): after a server
         restart or a partition move, re-publishing them resumes a run whose tasks may have been
         lost between the store commit and the produce. Workers drop duplicates by task id.
         """
+        fx = Effects()
         if self.finished:
-            return self.farewells()
-        tasks = []
+            fx.messages.extend(self.farewells())
+            return fx
         for act in self.activities.values():
             if act.finished:
                 continue
-            last = next(
-                (e for e in reversed(self.events) if e.activity_run_id == act.scheduled.activity_run_id), None
-            )
+            last = next((e for e in reversed(self.events) if e.activity_run_id == act.scheduled.activity_run_id), None)
             if last is not None and last.type == ACT_ERROR and last.retry_at > now:
                 # Its retry timer: stored again (the same row if the commit wrote it already;
                 # a crash between the events and the timer row may have lost it).
-                tasks.append(self._activity_task(act, last.retry_at))
+                fx.tasks.append(self._activity_task(act, last.retry_at))
                 continue
-            tasks.append(self._activity_task(act, now))
-        tasks.extend(self._timer_task(t) for t in self.timers.values())
-        fx = Effects()
+            fx.tasks.append(self._activity_task(act, now))
+        fx.timers.extend(self._timer_task(t) for t in self.timers.values())
         for child in self.children.values():  # a child's start may not have been delivered: resend
             self._send_child_start(fx, child, now)
-        tasks.extend(fx.new_tasks)
         if self.wf_task_id is not None or self.last_wake_seq > self.wf_seen:
             self.wf_task_id = self.wf_task_id or f"{self.run_id}{WF_TASK_MARK}{_suffix()}"
-            tasks.append(TaskRecord(self.wf_task_id, self.run_id, WORKFLOW, self.workflow_name, now, b""))
-        return tasks
+            fx.tasks.append(TaskRecord(self.wf_task_id, self.run_id, WORKFLOW, self.workflow_name, now, b""))
+        return fx
+
+    def owed_tasks(self, now: float) -> list[TaskRecord]:
+        """``owed`` as one list (tasks, timers, then messages)."""
+        return self.owed(now).new_tasks
 
     # ---- helpers ----
 
@@ -468,13 +484,13 @@ class RunState:
             ),
             now,
         )
-        fx.new_tasks.append(self._activity_task(self.activities[c.activity_run_id], now))
+        fx.tasks.append(self._activity_task(self.activities[c.activity_run_id], now))
 
     def _start_timer(self, fx: Effects, c: pb.StartTimer, now: float) -> None:
         if c.timer_id in self.timer_ids:
             return  # started already (a resent command), maybe fired already
         event = pb.Event(type=TIMER_STARTED, activity_run_id=c.timer_id, fire_at=now + c.seconds)
-        fx.new_tasks.append(self._timer_task(self.record(fx, event, now)))
+        fx.timers.append(self._timer_task(self.record(fx, event, now)))
 
     def _start_child(self, fx: Effects, c: pb.StartChildWorkflow, now: float) -> None:
         if c.step_id in self.child_steps:
@@ -513,7 +529,7 @@ class RunState:
     def _ended(self, fx: Effects) -> None:
         """The run has just recorded its end: its pending tasks are void, its farewells go out."""
         self._drop_tasks(fx)
-        fx.new_tasks.extend(self.farewells())
+        fx.messages.extend(self.farewells())
 
     def owes_farewells(self) -> bool:
         """Whether this run has finished with reports for other runs (see ``farewells``)."""
@@ -538,7 +554,7 @@ class RunState:
             self._notify_parent(fx, end)
         if end.error_type in (TERMINATED, TIMED_OUT):  # the ends that cancel the children
             self._cancel_children(fx, end.timestamp)
-        return fx.new_tasks
+        return fx.messages
 
     def _send_child_start(self, fx: Effects, started: pb.Event, now: float) -> None:
         request = pb.StartWorkflowRequest(
@@ -589,8 +605,14 @@ class RunState:
             heartbeat_details=act.details,
         )
         return TaskRecord(
-            act.task_id, self.run_id, ACTIVITY, s.activity_name, visible_at, task.SerializeToString(),
-            timeout, s.heartbeat_timeout,
+            act.task_id,
+            self.run_id,
+            ACTIVITY,
+            s.activity_name,
+            visible_at,
+            task.SerializeToString(),
+            timeout,
+            s.heartbeat_timeout,
         )
 
     def _wake(self, fx: Effects, visible_at: float) -> None:
@@ -598,7 +620,7 @@ class RunState:
         if self.wf_task_id is not None or self.finished:
             return
         self.wf_task_id = f"{self.run_id}{WF_TASK_MARK}{_suffix()}"
-        fx.new_tasks.append(TaskRecord(self.wf_task_id, self.run_id, WORKFLOW, self.workflow_name, visible_at, b""))
+        fx.tasks.append(TaskRecord(self.wf_task_id, self.run_id, WORKFLOW, self.workflow_name, visible_at, b""))
 
     def _drop_tasks(self, fx: Effects) -> None:
         """The run ended: its pending activities, timers and workflow task are void."""

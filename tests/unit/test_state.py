@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from goblins._proto import goblins_pb2 as pb
-from goblins.server.engine import ACTIVITY, WORKFLOW, Effects, RunState, timed_out_result
+from goblins.server.state import ACTIVITY, WORKFLOW, Effects, RunState, timed_out_result
 
 RUN = "run-1"
 T0 = 1000.0

@@ -1,0 +1,1 @@
+"""The embedded mode: one server, SQLite, tasks over the workers' gRPC streams."""

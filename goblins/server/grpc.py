@@ -1,0 +1,287 @@
+"""The gRPC layer: decode a request, call ``Runs``, encode the answer; and the workers' Connect
+streams. No business rules live here (see server/runs.py).
+
+One mapping turns exceptions into status codes, for unary calls and ClientSession alike:
+request errors keep their meaning (INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION,
+DEADLINE_EXCEEDED); a store outage is UNAVAILABLE (clients retry it); anything else is a bug:
+INTERNAL, logged with its stack trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+import grpc
+
+from goblins._proto import goblins_pb2 as pb
+from goblins._proto import goblins_pb2_grpc as pb_grpc
+from goblins.errors import StoreUnavailable
+from goblins.server.loop import task_id_of
+from goblins.server.ports import WorkersElsewhere
+from goblins.server.runs import (
+    DeadlineExceeded,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    Runs,
+)
+from goblins.server.session import Session
+
+log = logging.getLogger("goblins.server")
+
+_CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
+    (InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
+    (NotFound, grpc.StatusCode.NOT_FOUND),
+    (FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
+    (WorkersElsewhere, grpc.StatusCode.FAILED_PRECONDITION),
+    (DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
+]
+
+
+def status_of(exc: Exception, call: str) -> tuple[grpc.StatusCode, str]:
+    """The status a failed call answers with (and its log line, for outages and bugs)."""
+    for kind, code in _CODES:
+        if isinstance(exc, kind):
+            return code, str(exc)
+    if isinstance(exc, StoreUnavailable):
+        log.warning("%s failed: %s", call, exc)
+        return grpc.StatusCode.UNAVAILABLE, f"event store unavailable: {exc}"
+    log.error("%s failed", call, exc_info=exc)
+    return grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}: {exc}"
+
+
+Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
+
+
+def mapped(handler: Handler) -> Handler:
+    """Answer a unary call's failure with the status ``status_of`` gives it."""
+
+    @functools.wraps(handler)
+    async def wrapped(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            return await handler(self, request, context)
+        except (grpc.aio.AbortError, asyncio.CancelledError):
+            raise
+        except Exception as exc:
+            code, details = status_of(exc, handler.__name__)
+            await context.abort(code, details)
+
+    return wrapped  # type: ignore[return-value]
+
+
+class _Replies:
+    """Replies waiting to go down a ClientSession stream; sent as one message per wake-up."""
+
+    def __init__(self) -> None:
+        self.msg = pb.ClientReplies()
+        self.queued = False
+        self.closed = False
+        self._wake = asyncio.Event()
+
+    def add(self, request_id: int) -> pb.ClientReply:
+        self.queued = True
+        self._wake.set()
+        reply = self.msg.replies.add()
+        reply.id = request_id
+        return reply
+
+    def close(self) -> None:
+        self.closed = True
+        self._wake.set()
+
+    async def next(self) -> pb.ClientReplies | None:
+        while not self.queued:
+            if self.closed:
+                return None
+            self._wake.clear()
+            await self._wake.wait()
+        msg, self.msg, self.queued = self.msg, pb.ClientReplies(), False
+        return msg
+
+
+class GoblinsService(pb_grpc.GoblinsServicer):
+    def __init__(self, runs: Runs) -> None:
+        self.runs = runs
+        self.loop = runs.loop
+        self.queue = runs.mode.queue
+
+    @mapped
+    async def StartWorkflow(
+        self, request: pb.StartWorkflowRequest, context: grpc.aio.ServicerContext
+    ) -> pb.StartWorkflowResponse:
+        return await self.runs.start(request)
+
+    @mapped
+    async def GetResult(self, request: pb.GetResultRequest, context: grpc.aio.ServicerContext) -> pb.GetResultResponse:
+        return await self.runs.result(request)
+
+    @mapped
+    async def Signal(self, request: pb.SignalWorkflow, context: grpc.aio.ServicerContext) -> pb.ControlResponse:
+        await self.runs.signal(request)
+        return pb.ControlResponse()
+
+    @mapped
+    async def Cancel(self, request: pb.CancelWorkflow, context: grpc.aio.ServicerContext) -> pb.ControlResponse:
+        await self.runs.cancel(request)
+        return pb.ControlResponse()
+
+    @mapped
+    async def Query(self, request: pb.QueryRequest, context: grpc.aio.ServicerContext) -> pb.QueryAnswer:
+        return await self.runs.query(request)
+
+    async def AnswerQuery(self, request: pb.QueryAnswer, context: grpc.aio.ServicerContext) -> pb.ControlResponse:
+        self.runs.answer_query(request)
+        return pb.ControlResponse()
+
+    @mapped
+    async def GetHistory(
+        self, request: pb.GetHistoryRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetHistoryResponse:
+        events = await self.runs.history(request.run_id, request.after_seq)
+        if events is None:
+            return pb.GetHistoryResponse(found=False)
+        return pb.GetHistoryResponse(found=True, events=events)
+
+    @mapped
+    async def ListWorkflows(
+        self, request: pb.ListWorkflowsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListWorkflowsResponse:
+        return pb.ListWorkflowsResponse(
+            runs=await self.runs.list_runs(request.status, request.workflow_name, request.limit)
+        )
+
+    @mapped
+    async def GetClusterInfo(self, request: pb.ClusterInfoRequest, context: grpc.aio.ServicerContext) -> pb.ClusterInfo:
+        return self.runs.cluster_info()
+
+    @mapped
+    async def Register(self, request: pb.Hello, context: grpc.aio.ServicerContext) -> pb.RegisterResponse:
+        await self.runs.register(list(request.workflows), list(request.activities))
+        log.info(
+            "worker %s connected (%s, %d workflows, %d activities)",
+            request.worker_id,
+            self.runs.cluster_info().transport,
+            len(request.workflows),
+            len(request.activities),
+        )
+        return pb.RegisterResponse()
+
+    @mapped
+    async def CheckTasks(
+        self, request: pb.CheckTasksRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CheckTasksResponse:
+        return await self.runs.check_tasks(list(request.tasks))
+
+    async def ClientSession(
+        self, request_iterator: AsyncIterator[pb.ClientRequests], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.ClientReplies]:
+        """StartWorkflow and GetResult requests multiplexed over one stream; each is answered
+        exactly as its unary RPC would be (a failure carries the RPC's status code)."""
+        loop = asyncio.get_running_loop()
+        replies = _Replies()
+        running: set[asyncio.Task[None]] = set()
+
+        async def serve(request: pb.ClientRequest) -> None:
+            which = request.WhichOneof("kind")
+            try:
+                if which == "start":
+                    response: Any = await self.runs.start(request.start)
+                elif which == "result":
+                    response = await self.runs.result(request.result)
+                else:
+                    reply = replies.add(request.id)
+                    reply.code = grpc.StatusCode.UNIMPLEMENTED.value[0]
+                    reply.details = f"unknown client request {which!r}"
+                    return
+            except Exception as exc:
+                code, details = status_of(exc, f"client request {which}")
+                reply = replies.add(request.id)
+                reply.code, reply.details = code.value[0], details
+                return
+            getattr(replies.add(request.id), which).CopyFrom(response)
+
+        async def read() -> None:
+            try:
+                async for batch in request_iterator:
+                    for request in batch.requests:
+                        task = loop.create_task(serve(request))
+                        running.add(task)
+                        task.add_done_callback(running.discard)
+                if running:  # the client is done sending: answer what it asked, then end
+                    await asyncio.gather(*running, return_exceptions=True)
+            except (asyncio.CancelledError, grpc.aio.AioRpcError):
+                pass
+            finally:
+                replies.close()
+
+        reader = loop.create_task(read())
+        try:
+            while True:
+                msg = await replies.next()
+                if msg is None:
+                    break
+                yield msg
+        finally:
+            reader.cancel()
+            for task in list(running):
+                task.cancel()
+
+    async def Connect(
+        self, request_iterator: AsyncIterator[pb.WorkerMessage], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.ServerMessage]:
+        first = await anext(aiter(request_iterator), None)
+        if first is None or not first.HasField("hello"):
+            return
+        hello = first.hello
+        session = Session(hello.worker_id, list(hello.workflows), list(hello.activities))
+        try:
+            await self.runs.register(list(hello.workflows), list(hello.activities))
+            self.queue.connect(session, list(hello.running_task_ids))
+        except Exception as exc:
+            code, details = status_of(exc, "Connect")
+            await context.abort(code, details)
+        log.info(
+            "worker %s connected (%d workflows, %d activities)",
+            hello.worker_id,
+            len(hello.workflows),
+            len(hello.activities),
+        )
+        self._absorb(first, session)
+        reader = asyncio.create_task(self._read(request_iterator, session))
+        try:
+            yield pb.ServerMessage()  # the worker knows it is registered and connected
+            while True:
+                msg = await session.next_message()
+                if msg is None:
+                    break
+                yield msg
+        finally:
+            reader.cancel()
+            self.queue.disconnect(session)
+            log.info("worker %s disconnected", hello.worker_id)
+
+    def _absorb(self, msg: pb.WorkerMessage, session: Session) -> None:
+        loop = self.loop
+        for report in msg.reports:
+            if report.HasField("activity_heartbeat"):  # not recorded: only a lease and a checkpoint
+                if not loop.heartbeat(report.activity_heartbeat):
+                    session.cancel(report.activity_heartbeat.task_id)
+                continue
+            # A start is an observation; the worker keeps only outcomes until they are acked.
+            ack = None if report.HasField("activity_started") else functools.partial(session.ack, task_id_of(report))
+            loop.report(report, ack)
+        if msg.HasField("credit"):
+            self.queue.credit(session, msg.credit.activities, msg.credit.workflows)
+
+    async def _read(self, requests: AsyncIterator[pb.WorkerMessage], session: Session) -> None:
+        try:
+            async for msg in requests:
+                self._absorb(msg, session)
+        except (asyncio.CancelledError, grpc.aio.AioRpcError):
+            pass
+        finally:
+            session.close()

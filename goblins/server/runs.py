@@ -1,0 +1,273 @@
+"""The application layer: one method per client verb, over the event loop and the mode's ports.
+
+Business rules live here and nowhere else: following a continue-as-new chain, how long to wait
+for a result and when "not found" may be answered, whether a run exists and is still running
+before a signal or cancel, how a query reaches a worker. The gRPC layer (server/grpc.py) only
+decodes, calls one of these methods and encodes; the errors below tell it which status to
+answer with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from goblins._proto import goblins_pb2 as pb
+from goblins.server.loop import FINISHED, EventLoop
+from goblins.server.ports import STATUSES, Mode
+from goblins.server.state import ACTIVITY, WORKFLOW
+
+MAX_WAIT = 60.0
+QUERY_TIMEOUT = 10.0
+
+
+class RequestError(Exception):
+    """A request that cannot be served as asked; the message is for the client."""
+
+
+class InvalidArgument(RequestError):
+    """The request itself is malformed."""
+
+
+class NotFound(RequestError):
+    """No such run, or no worker ever registered the workflow."""
+
+
+class FailedPrecondition(RequestError):
+    """The run or the cluster is not in a state that allows the request."""
+
+
+class DeadlineExceeded(RequestError):
+    """Nobody answered in time."""
+
+
+def new_id() -> str:
+    """A random (version 4) UUID string, like str(uuid4()) but without building a UUID object."""
+    b = bytearray(os.urandom(16))
+    b[6] = (b[6] & 0x0F) | 0x40
+    b[8] = (b[8] & 0x3F) | 0x80
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _result(event: pb.Event) -> pb.GetResultResponse:
+    ok = event.type == "WORKFLOW_FINISHED_IN_SUCCESS"
+    response = pb.GetResultResponse(
+        found=True,
+        finished=True,
+        ok=ok,
+        output=event.output,
+        error=event.error,
+        error_type=event.error_type,
+        workflow_name=event.workflow_name,
+    )
+    if event.continued_as:
+        response.continued_as.append(event.continued_as)
+    return response
+
+
+def _expire(waiter: asyncio.Future[pb.Event | None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+class Runs:
+    """What clients (and workers, for registration and checks) ask of the server."""
+
+    def __init__(self, mode: Mode, loop: EventLoop) -> None:
+        self.mode = mode
+        self.loop = loop
+        self.store = mode.store
+        self.router = mode.router
+        self.queries: dict[str, asyncio.Future[pb.QueryAnswer]] = {}  # query id -> its answer
+        self.address = ""  # where workers reach this server (set once it listens)
+
+    # ---- start and result ----
+
+    async def start(self, request: pb.StartWorkflowRequest) -> pb.StartWorkflowResponse:
+        name = request.workflow_name
+        if not name:
+            raise InvalidArgument("workflow_name is required")
+        if not await self.loop.is_registered(WORKFLOW, name):
+            raise NotFound(f"no worker has registered a workflow named {name!r}")
+        run_id = request.run_id or new_id()
+        if request.execution_timeout < 0:
+            raise InvalidArgument("execution_timeout must be >= 0 seconds")
+        start = pb.StartWorkflowRequest(
+            workflow_name=name, input=request.input, run_id=run_id, execution_timeout=request.execution_timeout
+        )
+        created = await self.router.start(start, fresh=not request.run_id)
+        return pb.StartWorkflowResponse(run_id=run_id, existed=not created)
+
+    async def result(self, request: pb.GetResultRequest) -> pb.GetResultResponse:
+        """The run's outcome; for a run that continued as new, the outcome of the chain's end."""
+        loop = self.loop.loop or asyncio.get_running_loop()
+        deadline = loop.time() + min(max(request.wait, 0.0), MAX_WAIT)
+        chain: list[str] = []
+        while True:
+            response = await self._one_result(request)
+            if not (response.finished and response.continued_as):
+                if chain:
+                    full = [*chain, *response.continued_as]
+                    del response.continued_as[:]
+                    response.continued_as.extend(full)
+                return response
+            chain.extend(response.continued_as)
+            request = pb.GetResultRequest(
+                run_id=response.continued_as[-1], wait=max(deadline - loop.time(), 0.0), started=True
+            )
+
+    async def _one_result(self, request: pb.GetResultRequest) -> pb.GetResultResponse:
+        core = self.loop
+        loop = core.loop or asyncio.get_running_loop()
+        deadline = loop.time() + min(max(request.wait, 0.0), MAX_WAIT)
+        run_id = request.run_id
+        poll = self.router.result_poll(run_id)
+        # A run the caller started (or the next run of a chain) exists: never "not found". A
+        # run unknown to the store may still be on its way to its owner (the router's grace).
+        grace = MAX_WAIT if request.started else self.router.not_found_grace
+        not_found_until = loop.time() + min(grace, request.wait)
+        waiter = core.waiter(run_id)
+        try:
+            while True:
+                known, last = core.known_last(run_id)  # memory first: no store read, no thread hop
+                if not known:
+                    last = await self.store.last_event(run_id)
+                    if last is not None and last.type in FINISHED:
+                        return _result(last)
+                elif last is not None:
+                    return _result(last)
+                now = loop.time()
+                if not known and last is None and now >= not_found_until:
+                    return pb.GetResultResponse(found=False)
+                if now >= deadline:
+                    name = last.workflow_name if last else self._workflow_name(run_id)
+                    return pb.GetResultResponse(found=True, finished=False, workflow_name=name)
+                # The waiter resolves with the finishing event, or with None when this wait ends.
+                timer = loop.call_later(min(poll, deadline - now), _expire, waiter)
+                try:
+                    event = await waiter
+                finally:
+                    timer.cancel()
+                if event is not None:
+                    return _result(event)
+                core.drop_waiter(run_id, waiter)
+                waiter = core.waiter(run_id)  # registered again before the next read
+                poll = min(poll * 2, 1.0)
+        finally:
+            core.drop_waiter(run_id, waiter)
+
+    def _workflow_name(self, run_id: str) -> str:
+        rs = self.loop.run(run_id)
+        return rs.workflow_name if rs is not None else ""
+
+    # ---- signal, cancel, terminate ----
+
+    async def signal(self, request: pb.SignalWorkflow) -> None:
+        if not request.name:
+            raise InvalidArgument("a signal needs a name")
+        if not request.signal_id:  # a client that chose none: still recorded once, whatever Kafka redelivers
+            request.signal_id = new_id()
+        await self._control(request.run_id, pb.Report(signal_workflow=request))
+
+    async def cancel(self, request: pb.CancelWorkflow) -> None:
+        """Cancel the run (its code sees CancelledError), or with ``terminate`` end it at once."""
+        await self._control(request.run_id, pb.Report(cancel_workflow=request))
+
+    async def terminate(self, run_id: str, reason: str = "") -> None:
+        await self.cancel(pb.CancelWorkflow(run_id=run_id, terminate=True, reason=reason))
+
+    async def _control(self, run_id: str, report: pb.Report) -> None:
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + self.router.not_found_grace  # a just-started run may be on its way
+        delay = 0.05
+        while True:
+            last = await self.store.last_event(run_id)
+            rs = self.loop.run(run_id)
+            if last is not None or rs is not None:
+                break
+            if loop.time() >= give_up:
+                raise NotFound(f"no workflow run with id {run_id!r}")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
+        if (last is not None and last.type in FINISHED) or (rs is not None and rs.finished):
+            raise FailedPrecondition(f"workflow run {run_id} has already finished")
+        await self.router.submit(report)
+
+    # ---- query ----
+
+    async def query(self, request: pb.QueryRequest) -> pb.QueryAnswer:
+        if not request.name:
+            raise InvalidArgument("a query needs a name")
+        rs = self.loop.run(request.run_id)
+        if rs is not None:
+            workflow_name = rs.workflow_name
+        else:
+            last = await self.store.last_event(request.run_id)
+            if last is None:
+                raise NotFound(f"no workflow run with id {request.run_id!r}")
+            workflow_name = last.workflow_name
+        query_id = new_id()
+        answer: asyncio.Future[pb.QueryAnswer] = asyncio.get_running_loop().create_future()
+        self.queries[query_id] = answer
+        try:
+            task = pb.QueryTask(
+                query_id=query_id,
+                run_id=request.run_id,
+                workflow_name=workflow_name,
+                name=request.name,
+                input=request.input,
+                reply_to=self.address,
+            )
+            if not await self.mode.queue.send_query(task):
+                raise FailedPrecondition(f"no worker hosting {workflow_name!r} is connected")
+            try:
+                return await asyncio.wait_for(answer, QUERY_TIMEOUT)
+            except TimeoutError:
+                raise DeadlineExceeded(f"no worker answered the query within {QUERY_TIMEOUT:g}s") from None
+        finally:
+            self.queries.pop(query_id, None)
+
+    def answer_query(self, answer: pb.QueryAnswer) -> None:
+        """A worker's answer to a query this server asked."""
+        waiting = self.queries.get(answer.query_id)
+        if waiting is not None and not waiting.done():
+            waiting.set_result(answer)
+
+    # ---- history and list ----
+
+    async def history(self, run_id: str, after_seq: int = 0) -> list[pb.Event] | None:
+        """The run's events after ``after_seq``; None: no such run."""
+        events = await self.store.history(run_id, after_seq)
+        if events is None and self.router.not_found_grace:
+            # A just-started run may still be on its way to its owner, as for signal and cancel.
+            loop = asyncio.get_running_loop()
+            give_up, delay = loop.time() + self.router.not_found_grace, 0.02
+            while events is None and loop.time() < give_up:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.5)
+                events = await self.store.history(run_id, after_seq)
+        return events
+
+    async def list_runs(self, status: str, workflow_name: str, limit: int) -> list[pb.RunInfo]:
+        if status and status not in STATUSES:
+            raise InvalidArgument(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
+        return await self.mode.index.list_runs(status, workflow_name, limit)
+
+    # ---- workers ----
+
+    async def register(self, workflows: list[str], activities: list[str]) -> None:
+        """A worker hosts these names: their task topics exist and the registry has them."""
+        await self.mode.queue.ensure_task_topics(workflows, activities)
+        await self.loop.register([(WORKFLOW, n) for n in workflows] + [(ACTIVITY, n) for n in activities])
+
+    async def check_tasks(self, tasks: list[pb.ActivityTask]) -> pb.CheckTasksResponse:
+        reply = pb.CheckTasksResponse()
+        for task in tasks:
+            pending, details = await self.loop.task_pending(task)
+            reply.pending.append(pending)
+            reply.heartbeat_details.append(details)
+        return reply
+
+    def cluster_info(self) -> pb.ClusterInfo:
+        return self.mode.queue.cluster_info()

@@ -1,0 +1,66 @@
+"""One connected worker's stream: what it hosts, its credit, the next message to send it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from goblins._proto import goblins_pb2 as pb
+from goblins.server.state import ACTIVITY, WORKFLOW
+
+Key = tuple[str, str]  # (kind, name)
+
+
+class Session:
+    """One connected worker: what it hosts, how much more it can take, its outbox."""
+
+    def __init__(self, worker_id: str, workflows: list[str], activities: list[str]) -> None:
+        self.worker_id = worker_id
+        self.keys: set[Key] = {(WORKFLOW, n) for n in workflows} | {(ACTIVITY, n) for n in activities}
+        self.credit = {ACTIVITY: 0, WORKFLOW: 0}
+        self.inflight: set[str] = set()
+        self.closed = False
+        self._msg = pb.ServerMessage()  # the next message, built in place (no copies)
+        self._queued = False
+        self._wake = asyncio.Event()
+
+    def activity_task(self, data: bytes) -> None:
+        """Queue an activity task from its stored ActivityTask bytes."""
+        self._msg.tasks.add().activity.MergeFromString(data)
+        self._queued = True
+        self._wake.set()
+
+    def workflow_task(self) -> pb.WorkflowTask:
+        """Queue a workflow task; the caller fills in the returned message."""
+        self._queued = True
+        self._wake.set()
+        return self._msg.tasks.add().workflow
+
+    def ack(self, task_id: str) -> None:
+        self._msg.acked.append(task_id)
+        self._queued = True
+        self._wake.set()
+
+    def query(self, query: pb.QueryTask) -> None:
+        self._msg.tasks.add().query.CopyFrom(query)
+        self._queued = True
+        self._wake.set()
+
+    def cancel(self, task_id: str) -> None:
+        """Tell the worker to stop an activity that is no longer wanted."""
+        self._msg.cancelled.append(task_id)
+        self._queued = True
+        self._wake.set()
+
+    def close(self) -> None:
+        self.closed = True
+        self._wake.set()
+
+    async def next_message(self) -> pb.ServerMessage | None:
+        """Everything queued since the last call, as one message; None once closed."""
+        while not self._queued:
+            if self.closed:
+                return None
+            self._wake.clear()
+            await self._wake.wait()
+        msg, self._msg, self._queued = self._msg, pb.ServerMessage(), False
+        return msg
