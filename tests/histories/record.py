@@ -90,7 +90,9 @@ SCENARIOS: dict[str, Scenario] = {
     "signal": _signal,
     "signal_timeout": _started(w.signal_timeout, "order-0"),
     "queried": _queried,
-    "cancelled": _interrupted(w.cancelled, "order-3", goblins.events.EventType.ACTIVITY_STARTED, "cancel", "changed my mind"),
+    "cancelled": _interrupted(
+        w.cancelled, "order-3", goblins.events.EventType.ACTIVITY_STARTED, "cancel", "changed my mind"
+    ),
     "cancelled_uncaught": _interrupted(
         w.long_sleep, "order-4", goblins.events.EventType.TIMER_STARTED, "cancel", "no longer wanted"
     ),
@@ -101,7 +103,9 @@ SCENARIOS: dict[str, Scenario] = {
     "deterministic": _started(w.deterministic),
     "workflow_failure": _started(w.workflow_failure, "hello"),
     "execution_timeout": _started(w.long_sleep, "late", execution_timeout=600),
-    "terminated": _interrupted(w.terminated, "order-5", goblins.events.EventType.WORKFLOW_STARTED, "terminate", "operator"),
+    "terminated": _interrupted(
+        w.terminated, "order-5", goblins.events.EventType.WORKFLOW_STARTED, "terminate", "operator"
+    ),
 }
 
 
@@ -149,7 +153,9 @@ async def record(name: str, scenario: Scenario) -> dict[str, Any]:
                 events = list(response.events)
                 workflow = _function_name(events[0].workflow_name)
                 # Children and continuations are runs of their own: record them too.
-                todo += [e.child_run_id for e in events if e.type == goblins.events.EventType.CHILD_WORKFLOW_STARTED.value]
+                todo += [
+                    e.child_run_id for e in events if e.type == goblins.events.EventType.CHILD_WORKFLOW_STARTED.value
+                ]
                 todo += [e.continued_as for e in events if e.continued_as]
                 runs.append(
                     {
