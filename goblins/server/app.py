@@ -99,10 +99,12 @@ class Server:
         self,
         store_url: str = "sqlite:///goblins.db",
         host: str = "127.0.0.1",
-        port: int = 9075,
+        port: int | None = 9075,
         broker_url: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """``port=None``: no gRPC listener (the in-process mode, goblins.local, calls ``runs``);
+        0: any free port (``self.port`` says which, once started)."""
         self.store_url = store_url
         self.broker_url = broker_url
         self.clock = clock  # goblins.testing swaps it to skip time
@@ -120,6 +122,9 @@ class Server:
         self.loop = EventLoop(self.mode, self.clock)
         await self.loop.start()
         self.runs = Runs(self.mode, self.loop)
+        if self.port is None:
+            log.info("goblins server in process, store %s, transport %s", self.store_url, self.mode.description)
+            return
         self._grpc = grpc.aio.server(options=GRPC_OPTIONS)
         pb_grpc.add_GoblinsServicer_to_server(GoblinsService(self.runs), self._grpc)  # type: ignore[no-untyped-call]
         bound = self._grpc.add_insecure_port(f"{self.host}:{self.port}")
