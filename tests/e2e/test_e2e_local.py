@@ -5,6 +5,7 @@ the right result, and no step whose success was recorded runs again."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -79,3 +80,15 @@ def test_application_killed_mid_run_resumes_on_restart(
         f"re-ran: {sorted(repeated) or 'none'}; restarted application finished the other "
         f"{STEPS - len(finished)} steps and exited {t_done - t_restart:.2f}s after its start"
     )
+
+
+def test_local_app_example_runs_as_its_docs_say(cluster: Cluster, tmp_path: Path) -> None:
+    db = str(tmp_path / "app.db")
+    first = cluster.python("-m", "examples.local_app", "ada", db)
+    assert first.returncode == 0, first.stderr
+    lines = first.stdout.splitlines()
+    assert lines[:2] == ["step: create the account of ada", "step: welcome ada (acct-ada)"]
+    assert re.fullmatch(rf"ada onboarded on pro \(acct-ada\); \d+ events in {re.escape(db)}", lines[2])
+    again = cluster.python("-m", "examples.local_app", "ada", db)  # the run is in the file: no step runs again
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines() == lines[2:]
