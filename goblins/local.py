@@ -194,7 +194,10 @@ class LocalServer:
 
     async def start(self) -> None:
         """Open the store (resuming unfinished runs), start the worker, connect the client."""
-        self.server = Server(self._store_url, self._host, self._port)
+        # Without a port, every worker lives and dies with this process: tasks found in the file
+        # were held by workers that are gone, and run at once (no wait for them to reconnect).
+        grace = 0.0 if self._port is None else None
+        self.server = Server(self._store_url, self._host, self._port, restart_grace=grace)
         await self.server.start()
         assert self.server.runs is not None
         stub = InProcessStub(GoblinsService(self.server.runs))
