@@ -1,6 +1,7 @@
 """goblins: durable workflows and activities as plain Python functions.
 
-The top level holds what an application wires together and the errors it catches. Code
+The top level holds what an application wires together (``LocalServer``: server, worker and
+client in one process, see :mod:`goblins.local`) and the errors it catches. Code
 that runs inside a workflow uses :mod:`goblins.workflow`, code inside an activity
 :mod:`goblins.activity`; ``@goblins.workflow`` and ``@goblins.activity`` are their ``defn``
 decorators. History events are in :mod:`goblins.events`, every error in
@@ -27,6 +28,7 @@ from goblins.worker import Worker
 if TYPE_CHECKING:
     # The two modules are callable (their ``defn``); type checkers learn it from their types.
     from goblins.activity import _Module as _ActivityModule
+    from goblins.local import LocalServer
     from goblins.workflow import _Module as _WorkflowModule
 
     activity: _ActivityModule
@@ -39,6 +41,7 @@ __all__ = [
     "ChildWorkflowFailed",
     "Client",
     "GoblinsError",
+    "LocalServer",
     "NondeterminismError",
     "RetryPolicy",
     "RunInfo",
@@ -52,3 +55,13 @@ __all__ = [
     "activity",
     "workflow",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # LocalServer brings the whole server (SQLite store, event loop): imported only when used,
+    # so that clients and workers do not load it.
+    if name == "LocalServer":
+        from goblins.local import LocalServer
+
+        return LocalServer
+    raise AttributeError(f"module 'goblins' has no attribute {name!r}")

@@ -248,12 +248,16 @@ class WorkflowHandle(Generic[T]):
 class Client:
     """A connection to a goblins server. Create with ``await Client.connect("localhost:9075")``."""
 
-    def __init__(self, channel: grpc.aio.Channel, address: str) -> None:
+    def __init__(self, channel: grpc.aio.Channel | None, address: str, stub: Any = None) -> None:
+        """Prefer :meth:`connect`. ``stub``, instead of a channel: an object with the server's
+        methods, called one request at a time (``goblins.local`` passes its in-process one)."""
         self._channel = channel
-        self._stub = pb_grpc.GoblinsStub(channel)  # type: ignore[no-untyped-call]
+        self._stub = stub if stub is not None else pb_grpc.GoblinsStub(channel)  # type: ignore[no-untyped-call]
         self.address = address
         self._session: _Session | None = None
-        self._unary = False  # the server has no ClientSession: one RPC per call
+        # One call per request: the server has no ClientSession, or it is in this process
+        # (a stream would only add a hop there).
+        self._unary = stub is not None
 
     async def _call(self, method: str, request: Any) -> Any:
         """One unary call; waits up to _READY_WAIT for a server that is not up (yet)."""
@@ -305,7 +309,8 @@ class Client:
     async def close(self) -> None:
         if self._session is not None:
             self._session.close()
-        await self._channel.close()
+        if self._channel is not None:
+            await self._channel.close()
 
     async def __aenter__(self) -> Client:
         return self

@@ -59,8 +59,15 @@ def open_store(url: str, partitions: int = 1) -> EventStore:
     )
 
 
-def open_mode(store_url: str, broker_url: str | None = None, clock: Callable[[], float] = time.time) -> Mode:
-    """The adapters named by the URLs (blocking: call it from a thread).
+def open_mode(
+    store_url: str,
+    broker_url: str | None = None,
+    clock: Callable[[], float] = time.time,
+    restart_grace: float | None = None,
+) -> Mode:
+    """The adapters named by the URLs (blocking: call it from a thread). ``restart_grace``
+    (embedded mode): how long tasks found in the store at start wait for their workers to
+    reconnect and claim them (default 2 s; 0 when no worker can be in another process).
 
     ``sqlite:///path/goblins.db`` (or a bare path) without a broker: the embedded mode;
     ``cassandra://HOST:PORT[,HOST:PORT]/KEYSPACE`` with ``kafka://HOST:PORT[/NAMESPACE]``: the
@@ -88,7 +95,7 @@ def open_mode(store_url: str, broker_url: str | None = None, clock: Callable[[],
 
     sqlite = open_store(store_url)
     assert isinstance(sqlite, SqliteStore)
-    embedded = EmbeddedTransport(sqlite)
+    embedded = EmbeddedTransport(sqlite) if restart_grace is None else EmbeddedTransport(sqlite, restart_grace)
     return Mode(sqlite, sqlite, embedded, embedded, LocalRouter(), "embedded")
 
 
@@ -99,13 +106,18 @@ class Server:
         self,
         store_url: str = "sqlite:///goblins.db",
         host: str = "127.0.0.1",
-        port: int = 9075,
+        port: int | None = 9075,
         broker_url: str | None = None,
         clock: Callable[[], float] = time.time,
+        restart_grace: float | None = None,
     ) -> None:
+        """``port=None``: no gRPC listener (the in-process mode, goblins.local, calls ``runs``);
+        0: any free port (``self.port`` says which, once started). ``restart_grace``: see
+        ``open_mode``."""
         self.store_url = store_url
         self.broker_url = broker_url
         self.clock = clock  # goblins.testing swaps it to skip time
+        self.restart_grace = restart_grace
         self.host = host
         self.port = port
         self.mode: Mode | None = None
@@ -115,11 +127,14 @@ class Server:
 
     async def start(self) -> None:
         self.mode = await asyncio.get_running_loop().run_in_executor(
-            None, open_mode, self.store_url, self.broker_url, self.clock
+            None, open_mode, self.store_url, self.broker_url, self.clock, self.restart_grace
         )
         self.loop = EventLoop(self.mode, self.clock)
         await self.loop.start()
         self.runs = Runs(self.mode, self.loop)
+        if self.port is None:
+            log.info("goblins server in process, store %s, transport %s", self.store_url, self.mode.description)
+            return
         self._grpc = grpc.aio.server(options=GRPC_OPTIONS)
         pb_grpc.add_GoblinsServicer_to_server(GoblinsService(self.runs), self._grpc)  # type: ignore[no-untyped-call]
         bound = self._grpc.add_insecure_port(f"{self.host}:{self.port}")

@@ -13,7 +13,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from typing import Any, TypeVar
 
 import grpc
@@ -136,9 +136,9 @@ class Worker:
         try:
             while not self._stop.is_set():
                 address = addresses[failures % len(addresses)]
-                channel = open_channel(address)
+                stub, close = self._open(address)
                 try:
-                    self._stub = pb_grpc.GoblinsStub(channel)  # type: ignore[no-untyped-call]
+                    self._stub = stub
                     info = await self._stub.GetClusterInfo(pb.ClusterInfoRequest())
                     self._source = open_source(self._stub, info, self._registration(), self._source)
                     await self._serve(self._source)
@@ -150,7 +150,7 @@ class Worker:
                     )
                 finally:
                     self._connected.clear()
-                    await channel.close()
+                    await close()
                 if self._stop.is_set():
                     break
                 try:
@@ -163,6 +163,12 @@ class Worker:
                 task.cancel()
             if self._running:
                 await asyncio.gather(*self._running.values(), return_exceptions=True)
+
+    def _open(self, address: str) -> tuple[pb_grpc.GoblinsStub, Callable[[], Awaitable[None]]]:
+        """The server's methods at ``address`` and how to let go of them: a gRPC stub here; an
+        in-process worker (goblins.local) answers with the server's own handlers instead."""
+        channel = open_channel(address)
+        return pb_grpc.GoblinsStub(channel), channel.close  # type: ignore[no-untyped-call]
 
     async def shutdown(self) -> None:
         """Stop taking tasks and leave; tasks still running are redelivered elsewhere."""

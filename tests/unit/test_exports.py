@@ -16,6 +16,7 @@ TOP_LEVEL = [
     "ChildWorkflowFailed",
     "Client",
     "GoblinsError",
+    "LocalServer",
     "NondeterminismError",
     "RetryPolicy",
     "RunInfo",

@@ -255,8 +255,9 @@ class EmbeddedTransport:
 
     stores_tasks = True
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, restart_grace: float = RESTART_GRACE) -> None:
         self._store = store
+        self._restart_grace = restart_grace  # 0 when no worker of another process can hold a task
         self.dispatcher: Dispatcher | None = None
         self._ticker: asyncio.Task[Any] | None = None
 
@@ -264,7 +265,7 @@ class EmbeddedTransport:
         self.dispatcher = Dispatcher(
             inbox.build_workflow_task, inbox.activity_timed_out, inbox.timer_due, inbox.deliver, inbox.clock
         )
-        self.dispatcher.add(await self._store.pending_tasks(), not_before=inbox.clock() + RESTART_GRACE)
+        self.dispatcher.add(await self._store.pending_tasks(), not_before=inbox.clock() + self._restart_grace)
         self._ticker = asyncio.create_task(self._tick())
 
     def _d(self) -> Dispatcher:
