@@ -150,7 +150,6 @@ class PendingOffsets:
                 except KafkaException:
                     pass  # its next owner reads the message again; handling is idempotent
 
-
     def close(self, consumer: Any) -> None:
         """On the polling thread: store what is pending, then close the consumer (which commits)."""
         self.store(consumer)

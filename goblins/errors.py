@@ -74,6 +74,11 @@ class StoreConflict(GoblinsError):
     """Another writer has stored different events at these (run, seq) positions."""
 
 
+class StoreRejected(GoblinsError):
+    """The store refused a batch for what it holds (a value it cannot store, a broken
+    constraint): unlike :class:`StoreUnavailable`, the same batch would fail again."""
+
+
 def describe(exc: BaseException) -> tuple[str, str]:
     """(type name, "Type: message") of an exception, as stored in events."""
     name = type(exc).__name__

@@ -19,7 +19,7 @@ import grpc
 
 from goblins._proto import goblins_pb2 as pb
 from goblins._proto import goblins_pb2_grpc as pb_grpc
-from goblins.errors import StoreUnavailable
+from goblins.errors import StoreRejected, StoreUnavailable
 from goblins.server.loop import task_id_of
 from goblins.server.ports import WorkersElsewhere
 from goblins.server.runs import (
@@ -35,6 +35,7 @@ log = logging.getLogger("goblins.server")
 
 _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
     (InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
+    (StoreRejected, grpc.StatusCode.INVALID_ARGUMENT),  # what the request holds cannot be stored
     (NotFound, grpc.StatusCode.NOT_FOUND),
     (FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
     (WorkersElsewhere, grpc.StatusCode.FAILED_PRECONDITION),

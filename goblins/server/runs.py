@@ -10,9 +10,11 @@ answer with.
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 
 from goblins._proto import goblins_pb2 as pb
+from goblins.server.checks import bad_seconds
 from goblins.server.loop import FINISHED, EventLoop
 from goblins.server.ports import STATUSES, Mode
 from goblins.server.state import ACTIVITY, WORKFLOW
@@ -88,11 +90,12 @@ class Runs:
         name = request.workflow_name
         if not name:
             raise InvalidArgument("workflow_name is required")
+        problem = bad_seconds(request.execution_timeout, "execution_timeout")
+        if problem:
+            raise InvalidArgument(problem)
         if not await self.loop.is_registered(WORKFLOW, name):
             raise NotFound(f"no worker has registered a workflow named {name!r}")
         run_id = request.run_id or new_id()
-        if request.execution_timeout < 0:
-            raise InvalidArgument("execution_timeout must be >= 0 seconds")
         start = pb.StartWorkflowRequest(
             workflow_name=name, input=request.input, run_id=run_id, execution_timeout=request.execution_timeout
         )
@@ -101,6 +104,8 @@ class Runs:
 
     async def result(self, request: pb.GetResultRequest) -> pb.GetResultResponse:
         """The run's outcome; for a run that continued as new, the outcome of the chain's end."""
+        if math.isnan(request.wait):  # NaN would make every deadline below NaN: a wait forever
+            raise InvalidArgument("wait must be a number of seconds, got nan")
         loop = self.loop.loop or asyncio.get_running_loop()
         deadline = loop.time() + min(max(request.wait, 0.0), MAX_WAIT)
         chain: list[str] = []
@@ -252,6 +257,8 @@ class Runs:
     async def list_runs(self, status: str, workflow_name: str, limit: int) -> list[pb.RunInfo]:
         if status and status not in STATUSES:
             raise InvalidArgument(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
+        if limit < 0:
+            raise InvalidArgument(f"limit must be >= 0 (0: the default), got {limit}")
         return await self.mode.index.list_runs(status, workflow_name, limit)
 
     # ---- workers ----

@@ -25,12 +25,15 @@ from typing import Any, TypeVar
 from google.protobuf.message import DecodeError
 
 from goblins._proto import goblins_pb2 as pb
-from goblins.server.ports import RUNNING, Batch, StoredRun, StoreUnavailable, run_status
+from goblins.server.ports import RUNNING, Batch, StoredRun, StoreRejected, StoreUnavailable, run_status
 from goblins.server.state import ACTIVITY, WORKFLOW, TaskRecord
 
 T = TypeVar("T")
 
 INLINE_ROWS = 8  # batches up to this many rows commit without a thread hop
+# Errors the same batch would raise again (a NULL in a NOT NULL column, a value SQLite cannot
+# bind): the loop isolates the report that caused them instead of retrying the batch.
+_REJECTED = (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.InterfaceError, OverflowError)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -115,6 +118,8 @@ class SqliteStore:
             return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
         except sqlite3.OperationalError as exc:  # locked past busy_timeout, I/O error, disk full
             raise StoreUnavailable(f"sqlite: {exc}") from exc
+        except _REJECTED as exc:
+            raise StoreRejected(f"sqlite refused the batch: {type(exc).__name__}: {exc}") from exc
 
     # ---- writes ----
 
@@ -129,6 +134,8 @@ class SqliteStore:
                 self.commit_sync(batch)
             except sqlite3.OperationalError as exc:
                 raise StoreUnavailable(f"sqlite: {exc}") from exc
+            except _REJECTED as exc:
+                raise StoreRejected(f"sqlite refused the batch: {type(exc).__name__}: {exc}") from exc
             return
         self._pooled += 1
         try:
