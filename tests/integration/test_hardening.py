@@ -1,0 +1,43 @@
+"""No input, fault or bug in user code stops a worker or wedges a run (issue 10)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+import goblins
+from tests.conftest import StartWorker
+from tests.integration import hardening as h
+
+
+@pytest.fixture(autouse=True)
+def _reset() -> Iterator[None]:
+    h.CRASH.clear()
+    yield
+    h.CRASH.clear()
+
+
+async def first_event(handle: goblins.WorkflowHandle, event_type: str, timeout: float = 10) -> goblins.events.Event:
+    async def poll() -> goblins.events.Event:
+        while True:
+            for e in await handle.history():
+                if e.type.name == event_type:
+                    return e
+            await asyncio.sleep(0.02)
+
+    return await asyncio.wait_for(poll(), timeout)
+
+
+@pytest.mark.parametrize("crash", [KeyboardInterrupt, SystemExit, h.Fatal])
+async def test_a_base_exception_in_workflow_code_fails_its_task_and_the_worker_lives(
+    client: goblins.Client, start_worker: StartWorker, crash: type[BaseException]
+) -> None:
+    h.CRASH.append(crash)
+    await start_worker(workflows=[h.crashing])
+    handle = await client.start_workflow(h.crashing, 1)
+    failed = await first_event(handle, "WORKFLOW_TASK_FAILED")
+    assert crash.__name__ in failed.error
+    h.CRASH.clear()  # the fix is deployed: the task's retry finishes the run on the same worker
+    assert await handle.result(timeout=15) == 2
