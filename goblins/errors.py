@@ -82,5 +82,15 @@ class StoreRejected(GoblinsError):
 def describe(exc: BaseException) -> tuple[str, str]:
     """(type name, "Type: message") of an exception, as stored in events."""
     name = type(exc).__name__
-    text = str(exc)
+    try:
+        text = str(exc)
+    except BaseException:  # an exception whose __str__ raises must still be described
+        text = _fallback_text(exc)
     return name, f"{name}: {text}" if text else name
+
+
+def _fallback_text(exc: BaseException) -> str:
+    try:
+        return f"(its message could not be read) {object.__repr__(exc)} args={exc.args!r}"
+    except BaseException:
+        return "(its message could not be read)"

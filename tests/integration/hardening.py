@@ -33,7 +33,7 @@ async def unprintable_activity() -> None:
 @goblins.workflow
 async def calls_unprintable() -> str:
     try:
-        await goblins.execute_activity(
+        await goblins.workflow.execute_activity(
             unprintable_activity, start_to_close_timeout=5, retry_policy=goblins.RetryPolicy(maximum_attempts=1)
         )
     except goblins.ActivityFailed as exc:

@@ -41,3 +41,37 @@ async def test_a_base_exception_in_workflow_code_fails_its_task_and_the_worker_l
     assert crash.__name__ in failed.error
     h.CRASH.clear()  # the fix is deployed: the task's retry finishes the run on the same worker
     assert await handle.result(timeout=15) == 2
+
+
+def test_describing_an_error_never_fails() -> None:
+    class Bad(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+        def __repr__(self) -> str:
+            raise RuntimeError("no")
+
+    assert goblins.errors.describe(h.Unprintable("x"))[0] == "Unprintable"
+    assert "could not be read" in goblins.errors.describe(h.Unprintable("x"))[1]
+    name, text = goblins.errors.describe(Bad())
+    assert name == "Bad" and text.startswith("Bad: (its message could not be read)")
+
+
+async def test_an_activity_error_that_cannot_be_described_is_still_reported_once(
+    client: goblins.Client, start_worker: StartWorker
+) -> None:
+    await start_worker(workflows=[h.calls_unprintable], activities=[h.unprintable_activity])
+    handle = await client.start_workflow(h.calls_unprintable)
+    assert await handle.result(timeout=10) == "Unprintable"
+    errors = [e for e in await handle.history() if e.type.name == "ACTIVITY_FINISHED_IN_ERROR"]
+    assert len(errors) == 1 and "could not be read" in errors[0].error
+
+
+async def test_a_workflow_error_that_cannot_be_described_fails_the_run_readably(
+    client: goblins.Client, start_worker: StartWorker
+) -> None:
+    await start_worker(workflows=[h.raises_unprintable])
+    handle = await client.start_workflow(h.raises_unprintable)
+    with pytest.raises(goblins.WorkflowFailed) as failed:
+        await handle.result(timeout=10)
+    assert failed.value.error_type == "Unprintable" and "could not be read" in failed.value.error
