@@ -36,7 +36,27 @@ GRPC_OPTIONS = [
     # Without it grpcio (1.85) never times out an unanswered keepalive ping: a frozen worker
     # (SIGSTOP, a partitioned host) kept its session, and the tasks it held, indefinitely.
     ("grpc.http2.ping_timeout_ms", 5000),
+    # The port is this server's alone: with SO_REUSEPORT (grpc's default) a second server on
+    # the same port starts silently and the kernel splits the connections between the two.
+    ("grpc.so_reuseport", 0),
 ]
+
+
+def check_port_free(host: str, port: int) -> None:
+    """An OSError of one line if ``host:port`` is in use (before grpc logs its own error)."""
+    if not port:
+        return
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError as exc:
+        raise OSError(f"cannot listen on {host}:{port}: {exc}") from None
+    for family, kind, proto, _, address in infos:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as grpc does: TIME_WAIT is no owner
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def open_store(url: str, partitions: int = 1) -> EventStore:
@@ -114,6 +134,7 @@ class Server:
         self._grpc: grpc.aio.Server | None = None
 
     async def start(self) -> None:
+        check_port_free(self.host, self.port)
         self.mode = await asyncio.get_running_loop().run_in_executor(
             None, open_mode, self.store_url, self.broker_url, self.clock
         )
@@ -122,9 +143,13 @@ class Server:
         self.runs = Runs(self.mode, self.loop)
         self._grpc = grpc.aio.server(options=GRPC_OPTIONS)
         pb_grpc.add_GoblinsServicer_to_server(GoblinsService(self.runs), self._grpc)  # type: ignore[no-untyped-call]
-        bound = self._grpc.add_insecure_port(f"{self.host}:{self.port}")
+        try:
+            bound = self._grpc.add_insecure_port(f"{self.host}:{self.port}")
+        except RuntimeError:  # taken since check_port_free
+            bound = 0
         if not bound:
-            raise OSError(f"cannot listen on {self.host}:{self.port}")
+            await self.stop(grace=0)
+            raise OSError(f"cannot listen on {self.host}:{self.port}: address already in use")
         self.port = bound
         advertised = os.environ.get("GOBLINS_ADVERTISE") or (
             f"{self.host if self.host not in ('0.0.0.0', '::') else socket.gethostname()}:{bound}"
