@@ -11,6 +11,19 @@ import math
 
 from goblins._proto import goblins_pb2 as pb
 
+MAX_NAME = 1000
+"""Characters in an id or a name (run, signal, workflow, activity, query, timer)."""
+MAX_REASON = 64 * 1024
+"""Characters in a reason given by a client (cancel, terminate)."""
+
+
+def too_long(*fields: tuple[str, str], limit: int = MAX_NAME) -> str:
+    """Why one of these (argument, value) pairs is too long, or ""."""
+    for argument, value in fields:
+        if len(value) > limit:
+            return f"{argument} is too long: {len(value)} characters, at most {limit}"
+    return ""
+
 
 def bad_seconds(value: float, argument: str) -> str:
     """Why ``value`` is not a duration in seconds (finite, >= 0; 0 means none), or ""."""
@@ -39,9 +52,18 @@ def bad_command(command: pb.Command, index: int) -> str:
             problem = bad_seconds(getattr(s, field), f"{where}: {field}")
             if problem:
                 return problem
-        return _bad_retry_policy(s.retry_policy, where)
+        names = too_long((f"{where}: activity_run_id", s.activity_run_id), (f"{where}: activity_name", s.activity_name))
+        return names or _bad_retry_policy(s.retry_policy, where)
     if which == "start_timer":
-        return bad_seconds(command.start_timer.seconds, f"{where}: seconds")
+        t = command.start_timer
+        return too_long((f"{where}: timer_id", t.timer_id)) or bad_seconds(t.seconds, f"{where}: seconds")
+    if which == "start_child_workflow":
+        c = command.start_child_workflow
+        return too_long(
+            (f"{where}: step_id", c.step_id),
+            (f"{where}: workflow_name", c.workflow_name),
+            (f"{where}: child_run_id", c.child_run_id),
+        )
     return ""
 
 

@@ -214,3 +214,13 @@ async def test_a_report_the_store_refuses_is_isolated_from_its_batch(
     assert retry.run_id == "r2"
     await report(loop, completed(retry, refused.seq, done[0]))
     assert store.events["r2"][-1].type == "WORKFLOW_FINISHED_IN_SUCCESS"
+
+
+async def test_a_completion_with_an_oversized_name_fails_its_workflow_task(
+    loop: EventLoop, store: MemoryStore, queue: MemoryQueue
+) -> None:
+    await start(loop, "r1")
+    schedule = pb.Command(schedule_activity=pb.ScheduleActivity(activity_run_id="r1/1", activity_name="a" * 1001))
+    await report(loop, completed(queue.published[0], 1, schedule))
+    failed = store.events["r1"][-1]
+    assert failed.type == "WORKFLOW_TASK_FAILED" and "activity_name is too long" in failed.error

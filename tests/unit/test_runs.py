@@ -158,3 +158,21 @@ async def test_result_refuses_a_nan_wait_and_list_a_negative_limit(runs: Runs) -
         await asyncio.wait_for(runs.result(pb.GetResultRequest(run_id="r1", wait=float("nan"))), 1)
     with pytest.raises(InvalidArgument, match="limit"):
         await runs.list_runs("", "", -1)
+
+
+async def test_ids_names_and_reasons_have_a_size_limit(runs: Runs) -> None:
+    long = "x" * 1001
+    with pytest.raises(InvalidArgument, match="workflow_name is too long"):
+        await runs.start(pb.StartWorkflowRequest(workflow_name=long))
+    with pytest.raises(InvalidArgument, match="run_id is too long"):
+        await runs.start(pb.StartWorkflowRequest(workflow_name="wf", run_id=long))
+    with pytest.raises(InvalidArgument, match="name is too long"):
+        await runs.signal(pb.SignalWorkflow(run_id="r1", name=long))
+    with pytest.raises(InvalidArgument, match="reason is too long"):
+        await runs.terminate("r1", "x" * (64 * 1024 + 1))
+    with pytest.raises(InvalidArgument, match="name is too long"):
+        await runs.query(pb.QueryRequest(run_id="r1", name=long))
+    with pytest.raises(InvalidArgument, match="activity name is too long"):
+        await runs.register([], [long])
+    with pytest.raises(InvalidArgument, match="workflow_name is too long"):
+        await runs.list_runs("", long, 10)
