@@ -16,8 +16,7 @@ from urllib.parse import urlparse
 
 import grpc
 
-from goblins._proto import goblins_pb2_grpc as pb_grpc
-from goblins.server.grpc import GoblinsService
+from goblins.server.grpc import GoblinsService, add_service
 from goblins.server.loop import EventLoop
 from goblins.server.ports import EventStore, Mode
 from goblins.server.runs import Runs
@@ -142,7 +141,7 @@ class Server:
         await self.loop.start()
         self.runs = Runs(self.mode, self.loop)
         self._grpc = grpc.aio.server(options=GRPC_OPTIONS)
-        pb_grpc.add_GoblinsServicer_to_server(GoblinsService(self.runs), self._grpc)  # type: ignore[no-untyped-call]
+        add_service(self._grpc, GoblinsService(self.runs))
         try:
             bound = self._grpc.add_insecure_port(f"{self.host}:{self.port}")
         except RuntimeError:  # taken since check_port_free

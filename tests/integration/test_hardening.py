@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Iterator
 
+import grpc
 import pytest
 
 import goblins
+from goblins._proto import goblins_pb2 as pb
+from goblins._proto import goblins_pb2_grpc as pb_grpc
 from tests.conftest import StartWorker
 from tests.integration import hardening as h
 
@@ -75,3 +79,34 @@ async def test_a_workflow_error_that_cannot_be_described_fails_the_run_readably(
     with pytest.raises(goblins.WorkflowFailed) as failed:
         await handle.result(timeout=10)
     assert failed.value.error_type == "Unprintable" and "could not be read" in failed.value.error
+
+
+@pytest.mark.parametrize("body", [b"\xff\xff\xff", b"\x0a\x02\xff\xfe"], ids=["corrupt", "bad-utf8"])
+async def test_a_request_that_does_not_decode_is_invalid_argument(address: str, body: bytes) -> None:
+    async with grpc.aio.insecure_channel(address) as channel:
+        call = channel.unary_unary(
+            "/goblins.v1.Goblins/StartWorkflow", request_serializer=lambda b: b, response_deserializer=lambda b: b
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await call(body, timeout=5)
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "does not decode" in (info.value.details() or "")
+
+
+async def test_numbers_and_sizes_are_refused_over_grpc_naming_the_argument(address: str) -> None:
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = pb_grpc.GoblinsStub(channel)  # type: ignore[no-untyped-call]
+        calls = [
+            (
+                stub.StartWorkflow(pb.StartWorkflowRequest(workflow_name="w", execution_timeout=math.nan)),
+                "execution_timeout",
+            ),
+            (stub.GetResult(pb.GetResultRequest(run_id="r", wait=math.nan)), "wait"),
+            (stub.ListWorkflows(pb.ListWorkflowsRequest(limit=-1)), "limit"),
+            (stub.Signal(pb.SignalWorkflow(run_id="r", name="n" * 1001)), "name"),
+        ]
+        for call, argument in calls:
+            with pytest.raises(grpc.aio.AioRpcError) as info:
+                await call
+            assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT, argument
+            assert argument in (info.value.details() or ""), argument
