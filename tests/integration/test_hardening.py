@@ -110,3 +110,8 @@ async def test_numbers_and_sizes_are_refused_over_grpc_naming_the_argument(addre
                 await call
             assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT, argument
             assert argument in (info.value.details() or ""), argument
+
+
+def test_a_huge_error_message_is_cut_when_described() -> None:
+    name, text = goblins.errors.describe(ValueError("x" * 1_000_000))
+    assert name == "ValueError" and len(text) < 70_000 and text.endswith("characters cut)")
