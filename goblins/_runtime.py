@@ -87,6 +87,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         self.query_handlers: dict[str, Callable[..., Any]] = {}
         self.now = 0.0  # the time of the newest event applied: the same on every replay
         self.random = random.Random(run_id)  # seeded by the run: the same draws on every replay
+        self._crashed: BaseException | None = None  # a BaseException that ended the workflow code
 
     # ---- the seam: events in, completion out; never raises ----
 
@@ -110,11 +111,16 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
                 self.last_seq = event.seq
                 if self._nondeterminism is not None:
                     break
-        except Exception as exc:  # a bug in goblins or a corrupt history: fail the task, keep the run
+        except BaseException as exc:
+            # A bug in goblins, a corrupt history, or workflow code raising SystemExit or
+            # KeyboardInterrupt (which asyncio lets escape a task): fail the task, keep the run
+            # and the worker. The instance is discarded with the failure.
             return Completion([], self.last_seq, describe(exc))
         finally:
             _active.instance = outer
             asyncio._set_running_loop(previous)
+        if self._crashed is not None:
+            return Completion([], self.last_seq, describe(self._crashed))
         if self._nondeterminism is not None:
             return Completion([], self.last_seq, describe(self._nondeterminism))
         return Completion(self._commands, self.last_seq, None, self._finished)
@@ -175,6 +181,10 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
 
     def _on_root_done(self, task: asyncio.Task[Any]) -> None:
         if self._finished or self._nondeterminism is not None:
+            return
+        crashed = None if task.cancelled() else task.exception()
+        if crashed is not None and not isinstance(crashed, (Exception, ContinueAsNew)):
+            self._crashed = crashed  # a BaseException (GeneratorExit & co) fails the task, not the run
             return
         self._finished = True
         if task.cancelled():

@@ -5,8 +5,10 @@ No pickle: a payload is readable by any language and cannot run code when decode
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
+import math
 import typing
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -28,9 +30,41 @@ def _default(value: Any) -> Any:
 def encode(value: Any, what: str = "value") -> bytes:
     """JSON bytes of ``value``; raises SerializationError naming ``what`` when impossible."""
     try:
-        return orjson.dumps(value, default=_default)
+        data = orjson.dumps(value, default=_default)
     except TypeError as exc:
         raise SerializationError(f"{what} cannot be serialized to JSON: {exc}") from None
+    # orjson writes NaN and infinities as null: a value would come back changed. Only a
+    # payload with a null can hold one, so the common case costs one substring search.
+    if b"null" in data:
+        bad = _non_finite(value)
+        if bad is not None:
+            raise SerializationError(
+                f"{what} cannot be serialized to JSON: it holds {bad!r} (JSON has no NaN or infinity)"
+            )
+    return data
+
+
+def _non_finite(value: Any, depth: int = 0) -> float | None:
+    """The first NaN or infinity inside ``value``, if any."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else value
+    if depth > 200:  # orjson refuses deeper values anyway
+        return None
+    if isinstance(value, dict):
+        items: Any = value.values()
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        items = value
+    elif isinstance(value, pydantic.BaseModel):
+        items = value.model_dump(mode="python").values()
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        items = (getattr(value, f.name) for f in dataclasses.fields(value))
+    else:
+        return None
+    for item in items:
+        bad = _non_finite(item, depth + 1)
+        if bad is not None:
+            return bad
+    return None
 
 
 def encode_args(args: Sequence[Any], what: str) -> bytes:

@@ -74,8 +74,29 @@ class StoreConflict(GoblinsError):
     """Another writer has stored different events at these (run, seq) positions."""
 
 
+class StoreRejected(GoblinsError):
+    """The store refused a batch for what it holds (a value it cannot store, a broken
+    constraint): unlike :class:`StoreUnavailable`, the same batch would fail again."""
+
+
+MAX_ERROR_TEXT = 64 * 1024
+"""Characters of an exception's message kept in its event."""
+
+
 def describe(exc: BaseException) -> tuple[str, str]:
     """(type name, "Type: message") of an exception, as stored in events."""
     name = type(exc).__name__
-    text = str(exc)
+    try:
+        text = str(exc)
+    except BaseException:  # an exception whose __str__ raises must still be described
+        text = _fallback_text(exc)
+    if len(text) > MAX_ERROR_TEXT:  # stored with every attempt: a 10 MB message would be too
+        text = f"{text[:MAX_ERROR_TEXT]}... ({len(text) - MAX_ERROR_TEXT} characters cut)"
     return name, f"{name}: {text}" if text else name
+
+
+def _fallback_text(exc: BaseException) -> str:
+    try:
+        return f"(its message could not be read) {object.__repr__(exc)} args={exc.args!r}"
+    except BaseException:
+        return "(its message could not be read)"

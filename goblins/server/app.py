@@ -16,8 +16,7 @@ from urllib.parse import urlparse
 
 import grpc
 
-from goblins._proto import goblins_pb2_grpc as pb_grpc
-from goblins.server.grpc import GoblinsService
+from goblins.server.grpc import GoblinsService, add_service
 from goblins.server.loop import EventLoop
 from goblins.server.ports import EventStore, Mode
 from goblins.server.runs import Runs
@@ -36,7 +35,27 @@ GRPC_OPTIONS = [
     # Without it grpcio (1.85) never times out an unanswered keepalive ping: a frozen worker
     # (SIGSTOP, a partitioned host) kept its session, and the tasks it held, indefinitely.
     ("grpc.http2.ping_timeout_ms", 5000),
+    # The port is this server's alone: with SO_REUSEPORT (grpc's default) a second server on
+    # the same port starts silently and the kernel splits the connections between the two.
+    ("grpc.so_reuseport", 0),
 ]
+
+
+def check_port_free(host: str, port: int) -> None:
+    """An OSError of one line if ``host:port`` is in use (before grpc logs its own error)."""
+    if not port:
+        return
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError as exc:
+        raise OSError(f"cannot listen on {host}:{port}: {exc}") from None
+    for family, kind, proto, _, address in infos:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as grpc does: TIME_WAIT is no owner
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def open_store(url: str, partitions: int = 1) -> EventStore:
@@ -126,6 +145,8 @@ class Server:
         self._grpc: grpc.aio.Server | None = None
 
     async def start(self) -> None:
+        if self.port is not None:  # before opening the store: a taken port is the likelier mistake
+            check_port_free(self.host, self.port)
         self.mode = await asyncio.get_running_loop().run_in_executor(
             None, open_mode, self.store_url, self.broker_url, self.clock, self.restart_grace
         )
@@ -136,10 +157,14 @@ class Server:
             log.info("goblins server in process, store %s, transport %s", self.store_url, self.mode.description)
             return
         self._grpc = grpc.aio.server(options=GRPC_OPTIONS)
-        pb_grpc.add_GoblinsServicer_to_server(GoblinsService(self.runs), self._grpc)  # type: ignore[no-untyped-call]
-        bound = self._grpc.add_insecure_port(f"{self.host}:{self.port}")
+        add_service(self._grpc, GoblinsService(self.runs))
+        try:
+            bound = self._grpc.add_insecure_port(f"{self.host}:{self.port}")
+        except RuntimeError:  # taken since check_port_free
+            bound = 0
         if not bound:
-            raise OSError(f"cannot listen on {self.host}:{self.port}")
+            await self.stop(grace=0)
+            raise OSError(f"cannot listen on {self.host}:{self.port}: address already in use")
         self.port = bound
         advertised = os.environ.get("GOBLINS_ADVERTISE") or (
             f"{self.host if self.host not in ('0.0.0.0', '::') else socket.gethostname()}:{bound}"

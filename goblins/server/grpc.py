@@ -16,10 +16,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from goblins._proto import goblins_pb2 as pb
 from goblins._proto import goblins_pb2_grpc as pb_grpc
-from goblins.errors import StoreUnavailable
+from goblins.errors import StoreRejected, StoreUnavailable
 from goblins.server.loop import task_id_of
 from goblins.server.ports import WorkersElsewhere
 from goblins.server.runs import (
@@ -35,6 +36,7 @@ log = logging.getLogger("goblins.server")
 
 _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
     (InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
+    (StoreRejected, grpc.StatusCode.INVALID_ARGUMENT),  # what the request holds cannot be stored
     (NotFound, grpc.StatusCode.NOT_FOUND),
     (FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
     (WorkersElsewhere, grpc.StatusCode.FAILED_PRECONDITION),
@@ -54,6 +56,50 @@ def status_of(exc: Exception, call: str) -> tuple[grpc.StatusCode, str]:
     return grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}: {exc}"
 
 
+class Corrupt:
+    """A unary request whose bytes did not decode (corrupt wire format, invalid UTF-8)."""
+
+    def __init__(self, error: str) -> None:
+        self.error = error
+
+
+def _tolerant(deserialize: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
+    def decode(data: bytes) -> Any:
+        try:
+            return deserialize(data)
+        except DecodeError as exc:  # grpc would answer UNKNOWN: the handler answers INVALID_ARGUMENT
+            return Corrupt(str(exc))
+
+    return decode
+
+
+class _Capture:
+    """Stands in for a server to take the generated handlers."""
+
+    def __init__(self) -> None:
+        self.name = ""
+        self.handlers: dict[str, Any] = {}
+
+    def add_generic_rpc_handlers(self, handlers: Any) -> None:
+        pass
+
+    def add_registered_method_handlers(self, name: str, handlers: dict[str, Any]) -> None:
+        self.name, self.handlers = name, handlers
+
+
+def add_service(server: grpc.aio.Server, service: pb_grpc.GoblinsServicer) -> None:
+    """``add_GoblinsServicer_to_server``, with unary requests that do not decode handed to the
+    handler as ``Corrupt`` (answered INVALID_ARGUMENT by ``mapped``)."""
+    capture = _Capture()
+    pb_grpc.add_GoblinsServicer_to_server(service, capture)  # type: ignore[no-untyped-call]
+    handlers = {
+        method: h if h.request_streaming else h._replace(request_deserializer=_tolerant(h.request_deserializer))
+        for method, h in capture.handlers.items()
+    }
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(capture.name, handlers),))
+    server.add_registered_method_handlers(capture.name, handlers)
+
+
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
 
 
@@ -62,6 +108,8 @@ def mapped(handler: Handler) -> Handler:
 
     @functools.wraps(handler)
     async def wrapped(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        if isinstance(request, Corrupt):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"the request does not decode: {request.error}")
         try:
             return await handler(self, request, context)
         except (grpc.aio.AbortError, asyncio.CancelledError):
@@ -133,6 +181,7 @@ class GoblinsService(pb_grpc.GoblinsServicer):
     async def Query(self, request: pb.QueryRequest, context: grpc.aio.ServicerContext) -> pb.QueryAnswer:
         return await self.runs.query(request)
 
+    @mapped
     async def AnswerQuery(self, request: pb.QueryAnswer, context: grpc.aio.ServicerContext) -> pb.ControlResponse:
         self.runs.answer_query(request)
         return pb.ControlResponse()

@@ -22,7 +22,8 @@ from collections.abc import Callable
 from typing import Any
 
 from goblins._proto import goblins_pb2 as pb
-from goblins.server.ports import Batch, Mode, StoreConflict
+from goblins.server.checks import bad_completion, completion_refused
+from goblins.server.ports import Batch, Mode, StoreConflict, StoreRejected
 from goblins.server.state import Effects, RunState, TaskRecord, timed_out_result
 
 log = logging.getLogger("goblins.server")
@@ -336,7 +337,37 @@ class EventLoop:
                 log.warning("turn redone after a store conflict: %s", exc)
                 await self._turn(items, attempt + 1)
                 return
+            except StoreRejected as exc:
+                # Retrying the batch would fail forever: forget what it decided and commit its
+                # halves apart, down to the one item the store refuses (quarantined).
+                self.evict(lambda run_id: run_id in touched)
+                self._beats = {**batch.heartbeats, **self._beats}
+                await self._isolate(items, exc)
+                return
         await self._after_commit(batch, fx, touched, replies, acks)
+
+    async def _isolate(self, items: list[Item], exc: StoreRejected) -> None:
+        if len(items) > 1:
+            half = len(items) // 2
+            await self._turn(items[:half])
+            await self._turn(items[half:])
+            return
+        item = items[0]
+        log.error("store refused an item, quarantined: %s (%s)", _describe(item), exc)
+        if isinstance(item, _Report) and item.report.HasField("workflow_task_completed"):
+            # The run goes on: its workflow task fails with the reason (and is retried).
+            completion = item.report.workflow_task_completed
+            refused = completion_refused(completion, f"workflow task completion refused by the store: {exc}")
+            self._queue.put_nowait(_Report(refused, item.ack, item.done_task))
+            return
+        if isinstance(item, (_Start, _Register)) and item.reply is not None and not item.reply.done():
+            item.reply.set_exception(exc)
+        if isinstance(item, (_Start, _Report)):
+            # Dropped for good: the sender must not resend it, nor a message task redeliver it.
+            if item.done_task:
+                await self._commit(Batch(now=self.clock(), done_tasks=[item.done_task]))
+            if item.ack is not None:
+                item.ack()
 
     async def _commit(self, batch: Batch) -> None:
         """Commit, retrying a failing store (e.g. Cassandra restarting) with back-off.
@@ -349,7 +380,7 @@ class EventLoop:
             try:
                 await self.store.commit(batch)
                 return
-            except StoreConflict:
+            except (StoreConflict, StoreRejected):
                 raise
             except Exception as exc:
                 if self.clock() > deadline:
@@ -420,7 +451,10 @@ class EventLoop:
         if which == "activity_started":
             return rs.activity_started(report.activity_started, now)
         if which == "workflow_task_completed":
-            return rs.workflow_task_completed(report.workflow_task_completed, now)
+            problem = bad_completion(report.workflow_task_completed)
+            if not problem:
+                return rs.workflow_task_completed(report.workflow_task_completed, now)
+            report, which = completion_refused(report.workflow_task_completed, problem), "workflow_task_failed"
         if which == "workflow_task_failed":
             failed = report.workflow_task_failed
             log.warning("workflow task of run %s failed: %s", rs.run_id, failed.error)
@@ -522,6 +556,14 @@ def tune_gc() -> None:
     gen0, gen1, gen2 = gc.get_threshold()
     if 0 < gen0 < GC_GEN0_THRESHOLD:
         gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
+
+
+def _describe(item: Item) -> str:
+    if isinstance(item, _Report):
+        return f"report {item.report.WhichOneof('kind')} of run {_run_id_of(item.report)}"
+    if isinstance(item, _Start):
+        return f"start of run {item.run_id}"
+    return type(item).__name__.lstrip("_").lower()
 
 
 def _run_id_of(report: pb.Report) -> str:

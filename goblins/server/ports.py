@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from goblins._proto import goblins_pb2 as pb
-from goblins.errors import StoreConflict, StoreUnavailable
+from goblins.errors import StoreConflict, StoreRejected, StoreUnavailable
 from goblins.server.session import Session
 from goblins.server.state import RunState, TaskRecord
 
@@ -35,6 +35,7 @@ __all__ = [
     "Router",
     "RunIndex",
     "StoreConflict",
+    "StoreRejected",
     "StoreUnavailable",
     "StoredRun",
     "TaskQueue",
@@ -90,7 +91,8 @@ class EventStore(Protocol):
        them durable before the batch's effects are acknowledged).
     4. The heartbeat details of a batch are returned by ``load_runs`` until the run finishes.
     5. A run that finishes in a batch is no longer listed as active, unless it is ``unsettled``.
-    6. A store that cannot answer raises ``StoreUnavailable`` (never a driver's own error).
+    6. A store that cannot answer raises ``StoreUnavailable`` (never a driver's own error); one
+       that refuses what the batch holds (the same batch would fail again) ``StoreRejected``.
     """
 
     async def commit(self, batch: Batch) -> None: ...

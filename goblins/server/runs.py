@@ -10,9 +10,11 @@ answer with.
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 
 from goblins._proto import goblins_pb2 as pb
+from goblins.server.checks import MAX_REASON, bad_seconds, too_long
 from goblins.server.loop import FINISHED, EventLoop
 from goblins.server.ports import STATUSES, Mode
 from goblins.server.state import ACTIVITY, WORKFLOW
@@ -39,6 +41,12 @@ class FailedPrecondition(RequestError):
 
 class DeadlineExceeded(RequestError):
     """Nobody answered in time."""
+
+
+def _refuse_long(*fields: tuple[str, str], limit: int | None = None) -> None:
+    problem = too_long(*fields) if limit is None else too_long(*fields, limit=limit)
+    if problem:
+        raise InvalidArgument(problem)
 
 
 def new_id() -> str:
@@ -88,11 +96,13 @@ class Runs:
         name = request.workflow_name
         if not name:
             raise InvalidArgument("workflow_name is required")
+        _refuse_long(("workflow_name", name), ("run_id", request.run_id))
+        problem = bad_seconds(request.execution_timeout, "execution_timeout")
+        if problem:
+            raise InvalidArgument(problem)
         if not await self.loop.is_registered(WORKFLOW, name):
             raise NotFound(f"no worker has registered a workflow named {name!r}")
         run_id = request.run_id or new_id()
-        if request.execution_timeout < 0:
-            raise InvalidArgument("execution_timeout must be >= 0 seconds")
         start = pb.StartWorkflowRequest(
             workflow_name=name, input=request.input, run_id=run_id, execution_timeout=request.execution_timeout
         )
@@ -101,6 +111,8 @@ class Runs:
 
     async def result(self, request: pb.GetResultRequest) -> pb.GetResultResponse:
         """The run's outcome; for a run that continued as new, the outcome of the chain's end."""
+        if math.isnan(request.wait):  # NaN would make every deadline below NaN: a wait forever
+            raise InvalidArgument("wait must be a number of seconds, got nan")
         loop = self.loop.loop or asyncio.get_running_loop()
         deadline = loop.time() + min(max(request.wait, 0.0), MAX_WAIT)
         chain: list[str] = []
@@ -166,12 +178,15 @@ class Runs:
     async def signal(self, request: pb.SignalWorkflow) -> None:
         if not request.name:
             raise InvalidArgument("a signal needs a name")
+        _refuse_long(("run_id", request.run_id), ("name", request.name), ("signal_id", request.signal_id))
         if not request.signal_id:  # a client that chose none: still recorded once, whatever Kafka redelivers
             request.signal_id = new_id()
         await self._control(request.run_id, pb.Report(signal_workflow=request))
 
     async def cancel(self, request: pb.CancelWorkflow) -> None:
         """Cancel the run (its code sees CancelledError), or with ``terminate`` end it at once."""
+        _refuse_long(("run_id", request.run_id))
+        _refuse_long(("reason", request.reason), limit=MAX_REASON)
         await self._control(request.run_id, pb.Report(cancel_workflow=request))
 
     async def terminate(self, run_id: str, reason: str = "") -> None:
@@ -199,6 +214,7 @@ class Runs:
     async def query(self, request: pb.QueryRequest) -> pb.QueryAnswer:
         if not request.name:
             raise InvalidArgument("a query needs a name")
+        _refuse_long(("run_id", request.run_id), ("name", request.name))
         rs = self.loop.run(request.run_id)
         if rs is not None:
             workflow_name = rs.workflow_name
@@ -252,12 +268,16 @@ class Runs:
     async def list_runs(self, status: str, workflow_name: str, limit: int) -> list[pb.RunInfo]:
         if status and status not in STATUSES:
             raise InvalidArgument(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
+        _refuse_long(("workflow_name", workflow_name))
+        if limit < 0:
+            raise InvalidArgument(f"limit must be >= 0 (0: the default), got {limit}")
         return await self.mode.index.list_runs(status, workflow_name, limit)
 
     # ---- workers ----
 
     async def register(self, workflows: list[str], activities: list[str]) -> None:
         """A worker hosts these names: their task topics exist and the registry has them."""
+        _refuse_long(*(("workflow name", n) for n in workflows), *(("activity name", n) for n in activities))
         await self.mode.queue.ensure_task_topics(workflows, activities)
         await self.loop.register([(WORKFLOW, n) for n in workflows] + [(ACTIVITY, n) for n in activities])
 

@@ -298,7 +298,9 @@ class Worker:
             value = await self._run_query(q)
             answer.output = converter.encode(value, f"query {q.name!r} result")
             answer.ok = True
-        except Exception as exc:
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # a query handler's SystemExit is its answer, not the worker's end
             answer.error_type, answer.error = describe(exc)
         channel = open_channel(q.reply_to) if q.reply_to else None
         try:
@@ -375,6 +377,7 @@ class Worker:
         if completion.failure is not None:
             self._cache.pop(t.run_id, None)
             error_type, error = completion.failure
+            log.warning("workflow task of run %s failed: %s", t.run_id, error)
             failed = pb.WorkflowTaskFailed(task_id=t.task_id, run_id=t.run_id, error=error, error_type=error_type)
             return pb.Report(workflow_task_failed=failed)
         if completion.finished or instance.asleep_for() > EVICT_SLEEPERS:

@@ -7,13 +7,17 @@ and cannot be imported or reached, its tests fail: a requested backend is never 
 
 from __future__ import annotations
 
+import math
 import os
 import pathlib
 from collections.abc import AsyncIterator
 
 import pytest
 
+from goblins.errors import StoreRejected
 from goblins.server.embedded.sqlite import SqliteStore
+from goblins.server.ports import Batch
+from goblins.server.state import WORKFLOW, TaskRecord
 from goblins.testing_contract import EventStoreContract, Store
 
 CASSANDRA = os.environ.get("GOBLINS_TEST_CASSANDRA", "")
@@ -31,6 +35,14 @@ class TestSqliteStore(EventStoreContract):
             yield s
         finally:
             await s.close()
+
+    async def test_a_value_sqlite_refuses_is_store_rejected_not_unavailable(self, store: Store) -> None:
+        """A NaN in a NOT NULL column fails the same way on every retry: the loop must know."""
+        task = TaskRecord("t1", "r1", WORKFLOW, "wf", math.nan, b"")
+        with pytest.raises(StoreRejected):
+            await store.commit(Batch(events=[], new_tasks=[task]))
+        await store.commit(Batch(new_tasks=[TaskRecord("t2", "r1", WORKFLOW, "wf", 1.0, b"")]))
+        assert [t.task_id for t in await store.pending_tasks()] == ["t2"], "the store is usable after"
 
 
 @pytest.mark.skipif(not CASSANDRA, reason="set GOBLINS_TEST_CASSANDRA=HOST:PORT to run it")

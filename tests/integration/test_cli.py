@@ -135,9 +135,7 @@ async def test_start_with_an_execution_timeout(address: str, start_worker: Start
     assert code == 0, err
     with pytest.raises(goblins.WorkflowTimedOut, match=r"execution_timeout of 0\.3s"):
         await client.get_workflow_handle(out.strip()).result(timeout=10)
-    code, _, err = await goblins_cli(
-        "workflow", "start", "approval", "--execution-timeout", "-1", "--server", address
-    )
+    code, _, err = await goblins_cli("workflow", "start", "approval", "--execution-timeout", "-1", "--server", address)
     assert "execution_timeout" in one_line_error(code, err)
 
 

@@ -53,9 +53,7 @@ async def test_retry_back_off_is_skipped_too() -> None:
 
 
 async def test_manual_skipping() -> None:
-    env = goblins.testing.WorkflowEnvironment(
-        workflows=[week_then_remind], activities=[remind], time_skipping=False
-    )
+    env = goblins.testing.WorkflowEnvironment(workflows=[week_then_remind], activities=[remind], time_skipping=False)
     async with env:
         handle = await env.client.start_workflow(week_then_remind, "bob")
         try:

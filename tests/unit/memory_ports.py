@@ -4,10 +4,10 @@ RunIndex in dicts, a TaskQueue + Timers and a Router that record what they are g
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from goblins._proto import goblins_pb2 as pb
-from goblins.errors import StoreConflict
+from goblins.errors import StoreConflict, StoreRejected
 from goblins.server.ports import Batch, EventStore, Inbox, Mode, StoredRun, run_status
 from goblins.server.session import Session
 from goblins.server.state import WORKFLOW, RunState, TaskRecord
@@ -26,12 +26,15 @@ class MemoryStore:
         self.commits: list[Batch] = []
         self.failures: list[Exception] = []
         self.gate: asyncio.Event | None = None  # set: commits wait for it
+        self.refuse: Callable[[pb.Event], bool] | None = None  # commits with such an event: StoreRejected
 
     async def commit(self, batch: Batch) -> None:
         if self.gate is not None:
             await self.gate.wait()
         if self.failures:
             raise self.failures.pop(0)
+        if self.refuse is not None and any(self.refuse(e) for e in batch.events):
+            raise StoreRejected("a value the store cannot hold")
         for e in batch.events:
             stored = self.events.setdefault(e.run_id, [])
             if any(s.seq == e.seq for s in stored):

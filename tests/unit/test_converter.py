@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import math
 from typing import Any
 
 import orjson
@@ -131,3 +132,20 @@ def test_param_hints_gives_return_type() -> None:
     assert params == [Order, Customer, str, int]
     assert ret is Order
     assert converter.param_hints(untyped) == ([Any, Any], Any)
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, [1.0, -math.inf], {"a": {"b": math.nan}}, (None, math.nan)])
+def test_nan_and_infinity_are_refused_not_turned_into_null(value: object) -> None:
+    with pytest.raises(SerializationError, match="JSON has no NaN or infinity"):
+        converter.encode(value, "activity 'x' result")
+
+
+def test_nan_inside_a_dataclass_is_refused_and_null_still_encodes() -> None:
+    @dataclasses.dataclass
+    class Point:
+        x: float
+        y: float | None
+
+    with pytest.raises(SerializationError, match="nan"):
+        converter.encode(Point(math.nan, None))
+    assert converter.encode(Point(1.0, None)) == b'{"x":1.0,"y":null}'

@@ -157,3 +157,70 @@ async def test_each_port_gets_only_its_kind(store: MemoryStore, queue: MemoryQue
         assert {t.task_id for t in queue.timers + router.delivered} <= stored, "all three are stored with the batch"
     finally:
         await loop.stop()
+
+
+async def test_a_completion_with_a_bad_number_fails_its_workflow_task_not_the_batch(
+    loop: EventLoop, store: MemoryStore, queue: MemoryQueue
+) -> None:
+    await start(loop, "r1")
+    await start(loop, "r2")
+    bad = pb.Command(
+        schedule_activity=pb.ScheduleActivity(
+            activity_run_id="r1/1", activity_name="act", start_to_close_timeout=float("nan")
+        )
+    )
+    timer = pb.Command(start_timer=pb.StartTimer(timer_id="r2/t", seconds=float("inf")))
+    good = pb.Command(complete_workflow=pb.CompleteWorkflow(output=b'"ok"'))
+    t1, t2 = queue.published[0], queue.published[1]
+    await asyncio.gather(report(loop, completed(t1, 1, bad)), report(loop, completed(t2, 1, timer)))
+    for run_id in ("r1", "r2"):
+        failed = store.events[run_id][-1]
+        assert failed.type == "WORKFLOW_TASK_FAILED", run_id
+        assert "must be a finite number of seconds" in failed.error
+    assert "start_to_close_timeout" in store.events["r1"][-1].error
+    assert "seconds" in store.events["r2"][-1].error and "inf" in store.events["r2"][-1].error
+    wf = queue.published[-1]
+    assert wf.run_id == "r2" and wf.kind == WORKFLOW, "the failed workflow task is retried"
+    await report(loop, completed(wf, store.events["r2"][-1].seq, good))
+    assert store.events["r2"][-1].type == "WORKFLOW_FINISHED_IN_SUCCESS"
+    assert loop.failed is None
+
+
+async def test_a_report_the_store_refuses_is_isolated_from_its_batch(
+    loop: EventLoop, store: MemoryStore, queue: MemoryQueue
+) -> None:
+    for run_id in ("r1", "r2", "r3"):
+        await start(loop, run_id)
+    tasks = {t.run_id: t for t in queue.published}
+    store.refuse = lambda e: e.output == b'"poison"'
+    commits = len(store.commits)
+    done = [
+        pb.Command(complete_workflow=pb.CompleteWorkflow(output=f'"{out}"'.encode())) for out in ("a", "poison", "c")
+    ]
+    await asyncio.wait_for(
+        asyncio.gather(
+            *(report(loop, completed(tasks[r], 1, c)) for r, c in zip(("r1", "r2", "r3"), done, strict=True))
+        ),
+        2,
+    )
+    assert store.events["r1"][-1].type == "WORKFLOW_FINISHED_IN_SUCCESS"
+    assert store.events["r3"][-1].type == "WORKFLOW_FINISHED_IN_SUCCESS"
+    refused = store.events["r2"][-1]
+    assert refused.type == "WORKFLOW_TASK_FAILED" and "refused by the store" in refused.error
+    assert len(store.commits) - commits <= 6, "the culprit is found by halves, never a retry loop"
+    assert loop.failed is None
+    store.refuse = None
+    retry = queue.published[-1]
+    assert retry.run_id == "r2"
+    await report(loop, completed(retry, refused.seq, done[0]))
+    assert store.events["r2"][-1].type == "WORKFLOW_FINISHED_IN_SUCCESS"
+
+
+async def test_a_completion_with_an_oversized_name_fails_its_workflow_task(
+    loop: EventLoop, store: MemoryStore, queue: MemoryQueue
+) -> None:
+    await start(loop, "r1")
+    schedule = pb.Command(schedule_activity=pb.ScheduleActivity(activity_run_id="r1/1", activity_name="a" * 1001))
+    await report(loop, completed(queue.published[0], 1, schedule))
+    failed = store.events["r1"][-1]
+    assert failed.type == "WORKFLOW_TASK_FAILED" and "activity_name is too long" in failed.error

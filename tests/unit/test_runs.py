@@ -145,3 +145,34 @@ async def test_a_query_without_a_worker_fails_its_precondition(runs: Runs) -> No
         await runs.query(pb.QueryRequest(run_id="r", name="status"))
     with pytest.raises(NotFound):
         await runs.query(pb.QueryRequest(run_id="nope", name="status"))
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -1.0])
+async def test_start_refuses_an_execution_timeout_that_is_not_finite(runs: Runs, value: float) -> None:
+    with pytest.raises(InvalidArgument, match="execution_timeout must be a finite number"):
+        await runs.start(pb.StartWorkflowRequest(workflow_name="wf", execution_timeout=value))
+
+
+async def test_result_refuses_a_nan_wait_and_list_a_negative_limit(runs: Runs) -> None:
+    with pytest.raises(InvalidArgument, match="wait"):
+        await asyncio.wait_for(runs.result(pb.GetResultRequest(run_id="r1", wait=float("nan"))), 1)
+    with pytest.raises(InvalidArgument, match="limit"):
+        await runs.list_runs("", "", -1)
+
+
+async def test_ids_names_and_reasons_have_a_size_limit(runs: Runs) -> None:
+    long = "x" * 1001
+    with pytest.raises(InvalidArgument, match="workflow_name is too long"):
+        await runs.start(pb.StartWorkflowRequest(workflow_name=long))
+    with pytest.raises(InvalidArgument, match="run_id is too long"):
+        await runs.start(pb.StartWorkflowRequest(workflow_name="wf", run_id=long))
+    with pytest.raises(InvalidArgument, match="name is too long"):
+        await runs.signal(pb.SignalWorkflow(run_id="r1", name=long))
+    with pytest.raises(InvalidArgument, match="reason is too long"):
+        await runs.terminate("r1", "x" * (64 * 1024 + 1))
+    with pytest.raises(InvalidArgument, match="name is too long"):
+        await runs.query(pb.QueryRequest(run_id="r1", name=long))
+    with pytest.raises(InvalidArgument, match="activity name is too long"):
+        await runs.register([], [long])
+    with pytest.raises(InvalidArgument, match="workflow_name is too long"):
+        await runs.list_runs("", long, 10)

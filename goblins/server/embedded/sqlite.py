@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import fcntl
 import os
 import sqlite3
 from collections.abc import Callable
@@ -25,12 +26,15 @@ from typing import Any, TypeVar
 from google.protobuf.message import DecodeError
 
 from goblins._proto import goblins_pb2 as pb
-from goblins.server.ports import RUNNING, Batch, StoredRun, StoreUnavailable, run_status
+from goblins.server.ports import RUNNING, Batch, StoredRun, StoreRejected, StoreUnavailable, run_status
 from goblins.server.state import ACTIVITY, WORKFLOW, TaskRecord
 
 T = TypeVar("T")
 
 INLINE_ROWS = 8  # batches up to this many rows commit without a thread hop
+# Errors the same batch would raise again (a NULL in a NOT NULL column, a value SQLite cannot
+# bind): the loop isolates the report that caused them instead of retrying the batch.
+_REJECTED = (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.InterfaceError, OverflowError)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -89,6 +93,22 @@ def _parse_events(rows: list[tuple[bytes]]) -> list[pb.Event]:
     return [pb.Event.FromString(row[0]) for row in rows]
 
 
+def _lock(path: str) -> int | None:
+    """An exclusive lock on ``PATH.lock``, held for the store's life (the process's, at worst:
+    the kernel drops it at exit, even on kill -9). Two servers on one file would each decide
+    from their own memory and wedge on the first conflict; the second one refuses instead."""
+    if path in ("", ":memory:") or path.startswith("file:"):
+        return None
+    lock_path = f"{os.path.abspath(path)}.lock"
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise ValueError(f"sqlite store {path} is in use by another goblins server (it holds {lock_path})") from None
+    return fd
+
+
 class SqliteStore:
     """EventStore and RunIndex over one SQLite file."""
 
@@ -103,8 +123,14 @@ class SqliteStore:
         parent = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(parent):
             raise ValueError(f"sqlite store: directory {parent!r} does not exist")
-        self._writer = connect(path, sync)
-        self._writer.executescript(SCHEMA)
+        self._lock = _lock(path)
+        try:
+            self._writer = connect(path, sync)
+            self._writer.executescript(SCHEMA)
+        except BaseException:
+            if self._lock is not None:
+                os.close(self._lock)
+            raise
         self._reader = connect(path, sync)
         self._write_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="goblins-sqlite-w")
         self._read_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="goblins-sqlite-r")
@@ -115,6 +141,8 @@ class SqliteStore:
             return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
         except sqlite3.OperationalError as exc:  # locked past busy_timeout, I/O error, disk full
             raise StoreUnavailable(f"sqlite: {exc}") from exc
+        except _REJECTED as exc:
+            raise StoreRejected(f"sqlite refused the batch: {type(exc).__name__}: {exc}") from exc
 
     # ---- writes ----
 
@@ -129,6 +157,8 @@ class SqliteStore:
                 self.commit_sync(batch)
             except sqlite3.OperationalError as exc:
                 raise StoreUnavailable(f"sqlite: {exc}") from exc
+            except _REJECTED as exc:
+                raise StoreRejected(f"sqlite refused the batch: {type(exc).__name__}: {exc}") from exc
             return
         self._pooled += 1
         try:
@@ -273,3 +303,6 @@ class SqliteStore:
             pool.shutdown(wait=True)
         self._writer.close()
         self._reader.close()
+        if self._lock is not None:
+            os.close(self._lock)  # releases the lock: another server may open the file
+            self._lock = None

@@ -1,0 +1,82 @@
+"""Checks of the numbers that enter the server, before any of them reaches the engine or a store.
+
+A NaN slips through every ``<`` comparison and SQLite stores it as NULL (which a NOT NULL column
+refuses at commit time); an infinity never fires. Each function returns what is wrong, naming
+the argument, or an empty string.
+"""
+
+from __future__ import annotations
+
+import math
+
+from goblins._proto import goblins_pb2 as pb
+
+MAX_NAME = 1000
+"""Characters in an id or a name (run, signal, workflow, activity, query, timer)."""
+MAX_REASON = 64 * 1024
+"""Characters in a reason given by a client (cancel, terminate)."""
+
+
+def too_long(*fields: tuple[str, str], limit: int = MAX_NAME) -> str:
+    """Why one of these (argument, value) pairs is too long, or ""."""
+    for argument, value in fields:
+        if len(value) > limit:
+            return f"{argument} is too long: {len(value)} characters, at most {limit}"
+    return ""
+
+
+def bad_seconds(value: float, argument: str) -> str:
+    """Why ``value`` is not a duration in seconds (finite, >= 0; 0 means none), or ""."""
+    if 0 <= value < math.inf:  # NaN fails the first comparison
+        return ""
+    return f"{argument} must be a finite number of seconds >= 0, got {value!r}"
+
+
+def _bad_retry_policy(p: pb.RetryPolicy, where: str) -> str:
+    for field in ("initial_interval", "maximum_interval", "backoff_coefficient"):
+        problem = bad_seconds(getattr(p, field), f"{where}.retry_policy.{field}")
+        if problem:
+            return problem
+    if p.max_attempts < 0:
+        return f"{where}.retry_policy.max_attempts must be >= 0, got {p.max_attempts}"
+    return ""
+
+
+def bad_command(command: pb.Command, index: int) -> str:
+    """Why a workflow task's command cannot be recorded, or ""."""
+    which = command.WhichOneof("kind")
+    where = f"command {index} ({which})"
+    if which == "schedule_activity":
+        s = command.schedule_activity
+        for field in ("start_to_close_timeout", "heartbeat_timeout", "schedule_to_close_timeout"):
+            problem = bad_seconds(getattr(s, field), f"{where}: {field}")
+            if problem:
+                return problem
+        names = too_long((f"{where}: activity_run_id", s.activity_run_id), (f"{where}: activity_name", s.activity_name))
+        return names or _bad_retry_policy(s.retry_policy, where)
+    if which == "start_timer":
+        t = command.start_timer
+        return too_long((f"{where}: timer_id", t.timer_id)) or bad_seconds(t.seconds, f"{where}: seconds")
+    if which == "start_child_workflow":
+        c = command.start_child_workflow
+        return too_long(
+            (f"{where}: step_id", c.step_id),
+            (f"{where}: workflow_name", c.workflow_name),
+            (f"{where}: child_run_id", c.child_run_id),
+        )
+    return ""
+
+
+def bad_completion(r: pb.WorkflowTaskCompleted) -> str:
+    """Why a workflow task's completion cannot be recorded (the first bad command), or ""."""
+    for index, command in enumerate(r.commands):
+        problem = bad_command(command, index)
+        if problem:
+            return f"workflow task completion refused: {problem}"
+    return ""
+
+
+def completion_refused(r: pb.WorkflowTaskCompleted, reason: str) -> pb.Report:
+    """The report that replaces a refused completion: its run's workflow task fails."""
+    failed = pb.WorkflowTaskFailed(task_id=r.task_id, run_id=r.run_id, error=reason, error_type="InvalidCommand")
+    return pb.Report(workflow_task_failed=failed)

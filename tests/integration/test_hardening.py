@@ -1,0 +1,117 @@
+"""No input, fault or bug in user code stops a worker or wedges a run (issue 10)."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Iterator
+
+import grpc
+import pytest
+
+import goblins
+from goblins._proto import goblins_pb2 as pb
+from goblins._proto import goblins_pb2_grpc as pb_grpc
+from tests.conftest import StartWorker
+from tests.integration import hardening as h
+
+
+@pytest.fixture(autouse=True)
+def _reset() -> Iterator[None]:
+    h.CRASH.clear()
+    yield
+    h.CRASH.clear()
+
+
+async def first_event(handle: goblins.WorkflowHandle, event_type: str, timeout: float = 10) -> goblins.events.Event:
+    async def poll() -> goblins.events.Event:
+        while True:
+            for e in await handle.history():
+                if e.type.name == event_type:
+                    return e
+            await asyncio.sleep(0.02)
+
+    return await asyncio.wait_for(poll(), timeout)
+
+
+@pytest.mark.parametrize("crash", [KeyboardInterrupt, SystemExit, h.Fatal])
+async def test_a_base_exception_in_workflow_code_fails_its_task_and_the_worker_lives(
+    client: goblins.Client, start_worker: StartWorker, crash: type[BaseException]
+) -> None:
+    h.CRASH.append(crash)
+    await start_worker(workflows=[h.crashing])
+    handle = await client.start_workflow(h.crashing, 1)
+    failed = await first_event(handle, "WORKFLOW_TASK_FAILED")
+    assert crash.__name__ in failed.error
+    h.CRASH.clear()  # the fix is deployed: the task's retry finishes the run on the same worker
+    assert await handle.result(timeout=15) == 2
+
+
+def test_describing_an_error_never_fails() -> None:
+    class Bad(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+        def __repr__(self) -> str:
+            raise RuntimeError("no")
+
+    assert goblins.errors.describe(h.Unprintable("x"))[0] == "Unprintable"
+    assert "could not be read" in goblins.errors.describe(h.Unprintable("x"))[1]
+    name, text = goblins.errors.describe(Bad())
+    assert name == "Bad" and text.startswith("Bad: (its message could not be read)")
+
+
+async def test_an_activity_error_that_cannot_be_described_is_still_reported_once(
+    client: goblins.Client, start_worker: StartWorker
+) -> None:
+    await start_worker(workflows=[h.calls_unprintable], activities=[h.unprintable_activity])
+    handle = await client.start_workflow(h.calls_unprintable)
+    assert await handle.result(timeout=10) == "Unprintable"
+    errors = [e for e in await handle.history() if e.type.name == "ACTIVITY_FINISHED_IN_ERROR"]
+    assert len(errors) == 1 and "could not be read" in errors[0].error
+
+
+async def test_a_workflow_error_that_cannot_be_described_fails_the_run_readably(
+    client: goblins.Client, start_worker: StartWorker
+) -> None:
+    await start_worker(workflows=[h.raises_unprintable])
+    handle = await client.start_workflow(h.raises_unprintable)
+    with pytest.raises(goblins.WorkflowFailed) as failed:
+        await handle.result(timeout=10)
+    assert failed.value.error_type == "Unprintable" and "could not be read" in failed.value.error
+
+
+@pytest.mark.parametrize("body", [b"\xff\xff\xff", b"\x0a\x02\xff\xfe"], ids=["corrupt", "bad-utf8"])
+async def test_a_request_that_does_not_decode_is_invalid_argument(address: str, body: bytes) -> None:
+    async with grpc.aio.insecure_channel(address) as channel:
+        call = channel.unary_unary(
+            "/goblins.v1.Goblins/StartWorkflow", request_serializer=lambda b: b, response_deserializer=lambda b: b
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await call(body, timeout=5)
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "does not decode" in (info.value.details() or "")
+
+
+async def test_numbers_and_sizes_are_refused_over_grpc_naming_the_argument(address: str) -> None:
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = pb_grpc.GoblinsStub(channel)  # type: ignore[no-untyped-call]
+        calls = [
+            (
+                stub.StartWorkflow(pb.StartWorkflowRequest(workflow_name="w", execution_timeout=math.nan)),
+                "execution_timeout",
+            ),
+            (stub.GetResult(pb.GetResultRequest(run_id="r", wait=math.nan)), "wait"),
+            (stub.ListWorkflows(pb.ListWorkflowsRequest(limit=-1)), "limit"),
+            (stub.Signal(pb.SignalWorkflow(run_id="r", name="n" * 1001)), "name"),
+        ]
+        for call, argument in calls:
+            with pytest.raises(grpc.aio.AioRpcError) as info:
+                await call
+            assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT, argument
+            assert argument in (info.value.details() or ""), argument
+
+
+def test_a_huge_error_message_is_cut_when_described() -> None:
+    name, text = goblins.errors.describe(ValueError("x" * 1_000_000))
+    assert name == "ValueError" and len(text) < 70_000 and text.endswith("characters cut)")
