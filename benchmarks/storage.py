@@ -12,7 +12,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 from goblins.server.embedded.sqlite import SCHEMA, connect
 
 Row = tuple[str, int, str, str, bytes]

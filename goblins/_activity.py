@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from goblins import converter
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 from goblins.errors import GoblinsError
 
 

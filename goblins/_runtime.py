@@ -19,7 +19,7 @@ from typing import Any
 
 from goblins import converter
 from goblins._definitions import WorkflowDefinition, activity_definition, name_of, workflow_definition
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 from goblins.errors import ActivityFailed, ChildWorkflowFailed, GoblinsError, NondeterminismError, describe
 from goblins.events import EventType
 from goblins.retry import RetryPolicy

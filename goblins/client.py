@@ -17,8 +17,8 @@ from goblins import converter
 from goblins._channel import open_channel
 from goblins._definitions import name_of, workflow_definition
 from goblins._duration import optional_seconds, seconds
-from goblins._proto import goblins_pb2 as pb
-from goblins._proto import goblins_pb2_grpc as pb_grpc
+from goblins.api import v1 as pb
+from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.errors import (
     GoblinsError,
     WorkflowCancelled,

@@ -7,7 +7,7 @@ import enum
 from typing import Any
 
 from goblins import converter
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 
 
 class EventType(enum.StrEnum):

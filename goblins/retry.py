@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import cast
 
 from goblins._duration import seconds
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,8 +19,8 @@ from typing import Any
 
 from goblins import converter
 from goblins._definitions import workflow_definition
-from goblins._proto import goblins_pb2 as pb
 from goblins._runtime import WorkflowInstance
+from goblins.api import v1 as pb
 from goblins.client import Client
 from goblins.errors import NondeterminismError
 from goblins.events import Event, EventType
@@ -102,9 +102,7 @@ def _check_end(end: pb.Event, command: pb.Command) -> None:
             raise NondeterminismError(f"the recorded run {recorded}, the code now {now}")
     elif end.type == EventType.WORKFLOW_FINISHED_IN_SUCCESS.value:
         if command.WhichOneof("kind") != "complete_workflow":
-            raise NondeterminismError(
-                f"the recorded run succeeded, the code now fails: {command.fail_workflow.error}"
-            )
+            raise NondeterminismError(f"the recorded run succeeded, the code now fails: {command.fail_workflow.error}")
         got, want = converter.decode(command.complete_workflow.output), converter.decode(end.output)
         if got != want:
             raise NondeterminismError(f"the recorded run returned {want!r}, the code now returns {got!r}")

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 import pytest
 
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 from goblins.server.ports import Batch, EventStore, RunIndex, Timers
 from goblins.server.state import ACTIVITY, TIMER, WORKFLOW, TaskRecord
 

@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 import grpc
 
-from goblins._proto import goblins_pb2_grpc as pb_grpc
+from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.server.grpc import GoblinsService
 from goblins.server.loop import EventLoop
 from goblins.server.ports import EventStore, Mode

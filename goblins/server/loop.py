@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 from goblins.server.ports import Batch, Mode, StoreConflict
 from goblins.server.state import Effects, RunState, TaskRecord, timed_out_result
 

@@ -18,7 +18,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 from goblins.errors import StoreConflict, StoreUnavailable
 from goblins.server.session import Session
 from goblins.server.state import RunState, TaskRecord

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 from goblins.server.loop import FINISHED, EventLoop
 from goblins.server.ports import STATUSES, Mode
 from goblins.server.state import ACTIVITY, WORKFLOW

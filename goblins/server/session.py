@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 from goblins.server.state import ACTIVITY, WORKFLOW
 
 Key = tuple[str, str]  # (kind, name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 from goblins.events import EventType
 from goblins.retry import next_delay
 

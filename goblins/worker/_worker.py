@@ -28,9 +28,9 @@ from goblins._definitions import (
     activity_definition,
     workflow_definition,
 )
-from goblins._proto import goblins_pb2 as pb
-from goblins._proto import goblins_pb2_grpc as pb_grpc
 from goblins._runtime import WorkflowInstance
+from goblins.api import v1 as pb
+from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.errors import describe
 from goblins.worker._source import Cancel, Registration, TaskKind, TaskSource, open_source
 

@@ -16,7 +16,7 @@ from google.protobuf import json_format
 
 import goblins
 import goblins.testing
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 from tests.histories import workflows
 from tests.histories.record import SCENARIOS, event_to_json, replay_outcome
 

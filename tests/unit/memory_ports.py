@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 from goblins.errors import StoreConflict
 from goblins.server.ports import Batch, EventStore, Inbox, Mode, StoredRun, run_status
 from goblins.server.session import Session

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 from goblins.server.embedded.dispatcher import WORKFLOW_TASK_TIMEOUT, Dispatcher
 from goblins.server.session import Session
 from goblins.server.state import ACTIVITY, MESSAGE, TIMER, WORKFLOW, TaskRecord

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 from goblins.errors import StoreConflict, StoreUnavailable
 from goblins.server.loop import EventLoop
 from goblins.server.state import ACTIVITY, WORKFLOW, TaskRecord

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 from goblins.server.state import ACTIVITY, WORKFLOW, Effects, RunState, timed_out_result
 
 RUN = "run-1"

@@ -16,7 +16,7 @@ import pytest
 
 import goblins
 from goblins import converter
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 from goblins.worker import Worker
 from goblins.worker._source import Batch, Cancel, TaskSource
 

@@ -32,7 +32,7 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, S
 from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from cassandra.query import BatchStatement, BatchType, tuple_factory
 
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 from goblins.server.ports import Batch, StoreConflict, StoredRun, StoreUnavailable, run_status
 from goblins.server.state import WF_TASK_MARK, WORKFLOW, TaskRecord
 

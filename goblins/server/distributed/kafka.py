@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from goblins._kafka import AsyncProducer, PendingOffsets, consumer_config, partition_for, prefixed, take, task_topic
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 from goblins.server.distributed.setup import EVENTS, TOPICS, create_topics
 from goblins.server.ports import EventStore, Inbox, RunIndex, WorkersElsewhere
 from goblins.server.session import Session

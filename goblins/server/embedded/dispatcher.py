@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 from goblins.server.ports import EventStore, Inbox
 from goblins.server.session import Key, Session
 from goblins.server.state import ACTIVITY, MESSAGE, TIMER, WORKFLOW, RunState, TaskRecord

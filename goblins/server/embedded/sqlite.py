@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from google.protobuf.message import DecodeError
 
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 from goblins.server.ports import RUNNING, Batch, StoredRun, StoreUnavailable, run_status
 from goblins.server.state import ACTIVITY, WORKFLOW, TaskRecord
 
