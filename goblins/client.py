@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar, overload
 
 import grpc
 
-from goblins import converter
+from goblins import converter, wire
 from goblins._channel import open_channel
 from goblins._definitions import name_of, workflow_definition
 from goblins._duration import optional_seconds, seconds
@@ -242,7 +242,7 @@ class WorkflowHandle(Generic[T]):
             await asyncio.sleep(0.05)
         if not resp.found:
             raise WorkflowNotFound(f"no workflow run with id {self.run_id!r}")
-        return [Event.from_proto(e) for e in resp.events]
+        return [wire.event_from_proto(e) for e in resp.events]
 
 
 class Client:

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from goblins.api import v1 as pb
+from goblins.history import FINISHED
 from goblins.server.ports import Batch, Mode, StoreConflict
 from goblins.server.state import Effects, RunState, TaskRecord, timed_out_result
 
@@ -35,7 +36,6 @@ RECENT_RESULTS = 4096  # finishing events kept in memory for GetResult (the stor
 COMMIT_PATIENCE = 300.0
 CONFLICT_RETRIES = 5
 
-FINISHED = {"WORKFLOW_FINISHED_IN_SUCCESS", "WORKFLOW_FINISHED_IN_ERROR"}
 # Crash tests: the server dies (as kill -9 would) right after committing a batch with an event
 # of this type, before its tasks and reports are delivered: the narrowest window there is.
 CRASH_AFTER_COMMIT = os.environ.get("GOBLINS_TEST_CRASH_AFTER_COMMIT", "")

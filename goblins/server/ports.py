@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from goblins.api import v1 as pb
 from goblins.errors import StoreConflict, StoreUnavailable
+from goblins.history import COMPLETED, FAILED, RUNNING, STATUSES, run_status
 from goblins.server.session import Session
 from goblins.server.state import RunState, TaskRecord
 
@@ -42,9 +43,6 @@ __all__ = [
     "WorkersElsewhere",
     "run_status",
 ]
-
-RUNNING, COMPLETED, FAILED = "RUNNING", "COMPLETED", "FAILED"
-STATUSES = (RUNNING, COMPLETED, FAILED)
 
 
 @dataclasses.dataclass
@@ -283,14 +281,3 @@ class Mode:
 
 class WorkersElsewhere(Exception):
     """This server's workers take their tasks from a broker, not over a gRPC stream."""
-
-
-def run_status(event_type: str) -> str | None:
-    """The run status an event sets, if any."""
-    if event_type == "WORKFLOW_SCHEDULED":
-        return RUNNING
-    if event_type == "WORKFLOW_FINISHED_IN_SUCCESS":
-        return COMPLETED
-    if event_type == "WORKFLOW_FINISHED_IN_ERROR":
-        return FAILED
-    return None

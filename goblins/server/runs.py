@@ -13,8 +13,9 @@ import asyncio
 import os
 
 from goblins.api import v1 as pb
-from goblins.server.loop import FINISHED, EventLoop
-from goblins.server.ports import STATUSES, Mode
+from goblins.history import FINISHED, STATUSES, WORKFLOW_SUCCEEDED
+from goblins.server.loop import EventLoop
+from goblins.server.ports import Mode
 from goblins.server.state import ACTIVITY, WORKFLOW
 
 MAX_WAIT = 60.0
@@ -51,7 +52,7 @@ def new_id() -> str:
 
 
 def _result(event: pb.Event) -> pb.GetResultResponse:
-    ok = event.type == "WORKFLOW_FINISHED_IN_SUCCESS"
+    ok = event.type == WORKFLOW_SUCCEEDED
     response = pb.GetResultResponse(
         found=True,
         finished=True,

@@ -10,25 +10,26 @@ import dataclasses
 import os
 
 from goblins.api import v1 as pb
-from goblins.events import EventType
+from goblins.history import (
+    ACTIVITY_FAILED,
+    ACTIVITY_SCHEDULED,
+    ACTIVITY_STARTED,
+    ACTIVITY_SUCCEEDED,
+    CANCEL_REQUESTED,
+    CHILD_COMPLETED,
+    CHILD_FAILED,
+    CHILD_STARTED,
+    SIGNALED,
+    TIMER_FIRED,
+    TIMER_STARTED,
+    WORKFLOW_FAILED,
+    WORKFLOW_SCHEDULED,
+    WORKFLOW_STARTED,
+    WORKFLOW_SUCCEEDED,
+    WORKFLOW_TASK_FAILED,
+)
 from goblins.retry import next_delay
 
-WF_SCHEDULED = EventType.WORKFLOW_SCHEDULED.value
-WF_STARTED = EventType.WORKFLOW_STARTED.value
-WF_SUCCESS = EventType.WORKFLOW_FINISHED_IN_SUCCESS.value
-WF_ERROR = EventType.WORKFLOW_FINISHED_IN_ERROR.value
-WF_TASK_FAILED = EventType.WORKFLOW_TASK_FAILED.value
-ACT_SCHEDULED = EventType.ACTIVITY_SCHEDULED.value
-ACT_STARTED = EventType.ACTIVITY_STARTED.value
-ACT_SUCCESS = EventType.ACTIVITY_FINISHED_IN_SUCCESS.value
-ACT_ERROR = EventType.ACTIVITY_FINISHED_IN_ERROR.value
-TIMER_STARTED = EventType.TIMER_STARTED.value
-TIMER_FIRED = EventType.TIMER_FIRED.value
-SIGNALED = EventType.WORKFLOW_SIGNALED.value
-CANCEL_REQUESTED = EventType.WORKFLOW_CANCEL_REQUESTED.value
-CHILD_STARTED = EventType.CHILD_WORKFLOW_STARTED.value
-CHILD_COMPLETED = EventType.CHILD_WORKFLOW_COMPLETED.value
-CHILD_FAILED = EventType.CHILD_WORKFLOW_FAILED.value
 TERMINATED = "WorkflowTerminated"  # error_type of a terminated run
 TIMED_OUT = "WorkflowTimedOut"  # error_type of a run that overran its execution_timeout
 DEADLINE = "/deadline"  # the execution-timeout timer's id is RUN_ID/deadline
@@ -159,57 +160,73 @@ class RunState:
         return len(self.events) + 1
 
     def apply(self, e: pb.Event) -> None:
-        """Fold one stored event into the state."""
+        """Fold one stored event into the state; an event kind this server does not know raises."""
         self.events.append(e)
-        etype = e.type
-        if etype == ACT_SCHEDULED:
-            self.activities[e.activity_run_id] = ActivityState(e.activity_name, 1, False, False, e)
-            self.failed_wf_tasks = 0
-        elif etype == ACT_STARTED:
-            act = self.activities[e.activity_run_id]
-            act.attempt, act.started = e.attempt, True
-        elif etype == ACT_SUCCESS or etype == ACT_ERROR:
-            act = self.activities[e.activity_run_id]
-            if etype == ACT_ERROR and e.heartbeat_details:
-                act.details = e.heartbeat_details
-            if etype == ACT_ERROR and e.retry_at:
-                act.attempt, act.started = e.attempt + 1, False
-            else:
-                act.finished = True
-                self.last_wake_seq = e.seq
-        elif etype == WF_SCHEDULED:
-            self.workflow_name = e.workflow_name
-            self.parent_run_id, self.parent_step = e.parent_run_id, e.activity_run_id
-            if e.execution_timeout:  # the deadline is a server timer, not a step of the workflow
-                deadline = self.run_id + DEADLINE
-                self.timers[deadline] = pb.Event(activity_run_id=deadline, fire_at=e.timestamp + e.execution_timeout)
+        fold = _FOLD.get(e.type)
+        if fold is None:
+            raise ValueError(f"run {self.run_id}: event {e.seq} has an unknown type {e.type!r}")
+        fold(self, e)
+
+    def _fold_activity_scheduled(self, e: pb.Event) -> None:
+        self.activities[e.activity_run_id] = ActivityState(e.activity_name, 1, False, False, e)
+        self.failed_wf_tasks = 0
+
+    def _fold_activity_started(self, e: pb.Event) -> None:
+        act = self.activities[e.activity_run_id]
+        act.attempt, act.started = e.attempt, True
+
+    def _fold_activity_finished(self, e: pb.Event) -> None:
+        act = self.activities[e.activity_run_id]
+        if e.type == ACTIVITY_FAILED and e.heartbeat_details:
+            act.details = e.heartbeat_details
+        if e.type == ACTIVITY_FAILED and e.retry_at:
+            act.attempt, act.started = e.attempt + 1, False
+        else:
+            act.finished = True
             self.last_wake_seq = e.seq
-        elif etype == WF_STARTED:
-            self.started = True
-            self.failed_wf_tasks = 0
-        elif etype == WF_TASK_FAILED:
-            self.failed_wf_tasks += 1
-        elif etype == TIMER_STARTED:
-            self.timers[e.activity_run_id] = e
-            self.timer_ids.add(e.activity_run_id)
-        elif etype == TIMER_FIRED:
-            self.timers.pop(e.activity_run_id, None)
-            self.last_wake_seq = e.seq
-        elif etype == SIGNALED:
-            self.signal_ids.add(e.activity_run_id)
-            self.last_wake_seq = e.seq
-        elif etype == CANCEL_REQUESTED:
-            self.cancel_requested = True
-            self.cancel_seq = e.seq
-            self.last_wake_seq = e.seq
-        elif etype == CHILD_STARTED:
-            self.children[e.activity_run_id] = e
-            self.child_steps.add(e.activity_run_id)
-        elif etype == CHILD_COMPLETED or etype == CHILD_FAILED:
-            self.children.pop(e.activity_run_id, None)
-            self.last_wake_seq = e.seq
-        elif etype == WF_SUCCESS or etype == WF_ERROR:
-            self.finished = True
+
+    def _fold_workflow_scheduled(self, e: pb.Event) -> None:
+        self.workflow_name = e.workflow_name
+        self.parent_run_id, self.parent_step = e.parent_run_id, e.activity_run_id
+        if e.execution_timeout:  # the deadline is a server timer, not a step of the workflow
+            deadline = self.run_id + DEADLINE
+            self.timers[deadline] = pb.Event(activity_run_id=deadline, fire_at=e.timestamp + e.execution_timeout)
+        self.last_wake_seq = e.seq
+
+    def _fold_workflow_started(self, e: pb.Event) -> None:
+        self.started = True
+        self.failed_wf_tasks = 0
+
+    def _fold_workflow_task_failed(self, e: pb.Event) -> None:
+        self.failed_wf_tasks += 1
+
+    def _fold_timer_started(self, e: pb.Event) -> None:
+        self.timers[e.activity_run_id] = e
+        self.timer_ids.add(e.activity_run_id)
+
+    def _fold_timer_fired(self, e: pb.Event) -> None:
+        self.timers.pop(e.activity_run_id, None)
+        self.last_wake_seq = e.seq
+
+    def _fold_signaled(self, e: pb.Event) -> None:
+        self.signal_ids.add(e.activity_run_id)
+        self.last_wake_seq = e.seq
+
+    def _fold_cancel_requested(self, e: pb.Event) -> None:
+        self.cancel_requested = True
+        self.cancel_seq = e.seq
+        self.last_wake_seq = e.seq
+
+    def _fold_child_started(self, e: pb.Event) -> None:
+        self.children[e.activity_run_id] = e
+        self.child_steps.add(e.activity_run_id)
+
+    def _fold_child_finished(self, e: pb.Event) -> None:
+        self.children.pop(e.activity_run_id, None)
+        self.last_wake_seq = e.seq
+
+    def _fold_workflow_finished(self, e: pb.Event) -> None:
+        self.finished = True
 
     def record(self, fx: Effects, event: pb.Event, now: float) -> pb.Event:
         event.run_id = self.run_id
@@ -234,7 +251,7 @@ class RunState:
         fx = Effects()
         self.workflow_name = workflow_name
         scheduled = pb.Event(
-            type=WF_SCHEDULED,
+            type=WORKFLOW_SCHEDULED,
             input=payload,
             parent_run_id=parent_run_id,
             activity_run_id=parent_step,
@@ -262,7 +279,7 @@ class RunState:
         self.record(
             fx,
             pb.Event(
-                type=ACT_STARTED,
+                type=ACTIVITY_STARTED,
                 activity_name=s.activity_name,
                 activity_run_id=s.activity_run_id,
                 attempt=r.attempt,
@@ -288,11 +305,11 @@ class RunState:
             max_attempts=s.max_attempts,
         )
         if r.ok:
-            event.type, event.output = ACT_SUCCESS, r.output
+            event.type, event.output = ACTIVITY_SUCCEEDED, r.output
             self.record(fx, event, now)
             self._wake(fx, now)
             return fx
-        event.type, event.error, event.error_type = ACT_ERROR, r.error, r.error_type
+        event.type, event.error, event.error_type = ACTIVITY_FAILED, r.error, r.error_type
         event.heartbeat_details = r.heartbeat_details or self.heartbeats.get(s.activity_run_id, b"")
         delay = next_delay(s.retry_policy, r.attempt, r.error_type)
         deadline = s.timestamp + s.schedule_to_close_timeout if s.schedule_to_close_timeout else 0.0
@@ -317,7 +334,7 @@ class RunState:
         if self.finished:
             return fx
         if not self.started:
-            self.record(fx, pb.Event(type=WF_STARTED), now)
+            self.record(fx, pb.Event(type=WORKFLOW_STARTED), now)
         for command in r.commands:
             which = command.WhichOneof("kind")
             if which == "schedule_activity":
@@ -329,10 +346,10 @@ class RunState:
             elif which == "continue_as_new":
                 self._continue_as_new(fx, command.continue_as_new, now)
             elif which == "complete_workflow":
-                self.record(fx, pb.Event(type=WF_SUCCESS, output=command.complete_workflow.output), now)
+                self.record(fx, pb.Event(type=WORKFLOW_SUCCEEDED, output=command.complete_workflow.output), now)
             elif which == "fail_workflow":
                 f = command.fail_workflow
-                self.record(fx, pb.Event(type=WF_ERROR, error=f.error, error_type=f.error_type), now)
+                self.record(fx, pb.Event(type=WORKFLOW_FAILED, error=f.error, error_type=f.error_type), now)
             if self.finished:
                 self._ended(fx)
                 return fx
@@ -346,7 +363,7 @@ class RunState:
             return fx
         fx.done_tasks.append(r.task_id)
         self.wf_task_id = None
-        self.record(fx, pb.Event(type=WF_TASK_FAILED, error=r.error, error_type=r.error_type), now)
+        self.record(fx, pb.Event(type=WORKFLOW_TASK_FAILED, error=r.error, error_type=r.error_type), now)
         delay = min(WF_TASK_RETRY_INITIAL * 2 ** (self.failed_wf_tasks - 1), WF_TASK_RETRY_MAX)
         self._wake(fx, now + delay)
         return fx
@@ -377,7 +394,7 @@ class RunState:
         if r.task_id == self.run_id + DEADLINE:
             limit = self.events[0].execution_timeout
             error = f"{TIMED_OUT}: the run took longer than its execution_timeout of {limit:g}s"
-            self.record(fx, pb.Event(type=WF_ERROR, error=error, error_type=TIMED_OUT), now)
+            self.record(fx, pb.Event(type=WORKFLOW_FAILED, error=error, error_type=TIMED_OUT), now)
             self._ended(fx)
             return fx
         self.record(fx, pb.Event(type=TIMER_FIRED, activity_run_id=r.task_id, fire_at=started.fire_at), now)
@@ -399,7 +416,7 @@ class RunState:
             return fx
         if r.terminate:
             reason = f"{TERMINATED}: {r.reason}" if r.reason else TERMINATED
-            self.record(fx, pb.Event(type=WF_ERROR, error=reason, error_type=TERMINATED), now)
+            self.record(fx, pb.Event(type=WORKFLOW_FAILED, error=reason, error_type=TERMINATED), now)
             self._ended(fx)  # its children are cancelled with its other reports
         elif not self.cancel_requested:
             self.record(fx, pb.Event(type=CANCEL_REQUESTED, error=r.reason), now)
@@ -445,7 +462,7 @@ class RunState:
             if act.finished:
                 continue
             last = next((e for e in reversed(self.events) if e.activity_run_id == act.scheduled.activity_run_id), None)
-            if last is not None and last.type == ACT_ERROR and last.retry_at > now:
+            if last is not None and last.type == ACTIVITY_FAILED and last.retry_at > now:
                 # Its retry timer: stored again (the same row if the commit wrote it already;
                 # a crash between the events and the timer row may have lost it).
                 fx.tasks.append(self._activity_task(act, last.retry_at))
@@ -471,7 +488,7 @@ class RunState:
         self.record(
             fx,
             pb.Event(
-                type=ACT_SCHEDULED,
+                type=ACTIVITY_SCHEDULED,
                 activity_name=c.activity_name,
                 activity_run_id=c.activity_run_id,
                 attempt=1,
@@ -510,7 +527,7 @@ class RunState:
         next_id = f"{base}{CONTINUED}{int(n) + 1}" if sep and n.isdigit() else f"{self.run_id}{CONTINUED}2"
         # The input is recorded with the end: the next run's start (one of the farewells) is
         # built from the history, live and when it must be resent.
-        self.record(fx, pb.Event(type=WF_SUCCESS, continued_as=next_id, input=c.input), now)
+        self.record(fx, pb.Event(type=WORKFLOW_SUCCEEDED, continued_as=next_id, input=c.input), now)
 
     def _start_continuation(self, fx: Effects, end: pb.Event) -> None:
         first = self.events[0]
@@ -571,7 +588,7 @@ class RunState:
             run_id=self.parent_run_id,
             step_id=self.parent_step,
             child_run_id=self.run_id,
-            ok=end.type == WF_SUCCESS,
+            ok=end.type == WORKFLOW_SUCCEEDED,
             output=end.output,
             error=end.error,
             error_type=end.error_type,
@@ -650,3 +667,24 @@ def timed_out_result(task: pb.ActivityTask, timeout: float, heartbeat: bool = Fa
         error_type="TimeoutError",
         error=f"TimeoutError: activity {task.activity_name!r} {what}",
     )
+
+
+_FOLD = {
+    ACTIVITY_SCHEDULED: RunState._fold_activity_scheduled,
+    ACTIVITY_STARTED: RunState._fold_activity_started,
+    ACTIVITY_SUCCEEDED: RunState._fold_activity_finished,
+    ACTIVITY_FAILED: RunState._fold_activity_finished,
+    WORKFLOW_SCHEDULED: RunState._fold_workflow_scheduled,
+    WORKFLOW_STARTED: RunState._fold_workflow_started,
+    WORKFLOW_TASK_FAILED: RunState._fold_workflow_task_failed,
+    TIMER_STARTED: RunState._fold_timer_started,
+    TIMER_FIRED: RunState._fold_timer_fired,
+    SIGNALED: RunState._fold_signaled,
+    CANCEL_REQUESTED: RunState._fold_cancel_requested,
+    CHILD_STARTED: RunState._fold_child_started,
+    CHILD_COMPLETED: RunState._fold_child_finished,
+    CHILD_FAILED: RunState._fold_child_finished,
+    WORKFLOW_SUCCEEDED: RunState._fold_workflow_finished,
+    WORKFLOW_FAILED: RunState._fold_workflow_finished,
+}
+"""How each kind of event folds into a run's state: every kind is named, unknown kinds raise."""

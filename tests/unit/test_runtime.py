@@ -459,3 +459,10 @@ def test_input_that_does_not_match_the_annotation_fails_the_workflow() -> None:
     (cmd,) = c.commands
     assert cmd.fail_workflow.error_type == "SerializationError"
     assert "Point" in cmd.fail_workflow.error
+
+
+def test_an_unknown_event_kind_fails_the_task_rather_than_being_skipped() -> None:
+    h = History("greet", "Green Got")
+    unknown = pb.Event(run_id=RUN, seq=2, type="FROM_A_NEWER_SERVER")
+    c = instance(greeting).activate([*h.events, unknown])
+    assert c.failure is not None and "FROM_A_NEWER_SERVER" in c.failure[1]

@@ -441,3 +441,8 @@ def test_a_finished_child_owes_its_parent_the_news_and_a_terminated_parent_its_c
     assert unfinished.farewells() == [] and not unfinished.owes_farewells()
     unfinished.workflow_task_completed(completed(unfinished, done), T0 + 1)
     assert unfinished.finished and not unfinished.owes_farewells(), "a top-level run owes no one"
+
+
+def test_an_unknown_event_kind_raises_rather_than_being_skipped() -> None:
+    with pytest.raises(ValueError, match="FROM_A_NEWER_SERVER"):
+        RunState("r").apply(pb.Event(run_id="r", seq=1, type="FROM_A_NEWER_SERVER"))

@@ -33,7 +33,8 @@ from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from cassandra.query import BatchStatement, BatchType, tuple_factory
 
 from goblins.api import v1 as pb
-from goblins.server.ports import Batch, StoreConflict, StoredRun, StoreUnavailable, run_status
+from goblins.history import RUNNING, run_status
+from goblins.server.ports import Batch, StoreConflict, StoredRun, StoreUnavailable
 from goblins.server.state import WF_TASK_MARK, WORKFLOW, TaskRecord
 
 REPLICATION = {"class": "SimpleStrategy", "replication_factor": 1}
@@ -266,13 +267,13 @@ class CassandraStore:
             if e.activity_run_id:
                 rows.append((self._ins_by_activity, (e.activity_run_id, e.seq, e.run_id), e.activity_run_id))
             status = run_status(e.type)
-            if status == "RUNNING":
+            if status == RUNNING:
                 started[e.run_id] = e
             elif status is not None:
                 ended[e.run_id] = (status, e)
         for run_id, e in started.items():
             end = ended.pop(run_id, None)
-            status, finished_at = (end[0], end[1].timestamp) if end else ("RUNNING", 0.0)
+            status, finished_at = (end[0], end[1].timestamp) if end else (RUNNING, 0.0)
             rows.append((self._ins_run, (run_id, e.workflow_name, status, e.timestamp, finished_at), run_id))
             day = _day(e.timestamp)
             rows.append((self._ins_day, (day, e.timestamp, run_id, e.workflow_name), day))

@@ -22,20 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 from goblins._kafka import AsyncProducer, PendingOffsets, consumer_config, partition_for, prefixed, take, task_topic
 from goblins.api import v1 as pb
+from goblins.history import ACTIVITY_FAILED, ACTIVITY_STARTED, ACTIVITY_SUCCEEDED
 from goblins.server.distributed.setup import EVENTS, TOPICS, create_topics
 from goblins.server.ports import EventStore, Inbox, RunIndex, WorkersElsewhere
 from goblins.server.session import Session
-from goblins.server.state import (
-    ACT_ERROR,
-    ACT_STARTED,
-    ACT_SUCCESS,
-    ACTIVITY,
-    MESSAGE,
-    TIMER,
-    WORKFLOW,
-    RunState,
-    TaskRecord,
-)
+from goblins.server.state import ACTIVITY, MESSAGE, TIMER, WORKFLOW, RunState, TaskRecord
 
 if TYPE_CHECKING:
     from goblins.server.distributed.timers import CassandraTimers
@@ -182,7 +173,7 @@ class KafkaTransport:
         """
         now = self._inbox.clock() if self._inbox is not None else 0.0
         for e in events:
-            if e.type == ACT_STARTED:
+            if e.type == ACTIVITY_STARTED:
                 rs = runs.get(e.run_id)
                 act = rs.activities.get(e.activity_run_id) if rs is not None else None
                 if rs is None or act is None or act.finished or act.attempt != e.attempt:
@@ -192,7 +183,7 @@ class KafkaTransport:
                 soft = (now if reloaded else e.timestamp) + record.heartbeat if record.heartbeat else 0.0
                 if hard or soft:
                     self._leases[record.task_id] = _Lease(e.run_id, e.activity_run_id, hard, soft, record.heartbeat)
-            elif e.type in (ACT_SUCCESS, ACT_ERROR):
+            elif e.type in (ACTIVITY_SUCCEEDED, ACTIVITY_FAILED):
                 self._leases.pop(f"{e.activity_run_id}#{e.attempt}", None)
 
     def heartbeat(self, task_id: str, details: bytes) -> None:

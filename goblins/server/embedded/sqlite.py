@@ -25,7 +25,8 @@ from typing import Any, TypeVar
 from google.protobuf.message import DecodeError
 
 from goblins.api import v1 as pb
-from goblins.server.ports import RUNNING, Batch, StoredRun, StoreUnavailable, run_status
+from goblins.history import RUNNING, run_status
+from goblins.server.ports import Batch, StoredRun, StoreUnavailable
 from goblins.server.state import ACTIVITY, WORKFLOW, TaskRecord
 
 T = TypeVar("T")
@@ -144,7 +145,7 @@ class SqliteStore:
                 c.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)", [_event_row(e) for e in batch.events])
                 for e in batch.events:
                     status = run_status(e.type)
-                    if status == "RUNNING":
+                    if status == RUNNING:
                         c.execute(
                             "INSERT INTO runs VALUES (?, ?, ?, ?, 0)", (e.run_id, e.workflow_name, status, e.timestamp)
                         )
