@@ -52,7 +52,7 @@ DEFAULT_RETRY_POLICY = RetryPolicy()
 _active = threading.local()
 
 
-def activity_run_id(run_id: str, position: int) -> str:
+def new_step_id(run_id: str, position: int) -> str:
     """The id of the ``position``-th activity call of a run: the same on every replay."""
     return f"{run_id}/{position}"
 
@@ -105,11 +105,11 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         try:
             for event in events:
                 if event.type == ACTIVITY_SCHEDULED:
-                    self._recorded[event.activity_run_id] = ("activity", event.activity_name)
+                    self._recorded[event.step_id] = ("activity", event.activity_name)
                 elif event.type == TIMER_STARTED:
-                    self._recorded[event.activity_run_id] = (TIMER, "")
+                    self._recorded[event.step_id] = (TIMER, "")
                 elif event.type == CHILD_STARTED:
-                    self._recorded[event.activity_run_id] = (CHILD, event.activity_name)
+                    self._recorded[event.step_id] = (CHILD, event.activity_name)
             for event in events:
                 self._apply(event)
                 self.last_seq = event.seq
@@ -144,9 +144,9 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
     def _apply_step_end(self, event: pb.Event) -> bool:
         if event.type == ACTIVITY_FAILED and event.retry_at:
             return False  # the server retries: the step goes on
-        waiter = self._pending.pop(event.activity_run_id, None)
+        waiter = self._pending.pop(event.step_id, None)
         if waiter is None:
-            self._early[event.activity_run_id] = event
+            self._early[event.step_id] = event
             return False
         self._resolve(waiter[0], waiter[1], event)
         return True
@@ -242,7 +242,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         if recorded is None:
             policy = wire.retry_policy_to_proto(retry_policy or DEFAULT_RETRY_POLICY)
             schedule = pb.ScheduleActivity(
-                activity_run_id=act_id,
+                step_id=act_id,
                 activity_name=name,
                 input=payload,
                 retry_policy=policy,
@@ -288,7 +288,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
     def _next_step(self, kind: str, name: str) -> tuple[str, tuple[str, str] | None]:
         """The next step's id, and what the history recorded there (None: a new step)."""
         self._positions += 1
-        step_id = activity_run_id(self.run_id, self._positions)
+        step_id = new_step_id(self.run_id, self._positions)
         recorded = self._recorded.get(step_id)
         if recorded is not None and recorded != (kind, name):
             asked, was = _describe_step(kind, name), _describe_step(*recorded)

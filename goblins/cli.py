@@ -168,7 +168,7 @@ async def workflow_show(args: argparse.Namespace) -> int:
     rows = [("SEQ", "TIME", "EVENT", "ACTIVITY", "ATTEMPT", "DETAIL")]
     for e in events:
         when = datetime.datetime.fromtimestamp(e.timestamp).strftime("%H:%M:%S.%f")[:-3]
-        attempt = f"{e.attempt}/{e.max_attempts or '∞'}" if e.activity_run_id else ""
+        attempt = f"{e.attempt}/{e.max_attempts or '∞'}" if e.step_id else ""
         detail = e.error or ""
         if e.type == EventType.WORKFLOW_SIGNALED:
             detail = f"{e.signal_name} {_cell(e.input)}"

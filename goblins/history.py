@@ -80,7 +80,8 @@ class Event:
     run_id: str
     workflow_name: str
     activity_name: str
-    activity_run_id: str
+    step_id: str
+    """The workflow step the event is about (an activity, a timer, a child); empty for the run's own."""
     attempt: int
     max_attempts: int
     input: Any
@@ -100,6 +101,10 @@ class Event:
     """For CHILD_WORKFLOW_*: the child run's id."""
     parent_run_id: str = ""
     """For a child's WORKFLOW_SCHEDULED: the parent run's id."""
+    parent_step_id: str = ""
+    """For a child's WORKFLOW_SCHEDULED: the parent's step that started it."""
+    signal_id: str = ""
+    """For WORKFLOW_SIGNALED: the sender's id for the signal."""
     continued_as: str = ""
     """For the WORKFLOW_FINISHED_IN_SUCCESS of a run that continued as new: the next run's id
     (its ``input`` holds the next run's arguments)."""

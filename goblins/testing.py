@@ -45,7 +45,7 @@ def replay(history: Sequence[Event | pb.Event], workflow: Callable[..., Any]) ->
         raise NondeterminismError(
             f"the history is of workflow {events[0].workflow_name!r}, the code is workflow {defn.name!r}"
         )
-    recorded = {e.activity_run_id for e in events if e.type == ACTIVITY_SCHEDULED}
+    recorded = {e.step_id for e in events if e.type == ACTIVITY_SCHEDULED}
     instance = WorkflowInstance(events[0].run_id, defn)  # type: ignore[abstract]
     completion = instance.activate(events)
     if completion.failure is not None:

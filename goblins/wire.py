@@ -61,7 +61,7 @@ def event_from_proto(e: pb.Event) -> Event:
         run_id=e.run_id,
         workflow_name=e.workflow_name,
         activity_name=e.activity_name,
-        activity_run_id=e.activity_run_id,
+        step_id=e.step_id,
         attempt=e.attempt,
         max_attempts=e.max_attempts,
         input=_decode_payload(e.input),
@@ -74,6 +74,8 @@ def event_from_proto(e: pb.Event) -> Event:
         signal_name=e.signal_name,
         child_run_id=e.child_run_id,
         parent_run_id=e.parent_run_id,
+        parent_step_id=e.parent_step_id,
+        signal_id=e.signal_id,
         continued_as=e.continued_as,
         execution_timeout=e.execution_timeout,
         retry_policy=retry_policy_from_proto(e.retry_policy) if e.HasField("retry_policy") else None,
@@ -94,7 +96,7 @@ def event_to_proto(e: Event | pb.Event) -> pb.Event:
         type=e.type.value,
         workflow_name=e.workflow_name,
         activity_name=e.activity_name,
-        activity_run_id=e.activity_run_id,
+        step_id=e.step_id,
         attempt=e.attempt,
         max_attempts=e.max_attempts,
         input=_encode_payload(e.input),
@@ -107,6 +109,8 @@ def event_to_proto(e: Event | pb.Event) -> pb.Event:
         signal_name=e.signal_name,
         child_run_id=e.child_run_id,
         parent_run_id=e.parent_run_id,
+        parent_step_id=e.parent_step_id,
+        signal_id=e.signal_id,
         continued_as=e.continued_as,
         execution_timeout=e.execution_timeout,
         retry_policy=retry_policy_to_proto(e.retry_policy) if e.retry_policy is not None else None,
@@ -122,7 +126,7 @@ def describe_command(command: pb.Command) -> str:
     kind = command.WhichOneof("kind")
     if kind == "schedule_activity":
         c = command.schedule_activity
-        return f"schedules activity {c.activity_name!r} ({c.activity_run_id})"
+        return f"schedules activity {c.activity_name!r} ({c.step_id})"
     if kind == "start_timer":
         return f"starts a timer of {command.start_timer.seconds:g} s ({command.start_timer.timer_id})"
     if kind == "start_child_workflow":

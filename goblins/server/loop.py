@@ -96,7 +96,7 @@ class EventLoop:
         self._tasks: list[asyncio.Task[Any]] = []
         self.failed: BaseException | None = None
         self.loop: asyncio.AbstractEventLoop | None = None  # the serving loop, once started
-        # Heartbeat details not yet stored, by (run_id, activity_run_id): the next turn stores
+        # Heartbeat details not yet stored, by (run_id, step_id): the next turn stores
         # them (a heartbeat alone wakes the loop for that, at most once per turn).
         self._beats: dict[tuple[str, str], bytes] = {}
         self._settling: set[asyncio.Future[None]] = set()
@@ -166,7 +166,7 @@ class EventLoop:
 
     def timer_due(self, t: TaskRecord) -> None:
         """A timer task is due: the server records TIMER_FIRED (no worker is involved)."""
-        self.report(pb.Report(timer_fired=pb.TimerFired(task_id=t.task_id, run_id=t.run_id)))
+        self.report(pb.Report(timer_fired=pb.TimerFired(timer_id=t.task_id, run_id=t.run_id)))
 
     async def is_registered(self, kind: str, name: str) -> bool:
         """Whether a worker ever registered this name (with any server of the cluster)."""
@@ -208,9 +208,9 @@ class EventLoop:
             if stored is None:
                 return False, b""
             rs = RunState.from_history(task.run_id, stored.events, heartbeats=stored.heartbeats)
-        act = rs.activities.get(task.activity_run_id)
+        act = rs.activities.get(task.step_id)
         pending = act is not None and not act.finished and act.attempt == task.attempt and rs.wants(act)
-        return pending, rs.heartbeats.get(task.activity_run_id, b"")
+        return pending, rs.heartbeats.get(task.step_id, b"")
 
     def queued(self) -> int:
         return self._queue.qsize()
@@ -398,7 +398,7 @@ class EventLoop:
         recent = self._recent
         for e in batch.events:
             if debug:
-                log.debug("event %s %s#%d %s %s", e.type, e.run_id, e.seq, e.activity_run_id, e.error)
+                log.debug("event %s %s#%d %s %s", e.type, e.run_id, e.seq, e.step_id, e.error)
             if e.type in FINISHED:
                 recent[e.run_id] = e
                 if len(recent) > RECENT_RESULTS:
@@ -507,7 +507,7 @@ class EventLoop:
             return False
         self.queue.heartbeat(r.task_id, r.details)
         if r.details:
-            self._beats[(r.run_id, r.activity_run_id)] = r.details
+            self._beats[(r.run_id, r.step_id)] = r.details
             if not self._beat_turn_queued:
                 self._beat_turn_queued = True
                 self._queue.put_nowait(_Resume([]))

@@ -53,7 +53,7 @@ class Batch:
     new_tasks: list[TaskRecord] = dataclasses.field(default_factory=list)
     done_tasks: list[str] = dataclasses.field(default_factory=list)
     registry: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (kind, name)
-    # The last heartbeat details of running attempts, by (run_id, activity_run_id): not
+    # The last heartbeat details of running attempts, by (run_id, step_id): not
     # history (nothing replays them), but kept so that an attempt retried after a crash of its
     # worker or of the server resumes from them.
     heartbeats: dict[tuple[str, str], bytes] = dataclasses.field(default_factory=dict)
@@ -72,7 +72,7 @@ class Batch:
 class StoredRun:
     events: list[pb.Event]
     wf_task_id: str | None
-    heartbeats: dict[str, bytes] = dataclasses.field(default_factory=dict)  # activity_run_id -> details
+    heartbeats: dict[str, bytes] = dataclasses.field(default_factory=dict)  # step_id -> details
 
 
 class EventStore(Protocol):

@@ -73,7 +73,7 @@ class ActivityState:
 
     @property
     def task_id(self) -> str:
-        return f"{self.scheduled.activity_run_id}#{self.attempt}"
+        return f"{self.scheduled.step_id}#{self.attempt}"
 
 
 @dataclasses.dataclass
@@ -168,15 +168,15 @@ class RunState:
         fold(self, e)
 
     def _fold_activity_scheduled(self, e: pb.Event) -> None:
-        self.activities[e.activity_run_id] = ActivityState(e.activity_name, 1, False, False, e)
+        self.activities[e.step_id] = ActivityState(e.activity_name, 1, False, False, e)
         self.failed_wf_tasks = 0
 
     def _fold_activity_started(self, e: pb.Event) -> None:
-        act = self.activities[e.activity_run_id]
+        act = self.activities[e.step_id]
         act.attempt, act.started = e.attempt, True
 
     def _fold_activity_finished(self, e: pb.Event) -> None:
-        act = self.activities[e.activity_run_id]
+        act = self.activities[e.step_id]
         if e.type == ACTIVITY_FAILED and e.heartbeat_details:
             act.details = e.heartbeat_details
         if e.type == ACTIVITY_FAILED and e.retry_at:
@@ -187,10 +187,10 @@ class RunState:
 
     def _fold_workflow_scheduled(self, e: pb.Event) -> None:
         self.workflow_name = e.workflow_name
-        self.parent_run_id, self.parent_step = e.parent_run_id, e.activity_run_id
+        self.parent_run_id, self.parent_step = e.parent_run_id, e.parent_step_id
         if e.execution_timeout:  # the deadline is a server timer, not a step of the workflow
             deadline = self.run_id + DEADLINE
-            self.timers[deadline] = pb.Event(activity_run_id=deadline, fire_at=e.timestamp + e.execution_timeout)
+            self.timers[deadline] = pb.Event(step_id=deadline, fire_at=e.timestamp + e.execution_timeout)
         self.last_wake_seq = e.seq
 
     def _fold_workflow_started(self, e: pb.Event) -> None:
@@ -201,15 +201,15 @@ class RunState:
         self.failed_wf_tasks += 1
 
     def _fold_timer_started(self, e: pb.Event) -> None:
-        self.timers[e.activity_run_id] = e
-        self.timer_ids.add(e.activity_run_id)
+        self.timers[e.step_id] = e
+        self.timer_ids.add(e.step_id)
 
     def _fold_timer_fired(self, e: pb.Event) -> None:
-        self.timers.pop(e.activity_run_id, None)
+        self.timers.pop(e.step_id, None)
         self.last_wake_seq = e.seq
 
     def _fold_signaled(self, e: pb.Event) -> None:
-        self.signal_ids.add(e.activity_run_id)
+        self.signal_ids.add(e.signal_id)
         self.last_wake_seq = e.seq
 
     def _fold_cancel_requested(self, e: pb.Event) -> None:
@@ -218,11 +218,11 @@ class RunState:
         self.last_wake_seq = e.seq
 
     def _fold_child_started(self, e: pb.Event) -> None:
-        self.children[e.activity_run_id] = e
-        self.child_steps.add(e.activity_run_id)
+        self.children[e.step_id] = e
+        self.child_steps.add(e.step_id)
 
     def _fold_child_finished(self, e: pb.Event) -> None:
-        self.children.pop(e.activity_run_id, None)
+        self.children.pop(e.step_id, None)
         self.last_wake_seq = e.seq
 
     def _fold_workflow_finished(self, e: pb.Event) -> None:
@@ -254,7 +254,7 @@ class RunState:
             type=WORKFLOW_SCHEDULED,
             input=payload,
             parent_run_id=parent_run_id,
-            activity_run_id=parent_step,
+            parent_step_id=parent_step,
             execution_timeout=execution_timeout,
         )
         self.record(fx, scheduled, now)
@@ -272,7 +272,7 @@ class RunState:
 
     def activity_started(self, r: pb.ActivityStarted, now: float) -> Effects:
         fx = Effects()
-        act = self.activities.get(r.activity_run_id)
+        act = self.activities.get(r.step_id)
         if act is None or act.finished or act.attempt != r.attempt or act.started or self.finished:
             return fx
         s = act.scheduled
@@ -281,7 +281,7 @@ class RunState:
             pb.Event(
                 type=ACTIVITY_STARTED,
                 activity_name=s.activity_name,
-                activity_run_id=s.activity_run_id,
+                step_id=s.step_id,
                 attempt=r.attempt,
                 max_attempts=s.max_attempts,
             ),
@@ -291,7 +291,7 @@ class RunState:
 
     def activity_result(self, r: pb.ActivityResult, now: float) -> Effects:
         fx = Effects()
-        act = self.activities.get(r.activity_run_id)
+        act = self.activities.get(r.step_id)
         if act is None or act.finished or act.attempt != r.attempt:
             return fx  # stale or duplicate: already decided
         fx.done_tasks.append(act.task_id)
@@ -300,7 +300,7 @@ class RunState:
         s = act.scheduled
         event = pb.Event(
             activity_name=s.activity_name,
-            activity_run_id=s.activity_run_id,
+            step_id=s.step_id,
             attempt=r.attempt,
             max_attempts=s.max_attempts,
         )
@@ -310,7 +310,7 @@ class RunState:
             self._wake(fx, now)
             return fx
         event.type, event.error, event.error_type = ACTIVITY_FAILED, r.error, r.error_type
-        event.heartbeat_details = r.heartbeat_details or self.heartbeats.get(s.activity_run_id, b"")
+        event.heartbeat_details = r.heartbeat_details or self.heartbeats.get(s.step_id, b"")
         delay = next_delay(s.retry_policy, r.attempt, r.error_type)
         deadline = s.timestamp + s.schedule_to_close_timeout if s.schedule_to_close_timeout else 0.0
         if delay is not None and deadline and now + delay >= deadline:
@@ -370,11 +370,11 @@ class RunState:
 
     def heartbeat(self, r: pb.ActivityHeartbeat) -> bool:
         """Note an attempt's heartbeat (nothing is recorded); False: the attempt is not wanted."""
-        act = self.activities.get(r.activity_run_id)
+        act = self.activities.get(r.step_id)
         if act is None or act.finished or act.attempt != r.attempt or not self.wants(act):
             return False
         if r.details:
-            self.heartbeats[r.activity_run_id] = r.details
+            self.heartbeats[r.step_id] = r.details
         return True
 
     def wants(self, act: ActivityState) -> bool:
@@ -387,17 +387,17 @@ class RunState:
 
     def timer_fired(self, r: pb.TimerFired, now: float) -> Effects:
         fx = Effects()
-        started = self.timers.get(r.task_id)
-        fx.done_tasks.append(r.task_id)
+        started = self.timers.get(r.timer_id)
+        fx.done_tasks.append(r.timer_id)
         if started is None or self.finished:
             return fx  # fired already (a second delivery of the due timer) or the run ended
-        if r.task_id == self.run_id + DEADLINE:
+        if r.timer_id == self.run_id + DEADLINE:
             limit = self.events[0].execution_timeout
             error = f"{TIMED_OUT}: the run took longer than its execution_timeout of {limit:g}s"
             self.record(fx, pb.Event(type=WORKFLOW_FAILED, error=error, error_type=TIMED_OUT), now)
             self._ended(fx)
             return fx
-        self.record(fx, pb.Event(type=TIMER_FIRED, activity_run_id=r.task_id, fire_at=started.fire_at), now)
+        self.record(fx, pb.Event(type=TIMER_FIRED, step_id=r.timer_id, fire_at=started.fire_at), now)
         self._wake(fx, now)
         return fx
 
@@ -405,7 +405,7 @@ class RunState:
         fx = Effects()
         if self.finished or (r.signal_id and r.signal_id in self.signal_ids):
             return fx  # a redelivery (Kafka) or a resend of a recorded signal
-        self.record(fx, pb.Event(type=SIGNALED, signal_name=r.name, input=r.input, activity_run_id=r.signal_id), now)
+        self.record(fx, pb.Event(type=SIGNALED, signal_name=r.name, input=r.input, signal_id=r.signal_id), now)
         self._wake(fx, now)
         return fx
 
@@ -436,7 +436,7 @@ class RunState:
             return fx  # told already
         event = pb.Event(
             type=CHILD_COMPLETED if r.ok else CHILD_FAILED,
-            activity_run_id=r.step_id,
+            step_id=r.step_id,
             activity_name=started.activity_name,
             child_run_id=r.child_run_id,
             output=r.output,
@@ -461,7 +461,7 @@ class RunState:
         for act in self.activities.values():
             if act.finished:
                 continue
-            last = next((e for e in reversed(self.events) if e.activity_run_id == act.scheduled.activity_run_id), None)
+            last = next((e for e in reversed(self.events) if e.step_id == act.scheduled.step_id), None)
             if last is not None and last.type == ACTIVITY_FAILED and last.retry_at > now:
                 # Its retry timer: stored again (the same row if the commit wrote it already;
                 # a crash between the events and the timer row may have lost it).
@@ -483,14 +483,14 @@ class RunState:
     # ---- helpers ----
 
     def _schedule(self, fx: Effects, c: pb.ScheduleActivity, now: float) -> None:
-        if c.activity_run_id in self.activities:
+        if c.step_id in self.activities:
             return  # a replayed or resent command: scheduled once only
         self.record(
             fx,
             pb.Event(
                 type=ACTIVITY_SCHEDULED,
                 activity_name=c.activity_name,
-                activity_run_id=c.activity_run_id,
+                step_id=c.step_id,
                 attempt=1,
                 max_attempts=c.retry_policy.max_attempts,
                 input=c.input,
@@ -501,12 +501,12 @@ class RunState:
             ),
             now,
         )
-        fx.tasks.append(self._activity_task(self.activities[c.activity_run_id], now))
+        fx.tasks.append(self._activity_task(self.activities[c.step_id], now))
 
     def _start_timer(self, fx: Effects, c: pb.StartTimer, now: float) -> None:
         if c.timer_id in self.timer_ids:
             return  # started already (a resent command), maybe fired already
-        event = pb.Event(type=TIMER_STARTED, activity_run_id=c.timer_id, fire_at=now + c.seconds)
+        event = pb.Event(type=TIMER_STARTED, step_id=c.timer_id, fire_at=now + c.seconds)
         fx.timers.append(self._timer_task(self.record(fx, event, now)))
 
     def _start_child(self, fx: Effects, c: pb.StartChildWorkflow, now: float) -> None:
@@ -514,7 +514,7 @@ class RunState:
             return  # started already (a resent command)
         started = pb.Event(
             type=CHILD_STARTED,
-            activity_run_id=c.step_id,
+            step_id=c.step_id,
             activity_name=c.workflow_name,
             child_run_id=c.child_run_id,
             input=c.input,
@@ -579,7 +579,7 @@ class RunState:
             input=started.input,
             run_id=started.child_run_id,
             parent_run_id=self.run_id,
-            parent_step=started.activity_run_id,
+            parent_step=started.step_id,
         )
         fx.send(pb.Report(start_workflow=request), now)
 
@@ -596,7 +596,7 @@ class RunState:
         fx.send(pb.Report(child_finished=news), end.timestamp)
 
     def _timer_task(self, started: pb.Event) -> TaskRecord:
-        return TaskRecord(started.activity_run_id, self.run_id, TIMER, "", started.fire_at, b"")
+        return TaskRecord(started.step_id, self.run_id, TIMER, "", started.fire_at, b"")
 
     def activity_record(self, act: ActivityState, visible_at: float) -> TaskRecord:
         """The task of ``act``'s current attempt (its timeout as of ``visible_at``)."""
@@ -611,7 +611,7 @@ class RunState:
         task = pb.ActivityTask(
             task_id=act.task_id,
             run_id=self.run_id,
-            activity_run_id=s.activity_run_id,
+            step_id=s.step_id,
             activity_name=s.activity_name,
             workflow_name=self.workflow_name,
             input=s.input,
@@ -661,7 +661,7 @@ def timed_out_result(task: pb.ActivityTask, timeout: float, heartbeat: bool = Fa
     return pb.ActivityResult(
         task_id=task.task_id,
         run_id=task.run_id,
-        activity_run_id=task.activity_run_id,
+        step_id=task.step_id,
         attempt=task.attempt,
         ok=False,
         error_type="TimeoutError",

@@ -248,13 +248,9 @@ class Worker:
     # ---- activities ----
 
     async def _run_activity(self, t: pb.ActivityTask) -> None:
-        started = pb.ActivityStarted(
-            task_id=t.task_id, run_id=t.run_id, activity_run_id=t.activity_run_id, attempt=t.attempt
-        )
+        started = pb.ActivityStarted(task_id=t.task_id, run_id=t.run_id, step_id=t.step_id, attempt=t.attempt)
         self._send(pb.Report(activity_started=started))
-        result = pb.ActivityResult(
-            task_id=t.task_id, run_id=t.run_id, activity_run_id=t.activity_run_id, attempt=t.attempt
-        )
+        result = pb.ActivityResult(task_id=t.task_id, run_id=t.run_id, step_id=t.step_id, attempt=t.attempt)
         ctx = ActivityContext(t, self._send, asyncio.get_running_loop())
         self._contexts[t.task_id] = ctx
         token = activity_context.set(ctx)  # this task's context: goblins.heartbeat() finds it

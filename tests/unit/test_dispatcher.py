@@ -58,7 +58,7 @@ class Harness:
 
 
 def activity(task_id: str, visible_at: float = 0.0, timeout: float = 0.0, heartbeat: float = 0.0) -> TaskRecord:
-    data = pb.ActivityTask(task_id=task_id, run_id="r", activity_run_id=task_id.split("#")[0]).SerializeToString()
+    data = pb.ActivityTask(task_id=task_id, run_id="r", step_id=task_id.split("#")[0]).SerializeToString()
     return TaskRecord(task_id, "r", ACTIVITY, "act", visible_at, data, timeout, heartbeat)
 
 

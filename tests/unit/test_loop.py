@@ -69,11 +69,11 @@ async def test_a_run_goes_from_activity_to_end_and_wakes_its_waiter(
     await start(loop)
     waiter = loop.waiter("r1")
     assert loop.known_last("r1") == (True, None), "held in flight: the waiter will be woken"
-    schedule = pb.Command(schedule_activity=pb.ScheduleActivity(activity_run_id="r1/1", activity_name="act"))
+    schedule = pb.Command(schedule_activity=pb.ScheduleActivity(step_id="r1/1", activity_name="act"))
     await report(loop, completed(queue.published[-1], 1, schedule))
     act = queue.published[-1]
     assert act.kind == ACTIVITY and queue.done == [queue.published[0].task_id]
-    result = pb.ActivityResult(task_id=act.task_id, run_id="r1", activity_run_id="r1/1", attempt=1, ok=True)
+    result = pb.ActivityResult(task_id=act.task_id, run_id="r1", step_id="r1/1", attempt=1, ok=True)
     await report(loop, pb.Report(activity_result=result))
     wf = queue.published[-1]
     assert wf.kind == WORKFLOW

@@ -19,7 +19,7 @@ def _full_event() -> pb.Event:
         type=EventType.ACTIVITY_FINISHED_IN_ERROR.value,
         workflow_name="wf",
         activity_name="act",
-        activity_run_id="run-1/3",
+        step_id="run-1/3",
         attempt=2,
         max_attempts=5,
         input=converter.encode(["a", 1]),
@@ -45,6 +45,8 @@ def _full_event() -> pb.Event:
         schedule_to_close_timeout=30.0,
         heartbeat_details=converter.encode({"done": 3}),
         continued_as="run-1~2",
+        signal_id="sig-1",
+        parent_step_id="parent-1/2",
     )
 
 

@@ -113,7 +113,7 @@ def activity_task(task_id: str, name: str, *args: object) -> pb.Task:
     t = pb.ActivityTask(
         task_id=task_id,
         run_id="run-1",
-        activity_run_id="a1",
+        step_id="a1",
         activity_name=name,
         input=converter.encode_args(args, "test"),
         attempt=1,

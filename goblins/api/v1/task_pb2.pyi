@@ -8,10 +8,10 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ActivityTask(_message.Message):
-    __slots__ = ("task_id", "run_id", "activity_run_id", "activity_name", "workflow_name", "input", "attempt", "max_attempts", "start_to_close_timeout", "heartbeat_timeout", "heartbeat_details")
+    __slots__ = ("task_id", "run_id", "step_id", "activity_name", "workflow_name", "input", "attempt", "max_attempts", "start_to_close_timeout", "heartbeat_timeout", "heartbeat_details")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
-    ACTIVITY_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
     ACTIVITY_NAME_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
@@ -22,7 +22,7 @@ class ActivityTask(_message.Message):
     HEARTBEAT_DETAILS_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     run_id: str
-    activity_run_id: str
+    step_id: str
     activity_name: str
     workflow_name: str
     input: bytes
@@ -31,7 +31,7 @@ class ActivityTask(_message.Message):
     start_to_close_timeout: float
     heartbeat_timeout: float
     heartbeat_details: bytes
-    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., activity_run_id: _Optional[str] = ..., activity_name: _Optional[str] = ..., workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., start_to_close_timeout: _Optional[float] = ..., heartbeat_timeout: _Optional[float] = ..., heartbeat_details: _Optional[bytes] = ...) -> None: ...
+    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., activity_name: _Optional[str] = ..., workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., start_to_close_timeout: _Optional[float] = ..., heartbeat_timeout: _Optional[float] = ..., heartbeat_details: _Optional[bytes] = ...) -> None: ...
 
 class WorkflowTask(_message.Message):
     __slots__ = ("task_id", "run_id", "workflow_name", "from_seq", "events")
@@ -74,22 +74,22 @@ class Task(_message.Message):
     def __init__(self, activity: _Optional[_Union[ActivityTask, _Mapping]] = ..., workflow: _Optional[_Union[WorkflowTask, _Mapping]] = ..., query: _Optional[_Union[QueryTask, _Mapping]] = ...) -> None: ...
 
 class ScheduleActivity(_message.Message):
-    __slots__ = ("activity_run_id", "activity_name", "input", "retry_policy", "start_to_close_timeout", "heartbeat_timeout", "schedule_to_close_timeout")
-    ACTIVITY_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("step_id", "activity_name", "input", "retry_policy", "start_to_close_timeout", "heartbeat_timeout", "schedule_to_close_timeout")
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
     ACTIVITY_NAME_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
     RETRY_POLICY_FIELD_NUMBER: _ClassVar[int]
     START_TO_CLOSE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     SCHEDULE_TO_CLOSE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
-    activity_run_id: str
+    step_id: str
     activity_name: str
     input: bytes
     retry_policy: _history_pb2.RetryPolicy
     start_to_close_timeout: float
     heartbeat_timeout: float
     schedule_to_close_timeout: float
-    def __init__(self, activity_run_id: _Optional[str] = ..., activity_name: _Optional[str] = ..., input: _Optional[bytes] = ..., retry_policy: _Optional[_Union[_history_pb2.RetryPolicy, _Mapping]] = ..., start_to_close_timeout: _Optional[float] = ..., heartbeat_timeout: _Optional[float] = ..., schedule_to_close_timeout: _Optional[float] = ...) -> None: ...
+    def __init__(self, step_id: _Optional[str] = ..., activity_name: _Optional[str] = ..., input: _Optional[bytes] = ..., retry_policy: _Optional[_Union[_history_pb2.RetryPolicy, _Mapping]] = ..., start_to_close_timeout: _Optional[float] = ..., heartbeat_timeout: _Optional[float] = ..., schedule_to_close_timeout: _Optional[float] = ...) -> None: ...
 
 class StartTimer(_message.Message):
     __slots__ = ("timer_id", "seconds")
@@ -148,22 +148,22 @@ class Command(_message.Message):
     def __init__(self, schedule_activity: _Optional[_Union[ScheduleActivity, _Mapping]] = ..., complete_workflow: _Optional[_Union[CompleteWorkflow, _Mapping]] = ..., fail_workflow: _Optional[_Union[FailWorkflow, _Mapping]] = ..., start_timer: _Optional[_Union[StartTimer, _Mapping]] = ..., start_child_workflow: _Optional[_Union[StartChildWorkflow, _Mapping]] = ..., continue_as_new: _Optional[_Union[ContinueAsNew, _Mapping]] = ...) -> None: ...
 
 class ActivityStarted(_message.Message):
-    __slots__ = ("task_id", "run_id", "activity_run_id", "attempt")
+    __slots__ = ("task_id", "run_id", "step_id", "attempt")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
-    ACTIVITY_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     run_id: str
-    activity_run_id: str
+    step_id: str
     attempt: int
-    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., activity_run_id: _Optional[str] = ..., attempt: _Optional[int] = ...) -> None: ...
+    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., attempt: _Optional[int] = ...) -> None: ...
 
 class ActivityResult(_message.Message):
-    __slots__ = ("task_id", "run_id", "activity_run_id", "attempt", "ok", "output", "error", "error_type", "heartbeat_details")
+    __slots__ = ("task_id", "run_id", "step_id", "attempt", "ok", "output", "error", "error_type", "heartbeat_details")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
-    ACTIVITY_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     OK_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_FIELD_NUMBER: _ClassVar[int]
@@ -172,28 +172,28 @@ class ActivityResult(_message.Message):
     HEARTBEAT_DETAILS_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     run_id: str
-    activity_run_id: str
+    step_id: str
     attempt: int
     ok: bool
     output: bytes
     error: str
     error_type: str
     heartbeat_details: bytes
-    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., activity_run_id: _Optional[str] = ..., attempt: _Optional[int] = ..., ok: _Optional[bool] = ..., output: _Optional[bytes] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ..., heartbeat_details: _Optional[bytes] = ...) -> None: ...
+    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., attempt: _Optional[int] = ..., ok: _Optional[bool] = ..., output: _Optional[bytes] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ..., heartbeat_details: _Optional[bytes] = ...) -> None: ...
 
 class ActivityHeartbeat(_message.Message):
-    __slots__ = ("task_id", "run_id", "activity_run_id", "attempt", "details")
+    __slots__ = ("task_id", "run_id", "step_id", "attempt", "details")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
-    ACTIVITY_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     DETAILS_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     run_id: str
-    activity_run_id: str
+    step_id: str
     attempt: int
     details: bytes
-    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., activity_run_id: _Optional[str] = ..., attempt: _Optional[int] = ..., details: _Optional[bytes] = ...) -> None: ...
+    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., attempt: _Optional[int] = ..., details: _Optional[bytes] = ...) -> None: ...
 
 class WorkflowTaskCompleted(_message.Message):
     __slots__ = ("task_id", "run_id", "seen_seq", "commands")
@@ -220,12 +220,12 @@ class WorkflowTaskFailed(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ...) -> None: ...
 
 class TimerFired(_message.Message):
-    __slots__ = ("task_id", "run_id")
-    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("timer_id", "run_id")
+    TIMER_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
-    task_id: str
+    timer_id: str
     run_id: str
-    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, timer_id: _Optional[str] = ..., run_id: _Optional[str] = ...) -> None: ...
 
 class SignalWorkflow(_message.Message):
     __slots__ = ("run_id", "name", "input", "signal_id")
