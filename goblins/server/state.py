@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
+from typing import Any
 
 from goblins.api import v1 as pb
 from goblins.history import (
@@ -327,6 +329,11 @@ class RunState:
         return fx
 
     def workflow_task_completed(self, r: pb.WorkflowTaskCompleted, now: float) -> Effects:
+        unknown = [c.WhichOneof("kind") for c in r.commands if c.WhichOneof("kind") not in _DECIDE]
+        if unknown:  # from a worker newer (or more broken) than this server: retried like any failed task
+            error = f"ValueError: the server does not know the command kind {unknown[0]!r}"
+            failed = pb.WorkflowTaskFailed(task_id=r.task_id, error=error, error_type="ValueError")
+            return self.workflow_task_failed(failed, now)
         fx = Effects()
         if r.task_id == self.wf_task_id:
             fx.done_tasks.append(r.task_id)
@@ -337,19 +344,7 @@ class RunState:
             self.record(fx, pb.Event(type=WORKFLOW_STARTED), now)
         for command in r.commands:
             which = command.WhichOneof("kind")
-            if which == "schedule_activity":
-                self._schedule(fx, command.schedule_activity, now)
-            elif which == "start_timer":
-                self._start_timer(fx, command.start_timer, now)
-            elif which == "start_child_workflow":
-                self._start_child(fx, command.start_child_workflow, now)
-            elif which == "continue_as_new":
-                self._continue_as_new(fx, command.continue_as_new, now)
-            elif which == "complete_workflow":
-                self.record(fx, pb.Event(type=WORKFLOW_SUCCEEDED, output=command.complete_workflow.output), now)
-            elif which == "fail_workflow":
-                f = command.fail_workflow
-                self.record(fx, pb.Event(type=WORKFLOW_FAILED, error=f.error, error_type=f.error_type), now)
+            _DECIDE[which](self, fx, getattr(command, which), now)  # type: ignore[index]
             if self.finished:
                 self._ended(fx)
                 return fx
@@ -688,3 +683,22 @@ _FOLD = {
     WORKFLOW_FAILED: RunState._fold_workflow_finished,
 }
 """How each kind of event folds into a run's state: every kind is named, unknown kinds raise."""
+
+
+def _complete(rs: RunState, fx: Effects, c: pb.CompleteWorkflow, now: float) -> None:
+    rs.record(fx, pb.Event(type=WORKFLOW_SUCCEEDED, output=c.output), now)
+
+
+def _fail(rs: RunState, fx: Effects, c: pb.FailWorkflow, now: float) -> None:
+    rs.record(fx, pb.Event(type=WORKFLOW_FAILED, error=c.error, error_type=c.error_type), now)
+
+
+_DECIDE: dict[str, Callable[[RunState, Effects, Any, float], None]] = {
+    "schedule_activity": RunState._schedule,
+    "start_timer": RunState._start_timer,
+    "start_child_workflow": RunState._start_child,
+    "continue_as_new": RunState._continue_as_new,
+    "complete_workflow": _complete,
+    "fail_workflow": _fail,
+}
+"""What each kind of command records: every kind is named; a task with an unknown one fails."""

@@ -446,3 +446,10 @@ def test_a_finished_child_owes_its_parent_the_news_and_a_terminated_parent_its_c
 def test_an_unknown_event_kind_raises_rather_than_being_skipped() -> None:
     with pytest.raises(ValueError, match="FROM_A_NEWER_SERVER"):
         RunState("r").apply(pb.Event(run_id="r", seq=1, type="FROM_A_NEWER_SERVER"))
+
+
+def test_a_command_of_an_unknown_kind_fails_the_workflow_task_and_records_nothing_else() -> None:
+    rs, fx = running_with(schedule(1, "a"), pb.Command())
+    assert types(fx) == ["WORKFLOW_TASK_FAILED"]
+    assert "command kind None" in fx.events[0].error
+    assert rs.wf_task_id is not None  # the task is retried after its back-off
