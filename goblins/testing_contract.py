@@ -26,8 +26,8 @@ from typing import Any, Protocol
 import pytest
 
 from goblins.api import v1 as pb
+from goblins.server.effects import ACTIVITY, TIMER, WORKFLOW, TaskRecord
 from goblins.server.ports import Batch, EventStore, RunIndex, Timers
-from goblins.server.state import ACTIVITY, TIMER, WORKFLOW, TaskRecord
 
 __all__ = ["EventStoreContract", "FakeClock", "Store", "TimersContract", "TimersHarness"]
 

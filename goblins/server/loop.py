@@ -23,8 +23,9 @@ from typing import Any
 
 from goblins.api import v1 as pb
 from goblins.history import FINISHED
+from goblins.server.effects import Effects, TaskRecord
 from goblins.server.ports import Batch, Mode, StoreConflict
-from goblins.server.state import Effects, RunState, TaskRecord, timed_out_result
+from goblins.server.state import RunState, timed_out_result
 
 log = logging.getLogger("goblins.server")
 

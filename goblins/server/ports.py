@@ -21,8 +21,9 @@ from typing import Any, Protocol
 from goblins.api import v1 as pb
 from goblins.errors import StoreConflict, StoreUnavailable
 from goblins.history import COMPLETED, FAILED, RUNNING, STATUSES, run_status
+from goblins.server.effects import TaskRecord
 from goblins.server.session import Session
-from goblins.server.state import RunState, TaskRecord
+from goblins.server.state import RunState
 
 __all__ = [
     "COMPLETED",

@@ -14,9 +14,9 @@ import os
 
 from goblins.api import v1 as pb
 from goblins.history import FINISHED, STATUSES, WORKFLOW_SUCCEEDED
+from goblins.server.effects import ACTIVITY, WORKFLOW
 from goblins.server.loop import EventLoop
 from goblins.server.ports import Mode
-from goblins.server.state import ACTIVITY, WORKFLOW
 
 MAX_WAIT = 60.0
 QUERY_TIMEOUT = 10.0

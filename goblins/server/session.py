@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from goblins.api import v1 as pb
-from goblins.server.state import ACTIVITY, WORKFLOW
+from goblins.server.effects import ACTIVITY, WORKFLOW
 
 Key = tuple[str, str]  # (kind, name)
 

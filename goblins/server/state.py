@@ -6,7 +6,6 @@ applied (a redelivery, a worker resending after a reconnect) produces no new eve
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Callable
 from typing import Any
@@ -31,18 +30,13 @@ from goblins.history import (
     WORKFLOW_TASK_FAILED,
 )
 from goblins.retry import next_delay
+from goblins.server.effects import ACTIVITY, TIMER, WF_TASK_MARK, WORKFLOW, Effects, TaskRecord
+from goblins.server.fold import DEADLINE, ActivityState, FoldedRun
 
 TERMINATED = "WorkflowTerminated"  # error_type of a terminated run
 TIMED_OUT = "WorkflowTimedOut"  # error_type of a run that overran its execution_timeout
-DEADLINE = "/deadline"  # the execution-timeout timer's id is RUN_ID/deadline
 MIN_TIMEOUT = 0.001  # a continuation started after its chain's deadline times out at once
 CONTINUED = "~"  # a run that continues as new: RUN_ID~2, RUN_ID~3, ...
-
-ACTIVITY = "activity"
-WORKFLOW = "workflow"
-TIMER = "timer"  # a task the server fires itself when due (no worker runs it)
-MESSAGE = "message"  # a report for another run (a child's start, a parent's news), data = Report
-WF_TASK_MARK = "#wf-"  # workflow task ids are RUN_ID#wf-SUFFIX
 
 # A failing workflow task (a bug, nondeterminism) is retried with this back-off, so a fixed
 # worker deployment picks the run up again without flooding the history meanwhile.
@@ -50,185 +44,8 @@ WF_TASK_RETRY_INITIAL = 1.0
 WF_TASK_RETRY_MAX = 60.0
 
 
-@dataclasses.dataclass
-class TaskRecord:
-    """A unit of work for a worker, persisted until its report is stored."""
-
-    task_id: str
-    run_id: str
-    kind: str  # ACTIVITY or WORKFLOW
-    name: str  # activity name or workflow name: workers take only names they host
-    visible_at: float
-    data: bytes  # ActivityTask bytes; empty for workflow tasks (built at dispatch)
-    timeout: float = 0.0
-    heartbeat: float = 0.0  # activity: its heartbeat_timeout (not stored: it is in data)
-
-
-@dataclasses.dataclass
-class ActivityState:
-    name: str
-    attempt: int
-    started: bool
-    finished: bool
-    scheduled: pb.Event
-    details: bytes = b""  # the newest heartbeat details of a finished attempt (for the next one)
-
-    @property
-    def task_id(self) -> str:
-        return f"{self.scheduled.step_id}#{self.attempt}"
-
-
-@dataclasses.dataclass
-class Effects:
-    """What the server must make durable (events and what they call for) and then announce.
-
-    What they call for comes in three kinds, each for its own port: ``tasks`` for workers
-    (TaskQueue; a retry back-off is a task due later), ``timers`` the server fires itself
-    (Timers), ``messages``, reports for other runs (Router). All three are records of the
-    same shape, stored with the batch: ``new_tasks`` lists them together for the store.
-    """
-
-    events: list[pb.Event] = dataclasses.field(default_factory=list)
-    tasks: list[TaskRecord] = dataclasses.field(default_factory=list)
-    timers: list[TaskRecord] = dataclasses.field(default_factory=list)
-    messages: list[TaskRecord] = dataclasses.field(default_factory=list)
-    done_tasks: list[str] = dataclasses.field(default_factory=list)
-
-    @property
-    def new_tasks(self) -> list[TaskRecord]:
-        """Tasks, timers and messages: every record the store keeps with the batch."""
-        return self.tasks + self.timers + self.messages
-
-    def send(self, report: pb.Report, now: float) -> None:
-        """A report for another run, made durable with this batch and delivered after it."""
-        which = report.WhichOneof("kind")
-        target = getattr(report, which).run_id if which else ""
-        task_id = f"msg-{os.urandom(16).hex()}"
-        self.messages.append(TaskRecord(task_id, target, MESSAGE, "", now, report.SerializeToString()))
-
-    def extend(self, other: Effects) -> None:
-        self.events.extend(other.events)
-        self.tasks.extend(other.tasks)
-        self.timers.extend(other.timers)
-        self.messages.extend(other.messages)
-        self.done_tasks.extend(other.done_tasks)
-
-
-class RunState:
-    """A run, folded from its history, plus its outstanding workflow task."""
-
-    def __init__(self, run_id: str) -> None:
-        self.run_id = run_id
-        self.workflow_name = ""
-        self.events: list[pb.Event] = []
-        self.activities: dict[str, ActivityState] = {}
-        self.timers: dict[str, pb.Event] = {}  # timer id -> TIMER_STARTED, while not fired
-        # activity run id -> last heartbeat details (stored beside the history, not in it)
-        self.heartbeats: dict[str, bytes] = {}
-        self.timer_ids: set[str] = set()  # every timer ever started
-        self.cancel_requested = False
-        self.cancel_seq = 0  # seq of WORKFLOW_CANCEL_REQUESTED: activities scheduled before it are unwanted
-        self.signal_ids: set[str] = set()
-        self.children: dict[str, pb.Event] = {}  # step id -> CHILD_WORKFLOW_STARTED, while running
-        self.child_steps: set[str] = set()  # every child step ever started
-        self.parent_run_id = ""
-        self.parent_step = ""
-        self.finished = False
-        self.started = False
-        self.wf_task_id: str | None = None
-        self.last_wake_seq = 0  # newest event the workflow code must see
-        self.wf_seen = 0  # newest event a completed workflow task had seen
-        # Consecutive failed workflow tasks, counted from events only (a completion that records
-        # nothing cannot reset it) so that a run folded from its history backs off the same.
-        self.failed_wf_tasks = 0
-
-    @classmethod
-    def from_history(
-        cls,
-        run_id: str,
-        events: list[pb.Event],
-        wf_task_id: str | None = None,
-        heartbeats: dict[str, bytes] | None = None,
-    ) -> RunState:
-        state = cls(run_id)
-        for event in events:
-            state.apply(event)
-        state.wf_task_id = wf_task_id
-        state.heartbeats.update(heartbeats or {})
-        return state
-
-    @property
-    def next_seq(self) -> int:
-        return len(self.events) + 1
-
-    def apply(self, e: pb.Event) -> None:
-        """Fold one stored event into the state; an event kind this server does not know raises."""
-        self.events.append(e)
-        fold = _FOLD.get(e.type)
-        if fold is None:
-            raise ValueError(f"run {self.run_id}: event {e.seq} has an unknown type {e.type!r}")
-        fold(self, e)
-
-    def _fold_activity_scheduled(self, e: pb.Event) -> None:
-        self.activities[e.step_id] = ActivityState(e.activity_name, 1, False, False, e)
-        self.failed_wf_tasks = 0
-
-    def _fold_activity_started(self, e: pb.Event) -> None:
-        act = self.activities[e.step_id]
-        act.attempt, act.started = e.attempt, True
-
-    def _fold_activity_finished(self, e: pb.Event) -> None:
-        act = self.activities[e.step_id]
-        if e.type == ACTIVITY_FAILED and e.heartbeat_details:
-            act.details = e.heartbeat_details
-        if e.type == ACTIVITY_FAILED and e.retry_at:
-            act.attempt, act.started = e.attempt + 1, False
-        else:
-            act.finished = True
-            self.last_wake_seq = e.seq
-
-    def _fold_workflow_scheduled(self, e: pb.Event) -> None:
-        self.workflow_name = e.workflow_name
-        self.parent_run_id, self.parent_step = e.parent_run_id, e.parent_step_id
-        if e.execution_timeout:  # the deadline is a server timer, not a step of the workflow
-            deadline = self.run_id + DEADLINE
-            self.timers[deadline] = pb.Event(step_id=deadline, fire_at=e.timestamp + e.execution_timeout)
-        self.last_wake_seq = e.seq
-
-    def _fold_workflow_started(self, e: pb.Event) -> None:
-        self.started = True
-        self.failed_wf_tasks = 0
-
-    def _fold_workflow_task_failed(self, e: pb.Event) -> None:
-        self.failed_wf_tasks += 1
-
-    def _fold_timer_started(self, e: pb.Event) -> None:
-        self.timers[e.step_id] = e
-        self.timer_ids.add(e.step_id)
-
-    def _fold_timer_fired(self, e: pb.Event) -> None:
-        self.timers.pop(e.step_id, None)
-        self.last_wake_seq = e.seq
-
-    def _fold_signaled(self, e: pb.Event) -> None:
-        self.signal_ids.add(e.signal_id)
-        self.last_wake_seq = e.seq
-
-    def _fold_cancel_requested(self, e: pb.Event) -> None:
-        self.cancel_requested = True
-        self.cancel_seq = e.seq
-        self.last_wake_seq = e.seq
-
-    def _fold_child_started(self, e: pb.Event) -> None:
-        self.children[e.step_id] = e
-        self.child_steps.add(e.step_id)
-
-    def _fold_child_finished(self, e: pb.Event) -> None:
-        self.children.pop(e.step_id, None)
-        self.last_wake_seq = e.seq
-
-    def _fold_workflow_finished(self, e: pb.Event) -> None:
-        self.finished = True
+class RunState(FoldedRun):
+    """A run, folded from its history (:class:`FoldedRun`), and the decisions its reports lead to."""
 
     def record(self, fx: Effects, event: pb.Event, now: float) -> pb.Event:
         event.run_id = self.run_id
@@ -662,27 +479,6 @@ def timed_out_result(task: pb.ActivityTask, timeout: float, heartbeat: bool = Fa
         error_type="TimeoutError",
         error=f"TimeoutError: activity {task.activity_name!r} {what}",
     )
-
-
-_FOLD = {
-    ACTIVITY_SCHEDULED: RunState._fold_activity_scheduled,
-    ACTIVITY_STARTED: RunState._fold_activity_started,
-    ACTIVITY_SUCCEEDED: RunState._fold_activity_finished,
-    ACTIVITY_FAILED: RunState._fold_activity_finished,
-    WORKFLOW_SCHEDULED: RunState._fold_workflow_scheduled,
-    WORKFLOW_STARTED: RunState._fold_workflow_started,
-    WORKFLOW_TASK_FAILED: RunState._fold_workflow_task_failed,
-    TIMER_STARTED: RunState._fold_timer_started,
-    TIMER_FIRED: RunState._fold_timer_fired,
-    SIGNALED: RunState._fold_signaled,
-    CANCEL_REQUESTED: RunState._fold_cancel_requested,
-    CHILD_STARTED: RunState._fold_child_started,
-    CHILD_COMPLETED: RunState._fold_child_finished,
-    CHILD_FAILED: RunState._fold_child_finished,
-    WORKFLOW_SUCCEEDED: RunState._fold_workflow_finished,
-    WORKFLOW_FAILED: RunState._fold_workflow_finished,
-}
-"""How each kind of event folds into a run's state: every kind is named, unknown kinds raise."""
 
 
 def _complete(rs: RunState, fx: Effects, c: pb.CompleteWorkflow, now: float) -> None:

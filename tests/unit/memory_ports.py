@@ -8,9 +8,10 @@ from collections.abc import Mapping
 
 from goblins.api import v1 as pb
 from goblins.errors import StoreConflict
+from goblins.server.effects import WORKFLOW, TaskRecord
 from goblins.server.ports import Batch, EventStore, Inbox, Mode, StoredRun, run_status
 from goblins.server.session import Session
-from goblins.server.state import WORKFLOW, RunState, TaskRecord
+from goblins.server.state import RunState
 
 T0 = 1000.0
 

@@ -7,9 +7,9 @@ import asyncio
 import pytest
 
 from goblins.api import v1 as pb
+from goblins.server.effects import ACTIVITY, MESSAGE, TIMER, WORKFLOW, TaskRecord
 from goblins.server.embedded.dispatcher import WORKFLOW_TASK_TIMEOUT, Dispatcher
 from goblins.server.session import Session
-from goblins.server.state import ACTIVITY, MESSAGE, TIMER, WORKFLOW, TaskRecord
 
 T0 = 1000.0
 

@@ -9,8 +9,8 @@ import pytest
 
 from goblins.api import v1 as pb
 from goblins.errors import StoreConflict, StoreUnavailable
+from goblins.server.effects import ACTIVITY, WORKFLOW, TaskRecord
 from goblins.server.loop import EventLoop
-from goblins.server.state import ACTIVITY, WORKFLOW, TaskRecord
 from tests.unit.memory_ports import T0, Clock, MemoryQueue, MemoryRouter, MemoryStore, mode
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from goblins.api import v1 as pb
-from goblins.server.state import ACTIVITY, WORKFLOW, Effects, RunState, timed_out_result
+from goblins.server.effects import ACTIVITY, WORKFLOW, Effects
+from goblins.server.state import RunState, timed_out_result
 
 RUN = "run-1"
 T0 = 1000.0

@@ -34,8 +34,8 @@ from cassandra.query import BatchStatement, BatchType, tuple_factory
 
 from goblins.api import v1 as pb
 from goblins.history import RUNNING, run_status
+from goblins.server.effects import WF_TASK_MARK, WORKFLOW, TaskRecord
 from goblins.server.ports import Batch, StoreConflict, StoredRun, StoreUnavailable
-from goblins.server.state import WF_TASK_MARK, WORKFLOW, TaskRecord
 
 REPLICATION = {"class": "SimpleStrategy", "replication_factor": 1}
 

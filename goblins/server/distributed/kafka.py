@@ -24,9 +24,10 @@ from goblins._kafka import AsyncProducer, PendingOffsets, consumer_config, parti
 from goblins.api import v1 as pb
 from goblins.history import ACTIVITY_FAILED, ACTIVITY_STARTED, ACTIVITY_SUCCEEDED
 from goblins.server.distributed.setup import EVENTS, TOPICS, create_topics
+from goblins.server.effects import ACTIVITY, MESSAGE, TIMER, WORKFLOW, TaskRecord
 from goblins.server.ports import EventStore, Inbox, RunIndex, WorkersElsewhere
 from goblins.server.session import Session
-from goblins.server.state import ACTIVITY, MESSAGE, TIMER, WORKFLOW, RunState, TaskRecord
+from goblins.server.state import RunState
 
 if TYPE_CHECKING:
     from goblins.server.distributed.timers import CassandraTimers

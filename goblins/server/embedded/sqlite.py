@@ -26,8 +26,8 @@ from google.protobuf.message import DecodeError
 
 from goblins.api import v1 as pb
 from goblins.history import RUNNING, run_status
+from goblins.server.effects import ACTIVITY, WORKFLOW, TaskRecord
 from goblins.server.ports import Batch, StoredRun, StoreUnavailable
-from goblins.server.state import ACTIVITY, WORKFLOW, TaskRecord
 
 T = TypeVar("T")
 
