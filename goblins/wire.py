@@ -6,6 +6,7 @@ and forgotten here fails ``tests/unit/test_wire.py`` instead of being dropped on
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from goblins import converter
@@ -53,36 +54,47 @@ def retry_policy_from_proto(policy: pb.RetryPolicy) -> RetryPolicy:
     )
 
 
+# Fields that are the same on both sides; the others (type, payloads, the policy) are mapped
+# one by one below.
+_COPIED = (
+    "seq",
+    "run_id",
+    "workflow_name",
+    "activity_name",
+    "step_id",
+    "attempt",
+    "max_attempts",
+    "error",
+    "error_type",
+    "timestamp",
+    "retry_at",
+    "fire_at",
+    "signal_name",
+    "signal_id",
+    "child_run_id",
+    "parent_run_id",
+    "parent_step_id",
+    "continued_as",
+    "execution_timeout",
+    "start_to_close_timeout",
+    "heartbeat_timeout",
+    "schedule_to_close_timeout",
+)
+_PAYLOADS = ("input", "output", "heartbeat_details")
+
+
+def _fields(e: Any, payload: Callable[[Any], Any]) -> dict[str, Any]:
+    fields = {name: getattr(e, name) for name in _COPIED}
+    fields.update((name, payload(getattr(e, name))) for name in _PAYLOADS)
+    return fields
+
+
 def event_from_proto(e: pb.Event) -> Event:
     """The client's view of a stored event: payloads decoded, every field kept."""
     return Event(
-        seq=e.seq,
         type=EventType(e.type),
-        run_id=e.run_id,
-        workflow_name=e.workflow_name,
-        activity_name=e.activity_name,
-        step_id=e.step_id,
-        attempt=e.attempt,
-        max_attempts=e.max_attempts,
-        input=_decode_payload(e.input),
-        output=_decode_payload(e.output),
-        error=e.error,
-        error_type=e.error_type,
-        timestamp=e.timestamp,
-        retry_at=e.retry_at,
-        fire_at=e.fire_at,
-        signal_name=e.signal_name,
-        child_run_id=e.child_run_id,
-        parent_run_id=e.parent_run_id,
-        parent_step_id=e.parent_step_id,
-        signal_id=e.signal_id,
-        continued_as=e.continued_as,
-        execution_timeout=e.execution_timeout,
         retry_policy=retry_policy_from_proto(e.retry_policy) if e.HasField("retry_policy") else None,
-        start_to_close_timeout=e.start_to_close_timeout,
-        heartbeat_timeout=e.heartbeat_timeout,
-        schedule_to_close_timeout=e.schedule_to_close_timeout,
-        heartbeat_details=_decode_payload(e.heartbeat_details),
+        **_fields(e, _decode_payload),
     )
 
 
@@ -91,33 +103,9 @@ def event_to_proto(e: Event | pb.Event) -> pb.Event:
     if isinstance(e, pb.Event):
         return e
     return pb.Event(
-        run_id=e.run_id,
-        seq=e.seq,
         type=e.type.value,
-        workflow_name=e.workflow_name,
-        activity_name=e.activity_name,
-        step_id=e.step_id,
-        attempt=e.attempt,
-        max_attempts=e.max_attempts,
-        input=_encode_payload(e.input),
-        output=_encode_payload(e.output),
-        error=e.error,
-        error_type=e.error_type,
-        timestamp=e.timestamp,
-        retry_at=e.retry_at,
-        fire_at=e.fire_at,
-        signal_name=e.signal_name,
-        child_run_id=e.child_run_id,
-        parent_run_id=e.parent_run_id,
-        parent_step_id=e.parent_step_id,
-        signal_id=e.signal_id,
-        continued_as=e.continued_as,
-        execution_timeout=e.execution_timeout,
         retry_policy=retry_policy_to_proto(e.retry_policy) if e.retry_policy is not None else None,
-        start_to_close_timeout=e.start_to_close_timeout,
-        heartbeat_timeout=e.heartbeat_timeout,
-        schedule_to_close_timeout=e.schedule_to_close_timeout,
-        heartbeat_details=_encode_payload(e.heartbeat_details),
+        **_fields(e, _encode_payload),
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 import goblins
@@ -131,3 +133,7 @@ def test_replay_names_a_timer_the_history_never_recorded() -> None:
     ]
     with pytest.raises(goblins.NondeterminismError, match=r"starts a timer of 5 s .* never recorded"):
         goblins.testing.replay(history, sleeps_first)
+
+
+def test_the_public_event_has_every_field_of_the_wire_event() -> None:
+    assert {f.name for f in pb.Event.DESCRIPTOR.fields} == {f.name for f in dataclasses.fields(Event)}
