@@ -22,7 +22,7 @@ from typing import Any
 import goblins
 from benchmarks import storage, workloads
 from benchmarks.procs import Cluster, DistributedCluster, Proc, cpu_seconds
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 
 Figures = dict[str, Any]
 

@@ -12,7 +12,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 from goblins.server.embedded.sqlite import SCHEMA, connect
 
 Row = tuple[str, int, str, str, bytes]
@@ -22,7 +22,7 @@ def rows_from(db: Path) -> list[Row]:
     """The event rows an engine run stored, in commit order."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        rows = conn.execute("SELECT run_id, seq, type, activity_run_id, data FROM events").fetchall()
+        rows = conn.execute("SELECT run_id, seq, type, step_id, data FROM events").fetchall()
     finally:
         conn.close()
     # Order by event timestamp like the engine appended them (the table is clustered by run_id).
@@ -44,10 +44,7 @@ def append_rate(rows: list[Row], path: Path, batch: int, synchronous: str = "FUL
     commits = 0
     for start in range(0, len(rows), batch):
         if serialize:
-            chunk = [
-                (e.run_id, e.seq, e.type, e.activity_run_id, e.SerializeToString())
-                for e in events[start : start + batch]
-            ]
+            chunk = [(e.run_id, e.seq, e.type, e.step_id, e.SerializeToString()) for e in events[start : start + batch]]
         else:
             chunk = rows[start : start + batch]
         conn.execute("BEGIN IMMEDIATE")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from goblins import converter
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 from goblins.errors import GoblinsError
 
 
@@ -40,7 +40,7 @@ class ActivityContext:
         self, task: pb.ActivityTask, send: Callable[[pb.Report], None], loop: asyncio.AbstractEventLoop
     ) -> None:
         details = converter.decode(task.heartbeat_details) if task.heartbeat_details else None
-        self.info = ActivityInfo(task.run_id, task.activity_run_id, task.activity_name, task.attempt, details)
+        self.info = ActivityInfo(task.run_id, task.step_id, task.activity_name, task.attempt, details)
         self.task = task
         self.details = b""  # the newest details of this attempt
         self.cancelled = False
@@ -78,9 +78,7 @@ class ActivityContext:
 
     def _post(self) -> None:
         t = self.task
-        beat = pb.ActivityHeartbeat(
-            task_id=t.task_id, run_id=t.run_id, activity_run_id=t.activity_run_id, attempt=t.attempt
-        )
+        beat = pb.ActivityHeartbeat(task_id=t.task_id, run_id=t.run_id, step_id=t.step_id, attempt=t.attempt)
         beat.details = self.details
         report = pb.Report(activity_heartbeat=beat)
         if threading.current_thread() is threading.main_thread() or _on_loop(self._loop):

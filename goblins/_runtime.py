@@ -17,25 +17,30 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from goblins import converter
+from goblins import converter, wire
 from goblins._definitions import WorkflowDefinition, activity_definition, name_of, workflow_definition
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 from goblins.errors import ActivityFailed, ChildWorkflowFailed, GoblinsError, NondeterminismError, describe
-from goblins.events import EventType
+from goblins.history import (
+    ACTIVITY_FAILED,
+    ACTIVITY_SCHEDULED,
+    ACTIVITY_STARTED,
+    ACTIVITY_SUCCEEDED,
+    CANCEL_REQUESTED,
+    CHILD_COMPLETED,
+    CHILD_FAILED,
+    CHILD_STARTED,
+    SIGNALED,
+    TIMER_FIRED,
+    TIMER_STARTED,
+    WORKFLOW_FAILED,
+    WORKFLOW_SCHEDULED,
+    WORKFLOW_STARTED,
+    WORKFLOW_SUCCEEDED,
+    WORKFLOW_TASK_FAILED,
+)
 from goblins.retry import RetryPolicy
 
-_SCHEDULED = EventType.ACTIVITY_SCHEDULED.value
-_SUCCESS = EventType.ACTIVITY_FINISHED_IN_SUCCESS.value
-_ERROR = EventType.ACTIVITY_FINISHED_IN_ERROR.value
-_WF_SCHEDULED = EventType.WORKFLOW_SCHEDULED.value
-_WF_FINISHED = {EventType.WORKFLOW_FINISHED_IN_SUCCESS.value, EventType.WORKFLOW_FINISHED_IN_ERROR.value}
-_TIMER_STARTED = EventType.TIMER_STARTED.value
-_TIMER_FIRED = EventType.TIMER_FIRED.value
-_SIGNALED = EventType.WORKFLOW_SIGNALED.value
-_CANCEL_REQUESTED = EventType.WORKFLOW_CANCEL_REQUESTED.value
-_CHILD_STARTED = EventType.CHILD_WORKFLOW_STARTED.value
-_CHILD_COMPLETED = EventType.CHILD_WORKFLOW_COMPLETED.value
-_CHILD_FAILED = EventType.CHILD_WORKFLOW_FAILED.value
 CHILD = "child"  # the kind of a child-workflow step
 TIMER = "timer"  # the kind of a timer step, where activity steps record the activity's name
 CANCELLED = "WorkflowCancelled"  # error_type of a run that ended because it was cancelled
@@ -47,7 +52,7 @@ DEFAULT_RETRY_POLICY = RetryPolicy()
 _active = threading.local()
 
 
-def activity_run_id(run_id: str, position: int) -> str:
+def new_step_id(run_id: str, position: int) -> str:
     """The id of the ``position``-th activity call of a run: the same on every replay."""
     return f"{run_id}/{position}"
 
@@ -100,12 +105,12 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         outer, _active.instance = getattr(_active, "instance", None), self
         try:
             for event in events:
-                if event.type == _SCHEDULED:
-                    self._recorded[event.activity_run_id] = ("activity", event.activity_name)
-                elif event.type == _TIMER_STARTED:
-                    self._recorded[event.activity_run_id] = (TIMER, "")
-                elif event.type == _CHILD_STARTED:
-                    self._recorded[event.activity_run_id] = (CHILD, event.activity_name)
+                if event.type == ACTIVITY_SCHEDULED:
+                    self._recorded[event.step_id] = ("activity", event.activity_name)
+                elif event.type == TIMER_STARTED:
+                    self._recorded[event.step_id] = (TIMER, "")
+                elif event.type == CHILD_STARTED:
+                    self._recorded[event.step_id] = (CHILD, event.activity_name)
             for event in events:
                 self._apply(event)
                 self.last_seq = event.seq
@@ -126,35 +131,48 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         return Completion(self._commands, self.last_seq, None, self._finished)
 
     def _apply(self, event: pb.Event) -> None:
-        kind = event.type
         self.now = event.timestamp or self.now
-        if kind == _WF_SCHEDULED and self._root is None:
-            self._root = self.create_task(self._main(event.input))
-            self._root.add_done_callback(self._on_root_done)
-        elif (
-            kind == _SUCCESS
-            or (kind == _ERROR and not event.retry_at)
-            or kind == _TIMER_FIRED
-            or kind == _CHILD_COMPLETED
-            or kind == _CHILD_FAILED
-        ):
-            waiter = self._pending.pop(event.activity_run_id, None)
-            if waiter is None:
-                self._early[event.activity_run_id] = event
-                return
-            self._resolve(waiter[0], waiter[1], event)
-        elif kind == _SIGNALED:
-            self._deliver_signal(event.signal_name, event.input)
-        elif kind == _CANCEL_REQUESTED:
-            self._cancel_requested = True
-            if self._root is not None and not self._root.done():
-                self._root.cancel()
-        elif kind in _WF_FINISHED:
-            self._finished = True
-            return
-        else:
-            return
-        self._run_ready()
+        step = _APPLY.get(event.type)
+        if step is None:  # a history from a newer server: fail the task rather than guess
+            raise ValueError(f"event {event.seq} has an unknown type {event.type!r}")
+        if step(self, event):
+            self._run_ready()
+
+    # Each returns whether the workflow's code has something new to run.
+
+    def _apply_scheduled(self, event: pb.Event) -> bool:
+        if self._root is not None:
+            return False
+        self._root = self.create_task(self._main(event.input))
+        self._root.add_done_callback(self._on_root_done)
+        return True
+
+    def _apply_step_end(self, event: pb.Event) -> bool:
+        if event.type == ACTIVITY_FAILED and event.retry_at:
+            return False  # the server retries: the step goes on
+        waiter = self._pending.pop(event.step_id, None)
+        if waiter is None:
+            self._early[event.step_id] = event
+            return False
+        self._resolve(waiter[0], waiter[1], event)
+        return True
+
+    def _apply_signaled(self, event: pb.Event) -> bool:
+        self._deliver_signal(event.signal_name, event.input)
+        return True
+
+    def _apply_cancel_requested(self, event: pb.Event) -> bool:
+        self._cancel_requested = True
+        if self._root is not None and not self._root.done():
+            self._root.cancel()
+        return True
+
+    def _apply_finished(self, event: pb.Event) -> bool:
+        self._finished = True
+        return False
+
+    def _apply_nothing(self, event: pb.Event) -> bool:
+        return False  # recorded for the server's sake (or read in activate's first pass)
 
     async def _main(self, payload: bytes) -> Any:
         # Decoding and the call are part of the run: input that does not fit the signature
@@ -165,13 +183,13 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
     def _resolve(self, future: asyncio.Future[Any], hint: Any, event: pb.Event) -> None:
         if future.done():
             return
-        if event.type == _TIMER_FIRED:
+        if event.type == TIMER_FIRED:
             future.set_result(None)
-        elif event.type == _CHILD_FAILED:
+        elif event.type == CHILD_FAILED:
             future.set_exception(
                 ChildWorkflowFailed(event.activity_name, event.child_run_id, event.error_type, event.error)
             )
-        elif event.type == _SUCCESS or event.type == _CHILD_COMPLETED:
+        elif event.type == ACTIVITY_SUCCEEDED or event.type == CHILD_COMPLETED:
             try:
                 future.set_result(converter.decode(event.output, hint))
             except Exception as exc:
@@ -232,9 +250,9 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
                 raise ValueError(f"{label} must be a number of seconds > 0, got {value!r}")
         act_id, recorded = self._next_step("activity", name)
         if recorded is None:
-            policy = (retry_policy or DEFAULT_RETRY_POLICY).to_proto()
+            policy = wire.retry_policy_to_proto(retry_policy or DEFAULT_RETRY_POLICY)
             schedule = pb.ScheduleActivity(
-                activity_run_id=act_id,
+                step_id=act_id,
                 activity_name=name,
                 input=payload,
                 retry_policy=policy,
@@ -280,7 +298,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
     def _next_step(self, kind: str, name: str) -> tuple[str, tuple[str, str] | None]:
         """The next step's id, and what the history recorded there (None: a new step)."""
         self._positions += 1
-        step_id = activity_run_id(self.run_id, self._positions)
+        step_id = new_step_id(self.run_id, self._positions)
         recorded = self._recorded.get(step_id)
         if recorded is not None and recorded != (kind, name):
             asked, was = _describe_step(kind, name), _describe_step(*recorded)
@@ -409,3 +427,24 @@ def current_instance(what: str) -> WorkflowInstance:
     if instance is None:
         raise GoblinsError(f"goblins.{what}() can only be called from inside a workflow")
     return instance  # type: ignore[no-any-return]
+
+
+_APPLY: dict[str, Callable[[WorkflowInstance, pb.Event], bool]] = {
+    WORKFLOW_SCHEDULED: WorkflowInstance._apply_scheduled,
+    ACTIVITY_SUCCEEDED: WorkflowInstance._apply_step_end,
+    ACTIVITY_FAILED: WorkflowInstance._apply_step_end,
+    TIMER_FIRED: WorkflowInstance._apply_step_end,
+    CHILD_COMPLETED: WorkflowInstance._apply_step_end,
+    CHILD_FAILED: WorkflowInstance._apply_step_end,
+    SIGNALED: WorkflowInstance._apply_signaled,
+    CANCEL_REQUESTED: WorkflowInstance._apply_cancel_requested,
+    WORKFLOW_SUCCEEDED: WorkflowInstance._apply_finished,
+    WORKFLOW_FAILED: WorkflowInstance._apply_finished,
+    ACTIVITY_SCHEDULED: WorkflowInstance._apply_nothing,
+    ACTIVITY_STARTED: WorkflowInstance._apply_nothing,
+    WORKFLOW_STARTED: WorkflowInstance._apply_nothing,
+    WORKFLOW_TASK_FAILED: WorkflowInstance._apply_nothing,
+    TIMER_STARTED: WorkflowInstance._apply_nothing,
+    CHILD_STARTED: WorkflowInstance._apply_nothing,
+}
+"""What replay does with each kind of event: every kind is named, unknown kinds raise."""

@@ -17,6 +17,7 @@ from goblins import converter
 from goblins._definitions import activity_definition, workflow_definition
 from goblins.client import Client
 from goblins.errors import GoblinsError, WorkflowFailed
+from goblins.history import STATUSES, EventType
 from goblins.worker import Worker
 
 DEFAULT_SERVER = "localhost:9075"
@@ -167,11 +168,11 @@ async def workflow_show(args: argparse.Namespace) -> int:
     rows = [("SEQ", "TIME", "EVENT", "ACTIVITY", "ATTEMPT", "DETAIL")]
     for e in events:
         when = datetime.datetime.fromtimestamp(e.timestamp).strftime("%H:%M:%S.%f")[:-3]
-        attempt = f"{e.attempt}/{e.max_attempts or '∞'}" if e.activity_run_id else ""
+        attempt = f"{e.attempt}/{e.max_attempts or '∞'}" if e.step_id else ""
         detail = e.error or ""
-        if e.type.value == "WORKFLOW_SIGNALED":
+        if e.type == EventType.WORKFLOW_SIGNALED:
             detail = f"{e.signal_name} {_cell(e.input)}"
-        elif e.type.value == "TIMER_STARTED":
+        elif e.type == EventType.TIMER_STARTED:
             detail = f"fires in {e.fire_at - e.timestamp:g}s"
         if e.retry_at:
             detail += f" (retry in {max(0.0, e.retry_at - e.timestamp):.2f}s)"
@@ -354,7 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=workflow_show)
 
     c = client_parser("list", "list runs, newest first")
-    c.add_argument("--status", choices=["RUNNING", "COMPLETED", "FAILED"], default=None)
+    c.add_argument("--status", choices=STATUSES, default=None)
     c.add_argument("--name", default=None, help="only runs of this workflow")
     c.add_argument("--limit", type=_positive, default=50)
     c.set_defaults(func=workflow_list)

@@ -13,12 +13,12 @@ from typing import Any, Generic, TypeVar, overload
 
 import grpc
 
-from goblins import converter
+from goblins import converter, wire
 from goblins._channel import open_channel
 from goblins._definitions import name_of, workflow_definition
 from goblins._duration import optional_seconds, seconds
-from goblins._proto import goblins_pb2 as pb
-from goblins._proto import goblins_pb2_grpc as pb_grpc
+from goblins.api import v1 as pb
+from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.errors import (
     GoblinsError,
     WorkflowCancelled,
@@ -242,7 +242,7 @@ class WorkflowHandle(Generic[T]):
             await asyncio.sleep(0.05)
         if not resp.found:
             raise WorkflowNotFound(f"no workflow run with id {self.run_id!r}")
-        return [Event.from_proto(e) for e in resp.events]
+        return [wire.event_from_proto(e) for e in resp.events]
 
 
 class Client:

@@ -27,7 +27,7 @@ from typing import Any
 
 import grpc
 
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 from goblins.client import Client
 from goblins.server.app import Server
 from goblins.server.grpc import GoblinsService

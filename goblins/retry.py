@@ -6,10 +6,9 @@ import dataclasses
 import datetime
 import math
 from collections.abc import Sequence
-from typing import cast
 
 from goblins._duration import seconds
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,15 +47,10 @@ class RetryPolicy:
         object.__setattr__(self, "non_retryable_error_types", tuple(self.non_retryable_error_types))
 
     def to_proto(self) -> pb.RetryPolicy:
-        # After __post_init__ both intervals are float seconds (a cast, not a check: every
-        # activity a workflow schedules comes through here).
-        return pb.RetryPolicy(
-            initial_interval=cast(float, self.initial_interval),
-            backoff_coefficient=self.backoff_coefficient,
-            maximum_interval=cast(float, self.maximum_interval),
-            max_attempts=self.maximum_attempts,
-            non_retryable_errors=list(self.non_retryable_error_types),
-        )
+        """The wire form (see :mod:`goblins.wire`, which owns the mapping)."""
+        from goblins import wire  # wire imports this module
+
+        return wire.retry_policy_to_proto(self)
 
 
 def next_delay(policy: pb.RetryPolicy, attempt: int, error_type: str) -> float | None:

@@ -17,42 +17,16 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from goblins import converter
+from goblins import converter, wire
 from goblins._definitions import workflow_definition
-from goblins._proto import goblins_pb2 as pb
 from goblins._runtime import WorkflowInstance
+from goblins.api import v1 as pb
 from goblins.client import Client
 from goblins.errors import NondeterminismError
-from goblins.events import Event, EventType
+from goblins.history import ACTIVITY_SCHEDULED, FINISHED, WORKFLOW_SCHEDULED, WORKFLOW_SUCCEEDED, Event
 from goblins.worker import Worker
 
 __all__ = ["WorkflowEnvironment", "replay"]
-
-
-def _to_proto(e: Event | pb.Event) -> pb.Event:
-    if isinstance(e, pb.Event):
-        return e
-    return pb.Event(
-        run_id=e.run_id,
-        seq=e.seq,
-        type=e.type.value,
-        workflow_name=e.workflow_name,
-        activity_name=e.activity_name,
-        activity_run_id=e.activity_run_id,
-        attempt=e.attempt,
-        max_attempts=e.max_attempts,
-        input=converter.encode(e.input) if e.input is not None else b"",
-        output=converter.encode(e.output) if e.output is not None else b"",
-        continued_as=e.continued_as,
-        error=e.error,
-        error_type=e.error_type,
-        timestamp=e.timestamp,
-        retry_at=e.retry_at,
-        fire_at=e.fire_at,
-        signal_name=e.signal_name,
-        child_run_id=e.child_run_id,
-        parent_run_id=e.parent_run_id,
-    )
 
 
 def replay(history: Sequence[Event | pb.Event], workflow: Callable[..., Any]) -> None:
@@ -64,50 +38,54 @@ def replay(history: Sequence[Event | pb.Event], workflow: Callable[..., Any]) ->
     defn = workflow_definition(workflow)
     if defn is None:
         raise TypeError(f"replay expects an @goblins.workflow function, got {workflow!r}")
-    events = [_to_proto(e) for e in history]
-    if not events or events[0].type != EventType.WORKFLOW_SCHEDULED.value:
+    events = [wire.event_to_proto(e) for e in history]
+    if not events or events[0].type != WORKFLOW_SCHEDULED:
         raise ValueError("replay needs a whole history, starting with WORKFLOW_SCHEDULED")
     if events[0].workflow_name != defn.name:
         raise NondeterminismError(
             f"the history is of workflow {events[0].workflow_name!r}, the code is workflow {defn.name!r}"
         )
-    recorded = {e.activity_run_id for e in events if e.type == EventType.ACTIVITY_SCHEDULED.value}
+    recorded = {e.step_id for e in events if e.type == ACTIVITY_SCHEDULED}
     instance = WorkflowInstance(events[0].run_id, defn)  # type: ignore[abstract]
     completion = instance.activate(events)
     if completion.failure is not None:
         raise NondeterminismError(completion.failure[1])
-    new = [c.schedule_activity for c in completion.commands if c.WhichOneof("kind") == "schedule_activity"]
     end = events[-1]
-    finished = end.type in (EventType.WORKFLOW_FINISHED_IN_SUCCESS.value, EventType.WORKFLOW_FINISHED_IN_ERROR.value)
-    if finished and new:
-        first = new[0]
+    if end.type not in FINISHED:
+        return
+    # A step the code asks for after the recorded end: the history never recorded it.
+    extra = next((c for c in completion.commands if c.WhichOneof("kind") not in _ENDS), None)
+    if extra is not None:
         raise NondeterminismError(
-            f"the recorded run finished, but the code now schedules activity {first.activity_name!r} "
-            f"({first.activity_run_id}) that the history never recorded"
+            f"the recorded run finished, but the code now {wire.describe_command(extra)} "
+            "that the history never recorded"
         )
-    ends = [c for c in completion.commands if c.WhichOneof("kind") != "schedule_activity"]
-    if finished and not ends:
+    if not completion.commands:
         missing = sorted(recorded)
         raise NondeterminismError(f"the recorded run finished, but the code does not finish on replay ({missing})")
-    if finished:
-        _check_end(end, ends[0])
+    _check_end(end, completion.commands[0])
 
 
 def _check_end(end: pb.Event, command: pb.Command) -> None:
-    continues = command.WhichOneof("kind") == "continue_as_new"
+    kind = command.WhichOneof("kind")
+    continues = kind == "continue_as_new"
     if end.continued_as or continues:
         if not (end.continued_as and continues):
             recorded = f"continued as new ({end.continued_as})" if end.continued_as else "did not continue as new"
             now = "continues as new" if continues else "does not"
             raise NondeterminismError(f"the recorded run {recorded}, the code now {now}")
-    elif end.type == EventType.WORKFLOW_FINISHED_IN_SUCCESS.value:
-        if command.WhichOneof("kind") != "complete_workflow":
-            raise NondeterminismError(f"the recorded run succeeded, the code now fails: {command.fail_workflow.error}")
+    elif end.type == WORKFLOW_SUCCEEDED:
+        if kind != "complete_workflow":
+            raise NondeterminismError(f"the recorded run succeeded, the code now {wire.describe_command(command)}")
         got, want = converter.decode(command.complete_workflow.output), converter.decode(end.output)
         if got != want:
             raise NondeterminismError(f"the recorded run returned {want!r}, the code now returns {got!r}")
-    elif command.WhichOneof("kind") != "fail_workflow":
+    elif kind != "fail_workflow":
         raise NondeterminismError(f"the recorded run failed ({end.error}), the code now succeeds")
+
+
+# The commands that end a run; any other after the recorded end is a step the history lacks.
+_ENDS = frozenset({"complete_workflow", "fail_workflow", "continue_as_new"})
 
 
 class WorkflowEnvironment:

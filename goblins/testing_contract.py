@@ -25,9 +25,9 @@ from typing import Any, Protocol
 
 import pytest
 
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
+from goblins.server.effects import ACTIVITY, TIMER, WORKFLOW, TaskRecord
 from goblins.server.ports import Batch, EventStore, RunIndex, Timers
-from goblins.server.state import ACTIVITY, TIMER, WORKFLOW, TaskRecord
 
 __all__ = ["EventStoreContract", "FakeClock", "Store", "TimersContract", "TimersHarness"]
 
@@ -77,8 +77,8 @@ class EventStoreContract:
         first = started(run)
         await store.commit(Batch(events=first))
         more = [
-            event(run, 3, "ACTIVITY_SCHEDULED", activity_run_id=f"{run}/1", activity_name="a", input=b"[1]"),
-            event(run, 4, "ACTIVITY_FINISHED_IN_SUCCESS", activity_run_id=f"{run}/1", output=b"2"),
+            event(run, 3, "ACTIVITY_SCHEDULED", step_id=f"{run}/1", activity_name="a", input=b"[1]"),
+            event(run, 4, "ACTIVITY_FINISHED_IN_SUCCESS", step_id=f"{run}/1", output=b"2"),
         ]
         await store.commit(Batch(events=more))
         assert wire(await store.history(run)) == wire(first + more)
@@ -112,7 +112,7 @@ class EventStoreContract:
         run = new_id()
         await store.commit(Batch(events=started(run)))
         original = await store.history(run)
-        clash = event(run, 2, "ACTIVITY_SCHEDULED", activity_run_id=f"{run}/1", activity_name="other")
+        clash = event(run, 2, "ACTIVITY_SCHEDULED", step_id=f"{run}/1", activity_name="other")
         with pytest.raises(Exception):  # noqa: B017 - each adapter raises its own driver's error
             await store.commit(Batch(events=[clash]))
         assert wire(await store.history(run)) == wire(original)
@@ -146,9 +146,7 @@ class EventStoreContract:
         assert [e.seq for e in stored.events] == [1, 2]
         assert stored.wf_task_id == wf_task.task_id
         await store.commit(
-            Batch(
-                events=[event(run, 3, "ACTIVITY_SCHEDULED", activity_run_id=f"{run}/1")], done_tasks=[wf_task.task_id]
-            )
+            Batch(events=[event(run, 3, "ACTIVITY_SCHEDULED", step_id=f"{run}/1")], done_tasks=[wf_task.task_id])
         )
         stored = await store.load_run(run)
         assert stored is not None and [e.seq for e in stored.events] == [1, 2, 3]
@@ -172,7 +170,7 @@ class EventStoreContract:
             pytest.skip(f"{type(self).__name__} keeps immediate tasks in the transport (store.py requirement 3)")
         run = new_id()
         act = pb.ActivityTask(
-            task_id=f"{run}/1#1", run_id=run, activity_run_id=f"{run}/1", heartbeat_timeout=3.0, heartbeat_details=b"1"
+            task_id=f"{run}/1#1", run_id=run, step_id=f"{run}/1", heartbeat_timeout=3.0, heartbeat_details=b"1"
         )
         t = TaskRecord(act.task_id, run, ACTIVITY, "act", 0.0, act.SerializeToString(), 5.0)
         await store.commit(Batch(events=started(run), new_tasks=[t]))
@@ -226,7 +224,7 @@ class EventStoreContract:
     async def test_a_runs_events_in_a_batch_land_whole_or_not_at_all(self, store: Store) -> None:
         run = new_id()
         await store.commit(Batch(events=started(run)))
-        fresh = event(run, 3, "ACTIVITY_SCHEDULED", activity_run_id=f"{run}/1")
+        fresh = event(run, 3, "ACTIVITY_SCHEDULED", step_id=f"{run}/1")
         clash = event(run, 2, "WORKFLOW_STARTED")
         with pytest.raises(Exception):  # noqa: B017
             await store.commit(Batch(events=[clash, fresh]))

@@ -29,10 +29,10 @@ from typing import Any
 
 from goblins.client import Client
 from goblins.errors import GoblinsError, WorkflowNotFound
+from goblins.history import STATUSES
 
 CALL_TIMEOUT = 60.0
 MAX_BODY = 1 << 20
-STATUSES = ("RUNNING", "COMPLETED", "FAILED")
 
 
 class BadRequest(Exception):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 
 MAX_NAME = 1000
 """Characters in an id or a name (run, signal, workflow, activity, query, timer)."""
@@ -52,7 +52,7 @@ def bad_command(command: pb.Command, index: int) -> str:
             problem = bad_seconds(getattr(s, field), f"{where}: {field}")
             if problem:
                 return problem
-        names = too_long((f"{where}: activity_run_id", s.activity_run_id), (f"{where}: activity_name", s.activity_name))
+        names = too_long((f"{where}: step_id", s.step_id), (f"{where}: activity_name", s.activity_name))
         return names or _bad_retry_policy(s.retry_policy, where)
     if which == "start_timer":
         t = command.start_timer

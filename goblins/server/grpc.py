@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 import grpc
 from google.protobuf.message import DecodeError
 
-from goblins._proto import goblins_pb2 as pb
-from goblins._proto import goblins_pb2_grpc as pb_grpc
+from goblins.api import v1 as pb
+from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.errors import StoreRejected, StoreUnavailable
 from goblins.server.loop import task_id_of
 from goblins.server.ports import WorkersElsewhere

@@ -21,10 +21,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
+from goblins.history import FINISHED
 from goblins.server.checks import bad_completion, completion_refused
+from goblins.server.effects import Effects, TaskRecord
 from goblins.server.ports import Batch, Mode, StoreConflict, StoreRejected
-from goblins.server.state import Effects, RunState, TaskRecord, timed_out_result
+from goblins.server.state import RunState, timed_out_result
 
 log = logging.getLogger("goblins.server")
 
@@ -36,7 +38,6 @@ RECENT_RESULTS = 4096  # finishing events kept in memory for GetResult (the stor
 COMMIT_PATIENCE = 300.0
 CONFLICT_RETRIES = 5
 
-FINISHED = {"WORKFLOW_FINISHED_IN_SUCCESS", "WORKFLOW_FINISHED_IN_ERROR"}
 # Crash tests: the server dies (as kill -9 would) right after committing a batch with an event
 # of this type, before its tasks and reports are delivered: the narrowest window there is.
 CRASH_AFTER_COMMIT = os.environ.get("GOBLINS_TEST_CRASH_AFTER_COMMIT", "")
@@ -97,7 +98,7 @@ class EventLoop:
         self._tasks: list[asyncio.Task[Any]] = []
         self.failed: BaseException | None = None
         self.loop: asyncio.AbstractEventLoop | None = None  # the serving loop, once started
-        # Heartbeat details not yet stored, by (run_id, activity_run_id): the next turn stores
+        # Heartbeat details not yet stored, by (run_id, step_id): the next turn stores
         # them (a heartbeat alone wakes the loop for that, at most once per turn).
         self._beats: dict[tuple[str, str], bytes] = {}
         self._settling: set[asyncio.Future[None]] = set()
@@ -167,7 +168,7 @@ class EventLoop:
 
     def timer_due(self, t: TaskRecord) -> None:
         """A timer task is due: the server records TIMER_FIRED (no worker is involved)."""
-        self.report(pb.Report(timer_fired=pb.TimerFired(task_id=t.task_id, run_id=t.run_id)))
+        self.report(pb.Report(timer_fired=pb.TimerFired(timer_id=t.task_id, run_id=t.run_id)))
 
     async def is_registered(self, kind: str, name: str) -> bool:
         """Whether a worker ever registered this name (with any server of the cluster)."""
@@ -209,9 +210,9 @@ class EventLoop:
             if stored is None:
                 return False, b""
             rs = RunState.from_history(task.run_id, stored.events, heartbeats=stored.heartbeats)
-        act = rs.activities.get(task.activity_run_id)
+        act = rs.activities.get(task.step_id)
         pending = act is not None and not act.finished and act.attempt == task.attempt and rs.wants(act)
-        return pending, rs.heartbeats.get(task.activity_run_id, b"")
+        return pending, rs.heartbeats.get(task.step_id, b"")
 
     def queued(self) -> int:
         return self._queue.qsize()
@@ -429,7 +430,7 @@ class EventLoop:
         recent = self._recent
         for e in batch.events:
             if debug:
-                log.debug("event %s %s#%d %s %s", e.type, e.run_id, e.seq, e.activity_run_id, e.error)
+                log.debug("event %s %s#%d %s %s", e.type, e.run_id, e.seq, e.step_id, e.error)
             if e.type in FINISHED:
                 recent[e.run_id] = e
                 if len(recent) > RECENT_RESULTS:
@@ -541,7 +542,7 @@ class EventLoop:
             return False
         self.queue.heartbeat(r.task_id, r.details)
         if r.details:
-            self._beats[(r.run_id, r.activity_run_id)] = r.details
+            self._beats[(r.run_id, r.step_id)] = r.details
             if not self._beat_turn_queued:
                 self._beat_turn_queued = True
                 self._queue.put_nowait(_Resume([]))

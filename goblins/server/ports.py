@@ -18,10 +18,12 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 from goblins.errors import StoreConflict, StoreRejected, StoreUnavailable
+from goblins.history import COMPLETED, FAILED, RUNNING, STATUSES, run_status
+from goblins.server.effects import TaskRecord
 from goblins.server.session import Session
-from goblins.server.state import RunState, TaskRecord
+from goblins.server.state import RunState
 
 __all__ = [
     "COMPLETED",
@@ -44,9 +46,6 @@ __all__ = [
     "run_status",
 ]
 
-RUNNING, COMPLETED, FAILED = "RUNNING", "COMPLETED", "FAILED"
-STATUSES = (RUNNING, COMPLETED, FAILED)
-
 
 @dataclasses.dataclass
 class Batch:
@@ -56,7 +55,7 @@ class Batch:
     new_tasks: list[TaskRecord] = dataclasses.field(default_factory=list)
     done_tasks: list[str] = dataclasses.field(default_factory=list)
     registry: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (kind, name)
-    # The last heartbeat details of running attempts, by (run_id, activity_run_id): not
+    # The last heartbeat details of running attempts, by (run_id, step_id): not
     # history (nothing replays them), but kept so that an attempt retried after a crash of its
     # worker or of the server resumes from them.
     heartbeats: dict[tuple[str, str], bytes] = dataclasses.field(default_factory=dict)
@@ -75,7 +74,7 @@ class Batch:
 class StoredRun:
     events: list[pb.Event]
     wf_task_id: str | None
-    heartbeats: dict[str, bytes] = dataclasses.field(default_factory=dict)  # activity_run_id -> details
+    heartbeats: dict[str, bytes] = dataclasses.field(default_factory=dict)  # step_id -> details
 
 
 class EventStore(Protocol):
@@ -285,14 +284,3 @@ class Mode:
 
 class WorkersElsewhere(Exception):
     """This server's workers take their tasks from a broker, not over a gRPC stream."""
-
-
-def run_status(event_type: str) -> str | None:
-    """The run status an event sets, if any."""
-    if event_type == "WORKFLOW_SCHEDULED":
-        return RUNNING
-    if event_type == "WORKFLOW_FINISHED_IN_SUCCESS":
-        return COMPLETED
-    if event_type == "WORKFLOW_FINISHED_IN_ERROR":
-        return FAILED
-    return None

@@ -13,11 +13,12 @@ import asyncio
 import math
 import os
 
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
+from goblins.history import FINISHED, STATUSES, WORKFLOW_SUCCEEDED
 from goblins.server.checks import MAX_REASON, bad_seconds, too_long
-from goblins.server.loop import FINISHED, EventLoop
-from goblins.server.ports import STATUSES, Mode
-from goblins.server.state import ACTIVITY, WORKFLOW
+from goblins.server.effects import ACTIVITY, WORKFLOW
+from goblins.server.loop import EventLoop
+from goblins.server.ports import Mode
 
 MAX_WAIT = 60.0
 QUERY_TIMEOUT = 10.0
@@ -59,7 +60,7 @@ def new_id() -> str:
 
 
 def _result(event: pb.Event) -> pb.GetResultResponse:
-    ok = event.type == "WORKFLOW_FINISHED_IN_SUCCESS"
+    ok = event.type == WORKFLOW_SUCCEEDED
     response = pb.GetResultResponse(
         found=True,
         finished=True,

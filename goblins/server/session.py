@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from goblins._proto import goblins_pb2 as pb
-from goblins.server.state import ACTIVITY, WORKFLOW
+from goblins.api import v1 as pb
+from goblins.server.effects import ACTIVITY, WORKFLOW
 
 Key = tuple[str, str]  # (kind, name)
 

@@ -6,40 +6,37 @@ applied (a redelivery, a worker resending after a reconnect) produces no new eve
 
 from __future__ import annotations
 
-import dataclasses
 import os
+from collections.abc import Callable
+from typing import Any
 
-from goblins._proto import goblins_pb2 as pb
-from goblins.events import EventType
+from goblins.api import v1 as pb
+from goblins.history import (
+    ACTIVITY_FAILED,
+    ACTIVITY_SCHEDULED,
+    ACTIVITY_STARTED,
+    ACTIVITY_SUCCEEDED,
+    CANCEL_REQUESTED,
+    CHILD_COMPLETED,
+    CHILD_FAILED,
+    CHILD_STARTED,
+    SIGNALED,
+    TIMER_FIRED,
+    TIMER_STARTED,
+    WORKFLOW_FAILED,
+    WORKFLOW_SCHEDULED,
+    WORKFLOW_STARTED,
+    WORKFLOW_SUCCEEDED,
+    WORKFLOW_TASK_FAILED,
+)
 from goblins.retry import next_delay
+from goblins.server.effects import ACTIVITY, TIMER, WF_TASK_MARK, WORKFLOW, Effects, TaskRecord
+from goblins.server.fold import DEADLINE, ActivityState, FoldedRun
 
-WF_SCHEDULED = EventType.WORKFLOW_SCHEDULED.value
-WF_STARTED = EventType.WORKFLOW_STARTED.value
-WF_SUCCESS = EventType.WORKFLOW_FINISHED_IN_SUCCESS.value
-WF_ERROR = EventType.WORKFLOW_FINISHED_IN_ERROR.value
-WF_TASK_FAILED = EventType.WORKFLOW_TASK_FAILED.value
-ACT_SCHEDULED = EventType.ACTIVITY_SCHEDULED.value
-ACT_STARTED = EventType.ACTIVITY_STARTED.value
-ACT_SUCCESS = EventType.ACTIVITY_FINISHED_IN_SUCCESS.value
-ACT_ERROR = EventType.ACTIVITY_FINISHED_IN_ERROR.value
-TIMER_STARTED = EventType.TIMER_STARTED.value
-TIMER_FIRED = EventType.TIMER_FIRED.value
-SIGNALED = EventType.WORKFLOW_SIGNALED.value
-CANCEL_REQUESTED = EventType.WORKFLOW_CANCEL_REQUESTED.value
-CHILD_STARTED = EventType.CHILD_WORKFLOW_STARTED.value
-CHILD_COMPLETED = EventType.CHILD_WORKFLOW_COMPLETED.value
-CHILD_FAILED = EventType.CHILD_WORKFLOW_FAILED.value
 TERMINATED = "WorkflowTerminated"  # error_type of a terminated run
 TIMED_OUT = "WorkflowTimedOut"  # error_type of a run that overran its execution_timeout
-DEADLINE = "/deadline"  # the execution-timeout timer's id is RUN_ID/deadline
 MIN_TIMEOUT = 0.001  # a continuation started after its chain's deadline times out at once
 CONTINUED = "~"  # a run that continues as new: RUN_ID~2, RUN_ID~3, ...
-
-ACTIVITY = "activity"
-WORKFLOW = "workflow"
-TIMER = "timer"  # a task the server fires itself when due (no worker runs it)
-MESSAGE = "message"  # a report for another run (a child's start, a parent's news), data = Report
-WF_TASK_MARK = "#wf-"  # workflow task ids are RUN_ID#wf-SUFFIX
 
 # A failing workflow task (a bug, nondeterminism) is retried with this back-off, so a fixed
 # worker deployment picks the run up again without flooding the history meanwhile.
@@ -47,169 +44,8 @@ WF_TASK_RETRY_INITIAL = 1.0
 WF_TASK_RETRY_MAX = 60.0
 
 
-@dataclasses.dataclass
-class TaskRecord:
-    """A unit of work for a worker, persisted until its report is stored."""
-
-    task_id: str
-    run_id: str
-    kind: str  # ACTIVITY or WORKFLOW
-    name: str  # activity name or workflow name: workers take only names they host
-    visible_at: float
-    data: bytes  # ActivityTask bytes; empty for workflow tasks (built at dispatch)
-    timeout: float = 0.0
-    heartbeat: float = 0.0  # activity: its heartbeat_timeout (not stored: it is in data)
-
-
-@dataclasses.dataclass
-class ActivityState:
-    name: str
-    attempt: int
-    started: bool
-    finished: bool
-    scheduled: pb.Event
-    details: bytes = b""  # the newest heartbeat details of a finished attempt (for the next one)
-
-    @property
-    def task_id(self) -> str:
-        return f"{self.scheduled.activity_run_id}#{self.attempt}"
-
-
-@dataclasses.dataclass
-class Effects:
-    """What the server must make durable (events and what they call for) and then announce.
-
-    What they call for comes in three kinds, each for its own port: ``tasks`` for workers
-    (TaskQueue; a retry back-off is a task due later), ``timers`` the server fires itself
-    (Timers), ``messages``, reports for other runs (Router). All three are records of the
-    same shape, stored with the batch: ``new_tasks`` lists them together for the store.
-    """
-
-    events: list[pb.Event] = dataclasses.field(default_factory=list)
-    tasks: list[TaskRecord] = dataclasses.field(default_factory=list)
-    timers: list[TaskRecord] = dataclasses.field(default_factory=list)
-    messages: list[TaskRecord] = dataclasses.field(default_factory=list)
-    done_tasks: list[str] = dataclasses.field(default_factory=list)
-
-    @property
-    def new_tasks(self) -> list[TaskRecord]:
-        """Tasks, timers and messages: every record the store keeps with the batch."""
-        return self.tasks + self.timers + self.messages
-
-    def send(self, report: pb.Report, now: float) -> None:
-        """A report for another run, made durable with this batch and delivered after it."""
-        which = report.WhichOneof("kind")
-        target = getattr(report, which).run_id if which else ""
-        task_id = f"msg-{os.urandom(16).hex()}"
-        self.messages.append(TaskRecord(task_id, target, MESSAGE, "", now, report.SerializeToString()))
-
-    def extend(self, other: Effects) -> None:
-        self.events.extend(other.events)
-        self.tasks.extend(other.tasks)
-        self.timers.extend(other.timers)
-        self.messages.extend(other.messages)
-        self.done_tasks.extend(other.done_tasks)
-
-
-class RunState:
-    """A run, folded from its history, plus its outstanding workflow task."""
-
-    def __init__(self, run_id: str) -> None:
-        self.run_id = run_id
-        self.workflow_name = ""
-        self.events: list[pb.Event] = []
-        self.activities: dict[str, ActivityState] = {}
-        self.timers: dict[str, pb.Event] = {}  # timer id -> TIMER_STARTED, while not fired
-        # activity run id -> last heartbeat details (stored beside the history, not in it)
-        self.heartbeats: dict[str, bytes] = {}
-        self.timer_ids: set[str] = set()  # every timer ever started
-        self.cancel_requested = False
-        self.cancel_seq = 0  # seq of WORKFLOW_CANCEL_REQUESTED: activities scheduled before it are unwanted
-        self.signal_ids: set[str] = set()
-        self.children: dict[str, pb.Event] = {}  # step id -> CHILD_WORKFLOW_STARTED, while running
-        self.child_steps: set[str] = set()  # every child step ever started
-        self.parent_run_id = ""
-        self.parent_step = ""
-        self.finished = False
-        self.started = False
-        self.wf_task_id: str | None = None
-        self.last_wake_seq = 0  # newest event the workflow code must see
-        self.wf_seen = 0  # newest event a completed workflow task had seen
-        # Consecutive failed workflow tasks, counted from events only (a completion that records
-        # nothing cannot reset it) so that a run folded from its history backs off the same.
-        self.failed_wf_tasks = 0
-
-    @classmethod
-    def from_history(
-        cls,
-        run_id: str,
-        events: list[pb.Event],
-        wf_task_id: str | None = None,
-        heartbeats: dict[str, bytes] | None = None,
-    ) -> RunState:
-        state = cls(run_id)
-        for event in events:
-            state.apply(event)
-        state.wf_task_id = wf_task_id
-        state.heartbeats.update(heartbeats or {})
-        return state
-
-    @property
-    def next_seq(self) -> int:
-        return len(self.events) + 1
-
-    def apply(self, e: pb.Event) -> None:
-        """Fold one stored event into the state."""
-        self.events.append(e)
-        etype = e.type
-        if etype == ACT_SCHEDULED:
-            self.activities[e.activity_run_id] = ActivityState(e.activity_name, 1, False, False, e)
-            self.failed_wf_tasks = 0
-        elif etype == ACT_STARTED:
-            act = self.activities[e.activity_run_id]
-            act.attempt, act.started = e.attempt, True
-        elif etype == ACT_SUCCESS or etype == ACT_ERROR:
-            act = self.activities[e.activity_run_id]
-            if etype == ACT_ERROR and e.heartbeat_details:
-                act.details = e.heartbeat_details
-            if etype == ACT_ERROR and e.retry_at:
-                act.attempt, act.started = e.attempt + 1, False
-            else:
-                act.finished = True
-                self.last_wake_seq = e.seq
-        elif etype == WF_SCHEDULED:
-            self.workflow_name = e.workflow_name
-            self.parent_run_id, self.parent_step = e.parent_run_id, e.activity_run_id
-            if e.execution_timeout:  # the deadline is a server timer, not a step of the workflow
-                deadline = self.run_id + DEADLINE
-                self.timers[deadline] = pb.Event(activity_run_id=deadline, fire_at=e.timestamp + e.execution_timeout)
-            self.last_wake_seq = e.seq
-        elif etype == WF_STARTED:
-            self.started = True
-            self.failed_wf_tasks = 0
-        elif etype == WF_TASK_FAILED:
-            self.failed_wf_tasks += 1
-        elif etype == TIMER_STARTED:
-            self.timers[e.activity_run_id] = e
-            self.timer_ids.add(e.activity_run_id)
-        elif etype == TIMER_FIRED:
-            self.timers.pop(e.activity_run_id, None)
-            self.last_wake_seq = e.seq
-        elif etype == SIGNALED:
-            self.signal_ids.add(e.activity_run_id)
-            self.last_wake_seq = e.seq
-        elif etype == CANCEL_REQUESTED:
-            self.cancel_requested = True
-            self.cancel_seq = e.seq
-            self.last_wake_seq = e.seq
-        elif etype == CHILD_STARTED:
-            self.children[e.activity_run_id] = e
-            self.child_steps.add(e.activity_run_id)
-        elif etype == CHILD_COMPLETED or etype == CHILD_FAILED:
-            self.children.pop(e.activity_run_id, None)
-            self.last_wake_seq = e.seq
-        elif etype == WF_SUCCESS or etype == WF_ERROR:
-            self.finished = True
+class RunState(FoldedRun):
+    """A run, folded from its history (:class:`FoldedRun`), and the decisions its reports lead to."""
 
     def record(self, fx: Effects, event: pb.Event, now: float) -> pb.Event:
         event.run_id = self.run_id
@@ -234,10 +70,10 @@ class RunState:
         fx = Effects()
         self.workflow_name = workflow_name
         scheduled = pb.Event(
-            type=WF_SCHEDULED,
+            type=WORKFLOW_SCHEDULED,
             input=payload,
             parent_run_id=parent_run_id,
-            activity_run_id=parent_step,
+            parent_step_id=parent_step,
             execution_timeout=execution_timeout,
         )
         self.record(fx, scheduled, now)
@@ -255,16 +91,16 @@ class RunState:
 
     def activity_started(self, r: pb.ActivityStarted, now: float) -> Effects:
         fx = Effects()
-        act = self.activities.get(r.activity_run_id)
+        act = self.activities.get(r.step_id)
         if act is None or act.finished or act.attempt != r.attempt or act.started or self.finished:
             return fx
         s = act.scheduled
         self.record(
             fx,
             pb.Event(
-                type=ACT_STARTED,
+                type=ACTIVITY_STARTED,
                 activity_name=s.activity_name,
-                activity_run_id=s.activity_run_id,
+                step_id=s.step_id,
                 attempt=r.attempt,
                 max_attempts=s.max_attempts,
             ),
@@ -274,7 +110,7 @@ class RunState:
 
     def activity_result(self, r: pb.ActivityResult, now: float) -> Effects:
         fx = Effects()
-        act = self.activities.get(r.activity_run_id)
+        act = self.activities.get(r.step_id)
         if act is None or act.finished or act.attempt != r.attempt:
             return fx  # stale or duplicate: already decided
         fx.done_tasks.append(act.task_id)
@@ -283,17 +119,17 @@ class RunState:
         s = act.scheduled
         event = pb.Event(
             activity_name=s.activity_name,
-            activity_run_id=s.activity_run_id,
+            step_id=s.step_id,
             attempt=r.attempt,
             max_attempts=s.max_attempts,
         )
         if r.ok:
-            event.type, event.output = ACT_SUCCESS, r.output
+            event.type, event.output = ACTIVITY_SUCCEEDED, r.output
             self.record(fx, event, now)
             self._wake(fx, now)
             return fx
-        event.type, event.error, event.error_type = ACT_ERROR, r.error, r.error_type
-        event.heartbeat_details = r.heartbeat_details or self.heartbeats.get(s.activity_run_id, b"")
+        event.type, event.error, event.error_type = ACTIVITY_FAILED, r.error, r.error_type
+        event.heartbeat_details = r.heartbeat_details or self.heartbeats.get(s.step_id, b"")
         delay = next_delay(s.retry_policy, r.attempt, r.error_type)
         deadline = s.timestamp + s.schedule_to_close_timeout if s.schedule_to_close_timeout else 0.0
         if delay is not None and deadline and now + delay >= deadline:
@@ -310,6 +146,11 @@ class RunState:
         return fx
 
     def workflow_task_completed(self, r: pb.WorkflowTaskCompleted, now: float) -> Effects:
+        unknown = [c.WhichOneof("kind") for c in r.commands if c.WhichOneof("kind") not in _DECIDE]
+        if unknown:  # from a worker newer (or more broken) than this server: retried like any failed task
+            error = f"ValueError: the server does not know the command kind {unknown[0]!r}"
+            failed = pb.WorkflowTaskFailed(task_id=r.task_id, error=error, error_type="ValueError")
+            return self.workflow_task_failed(failed, now)
         fx = Effects()
         if r.task_id == self.wf_task_id:
             fx.done_tasks.append(r.task_id)
@@ -317,22 +158,10 @@ class RunState:
         if self.finished:
             return fx
         if not self.started:
-            self.record(fx, pb.Event(type=WF_STARTED), now)
+            self.record(fx, pb.Event(type=WORKFLOW_STARTED), now)
         for command in r.commands:
             which = command.WhichOneof("kind")
-            if which == "schedule_activity":
-                self._schedule(fx, command.schedule_activity, now)
-            elif which == "start_timer":
-                self._start_timer(fx, command.start_timer, now)
-            elif which == "start_child_workflow":
-                self._start_child(fx, command.start_child_workflow, now)
-            elif which == "continue_as_new":
-                self._continue_as_new(fx, command.continue_as_new, now)
-            elif which == "complete_workflow":
-                self.record(fx, pb.Event(type=WF_SUCCESS, output=command.complete_workflow.output), now)
-            elif which == "fail_workflow":
-                f = command.fail_workflow
-                self.record(fx, pb.Event(type=WF_ERROR, error=f.error, error_type=f.error_type), now)
+            _DECIDE[which](self, fx, getattr(command, which), now)  # type: ignore[index]
             if self.finished:
                 self._ended(fx)
                 return fx
@@ -346,18 +175,18 @@ class RunState:
             return fx
         fx.done_tasks.append(r.task_id)
         self.wf_task_id = None
-        self.record(fx, pb.Event(type=WF_TASK_FAILED, error=r.error, error_type=r.error_type), now)
+        self.record(fx, pb.Event(type=WORKFLOW_TASK_FAILED, error=r.error, error_type=r.error_type), now)
         delay = min(WF_TASK_RETRY_INITIAL * 2 ** (self.failed_wf_tasks - 1), WF_TASK_RETRY_MAX)
         self._wake(fx, now + delay)
         return fx
 
     def heartbeat(self, r: pb.ActivityHeartbeat) -> bool:
         """Note an attempt's heartbeat (nothing is recorded); False: the attempt is not wanted."""
-        act = self.activities.get(r.activity_run_id)
+        act = self.activities.get(r.step_id)
         if act is None or act.finished or act.attempt != r.attempt or not self.wants(act):
             return False
         if r.details:
-            self.heartbeats[r.activity_run_id] = r.details
+            self.heartbeats[r.step_id] = r.details
         return True
 
     def wants(self, act: ActivityState) -> bool:
@@ -370,17 +199,17 @@ class RunState:
 
     def timer_fired(self, r: pb.TimerFired, now: float) -> Effects:
         fx = Effects()
-        started = self.timers.get(r.task_id)
-        fx.done_tasks.append(r.task_id)
+        started = self.timers.get(r.timer_id)
+        fx.done_tasks.append(r.timer_id)
         if started is None or self.finished:
             return fx  # fired already (a second delivery of the due timer) or the run ended
-        if r.task_id == self.run_id + DEADLINE:
+        if r.timer_id == self.run_id + DEADLINE:
             limit = self.events[0].execution_timeout
             error = f"{TIMED_OUT}: the run took longer than its execution_timeout of {limit:g}s"
-            self.record(fx, pb.Event(type=WF_ERROR, error=error, error_type=TIMED_OUT), now)
+            self.record(fx, pb.Event(type=WORKFLOW_FAILED, error=error, error_type=TIMED_OUT), now)
             self._ended(fx)
             return fx
-        self.record(fx, pb.Event(type=TIMER_FIRED, activity_run_id=r.task_id, fire_at=started.fire_at), now)
+        self.record(fx, pb.Event(type=TIMER_FIRED, step_id=r.timer_id, fire_at=started.fire_at), now)
         self._wake(fx, now)
         return fx
 
@@ -388,7 +217,7 @@ class RunState:
         fx = Effects()
         if self.finished or (r.signal_id and r.signal_id in self.signal_ids):
             return fx  # a redelivery (Kafka) or a resend of a recorded signal
-        self.record(fx, pb.Event(type=SIGNALED, signal_name=r.name, input=r.input, activity_run_id=r.signal_id), now)
+        self.record(fx, pb.Event(type=SIGNALED, signal_name=r.name, input=r.input, signal_id=r.signal_id), now)
         self._wake(fx, now)
         return fx
 
@@ -399,7 +228,7 @@ class RunState:
             return fx
         if r.terminate:
             reason = f"{TERMINATED}: {r.reason}" if r.reason else TERMINATED
-            self.record(fx, pb.Event(type=WF_ERROR, error=reason, error_type=TERMINATED), now)
+            self.record(fx, pb.Event(type=WORKFLOW_FAILED, error=reason, error_type=TERMINATED), now)
             self._ended(fx)  # its children are cancelled with its other reports
         elif not self.cancel_requested:
             self.record(fx, pb.Event(type=CANCEL_REQUESTED, error=r.reason), now)
@@ -419,7 +248,7 @@ class RunState:
             return fx  # told already
         event = pb.Event(
             type=CHILD_COMPLETED if r.ok else CHILD_FAILED,
-            activity_run_id=r.step_id,
+            step_id=r.step_id,
             activity_name=started.activity_name,
             child_run_id=r.child_run_id,
             output=r.output,
@@ -444,8 +273,8 @@ class RunState:
         for act in self.activities.values():
             if act.finished:
                 continue
-            last = next((e for e in reversed(self.events) if e.activity_run_id == act.scheduled.activity_run_id), None)
-            if last is not None and last.type == ACT_ERROR and last.retry_at > now:
+            last = next((e for e in reversed(self.events) if e.step_id == act.scheduled.step_id), None)
+            if last is not None and last.type == ACTIVITY_FAILED and last.retry_at > now:
                 # Its retry timer: stored again (the same row if the commit wrote it already;
                 # a crash between the events and the timer row may have lost it).
                 fx.tasks.append(self._activity_task(act, last.retry_at))
@@ -466,14 +295,14 @@ class RunState:
     # ---- helpers ----
 
     def _schedule(self, fx: Effects, c: pb.ScheduleActivity, now: float) -> None:
-        if c.activity_run_id in self.activities:
+        if c.step_id in self.activities:
             return  # a replayed or resent command: scheduled once only
         self.record(
             fx,
             pb.Event(
-                type=ACT_SCHEDULED,
+                type=ACTIVITY_SCHEDULED,
                 activity_name=c.activity_name,
-                activity_run_id=c.activity_run_id,
+                step_id=c.step_id,
                 attempt=1,
                 max_attempts=c.retry_policy.max_attempts,
                 input=c.input,
@@ -484,12 +313,12 @@ class RunState:
             ),
             now,
         )
-        fx.tasks.append(self._activity_task(self.activities[c.activity_run_id], now))
+        fx.tasks.append(self._activity_task(self.activities[c.step_id], now))
 
     def _start_timer(self, fx: Effects, c: pb.StartTimer, now: float) -> None:
         if c.timer_id in self.timer_ids:
             return  # started already (a resent command), maybe fired already
-        event = pb.Event(type=TIMER_STARTED, activity_run_id=c.timer_id, fire_at=now + c.seconds)
+        event = pb.Event(type=TIMER_STARTED, step_id=c.timer_id, fire_at=now + c.seconds)
         fx.timers.append(self._timer_task(self.record(fx, event, now)))
 
     def _start_child(self, fx: Effects, c: pb.StartChildWorkflow, now: float) -> None:
@@ -497,7 +326,7 @@ class RunState:
             return  # started already (a resent command)
         started = pb.Event(
             type=CHILD_STARTED,
-            activity_run_id=c.step_id,
+            step_id=c.step_id,
             activity_name=c.workflow_name,
             child_run_id=c.child_run_id,
             input=c.input,
@@ -510,7 +339,7 @@ class RunState:
         next_id = f"{base}{CONTINUED}{int(n) + 1}" if sep and n.isdigit() else f"{self.run_id}{CONTINUED}2"
         # The input is recorded with the end: the next run's start (one of the farewells) is
         # built from the history, live and when it must be resent.
-        self.record(fx, pb.Event(type=WF_SUCCESS, continued_as=next_id, input=c.input), now)
+        self.record(fx, pb.Event(type=WORKFLOW_SUCCEEDED, continued_as=next_id, input=c.input), now)
 
     def _start_continuation(self, fx: Effects, end: pb.Event) -> None:
         first = self.events[0]
@@ -562,7 +391,7 @@ class RunState:
             input=started.input,
             run_id=started.child_run_id,
             parent_run_id=self.run_id,
-            parent_step=started.activity_run_id,
+            parent_step=started.step_id,
         )
         fx.send(pb.Report(start_workflow=request), now)
 
@@ -571,7 +400,7 @@ class RunState:
             run_id=self.parent_run_id,
             step_id=self.parent_step,
             child_run_id=self.run_id,
-            ok=end.type == WF_SUCCESS,
+            ok=end.type == WORKFLOW_SUCCEEDED,
             output=end.output,
             error=end.error,
             error_type=end.error_type,
@@ -579,7 +408,7 @@ class RunState:
         fx.send(pb.Report(child_finished=news), end.timestamp)
 
     def _timer_task(self, started: pb.Event) -> TaskRecord:
-        return TaskRecord(started.activity_run_id, self.run_id, TIMER, "", started.fire_at, b"")
+        return TaskRecord(started.step_id, self.run_id, TIMER, "", started.fire_at, b"")
 
     def activity_record(self, act: ActivityState, visible_at: float) -> TaskRecord:
         """The task of ``act``'s current attempt (its timeout as of ``visible_at``)."""
@@ -594,7 +423,7 @@ class RunState:
         task = pb.ActivityTask(
             task_id=act.task_id,
             run_id=self.run_id,
-            activity_run_id=s.activity_run_id,
+            step_id=s.step_id,
             activity_name=s.activity_name,
             workflow_name=self.workflow_name,
             input=s.input,
@@ -644,9 +473,28 @@ def timed_out_result(task: pb.ActivityTask, timeout: float, heartbeat: bool = Fa
     return pb.ActivityResult(
         task_id=task.task_id,
         run_id=task.run_id,
-        activity_run_id=task.activity_run_id,
+        step_id=task.step_id,
         attempt=task.attempt,
         ok=False,
         error_type="TimeoutError",
         error=f"TimeoutError: activity {task.activity_name!r} {what}",
     )
+
+
+def _complete(rs: RunState, fx: Effects, c: pb.CompleteWorkflow, now: float) -> None:
+    rs.record(fx, pb.Event(type=WORKFLOW_SUCCEEDED, output=c.output), now)
+
+
+def _fail(rs: RunState, fx: Effects, c: pb.FailWorkflow, now: float) -> None:
+    rs.record(fx, pb.Event(type=WORKFLOW_FAILED, error=c.error, error_type=c.error_type), now)
+
+
+_DECIDE: dict[str, Callable[[RunState, Effects, Any, float], None]] = {
+    "schedule_activity": RunState._schedule,
+    "start_timer": RunState._start_timer,
+    "start_child_workflow": RunState._start_child,
+    "continue_as_new": RunState._continue_as_new,
+    "complete_workflow": _complete,
+    "fail_workflow": _fail,
+}
+"""What each kind of command records: every kind is named; a task with an unknown one fails."""

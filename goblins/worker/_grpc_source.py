@@ -13,8 +13,8 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from goblins._batching import Outbox
-from goblins._proto import goblins_pb2 as pb
-from goblins._proto import goblins_pb2_grpc as pb_grpc
+from goblins.api import v1 as pb
+from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.worker._source import Batch, Cancel, Registration
 
 

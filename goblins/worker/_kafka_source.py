@@ -21,8 +21,8 @@ from typing import Any
 import grpc
 
 from goblins._kafka import AsyncProducer, PendingOffsets, consumer_config, partition_for, take, task_topic
-from goblins._proto import goblins_pb2 as pb
-from goblins._proto import goblins_pb2_grpc as pb_grpc
+from goblins.api import v1 as pb
+from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.worker._source import Batch, Cancel, Registration
 
 log = logging.getLogger("goblins.worker")

@@ -28,9 +28,9 @@ from goblins._definitions import (
     activity_definition,
     workflow_definition,
 )
-from goblins._proto import goblins_pb2 as pb
-from goblins._proto import goblins_pb2_grpc as pb_grpc
 from goblins._runtime import WorkflowInstance
+from goblins.api import v1 as pb
+from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.errors import describe
 from goblins.worker._source import Cancel, Registration, TaskKind, TaskSource, open_source
 
@@ -254,13 +254,9 @@ class Worker:
     # ---- activities ----
 
     async def _run_activity(self, t: pb.ActivityTask) -> None:
-        started = pb.ActivityStarted(
-            task_id=t.task_id, run_id=t.run_id, activity_run_id=t.activity_run_id, attempt=t.attempt
-        )
+        started = pb.ActivityStarted(task_id=t.task_id, run_id=t.run_id, step_id=t.step_id, attempt=t.attempt)
         self._send(pb.Report(activity_started=started))
-        result = pb.ActivityResult(
-            task_id=t.task_id, run_id=t.run_id, activity_run_id=t.activity_run_id, attempt=t.attempt
-        )
+        result = pb.ActivityResult(task_id=t.task_id, run_id=t.run_id, step_id=t.step_id, attempt=t.attempt)
         ctx = ActivityContext(t, self._send, asyncio.get_running_loop())
         self._contexts[t.task_id] = ctx
         token = activity_context.set(ctx)  # this task's context: goblins.heartbeat() finds it

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from goblins.server.effects import TaskRecord
 from goblins.server.embedded.dispatcher import EmbeddedTransport
-from goblins.server.state import TaskRecord
 from goblins.testing_contract import FakeClock, TimersContract, TimersHarness
 
 

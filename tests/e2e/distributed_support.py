@@ -58,15 +58,15 @@ class DistributedCluster(Cluster):
         return "owns events partitions" in proc.text()
 
     def stored_events(self, run_id: str) -> list[tuple[int, str, str]]:
-        """(seq, type, activity_run_id) of the run, straight from Cassandra."""
+        """(seq, type, step_id) of the run, straight from Cassandra."""
         from cassandra.cluster import Cluster as CassandraCluster
 
         host, _, port = self.cassandra.rpartition(":")
         cluster = CassandraCluster([host], port=int(port))
         try:
             session = cluster.connect(self.namespace)
-            rows = session.execute("SELECT seq, type, activity_run_id FROM events WHERE run_id = %s", (run_id,))
-            return [(int(r.seq), str(r.type), str(r.activity_run_id)) for r in rows]
+            rows = session.execute("SELECT seq, type, step_id FROM events WHERE run_id = %s", (run_id,))
+            return [(int(r.seq), str(r.type), str(r.step_id)) for r in rows]
         finally:
             cluster.shutdown()
 

@@ -184,11 +184,11 @@ class Cluster:
     # ---- the database, read directly (e.g. while the server is dead) ----
 
     def stored_events(self, run_id: str) -> list[tuple[int, str, str]]:
-        """(seq, type, activity_run_id) of the run, straight from the SQLite file."""
+        """(seq, type, step_id) of the run, straight from the SQLite file."""
         conn = sqlite3.connect(self.db, timeout=10)
         try:
             rows = conn.execute(
-                "SELECT seq, type, activity_run_id FROM events WHERE run_id = ? ORDER BY seq", (run_id,)
+                "SELECT seq, type, step_id FROM events WHERE run_id = ? ORDER BY seq", (run_id,)
             ).fetchall()
         finally:
             conn.close()
@@ -256,9 +256,9 @@ SUCCESS = "ACTIVITY_FINISHED_IN_SUCCESS"
 SCHEDULED = "ACTIVITY_SCHEDULED"
 
 
-def step_of(activity_run_id: str) -> int:
+def step_of(step_id: str) -> int:
     """The step index of a `steps` activity: ids are RUN_ID/POSITION, positions from 1."""
-    return int(activity_run_id.rsplit("/", 1)[1]) - 1
+    return int(step_id.rsplit("/", 1)[1]) - 1
 
 
 def counts(events: list[tuple[int, str, str]]) -> dict[str, int]:
@@ -296,13 +296,13 @@ def check_steps_history(events: list[Any], run_id: str, count: int) -> None:
     assert types.count("WORKFLOW_FINISHED_IN_SUCCESS") == 1 and types[-1] == "WORKFLOW_FINISHED_IN_SUCCESS"
     assert "ACTIVITY_FINISHED_IN_ERROR" not in types and "WORKFLOW_FINISHED_IN_ERROR" not in types
     for kind in (SCHEDULED, SUCCESS):
-        ids = [e.activity_run_id for e in events if str(e.type) == kind]
+        ids = [e.step_id for e in events if str(e.type) == kind]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         assert not dupes, f"duplicate {kind} events for {dupes}"
         assert sorted(step_of(i) for i in ids) == list(range(count)), f"{kind}: not one per step"
     for e in events:
         if str(e.type) == SCHEDULED:  # the deterministic id matches the step the code asked for
-            assert e.input[2] == step_of(e.activity_run_id)
+            assert e.input[2] == step_of(e.step_id)
 
 
 def check_reruns(lines: list[list[str]], tag: str, count: int, finished: set[int]) -> dict[int, int]:

@@ -124,7 +124,7 @@ async def test_server_killed_mid_workflow_restarted_on_same_store(
     assert {int(f[2]) for f in lines} == {worker.pid}, "one worker process did everything"
     repeated = check_reruns(lines, run_id, STEPS, finished)
     # The durable prefix survived as it was: the history after the restart starts with it.
-    assert [(e.seq, str(e.type), e.activity_run_id) for e in events[: len(stored)]] == stored
+    assert [(e.seq, str(e.type), e.step_id) for e in events[: len(stored)]] == stored
     measure(
         f"{cluster.mode} server kill -9: {len(finished)} steps finished at the crash; worker reconnected "
         f"{t_reconnect - t_restart:.2f}s after the restart; run done {t_done - t_restart:.2f}s after the restart "
@@ -196,7 +196,7 @@ async def test_kill_with_100_runs_in_flight(
             await async_wait_until(lambda: cluster.server_saw_disconnect(worker), 10, "the server to drop the worker")
             await asyncio.sleep(0.3)
             for h in handles:
-                finished[h.run_id] = {step_of(e.activity_run_id) for e in await h.history() if str(e.type) == SUCCESS}
+                finished[h.run_id] = {step_of(e.step_id) for e in await h.history() if str(e.type) == SUCCESS}
             cluster.start_worker("wf_steps")
         results = await asyncio.gather(*(h.result(timeout=60) for h in handles))
         t_done = time.monotonic()

@@ -30,8 +30,8 @@ from google.protobuf import json_format
 
 import goblins
 import goblins.testing
-from goblins._proto import goblins_pb2 as pb
-from goblins._proto import goblins_pb2_grpc as pb_grpc
+from goblins.api import v1 as pb
+from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from tests.histories import workflows as w
 
 HERE = pathlib.Path(__file__).resolve().parent

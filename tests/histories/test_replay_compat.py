@@ -16,7 +16,8 @@ from google.protobuf import json_format
 
 import goblins
 import goblins.testing
-from goblins._proto import goblins_pb2 as pb
+from goblins import wire
+from goblins.api import v1 as pb
 from tests.histories import workflows
 from tests.histories.record import SCENARIOS, event_to_json, replay_outcome
 
@@ -58,13 +59,13 @@ def test_the_history_replays_as_recorded(run: dict[str, Any]) -> None:
     events = _events(run)
     assert replay_outcome(events, workflow) == run["replay"]
     # The same history as a client reads it (goblins.Event) replays the same way.
-    assert replay_outcome([goblins.events.Event.from_proto(e) for e in events], workflow) == run["replay"]
+    assert replay_outcome([wire.event_from_proto(e) for e in events], workflow) == run["replay"]
 
 
 @pytest.mark.parametrize("run", RUNS)
 def test_the_recorded_end_is_the_run_outcome(run: dict[str, Any]) -> None:
     """The run's last event holds what its handle returned (a chain returns its last run's)."""
-    end = goblins.events.Event.from_proto(_events(run)[-1])
+    end = wire.event_from_proto(_events(run)[-1])
     if "error" in run:
         assert end.type == goblins.events.EventType.WORKFLOW_FINISHED_IN_ERROR
         assert run["error"]["message"].endswith(end.error)

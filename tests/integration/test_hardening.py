@@ -10,8 +10,8 @@ import grpc
 import pytest
 
 import goblins
-from goblins._proto import goblins_pb2 as pb
-from goblins._proto import goblins_pb2_grpc as pb_grpc
+from goblins.api import v1 as pb
+from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from tests.conftest import StartWorker
 from tests.integration import hardening as h
 
@@ -85,7 +85,7 @@ async def test_a_workflow_error_that_cannot_be_described_fails_the_run_readably(
 async def test_a_request_that_does_not_decode_is_invalid_argument(address: str, body: bytes) -> None:
     async with grpc.aio.insecure_channel(address) as channel:
         call = channel.unary_unary(
-            "/goblins.v1.Goblins/StartWorkflow", request_serializer=lambda b: b, response_deserializer=lambda b: b
+            "/goblins.api.v1.Goblins/StartWorkflow", request_serializer=lambda b: b, response_deserializer=lambda b: b
         )
         with pytest.raises(grpc.aio.AioRpcError) as info:
             await call(body, timeout=5)

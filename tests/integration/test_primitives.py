@@ -125,7 +125,7 @@ async def test_child_workflows_run_and_return(client: goblins.Client, start_work
     assert await handle.result(timeout=15) == [2, 4, 6, 24]
     events = await handle.history()
     started = [e for e in events if e.type == goblins.events.EventType.CHILD_WORKFLOW_STARTED]
-    assert len(started) == 4 and all(e.child_run_id == e.activity_run_id for e in started)
+    assert len(started) == 4 and all(e.child_run_id == e.step_id for e in started)
     child = await client.get_workflow_handle(started[0].child_run_id).history()
     assert child[0].parent_run_id == handle.run_id and child[-1].type.value == "WORKFLOW_FINISHED_IN_SUCCESS"
     # Replaying the parent does not start its children again.

@@ -61,7 +61,7 @@ async def test_greet_end_to_end_with_exact_history(client: goblins.Client, start
     assert {e.workflow_name for e in events} == {"greet"}
     assert events[0].input == ["Green Got"]
     for e in events[2:5]:
-        assert (e.activity_name, e.activity_run_id, e.attempt, e.max_attempts) == (
+        assert (e.activity_name, e.step_id, e.attempt, e.max_attempts) == (
             "greetActivity",
             f"{handle.run_id}/1",
             1,
@@ -172,7 +172,7 @@ async def test_get_workflow_handle_and_history(client: goblins.Client, start_wor
     assert await handle.result(timeout=10) == ["done h-0", "done h-1", "done h-2"]
     events = await handle.history()
     scheduled = [e for e in events if e.type == goblins.events.EventType.ACTIVITY_SCHEDULED]
-    assert [e.activity_run_id for e in scheduled] == [f"{started.run_id}/{i}" for i in (1, 2, 3)]
+    assert [e.step_id for e in scheduled] == [f"{started.run_id}/{i}" for i in (1, 2, 3)]
     assert [e.input for e in scheduled] == [["h-0"], ["h-1"], ["h-2"]]
 
     missing = client.get_workflow_handle("no-such-run")

@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 from goblins.errors import StoreConflict, StoreRejected
+from goblins.server.effects import WORKFLOW, TaskRecord
 from goblins.server.ports import Batch, EventStore, Inbox, Mode, StoredRun, run_status
 from goblins.server.session import Session
-from goblins.server.state import WORKFLOW, RunState, TaskRecord
+from goblins.server.state import RunState
 
 T0 = 1000.0
 

@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
+from goblins.server.effects import ACTIVITY, MESSAGE, TIMER, WORKFLOW, TaskRecord
 from goblins.server.embedded.dispatcher import WORKFLOW_TASK_TIMEOUT, Dispatcher
 from goblins.server.session import Session
-from goblins.server.state import ACTIVITY, MESSAGE, TIMER, WORKFLOW, TaskRecord
 
 T0 = 1000.0
 
@@ -58,7 +58,7 @@ class Harness:
 
 
 def activity(task_id: str, visible_at: float = 0.0, timeout: float = 0.0, heartbeat: float = 0.0) -> TaskRecord:
-    data = pb.ActivityTask(task_id=task_id, run_id="r", activity_run_id=task_id.split("#")[0]).SerializeToString()
+    data = pb.ActivityTask(task_id=task_id, run_id="r", step_id=task_id.split("#")[0]).SerializeToString()
     return TaskRecord(task_id, "r", ACTIVITY, "act", visible_at, data, timeout, heartbeat)
 
 

@@ -13,8 +13,8 @@ import goblins
 from goblins import converter
 from goblins._definitions import workflow_definition
 from goblins._duration import seconds
-from goblins._proto import goblins_pb2 as pb
 from goblins._runtime import Completion, WorkflowInstance
+from goblins.api import v1 as pb
 
 MS = datetime.timedelta(milliseconds=1)
 

@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 from goblins.errors import StoreConflict, StoreUnavailable
+from goblins.server.effects import ACTIVITY, WORKFLOW, TaskRecord
 from goblins.server.loop import EventLoop
-from goblins.server.state import ACTIVITY, WORKFLOW, TaskRecord
 from tests.unit.memory_ports import T0, Clock, MemoryQueue, MemoryRouter, MemoryStore, mode
 
 
@@ -69,11 +69,11 @@ async def test_a_run_goes_from_activity_to_end_and_wakes_its_waiter(
     await start(loop)
     waiter = loop.waiter("r1")
     assert loop.known_last("r1") == (True, None), "held in flight: the waiter will be woken"
-    schedule = pb.Command(schedule_activity=pb.ScheduleActivity(activity_run_id="r1/1", activity_name="act"))
+    schedule = pb.Command(schedule_activity=pb.ScheduleActivity(step_id="r1/1", activity_name="act"))
     await report(loop, completed(queue.published[-1], 1, schedule))
     act = queue.published[-1]
     assert act.kind == ACTIVITY and queue.done == [queue.published[0].task_id]
-    result = pb.ActivityResult(task_id=act.task_id, run_id="r1", activity_run_id="r1/1", attempt=1, ok=True)
+    result = pb.ActivityResult(task_id=act.task_id, run_id="r1", step_id="r1/1", attempt=1, ok=True)
     await report(loop, pb.Report(activity_result=result))
     wf = queue.published[-1]
     assert wf.kind == WORKFLOW
@@ -166,7 +166,7 @@ async def test_a_completion_with_a_bad_number_fails_its_workflow_task_not_the_ba
     await start(loop, "r2")
     bad = pb.Command(
         schedule_activity=pb.ScheduleActivity(
-            activity_run_id="r1/1", activity_name="act", start_to_close_timeout=float("nan")
+            step_id="r1/1", activity_name="act", start_to_close_timeout=float("nan")
         )
     )
     timer = pb.Command(start_timer=pb.StartTimer(timer_id="r2/t", seconds=float("inf")))
@@ -220,7 +220,7 @@ async def test_a_completion_with_an_oversized_name_fails_its_workflow_task(
     loop: EventLoop, store: MemoryStore, queue: MemoryQueue
 ) -> None:
     await start(loop, "r1")
-    schedule = pb.Command(schedule_activity=pb.ScheduleActivity(activity_run_id="r1/1", activity_name="a" * 1001))
+    schedule = pb.Command(schedule_activity=pb.ScheduleActivity(step_id="r1/1", activity_name="a" * 1001))
     await report(loop, completed(queue.published[0], 1, schedule))
     failed = store.events["r1"][-1]
     assert failed.type == "WORKFLOW_TASK_FAILED" and "activity_name is too long" in failed.error

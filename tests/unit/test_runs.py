@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
+from goblins.server.effects import WORKFLOW
 from goblins.server.loop import EventLoop
 from goblins.server.ports import Batch
 from goblins.server.runs import FailedPrecondition, InvalidArgument, NotFound, Runs
-from goblins.server.state import WORKFLOW
 from tests.unit.memory_ports import T0, Clock, MemoryQueue, MemoryRouter, MemoryStore, mode
 
 

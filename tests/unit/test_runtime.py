@@ -13,8 +13,8 @@ import pytest
 import goblins
 from goblins import converter
 from goblins._definitions import workflow_definition
-from goblins._proto import goblins_pb2 as pb
 from goblins._runtime import Completion, WorkflowInstance
+from goblins.api import v1 as pb
 
 RUN = "run-1"
 
@@ -137,7 +137,7 @@ class History:
         self.add(
             "ACTIVITY_SCHEDULED",
             activity_name=name,
-            activity_run_id=f"{RUN}/{position}",
+            step_id=f"{RUN}/{position}",
             attempt=1,
             input=converter.encode_args(args, "test"),
         )
@@ -147,7 +147,7 @@ class History:
         self.add(
             "ACTIVITY_FINISHED_IN_SUCCESS",
             activity_name=name,
-            activity_run_id=f"{RUN}/{position}",
+            step_id=f"{RUN}/{position}",
             attempt=attempt,
             output=converter.encode(value),
         )
@@ -157,7 +157,7 @@ class History:
         self.add(
             "ACTIVITY_FINISHED_IN_ERROR",
             activity_name=name,
-            activity_run_id=f"{RUN}/{position}",
+            step_id=f"{RUN}/{position}",
             attempt=attempt,
             error_type=error_type,
             error=f"{error_type}: {message}",
@@ -194,7 +194,7 @@ def test_first_activation_schedules_with_deterministic_id() -> None:
     assert c.failure is None and not c.finished
     assert c.seen_seq == 1
     (s,) = schedules(c)
-    assert s.activity_run_id == f"{RUN}/1"
+    assert s.step_id == f"{RUN}/1"
     assert s.activity_name == "greetActivity"
     assert orjson.loads(s.input) == ["Green Got"]
     assert s.retry_policy.max_attempts == goblins.RetryPolicy().maximum_attempts
@@ -233,7 +233,7 @@ def test_two_sequential_steps_live() -> None:
     h.started().scheduled(1, "step_a", 3).succeeded(1, "step_a", 4)
     c = wf.activate(h.events[1:])
     (s2,) = schedules(c)
-    assert (s2.activity_run_id, s2.activity_name, orjson.loads(s2.input)) == (f"{RUN}/2", "step_b", [4])
+    assert (s2.step_id, s2.activity_name, orjson.loads(s2.input)) == (f"{RUN}/2", "step_b", [4])
     before = len(h.events)
     h.scheduled(2, "step_b", 4).succeeded(2, "step_b", 8)
     c = wf.activate(h.events[before:])
@@ -269,7 +269,7 @@ def test_event_by_event_is_live_execution_with_each_step_scheduled_once() -> Non
     for event in h.events:
         commands.extend(wf.activate([event]).commands)
     assert [c.WhichOneof("kind") for c in commands] == ["schedule_activity", "schedule_activity", "complete_workflow"]
-    assert [c.schedule_activity.activity_run_id for c in commands[:2]] == [f"{RUN}/1", f"{RUN}/2"]
+    assert [c.schedule_activity.step_id for c in commands[:2]] == [f"{RUN}/1", f"{RUN}/2"]
     assert orjson.loads(commands[2].complete_workflow.output) == 8
 
 
@@ -299,7 +299,7 @@ def test_retried_attempt_in_history_is_not_a_result() -> None:
 def test_gather_schedules_all_at_once_and_replays_the_same() -> None:
     h = History("fan_out", 5)
     c = instance(fan_out).activate(h.events)
-    ids = [s.activity_run_id for s in schedules(c)]
+    ids = [s.step_id for s in schedules(c)]
     assert ids == [f"{RUN}/{i}" for i in range(1, 6)]
     assert [orjson.loads(s.input) for s in schedules(c)] == [[i] for i in range(5)]
 
@@ -459,3 +459,10 @@ def test_input_that_does_not_match_the_annotation_fails_the_workflow() -> None:
     (cmd,) = c.commands
     assert cmd.fail_workflow.error_type == "SerializationError"
     assert "Point" in cmd.fail_workflow.error
+
+
+def test_an_unknown_event_kind_fails_the_task_rather_than_being_skipped() -> None:
+    h = History("greet", "Green Got")
+    unknown = pb.Event(run_id=RUN, seq=2, type="FROM_A_NEWER_SERVER")
+    c = instance(greeting).activate([*h.events, unknown])
+    assert c.failure is not None and "FROM_A_NEWER_SERVER" in c.failure[1]

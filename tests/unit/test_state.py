@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from goblins._proto import goblins_pb2 as pb
-from goblins.server.state import ACTIVITY, WORKFLOW, Effects, RunState, timed_out_result
+from goblins.api import v1 as pb
+from goblins.server.effects import ACTIVITY, WORKFLOW, Effects
+from goblins.server.state import RunState, timed_out_result
 
 RUN = "run-1"
 T0 = 1000.0
@@ -34,7 +35,7 @@ def policy(
 def schedule(position: int, name: str = "act", retry: pb.RetryPolicy | None = None, timeout: float = 0.0) -> pb.Command:
     return pb.Command(
         schedule_activity=pb.ScheduleActivity(
-            activity_run_id=f"{RUN}/{position}",
+            step_id=f"{RUN}/{position}",
             activity_name=name,
             input=b'["x"]',
             retry_policy=retry if retry is not None else policy(),
@@ -56,7 +57,7 @@ def completed(
 
 def result(position: int, attempt: int = 1, ok: bool = True, error_type: str = "RuntimeError") -> pb.ActivityResult:
     r = pb.ActivityResult(
-        task_id=f"{RUN}/{position}#{attempt}", run_id=RUN, activity_run_id=f"{RUN}/{position}", attempt=attempt, ok=ok
+        task_id=f"{RUN}/{position}#{attempt}", run_id=RUN, step_id=f"{RUN}/{position}", attempt=attempt, ok=ok
     )
     if ok:
         r.output = b'"out"'
@@ -105,7 +106,7 @@ def test_schedule_commands_record_events_and_activity_tasks() -> None:
     assert types(fx) == ["WORKFLOW_STARTED", "ACTIVITY_SCHEDULED", "ACTIVITY_SCHEDULED"]
     assert [e.seq for e in fx.events] == [2, 3, 4]
     s1 = fx.events[1]
-    assert (s1.activity_run_id, s1.activity_name, s1.attempt, s1.max_attempts, s1.input) == (
+    assert (s1.step_id, s1.activity_name, s1.attempt, s1.max_attempts, s1.input) == (
         f"{RUN}/1",
         "a",
         1,
@@ -118,7 +119,7 @@ def test_schedule_commands_record_events_and_activity_tasks() -> None:
     ]
     assert fx.new_tasks[0].timeout == 5.0
     task = pb.ActivityTask.FromString(fx.new_tasks[0].data)
-    assert (task.activity_run_id, task.attempt, task.workflow_name, task.start_to_close_timeout) == (
+    assert (task.step_id, task.attempt, task.workflow_name, task.start_to_close_timeout) == (
         f"{RUN}/1",
         1,
         "wf",
@@ -186,10 +187,10 @@ def test_activity_success_records_event_and_wakes_workflow() -> None:
 
 def test_activity_started_is_recorded_once_per_attempt() -> None:
     rs, _ = running_with(schedule(1))
-    started = pb.ActivityStarted(task_id=f"{RUN}/1#1", run_id=RUN, activity_run_id=f"{RUN}/1", attempt=1)
+    started = pb.ActivityStarted(task_id=f"{RUN}/1#1", run_id=RUN, step_id=f"{RUN}/1", attempt=1)
     assert types(rs.activity_started(started, T0 + 2)) == ["ACTIVITY_STARTED"]
     assert rs.activity_started(started, T0 + 2).events == []
-    stale = pb.ActivityStarted(task_id="x", run_id=RUN, activity_run_id=f"{RUN}/1", attempt=2)
+    stale = pb.ActivityStarted(task_id="x", run_id=RUN, step_id=f"{RUN}/1", attempt=2)
     assert rs.activity_started(stale, T0 + 2).events == []
 
 
@@ -315,7 +316,7 @@ def snapshot(rs: RunState) -> dict[str, object]:
 
 def test_from_history_rebuilds_the_same_state() -> None:
     rs, _ = running_with(schedule(1), schedule(2, retry=policy(max_attempts=5)))
-    started = pb.ActivityStarted(task_id=f"{RUN}/2#1", run_id=RUN, activity_run_id=f"{RUN}/2", attempt=1)
+    started = pb.ActivityStarted(task_id=f"{RUN}/2#1", run_id=RUN, step_id=f"{RUN}/2", attempt=1)
     rs.activity_started(started, T0 + 2)
     rs.activity_result(result(2, ok=False), T0 + 2)
     rs.activity_result(result(1), T0 + 3)
@@ -366,7 +367,7 @@ def test_a_redelivered_signal_is_recorded_once() -> None:
 
 def heartbeat_of(position: int, attempt: int = 1) -> pb.ActivityHeartbeat:
     return pb.ActivityHeartbeat(
-        task_id=f"{RUN}/{position}#{attempt}", run_id=RUN, activity_run_id=f"{RUN}/{position}", attempt=attempt
+        task_id=f"{RUN}/{position}#{attempt}", run_id=RUN, step_id=f"{RUN}/{position}", attempt=attempt
     )
 
 
@@ -441,3 +442,15 @@ def test_a_finished_child_owes_its_parent_the_news_and_a_terminated_parent_its_c
     assert unfinished.farewells() == [] and not unfinished.owes_farewells()
     unfinished.workflow_task_completed(completed(unfinished, done), T0 + 1)
     assert unfinished.finished and not unfinished.owes_farewells(), "a top-level run owes no one"
+
+
+def test_an_unknown_event_kind_raises_rather_than_being_skipped() -> None:
+    with pytest.raises(ValueError, match="FROM_A_NEWER_SERVER"):
+        RunState("r").apply(pb.Event(run_id="r", seq=1, type="FROM_A_NEWER_SERVER"))
+
+
+def test_a_command_of_an_unknown_kind_fails_the_workflow_task_and_records_nothing_else() -> None:
+    rs, fx = running_with(schedule(1, "a"), pb.Command())
+    assert types(fx) == ["WORKFLOW_TASK_FAILED"]
+    assert "command kind None" in fx.events[0].error
+    assert rs.wf_task_id is not None  # the task is retried after its back-off

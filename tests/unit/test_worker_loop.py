@@ -16,7 +16,7 @@ import pytest
 
 import goblins
 from goblins import converter
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
 from goblins.worker import Worker
 from goblins.worker._source import Batch, Cancel, TaskSource
 
@@ -113,7 +113,7 @@ def activity_task(task_id: str, name: str, *args: object) -> pb.Task:
     t = pb.ActivityTask(
         task_id=task_id,
         run_id="run-1",
-        activity_run_id="a1",
+        step_id="a1",
         activity_name=name,
         input=converter.encode_args(args, "test"),
         attempt=1,

@@ -32,19 +32,20 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, S
 from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from cassandra.query import BatchStatement, BatchType, tuple_factory
 
-from goblins._proto import goblins_pb2 as pb
-from goblins.server.ports import Batch, StoreConflict, StoredRun, StoreUnavailable, run_status
-from goblins.server.state import WF_TASK_MARK, WORKFLOW, TaskRecord
+from goblins.api import v1 as pb
+from goblins.history import RUNNING, run_status
+from goblins.server.effects import WF_TASK_MARK, WORKFLOW, TaskRecord
+from goblins.server.ports import Batch, StoreConflict, StoredRun, StoreUnavailable
 
 REPLICATION = {"class": "SimpleStrategy", "replication_factor": 1}
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS events (
-        run_id text, seq bigint, type text, activity_run_id text, data blob,
+        run_id text, seq bigint, type text, step_id text, data blob,
         PRIMARY KEY ((run_id), seq)) WITH CLUSTERING ORDER BY (seq ASC)""",
     """CREATE TABLE IF NOT EXISTS events_by_activity (
-        activity_run_id text, seq bigint, run_id text,
-        PRIMARY KEY ((activity_run_id), seq))""",
+        step_id text, seq bigint, run_id text,
+        PRIMARY KEY ((step_id), seq))""",
     """CREATE TABLE IF NOT EXISTS runs (
         run_id text PRIMARY KEY, workflow_name text, status text, created_at double,
         finished_at double, wf_task_id text)""",
@@ -54,7 +55,7 @@ SCHEMA = [
     """CREATE TABLE IF NOT EXISTS active_runs (bucket int, run_id text, PRIMARY KEY ((bucket), run_id))""",
     """CREATE TABLE IF NOT EXISTS registry (kind text, name text, PRIMARY KEY ((kind), name))""",
     """CREATE TABLE IF NOT EXISTS heartbeats (
-        run_id text, activity_run_id text, details blob, PRIMARY KEY ((run_id), activity_run_id))""",
+        run_id text, step_id text, details blob, PRIMARY KEY ((run_id), step_id))""",
     """CREATE TABLE IF NOT EXISTS timers (
         bucket int, due double, task_id text, run_id text, kind text, name text, timeout double, data blob,
         PRIMARY KEY ((bucket), due, task_id))""",
@@ -209,9 +210,9 @@ class CassandraStore:
         self.bucket_of = bucket_of or (lambda run_id: 0)
         p = self.session.prepare
         self._ins_event = p(
-            "INSERT INTO events (run_id, seq, type, activity_run_id, data) VALUES (?, ?, ?, ?, ?) IF NOT EXISTS"
+            "INSERT INTO events (run_id, seq, type, step_id, data) VALUES (?, ?, ?, ?, ?) IF NOT EXISTS"
         )
-        self._ins_by_activity = p("INSERT INTO events_by_activity (activity_run_id, seq, run_id) VALUES (?, ?, ?)")
+        self._ins_by_activity = p("INSERT INTO events_by_activity (step_id, seq, run_id) VALUES (?, ?, ?)")
         self._ins_run = p(
             "INSERT INTO runs (run_id, workflow_name, status, created_at, finished_at) VALUES (?, ?, ?, ?, ?)"
         )
@@ -227,9 +228,9 @@ class CassandraStore:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
         )
         self._del_timer = p("DELETE FROM timers WHERE bucket = ? AND due = ? AND task_id = ?")
-        self._ins_beat = p("INSERT INTO heartbeats (run_id, activity_run_id, details) VALUES (?, ?, ?)")
+        self._ins_beat = p("INSERT INTO heartbeats (run_id, step_id, details) VALUES (?, ?, ?)")
         self._del_beats = p("DELETE FROM heartbeats WHERE run_id = ?")
-        self._sel_beats = p("SELECT activity_run_id, details FROM heartbeats WHERE run_id = ?")
+        self._sel_beats = p("SELECT step_id, details FROM heartbeats WHERE run_id = ?")
         self._sel_events = p("SELECT data FROM events WHERE run_id = ? AND seq > ?")
         self._sel_last = p("SELECT data FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT 1")
         self._sel_run = p(
@@ -263,16 +264,16 @@ class CassandraStore:
         ended: dict[str, tuple[str, pb.Event]] = {}
         unsettled = set(batch.unsettled)
         for e in batch.events:
-            if e.activity_run_id:
-                rows.append((self._ins_by_activity, (e.activity_run_id, e.seq, e.run_id), e.activity_run_id))
+            if e.step_id:
+                rows.append((self._ins_by_activity, (e.step_id, e.seq, e.run_id), e.step_id))
             status = run_status(e.type)
-            if status == "RUNNING":
+            if status == RUNNING:
                 started[e.run_id] = e
             elif status is not None:
                 ended[e.run_id] = (status, e)
         for run_id, e in started.items():
             end = ended.pop(run_id, None)
-            status, finished_at = (end[0], end[1].timestamp) if end else ("RUNNING", 0.0)
+            status, finished_at = (end[0], end[1].timestamp) if end else (RUNNING, 0.0)
             rows.append((self._ins_run, (run_id, e.workflow_name, status, e.timestamp, finished_at), run_id))
             day = _day(e.timestamp)
             rows.append((self._ins_day, (day, e.timestamp, run_id, e.workflow_name), day))
@@ -295,8 +296,8 @@ class CassandraStore:
                 wf_tasks[t.run_id] = t.task_id
         for run_id, wf_task_id in wf_tasks.items():
             rows.append((self._set_wf_task, (wf_task_id, run_id), run_id))
-        for (run_id, activity_run_id), details in batch.heartbeats.items():
-            rows.append((self._ins_beat, (run_id, activity_run_id, details), run_id))
+        for (run_id, step_id), details in batch.heartbeats.items():
+            rows.append((self._ins_beat, (run_id, step_id, details), run_id))
         for run_id in batch.forget_heartbeats:
             rows.append((self._del_beats, (run_id,), run_id))
         writes: list[Any] = [self._write_rows(chunk) for chunk in _chunks(rows, INDEX_BATCH)]
@@ -337,7 +338,7 @@ class CassandraStore:
             serial_consistency_level=ConsistencyLevel.SERIAL,
         )
         for e in events:
-            stmt.add(self._ins_event, (e.run_id, e.seq, e.type, e.activity_run_id, e.SerializeToString()))
+            stmt.add(self._ins_event, (e.run_id, e.seq, e.type, e.step_id, e.SerializeToString()))
         rows = await _execute(self.session, stmt)
         if not rows or rows[0][0]:
             return True

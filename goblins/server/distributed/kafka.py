@@ -21,21 +21,13 @@ from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from goblins._kafka import AsyncProducer, PendingOffsets, consumer_config, partition_for, prefixed, take, task_topic
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
+from goblins.history import ACTIVITY_FAILED, ACTIVITY_STARTED, ACTIVITY_SUCCEEDED
 from goblins.server.distributed.setup import EVENTS, TOPICS, create_topics
+from goblins.server.effects import ACTIVITY, MESSAGE, TIMER, WORKFLOW, TaskRecord
 from goblins.server.ports import EventStore, Inbox, RunIndex, WorkersElsewhere
 from goblins.server.session import Session
-from goblins.server.state import (
-    ACT_ERROR,
-    ACT_STARTED,
-    ACT_SUCCESS,
-    ACTIVITY,
-    MESSAGE,
-    TIMER,
-    WORKFLOW,
-    RunState,
-    TaskRecord,
-)
+from goblins.server.state import RunState
 
 if TYPE_CHECKING:
     from goblins.server.distributed.timers import CassandraTimers
@@ -182,18 +174,18 @@ class KafkaTransport:
         """
         now = self._inbox.clock() if self._inbox is not None else 0.0
         for e in events:
-            if e.type == ACT_STARTED:
+            if e.type == ACTIVITY_STARTED:
                 rs = runs.get(e.run_id)
-                act = rs.activities.get(e.activity_run_id) if rs is not None else None
+                act = rs.activities.get(e.step_id) if rs is not None else None
                 if rs is None or act is None or act.finished or act.attempt != e.attempt:
                     continue
                 record = rs.activity_record(act, e.timestamp)
                 hard = e.timestamp + record.timeout if record.timeout else 0.0
                 soft = (now if reloaded else e.timestamp) + record.heartbeat if record.heartbeat else 0.0
                 if hard or soft:
-                    self._leases[record.task_id] = _Lease(e.run_id, e.activity_run_id, hard, soft, record.heartbeat)
-            elif e.type in (ACT_SUCCESS, ACT_ERROR):
-                self._leases.pop(f"{e.activity_run_id}#{e.attempt}", None)
+                    self._leases[record.task_id] = _Lease(e.run_id, e.step_id, hard, soft, record.heartbeat)
+            elif e.type in (ACTIVITY_SUCCEEDED, ACTIVITY_FAILED):
+                self._leases.pop(f"{e.step_id}#{e.attempt}", None)
 
     def heartbeat(self, task_id: str, details: bytes) -> None:
         lease = self._leases.get(task_id)
@@ -214,7 +206,7 @@ class KafkaTransport:
                 continue
             del self._leases[task_id]
             rs = self._inbox.run(lease.run_id)
-            act = rs.activities.get(lease.activity_run_id) if rs is not None else None
+            act = rs.activities.get(lease.step_id) if rs is not None else None
             if rs is None or act is None or act.finished:
                 continue
             record = rs.activity_record(act, now)
@@ -404,7 +396,7 @@ class KafkaRouter:
 @dataclasses.dataclass
 class _Lease:
     run_id: str
-    activity_run_id: str
+    step_id: str
     hard: float  # the attempt's start_to_close deadline (0: none)
     soft: float  # the next heartbeat's deadline (0: none)
     every: float  # heartbeat_timeout

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from goblins.server.distributed.cassandra import TIMER_BATCH, CassandraStore, _execute
-from goblins.server.state import TaskRecord
+from goblins.server.effects import TaskRecord
 
 log = logging.getLogger("goblins.server.timers")
 

@@ -13,10 +13,11 @@ import itertools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from goblins._proto import goblins_pb2 as pb
+from goblins.api import v1 as pb
+from goblins.server.effects import ACTIVITY, MESSAGE, TIMER, WORKFLOW, TaskRecord
 from goblins.server.ports import EventStore, Inbox
 from goblins.server.session import Key, Session
-from goblins.server.state import ACTIVITY, MESSAGE, TIMER, WORKFLOW, RunState, TaskRecord
+from goblins.server.state import RunState
 
 # After a restart, tasks that were in flight wait this long for their workers to reconnect
 # and claim them (a worker resends its results), instead of running twice.

@@ -25,9 +25,10 @@ from typing import Any, TypeVar
 
 from google.protobuf.message import DecodeError
 
-from goblins._proto import goblins_pb2 as pb
-from goblins.server.ports import RUNNING, Batch, StoredRun, StoreRejected, StoreUnavailable, run_status
-from goblins.server.state import ACTIVITY, WORKFLOW, TaskRecord
+from goblins.api import v1 as pb
+from goblins.history import RUNNING, run_status
+from goblins.server.effects import ACTIVITY, WORKFLOW, TaskRecord
+from goblins.server.ports import Batch, StoredRun, StoreRejected, StoreUnavailable
 
 T = TypeVar("T")
 
@@ -41,11 +42,11 @@ CREATE TABLE IF NOT EXISTS events (
     run_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
     type TEXT NOT NULL,
-    activity_run_id TEXT NOT NULL,
+    step_id TEXT NOT NULL,
     data BLOB NOT NULL,
     PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS events_by_activity ON events (activity_run_id) WHERE activity_run_id != '';
+CREATE INDEX IF NOT EXISTS events_by_activity ON events (step_id) WHERE step_id != '';
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
     workflow_name TEXT NOT NULL,
@@ -65,9 +66,9 @@ CREATE TABLE IF NOT EXISTS tasks (
 );
 CREATE TABLE IF NOT EXISTS heartbeats (
     run_id TEXT NOT NULL,
-    activity_run_id TEXT NOT NULL,
+    step_id TEXT NOT NULL,
     details BLOB NOT NULL,
-    PRIMARY KEY (run_id, activity_run_id)
+    PRIMARY KEY (run_id, step_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS registry (
     kind TEXT NOT NULL,
@@ -86,7 +87,7 @@ def connect(path: str, synchronous: str = "FULL") -> sqlite3.Connection:
 
 
 def _event_row(e: pb.Event) -> tuple[str, int, str, str, bytes]:
-    return (e.run_id, e.seq, e.type, e.activity_run_id, e.SerializeToString())
+    return (e.run_id, e.seq, e.type, e.step_id, e.SerializeToString())
 
 
 def _parse_events(rows: list[tuple[bytes]]) -> list[pb.Event]:
@@ -174,7 +175,7 @@ class SqliteStore:
                 c.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)", [_event_row(e) for e in batch.events])
                 for e in batch.events:
                     status = run_status(e.type)
-                    if status == "RUNNING":
+                    if status == RUNNING:
                         c.execute(
                             "INSERT INTO runs VALUES (?, ?, ?, ?, 0)", (e.run_id, e.workflow_name, status, e.timestamp)
                         )
@@ -214,7 +215,7 @@ class SqliteStore:
         if not events:
             return None
         rows = self._query("SELECT task_id FROM tasks WHERE run_id = ? AND kind = ?", (run_id, WORKFLOW))
-        beats = self._query("SELECT activity_run_id, details FROM heartbeats WHERE run_id = ?", (run_id,))
+        beats = self._query("SELECT step_id, details FROM heartbeats WHERE run_id = ?", (run_id,))
         return StoredRun(events, rows[0][0] if rows else None, dict(beats))
 
     async def load_run(self, run_id: str) -> StoredRun | None:
@@ -276,7 +277,7 @@ class SqliteStore:
 
         def load() -> tuple[list[Any], dict[tuple[str, str], bytes]]:
             tasks = self._query("SELECT task_id, run_id, kind, name, visible_at, data, timeout FROM tasks")
-            beats = self._query("SELECT run_id, activity_run_id, details FROM heartbeats")
+            beats = self._query("SELECT run_id, step_id, details FROM heartbeats")
             return tasks, {(r[0], r[1]): r[2] for r in beats}
 
         rows, beats = await self._run(self._read_pool, load)
@@ -289,7 +290,7 @@ class SqliteStore:
             except DecodeError:
                 continue  # not a task this version wrote: no heartbeat lease
             t.heartbeat = task.heartbeat_timeout
-            details = beats.get((task.run_id, task.activity_run_id))
+            details = beats.get((task.run_id, task.step_id))
             if details and details != task.heartbeat_details:
                 task.heartbeat_details = details
                 t.data = task.SerializeToString()

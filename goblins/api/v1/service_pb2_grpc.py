@@ -3,7 +3,8 @@
 import grpc
 import warnings
 
-from goblins._proto import goblins_pb2 as goblins__pb2
+from goblins.api.v1 import service_pb2 as goblins_dot_api_dot_v1_dot_service__pb2
+from goblins.api.v1 import task_pb2 as goblins_dot_api_dot_v1_dot_task__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -18,7 +19,7 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in goblins_pb2_grpc.py depends on'
+        + ' but the generated code in goblins/api/v1/service_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
@@ -35,69 +36,69 @@ class GoblinsStub:
             channel: A grpc.Channel.
         """
         self.StartWorkflow = channel.unary_unary(
-                '/goblins.v1.Goblins/StartWorkflow',
-                request_serializer=goblins__pb2.StartWorkflowRequest.SerializeToString,
-                response_deserializer=goblins__pb2.StartWorkflowResponse.FromString,
+                '/goblins.api.v1.Goblins/StartWorkflow',
+                request_serializer=goblins_dot_api_dot_v1_dot_task__pb2.StartWorkflowRequest.SerializeToString,
+                response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.StartWorkflowResponse.FromString,
                 _registered_method=True)
         self.GetResult = channel.unary_unary(
-                '/goblins.v1.Goblins/GetResult',
-                request_serializer=goblins__pb2.GetResultRequest.SerializeToString,
-                response_deserializer=goblins__pb2.GetResultResponse.FromString,
+                '/goblins.api.v1.Goblins/GetResult',
+                request_serializer=goblins_dot_api_dot_v1_dot_service__pb2.GetResultRequest.SerializeToString,
+                response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.GetResultResponse.FromString,
                 _registered_method=True)
         self.GetHistory = channel.unary_unary(
-                '/goblins.v1.Goblins/GetHistory',
-                request_serializer=goblins__pb2.GetHistoryRequest.SerializeToString,
-                response_deserializer=goblins__pb2.GetHistoryResponse.FromString,
+                '/goblins.api.v1.Goblins/GetHistory',
+                request_serializer=goblins_dot_api_dot_v1_dot_service__pb2.GetHistoryRequest.SerializeToString,
+                response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.GetHistoryResponse.FromString,
                 _registered_method=True)
         self.ListWorkflows = channel.unary_unary(
-                '/goblins.v1.Goblins/ListWorkflows',
-                request_serializer=goblins__pb2.ListWorkflowsRequest.SerializeToString,
-                response_deserializer=goblins__pb2.ListWorkflowsResponse.FromString,
+                '/goblins.api.v1.Goblins/ListWorkflows',
+                request_serializer=goblins_dot_api_dot_v1_dot_service__pb2.ListWorkflowsRequest.SerializeToString,
+                response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.ListWorkflowsResponse.FromString,
                 _registered_method=True)
         self.Connect = channel.stream_stream(
-                '/goblins.v1.Goblins/Connect',
-                request_serializer=goblins__pb2.WorkerMessage.SerializeToString,
-                response_deserializer=goblins__pb2.ServerMessage.FromString,
+                '/goblins.api.v1.Goblins/Connect',
+                request_serializer=goblins_dot_api_dot_v1_dot_service__pb2.WorkerMessage.SerializeToString,
+                response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.ServerMessage.FromString,
                 _registered_method=True)
         self.GetClusterInfo = channel.unary_unary(
-                '/goblins.v1.Goblins/GetClusterInfo',
-                request_serializer=goblins__pb2.ClusterInfoRequest.SerializeToString,
-                response_deserializer=goblins__pb2.ClusterInfo.FromString,
+                '/goblins.api.v1.Goblins/GetClusterInfo',
+                request_serializer=goblins_dot_api_dot_v1_dot_service__pb2.ClusterInfoRequest.SerializeToString,
+                response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.ClusterInfo.FromString,
                 _registered_method=True)
         self.Signal = channel.unary_unary(
-                '/goblins.v1.Goblins/Signal',
-                request_serializer=goblins__pb2.SignalWorkflow.SerializeToString,
-                response_deserializer=goblins__pb2.ControlResponse.FromString,
+                '/goblins.api.v1.Goblins/Signal',
+                request_serializer=goblins_dot_api_dot_v1_dot_task__pb2.SignalWorkflow.SerializeToString,
+                response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.ControlResponse.FromString,
                 _registered_method=True)
         self.Cancel = channel.unary_unary(
-                '/goblins.v1.Goblins/Cancel',
-                request_serializer=goblins__pb2.CancelWorkflow.SerializeToString,
-                response_deserializer=goblins__pb2.ControlResponse.FromString,
+                '/goblins.api.v1.Goblins/Cancel',
+                request_serializer=goblins_dot_api_dot_v1_dot_task__pb2.CancelWorkflow.SerializeToString,
+                response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.ControlResponse.FromString,
                 _registered_method=True)
         self.Query = channel.unary_unary(
-                '/goblins.v1.Goblins/Query',
-                request_serializer=goblins__pb2.QueryRequest.SerializeToString,
-                response_deserializer=goblins__pb2.QueryAnswer.FromString,
+                '/goblins.api.v1.Goblins/Query',
+                request_serializer=goblins_dot_api_dot_v1_dot_service__pb2.QueryRequest.SerializeToString,
+                response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.QueryAnswer.FromString,
                 _registered_method=True)
         self.AnswerQuery = channel.unary_unary(
-                '/goblins.v1.Goblins/AnswerQuery',
-                request_serializer=goblins__pb2.QueryAnswer.SerializeToString,
-                response_deserializer=goblins__pb2.ControlResponse.FromString,
+                '/goblins.api.v1.Goblins/AnswerQuery',
+                request_serializer=goblins_dot_api_dot_v1_dot_service__pb2.QueryAnswer.SerializeToString,
+                response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.ControlResponse.FromString,
                 _registered_method=True)
         self.Register = channel.unary_unary(
-                '/goblins.v1.Goblins/Register',
-                request_serializer=goblins__pb2.Hello.SerializeToString,
-                response_deserializer=goblins__pb2.RegisterResponse.FromString,
+                '/goblins.api.v1.Goblins/Register',
+                request_serializer=goblins_dot_api_dot_v1_dot_service__pb2.Hello.SerializeToString,
+                response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.RegisterResponse.FromString,
                 _registered_method=True)
         self.CheckTasks = channel.unary_unary(
-                '/goblins.v1.Goblins/CheckTasks',
-                request_serializer=goblins__pb2.CheckTasksRequest.SerializeToString,
-                response_deserializer=goblins__pb2.CheckTasksResponse.FromString,
+                '/goblins.api.v1.Goblins/CheckTasks',
+                request_serializer=goblins_dot_api_dot_v1_dot_service__pb2.CheckTasksRequest.SerializeToString,
+                response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.CheckTasksResponse.FromString,
                 _registered_method=True)
         self.ClientSession = channel.stream_stream(
-                '/goblins.v1.Goblins/ClientSession',
-                request_serializer=goblins__pb2.ClientRequests.SerializeToString,
-                response_deserializer=goblins__pb2.ClientReplies.FromString,
+                '/goblins.api.v1.Goblins/ClientSession',
+                request_serializer=goblins_dot_api_dot_v1_dot_service__pb2.ClientRequests.SerializeToString,
+                response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.ClientReplies.FromString,
                 _registered_method=True)
 
 
@@ -192,74 +193,74 @@ def add_GoblinsServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'StartWorkflow': grpc.unary_unary_rpc_method_handler(
                     servicer.StartWorkflow,
-                    request_deserializer=goblins__pb2.StartWorkflowRequest.FromString,
-                    response_serializer=goblins__pb2.StartWorkflowResponse.SerializeToString,
+                    request_deserializer=goblins_dot_api_dot_v1_dot_task__pb2.StartWorkflowRequest.FromString,
+                    response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.StartWorkflowResponse.SerializeToString,
             ),
             'GetResult': grpc.unary_unary_rpc_method_handler(
                     servicer.GetResult,
-                    request_deserializer=goblins__pb2.GetResultRequest.FromString,
-                    response_serializer=goblins__pb2.GetResultResponse.SerializeToString,
+                    request_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.GetResultRequest.FromString,
+                    response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.GetResultResponse.SerializeToString,
             ),
             'GetHistory': grpc.unary_unary_rpc_method_handler(
                     servicer.GetHistory,
-                    request_deserializer=goblins__pb2.GetHistoryRequest.FromString,
-                    response_serializer=goblins__pb2.GetHistoryResponse.SerializeToString,
+                    request_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.GetHistoryRequest.FromString,
+                    response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.GetHistoryResponse.SerializeToString,
             ),
             'ListWorkflows': grpc.unary_unary_rpc_method_handler(
                     servicer.ListWorkflows,
-                    request_deserializer=goblins__pb2.ListWorkflowsRequest.FromString,
-                    response_serializer=goblins__pb2.ListWorkflowsResponse.SerializeToString,
+                    request_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.ListWorkflowsRequest.FromString,
+                    response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.ListWorkflowsResponse.SerializeToString,
             ),
             'Connect': grpc.stream_stream_rpc_method_handler(
                     servicer.Connect,
-                    request_deserializer=goblins__pb2.WorkerMessage.FromString,
-                    response_serializer=goblins__pb2.ServerMessage.SerializeToString,
+                    request_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.WorkerMessage.FromString,
+                    response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.ServerMessage.SerializeToString,
             ),
             'GetClusterInfo': grpc.unary_unary_rpc_method_handler(
                     servicer.GetClusterInfo,
-                    request_deserializer=goblins__pb2.ClusterInfoRequest.FromString,
-                    response_serializer=goblins__pb2.ClusterInfo.SerializeToString,
+                    request_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.ClusterInfoRequest.FromString,
+                    response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.ClusterInfo.SerializeToString,
             ),
             'Signal': grpc.unary_unary_rpc_method_handler(
                     servicer.Signal,
-                    request_deserializer=goblins__pb2.SignalWorkflow.FromString,
-                    response_serializer=goblins__pb2.ControlResponse.SerializeToString,
+                    request_deserializer=goblins_dot_api_dot_v1_dot_task__pb2.SignalWorkflow.FromString,
+                    response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.ControlResponse.SerializeToString,
             ),
             'Cancel': grpc.unary_unary_rpc_method_handler(
                     servicer.Cancel,
-                    request_deserializer=goblins__pb2.CancelWorkflow.FromString,
-                    response_serializer=goblins__pb2.ControlResponse.SerializeToString,
+                    request_deserializer=goblins_dot_api_dot_v1_dot_task__pb2.CancelWorkflow.FromString,
+                    response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.ControlResponse.SerializeToString,
             ),
             'Query': grpc.unary_unary_rpc_method_handler(
                     servicer.Query,
-                    request_deserializer=goblins__pb2.QueryRequest.FromString,
-                    response_serializer=goblins__pb2.QueryAnswer.SerializeToString,
+                    request_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.QueryRequest.FromString,
+                    response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.QueryAnswer.SerializeToString,
             ),
             'AnswerQuery': grpc.unary_unary_rpc_method_handler(
                     servicer.AnswerQuery,
-                    request_deserializer=goblins__pb2.QueryAnswer.FromString,
-                    response_serializer=goblins__pb2.ControlResponse.SerializeToString,
+                    request_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.QueryAnswer.FromString,
+                    response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.ControlResponse.SerializeToString,
             ),
             'Register': grpc.unary_unary_rpc_method_handler(
                     servicer.Register,
-                    request_deserializer=goblins__pb2.Hello.FromString,
-                    response_serializer=goblins__pb2.RegisterResponse.SerializeToString,
+                    request_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.Hello.FromString,
+                    response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.RegisterResponse.SerializeToString,
             ),
             'CheckTasks': grpc.unary_unary_rpc_method_handler(
                     servicer.CheckTasks,
-                    request_deserializer=goblins__pb2.CheckTasksRequest.FromString,
-                    response_serializer=goblins__pb2.CheckTasksResponse.SerializeToString,
+                    request_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.CheckTasksRequest.FromString,
+                    response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.CheckTasksResponse.SerializeToString,
             ),
             'ClientSession': grpc.stream_stream_rpc_method_handler(
                     servicer.ClientSession,
-                    request_deserializer=goblins__pb2.ClientRequests.FromString,
-                    response_serializer=goblins__pb2.ClientReplies.SerializeToString,
+                    request_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.ClientRequests.FromString,
+                    response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.ClientReplies.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
-            'goblins.v1.Goblins', rpc_method_handlers)
+            'goblins.api.v1.Goblins', rpc_method_handlers)
     server.add_generic_rpc_handlers((generic_handler,))
-    server.add_registered_method_handlers('goblins.v1.Goblins', rpc_method_handlers)
+    server.add_registered_method_handlers('goblins.api.v1.Goblins', rpc_method_handlers)
 
 
  # This class is part of an EXPERIMENTAL API.
@@ -280,9 +281,9 @@ class Goblins:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/goblins.v1.Goblins/StartWorkflow',
-            goblins__pb2.StartWorkflowRequest.SerializeToString,
-            goblins__pb2.StartWorkflowResponse.FromString,
+            '/goblins.api.v1.Goblins/StartWorkflow',
+            goblins_dot_api_dot_v1_dot_task__pb2.StartWorkflowRequest.SerializeToString,
+            goblins_dot_api_dot_v1_dot_service__pb2.StartWorkflowResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -307,9 +308,9 @@ class Goblins:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/goblins.v1.Goblins/GetResult',
-            goblins__pb2.GetResultRequest.SerializeToString,
-            goblins__pb2.GetResultResponse.FromString,
+            '/goblins.api.v1.Goblins/GetResult',
+            goblins_dot_api_dot_v1_dot_service__pb2.GetResultRequest.SerializeToString,
+            goblins_dot_api_dot_v1_dot_service__pb2.GetResultResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -334,9 +335,9 @@ class Goblins:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/goblins.v1.Goblins/GetHistory',
-            goblins__pb2.GetHistoryRequest.SerializeToString,
-            goblins__pb2.GetHistoryResponse.FromString,
+            '/goblins.api.v1.Goblins/GetHistory',
+            goblins_dot_api_dot_v1_dot_service__pb2.GetHistoryRequest.SerializeToString,
+            goblins_dot_api_dot_v1_dot_service__pb2.GetHistoryResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -361,9 +362,9 @@ class Goblins:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/goblins.v1.Goblins/ListWorkflows',
-            goblins__pb2.ListWorkflowsRequest.SerializeToString,
-            goblins__pb2.ListWorkflowsResponse.FromString,
+            '/goblins.api.v1.Goblins/ListWorkflows',
+            goblins_dot_api_dot_v1_dot_service__pb2.ListWorkflowsRequest.SerializeToString,
+            goblins_dot_api_dot_v1_dot_service__pb2.ListWorkflowsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -388,9 +389,9 @@ class Goblins:
         return grpc.experimental.stream_stream(
             request_iterator,
             target,
-            '/goblins.v1.Goblins/Connect',
-            goblins__pb2.WorkerMessage.SerializeToString,
-            goblins__pb2.ServerMessage.FromString,
+            '/goblins.api.v1.Goblins/Connect',
+            goblins_dot_api_dot_v1_dot_service__pb2.WorkerMessage.SerializeToString,
+            goblins_dot_api_dot_v1_dot_service__pb2.ServerMessage.FromString,
             options,
             channel_credentials,
             insecure,
@@ -415,9 +416,9 @@ class Goblins:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/goblins.v1.Goblins/GetClusterInfo',
-            goblins__pb2.ClusterInfoRequest.SerializeToString,
-            goblins__pb2.ClusterInfo.FromString,
+            '/goblins.api.v1.Goblins/GetClusterInfo',
+            goblins_dot_api_dot_v1_dot_service__pb2.ClusterInfoRequest.SerializeToString,
+            goblins_dot_api_dot_v1_dot_service__pb2.ClusterInfo.FromString,
             options,
             channel_credentials,
             insecure,
@@ -442,9 +443,9 @@ class Goblins:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/goblins.v1.Goblins/Signal',
-            goblins__pb2.SignalWorkflow.SerializeToString,
-            goblins__pb2.ControlResponse.FromString,
+            '/goblins.api.v1.Goblins/Signal',
+            goblins_dot_api_dot_v1_dot_task__pb2.SignalWorkflow.SerializeToString,
+            goblins_dot_api_dot_v1_dot_service__pb2.ControlResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -469,9 +470,9 @@ class Goblins:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/goblins.v1.Goblins/Cancel',
-            goblins__pb2.CancelWorkflow.SerializeToString,
-            goblins__pb2.ControlResponse.FromString,
+            '/goblins.api.v1.Goblins/Cancel',
+            goblins_dot_api_dot_v1_dot_task__pb2.CancelWorkflow.SerializeToString,
+            goblins_dot_api_dot_v1_dot_service__pb2.ControlResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -496,9 +497,9 @@ class Goblins:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/goblins.v1.Goblins/Query',
-            goblins__pb2.QueryRequest.SerializeToString,
-            goblins__pb2.QueryAnswer.FromString,
+            '/goblins.api.v1.Goblins/Query',
+            goblins_dot_api_dot_v1_dot_service__pb2.QueryRequest.SerializeToString,
+            goblins_dot_api_dot_v1_dot_service__pb2.QueryAnswer.FromString,
             options,
             channel_credentials,
             insecure,
@@ -523,9 +524,9 @@ class Goblins:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/goblins.v1.Goblins/AnswerQuery',
-            goblins__pb2.QueryAnswer.SerializeToString,
-            goblins__pb2.ControlResponse.FromString,
+            '/goblins.api.v1.Goblins/AnswerQuery',
+            goblins_dot_api_dot_v1_dot_service__pb2.QueryAnswer.SerializeToString,
+            goblins_dot_api_dot_v1_dot_service__pb2.ControlResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -550,9 +551,9 @@ class Goblins:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/goblins.v1.Goblins/Register',
-            goblins__pb2.Hello.SerializeToString,
-            goblins__pb2.RegisterResponse.FromString,
+            '/goblins.api.v1.Goblins/Register',
+            goblins_dot_api_dot_v1_dot_service__pb2.Hello.SerializeToString,
+            goblins_dot_api_dot_v1_dot_service__pb2.RegisterResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -577,9 +578,9 @@ class Goblins:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/goblins.v1.Goblins/CheckTasks',
-            goblins__pb2.CheckTasksRequest.SerializeToString,
-            goblins__pb2.CheckTasksResponse.FromString,
+            '/goblins.api.v1.Goblins/CheckTasks',
+            goblins_dot_api_dot_v1_dot_service__pb2.CheckTasksRequest.SerializeToString,
+            goblins_dot_api_dot_v1_dot_service__pb2.CheckTasksResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -604,9 +605,9 @@ class Goblins:
         return grpc.experimental.stream_stream(
             request_iterator,
             target,
-            '/goblins.v1.Goblins/ClientSession',
-            goblins__pb2.ClientRequests.SerializeToString,
-            goblins__pb2.ClientReplies.FromString,
+            '/goblins.api.v1.Goblins/ClientSession',
+            goblins_dot_api_dot_v1_dot_service__pb2.ClientRequests.SerializeToString,
+            goblins_dot_api_dot_v1_dot_service__pb2.ClientReplies.FromString,
             options,
             channel_credentials,
             insecure,

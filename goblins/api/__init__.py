@@ -1,0 +1,1 @@
+"""goblins' wire API, by version."""

@@ -1,0 +1,308 @@
+from goblins.api.v1 import history_pb2 as _history_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class ActivityTask(_message.Message):
+    __slots__ = ("task_id", "run_id", "step_id", "activity_name", "workflow_name", "input", "attempt", "max_attempts", "start_to_close_timeout", "heartbeat_timeout", "heartbeat_details")
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTIVITY_NAME_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    MAX_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    START_TO_CLOSE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_DETAILS_FIELD_NUMBER: _ClassVar[int]
+    task_id: str
+    run_id: str
+    step_id: str
+    activity_name: str
+    workflow_name: str
+    input: bytes
+    attempt: int
+    max_attempts: int
+    start_to_close_timeout: float
+    heartbeat_timeout: float
+    heartbeat_details: bytes
+    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., activity_name: _Optional[str] = ..., workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., start_to_close_timeout: _Optional[float] = ..., heartbeat_timeout: _Optional[float] = ..., heartbeat_details: _Optional[bytes] = ...) -> None: ...
+
+class WorkflowTask(_message.Message):
+    __slots__ = ("task_id", "run_id", "workflow_name", "from_seq", "events")
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
+    FROM_SEQ_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    task_id: str
+    run_id: str
+    workflow_name: str
+    from_seq: int
+    events: _containers.RepeatedCompositeFieldContainer[_history_pb2.Event]
+    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., from_seq: _Optional[int] = ..., events: _Optional[_Iterable[_Union[_history_pb2.Event, _Mapping]]] = ...) -> None: ...
+
+class QueryTask(_message.Message):
+    __slots__ = ("query_id", "run_id", "workflow_name", "name", "input", "reply_to")
+    QUERY_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    REPLY_TO_FIELD_NUMBER: _ClassVar[int]
+    query_id: str
+    run_id: str
+    workflow_name: str
+    name: str
+    input: bytes
+    reply_to: str
+    def __init__(self, query_id: _Optional[str] = ..., run_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., name: _Optional[str] = ..., input: _Optional[bytes] = ..., reply_to: _Optional[str] = ...) -> None: ...
+
+class Task(_message.Message):
+    __slots__ = ("activity", "workflow", "query")
+    ACTIVITY_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    activity: ActivityTask
+    workflow: WorkflowTask
+    query: QueryTask
+    def __init__(self, activity: _Optional[_Union[ActivityTask, _Mapping]] = ..., workflow: _Optional[_Union[WorkflowTask, _Mapping]] = ..., query: _Optional[_Union[QueryTask, _Mapping]] = ...) -> None: ...
+
+class ScheduleActivity(_message.Message):
+    __slots__ = ("step_id", "activity_name", "input", "retry_policy", "start_to_close_timeout", "heartbeat_timeout", "schedule_to_close_timeout")
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTIVITY_NAME_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    RETRY_POLICY_FIELD_NUMBER: _ClassVar[int]
+    START_TO_CLOSE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_TO_CLOSE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    step_id: str
+    activity_name: str
+    input: bytes
+    retry_policy: _history_pb2.RetryPolicy
+    start_to_close_timeout: float
+    heartbeat_timeout: float
+    schedule_to_close_timeout: float
+    def __init__(self, step_id: _Optional[str] = ..., activity_name: _Optional[str] = ..., input: _Optional[bytes] = ..., retry_policy: _Optional[_Union[_history_pb2.RetryPolicy, _Mapping]] = ..., start_to_close_timeout: _Optional[float] = ..., heartbeat_timeout: _Optional[float] = ..., schedule_to_close_timeout: _Optional[float] = ...) -> None: ...
+
+class StartTimer(_message.Message):
+    __slots__ = ("timer_id", "seconds")
+    TIMER_ID_FIELD_NUMBER: _ClassVar[int]
+    SECONDS_FIELD_NUMBER: _ClassVar[int]
+    timer_id: str
+    seconds: float
+    def __init__(self, timer_id: _Optional[str] = ..., seconds: _Optional[float] = ...) -> None: ...
+
+class StartChildWorkflow(_message.Message):
+    __slots__ = ("step_id", "workflow_name", "input", "child_run_id")
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    CHILD_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    step_id: str
+    workflow_name: str
+    input: bytes
+    child_run_id: str
+    def __init__(self, step_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., child_run_id: _Optional[str] = ...) -> None: ...
+
+class CompleteWorkflow(_message.Message):
+    __slots__ = ("output",)
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    output: bytes
+    def __init__(self, output: _Optional[bytes] = ...) -> None: ...
+
+class ContinueAsNew(_message.Message):
+    __slots__ = ("input",)
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    input: bytes
+    def __init__(self, input: _Optional[bytes] = ...) -> None: ...
+
+class FailWorkflow(_message.Message):
+    __slots__ = ("error", "error_type")
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    ERROR_TYPE_FIELD_NUMBER: _ClassVar[int]
+    error: str
+    error_type: str
+    def __init__(self, error: _Optional[str] = ..., error_type: _Optional[str] = ...) -> None: ...
+
+class Command(_message.Message):
+    __slots__ = ("schedule_activity", "complete_workflow", "fail_workflow", "start_timer", "start_child_workflow", "continue_as_new")
+    SCHEDULE_ACTIVITY_FIELD_NUMBER: _ClassVar[int]
+    COMPLETE_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
+    FAIL_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
+    START_TIMER_FIELD_NUMBER: _ClassVar[int]
+    START_CHILD_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
+    CONTINUE_AS_NEW_FIELD_NUMBER: _ClassVar[int]
+    schedule_activity: ScheduleActivity
+    complete_workflow: CompleteWorkflow
+    fail_workflow: FailWorkflow
+    start_timer: StartTimer
+    start_child_workflow: StartChildWorkflow
+    continue_as_new: ContinueAsNew
+    def __init__(self, schedule_activity: _Optional[_Union[ScheduleActivity, _Mapping]] = ..., complete_workflow: _Optional[_Union[CompleteWorkflow, _Mapping]] = ..., fail_workflow: _Optional[_Union[FailWorkflow, _Mapping]] = ..., start_timer: _Optional[_Union[StartTimer, _Mapping]] = ..., start_child_workflow: _Optional[_Union[StartChildWorkflow, _Mapping]] = ..., continue_as_new: _Optional[_Union[ContinueAsNew, _Mapping]] = ...) -> None: ...
+
+class ActivityStarted(_message.Message):
+    __slots__ = ("task_id", "run_id", "step_id", "attempt")
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    task_id: str
+    run_id: str
+    step_id: str
+    attempt: int
+    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., attempt: _Optional[int] = ...) -> None: ...
+
+class ActivityResult(_message.Message):
+    __slots__ = ("task_id", "run_id", "step_id", "attempt", "ok", "output", "error", "error_type", "heartbeat_details")
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    OK_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    ERROR_TYPE_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_DETAILS_FIELD_NUMBER: _ClassVar[int]
+    task_id: str
+    run_id: str
+    step_id: str
+    attempt: int
+    ok: bool
+    output: bytes
+    error: str
+    error_type: str
+    heartbeat_details: bytes
+    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., attempt: _Optional[int] = ..., ok: _Optional[bool] = ..., output: _Optional[bytes] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ..., heartbeat_details: _Optional[bytes] = ...) -> None: ...
+
+class ActivityHeartbeat(_message.Message):
+    __slots__ = ("task_id", "run_id", "step_id", "attempt", "details")
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    DETAILS_FIELD_NUMBER: _ClassVar[int]
+    task_id: str
+    run_id: str
+    step_id: str
+    attempt: int
+    details: bytes
+    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., attempt: _Optional[int] = ..., details: _Optional[bytes] = ...) -> None: ...
+
+class WorkflowTaskCompleted(_message.Message):
+    __slots__ = ("task_id", "run_id", "seen_seq", "commands")
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    SEEN_SEQ_FIELD_NUMBER: _ClassVar[int]
+    COMMANDS_FIELD_NUMBER: _ClassVar[int]
+    task_id: str
+    run_id: str
+    seen_seq: int
+    commands: _containers.RepeatedCompositeFieldContainer[Command]
+    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., seen_seq: _Optional[int] = ..., commands: _Optional[_Iterable[_Union[Command, _Mapping]]] = ...) -> None: ...
+
+class WorkflowTaskFailed(_message.Message):
+    __slots__ = ("task_id", "run_id", "error", "error_type")
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    ERROR_TYPE_FIELD_NUMBER: _ClassVar[int]
+    task_id: str
+    run_id: str
+    error: str
+    error_type: str
+    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ...) -> None: ...
+
+class TimerFired(_message.Message):
+    __slots__ = ("timer_id", "run_id")
+    TIMER_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    timer_id: str
+    run_id: str
+    def __init__(self, timer_id: _Optional[str] = ..., run_id: _Optional[str] = ...) -> None: ...
+
+class SignalWorkflow(_message.Message):
+    __slots__ = ("run_id", "name", "input", "signal_id")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    SIGNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    name: str
+    input: bytes
+    signal_id: str
+    def __init__(self, run_id: _Optional[str] = ..., name: _Optional[str] = ..., input: _Optional[bytes] = ..., signal_id: _Optional[str] = ...) -> None: ...
+
+class CancelWorkflow(_message.Message):
+    __slots__ = ("run_id", "terminate", "reason")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    TERMINATE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    terminate: bool
+    reason: str
+    def __init__(self, run_id: _Optional[str] = ..., terminate: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ChildFinished(_message.Message):
+    __slots__ = ("run_id", "step_id", "child_run_id", "ok", "output", "error", "error_type")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    CHILD_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    OK_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    ERROR_TYPE_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    step_id: str
+    child_run_id: str
+    ok: bool
+    output: bytes
+    error: str
+    error_type: str
+    def __init__(self, run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., child_run_id: _Optional[str] = ..., ok: _Optional[bool] = ..., output: _Optional[bytes] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ...) -> None: ...
+
+class Report(_message.Message):
+    __slots__ = ("activity_started", "activity_result", "workflow_task_completed", "workflow_task_failed", "start_workflow", "timer_fired", "signal_workflow", "cancel_workflow", "child_finished", "activity_heartbeat")
+    ACTIVITY_STARTED_FIELD_NUMBER: _ClassVar[int]
+    ACTIVITY_RESULT_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_TASK_COMPLETED_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_TASK_FAILED_FIELD_NUMBER: _ClassVar[int]
+    START_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
+    TIMER_FIRED_FIELD_NUMBER: _ClassVar[int]
+    SIGNAL_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
+    CHILD_FINISHED_FIELD_NUMBER: _ClassVar[int]
+    ACTIVITY_HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    activity_started: ActivityStarted
+    activity_result: ActivityResult
+    workflow_task_completed: WorkflowTaskCompleted
+    workflow_task_failed: WorkflowTaskFailed
+    start_workflow: StartWorkflowRequest
+    timer_fired: TimerFired
+    signal_workflow: SignalWorkflow
+    cancel_workflow: CancelWorkflow
+    child_finished: ChildFinished
+    activity_heartbeat: ActivityHeartbeat
+    def __init__(self, activity_started: _Optional[_Union[ActivityStarted, _Mapping]] = ..., activity_result: _Optional[_Union[ActivityResult, _Mapping]] = ..., workflow_task_completed: _Optional[_Union[WorkflowTaskCompleted, _Mapping]] = ..., workflow_task_failed: _Optional[_Union[WorkflowTaskFailed, _Mapping]] = ..., start_workflow: _Optional[_Union[StartWorkflowRequest, _Mapping]] = ..., timer_fired: _Optional[_Union[TimerFired, _Mapping]] = ..., signal_workflow: _Optional[_Union[SignalWorkflow, _Mapping]] = ..., cancel_workflow: _Optional[_Union[CancelWorkflow, _Mapping]] = ..., child_finished: _Optional[_Union[ChildFinished, _Mapping]] = ..., activity_heartbeat: _Optional[_Union[ActivityHeartbeat, _Mapping]] = ...) -> None: ...
+
+class StartWorkflowRequest(_message.Message):
+    __slots__ = ("workflow_name", "input", "run_id", "parent_run_id", "parent_step", "execution_timeout")
+    WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    PARENT_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    PARENT_STEP_FIELD_NUMBER: _ClassVar[int]
+    EXECUTION_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    workflow_name: str
+    input: bytes
+    run_id: str
+    parent_run_id: str
+    parent_step: str
+    execution_timeout: float
+    def __init__(self, workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., run_id: _Optional[str] = ..., parent_run_id: _Optional[str] = ..., parent_step: _Optional[str] = ..., execution_timeout: _Optional[float] = ...) -> None: ...
