@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+import orjson
+
 from goblins._proto import goblins_pb2 as pb
 
 MAX_NAME = 1000
@@ -80,3 +82,26 @@ def completion_refused(r: pb.WorkflowTaskCompleted, reason: str) -> pb.Report:
     """The report that replaces a refused completion: its run's workflow task fails."""
     failed = pb.WorkflowTaskFailed(task_id=r.task_id, run_id=r.run_id, error=reason, error_type="InvalidCommand")
     return pb.Report(workflow_task_failed=failed)
+
+
+MAX_PAYLOAD = 2 * 1024 * 1024
+"""Bytes in one payload (an input, a signal's or a query's arguments, a result), by default."""
+
+
+def bad_payload(data: bytes, argument: str, limit: int = MAX_PAYLOAD, args: bool = False) -> str:
+    """Why ``data`` is not a payload the server accepts, or "".
+
+    Too big, not JSON, or with ``args`` not an argument list (a JSON array; empty: none). A run
+    whose recorded payload cannot be decoded fails every replay, so it is refused where it enters.
+    """
+    if len(data) > limit:
+        return f"{argument} is too big: {len(data)} bytes, at most {limit}"
+    if not data:
+        return ""
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        return f"{argument} is not JSON: {exc}"
+    if args and not isinstance(value, list):
+        return f"{argument} must be a JSON array of arguments, got {type(value).__name__}"
+    return ""
