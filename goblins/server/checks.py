@@ -17,6 +17,9 @@ MAX_NAME = 1000
 """Characters in an id or a name (run, signal, workflow, activity, query, timer)."""
 MAX_REASON = 64 * 1024
 """Characters in a reason given by a client (cancel, terminate)."""
+MAX_PAYLOAD = 2 * 1024 * 1024
+"""Bytes in one payload (an input, a signal's or a query's arguments, a result), by default;
+``Server(max_payload_bytes=)`` changes it."""
 
 
 def too_long(*fields: tuple[str, str], limit: int = MAX_NAME) -> str:
@@ -44,10 +47,25 @@ def _bad_retry_policy(p: pb.RetryPolicy, where: str) -> str:
     return ""
 
 
-def bad_command(command: pb.Command, index: int) -> str:
+def _payload(command: pb.Command, which: str | None) -> tuple[str, bytes]:
+    if which == "schedule_activity":
+        return "input", command.schedule_activity.input
+    if which == "start_child_workflow":
+        return "input", command.start_child_workflow.input
+    if which == "complete_workflow":
+        return "output", command.complete_workflow.output
+    if which == "continue_as_new":
+        return "input", command.continue_as_new.input
+    return "", b""
+
+
+def bad_command(command: pb.Command, index: int, limit: int = MAX_PAYLOAD) -> str:
     """Why a workflow task's command cannot be recorded, or ""."""
     which = command.WhichOneof("kind")
     where = f"command {index} ({which})"
+    field, data = _payload(command, which)
+    if len(data) > limit:  # only the size: the worker's converter wrote it, parsing it again costs
+        return f"{where}: {field} is too big: {len(data)} bytes, at most {limit}"
     if which == "schedule_activity":
         s = command.schedule_activity
         for field in ("start_to_close_timeout", "heartbeat_timeout", "schedule_to_close_timeout"):
@@ -69,10 +87,10 @@ def bad_command(command: pb.Command, index: int) -> str:
     return ""
 
 
-def bad_completion(r: pb.WorkflowTaskCompleted) -> str:
+def bad_completion(r: pb.WorkflowTaskCompleted, limit: int = MAX_PAYLOAD) -> str:
     """Why a workflow task's completion cannot be recorded (the first bad command), or ""."""
     for index, command in enumerate(r.commands):
-        problem = bad_command(command, index)
+        problem = bad_command(command, index, limit)
         if problem:
             return f"workflow task completion refused: {problem}"
     return ""
@@ -82,10 +100,6 @@ def completion_refused(r: pb.WorkflowTaskCompleted, reason: str) -> pb.Report:
     """The report that replaces a refused completion: its run's workflow task fails."""
     failed = pb.WorkflowTaskFailed(task_id=r.task_id, run_id=r.run_id, error=reason, error_type="InvalidCommand")
     return pb.Report(workflow_task_failed=failed)
-
-
-MAX_PAYLOAD = 2 * 1024 * 1024
-"""Bytes in one payload (an input, a signal's or a query's arguments, a result), by default."""
 
 
 def bad_payload(data: bytes, argument: str, limit: int = MAX_PAYLOAD, args: bool = False) -> str:
@@ -105,3 +119,21 @@ def bad_payload(data: bytes, argument: str, limit: int = MAX_PAYLOAD, args: bool
     if args and not isinstance(value, list):
         return f"{argument} must be a JSON array of arguments, got {type(value).__name__}"
     return ""
+
+
+def oversized_result(r: pb.ActivityResult, limit: int = MAX_PAYLOAD) -> pb.ActivityResult | None:
+    """The failed attempt that replaces a result or heartbeat details over ``limit``, or None."""
+    for field in ("output", "heartbeat_details"):
+        size = len(getattr(r, field))
+        if size > limit:
+            error = f"activity {field} is too big: {size} bytes, at most {limit}"
+            return pb.ActivityResult(
+                task_id=r.task_id,
+                run_id=r.run_id,
+                activity_run_id=r.activity_run_id,
+                attempt=r.attempt,
+                ok=False,
+                error=f"PayloadTooLarge: {error}",
+                error_type="PayloadTooLarge",
+            )
+    return None

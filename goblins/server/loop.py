@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from goblins._proto import goblins_pb2 as pb
-from goblins.server.checks import bad_completion, completion_refused
+from goblins.server.checks import MAX_PAYLOAD, bad_completion, completion_refused, oversized_result
 from goblins.server.ports import Batch, Mode, StoreConflict, StoreRejected
 from goblins.server.state import Effects, RunState, TaskRecord, timed_out_result
 
@@ -102,6 +102,7 @@ class EventLoop:
         self._beats: dict[tuple[str, str], bytes] = {}
         self._settling: set[asyncio.Future[None]] = set()
         self._beat_turn_queued = False
+        self.max_payload = MAX_PAYLOAD  # bytes in one payload a worker reports
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
@@ -447,11 +448,12 @@ class EventLoop:
     def _decide(self, rs: RunState, report: pb.Report, now: float) -> Effects:
         which = report.WhichOneof("kind")
         if which == "activity_result":
-            return rs.activity_result(report.activity_result, now)
+            refused = oversized_result(report.activity_result, self.max_payload)
+            return rs.activity_result(refused or report.activity_result, now)
         if which == "activity_started":
             return rs.activity_started(report.activity_started, now)
         if which == "workflow_task_completed":
-            problem = bad_completion(report.workflow_task_completed)
+            problem = bad_completion(report.workflow_task_completed, self.max_payload)
             if not problem:
                 return rs.workflow_task_completed(report.workflow_task_completed, now)
             report, which = completion_refused(report.workflow_task_completed, problem), "workflow_task_failed"
@@ -528,6 +530,16 @@ class EventLoop:
     def heartbeat(self, r: pb.ActivityHeartbeat) -> bool:
         """An activity attempt's heartbeat; False when the attempt is no longer wanted (the run
         was cancelled or ended, or the attempt timed out): the worker should stop it."""
+        if len(r.details) > self.max_payload:  # not kept: the attempt goes on, its checkpoint is lost
+            log.warning(
+                "heartbeat details of %s dropped: %d bytes, at most %d",
+                r.activity_run_id,
+                len(r.details),
+                self.max_payload,
+            )
+            r = pb.ActivityHeartbeat(
+                task_id=r.task_id, run_id=r.run_id, activity_run_id=r.activity_run_id, attempt=r.attempt
+            )
         rs = self.runs.get(r.run_id)
         if rs is None:
             # Not in memory: the run has finished (finished runs live in the store only), or

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
 import pytest
 
+import goblins
 from goblins._proto import goblins_pb2 as pb
 from goblins._proto import goblins_pb2_grpc as pb_grpc
+from goblins.server import Server
+from tests.conftest import StartWorker
+from tests.integration import payloads as p
+
+
+@pytest.fixture
+async def server(db_url: str) -> AsyncIterator[Server]:
+    srv = Server(db_url, "127.0.0.1", 0, max_payload_bytes=p.BIG)
+    await srv.start()
+    try:
+        yield srv
+    finally:
+        await srv.stop(grace=0)
+
 
 BAD = [(b"not json", "not JSON"), (b'{"a": 1}', "JSON array"), (b"3", "JSON array")]
 
@@ -33,3 +50,41 @@ async def test_a_payload_that_is_not_an_argument_list_is_refused_naming_the_fiel
             assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT, verb
             details = info.value.details() or ""
             assert "input" in details and why in details, (verb, details)
+
+
+async def test_a_client_payload_over_the_limit_is_refused_naming_the_argument_and_the_limit(address: str) -> None:
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = pb_grpc.GoblinsStub(channel)  # type: ignore[no-untyped-call]
+        for verb, call in calls(stub, b'["' + b"x" * p.BIG + b'"]'):
+            with pytest.raises(grpc.aio.AioRpcError) as info:
+                await call
+            assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT, verb
+            details = info.value.details() or ""
+            assert "input is too big" in details and f"at most {p.BIG}" in details, (verb, details)
+
+
+async def test_an_activity_result_over_the_limit_fails_that_attempt(
+    client: goblins.Client, start_worker: StartWorker
+) -> None:
+    await start_worker(workflows=[p.calls_big_result], activities=[p.big_result])
+    handle = await client.start_workflow(p.calls_big_result, 2 * p.BIG)
+    outcome = await handle.result(timeout=15)
+    assert outcome.startswith("PayloadTooLarge") and f"at most {p.BIG}" in outcome
+    assert await (await client.start_workflow(p.calls_big_result, 10)).result(timeout=15) == "x" * 10
+
+
+async def test_a_workflow_command_over_the_limit_fails_its_workflow_task(
+    client: goblins.Client, start_worker: StartWorker
+) -> None:
+    await start_worker(workflows=[p.returns])
+    handle = await client.start_workflow(p.returns, 2 * p.BIG)
+
+    async def failed_task() -> goblins.events.Event:
+        while True:
+            for e in await handle.history():
+                if e.type.name == "WORKFLOW_TASK_FAILED":
+                    return e
+            await asyncio.sleep(0.02)
+
+    event = await asyncio.wait_for(failed_task(), 10)
+    assert "output is too big" in event.error and f"at most {p.BIG}" in event.error

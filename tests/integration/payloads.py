@@ -1,0 +1,27 @@
+"""Workflows and activities whose payloads are too big: the payload tests (module level: annotations resolve)."""
+
+from __future__ import annotations
+
+import goblins
+
+BIG = 1000  # the limit the tests' server is given
+
+
+@goblins.activity
+async def big_result(n: int) -> str:
+    return "x" * n
+
+
+@goblins.workflow
+async def calls_big_result(n: int) -> str:
+    try:
+        return await goblins.workflow.execute_activity(  # type: ignore[no-any-return]
+            big_result, n, start_to_close_timeout=5, retry_policy=goblins.RetryPolicy(maximum_attempts=1)
+        )
+    except goblins.ActivityFailed as exc:
+        return f"{exc.error_type}: {exc}"
+
+
+@goblins.workflow
+async def returns(n: int) -> str:
+    return "x" * n
