@@ -20,6 +20,11 @@ MAX_REASON = 64 * 1024
 MAX_PAYLOAD = 2 * 1024 * 1024
 """Bytes in one payload (an input, a signal's or a query's arguments, a result), by default;
 ``Server(max_payload_bytes=)`` changes it."""
+HISTORY_WARN_EVENTS = 10_000
+"""Events in one run's history past which the server logs a warning (once per run and server)."""
+HISTORY_MAX_EVENTS = 50_000
+"""Events in one run's history past which a workflow task may only end the run (complete, fail
+or continue as new): every replay reads the whole history."""
 
 
 def too_long(*fields: tuple[str, str], limit: int = MAX_NAME) -> str:
@@ -137,3 +142,16 @@ def oversized_result(r: pb.ActivityResult, limit: int = MAX_PAYLOAD) -> pb.Activ
                 error_type="PayloadTooLarge",
             )
     return None
+
+
+_ENDS_RUN = frozenset({"complete_workflow", "fail_workflow", "continue_as_new"})
+
+
+def history_too_long(events: int, r: pb.WorkflowTaskCompleted, limit: int = HISTORY_MAX_EVENTS) -> str:
+    """Why a completion may not add to a history of ``events`` events (it does not end the run), or ""."""
+    if events < limit or all(c.WhichOneof("kind") in _ENDS_RUN for c in r.commands):
+        return ""
+    return (
+        f"workflow task completion refused: the history has {events} events, at most {limit}; "
+        "the workflow should continue as new"
+    )

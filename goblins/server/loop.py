@@ -22,7 +22,15 @@ from collections.abc import Callable
 from typing import Any
 
 from goblins._proto import goblins_pb2 as pb
-from goblins.server.checks import MAX_PAYLOAD, bad_completion, completion_refused, oversized_result
+from goblins.server.checks import (
+    HISTORY_MAX_EVENTS,
+    HISTORY_WARN_EVENTS,
+    MAX_PAYLOAD,
+    bad_completion,
+    completion_refused,
+    history_too_long,
+    oversized_result,
+)
 from goblins.server.ports import Batch, Mode, StoreConflict, StoreRejected
 from goblins.server.state import Effects, RunState, TaskRecord, timed_out_result
 
@@ -103,6 +111,9 @@ class EventLoop:
         self._settling: set[asyncio.Future[None]] = set()
         self._beat_turn_queued = False
         self.max_payload = MAX_PAYLOAD  # bytes in one payload a worker reports
+        self.max_history_events = HISTORY_MAX_EVENTS
+        self.warn_history_events = HISTORY_WARN_EVENTS
+        self._warned_long: set[str] = set()  # runs whose long history was logged
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
@@ -453,7 +464,15 @@ class EventLoop:
         if which == "activity_started":
             return rs.activity_started(report.activity_started, now)
         if which == "workflow_task_completed":
-            problem = bad_completion(report.workflow_task_completed, self.max_payload)
+            completed, events = report.workflow_task_completed, len(rs.events)
+            problem = bad_completion(completed, self.max_payload)
+            if events >= self.warn_history_events and not problem:
+                problem = history_too_long(events, completed, self.max_history_events)
+                if rs.run_id not in self._warned_long:
+                    if len(self._warned_long) > 10_000:  # a log line again is cheaper than memory
+                        self._warned_long.clear()
+                    self._warned_long.add(rs.run_id)
+                    log.warning("run %s has %d events; long histories slow every replay", rs.run_id, events)
             if not problem:
                 return rs.workflow_task_completed(report.workflow_task_completed, now)
             report, which = completion_refused(report.workflow_task_completed, problem), "workflow_task_failed"

@@ -25,3 +25,16 @@ async def calls_big_result(n: int) -> str:
 @goblins.workflow
 async def returns(n: int) -> str:
     return "x" * n
+
+
+@goblins.activity
+async def one(x: int) -> int:
+    return x + 1
+
+
+@goblins.workflow
+async def many_steps(n: int) -> int:
+    x = 0
+    for _ in range(n):
+        x = await goblins.workflow.execute_activity(one, x, start_to_close_timeout=5)
+    return x

@@ -52,6 +52,17 @@ async def test_a_payload_that_is_not_an_argument_list_is_refused_naming_the_fiel
             assert "input" in details and why in details, (verb, details)
 
 
+async def failed_task(handle: goblins.WorkflowHandle) -> goblins.events.Event:
+    async def poll() -> goblins.events.Event:
+        while True:
+            for e in await handle.history():
+                if e.type.name == "WORKFLOW_TASK_FAILED":
+                    return e
+            await asyncio.sleep(0.02)
+
+    return await asyncio.wait_for(poll(), 10)
+
+
 async def test_a_client_payload_over_the_limit_is_refused_naming_the_argument_and_the_limit(address: str) -> None:
     async with grpc.aio.insecure_channel(address) as channel:
         stub = pb_grpc.GoblinsStub(channel)  # type: ignore[no-untyped-call]
@@ -78,13 +89,17 @@ async def test_a_workflow_command_over_the_limit_fails_its_workflow_task(
 ) -> None:
     await start_worker(workflows=[p.returns])
     handle = await client.start_workflow(p.returns, 2 * p.BIG)
-
-    async def failed_task() -> goblins.events.Event:
-        while True:
-            for e in await handle.history():
-                if e.type.name == "WORKFLOW_TASK_FAILED":
-                    return e
-            await asyncio.sleep(0.02)
-
-    event = await asyncio.wait_for(failed_task(), 10)
+    event = await failed_task(handle)
     assert "output is too big" in event.error and f"at most {p.BIG}" in event.error
+
+
+async def test_a_history_over_the_limit_takes_no_new_step_but_may_end_the_run(
+    server: Server, client: goblins.Client, start_worker: StartWorker
+) -> None:
+    assert server.loop is not None
+    server.loop.warn_history_events, server.loop.max_history_events = 4, 8
+    await start_worker(workflows=[p.many_steps], activities=[p.one])
+    assert await (await client.start_workflow(p.many_steps, 1)).result(timeout=10) == 1  # a short run is untouched
+    handle = await client.start_workflow(p.many_steps, 10)
+    event = await failed_task(handle)
+    assert "at most 8" in event.error and "continue as new" in event.error
