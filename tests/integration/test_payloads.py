@@ -103,3 +103,11 @@ async def test_a_history_over_the_limit_takes_no_new_step_but_may_end_the_run(
     handle = await client.start_workflow(p.many_steps, 10)
     event = await failed_task(handle)
     assert "at most 8" in event.error and "continue as new" in event.error
+
+
+async def test_the_client_refuses_a_payload_no_message_can_carry_before_sending(client: goblins.Client) -> None:
+    huge = "x" * (64 * 1024 * 1024)
+    with pytest.raises(goblins.GoblinsError, match="input is too big"):
+        await client.start_workflow(p.returns, huge)
+    with pytest.raises(goblins.GoblinsError, match="input is too big"):
+        await client.get_workflow_handle("r").signal("s", huge)
