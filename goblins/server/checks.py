@@ -127,20 +127,25 @@ def bad_payload(data: bytes, argument: str, limit: int = MAX_PAYLOAD, args: bool
 
 
 def oversized_result(r: pb.ActivityResult, limit: int = MAX_PAYLOAD) -> pb.ActivityResult | None:
-    """The failed attempt that replaces a result or heartbeat details over ``limit``, or None."""
-    for field in ("output", "heartbeat_details"):
-        size = len(getattr(r, field))
-        if size > limit:
-            error = f"activity {field} is too big: {size} bytes, at most {limit}"
-            return pb.ActivityResult(
-                task_id=r.task_id,
-                run_id=r.run_id,
-                activity_run_id=r.activity_run_id,
-                attempt=r.attempt,
-                ok=False,
-                error=f"PayloadTooLarge: {error}",
-                error_type="PayloadTooLarge",
-            )
+    """What replaces a result over ``limit``: a failed attempt for a too big output; the same
+    result without its heartbeat details when only they are too big (the next attempt starts
+    from scratch, as for a heartbeat over the limit). None: the result is fine."""
+    if len(r.output) > limit:
+        error = f"activity output is too big: {len(r.output)} bytes, at most {limit}"
+        return pb.ActivityResult(
+            task_id=r.task_id,
+            run_id=r.run_id,
+            activity_run_id=r.activity_run_id,
+            attempt=r.attempt,
+            ok=False,
+            error=f"PayloadTooLarge: {error}",
+            error_type="PayloadTooLarge",
+        )
+    if len(r.heartbeat_details) > limit:
+        kept = pb.ActivityResult()
+        kept.CopyFrom(r)
+        kept.heartbeat_details = b""
+        return kept
     return None
 
 

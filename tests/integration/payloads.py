@@ -38,3 +38,20 @@ async def many_steps(n: int) -> int:
     for _ in range(n):
         x = await goblins.workflow.execute_activity(one, x, start_to_close_timeout=5)
     return x
+
+
+@goblins.activity
+async def big_checkpoint() -> bool:
+    if goblins.activity.info().attempt == 1:
+        goblins.activity.heartbeat("x" * 2 * BIG)
+        raise RuntimeError("try again")
+    return goblins.activity.info().heartbeat_details is None
+
+
+@goblins.workflow
+async def checkpoints() -> bool:
+    return await goblins.workflow.execute_activity(  # type: ignore[no-any-return]
+        big_checkpoint,
+        start_to_close_timeout=5,
+        retry_policy=goblins.RetryPolicy(initial_interval=0.01, maximum_attempts=2),
+    )

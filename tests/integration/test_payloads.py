@@ -111,3 +111,8 @@ async def test_the_client_refuses_a_payload_no_message_can_carry_before_sending(
         await client.start_workflow(p.returns, huge)
     with pytest.raises(goblins.GoblinsError, match="input is too big"):
         await client.get_workflow_handle("r").signal("s", huge)
+
+
+async def test_heartbeat_details_over_the_limit_are_dropped(client: goblins.Client, start_worker: StartWorker) -> None:
+    await start_worker(workflows=[p.checkpoints], activities=[p.big_checkpoint])
+    assert await (await client.start_workflow(p.checkpoints)).result(timeout=15) is True
