@@ -269,8 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default=os.environ.get("GOBLINS_HOST", "127.0.0.1"))
     s.add_argument(
         "--max-payload-bytes",
-        type=int,
-        default=int(os.environ.get("GOBLINS_MAX_PAYLOAD_BYTES", 2 * 1024 * 1024)),
+        type=_positive,
+        default=os.environ.get("GOBLINS_MAX_PAYLOAD_BYTES", str(2 * 1024 * 1024)),
         help="the most one payload (input, signal, result...) may weigh; default 2 MiB",
     )
     s.add_argument("--db", default=os.environ.get("GOBLINS_DB", "goblins.db"), help="SQLite file (embedded mode)")
