@@ -20,7 +20,14 @@ from typing import Any
 from goblins import converter, wire
 from goblins._definitions import WorkflowDefinition, activity_definition, name_of, workflow_definition
 from goblins.api import v1 as pb
-from goblins.errors import ActivityFailed, ChildWorkflowFailed, GoblinsError, NondeterminismError, describe
+from goblins.errors import (
+    ActivityFailed,
+    ChildWorkflowFailed,
+    GoblinsError,
+    NondeterminismError,
+    SerializationError,
+    describe,
+)
 from goblins.history import (
     ACTIVITY_FAILED,
     ACTIVITY_SCHEDULED,
@@ -337,13 +344,21 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
     # ---- signals ----
 
     def _deliver_signal(self, name: str, payload: bytes) -> None:
-        args = converter.decode(payload) if payload else []
-        value = None if not args else args[0] if len(args) == 1 else list(args)
+        value: Any
+        try:
+            args = converter.decode(payload) if payload else []
+            if not isinstance(args, list):
+                raise TypeError(f"a JSON array of arguments was expected, got {type(args).__name__}")
+            value = None if not args else args[0] if len(args) == 1 else list(args)
+        except Exception as exc:
+            # Recorded before the server checked payloads: the waiting code gets the error, once,
+            # instead of every replay of the run failing here.
+            value = _Undeliverable(SerializationError(f"signal {name!r} could not be decoded: {exc}"))
         waiters = self._signal_waiters[name]
         while waiters:
             waiter = waiters.popleft()
             if not waiter.done():
-                waiter.set_result(value)
+                _settle(waiter, value)
                 return
         self._signals[name].append(value)
 
@@ -351,7 +366,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         """The next signal called ``name``: at once if one arrived already (signals queue up)."""
         future = self.create_future()
         if self._signals[name]:
-            future.set_result(self._signals[name].popleft())
+            _settle(future, self._signals[name].popleft())
         else:
             self._signal_waiters[name].append(future)
         return future
@@ -407,6 +422,20 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
 
     def default_exception_handler(self, context: dict[str, Any]) -> None:
         pass
+
+
+class _Undeliverable:
+    """A signal whose payload could not be decoded: its waiter raises ``error``."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+def _settle(future: asyncio.Future[Any], value: Any) -> None:
+    if isinstance(value, _Undeliverable):
+        future.set_exception(value.error)
+    else:
+        future.set_result(value)
 
 
 class ContinueAsNew(BaseException):

@@ -39,7 +39,7 @@ def cmd_server(args: argparse.Namespace) -> int:
 
     store = args.store or f"sqlite:///{args.db}"
     try:
-        asyncio.run(serve(store, args.host, args.port, args.broker))
+        asyncio.run(serve(store, args.host, args.port, args.broker, args.max_payload_bytes))
     except (ValueError, OSError) as exc:
         raise UserError(str(exc)) from None
     return 0
@@ -268,6 +268,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("server", help="run a goblins server (embedded SQLite by default)")
     s.add_argument("--port", type=_port, default=os.environ.get("GOBLINS_PORT", "9075"), help="0: any free port")
     s.add_argument("--host", default=os.environ.get("GOBLINS_HOST", "127.0.0.1"))
+    s.add_argument(
+        "--max-payload-bytes",
+        type=_positive,
+        default=os.environ.get("GOBLINS_MAX_PAYLOAD_BYTES", str(2 * 1024 * 1024)),
+        help="the most one payload (input, signal, result...) may weigh; default 2 MiB",
+    )
     s.add_argument("--db", default=os.environ.get("GOBLINS_DB", "goblins.db"), help="SQLite file (embedded mode)")
     s.add_argument(
         "--store",

@@ -62,6 +62,17 @@ def _error(code: grpc.StatusCode, details: str) -> grpc.aio.AioRpcError:
 
 _CODES = {c.value[0]: c for c in grpc.StatusCode}
 
+# What one gRPC message may carry (goblins._channel), less room for the request's other fields: a
+# bigger payload would fail as RESOURCE_EXHAUSTED. The server's own limit (2 MiB by default,
+# configurable) is checked there.
+_MAX_PAYLOAD = 64 * 1024 * 1024 - 64 * 1024
+
+
+def _sized(payload: bytes, what: str) -> bytes:
+    if len(payload) > _MAX_PAYLOAD:
+        raise GoblinsError(f"{what}: input is too big: {len(payload)} bytes, at most {_MAX_PAYLOAD}")
+    return payload
+
 
 class _Session:
     """StartWorkflow and GetResult over one ClientSession stream, batched both ways.
@@ -202,7 +213,7 @@ class WorkflowHandle(Generic[T]):
         """
         if not isinstance(name, str) or not name:
             raise ValueError(f"signal name must be a non-empty str, got {name!r}")
-        payload = converter.encode_args(args, f"signal {name!r}")
+        payload = _sized(converter.encode_args(args, f"signal {name!r}"), f"signal {name!r}")
         signal_id = os.urandom(16).hex()  # the server records a resent or redelivered signal once
         request = pb.SignalWorkflow(run_id=self.run_id, name=name, input=payload, signal_id=signal_id)
         await self._control("Signal", request)
@@ -212,7 +223,7 @@ class WorkflowHandle(Generic[T]):
         its answer; nothing is recorded in the history."""
         if not isinstance(name, str) or not name:
             raise ValueError(f"query name must be a non-empty str, got {name!r}")
-        payload = converter.encode_args(args, f"query {name!r}")
+        payload = _sized(converter.encode_args(args, f"query {name!r}"), f"query {name!r}")
         answer = await self._client._call("Query", pb.QueryRequest(run_id=self.run_id, name=name, input=payload))
         if not answer.ok:
             raise GoblinsError(f"query {name!r} of run {self.run_id} failed: {answer.error}")
@@ -352,7 +363,7 @@ class Client:
         if run_id is not None and (not isinstance(run_id, str) or not run_id):
             raise ValueError(f"run_id must be a non-empty str, got {run_id!r}")
         limit = optional_seconds(execution_timeout, "execution_timeout", zero=False)
-        payload = converter.encode_args(args, f"workflow {name!r}")
+        payload = _sized(converter.encode_args(args, f"workflow {name!r}"), f"workflow {name!r}")
         try:
             request = pb.StartWorkflowRequest(
                 workflow_name=name, input=payload, run_id=run_id or "", execution_timeout=limit or 0.0

@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 
 import grpc
 
+from goblins.server.checks import MAX_PAYLOAD
 from goblins.server.grpc import GoblinsService, add_service
 from goblins.server.loop import EventLoop
 from goblins.server.ports import EventStore, Mode
@@ -129,10 +130,17 @@ class Server:
         broker_url: str | None = None,
         clock: Callable[[], float] = time.time,
         restart_grace: float | None = None,
+        max_payload_bytes: int = MAX_PAYLOAD,
     ) -> None:
         """``port=None``: no gRPC listener (the in-process mode, goblins.local, calls ``runs``);
         0: any free port (``self.port`` says which, once started). ``restart_grace``: see
-        ``open_mode``."""
+        ``open_mode``. ``max_payload_bytes``: the most one payload (an input, a signal's or a
+        query's arguments, an activity's result or heartbeat details, a workflow's result) may
+        weigh; a client call over it is refused, an activity attempt over it fails, a workflow
+        task whose command is over it fails."""
+        if max_payload_bytes <= 0:
+            raise ValueError(f"max_payload_bytes must be > 0, got {max_payload_bytes}")
+        self.max_payload_bytes = max_payload_bytes
         self.store_url = store_url
         self.broker_url = broker_url
         self.clock = clock  # goblins.testing swaps it to skip time
@@ -151,8 +159,10 @@ class Server:
             None, open_mode, self.store_url, self.broker_url, self.clock, self.restart_grace
         )
         self.loop = EventLoop(self.mode, self.clock)
+        self.loop.max_payload = self.max_payload_bytes
         await self.loop.start()
         self.runs = Runs(self.mode, self.loop)
+        self.runs.max_payload = self.max_payload_bytes
         if self.port is None:
             log.info("goblins server in process, store %s, transport %s", self.store_url, self.mode.description)
             return
@@ -204,9 +214,13 @@ class Server:
 
 
 async def serve(
-    store_url: str = "sqlite:///goblins.db", host: str = "127.0.0.1", port: int = 9075, broker_url: str | None = None
+    store_url: str = "sqlite:///goblins.db",
+    host: str = "127.0.0.1",
+    port: int = 9075,
+    broker_url: str | None = None,
+    max_payload_bytes: int = MAX_PAYLOAD,
 ) -> None:
-    server = Server(store_url, host, port, broker_url)
+    server = Server(store_url, host, port, broker_url, max_payload_bytes=max_payload_bytes)
     await server.start()
     try:
         await server.wait()

@@ -9,12 +9,22 @@ from __future__ import annotations
 
 import math
 
+import orjson
+
 from goblins.api import v1 as pb
 
 MAX_NAME = 1000
 """Characters in an id or a name (run, signal, workflow, activity, query, timer)."""
 MAX_REASON = 64 * 1024
 """Characters in a reason given by a client (cancel, terminate)."""
+MAX_PAYLOAD = 2 * 1024 * 1024
+"""Bytes in one payload (an input, a signal's or a query's arguments, a result), by default;
+``Server(max_payload_bytes=)`` changes it."""
+HISTORY_WARN_EVENTS = 10_000
+"""Events in one run's history past which the server logs a warning (once per run and server)."""
+HISTORY_MAX_EVENTS = 50_000
+"""Events in one run's history past which a workflow task may only end the run (complete, fail
+or continue as new): every replay reads the whole history."""
 
 
 def too_long(*fields: tuple[str, str], limit: int = MAX_NAME) -> str:
@@ -42,10 +52,25 @@ def _bad_retry_policy(p: pb.RetryPolicy, where: str) -> str:
     return ""
 
 
-def bad_command(command: pb.Command, index: int) -> str:
+def _payload(command: pb.Command, which: str | None) -> tuple[str, bytes]:
+    if which == "schedule_activity":
+        return "input", command.schedule_activity.input
+    if which == "start_child_workflow":
+        return "input", command.start_child_workflow.input
+    if which == "complete_workflow":
+        return "output", command.complete_workflow.output
+    if which == "continue_as_new":
+        return "input", command.continue_as_new.input
+    return "", b""
+
+
+def bad_command(command: pb.Command, index: int, limit: int = MAX_PAYLOAD) -> str:
     """Why a workflow task's command cannot be recorded, or ""."""
     which = command.WhichOneof("kind")
     where = f"command {index} ({which})"
+    field, data = _payload(command, which)
+    if len(data) > limit:  # only the size: the worker's converter wrote it, parsing it again costs
+        return f"{where}: {field} is too big: {len(data)} bytes, at most {limit}"
     if which == "schedule_activity":
         s = command.schedule_activity
         for field in ("start_to_close_timeout", "heartbeat_timeout", "schedule_to_close_timeout"):
@@ -67,10 +92,10 @@ def bad_command(command: pb.Command, index: int) -> str:
     return ""
 
 
-def bad_completion(r: pb.WorkflowTaskCompleted) -> str:
+def bad_completion(r: pb.WorkflowTaskCompleted, limit: int = MAX_PAYLOAD) -> str:
     """Why a workflow task's completion cannot be recorded (the first bad command), or ""."""
     for index, command in enumerate(r.commands):
-        problem = bad_command(command, index)
+        problem = bad_command(command, index, limit)
         if problem:
             return f"workflow task completion refused: {problem}"
     return ""
@@ -80,3 +105,58 @@ def completion_refused(r: pb.WorkflowTaskCompleted, reason: str) -> pb.Report:
     """The report that replaces a refused completion: its run's workflow task fails."""
     failed = pb.WorkflowTaskFailed(task_id=r.task_id, run_id=r.run_id, error=reason, error_type="InvalidCommand")
     return pb.Report(workflow_task_failed=failed)
+
+
+def bad_payload(data: bytes, argument: str, limit: int = MAX_PAYLOAD, args: bool = False) -> str:
+    """Why ``data`` is not a payload the server accepts, or "".
+
+    Too big, not JSON, or with ``args`` not an argument list (a JSON array; empty: none). A run
+    whose recorded payload cannot be decoded fails every replay, so it is refused where it enters.
+    """
+    if len(data) > limit:
+        return f"{argument} is too big: {len(data)} bytes, at most {limit}"
+    if not data:
+        return ""
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        return f"{argument} is not JSON: {exc}"
+    if args and not isinstance(value, list):
+        return f"{argument} must be a JSON array of arguments, got {type(value).__name__}"
+    return ""
+
+
+def oversized_result(r: pb.ActivityResult, limit: int = MAX_PAYLOAD) -> pb.ActivityResult | None:
+    """What replaces a result over ``limit``: a failed attempt for a too big output; the same
+    result without its heartbeat details when only they are too big (the next attempt starts
+    from scratch, as for a heartbeat over the limit). None: the result is fine."""
+    if len(r.output) > limit:
+        error = f"activity output is too big: {len(r.output)} bytes, at most {limit}"
+        return pb.ActivityResult(
+            task_id=r.task_id,
+            run_id=r.run_id,
+            step_id=r.step_id,
+            attempt=r.attempt,
+            ok=False,
+            error=f"PayloadTooLarge: {error}",
+            error_type="PayloadTooLarge",
+        )
+    if len(r.heartbeat_details) > limit:
+        kept = pb.ActivityResult()
+        kept.CopyFrom(r)
+        kept.heartbeat_details = b""
+        return kept
+    return None
+
+
+_ENDS_RUN = frozenset({"complete_workflow", "fail_workflow", "continue_as_new"})
+
+
+def history_too_long(events: int, r: pb.WorkflowTaskCompleted, limit: int = HISTORY_MAX_EVENTS) -> str:
+    """Why a completion may not add to a history of ``events`` events (it does not end the run), or ""."""
+    if events < limit or all(c.WhichOneof("kind") in _ENDS_RUN for c in r.commands):
+        return ""
+    return (
+        f"workflow task completion refused: the history has {events} events, at most {limit}; "
+        "the workflow should continue as new"
+    )

@@ -23,7 +23,15 @@ from typing import Any
 
 from goblins.api import v1 as pb
 from goblins.history import FINISHED
-from goblins.server.checks import bad_completion, completion_refused
+from goblins.server.checks import (
+    HISTORY_MAX_EVENTS,
+    HISTORY_WARN_EVENTS,
+    MAX_PAYLOAD,
+    bad_completion,
+    completion_refused,
+    history_too_long,
+    oversized_result,
+)
 from goblins.server.effects import Effects, TaskRecord
 from goblins.server.ports import Batch, Mode, StoreConflict, StoreRejected
 from goblins.server.state import RunState, timed_out_result
@@ -103,6 +111,10 @@ class EventLoop:
         self._beats: dict[tuple[str, str], bytes] = {}
         self._settling: set[asyncio.Future[None]] = set()
         self._beat_turn_queued = False
+        self.max_payload = MAX_PAYLOAD  # bytes in one payload a worker reports
+        self.max_history_events = HISTORY_MAX_EVENTS
+        self.warn_history_events = HISTORY_WARN_EVENTS
+        self._warned_long: set[str] = set()  # runs whose long history was logged
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
@@ -448,11 +460,20 @@ class EventLoop:
     def _decide(self, rs: RunState, report: pb.Report, now: float) -> Effects:
         which = report.WhichOneof("kind")
         if which == "activity_result":
-            return rs.activity_result(report.activity_result, now)
+            refused = oversized_result(report.activity_result, self.max_payload)
+            return rs.activity_result(refused or report.activity_result, now)
         if which == "activity_started":
             return rs.activity_started(report.activity_started, now)
         if which == "workflow_task_completed":
-            problem = bad_completion(report.workflow_task_completed)
+            completed, events = report.workflow_task_completed, len(rs.events)
+            problem = bad_completion(completed, self.max_payload)
+            if events >= self.warn_history_events and not problem:
+                problem = history_too_long(events, completed, self.max_history_events)
+                if rs.run_id not in self._warned_long:
+                    if len(self._warned_long) > 10_000:  # a log line again is cheaper than memory
+                        self._warned_long.clear()
+                    self._warned_long.add(rs.run_id)
+                    log.warning("run %s has %d events; long histories slow every replay", rs.run_id, events)
             if not problem:
                 return rs.workflow_task_completed(report.workflow_task_completed, now)
             report, which = completion_refused(report.workflow_task_completed, problem), "workflow_task_failed"
@@ -529,6 +550,14 @@ class EventLoop:
     def heartbeat(self, r: pb.ActivityHeartbeat) -> bool:
         """An activity attempt's heartbeat; False when the attempt is no longer wanted (the run
         was cancelled or ended, or the attempt timed out): the worker should stop it."""
+        if len(r.details) > self.max_payload:  # not kept: the attempt goes on, its checkpoint is lost
+            log.warning(
+                "heartbeat details of %s dropped: %d bytes, at most %d",
+                r.step_id,
+                len(r.details),
+                self.max_payload,
+            )
+            r = pb.ActivityHeartbeat(task_id=r.task_id, run_id=r.run_id, step_id=r.step_id, attempt=r.attempt)
         rs = self.runs.get(r.run_id)
         if rs is None:
             # Not in memory: the run has finished (finished runs live in the store only), or

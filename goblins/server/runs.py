@@ -15,7 +15,7 @@ import os
 
 from goblins.api import v1 as pb
 from goblins.history import FINISHED, STATUSES, WORKFLOW_SUCCEEDED
-from goblins.server.checks import MAX_REASON, bad_seconds, too_long
+from goblins.server.checks import MAX_PAYLOAD, MAX_REASON, bad_payload, bad_seconds, too_long
 from goblins.server.effects import ACTIVITY, WORKFLOW
 from goblins.server.loop import EventLoop
 from goblins.server.ports import Mode
@@ -90,6 +90,12 @@ class Runs:
         self.router = mode.router
         self.queries: dict[str, asyncio.Future[pb.QueryAnswer]] = {}  # query id -> its answer
         self.address = ""  # where workers reach this server (set once it listens)
+        self.max_payload = MAX_PAYLOAD  # bytes in one payload a client sends
+
+    def _refuse_payload(self, data: bytes, argument: str) -> None:
+        problem = bad_payload(data, argument, self.max_payload, args=True)
+        if problem:
+            raise InvalidArgument(problem)
 
     # ---- start and result ----
 
@@ -101,6 +107,7 @@ class Runs:
         problem = bad_seconds(request.execution_timeout, "execution_timeout")
         if problem:
             raise InvalidArgument(problem)
+        self._refuse_payload(request.input, "input")
         if not await self.loop.is_registered(WORKFLOW, name):
             raise NotFound(f"no worker has registered a workflow named {name!r}")
         run_id = request.run_id or new_id()
@@ -180,6 +187,7 @@ class Runs:
         if not request.name:
             raise InvalidArgument("a signal needs a name")
         _refuse_long(("run_id", request.run_id), ("name", request.name), ("signal_id", request.signal_id))
+        self._refuse_payload(request.input, "input")
         if not request.signal_id:  # a client that chose none: still recorded once, whatever Kafka redelivers
             request.signal_id = new_id()
         await self._control(request.run_id, pb.Report(signal_workflow=request))
@@ -216,6 +224,7 @@ class Runs:
         if not request.name:
             raise InvalidArgument("a query needs a name")
         _refuse_long(("run_id", request.run_id), ("name", request.name))
+        self._refuse_payload(request.input, "input")
         rs = self.loop.run(request.run_id)
         if rs is not None:
             workflow_name = rs.workflow_name

@@ -145,6 +145,7 @@ async def test_ports_and_counts_are_checked_before_anything_starts() -> None:
         (("server", "--port", "99999"), "argument --port: a port is 0 to 65535, got 99999"),
         (("ui", "--port", "http"), "argument --port: expected a port number, got 'http'"),
         (("workflow", "list", "--limit", "0"), "argument --limit: must be at least 1, got 0"),
+        (("server", "--max-payload-bytes", "0"), "argument --max-payload-bytes: must be at least 1, got 0"),
     ):
         code, _, err = await goblins_cli(*args)
         assert code == 2 and expected in err and "Traceback" not in err, err

@@ -466,3 +466,22 @@ def test_an_unknown_event_kind_fails_the_task_rather_than_being_skipped() -> Non
     unknown = pb.Event(run_id=RUN, seq=2, type="FROM_A_NEWER_SERVER")
     c = instance(greeting).activate([*h.events, unknown])
     assert c.failure is not None and "FROM_A_NEWER_SERVER" in c.failure[1]
+
+
+@goblins.workflow
+async def waits_for_signal(x: int) -> str:
+    try:
+        value = await goblins.workflow.wait_for_signal("go")
+    except goblins.errors.SerializationError as exc:
+        return f"undeliverable: {exc}"
+    return f"got {value}"
+
+
+@pytest.mark.parametrize("payload", [b"not json", b'{"a": 1}'], ids=["not-json", "object"])
+def test_a_signal_that_cannot_be_decoded_fails_its_wait_not_every_replay(payload: bytes) -> None:
+    # Recorded before the server checked payloads: the run must still be able to move on.
+    h = History("waits_for_signal", 1).started()
+    h.add("WORKFLOW_SIGNALED", signal_name="go", input=payload)
+    c = instance(waits_for_signal).activate(h.events)
+    assert c.failure is None
+    assert output_of(c).startswith("undeliverable: signal 'go' could not be decoded")
