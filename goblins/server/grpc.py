@@ -156,6 +156,7 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         self.runs = runs
         self.loop = runs.loop
         self.queue = runs.mode.queue
+        self._leaving: set[asyncio.Task[None]] = set()
 
     @mapped
     async def StartWorkflow(
@@ -310,8 +311,17 @@ class GoblinsService(pb_grpc.GoblinsServicer):
                 yield msg
         finally:
             reader.cancel()
-            self.queue.disconnect(session)
-            log.info("worker %s disconnected", hello.worker_id)
+            session.close()
+            # The reports it sent are applied before its tasks are redelivered: a result it sent
+            # just before leaving finishes its task rather than the task running again elsewhere.
+            leaving = asyncio.ensure_future(self._leave(session))
+            self._leaving.add(leaving)
+            leaving.add_done_callback(self._leaving.discard)
+
+    async def _leave(self, session: Session) -> None:
+        await self.loop.applied()
+        self.queue.disconnect(session)
+        log.info("worker %s disconnected", session.worker_id)
 
     def _absorb(self, msg: pb.WorkerMessage, session: Session) -> None:
         loop = self.loop

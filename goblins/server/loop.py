@@ -178,6 +178,12 @@ class EventLoop:
         self._queue.put_nowait(_Register(names, reply))
         await reply
 
+    async def applied(self) -> None:
+        """Returns once every report queued before this call is applied (committed or refused)."""
+        reply: asyncio.Future[None] = self.future()
+        self._queue.put_nowait(_Register([], reply))  # an empty registration: a barrier in the inbox
+        await reply
+
     def timer_due(self, t: TaskRecord) -> None:
         """A timer task is due: the server records TIMER_FIRED (no worker is involved)."""
         self.report(pb.Report(timer_fired=pb.TimerFired(timer_id=t.task_id, run_id=t.run_id)))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import grpc
 import pytest
@@ -12,6 +13,7 @@ import pytest
 import goblins
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
+from goblins.server import Server
 from tests.conftest import StartWorker
 from tests.integration import hardening as h
 
@@ -115,3 +117,60 @@ async def test_numbers_and_sizes_are_refused_over_grpc_naming_the_argument(addre
 def test_a_huge_error_message_is_cut_when_described() -> None:
     name, text = goblins.errors.describe(ValueError("x" * 1_000_000))
     assert name == "ValueError" and len(text) < 70_000 and text.endswith("characters cut)")
+
+
+async def test_a_result_sent_just_before_disconnecting_finishes_its_task(
+    server: Server, address: str, client: goblins.Client, start_worker: StartWorker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 10 item 5: the leaving worker's result is applied before its tasks are redelivered."""
+    from goblins import converter
+    from tests.integration import workflows as w
+
+    w.reset()
+    got_task: asyncio.Future[pb.ActivityTask] = asyncio.get_running_loop().create_future()
+    connected = asyncio.Event()
+    commit = server.loop._commit
+
+    async def slow_commit(batch: Any) -> None:
+        if got_task.done():  # the disconnect is seen while the result's turn is committing
+            await asyncio.sleep(0.3)
+        await commit(batch)
+
+    monkeypatch.setattr(server.loop, "_commit", slow_commit)
+
+    async def requests() -> AsyncIterator[pb.WorkerMessage]:
+        yield pb.WorkerMessage(
+            hello=pb.Hello(worker_id="leaving", activities=["greetActivity"]), credit=pb.Credit(activities=1)
+        )
+        task = await got_task
+        result = pb.ActivityResult(
+            task_id=task.task_id,
+            run_id=task.run_id,
+            step_id=task.step_id,
+            attempt=task.attempt,
+            ok=True,
+            output=converter.encode("from the leaving worker"),
+        )
+        yield pb.WorkerMessage(reports=[pb.Report(activity_result=result)])
+        # Returning closes the stream at once: the server sees the result, then the disconnect.
+
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = pb_grpc.GoblinsStub(channel)  # type: ignore[no-untyped-call]
+        call = stub.Connect(requests())
+
+        async def read() -> None:
+            async for msg in call:
+                connected.set()
+                for t in msg.tasks:
+                    if t.HasField("activity") and not got_task.done():
+                        got_task.set_result(t.activity)
+
+        reader = asyncio.create_task(read())
+        await asyncio.wait_for(connected.wait(), 5)
+        # Connected after the leaving worker: it is offered the activity task second.
+        await start_worker(workflows=[w.greeting], activities=[w.greet])
+        handle = await client.start_workflow(w.greeting, "raw")
+        assert await handle.result(timeout=10) == "from the leaving worker"
+        await asyncio.wait_for(reader, 5)
+    await asyncio.sleep(0.5)  # a redelivered task would have reached the other worker by now
+    assert w.EXECUTIONS["raw"] == 0

@@ -202,7 +202,10 @@ class SqliteStore:
                 c.executemany("DELETE FROM heartbeats WHERE run_id = ?", [(r,) for r in batch.forget_heartbeats])
             c.execute("COMMIT")
         except BaseException:
-            c.execute("ROLLBACK")
+            # SQLite may have rolled back already (disk full, I/O error): a second rollback would
+            # fail and hide the real cause.
+            if c.in_transaction:
+                c.execute("ROLLBACK")
             raise
 
     # ---- reads ----
