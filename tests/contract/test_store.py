@@ -1,6 +1,7 @@
 """goblins.testing_contract's EventStoreContract against every event store adapter.
 
-SQLite always runs. Setting GOBLINS_TEST_CASSANDRA=HOST:PORT (keyspace goblins_contract),
+SQLite always runs. Setting GOBLINS_TEST_CASSANDRA=HOST:PORT (a fresh keyspace for this run,
+dropped at the end: a keyspace left by an older schema must not decide the result),
 HOST:PORT/KEYSPACE or a full cassandra:// URL adds the Cassandra adapter; if it is requested
 and cannot be imported or reached, its tests fail: a requested backend is never silently skipped.
 """
@@ -10,7 +11,8 @@ from __future__ import annotations
 import math
 import os
 import pathlib
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -21,8 +23,9 @@ from goblins.server.state import WORKFLOW, TaskRecord
 from goblins.testing_contract import EventStoreContract, Store
 
 CASSANDRA = os.environ.get("GOBLINS_TEST_CASSANDRA", "")
+OWN_KEYSPACE = f"goblins_contract_{uuid.uuid4().hex[:8]}"
 if CASSANDRA and "://" not in CASSANDRA:
-    CASSANDRA = f"cassandra://{CASSANDRA}" if "/" in CASSANDRA else f"cassandra://{CASSANDRA}/goblins_contract"
+    CASSANDRA = f"cassandra://{CASSANDRA}" if "/" in CASSANDRA else f"cassandra://{CASSANDRA}/{OWN_KEYSPACE}"
 
 
 class TestSqliteStore(EventStoreContract):
@@ -49,6 +52,21 @@ class TestSqliteStore(EventStoreContract):
 class TestCassandraStore(EventStoreContract):
     keeps_tasks = False  # immediate tasks live in Kafka
     atomic_batches = False  # each run's events land whole or not at all
+
+    @pytest.fixture(scope="class", autouse=True)
+    def own_keyspace(self) -> Iterator[None]:
+        """Drop the keyspace this run created (the shared Cassandra outlives test runs)."""
+        yield
+        if not CASSANDRA.endswith(f"/{OWN_KEYSPACE}"):
+            return  # a keyspace the caller named is theirs
+        from cassandra.cluster import Cluster
+
+        host, _, port = CASSANDRA.removeprefix("cassandra://").partition("/")[0].rpartition(":")
+        cluster = Cluster([host], port=int(port))
+        try:
+            cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {OWN_KEYSPACE}", timeout=60)
+        finally:
+            cluster.shutdown()
 
     @pytest.fixture
     async def store(self) -> AsyncIterator[Store]:
