@@ -21,7 +21,7 @@ from google.protobuf.message import DecodeError
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.errors import StoreRejected, StoreUnavailable
-from goblins.server.loop import task_id_of
+from goblins.server.items import task_id_of
 from goblins.server.ports import WorkersElsewhere
 from goblins.server.runs import (
     DeadlineExceeded,

@@ -13,14 +13,13 @@ commits many events per fsync.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import gc
 import logging
 import os
 import time
 from collections.abc import Callable
 from typing import Any
 
+from goblins._gc import tune_gc
 from goblins.api import v1 as pb
 from goblins.history import FINISHED
 from goblins.server.checks import (
@@ -33,15 +32,13 @@ from goblins.server.checks import (
     oversized_result,
 )
 from goblins.server.effects import Effects, TaskRecord
+from goblins.server.items import Item, _describe, _Register, _Report, _Resume, _run_id_of, _Start
 from goblins.server.ports import Batch, Mode, StoreConflict, StoreRejected
 from goblins.server.state import RunState, timed_out_result
 
 log = logging.getLogger("goblins.server")
 
 MAX_BATCH = 2000
-# Young-generation GC threshold while serving: the hot path allocates many short-lived objects
-# (protobuf messages, futures) that refcounting frees; collecting every 700 allocations cost ~10%.
-GC_GEN0_THRESHOLD = 20_000
 RECENT_RESULTS = 4096  # finishing events kept in memory for GetResult (the store has them all)
 COMMIT_PATIENCE = 300.0
 CONFLICT_RETRIES = 5
@@ -49,41 +46,6 @@ CONFLICT_RETRIES = 5
 # Crash tests: the server dies (as kill -9 would) right after committing a batch with an event
 # of this type, before its tasks and reports are delivered: the narrowest window there is.
 CRASH_AFTER_COMMIT = os.environ.get("GOBLINS_TEST_CRASH_AFTER_COMMIT", "")
-
-
-@dataclasses.dataclass
-class _Start:
-    workflow_name: str
-    payload: bytes
-    run_id: str
-    reply: asyncio.Future[bool] | None
-    ack: Callable[[], None] | None = None
-    fresh: bool = False  # a server-generated id: no stored run can have it, no lookup needed
-    parent_run_id: str = ""  # a child workflow's parent, and the parent's step
-    parent_step: str = ""
-    done_task: str = ""  # the message task that carried this start (deleted with the turn)
-    execution_timeout: float = 0.0
-
-
-@dataclasses.dataclass
-class _Resume:
-    run_ids: list[str]
-
-
-@dataclasses.dataclass
-class _Report:
-    report: pb.Report
-    ack: Callable[[], None] | None  # tells the sender the report's effects are durable
-    done_task: str = ""  # the message task that carried this report (deleted with the turn)
-
-
-@dataclasses.dataclass
-class _Register:
-    names: list[tuple[str, str]]
-    reply: asyncio.Future[None]
-
-
-Item = _Start | _Report | _Register | _Resume
 
 
 class EventLoop:
@@ -582,31 +544,3 @@ class EventLoop:
                 self._beat_turn_queued = True
                 self._queue.put_nowait(_Resume([]))
         return True
-
-
-def tune_gc() -> None:
-    """Fewer collections while serving: start-up objects leave the collector's scans for good
-    (gc.freeze) and the young generation is collected every GC_GEN0_THRESHOLD allocations."""
-    gc.collect()
-    gc.freeze()
-    gen0, gen1, gen2 = gc.get_threshold()
-    if 0 < gen0 < GC_GEN0_THRESHOLD:
-        gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
-
-
-def _describe(item: Item) -> str:
-    if isinstance(item, _Report):
-        return f"report {item.report.WhichOneof('kind')} of run {_run_id_of(item.report)}"
-    if isinstance(item, _Start):
-        return f"start of run {item.run_id}"
-    return type(item).__name__.lstrip("_").lower()
-
-
-def _run_id_of(report: pb.Report) -> str:
-    which = report.WhichOneof("kind")
-    return getattr(report, which).run_id if which else ""
-
-
-def task_id_of(report: pb.Report) -> str:
-    which = report.WhichOneof("kind")
-    return getattr(report, which).task_id if which else ""

@@ -8,7 +8,6 @@ import concurrent.futures
 import contextlib
 import contextvars
 import functools
-import gc
 import logging
 import os
 import socket
@@ -28,6 +27,7 @@ from goblins._definitions import (
     activity_definition,
     workflow_definition,
 )
+from goblins._gc import tune_gc
 from goblins._runtime import WorkflowInstance
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
@@ -35,21 +35,6 @@ from goblins.errors import describe
 from goblins.worker._source import Cancel, Registration, TaskKind, TaskSource, open_source
 
 log = logging.getLogger("goblins.worker")
-
-# Young-generation GC threshold while running: tasks, futures and protobuf messages are
-# short-lived and freed by refcounting; collecting every 700 allocations cost ~10% of the CPU.
-GC_GEN0_THRESHOLD = 20_000
-
-
-def _tune_gc() -> None:
-    """Start-up objects (modules, definitions) leave the collector's scans for good, and the
-    young generation is collected every GC_GEN0_THRESHOLD allocations instead of 700."""
-    gc.collect()
-    gc.freeze()
-    gen0, gen1, gen2 = gc.get_threshold()
-    if 0 < gen0 < GC_GEN0_THRESHOLD:
-        gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
-
 
 EVICT_SLEEPERS = 60.0  # a run that waits on timers only, longer than this, leaves the cache
 HISTORY_PATIENCE = 30.0  # keep retrying a history fetch this long (doubling waits)
@@ -128,7 +113,7 @@ class Worker:
         """Connect, take tasks, reconnect after any loss of the server, until shutdown()."""
         self._stop = asyncio.Event()
         self._loop = asyncio.get_running_loop()
-        _tune_gc()
+        tune_gc()
         backoff = 0.05
         # Several servers of one cluster ("h1:9075,h2:9075"): after a failure, try the next.
         addresses = [a.strip() for a in self.server.split(",") if a.strip()]

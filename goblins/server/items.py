@@ -1,0 +1,62 @@
+"""What the engine loop's queue carries: starts, reports, registrations, resumes."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable
+
+from goblins.api import v1 as pb
+
+
+@dataclasses.dataclass
+class _Start:
+    workflow_name: str
+    payload: bytes
+    run_id: str
+    reply: asyncio.Future[bool] | None
+    ack: Callable[[], None] | None = None
+    fresh: bool = False  # a server-generated id: no stored run can have it, no lookup needed
+    parent_run_id: str = ""  # a child workflow's parent, and the parent's step
+    parent_step: str = ""
+    done_task: str = ""  # the message task that carried this start (deleted with the turn)
+    execution_timeout: float = 0.0
+
+
+@dataclasses.dataclass
+class _Resume:
+    run_ids: list[str]
+
+
+@dataclasses.dataclass
+class _Report:
+    report: pb.Report
+    ack: Callable[[], None] | None  # tells the sender the report's effects are durable
+    done_task: str = ""  # the message task that carried this report (deleted with the turn)
+
+
+@dataclasses.dataclass
+class _Register:
+    names: list[tuple[str, str]]
+    reply: asyncio.Future[None]
+
+
+Item = _Start | _Report | _Register | _Resume
+
+
+def _describe(item: Item) -> str:
+    if isinstance(item, _Report):
+        return f"report {item.report.WhichOneof('kind')} of run {_run_id_of(item.report)}"
+    if isinstance(item, _Start):
+        return f"start of run {item.run_id}"
+    return type(item).__name__.lstrip("_").lower()
+
+
+def _run_id_of(report: pb.Report) -> str:
+    which = report.WhichOneof("kind")
+    return getattr(report, which).run_id if which else ""
+
+
+def task_id_of(report: pb.Report) -> str:
+    which = report.WhichOneof("kind")
+    return getattr(report, which).task_id if which else ""
