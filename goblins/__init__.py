@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from goblins.client import Client, RunInfo, WorkflowHandle
 from goblins.errors import (
     ActivityFailed,
+    ApplicationError,
     ChildWorkflowFailed,
     GoblinsError,
     NondeterminismError,
@@ -38,6 +39,7 @@ else:
 
 __all__ = [
     "ActivityFailed",
+    "ApplicationError",
     "ChildWorkflowFailed",
     "Client",
     "GoblinsError",

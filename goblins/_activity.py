@@ -15,7 +15,7 @@ from typing import Any
 
 from goblins import converter
 from goblins.api import v1 as pb
-from goblins.errors import GoblinsError
+from goblins.errors import ApplicationError, GoblinsError, describe, stack_trace
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,6 +91,20 @@ class ActivityContext:
         self.cancelled = True
         if self.on_cancel is not None:
             self._loop.call_soon_threadsafe(self.on_cancel)
+
+
+def record_failure(result: pb.ActivityResult, exc: BaseException) -> None:
+    """Fill ``result`` with the error an attempt raised: its description and traceback, and an
+    :class:`ApplicationError`'s ``non_retryable`` and details."""
+    result.error_type, result.error = describe(exc)
+    result.stack_trace = stack_trace(exc)
+    if isinstance(exc, ApplicationError):
+        result.non_retryable = bool(exc.non_retryable)
+        if exc.details:
+            try:
+                result.error_details = converter.encode(list(exc.details), "ApplicationError details")
+            except Exception as enc:  # the error is still reported, its details named as lost
+                result.error = f"{result.error} (its details were not sent: {describe(enc)[1]})"
 
 
 def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:

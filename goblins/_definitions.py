@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -24,6 +24,9 @@ class ActivityDefinition:
 class WorkflowDefinition:
     name: str
     fn: Callable[..., Any]
+    failure_exception_types: tuple[type[BaseException], ...] = ()
+    """Exceptions that fail the run when they escape the code (besides ApplicationError and
+    activity/child failures); any other exception fails only the workflow task."""
 
 
 def _check_name(name: object, what: str) -> str:
@@ -41,12 +44,16 @@ def define_activity(fn: F, name: str | None) -> F:
     return fn
 
 
-def define_workflow(fn: F, name: str | None) -> F:
+def define_workflow(fn: F, name: str | None, failure_exception_types: Iterable[type[BaseException]] = ()) -> F:
     """Attach a workflow definition to ``fn`` (the body of ``@goblins.workflow``)."""
     if not inspect.iscoroutinefunction(fn):
         raise TypeError(f"@goblins.workflow expects an async def function, got {fn!r}")
     checked = _check_name(fn.__name__ if name is None else name, "workflow")
-    setattr(fn, _WORKFLOW_ATTR, WorkflowDefinition(checked, fn))
+    types = tuple(failure_exception_types)
+    for t in types:
+        if not (isinstance(t, type) and issubclass(t, Exception)):
+            raise TypeError(f"failure_exception_types must hold Exception classes, got {t!r}")
+    setattr(fn, _WORKFLOW_ATTR, WorkflowDefinition(checked, fn, types))
     return fn
 
 

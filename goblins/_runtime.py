@@ -22,11 +22,13 @@ from goblins._definitions import WorkflowDefinition, activity_definition, name_o
 from goblins.api import v1 as pb
 from goblins.errors import (
     ActivityFailed,
+    ApplicationError,
     ChildWorkflowFailed,
     GoblinsError,
     NondeterminismError,
     SerializationError,
     describe,
+    stack_trace,
 )
 from goblins.history import (
     ACTIVITY_FAILED,
@@ -71,7 +73,10 @@ class Completion:
     commands: list[pb.Command]
     seen_seq: int
     failure: tuple[str, str] | None = None
+    """(error_type, error) of a workflow task failure."""
     finished: bool = False
+    stack_trace: str = ""
+    """Where the workflow task failed (with ``failure``)."""
 
 
 class WorkflowInstance(asyncio.AbstractEventLoop):
@@ -99,7 +104,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         self.query_handlers: dict[str, Callable[..., Any]] = {}
         self.now = 0.0  # the time of the newest event applied: the same on every replay
         self.random = random.Random(run_id)  # seeded by the run: the same draws on every replay
-        self._crashed: BaseException | None = None  # a BaseException that ended the workflow code
+        self._crashed: BaseException | None = None  # a bug that ended the workflow code: fails the task
 
     # ---- the seam: events in, completion out; never raises ----
 
@@ -127,14 +132,14 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
             # A bug in goblins, a corrupt history, or workflow code raising SystemExit or
             # KeyboardInterrupt (which asyncio lets escape a task): fail the task, keep the run
             # and the worker. The instance is discarded with the failure.
-            return Completion([], self.last_seq, describe(exc))
+            return _task_failure(exc, self.last_seq)
         finally:
             _active.instance = outer
             asyncio._set_running_loop(previous)
         if self._crashed is not None:
-            return Completion([], self.last_seq, describe(self._crashed))
+            return _task_failure(self._crashed, self.last_seq)
         if self._nondeterminism is not None:
-            return Completion([], self.last_seq, describe(self._nondeterminism))
+            return _task_failure(self._nondeterminism, self.last_seq)
         return Completion(self._commands, self.last_seq, None, self._finished)
 
     def _apply(self, event: pb.Event) -> None:
@@ -182,10 +187,14 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         return False  # recorded for the server's sake (or read in activate's first pass)
 
     async def _main(self, payload: bytes) -> Any:
-        # Decoding and the call are part of the run: input that does not fit the signature
-        # finishes the run in error, rather than failing (and retrying) its task for ever.
-        args = converter.decode_args(payload, self.definition.fn)
-        return await self.definition.fn(*args)
+        # Input that does not fit the signature finishes the run in error: no deployment can
+        # fix the recorded input, so retrying its task would go on for ever.
+        try:
+            args = converter.decode_args(payload, self.definition.fn)
+            code = self.definition.fn(*args)  # an async def: a wrong argument count raises here
+        except Exception as exc:
+            raise ApplicationError(str(exc), type=type(exc).__name__, non_retryable=True) from exc
+        return await code
 
     def _resolve(self, future: asyncio.Future[Any], hint: Any, event: pb.Event) -> None:
         if future.done():
@@ -202,34 +211,45 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
             except Exception as exc:
                 future.set_exception(exc)
         else:
-            future.set_exception(ActivityFailed(event.activity_name, event.error_type, event.error, event.attempt))
+            details = _error_details(event)
+            future.set_exception(
+                ActivityFailed(event.activity_name, event.error_type, event.error, event.attempt, details)
+            )
 
     def _on_root_done(self, task: asyncio.Task[Any]) -> None:
         if self._finished or self._nondeterminism is not None:
             return
-        crashed = None if task.cancelled() else task.exception()
-        if crashed is not None and not isinstance(crashed, (Exception, ContinueAsNew)):
-            self._crashed = crashed  # a BaseException (GeneratorExit & co) fails the task, not the run
-            return
-        self._finished = True
         if task.cancelled():
+            self._finished = True
             failure = pb.FailWorkflow(error_type=CANCELLED, error=f"{CANCELLED}: the workflow was cancelled")
             self._commands.append(pb.Command(fail_workflow=failure))
             return
         exc = task.exception()
-        if isinstance(exc, ContinueAsNew):
-            self._commands.append(pb.Command(continue_as_new=pb.ContinueAsNew(input=exc.payload)))
-            return
-        if exc is None:
-            try:
+        command: pb.Command
+        try:
+            if isinstance(exc, ContinueAsNew):
+                command = pb.Command(continue_as_new=pb.ContinueAsNew(input=exc.payload))
+            elif exc is None:
                 output = converter.encode(task.result(), f"workflow {self.definition.name!r} result")
-            except Exception as enc:
-                exc = enc
+                command = pb.Command(complete_workflow=pb.CompleteWorkflow(output=output))
+            elif self._fails_run(exc):
+                command = pb.Command(fail_workflow=_fail_workflow(exc))
             else:
-                self._commands.append(pb.Command(complete_workflow=pb.CompleteWorkflow(output=output)))
-                return
-        error_type, error = describe(exc)
-        self._commands.append(pb.Command(fail_workflow=pb.FailWorkflow(error_type=error_type, error=error)))
+                raise exc
+        except BaseException as bug:
+            # Temporal's rule: anything else is a bug in the code (a NameError, a result that
+            # cannot be encoded, SystemExit): it fails the workflow task, not the run, and the
+            # server retries the task until a deployment with fixed code completes it.
+            self._crashed = bug
+            return
+        self._finished = True
+        self._commands.append(command)
+
+    def _fails_run(self, exc: BaseException) -> bool:
+        """Whether ``exc``, escaping the workflow's code, ends the run (else: its task)."""
+        if isinstance(exc, (ApplicationError, ActivityFailed, ChildWorkflowFailed)):
+            return True
+        return isinstance(exc, self.definition.failure_exception_types)
 
     # ---- called by workflow code through goblins.execute_activity ----
 
@@ -444,6 +464,31 @@ class ContinueAsNew(BaseException):
     def __init__(self, payload: bytes) -> None:
         super().__init__("continue as new")
         self.payload = payload
+
+
+def _task_failure(exc: BaseException, seen_seq: int) -> Completion:
+    return Completion([], seen_seq, describe(exc), stack_trace=stack_trace(exc))
+
+
+def _fail_workflow(exc: BaseException) -> pb.FailWorkflow:
+    """The command that ends the run with ``exc``: its description, traceback and details."""
+    error_type, error = describe(exc)
+    failure = pb.FailWorkflow(error_type=error_type, error=error, stack_trace=stack_trace(exc))
+    details = exc.details if isinstance(exc, (ApplicationError, ActivityFailed)) else ()
+    if details:  # a SerializationError here is a bug of the code: it fails the task
+        failure.error_details = converter.encode(list(details), "ApplicationError details")
+    return failure
+
+
+def _error_details(event: pb.Event) -> tuple[Any, ...]:
+    """The ApplicationError details a failure event carries (empty: none, or unreadable)."""
+    if not event.error_details:
+        return ()
+    try:
+        details = converter.decode(event.error_details)
+    except Exception:
+        return ()
+    return tuple(details) if isinstance(details, list) else (details,)
 
 
 def _describe_step(kind: str, name: str) -> str:

@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
 
 class GoblinsError(Exception):
     """Root of every error goblins raises."""
+
+
+class ApplicationError(GoblinsError):
+    """An error the application means: raised in a workflow it fails the run; raised in an
+    activity it fails the attempt and, with ``non_retryable=True``, the activity at once.
+
+    Any other exception escaping workflow code is taken for a bug: it fails the workflow task,
+    which the server retries until a worker with fixed code completes it (Temporal's rule).
+    ``type`` names the error in the history (``error_type``), where a retry policy's
+    ``non_retryable_error_types`` match it; ``details`` travel with it as JSON.
+    """
+
+    def __init__(self, message: str = "", *details: Any, type: str | None = None, non_retryable: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.type = type
+        self.non_retryable = non_retryable
+        self.details: Sequence[Any] = details
 
 
 class ActivityFailed(GoblinsError):
@@ -13,11 +35,15 @@ class ActivityFailed(GoblinsError):
     ``error_type`` and ``error`` carry the activity's last error; the message names both.
     """
 
-    def __init__(self, activity_name: str, error_type: str, error: str, attempt: int) -> None:
+    def __init__(
+        self, activity_name: str, error_type: str, error: str, attempt: int, details: Sequence[Any] = ()
+    ) -> None:
         self.activity_name = activity_name
         self.error_type = error_type
         self.error = error
         self.attempt = attempt
+        self.details = details
+        """The ``details`` of the activity's ``ApplicationError`` (empty for other errors)."""
         super().__init__(f"activity {activity_name!r} failed after {attempt} attempt(s): {error}")
 
 
@@ -80,12 +106,15 @@ class StoreRejected(GoblinsError):
 
 
 MAX_ERROR_TEXT = 64 * 1024
-"""Characters of an exception's message kept in its event."""
+"""Characters of an exception's message (and of its stack trace) kept in its event."""
 
 
 def describe(exc: BaseException) -> tuple[str, str]:
-    """(type name, "Type: message") of an exception, as stored in events."""
+    """(type name, "Type: message") of an exception, as stored in events (an
+    :class:`ApplicationError` is named by its ``type``, when it has one)."""
     name = type(exc).__name__
+    if isinstance(exc, ApplicationError) and exc.type:
+        name = str(exc.type)
     try:
         text = str(exc)
     except BaseException:  # an exception whose __str__ raises must still be described
@@ -93,6 +122,20 @@ def describe(exc: BaseException) -> tuple[str, str]:
     if len(text) > MAX_ERROR_TEXT:  # stored with every attempt: a 10 MB message would be too
         text = f"{text[:MAX_ERROR_TEXT]}... ({len(text) - MAX_ERROR_TEXT} characters cut)"
     return name, f"{name}: {text}" if text else name
+
+
+def stack_trace(exc: BaseException) -> str:
+    """The formatted traceback of ``exc`` (with its causes), as stored in events; never raises."""
+    try:
+        text = "".join(traceback.format_exception(exc))
+    except BaseException:  # a broken __str__ in the chain: the frames without the messages
+        try:
+            text = "".join(traceback.format_tb(exc.__traceback__))
+        except BaseException:
+            return ""
+    if len(text) > MAX_ERROR_TEXT:  # the innermost frames are at the end: keep those
+        text = f"({len(text) - MAX_ERROR_TEXT} characters cut)...{text[-MAX_ERROR_TEXT:]}"
+    return text
 
 
 def _fallback_text(exc: BaseException) -> str:

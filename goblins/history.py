@@ -23,7 +23,8 @@ class EventType(enum.StrEnum):
     ACTIVITY_STARTED = "ACTIVITY_STARTED"
     ACTIVITY_FINISHED_IN_SUCCESS = "ACTIVITY_FINISHED_IN_SUCCESS"
     ACTIVITY_FINISHED_IN_ERROR = "ACTIVITY_FINISHED_IN_ERROR"
-    # A workflow task failed (e.g. nondeterminism); the server retries it. Replay ignores it.
+    # A workflow task failed (a bug in workflow code, nondeterminism); the server retries it
+    # with back-off until a worker completes it. Replay ignores it.
     WORKFLOW_TASK_FAILED = "WORKFLOW_TASK_FAILED"
     TIMER_STARTED = "TIMER_STARTED"
     TIMER_FIRED = "TIMER_FIRED"
@@ -120,3 +121,11 @@ class Event:
     """For ACTIVITY_SCHEDULED: seconds all attempts may take (0: no limit)."""
     heartbeat_details: Any = None
     """For ACTIVITY_FINISHED_IN_ERROR: the attempt's last heartbeat details, decoded."""
+    stack_trace: str = ""
+    """For ACTIVITY_FINISHED_IN_ERROR, WORKFLOW_TASK_FAILED and WORKFLOW_FINISHED_IN_ERROR: the
+    traceback of the error (empty when none was recorded)."""
+    non_retryable: bool = False
+    """For ACTIVITY_FINISHED_IN_ERROR: the activity raised ``ApplicationError(non_retryable=True)``."""
+    error_details: Any = None
+    """For ACTIVITY_FINISHED_IN_ERROR and WORKFLOW_FINISHED_IN_ERROR: an ``ApplicationError``'s
+    details, decoded (a list; None when there were none)."""

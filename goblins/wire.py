@@ -79,8 +79,10 @@ _COPIED = (
     "start_to_close_timeout",
     "heartbeat_timeout",
     "schedule_to_close_timeout",
+    "stack_trace",
+    "non_retryable",
 )
-_PAYLOADS = ("input", "output", "heartbeat_details")
+_PAYLOADS = ("input", "output", "heartbeat_details", "error_details")
 
 
 def _fields(e: Any, payload: Callable[[Any], Any]) -> dict[str, Any]:

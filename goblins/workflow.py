@@ -14,7 +14,7 @@ import datetime
 import sys
 import types
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Generic, NoReturn, TypeVar, overload
 
 from goblins import converter
@@ -46,19 +46,30 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 @overload
-def defn(fn: F, *, name: str | None = None) -> F: ...
+def defn(fn: F, *, name: str | None = None, failure_exception_types: Iterable[type[BaseException]] = ()) -> F: ...
 @overload
-def defn(fn: None = None, *, name: str | None = None) -> Callable[[F], F]: ...
-def defn(fn: Any = None, *, name: str | None = None) -> Any:
+def defn(
+    fn: None = None, *, name: str | None = None, failure_exception_types: Iterable[type[BaseException]] = ()
+) -> Callable[[F], F]: ...
+def defn(
+    fn: Any = None, *, name: str | None = None, failure_exception_types: Iterable[type[BaseException]] = ()
+) -> Any:
     """Mark an ``async def`` function as a workflow.
 
     Use as ``@goblins.workflow`` or ``@goblins.workflow(name="greet")`` (``.defn`` may be
     spelled out). Workflow code must be deterministic: it calls activities for anything that
     touches the outside world. The function stays callable as before.
+
+    What ends the run in error: ``goblins.ApplicationError``, an activity or child failure
+    the code does not catch, cancellation, and the exception types listed in
+    ``failure_exception_types`` (subclasses included). Any other exception is taken for a bug:
+    it fails the *workflow task*, which the server retries with back-off, so that the run
+    resumes once a worker with fixed code picks it up.
     """
+    types = tuple(failure_exception_types)
     if fn is not None:
-        return define_workflow(fn, name)
-    return lambda f: define_workflow(f, name)
+        return define_workflow(fn, name, types)
+    return lambda f: define_workflow(f, name, types)
 
 
 @dataclasses.dataclass(frozen=True)

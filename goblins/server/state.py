@@ -130,7 +130,8 @@ class RunState(FoldedRun):
             return fx
         event.type, event.error, event.error_type = ACTIVITY_FAILED, r.error, r.error_type
         event.heartbeat_details = r.heartbeat_details or self.heartbeats.get(s.step_id, b"")
-        delay = next_delay(s.retry_policy, r.attempt, r.error_type)
+        _copy_failure(event, r)
+        delay = None if r.non_retryable else next_delay(s.retry_policy, r.attempt, r.error_type)
         deadline = s.timestamp + s.schedule_to_close_timeout if s.schedule_to_close_timeout else 0.0
         if delay is not None and deadline and now + delay >= deadline:
             delay = None  # no time left for another attempt
@@ -175,7 +176,8 @@ class RunState(FoldedRun):
             return fx
         fx.done_tasks.append(r.task_id)
         self.wf_task_id = None
-        self.record(fx, pb.Event(type=WORKFLOW_TASK_FAILED, error=r.error, error_type=r.error_type), now)
+        failed = pb.Event(type=WORKFLOW_TASK_FAILED, error=r.error, error_type=r.error_type)
+        self.record(fx, _copy_failure(failed, r), now)
         delay = min(WF_TASK_RETRY_INITIAL * 2 ** (self.failed_wf_tasks - 1), WF_TASK_RETRY_MAX)
         self._wake(fx, now + delay)
         return fx
@@ -486,7 +488,18 @@ def _complete(rs: RunState, fx: Effects, c: pb.CompleteWorkflow, now: float) -> 
 
 
 def _fail(rs: RunState, fx: Effects, c: pb.FailWorkflow, now: float) -> None:
-    rs.record(fx, pb.Event(type=WORKFLOW_FAILED, error=c.error, error_type=c.error_type), now)
+    rs.record(fx, _copy_failure(pb.Event(type=WORKFLOW_FAILED, error=c.error, error_type=c.error_type), c), now)
+
+
+def _copy_failure(event: pb.Event, source: pb.ActivityResult | pb.WorkflowTaskFailed | pb.FailWorkflow) -> pb.Event:
+    """``event`` with the failure fields (traceback, non_retryable, details) ``source`` carries:
+    the one place that maps them from the reports onto the history."""
+    event.stack_trace = source.stack_trace
+    if isinstance(source, pb.ActivityResult):
+        event.non_retryable = source.non_retryable
+    if not isinstance(source, pb.WorkflowTaskFailed):
+        event.error_details = source.error_details
+    return event
 
 
 _DECIDE: dict[str, Callable[[RunState, Effects, Any, float], None]] = {

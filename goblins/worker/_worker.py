@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import grpc
 
 from goblins import converter
-from goblins._activity import ActivityContext
+from goblins._activity import ActivityContext, record_failure
 from goblins._activity import current as activity_context
 from goblins._channel import check_address, open_channel
 from goblins._definitions import (
@@ -266,7 +266,7 @@ class Worker:
             result.error_type = "CancelledError"
             result.error = "CancelledError: the activity was cancelled (its run no longer wants it)"
         except BaseException as exc:  # SystemExit/KeyboardInterrupt from user code: an error, not a lost task
-            result.error_type, result.error = describe(exc)
+            record_failure(result, exc)
         finally:
             activity_context.reset(token)
             self._contexts.pop(t.task_id, None)
@@ -359,7 +359,13 @@ class Worker:
             self._cache.pop(t.run_id, None)
             error_type, error = completion.failure
             log.warning("workflow task of run %s failed: %s", t.run_id, error)
-            failed = pb.WorkflowTaskFailed(task_id=t.task_id, run_id=t.run_id, error=error, error_type=error_type)
+            failed = pb.WorkflowTaskFailed(
+                task_id=t.task_id,
+                run_id=t.run_id,
+                error=error,
+                error_type=error_type,
+                stack_trace=completion.stack_trace,
+            )
             return pb.Report(workflow_task_failed=failed)
         if completion.finished or instance.asleep_for() > EVICT_SLEEPERS:
             # Done, or asleep for long: the run holds no memory here; its timer's workflow

@@ -81,6 +81,15 @@ def _interrupted(workflow: Any, arg: str, after: goblins.events.EventType, how: 
     return run
 
 
+async def _workflow_task_failure(env: goblins.testing.WorkflowEnvironment) -> goblins.WorkflowHandle:
+    """A bug fails a workflow task; the "fixed deployment" (the flag) lets its retry finish the run."""
+    w.task_failure_fixed = False
+    handle = await env.client.start_workflow(w.workflow_task_failure, "hello")
+    await _until(handle, goblins.events.EventType.WORKFLOW_TASK_FAILED)
+    w.task_failure_fixed = True  # the server's retry (1 s later) runs the fixed code
+    return handle
+
+
 SCENARIOS: dict[str, Scenario] = {
     "activity_success": _started(w.activity_success, "hello"),
     "activity_retry": _started(w.activity_retry, "hello"),
@@ -106,6 +115,7 @@ SCENARIOS: dict[str, Scenario] = {
     "terminated": _interrupted(
         w.terminated, "order-5", goblins.events.EventType.WORKFLOW_STARTED, "terminate", "operator"
     ),
+    "workflow_task_failure": _workflow_task_failure,
 }
 
 

@@ -126,7 +126,9 @@ async def long_sleep(order: str) -> str:
     return order
 
 
-@goblins.workflow(name="histories.child")
+# Since the failure round, only declared exception types (and ApplicationError) end a run:
+# the two workflows that end theirs with a plain exception declare it, as users migrate.
+@goblins.workflow(name="histories.child", failure_exception_types=[ValueError])
 async def child(n: int) -> int:
     if n < 0:
         raise ValueError(f"child got {n}")
@@ -170,7 +172,7 @@ async def deterministic() -> list[str]:
     return [before.isoformat(), after.isoformat(), repr(goblins.workflow.random()), str(goblins.workflow.uuid4())]
 
 
-@goblins.workflow(name="histories.workflow_failure")
+@goblins.workflow(name="histories.workflow_failure", failure_exception_types=[RuntimeError])
 async def workflow_failure(text: str) -> str:
     await goblins.workflow.execute_activity(echo, text)
     raise RuntimeError(f"workflow gives up on {text}")
@@ -180,6 +182,20 @@ async def workflow_failure(text: str) -> str:
 async def terminated(text: str) -> str:
     await goblins.workflow.wait_for_signal("never")
     return text
+
+
+# The code as deployed now is fixed; the scenario records the run with the bug (a NameError)
+# first, then "deploys" the fix by setting this back.
+task_failure_fixed = True
+
+
+@goblins.workflow(name="histories.workflow_task_failure")
+async def workflow_task_failure(text: str) -> str:
+    """A bug fails its first workflow task(s); the fixed code resumes the run."""
+    first = await goblins.workflow.execute_activity(echo, text)
+    if not task_failure_fixed:
+        return undefined_name  # type: ignore[name-defined]  # noqa: F821
+    return f"{first} fixed"
 
 
 ACTIVITIES = [echo, flaky, broken, checkpointing, slow]
@@ -202,4 +218,5 @@ WORKFLOWS = [
     deterministic,
     workflow_failure,
     terminated,
+    workflow_task_failure,
 ]

@@ -382,28 +382,79 @@ def test_nondeterminism_is_not_hidden_by_workflow_code_catching_it() -> None:
     assert c.commands == []
 
 
-def test_uncaught_exception_fails_the_workflow() -> None:
+def test_a_bug_in_workflow_code_fails_the_task_not_the_run() -> None:
+    # Temporal's rule: a fixed deployment can resume the run, so the run is not ended.
     c = instance(raises).activate(History("raises", 7).events)
+    assert c.commands == [] and not c.finished
+    assert c.failure == ("ValueError", "ValueError: bad input 7")
+    assert "Traceback" in c.stack_trace and 'in raises\n    raise ValueError(f"bad input {x}")' in c.stack_trace
+
+
+def test_an_application_error_fails_the_run_with_its_type_details_and_trace() -> None:
+    @goblins.workflow(name="app_error")
+    async def app_error() -> None:
+        raise goblins.ApplicationError("no stock", {"sku": "A1"}, 3, type="OutOfStock")
+
+    c = instance(app_error).activate(History("app_error").events)
+    assert c.failure is None and c.finished
     (cmd,) = c.commands
-    assert cmd.WhichOneof("kind") == "fail_workflow"
-    assert cmd.fail_workflow.error_type == "ValueError"
-    assert cmd.fail_workflow.error == "ValueError: bad input 7"
-    assert c.finished and c.failure is None
+    f = cmd.fail_workflow
+    assert (f.error_type, f.error) == ("OutOfStock", "OutOfStock: no stock")
+    assert converter.decode(f.error_details) == [{"sku": "A1"}, 3]
+    assert "in app_error" in f.stack_trace
 
 
-def test_unserializable_result_fails_the_workflow() -> None:
+def test_declared_failure_exception_types_fail_the_run() -> None:
+    class Refused(ValueError):
+        pass
+
+    @goblins.workflow.defn(name="declares", failure_exception_types=[ValueError])
+    async def declares(x: int) -> None:
+        raise Refused(f"refused {x}") if x else KeyError("a bug")
+
+    c = instance(declares).activate(History("declares", 1).events)
+    (cmd,) = c.commands
+    assert cmd.fail_workflow.error == "Refused: refused 1"
+    c = instance(declares).activate(History("declares", 0).events)
+    assert c.commands == [] and c.failure is not None and c.failure[0] == "KeyError"
+
+
+def test_failure_exception_types_must_be_exception_classes() -> None:
+    async def wf() -> None:
+        pass
+
+    with pytest.raises(TypeError, match="failure_exception_types must hold Exception classes"):
+        goblins.workflow(failure_exception_types=["ValueError"])(wf)  # type: ignore[list-item]
+
+
+def test_an_uncaught_activity_failure_fails_the_run_with_its_details() -> None:
+    h = History("two_steps", 1).started().scheduled(1, "step_a", 1)
+    h.add(
+        "ACTIVITY_FINISHED_IN_ERROR",
+        step_id=f"{RUN}/1",
+        activity_name="step_a",
+        attempt=1,
+        error_type="Declined",
+        error="Declined: card",
+        error_details=converter.encode(["card-7"]),
+    )
+    (cmd,) = instance(two_steps).activate(h.events).commands
+    assert cmd.fail_workflow.error_type == "ActivityFailed"
+    assert converter.decode(cmd.fail_workflow.error_details) == ["card-7"]
+
+
+def test_unserializable_result_fails_the_task() -> None:
     @goblins.workflow(name="bad_result")
     async def bad_result() -> object:
         return object()
 
-    (cmd,) = instance(bad_result).activate(History("bad_result").events).commands
-    assert cmd.fail_workflow.error_type == "SerializationError"
+    c = instance(bad_result).activate(History("bad_result").events)
+    assert c.commands == [] and c.failure is not None and c.failure[0] == "SerializationError"
 
 
 def test_asyncio_timers_are_refused_in_workflow_code() -> None:
-    (cmd,) = instance(uses_sleep).activate(History("uses_sleep", 1).events).commands
-    assert cmd.WhichOneof("kind") == "fail_workflow"
-    assert "asyncio timers" in cmd.fail_workflow.error
+    c = instance(uses_sleep).activate(History("uses_sleep", 1).events)
+    assert c.commands == [] and c.failure is not None and "asyncio timers" in c.failure[1]
 
 
 # ---- payload types ----

@@ -49,6 +49,9 @@ def _full_event() -> pb.Event:
         continued_as="run-1~2",
         signal_id="sig-1",
         parent_step_id="parent-1/2",
+        stack_trace="Traceback (most recent call last):\n  ...\nValueError: no\n",
+        non_retryable=True,
+        error_details=converter.encode([{"order": 7}]),
     )
 
 

@@ -4,32 +4,35 @@
 # source: goblins/api/v1/history.proto
 # Protobuf Python Version: 7.35.1
 """Generated protocol buffer code."""
-
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import descriptor_pool as _descriptor_pool
 from google.protobuf import runtime_version as _runtime_version
 from google.protobuf import symbol_database as _symbol_database
 from google.protobuf.internal import builder as _builder
-
 _runtime_version.ValidateProtobufRuntimeVersion(
-    _runtime_version.Domain.PUBLIC, 7, 35, 1, "", "goblins/api/v1/history.proto"
+    _runtime_version.Domain.PUBLIC,
+    7,
+    35,
+    1,
+    '',
+    'goblins/api/v1/history.proto'
 )
 # @@protoc_insertion_point(imports)
 
 _sym_db = _symbol_database.Default()
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(
-    b'\n\x1cgoblins/api/v1/history.proto\x12\x0egoblins.api.v1"\x92\x01\n\x0bRetryPolicy\x12\x18\n\x10initial_interval\x18\x01 \x01(\x01\x12\x1b\n\x13\x62\x61\x63koff_coefficient\x18\x02 \x01(\x01\x12\x18\n\x10maximum_interval\x18\x03 \x01(\x01\x12\x14\n\x0cmax_attempts\x18\x04 \x01(\x05\x12\x1c\n\x14non_retryable_errors\x18\x05 \x03(\t"\xda\x04\n\x05\x45vent\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0b\n\x03seq\x18\x02 \x01(\x03\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x15\n\rworkflow_name\x18\x04 \x01(\t\x12\x15\n\ractivity_name\x18\x05 \x01(\t\x12\x0f\n\x07step_id\x18\x06 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x07 \x01(\x05\x12\x14\n\x0cmax_attempts\x18\x08 \x01(\x05\x12\r\n\x05input\x18\t \x01(\x0c\x12\x0e\n\x06output\x18\n \x01(\x0c\x12\r\n\x05\x65rror\x18\x0b \x01(\t\x12\x12\n\nerror_type\x18\x0c \x01(\t\x12\x11\n\ttimestamp\x18\r \x01(\x01\x12\x10\n\x08retry_at\x18\x0e \x01(\x01\x12\x31\n\x0cretry_policy\x18\x0f \x01(\x0b\x32\x1b.goblins.api.v1.RetryPolicy\x12\x1e\n\x16start_to_close_timeout\x18\x10 \x01(\x01\x12\x0f\n\x07\x66ire_at\x18\x11 \x01(\x01\x12\x13\n\x0bsignal_name\x18\x12 \x01(\t\x12\x14\n\x0c\x63hild_run_id\x18\x13 \x01(\t\x12\x15\n\rparent_run_id\x18\x14 \x01(\t\x12\x19\n\x11\x65xecution_timeout\x18\x15 \x01(\x01\x12\x19\n\x11heartbeat_timeout\x18\x16 \x01(\x01\x12!\n\x19schedule_to_close_timeout\x18\x17 \x01(\x01\x12\x19\n\x11heartbeat_details\x18\x18 \x01(\x0c\x12\x14\n\x0c\x63ontinued_as\x18\x19 \x01(\t\x12\x11\n\tsignal_id\x18\x1a \x01(\t\x12\x16\n\x0eparent_step_id\x18\x1b \x01(\tb\x06proto3'
-)
+
+
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cgoblins/api/v1/history.proto\x12\x0egoblins.api.v1\"\x92\x01\n\x0bRetryPolicy\x12\x18\n\x10initial_interval\x18\x01 \x01(\x01\x12\x1b\n\x13\x62\x61\x63koff_coefficient\x18\x02 \x01(\x01\x12\x18\n\x10maximum_interval\x18\x03 \x01(\x01\x12\x14\n\x0cmax_attempts\x18\x04 \x01(\x05\x12\x1c\n\x14non_retryable_errors\x18\x05 \x03(\t\"\x9d\x05\n\x05\x45vent\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0b\n\x03seq\x18\x02 \x01(\x03\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x15\n\rworkflow_name\x18\x04 \x01(\t\x12\x15\n\ractivity_name\x18\x05 \x01(\t\x12\x0f\n\x07step_id\x18\x06 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x07 \x01(\x05\x12\x14\n\x0cmax_attempts\x18\x08 \x01(\x05\x12\r\n\x05input\x18\t \x01(\x0c\x12\x0e\n\x06output\x18\n \x01(\x0c\x12\r\n\x05\x65rror\x18\x0b \x01(\t\x12\x12\n\nerror_type\x18\x0c \x01(\t\x12\x11\n\ttimestamp\x18\r \x01(\x01\x12\x10\n\x08retry_at\x18\x0e \x01(\x01\x12\x31\n\x0cretry_policy\x18\x0f \x01(\x0b\x32\x1b.goblins.api.v1.RetryPolicy\x12\x1e\n\x16start_to_close_timeout\x18\x10 \x01(\x01\x12\x0f\n\x07\x66ire_at\x18\x11 \x01(\x01\x12\x13\n\x0bsignal_name\x18\x12 \x01(\t\x12\x14\n\x0c\x63hild_run_id\x18\x13 \x01(\t\x12\x15\n\rparent_run_id\x18\x14 \x01(\t\x12\x19\n\x11\x65xecution_timeout\x18\x15 \x01(\x01\x12\x19\n\x11heartbeat_timeout\x18\x16 \x01(\x01\x12!\n\x19schedule_to_close_timeout\x18\x17 \x01(\x01\x12\x19\n\x11heartbeat_details\x18\x18 \x01(\x0c\x12\x14\n\x0c\x63ontinued_as\x18\x19 \x01(\t\x12\x11\n\tsignal_id\x18\x1a \x01(\t\x12\x16\n\x0eparent_step_id\x18\x1b \x01(\t\x12\x13\n\x0bstack_trace\x18\x1c \x01(\t\x12\x15\n\rnon_retryable\x18\x1d \x01(\x08\x12\x15\n\rerror_details\x18\x1e \x01(\x0c\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
-_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, "goblins.api.v1.history_pb2", _globals)
+_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'goblins.api.v1.history_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-    DESCRIPTOR._loaded_options = None
-    _globals["_RETRYPOLICY"]._serialized_start = 49
-    _globals["_RETRYPOLICY"]._serialized_end = 195
-    _globals["_EVENT"]._serialized_start = 198
-    _globals["_EVENT"]._serialized_end = 800
+  DESCRIPTOR._loaded_options = None
+  _globals['_RETRYPOLICY']._serialized_start=49
+  _globals['_RETRYPOLICY']._serialized_end=195
+  _globals['_EVENT']._serialized_start=198
+  _globals['_EVENT']._serialized_end=867
 # @@protoc_insertion_point(module_scope)

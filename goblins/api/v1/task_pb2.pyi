@@ -124,12 +124,16 @@ class ContinueAsNew(_message.Message):
     def __init__(self, input: _Optional[bytes] = ...) -> None: ...
 
 class FailWorkflow(_message.Message):
-    __slots__ = ("error", "error_type")
+    __slots__ = ("error", "error_type", "stack_trace", "error_details")
     ERROR_FIELD_NUMBER: _ClassVar[int]
     ERROR_TYPE_FIELD_NUMBER: _ClassVar[int]
+    STACK_TRACE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_DETAILS_FIELD_NUMBER: _ClassVar[int]
     error: str
     error_type: str
-    def __init__(self, error: _Optional[str] = ..., error_type: _Optional[str] = ...) -> None: ...
+    stack_trace: str
+    error_details: bytes
+    def __init__(self, error: _Optional[str] = ..., error_type: _Optional[str] = ..., stack_trace: _Optional[str] = ..., error_details: _Optional[bytes] = ...) -> None: ...
 
 class Command(_message.Message):
     __slots__ = ("schedule_activity", "complete_workflow", "fail_workflow", "start_timer", "start_child_workflow", "continue_as_new")
@@ -160,7 +164,7 @@ class ActivityStarted(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., attempt: _Optional[int] = ...) -> None: ...
 
 class ActivityResult(_message.Message):
-    __slots__ = ("task_id", "run_id", "step_id", "attempt", "ok", "output", "error", "error_type", "heartbeat_details")
+    __slots__ = ("task_id", "run_id", "step_id", "attempt", "ok", "output", "error", "error_type", "heartbeat_details", "stack_trace", "non_retryable", "error_details")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     STEP_ID_FIELD_NUMBER: _ClassVar[int]
@@ -170,6 +174,9 @@ class ActivityResult(_message.Message):
     ERROR_FIELD_NUMBER: _ClassVar[int]
     ERROR_TYPE_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_DETAILS_FIELD_NUMBER: _ClassVar[int]
+    STACK_TRACE_FIELD_NUMBER: _ClassVar[int]
+    NON_RETRYABLE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_DETAILS_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     run_id: str
     step_id: str
@@ -179,7 +186,10 @@ class ActivityResult(_message.Message):
     error: str
     error_type: str
     heartbeat_details: bytes
-    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., attempt: _Optional[int] = ..., ok: _Optional[bool] = ..., output: _Optional[bytes] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ..., heartbeat_details: _Optional[bytes] = ...) -> None: ...
+    stack_trace: str
+    non_retryable: bool
+    error_details: bytes
+    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., attempt: _Optional[int] = ..., ok: _Optional[bool] = ..., output: _Optional[bytes] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ..., heartbeat_details: _Optional[bytes] = ..., stack_trace: _Optional[str] = ..., non_retryable: _Optional[bool] = ..., error_details: _Optional[bytes] = ...) -> None: ...
 
 class ActivityHeartbeat(_message.Message):
     __slots__ = ("task_id", "run_id", "step_id", "attempt", "details")
@@ -208,16 +218,18 @@ class WorkflowTaskCompleted(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., seen_seq: _Optional[int] = ..., commands: _Optional[_Iterable[_Union[Command, _Mapping]]] = ...) -> None: ...
 
 class WorkflowTaskFailed(_message.Message):
-    __slots__ = ("task_id", "run_id", "error", "error_type")
+    __slots__ = ("task_id", "run_id", "error", "error_type", "stack_trace")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     ERROR_TYPE_FIELD_NUMBER: _ClassVar[int]
+    STACK_TRACE_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     run_id: str
     error: str
     error_type: str
-    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ...) -> None: ...
+    stack_trace: str
+    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ..., stack_trace: _Optional[str] = ...) -> None: ...
 
 class TimerFired(_message.Message):
     __slots__ = ("timer_id", "run_id")
