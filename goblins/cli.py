@@ -17,7 +17,7 @@ from goblins import converter
 from goblins._definitions import activity_definition, workflow_definition
 from goblins.client import Client
 from goblins.errors import GoblinsError, WorkflowFailed
-from goblins.history import STATUSES, EventType
+from goblins.history import STATUSES, Event, EventType
 from goblins.worker import Worker
 
 DEFAULT_SERVER = "localhost:9075"
@@ -170,6 +170,8 @@ async def workflow_show(args: argparse.Namespace) -> int:
         when = datetime.datetime.fromtimestamp(e.timestamp).strftime("%H:%M:%S.%f")[:-3]
         attempt = f"{e.attempt}/{e.max_attempts or '∞'}" if e.step_id else ""
         detail = e.error or ""
+        if e.non_retryable:
+            detail += " (non-retryable)"
         if e.type == EventType.WORKFLOW_SIGNALED:
             detail = f"{e.signal_name} {_cell(e.input)}"
         elif e.type == EventType.TIMER_STARTED:
@@ -186,7 +188,19 @@ async def workflow_show(args: argparse.Namespace) -> int:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1])
+    _print_traces(events)
     return 0
+
+
+def _print_traces(events: Sequence[Event]) -> None:
+    """The stack traces of the failures (workflow tasks, activity attempts, the run's end) in full,
+    under the table: where to look for the bug."""
+    for e in events:
+        if e.stack_trace or e.error_details is not None:
+            print(f"\n--- event {e.seq} {e.type.value}{f' ({e.activity_name})' if e.activity_name else ''}: {e.error}")
+            if e.error_details is not None:
+                print(f"details: {_cell(e.error_details, 2000)}")
+            print(e.stack_trace.rstrip("\n"))
 
 
 async def workflow_list(args: argparse.Namespace) -> int:

@@ -226,6 +226,24 @@ def test_non_retryable_error_is_final_at_once() -> None:
     assert [t.kind for t in fx.new_tasks] == [WORKFLOW]
 
 
+def test_an_application_error_marked_non_retryable_is_final_at_once_with_its_trace_and_details() -> None:
+    rs, _ = running_with(schedule(1, retry=policy(max_attempts=10)))
+    r = result(1, ok=False, error_type="Declined")
+    r.non_retryable, r.stack_trace, r.error_details = True, "Traceback ...\nDeclined: boom\n", b'["card-7"]'
+    fx = rs.activity_result(r, T0 + 2)
+    (e,) = fx.events
+    assert (e.retry_at, e.non_retryable, e.stack_trace, e.error_details) == (0.0, True, r.stack_trace, r.error_details)
+    assert [t.kind for t in fx.new_tasks] == [WORKFLOW]
+
+
+def test_a_retried_error_keeps_its_trace_too() -> None:
+    rs, _ = running_with(schedule(1))
+    r = result(1, ok=False)
+    r.stack_trace = "Traceback ...\nRuntimeError: boom\n"
+    (e,) = rs.activity_result(r, T0 + 2).events
+    assert e.retry_at and e.stack_trace == r.stack_trace and not e.non_retryable
+
+
 @pytest.mark.parametrize("stale", [result(1, attempt=2), result(1, attempt=0), result(9)])
 def test_stale_results_record_nothing(stale: pb.ActivityResult) -> None:
     rs, _ = running_with(schedule(1))
@@ -296,6 +314,29 @@ def test_workflow_task_failed_records_and_retries_with_backoff() -> None:
     assert fx.new_tasks[0].visible_at == T0 + 1 + 2.0
     # A failure report for a task that is not outstanding changes nothing.
     assert rs.workflow_task_failed(pb.WorkflowTaskFailed(task_id="other", run_id=RUN), T0 + 5).events == []
+
+
+def test_workflow_task_failures_record_their_trace_and_back_off_up_to_a_minute() -> None:
+    rs, _ = started_run()
+    now, waits = T0, []
+    for _ in range(9):
+        failed = pb.WorkflowTaskFailed(task_id=rs.wf_task_id or "", run_id=RUN, error="NameError: x")
+        failed.stack_trace = "Traceback ...\nNameError: x\n"
+        fx = rs.workflow_task_failed(failed, now)
+        assert fx.events[0].stack_trace == failed.stack_trace
+        (t,) = fx.new_tasks
+        waits.append(t.visible_at - now)
+        now = t.visible_at
+    assert waits == [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0, 60.0]
+    assert not rs.finished  # the run waits for fixed code, however long
+
+
+def test_fail_workflow_records_its_trace_and_details() -> None:
+    rs, _ = started_run()
+    fail = pb.FailWorkflow(error_type="OutOfStock", error="OutOfStock: no", stack_trace="Trace", error_details=b"[1]")
+    fx = rs.workflow_task_completed(completed(rs, pb.Command(fail_workflow=fail)), T0)
+    end = fx.events[-1]
+    assert (end.stack_trace, end.error_details, end.non_retryable) == ("Trace", b"[1]", False)
 
 
 # ---- the fold ----
