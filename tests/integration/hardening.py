@@ -41,6 +41,6 @@ async def calls_unprintable() -> str:
     return "no error"
 
 
-@goblins.workflow
+@goblins.workflow(failure_exception_types=[Unprintable])
 async def raises_unprintable() -> None:
     raise Unprintable()

@@ -80,7 +80,7 @@ async def dice() -> list[str]:
     return [repr(draws), str(ident), str(ident.version)]
 
 
-@goblins.workflow
+@goblins.workflow(failure_exception_types=[ValueError])
 async def child_double(x: int) -> int:
     if x < 0:
         raise ValueError(f"negative: {x}")

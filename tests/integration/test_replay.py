@@ -103,7 +103,7 @@ def test_replay_refuses_what_is_not_a_history() -> None:
 
 @goblins.workflow(name="failing_child")
 async def failing_child() -> str:
-    raise ValueError("no")
+    raise goblins.ApplicationError("no", type="ValueError")
 
 
 @goblins.workflow(name="waits")

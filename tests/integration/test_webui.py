@@ -68,6 +68,8 @@ async def test_page_list_and_history(ui: str, client: goblins.Client, start_work
     events = body["events"]
     assert events[0]["type"] == "WORKFLOW_SCHEDULED" and events[0]["input"] == ["ui"]
     assert events[-1]["type"] == "WORKFLOW_FINISHED_IN_ERROR" and "workflow says ui" in events[-1]["error"]
+    assert "in raises" in events[-1]["stack_trace"]  # the page folds it under the event
+    assert "stack trace" in page and "WORKFLOW_TASK_FAILED" in page
 
 
 async def test_signal_query_cancel_and_terminate(ui: str, client: goblins.Client, start_worker: StartWorker) -> None:

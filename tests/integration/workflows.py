@@ -90,7 +90,7 @@ async def steps(prefix: str, n: int) -> list[str]:
 # ---- errors ----
 
 
-@goblins.workflow
+@goblins.workflow(failure_exception_types=[ValueError])  # ends the run (any other error: the task)
 async def raises(text: str) -> None:
     raise ValueError(f"workflow says {text}")
 
