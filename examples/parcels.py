@@ -27,7 +27,9 @@ async def deliver(code: str) -> str:
 @goblins.workflow(name="parcel")
 async def parcel(code: str, at_door: bool) -> str:
     if not code.isalnum():
-        raise ValueError(f"bad parcel code {code!r}")
+        # ApplicationError ends the run; any other exception would be taken for a bug and fail
+        # only the workflow task, retried until fixed code is deployed (docs/failures.md).
+        raise goblins.ApplicationError(f"bad parcel code {code!r}", type="BadParcelCode")
     if not at_door:
         await goblins.workflow.wait_for_signal("arrived")
     delivered: str = await goblins.workflow.execute_activity(deliver, code)

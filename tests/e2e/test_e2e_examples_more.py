@@ -64,7 +64,7 @@ def test_parcels_example(cluster: Cluster) -> None:
         done = cluster.python("-m", "examples.parcels")
         assert done.returncode == 0, done.stderr
         assert done.stdout.splitlines() == [
-            "B-2 failed: ValueError: bad parcel code 'B-2'",
+            "B-2 failed: BadParcelCode: bad parcel code 'B-2'",
             "RUNNING: ['C3']",
             "COMPLETED: ['A1']",
             "FAILED: ['B-2']",
@@ -80,7 +80,7 @@ def test_parcels_example(cluster: Cluster) -> None:
     assert listed.returncode == 0 and len(rows) == 2 and rows[0].split()[:2] == ["RUN", "ID"], listed.stderr
     assert rows[1].split()[0].endswith("-B-2") and rows[1].split()[1:3] == ["parcel", "FAILED"]
     show = cluster.cli("workflow", "show", rows[1].split()[0])
-    assert show.returncode == 0 and "ValueError: bad parcel code 'B-2'" in show.stdout, show.stderr
+    assert show.returncode == 0 and "BadParcelCode: bad parcel code 'B-2'" in show.stdout, show.stderr
 
 
 def expected_draw(run_id: str, entrants: list[str]) -> tuple[str, str]:
