@@ -225,6 +225,12 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
             self._commands.append(pb.Command(fail_workflow=failure))
             return
         exc = task.exception()
+        if exc is not None and not isinstance(exc, ContinueAsNew) and not self._fails_run(exc):
+            # Temporal's rule: anything else is a bug in the code (a NameError, SystemExit): it
+            # fails the workflow task, not the run, and the server retries the task until a
+            # deployment with fixed code completes it.
+            self._crashed = exc
+            return
         command: pb.Command
         try:
             if isinstance(exc, ContinueAsNew):
@@ -232,14 +238,9 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
             elif exc is None:
                 output = converter.encode(task.result(), f"workflow {self.definition.name!r} result")
                 command = pb.Command(complete_workflow=pb.CompleteWorkflow(output=output))
-            elif self._fails_run(exc):
-                command = pb.Command(fail_workflow=_fail_workflow(exc))
             else:
-                raise exc
-        except BaseException as bug:
-            # Temporal's rule: anything else is a bug in the code (a NameError, a result that
-            # cannot be encoded, SystemExit): it fails the workflow task, not the run, and the
-            # server retries the task until a deployment with fixed code completes it.
+                command = pb.Command(fail_workflow=_fail_workflow(exc))
+        except Exception as bug:  # a result (or details) that cannot be encoded: a bug too
             self._crashed = bug
             return
         self._finished = True
