@@ -193,13 +193,21 @@ async def workflow_show(args: argparse.Namespace) -> int:
 
 
 def _print_traces(events: Sequence[Event]) -> None:
-    """The stack traces of the failures (workflow tasks, activity attempts, the run's end) in full,
-    under the table: where to look for the bug."""
+    """The stack traces of the failures (workflow tasks, activity attempts, the run's end) in
+    full, after the table and a blank line: where to look for the bug. A trace seen already
+    (the same error on every retry) is named, not printed again."""
+    printed: dict[str, int] = {}
     for e in events:
-        if e.stack_trace or e.error_details is not None:
-            print(f"\n--- event {e.seq} {e.type.value}{f' ({e.activity_name})' if e.activity_name else ''}: {e.error}")
-            if e.error_details is not None:
-                print(f"details: {_cell(e.error_details, 2000)}")
+        if not (e.stack_trace or e.error_details is not None):
+            continue
+        step = f", {e.activity_name} attempt {e.attempt}" if e.activity_name else ""
+        print(f"\nstack trace of event {e.seq} ({e.type.value}{step}): {e.error}")
+        if e.error_details is not None:
+            print(f"details: {_cell(e.error_details, 2000)}")
+        if e.stack_trace in printed:
+            print(f"(the same as event {printed[e.stack_trace]})")
+        elif e.stack_trace:
+            printed[e.stack_trace] = e.seq
             print(e.stack_trace.rstrip("\n"))
 
 
