@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 
 import goblins
 
@@ -38,6 +39,22 @@ async def slow(x: int) -> int:
     """Memory at rest: an activity that does not finish during the measurement."""
     await asyncio.sleep(3600)
     return x
+
+
+@goblins.activity
+async def chaos_step(log: str, step: int, seed: int) -> int:
+    """Chaos: appends ``RUN STEP_ID STEP ATTEMPT PID TIME`` to ``log`` as it starts (the side
+    effect a re-run would repeat), works a little (so that kills land mid-attempt too), and
+    returns a value only this run and step give."""
+    info = goblins.activity.info()
+    line = f"{info.run_id} {info.step_id} {step} {info.attempt} {os.getpid()} {time.time():.6f}\n"
+    fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)  # one write(2): lines never mix
+    try:
+        os.write(fd, line.encode())
+    finally:
+        os.close(fd)
+    await asyncio.sleep(0.005)
+    return seed * 1000 + step
 
 
 # ---- workflows ----
@@ -81,3 +98,12 @@ async def chain_with_pause(steps: int, pause_at: int, marker: str) -> int:
 async def wait_slow(x: int) -> int:
     """Memory at rest: a run that stays open, waiting on a slow activity."""
     return int(await goblins.workflow.execute_activity(slow, x))
+
+
+@goblins.workflow
+async def chaos(log: str, steps: int, seed: int) -> list[int]:
+    """Chaos: ``steps`` sequential activities; the result lists what each returned."""
+    out = []
+    for i in range(steps):
+        out.append(await goblins.workflow.execute_activity(chaos_step, log, i, seed, start_to_close_timeout=60))
+    return out
