@@ -198,9 +198,15 @@ async def _results(client: goblins.Client, s: Settings) -> dict[int, Any]:
     return dict(await asyncio.gather(*(one(i) for i in range(s.runs))))
 
 
-def analyse(cluster: Cluster, log: Path) -> dict[str, Any]:
+def analyse(db: Path, log: Path) -> dict[str, Any]:
     """Duplicate events and finished activities that ran again, from the database and the log."""
-    rows = cluster.query("SELECT data FROM events WHERE run_id LIKE ? ORDER BY run_id, seq", (f"{PREFIX}%",))
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        rows = conn.execute(
+            "SELECT data FROM events WHERE run_id LIKE ? ORDER BY run_id, seq", (f"{PREFIX}%",)
+        ).fetchall()
+    finally:
+        conn.close()
     keys: collections.Counter[tuple[str, str, str, int]] = collections.Counter()
     finished_at: dict[tuple[str, str], tuple[int, float]] = {}  # (run, step) -> (seq, timestamp)
     started: list[tuple[str, str, int]] = []  # (run, step, seq) of every ACTIVITY_STARTED
@@ -276,7 +282,7 @@ async def chaos(workdir: Path, s: Settings) -> dict[str, Any]:
             cluster.start_worker(wait=False)
         results = await _results(client, s)
         await client.close()
-        figures = analyse(cluster, log)
+        figures = analyse(cluster.db, log)
     correct = sum(1 for i, r in results.items() if r == expected(i, s.steps))
     failed = sum(1 for r in results.values() if isinstance(r, goblins.WorkflowFailed))
     lost = sum(1 for r in results.values() if isinstance(r, BaseException)) - failed
