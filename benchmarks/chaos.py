@@ -12,9 +12,10 @@ At the end it prints, and writes to ``--out`` as JSON:
 - duplicate events: an event recorded twice where the history allows one (one
   ``ACTIVITY_SCHEDULED`` and one ``ACTIVITY_FINISHED_IN_SUCCESS`` per step, one
   ``ACTIVITY_STARTED`` and one finish per attempt, one of each ``WORKFLOW_*`` per run);
-- finished activities re-run: an attempt that started after its step's
-  ``ACTIVITY_FINISHED_IN_SUCCESS`` was recorded, seen in the activity's own side-effect log (a
-  line written as each attempt starts) or as an ``ACTIVITY_STARTED`` after the finish;
+- finished activities re-run: an execution of a step that started after the execution whose
+  result ``ACTIVITY_FINISHED_IN_SUCCESS`` recorded had ended, seen in the activity's own
+  side-effect log (a line as each execution starts and one as it ends; the result names its
+  execution), or an ``ACTIVITY_STARTED`` recorded after the finish;
 - wall time, and how many kills landed.
 
 The exit code is 1 when a run is lost or wrong or a finished activity ran again (or an event
@@ -106,18 +107,40 @@ def expected(index: int, steps: int) -> list[int]:
     return [index * 1000 + step for step in range(steps)]
 
 
-def log_lines(log: Path) -> list[list[str]]:
+@dataclasses.dataclass(frozen=True)
+class Execution:
+    """One execution of an activity attempt, from the side-effect log."""
+
+    run: str
+    step: str
+    attempt: int
+    execution: str  # PID:START_TIME, as the activity's result names it
+    started: float
+    ended: float | None  # None: it never got to the end (killed)
+
+
+def executions(log: Path) -> list[Execution]:
+    """The log's ``S`` (start) and ``E`` (end) lines, one Execution each."""
     try:
         text = log.read_text()
     except FileNotFoundError:
         return []
-    return [line.split() for line in text.splitlines() if line.count(" ") == 5]
+    starts: dict[str, tuple[str, str, int, float]] = {}
+    ends: dict[str, float] = {}
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) >= 6 and f[0] == "S":
+            starts[f[5]] = (f[1], f[2], int(f[4]), float(f[5].split(":")[1]))
+        elif len(f) >= 7 and f[0] == "E":
+            ends[f[5]] = float(f[6])
+    return [Execution(r, s, a, x, t, ends.get(x)) for x, (r, s, a, t) in starts.items()]
 
 
-def _count_lines(log: Path) -> int:
+def _count_starts(log: Path) -> int:
     try:
         with open(log, "rb") as f:
-            return f.read().count(b"\n")
+            data = f.read()
+        return data.count(b"\nS ") + data.startswith(b"S ")
     except FileNotFoundError:
         return 0
 
@@ -164,7 +187,7 @@ async def _kill_server(cluster: ChaosCluster, s: Settings, log: Path, tally: Tal
     total = s.runs * s.steps
     marks = [total * (k + 1) // (s.server_kills + 1) for k in range(s.server_kills)]
     for mark in marks:
-        while _count_lines(log) < mark:
+        while _count_starts(log) < mark:
             if stop.is_set():
                 return
             await asyncio.sleep(0.1)
@@ -208,42 +231,44 @@ def analyse(db: Path, log: Path) -> dict[str, Any]:
     finally:
         conn.close()
     keys: collections.Counter[tuple[str, str, str, int]] = collections.Counter()
-    finished_at: dict[tuple[str, str], tuple[int, float]] = {}  # (run, step) -> (seq, timestamp)
+    finished: dict[tuple[str, str], tuple[int, str]] = {}  # (run, step) -> (seq, execution recorded)
     started: list[tuple[str, str, int]] = []  # (run, step, seq) of every ACTIVITY_STARTED
     for (data,) in rows:
-        e = pb.Event.FromString(data)  # type: ignore[arg-type]
+        e = pb.Event.FromString(data)
         if e.type in ONCE_PER_STEP:
             keys[(e.run_id, e.step_id, e.type, 0)] += 1
         elif e.type in ONCE_PER_ATTEMPT:
             keys[(e.run_id, e.step_id, e.type, e.attempt)] += 1
         elif e.type in ONCE_PER_RUN:
             keys[(e.run_id, "", e.type, 0)] += 1
-        if e.type == ACTIVITY_SUCCEEDED:
-            finished_at.setdefault((e.run_id, e.step_id), (e.seq, e.timestamp))
+        if e.type == ACTIVITY_SUCCEEDED and (e.run_id, e.step_id) not in finished:
+            finished[(e.run_id, e.step_id)] = (e.seq, json.loads(e.output).get("execution", ""))
         elif e.type == ACTIVITY_STARTED:
             started.append((e.run_id, e.step_id, e.seq))
     duplicates = {k: n for k, n in keys.items() if n > 1}
     # From the history: an attempt recorded as started after its step finished.
-    history_reruns = sorted(
-        (run, step) for run, step, seq in started if (run, step) in finished_at and seq > finished_at[(run, step)][0]
-    )
-    # From the side effects: an attempt that began after its step's finish was recorded.
-    lines = log_lines(log)
-    attempts: collections.Counter[tuple[str, str]] = collections.Counter()
-    log_reruns = []
-    for run, step, _index, attempt, pid, at in lines:
-        attempts[(run, step)] += 1
-        done = finished_at.get((run, step))
-        if done is not None and float(at) > done[1]:
-            log_reruns.append((run, step, int(attempt), int(pid)))
+    reruns = {(run, step) for run, step, seq in started if seq > finished.get((run, step), (seq, ""))[0]}
+    # From the side effects: an execution that began after the one whose result was recorded
+    # had ended (whether or not that result was recorded yet: the activity had finished).
+    runs = executions(log)
+    ended = {x.execution: x.ended for x in runs}
+    per_step: collections.Counter[tuple[str, str]] = collections.Counter()
+    examples = []
+    for x in runs:
+        per_step[(x.run, x.step)] += 1
+        recorded = finished.get((x.run, x.step), (0, ""))[1]
+        end = ended.get(recorded)
+        if end is not None and x.started > end:
+            reruns.add((x.run, x.step))
+            examples.append([x.run, x.step, x.attempt, x.execution, f"ran again {x.started - end:.3f}s after"])
     return {
         "events": len(rows),
         "duplicate_events": sum(n - 1 for n in duplicates.values()),
         "duplicate_examples": [[*k, n] for k, n in list(duplicates.items())[:10]],
-        "activity_attempts_started": len(lines),
-        "steps_run_more_than_once": sum(1 for n in attempts.values() if n > 1),
-        "finished_activities_rerun": len(set(history_reruns) | {(r, s) for r, s, _, _ in log_reruns}),
-        "rerun_examples": [list(x) for x in log_reruns[:10]] + [list(x) for x in history_reruns[:10]],
+        "activity_executions": len(runs),
+        "steps_run_more_than_once": sum(1 for n in per_step.values() if n > 1),
+        "finished_activities_rerun": len(reruns),
+        "rerun_examples": examples[:10] + [list(x) for x in sorted(reruns)[:10]],
     }
 
 
@@ -325,7 +350,7 @@ def report(result: dict[str, Any]) -> str:
         f"  lost runs                    {result['lost_runs']:>8,}",
         f"  duplicate events             {result['duplicate_events']:>8,}",
         f"  finished activities re-run   {result['finished_activities_rerun']:>8,}",
-        f"  activity attempts started    {result['activity_attempts_started']:>8,}"
+        f"  activity executions          {result['activity_executions']:>8,}"
         f"  (steps run more than once: {result['steps_run_more_than_once']:,})",
         f"  kills: workers               {result['worker_kills']:>8,}",
         f"  kills: server                {result['server_kills']:>8,}  (restarts {result['server_restart_s']} s)",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from typing import Any
 
 import goblins
 
@@ -41,20 +42,27 @@ async def slow(x: int) -> int:
     return x
 
 
-@goblins.activity
-async def chaos_step(log: str, step: int, seed: int) -> int:
-    """Chaos: appends ``RUN STEP_ID STEP ATTEMPT PID TIME`` to ``log`` as it starts (the side
-    effect a re-run would repeat), works a little (so that kills land mid-attempt too), and
-    returns a value only this run and step give."""
-    info = goblins.activity.info()
-    line = f"{info.run_id} {info.step_id} {step} {info.attempt} {os.getpid()} {time.time():.6f}\n"
+def _append(log: str, line: str) -> None:
     fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)  # one write(2): lines never mix
     try:
         os.write(fd, line.encode())
     finally:
         os.close(fd)
+
+
+@goblins.activity
+async def chaos_step(log: str, step: int, seed: int) -> dict[str, Any]:
+    """Chaos: appends ``S RUN STEP_ID STEP ATTEMPT EXECUTION`` to ``log`` as it starts and
+    ``E ... EXECUTION END_TIME`` as it ends (EXECUTION is ``PID:START_TIME``), works a little
+    in between (so that kills land mid-attempt too), and returns a value only this run and step
+    give, with the execution: the recorded result names the execution that counted."""
+    info = goblins.activity.info()
+    execution = f"{os.getpid()}:{time.time():.6f}"
+    where = f"{info.run_id} {info.step_id} {step} {info.attempt} {execution}"
+    _append(log, f"S {where}\n")
     await asyncio.sleep(0.005)
-    return seed * 1000 + step
+    _append(log, f"E {where} {time.time():.6f}\n")
+    return {"value": seed * 1000 + step, "execution": execution}
 
 
 # ---- workflows ----
@@ -105,5 +113,6 @@ async def chaos(log: str, steps: int, seed: int) -> list[int]:
     """Chaos: ``steps`` sequential activities; the result lists what each returned."""
     out = []
     for i in range(steps):
-        out.append(await goblins.workflow.execute_activity(chaos_step, log, i, seed, start_to_close_timeout=60))
+        done = await goblins.workflow.execute_activity(chaos_step, log, i, seed, start_to_close_timeout=60)
+        out.append(done["value"])
     return out
