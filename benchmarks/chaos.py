@@ -204,7 +204,7 @@ def _finished_runs(cluster: ChaosCluster) -> int:
         rows = cluster.query("SELECT count(*) FROM runs WHERE run_id LIKE ? AND status != 'RUNNING'", (f"{PREFIX}%",))
     except sqlite3.Error:  # the server is creating its schema, or the file is locked a moment
         return -1
-    return int(rows[0][0])  # type: ignore[call-overload]
+    return int(str(rows[0][0]))
 
 
 async def _results(client: goblins.Client, s: Settings) -> dict[int, Any]:
@@ -275,7 +275,8 @@ def analyse(db: Path, log: Path) -> dict[str, Any]:
 async def chaos(workdir: Path, s: Settings) -> dict[str, Any]:
     log = workdir / "activities.log"
     tally = Tally()
-    with ChaosCluster(workdir) as cluster:
+    cluster = ChaosCluster(workdir)
+    with cluster:
         cluster.start_server()
         for _ in range(s.workers):
             cluster.start_worker()
