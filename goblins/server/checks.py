@@ -130,9 +130,12 @@ def _fine(command: pb.Command, limit: int) -> bool:
 
 def bad_completion(r: pb.WorkflowTaskCompleted, limit: int = MAX_PAYLOAD) -> str:
     """Why a workflow task's completion cannot be recorded (the first bad command), or ""."""
-    for index, command in enumerate(r.commands):
-        if _fine(command, limit):
-            continue
+    for command in r.commands:
+        if not _fine(command, limit):
+            break
+    else:
+        return ""
+    for index, command in enumerate(r.commands):  # a bad command: find it and say why
         problem = bad_command(command, index, limit)
         if problem:
             return f"workflow task completion refused: {problem}"
