@@ -8,6 +8,9 @@ Scenario 7 (scenarios 1 and 2 in the distributed mode) needs Kafka and Cassandra
 running (`scripts/services up`): --kafka HOST:PORT --cassandra HOST:PORT, or the
 GOBLINS_TEST_KAFKA / GOBLINS_TEST_CASSANDRA environment variables (ignored by --quick). Each
 of its runs sets up a fresh keyspace and Kafka namespace and drops them afterwards.
+
+``python -m benchmarks chaos`` is the chaos scenario (benchmarks/chaos.py): runs through worker
+and server kill -9, checked for lost runs, duplicate events and re-run activities.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
+from typing import Any
 
 import goblins
 
@@ -38,6 +40,29 @@ async def slow(x: int) -> int:
     """Memory at rest: an activity that does not finish during the measurement."""
     await asyncio.sleep(3600)
     return x
+
+
+def _append(log: str, line: str) -> None:
+    fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)  # one write(2): lines never mix
+    try:
+        os.write(fd, line.encode())
+    finally:
+        os.close(fd)
+
+
+@goblins.activity
+async def chaos_step(log: str, step: int, seed: int) -> dict[str, Any]:
+    """Chaos: appends ``S RUN STEP_ID STEP ATTEMPT EXECUTION`` to ``log`` as it starts and
+    ``E ... EXECUTION END_TIME`` as it ends (EXECUTION is ``PID:START_TIME``), works a little
+    in between (so that kills land mid-attempt too), and returns a value only this run and step
+    give, with the execution: the recorded result names the execution that counted."""
+    info = goblins.activity.info()
+    execution = f"{os.getpid()}:{time.time():.6f}"
+    where = f"{info.run_id} {info.step_id} {step} {info.attempt} {execution}"
+    _append(log, f"S {where}\n")
+    await asyncio.sleep(0.005)
+    _append(log, f"E {where} {time.time():.6f}\n")
+    return {"value": seed * 1000 + step, "execution": execution}
 
 
 # ---- workflows ----
@@ -81,3 +106,13 @@ async def chain_with_pause(steps: int, pause_at: int, marker: str) -> int:
 async def wait_slow(x: int) -> int:
     """Memory at rest: a run that stays open, waiting on a slow activity."""
     return int(await goblins.workflow.execute_activity(slow, x))
+
+
+@goblins.workflow
+async def chaos(log: str, steps: int, seed: int) -> list[int]:
+    """Chaos: ``steps`` sequential activities; the result lists what each returned."""
+    out = []
+    for i in range(steps):
+        done = await goblins.workflow.execute_activity(chaos_step, log, i, seed, start_to_close_timeout=60)
+        out.append(done["value"])
+    return out

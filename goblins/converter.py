@@ -34,8 +34,9 @@ def encode(value: Any, what: str = "value") -> bytes:
     except TypeError as exc:
         raise SerializationError(f"{what} cannot be serialized to JSON: {exc}") from None
     # orjson writes NaN and infinities as null: a value would come back changed. Only a
-    # payload with a null can hold one, so the common case costs one substring search.
-    if b"null" in data:
+    # payload with a null can hold one, so the common case costs one substring search (and a
+    # plain None, a common result, no walk at all).
+    if value is not None and b"null" in data:
         bad = _non_finite(value)
         if bad is not None:
             raise SerializationError(
@@ -69,9 +70,13 @@ def _non_finite(value: Any, depth: int = 0) -> float | None:
 
 def encode_args(args: Sequence[Any], what: str) -> bytes:
     """JSON array of positional arguments; the error names the argument that failed."""
-    for index, arg in enumerate(args):
-        encode(arg, f"{what} argument {index + 1} ({type(arg).__name__})")
-    return encode(list(args), what)
+    try:
+        return encode(list(args), what)
+    except SerializationError:
+        # Encoded once when all is well; only a failure pays for naming the argument.
+        for index, arg in enumerate(args):
+            encode(arg, f"{what} argument {index + 1} ({type(arg).__name__})")
+        raise
 
 
 def decode(data: bytes, hint: Any = Any) -> Any:
