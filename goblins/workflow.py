@@ -20,7 +20,7 @@ from typing import Any, Generic, NoReturn, TypeVar, overload
 from goblins import converter
 from goblins._definitions import define_workflow
 from goblins._duration import optional_seconds, seconds
-from goblins._module import Exported
+from goblins._module import Exported, decorator
 from goblins._runtime import ContinueAsNew, current_instance
 from goblins.retry import RetryPolicy
 
@@ -45,20 +45,15 @@ T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@overload
-def defn(fn: F, *, name: str | None = None) -> F: ...
-@overload
-def defn(fn: None = None, *, name: str | None = None) -> Callable[[F], F]: ...
-def defn(fn: Any = None, *, name: str | None = None) -> Any:
+defn = decorator(
+    define_workflow,
     """Mark an ``async def`` function as a workflow.
 
     Use as ``@goblins.workflow`` or ``@goblins.workflow(name="greet")`` (``.defn`` may be
     spelled out). Workflow code must be deterministic: it calls activities for anything that
     touches the outside world. The function stays callable as before.
-    """
-    if fn is not None:
-        return define_workflow(fn, name)
-    return lambda f: define_workflow(f, name)
+    """,
+)
 
 
 @dataclasses.dataclass(frozen=True)
