@@ -11,9 +11,10 @@ the module's public names, each through :class:`Exported`, which keeps a functio
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast, overload
 
 C = TypeVar("C", bound=Callable[..., Any])
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Exported(Generic[C]):
@@ -24,3 +25,24 @@ class Exported(Generic[C]):
 
     def __get__(self, instance: object, owner: type | None = None) -> C:
         return self._fn
+
+
+class Decorator(Protocol):
+    """``@defn`` and ``@defn(name=...)``: the role modules' decorator (workflow, activity)."""
+
+    @overload
+    def __call__(self, fn: F, *, name: str | None = None) -> F: ...
+    @overload
+    def __call__(self, fn: None = None, *, name: str | None = None) -> Callable[[F], F]: ...
+
+
+def decorator(define: Callable[[Any, str | None], Any], doc: str) -> Decorator:
+    """The ``defn`` of a role module: ``define(fn, name)`` bare or with a name."""
+
+    def defn(fn: Any = None, *, name: str | None = None) -> Any:
+        if fn is not None:
+            return define(fn, name)
+        return lambda f: define(f, name)
+
+    defn.__doc__ = doc
+    return cast(Decorator, defn)

@@ -8,32 +8,23 @@ from __future__ import annotations
 
 import sys
 import types
-from collections.abc import Callable
-from typing import Any, TypeVar, overload
+from typing import Any
 
 from goblins._activity import ActivityInfo, current_context
 from goblins._definitions import define_activity
-from goblins._module import Exported
+from goblins._module import Exported, decorator
 
 __all__ = ["ActivityInfo", "defn", "heartbeat", "info"]
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-@overload
-def defn(fn: F, *, name: str | None = None) -> F: ...
-@overload
-def defn(fn: None = None, *, name: str | None = None) -> Callable[[F], F]: ...
-def defn(fn: Any = None, *, name: str | None = None) -> Any:
+defn = decorator(
+    define_activity,
     """Mark a function (``async def`` or plain ``def``) as an activity.
 
     Use as ``@goblins.activity`` or ``@goblins.activity(name="greetActivity")`` (``.defn``
     may be spelled out). The function stays callable as before; workers run it when a
     workflow schedules it. A plain ``def`` runs in the worker's thread pool.
-    """
-    if fn is not None:
-        return define_activity(fn, name)
-    return lambda f: define_activity(f, name)
+    """,
+)
 
 
 def heartbeat(details: Any = None) -> None:

@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar, overload
 import grpc
 
 from goblins import converter, wire
+from goblins._batching import MessageOutbox
 from goblins._channel import open_channel
 from goblins._definitions import name_of, workflow_definition
 from goblins._duration import optional_seconds, seconds
@@ -84,8 +85,7 @@ class _Session:
     def __init__(self, stub: pb_grpc.GoblinsStub) -> None:
         self._pending: dict[int, asyncio.Future[pb.ClientReply]] = {}
         self._ids = itertools.count(1)
-        self._out = pb.ClientRequests()
-        self._wake = asyncio.Event()
+        self._out = MessageOutbox(pb.ClientRequests)
         self.closed = False
         self._call = stub.ClientSession(self._requests())
         self._reader = asyncio.get_running_loop().create_task(self._read())
@@ -96,10 +96,9 @@ class _Session:
         request_id = next(self._ids)
         fut: asyncio.Future[pb.ClientReply] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = fut
-        out = self._out.requests.add()
+        out = self._out.message().requests.add()
         out.id = request_id
         getattr(out, kind).CopyFrom(request)
-        self._wake.set()
         try:
             reply = await (fut if timeout is None else asyncio.wait_for(fut, timeout))
         except TimeoutError:
@@ -111,12 +110,7 @@ class _Session:
         return getattr(reply, kind)
 
     async def _requests(self) -> Any:
-        while not self.closed:
-            if not self._out.requests:
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            msg, self._out = self._out, pb.ClientRequests()
+        while (msg := await self._out.take()) is not None:
             yield msg
 
     async def _read(self) -> None:
@@ -140,7 +134,7 @@ class _Session:
     def close(self) -> None:
         if not self.closed:
             self.closed = True
-            self._wake.set()
+            self._out.close()
             self._call.cancel()
 
 

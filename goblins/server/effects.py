@@ -4,9 +4,13 @@
 from __future__ import annotations
 
 import dataclasses
-import os
+from collections.abc import Callable
 
 from goblins.api import v1 as pb
+
+# Where the decisions get their ids: 32 random hex digits (128 bits) per call. The loop
+# supplies the random one (``loop.random_ids``); tests pass a counter, so the core stays pure.
+IdSource = Callable[[], str]
 
 ACTIVITY = "activity"
 WORKFLOW = "workflow"
@@ -50,11 +54,12 @@ class Effects:
         """Tasks, timers and messages: every record the store keeps with the batch."""
         return self.tasks + self.timers + self.messages
 
-    def send(self, report: pb.Report, now: float) -> None:
-        """A report for another run, made durable with this batch and delivered after it."""
+    def send(self, report: pb.Report, now: float, unique: str) -> None:
+        """A report for another run, made durable with this batch and delivered after it;
+        ``unique``: a fresh id from the run's id source."""
         which = report.WhichOneof("kind")
         target = getattr(report, which).run_id if which else ""
-        task_id = f"msg-{os.urandom(16).hex()}"
+        task_id = f"msg-{unique}"
         self.messages.append(TaskRecord(task_id, target, MESSAGE, "", now, report.SerializeToString()))
 
     def extend(self, other: Effects) -> None:

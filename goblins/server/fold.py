@@ -7,7 +7,7 @@ after a restart is this fold of its events, so the two must agree event by event
 from __future__ import annotations
 
 import dataclasses
-from typing import Self
+from typing import Any, Self
 
 from goblins.api import v1 as pb
 from goblins.history import (
@@ -81,8 +81,9 @@ class FoldedRun:
         events: list[pb.Event],
         wf_task_id: str | None = None,
         heartbeats: dict[str, bytes] | None = None,
+        **init: Any,  # the subclass's own arguments (RunState: its id source)
     ) -> Self:
-        state = cls(run_id)
+        state = cls(run_id, **init)
         for event in events:
             state.apply(event)
         state.wf_task_id = wf_task_id

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import grpc
 from google.protobuf.message import DecodeError
 
+from goblins._batching import MessageOutbox
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.errors import StoreRejected, StoreUnavailable
@@ -121,34 +122,16 @@ def mapped(handler: Handler) -> Handler:
     return wrapped  # type: ignore[return-value]
 
 
-class _Replies:
+class _Replies(MessageOutbox[pb.ClientReplies]):
     """Replies waiting to go down a ClientSession stream; sent as one message per wake-up."""
 
     def __init__(self) -> None:
-        self.msg = pb.ClientReplies()
-        self.queued = False
-        self.closed = False
-        self._wake = asyncio.Event()
+        super().__init__(pb.ClientReplies)
 
     def add(self, request_id: int) -> pb.ClientReply:
-        self.queued = True
-        self._wake.set()
-        reply = self.msg.replies.add()
+        reply = self.message().replies.add()
         reply.id = request_id
         return reply
-
-    def close(self) -> None:
-        self.closed = True
-        self._wake.set()
-
-    async def next(self) -> pb.ClientReplies | None:
-        while not self.queued:
-            if self.closed:
-                return None
-            self._wake.clear()
-            await self._wake.wait()
-        msg, self.msg, self.queued = self.msg, pb.ClientReplies(), False
-        return msg
 
 
 class GoblinsService(pb_grpc.GoblinsServicer):
@@ -271,7 +254,7 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         reader = loop.create_task(read())
         try:
             while True:
-                msg = await replies.next()
+                msg = await replies.take()
                 if msg is None:
                     break
                 yield msg

@@ -31,7 +31,7 @@ from goblins.server.checks import (
     history_too_long,
     oversized_result,
 )
-from goblins.server.effects import Effects, TaskRecord
+from goblins.server.effects import Effects, IdSource, TaskRecord
 from goblins.server.items import Item, _describe, _Register, _Report, _Resume, _run_id_of, _Start
 from goblins.server.ports import Batch, Mode, StoreConflict, StoreRejected
 from goblins.server.state import RunState, timed_out_result
@@ -48,14 +48,20 @@ CONFLICT_RETRIES = 5
 CRASH_AFTER_COMMIT = os.environ.get("GOBLINS_TEST_CRASH_AFTER_COMMIT", "")
 
 
+def random_ids() -> str:
+    """The production id source of the decisions: 128 random bits as 32 hex digits."""
+    return os.urandom(16).hex()
+
+
 class EventLoop:
     """Runs the engine over a mode's ports; implements ``Inbox``."""
 
-    def __init__(self, mode: Mode, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, mode: Mode, clock: Callable[[], float] = time.time, ids: IdSource = random_ids) -> None:
         self.mode = mode
         self.store = mode.store
         self.queue = mode.queue
         self.clock = clock
+        self.ids = ids
         self.runs: dict[str, RunState] = {}
         self._durable: dict[str, int] = {}  # run_id -> events committed (the rest is in flight)
         self.registered: set[tuple[str, str]] = set()
@@ -189,7 +195,7 @@ class EventLoop:
             stored = await self.store.load_run(task.run_id)
             if stored is None:
                 return False, b""
-            rs = RunState.from_history(task.run_id, stored.events, heartbeats=stored.heartbeats)
+            rs = RunState.from_history(task.run_id, stored.events, heartbeats=stored.heartbeats, ids=self.ids)
         act = rs.activities.get(task.step_id)
         pending = act is not None and not act.finished and act.attempt == task.attempt and rs.wants(act)
         return pending, rs.heartbeats.get(task.step_id, b"")
@@ -276,7 +282,7 @@ class EventLoop:
                     touched[item.run_id] = self.runs[item.run_id]
                     fx.extend(self.runs[item.run_id].restarted(now))
                 else:
-                    rs = RunState(item.run_id)
+                    rs = RunState(item.run_id, ids=self.ids)
                     self.runs[item.run_id] = rs
                     self._durable[item.run_id] = 0
                     fx.extend(
@@ -487,7 +493,7 @@ class EventLoop:
             if stored is None or run_id in self.runs:
                 continue
             beats = stored.heartbeats | {act: d for (run, act), d in self._beats.items() if run == run_id}
-            rs = RunState.from_history(run_id, stored.events, stored.wf_task_id, beats)
+            rs = RunState.from_history(run_id, stored.events, stored.wf_task_id, beats, ids=self.ids)
             self.runs[run_id] = rs
             self._durable[run_id] = len(rs.events)
             if not self.queue.stores_tasks:  # tasks not stored may never have been produced

@@ -6,7 +6,6 @@ applied (a redelivery, a worker resending after a reconnect) produces no new eve
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -30,7 +29,7 @@ from goblins.history import (
     WORKFLOW_TASK_FAILED,
 )
 from goblins.retry import next_delay
-from goblins.server.effects import ACTIVITY, TIMER, WF_TASK_MARK, WORKFLOW, Effects, TaskRecord
+from goblins.server.effects import ACTIVITY, TIMER, WF_TASK_MARK, WORKFLOW, Effects, IdSource, TaskRecord
 from goblins.server.fold import DEADLINE, ActivityState, FoldedRun
 
 TERMINATED = "WorkflowTerminated"  # error_type of a terminated run
@@ -46,6 +45,10 @@ WF_TASK_RETRY_MAX = 60.0
 
 class RunState(FoldedRun):
     """A run, folded from its history (:class:`FoldedRun`), and the decisions its reports lead to."""
+
+    def __init__(self, run_id: str, *, ids: IdSource) -> None:
+        super().__init__(run_id)
+        self.ids = ids  # fresh ids for workflow tasks and messages (injected: the core stays pure)
 
     def record(self, fx: Effects, event: pb.Event, now: float) -> pb.Event:
         event.run_id = self.run_id
@@ -241,7 +244,7 @@ class RunState(FoldedRun):
     def _cancel_children(self, fx: Effects, now: float) -> None:
         for child in self.children.values():
             cancel = pb.CancelWorkflow(run_id=child.child_run_id, reason=f"parent {self.run_id} cancelled")
-            fx.send(pb.Report(cancel_workflow=cancel), now)
+            fx.send(pb.Report(cancel_workflow=cancel), now, self.ids())
 
     def child_finished(self, r: pb.ChildFinished, now: float) -> Effects:
         fx = Effects()
@@ -286,7 +289,7 @@ class RunState(FoldedRun):
         for child in self.children.values():  # a child's start may not have been delivered: resend
             self._send_child_start(fx, child, now)
         if self.wf_task_id is not None or self.last_wake_seq > self.wf_seen:
-            self.wf_task_id = self.wf_task_id or f"{self.run_id}{WF_TASK_MARK}{_suffix()}"
+            self.wf_task_id = self.wf_task_id or f"{self.run_id}{WF_TASK_MARK}{self.ids()[:12]}"
             fx.tasks.append(TaskRecord(self.wf_task_id, self.run_id, WORKFLOW, self.workflow_name, now, b""))
         return fx
 
@@ -355,7 +358,7 @@ class RunState(FoldedRun):
         if first.execution_timeout:  # the timeout bounds the whole chain, as it would one run
             left = first.timestamp + first.execution_timeout - end.timestamp
             request.execution_timeout = max(left, MIN_TIMEOUT)
-        fx.send(pb.Report(start_workflow=request), end.timestamp)
+        fx.send(pb.Report(start_workflow=request), end.timestamp, self.ids())
 
     def _ended(self, fx: Effects) -> None:
         """The run has just recorded its end: its pending tasks are void, its farewells go out."""
@@ -395,7 +398,7 @@ class RunState(FoldedRun):
             parent_run_id=self.run_id,
             parent_step=started.step_id,
         )
-        fx.send(pb.Report(start_workflow=request), now)
+        fx.send(pb.Report(start_workflow=request), now, self.ids())
 
     def _notify_parent(self, fx: Effects, end: pb.Event) -> None:
         news = pb.ChildFinished(
@@ -407,7 +410,7 @@ class RunState(FoldedRun):
             error=end.error,
             error_type=end.error_type,
         )
-        fx.send(pb.Report(child_finished=news), end.timestamp)
+        fx.send(pb.Report(child_finished=news), end.timestamp, self.ids())
 
     def _timer_task(self, started: pb.Event) -> TaskRecord:
         return TaskRecord(started.step_id, self.run_id, TIMER, "", started.fire_at, b"")
@@ -450,7 +453,7 @@ class RunState(FoldedRun):
         """Make sure a workflow task will show the workflow its new events."""
         if self.wf_task_id is not None or self.finished:
             return
-        self.wf_task_id = f"{self.run_id}{WF_TASK_MARK}{_suffix()}"
+        self.wf_task_id = f"{self.run_id}{WF_TASK_MARK}{self.ids()[:12]}"
         fx.tasks.append(TaskRecord(self.wf_task_id, self.run_id, WORKFLOW, self.workflow_name, visible_at, b""))
 
     def _drop_tasks(self, fx: Effects) -> None:
@@ -462,11 +465,6 @@ class RunState(FoldedRun):
         if self.wf_task_id is not None:
             fx.done_tasks.append(self.wf_task_id)
             self.wf_task_id = None
-
-
-def _suffix() -> str:
-    """12 random hex digits (48 bits), as uuid4().hex[:12] gave, without building a UUID."""
-    return os.urandom(6).hex()
 
 
 def timed_out_result(task: pb.ActivityTask, timeout: float, heartbeat: bool = False) -> pb.ActivityResult:

@@ -186,6 +186,18 @@ class MemoryRouter:
         self.delivered.extend(messages)
 
 
+class Ids:
+    """A deterministic id source: 32 hex digits, counting up in the first 12 (the workflow
+    task ids use those), where the loop's are random."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self) -> str:
+        self.n += 1
+        return f"{self.n:012x}{0:020x}"
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = T0

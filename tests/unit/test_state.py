@@ -7,6 +7,7 @@ import pytest
 from goblins.api import v1 as pb
 from goblins.server.effects import ACTIVITY, WORKFLOW, Effects
 from goblins.server.state import RunState, timed_out_result
+from tests.unit.memory_ports import Ids
 
 RUN = "run-1"
 T0 = 1000.0
@@ -67,7 +68,7 @@ def result(position: int, attempt: int = 1, ok: bool = True, error_type: str = "
 
 
 def started_run() -> tuple[RunState, Effects]:
-    rs = RunState(RUN)
+    rs = RunState(RUN, ids=Ids())
     return rs, rs.start("wf", b'["in"]', T0)
 
 
@@ -362,7 +363,7 @@ def test_from_history_rebuilds_the_same_state() -> None:
     rs.activity_result(result(2, ok=False), T0 + 2)
     rs.activity_result(result(1), T0 + 3)
     assert rs.wf_task_id is not None
-    rebuilt = RunState.from_history(RUN, list(rs.events), rs.wf_task_id)
+    rebuilt = RunState.from_history(RUN, list(rs.events), rs.wf_task_id, ids=Ids())
     assert snapshot(rebuilt) == snapshot(rs)
     # ...and both decide the same on the next report.
     a = rs.activity_result(result(2, attempt=2), T0 + 9)
@@ -373,7 +374,7 @@ def test_from_history_rebuilds_the_same_state() -> None:
 def test_from_history_of_a_finished_run() -> None:
     rs, _ = started_run()
     rs.workflow_task_completed(completed(rs, pb.Command(complete_workflow=pb.CompleteWorkflow(output=b"1"))), T0)
-    rebuilt = RunState.from_history(RUN, list(rs.events))
+    rebuilt = RunState.from_history(RUN, list(rs.events), ids=Ids())
     assert rebuilt.finished and rebuilt.started and snapshot(rebuilt) == snapshot(rs)
 
 
@@ -381,7 +382,7 @@ def test_from_history_after_a_recovered_workflow_task_failure() -> None:
     rs, _ = started_run()
     rs.workflow_task_failed(pb.WorkflowTaskFailed(task_id=rs.wf_task_id or "", run_id=RUN, error="x"), T0)
     rs.workflow_task_completed(completed(rs, schedule(1)), T0 + 2)
-    rebuilt = RunState.from_history(RUN, list(rs.events), rs.wf_task_id)
+    rebuilt = RunState.from_history(RUN, list(rs.events), rs.wf_task_id, ids=Ids())
     assert snapshot(rebuilt) == snapshot(rs)
 
 
@@ -390,17 +391,17 @@ def test_from_history_after_a_failure_later_in_the_run() -> None:
     rs.activity_result(result(1), T0 + 2)
     rs.workflow_task_failed(pb.WorkflowTaskFailed(task_id=rs.wf_task_id or "", run_id=RUN, error="x"), T0 + 3)
     rs.workflow_task_completed(completed(rs, schedule(2), task_id=rs.wf_task_id or ""), T0 + 5)
-    rebuilt = RunState.from_history(RUN, list(rs.events), rs.wf_task_id)
+    rebuilt = RunState.from_history(RUN, list(rs.events), rs.wf_task_id, ids=Ids())
     assert snapshot(rebuilt) == snapshot(rs)
 
 
 def test_a_redelivered_signal_is_recorded_once() -> None:
-    rs = RunState("r")
+    rs = RunState("r", ids=Ids())
     rs.start("wf", b"[]", 1.0)
     signal = pb.SignalWorkflow(run_id="r", name="go", input=b'["x"]', signal_id="s-1")
     assert len(rs.signal(signal, 2.0).events) == 1
     assert rs.signal(signal, 3.0).events == []  # the same signal again (a Kafka redelivery)
-    folded = RunState.from_history("r", list(rs.events))
+    folded = RunState.from_history("r", list(rs.events), ids=Ids())
     assert folded.signal(signal, 4.0).events == []  # also after a restart, from the history
     other = pb.SignalWorkflow(run_id="r", name="go", input=b'["y"]', signal_id="s-2")
     assert len(rs.signal(other, 5.0).events) == 1
@@ -419,7 +420,7 @@ def test_a_cancel_request_stops_earlier_activities_not_the_compensation() -> Non
     assert not rs.heartbeat(heartbeat_of(1))  # its await was cancelled: told to stop
     rs.workflow_task_completed(completed(rs, schedule(2)), T0 + 3)  # the workflow compensates
     assert rs.heartbeat(heartbeat_of(2))  # wanted: the workflow awaits it
-    folded = RunState.from_history(RUN, list(rs.events))  # the same after a restart
+    folded = RunState.from_history(RUN, list(rs.events), ids=Ids())  # the same after a restart
     assert not folded.heartbeat(heartbeat_of(1)) and folded.heartbeat(heartbeat_of(2))
     rs.workflow_task_completed(
         completed(rs, pb.Command(fail_workflow=pb.FailWorkflow(error_type="WorkflowCancelled"))), T0 + 4
@@ -445,30 +446,30 @@ def test_an_activity_stopped_by_a_cancel_request_is_not_retried() -> None:
 def test_owed_tasks_restore_a_pending_retry_timer() -> None:
     rs, _ = running_with(schedule(1, retry=policy(max_attempts=3, initial=5.0)))
     rs.activity_result(result(1, attempt=1, ok=False), T0 + 10)
-    reloaded = RunState.from_history(RUN, rs.events)
+    reloaded = RunState.from_history(RUN, rs.events, ids=Ids())
     owed = [t for t in reloaded.owed_tasks(T0 + 11) if t.kind == ACTIVITY]
     assert [(t.task_id, t.visible_at) for t in owed] == [(f"{RUN}/1#2", T0 + 15)], "the retry waits for its time"
 
 
 def test_a_continued_run_owes_the_start_of_the_next_with_what_is_left_of_its_timeout() -> None:
-    rs = RunState(RUN)
+    rs = RunState(RUN, ids=Ids())
     rs.start("wf", b'["in"]', T0, execution_timeout=100.0)
     continue_as_new = pb.Command(continue_as_new=pb.ContinueAsNew(input=b'["next"]'))
     fx = rs.workflow_task_completed(completed(rs, continue_as_new), T0 + 30)
     (sent,) = [t for t in fx.new_tasks if t.kind == "message"]
     start = pb.Report.FromString(sent.data).start_workflow
     assert (start.run_id, start.input, start.execution_timeout) == (f"{RUN}~2", b'["next"]', 70.0)
-    reloaded = RunState.from_history(RUN, rs.events)
+    reloaded = RunState.from_history(RUN, rs.events, ids=Ids())
     (again,) = reloaded.owed_tasks(T0 + 500)
     assert pb.Report.FromString(again.data) == pb.Report.FromString(sent.data), "rebuilt the same start"
 
 
 def test_a_finished_child_owes_its_parent_the_news_and_a_terminated_parent_its_childrens_cancel() -> None:
-    child = RunState("child-1")
+    child = RunState("child-1", ids=Ids())
     child.start("wf", b"[]", T0, parent_run_id=RUN, parent_step=f"{RUN}/1")
     done = pb.Command(complete_workflow=pb.CompleteWorkflow(output=b"7"))
     child.workflow_task_completed(completed(child, done), T0 + 1)
-    (news,) = RunState.from_history("child-1", child.events).owed_tasks(T0 + 9)
+    (news,) = RunState.from_history("child-1", child.events, ids=Ids()).owed_tasks(T0 + 9)
     told = pb.Report.FromString(news.data).child_finished
     assert (told.run_id, told.step_id, told.ok, told.output) == (RUN, f"{RUN}/1", True, b"7")
 
@@ -476,7 +477,9 @@ def test_a_finished_child_owes_its_parent_the_news_and_a_terminated_parent_its_c
         pb.Command(start_child_workflow=pb.StartChildWorkflow(step_id=f"{RUN}/1", workflow_name="wf", child_run_id="c"))
     )
     parent.cancel(pb.CancelWorkflow(run_id=RUN, terminate=True, reason="stop"), T0 + 2)
-    owed = [pb.Report.FromString(t.data) for t in RunState.from_history(RUN, parent.events).owed_tasks(T0 + 9)]
+    owed = [
+        pb.Report.FromString(t.data) for t in RunState.from_history(RUN, parent.events, ids=Ids()).owed_tasks(T0 + 9)
+    ]
     assert [r.cancel_workflow.run_id for r in owed] == ["c"]
     assert child.owes_farewells() and parent.owes_farewells()
     unfinished, _ = started_run()
@@ -487,7 +490,7 @@ def test_a_finished_child_owes_its_parent_the_news_and_a_terminated_parent_its_c
 
 def test_an_unknown_event_kind_raises_rather_than_being_skipped() -> None:
     with pytest.raises(ValueError, match="FROM_A_NEWER_SERVER"):
-        RunState("r").apply(pb.Event(run_id="r", seq=1, type="FROM_A_NEWER_SERVER"))
+        RunState("r", ids=Ids()).apply(pb.Event(run_id="r", seq=1, type="FROM_A_NEWER_SERVER"))
 
 
 def test_a_command_of_an_unknown_kind_fails_the_workflow_task_and_records_nothing_else() -> None:

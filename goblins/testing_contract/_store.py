@@ -1,68 +1,21 @@
-"""Contract suites for the server's ports, shipped so that every adapter (ours or yours) proves
-it conforms. Subclass a suite in a pytest module and provide its fixture:
-
-    class TestMyStore(EventStoreContract):
-        keeps_tasks = True
-
-        @pytest.fixture
-        async def store(self, tmp_path):
-            s = MyStore(tmp_path / "x")
-            yield s
-            await s.close()
-
-The requirements checked are numbered in ``goblins.server.ports``. Every test uses its own run
-ids and names, so a shared (non-empty) backend works too.
-"""
+"""The EventStore (and RunIndex) contract: ``goblins.server.ports`` requirements 1-6."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import time
-import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 import pytest
 
 from goblins.api import v1 as pb
-from goblins.server.effects import ACTIVITY, TIMER, WORKFLOW, TaskRecord
-from goblins.server.ports import Batch, EventStore, RunIndex, Timers
-
-__all__ = ["EventStoreContract", "FakeClock", "Store", "TimersContract", "TimersHarness"]
+from goblins.server.effects import ACTIVITY, WORKFLOW, TaskRecord
+from goblins.server.ports import Batch, EventStore, RunIndex
+from goblins.testing_contract._common import event, new_id, started, task, wire
 
 
 class Store(EventStore, RunIndex, Protocol):
     """What the suite checks: an event store that is also the run index (both adapters are)."""
-
-
-def new_id(prefix: str = "run") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-def event(run_id: str, seq: int, type: str, ts: float = 1000.0, **fields: Any) -> pb.Event:
-    return pb.Event(run_id=run_id, seq=seq, type=type, workflow_name="wf", timestamp=ts + seq, **fields)
-
-
-def started(run_id: str, workflow_name: str = "wf", ts: float = 1000.0) -> list[pb.Event]:
-    return [
-        pb.Event(
-            run_id=run_id, seq=1, type="WORKFLOW_SCHEDULED", workflow_name=workflow_name, input=b'["x"]', timestamp=ts
-        ),
-        pb.Event(run_id=run_id, seq=2, type="WORKFLOW_STARTED", workflow_name=workflow_name, timestamp=ts + 0.1),
-    ]
-
-
-_TASK_DEFAULTS = {ACTIVITY: ("act", 5.0), WORKFLOW: ("wf", 0.0)}  # (name, timeout) by kind
-
-
-def task(run_id: str, suffix: str, kind: str = ACTIVITY, visible_at: float = 0.0) -> TaskRecord:
-    name, timeout = _TASK_DEFAULTS[kind]
-    return TaskRecord(f"{run_id}{suffix}", run_id, kind, name, visible_at, b"data-" + suffix.encode(), timeout)
-
-
-def wire(events: list[pb.Event] | None) -> list[bytes] | None:
-    return None if events is None else [e.SerializeToString() for e in events]
 
 
 class EventStoreContract:
@@ -240,78 +193,3 @@ class EventStoreContract:
         await store.commit(Batch(events=[event(done, 3, "WORKFLOW_FINISHED_IN_SUCCESS")]))
         active = set(await store.active_runs(self.bucket))
         assert run in active and done not in active
-
-
-class FakeClock:
-    """A clock the suites move by hand."""
-
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@dataclasses.dataclass
-class TimersHarness:
-    """What a Timers adapter needs around it, for ``TimersContract``.
-
-    ``commit`` stores a timer's record as the batch that created it would (its row, where the
-    adapter keeps rows); ``fired`` collects the timers the adapter fired, in order.
-    """
-
-    timers: Timers
-    clock: FakeClock
-    commit: Callable[[TaskRecord], Awaitable[None]]
-    fired: list[TaskRecord] = dataclasses.field(default_factory=list)
-
-    async def schedule(self, t: TaskRecord) -> None:
-        await self.commit(t)
-        await self.timers.schedule([t])
-
-    async def wait_fired(self, task_id: str, wait: float = 5.0) -> bool:
-        """Whether the timer fired, waiting up to ``wait`` seconds for it."""
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if any(t.task_id == task_id for t in self.fired):
-                return True
-            await asyncio.sleep(0.01)
-        return False
-
-
-def timer(run_id: str, due: float) -> TaskRecord:
-    return TaskRecord(f"{run_id}/t1", run_id, TIMER, "", due, b"")
-
-
-class TimersContract:
-    """Timers requirements 1-3; the subclass provides a ``harness`` fixture (a TimersHarness).
-
-    Other timers (a shared backend) may fire too: each test looks for its own only.
-    """
-
-    async def test_a_timer_fires_when_due_not_before(self, harness: TimersHarness) -> None:
-        t = timer(new_id(), harness.clock.now + 60)
-        await harness.schedule(t)
-        next_due = harness.timers.next_due()
-        assert next_due is not None and next_due <= t.visible_at
-        harness.timers.fire_due()
-        assert not await harness.wait_fired(t.task_id, wait=0.1), "fired before it was due"
-        harness.clock.now = t.visible_at + 0.001
-        harness.timers.fire_due()
-        assert await harness.wait_fired(t.task_id)
-
-    async def test_a_timer_already_due_fires_at_once(self, harness: TimersHarness) -> None:
-        t = timer(new_id(), harness.clock.now)
-        await harness.schedule(t)
-        harness.timers.fire_due()
-        assert await harness.wait_fired(t.task_id)
-
-    async def test_next_due_is_the_earliest(self, harness: TimersHarness) -> None:
-        now = harness.clock.now
-        later, sooner = timer(new_id(), now + 30), timer(new_id(), now + 10)
-        await harness.schedule(later)
-        await harness.schedule(sooner)
-        assert harness.timers.next_due() == now + 10
-        harness.clock.now = now + 31
-        harness.timers.fire_due()
-        assert await harness.wait_fired(sooner.task_id) and await harness.wait_fired(later.task_id)
