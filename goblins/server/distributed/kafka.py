@@ -161,7 +161,7 @@ class KafkaTransport:
     def disconnect(self, session: Session) -> None:
         pass
 
-    def credit(self, session: Session, activities: int, workflows: int) -> None:
+    def credit(self, session: Session, activities: int, workflows: int, sync_activities: int = 0) -> None:
         pass
 
     # ---- leases: start_to_close and heartbeat timeouts of running attempts (owner only) ----
