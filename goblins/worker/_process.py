@@ -66,6 +66,26 @@ class ProcessSlots:
         # Waits on the children's pipes, starts and kills: two threads per slot, so none queues.
         self._waits = concurrent.futures.ThreadPoolExecutor(2 * size, thread_name_prefix="goblins-process")
         self.killed = 0
+        self._closed = False
+
+    def warm(self) -> None:
+        """Start the children in the background: a child's start (an interpreter importing
+        goblins) would otherwise eat into its first attempt's start_to_close_timeout."""
+        loop = asyncio.get_running_loop()
+        for _ in range(self.size - len(self._idle)):
+            self._spawn(loop)
+
+    def _spawn(self, loop: asyncio.AbstractEventLoop) -> None:
+        started = loop.run_in_executor(self._waits, _Child, self._ctx)
+        started.add_done_callback(self._started)
+
+    def _started(self, fut: asyncio.Future[_Child]) -> None:
+        if fut.cancelled() or fut.exception() is not None:
+            return  # the next attempt starts one itself, and says why if it cannot
+        if self._closed:
+            fut.result().kill()
+        else:
+            self._idle.append(fut.result())
 
     async def run(self, fn: Callable[..., Any], payload: bytes, what: str, timeout: float | None) -> Outcome:
         """Run ``fn`` on the decoded ``payload`` in a child; raises TimeoutError (the child was
@@ -78,11 +98,13 @@ class ProcessSlots:
         except BaseException:
             self.killed += 1
             await loop.run_in_executor(self._waits, child.kill)
+            self._spawn(loop)  # its replacement starts now, ready for the retry
             raise
         self._idle.append(child)
         return outcome
 
     def close(self) -> None:
+        self._closed = True
         for child in self._idle:
             with contextlib.suppress(OSError):
                 child.conn.close()

@@ -35,7 +35,7 @@ from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.errors import describe
 from goblins.worker._process import ProcessSlots
-from goblins.worker._source import Cancel, Registration, TaskKind, TaskSource, open_source
+from goblins.worker._source import Cancel, Registration, TaskKind, TaskSource, free_slots, open_source
 from goblins.worker._watchdog import Watchdog as _Watchdog
 
 log = logging.getLogger("goblins.worker")
@@ -138,6 +138,8 @@ class Worker:
         tune_gc()
         self._watchdog = _Watchdog(self, threading.get_ident())
         self._watchdog.start()
+        if self._processes is not None:
+            self._processes.warm()
         backoff = 0.05
         # Several servers of one cluster ("h1:9075,h2:9075"): after a failure, try the next.
         addresses = [a.strip() for a in self.server.split(",") if a.strip()]
@@ -188,16 +190,11 @@ class Worker:
 
     def free_slots(self) -> dict[str, int]:
         """Free slots per kind: ``activities`` (all activities), ``sync_activities`` (of those,
-        the sync ones: threads or processes) and ``workflow_tasks``. The worker asks the server
-        for no more than these, so it never holds a task it cannot start."""
-        running = self._kinds.values()
-        sync = sum(1 for kind in running if kind == "sync_activity")
-        activities = sync + sum(1 for kind in running if kind == "activity")
-        return {
-            "activities": self.max_concurrent_activities - activities,
-            "sync_activities": self.max_concurrent_sync_activities - sync,
-            "workflow_tasks": self.max_concurrent_workflow_tasks - (len(self._kinds) - activities),
-        }
+        the sync ones: threads or processes) and ``workflow_tasks`` (0 for a kind the worker
+        hosts none of). The worker asks the server for no more than these, so it never holds a
+        task it cannot start."""
+        activities, workflows, sync = free_slots(self._registration(), self._kinds)
+        return {"activities": activities, "sync_activities": sync, "workflow_tasks": workflows}
 
     async def wait_connected(self, timeout: float | None = None) -> None:
         """Until the worker has a session with the server (useful in tests and scripts)."""

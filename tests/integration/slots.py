@@ -68,7 +68,7 @@ async def retried_after_a_kill(marker: str) -> int:
         await goblins.workflow.execute_activity(
             hangs_the_first_time,
             marker,
-            start_to_close_timeout=1.5,
+            start_to_close_timeout=2.5,
             retry_policy=goblins.RetryPolicy(initial_interval=0.1, maximum_attempts=3),
         )
     )
