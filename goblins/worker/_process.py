@@ -28,6 +28,7 @@ Outcome = tuple[bool, bytes, str, str]  # ok, output, error_type, error
 
 def _serve(conn: multiprocessing.connection.Connection) -> None:
     """A child's loop: one attempt at a time until the parent closes the pipe."""
+    conn.send("ready")  # goblins is imported (this module's import did it): the slot is warm
     while True:
         try:
             fn, payload, what = conn.recv()
@@ -48,6 +49,8 @@ class _Child:
         self.process = ctx.Process(target=_serve, args=(child_conn,), daemon=True, name="goblins-activity")
         self.process.start()
         child_conn.close()
+        if self.conn.recv() != "ready":  # blocks this thread (not the loop) while the child imports
+            raise RuntimeError("the activity process did not start")
 
     def kill(self) -> None:
         # The pipe is left to the garbage collector: a thread may still be in its recv (it
@@ -57,59 +60,74 @@ class _Child:
 
 
 class ProcessSlots:
-    """Up to ``size`` child processes; the worker's slot count keeps attempts within it."""
+    """``size`` child processes, started with the worker; the worker's slot count keeps
+    attempts within them, so an attempt always finds one (or one that is starting)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
         self._ctx = multiprocessing.get_context(START_METHOD)
-        self._idle: list[_Child] = []
+        self._idle: asyncio.Queue[_Child | BaseException] | None = None  # of the running loop
         # Waits on the children's pipes, starts and kills: two threads per slot, so none queues.
         self._waits = concurrent.futures.ThreadPoolExecutor(2 * size, thread_name_prefix="goblins-process")
+        self._children: list[_Child] = []
         self.killed = 0
         self._closed = False
 
     def warm(self) -> None:
         """Start the children in the background: a child's start (an interpreter importing
-        goblins) would otherwise eat into its first attempt's start_to_close_timeout."""
-        loop = asyncio.get_running_loop()
-        for _ in range(self.size - len(self._idle)):
-            self._spawn(loop)
+        goblins: seconds on a busy machine) would otherwise eat into an attempt's timeout."""
+        if self._idle is None:
+            self._idle = asyncio.Queue()
+            for _ in range(self.size):
+                self._spawn()
 
-    def _spawn(self, loop: asyncio.AbstractEventLoop) -> None:
-        started = loop.run_in_executor(self._waits, _Child, self._ctx)
+    def _spawn(self) -> None:
+        started = asyncio.get_running_loop().run_in_executor(self._waits, _Child, self._ctx)
         started.add_done_callback(self._started)
 
     def _started(self, fut: asyncio.Future[_Child]) -> None:
-        if fut.cancelled() or fut.exception() is not None:
-            return  # the next attempt starts one itself, and says why if it cannot
-        if self._closed:
+        assert self._idle is not None
+        if fut.cancelled():
+            return
+        error = fut.exception()
+        if error is not None:  # the attempt that takes this slot fails with the reason, and starts another
+            self._idle.put_nowait(error)
+        elif self._closed:
             fut.result().kill()
         else:
-            self._idle.append(fut.result())
+            self._children.append(fut.result())
+            self._idle.put_nowait(fut.result())
 
     async def run(self, fn: Callable[..., Any], payload: bytes, what: str, timeout: float | None) -> Outcome:
         """Run ``fn`` on the decoded ``payload`` in a child; raises TimeoutError (the child was
         killed) after ``timeout`` seconds, and kills the child when cancelled."""
-        loop = asyncio.get_running_loop()
-        child = self._idle.pop() if self._idle else await loop.run_in_executor(self._waits, _Child, self._ctx)
+        self.warm()
+        assert self._idle is not None
+        taken = await self._idle.get()
+        if isinstance(taken, BaseException):
+            self._spawn()
+            raise taken
+        child, loop = taken, asyncio.get_running_loop()
         try:
             child.conn.send((fn, payload, what))
             outcome: Outcome = await asyncio.wait_for(loop.run_in_executor(self._waits, child.conn.recv), timeout)
         except BaseException:
             self.killed += 1
+            self._children.remove(child)
             await loop.run_in_executor(self._waits, child.kill)
-            self._spawn(loop)  # its replacement starts now, ready for the retry
+            self._spawn()  # its replacement starts now, ready for the retry
             raise
-        self._idle.append(child)
+        self._idle.put_nowait(child)
         return outcome
 
     def close(self) -> None:
         self._closed = True
-        for child in self._idle:
+        for child in self._children:
             with contextlib.suppress(OSError):
-                child.conn.close()
+                child.conn.close()  # the child's recv ends: it exits
+        for child in self._children:
             child.process.join(1.0)
             if child.process.is_alive():
                 child.process.kill()
-        self._idle.clear()
+        self._children.clear()
         self._waits.shutdown(wait=False)
