@@ -69,6 +69,13 @@ class Worker:
 
     ``await Worker("localhost:9075", workflows=[...], activities=[...]).run()`` runs until
     cancelled or :meth:`shutdown`. The worker reconnects by itself when the server restarts.
+
+    Sync (``def``) activities run in ``activity_executor``: ``"thread"`` (default), ``"process"``
+    (an attempt past its ``start_to_close_timeout`` has its process killed and is retried), or
+    any ``concurrent.futures.Executor``; ``max_concurrent_sync_activities`` sizes that pool. The
+    worker asks for no task it has no free slot for (per kind: :meth:`free_slots`).
+    ``blocked_workflow_warning``: seconds after which workflow code that blocks the worker is
+    logged with its stack (``None``: never). See docs/activities.md.
     """
 
     def __init__(
