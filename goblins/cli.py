@@ -72,11 +72,17 @@ def load_worker(target: str, server: str | None, **options: Any) -> Worker:
     return Worker(server or _server_default(), workflows=workflows, activities=activities, **options)
 
 
+def worker_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The Worker keyword arguments that ``goblins worker``'s flags set (the others default)."""
+    options: dict[str, Any] = {}
+    for flag in ("max_concurrent_activities", "max_concurrent_sync_activities", "activity_executor"):
+        if getattr(args, flag):
+            options[flag] = getattr(args, flag)
+    return options
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
-    options = {}
-    if args.max_concurrent_activities:
-        options["max_concurrent_activities"] = args.max_concurrent_activities
-    worker = load_worker(args.module, args.server, **options)
+    worker = load_worker(args.module, args.server, **worker_options(args))
     print(f"goblins worker {worker.identity} -> {worker.server}", file=sys.stderr)
     try:
         asyncio.run(worker.run())
@@ -311,6 +317,19 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("module", help="MODULE (hosts everything it defines) or MODULE:WORKER_OBJECT")
     w.add_argument("--server", default=None, help=f"HOST:PORT (default: $GOBLINS_SERVER or {DEFAULT_SERVER})")
     w.add_argument("--max-concurrent-activities", type=int, default=0)
+    w.add_argument(
+        "--activity-executor",
+        choices=["thread", "process"],
+        default=None,
+        help="where sync activities run: threads (default) or processes, killed when an attempt "
+        "runs past its start_to_close_timeout",
+    )
+    w.add_argument(
+        "--max-concurrent-sync-activities",
+        type=int,
+        default=0,
+        help="threads or processes for sync activities (default: as many as asyncio's default pool, or CPUs)",
+    )
     w.set_defaults(func=cmd_worker)
 
     u = sub.add_parser("ui", help="serve the web UI (runs, histories, signals, cancels) for a server")

@@ -270,7 +270,7 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         if first is None or not first.HasField("hello"):
             return
         hello = first.hello
-        session = Session(hello.worker_id, list(hello.workflows), list(hello.activities))
+        session = Session(hello.worker_id, hello.workflows, hello.activities, hello.sync_activities)
         try:
             await self.runs.register(list(hello.workflows), list(hello.activities))
             self.queue.connect(session, list(hello.running_task_ids))
@@ -317,7 +317,8 @@ class GoblinsService(pb_grpc.GoblinsServicer):
             ack = None if report.HasField("activity_started") else functools.partial(session.ack, task_id_of(report))
             loop.report(report, ack)
         if msg.HasField("credit"):
-            self.queue.credit(session, msg.credit.activities, msg.credit.workflows)
+            credit = msg.credit
+            self.queue.credit(session, credit.activities, credit.workflows, credit.sync_activities)
 
     async def _read(self, requests: AsyncIterator[pb.WorkerMessage], session: Session) -> None:
         try:

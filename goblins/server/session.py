@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from goblins.api import v1 as pb
 from goblins.server.effects import ACTIVITY, WORKFLOW
 
 Key = tuple[str, str]  # (kind, name)
 
+# A credit bucket that is no task kind: the worker's sync activities (threads or processes, a
+# smaller pool than its event loop's) take one of these on top of an ACTIVITY credit.
+SYNC_ACTIVITY = "sync_activity"
+
 
 class Session:
     """One connected worker: what it hosts, how much more it can take, its outbox."""
 
-    def __init__(self, worker_id: str, workflows: list[str], activities: list[str]) -> None:
+    def __init__(
+        self, worker_id: str, workflows: Sequence[str], activities: Sequence[str], sync_activities: Sequence[str] = ()
+    ) -> None:
         self.worker_id = worker_id
         self.keys: set[Key] = {(WORKFLOW, n) for n in workflows} | {(ACTIVITY, n) for n in activities}
-        self.credit = {ACTIVITY: 0, WORKFLOW: 0}
+        self.credit = {ACTIVITY: 0, WORKFLOW: 0, SYNC_ACTIVITY: 0}
+        # The keys whose tasks also take a SYNC_ACTIVITY credit: a worker that cannot start
+        # another sync activity is sent none, while it still takes async ones.
+        self.sync: frozenset[Key] = frozenset((ACTIVITY, n) for n in sync_activities if (ACTIVITY, n) in self.keys)
         self.inflight: set[str] = set()
         self.closed = False
         self._msg = pb.ServerMessage()  # the next message, built in place (no copies)

@@ -23,7 +23,7 @@ import grpc
 from goblins._kafka import AsyncProducer, PendingOffsets, consumer_config, partition_for, take, task_topic
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
-from goblins.worker._source import Batch, Cancel, Registration
+from goblins.worker._source import Batch, Cancel, Registration, TaskKind, free_slots
 
 log = logging.getLogger("goblins.worker")
 
@@ -71,6 +71,12 @@ class KafkaSource:
         self._closed = False
         self.consumer: Any = None
         self.pending = PendingOffsets()
+        # Flow control per kind: the topics of a kind with no free slot are paused, and tasks
+        # of it that one poll brought beyond its free slots wait here (offsets unstored).
+        self._kind_of: dict[str, TaskKind] = {}  # topic -> kind
+        self._waiting: collections.deque[pb.Task] = collections.deque()
+        self._closed_kinds: frozenset[TaskKind] = frozenset()
+        self._reassigned = False
 
     def close(self) -> None:
         self._closed = True
@@ -145,16 +151,30 @@ class KafkaSource:
             await self._stub.Register(hello)
             self.consumer = Consumer(consumer_config(self.info.bootstrap_servers, self.info.worker_group))
             prefix = self.info.tasks_topic
-            topics = [task_topic(prefix, "workflow", n) for n in reg.workflows]
-            topics += [task_topic(prefix, "activity", n) for n in reg.activities]
-            self.consumer.subscribe(topics, on_assign=self._on_assign)
-            capacity = reg.max_activities + reg.max_workflow_tasks
+            sync = set(reg.sync_activities)
+            self._kind_of = {task_topic(prefix, "workflow", n): "workflow" for n in reg.workflows}
+            for n in reg.activities:
+                self._kind_of[task_topic(prefix, "activity", n)] = "sync_activity" if n in sync else "activity"
+            self.consumer.subscribe(list(self._kind_of), on_assign=self._on_assign)
             yield []  # the session is up
             while not self._closed:
                 if self._cancels:
                     cancels, self._cancels = self._cancels, []
                     yield cancels
-                free = capacity - len(reg.running())
+                slots = free_slots(reg, reg.running())
+                if self._waiting:
+                    fitting = self._fit(slots)
+                    if fitting:
+                        yield fitting
+                        continue
+                closed = self._closing(slots)
+                if closed != self._closed_kinds or self._reassigned:
+                    self._closed_kinds, self._reassigned = closed, False
+                    await loop.run_in_executor(self._pool, self._flow, self.consumer, closed)
+                activities_open = not closed >= {"activity", "sync_activity"}
+                free = (slots[0] if activities_open else 0) + (slots[1] if "workflow" not in closed else 0)
+                if "sync_activity" not in closed and self._kind_of and sync:
+                    free = min(free, slots[2])  # one poll never brings more sync tasks than can start
                 if free <= 0:
                     self._freed.clear()
                     try:
@@ -164,8 +184,11 @@ class KafkaSource:
                     continue
                 msgs = await loop.run_in_executor(self._pool, take, self.consumer, min(free, 500), 0.1, self.pending)
                 batch = await self._take([m for m in msgs if not m.error()])
-                if batch:
-                    yield batch
+                self._waiting.extend(t for t in batch if not isinstance(t, Cancel))
+                ready: list[pb.Task | Cancel] = [t for t in batch if isinstance(t, Cancel)]
+                ready += self._fit(slots)
+                if ready:
+                    yield ready
         finally:
             self._closed = True
             if self.consumer is not None:
@@ -173,7 +196,60 @@ class KafkaSource:
             self.producer.close()
             self._pool.shutdown(wait=False)
 
+    def _kind(self, task: pb.Task) -> TaskKind | None:
+        if task.HasField("workflow"):
+            return "workflow"
+        if task.HasField("activity"):
+            return self._kind_of.get(
+                task_topic(self.info.tasks_topic, "activity", task.activity.activity_name), "activity"
+            )
+        return None  # a query: it takes no slot
+
+    def _fit(self, slots: tuple[int, int, int]) -> list[pb.Task | Cancel]:
+        """The waiting tasks that free ``slots`` (activities, workflows, sync) let start, in order."""
+        activities, workflows, sync = slots
+        ready: list[pb.Task | Cancel] = []
+        left: collections.deque[pb.Task] = collections.deque()
+        for task in self._waiting:
+            kind = self._kind(task)
+            if kind == "workflow" and workflows > 0:
+                workflows -= 1
+            elif kind == "activity" and activities > 0:
+                activities -= 1
+            elif kind == "sync_activity" and activities > 0 and sync > 0:
+                activities, sync = activities - 1, sync - 1
+            elif kind is not None:
+                left.append(task)
+                continue
+            ready.append(task)
+        self._waiting = left
+        return ready
+
+    def _closing(self, slots: tuple[int, int, int]) -> frozenset[TaskKind]:
+        """The kinds to pause: no free slot, or tasks of the kind already waiting for one."""
+        activities, workflows, sync = slots
+        waiting = {self._kind(t) for t in self._waiting}
+        closed: set[TaskKind] = set()
+        if workflows <= 0 or "workflow" in waiting:
+            closed.add("workflow")
+        if activities <= 0 or "activity" in waiting:
+            closed.add("activity")
+        if activities <= 0 or sync <= 0 or "sync_activity" in waiting:
+            closed.add("sync_activity")
+        return frozenset(closed)
+
+    def _flow(self, consumer: Any, closed: frozenset[TaskKind]) -> None:
+        """Pause the partitions of the closed kinds' topics, resume the others (polling thread)."""
+        assigned = consumer.assignment()
+        pause = [tp for tp in assigned if self._kind_of.get(tp.topic) in closed]
+        resume = [tp for tp in assigned if self._kind_of.get(tp.topic) not in closed]
+        if pause:
+            consumer.pause(pause)
+        if resume:
+            consumer.resume(resume)
+
     def _on_assign(self, consumer: Any, partitions: list[Any]) -> None:
+        self._reassigned = True  # new partitions are not paused: the loop applies the pauses again
         if partitions:
             log.info("task partitions assigned: %s", ", ".join(f"{tp.topic}/{tp.partition}" for tp in partitions))
         for tp in partitions:

@@ -16,7 +16,9 @@ from typing import Literal, Protocol, TypeAlias
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
 
-TaskKind = Literal["activity", "workflow"]
+TaskKind = Literal["activity", "sync_activity", "workflow"]
+"""A running task's kind, which is also its slot: a sync activity (threads or processes) holds
+a slot of ``max_sync_activities`` on top of one of ``max_activities``."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -41,6 +43,23 @@ class Registration:
     running: Callable[[], Mapping[str, TaskKind]]
     """The worker's running tasks (task id -> kind), read whenever a source sizes its demand
     (credit, free slots) or drops a duplicate: the only view a source has of the worker."""
+    sync_activities: Sequence[str] = ()
+    """The activities among ``activities`` that run in the worker's bounded pool."""
+    max_sync_activities: int = 0
+
+
+def free_slots(registration: Registration, running: Mapping[str, TaskKind]) -> tuple[int, int, int]:
+    """Free slots (activities, workflow tasks, sync activities) given the running tasks; zero
+    for a kind the worker hosts none of."""
+    sync = sum(1 for kind in running.values() if kind == "sync_activity")
+    activities = sync + sum(1 for kind in running.values() if kind == "activity")
+    workflows = len(running) - activities
+    reg = registration
+    return (
+        max(reg.max_activities - activities, 0) if reg.activities else 0,
+        max(reg.max_workflow_tasks - workflows, 0) if reg.workflows else 0,
+        max(reg.max_sync_activities - sync, 0) if reg.sync_activities else 0,
+    )
 
 
 class TaskSource(Protocol):
@@ -49,7 +68,8 @@ class TaskSource(Protocol):
     Requirements:
 
     1. :meth:`tasks` yields batches of tasks (and cancels of running tasks) no bigger than the
-       free slots of ``Registration.running``; it yields an empty batch once the session is
+       free slots of ``Registration.running``, per kind (:func:`free_slots`: a worker whose sync
+       activities fill their pool is handed no more of them); it yields an empty batch once the session is
        up. It ends after :meth:`close`, and raises ``grpc.aio.AioRpcError`` when the server
        is lost (the worker then reconnects and opens a new source).
     2. :meth:`complete` takes a task's one report and keeps it until the server has it (an
@@ -82,5 +102,6 @@ def open_source(
         from goblins.worker._kafka_source import KafkaSource
 
         return KafkaSource(stub, info, registration)
-    held = previous.unacked() if isinstance(previous, GrpcSource) else {}
-    return GrpcSource(stub, registration, held)
+    if isinstance(previous, GrpcSource):
+        return GrpcSource(stub, registration, previous.unacked(), previous.started())
+    return GrpcSource(stub, registration, {})

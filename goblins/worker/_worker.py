@@ -11,9 +11,11 @@ import functools
 import logging
 import os
 import socket
+import threading
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import grpc
 
@@ -32,12 +34,16 @@ from goblins._runtime import WorkflowInstance
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.errors import describe
-from goblins.worker._source import Cancel, Registration, TaskKind, TaskSource, open_source
+from goblins.worker._process import ProcessSlots
+from goblins.worker._source import Cancel, Registration, TaskKind, TaskSource, free_slots, open_source
+from goblins.worker._watchdog import Watchdog as _Watchdog
 
 log = logging.getLogger("goblins.worker")
 
 EVICT_SLEEPERS = 60.0  # a run that waits on timers only, longer than this, leaves the cache
 HISTORY_PATIENCE = 30.0  # keep retrying a history fetch this long (doubling waits)
+STUCK_GRACE = 5.0  # a sync attempt this long past its start_to_close_timeout is reported stuck
+WATCH_EVERY = 0.25  # how often the watchdog looks at the running workflow task and sync attempts
 
 
 _Definition = TypeVar("_Definition", WorkflowDefinition, ActivityDefinition)
@@ -63,6 +69,13 @@ class Worker:
 
     ``await Worker("localhost:9075", workflows=[...], activities=[...]).run()`` runs until
     cancelled or :meth:`shutdown`. The worker reconnects by itself when the server restarts.
+
+    Sync (``def``) activities run in ``activity_executor``: ``"thread"`` (default), ``"process"``
+    (an attempt past its ``start_to_close_timeout`` has its process killed and is retried), or
+    any ``concurrent.futures.Executor``; ``max_concurrent_sync_activities`` sizes that pool. The
+    worker asks for no task it has no free slot for (per kind: :meth:`free_slots`).
+    ``blocked_workflow_warning``: seconds after which workflow code that blocks the worker is
+    logged with its stack (``None``: never). See docs/activities.md.
     """
 
     def __init__(
@@ -74,7 +87,9 @@ class Worker:
         max_concurrent_activities: int = 100,
         max_concurrent_workflow_tasks: int = 100,
         max_cached_workflows: int = 10_000,
-        activity_executor: concurrent.futures.Executor | None = None,
+        activity_executor: concurrent.futures.Executor | Literal["thread", "process"] | None = None,
+        max_concurrent_sync_activities: int | None = None,
+        blocked_workflow_warning: float | None = 2.0,
         identity: str | None = None,
     ) -> None:
         for address in server.split(",") if isinstance(server, str) else [server]:
@@ -95,7 +110,21 @@ class Worker:
         self.max_concurrent_workflow_tasks = max_concurrent_workflow_tasks
         self.max_cached_workflows = max_cached_workflows
         self.identity = identity or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        self._executor = activity_executor
+        self._sync_names = [name for name, defn in self._activities.items() if not defn.is_async]
+        self._executor, self._processes, self.max_concurrent_sync_activities = _sync_pool(
+            activity_executor, max_concurrent_sync_activities, max_concurrent_activities
+        )
+        if blocked_workflow_warning is not None and not blocked_workflow_warning > 0:
+            raise ValueError(
+                f"Worker(blocked_workflow_warning=...) must be > 0 or None, got {blocked_workflow_warning!r}"
+            )
+        self.blocked_workflow_warning = blocked_workflow_warning
+        self.stuck_activities = 0
+        """How many sync activity attempts ran past their start_to_close_timeout plus a grace
+        and were reported stuck (each once), since the worker started."""
+        self._sync_attempts: dict[str, tuple[pb.ActivityTask, float]] = {}  # task id -> (task, start)
+        self._activation: tuple[str, str] | None = None  # (run id, workflow): the workflow task in user code
+        self._watchdog: _Watchdog | None = None
         self._cache: collections.OrderedDict[str, WorkflowInstance] = collections.OrderedDict()
         self._running: dict[str, asyncio.Task[None]] = {}
         self._kinds: dict[str, TaskKind] = {}  # of the running tasks: what sources see of the worker
@@ -114,6 +143,10 @@ class Worker:
         self._stop = asyncio.Event()
         self._loop = asyncio.get_running_loop()
         tune_gc()
+        self._watchdog = _Watchdog(self, threading.get_ident())
+        self._watchdog.start()
+        if self._processes is not None:
+            self._processes.warm()
         backoff = 0.05
         # Several servers of one cluster ("h1:9075,h2:9075"): after a failure, try the next.
         addresses = [a.strip() for a in self.server.split(",") if a.strip()]
@@ -148,6 +181,9 @@ class Worker:
                 task.cancel()
             if self._running:
                 await asyncio.gather(*self._running.values(), return_exceptions=True)
+            self._watchdog.stop()
+            if self._processes is not None:
+                self._processes.close()
 
     def _open(self, address: str) -> tuple[pb_grpc.GoblinsStub, Callable[[], Awaitable[None]]]:
         """The server's methods at ``address`` and how to let go of them: a gRPC stub here; an
@@ -158,6 +194,14 @@ class Worker:
     async def shutdown(self) -> None:
         """Stop taking tasks and leave; tasks still running are redelivered elsewhere."""
         self._stop.set()
+
+    def free_slots(self) -> dict[str, int]:
+        """Free slots per kind: ``activities`` (all activities), ``sync_activities`` (of those,
+        the sync ones: threads or processes) and ``workflow_tasks`` (0 for a kind the worker
+        hosts none of). The worker asks the server for no more than these, so it never holds a
+        task it cannot start."""
+        activities, workflows, sync = free_slots(self._registration(), self._kinds)
+        return {"activities": activities, "sync_activities": sync, "workflow_tasks": workflows}
 
     async def wait_connected(self, timeout: float | None = None) -> None:
         """Until the worker has a session with the server (useful in tests and scripts)."""
@@ -173,6 +217,8 @@ class Worker:
             max_activities=self.max_concurrent_activities,
             max_workflow_tasks=self.max_concurrent_workflow_tasks,
             running=self._running_kinds,
+            sync_activities=self._sync_names,
+            max_sync_activities=self.max_concurrent_sync_activities,
         )
 
     def _running_kinds(self) -> Mapping[str, TaskKind]:
@@ -208,7 +254,8 @@ class Worker:
         if task.HasField("activity"):
             t = task.activity
             if t.task_id not in self._running:
-                self._kinds[t.task_id] = "activity"
+                defn = self._activities.get(t.activity_name)
+                self._kinds[t.task_id] = "sync_activity" if defn is not None and not defn.is_async else "activity"
                 self._running[t.task_id] = self._create_task(self._run_activity(t))
         else:
             w = task.workflow
@@ -227,9 +274,9 @@ class Worker:
         self._kinds.pop(task_id, None)
 
     def _finish(self, task_id: str, report: pb.Report) -> None:
-        self._forget(task_id)
-        if self._source is not None:
+        if self._source is not None:  # before _forget: the source reads the task's kind (its slot)
             self._source.complete(task_id, report)
+        self._forget(task_id)
 
     def _send(self, report: pb.Report) -> None:
         """A fire-and-forget report (activity started, heartbeat), on the loop's thread."""
@@ -254,11 +301,40 @@ class Worker:
                 inner = asyncio.ensure_future(defn.fn(*args))
                 ctx.on_cancel = inner.cancel
                 value = await (asyncio.wait_for(inner, t.start_to_close_timeout) if t.start_to_close_timeout else inner)
+            elif self._processes is not None:
+                value = None
+                self._sync_attempts[t.task_id] = (t, time.monotonic())
+                run = asyncio.ensure_future(
+                    self._processes.run(
+                        defn.fn, t.input, f"activity {t.activity_name!r} result", t.start_to_close_timeout or None
+                    )
+                )
+                ctx.on_cancel = functools.partial(_cancel, run)
+                try:
+                    result.ok, result.output, result.error_type, result.error = await run
+                except TimeoutError:
+                    result.error_type = "TimeoutError"
+                    result.error = (
+                        f"TimeoutError: activity {t.activity_name!r} did not finish within "
+                        f"{t.start_to_close_timeout:g}s (its process was killed)"
+                    )
+                    log.warning(
+                        "activity attempt killed: run %s step %s activity %r attempt %d ran past its "
+                        "start_to_close_timeout of %gs",
+                        t.run_id,
+                        t.step_id,
+                        t.activity_name,
+                        t.attempt,
+                        t.start_to_close_timeout,
+                    )
             else:
+                self._sync_attempts[t.task_id] = (t, time.monotonic())
                 call = functools.partial(contextvars.copy_context().run, defn.fn, *args)
                 value = await asyncio.get_running_loop().run_in_executor(self._executor, call)
-            result.output = converter.encode(value, f"activity {t.activity_name!r} result")
-            result.ok = True
+            if not result.error_type:
+                if self._processes is None or defn.is_async:
+                    result.output = converter.encode(value, f"activity {t.activity_name!r} result")
+                result.ok = True
         except asyncio.CancelledError:
             if not ctx.cancelled:  # the worker is shutting down: the server redelivers the task
                 self._forget(t.task_id)
@@ -270,6 +346,7 @@ class Worker:
         finally:
             activity_context.reset(token)
             self._contexts.pop(t.task_id, None)
+            self._sync_attempts.pop(t.task_id, None)
         result.heartbeat_details = ctx.details
         self._finish(t.task_id, pb.Report(activity_result=result))
 
@@ -354,7 +431,11 @@ class Worker:
                 self._cache.popitem(last=False)
         else:
             self._cache.move_to_end(t.run_id)
-        completion = instance.activate(events)
+        self._activation = (t.run_id, t.workflow_name)  # the watchdog warns if it blocks the loop
+        try:
+            completion = instance.activate(events)
+        finally:
+            self._activation = None
         if completion.failure is not None:
             self._cache.pop(t.run_id, None)
             error_type, error = completion.failure
@@ -375,3 +456,28 @@ class Worker:
             task_id=t.task_id, run_id=t.run_id, seen_seq=completion.seen_seq, commands=completion.commands
         )
         return pb.Report(workflow_task_completed=done)
+
+
+def _cancel(fut: asyncio.Future[Any]) -> None:
+    fut.cancel()
+
+
+def _sync_pool(
+    executor: concurrent.futures.Executor | str | None, slots: int | None, max_activities: int
+) -> tuple[concurrent.futures.Executor | None, ProcessSlots | None, int]:
+    """Where sync activities run (threads, processes or the caller's executor) and how many at
+    once: the slot count that the worker's credit for them follows."""
+    if slots is not None and (not isinstance(slots, int) or slots < 1):
+        raise ValueError(f"Worker(max_concurrent_sync_activities=...) must be an int >= 1, got {slots!r}")
+    if executor is None or executor == "thread":
+        # The size asyncio gives its default executor, which sync activities used before.
+        size = min(slots or min(32, (os.cpu_count() or 1) + 4), max_activities)
+        return concurrent.futures.ThreadPoolExecutor(size, thread_name_prefix="goblins-activity"), None, size
+    if executor == "process":
+        size = min(slots or os.cpu_count() or 1, max_activities)
+        return None, ProcessSlots(size), size
+    if isinstance(executor, concurrent.futures.Executor):
+        # Its own limit, when it tells (thread and process pools do): more would only queue.
+        size = min(slots or getattr(executor, "_max_workers", max_activities), max_activities)
+        return executor, None, size
+    raise ValueError(f"Worker(activity_executor=...) must be 'thread', 'process' or an Executor, got {executor!r}")

@@ -12,6 +12,8 @@ from Cassandra (``stored_events``), not only through a server.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -298,3 +300,24 @@ async def test_heartbeat_checkpoint_survives_worker_kill_by_redelivery(
     assert "ACTIVITY_FINISHED_IN_ERROR" not in types, "an attempt failed: not the redelivery path"
     # The heartbeat sent 5 s into the attempt carries the steps done by then (~50; 20 even if slow).
     check_resumed(log, at_kill, total, result, least=20)
+
+
+async def test_a_query_with_no_worker_connected_fails_at_once(dcluster: DistributedCluster) -> None:
+    dcluster.start_server()
+    worker = dcluster.start_worker("wf_primitives")
+    async with await dcluster.client() as client:
+        handle = await client.start_workflow("cart")
+        await handle.signal("add", "apple")
+        for _ in range(300):  # answered while a worker holds the run
+            with contextlib.suppress(goblins.GoblinsError):
+                if await handle.query("items") == ["apple"]:
+                    break
+            await asyncio.sleep(0.1)
+        worker.popen.send_signal(signal.SIGINT)  # it leaves the consumer group as it stops
+        await asyncio.to_thread(worker.popen.wait, 30)
+        t0 = time.monotonic()
+        with pytest.raises(goblins.GoblinsError, match="no worker hosting 'cart' is connected"):
+            await handle.query("items")
+        took = time.monotonic() - t0
+    assert took < 3.0, f"the query took {took:.1f}s to fail"
+    report(f"distributed query with no worker: failed after {took:.2f}s (was a 10 s timeout)")

@@ -149,3 +149,14 @@ async def test_ports_and_counts_are_checked_before_anything_starts() -> None:
     ):
         code, _, err = await goblins_cli(*args)
         assert code == 2 and expected in err and "Traceback" not in err, err
+
+
+def test_worker_flags_choose_the_sync_activity_executor_and_its_slots() -> None:
+    from goblins.cli import build_parser, load_worker, worker_options
+
+    args = build_parser().parse_args(
+        ["worker", "tests.integration.slots", "--activity-executor", "process", "--max-concurrent-sync-activities", "3"]
+    )
+    worker = load_worker(args.module, "127.0.0.1:1", **worker_options(args))
+    assert worker.max_concurrent_sync_activities == 3 and worker._processes is not None
+    assert worker.free_slots()["sync_activities"] == 3

@@ -198,3 +198,30 @@ async def test_queries_go_to_a_host_of_the_workflow(h: Harness) -> None:
     assert h.dispatcher.send_query(pb.QueryTask(query_id="q", run_id="r", workflow_name="wf"))
     msg = await asyncio.wait_for(session.next_message(), 1)
     assert msg is not None and msg.tasks[0].query.query_id == "q"
+
+
+def sync_activity(task_id: str) -> TaskRecord:
+    data = pb.ActivityTask(task_id=task_id, run_id="r", step_id=task_id, activity_name="sync").SerializeToString()
+    return TaskRecord(task_id, "r", ACTIVITY, "sync", 0.0, data)
+
+
+@pytest.mark.parametrize("sessions", [1, 2])
+async def test_a_sync_activity_takes_a_sync_credit_too_and_async_ones_go_on(h: Harness, sessions: int) -> None:
+    session = Session("w", ["wf"], ["act", "sync"], ["sync"])
+    h.dispatcher.connect(session, [])
+    for i in range(sessions - 1):  # the other path of the pump: several sessions, none hosting these
+        h.dispatcher.connect(Session(f"other{i}", ["other"], []), [])
+    h.dispatcher.credit(session, 10, 0, 1)
+    h.dispatcher.add([sync_activity("s1"), sync_activity("s2"), activity("a#1")])
+    assert sorted(await sent(session)) == ["a#1", "s1"]  # one sync credit: s2 waits, a#1 does not
+    h.dispatcher.credit(session, 1, 0, 1)
+    assert await sent(session) == ["s2"]
+    assert session.credit["activity"] == 8 and session.credit["sync_activity"] == 0
+
+
+async def test_an_older_worker_that_names_no_sync_activity_is_limited_by_its_activity_credit(h: Harness) -> None:
+    session = Session("w", [], ["sync"])
+    h.dispatcher.connect(session, [])
+    h.dispatcher.credit(session, 2, 0)
+    h.dispatcher.add([sync_activity("s1"), sync_activity("s2"), sync_activity("s3")])
+    assert await sent(session) == ["s1", "s2"]

@@ -37,24 +37,28 @@ class QueryAnswer(_message.Message):
     def __init__(self, query_id: _Optional[str] = ..., ok: _Optional[bool] = ..., output: _Optional[bytes] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("worker_id", "workflows", "activities", "running_task_ids")
+    __slots__ = ("worker_id", "workflows", "activities", "running_task_ids", "sync_activities")
     WORKER_ID_FIELD_NUMBER: _ClassVar[int]
     WORKFLOWS_FIELD_NUMBER: _ClassVar[int]
     ACTIVITIES_FIELD_NUMBER: _ClassVar[int]
     RUNNING_TASK_IDS_FIELD_NUMBER: _ClassVar[int]
+    SYNC_ACTIVITIES_FIELD_NUMBER: _ClassVar[int]
     worker_id: str
     workflows: _containers.RepeatedScalarFieldContainer[str]
     activities: _containers.RepeatedScalarFieldContainer[str]
     running_task_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, worker_id: _Optional[str] = ..., workflows: _Optional[_Iterable[str]] = ..., activities: _Optional[_Iterable[str]] = ..., running_task_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    sync_activities: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, worker_id: _Optional[str] = ..., workflows: _Optional[_Iterable[str]] = ..., activities: _Optional[_Iterable[str]] = ..., running_task_ids: _Optional[_Iterable[str]] = ..., sync_activities: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Credit(_message.Message):
-    __slots__ = ("activities", "workflows")
+    __slots__ = ("activities", "workflows", "sync_activities")
     ACTIVITIES_FIELD_NUMBER: _ClassVar[int]
     WORKFLOWS_FIELD_NUMBER: _ClassVar[int]
+    SYNC_ACTIVITIES_FIELD_NUMBER: _ClassVar[int]
     activities: int
     workflows: int
-    def __init__(self, activities: _Optional[int] = ..., workflows: _Optional[int] = ...) -> None: ...
+    sync_activities: int
+    def __init__(self, activities: _Optional[int] = ..., workflows: _Optional[int] = ..., sync_activities: _Optional[int] = ...) -> None: ...
 
 class WorkerMessage(_message.Message):
     __slots__ = ("hello", "reports", "credit")

@@ -57,6 +57,26 @@ def topic_partitions(bootstrap: str, timeout: float = 10.0) -> dict[str, int]:
     return {name: len(meta.partitions) for name, meta in topics.items()}
 
 
+def partition_held(admin: Any, group: str, topic: str, partition: int, timeout: float = 5.0) -> bool | None:
+    """Whether a member of the consumer ``group`` holds ``topic``/``partition``; None when the
+    group is between assignments or Kafka does not answer (the caller then just tries)."""
+    from confluent_kafka import ConsumerGroupState
+
+    try:
+        described = admin.describe_consumer_groups([group], request_timeout=timeout)[group].result(timeout)
+    except Exception:
+        return None
+    if described.state in (ConsumerGroupState.EMPTY, ConsumerGroupState.DEAD):
+        return False
+    if described.state != ConsumerGroupState.STABLE:
+        return None
+    for member in described.members:
+        assigned = member.assignment.topic_partitions if member.assignment is not None else []
+        if any(tp.topic == topic and tp.partition == partition for tp in assigned):
+            return True
+    return False
+
+
 # A run unknown to the store is reported missing only after this long, since a just-started
 # run may still be on its way to its owner (e.g. during a partition takeover).
 NOT_FOUND_GRACE = 15.0
@@ -87,6 +107,7 @@ class KafkaTransport:
         self._lock = threading.Lock()
         self._topics: set[str] = set()
         self._leases: dict[str, _Lease] = {}
+        self._admin: Any = None  # for queries: which worker holds a partition
 
     @classmethod
     def open(cls, url: str) -> KafkaTransport:
@@ -161,7 +182,7 @@ class KafkaTransport:
     def disconnect(self, session: Session) -> None:
         pass
 
-    def credit(self, session: Session, activities: int, workflows: int) -> None:
+    def credit(self, session: Session, activities: int, workflows: int, sync_activities: int = 0) -> None:
         pass
 
     # ---- leases: start_to_close and heartbeat timeouts of running attempts (owner only) ----
@@ -248,12 +269,23 @@ class KafkaTransport:
         await self._producer.send(self.events_topic, partition, run_id, report.SerializeToString())
 
     async def send_query(self, query: pb.QueryTask) -> bool:
-        """Through the workflow's task topic, to the worker that holds the run's partition."""
+        """Through the workflow's task topic, to the worker that holds the run's partition;
+        False at once when the workers' consumer group says no worker holds it."""
         assert self._producer is not None
         topic = task_topic(self.tasks_prefix, WORKFLOW, query.workflow_name)
         if topic not in self._topics:
             await self.ensure_task_topics([query.workflow_name], [])
         partition = partition_for(query.run_id, self.partitions)
+        if self._admin is None:
+            from confluent_kafka.admin import AdminClient  # type: ignore[attr-defined]
+
+            self._admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        group = prefixed(self.namespace, WORKER_GROUP)
+        held = await asyncio.get_running_loop().run_in_executor(
+            None, partition_held, self._admin, group, topic, partition
+        )
+        if held is False:
+            return False
         await self._producer.send(topic, partition, query.run_id, pb.Task(query=query).SerializeToString())
         return True
 

@@ -16,7 +16,7 @@ from typing import Any
 from goblins.api import v1 as pb
 from goblins.server.effects import ACTIVITY, MESSAGE, TIMER, WORKFLOW, TaskRecord
 from goblins.server.ports import EventStore, Inbox
-from goblins.server.session import Key, Session
+from goblins.server.session import SYNC_ACTIVITY, Key, Session
 from goblins.server.state import RunState
 
 # After a restart, tasks that were in flight wait this long for their workers to reconnect
@@ -151,9 +151,10 @@ class Dispatcher:
         session.inflight.clear()
         self._pump()
 
-    def credit(self, session: Session, activities: int, workflows: int) -> None:
+    def credit(self, session: Session, activities: int, workflows: int, sync_activities: int = 0) -> None:
         session.credit[ACTIVITY] += activities
         session.credit[WORKFLOW] += workflows
+        session.credit[SYNC_ACTIVITY] += sync_activities
         self._pump()
 
     # ---- internals ----
@@ -194,7 +195,7 @@ class Dispatcher:
 
     def _take(self, session: Session) -> TaskRecord | None:
         for key in session.keys:
-            if session.credit[key[0]] <= 0:
+            if session.credit[key[0]] <= 0 or (key in session.sync and session.credit[SYNC_ACTIVITY] <= 0):
                 continue
             queue = self._ready.get(key)
             while queue:
@@ -219,16 +220,27 @@ class Dispatcher:
                     continue
                 progress = True
                 session.credit[t.kind] -= 1
+                if (t.kind, t.name) in session.sync:
+                    session.credit[SYNC_ACTIVITY] -= 1
                 self._lease(t, session, now)
                 self._send(t, session)
 
     def _pump_one(self, session: Session, now: float) -> None:
         """_pump for a single session: the same tasks in the same order (its keys in turn, each
         queue drained while credit lasts), without a rescan of every key per task."""
-        known, leases, credit = self._known, self._leases, session.credit
+        known, leases, credit, sync = self._known, self._leases, session.credit, session.sync
         for key in session.keys:
             kind = key[0]
             queue = self._ready.get(key)
+            if key in sync:  # a sync activity takes a credit of its own pool too
+                while queue and credit[kind] > 0 and credit[SYNC_ACTIVITY] > 0:
+                    t = queue.popleft()
+                    if known.get(t.task_id) is t and t.task_id not in leases:
+                        credit[kind] -= 1
+                        credit[SYNC_ACTIVITY] -= 1
+                        self._lease(t, session, now)
+                        self._send(t, session)
+                continue
             while queue and credit[kind] > 0:
                 t = queue.popleft()
                 if known.get(t.task_id) is t and t.task_id not in leases:
@@ -325,8 +337,8 @@ class EmbeddedTransport:
     def disconnect(self, session: Session) -> None:
         self._d().disconnect(session)
 
-    def credit(self, session: Session, activities: int, workflows: int) -> None:
-        self._d().credit(session, activities, workflows)
+    def credit(self, session: Session, activities: int, workflows: int, sync_activities: int = 0) -> None:
+        self._d().credit(session, activities, workflows, sync_activities)
 
     # ---- Timers ----
 
