@@ -8,9 +8,18 @@ Why these settings:
   trades that for speed: still safe against kill -9, not against power loss.
 - One writer thread with ``BEGIN IMMEDIATE`` transactions: the event loop hands it a whole
   batch, so many events share one fsync (group commit), and no write ever waits on a lock
-  upgrade. A second thread with its own connection serves reads. A batch of a few rows
-  (one run's step, an idle server) commits on the event loop's thread instead: no hop.
+  upgrade. A batch of a few rows (one run's step, an idle server) commits on the event loop's
+  thread instead: no hop.
+- A few reader threads, each with its own connection (WAL lets readers run side by side): one
+  big history read does not hold up the small reads behind it.
+- ``events`` is an ordinary rowid table with a unique index on (run_id, seq): lookups walk the
+  small index, and payloads (up to megabytes) stay in the table's rows, out of the key path.
+  (A ``WITHOUT ROWID`` table keeps each row inside its primary-key B-tree: big payloads made
+  every lookup slower.) A file made by an older version keeps its layout; the queries are the same.
 - ``busy_timeout``: another process (e.g. the CLI reading the file) can hold a lock briefly.
+- A failed commit (disk full, read-only file) is retried by the event loop; before the retry the
+  connections are reopened, since a connection opened on a read-only file stays read-only after
+  the file becomes writable.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ import concurrent.futures
 import fcntl
 import os
 import sqlite3
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -33,19 +43,23 @@ from goblins.server.ports import Batch, StoredRun, StoreRejected, StoreUnavailab
 T = TypeVar("T")
 
 INLINE_ROWS = 8  # batches up to this many rows commit without a thread hop
+READERS = 4  # reader threads (and connections): a big read does not hold up the small ones
 # Errors the same batch would raise again (a NULL in a NOT NULL column, a value SQLite cannot
 # bind): the loop isolates the report that caused them instead of retrying the batch.
 _REJECTED = (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.InterfaceError, OverflowError)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
+# Created only with a new file: an older file's events table keeps its own key.
+EVENTS = """
+CREATE TABLE events (
     run_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
     type TEXT NOT NULL,
     step_id TEXT NOT NULL,
-    data BLOB NOT NULL,
-    PRIMARY KEY (run_id, seq)
-) WITHOUT ROWID;
+    data BLOB NOT NULL
+);
+CREATE UNIQUE INDEX events_by_run ON events (run_id, seq);
+"""
+SCHEMA = """
 CREATE INDEX IF NOT EXISTS events_by_activity ON events (step_id) WHERE step_id != '';
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
@@ -84,6 +98,12 @@ def connect(path: str, synchronous: str = "FULL") -> sqlite3.Connection:
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA busy_timeout=10000")
     return conn
+
+
+def create_schema(conn: sqlite3.Connection) -> None:
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").fetchone():
+        conn.executescript(EVENTS)
+    conn.executescript(SCHEMA)
 
 
 def _event_row(e: pb.Event) -> tuple[str, int, str, str, bytes]:
@@ -127,14 +147,18 @@ class SqliteStore:
         self._lock = _lock(path)
         try:
             self._writer = connect(path, sync)
-            self._writer.executescript(SCHEMA)
+            create_schema(self._writer)
         except BaseException:
             if self._lock is not None:
                 os.close(self._lock)
             raise
-        self._reader = connect(path, sync)
+        self._reopen = False  # a commit failed: reopen the writer before the next one
         self._write_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="goblins-sqlite-w")
-        self._read_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="goblins-sqlite-r")
+        self._read_pool = concurrent.futures.ThreadPoolExecutor(READERS, thread_name_prefix="goblins-sqlite-r")
+        self._local = threading.local()  # each reader thread's (generation, connection)
+        self._readers: list[sqlite3.Connection] = []  # every reader connection, to close them
+        self._readers_lock = threading.Lock()
+        self._generation = 0  # bumped when the writer is reopened: readers reopen too
         self._pooled = 0  # commits running in the writer thread (the connection is theirs meanwhile)
 
     async def _run(self, pool: concurrent.futures.Executor, fn: Callable[..., T], *args: Any) -> T:
@@ -144,6 +168,37 @@ class SqliteStore:
             raise StoreUnavailable(f"sqlite: {exc}") from exc
         except _REJECTED as exc:
             raise StoreRejected(f"sqlite refused the batch: {type(exc).__name__}: {exc}") from exc
+
+    def _reader(self) -> sqlite3.Connection:
+        """This reader thread's connection, (re)opened after the writer was reopened."""
+        local = self._local
+        conn: sqlite3.Connection | None = getattr(local, "conn", None)
+        if conn is not None and local.generation == self._generation:
+            return conn
+        if conn is not None:
+            self._forget_reader(conn)
+        generation = self._generation
+        conn = connect(self.path, self.synchronous)
+        with self._readers_lock:
+            self._readers.append(conn)
+        local.conn, local.generation = conn, generation
+        return conn
+
+    def _forget_reader(self, conn: sqlite3.Connection) -> None:
+        with self._readers_lock:
+            if conn in self._readers:
+                self._readers.remove(conn)
+        conn.close()
+        self._local.conn = None
+
+    def _reopen_writer(self) -> None:
+        """A fresh writer connection, and fresh readers: connections opened while the file was
+        read-only (or unreachable) stay so, whatever the file has become since."""
+        self._writer.close()
+        self._writer = connect(self.path, self.synchronous)
+        create_schema(self._writer)
+        self._reopen = False
+        self._generation += 1
 
     # ---- writes ----
 
@@ -168,6 +223,15 @@ class SqliteStore:
             self._pooled -= 1
 
     def commit_sync(self, batch: Batch) -> None:
+        try:
+            self._commit_sync(batch)
+        except sqlite3.OperationalError:
+            self._reopen = True  # disk full, read-only, I/O error: the retry starts afresh
+            raise
+
+    def _commit_sync(self, batch: Batch) -> None:
+        if self._reopen:
+            self._reopen_writer()
         c = self._writer
         c.execute("BEGIN IMMEDIATE")
         try:
@@ -211,7 +275,12 @@ class SqliteStore:
     # ---- reads ----
 
     def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
-        return self._reader.execute(sql, args).fetchall()
+        conn = self._reader()
+        try:
+            return conn.execute(sql, args).fetchall()
+        except sqlite3.OperationalError:
+            self._forget_reader(conn)  # e.g. opened on a file that was not readable: next read reopens
+            raise
 
     def _load_run(self, run_id: str) -> StoredRun | None:
         events = _parse_events(self._query("SELECT data FROM events WHERE run_id = ? ORDER BY seq", (run_id,)))
@@ -306,7 +375,10 @@ class SqliteStore:
         for pool in (self._write_pool, self._read_pool):
             pool.shutdown(wait=True)
         self._writer.close()
-        self._reader.close()
+        with self._readers_lock:
+            readers, self._readers = self._readers, []
+        for conn in readers:
+            conn.close()
         if self._lock is not None:
             os.close(self._lock)  # releases the lock: another server may open the file
             self._lock = None
