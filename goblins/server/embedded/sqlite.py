@@ -158,7 +158,11 @@ class SqliteStore:
         self._local = threading.local()  # each reader thread's (generation, connection)
         self._readers: list[sqlite3.Connection] = []  # every reader connection, to close them
         self._readers_lock = threading.Lock()
-        self._generation = 0  # bumped when the writer is reopened: readers reopen too
+        self._generation = 0  # bumped when the connections are reopened
+        # Reads in progress; a reopen waits for them to end and holds new ones meanwhile.
+        self._gate = threading.Condition(self._readers_lock)
+        self._reading = 0
+        self._reopening = False
         self._pooled = 0  # commits running in the writer thread (the connection is theirs meanwhile)
 
     async def _run(self, pool: concurrent.futures.Executor, fn: Callable[..., T], *args: Any) -> T:
@@ -169,14 +173,28 @@ class SqliteStore:
         except _REJECTED as exc:
             raise StoreRejected(f"sqlite refused the batch: {type(exc).__name__}: {exc}") from exc
 
+    async def _read(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self._run(self._read_pool, self._gated, fn, *args)
+
+    def _gated(self, fn: Callable[..., T], *args: Any) -> T:
+        with self._gate:
+            while self._reopening:
+                self._gate.wait()
+            self._reading += 1
+        try:
+            return fn(*args)
+        finally:
+            with self._gate:
+                self._reading -= 1
+                if not self._reading:
+                    self._gate.notify_all()
+
     def _reader(self) -> sqlite3.Connection:
-        """This reader thread's connection, (re)opened after the writer was reopened."""
+        """This reader thread's connection, opened again after the connections were reopened."""
         local = self._local
         conn: sqlite3.Connection | None = getattr(local, "conn", None)
         if conn is not None and local.generation == self._generation:
             return conn
-        if conn is not None:
-            self._forget_reader(conn)
         generation = self._generation
         conn = connect(self.path, self.synchronous)
         with self._readers_lock:
@@ -191,14 +209,29 @@ class SqliteStore:
         conn.close()
         self._local.conn = None
 
-    def _reopen_writer(self) -> None:
-        """A fresh writer connection, and fresh readers: connections opened while the file was
-        read-only (or unreachable) stay so, whatever the file has become since."""
-        self._writer.close()
-        self._writer = connect(self.path, self.synchronous)
-        create_schema(self._writer)
-        self._reopen = False
-        self._generation += 1
+    def _reopen_connections(self) -> None:
+        """Close every connection, then open the writer again (readers open on their next read).
+
+        A connection opened while the file was read-only stays read-only, and so does any new
+        one while an old one is open (they share the file's WAL index in this process): after a
+        failed commit all of them go, readers included, before the retry."""
+        with self._gate:
+            self._reopening = True
+            while self._reading:
+                self._gate.wait()
+            readers, self._readers = self._readers, []
+        try:
+            for conn in readers:
+                conn.close()
+            self._writer.close()
+            self._generation += 1
+            self._writer = connect(self.path, self.synchronous)
+            create_schema(self._writer)
+            self._reopen = False
+        finally:
+            with self._gate:
+                self._reopening = False
+                self._gate.notify_all()
 
     # ---- writes ----
 
@@ -231,7 +264,7 @@ class SqliteStore:
 
     def _commit_sync(self, batch: Batch) -> None:
         if self._reopen:
-            self._reopen_writer()
+            self._reopen_connections()
         c = self._writer
         c.execute("BEGIN IMMEDIATE")
         try:
@@ -291,11 +324,11 @@ class SqliteStore:
         return StoredRun(events, rows[0][0] if rows else None, dict(beats))
 
     async def load_run(self, run_id: str) -> StoredRun | None:
-        return await self._run(self._read_pool, self._load_run, run_id)
+        return await self._read(self._load_run, run_id)
 
     async def load_runs(self, run_ids: list[str]) -> list[StoredRun | None]:
         """``load_run`` of each id, in one hop to the reader thread."""
-        return await self._run(self._read_pool, lambda: [self._load_run(r) for r in run_ids])
+        return await self._read(lambda: [self._load_run(r) for r in run_ids])
 
     async def history(self, run_id: str, after_seq: int = 0) -> list[pb.Event] | None:
         def load() -> list[pb.Event] | None:
@@ -304,14 +337,14 @@ class SqliteStore:
                 return None
             return _parse_events(rows)
 
-        return await self._run(self._read_pool, load)
+        return await self._read(load)
 
     async def last_event(self, run_id: str) -> pb.Event | None:
         def load() -> pb.Event | None:
             rows = self._query("SELECT data FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT 1", (run_id,))
             return pb.Event.FromString(rows[0][0]) if rows else None
 
-        return await self._run(self._read_pool, load)
+        return await self._read(load)
 
     async def list_runs(self, status: str, workflow_name: str, limit: int) -> list[pb.RunInfo]:
         def load() -> list[pb.RunInfo]:
@@ -332,15 +365,15 @@ class SqliteStore:
                 for r in rows
             ]
 
-        return await self._run(self._read_pool, load)
+        return await self._read(load)
 
     async def active_runs(self, bucket: int) -> list[str]:
         """Every unfinished run (one server owns them all: ``bucket`` is ignored)."""
-        rows = await self._run(self._read_pool, self._query, "SELECT run_id FROM runs WHERE status = ?", (RUNNING,))
+        rows = await self._read(self._query, "SELECT run_id FROM runs WHERE status = ?", (RUNNING,))
         return [r[0] for r in rows]
 
     async def registry(self) -> set[tuple[str, str]]:
-        rows = await self._run(self._read_pool, self._query, "SELECT kind, name FROM registry")
+        rows = await self._read(self._query, "SELECT kind, name FROM registry")
         return {(r[0], r[1]) for r in rows}
 
     async def pending_tasks(self) -> list[TaskRecord]:
@@ -352,7 +385,7 @@ class SqliteStore:
             beats = self._query("SELECT run_id, step_id, details FROM heartbeats")
             return tasks, {(r[0], r[1]): r[2] for r in beats}
 
-        rows, beats = await self._run(self._read_pool, load)
+        rows, beats = await self._read(load)
         tasks = [TaskRecord(*row) for row in rows]
         for t in tasks:  # the heartbeat timeout is not a column: it is in the task itself
             if t.kind != ACTIVITY:
