@@ -40,6 +40,12 @@ async def slow(x: int) -> int:
     return x
 
 
+@goblins.activity
+async def payload(size: int) -> str:
+    """Scenario B: a big result (``size`` bytes of JSON string)."""
+    return "x" * (size - 2)
+
+
 # ---- workflows ----
 
 
@@ -81,3 +87,9 @@ async def chain_with_pause(steps: int, pause_at: int, marker: str) -> int:
 async def wait_slow(x: int) -> int:
     """Memory at rest: a run that stays open, waiting on a slow activity."""
     return int(await goblins.workflow.execute_activity(slow, x))
+
+
+@goblins.workflow
+async def big_payload(size: int) -> int:
+    """Scenario B: one activity with a big result, stored in the history."""
+    return len(await goblins.workflow.execute_activity(payload, size))

@@ -174,9 +174,7 @@ async def test_a_completion_with_a_bad_number_fails_its_workflow_task_not_the_ba
     await start(loop, "r1")
     await start(loop, "r2")
     bad = pb.Command(
-        schedule_activity=pb.ScheduleActivity(
-            step_id="r1/1", activity_name="act", start_to_close_timeout=float("nan")
-        )
+        schedule_activity=pb.ScheduleActivity(step_id="r1/1", activity_name="act", start_to_close_timeout=float("nan"))
     )
     timer = pb.Command(start_timer=pb.StartTimer(timer_id="r2/t", seconds=float("inf")))
     good = pb.Command(complete_workflow=pb.CompleteWorkflow(output=b'"ok"'))
