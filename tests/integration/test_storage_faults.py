@@ -85,6 +85,7 @@ async def test_a_full_disk_refuses_writers_with_the_cause_then_recovers(tmp_path
                 async for _ in worker_for(server.address):
                     done = await client.start_workflow("two_steps", 1, run_id="before")
                     assert await done.result(timeout=20) == 3
+                    committed = len(await done.history())
                     filler = fill(disk)
                     await refused_at_once(client, "while-full", "database or disk is full")
                     await refused_at_once(client, "while-full-2", "unavailable")
@@ -101,7 +102,7 @@ async def test_a_full_disk_refuses_writers_with_the_cause_then_recovers(tmp_path
             server.stop()
         assert "database or disk is full" in server.text()
         assert "store commits again" in server.text()
-        sf.check_db(db, ["before", "after"])
+        assert sf.check_db(db, ["before", "after"])["before"] == committed  # nothing committed was lost
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv")
@@ -111,7 +112,9 @@ async def test_a_server_started_on_a_read_only_file_recovers_when_it_is_writable
     try:
         async with await goblins.Client.connect(server.address) as client:
             async for _ in worker_for(server.address):
-                assert await (await client.start_workflow("two_steps", 1, run_id="before")).result(timeout=20) == 3
+                done = await client.start_workflow("two_steps", 1, run_id="before")
+                assert await done.result(timeout=20) == 3
+                committed = len(await done.history())
     finally:
         server.stop()
     sf.chmod_db(db, 0o444)  # the db and its WAL files
@@ -129,7 +132,7 @@ async def test_a_server_started_on_a_read_only_file_recovers_when_it_is_writable
     finally:
         server.stop()
     assert "store commits again" in server.text()
-    sf.check_db(db, ["before", "after"])
+    assert sf.check_db(db, ["before", "after"])["before"] == committed  # nothing committed was lost
 
 
 async def test_big_results_do_not_grow_the_server_past_its_cache_budget(tmp_path: Path) -> None:
