@@ -74,6 +74,7 @@ class EventLoop:
         # writes are refused with it, and requests waiting for a commit are answered with it.
         self.outage = ""
         self._writers: set[asyncio.Future[Any]] = set()  # requests waiting for a commit
+        self._outage_listeners: list[Callable[[str], None]] = []
         self.loop: asyncio.AbstractEventLoop | None = None  # the serving loop, once started
         # Heartbeat details not yet stored, by (run_id, step_id): the next turn stores
         # them (a heartbeat alone wakes the loop for that, at most once per turn).
@@ -134,6 +135,10 @@ class EventLoop:
         commits start failing meanwhile (the request is kept, and recorded once they succeed)."""
         self._writers.add(fut)
         fut.add_done_callback(self._writers.discard)
+
+    def on_outage(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(cause)`` when commits start failing (e.g. to end worker sessions)."""
+        self._outage_listeners.append(listener)
 
     def refuse_in_outage(self) -> None:
         """Raise StoreUnavailable, naming the cause, while commits fail."""
@@ -394,7 +399,11 @@ class EventLoop:
                 now = self.clock()
                 if not isinstance(exc, StoreUnavailable) and now > deadline:
                     raise
+                began = not self.outage
                 self.outage = f"{exc}" if isinstance(exc, StoreUnavailable) else f"{type(exc).__name__}: {exc}"
+                if began:
+                    for listener in self._outage_listeners:
+                        listener(self.outage)
                 refused = StoreUnavailable(self.outage)
                 for fut in list(self._writers):
                     if not fut.done():

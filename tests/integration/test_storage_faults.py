@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import logging
 import os
 import shutil
 import subprocess
@@ -76,7 +77,10 @@ async def refused_at_once(client: goblins.Client, run_id: str, cause: str) -> No
     assert time.monotonic() - t0 < 10, "refused, not after the call's deadline"
 
 
-async def test_a_full_disk_refuses_writers_with_the_cause_then_recovers(tmp_path: Path) -> None:
+async def test_a_full_disk_refuses_writers_with_the_cause_then_recovers(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, "goblins")
     with small_disk(tmp_path / "disk", "3m") as disk:
         db = disk / "goblins.db"
         server = sf.ServerProc(db, tmp_path / "server.log")
@@ -92,6 +96,8 @@ async def test_a_full_disk_refuses_writers_with_the_cause_then_recovers(tmp_path
                     running = client.get_workflow_handle("before")
                     with pytest.raises(goblins.GoblinsError):  # finished: no write needed to say so
                         await running.signal("x", timeout=10)
+                    # The worker's session ended with the cause: it holds its reports meanwhile.
+                    assert "UNAVAILABLE: event store unavailable: sqlite: database or disk is full" in caplog.text
                     filler.unlink()  # space returns: no restart, no operator action
                     handle = await until_started(client, "after", 30)
                     assert await handle.result(timeout=30) == 3
