@@ -152,7 +152,7 @@ class SqliteStore:
             if self._lock is not None:
                 os.close(self._lock)
             raise
-        self._reopen = False  # a commit failed: reopen the writer before the next one
+        self._reopen = False  # a commit failed: reopen every connection before the next one
         self._write_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="goblins-sqlite-w")
         self._read_pool = concurrent.futures.ThreadPoolExecutor(READERS, thread_name_prefix="goblins-sqlite-r")
         self._local = threading.local()  # each reader thread's (generation, connection)
