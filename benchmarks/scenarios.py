@@ -342,15 +342,19 @@ async def big_payloads(workdir: Path, s: Settings) -> Figures:
                     await stub.GetHistory(pb.GetHistoryRequest(run_id=big[reads % len(big)].run_id))
                     reads += 1
 
+        async def small_runs() -> tuple[list[float], float]:
+            latencies = []
+            t0 = time.perf_counter()
+            for i in range(s.latency_runs):
+                t = time.perf_counter()
+                handle = await client.start_workflow(workloads.one_step, i)
+                await handle.result(timeout=s.timeout)
+                latencies.append(time.perf_counter() - t)
+            return latencies, time.perf_counter() - t0
+
+        alone, _ = await small_runs()  # the same runs with no big read going on: the reference
         reader = asyncio.create_task(read_big())
-        latencies = []
-        t0 = time.perf_counter()
-        for i in range(s.latency_runs):
-            t = time.perf_counter()
-            handle = await client.start_workflow(workloads.one_step, i)
-            await handle.result(timeout=s.timeout)
-            latencies.append(time.perf_counter() - t)
-        wall = time.perf_counter() - t0
+        latencies, wall = await small_runs()
         stop.set()
         await reader
         return {
@@ -361,6 +365,8 @@ async def big_payloads(workdir: Path, s: Settings) -> Figures:
             "p50_ms": 1000 * percentile(latencies, 50),
             "p99_ms": 1000 * percentile(latencies, 99),
             "max_ms": 1000 * max(latencies),
+            "alone_p50_ms": 1000 * percentile(alone, 50),
+            "alone_p99_ms": 1000 * percentile(alone, 99),
             "db_mb": _db_mb(workdir),
         }
 
