@@ -136,6 +136,13 @@ SCENARIOS = [
         ],
     ),
     Scenario(
+        "b_big_payloads",
+        "B",
+        "big payloads: small runs one at a time while 1 MB histories are read",
+        [("p50_ms", "ms"), ("p99_ms", "ms"), ("alone_p50_ms", "ms"), ("alone_p99_ms", "ms"), ("big_reads_per_s", "/s")],
+        [Target("p99_ms", "<=", 20, "small runs p99 <= 20 ms")],
+    ),
+    Scenario(
         "memory_at_rest",
         "M",
         "memory at rest: runs open, each waiting on a slow activity",
@@ -148,6 +155,7 @@ SCENARIOS = [
 ]
 BY_NUMBER = {s.number: s for s in SCENARIOS}
 BY_NUMBER["m"] = BY_NUMBER["memory"] = BY_NUMBER["M"]
+BY_NUMBER["b"] = BY_NUMBER["B"]
 
 
 def quick_settings() -> Settings:
@@ -315,7 +323,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--quick", action="store_true", help="tiny sizes, one run: a smoke test (< 30 s)")
     p.add_argument(
-        "--scenarios", default="1,2,3,4,5,6,7,M", help="comma-separated: 1-7 and M (memory at rest); default all"
+        "--scenarios",
+        default="1,2,3,4,5,6,7,M,B",
+        help="comma-separated: 1-7, M (memory at rest) and B (big payloads); default all",
     )
     p.add_argument("--runs", type=int, default=None, help="runs per scenario (default 3; --quick: 1)")
     p.add_argument("--out", type=Path, default=Path("bench.json"), help="JSON output (default bench.json)")
@@ -386,7 +396,7 @@ def selected(spec: str) -> list[Scenario]:
         if not part:
             continue
         if part not in BY_NUMBER:
-            raise SystemExit(f"unknown scenario {part!r}: use 1-7 and M")
+            raise SystemExit(f"unknown scenario {part!r}: use 1-7, M and B")
         wanted.add(BY_NUMBER[part].key)
     return [s for s in SCENARIOS if s.key in wanted]
 
@@ -460,6 +470,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
         "s4_fan_out": lambda d: scenarios.fan_out(d, s),
         "s6_recovery": lambda d: scenarios.recovery(d, s),
         "memory_at_rest": lambda d: scenarios.memory_at_rest(d, s),
+        "b_big_payloads": lambda d: scenarios.big_payloads(d, s),
     }
     try:
         for sc in chosen:

@@ -49,6 +49,8 @@ class Settings:
     dist_workflows: int = 3_000
     dist_latency_runs: int = 300
     dist_partitions: int = 4  # of the events topic and every task topic (goblins setup kafka)
+    big_runs: int = 5  # scenario B: runs with a big payload
+    big_bytes: int = 1_000_000  # scenario B: the size of each
 
 
 @dataclasses.dataclass
@@ -312,6 +314,63 @@ async def latency(workdir: Path, s: Settings, make: MakeCluster | None = None, i
         return fig
 
     return await _with_cluster(workdir, s, body, make)
+
+
+# ---- B: big payloads among small runs ----
+
+
+async def big_payloads(workdir: Path, s: Settings) -> Figures:
+    """A few runs with a 1 MB payload, then small runs one at a time while another connection
+    keeps reading the big histories: the small runs' latency must not suffer (issue 10 item 9)."""
+
+    async def body(cluster: Cluster, clients: list[goblins.Client]) -> Figures:
+        client = clients[0]
+        big = [await client.start_workflow(workloads.big_payload, s.big_bytes) for _ in range(s.big_runs)]
+        for handle in big:
+            await handle.result(timeout=s.timeout)
+        stop = asyncio.Event()
+        reads = 0
+
+        async def read_big() -> None:  # raw GetHistory: the client decodes nothing in this process
+            nonlocal reads
+            from goblins._channel import open_channel
+            from goblins.api.v1 import service_pb2_grpc as pb_grpc
+
+            async with open_channel(cluster.address) as channel:
+                stub = pb_grpc.GoblinsStub(channel)  # type: ignore[no-untyped-call]
+                while not stop.is_set():
+                    await stub.GetHistory(pb.GetHistoryRequest(run_id=big[reads % len(big)].run_id))
+                    reads += 1
+
+        async def small_runs() -> tuple[list[float], float]:
+            latencies = []
+            t0 = time.perf_counter()
+            for i in range(s.latency_runs):
+                t = time.perf_counter()
+                handle = await client.start_workflow(workloads.one_step, i)
+                await handle.result(timeout=s.timeout)
+                latencies.append(time.perf_counter() - t)
+            return latencies, time.perf_counter() - t0
+
+        alone, _ = await small_runs()  # the same runs with no big read going on: the reference
+        reader = asyncio.create_task(read_big())
+        latencies, wall = await small_runs()
+        stop.set()
+        await reader
+        return {
+            "runs": s.latency_runs,
+            "big_runs": s.big_runs,
+            "big_bytes": s.big_bytes,
+            "big_reads_per_s": reads / wall,
+            "p50_ms": 1000 * percentile(latencies, 50),
+            "p99_ms": 1000 * percentile(latencies, 99),
+            "max_ms": 1000 * max(latencies),
+            "alone_p50_ms": 1000 * percentile(alone, 50),
+            "alone_p99_ms": 1000 * percentile(alone, 99),
+            "db_mb": _db_mb(workdir),
+        }
+
+    return await _with_cluster(workdir, s, body)
 
 
 # ---- 3: long chain ----

@@ -1,6 +1,7 @@
 """Scenario 5: the storage limit, the raw rate of appending event rows to SQLite.
 
-Same schema (goblins.server.embedded.sqlite.SCHEMA), same connection settings (goblins.server.embedded.sqlite.connect:
+Same schema (goblins.server.embedded.sqlite.create_schema), same connection settings
+(goblins.server.embedded.sqlite.connect:
 WAL, synchronous=FULL, busy_timeout), same INSERT statement and the same rows (serialized
 goblins_pb2.Event) as the engine writes, in batches of ``batch`` rows per transaction, from one
 Python thread, nothing else: no engine, no gRPC, no runs or tasks tables.
@@ -13,7 +14,7 @@ import time
 from pathlib import Path
 
 from goblins.api import v1 as pb
-from goblins.server.embedded.sqlite import SCHEMA, connect
+from goblins.server.embedded.sqlite import connect, create_schema
 
 Row = tuple[str, int, str, str, bytes]
 
@@ -25,7 +26,7 @@ def rows_from(db: Path) -> list[Row]:
         rows = conn.execute("SELECT run_id, seq, type, step_id, data FROM events").fetchall()
     finally:
         conn.close()
-    # Order by event timestamp like the engine appended them (the table is clustered by run_id).
+    # Order by event timestamp like the engine appended them (an older table is clustered by run_id).
     return sorted(rows, key=lambda r: pb.Event.FromString(r[4]).timestamp)
 
 
@@ -38,7 +39,7 @@ def append_rate(rows: list[Row], path: Path, batch: int, synchronous: str = "FUL
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     conn = connect(str(path), synchronous)
-    conn.executescript(SCHEMA)
+    create_schema(conn)
     events = [pb.Event.FromString(r[4]) for r in rows] if serialize else []
     t0 = time.perf_counter()
     commits = 0

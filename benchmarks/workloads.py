@@ -65,6 +65,12 @@ async def chaos_step(log: str, step: int, seed: int) -> dict[str, Any]:
     return {"value": seed * 1000 + step, "execution": execution}
 
 
+@goblins.activity
+async def payload(size: int) -> str:
+    """Scenario B: a big result (``size`` bytes of JSON string)."""
+    return "x" * (size - 2)
+
+
 # ---- workflows ----
 
 
@@ -116,3 +122,8 @@ async def chaos(log: str, steps: int, seed: int) -> list[int]:
         done = await goblins.workflow.execute_activity(chaos_step, log, i, seed, start_to_close_timeout=60)
         out.append(done["value"])
     return out
+
+
+async def big_payload(size: int) -> int:
+    """Scenario B: one activity with a big result, stored in the history."""
+    return len(await goblins.workflow.execute_activity(payload, size))

@@ -39,7 +39,7 @@ def cmd_server(args: argparse.Namespace) -> int:
 
     store = args.store or f"sqlite:///{args.db}"
     try:
-        asyncio.run(serve(store, args.host, args.port, args.broker, args.max_payload_bytes))
+        asyncio.run(serve(store, args.host, args.port, args.broker, args.max_payload_bytes, args.results_cache_bytes))
     except (ValueError, OSError) as exc:
         raise UserError(str(exc)) from None
     return 0
@@ -301,6 +301,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive,
         default=os.environ.get("GOBLINS_MAX_PAYLOAD_BYTES", str(2 * 1024 * 1024)),
         help="the most one payload (input, signal, result...) may weigh; default 2 MiB",
+    )
+    s.add_argument(
+        "--results-cache-bytes",
+        type=int,
+        default=os.environ.get("GOBLINS_RESULTS_CACHE_BYTES", str(64 * 1024 * 1024)),
+        help="the most recent results kept in memory may weigh together; default 64 MiB",
     )
     s.add_argument("--db", default=os.environ.get("GOBLINS_DB", "goblins.db"), help="SQLite file (embedded mode)")
     s.add_argument(

@@ -42,9 +42,11 @@ _STARTED_GRACE = 15.0
 
 # One long poll lasts at most this long; result() without a timeout polls again.
 _POLL = 30.0
-# Signal, cancel, terminate, query and history wait this long for a server that is
+# Every call but a wait for a result gives up after this long (``Client.connect(call_timeout=)``,
+# or a call's own ``timeout=``): a server that does not answer (hung, or its store failing
+# without saying so) is an error, not a hang. Meanwhile a call waits for a server that is
 # (re)starting, instead of failing while the channel reconnects.
-_READY_WAIT = 30.0
+CALL_TIMEOUT = 30.0
 
 
 def _rpc_error(exc: grpc.aio.AioRpcError) -> GoblinsError:
@@ -55,6 +57,10 @@ def _rpc_error(exc: grpc.aio.AioRpcError) -> GoblinsError:
     if exc.code() in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.INVALID_ARGUMENT):
         return GoblinsError(exc.details() or exc.code().name)
     return GoblinsError(f"{exc.code().name}: {exc.details()}")
+
+
+def _no_answer(what: str, timeout: float) -> GoblinsError:
+    return GoblinsError(f"goblins server unavailable: no answer to {what} within {timeout:g}s")
 
 
 def _error(code: grpc.StatusCode, details: str) -> grpc.aio.AioRpcError:
@@ -199,49 +205,51 @@ class WorkflowHandle(Generic[T]):
             if deadline is not None and time.monotonic() >= deadline:
                 raise TimeoutError(f"workflow run {self.run_id} did not finish within {limit:g}s")
 
-    async def signal(self, name: str, *args: Any) -> None:
+    async def signal(self, name: str, *args: Any, timeout: float | datetime.timedelta | None = None) -> None:
         """Send the signal ``name`` with ``args`` to the run (``goblins.workflow.wait_for_signal`` gets it).
 
         Returns once the signal is durable. Raises WorkflowNotFound for an unknown run and
-        GoblinsError for a finished one.
+        GoblinsError for a finished one, or when the server does not answer within ``timeout``
+        seconds (default: the client's ``call_timeout``); a signal sent again is recorded once.
         """
         if not isinstance(name, str) or not name:
             raise ValueError(f"signal name must be a non-empty str, got {name!r}")
         payload = _sized(converter.encode_args(args, f"signal {name!r}"), f"signal {name!r}")
         signal_id = os.urandom(16).hex()  # the server records a resent or redelivered signal once
         request = pb.SignalWorkflow(run_id=self.run_id, name=name, input=payload, signal_id=signal_id)
-        await self._control("Signal", request)
+        await self._client._call("Signal", request, timeout)
 
-    async def query(self, name: str, *args: Any) -> Any:
+    async def query(self, name: str, *args: Any, timeout: float | datetime.timedelta | None = None) -> Any:
         """Call the run's query handler ``name`` (see ``goblins.workflow.set_query_handler``) and return
-        its answer; nothing is recorded in the history."""
+        its answer; nothing is recorded in the history. ``timeout``: as for ``signal``."""
         if not isinstance(name, str) or not name:
             raise ValueError(f"query name must be a non-empty str, got {name!r}")
         payload = _sized(converter.encode_args(args, f"query {name!r}"), f"query {name!r}")
-        answer = await self._client._call("Query", pb.QueryRequest(run_id=self.run_id, name=name, input=payload))
+        request = pb.QueryRequest(run_id=self.run_id, name=name, input=payload)
+        answer = await self._client._call("Query", request, timeout)
         if not answer.ok:
             raise GoblinsError(f"query {name!r} of run {self.run_id} failed: {answer.error}")
         return converter.decode(answer.output)
 
-    async def cancel(self, reason: str = "") -> None:
+    async def cancel(self, reason: str = "", timeout: float | datetime.timedelta | None = None) -> None:
         """Ask the run to cancel: its code sees ``asyncio.CancelledError`` at its current await
-        and may clean up; if it lets the error through, ``result()`` raises WorkflowCancelled."""
-        await self._control("Cancel", pb.CancelWorkflow(run_id=self.run_id, reason=reason))
+        and may clean up; if it lets the error through, ``result()`` raises WorkflowCancelled.
+        ``timeout``: as for ``signal``."""
+        await self._client._call("Cancel", pb.CancelWorkflow(run_id=self.run_id, reason=reason), timeout)
 
-    async def terminate(self, reason: str = "") -> None:
-        """End the run at once, running none of its code; ``result()`` raises WorkflowTerminated."""
-        await self._control("Cancel", pb.CancelWorkflow(run_id=self.run_id, terminate=True, reason=reason))
+    async def terminate(self, reason: str = "", timeout: float | datetime.timedelta | None = None) -> None:
+        """End the run at once, running none of its code; ``result()`` raises WorkflowTerminated.
+        ``timeout``: as for ``signal``."""
+        request = pb.CancelWorkflow(run_id=self.run_id, terminate=True, reason=reason)
+        await self._client._call("Cancel", request, timeout)
 
-    async def _control(self, method: str, request: Any) -> None:
-        await self._client._call(method, request)  # a resent signal or cancel is recorded once
-
-    async def history(self) -> list[Event]:
-        """The run's events, oldest first."""
+    async def history(self, timeout: float | datetime.timedelta | None = None) -> list[Event]:
+        """The run's events, oldest first. ``timeout``: as for ``signal``, per request."""
         # A run this handle started exists: in the distributed mode its owner may record it a
         # moment after the start returned, so "not found" is retried for a while.
         give_up = time.monotonic() + (_STARTED_GRACE if self._started else 0.0)
         while True:
-            resp = await self._client._call("GetHistory", pb.GetHistoryRequest(run_id=self.run_id))
+            resp = await self._client._call("GetHistory", pb.GetHistoryRequest(run_id=self.run_id), timeout)
             if resp.found or time.monotonic() >= give_up:
                 break
             await asyncio.sleep(0.05)
@@ -253,9 +261,12 @@ class WorkflowHandle(Generic[T]):
 class Client:
     """A connection to a goblins server. Create with ``await Client.connect("localhost:9075")``."""
 
-    def __init__(self, channel: grpc.aio.Channel | None, address: str, stub: Any = None) -> None:
+    def __init__(
+        self, channel: grpc.aio.Channel | None, address: str, stub: Any = None, call_timeout: float = CALL_TIMEOUT
+    ) -> None:
         """Prefer :meth:`connect`. ``stub``, instead of a channel: an object with the server's
         methods, called one request at a time (``goblins.local`` passes its in-process one)."""
+        self.call_timeout = seconds(call_timeout, "call_timeout", zero=False)
         self._channel = channel
         self._stub = stub if stub is not None else pb_grpc.GoblinsStub(channel)  # type: ignore[no-untyped-call]
         self.address = address
@@ -264,13 +275,18 @@ class Client:
         # (a stream would only add a hop there).
         self._unary = stub is not None
 
-    async def _call(self, method: str, request: Any) -> Any:
-        """One unary call; waits up to _READY_WAIT for a server that is not up (yet)."""
+    def _timeout(self, timeout: float | datetime.timedelta | None) -> float:
+        return self.call_timeout if timeout is None else seconds(timeout, "timeout", zero=False)
+
+    async def _call(self, method: str, request: Any, timeout: float | datetime.timedelta | None = None) -> Any:
+        """One unary call, within ``timeout`` (default: ``call_timeout``), waiting meanwhile for
+        a server that is not up (yet)."""
+        limit = self._timeout(timeout)
         try:
-            return await getattr(self._stub, method)(request, wait_for_ready=True, timeout=_READY_WAIT)
+            return await getattr(self._stub, method)(request, wait_for_ready=True, timeout=limit)
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED and exc.details() == "Deadline Exceeded":
-                raise GoblinsError(f"goblins server unavailable: no answer within {_READY_WAIT:g}s") from None
+                raise _no_answer(method, limit) from None
             raise _rpc_error(exc) from None
 
     async def _rpc(self, kind: str, request: Any, timeout: float | None = None) -> Any:
@@ -299,17 +315,26 @@ class Client:
         return await method(request, timeout=timeout)
 
     @classmethod
-    async def connect(cls, address: str = "localhost:9075", timeout: float | datetime.timedelta = 10.0) -> Client:
+    async def connect(
+        cls,
+        address: str = "localhost:9075",
+        timeout: float | datetime.timedelta = 10.0,
+        call_timeout: float | datetime.timedelta = CALL_TIMEOUT,
+    ) -> Client:
         """Connect to the server at HOST:PORT; raises GoblinsError if it does not answer within
-        ``timeout`` (seconds or a timedelta)."""
+        ``timeout`` (seconds or a timedelta). ``call_timeout``: how long each later call (start,
+        signal, cancel, query, history, list; not a wait for a result, which has its own
+        ``timeout``) waits for an answer before raising GoblinsError; a call's own ``timeout=``
+        overrides it."""
         limit = seconds(timeout, "timeout", zero=False)
+        per_call = seconds(call_timeout, "call_timeout", zero=False)
         channel = open_channel(address)
         try:
             await asyncio.wait_for(channel.channel_ready(), limit)
         except TimeoutError:
             await channel.close()
             raise GoblinsError(f"no goblins server answered at {address} within {limit:g}s") from None
-        return cls(channel, address)
+        return cls(channel, address, call_timeout=per_call)
 
     async def close(self) -> None:
         if self._session is not None:
@@ -330,6 +355,7 @@ class Client:
         *args: Any,
         run_id: str | None = None,
         execution_timeout: float | datetime.timedelta | None = None,
+        timeout: float | datetime.timedelta | None = None,
     ) -> WorkflowHandle[T]: ...
     @overload
     async def start_workflow(
@@ -338,6 +364,7 @@ class Client:
         *args: Any,
         run_id: str | None = None,
         execution_timeout: float | datetime.timedelta | None = None,
+        timeout: float | datetime.timedelta | None = None,
     ) -> WorkflowHandle[Any]: ...
     async def start_workflow(
         self,
@@ -345,25 +372,31 @@ class Client:
         *args: Any,
         run_id: str | None = None,
         execution_timeout: float | datetime.timedelta | None = None,
+        timeout: float | datetime.timedelta | None = None,
     ) -> WorkflowHandle[Any]:
         """Start a top-level run of ``workflow`` (an ``@goblins.workflow`` function or its name).
 
         With ``run_id``, starting is idempotent: a second start returns the same run. With
         ``execution_timeout`` (seconds or a timedelta), a run still going after that long ends
         in error and ``result()`` raises :class:`goblins.WorkflowTimedOut`. (Inside a workflow,
-        ``goblins.workflow.start_child`` starts a child run.)
+        ``goblins.workflow.start_child`` starts a child run.) ``timeout``: how long to wait
+        for the server to record the start (default: the client's ``call_timeout``); past it,
+        GoblinsError (the start may still be recorded: with ``run_id``, start again to know).
         """
         name = name_of(workflow, "workflow")
         if run_id is not None and (not isinstance(run_id, str) or not run_id):
             raise ValueError(f"run_id must be a non-empty str, got {run_id!r}")
         limit = optional_seconds(execution_timeout, "execution_timeout", zero=False)
+        wait = self._timeout(timeout)
         payload = _sized(converter.encode_args(args, f"workflow {name!r}"), f"workflow {name!r}")
         try:
             request = pb.StartWorkflowRequest(
                 workflow_name=name, input=payload, run_id=run_id or "", execution_timeout=limit or 0.0
             )
-            resp = await self._rpc("start", request)
+            resp = await self._rpc("start", request, wait)
         except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED and exc.details() == "Deadline Exceeded":
+                raise _no_answer("StartWorkflow", wait) from None
             raise _rpc_error(exc) from None
         defn = workflow_definition(workflow)
         result_type = converter.param_hints(defn.fn)[1] if defn is not None else Any
@@ -413,11 +446,16 @@ class Client:
         return WorkflowHandle(self, run_id, result_type)
 
     async def list_workflows(
-        self, status: str | None = None, workflow_name: str | None = None, limit: int = 100
+        self,
+        status: str | None = None,
+        workflow_name: str | None = None,
+        limit: int = 100,
+        timeout: float | datetime.timedelta | None = None,
     ) -> list[RunInfo]:
-        """Runs, newest first; ``status`` is RUNNING, COMPLETED or FAILED."""
+        """Runs, newest first; ``status`` is RUNNING, COMPLETED or FAILED. ``timeout``: how long
+        to wait for an answer (default: the client's ``call_timeout``)."""
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
             raise ValueError(f"limit must be an int >= 1, got {limit!r}")
         request = pb.ListWorkflowsRequest(status=status or "", workflow_name=workflow_name or "", limit=limit)
-        resp = await self._call("ListWorkflows", request)
+        resp = await self._call("ListWorkflows", request, timeout)
         return [RunInfo._from_proto(run) for run in resp.runs]

@@ -20,6 +20,7 @@ from goblins.server.checks import MAX_PAYLOAD
 from goblins.server.grpc import GoblinsService, add_service
 from goblins.server.loop import EventLoop
 from goblins.server.ports import EventStore, Mode
+from goblins.server.recent import RECENT_BYTES
 from goblins.server.runs import Runs
 
 log = logging.getLogger("goblins.server")
@@ -131,16 +132,21 @@ class Server:
         clock: Callable[[], float] = time.time,
         restart_grace: float | None = None,
         max_payload_bytes: int = MAX_PAYLOAD,
+        results_cache_bytes: int = RECENT_BYTES,
     ) -> None:
         """``port=None``: no gRPC listener (the in-process mode, goblins.local, calls ``runs``);
         0: any free port (``self.port`` says which, once started). ``restart_grace``: see
         ``open_mode``. ``max_payload_bytes``: the most one payload (an input, a signal's or a
         query's arguments, an activity's result or heartbeat details, a workflow's result) may
         weigh; a client call over it is refused, an activity attempt over it fails, a workflow
-        task whose command is over it fails."""
+        task whose command is over it fails. ``results_cache_bytes``: the most the finishing
+        events kept in memory for GetResult may weigh together (the store answers for the rest)."""
         if max_payload_bytes <= 0:
             raise ValueError(f"max_payload_bytes must be > 0, got {max_payload_bytes}")
         self.max_payload_bytes = max_payload_bytes
+        if results_cache_bytes < 0:
+            raise ValueError(f"results_cache_bytes must be >= 0, got {results_cache_bytes}")
+        self.results_cache_bytes = results_cache_bytes
         self.store_url = store_url
         self.broker_url = broker_url
         self.clock = clock  # goblins.testing swaps it to skip time
@@ -158,7 +164,7 @@ class Server:
         self.mode = await asyncio.get_running_loop().run_in_executor(
             None, open_mode, self.store_url, self.broker_url, self.clock, self.restart_grace
         )
-        self.loop = EventLoop(self.mode, self.clock)
+        self.loop = EventLoop(self.mode, self.clock, results_cache_bytes=self.results_cache_bytes)
         self.loop.max_payload = self.max_payload_bytes
         await self.loop.start()
         self.runs = Runs(self.mode, self.loop)
@@ -219,8 +225,16 @@ async def serve(
     port: int = 9075,
     broker_url: str | None = None,
     max_payload_bytes: int = MAX_PAYLOAD,
+    results_cache_bytes: int = RECENT_BYTES,
 ) -> None:
-    server = Server(store_url, host, port, broker_url, max_payload_bytes=max_payload_bytes)
+    server = Server(
+        store_url,
+        host,
+        port,
+        broker_url,
+        max_payload_bytes=max_payload_bytes,
+        results_cache_bytes=results_cache_bytes,
+    )
     await server.start()
     try:
         await server.wait()

@@ -140,6 +140,15 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         self.loop = runs.loop
         self.queue = runs.mode.queue
         self._leaving: set[asyncio.Task[None]] = set()
+        # While commits fail, worker sessions end with UNAVAILABLE and the cause: a worker then
+        # holds its reports (resent when it reconnects) instead of piling them up here, and a
+        # reconnect is refused until the store is back.
+        self._sessions: set[Session] = set()
+        self.loop.on_outage(self._end_sessions)
+
+    def _end_sessions(self, cause: str) -> None:
+        for session in list(self._sessions):
+            session.close()
 
     @mapped
     async def StartWorkflow(
@@ -285,6 +294,7 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         )
         self._absorb(first, session)
         reader = asyncio.create_task(self._read(request_iterator, session))
+        self._sessions.add(session)
         try:
             yield pb.ServerMessage()  # the worker knows it is registered and connected
             while True:
@@ -292,7 +302,10 @@ class GoblinsService(pb_grpc.GoblinsServicer):
                 if msg is None:
                     break
                 yield msg
+            if self.loop.outage:
+                await context.abort(grpc.StatusCode.UNAVAILABLE, f"event store unavailable: {self.loop.outage}")
         finally:
+            self._sessions.discard(session)
             reader.cancel()
             session.close()
             # The reports it sent are applied before its tasks are redelivered: a result it sent

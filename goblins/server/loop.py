@@ -33,14 +33,15 @@ from goblins.server.checks import (
 )
 from goblins.server.effects import Effects, IdSource, TaskRecord
 from goblins.server.items import Item, _describe, _Register, _Report, _Resume, _run_id_of, _Start
-from goblins.server.ports import Batch, Mode, StoreConflict, StoreRejected
+from goblins.server.ports import Batch, Mode, StoreConflict, StoreRejected, StoreUnavailable
+from goblins.server.recent import RECENT_BYTES, RecentResults
 from goblins.server.state import RunState, timed_out_result
 
 log = logging.getLogger("goblins.server")
 
 MAX_BATCH = 2000
-RECENT_RESULTS = 4096  # finishing events kept in memory for GetResult (the store has them all)
-COMMIT_PATIENCE = 300.0
+COMMIT_PATIENCE = 300.0  # a commit failing with an error other than an outage: then the server stops
+OUTAGE_LOG_EVERY = 30.0  # seconds between two log lines of one outage
 CONFLICT_RETRIES = 5
 
 # Crash tests: the server dies (as kill -9 would) right after committing a batch with an event
@@ -56,7 +57,13 @@ def random_ids() -> str:
 class EventLoop:
     """Runs the engine over a mode's ports; implements ``Inbox``."""
 
-    def __init__(self, mode: Mode, clock: Callable[[], float] = time.time, ids: IdSource = random_ids) -> None:
+    def __init__(
+        self,
+        mode: Mode,
+        clock: Callable[[], float] = time.time,
+        ids: IdSource = random_ids,
+        results_cache_bytes: int = RECENT_BYTES,
+    ) -> None:
         self.mode = mode
         self.store = mode.store
         self.queue = mode.queue
@@ -67,12 +74,17 @@ class EventLoop:
         self.registered: set[tuple[str, str]] = set()
         self._queue: asyncio.Queue[Item] = asyncio.Queue()
         self._waiters: dict[str, list[asyncio.Future[pb.Event | None]]] = {}
-        self._recent: dict[str, pb.Event] = {}  # run_id -> finishing event, newest last
+        self._recent = RecentResults(results_cache_bytes)  # finishing events for GetResult (the store has them all)
         # Distributed mode: fresh runs this server started and owns, not yet recorded (their start
         # is on its way through the broker to this server's own consumer).
         self._starting: dict[str, None] = {}
         self._tasks: list[asyncio.Task[Any]] = []
         self.failed: BaseException | None = None
+        # Why commits fail, while they do (a full disk, a read-only file, Cassandra down): new
+        # writes are refused with it, and requests waiting for a commit are answered with it.
+        self.outage = ""
+        self._writers: set[asyncio.Future[Any]] = set()  # requests waiting for a commit
+        self._outage_listeners: list[Callable[[str], None]] = []
         self.loop: asyncio.AbstractEventLoop | None = None  # the serving loop, once started
         # Heartbeat details not yet stored, by (run_id, step_id): the next turn stores
         # them (a heartbeat alone wakes the loop for that, at most once per turn).
@@ -111,6 +123,8 @@ class EventLoop:
     ) -> None:
         """Record a run (``reply``: False when it existed); acknowledged by ``ack`` once durable."""
         r = request
+        if reply is not None:
+            self.watch(reply)
         self._queue.put_nowait(
             _Start(
                 r.workflow_name,
@@ -125,6 +139,21 @@ class EventLoop:
                 r.execution_timeout,
             )
         )
+
+    def watch(self, fut: asyncio.Future[Any]) -> None:
+        """``fut`` waits for a commit on behalf of a client: it fails with StoreUnavailable if
+        commits start failing meanwhile (the request is kept, and recorded once they succeed)."""
+        self._writers.add(fut)
+        fut.add_done_callback(self._writers.discard)
+
+    def on_outage(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(cause)`` when commits start failing (e.g. to end worker sessions)."""
+        self._outage_listeners.append(listener)
+
+    def refuse_in_outage(self) -> None:
+        """Raise StoreUnavailable, naming the cause, while commits fail."""
+        if self.outage:
+            raise StoreUnavailable(self.outage)
 
     def expect(self, run_id: str) -> None:
         self._starting[run_id] = None
@@ -143,6 +172,7 @@ class EventLoop:
         if not set(names) - self.registered:
             return
         reply: asyncio.Future[None] = self.future()
+        self.watch(reply)
         self._queue.put_nowait(_Register(names, reply))
         await reply
 
@@ -357,22 +387,40 @@ class EventLoop:
                 item.ack()
 
     async def _commit(self, batch: Batch) -> None:
-        """Commit, retrying a failing store (e.g. Cassandra restarting) with back-off.
+        """Commit, retrying a failing store (a full disk, Cassandra restarting) with back-off.
 
         Nothing is acknowledged meanwhile; a retried batch is idempotent (stores treat a
-        second write of identical events as done). After COMMIT_PATIENCE the server stops.
+        second write of identical events as done). While the store is unavailable, clients
+        waiting for a commit and new writes are answered UNAVAILABLE with the cause, and the
+        retries go on until it is back. Any other error stops the server after COMMIT_PATIENCE.
         """
-        delay, deadline = 0.05, self.clock() + COMMIT_PATIENCE
+        delay, deadline, logged = 0.05, self.clock() + COMMIT_PATIENCE, 0.0
+        since = self.clock()
         while True:
             try:
                 await self.store.commit(batch)
+                if self.outage:
+                    log.warning("store commits again after %.1fs (was: %s)", self.clock() - since, self.outage)
+                    self.outage = ""
                 return
             except (StoreConflict, StoreRejected):
                 raise
             except Exception as exc:
-                if self.clock() > deadline:
+                now = self.clock()
+                if not isinstance(exc, StoreUnavailable) and now > deadline:
                     raise
-                log.warning("store commit failed (%s: %s); retrying in %.2fs", type(exc).__name__, exc, delay)
+                began = not self.outage
+                self.outage = f"{exc}" if isinstance(exc, StoreUnavailable) else f"{type(exc).__name__}: {exc}"
+                if began:
+                    for listener in self._outage_listeners:
+                        listener(self.outage)
+                refused = StoreUnavailable(self.outage)
+                for fut in list(self._writers):
+                    if not fut.done():
+                        fut.set_exception(refused)
+                if now - logged >= OUTAGE_LOG_EVERY:
+                    logged = now
+                    log.warning("store commit failed (%s: %s); retrying every %.2fs", type(exc).__name__, exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
 
@@ -418,9 +466,7 @@ class EventLoop:
             if debug:
                 log.debug("event %s %s#%d %s %s", e.type, e.run_id, e.seq, e.step_id, e.error)
             if e.type in FINISHED:
-                recent[e.run_id] = e
-                if len(recent) > RECENT_RESULTS:
-                    del recent[next(iter(recent))]
+                recent.add(e)
                 for fut in self._waiters.pop(e.run_id, []):
                     if not fut.done():
                         fut.set_result(e)

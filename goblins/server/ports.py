@@ -135,6 +135,10 @@ class Inbox(Protocol):
     clock: Callable[[], float]
 
     def report(self, report: pb.Report, ack: Callable[[], None] | None = None) -> None: ...
+    def watch(self, fut: asyncio.Future[Any]) -> None:
+        """``fut`` waits for a commit: it fails with StoreUnavailable if commits fail meanwhile."""
+        ...
+
     def start_run(
         self,
         request: pb.StartWorkflowRequest,

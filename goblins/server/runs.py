@@ -108,6 +108,7 @@ class Runs:
         if problem:
             raise InvalidArgument(problem)
         self._refuse_payload(request.input, "input")
+        self.loop.refuse_in_outage()
         if not await self.loop.is_registered(WORKFLOW, name):
             raise NotFound(f"no worker has registered a workflow named {name!r}")
         run_id = request.run_id or new_id()
@@ -202,6 +203,7 @@ class Runs:
         await self.cancel(pb.CancelWorkflow(run_id=run_id, terminate=True, reason=reason))
 
     async def _control(self, run_id: str, report: pb.Report) -> None:
+        self.loop.refuse_in_outage()
         loop = asyncio.get_running_loop()
         give_up = loop.time() + self.router.not_found_grace  # a just-started run may be on its way
         delay = 0.05
@@ -288,6 +290,7 @@ class Runs:
     async def register(self, workflows: list[str], activities: list[str]) -> None:
         """A worker hosts these names: their task topics exist and the registry has them."""
         _refuse_long(*(("workflow name", n) for n in workflows), *(("activity name", n) for n in activities))
+        self.loop.refuse_in_outage()
         await self.mode.queue.ensure_task_topics(workflows, activities)
         await self.loop.register([(WORKFLOW, n) for n in workflows] + [(ACTIVITY, n) for n in activities])
 

@@ -164,7 +164,11 @@ class Worker:
                 except grpc.aio.AioRpcError as exc:
                     failures += 1
                     log.info(
-                        "worker %s: server %s unavailable (%s); reconnecting", self.identity, address, exc.code().name
+                        "worker %s: server %s unavailable (%s: %s); reconnecting",
+                        self.identity,
+                        address,
+                        exc.code().name,
+                        exc.details(),
                     )
                 finally:
                     self._connected.clear()

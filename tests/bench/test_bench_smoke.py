@@ -28,6 +28,7 @@ SCENARIO_KEYS = {
     "s6_recovery",
     "s7_distributed",
     "memory_at_rest",
+    "b_big_payloads",
 }
 
 

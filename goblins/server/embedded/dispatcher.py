@@ -389,5 +389,6 @@ class LocalRouter:
             if not done.done():
                 done.set_result(None)
 
+        self._inbox.watch(done)  # answered UNAVAILABLE if commits fail meanwhile
         self._inbox.report(report, durable)
         await done

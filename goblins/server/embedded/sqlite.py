@@ -8,9 +8,18 @@ Why these settings:
   trades that for speed: still safe against kill -9, not against power loss.
 - One writer thread with ``BEGIN IMMEDIATE`` transactions: the event loop hands it a whole
   batch, so many events share one fsync (group commit), and no write ever waits on a lock
-  upgrade. A second thread with its own connection serves reads. A batch of a few rows
-  (one run's step, an idle server) commits on the event loop's thread instead: no hop.
+  upgrade. A batch of a few rows (one run's step, an idle server) commits on the event loop's
+  thread instead: no hop.
+- A few reader threads, each with its own connection (WAL lets readers run side by side): one
+  big history read does not hold up the small reads behind it.
+- ``events`` is an ordinary rowid table with a unique index on (run_id, seq): lookups walk the
+  small index, and payloads (up to megabytes) stay in the table's rows, out of the key path.
+  (A ``WITHOUT ROWID`` table keeps each row inside its primary-key B-tree: big payloads made
+  every lookup slower.) A file made by an older version keeps its layout; the queries are the same.
 - ``busy_timeout``: another process (e.g. the CLI reading the file) can hold a lock briefly.
+- A failed commit (disk full, read-only file) is retried by the event loop; before the retry the
+  connections are reopened, since a connection opened on a read-only file stays read-only after
+  the file becomes writable.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ import concurrent.futures
 import fcntl
 import os
 import sqlite3
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -33,19 +43,23 @@ from goblins.server.ports import Batch, StoredRun, StoreRejected, StoreUnavailab
 T = TypeVar("T")
 
 INLINE_ROWS = 8  # batches up to this many rows commit without a thread hop
+READERS = 4  # reader threads (and connections): a big read does not hold up the small ones
 # Errors the same batch would raise again (a NULL in a NOT NULL column, a value SQLite cannot
 # bind): the loop isolates the report that caused them instead of retrying the batch.
 _REJECTED = (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.InterfaceError, OverflowError)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
+# Created only with a new file: an older file's events table keeps its own key.
+EVENTS = """
+CREATE TABLE events (
     run_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
     type TEXT NOT NULL,
     step_id TEXT NOT NULL,
-    data BLOB NOT NULL,
-    PRIMARY KEY (run_id, seq)
-) WITHOUT ROWID;
+    data BLOB NOT NULL
+);
+CREATE UNIQUE INDEX events_by_run ON events (run_id, seq);
+"""
+SCHEMA = """
 CREATE INDEX IF NOT EXISTS events_by_activity ON events (step_id) WHERE step_id != '';
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
@@ -84,6 +98,12 @@ def connect(path: str, synchronous: str = "FULL") -> sqlite3.Connection:
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA busy_timeout=10000")
     return conn
+
+
+def create_schema(conn: sqlite3.Connection) -> None:
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").fetchone():
+        conn.executescript(EVENTS)
+    conn.executescript(SCHEMA)
 
 
 def _event_row(e: pb.Event) -> tuple[str, int, str, str, bytes]:
@@ -127,14 +147,22 @@ class SqliteStore:
         self._lock = _lock(path)
         try:
             self._writer = connect(path, sync)
-            self._writer.executescript(SCHEMA)
+            create_schema(self._writer)
         except BaseException:
             if self._lock is not None:
                 os.close(self._lock)
             raise
-        self._reader = connect(path, sync)
+        self._reopen = False  # a commit failed: reopen every connection before the next one
         self._write_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="goblins-sqlite-w")
-        self._read_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="goblins-sqlite-r")
+        self._read_pool = concurrent.futures.ThreadPoolExecutor(READERS, thread_name_prefix="goblins-sqlite-r")
+        self._local = threading.local()  # each reader thread's (generation, connection)
+        self._readers: list[sqlite3.Connection] = []  # every reader connection, to close them
+        self._readers_lock = threading.Lock()
+        self._generation = 0  # bumped when the connections are reopened
+        # Reads in progress; a reopen waits for them to end and holds new ones meanwhile.
+        self._gate = threading.Condition(self._readers_lock)
+        self._reading = 0
+        self._reopening = False
         self._pooled = 0  # commits running in the writer thread (the connection is theirs meanwhile)
 
     async def _run(self, pool: concurrent.futures.Executor, fn: Callable[..., T], *args: Any) -> T:
@@ -144,6 +172,66 @@ class SqliteStore:
             raise StoreUnavailable(f"sqlite: {exc}") from exc
         except _REJECTED as exc:
             raise StoreRejected(f"sqlite refused the batch: {type(exc).__name__}: {exc}") from exc
+
+    async def _read(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self._run(self._read_pool, self._gated, fn, *args)
+
+    def _gated(self, fn: Callable[..., T], *args: Any) -> T:
+        with self._gate:
+            while self._reopening:
+                self._gate.wait()
+            self._reading += 1
+        try:
+            return fn(*args)
+        finally:
+            with self._gate:
+                self._reading -= 1
+                if not self._reading:
+                    self._gate.notify_all()
+
+    def _reader(self) -> sqlite3.Connection:
+        """This reader thread's connection, opened again after the connections were reopened."""
+        local = self._local
+        conn: sqlite3.Connection | None = getattr(local, "conn", None)
+        if conn is not None and local.generation == self._generation:
+            return conn
+        generation = self._generation
+        conn = connect(self.path, self.synchronous)
+        with self._readers_lock:
+            self._readers.append(conn)
+        local.conn, local.generation = conn, generation
+        return conn
+
+    def _forget_reader(self, conn: sqlite3.Connection) -> None:
+        with self._readers_lock:
+            if conn in self._readers:
+                self._readers.remove(conn)
+        conn.close()
+        self._local.conn = None
+
+    def _reopen_connections(self) -> None:
+        """Close every connection, then open the writer again (readers open on their next read).
+
+        A connection opened while the file was read-only stays read-only, and so does any new
+        one while an old one is open (they share the file's WAL index in this process): after a
+        failed commit all of them go, readers included, before the retry."""
+        with self._gate:
+            self._reopening = True
+            while self._reading:
+                self._gate.wait()
+            readers, self._readers = self._readers, []
+        try:
+            for conn in readers:
+                conn.close()
+            self._writer.close()
+            self._generation += 1
+            self._writer = connect(self.path, self.synchronous)
+            create_schema(self._writer)
+            self._reopen = False
+        finally:
+            with self._gate:
+                self._reopening = False
+                self._gate.notify_all()
 
     # ---- writes ----
 
@@ -168,6 +256,15 @@ class SqliteStore:
             self._pooled -= 1
 
     def commit_sync(self, batch: Batch) -> None:
+        try:
+            self._commit_sync(batch)
+        except sqlite3.OperationalError:
+            self._reopen = True  # disk full, read-only, I/O error: the retry starts afresh
+            raise
+
+    def _commit_sync(self, batch: Batch) -> None:
+        if self._reopen:
+            self._reopen_connections()
         c = self._writer
         c.execute("BEGIN IMMEDIATE")
         try:
@@ -211,7 +308,12 @@ class SqliteStore:
     # ---- reads ----
 
     def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
-        return self._reader.execute(sql, args).fetchall()
+        conn = self._reader()
+        try:
+            return conn.execute(sql, args).fetchall()
+        except sqlite3.OperationalError:
+            self._forget_reader(conn)  # e.g. opened on a file that was not readable: next read reopens
+            raise
 
     def _load_run(self, run_id: str) -> StoredRun | None:
         events = _parse_events(self._query("SELECT data FROM events WHERE run_id = ? ORDER BY seq", (run_id,)))
@@ -222,11 +324,11 @@ class SqliteStore:
         return StoredRun(events, rows[0][0] if rows else None, dict(beats))
 
     async def load_run(self, run_id: str) -> StoredRun | None:
-        return await self._run(self._read_pool, self._load_run, run_id)
+        return await self._read(self._load_run, run_id)
 
     async def load_runs(self, run_ids: list[str]) -> list[StoredRun | None]:
         """``load_run`` of each id, in one hop to the reader thread."""
-        return await self._run(self._read_pool, lambda: [self._load_run(r) for r in run_ids])
+        return await self._read(lambda: [self._load_run(r) for r in run_ids])
 
     async def history(self, run_id: str, after_seq: int = 0) -> list[pb.Event] | None:
         def load() -> list[pb.Event] | None:
@@ -235,14 +337,14 @@ class SqliteStore:
                 return None
             return _parse_events(rows)
 
-        return await self._run(self._read_pool, load)
+        return await self._read(load)
 
     async def last_event(self, run_id: str) -> pb.Event | None:
         def load() -> pb.Event | None:
             rows = self._query("SELECT data FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT 1", (run_id,))
             return pb.Event.FromString(rows[0][0]) if rows else None
 
-        return await self._run(self._read_pool, load)
+        return await self._read(load)
 
     async def list_runs(self, status: str, workflow_name: str, limit: int) -> list[pb.RunInfo]:
         def load() -> list[pb.RunInfo]:
@@ -263,15 +365,15 @@ class SqliteStore:
                 for r in rows
             ]
 
-        return await self._run(self._read_pool, load)
+        return await self._read(load)
 
     async def active_runs(self, bucket: int) -> list[str]:
         """Every unfinished run (one server owns them all: ``bucket`` is ignored)."""
-        rows = await self._run(self._read_pool, self._query, "SELECT run_id FROM runs WHERE status = ?", (RUNNING,))
+        rows = await self._read(self._query, "SELECT run_id FROM runs WHERE status = ?", (RUNNING,))
         return [r[0] for r in rows]
 
     async def registry(self) -> set[tuple[str, str]]:
-        rows = await self._run(self._read_pool, self._query, "SELECT kind, name FROM registry")
+        rows = await self._read(self._query, "SELECT kind, name FROM registry")
         return {(r[0], r[1]) for r in rows}
 
     async def pending_tasks(self) -> list[TaskRecord]:
@@ -283,7 +385,7 @@ class SqliteStore:
             beats = self._query("SELECT run_id, step_id, details FROM heartbeats")
             return tasks, {(r[0], r[1]): r[2] for r in beats}
 
-        rows, beats = await self._run(self._read_pool, load)
+        rows, beats = await self._read(load)
         tasks = [TaskRecord(*row) for row in rows]
         for t in tasks:  # the heartbeat timeout is not a column: it is in the task itself
             if t.kind != ACTIVITY:
@@ -306,7 +408,10 @@ class SqliteStore:
         for pool in (self._write_pool, self._read_pool):
             pool.shutdown(wait=True)
         self._writer.close()
-        self._reader.close()
+        with self._readers_lock:
+            readers, self._readers = self._readers, []
+        for conn in readers:
+            conn.close()
         if self._lock is not None:
             os.close(self._lock)  # releases the lock: another server may open the file
             self._lock = None
