@@ -124,6 +124,7 @@ async def chaos(log: str, steps: int, seed: int) -> list[int]:
     return out
 
 
+@goblins.workflow
 async def big_payload(size: int) -> int:
     """Scenario B: one activity with a big result, stored in the history."""
     return len(await goblins.workflow.execute_activity(payload, size))

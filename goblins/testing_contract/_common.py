@@ -97,6 +97,9 @@ class RecordingInbox:
         else:
             ack()
 
+    def watch(self, fut: asyncio.Future[Any]) -> None:
+        """No outages here: a waiting future is settled by its ack alone."""
+
     def release(self) -> None:
         """Run the held acks: what they acknowledge is durable now."""
         self.hold_acks = False
