@@ -35,6 +35,7 @@ from cassandra.query import BatchStatement, BatchType, tuple_factory
 from goblins.api import v1 as pb
 from goblins.history import RUNNING, run_status
 from goblins.server.effects import WF_TASK_MARK, WORKFLOW, TaskRecord
+from goblins.server.paging import cut
 from goblins.server.ports import Batch, StoreConflict, StoredRun, StoreUnavailable
 
 REPLICATION = {"class": "SimpleStrategy", "replication_factor": 1}
@@ -138,6 +139,9 @@ class _Bridge:
 _bridges: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Bridge] = weakref.WeakKeyDictionary()
 
 
+DRIVER_FETCH_ROWS = 5_000  # the driver's default fetch size: the rows one callback receives
+
+
 def _execute(session: Session, statement: Any, params: Any = None) -> asyncio.Future[list[Any]]:
     """Await a driver future from asyncio (the driver runs its own I/O thread)."""
     loop = asyncio.get_running_loop()
@@ -232,6 +236,7 @@ class CassandraStore:
         self._del_beats = p("DELETE FROM heartbeats WHERE run_id = ?")
         self._sel_beats = p("SELECT step_id, details FROM heartbeats WHERE run_id = ?")
         self._sel_events = p("SELECT data FROM events WHERE run_id = ? AND seq > ?")
+        self._sel_events_page = p("SELECT data FROM events WHERE run_id = ? AND seq > ? LIMIT ?")
         self._sel_last = p("SELECT data FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT 1")
         self._sel_run = p(
             "SELECT workflow_name, status, created_at, finished_at, wf_task_id FROM runs WHERE run_id = ?"
@@ -381,6 +386,17 @@ class CassandraStore:
         if not rows and not await _execute(self.session, self._sel_run, (run_id,)):
             return None
         return [pb.Event.FromString(r[0]) for r in rows]
+
+    async def history_page(
+        self, run_id: str, after_seq: int, limit: int, max_bytes: int
+    ) -> tuple[list[pb.Event], bool] | None:
+        # The driver hands a callback one fetch of rows (5,000 by default): a page stays within it.
+        limit = min(limit, DRIVER_FETCH_ROWS - 1)
+        rows = await _execute(self.session, self._sel_events_page, (run_id, after_seq, limit + 1))
+        if not rows and not await _execute(self.session, self._sel_run, (run_id,)):
+            return None
+        n = cut([len(r[0]) for r in rows[:limit]], max_bytes)
+        return [pb.Event.FromString(r[0]) for r in rows[:n]], n < len(rows)
 
     async def last_event(self, run_id: str) -> pb.Event | None:
         rows = await _execute(self.session, self._sel_last, (run_id,))

@@ -28,6 +28,7 @@ from google.protobuf.message import DecodeError
 from goblins.api import v1 as pb
 from goblins.history import RUNNING, run_status
 from goblins.server.effects import ACTIVITY, WORKFLOW, TaskRecord
+from goblins.server.paging import cut
 from goblins.server.ports import Batch, StoredRun, StoreRejected, StoreUnavailable
 
 T = TypeVar("T")
@@ -234,6 +235,21 @@ class SqliteStore:
             if not rows and not self._query("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)):
                 return None
             return _parse_events(rows)
+
+        return await self._run(self._read_pool, load)
+
+    async def history_page(
+        self, run_id: str, after_seq: int, limit: int, max_bytes: int
+    ) -> tuple[list[pb.Event], bool] | None:
+        def load() -> tuple[list[pb.Event], bool] | None:
+            rows = self._query(
+                "SELECT data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (run_id, after_seq, limit + 1),
+            )
+            if not rows and not self._query("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)):
+                return None
+            n = cut([len(r[0]) for r in rows[:limit]], max_bytes)
+            return _parse_events(rows[:n]), n < len(rows)
 
         return await self._run(self._read_pool, load)
 
