@@ -17,7 +17,7 @@ from goblins import converter
 from goblins._definitions import activity_definition, workflow_definition
 from goblins.client import Client
 from goblins.errors import GoblinsError, WorkflowFailed
-from goblins.history import STATUSES, EventType
+from goblins.history import STATUSES, Event, EventType
 from goblins.worker import Worker
 
 DEFAULT_SERVER = "localhost:9075"
@@ -163,30 +163,39 @@ def _cell(value: Any, width: int = 40) -> str:
 
 
 async def workflow_show(args: argparse.Namespace) -> int:
+    header: tuple[str, ...] = ("SEQ", "TIME", "EVENT", "ACTIVITY", "ATTEMPT", "DETAIL")
     async with await _connect(args) as client:
-        events = await client.get_workflow_handle(args.run_id).history()
-    rows = [("SEQ", "TIME", "EVENT", "ACTIVITY", "ATTEMPT", "DETAIL")]
-    for e in events:
-        when = datetime.datetime.fromtimestamp(e.timestamp).strftime("%H:%M:%S.%f")[:-3]
-        attempt = f"{e.attempt}/{e.max_attempts or '∞'}" if e.step_id else ""
-        detail = e.error or ""
-        if e.type == EventType.WORKFLOW_SIGNALED:
-            detail = f"{e.signal_name} {_cell(e.input)}"
-        elif e.type == EventType.TIMER_STARTED:
-            detail = f"fires in {e.fire_at - e.timestamp:g}s"
-        if e.retry_at:
-            detail += f" (retry in {max(0.0, e.retry_at - e.timestamp):.2f}s)"
-        elif e.type.value.endswith("SUCCESS"):
-            detail = _cell(e.output)
-        elif e.type.value.endswith("SCHEDULED"):
-            detail = _cell(e.input)
-        if e.continued_as:
-            detail = f"continued as {e.continued_as}"
-        rows.append((str(e.seq), when, e.type.value, e.activity_name, attempt, _cell(detail, 60)))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
-    for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1])
+        handle = client.get_workflow_handle(args.run_id)
+        token, first = b"", True
+        while first or token:
+            # Printed a page at a time: a long history starts to show at once, in bounded memory.
+            events, token = await handle.history_page(token, args.page_size)
+            rows = [header] if first else []
+            rows += [_show_row(e) for e in events]
+            widths = [max(len(r[i]) for r in rows) for i in range(len(header) - 1)] if rows else []
+            for r in rows:
+                print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1])
+            first = False
     return 0
+
+
+def _show_row(e: Event) -> tuple[str, ...]:
+    when = datetime.datetime.fromtimestamp(e.timestamp).strftime("%H:%M:%S.%f")[:-3]
+    attempt = f"{e.attempt}/{e.max_attempts or '∞'}" if e.step_id else ""
+    detail = e.error or ""
+    if e.type == EventType.WORKFLOW_SIGNALED:
+        detail = f"{e.signal_name} {_cell(e.input)}"
+    elif e.type == EventType.TIMER_STARTED:
+        detail = f"fires in {e.fire_at - e.timestamp:g}s"
+    if e.retry_at:
+        detail += f" (retry in {max(0.0, e.retry_at - e.timestamp):.2f}s)"
+    elif e.type.value.endswith("SUCCESS"):
+        detail = _cell(e.output)
+    elif e.type.value.endswith("SCHEDULED"):
+        detail = _cell(e.input)
+    if e.continued_as:
+        detail = f"continued as {e.continued_as}"
+    return (str(e.seq), when, e.type.value, e.activity_name, attempt, _cell(detail, 60))
 
 
 async def workflow_list(args: argparse.Namespace) -> int:
@@ -358,6 +367,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = client_parser("show", "print a run's history as a table")
     c.add_argument("run_id")
+    c.add_argument(
+        "--page-size", type=_positive, default=1000, help="events fetched per request (default 1,000; at most 10,000)"
+    )
     c.set_defaults(func=workflow_show)
 
     c = client_parser("list", "list runs, newest first")
