@@ -39,7 +39,17 @@ def cmd_server(args: argparse.Namespace) -> int:
 
     store = args.store or f"sqlite:///{args.db}"
     try:
-        asyncio.run(serve(store, args.host, args.port, args.broker, args.max_payload_bytes))
+        asyncio.run(
+            serve(
+                store,
+                args.host,
+                args.port,
+                args.broker,
+                args.max_payload_bytes,
+                args.warn_history_bytes,
+                args.max_history_bytes,
+            )
+        )
     except (ValueError, OSError) as exc:
         raise UserError(str(exc)) from None
     return 0
@@ -282,6 +292,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive,
         default=os.environ.get("GOBLINS_MAX_PAYLOAD_BYTES", str(2 * 1024 * 1024)),
         help="the most one payload (input, signal, result...) may weigh; default 2 MiB",
+    )
+    s.add_argument(
+        "--warn-history-bytes",
+        type=_positive,
+        default=os.environ.get("GOBLINS_WARN_HISTORY_BYTES", str(10 * 1024 * 1024)),
+        help="log a run whose history passes this size; default 10 MiB",
+    )
+    s.add_argument(
+        "--max-history-bytes",
+        type=_positive,
+        default=os.environ.get("GOBLINS_MAX_HISTORY_BYTES", str(50 * 1024 * 1024)),
+        help="past this history size a run may only end (complete, fail, continue as new); default 50 MiB",
     )
     s.add_argument("--db", default=os.environ.get("GOBLINS_DB", "goblins.db"), help="SQLite file (embedded mode)")
     s.add_argument(

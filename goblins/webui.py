@@ -117,7 +117,7 @@ class WebUI:
             raise BadRequest(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {size}")
         after = _whole(query, "after_seq", 0)
         try:
-            token = base64.urlsafe_b64decode(query.get("page_token", ""))
+            token = base64.b64decode(query.get("page_token", ""), altchars=b"-_", validate=True)
         except ValueError:
             raise BadRequest("page_token is not a token from next_page_token") from None
         events, next_token = self.call(
