@@ -95,6 +95,8 @@ class EventStoreContract:
         assert await store.history_page(new_id("missing"), 0, 10, 1 << 20) is None
         events, more = await store.history_page(run, 0, 5, 1 << 20) or ([], False)
         assert [e.seq for e in events] == [1, 2, 3, 4, 5] and more
+        events, more = await store.history_page(run, 0, 11, 1 << 20) or ([], False)
+        assert [e.seq for e in events] == list(range(1, 12)) and more
         events, more = await store.history_page(run, 5, 100, 1 << 20) or ([], True)
         assert wire(events) == wire(big[3:]) and not more
         # Cut by bytes, past the first event: two big events fit 2,500 bytes, not three.

@@ -27,7 +27,7 @@ import weakref
 from typing import Any
 from urllib.parse import urlparse
 
-from cassandra import ConsistencyLevel
+from cassandra import ConsistencyLevel, InvalidRequest
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
 from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from cassandra.query import BatchStatement, BatchType, tuple_factory
@@ -35,8 +35,7 @@ from cassandra.query import BatchStatement, BatchType, tuple_factory
 from goblins.api import v1 as pb
 from goblins.history import RUNNING, run_status
 from goblins.server.effects import WF_TASK_MARK, WORKFLOW, TaskRecord
-from goblins.server.paging import cut
-from goblins.server.ports import Batch, StoreConflict, StoredRun, StoreUnavailable
+from goblins.server.ports import Batch, StoreConflict, StoredRun, StoreRejected, StoreUnavailable
 
 REPLICATION = {"class": "SimpleStrategy", "replication_factor": 1}
 
@@ -128,10 +127,13 @@ class _Bridge:
             if fut.done():
                 continue
             if exc is not None:
-                # The driver's own errors (NoHostAvailable, timeouts) are the store's outage.
-                unavailable = StoreUnavailable(f"cassandra: {type(exc).__name__}: {exc}")
-                unavailable.__cause__ = exc
-                fut.set_exception(unavailable)
+                # The driver's own errors (NoHostAvailable, timeouts) are the store's outage; a
+                # request Cassandra refuses as invalid (a batch over its message size: several
+                # big results of one run) fails the same way again: the loop commits it apart.
+                kind = StoreRejected if isinstance(exc, InvalidRequest) else StoreUnavailable
+                error = kind(f"cassandra: {type(exc).__name__}: {exc}")
+                error.__cause__ = exc
+                fut.set_exception(error)
             else:
                 fut.set_result(rows if type(rows) is list else list(rows or ()))
 
@@ -392,11 +394,26 @@ class CassandraStore:
     ) -> tuple[list[pb.Event], bool] | None:
         # The driver hands a callback one fetch of rows (5,000 by default): a page stays within it.
         limit = min(limit, DRIVER_FETCH_ROWS - 1)
-        rows = await _execute(self.session, self._sel_events_page, (run_id, after_seq, limit + 1))
-        if not rows and not await _execute(self.session, self._sel_run, (run_id,)):
-            return None
-        n = cut([len(r[0]) for r in rows[:limit]], max_bytes)
-        return [pb.Event.FromString(r[0]) for r in rows[:n]], n < len(rows)
+        # Read in chunks sized by the rows seen so far, so that a page of big results reads
+        # little more than itself (a first chunk of 8 rows, then as many as should fit).
+        events: list[pb.Event] = []
+        size, after, ask = 0, after_seq, min(limit, 8)
+        while True:
+            rows = await _execute(self.session, self._sel_events_page, (run_id, after, ask + 1))
+            for (data,) in rows[:ask]:
+                if events and size + len(data) > max_bytes:
+                    return events, True
+                events.append(pb.Event.FromString(data))
+                size += len(data)
+            if len(rows) <= ask:  # nothing after these
+                if not events and not await _execute(self.session, self._sel_run, (run_id,)):
+                    return None
+                return events, False
+            if len(events) >= limit:
+                return events, True
+            after = events[-1].seq
+            fits = (max_bytes - size) * len(events) // max(size, 1)
+            ask = min(limit - len(events), max(fits, 1))
 
     async def last_event(self, run_id: str) -> pb.Event | None:
         rows = await _execute(self.session, self._sel_last, (run_id,))

@@ -28,7 +28,6 @@ from google.protobuf.message import DecodeError
 from goblins.api import v1 as pb
 from goblins.history import RUNNING, run_status
 from goblins.server.effects import ACTIVITY, WORKFLOW, TaskRecord
-from goblins.server.paging import cut
 from goblins.server.ports import Batch, StoredRun, StoreRejected, StoreUnavailable
 
 T = TypeVar("T")
@@ -242,14 +241,23 @@ class SqliteStore:
         self, run_id: str, after_seq: int, limit: int, max_bytes: int
     ) -> tuple[list[pb.Event], bool] | None:
         def load() -> tuple[list[pb.Event], bool] | None:
-            rows = self._query(
+            # Row by row, to stop at the byte budget: a page of big results reads only itself.
+            cursor = self._reader.execute(
                 "SELECT data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
                 (run_id, after_seq, limit + 1),
             )
-            if not rows and not self._query("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)):
+            events: list[pb.Event] = []
+            size, more = 0, False
+            for (data,) in cursor:
+                if len(events) == limit or (events and size + len(data) > max_bytes):
+                    more = True
+                    break
+                events.append(pb.Event.FromString(data))
+                size += len(data)
+            cursor.close()
+            if not events and not self._query("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)):
                 return None
-            n = cut([len(r[0]) for r in rows[:limit]], max_bytes)
-            return _parse_events(rows[:n]), n < len(rows)
+            return events, more
 
         return await self._run(self._read_pool, load)
 
