@@ -39,7 +39,18 @@ def cmd_server(args: argparse.Namespace) -> int:
 
     store = args.store or f"sqlite:///{args.db}"
     try:
-        asyncio.run(serve(store, args.host, args.port, args.broker, args.max_payload_bytes, args.results_cache_bytes))
+        asyncio.run(
+            serve(
+                store,
+                args.host,
+                args.port,
+                args.broker,
+                max_payload_bytes=args.max_payload_bytes,
+                results_cache_bytes=args.results_cache_bytes,
+                warn_history_bytes=args.warn_history_bytes,
+                max_history_bytes=args.max_history_bytes,
+            )
+        )
     except (ValueError, OSError) as exc:
         raise UserError(str(exc)) from None
     return 0
@@ -169,33 +180,45 @@ def _cell(value: Any, width: int = 40) -> str:
 
 
 async def workflow_show(args: argparse.Namespace) -> int:
+    header: tuple[str, ...] = ("SEQ", "TIME", "EVENT", "ACTIVITY", "ATTEMPT", "DETAIL")
     async with await _connect(args) as client:
-        events = await client.get_workflow_handle(args.run_id).history()
-    rows = [("SEQ", "TIME", "EVENT", "ACTIVITY", "ATTEMPT", "DETAIL")]
-    for e in events:
-        when = datetime.datetime.fromtimestamp(e.timestamp).strftime("%H:%M:%S.%f")[:-3]
-        attempt = f"{e.attempt}/{e.max_attempts or '∞'}" if e.step_id else ""
-        detail = e.error or ""
-        if e.non_retryable:
-            detail += " (non-retryable)"
-        if e.type == EventType.WORKFLOW_SIGNALED:
-            detail = f"{e.signal_name} {_cell(e.input)}"
-        elif e.type == EventType.TIMER_STARTED:
-            detail = f"fires in {e.fire_at - e.timestamp:g}s"
-        if e.retry_at:
-            detail += f" (retry in {max(0.0, e.retry_at - e.timestamp):.2f}s)"
-        elif e.type.value.endswith("SUCCESS"):
-            detail = _cell(e.output)
-        elif e.type.value.endswith("SCHEDULED"):
-            detail = _cell(e.input)
-        if e.continued_as:
-            detail = f"continued as {e.continued_as}"
-        rows.append((str(e.seq), when, e.type.value, e.activity_name, attempt, _cell(detail, 60)))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
-    for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1])
-    _print_traces(events)
+        handle = client.get_workflow_handle(args.run_id)
+        token, first = b"", True
+        failed: list[Event] = []
+        while first or token:
+            # Printed a page at a time: a long history starts to show at once, in bounded memory.
+            events, token = await handle.history_page(token, args.page_size)
+            rows = [header] if first else []
+            rows += [_show_row(e) for e in events]
+            widths = [max(len(r[i]) for r in rows) for i in range(len(header) - 1)] if rows else []
+            for r in rows:
+                print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1])
+            first = False
+            # Only the failures are kept for their traces: memory stays bounded by what failed.
+            failed += [e for e in events if e.stack_trace or e.error_details is not None]
+    _print_traces(failed)
     return 0
+
+
+def _show_row(e: Event) -> tuple[str, ...]:
+    when = datetime.datetime.fromtimestamp(e.timestamp).strftime("%H:%M:%S.%f")[:-3]
+    attempt = f"{e.attempt}/{e.max_attempts or '∞'}" if e.step_id else ""
+    detail = e.error or ""
+    if e.non_retryable:
+        detail += " (non-retryable)"
+    if e.type == EventType.WORKFLOW_SIGNALED:
+        detail = f"{e.signal_name} {_cell(e.input)}"
+    elif e.type == EventType.TIMER_STARTED:
+        detail = f"fires in {e.fire_at - e.timestamp:g}s"
+    if e.retry_at:
+        detail += f" (retry in {max(0.0, e.retry_at - e.timestamp):.2f}s)"
+    elif e.type.value.endswith("SUCCESS"):
+        detail = _cell(e.output)
+    elif e.type.value.endswith("SCHEDULED"):
+        detail = _cell(e.input)
+    if e.continued_as:
+        detail = f"continued as {e.continued_as}"
+    return (str(e.seq), when, e.type.value, e.activity_name, attempt, _cell(detail, 60))
 
 
 def _print_traces(events: Sequence[Event]) -> None:
@@ -308,6 +331,18 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("GOBLINS_RESULTS_CACHE_BYTES", str(64 * 1024 * 1024)),
         help="the most recent results kept in memory may weigh together; default 64 MiB",
     )
+    s.add_argument(
+        "--warn-history-bytes",
+        type=_positive,
+        default=os.environ.get("GOBLINS_WARN_HISTORY_BYTES", str(10 * 1024 * 1024)),
+        help="log a run whose history passes this size; default 10 MiB",
+    )
+    s.add_argument(
+        "--max-history-bytes",
+        type=_positive,
+        default=os.environ.get("GOBLINS_MAX_HISTORY_BYTES", str(50 * 1024 * 1024)),
+        help="past this history size a run may only end (complete, fail, continue as new); default 50 MiB",
+    )
     s.add_argument("--db", default=os.environ.get("GOBLINS_DB", "goblins.db"), help="SQLite file (embedded mode)")
     s.add_argument(
         "--store",
@@ -405,6 +440,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = client_parser("show", "print a run's history as a table")
     c.add_argument("run_id")
+    c.add_argument(
+        "--page-size", type=_positive, default=1000, help="events fetched per request (default 1,000; at most 10,000)"
+    )
     c.set_defaults(func=workflow_show)
 
     c = client_parser("list", "list runs, newest first")

@@ -8,7 +8,7 @@ import datetime
 import itertools
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Generic, TypeVar, overload
 
 import grpc
@@ -244,18 +244,53 @@ class WorkflowHandle(Generic[T]):
         await self._client._call("Cancel", request, timeout)
 
     async def history(self, timeout: float | datetime.timedelta | None = None) -> list[Event]:
-        """The run's events, oldest first. ``timeout``: as for ``signal``, per request."""
+        """The run's events, oldest first (read page by page: see :meth:`history_events`).
+        ``timeout``: as for ``signal``, per page."""
+        return [e async for e in self.history_events(timeout=timeout)]
+
+    async def history_events(
+        self, page_size: int = 0, timeout: float | datetime.timedelta | None = None
+    ) -> AsyncIterator[Event]:
+        """The run's events, oldest first, fetched a page at a time as the iteration goes: a
+        history of many big results never travels in one message, nor sits whole in memory."""
+        token = b""
+        while True:
+            events, token = await self.history_page(token, page_size, timeout=timeout)
+            for e in events:
+                yield e
+            if not token:
+                return
+
+    async def history_page(
+        self,
+        page_token: bytes = b"",
+        page_size: int = 0,
+        *,
+        after_seq: int = 0,
+        timeout: float | datetime.timedelta | None = None,
+    ) -> tuple[list[Event], bytes]:
+        """One page of the run's events, oldest first, and the token of the next page (``b""``:
+        this was the last). ``page_token``: from the previous page (``b""``: the first page);
+        ``page_size``: events in a page (0: the server's default, 1,000; at most 10,000). A page
+        also stops past 4 MiB of events. ``after_seq``: without a token, the first page starts
+        after this event (to read what is new). Raises GoblinsError for a token that is not
+        this run's. ``timeout``: as for ``signal``."""
+        if not isinstance(page_size, int) or page_size < 0:
+            raise ValueError(f"page_size must be an int >= 0 (0: the server's default), got {page_size!r}")
+        request = pb.GetHistoryRequest(
+            run_id=self.run_id, page_token=page_token, page_size=page_size, after_seq=after_seq
+        )
         # A run this handle started exists: in the distributed mode its owner may record it a
         # moment after the start returned, so "not found" is retried for a while.
         give_up = time.monotonic() + (_STARTED_GRACE if self._started else 0.0)
         while True:
-            resp = await self._client._call("GetHistory", pb.GetHistoryRequest(run_id=self.run_id), timeout)
+            resp = await self._client._call("GetHistory", request, timeout)
             if resp.found or time.monotonic() >= give_up:
                 break
             await asyncio.sleep(0.05)
         if not resp.found:
             raise WorkflowNotFound(f"no workflow run with id {self.run_id!r}")
-        return [wire.event_from_proto(e) for e in resp.events]
+        return [wire.event_from_proto(e) for e in resp.events], resp.next_page_token
 
 
 class Client:

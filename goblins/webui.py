@@ -8,7 +8,10 @@ client, and each request waits for its call on that loop.
 API (JSON in and out; errors are ``{"error": "..."}`` with a 4xx/5xx status):
 
 - ``GET  /api/runs?status=RUNNING|COMPLETED|FAILED&name=WORKFLOW&limit=N``
-- ``GET  /api/runs/RUN_ID``: ``{"run_id", "events": [...]}``, oldest first
+- ``GET  /api/runs/RUN_ID?page_size=N&page_token=T&after_seq=S``: one page of the history,
+  ``{"run_id", "events": [...], "next_page_token"}``, oldest first; ``next_page_token`` (empty
+  on the last page) is the next request's ``page_token``; ``after_seq`` starts a first page
+  after that event (to fetch what is new)
 - ``POST /api/runs/RUN_ID/signal``     ``{"name": "approve", "args": [...]}``
 - ``POST /api/runs/RUN_ID/query``      ``{"name": "items", "args": [...]}`` -> ``{"result"}``
 - ``POST /api/runs/RUN_ID/cancel``     ``{"reason": "..."}``
@@ -18,6 +21,7 @@ API (JSON in and out; errors are ``{"error": "..."}`` with a 4xx/5xx status):
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import http.server
 import json
@@ -32,11 +36,20 @@ from goblins.errors import GoblinsError, WorkflowNotFound
 from goblins.history import STATUSES
 
 CALL_TIMEOUT = 60.0
+PAGE_SIZE = 500  # events in a page of the history view: a long run shows its start at once
+MAX_PAGE_SIZE = 10_000
 MAX_BODY = 1 << 20
 
 
 class BadRequest(Exception):
     """The request is malformed: answered 400 with this message."""
+
+
+def _whole(query: dict[str, str], name: str, default: int) -> int:
+    try:
+        return int(query.get(name, default))
+    except ValueError:
+        raise BadRequest(f"{name} must be a whole number, got {query[name]!r}") from None
 
 
 class WebUI:
@@ -98,9 +111,23 @@ class WebUI:
         runs = self.call(lambda c: c.list_workflows(status=status, workflow_name=name, limit=limit))
         return {"runs": [dataclasses.asdict(r) for r in runs]}
 
-    def history(self, run_id: str) -> Any:
-        events = self.call(lambda c: c.get_workflow_handle(run_id).history())
-        return {"run_id": run_id, "events": [dataclasses.asdict(e) for e in events]}
+    def history(self, run_id: str, query: dict[str, str]) -> Any:
+        size = _whole(query, "page_size", PAGE_SIZE)
+        if not 1 <= size <= MAX_PAGE_SIZE:
+            raise BadRequest(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {size}")
+        after = _whole(query, "after_seq", 0)
+        try:
+            token = base64.b64decode(query.get("page_token", ""), altchars=b"-_", validate=True)
+        except ValueError:
+            raise BadRequest("page_token is not a token from next_page_token") from None
+        events, next_token = self.call(
+            lambda c: c.get_workflow_handle(run_id).history_page(token, size, after_seq=after)
+        )
+        return {
+            "run_id": run_id,
+            "events": [dataclasses.asdict(e) for e in events],
+            "next_page_token": base64.urlsafe_b64encode(next_token).decode(),
+        }
 
     def act(self, run_id: str, action: str, body: dict[str, Any]) -> Any:
         def handle_of(client: Client) -> Any:
@@ -146,7 +173,7 @@ def _handler(ui: WebUI) -> type[http.server.BaseHTTPRequestHandler]:
             if parts == ["api", "runs"]:
                 self._answer(lambda: ui.list_runs(query))
             elif len(parts) == 3 and parts[:2] == ["api", "runs"]:
-                self._answer(lambda: ui.history(parts[2]))
+                self._answer(lambda: ui.history(parts[2], query))
             else:
                 self._json(404, {"error": f"no such page: {url.path}"})
 

@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 import grpc
 
-from goblins.server.checks import MAX_PAYLOAD
+from goblins.server.checks import HISTORY_MAX_BYTES, HISTORY_WARN_BYTES, MAX_PAYLOAD
 from goblins.server.grpc import GoblinsService, add_service
 from goblins.server.loop import EventLoop
 from goblins.server.ports import EventStore, Mode
@@ -133,6 +133,8 @@ class Server:
         restart_grace: float | None = None,
         max_payload_bytes: int = MAX_PAYLOAD,
         results_cache_bytes: int = RECENT_BYTES,
+        warn_history_bytes: int = HISTORY_WARN_BYTES,
+        max_history_bytes: int = HISTORY_MAX_BYTES,
     ) -> None:
         """``port=None``: no gRPC listener (the in-process mode, goblins.local, calls ``runs``);
         0: any free port (``self.port`` says which, once started). ``restart_grace``: see
@@ -140,13 +142,23 @@ class Server:
         query's arguments, an activity's result or heartbeat details, a workflow's result) may
         weigh; a client call over it is refused, an activity attempt over it fails, a workflow
         task whose command is over it fails. ``results_cache_bytes``: the most the finishing
-        events kept in memory for GetResult may weigh together (the store answers for the rest)."""
-        if max_payload_bytes <= 0:
-            raise ValueError(f"max_payload_bytes must be > 0, got {max_payload_bytes}")
-        self.max_payload_bytes = max_payload_bytes
+        events kept in memory for GetResult may weigh together (the store answers for the rest).
+        ``warn_history_bytes``: past this size a run's history is logged (once);
+        ``max_history_bytes``: past this size a workflow task may only end the run (complete, fail
+        or continue as new), else it fails with the reason."""
+        for name, value in (
+            ("max_payload_bytes", max_payload_bytes),
+            ("warn_history_bytes", warn_history_bytes),
+            ("max_history_bytes", max_history_bytes),
+        ):
+            if value <= 0:
+                raise ValueError(f"{name} must be > 0, got {value}")
         if results_cache_bytes < 0:
             raise ValueError(f"results_cache_bytes must be >= 0, got {results_cache_bytes}")
+        self.max_payload_bytes = max_payload_bytes
         self.results_cache_bytes = results_cache_bytes
+        self.warn_history_bytes = warn_history_bytes
+        self.max_history_bytes = max_history_bytes
         self.store_url = store_url
         self.broker_url = broker_url
         self.clock = clock  # goblins.testing swaps it to skip time
@@ -166,6 +178,8 @@ class Server:
         )
         self.loop = EventLoop(self.mode, self.clock, results_cache_bytes=self.results_cache_bytes)
         self.loop.max_payload = self.max_payload_bytes
+        self.loop.warn_history_bytes = self.warn_history_bytes
+        self.loop.max_history_bytes = self.max_history_bytes
         await self.loop.start()
         self.runs = Runs(self.mode, self.loop)
         self.runs.max_payload = self.max_payload_bytes
@@ -226,6 +240,8 @@ async def serve(
     broker_url: str | None = None,
     max_payload_bytes: int = MAX_PAYLOAD,
     results_cache_bytes: int = RECENT_BYTES,
+    warn_history_bytes: int = HISTORY_WARN_BYTES,
+    max_history_bytes: int = HISTORY_MAX_BYTES,
 ) -> None:
     server = Server(
         store_url,
@@ -234,6 +250,8 @@ async def serve(
         broker_url,
         max_payload_bytes=max_payload_bytes,
         results_cache_bytes=results_cache_bytes,
+        warn_history_bytes=warn_history_bytes,
+        max_history_bytes=max_history_bytes,
     )
     await server.start()
     try:

@@ -25,6 +25,12 @@ HISTORY_WARN_EVENTS = 10_000
 HISTORY_MAX_EVENTS = 50_000
 """Events in one run's history past which a workflow task may only end the run (complete, fail
 or continue as new): every replay reads the whole history."""
+HISTORY_WARN_BYTES = 10 * 1024 * 1024
+"""Bytes in one run's history past which the server logs a warning (once per run and server);
+``Server(warn_history_bytes=)`` changes it."""
+HISTORY_MAX_BYTES = 50 * 1024 * 1024
+"""Bytes in one run's history past which a workflow task may only end the run (as for the
+length limit); ``Server(max_history_bytes=)`` changes it."""
 
 
 def too_long(*fields: tuple[str, str], limit: int = MAX_NAME) -> str:
@@ -193,11 +199,25 @@ def oversized_result(r: pb.ActivityResult, limit: int = MAX_PAYLOAD) -> pb.Activ
 _ENDS_RUN = frozenset({"complete_workflow", "fail_workflow", "continue_as_new"})
 
 
+def _ends_run(r: pb.WorkflowTaskCompleted) -> bool:
+    return all(c.WhichOneof("kind") in _ENDS_RUN for c in r.commands)
+
+
 def history_too_long(events: int, r: pb.WorkflowTaskCompleted, limit: int = HISTORY_MAX_EVENTS) -> str:
     """Why a completion may not add to a history of ``events`` events (it does not end the run), or ""."""
-    if events < limit or all(c.WhichOneof("kind") in _ENDS_RUN for c in r.commands):
+    if events < limit or _ends_run(r):
         return ""
     return (
         f"workflow task completion refused: the history has {events} events, at most {limit}; "
+        "the workflow should continue as new"
+    )
+
+
+def history_too_big(size: int, r: pb.WorkflowTaskCompleted, limit: int = HISTORY_MAX_BYTES) -> str:
+    """Why a completion may not add to a history of ``size`` bytes (it does not end the run), or ""."""
+    if size < limit or _ends_run(r):
+        return ""
+    return (
+        f"workflow task completion refused: the history has {size} bytes, at most {limit}; "
         "the workflow should continue as new"
     )

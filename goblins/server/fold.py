@@ -53,6 +53,9 @@ class FoldedRun:
         self.run_id = run_id
         self.workflow_name = ""
         self.events: list[pb.Event] = []
+        # through[i]: the bytes of events[:i], kept as they come (the history size limit and
+        # the pages of a workflow task read it; nothing re-sums the history).
+        self.through: list[int] = [0]
         self.activities: dict[str, ActivityState] = {}
         self.timers: dict[str, pb.Event] = {}  # timer id -> TIMER_STARTED, while not fired
         # activity run id -> last heartbeat details (stored beside the history, not in it)
@@ -94,9 +97,15 @@ class FoldedRun:
     def next_seq(self) -> int:
         return len(self.events) + 1
 
+    @property
+    def history_bytes(self) -> int:
+        """The serialized size of the run's events."""
+        return self.through[-1]
+
     def apply(self, e: pb.Event) -> None:
         """Fold one stored event into the state; an event kind this server does not know raises."""
         self.events.append(e)
+        self.through.append(self.through[-1] + e.ByteSize())
         fold = _FOLD.get(e.type)
         if fold is None:
             raise ValueError(f"run {self.run_id}: event {e.seq} has an unknown type {e.type!r}")

@@ -183,10 +183,7 @@ class GoblinsService(pb_grpc.GoblinsServicer):
     async def GetHistory(
         self, request: pb.GetHistoryRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetHistoryResponse:
-        events = await self.runs.history(request.run_id, request.after_seq)
-        if events is None:
-            return pb.GetHistoryResponse(found=False)
-        return pb.GetHistoryResponse(found=True, events=events)
+        return await self.runs.history_page(request)
 
     @mapped
     async def ListWorkflows(

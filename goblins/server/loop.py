@@ -23,16 +23,20 @@ from goblins._gc import tune_gc
 from goblins.api import v1 as pb
 from goblins.history import FINISHED
 from goblins.server.checks import (
+    HISTORY_MAX_BYTES,
     HISTORY_MAX_EVENTS,
+    HISTORY_WARN_BYTES,
     HISTORY_WARN_EVENTS,
     MAX_PAYLOAD,
     bad_completion,
     completion_refused,
+    history_too_big,
     history_too_long,
     oversized_result,
 )
 from goblins.server.effects import Effects, IdSource, TaskRecord
 from goblins.server.items import Item, _describe, _Register, _Report, _Resume, _run_id_of, _Start
+from goblins.server.paging import PAGE_BYTES, fit, page_token
 from goblins.server.ports import Batch, Mode, StoreConflict, StoreRejected, StoreUnavailable
 from goblins.server.recent import RECENT_BYTES, RecentResults
 from goblins.server.state import RunState, timed_out_result
@@ -94,7 +98,9 @@ class EventLoop:
         self.max_payload = MAX_PAYLOAD  # bytes in one payload a worker reports
         self.max_history_events = HISTORY_MAX_EVENTS
         self.warn_history_events = HISTORY_WARN_EVENTS
-        self._warned_long: set[str] = set()  # runs whose long history was logged
+        self.max_history_bytes = HISTORY_MAX_BYTES
+        self.warn_history_bytes = HISTORY_WARN_BYTES
+        self._warned_long: set[str] = set()  # runs whose long (or big) history was logged
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
@@ -485,15 +491,13 @@ class EventLoop:
         if which == "activity_started":
             return rs.activity_started(report.activity_started, now)
         if which == "workflow_task_completed":
-            completed, events = report.workflow_task_completed, len(rs.events)
+            completed, events, size = report.workflow_task_completed, len(rs.events), rs.history_bytes
             problem = bad_completion(completed, self.max_payload)
-            if events >= self.warn_history_events and not problem:
-                problem = history_too_long(events, completed, self.max_history_events)
-                if rs.run_id not in self._warned_long:
-                    if len(self._warned_long) > 10_000:  # a log line again is cheaper than memory
-                        self._warned_long.clear()
-                    self._warned_long.add(rs.run_id)
-                    log.warning("run %s has %d events; long histories slow every replay", rs.run_id, events)
+            if (events >= self.warn_history_events or size >= self.warn_history_bytes) and not problem:
+                problem = history_too_long(events, completed, self.max_history_events) or history_too_big(
+                    size, completed, self.max_history_bytes
+                )
+                self._warn_long(rs.run_id, events, size)
             if not problem:
                 return rs.workflow_task_completed(report.workflow_task_completed, now)
             report, which = completion_refused(report.workflow_task_completed, problem), "workflow_task_failed"
@@ -512,6 +516,14 @@ class EventLoop:
         if which == "activity_heartbeat":  # through the queue, so offsets stay in order (Kafka)
             self.heartbeat(report.activity_heartbeat)
         return Effects()
+
+    def _warn_long(self, run_id: str, events: int, size: int) -> None:
+        if run_id in self._warned_long:
+            return
+        if len(self._warned_long) > 10_000:  # a log line again is cheaper than memory
+            self._warned_long.clear()
+        self._warned_long.add(run_id)
+        log.warning("run %s has %d events, %d bytes; long or big histories slow every replay", run_id, events, size)
 
     async def _load_runs(self, items: list[Item], now: float) -> Effects:
         """Bring the runs these items touch into memory (after a restart or a partition move).
@@ -549,19 +561,27 @@ class EventLoop:
 
     # ---- Inbox: callbacks of the task queue and timers ----
 
-    def build_workflow_task(self, t: TaskRecord, seen: int, into: pb.WorkflowTask | None = None) -> pb.WorkflowTask:
-        """The workflow task for ``t``, filled into ``into`` (an empty message) when given."""
+    def build_workflow_task(
+        self, t: TaskRecord, seen: int, into: pb.WorkflowTask | None = None, max_bytes: int = PAGE_BYTES
+    ) -> tuple[pb.WorkflowTask, int]:
+        """The workflow task for ``t``, filled into ``into`` (an empty message) when given, and
+        the bytes of events it carries: at most ``max_bytes`` (maybe none); the worker fetches
+        the rest in pages, from the task's next_page_token."""
         task = pb.WorkflowTask() if into is None else into
         task.task_id, task.run_id, task.workflow_name = t.task_id, t.run_id, t.name
         rs = self.runs.get(t.run_id)
         if rs is None:
-            return task  # no events: the worker fetches the history itself
+            return task, 0  # no events: the worker fetches the history itself
         durable = self._durable.get(t.run_id, 0)
         if seen > durable:
             seen = 0
-        task.from_seq = seen
-        task.events.extend(rs.events[seen:durable])
-        return task
+        task.from_seq, task.last_seq = seen, durable
+        through = rs.through
+        end = fit(through, seen, durable, max_bytes)
+        task.events.extend(rs.events[seen:end])
+        if end < durable:
+            task.next_page_token = page_token(t.run_id, end)
+        return task, through[end] - through[seen]
 
     def activity_timed_out(self, t: TaskRecord, heartbeat: bool = False) -> None:
         task = pb.ActivityTask.FromString(t.data)

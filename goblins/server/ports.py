@@ -101,6 +101,13 @@ class EventStore(Protocol):
         ...
 
     async def history(self, run_id: str, after_seq: int = 0) -> list[pb.Event] | None: ...
+    async def history_page(
+        self, run_id: str, after_seq: int, limit: int, max_bytes: int
+    ) -> tuple[list[pb.Event], bool] | None:
+        """At most ``limit`` events after ``after_seq``, oldest first, cut where they pass
+        ``max_bytes`` (at least one event), and whether more follow; None: no such run."""
+        ...
+
     async def last_event(self, run_id: str) -> pb.Event | None: ...
     async def registry(self) -> set[tuple[str, str]]: ...
     async def pending_tasks(self) -> list[TaskRecord]:
@@ -173,8 +180,11 @@ class Inbox(Protocol):
         """The run's state in memory, if the loop holds it."""
         ...
 
-    def build_workflow_task(self, t: TaskRecord, seen: int, into: pb.WorkflowTask | None = None) -> pb.WorkflowTask:
-        """The workflow task for ``t`` with the durable events after ``seen``."""
+    def build_workflow_task(
+        self, t: TaskRecord, seen: int, into: pb.WorkflowTask | None = None, max_bytes: int = ...
+    ) -> tuple[pb.WorkflowTask, int]:
+        """The workflow task for ``t`` with the durable events after ``seen``, at most
+        ``max_bytes`` of them (the rest: a next_page_token), and their bytes."""
         ...
 
     def future(self) -> asyncio.Future[Any]:

@@ -18,6 +18,7 @@ from goblins.history import FINISHED, STATUSES, WORKFLOW_SUCCEEDED
 from goblins.server.checks import MAX_PAYLOAD, MAX_REASON, bad_payload, bad_seconds, too_long
 from goblins.server.effects import ACTIVITY, WORKFLOW
 from goblins.server.loop import EventLoop
+from goblins.server.paging import PAGE_BYTES, page_events, page_token, parse_token
 from goblins.server.ports import Mode
 
 MAX_WAIT = 60.0
@@ -264,18 +265,35 @@ class Runs:
 
     # ---- history and list ----
 
-    async def history(self, run_id: str, after_seq: int = 0) -> list[pb.Event] | None:
-        """The run's events after ``after_seq``; None: no such run."""
-        events = await self.store.history(run_id, after_seq)
-        if events is None and self.router.not_found_grace:
+    async def history_page(self, request: pb.GetHistoryRequest) -> pb.GetHistoryResponse:
+        """One page of the run's events: at most ``page_size`` of them (0: the default) and
+        ``PAGE_BYTES`` past the first; ``next_page_token`` leads to the next page."""
+        run_id = request.run_id
+        if request.page_size < 0:
+            raise InvalidArgument(f"page_size must be >= 0 (0: the default), got {request.page_size}")
+        after = request.after_seq
+        if request.page_token:
+            parsed = parse_token(request.page_token, run_id)
+            if parsed is None:
+                raise InvalidArgument("page_token is not a token of this run's history (pass next_page_token as is)")
+            after = parsed
+        limit = page_events(request.page_size)
+        page = await self.store.history_page(run_id, after, limit, PAGE_BYTES)
+        if page is None and self.router.not_found_grace and not request.page_token:
             # A just-started run may still be on its way to its owner, as for signal and cancel.
             loop = asyncio.get_running_loop()
             give_up, delay = loop.time() + self.router.not_found_grace, 0.02
-            while events is None and loop.time() < give_up:
+            while page is None and loop.time() < give_up:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 0.5)
-                events = await self.store.history(run_id, after_seq)
-        return events
+                page = await self.store.history_page(run_id, after, limit, PAGE_BYTES)
+        if page is None:
+            return pb.GetHistoryResponse(found=False)
+        events, more = page
+        reply = pb.GetHistoryResponse(found=True, events=events)
+        if more and events:
+            reply.next_page_token = page_token(run_id, events[-1].seq)
+        return reply
 
     async def list_runs(self, status: str, workflow_name: str, limit: int) -> list[pb.RunInfo]:
         if status and status not in STATUSES:

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 from collections.abc import Sequence
 
 from goblins.api import v1 as pb
 from goblins.server.effects import ACTIVITY, WORKFLOW
+from goblins.server.paging import PAGE_BYTES
 
 Key = tuple[str, str]  # (kind, name)
 
 # A credit bucket that is no task kind: the worker's sync activities (threads or processes, a
 # smaller pool than its event loop's) take one of these on top of an ACTIVITY credit.
 SYNC_ACTIVITY = "sync_activity"
+MESSAGE_BYTES = 16 * 1024 * 1024
+"""Bytes of tasks in one message to a worker, roughly (a single task may pass it): many big
+tasks go in several messages, well under the channel's 64 MiB limit."""
 
 
 class Session:
@@ -30,20 +35,37 @@ class Session:
         self.inflight: set[str] = set()
         self.closed = False
         self._msg = pb.ServerMessage()  # the next message, built in place (no copies)
+        self._bytes = 0  # of the tasks in _msg
+        self._full: collections.deque[pb.ServerMessage] = collections.deque()  # to send before _msg
         self._queued = False
         self._wake = asyncio.Event()
 
+    def _roll(self) -> None:
+        """_msg is full: it waits in line, the next tasks go in a new message."""
+        if len(self._msg.tasks):
+            self._full.append(self._msg)
+            self._msg, self._bytes = pb.ServerMessage(), 0
+
     def activity_task(self, data: bytes) -> None:
         """Queue an activity task from its stored ActivityTask bytes."""
+        if self._bytes + len(data) > MESSAGE_BYTES:
+            self._roll()
+        self._bytes += len(data)
         self._msg.tasks.add().activity.MergeFromString(data)
         self._queued = True
         self._wake.set()
 
     def workflow_task(self) -> pb.WorkflowTask:
-        """Queue a workflow task; the caller fills in the returned message."""
+        """Queue a workflow task; the caller fills in the returned message (at most PAGE_BYTES
+        of events) and tells :meth:`used` how many bytes it put in."""
+        if self._bytes > MESSAGE_BYTES - PAGE_BYTES:
+            self._roll()
         self._queued = True
         self._wake.set()
         return self._msg.tasks.add().workflow
+
+    def used(self, size: int) -> None:
+        self._bytes += size
 
     def ack(self, task_id: str) -> None:
         self._msg.acked.append(task_id)
@@ -72,5 +94,7 @@ class Session:
                 return None
             self._wake.clear()
             await self._wake.wait()
-        msg, self._msg, self._queued = self._msg, pb.ServerMessage(), False
+        if self._full:  # _queued stays set: _msg follows
+            return self._full.popleft()
+        msg, self._msg, self._queued, self._bytes = self._msg, pb.ServerMessage(), False, 0
         return msg

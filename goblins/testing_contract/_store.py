@@ -38,6 +38,27 @@ class EventStoreContract:
         assert wire(await store.history(run, after_seq=2)) == wire(more)
         assert await store.history(run, after_seq=4) == []
 
+    async def test_history_pages(self, store: Store) -> None:
+        run = new_id()
+        big = [
+            event(run, seq, "ACTIVITY_FINISHED_IN_SUCCESS", step_id=f"{run}/{seq}", output=b"x" * 1000)
+            for seq in range(3, 13)
+        ]
+        await store.commit(Batch(events=started(run) + big))
+        assert await store.history_page(new_id("missing"), 0, 10, 1 << 20) is None
+        events, more = await store.history_page(run, 0, 5, 1 << 20) or ([], False)
+        assert [e.seq for e in events] == [1, 2, 3, 4, 5] and more
+        events, more = await store.history_page(run, 0, 11, 1 << 20) or ([], False)
+        assert [e.seq for e in events] == list(range(1, 12)) and more
+        events, more = await store.history_page(run, 5, 100, 1 << 20) or ([], True)
+        assert wire(events) == wire(big[3:]) and not more
+        # Cut by bytes, past the first event: two big events fit 2,500 bytes, not three.
+        events, more = await store.history_page(run, 2, 100, 2500) or ([], False)
+        assert [e.seq for e in events] == [3, 4] and more
+        events, more = await store.history_page(run, 2, 100, 10) or ([], False)
+        assert [e.seq for e in events] == [3] and more  # one event, however big
+        assert await store.history_page(run, 12, 100, 1 << 20) == ([], False)
+
     async def test_unknown_run(self, store: Store) -> None:
         run = new_id("missing")
         assert await store.history(run) is None

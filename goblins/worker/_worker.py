@@ -135,6 +135,7 @@ class Worker:
         self._stop = asyncio.Event()
         self._connected = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._pages_fetched = 0  # history pages read after a first one (tests check paging happens)
 
     # ---- public ----
 
@@ -381,18 +382,37 @@ class Worker:
             raise LookupError(f"workflow {q.workflow_name!r} is not registered on worker {self.identity}")
         assert self._stub is not None
         instance = self._cache.get(q.run_id)
-        seen = instance.last_seq if instance is not None else 0
-        newer = await self._stub.GetHistory(pb.GetHistoryRequest(run_id=q.run_id, after_seq=seen))
+        if instance is not None:
+            newer = await self._stub.GetHistory(
+                pb.GetHistoryRequest(run_id=q.run_id, after_seq=instance.last_seq, page_size=1)
+            )
         if instance is None or newer.events:
             # A throwaway replay to the newest state; its commands are never sent.
-            history = newer if instance is None else await self._stub.GetHistory(pb.GetHistoryRequest(run_id=q.run_id))
+            history = await self._history(q.run_id)
             instance = WorkflowInstance(q.run_id, defn)  # type: ignore[abstract]
-            failure = instance.activate(history.events).failure
+            failure = instance.activate(history).failure
             if failure is not None:
                 raise RuntimeError(f"the run cannot be replayed for the query: {failure[1]}")
         return instance.query(q.name, q.input)
 
     # ---- workflows ----
+
+    async def _history(self, run_id: str, page_token: bytes = b"", upto: int = 0) -> list[pb.Event]:
+        """The run's events from the start (or from ``page_token``) up to seq ``upto`` (0: the
+        newest), read page by page: no message carries more than a page of a long history."""
+        assert self._stub is not None
+        events: list[pb.Event] = []
+        while True:
+            if page_token:
+                self._pages_fetched += 1
+            page = await self._stub.GetHistory(pb.GetHistoryRequest(run_id=run_id, page_token=page_token))
+            events.extend(page.events)
+            page_token = page.next_page_token
+            if not page_token or (upto and events and events[-1].seq >= upto):
+                break
+        if upto and events and events[-1].seq > upto:  # newer than the task: its next task shows them
+            events = [e for e in events if e.seq <= upto]
+        return events
 
     async def _run_workflow_task(self, t: pb.WorkflowTask) -> None:
         delay = 0.1
@@ -425,15 +445,17 @@ class Worker:
                     error=f"LookupError: workflow {t.workflow_name!r} is not registered on worker {self.identity}",
                 )
                 return pb.Report(workflow_task_failed=failed)
-            if t.from_seq != 0 or not t.events:
-                assert self._stub is not None
-                history = await self._stub.GetHistory(pb.GetHistoryRequest(run_id=t.run_id))
-                events = history.events
+            if t.from_seq != 0 or not (t.events or t.next_page_token):  # a replay from the start
+                events = await self._history(t.run_id, upto=t.last_seq)
+            elif t.next_page_token:
+                events = [*t.events, *await self._history(t.run_id, t.next_page_token, t.last_seq)]
             instance = WorkflowInstance(t.run_id, defn)  # type: ignore[abstract]
             self._cache[t.run_id] = instance
             while len(self._cache) > self.max_cached_workflows:
                 self._cache.popitem(last=False)
         else:
+            if t.next_page_token:  # the task's events were cut to bound its size: the rest in pages
+                events = [*t.events, *await self._history(t.run_id, t.next_page_token, t.last_seq)]
             self._cache.move_to_end(t.run_id)
         self._activation = (t.run_id, t.workflow_name)  # the watchdog warns if it blocks the loop
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import goblins
 
 BIG = 1000  # the limit the tests' server is given
@@ -55,3 +57,23 @@ async def checkpoints() -> bool:
         start_to_close_timeout=5,
         retry_policy=goblins.RetryPolicy(initial_interval=0.01, maximum_attempts=2),
     )
+
+
+RESULT = 900 * 1024  # a big result, under the 2 MiB payload limit: 80 of them make a 70 MiB history
+
+
+@goblins.activity
+async def blob(i: int) -> str:
+    return f"{i:08d}".ljust(RESULT, "x")
+
+
+@goblins.workflow
+async def big_history(n: int) -> int:
+    """``n`` big results, the first half one after another, the rest (after a signal) at once."""
+    got = [await goblins.workflow.execute_activity(blob, i, start_to_close_timeout=60) for i in range(n // 2)]
+    await goblins.workflow.wait_for_signal("go")
+    got += await asyncio.gather(
+        *(goblins.workflow.execute_activity(blob, i, start_to_close_timeout=60) for i in range(n // 2, n))
+    )
+    assert [int(r[:8]) for r in got] == list(range(n))
+    return sum(len(r) for r in got)

@@ -109,6 +109,22 @@ async def test_start_wait_show_and_list(address: str, start_worker: StartWorker,
     assert "cli-1" in out and "COMPLETED" in out
 
 
+async def test_show_prints_a_long_history_page_by_page(
+    address: str, start_worker: StartWorker, client: goblins.Client
+) -> None:
+    await start_worker(workflows=[w.greeting], activities=[w.greet])
+    handle = await client.start_workflow(w.greeting, "Pages", run_id="cli-pages")
+    await handle.result(timeout=10)
+    events = await handle.history()
+    code, out, err = await goblins_cli("workflow", "show", "cli-pages", "--page-size", "2", "--server", address)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("SEQ") and sum(1 for line in lines if line.startswith("SEQ")) == 1
+    assert [int(line.split()[0]) for line in lines[1:]] == [e.seq for e in events], "every event once, in order"
+    code, _, err = await goblins_cli("workflow", "show", "cli-pages", "--page-size", "0", "--server", address)
+    assert code == 2 and "--page-size" in err
+
+
 async def test_failed_run_result_exit_code(address: str, start_worker: StartWorker, client: goblins.Client) -> None:
     await start_worker(workflows=[w.raises], activities=[w.greet])
     handle = await client.start_workflow(w.raises, "cli")

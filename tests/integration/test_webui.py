@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
@@ -12,6 +13,9 @@ from typing import Any
 import pytest
 
 import goblins
+from goblins.server import Server
+from goblins.server.ports import Batch
+from goblins.testing_contract import event, started
 from goblins.webui import WebUI
 from tests.conftest import StartWorker
 from tests.integration import primitives as p
@@ -117,3 +121,27 @@ async def test_bad_requests_get_one_clear_error(ui: str) -> None:
     assert status == 404 and "signal, query, cancel, terminate" in body["error"]
     assert (await fetch(f"{ui}/api/runs/nope/cancel", {}))[0] == 404
     assert (await fetch(f"{ui}/nowhere"))[0] == 404
+
+
+async def test_a_long_history_shows_its_first_page_at_once_and_more_on_demand(ui: str, server: Server) -> None:
+    assert server.mode is not None
+    run_id = "ui-long"
+    events = started(run_id) + [
+        event(run_id, seq, "WORKFLOW_SIGNALED", signal_name="tick", signal_id=f"s{seq}", input=b"[1]")
+        for seq in range(3, 20_001)
+    ]
+    await server.mode.store.commit(Batch(events=events))
+    status, page = await fetch(f"{ui}/")
+    assert status == 200 and 'id="more"' in page
+    began = time.monotonic()
+    status, body = await fetch(f"{ui}/api/runs/{run_id}")
+    assert status == 200 and time.monotonic() - began < 2.0, "the first page of 20,000 events comes at once"
+    assert [e["seq"] for e in body["events"]] == list(range(1, 501)) and body["next_page_token"]
+    status, more = await fetch(f"{ui}/api/runs/{run_id}?page_token={body['next_page_token']}&page_size=1000")
+    assert status == 200 and [e["seq"] for e in more["events"]] == list(range(501, 1501))
+    status, new = await fetch(f"{ui}/api/runs/{run_id}?after_seq=19990")
+    assert [e["seq"] for e in new["events"]] == list(range(19991, 20001)) and new["next_page_token"] == ""
+    for query in ("page_size=0", "page_size=x", "page_token=%25%25", "page_size=20000"):
+        assert (await fetch(f"{ui}/api/runs/{run_id}?{query}"))[0] == 400, query
+    status, body = await fetch(f"{ui}/api/runs/{run_id}?page_token=bm90LWEtdG9rZW4=")
+    assert status in (400, 409) and "page_token" in body["error"]

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from goblins.api import v1 as pb
 from goblins.errors import StoreConflict, StoreRejected
 from goblins.server.effects import WORKFLOW, TaskRecord
+from goblins.server.paging import cut
 from goblins.server.ports import Batch, EventStore, Inbox, Mode, StoredRun, run_status
 from goblins.server.session import Session
 from goblins.server.state import RunState
@@ -64,6 +65,15 @@ class MemoryStore:
     async def history(self, run_id: str, after_seq: int = 0) -> list[pb.Event] | None:
         events = self.events.get(run_id)
         return None if events is None else [e for e in events if e.seq > after_seq]
+
+    async def history_page(
+        self, run_id: str, after_seq: int, limit: int, max_bytes: int
+    ) -> tuple[list[pb.Event], bool] | None:
+        events = await self.history(run_id, after_seq)
+        if events is None:
+            return None
+        n = cut([e.ByteSize() for e in events[:limit]], max_bytes)
+        return events[:n], n < len(events)
 
     async def last_event(self, run_id: str) -> pb.Event | None:
         events = self.events.get(run_id)

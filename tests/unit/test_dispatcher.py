@@ -32,10 +32,10 @@ class Harness:
         self.messages: list[str] = []
         self.dispatcher = Dispatcher(self._build, self._timed_out, self._timer, self._message, self.clock)
 
-    def _build(self, t: TaskRecord, seen: int, into: pb.WorkflowTask | None = None) -> pb.WorkflowTask:
+    def _build(self, t: TaskRecord, seen: int, into: pb.WorkflowTask | None = None) -> tuple[pb.WorkflowTask, int]:
         task = pb.WorkflowTask() if into is None else into
         task.task_id, task.run_id, task.workflow_name = t.task_id, t.run_id, t.name
-        return task
+        return task, 0
 
     def _timed_out(self, t: TaskRecord, heartbeat: bool = False) -> None:
         self.timed_out.append((t.task_id, heartbeat))

@@ -116,8 +116,8 @@ async def test_not_found_waits_out_the_routers_grace(store: MemoryStore) -> None
     runs, loop = await open_runs(store, MemoryRouter(not_found_grace=0.2))
     try:
         late = asyncio.get_running_loop().call_later(0.05, lambda: store.events.update(r=finished("r")))
-        events = await runs.history("r")
-        assert events is not None and [e.seq for e in events] == [1, 2], "a run on its way is found"
+        page = await runs.history_page(pb.GetHistoryRequest(run_id="r"))
+        assert page.found and [e.seq for e in page.events] == [1, 2], "a run on its way is found"
         late.cancel()
         started = asyncio.get_running_loop().time()
         with pytest.raises(NotFound):

@@ -26,7 +26,7 @@ from goblins.api.v1 import history_pb2 as goblins_dot_api_dot_v1_dot_history__pb
 from goblins.api.v1 import task_pb2 as goblins_dot_api_dot_v1_dot_task__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cgoblins/api/v1/service.proto\x12\x0egoblins.api.v1\x1a\x1cgoblins/api/v1/history.proto\x1a\x19goblins/api/v1/task.proto\"\x11\n\x0f\x43ontrolResponse\";\n\x0cQueryRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05input\x18\x03 \x01(\x0c\"^\n\x0bQueryAnswer\x12\x10\n\x08query_id\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\x0e\n\x06output\x18\x03 \x01(\x0c\x12\r\n\x05\x65rror\x18\x04 \x01(\t\x12\x12\n\nerror_type\x18\x05 \x01(\t\"t\n\x05Hello\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x11\n\tworkflows\x18\x02 \x03(\t\x12\x12\n\nactivities\x18\x03 \x03(\t\x12\x18\n\x10running_task_ids\x18\x04 \x03(\t\x12\x17\n\x0fsync_activities\x18\x05 \x03(\t\"H\n\x06\x43redit\x12\x12\n\nactivities\x18\x01 \x01(\x05\x12\x11\n\tworkflows\x18\x02 \x01(\x05\x12\x17\n\x0fsync_activities\x18\x03 \x01(\x05\"\x86\x01\n\rWorkerMessage\x12$\n\x05hello\x18\x01 \x01(\x0b\x32\x15.goblins.api.v1.Hello\x12\'\n\x07reports\x18\x02 \x03(\x0b\x32\x16.goblins.api.v1.Report\x12&\n\x06\x63redit\x18\x03 \x01(\x0b\x32\x16.goblins.api.v1.Credit\"V\n\rServerMessage\x12#\n\x05tasks\x18\x01 \x03(\x0b\x32\x14.goblins.api.v1.Task\x12\r\n\x05\x61\x63ked\x18\x02 \x03(\t\x12\x11\n\tcancelled\x18\x03 \x03(\t\"8\n\x15StartWorkflowResponse\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0f\n\x07\x65xisted\x18\x02 \x01(\x08\"A\n\x10GetResultRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0c\n\x04wait\x18\x02 \x01(\x01\x12\x0f\n\x07started\x18\x03 \x01(\x08\"\xa0\x01\n\x11GetResultResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\x10\n\x08\x66inished\x18\x02 \x01(\x08\x12\n\n\x02ok\x18\x03 \x01(\x08\x12\x0e\n\x06output\x18\x04 \x01(\x0c\x12\r\n\x05\x65rror\x18\x05 \x01(\t\x12\x12\n\nerror_type\x18\x06 \x01(\t\x12\x15\n\rworkflow_name\x18\x07 \x01(\t\x12\x14\n\x0c\x63ontinued_as\x18\x08 \x03(\t\"6\n\x11GetHistoryRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tafter_seq\x18\x02 \x01(\x03\"J\n\x12GetHistoryResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12%\n\x06\x65vents\x18\x02 \x03(\x0b\x32\x15.goblins.api.v1.Event\"L\n\x14ListWorkflowsRequest\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x15\n\rworkflow_name\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\x05\"i\n\x07RunInfo\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x15\n\rworkflow_name\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x12\n\ncreated_at\x18\x04 \x01(\x01\x12\x13\n\x0b\x66inished_at\x18\x05 \x01(\x01\">\n\x15ListWorkflowsResponse\x12%\n\x04runs\x18\x01 \x03(\x0b\x32\x17.goblins.api.v1.RunInfo\"\x90\x01\n\x0b\x43lusterInfo\x12\x11\n\ttransport\x18\x01 \x01(\t\x12\x19\n\x11\x62ootstrap_servers\x18\x02 \x01(\t\x12\x13\n\x0btasks_topic\x18\x03 \x01(\t\x12\x14\n\x0c\x65vents_topic\x18\x04 \x01(\t\x12\x12\n\npartitions\x18\x05 \x01(\x05\x12\x14\n\x0cworker_group\x18\x06 \x01(\t\"\x14\n\x12\x43lusterInfoRequest\"\x12\n\x10RegisterResponse\"@\n\x11\x43heckTasksRequest\x12+\n\x05tasks\x18\x01 \x03(\x0b\x32\x1c.goblins.api.v1.ActivityTask\"@\n\x12\x43heckTasksResponse\x12\x0f\n\x07pending\x18\x01 \x03(\x08\x12\x19\n\x11heartbeat_details\x18\x02 \x03(\x0c\"\x8e\x01\n\rClientRequest\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x35\n\x05start\x18\x02 \x01(\x0b\x32$.goblins.api.v1.StartWorkflowRequestH\x00\x12\x32\n\x06result\x18\x03 \x01(\x0b\x32 .goblins.api.v1.GetResultRequestH\x00\x42\x06\n\x04kind\"\xad\x01\n\x0b\x43lientReply\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x36\n\x05start\x18\x02 \x01(\x0b\x32%.goblins.api.v1.StartWorkflowResponseH\x00\x12\x33\n\x06result\x18\x03 \x01(\x0b\x32!.goblins.api.v1.GetResultResponseH\x00\x12\x0c\n\x04\x63ode\x18\x04 \x01(\x05\x12\x0f\n\x07\x64\x65tails\x18\x05 \x01(\tB\x06\n\x04kind\"A\n\x0e\x43lientRequests\x12/\n\x08requests\x18\x01 \x03(\x0b\x32\x1d.goblins.api.v1.ClientRequest\"=\n\rClientReplies\x12,\n\x07replies\x18\x01 \x03(\x0b\x32\x1b.goblins.api.v1.ClientReply2\xa1\x08\n\x07Goblins\x12\\\n\rStartWorkflow\x12$.goblins.api.v1.StartWorkflowRequest\x1a%.goblins.api.v1.StartWorkflowResponse\x12P\n\tGetResult\x12 .goblins.api.v1.GetResultRequest\x1a!.goblins.api.v1.GetResultResponse\x12S\n\nGetHistory\x12!.goblins.api.v1.GetHistoryRequest\x1a\".goblins.api.v1.GetHistoryResponse\x12\\\n\rListWorkflows\x12$.goblins.api.v1.ListWorkflowsRequest\x1a%.goblins.api.v1.ListWorkflowsResponse\x12K\n\x07\x43onnect\x12\x1d.goblins.api.v1.WorkerMessage\x1a\x1d.goblins.api.v1.ServerMessage(\x01\x30\x01\x12Q\n\x0eGetClusterInfo\x12\".goblins.api.v1.ClusterInfoRequest\x1a\x1b.goblins.api.v1.ClusterInfo\x12I\n\x06Signal\x12\x1e.goblins.api.v1.SignalWorkflow\x1a\x1f.goblins.api.v1.ControlResponse\x12I\n\x06\x43\x61ncel\x12\x1e.goblins.api.v1.CancelWorkflow\x1a\x1f.goblins.api.v1.ControlResponse\x12\x42\n\x05Query\x12\x1c.goblins.api.v1.QueryRequest\x1a\x1b.goblins.api.v1.QueryAnswer\x12K\n\x0b\x41nswerQuery\x12\x1b.goblins.api.v1.QueryAnswer\x1a\x1f.goblins.api.v1.ControlResponse\x12\x43\n\x08Register\x12\x15.goblins.api.v1.Hello\x1a .goblins.api.v1.RegisterResponse\x12S\n\nCheckTasks\x12!.goblins.api.v1.CheckTasksRequest\x1a\".goblins.api.v1.CheckTasksResponse\x12R\n\rClientSession\x12\x1e.goblins.api.v1.ClientRequests\x1a\x1d.goblins.api.v1.ClientReplies(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cgoblins/api/v1/service.proto\x12\x0egoblins.api.v1\x1a\x1cgoblins/api/v1/history.proto\x1a\x19goblins/api/v1/task.proto\"\x11\n\x0f\x43ontrolResponse\";\n\x0cQueryRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05input\x18\x03 \x01(\x0c\"^\n\x0bQueryAnswer\x12\x10\n\x08query_id\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\x0e\n\x06output\x18\x03 \x01(\x0c\x12\r\n\x05\x65rror\x18\x04 \x01(\t\x12\x12\n\nerror_type\x18\x05 \x01(\t\"t\n\x05Hello\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x11\n\tworkflows\x18\x02 \x03(\t\x12\x12\n\nactivities\x18\x03 \x03(\t\x12\x18\n\x10running_task_ids\x18\x04 \x03(\t\x12\x17\n\x0fsync_activities\x18\x05 \x03(\t\"H\n\x06\x43redit\x12\x12\n\nactivities\x18\x01 \x01(\x05\x12\x11\n\tworkflows\x18\x02 \x01(\x05\x12\x17\n\x0fsync_activities\x18\x03 \x01(\x05\"\x86\x01\n\rWorkerMessage\x12$\n\x05hello\x18\x01 \x01(\x0b\x32\x15.goblins.api.v1.Hello\x12\'\n\x07reports\x18\x02 \x03(\x0b\x32\x16.goblins.api.v1.Report\x12&\n\x06\x63redit\x18\x03 \x01(\x0b\x32\x16.goblins.api.v1.Credit\"V\n\rServerMessage\x12#\n\x05tasks\x18\x01 \x03(\x0b\x32\x14.goblins.api.v1.Task\x12\r\n\x05\x61\x63ked\x18\x02 \x03(\t\x12\x11\n\tcancelled\x18\x03 \x03(\t\"8\n\x15StartWorkflowResponse\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0f\n\x07\x65xisted\x18\x02 \x01(\x08\"A\n\x10GetResultRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0c\n\x04wait\x18\x02 \x01(\x01\x12\x0f\n\x07started\x18\x03 \x01(\x08\"\xa0\x01\n\x11GetResultResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\x10\n\x08\x66inished\x18\x02 \x01(\x08\x12\n\n\x02ok\x18\x03 \x01(\x08\x12\x0e\n\x06output\x18\x04 \x01(\x0c\x12\r\n\x05\x65rror\x18\x05 \x01(\t\x12\x12\n\nerror_type\x18\x06 \x01(\t\x12\x15\n\rworkflow_name\x18\x07 \x01(\t\x12\x14\n\x0c\x63ontinued_as\x18\x08 \x03(\t\"]\n\x11GetHistoryRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tafter_seq\x18\x02 \x01(\x03\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\x0c\"c\n\x12GetHistoryResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12%\n\x06\x65vents\x18\x02 \x03(\x0b\x32\x15.goblins.api.v1.Event\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\x0c\"L\n\x14ListWorkflowsRequest\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x15\n\rworkflow_name\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\x05\"i\n\x07RunInfo\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x15\n\rworkflow_name\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x12\n\ncreated_at\x18\x04 \x01(\x01\x12\x13\n\x0b\x66inished_at\x18\x05 \x01(\x01\">\n\x15ListWorkflowsResponse\x12%\n\x04runs\x18\x01 \x03(\x0b\x32\x17.goblins.api.v1.RunInfo\"\x90\x01\n\x0b\x43lusterInfo\x12\x11\n\ttransport\x18\x01 \x01(\t\x12\x19\n\x11\x62ootstrap_servers\x18\x02 \x01(\t\x12\x13\n\x0btasks_topic\x18\x03 \x01(\t\x12\x14\n\x0c\x65vents_topic\x18\x04 \x01(\t\x12\x12\n\npartitions\x18\x05 \x01(\x05\x12\x14\n\x0cworker_group\x18\x06 \x01(\t\"\x14\n\x12\x43lusterInfoRequest\"\x12\n\x10RegisterResponse\"@\n\x11\x43heckTasksRequest\x12+\n\x05tasks\x18\x01 \x03(\x0b\x32\x1c.goblins.api.v1.ActivityTask\"@\n\x12\x43heckTasksResponse\x12\x0f\n\x07pending\x18\x01 \x03(\x08\x12\x19\n\x11heartbeat_details\x18\x02 \x03(\x0c\"\x8e\x01\n\rClientRequest\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x35\n\x05start\x18\x02 \x01(\x0b\x32$.goblins.api.v1.StartWorkflowRequestH\x00\x12\x32\n\x06result\x18\x03 \x01(\x0b\x32 .goblins.api.v1.GetResultRequestH\x00\x42\x06\n\x04kind\"\xad\x01\n\x0b\x43lientReply\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x36\n\x05start\x18\x02 \x01(\x0b\x32%.goblins.api.v1.StartWorkflowResponseH\x00\x12\x33\n\x06result\x18\x03 \x01(\x0b\x32!.goblins.api.v1.GetResultResponseH\x00\x12\x0c\n\x04\x63ode\x18\x04 \x01(\x05\x12\x0f\n\x07\x64\x65tails\x18\x05 \x01(\tB\x06\n\x04kind\"A\n\x0e\x43lientRequests\x12/\n\x08requests\x18\x01 \x03(\x0b\x32\x1d.goblins.api.v1.ClientRequest\"=\n\rClientReplies\x12,\n\x07replies\x18\x01 \x03(\x0b\x32\x1b.goblins.api.v1.ClientReply2\xa1\x08\n\x07Goblins\x12\\\n\rStartWorkflow\x12$.goblins.api.v1.StartWorkflowRequest\x1a%.goblins.api.v1.StartWorkflowResponse\x12P\n\tGetResult\x12 .goblins.api.v1.GetResultRequest\x1a!.goblins.api.v1.GetResultResponse\x12S\n\nGetHistory\x12!.goblins.api.v1.GetHistoryRequest\x1a\".goblins.api.v1.GetHistoryResponse\x12\\\n\rListWorkflows\x12$.goblins.api.v1.ListWorkflowsRequest\x1a%.goblins.api.v1.ListWorkflowsResponse\x12K\n\x07\x43onnect\x12\x1d.goblins.api.v1.WorkerMessage\x1a\x1d.goblins.api.v1.ServerMessage(\x01\x30\x01\x12Q\n\x0eGetClusterInfo\x12\".goblins.api.v1.ClusterInfoRequest\x1a\x1b.goblins.api.v1.ClusterInfo\x12I\n\x06Signal\x12\x1e.goblins.api.v1.SignalWorkflow\x1a\x1f.goblins.api.v1.ControlResponse\x12I\n\x06\x43\x61ncel\x12\x1e.goblins.api.v1.CancelWorkflow\x1a\x1f.goblins.api.v1.ControlResponse\x12\x42\n\x05Query\x12\x1c.goblins.api.v1.QueryRequest\x1a\x1b.goblins.api.v1.QueryAnswer\x12K\n\x0b\x41nswerQuery\x12\x1b.goblins.api.v1.QueryAnswer\x1a\x1f.goblins.api.v1.ControlResponse\x12\x43\n\x08Register\x12\x15.goblins.api.v1.Hello\x1a .goblins.api.v1.RegisterResponse\x12S\n\nCheckTasks\x12!.goblins.api.v1.CheckTasksRequest\x1a\".goblins.api.v1.CheckTasksResponse\x12R\n\rClientSession\x12\x1e.goblins.api.v1.ClientRequests\x1a\x1d.goblins.api.v1.ClientReplies(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -54,33 +54,33 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETRESULTRESPONSE']._serialized_start=824
   _globals['_GETRESULTRESPONSE']._serialized_end=984
   _globals['_GETHISTORYREQUEST']._serialized_start=986
-  _globals['_GETHISTORYREQUEST']._serialized_end=1040
-  _globals['_GETHISTORYRESPONSE']._serialized_start=1042
-  _globals['_GETHISTORYRESPONSE']._serialized_end=1116
-  _globals['_LISTWORKFLOWSREQUEST']._serialized_start=1118
-  _globals['_LISTWORKFLOWSREQUEST']._serialized_end=1194
-  _globals['_RUNINFO']._serialized_start=1196
-  _globals['_RUNINFO']._serialized_end=1301
-  _globals['_LISTWORKFLOWSRESPONSE']._serialized_start=1303
-  _globals['_LISTWORKFLOWSRESPONSE']._serialized_end=1365
-  _globals['_CLUSTERINFO']._serialized_start=1368
-  _globals['_CLUSTERINFO']._serialized_end=1512
-  _globals['_CLUSTERINFOREQUEST']._serialized_start=1514
-  _globals['_CLUSTERINFOREQUEST']._serialized_end=1534
-  _globals['_REGISTERRESPONSE']._serialized_start=1536
-  _globals['_REGISTERRESPONSE']._serialized_end=1554
-  _globals['_CHECKTASKSREQUEST']._serialized_start=1556
-  _globals['_CHECKTASKSREQUEST']._serialized_end=1620
-  _globals['_CHECKTASKSRESPONSE']._serialized_start=1622
-  _globals['_CHECKTASKSRESPONSE']._serialized_end=1686
-  _globals['_CLIENTREQUEST']._serialized_start=1689
-  _globals['_CLIENTREQUEST']._serialized_end=1831
-  _globals['_CLIENTREPLY']._serialized_start=1834
-  _globals['_CLIENTREPLY']._serialized_end=2007
-  _globals['_CLIENTREQUESTS']._serialized_start=2009
-  _globals['_CLIENTREQUESTS']._serialized_end=2074
-  _globals['_CLIENTREPLIES']._serialized_start=2076
-  _globals['_CLIENTREPLIES']._serialized_end=2137
-  _globals['_GOBLINS']._serialized_start=2140
-  _globals['_GOBLINS']._serialized_end=3197
+  _globals['_GETHISTORYREQUEST']._serialized_end=1079
+  _globals['_GETHISTORYRESPONSE']._serialized_start=1081
+  _globals['_GETHISTORYRESPONSE']._serialized_end=1180
+  _globals['_LISTWORKFLOWSREQUEST']._serialized_start=1182
+  _globals['_LISTWORKFLOWSREQUEST']._serialized_end=1258
+  _globals['_RUNINFO']._serialized_start=1260
+  _globals['_RUNINFO']._serialized_end=1365
+  _globals['_LISTWORKFLOWSRESPONSE']._serialized_start=1367
+  _globals['_LISTWORKFLOWSRESPONSE']._serialized_end=1429
+  _globals['_CLUSTERINFO']._serialized_start=1432
+  _globals['_CLUSTERINFO']._serialized_end=1576
+  _globals['_CLUSTERINFOREQUEST']._serialized_start=1578
+  _globals['_CLUSTERINFOREQUEST']._serialized_end=1598
+  _globals['_REGISTERRESPONSE']._serialized_start=1600
+  _globals['_REGISTERRESPONSE']._serialized_end=1618
+  _globals['_CHECKTASKSREQUEST']._serialized_start=1620
+  _globals['_CHECKTASKSREQUEST']._serialized_end=1684
+  _globals['_CHECKTASKSRESPONSE']._serialized_start=1686
+  _globals['_CHECKTASKSRESPONSE']._serialized_end=1750
+  _globals['_CLIENTREQUEST']._serialized_start=1753
+  _globals['_CLIENTREQUEST']._serialized_end=1895
+  _globals['_CLIENTREPLY']._serialized_start=1898
+  _globals['_CLIENTREPLY']._serialized_end=2071
+  _globals['_CLIENTREQUESTS']._serialized_start=2073
+  _globals['_CLIENTREQUESTS']._serialized_end=2138
+  _globals['_CLIENTREPLIES']._serialized_start=2140
+  _globals['_CLIENTREPLIES']._serialized_end=2201
+  _globals['_GOBLINS']._serialized_start=2204
+  _globals['_GOBLINS']._serialized_end=3261
 # @@protoc_insertion_point(module_scope)

@@ -119,20 +119,26 @@ class GetResultResponse(_message.Message):
     def __init__(self, found: _Optional[bool] = ..., finished: _Optional[bool] = ..., ok: _Optional[bool] = ..., output: _Optional[bytes] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ..., workflow_name: _Optional[str] = ..., continued_as: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetHistoryRequest(_message.Message):
-    __slots__ = ("run_id", "after_seq")
+    __slots__ = ("run_id", "after_seq", "page_size", "page_token")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     AFTER_SEQ_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     after_seq: int
-    def __init__(self, run_id: _Optional[str] = ..., after_seq: _Optional[int] = ...) -> None: ...
+    page_size: int
+    page_token: bytes
+    def __init__(self, run_id: _Optional[str] = ..., after_seq: _Optional[int] = ..., page_size: _Optional[int] = ..., page_token: _Optional[bytes] = ...) -> None: ...
 
 class GetHistoryResponse(_message.Message):
-    __slots__ = ("found", "events")
+    __slots__ = ("found", "events", "next_page_token")
     FOUND_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     found: bool
     events: _containers.RepeatedCompositeFieldContainer[_history_pb2.Event]
-    def __init__(self, found: _Optional[bool] = ..., events: _Optional[_Iterable[_Union[_history_pb2.Event, _Mapping]]] = ...) -> None: ...
+    next_page_token: bytes
+    def __init__(self, found: _Optional[bool] = ..., events: _Optional[_Iterable[_Union[_history_pb2.Event, _Mapping]]] = ..., next_page_token: _Optional[bytes] = ...) -> None: ...
 
 class ListWorkflowsRequest(_message.Message):
     __slots__ = ("status", "workflow_name", "limit")

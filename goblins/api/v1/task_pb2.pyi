@@ -34,18 +34,22 @@ class ActivityTask(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., activity_name: _Optional[str] = ..., workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., start_to_close_timeout: _Optional[float] = ..., heartbeat_timeout: _Optional[float] = ..., heartbeat_details: _Optional[bytes] = ...) -> None: ...
 
 class WorkflowTask(_message.Message):
-    __slots__ = ("task_id", "run_id", "workflow_name", "from_seq", "events")
+    __slots__ = ("task_id", "run_id", "workflow_name", "from_seq", "events", "next_page_token", "last_seq")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     FROM_SEQ_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    LAST_SEQ_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     run_id: str
     workflow_name: str
     from_seq: int
     events: _containers.RepeatedCompositeFieldContainer[_history_pb2.Event]
-    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., from_seq: _Optional[int] = ..., events: _Optional[_Iterable[_Union[_history_pb2.Event, _Mapping]]] = ...) -> None: ...
+    next_page_token: bytes
+    last_seq: int
+    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., from_seq: _Optional[int] = ..., events: _Optional[_Iterable[_Union[_history_pb2.Event, _Mapping]]] = ..., next_page_token: _Optional[bytes] = ..., last_seq: _Optional[int] = ...) -> None: ...
 
 class QueryTask(_message.Message):
     __slots__ = ("query_id", "run_id", "workflow_name", "name", "input", "reply_to")

@@ -27,7 +27,7 @@ import weakref
 from typing import Any
 from urllib.parse import urlparse
 
-from cassandra import ConsistencyLevel
+from cassandra import ConsistencyLevel, InvalidRequest
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
 from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from cassandra.query import BatchStatement, BatchType, tuple_factory
@@ -35,7 +35,7 @@ from cassandra.query import BatchStatement, BatchType, tuple_factory
 from goblins.api import v1 as pb
 from goblins.history import RUNNING, run_status
 from goblins.server.effects import WF_TASK_MARK, WORKFLOW, TaskRecord
-from goblins.server.ports import Batch, StoreConflict, StoredRun, StoreUnavailable
+from goblins.server.ports import Batch, StoreConflict, StoredRun, StoreRejected, StoreUnavailable
 
 REPLICATION = {"class": "SimpleStrategy", "replication_factor": 1}
 
@@ -127,15 +127,21 @@ class _Bridge:
             if fut.done():
                 continue
             if exc is not None:
-                # The driver's own errors (NoHostAvailable, timeouts) are the store's outage.
-                unavailable = StoreUnavailable(f"cassandra: {type(exc).__name__}: {exc}")
-                unavailable.__cause__ = exc
-                fut.set_exception(unavailable)
+                # The driver's own errors (NoHostAvailable, timeouts) are the store's outage; a
+                # request Cassandra refuses as invalid (a batch over its message size: several
+                # big results of one run) fails the same way again: the loop commits it apart.
+                kind = StoreRejected if isinstance(exc, InvalidRequest) else StoreUnavailable
+                error = kind(f"cassandra: {type(exc).__name__}: {exc}")
+                error.__cause__ = exc
+                fut.set_exception(error)
             else:
                 fut.set_result(rows if type(rows) is list else list(rows or ()))
 
 
 _bridges: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Bridge] = weakref.WeakKeyDictionary()
+
+
+DRIVER_FETCH_ROWS = 5_000  # the driver's default fetch size: the rows one callback receives
 
 
 def _execute(session: Session, statement: Any, params: Any = None) -> asyncio.Future[list[Any]]:
@@ -232,6 +238,7 @@ class CassandraStore:
         self._del_beats = p("DELETE FROM heartbeats WHERE run_id = ?")
         self._sel_beats = p("SELECT step_id, details FROM heartbeats WHERE run_id = ?")
         self._sel_events = p("SELECT data FROM events WHERE run_id = ? AND seq > ?")
+        self._sel_events_page = p("SELECT data FROM events WHERE run_id = ? AND seq > ? LIMIT ?")
         self._sel_last = p("SELECT data FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT 1")
         self._sel_run = p(
             "SELECT workflow_name, status, created_at, finished_at, wf_task_id FROM runs WHERE run_id = ?"
@@ -381,6 +388,32 @@ class CassandraStore:
         if not rows and not await _execute(self.session, self._sel_run, (run_id,)):
             return None
         return [pb.Event.FromString(r[0]) for r in rows]
+
+    async def history_page(
+        self, run_id: str, after_seq: int, limit: int, max_bytes: int
+    ) -> tuple[list[pb.Event], bool] | None:
+        # The driver hands a callback one fetch of rows (5,000 by default): a page stays within it.
+        limit = min(limit, DRIVER_FETCH_ROWS - 1)
+        # Read in chunks sized by the rows seen so far, so that a page of big results reads
+        # little more than itself (a first chunk of 8 rows, then as many as should fit).
+        events: list[pb.Event] = []
+        size, after, ask = 0, after_seq, min(limit, 8)
+        while True:
+            rows = await _execute(self.session, self._sel_events_page, (run_id, after, ask + 1))
+            for (data,) in rows[:ask]:
+                if events and size + len(data) > max_bytes:
+                    return events, True
+                events.append(pb.Event.FromString(data))
+                size += len(data)
+            if len(rows) <= ask:  # nothing after these
+                if not events and not await _execute(self.session, self._sel_run, (run_id,)):
+                    return None
+                return events, False
+            if len(events) >= limit:
+                return events, True
+            after = events[-1].seq
+            fits = (max_bytes - size) * len(events) // max(size, 1)
+            ask = min(limit - len(events), max(fits, 1))
 
     async def last_event(self, run_id: str) -> pb.Event | None:
         rows = await _execute(self.session, self._sel_last, (run_id,))

@@ -37,6 +37,9 @@ log = logging.getLogger("goblins.server.kafka")
 SERVER_GROUP = "goblins-servers"
 WORKER_GROUP = "goblins-workers"
 LEASE_INTERVAL = 0.1  # how often attempts' deadlines are checked
+# Bytes of events in a workflow task on Kafka (whose messages are 1 MB at most by default);
+# the worker fetches the rest of the history over gRPC.
+TASK_MESSAGE_BYTES = 256 * 1024
 MAX_QUEUED = 20_000  # back-pressure: stop consuming while this many reports wait
 
 
@@ -311,7 +314,8 @@ class KafkaTransport:
                 msg = pb.Task(activity=pb.ActivityTask.FromString(t.data))
             else:
                 rs = inbox.run(t.run_id)
-                msg = pb.Task(workflow=inbox.build_workflow_task(t, rs.wf_seen if rs else 0))
+                task, _ = inbox.build_workflow_task(t, rs.wf_seen if rs else 0, None, TASK_MESSAGE_BYTES)
+                msg = pb.Task(workflow=task)
             partition = partition_for(t.run_id, self.partitions)
             topic = task_topic(self.tasks_prefix, t.kind, t.name)
             sends.append(self._producer.send(topic, partition, t.run_id, msg.SerializeToString()))

@@ -36,7 +36,7 @@ class Dispatcher:
 
     def __init__(
         self,
-        build_workflow_task: Callable[[TaskRecord, int, pb.WorkflowTask | None], pb.WorkflowTask],
+        build_workflow_task: Callable[[TaskRecord, int, pb.WorkflowTask | None], tuple[pb.WorkflowTask, int]],
         on_activity_timeout: Callable[[TaskRecord, bool], None],
         on_timer: Callable[[TaskRecord], None],
         on_message: Callable[[TaskRecord], None],
@@ -254,9 +254,10 @@ class Dispatcher:
             return
         sticky = self._sticky.get(t.run_id)
         seen = sticky[1] if sticky is not None and sticky[0] is session else 0
-        task = self._build_workflow_task(t, seen, session.workflow_task())
-        if task.events:
-            self._sticky[t.run_id] = (session, task.events[-1].seq)
+        task, size = self._build_workflow_task(t, seen, session.workflow_task())
+        session.used(size)
+        if task.last_seq:  # the worker will have seen up to here (its events and the pages after)
+            self._sticky[t.run_id] = (session, task.last_seq)
         else:
             self._sticky.pop(t.run_id, None)
 

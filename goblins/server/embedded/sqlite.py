@@ -339,6 +339,35 @@ class SqliteStore:
 
         return await self._read(load)
 
+    async def history_page(
+        self, run_id: str, after_seq: int, limit: int, max_bytes: int
+    ) -> tuple[list[pb.Event], bool] | None:
+        def load() -> tuple[list[pb.Event], bool] | None:
+            # Row by row, to stop at the byte budget: a page of big results reads only itself.
+            conn = self._reader()
+            try:
+                cursor = conn.execute(
+                    "SELECT data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                    (run_id, after_seq, limit + 1),
+                )
+                events: list[pb.Event] = []
+                size, more = 0, False
+                for (data,) in cursor:
+                    if len(events) == limit or (events and size + len(data) > max_bytes):
+                        more = True
+                        break
+                    events.append(pb.Event.FromString(data))
+                    size += len(data)
+                cursor.close()
+            except sqlite3.OperationalError:
+                self._forget_reader(conn)
+                raise
+            if not events and not self._query("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)):
+                return None
+            return events, more
+
+        return await self._read(load)
+
     async def last_event(self, run_id: str) -> pb.Event | None:
         def load() -> pb.Event | None:
             rows = self._query("SELECT data FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT 1", (run_id,))
