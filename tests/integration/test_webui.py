@@ -15,7 +15,7 @@ import pytest
 import goblins
 from goblins.server import Server
 from goblins.server.ports import Batch
-from goblins.testing_contract import event, started
+from goblins.testing_contract._common import event, started
 from goblins.webui import WebUI
 from tests.conftest import StartWorker
 from tests.integration import primitives as p
