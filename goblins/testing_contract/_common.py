@@ -152,10 +152,12 @@ class RecordingInbox:
         # Adapters only ask whether the run is held (and its wf_seen, 0 for a fresh one).
         return cast(RunState, _Held()) if run_id in self.known else None
 
-    def build_workflow_task(self, t: TaskRecord, seen: int, into: pb.WorkflowTask | None = None) -> pb.WorkflowTask:
+    def build_workflow_task(
+        self, t: TaskRecord, seen: int, into: pb.WorkflowTask | None = None, max_bytes: int = 0
+    ) -> tuple[pb.WorkflowTask, int]:
         task = pb.WorkflowTask() if into is None else into
         task.task_id, task.run_id, task.workflow_name = t.task_id, t.run_id, t.name
-        return task
+        return task, 0  # no events: a worker would fetch the history itself
 
     def future(self) -> asyncio.Future[Any]:
         return asyncio.get_running_loop().create_future()
