@@ -10,14 +10,14 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from goblins import converter
 from goblins._definitions import activity_definition, workflow_definition
 from goblins.client import Client
 from goblins.errors import GoblinsError, WorkflowFailed
-from goblins.history import STATUSES, EventType
+from goblins.history import STATUSES, Event, EventType
 from goblins.worker import Worker
 
 DEFAULT_SERVER = "localhost:9075"
@@ -165,28 +165,51 @@ def _cell(value: Any, width: int = 40) -> str:
 async def workflow_show(args: argparse.Namespace) -> int:
     async with await _connect(args) as client:
         events = await client.get_workflow_handle(args.run_id).history()
-    rows = [("SEQ", "TIME", "EVENT", "ACTIVITY", "ATTEMPT", "DETAIL")]
+    rows = [("SEQ", "TIME", "EVENT", "STEP", "ATTEMPT", "DETAIL")]
     for e in events:
-        when = datetime.datetime.fromtimestamp(e.timestamp).strftime("%H:%M:%S.%f")[:-3]
-        attempt = f"{e.attempt}/{e.max_attempts or '∞'}" if e.step_id else ""
-        detail = e.error or ""
-        if e.type == EventType.WORKFLOW_SIGNALED:
-            detail = f"{e.signal_name} {_cell(e.input)}"
-        elif e.type == EventType.TIMER_STARTED:
-            detail = f"fires in {e.fire_at - e.timestamp:g}s"
-        if e.retry_at:
-            detail += f" (retry in {max(0.0, e.retry_at - e.timestamp):.2f}s)"
-        elif e.type.value.endswith("SUCCESS"):
-            detail = _cell(e.output)
-        elif e.type.value.endswith("SCHEDULED"):
-            detail = _cell(e.input)
-        if e.continued_as:
-            detail = f"continued as {e.continued_as}"
-        rows.append((str(e.seq), when, e.type.value, e.activity_name, attempt, _cell(detail, 60)))
+        when = datetime.datetime.fromtimestamp(e.time).strftime("%H:%M:%S.%f")[:-3]
+        attempt = e.attributes.get("attempt")
+        tries = f"{attempt}/{e.attributes.get('max_attempts') or '∞'}" if attempt else ""
+        rows.append((str(e.seq), when, e.type.value, e.name if e.step_id else "", tries, _cell(_DETAIL[e.type](e), 60)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1])
     return 0
+
+
+def _failed(e: Event) -> str:
+    return e.failure.message if e.failure is not None else ""
+
+
+def _activity_failed(e: Event) -> str:
+    retry_at = e.attributes["retry_at"]
+    return _failed(e) + (f" (retry in {max(0.0, retry_at - e.time):.2f}s)" if retry_at else "")
+
+
+def _succeeded(e: Event) -> str:
+    continued_as = e.attributes.get("continued_as")
+    return f"continued as {continued_as}" if continued_as else _cell(e.output)
+
+
+_DETAIL: dict[EventType, Callable[[Event], str]] = {
+    EventType.WORKFLOW_SCHEDULED: lambda e: _cell(e.input),
+    EventType.WORKFLOW_STARTED: lambda e: "",
+    EventType.WORKFLOW_FINISHED_IN_SUCCESS: _succeeded,
+    EventType.WORKFLOW_FINISHED_IN_ERROR: _failed,
+    EventType.ACTIVITY_SCHEDULED: lambda e: _cell(e.input),
+    EventType.ACTIVITY_STARTED: lambda e: "",
+    EventType.ACTIVITY_FINISHED_IN_SUCCESS: lambda e: _cell(e.output),
+    EventType.ACTIVITY_FINISHED_IN_ERROR: _activity_failed,
+    EventType.WORKFLOW_TASK_FAILED: _failed,
+    EventType.TIMER_STARTED: lambda e: f"fires in {e.attributes['fire_at'] - e.time:g}s",
+    EventType.TIMER_FIRED: lambda e: "",
+    EventType.WORKFLOW_SIGNALED: lambda e: f"{e.name} {_cell(e.input)}",
+    EventType.WORKFLOW_CANCEL_REQUESTED: lambda e: e.attributes["reason"],
+    EventType.CHILD_WORKFLOW_STARTED: lambda e: _cell(e.input),
+    EventType.CHILD_WORKFLOW_COMPLETED: lambda e: _cell(e.output),
+    EventType.CHILD_WORKFLOW_FAILED: _failed,
+}
+"""The DETAIL column of ``workflow show``, by kind: every kind is named."""
 
 
 async def workflow_list(args: argparse.Namespace) -> int:

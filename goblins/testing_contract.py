@@ -28,6 +28,7 @@ import pytest
 from goblins.api import v1 as pb
 from goblins.server.effects import ACTIVITY, TIMER, WORKFLOW, TaskRecord
 from goblins.server.ports import Batch, EventStore, RunIndex, Timers
+from goblins.wire import history_event, type_name
 
 __all__ = ["EventStoreContract", "FakeClock", "Store", "TimersContract", "TimersHarness"]
 
@@ -40,16 +41,14 @@ def new_id(prefix: str = "run") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
-def event(run_id: str, seq: int, type: str, ts: float = 1000.0, **fields: Any) -> pb.Event:
-    return pb.Event(run_id=run_id, seq=seq, type=type, workflow_name="wf", timestamp=ts + seq, **fields)
+def event(run_id: str, seq: int, type: str, ts: float = 1000.0, **fields: Any) -> pb.HistoryEvent:
+    return history_event(type, run_id=run_id, seq=seq, workflow_name="wf", time=ts + seq, **fields)
 
 
-def started(run_id: str, workflow_name: str = "wf", ts: float = 1000.0) -> list[pb.Event]:
+def started(run_id: str, workflow_name: str = "wf", ts: float = 1000.0) -> list[pb.HistoryEvent]:
     return [
-        pb.Event(
-            run_id=run_id, seq=1, type="WORKFLOW_SCHEDULED", workflow_name=workflow_name, input=b'["x"]', timestamp=ts
-        ),
-        pb.Event(run_id=run_id, seq=2, type="WORKFLOW_STARTED", workflow_name=workflow_name, timestamp=ts + 0.1),
+        history_event("WORKFLOW_SCHEDULED", run_id=run_id, seq=1, workflow_name=workflow_name, time=ts, input=b'["x"]'),
+        history_event("WORKFLOW_STARTED", run_id=run_id, seq=2, workflow_name=workflow_name, time=ts + 0.1),
     ]
 
 
@@ -61,7 +60,7 @@ def task(run_id: str, suffix: str, kind: str = ACTIVITY, visible_at: float = 0.0
     return TaskRecord(f"{run_id}{suffix}", run_id, kind, name, visible_at, b"data-" + suffix.encode(), timeout)
 
 
-def wire(events: list[pb.Event] | None) -> list[bytes] | None:
+def wire(events: list[pb.HistoryEvent] | None) -> list[bytes] | None:
     return None if events is None else [e.SerializeToString() for e in events]
 
 
@@ -100,7 +99,8 @@ class EventStoreContract:
         finish = event(run, 3, "WORKFLOW_FINISHED_IN_SUCCESS", output=b'"ok"')
         await store.commit(Batch(events=[finish]))
         last = await store.last_event(run)
-        assert last is not None and (last.seq, last.type, last.output) == (3, "WORKFLOW_FINISHED_IN_SUCCESS", b'"ok"')
+        assert last is not None and last.seq == 3
+        assert (type_name(last), last.workflow_finished_in_success.output) == ("WORKFLOW_FINISHED_IN_SUCCESS", b'"ok"')
 
     async def test_events_of_many_runs_in_one_batch(self, store: Store) -> None:
         runs = [new_id() for _ in range(5)]
@@ -132,7 +132,7 @@ class EventStoreContract:
             assert await store.history(good) is None
         else:  # each run's events land whole or not at all
             assert [e.seq for e in await store.history(good) or []] in ([], [1, 2])
-        assert [e.type for e in await store.history(bad) or []] == ["WORKFLOW_SCHEDULED", "WORKFLOW_STARTED"]
+        assert [type_name(e) for e in await store.history(bad) or []] == ["WORKFLOW_SCHEDULED", "WORKFLOW_STARTED"]
         assert (WORKFLOW, registry_name) not in await store.registry()
         if self.keeps_tasks:
             assert all(t.run_id != good for t in await store.pending_tasks())
@@ -184,8 +184,8 @@ class EventStoreContract:
         a, b, c = new_id("a"), new_id("b"), new_id("c")
         now = float(int(time.time()))  # a listing may cover recent runs only (Cassandra: 30 days)
         await store.commit(Batch(events=started(a, name, now - 20) + started(b, name, now - 10) + started(c, "x", now)))
-        finish = pb.Event(
-            run_id=b, seq=3, type="WORKFLOW_FINISHED_IN_ERROR", workflow_name=name, error="E: x", timestamp=now - 5
+        finish = history_event(
+            "WORKFLOW_FINISHED_IN_ERROR", run_id=b, seq=3, workflow_name=name, time=now - 5, failure={"message": "E: x"}
         )
         await store.commit(Batch(events=[finish]))
         runs = await store.list_runs("", name, 100)

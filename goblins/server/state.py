@@ -13,25 +13,12 @@ from typing import Any
 from goblins.api import v1 as pb
 from goblins.history import (
     ACTIVITY_FAILED,
-    ACTIVITY_SCHEDULED,
-    ACTIVITY_STARTED,
-    ACTIVITY_SUCCEEDED,
-    CANCEL_REQUESTED,
-    CHILD_COMPLETED,
-    CHILD_FAILED,
-    CHILD_STARTED,
-    SIGNALED,
-    TIMER_FIRED,
-    TIMER_STARTED,
-    WORKFLOW_FAILED,
-    WORKFLOW_SCHEDULED,
-    WORKFLOW_STARTED,
     WORKFLOW_SUCCEEDED,
-    WORKFLOW_TASK_FAILED,
 )
 from goblins.retry import next_delay
 from goblins.server.effects import ACTIVITY, TIMER, WF_TASK_MARK, WORKFLOW, Effects, TaskRecord
 from goblins.server.fold import DEADLINE, ActivityState, FoldedRun
+from goblins.wire import failure_of, step_id_of
 
 TERMINATED = "WorkflowTerminated"  # error_type of a terminated run
 TIMED_OUT = "WorkflowTimedOut"  # error_type of a run that overran its execution_timeout
@@ -47,11 +34,11 @@ WF_TASK_RETRY_MAX = 60.0
 class RunState(FoldedRun):
     """A run, folded from its history (:class:`FoldedRun`), and the decisions its reports lead to."""
 
-    def record(self, fx: Effects, event: pb.Event, now: float) -> pb.Event:
+    def record(self, fx: Effects, event: pb.HistoryEvent, now: float) -> pb.HistoryEvent:
         event.run_id = self.run_id
         event.seq = self.next_seq
         event.workflow_name = self.workflow_name
-        event.timestamp = now
+        event.time = now
         self.apply(event)
         fx.events.append(event)
         return event
@@ -69,16 +56,16 @@ class RunState(FoldedRun):
     ) -> Effects:
         fx = Effects()
         self.workflow_name = workflow_name
-        scheduled = pb.Event(
-            type=WORKFLOW_SCHEDULED,
+        scheduled = pb.WorkflowScheduledAttributes(
             input=payload,
             parent_run_id=parent_run_id,
             parent_step_id=parent_step,
             execution_timeout=execution_timeout,
         )
-        self.record(fx, scheduled, now)
+        self.record(fx, pb.HistoryEvent(type=pb.WORKFLOW_SCHEDULED, workflow_scheduled=scheduled), now)
         if execution_timeout:
-            fx.timers.append(self._timer_task(self.timers[self.run_id + DEADLINE]))
+            deadline = self.run_id + DEADLINE
+            fx.timers.append(self._timer_task(deadline, self.timers[deadline]))
         self._wake(fx, now)
         return fx
 
@@ -94,18 +81,14 @@ class RunState(FoldedRun):
         act = self.activities.get(r.step_id)
         if act is None or act.finished or act.attempt != r.attempt or act.started or self.finished:
             return fx
-        s = act.scheduled
-        self.record(
-            fx,
-            pb.Event(
-                type=ACTIVITY_STARTED,
-                activity_name=s.activity_name,
-                step_id=s.step_id,
-                attempt=r.attempt,
-                max_attempts=s.max_attempts,
-            ),
-            now,
+        s = act.scheduled.activity_scheduled
+        started = pb.ActivityStartedAttributes(
+            step_id=s.step_id,
+            activity_name=s.activity_name,
+            attempt=r.attempt,
+            max_attempts=s.retry_policy.max_attempts,
         )
+        self.record(fx, pb.HistoryEvent(type=pb.ACTIVITY_STARTED, activity_started=started), now)
         return fx
 
     def activity_result(self, r: pb.ActivityResult, now: float) -> Effects:
@@ -116,22 +99,32 @@ class RunState(FoldedRun):
         fx.done_tasks.append(act.task_id)
         if self.finished:
             return fx
-        s = act.scheduled
-        event = pb.Event(
-            activity_name=s.activity_name,
-            step_id=s.step_id,
-            attempt=r.attempt,
-            max_attempts=s.max_attempts,
-        )
+        s = act.scheduled.activity_scheduled
         if r.ok:
-            event.type, event.output = ACTIVITY_SUCCEEDED, r.output
-            self.record(fx, event, now)
+            succeeded = pb.ActivityFinishedInSuccessAttributes(
+                step_id=s.step_id,
+                activity_name=s.activity_name,
+                attempt=r.attempt,
+                max_attempts=s.retry_policy.max_attempts,
+                output=r.output,
+            )
+            self.record(
+                fx, pb.HistoryEvent(type=pb.ACTIVITY_FINISHED_IN_SUCCESS, activity_finished_in_success=succeeded), now
+            )
             self._wake(fx, now)
             return fx
-        event.type, event.error, event.error_type = ACTIVITY_FAILED, r.error, r.error_type
-        event.heartbeat_details = r.heartbeat_details or self.heartbeats.get(s.step_id, b"")
+        failed = pb.ActivityFinishedInErrorAttributes(
+            step_id=s.step_id,
+            activity_name=s.activity_name,
+            attempt=r.attempt,
+            max_attempts=s.retry_policy.max_attempts,
+            failure=pb.Failure(message=r.error, type=r.error_type),
+            heartbeat_details=r.heartbeat_details or self.heartbeats.get(s.step_id, b""),
+        )
+        event = pb.HistoryEvent(type=pb.ACTIVITY_FINISHED_IN_ERROR, activity_finished_in_error=failed)
+        failed = event.activity_finished_in_error  # the event's own copy, set below
         delay = next_delay(s.retry_policy, r.attempt, r.error_type)
-        deadline = s.timestamp + s.schedule_to_close_timeout if s.schedule_to_close_timeout else 0.0
+        deadline = act.scheduled.time + s.schedule_to_close_timeout if s.schedule_to_close_timeout else 0.0
         if delay is not None and deadline and now + delay >= deadline:
             delay = None  # no time left for another attempt
         if not self.wants(act):
@@ -140,9 +133,9 @@ class RunState(FoldedRun):
             self.record(fx, event, now)
             self._wake(fx, now)
             return fx
-        event.retry_at = now + delay
+        failed.retry_at = now + delay
         self.record(fx, event, now)
-        fx.tasks.append(self._activity_task(act, event.retry_at))
+        fx.tasks.append(self._activity_task(act, failed.retry_at))
         return fx
 
     def workflow_task_completed(self, r: pb.WorkflowTaskCompleted, now: float) -> Effects:
@@ -158,7 +151,7 @@ class RunState(FoldedRun):
         if self.finished:
             return fx
         if not self.started:
-            self.record(fx, pb.Event(type=WORKFLOW_STARTED), now)
+            self.record(fx, pb.HistoryEvent(type=pb.WORKFLOW_STARTED, workflow_started={}), now)
         for command in r.commands:
             which = command.WhichOneof("kind")
             _DECIDE[which](self, fx, getattr(command, which), now)  # type: ignore[index]
@@ -175,7 +168,8 @@ class RunState(FoldedRun):
             return fx
         fx.done_tasks.append(r.task_id)
         self.wf_task_id = None
-        self.record(fx, pb.Event(type=WORKFLOW_TASK_FAILED, error=r.error, error_type=r.error_type), now)
+        failure = pb.Failure(message=r.error, type=r.error_type)
+        self.record(fx, pb.HistoryEvent(type=pb.WORKFLOW_TASK_FAILED, workflow_task_failed={"failure": failure}), now)
         delay = min(WF_TASK_RETRY_INITIAL * 2 ** (self.failed_wf_tasks - 1), WF_TASK_RETRY_MAX)
         self._wake(fx, now + delay)
         return fx
@@ -199,17 +193,18 @@ class RunState(FoldedRun):
 
     def timer_fired(self, r: pb.TimerFired, now: float) -> Effects:
         fx = Effects()
-        started = self.timers.get(r.timer_id)
+        fire_at = self.timers.get(r.timer_id)
         fx.done_tasks.append(r.timer_id)
-        if started is None or self.finished:
+        if fire_at is None or self.finished:
             return fx  # fired already (a second delivery of the due timer) or the run ended
         if r.timer_id == self.run_id + DEADLINE:
-            limit = self.events[0].execution_timeout
+            limit = self.events[0].workflow_scheduled.execution_timeout
             error = f"{TIMED_OUT}: the run took longer than its execution_timeout of {limit:g}s"
-            self.record(fx, pb.Event(type=WORKFLOW_FAILED, error=error, error_type=TIMED_OUT), now)
+            self.record(fx, _workflow_failed(error, TIMED_OUT), now)
             self._ended(fx)
             return fx
-        self.record(fx, pb.Event(type=TIMER_FIRED, step_id=r.timer_id, fire_at=started.fire_at), now)
+        fired = pb.TimerFiredAttributes(step_id=r.timer_id, fire_at=fire_at)
+        self.record(fx, pb.HistoryEvent(type=pb.TIMER_FIRED, timer_fired=fired), now)
         self._wake(fx, now)
         return fx
 
@@ -217,7 +212,8 @@ class RunState(FoldedRun):
         fx = Effects()
         if self.finished or (r.signal_id and r.signal_id in self.signal_ids):
             return fx  # a redelivery (Kafka) or a resend of a recorded signal
-        self.record(fx, pb.Event(type=SIGNALED, signal_name=r.name, input=r.input, signal_id=r.signal_id), now)
+        signaled = pb.WorkflowSignaledAttributes(signal_name=r.name, input=r.input, signal_id=r.signal_id)
+        self.record(fx, pb.HistoryEvent(type=pb.WORKFLOW_SIGNALED, workflow_signaled=signaled), now)
         self._wake(fx, now)
         return fx
 
@@ -228,10 +224,13 @@ class RunState(FoldedRun):
             return fx
         if r.terminate:
             reason = f"{TERMINATED}: {r.reason}" if r.reason else TERMINATED
-            self.record(fx, pb.Event(type=WORKFLOW_FAILED, error=reason, error_type=TERMINATED), now)
+            self.record(fx, _workflow_failed(reason, TERMINATED), now)
             self._ended(fx)  # its children are cancelled with its other reports
         elif not self.cancel_requested:
-            self.record(fx, pb.Event(type=CANCEL_REQUESTED, error=r.reason), now)
+            requested = pb.WorkflowCancelRequestedAttributes(reason=r.reason)
+            self.record(
+                fx, pb.HistoryEvent(type=pb.WORKFLOW_CANCEL_REQUESTED, workflow_cancel_requested=requested), now
+            )
             self._wake(fx, now)
             self._cancel_children(fx, now)  # cancelling a parent cancels its children
         return fx
@@ -246,15 +245,22 @@ class RunState(FoldedRun):
         started = self.children.get(r.step_id)
         if started is None or self.finished:
             return fx  # told already
-        event = pb.Event(
-            type=CHILD_COMPLETED if r.ok else CHILD_FAILED,
-            step_id=r.step_id,
-            activity_name=started.activity_name,
-            child_run_id=r.child_run_id,
-            output=r.output,
-            error=r.error,
-            error_type=r.error_type,
-        )
+        if r.ok:
+            completed = pb.ChildWorkflowCompletedAttributes(
+                step_id=r.step_id,
+                child_workflow_name=started.child_workflow_name,
+                child_run_id=r.child_run_id,
+                output=r.output,
+            )
+            event = pb.HistoryEvent(type=pb.CHILD_WORKFLOW_COMPLETED, child_workflow_completed=completed)
+        else:
+            failed_child = pb.ChildWorkflowFailedAttributes(
+                step_id=r.step_id,
+                child_workflow_name=started.child_workflow_name,
+                child_run_id=r.child_run_id,
+                failure=pb.Failure(message=r.error, type=r.error_type),
+            )
+            event = pb.HistoryEvent(type=pb.CHILD_WORKFLOW_FAILED, child_workflow_failed=failed_child)
         self.record(fx, event, now)
         self._wake(fx, now)
         return fx
@@ -273,14 +279,15 @@ class RunState(FoldedRun):
         for act in self.activities.values():
             if act.finished:
                 continue
-            last = next((e for e in reversed(self.events) if e.step_id == act.scheduled.step_id), None)
-            if last is not None and last.type == ACTIVITY_FAILED and last.retry_at > now:
+            step_id = act.scheduled.activity_scheduled.step_id
+            last = next((e for e in reversed(self.events) if step_id_of(e) == step_id), None)
+            if last is not None and last.type == ACTIVITY_FAILED and last.activity_finished_in_error.retry_at > now:
                 # Its retry timer: stored again (the same row if the commit wrote it already;
                 # a crash between the events and the timer row may have lost it).
-                fx.tasks.append(self._activity_task(act, last.retry_at))
+                fx.tasks.append(self._activity_task(act, last.activity_finished_in_error.retry_at))
                 continue
             fx.tasks.append(self._activity_task(act, now))
-        fx.timers.extend(self._timer_task(t) for t in self.timers.values())
+        fx.timers.extend(self._timer_task(timer_id, fire_at) for timer_id, fire_at in self.timers.items())
         for child in self.children.values():  # a child's start may not have been delivered: resend
             self._send_child_start(fx, child, now)
         if self.wf_task_id is not None or self.last_wake_seq > self.wf_seen:
@@ -297,41 +304,33 @@ class RunState(FoldedRun):
     def _schedule(self, fx: Effects, c: pb.ScheduleActivity, now: float) -> None:
         if c.step_id in self.activities:
             return  # a replayed or resent command: scheduled once only
-        self.record(
-            fx,
-            pb.Event(
-                type=ACTIVITY_SCHEDULED,
-                activity_name=c.activity_name,
-                step_id=c.step_id,
-                attempt=1,
-                max_attempts=c.retry_policy.max_attempts,
-                input=c.input,
-                retry_policy=c.retry_policy,
-                start_to_close_timeout=c.start_to_close_timeout,
-                heartbeat_timeout=c.heartbeat_timeout,
-                schedule_to_close_timeout=c.schedule_to_close_timeout,
-            ),
-            now,
+        scheduled = pb.ActivityScheduledAttributes(
+            step_id=c.step_id,
+            activity_name=c.activity_name,
+            input=c.input,
+            retry_policy=c.retry_policy,
+            start_to_close_timeout=c.start_to_close_timeout,
+            heartbeat_timeout=c.heartbeat_timeout,
+            schedule_to_close_timeout=c.schedule_to_close_timeout,
         )
+        self.record(fx, pb.HistoryEvent(type=pb.ACTIVITY_SCHEDULED, activity_scheduled=scheduled), now)
         fx.tasks.append(self._activity_task(self.activities[c.step_id], now))
 
     def _start_timer(self, fx: Effects, c: pb.StartTimer, now: float) -> None:
         if c.timer_id in self.timer_ids:
             return  # started already (a resent command), maybe fired already
-        event = pb.Event(type=TIMER_STARTED, step_id=c.timer_id, fire_at=now + c.seconds)
-        fx.timers.append(self._timer_task(self.record(fx, event, now)))
+        started = pb.TimerStartedAttributes(step_id=c.timer_id, fire_at=now + c.seconds)
+        self.record(fx, pb.HistoryEvent(type=pb.TIMER_STARTED, timer_started=started), now)
+        fx.timers.append(self._timer_task(c.timer_id, started.fire_at))
 
     def _start_child(self, fx: Effects, c: pb.StartChildWorkflow, now: float) -> None:
         if c.step_id in self.child_steps:
             return  # started already (a resent command)
-        started = pb.Event(
-            type=CHILD_STARTED,
-            step_id=c.step_id,
-            activity_name=c.workflow_name,
-            child_run_id=c.child_run_id,
-            input=c.input,
+        started = pb.ChildWorkflowStartedAttributes(
+            step_id=c.step_id, child_workflow_name=c.workflow_name, child_run_id=c.child_run_id, input=c.input
         )
-        self._send_child_start(fx, self.record(fx, started, now), now)
+        self.record(fx, pb.HistoryEvent(type=pb.CHILD_WORKFLOW_STARTED, child_workflow_started=started), now)
+        self._send_child_start(fx, started, now)
 
     def _continue_as_new(self, fx: Effects, c: pb.ContinueAsNew, now: float) -> None:
         """This run ends; a new run of the same workflow (a fresh history) carries on."""
@@ -339,21 +338,25 @@ class RunState(FoldedRun):
         next_id = f"{base}{CONTINUED}{int(n) + 1}" if sep and n.isdigit() else f"{self.run_id}{CONTINUED}2"
         # The input is recorded with the end: the next run's start (one of the farewells) is
         # built from the history, live and when it must be resent.
-        self.record(fx, pb.Event(type=WORKFLOW_SUCCEEDED, continued_as=next_id, input=c.input), now)
+        succeeded = pb.WorkflowFinishedInSuccessAttributes(continued_as=next_id, input=c.input)
+        self.record(
+            fx, pb.HistoryEvent(type=pb.WORKFLOW_FINISHED_IN_SUCCESS, workflow_finished_in_success=succeeded), now
+        )
 
-    def _start_continuation(self, fx: Effects, end: pb.Event) -> None:
+    def _start_continuation(self, fx: Effects, end: pb.HistoryEvent) -> None:
         first = self.events[0]
+        limit = first.workflow_scheduled.execution_timeout
+        done = end.workflow_finished_in_success
         request = pb.StartWorkflowRequest(
             workflow_name=self.workflow_name,
-            input=end.input,
-            run_id=end.continued_as,
+            input=done.input,
+            run_id=done.continued_as,
             parent_run_id=self.parent_run_id,  # a child stays its parent's child across the chain
             parent_step=self.parent_step,
         )
-        if first.execution_timeout:  # the timeout bounds the whole chain, as it would one run
-            left = first.timestamp + first.execution_timeout - end.timestamp
-            request.execution_timeout = max(left, MIN_TIMEOUT)
-        fx.send(pb.Report(start_workflow=request), end.timestamp)
+        if limit:  # the timeout bounds the whole chain, as it would one run
+            request.execution_timeout = max(first.time + limit - end.time, MIN_TIMEOUT)
+        fx.send(pb.Report(start_workflow=request), end.time)
 
     def _ended(self, fx: Effects) -> None:
         """The run has just recorded its end: its pending tasks are void, its farewells go out."""
@@ -365,8 +368,8 @@ class RunState(FoldedRun):
         if not self.finished:
             return False
         end = self.events[-1]
-        ends_children = end.error_type in (TERMINATED, TIMED_OUT) and bool(self.children)
-        return bool(end.continued_as or self.parent_run_id or ends_children)
+        ends_children = _error_type(end) in (TERMINATED, TIMED_OUT) and bool(self.children)
+        return bool(_continued_as(end) or self.parent_run_id or ends_children)
 
     def farewells(self) -> list[TaskRecord]:
         """A finished run's reports to other runs, rebuilt from its history: the start of its
@@ -377,17 +380,17 @@ class RunState(FoldedRun):
             return []
         fx = Effects()
         end = self.events[-1]
-        if end.continued_as:  # the last run of the chain tells the parent
+        if _continued_as(end):  # the last run of the chain tells the parent
             self._start_continuation(fx, end)
         elif self.parent_run_id:
             self._notify_parent(fx, end)
-        if end.error_type in (TERMINATED, TIMED_OUT):  # the ends that cancel the children
-            self._cancel_children(fx, end.timestamp)
+        if _error_type(end) in (TERMINATED, TIMED_OUT):  # the ends that cancel the children
+            self._cancel_children(fx, end.time)
         return fx.messages
 
-    def _send_child_start(self, fx: Effects, started: pb.Event, now: float) -> None:
+    def _send_child_start(self, fx: Effects, started: pb.ChildWorkflowStartedAttributes, now: float) -> None:
         request = pb.StartWorkflowRequest(
-            workflow_name=started.activity_name,
+            workflow_name=started.child_workflow_name,
             input=started.input,
             run_id=started.child_run_id,
             parent_run_id=self.run_id,
@@ -395,30 +398,27 @@ class RunState(FoldedRun):
         )
         fx.send(pb.Report(start_workflow=request), now)
 
-    def _notify_parent(self, fx: Effects, end: pb.Event) -> None:
-        news = pb.ChildFinished(
-            run_id=self.parent_run_id,
-            step_id=self.parent_step,
-            child_run_id=self.run_id,
-            ok=end.type == WORKFLOW_SUCCEEDED,
-            output=end.output,
-            error=end.error,
-            error_type=end.error_type,
-        )
-        fx.send(pb.Report(child_finished=news), end.timestamp)
+    def _notify_parent(self, fx: Effects, end: pb.HistoryEvent) -> None:
+        news = pb.ChildFinished(run_id=self.parent_run_id, step_id=self.parent_step, child_run_id=self.run_id)
+        if end.type == WORKFLOW_SUCCEEDED:
+            news.ok, news.output = True, end.workflow_finished_in_success.output
+        else:
+            failure = end.workflow_finished_in_error.failure
+            news.error, news.error_type = failure.message, failure.type
+        fx.send(pb.Report(child_finished=news), end.time)
 
-    def _timer_task(self, started: pb.Event) -> TaskRecord:
-        return TaskRecord(started.step_id, self.run_id, TIMER, "", started.fire_at, b"")
+    def _timer_task(self, timer_id: str, fire_at: float) -> TaskRecord:
+        return TaskRecord(timer_id, self.run_id, TIMER, "", fire_at, b"")
 
     def activity_record(self, act: ActivityState, visible_at: float) -> TaskRecord:
         """The task of ``act``'s current attempt (its timeout as of ``visible_at``)."""
         return self._activity_task(act, visible_at)
 
     def _activity_task(self, act: ActivityState, visible_at: float) -> TaskRecord:
-        s = act.scheduled
+        s = act.scheduled.activity_scheduled
         timeout = s.start_to_close_timeout
         if s.schedule_to_close_timeout:  # an attempt may not outlive the whole activity's deadline
-            left = max(s.timestamp + s.schedule_to_close_timeout - visible_at, 0.001)
+            left = max(act.scheduled.time + s.schedule_to_close_timeout - visible_at, 0.001)
             timeout = min(timeout, left) if timeout else left
         task = pb.ActivityTask(
             task_id=act.task_id,
@@ -428,7 +428,7 @@ class RunState(FoldedRun):
             workflow_name=self.workflow_name,
             input=s.input,
             attempt=act.attempt,
-            max_attempts=s.max_attempts,
+            max_attempts=s.retry_policy.max_attempts,
             start_to_close_timeout=timeout,
             heartbeat_timeout=s.heartbeat_timeout,
             heartbeat_details=act.details,
@@ -481,12 +481,29 @@ def timed_out_result(task: pb.ActivityTask, timeout: float, heartbeat: bool = Fa
     )
 
 
+def _workflow_failed(message: str, error_type: str) -> pb.HistoryEvent:
+    failed = pb.WorkflowFinishedInErrorAttributes(failure=pb.Failure(message=message, type=error_type))
+    return pb.HistoryEvent(type=pb.WORKFLOW_FINISHED_IN_ERROR, workflow_finished_in_error=failed)
+
+
+def _error_type(end: pb.HistoryEvent) -> str:
+    """The error type a run's end carries ('' for a success)."""
+    failure = failure_of(end)
+    return failure.type if failure is not None else ""
+
+
+def _continued_as(end: pb.HistoryEvent) -> str:
+    """The run a finished run continued as ('' if none)."""
+    return end.workflow_finished_in_success.continued_as if end.type == WORKFLOW_SUCCEEDED else ""
+
+
 def _complete(rs: RunState, fx: Effects, c: pb.CompleteWorkflow, now: float) -> None:
-    rs.record(fx, pb.Event(type=WORKFLOW_SUCCEEDED, output=c.output), now)
+    succeeded = pb.WorkflowFinishedInSuccessAttributes(output=c.output)
+    rs.record(fx, pb.HistoryEvent(type=pb.WORKFLOW_FINISHED_IN_SUCCESS, workflow_finished_in_success=succeeded), now)
 
 
 def _fail(rs: RunState, fx: Effects, c: pb.FailWorkflow, now: float) -> None:
-    rs.record(fx, pb.Event(type=WORKFLOW_FAILED, error=c.error, error_type=c.error_type), now)
+    rs.record(fx, _workflow_failed(c.error, c.error_type), now)
 
 
 _DECIDE: dict[str, Callable[[RunState, Effects, Any, float], None]] = {

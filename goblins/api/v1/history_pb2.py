@@ -4,32 +4,71 @@
 # source: goblins/api/v1/history.proto
 # Protobuf Python Version: 7.35.1
 """Generated protocol buffer code."""
-
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import descriptor_pool as _descriptor_pool
 from google.protobuf import runtime_version as _runtime_version
 from google.protobuf import symbol_database as _symbol_database
 from google.protobuf.internal import builder as _builder
-
 _runtime_version.ValidateProtobufRuntimeVersion(
-    _runtime_version.Domain.PUBLIC, 7, 35, 1, "", "goblins/api/v1/history.proto"
+    _runtime_version.Domain.PUBLIC,
+    7,
+    35,
+    1,
+    '',
+    'goblins/api/v1/history.proto'
 )
 # @@protoc_insertion_point(imports)
 
 _sym_db = _symbol_database.Default()
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(
-    b'\n\x1cgoblins/api/v1/history.proto\x12\x0egoblins.api.v1"\x92\x01\n\x0bRetryPolicy\x12\x18\n\x10initial_interval\x18\x01 \x01(\x01\x12\x1b\n\x13\x62\x61\x63koff_coefficient\x18\x02 \x01(\x01\x12\x18\n\x10maximum_interval\x18\x03 \x01(\x01\x12\x14\n\x0cmax_attempts\x18\x04 \x01(\x05\x12\x1c\n\x14non_retryable_errors\x18\x05 \x03(\t"\xda\x04\n\x05\x45vent\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0b\n\x03seq\x18\x02 \x01(\x03\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x15\n\rworkflow_name\x18\x04 \x01(\t\x12\x15\n\ractivity_name\x18\x05 \x01(\t\x12\x0f\n\x07step_id\x18\x06 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x07 \x01(\x05\x12\x14\n\x0cmax_attempts\x18\x08 \x01(\x05\x12\r\n\x05input\x18\t \x01(\x0c\x12\x0e\n\x06output\x18\n \x01(\x0c\x12\r\n\x05\x65rror\x18\x0b \x01(\t\x12\x12\n\nerror_type\x18\x0c \x01(\t\x12\x11\n\ttimestamp\x18\r \x01(\x01\x12\x10\n\x08retry_at\x18\x0e \x01(\x01\x12\x31\n\x0cretry_policy\x18\x0f \x01(\x0b\x32\x1b.goblins.api.v1.RetryPolicy\x12\x1e\n\x16start_to_close_timeout\x18\x10 \x01(\x01\x12\x0f\n\x07\x66ire_at\x18\x11 \x01(\x01\x12\x13\n\x0bsignal_name\x18\x12 \x01(\t\x12\x14\n\x0c\x63hild_run_id\x18\x13 \x01(\t\x12\x15\n\rparent_run_id\x18\x14 \x01(\t\x12\x19\n\x11\x65xecution_timeout\x18\x15 \x01(\x01\x12\x19\n\x11heartbeat_timeout\x18\x16 \x01(\x01\x12!\n\x19schedule_to_close_timeout\x18\x17 \x01(\x01\x12\x19\n\x11heartbeat_details\x18\x18 \x01(\x0c\x12\x14\n\x0c\x63ontinued_as\x18\x19 \x01(\t\x12\x11\n\tsignal_id\x18\x1a \x01(\t\x12\x16\n\x0eparent_step_id\x18\x1b \x01(\tb\x06proto3'
-)
+
+
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cgoblins/api/v1/history.proto\x12\x0egoblins.api.v1\"\x92\x01\n\x0bRetryPolicy\x12\x18\n\x10initial_interval\x18\x01 \x01(\x01\x12\x1b\n\x13\x62\x61\x63koff_coefficient\x18\x02 \x01(\x01\x12\x18\n\x10maximum_interval\x18\x03 \x01(\x01\x12\x14\n\x0cmax_attempts\x18\x04 \x01(\x05\x12\x1c\n\x14non_retryable_errors\x18\x05 \x03(\t\"\x8d\x01\n\x07\x46\x61ilure\x12\x0f\n\x07message\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x13\n\x0bstack_trace\x18\x03 \x01(\t\x12\x15\n\rnon_retryable\x18\x04 \x01(\x08\x12\x0f\n\x07\x64\x65tails\x18\x05 \x01(\x0c\x12&\n\x05\x63\x61use\x18\x06 \x01(\x0b\x32\x17.goblins.api.v1.Failure\"\xfc\n\n\x0cHistoryEvent\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0b\n\x03seq\x18\x02 \x01(\x03\x12\x0c\n\x04time\x18\x03 \x01(\x01\x12\'\n\x04type\x18\x04 \x01(\x0e\x32\x19.goblins.api.v1.EventType\x12\x15\n\rworkflow_name\x18\x05 \x01(\t\x12I\n\x12workflow_scheduled\x18\n \x01(\x0b\x32+.goblins.api.v1.WorkflowScheduledAttributesH\x00\x12\x45\n\x10workflow_started\x18\x0b \x01(\x0b\x32).goblins.api.v1.WorkflowStartedAttributesH\x00\x12[\n\x1cworkflow_finished_in_success\x18\x0c \x01(\x0b\x32\x33.goblins.api.v1.WorkflowFinishedInSuccessAttributesH\x00\x12W\n\x1aworkflow_finished_in_error\x18\r \x01(\x0b\x32\x31.goblins.api.v1.WorkflowFinishedInErrorAttributesH\x00\x12I\n\x12\x61\x63tivity_scheduled\x18\x0e \x01(\x0b\x32+.goblins.api.v1.ActivityScheduledAttributesH\x00\x12\x45\n\x10\x61\x63tivity_started\x18\x0f \x01(\x0b\x32).goblins.api.v1.ActivityStartedAttributesH\x00\x12[\n\x1c\x61\x63tivity_finished_in_success\x18\x10 \x01(\x0b\x32\x33.goblins.api.v1.ActivityFinishedInSuccessAttributesH\x00\x12W\n\x1a\x61\x63tivity_finished_in_error\x18\x11 \x01(\x0b\x32\x31.goblins.api.v1.ActivityFinishedInErrorAttributesH\x00\x12L\n\x14workflow_task_failed\x18\x12 \x01(\x0b\x32,.goblins.api.v1.WorkflowTaskFailedAttributesH\x00\x12?\n\rtimer_started\x18\x13 \x01(\x0b\x32&.goblins.api.v1.TimerStartedAttributesH\x00\x12;\n\x0btimer_fired\x18\x14 \x01(\x0b\x32$.goblins.api.v1.TimerFiredAttributesH\x00\x12G\n\x11workflow_signaled\x18\x15 \x01(\x0b\x32*.goblins.api.v1.WorkflowSignaledAttributesH\x00\x12V\n\x19workflow_cancel_requested\x18\x16 \x01(\x0b\x32\x31.goblins.api.v1.WorkflowCancelRequestedAttributesH\x00\x12P\n\x16\x63hild_workflow_started\x18\x17 \x01(\x0b\x32..goblins.api.v1.ChildWorkflowStartedAttributesH\x00\x12T\n\x18\x63hild_workflow_completed\x18\x18 \x01(\x0b\x32\x30.goblins.api.v1.ChildWorkflowCompletedAttributesH\x00\x12N\n\x15\x63hild_workflow_failed\x18\x19 \x01(\x0b\x32-.goblins.api.v1.ChildWorkflowFailedAttributesH\x00\x42\x0c\n\nattributes\"v\n\x1bWorkflowScheduledAttributes\x12\r\n\x05input\x18\x01 \x01(\x0c\x12\x15\n\rparent_run_id\x18\x02 \x01(\t\x12\x16\n\x0eparent_step_id\x18\x03 \x01(\t\x12\x19\n\x11\x65xecution_timeout\x18\x04 \x01(\x01\"\x1b\n\x19WorkflowStartedAttributes\"Z\n#WorkflowFinishedInSuccessAttributes\x12\x0e\n\x06output\x18\x01 \x01(\x0c\x12\x14\n\x0c\x63ontinued_as\x18\x02 \x01(\t\x12\r\n\x05input\x18\x03 \x01(\x0c\"M\n!WorkflowFinishedInErrorAttributes\x12(\n\x07\x66\x61ilure\x18\x01 \x01(\x0b\x32\x17.goblins.api.v1.Failure\"\xe5\x01\n\x1b\x41\x63tivityScheduledAttributes\x12\x0f\n\x07step_id\x18\x01 \x01(\t\x12\x15\n\ractivity_name\x18\x02 \x01(\t\x12\r\n\x05input\x18\x03 \x01(\x0c\x12\x31\n\x0cretry_policy\x18\x04 \x01(\x0b\x32\x1b.goblins.api.v1.RetryPolicy\x12\x1e\n\x16start_to_close_timeout\x18\x05 \x01(\x01\x12\x19\n\x11heartbeat_timeout\x18\x06 \x01(\x01\x12!\n\x19schedule_to_close_timeout\x18\x07 \x01(\x01\"j\n\x19\x41\x63tivityStartedAttributes\x12\x0f\n\x07step_id\x18\x01 \x01(\t\x12\x15\n\ractivity_name\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12\x14\n\x0cmax_attempts\x18\x04 \x01(\x05\"\x84\x01\n#ActivityFinishedInSuccessAttributes\x12\x0f\n\x07step_id\x18\x01 \x01(\t\x12\x15\n\ractivity_name\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12\x14\n\x0cmax_attempts\x18\x04 \x01(\x05\x12\x0e\n\x06output\x18\x05 \x01(\x0c\"\xc9\x01\n!ActivityFinishedInErrorAttributes\x12\x0f\n\x07step_id\x18\x01 \x01(\t\x12\x15\n\ractivity_name\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12\x14\n\x0cmax_attempts\x18\x04 \x01(\x05\x12(\n\x07\x66\x61ilure\x18\x05 \x01(\x0b\x32\x17.goblins.api.v1.Failure\x12\x10\n\x08retry_at\x18\x06 \x01(\x01\x12\x19\n\x11heartbeat_details\x18\x07 \x01(\x0c\"H\n\x1cWorkflowTaskFailedAttributes\x12(\n\x07\x66\x61ilure\x18\x01 \x01(\x0b\x32\x17.goblins.api.v1.Failure\":\n\x16TimerStartedAttributes\x12\x0f\n\x07step_id\x18\x01 \x01(\t\x12\x0f\n\x07\x66ire_at\x18\x02 \x01(\x01\"8\n\x14TimerFiredAttributes\x12\x0f\n\x07step_id\x18\x01 \x01(\t\x12\x0f\n\x07\x66ire_at\x18\x02 \x01(\x01\"S\n\x1aWorkflowSignaledAttributes\x12\x13\n\x0bsignal_name\x18\x01 \x01(\t\x12\r\n\x05input\x18\x02 \x01(\x0c\x12\x11\n\tsignal_id\x18\x03 \x01(\t\"3\n!WorkflowCancelRequestedAttributes\x12\x0e\n\x06reason\x18\x01 \x01(\t\"s\n\x1e\x43hildWorkflowStartedAttributes\x12\x0f\n\x07step_id\x18\x01 \x01(\t\x12\x1b\n\x13\x63hild_workflow_name\x18\x02 \x01(\t\x12\x14\n\x0c\x63hild_run_id\x18\x03 \x01(\t\x12\r\n\x05input\x18\x04 \x01(\x0c\"v\n ChildWorkflowCompletedAttributes\x12\x0f\n\x07step_id\x18\x01 \x01(\t\x12\x1b\n\x13\x63hild_workflow_name\x18\x02 \x01(\t\x12\x14\n\x0c\x63hild_run_id\x18\x03 \x01(\t\x12\x0e\n\x06output\x18\x04 \x01(\x0c\"\x8d\x01\n\x1d\x43hildWorkflowFailedAttributes\x12\x0f\n\x07step_id\x18\x01 \x01(\t\x12\x1b\n\x13\x63hild_workflow_name\x18\x02 \x01(\t\x12\x14\n\x0c\x63hild_run_id\x18\x03 \x01(\t\x12(\n\x07\x66\x61ilure\x18\x04 \x01(\x0b\x32\x17.goblins.api.v1.Failure*\xd0\x03\n\tEventType\x12\x1a\n\x16\x45VENT_TYPE_UNSPECIFIED\x10\x00\x12\x16\n\x12WORKFLOW_SCHEDULED\x10\x01\x12\x14\n\x10WORKFLOW_STARTED\x10\x02\x12 \n\x1cWORKFLOW_FINISHED_IN_SUCCESS\x10\x03\x12\x1e\n\x1aWORKFLOW_FINISHED_IN_ERROR\x10\x04\x12\x16\n\x12\x41\x43TIVITY_SCHEDULED\x10\x05\x12\x14\n\x10\x41\x43TIVITY_STARTED\x10\x06\x12 \n\x1c\x41\x43TIVITY_FINISHED_IN_SUCCESS\x10\x07\x12\x1e\n\x1a\x41\x43TIVITY_FINISHED_IN_ERROR\x10\x08\x12\x18\n\x14WORKFLOW_TASK_FAILED\x10\t\x12\x11\n\rTIMER_STARTED\x10\n\x12\x0f\n\x0bTIMER_FIRED\x10\x0b\x12\x15\n\x11WORKFLOW_SIGNALED\x10\x0c\x12\x1d\n\x19WORKFLOW_CANCEL_REQUESTED\x10\r\x12\x1a\n\x16\x43HILD_WORKFLOW_STARTED\x10\x0e\x12\x1c\n\x18\x43HILD_WORKFLOW_COMPLETED\x10\x0f\x12\x19\n\x15\x43HILD_WORKFLOW_FAILED\x10\x10\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
-_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, "goblins.api.v1.history_pb2", _globals)
+_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'goblins.api.v1.history_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-    DESCRIPTOR._loaded_options = None
-    _globals["_RETRYPOLICY"]._serialized_start = 49
-    _globals["_RETRYPOLICY"]._serialized_end = 195
-    _globals["_EVENT"]._serialized_start = 198
-    _globals["_EVENT"]._serialized_end = 800
+  DESCRIPTOR._loaded_options = None
+  _globals['_EVENTTYPE']._serialized_start=3459
+  _globals['_EVENTTYPE']._serialized_end=3923
+  _globals['_RETRYPOLICY']._serialized_start=49
+  _globals['_RETRYPOLICY']._serialized_end=195
+  _globals['_FAILURE']._serialized_start=198
+  _globals['_FAILURE']._serialized_end=339
+  _globals['_HISTORYEVENT']._serialized_start=342
+  _globals['_HISTORYEVENT']._serialized_end=1746
+  _globals['_WORKFLOWSCHEDULEDATTRIBUTES']._serialized_start=1748
+  _globals['_WORKFLOWSCHEDULEDATTRIBUTES']._serialized_end=1866
+  _globals['_WORKFLOWSTARTEDATTRIBUTES']._serialized_start=1868
+  _globals['_WORKFLOWSTARTEDATTRIBUTES']._serialized_end=1895
+  _globals['_WORKFLOWFINISHEDINSUCCESSATTRIBUTES']._serialized_start=1897
+  _globals['_WORKFLOWFINISHEDINSUCCESSATTRIBUTES']._serialized_end=1987
+  _globals['_WORKFLOWFINISHEDINERRORATTRIBUTES']._serialized_start=1989
+  _globals['_WORKFLOWFINISHEDINERRORATTRIBUTES']._serialized_end=2066
+  _globals['_ACTIVITYSCHEDULEDATTRIBUTES']._serialized_start=2069
+  _globals['_ACTIVITYSCHEDULEDATTRIBUTES']._serialized_end=2298
+  _globals['_ACTIVITYSTARTEDATTRIBUTES']._serialized_start=2300
+  _globals['_ACTIVITYSTARTEDATTRIBUTES']._serialized_end=2406
+  _globals['_ACTIVITYFINISHEDINSUCCESSATTRIBUTES']._serialized_start=2409
+  _globals['_ACTIVITYFINISHEDINSUCCESSATTRIBUTES']._serialized_end=2541
+  _globals['_ACTIVITYFINISHEDINERRORATTRIBUTES']._serialized_start=2544
+  _globals['_ACTIVITYFINISHEDINERRORATTRIBUTES']._serialized_end=2745
+  _globals['_WORKFLOWTASKFAILEDATTRIBUTES']._serialized_start=2747
+  _globals['_WORKFLOWTASKFAILEDATTRIBUTES']._serialized_end=2819
+  _globals['_TIMERSTARTEDATTRIBUTES']._serialized_start=2821
+  _globals['_TIMERSTARTEDATTRIBUTES']._serialized_end=2879
+  _globals['_TIMERFIREDATTRIBUTES']._serialized_start=2881
+  _globals['_TIMERFIREDATTRIBUTES']._serialized_end=2937
+  _globals['_WORKFLOWSIGNALEDATTRIBUTES']._serialized_start=2939
+  _globals['_WORKFLOWSIGNALEDATTRIBUTES']._serialized_end=3022
+  _globals['_WORKFLOWCANCELREQUESTEDATTRIBUTES']._serialized_start=3024
+  _globals['_WORKFLOWCANCELREQUESTEDATTRIBUTES']._serialized_end=3075
+  _globals['_CHILDWORKFLOWSTARTEDATTRIBUTES']._serialized_start=3077
+  _globals['_CHILDWORKFLOWSTARTEDATTRIBUTES']._serialized_end=3192
+  _globals['_CHILDWORKFLOWCOMPLETEDATTRIBUTES']._serialized_start=3194
+  _globals['_CHILDWORKFLOWCOMPLETEDATTRIBUTES']._serialized_end=3312
+  _globals['_CHILDWORKFLOWFAILEDATTRIBUTES']._serialized_start=3315
+  _globals['_CHILDWORKFLOWFAILEDATTRIBUTES']._serialized_end=3456
 # @@protoc_insertion_point(module_scope)

@@ -127,8 +127,8 @@ class GetHistoryResponse(_message.Message):
     FOUND_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
     found: bool
-    events: _containers.RepeatedCompositeFieldContainer[_history_pb2.Event]
-    def __init__(self, found: _Optional[bool] = ..., events: _Optional[_Iterable[_Union[_history_pb2.Event, _Mapping]]] = ...) -> None: ...
+    events: _containers.RepeatedCompositeFieldContainer[_history_pb2.HistoryEvent]
+    def __init__(self, found: _Optional[bool] = ..., events: _Optional[_Iterable[_Union[_history_pb2.HistoryEvent, _Mapping]]] = ...) -> None: ...
 
 class ListWorkflowsRequest(_message.Message):
     __slots__ = ("status", "workflow_name", "limit")

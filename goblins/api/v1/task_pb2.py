@@ -4,15 +4,18 @@
 # source: goblins/api/v1/task.proto
 # Protobuf Python Version: 7.35.1
 """Generated protocol buffer code."""
-
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import descriptor_pool as _descriptor_pool
 from google.protobuf import runtime_version as _runtime_version
 from google.protobuf import symbol_database as _symbol_database
 from google.protobuf.internal import builder as _builder
-
 _runtime_version.ValidateProtobufRuntimeVersion(
-    _runtime_version.Domain.PUBLIC, 7, 35, 1, "", "goblins/api/v1/task.proto"
+    _runtime_version.Domain.PUBLIC,
+    7,
+    35,
+    1,
+    '',
+    'goblins/api/v1/task.proto'
 )
 # @@protoc_insertion_point(imports)
 
@@ -22,57 +25,55 @@ _sym_db = _symbol_database.Default()
 from goblins.api.v1 import history_pb2 as goblins_dot_api_dot_v1_dot_history__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(
-    b'\n\x19goblins/api/v1/task.proto\x12\x0egoblins.api.v1\x1a\x1cgoblins/api/v1/history.proto"\xfa\x01\n\x0c\x41\x63tivityTask\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x0f\n\x07step_id\x18\x03 \x01(\t\x12\x15\n\ractivity_name\x18\x04 \x01(\t\x12\x15\n\rworkflow_name\x18\x05 \x01(\t\x12\r\n\x05input\x18\x06 \x01(\x0c\x12\x0f\n\x07\x61ttempt\x18\x07 \x01(\x05\x12\x14\n\x0cmax_attempts\x18\x08 \x01(\x05\x12\x1e\n\x16start_to_close_timeout\x18\t \x01(\x01\x12\x19\n\x11heartbeat_timeout\x18\n \x01(\x01\x12\x19\n\x11heartbeat_details\x18\x0b \x01(\x0c"\x7f\n\x0cWorkflowTask\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x15\n\rworkflow_name\x18\x03 \x01(\t\x12\x10\n\x08\x66rom_seq\x18\x04 \x01(\x03\x12%\n\x06\x65vents\x18\x05 \x03(\x0b\x32\x15.goblins.api.v1.Event"s\n\tQueryTask\x12\x10\n\x08query_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x15\n\rworkflow_name\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\r\n\x05input\x18\x05 \x01(\x0c\x12\x10\n\x08reply_to\x18\x06 \x01(\t"\x9e\x01\n\x04Task\x12\x30\n\x08\x61\x63tivity\x18\x01 \x01(\x0b\x32\x1c.goblins.api.v1.ActivityTaskH\x00\x12\x30\n\x08workflow\x18\x02 \x01(\x0b\x32\x1c.goblins.api.v1.WorkflowTaskH\x00\x12*\n\x05query\x18\x03 \x01(\x0b\x32\x19.goblins.api.v1.QueryTaskH\x00\x42\x06\n\x04kind"\xda\x01\n\x10ScheduleActivity\x12\x0f\n\x07step_id\x18\x01 \x01(\t\x12\x15\n\ractivity_name\x18\x02 \x01(\t\x12\r\n\x05input\x18\x03 \x01(\x0c\x12\x31\n\x0cretry_policy\x18\x04 \x01(\x0b\x32\x1b.goblins.api.v1.RetryPolicy\x12\x1e\n\x16start_to_close_timeout\x18\x05 \x01(\x01\x12\x19\n\x11heartbeat_timeout\x18\x06 \x01(\x01\x12!\n\x19schedule_to_close_timeout\x18\x07 \x01(\x01"/\n\nStartTimer\x12\x10\n\x08timer_id\x18\x01 \x01(\t\x12\x0f\n\x07seconds\x18\x02 \x01(\x01"a\n\x12StartChildWorkflow\x12\x0f\n\x07step_id\x18\x01 \x01(\t\x12\x15\n\rworkflow_name\x18\x02 \x01(\t\x12\r\n\x05input\x18\x03 \x01(\x0c\x12\x14\n\x0c\x63hild_run_id\x18\x04 \x01(\t""\n\x10\x43ompleteWorkflow\x12\x0e\n\x06output\x18\x01 \x01(\x0c"\x1e\n\rContinueAsNew\x12\r\n\x05input\x18\x01 \x01(\x0c"1\n\x0c\x46\x61ilWorkflow\x12\r\n\x05\x65rror\x18\x01 \x01(\t\x12\x12\n\nerror_type\x18\x02 \x01(\t"\xf7\x02\n\x07\x43ommand\x12=\n\x11schedule_activity\x18\x01 \x01(\x0b\x32 .goblins.api.v1.ScheduleActivityH\x00\x12=\n\x11\x63omplete_workflow\x18\x02 \x01(\x0b\x32 .goblins.api.v1.CompleteWorkflowH\x00\x12\x35\n\rfail_workflow\x18\x03 \x01(\x0b\x32\x1c.goblins.api.v1.FailWorkflowH\x00\x12\x31\n\x0bstart_timer\x18\x04 \x01(\x0b\x32\x1a.goblins.api.v1.StartTimerH\x00\x12\x42\n\x14start_child_workflow\x18\x05 \x01(\x0b\x32".goblins.api.v1.StartChildWorkflowH\x00\x12\x38\n\x0f\x63ontinue_as_new\x18\x06 \x01(\x0b\x32\x1d.goblins.api.v1.ContinueAsNewH\x00\x42\x06\n\x04kind"T\n\x0f\x41\x63tivityStarted\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x0f\n\x07step_id\x18\x03 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05"\xad\x01\n\x0e\x41\x63tivityResult\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x0f\n\x07step_id\x18\x03 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\n\n\x02ok\x18\x05 \x01(\x08\x12\x0e\n\x06output\x18\x06 \x01(\x0c\x12\r\n\x05\x65rror\x18\x07 \x01(\t\x12\x12\n\nerror_type\x18\x08 \x01(\t\x12\x19\n\x11heartbeat_details\x18\t \x01(\x0c"g\n\x11\x41\x63tivityHeartbeat\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x0f\n\x07step_id\x18\x03 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\x0f\n\x07\x64\x65tails\x18\x05 \x01(\x0c"u\n\x15WorkflowTaskCompleted\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x10\n\x08seen_seq\x18\x03 \x01(\x03\x12)\n\x08\x63ommands\x18\x04 \x03(\x0b\x32\x17.goblins.api.v1.Command"X\n\x12WorkflowTaskFailed\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\x12\n\nerror_type\x18\x04 \x01(\t".\n\nTimerFired\x12\x10\n\x08timer_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t"P\n\x0eSignalWorkflow\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05input\x18\x03 \x01(\x0c\x12\x11\n\tsignal_id\x18\x04 \x01(\t"C\n\x0e\x43\x61ncelWorkflow\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tterminate\x18\x02 \x01(\x08\x12\x0e\n\x06reason\x18\x03 \x01(\t"\x85\x01\n\rChildFinished\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0f\n\x07step_id\x18\x02 \x01(\t\x12\x14\n\x0c\x63hild_run_id\x18\x03 \x01(\t\x12\n\n\x02ok\x18\x04 \x01(\x08\x12\x0e\n\x06output\x18\x05 \x01(\x0c\x12\r\n\x05\x65rror\x18\x06 \x01(\t\x12\x12\n\nerror_type\x18\x07 \x01(\t"\xf9\x04\n\x06Report\x12;\n\x10\x61\x63tivity_started\x18\x01 \x01(\x0b\x32\x1f.goblins.api.v1.ActivityStartedH\x00\x12\x39\n\x0f\x61\x63tivity_result\x18\x02 \x01(\x0b\x32\x1e.goblins.api.v1.ActivityResultH\x00\x12H\n\x17workflow_task_completed\x18\x03 \x01(\x0b\x32%.goblins.api.v1.WorkflowTaskCompletedH\x00\x12\x42\n\x14workflow_task_failed\x18\x04 \x01(\x0b\x32".goblins.api.v1.WorkflowTaskFailedH\x00\x12>\n\x0estart_workflow\x18\x05 \x01(\x0b\x32$.goblins.api.v1.StartWorkflowRequestH\x00\x12\x31\n\x0btimer_fired\x18\x06 \x01(\x0b\x32\x1a.goblins.api.v1.TimerFiredH\x00\x12\x39\n\x0fsignal_workflow\x18\x07 \x01(\x0b\x32\x1e.goblins.api.v1.SignalWorkflowH\x00\x12\x39\n\x0f\x63\x61ncel_workflow\x18\x08 \x01(\x0b\x32\x1e.goblins.api.v1.CancelWorkflowH\x00\x12\x37\n\x0e\x63hild_finished\x18\t \x01(\x0b\x32\x1d.goblins.api.v1.ChildFinishedH\x00\x12?\n\x12\x61\x63tivity_heartbeat\x18\n \x01(\x0b\x32!.goblins.api.v1.ActivityHeartbeatH\x00\x42\x06\n\x04kind"\x93\x01\n\x14StartWorkflowRequest\x12\x15\n\rworkflow_name\x18\x01 \x01(\t\x12\r\n\x05input\x18\x02 \x01(\x0c\x12\x0e\n\x06run_id\x18\x03 \x01(\t\x12\x15\n\rparent_run_id\x18\x04 \x01(\t\x12\x13\n\x0bparent_step\x18\x05 \x01(\t\x12\x19\n\x11\x65xecution_timeout\x18\x06 \x01(\x01\x62\x06proto3'
-)
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19goblins/api/v1/task.proto\x12\x0egoblins.api.v1\x1a\x1cgoblins/api/v1/history.proto\"\xfa\x01\n\x0c\x41\x63tivityTask\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x0f\n\x07step_id\x18\x03 \x01(\t\x12\x15\n\ractivity_name\x18\x04 \x01(\t\x12\x15\n\rworkflow_name\x18\x05 \x01(\t\x12\r\n\x05input\x18\x06 \x01(\x0c\x12\x0f\n\x07\x61ttempt\x18\x07 \x01(\x05\x12\x14\n\x0cmax_attempts\x18\x08 \x01(\x05\x12\x1e\n\x16start_to_close_timeout\x18\t \x01(\x01\x12\x19\n\x11heartbeat_timeout\x18\n \x01(\x01\x12\x19\n\x11heartbeat_details\x18\x0b \x01(\x0c\"\x86\x01\n\x0cWorkflowTask\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x15\n\rworkflow_name\x18\x03 \x01(\t\x12\x10\n\x08\x66rom_seq\x18\x04 \x01(\x03\x12,\n\x06\x65vents\x18\x05 \x03(\x0b\x32\x1c.goblins.api.v1.HistoryEvent\"s\n\tQueryTask\x12\x10\n\x08query_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x15\n\rworkflow_name\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\r\n\x05input\x18\x05 \x01(\x0c\x12\x10\n\x08reply_to\x18\x06 \x01(\t\"\x9e\x01\n\x04Task\x12\x30\n\x08\x61\x63tivity\x18\x01 \x01(\x0b\x32\x1c.goblins.api.v1.ActivityTaskH\x00\x12\x30\n\x08workflow\x18\x02 \x01(\x0b\x32\x1c.goblins.api.v1.WorkflowTaskH\x00\x12*\n\x05query\x18\x03 \x01(\x0b\x32\x19.goblins.api.v1.QueryTaskH\x00\x42\x06\n\x04kind\"\xda\x01\n\x10ScheduleActivity\x12\x0f\n\x07step_id\x18\x01 \x01(\t\x12\x15\n\ractivity_name\x18\x02 \x01(\t\x12\r\n\x05input\x18\x03 \x01(\x0c\x12\x31\n\x0cretry_policy\x18\x04 \x01(\x0b\x32\x1b.goblins.api.v1.RetryPolicy\x12\x1e\n\x16start_to_close_timeout\x18\x05 \x01(\x01\x12\x19\n\x11heartbeat_timeout\x18\x06 \x01(\x01\x12!\n\x19schedule_to_close_timeout\x18\x07 \x01(\x01\"/\n\nStartTimer\x12\x10\n\x08timer_id\x18\x01 \x01(\t\x12\x0f\n\x07seconds\x18\x02 \x01(\x01\"a\n\x12StartChildWorkflow\x12\x0f\n\x07step_id\x18\x01 \x01(\t\x12\x15\n\rworkflow_name\x18\x02 \x01(\t\x12\r\n\x05input\x18\x03 \x01(\x0c\x12\x14\n\x0c\x63hild_run_id\x18\x04 \x01(\t\"\"\n\x10\x43ompleteWorkflow\x12\x0e\n\x06output\x18\x01 \x01(\x0c\"\x1e\n\rContinueAsNew\x12\r\n\x05input\x18\x01 \x01(\x0c\"1\n\x0c\x46\x61ilWorkflow\x12\r\n\x05\x65rror\x18\x01 \x01(\t\x12\x12\n\nerror_type\x18\x02 \x01(\t\"\xf7\x02\n\x07\x43ommand\x12=\n\x11schedule_activity\x18\x01 \x01(\x0b\x32 .goblins.api.v1.ScheduleActivityH\x00\x12=\n\x11\x63omplete_workflow\x18\x02 \x01(\x0b\x32 .goblins.api.v1.CompleteWorkflowH\x00\x12\x35\n\rfail_workflow\x18\x03 \x01(\x0b\x32\x1c.goblins.api.v1.FailWorkflowH\x00\x12\x31\n\x0bstart_timer\x18\x04 \x01(\x0b\x32\x1a.goblins.api.v1.StartTimerH\x00\x12\x42\n\x14start_child_workflow\x18\x05 \x01(\x0b\x32\".goblins.api.v1.StartChildWorkflowH\x00\x12\x38\n\x0f\x63ontinue_as_new\x18\x06 \x01(\x0b\x32\x1d.goblins.api.v1.ContinueAsNewH\x00\x42\x06\n\x04kind\"T\n\x0f\x41\x63tivityStarted\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x0f\n\x07step_id\x18\x03 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\"\xad\x01\n\x0e\x41\x63tivityResult\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x0f\n\x07step_id\x18\x03 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\n\n\x02ok\x18\x05 \x01(\x08\x12\x0e\n\x06output\x18\x06 \x01(\x0c\x12\r\n\x05\x65rror\x18\x07 \x01(\t\x12\x12\n\nerror_type\x18\x08 \x01(\t\x12\x19\n\x11heartbeat_details\x18\t \x01(\x0c\"g\n\x11\x41\x63tivityHeartbeat\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x0f\n\x07step_id\x18\x03 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\x0f\n\x07\x64\x65tails\x18\x05 \x01(\x0c\"u\n\x15WorkflowTaskCompleted\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x10\n\x08seen_seq\x18\x03 \x01(\x03\x12)\n\x08\x63ommands\x18\x04 \x03(\x0b\x32\x17.goblins.api.v1.Command\"X\n\x12WorkflowTaskFailed\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\x12\n\nerror_type\x18\x04 \x01(\t\".\n\nTimerFired\x12\x10\n\x08timer_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\"P\n\x0eSignalWorkflow\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05input\x18\x03 \x01(\x0c\x12\x11\n\tsignal_id\x18\x04 \x01(\t\"C\n\x0e\x43\x61ncelWorkflow\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tterminate\x18\x02 \x01(\x08\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x85\x01\n\rChildFinished\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0f\n\x07step_id\x18\x02 \x01(\t\x12\x14\n\x0c\x63hild_run_id\x18\x03 \x01(\t\x12\n\n\x02ok\x18\x04 \x01(\x08\x12\x0e\n\x06output\x18\x05 \x01(\x0c\x12\r\n\x05\x65rror\x18\x06 \x01(\t\x12\x12\n\nerror_type\x18\x07 \x01(\t\"\xf9\x04\n\x06Report\x12;\n\x10\x61\x63tivity_started\x18\x01 \x01(\x0b\x32\x1f.goblins.api.v1.ActivityStartedH\x00\x12\x39\n\x0f\x61\x63tivity_result\x18\x02 \x01(\x0b\x32\x1e.goblins.api.v1.ActivityResultH\x00\x12H\n\x17workflow_task_completed\x18\x03 \x01(\x0b\x32%.goblins.api.v1.WorkflowTaskCompletedH\x00\x12\x42\n\x14workflow_task_failed\x18\x04 \x01(\x0b\x32\".goblins.api.v1.WorkflowTaskFailedH\x00\x12>\n\x0estart_workflow\x18\x05 \x01(\x0b\x32$.goblins.api.v1.StartWorkflowRequestH\x00\x12\x31\n\x0btimer_fired\x18\x06 \x01(\x0b\x32\x1a.goblins.api.v1.TimerFiredH\x00\x12\x39\n\x0fsignal_workflow\x18\x07 \x01(\x0b\x32\x1e.goblins.api.v1.SignalWorkflowH\x00\x12\x39\n\x0f\x63\x61ncel_workflow\x18\x08 \x01(\x0b\x32\x1e.goblins.api.v1.CancelWorkflowH\x00\x12\x37\n\x0e\x63hild_finished\x18\t \x01(\x0b\x32\x1d.goblins.api.v1.ChildFinishedH\x00\x12?\n\x12\x61\x63tivity_heartbeat\x18\n \x01(\x0b\x32!.goblins.api.v1.ActivityHeartbeatH\x00\x42\x06\n\x04kind\"\x93\x01\n\x14StartWorkflowRequest\x12\x15\n\rworkflow_name\x18\x01 \x01(\t\x12\r\n\x05input\x18\x02 \x01(\x0c\x12\x0e\n\x06run_id\x18\x03 \x01(\t\x12\x15\n\rparent_run_id\x18\x04 \x01(\t\x12\x13\n\x0bparent_step\x18\x05 \x01(\t\x12\x19\n\x11\x65xecution_timeout\x18\x06 \x01(\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
-_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, "goblins.api.v1.task_pb2", _globals)
+_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'goblins.api.v1.task_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-    DESCRIPTOR._loaded_options = None
-    _globals["_ACTIVITYTASK"]._serialized_start = 76
-    _globals["_ACTIVITYTASK"]._serialized_end = 326
-    _globals["_WORKFLOWTASK"]._serialized_start = 328
-    _globals["_WORKFLOWTASK"]._serialized_end = 455
-    _globals["_QUERYTASK"]._serialized_start = 457
-    _globals["_QUERYTASK"]._serialized_end = 572
-    _globals["_TASK"]._serialized_start = 575
-    _globals["_TASK"]._serialized_end = 733
-    _globals["_SCHEDULEACTIVITY"]._serialized_start = 736
-    _globals["_SCHEDULEACTIVITY"]._serialized_end = 954
-    _globals["_STARTTIMER"]._serialized_start = 956
-    _globals["_STARTTIMER"]._serialized_end = 1003
-    _globals["_STARTCHILDWORKFLOW"]._serialized_start = 1005
-    _globals["_STARTCHILDWORKFLOW"]._serialized_end = 1102
-    _globals["_COMPLETEWORKFLOW"]._serialized_start = 1104
-    _globals["_COMPLETEWORKFLOW"]._serialized_end = 1138
-    _globals["_CONTINUEASNEW"]._serialized_start = 1140
-    _globals["_CONTINUEASNEW"]._serialized_end = 1170
-    _globals["_FAILWORKFLOW"]._serialized_start = 1172
-    _globals["_FAILWORKFLOW"]._serialized_end = 1221
-    _globals["_COMMAND"]._serialized_start = 1224
-    _globals["_COMMAND"]._serialized_end = 1599
-    _globals["_ACTIVITYSTARTED"]._serialized_start = 1601
-    _globals["_ACTIVITYSTARTED"]._serialized_end = 1685
-    _globals["_ACTIVITYRESULT"]._serialized_start = 1688
-    _globals["_ACTIVITYRESULT"]._serialized_end = 1861
-    _globals["_ACTIVITYHEARTBEAT"]._serialized_start = 1863
-    _globals["_ACTIVITYHEARTBEAT"]._serialized_end = 1966
-    _globals["_WORKFLOWTASKCOMPLETED"]._serialized_start = 1968
-    _globals["_WORKFLOWTASKCOMPLETED"]._serialized_end = 2085
-    _globals["_WORKFLOWTASKFAILED"]._serialized_start = 2087
-    _globals["_WORKFLOWTASKFAILED"]._serialized_end = 2175
-    _globals["_TIMERFIRED"]._serialized_start = 2177
-    _globals["_TIMERFIRED"]._serialized_end = 2223
-    _globals["_SIGNALWORKFLOW"]._serialized_start = 2225
-    _globals["_SIGNALWORKFLOW"]._serialized_end = 2305
-    _globals["_CANCELWORKFLOW"]._serialized_start = 2307
-    _globals["_CANCELWORKFLOW"]._serialized_end = 2374
-    _globals["_CHILDFINISHED"]._serialized_start = 2377
-    _globals["_CHILDFINISHED"]._serialized_end = 2510
-    _globals["_REPORT"]._serialized_start = 2513
-    _globals["_REPORT"]._serialized_end = 3146
-    _globals["_STARTWORKFLOWREQUEST"]._serialized_start = 3149
-    _globals["_STARTWORKFLOWREQUEST"]._serialized_end = 3296
+  DESCRIPTOR._loaded_options = None
+  _globals['_ACTIVITYTASK']._serialized_start=76
+  _globals['_ACTIVITYTASK']._serialized_end=326
+  _globals['_WORKFLOWTASK']._serialized_start=329
+  _globals['_WORKFLOWTASK']._serialized_end=463
+  _globals['_QUERYTASK']._serialized_start=465
+  _globals['_QUERYTASK']._serialized_end=580
+  _globals['_TASK']._serialized_start=583
+  _globals['_TASK']._serialized_end=741
+  _globals['_SCHEDULEACTIVITY']._serialized_start=744
+  _globals['_SCHEDULEACTIVITY']._serialized_end=962
+  _globals['_STARTTIMER']._serialized_start=964
+  _globals['_STARTTIMER']._serialized_end=1011
+  _globals['_STARTCHILDWORKFLOW']._serialized_start=1013
+  _globals['_STARTCHILDWORKFLOW']._serialized_end=1110
+  _globals['_COMPLETEWORKFLOW']._serialized_start=1112
+  _globals['_COMPLETEWORKFLOW']._serialized_end=1146
+  _globals['_CONTINUEASNEW']._serialized_start=1148
+  _globals['_CONTINUEASNEW']._serialized_end=1178
+  _globals['_FAILWORKFLOW']._serialized_start=1180
+  _globals['_FAILWORKFLOW']._serialized_end=1229
+  _globals['_COMMAND']._serialized_start=1232
+  _globals['_COMMAND']._serialized_end=1607
+  _globals['_ACTIVITYSTARTED']._serialized_start=1609
+  _globals['_ACTIVITYSTARTED']._serialized_end=1693
+  _globals['_ACTIVITYRESULT']._serialized_start=1696
+  _globals['_ACTIVITYRESULT']._serialized_end=1869
+  _globals['_ACTIVITYHEARTBEAT']._serialized_start=1871
+  _globals['_ACTIVITYHEARTBEAT']._serialized_end=1974
+  _globals['_WORKFLOWTASKCOMPLETED']._serialized_start=1976
+  _globals['_WORKFLOWTASKCOMPLETED']._serialized_end=2093
+  _globals['_WORKFLOWTASKFAILED']._serialized_start=2095
+  _globals['_WORKFLOWTASKFAILED']._serialized_end=2183
+  _globals['_TIMERFIRED']._serialized_start=2185
+  _globals['_TIMERFIRED']._serialized_end=2231
+  _globals['_SIGNALWORKFLOW']._serialized_start=2233
+  _globals['_SIGNALWORKFLOW']._serialized_end=2313
+  _globals['_CANCELWORKFLOW']._serialized_start=2315
+  _globals['_CANCELWORKFLOW']._serialized_end=2382
+  _globals['_CHILDFINISHED']._serialized_start=2385
+  _globals['_CHILDFINISHED']._serialized_end=2518
+  _globals['_REPORT']._serialized_start=2521
+  _globals['_REPORT']._serialized_end=3154
+  _globals['_STARTWORKFLOWREQUEST']._serialized_start=3157
+  _globals['_STARTWORKFLOWREQUEST']._serialized_end=3304
 # @@protoc_insertion_point(module_scope)

@@ -44,8 +44,8 @@ class WorkflowTask(_message.Message):
     run_id: str
     workflow_name: str
     from_seq: int
-    events: _containers.RepeatedCompositeFieldContainer[_history_pb2.Event]
-    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., from_seq: _Optional[int] = ..., events: _Optional[_Iterable[_Union[_history_pb2.Event, _Mapping]]] = ...) -> None: ...
+    events: _containers.RepeatedCompositeFieldContainer[_history_pb2.HistoryEvent]
+    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., from_seq: _Optional[int] = ..., events: _Optional[_Iterable[_Union[_history_pb2.HistoryEvent, _Mapping]]] = ...) -> None: ...
 
 class QueryTask(_message.Message):
     __slots__ = ("query_id", "run_id", "workflow_name", "name", "input", "reply_to")

@@ -29,6 +29,7 @@ from goblins.api import v1 as pb
 from goblins.history import RUNNING, run_status
 from goblins.server.effects import ACTIVITY, WORKFLOW, TaskRecord
 from goblins.server.ports import Batch, StoredRun, StoreRejected, StoreUnavailable
+from goblins.wire import columns
 
 T = TypeVar("T")
 
@@ -86,12 +87,12 @@ def connect(path: str, synchronous: str = "FULL") -> sqlite3.Connection:
     return conn
 
 
-def _event_row(e: pb.Event) -> tuple[str, int, str, str, bytes]:
-    return (e.run_id, e.seq, e.type, e.step_id, e.SerializeToString())
+def _event_row(e: pb.HistoryEvent) -> tuple[str, int, str, str, bytes]:
+    return (e.run_id, e.seq, *columns(e), e.SerializeToString())
 
 
-def _parse_events(rows: list[tuple[bytes]]) -> list[pb.Event]:
-    return [pb.Event.FromString(row[0]) for row in rows]
+def _parse_events(rows: list[tuple[bytes]]) -> list[pb.HistoryEvent]:
+    return [pb.HistoryEvent.FromString(row[0]) for row in rows]
 
 
 def _lock(path: str) -> int | None:
@@ -177,12 +178,12 @@ class SqliteStore:
                     status = run_status(e.type)
                     if status == RUNNING:
                         c.execute(
-                            "INSERT INTO runs VALUES (?, ?, ?, ?, 0)", (e.run_id, e.workflow_name, status, e.timestamp)
+                            "INSERT INTO runs VALUES (?, ?, ?, ?, 0)", (e.run_id, e.workflow_name, status, e.time)
                         )
                     elif status is not None:
                         c.execute(
                             "UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?",
-                            (status, e.timestamp, e.run_id),
+                            (status, e.time, e.run_id),
                         )
             if batch.done_tasks:
                 c.executemany("DELETE FROM tasks WHERE task_id = ?", [(t,) for t in batch.done_tasks])
@@ -228,8 +229,8 @@ class SqliteStore:
         """``load_run`` of each id, in one hop to the reader thread."""
         return await self._run(self._read_pool, lambda: [self._load_run(r) for r in run_ids])
 
-    async def history(self, run_id: str, after_seq: int = 0) -> list[pb.Event] | None:
-        def load() -> list[pb.Event] | None:
+    async def history(self, run_id: str, after_seq: int = 0) -> list[pb.HistoryEvent] | None:
+        def load() -> list[pb.HistoryEvent] | None:
             rows = self._query("SELECT data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq", (run_id, after_seq))
             if not rows and not self._query("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)):
                 return None
@@ -237,10 +238,10 @@ class SqliteStore:
 
         return await self._run(self._read_pool, load)
 
-    async def last_event(self, run_id: str) -> pb.Event | None:
-        def load() -> pb.Event | None:
+    async def last_event(self, run_id: str) -> pb.HistoryEvent | None:
+        def load() -> pb.HistoryEvent | None:
             rows = self._query("SELECT data FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT 1", (run_id,))
-            return pb.Event.FromString(rows[0][0]) if rows else None
+            return pb.HistoryEvent.FromString(rows[0][0]) if rows else None
 
         return await self._run(self._read_pool, load)
 
