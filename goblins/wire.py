@@ -70,8 +70,11 @@ def retry_policy_from_proto(policy: pb.RetryPolicy) -> RetryPolicy:
 
 ATTRIBUTES: dict[int, str] = {number: kind.value.lower() for number, kind in KINDS.items()}
 """Each kind's field of the ``attributes`` oneof (the kind's name in lower case)."""
-_STEPPED = frozenset({n for n, field in ATTRIBUTES.items() if "step_id" in _ATTRIBUTE_FIELDS[field]})
-_FAILING = frozenset({n for n, field in ATTRIBUTES.items() if "failure" in _ATTRIBUTE_FIELDS[field]})
+# The hot paths (every stored event goes through ``columns``) read these plain dicts: no enum
+# member's ``.value`` (a property) and one lookup per question.
+_TYPE_NAMES: dict[int, str] = {number: kind.value for number, kind in KINDS.items()}
+_STEP_FIELDS = {n: field for n, field in ATTRIBUTES.items() if "step_id" in _ATTRIBUTE_FIELDS[field]}
+_FAILURE_FIELDS = {n: field for n, field in ATTRIBUTES.items() if "failure" in _ATTRIBUTE_FIELDS[field]}
 _NAMES = ("activity_name", "child_workflow_name", "signal_name")  # the domain event's `name`
 
 
@@ -98,22 +101,26 @@ def attributes_of(e: pb.HistoryEvent) -> Any:
 
 def type_name(e: pb.HistoryEvent) -> str:
     """The kind's name, as the stores keep it in their type column."""
-    return KINDS[e.type].value
+    return _TYPE_NAMES[e.type]
 
 
 def columns(e: pb.HistoryEvent) -> tuple[str, str]:
     """What the stores keep beside an event's bytes: its kind's name and its step id."""
-    return KINDS[e.type].value, step_id_of(e)
+    kind = e.type
+    field = _STEP_FIELDS.get(kind)
+    return _TYPE_NAMES[kind], getattr(e, field).step_id if field is not None else ""
 
 
 def step_id_of(e: pb.HistoryEvent) -> str:
     """The workflow step ``e`` is about (empty for the kinds of the whole run)."""
-    return getattr(e, ATTRIBUTES[e.type]).step_id if e.type in _STEPPED else ""  # type: ignore[no-any-return]
+    field = _STEP_FIELDS.get(e.type)
+    return getattr(e, field).step_id if field is not None else ""  # type: ignore[no-any-return]
 
 
 def failure_of(e: pb.HistoryEvent) -> pb.Failure | None:
     """Why ``e`` ended in error, for the kinds that carry a failure."""
-    return getattr(e, ATTRIBUTES[e.type]).failure if e.type in _FAILING else None
+    field = _FAILURE_FIELDS.get(e.type)
+    return getattr(e, field).failure if field is not None else None
 
 
 def failure_to_proto(f: Failure) -> pb.Failure:

@@ -39,11 +39,14 @@ class ActivityState:
     started: bool
     finished: bool
     scheduled: pb.HistoryEvent  # its ACTIVITY_SCHEDULED
+    # That event's attributes, held: each read of a sub-message through the event builds a
+    # new wrapper object, and the hot paths read these per report.
+    spec: pb.ActivityScheduledAttributes
     details: bytes = b""  # the newest heartbeat details of a finished attempt (for the next one)
 
     @property
     def task_id(self) -> str:
-        return f"{self.scheduled.activity_scheduled.step_id}#{self.attempt}"
+        return f"{self.spec.step_id}#{self.attempt}"
 
 
 class FoldedRun:
@@ -104,7 +107,7 @@ class FoldedRun:
 
     def _fold_activity_scheduled(self, e: pb.HistoryEvent) -> None:
         a = e.activity_scheduled
-        self.activities[a.step_id] = ActivityState(a.activity_name, 1, False, False, e)
+        self.activities[a.step_id] = ActivityState(a.activity_name, 1, False, False, e, a)
         self.failed_wf_tasks = 0
 
     def _fold_activity_started(self, e: pb.HistoryEvent) -> None:

@@ -34,14 +34,28 @@ WF_TASK_RETRY_MAX = 60.0
 class RunState(FoldedRun):
     """A run, folded from its history (:class:`FoldedRun`), and the decisions its reports lead to."""
 
-    def record(self, fx: Effects, event: pb.HistoryEvent, now: float) -> pb.HistoryEvent:
-        event.run_id = self.run_id
-        event.seq = self.next_seq
-        event.workflow_name = self.workflow_name
-        event.time = now
+    def new_event(self, kind: pb.EventType, now: float, **attributes: Any) -> pb.HistoryEvent:
+        """The run's next event, of ``kind``: the caller sets its attributes, then records it.
+
+        The hot paths set the attributes on the event's own attribute message: measured ~2x
+        cheaper than building an attribute message and copying it in (``attributes``, kept
+        for the rare kinds).
+        """
+        return pb.HistoryEvent(
+            run_id=self.run_id, seq=self.next_seq, time=now, type=kind, workflow_name=self.workflow_name, **attributes
+        )
+
+    def record(self, fx: Effects, event: pb.HistoryEvent) -> pb.HistoryEvent:
         self.apply(event)
         fx.events.append(event)
         return event
+
+    def _record_failed(self, fx: Effects, message: str, error_type: str, now: float) -> None:
+        """Record the run's end in error."""
+        event = self.new_event(pb.WORKFLOW_FINISHED_IN_ERROR, now)
+        failure = event.workflow_finished_in_error.failure
+        failure.message, failure.type = message, error_type
+        self.record(fx, event)
 
     # ---- decisions ----
 
@@ -56,13 +70,15 @@ class RunState(FoldedRun):
     ) -> Effects:
         fx = Effects()
         self.workflow_name = workflow_name
-        scheduled = pb.WorkflowScheduledAttributes(
-            input=payload,
-            parent_run_id=parent_run_id,
-            parent_step_id=parent_step,
-            execution_timeout=execution_timeout,
+        event = self.new_event(pb.WORKFLOW_SCHEDULED, now)
+        a = event.workflow_scheduled
+        a.input, a.parent_run_id, a.parent_step_id, a.execution_timeout = (
+            payload,
+            parent_run_id,
+            parent_step,
+            execution_timeout,
         )
-        self.record(fx, pb.HistoryEvent(type=pb.WORKFLOW_SCHEDULED, workflow_scheduled=scheduled), now)
+        self.record(fx, event)
         if execution_timeout:
             deadline = self.run_id + DEADLINE
             fx.timers.append(self._timer_task(deadline, self.timers[deadline]))
@@ -81,14 +97,16 @@ class RunState(FoldedRun):
         act = self.activities.get(r.step_id)
         if act is None or act.finished or act.attempt != r.attempt or act.started or self.finished:
             return fx
-        s = act.scheduled.activity_scheduled
-        started = pb.ActivityStartedAttributes(
-            step_id=s.step_id,
-            activity_name=s.activity_name,
-            attempt=r.attempt,
-            max_attempts=s.retry_policy.max_attempts,
+        s = act.spec
+        event = self.new_event(pb.ACTIVITY_STARTED, now)
+        a = event.activity_started
+        a.step_id, a.activity_name, a.attempt, a.max_attempts = (
+            s.step_id,
+            s.activity_name,
+            r.attempt,
+            s.retry_policy.max_attempts,
         )
-        self.record(fx, pb.HistoryEvent(type=pb.ACTIVITY_STARTED, activity_started=started), now)
+        self.record(fx, event)
         return fx
 
     def activity_result(self, r: pb.ActivityResult, now: float) -> Effects:
@@ -99,30 +117,30 @@ class RunState(FoldedRun):
         fx.done_tasks.append(act.task_id)
         if self.finished:
             return fx
-        s = act.scheduled.activity_scheduled
+        s = act.spec
         if r.ok:
-            succeeded = pb.ActivityFinishedInSuccessAttributes(
-                step_id=s.step_id,
-                activity_name=s.activity_name,
-                attempt=r.attempt,
-                max_attempts=s.retry_policy.max_attempts,
-                output=r.output,
+            event = self.new_event(pb.ACTIVITY_FINISHED_IN_SUCCESS, now)
+            done = event.activity_finished_in_success
+            done.step_id, done.activity_name, done.attempt, done.max_attempts, done.output = (
+                s.step_id,
+                s.activity_name,
+                r.attempt,
+                s.retry_policy.max_attempts,
+                r.output,
             )
-            self.record(
-                fx, pb.HistoryEvent(type=pb.ACTIVITY_FINISHED_IN_SUCCESS, activity_finished_in_success=succeeded), now
-            )
+            self.record(fx, event)
             self._wake(fx, now)
             return fx
-        failed = pb.ActivityFinishedInErrorAttributes(
-            step_id=s.step_id,
-            activity_name=s.activity_name,
-            attempt=r.attempt,
-            max_attempts=s.retry_policy.max_attempts,
-            failure=pb.Failure(message=r.error, type=r.error_type),
-            heartbeat_details=r.heartbeat_details or self.heartbeats.get(s.step_id, b""),
+        event = self.new_event(pb.ACTIVITY_FINISHED_IN_ERROR, now)
+        failed = event.activity_finished_in_error
+        failed.step_id, failed.activity_name, failed.attempt, failed.max_attempts = (
+            s.step_id,
+            s.activity_name,
+            r.attempt,
+            s.retry_policy.max_attempts,
         )
-        event = pb.HistoryEvent(type=pb.ACTIVITY_FINISHED_IN_ERROR, activity_finished_in_error=failed)
-        failed = event.activity_finished_in_error  # the event's own copy, set below
+        failed.failure.message, failed.failure.type = r.error, r.error_type
+        failed.heartbeat_details = r.heartbeat_details or self.heartbeats.get(s.step_id, b"")
         delay = next_delay(s.retry_policy, r.attempt, r.error_type)
         deadline = act.scheduled.time + s.schedule_to_close_timeout if s.schedule_to_close_timeout else 0.0
         if delay is not None and deadline and now + delay >= deadline:
@@ -130,11 +148,11 @@ class RunState(FoldedRun):
         if not self.wants(act):
             delay = None  # cancelled after it was scheduled: a new attempt would be told to stop
         if delay is None:
-            self.record(fx, event, now)
+            self.record(fx, event)
             self._wake(fx, now)
             return fx
         failed.retry_at = now + delay
-        self.record(fx, event, now)
+        self.record(fx, event)
         fx.tasks.append(self._activity_task(act, failed.retry_at))
         return fx
 
@@ -151,7 +169,9 @@ class RunState(FoldedRun):
         if self.finished:
             return fx
         if not self.started:
-            self.record(fx, pb.HistoryEvent(type=pb.WORKFLOW_STARTED, workflow_started={}), now)
+            started = self.new_event(pb.WORKFLOW_STARTED, now)
+            started.workflow_started.SetInParent()
+            self.record(fx, started)
         for command in r.commands:
             which = command.WhichOneof("kind")
             _DECIDE[which](self, fx, getattr(command, which), now)  # type: ignore[index]
@@ -168,8 +188,10 @@ class RunState(FoldedRun):
             return fx
         fx.done_tasks.append(r.task_id)
         self.wf_task_id = None
-        failure = pb.Failure(message=r.error, type=r.error_type)
-        self.record(fx, pb.HistoryEvent(type=pb.WORKFLOW_TASK_FAILED, workflow_task_failed={"failure": failure}), now)
+        event = self.new_event(pb.WORKFLOW_TASK_FAILED, now)
+        failure = event.workflow_task_failed.failure
+        failure.message, failure.type = r.error, r.error_type
+        self.record(fx, event)
         delay = min(WF_TASK_RETRY_INITIAL * 2 ** (self.failed_wf_tasks - 1), WF_TASK_RETRY_MAX)
         self._wake(fx, now + delay)
         return fx
@@ -200,11 +222,12 @@ class RunState(FoldedRun):
         if r.timer_id == self.run_id + DEADLINE:
             limit = self.events[0].workflow_scheduled.execution_timeout
             error = f"{TIMED_OUT}: the run took longer than its execution_timeout of {limit:g}s"
-            self.record(fx, _workflow_failed(error, TIMED_OUT), now)
+            self._record_failed(fx, error, TIMED_OUT, now)
             self._ended(fx)
             return fx
-        fired = pb.TimerFiredAttributes(step_id=r.timer_id, fire_at=fire_at)
-        self.record(fx, pb.HistoryEvent(type=pb.TIMER_FIRED, timer_fired=fired), now)
+        event = self.new_event(pb.TIMER_FIRED, now)
+        event.timer_fired.step_id, event.timer_fired.fire_at = r.timer_id, fire_at
+        self.record(fx, event)
         self._wake(fx, now)
         return fx
 
@@ -212,8 +235,10 @@ class RunState(FoldedRun):
         fx = Effects()
         if self.finished or (r.signal_id and r.signal_id in self.signal_ids):
             return fx  # a redelivery (Kafka) or a resend of a recorded signal
-        signaled = pb.WorkflowSignaledAttributes(signal_name=r.name, input=r.input, signal_id=r.signal_id)
-        self.record(fx, pb.HistoryEvent(type=pb.WORKFLOW_SIGNALED, workflow_signaled=signaled), now)
+        event = self.new_event(pb.WORKFLOW_SIGNALED, now)
+        a = event.workflow_signaled
+        a.signal_name, a.input, a.signal_id = r.name, r.input, r.signal_id
+        self.record(fx, event)
         self._wake(fx, now)
         return fx
 
@@ -224,13 +249,12 @@ class RunState(FoldedRun):
             return fx
         if r.terminate:
             reason = f"{TERMINATED}: {r.reason}" if r.reason else TERMINATED
-            self.record(fx, _workflow_failed(reason, TERMINATED), now)
+            self._record_failed(fx, reason, TERMINATED, now)
             self._ended(fx)  # its children are cancelled with its other reports
         elif not self.cancel_requested:
-            requested = pb.WorkflowCancelRequestedAttributes(reason=r.reason)
-            self.record(
-                fx, pb.HistoryEvent(type=pb.WORKFLOW_CANCEL_REQUESTED, workflow_cancel_requested=requested), now
-            )
+            event = self.new_event(pb.WORKFLOW_CANCEL_REQUESTED, now)
+            event.workflow_cancel_requested.reason = r.reason
+            self.record(fx, event)
             self._wake(fx, now)
             self._cancel_children(fx, now)  # cancelling a parent cancels its children
         return fx
@@ -252,7 +276,7 @@ class RunState(FoldedRun):
                 child_run_id=r.child_run_id,
                 output=r.output,
             )
-            event = pb.HistoryEvent(type=pb.CHILD_WORKFLOW_COMPLETED, child_workflow_completed=completed)
+            event = self.new_event(pb.CHILD_WORKFLOW_COMPLETED, now, child_workflow_completed=completed)
         else:
             failed_child = pb.ChildWorkflowFailedAttributes(
                 step_id=r.step_id,
@@ -260,8 +284,8 @@ class RunState(FoldedRun):
                 child_run_id=r.child_run_id,
                 failure=pb.Failure(message=r.error, type=r.error_type),
             )
-            event = pb.HistoryEvent(type=pb.CHILD_WORKFLOW_FAILED, child_workflow_failed=failed_child)
-        self.record(fx, event, now)
+            event = self.new_event(pb.CHILD_WORKFLOW_FAILED, now, child_workflow_failed=failed_child)
+        self.record(fx, event)
         self._wake(fx, now)
         return fx
 
@@ -279,7 +303,7 @@ class RunState(FoldedRun):
         for act in self.activities.values():
             if act.finished:
                 continue
-            step_id = act.scheduled.activity_scheduled.step_id
+            step_id = act.spec.step_id
             last = next((e for e in reversed(self.events) if step_id_of(e) == step_id), None)
             if last is not None and last.type == ACTIVITY_FAILED and last.activity_finished_in_error.retry_at > now:
                 # Its retry timer: stored again (the same row if the commit wrote it already;
@@ -304,24 +328,25 @@ class RunState(FoldedRun):
     def _schedule(self, fx: Effects, c: pb.ScheduleActivity, now: float) -> None:
         if c.step_id in self.activities:
             return  # a replayed or resent command: scheduled once only
-        scheduled = pb.ActivityScheduledAttributes(
-            step_id=c.step_id,
-            activity_name=c.activity_name,
-            input=c.input,
-            retry_policy=c.retry_policy,
-            start_to_close_timeout=c.start_to_close_timeout,
-            heartbeat_timeout=c.heartbeat_timeout,
-            schedule_to_close_timeout=c.schedule_to_close_timeout,
+        event = self.new_event(pb.ACTIVITY_SCHEDULED, now)
+        a = event.activity_scheduled
+        a.step_id, a.activity_name, a.input = c.step_id, c.activity_name, c.input
+        a.retry_policy.CopyFrom(c.retry_policy)
+        a.start_to_close_timeout, a.heartbeat_timeout, a.schedule_to_close_timeout = (
+            c.start_to_close_timeout,
+            c.heartbeat_timeout,
+            c.schedule_to_close_timeout,
         )
-        self.record(fx, pb.HistoryEvent(type=pb.ACTIVITY_SCHEDULED, activity_scheduled=scheduled), now)
+        self.record(fx, event)
         fx.tasks.append(self._activity_task(self.activities[c.step_id], now))
 
     def _start_timer(self, fx: Effects, c: pb.StartTimer, now: float) -> None:
         if c.timer_id in self.timer_ids:
             return  # started already (a resent command), maybe fired already
-        started = pb.TimerStartedAttributes(step_id=c.timer_id, fire_at=now + c.seconds)
-        self.record(fx, pb.HistoryEvent(type=pb.TIMER_STARTED, timer_started=started), now)
-        fx.timers.append(self._timer_task(c.timer_id, started.fire_at))
+        event = self.new_event(pb.TIMER_STARTED, now)
+        event.timer_started.step_id, event.timer_started.fire_at = c.timer_id, now + c.seconds
+        self.record(fx, event)
+        fx.timers.append(self._timer_task(c.timer_id, event.timer_started.fire_at))
 
     def _start_child(self, fx: Effects, c: pb.StartChildWorkflow, now: float) -> None:
         if c.step_id in self.child_steps:
@@ -329,7 +354,7 @@ class RunState(FoldedRun):
         started = pb.ChildWorkflowStartedAttributes(
             step_id=c.step_id, child_workflow_name=c.workflow_name, child_run_id=c.child_run_id, input=c.input
         )
-        self.record(fx, pb.HistoryEvent(type=pb.CHILD_WORKFLOW_STARTED, child_workflow_started=started), now)
+        self.record(fx, self.new_event(pb.CHILD_WORKFLOW_STARTED, now, child_workflow_started=started))
         self._send_child_start(fx, started, now)
 
     def _continue_as_new(self, fx: Effects, c: pb.ContinueAsNew, now: float) -> None:
@@ -338,10 +363,10 @@ class RunState(FoldedRun):
         next_id = f"{base}{CONTINUED}{int(n) + 1}" if sep and n.isdigit() else f"{self.run_id}{CONTINUED}2"
         # The input is recorded with the end: the next run's start (one of the farewells) is
         # built from the history, live and when it must be resent.
-        succeeded = pb.WorkflowFinishedInSuccessAttributes(continued_as=next_id, input=c.input)
-        self.record(
-            fx, pb.HistoryEvent(type=pb.WORKFLOW_FINISHED_IN_SUCCESS, workflow_finished_in_success=succeeded), now
-        )
+        event = self.new_event(pb.WORKFLOW_FINISHED_IN_SUCCESS, now)
+        event.workflow_finished_in_success.continued_as = next_id
+        event.workflow_finished_in_success.input = c.input
+        self.record(fx, event)
 
     def _start_continuation(self, fx: Effects, end: pb.HistoryEvent) -> None:
         first = self.events[0]
@@ -415,7 +440,7 @@ class RunState(FoldedRun):
         return self._activity_task(act, visible_at)
 
     def _activity_task(self, act: ActivityState, visible_at: float) -> TaskRecord:
-        s = act.scheduled.activity_scheduled
+        s = act.spec
         timeout = s.start_to_close_timeout
         if s.schedule_to_close_timeout:  # an attempt may not outlive the whole activity's deadline
             left = max(act.scheduled.time + s.schedule_to_close_timeout - visible_at, 0.001)
@@ -481,11 +506,6 @@ def timed_out_result(task: pb.ActivityTask, timeout: float, heartbeat: bool = Fa
     )
 
 
-def _workflow_failed(message: str, error_type: str) -> pb.HistoryEvent:
-    failed = pb.WorkflowFinishedInErrorAttributes(failure=pb.Failure(message=message, type=error_type))
-    return pb.HistoryEvent(type=pb.WORKFLOW_FINISHED_IN_ERROR, workflow_finished_in_error=failed)
-
-
 def _error_type(end: pb.HistoryEvent) -> str:
     """The error type a run's end carries ('' for a success)."""
     failure = failure_of(end)
@@ -498,12 +518,13 @@ def _continued_as(end: pb.HistoryEvent) -> str:
 
 
 def _complete(rs: RunState, fx: Effects, c: pb.CompleteWorkflow, now: float) -> None:
-    succeeded = pb.WorkflowFinishedInSuccessAttributes(output=c.output)
-    rs.record(fx, pb.HistoryEvent(type=pb.WORKFLOW_FINISHED_IN_SUCCESS, workflow_finished_in_success=succeeded), now)
+    event = rs.new_event(pb.WORKFLOW_FINISHED_IN_SUCCESS, now)
+    event.workflow_finished_in_success.output = c.output
+    rs.record(fx, event)
 
 
 def _fail(rs: RunState, fx: Effects, c: pb.FailWorkflow, now: float) -> None:
-    rs.record(fx, _workflow_failed(c.error, c.error_type), now)
+    rs._record_failed(fx, c.error, c.error_type, now)
 
 
 _DECIDE: dict[str, Callable[[RunState, Effects, Any, float], None]] = {
