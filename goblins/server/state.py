@@ -50,6 +50,21 @@ class RunState(FoldedRun):
         fx.events.append(event)
         return event
 
+    def _attempt_event(
+        self, kind: pb.EventType, field: str, act: ActivityState, attempt: int, now: float
+    ) -> tuple[pb.HistoryEvent, Any]:
+        """An event of ``kind`` about ``attempt`` of ``act``, and its attributes (``field``)."""
+        event = self.new_event(kind, now)
+        a = getattr(event, field)
+        s = act.spec
+        a.step_id, a.activity_name, a.attempt, a.max_attempts = (
+            s.step_id,
+            s.activity_name,
+            attempt,
+            s.retry_policy.max_attempts,
+        )
+        return event, a
+
     def _record_failed(self, fx: Effects, message: str, error_type: str, now: float) -> None:
         """Record the run's end in error."""
         event = self.new_event(pb.WORKFLOW_FINISHED_IN_ERROR, now)
@@ -97,15 +112,7 @@ class RunState(FoldedRun):
         act = self.activities.get(r.step_id)
         if act is None or act.finished or act.attempt != r.attempt or act.started or self.finished:
             return fx
-        s = act.spec
-        event = self.new_event(pb.ACTIVITY_STARTED, now)
-        a = event.activity_started
-        a.step_id, a.activity_name, a.attempt, a.max_attempts = (
-            s.step_id,
-            s.activity_name,
-            r.attempt,
-            s.retry_policy.max_attempts,
-        )
+        event, _ = self._attempt_event(pb.ACTIVITY_STARTED, "activity_started", act, r.attempt, now)
         self.record(fx, event)
         return fx
 
@@ -119,25 +126,15 @@ class RunState(FoldedRun):
             return fx
         s = act.spec
         if r.ok:
-            event = self.new_event(pb.ACTIVITY_FINISHED_IN_SUCCESS, now)
-            done = event.activity_finished_in_success
-            done.step_id, done.activity_name, done.attempt, done.max_attempts, done.output = (
-                s.step_id,
-                s.activity_name,
-                r.attempt,
-                s.retry_policy.max_attempts,
-                r.output,
+            event, done = self._attempt_event(
+                pb.ACTIVITY_FINISHED_IN_SUCCESS, "activity_finished_in_success", act, r.attempt, now
             )
+            done.output = r.output
             self.record(fx, event)
             self._wake(fx, now)
             return fx
-        event = self.new_event(pb.ACTIVITY_FINISHED_IN_ERROR, now)
-        failed = event.activity_finished_in_error
-        failed.step_id, failed.activity_name, failed.attempt, failed.max_attempts = (
-            s.step_id,
-            s.activity_name,
-            r.attempt,
-            s.retry_policy.max_attempts,
+        event, failed = self._attempt_event(
+            pb.ACTIVITY_FINISHED_IN_ERROR, "activity_finished_in_error", act, r.attempt, now
         )
         failed.failure.message, failed.failure.type = r.error, r.error_type
         failed.heartbeat_details = r.heartbeat_details or self.heartbeats.get(s.step_id, b"")
