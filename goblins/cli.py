@@ -165,7 +165,7 @@ def _cell(value: Any, width: int = 40) -> str:
 async def workflow_show(args: argparse.Namespace) -> int:
     async with await _connect(args) as client:
         events = await client.get_workflow_handle(args.run_id).history()
-    rows = [("SEQ", "TIME", "EVENT", "STEP", "ATTEMPT", "DETAIL")]
+    rows = [("SEQ", "TIME", "EVENT", "ACTIVITY", "ATTEMPT", "DETAIL")]
     for e in events:
         when = datetime.datetime.fromtimestamp(e.time).strftime("%H:%M:%S.%f")[:-3]
         attempt = e.attributes.get("attempt")
