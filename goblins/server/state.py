@@ -57,12 +57,8 @@ class RunState(FoldedRun):
         event = self.new_event(kind, now)
         a = getattr(event, field)
         s = act.spec
-        a.step_id, a.activity_name, a.attempt, a.max_attempts = (
-            s.step_id,
-            s.activity_name,
-            attempt,
-            s.retry_policy.max_attempts,
-        )
+        a.step_id, a.activity_name = s.step_id, s.activity_name
+        a.attempt, a.max_attempts = attempt, s.retry_policy.max_attempts
         return event, a
 
     def _record_failed(self, fx: Effects, message: str, error_type: str, now: float) -> None:
@@ -87,12 +83,8 @@ class RunState(FoldedRun):
         self.workflow_name = workflow_name
         event = self.new_event(pb.WORKFLOW_SCHEDULED, now)
         a = event.workflow_scheduled
-        a.input, a.parent_run_id, a.parent_step_id, a.execution_timeout = (
-            payload,
-            parent_run_id,
-            parent_step,
-            execution_timeout,
-        )
+        a.input, a.execution_timeout = payload, execution_timeout
+        a.parent_run_id, a.parent_step_id = parent_run_id, parent_step
         self.record(fx, event)
         if execution_timeout:
             deadline = self.run_id + DEADLINE
@@ -267,21 +259,14 @@ class RunState(FoldedRun):
         if started is None or self.finished:
             return fx  # told already
         if r.ok:
-            completed = pb.ChildWorkflowCompletedAttributes(
-                step_id=r.step_id,
-                child_workflow_name=started.child_workflow_name,
-                child_run_id=r.child_run_id,
-                output=r.output,
-            )
-            event = self.new_event(pb.CHILD_WORKFLOW_COMPLETED, now, child_workflow_completed=completed)
+            event = self.new_event(pb.CHILD_WORKFLOW_COMPLETED, now)
+            a: Any = event.child_workflow_completed
+            a.output = r.output
         else:
-            failed_child = pb.ChildWorkflowFailedAttributes(
-                step_id=r.step_id,
-                child_workflow_name=started.child_workflow_name,
-                child_run_id=r.child_run_id,
-                failure=pb.Failure(message=r.error, type=r.error_type),
-            )
-            event = self.new_event(pb.CHILD_WORKFLOW_FAILED, now, child_workflow_failed=failed_child)
+            event = self.new_event(pb.CHILD_WORKFLOW_FAILED, now)
+            a = event.child_workflow_failed
+            a.failure.message, a.failure.type = r.error, r.error_type
+        a.step_id, a.child_workflow_name, a.child_run_id = r.step_id, started.child_workflow_name, r.child_run_id
         self.record(fx, event)
         self._wake(fx, now)
         return fx
@@ -329,11 +314,8 @@ class RunState(FoldedRun):
         a = event.activity_scheduled
         a.step_id, a.activity_name, a.input = c.step_id, c.activity_name, c.input
         a.retry_policy.CopyFrom(c.retry_policy)
-        a.start_to_close_timeout, a.heartbeat_timeout, a.schedule_to_close_timeout = (
-            c.start_to_close_timeout,
-            c.heartbeat_timeout,
-            c.schedule_to_close_timeout,
-        )
+        a.start_to_close_timeout, a.heartbeat_timeout = c.start_to_close_timeout, c.heartbeat_timeout
+        a.schedule_to_close_timeout = c.schedule_to_close_timeout
         self.record(fx, event)
         fx.tasks.append(self._activity_task(self.activities[c.step_id], now))
 
