@@ -23,6 +23,7 @@ import goblins
 from benchmarks import storage, workloads
 from benchmarks.procs import Cluster, DistributedCluster, Proc, cpu_seconds
 from goblins.api import v1 as pb
+from goblins.history import ACTIVITY_SUCCEEDED
 
 Figures = dict[str, Any]
 
@@ -424,9 +425,9 @@ async def fan_out(workdir: Path, s: Settings) -> Figures:
 # ---- 6: recovery ----
 
 
-def _events_after(cluster: Cluster, run_id: str, seq: int) -> list[pb.Event]:
+def _events_after(cluster: Cluster, run_id: str, seq: int) -> list[pb.HistoryEvent]:
     rows = cluster.query("SELECT data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq", (run_id, seq))
-    return [pb.Event.FromString(r[0]) for r in rows]  # type: ignore[arg-type]
+    return [pb.HistoryEvent.FromString(r[0]) for r in rows]  # type: ignore[arg-type]
 
 
 async def recovery(workdir: Path, s: Settings) -> Figures:
@@ -467,7 +468,7 @@ async def recovery(workdir: Path, s: Settings) -> Figures:
             now = time.perf_counter()
             events = _events_after(cluster, run_id, seen)
             for e in events:
-                if e.type == "ACTIVITY_FINISHED_IN_SUCCESS" and len(successes) < 2:
+                if e.type == ACTIVITY_SUCCEEDED and len(successes) < 2:
                     successes.append(now - t_kill)
             if events:
                 seen = events[-1].seq

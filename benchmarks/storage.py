@@ -15,6 +15,7 @@ from pathlib import Path
 
 from goblins.api import v1 as pb
 from goblins.server.embedded.sqlite import connect, create_schema
+from goblins.wire import columns
 
 Row = tuple[str, int, str, str, bytes]
 
@@ -27,25 +28,25 @@ def rows_from(db: Path) -> list[Row]:
     finally:
         conn.close()
     # Order by event timestamp like the engine appended them (an older table is clustered by run_id).
-    return sorted(rows, key=lambda r: pb.Event.FromString(r[4]).timestamp)
+    return sorted(rows, key=lambda r: pb.HistoryEvent.FromString(r[4]).time)
 
 
 def append_rate(rows: list[Row], path: Path, batch: int, synchronous: str = "FULL", serialize: bool = False) -> dict:
     """Append ``rows`` to a fresh database at ``path``; rows/s and time per commit.
 
-    ``serialize``: rebuild each row from a parsed pb.Event with SerializeToString() inside the
+    ``serialize``: rebuild each row from a parsed pb.HistoryEvent with SerializeToString() inside the
     timed loop (what the engine's writer thread does), instead of inserting the stored bytes.
     """
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     conn = connect(str(path), synchronous)
     create_schema(conn)
-    events = [pb.Event.FromString(r[4]) for r in rows] if serialize else []
+    events = [pb.HistoryEvent.FromString(r[4]) for r in rows] if serialize else []
     t0 = time.perf_counter()
     commits = 0
     for start in range(0, len(rows), batch):
         if serialize:
-            chunk = [(e.run_id, e.seq, e.type, e.step_id, e.SerializeToString()) for e in events[start : start + batch]]
+            chunk = [(e.run_id, e.seq, *columns(e), e.SerializeToString()) for e in events[start : start + batch]]
         else:
             chunk = rows[start : start + batch]
         conn.execute("BEGIN IMMEDIATE")

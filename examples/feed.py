@@ -43,9 +43,10 @@ async def main(server: str = os.environ.get("GOBLINS_SERVER", "localhost:9075"))
         while run_id:  # walk the chain: each run's last event names the next run
             events = await client.get_workflow_handle(run_id).history()
             pages = [e.input[1] for e in events if e.type == goblins.events.EventType.ACTIVITY_SCHEDULED]
-            end = f"continued as {events[-1].continued_as}" if events[-1].continued_as else "returned"
+            next_run = events[-1].attributes.get("continued_as", "")
+            end = f"continued as {next_run}" if next_run else "returned"
             print(f"{run_id}: pages {pages}, {len(events)} events, {end}")
-            run_id, runs = events[-1].continued_as, runs + 1
+            run_id, runs = next_run, runs + 1
     print(f"{result} in {runs} runs")
     return result
 

@@ -55,7 +55,7 @@ async def main(server: str = os.environ.get("GOBLINS_SERVER", "localhost:9075"))
         claimed, drawn_at = await handle.result(timeout=30)
         lines.append(claimed)
         events = await handle.history()
-    started = datetime.datetime.fromtimestamp(events[0].timestamp, datetime.UTC).isoformat()
+    started = datetime.datetime.fromtimestamp(events[0].time, datetime.UTC).isoformat()
     lines.append("drawn at the run's first event" if drawn_at == started else f"drawn at {drawn_at}, not {started}")
     goblins.testing.replay(events, raffle)  # raises NondeterminismError if the code draws otherwise
     lines.append("replayed from its history: the same draw")

@@ -49,6 +49,7 @@ from goblins.history import (
     WORKFLOW_TASK_FAILED,
 )
 from goblins.retry import RetryPolicy
+from goblins.wire import step_id_of
 
 CHILD = "child"  # the kind of a child-workflow step
 TIMER = "timer"  # the kind of a timer step, where activity steps record the activity's name
@@ -91,7 +92,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         self._positions = 0
         self._recorded: dict[str, tuple[str, str]] = {}  # step id -> (kind, name), from history
         self._pending: dict[str, tuple[asyncio.Future[Any], Any]] = {}
-        self._early: dict[str, pb.Event] = {}
+        self._early: dict[str, pb.HistoryEvent] = {}
         self._commands: list[pb.Command] = []
         self._nondeterminism: NondeterminismError | None = None
         self._finished = False
@@ -108,7 +109,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
 
     # ---- the seam: events in, completion out; never raises ----
 
-    def activate(self, events: Sequence[pb.Event]) -> Completion:
+    def activate(self, events: Sequence[pb.HistoryEvent]) -> Completion:
         self._commands = []
         # This instance is the running loop for the whole activation, not per event: Python
         # 3.11 calls getpid() on every set and read of the running loop.
@@ -117,12 +118,10 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         outer, _active.instance = getattr(_active, "instance", None), self
         try:
             for event in events:
-                if event.type == ACTIVITY_SCHEDULED:
-                    self._recorded[event.step_id] = ("activity", event.activity_name)
-                elif event.type == TIMER_STARTED:
-                    self._recorded[event.step_id] = (TIMER, "")
-                elif event.type == CHILD_STARTED:
-                    self._recorded[event.step_id] = (CHILD, event.activity_name)
+                step = _STEPS.get(event.type)
+                if step is not None:
+                    step_id, recorded = step(event)
+                    self._recorded[step_id] = recorded
             for event in events:
                 self._apply(event)
                 self.last_seq = event.seq
@@ -142,8 +141,8 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
             return _task_failure(self._nondeterminism, self.last_seq)
         return Completion(self._commands, self.last_seq, None, self._finished)
 
-    def _apply(self, event: pb.Event) -> None:
-        self.now = event.timestamp or self.now
+    def _apply(self, event: pb.HistoryEvent) -> None:
+        self.now = event.time or self.now
         step = _APPLY.get(event.type)
         if step is None:  # a history from a newer server: fail the task rather than guess
             raise ValueError(f"event {event.seq} has an unknown type {event.type!r}")
@@ -152,38 +151,43 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
 
     # Each returns whether the workflow's code has something new to run.
 
-    def _apply_scheduled(self, event: pb.Event) -> bool:
+    def _apply_scheduled(self, event: pb.HistoryEvent) -> bool:
         if self._root is not None:
             return False
-        self._root = self.create_task(self._main(event.input))
+        self._root = self.create_task(self._main(event.workflow_scheduled.input))
         self._root.add_done_callback(self._on_root_done)
         return True
 
-    def _apply_step_end(self, event: pb.Event) -> bool:
-        if event.type == ACTIVITY_FAILED and event.retry_at:
+    def _apply_activity_failed(self, event: pb.HistoryEvent) -> bool:
+        if event.activity_finished_in_error.retry_at:
             return False  # the server retries: the step goes on
-        waiter = self._pending.pop(event.step_id, None)
+        return self._apply_step_end(event)
+
+    def _apply_step_end(self, event: pb.HistoryEvent) -> bool:
+        step_id = step_id_of(event)
+        waiter = self._pending.pop(step_id, None)
         if waiter is None:
-            self._early[event.step_id] = event
+            self._early[step_id] = event
             return False
         self._resolve(waiter[0], waiter[1], event)
         return True
 
-    def _apply_signaled(self, event: pb.Event) -> bool:
-        self._deliver_signal(event.signal_name, event.input)
+    def _apply_signaled(self, event: pb.HistoryEvent) -> bool:
+        signaled = event.workflow_signaled
+        self._deliver_signal(signaled.signal_name, signaled.input)
         return True
 
-    def _apply_cancel_requested(self, event: pb.Event) -> bool:
+    def _apply_cancel_requested(self, event: pb.HistoryEvent) -> bool:
         self._cancel_requested = True
         if self._root is not None and not self._root.done():
             self._root.cancel()
         return True
 
-    def _apply_finished(self, event: pb.Event) -> bool:
+    def _apply_finished(self, event: pb.HistoryEvent) -> bool:
         self._finished = True
         return False
 
-    def _apply_nothing(self, event: pb.Event) -> bool:
+    def _apply_nothing(self, event: pb.HistoryEvent) -> bool:
         return False  # recorded for the server's sake (or read in activate's first pass)
 
     async def _main(self, payload: bytes) -> Any:
@@ -196,25 +200,9 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
             raise ApplicationError(str(exc), type=type(exc).__name__, non_retryable=True) from exc
         return await code
 
-    def _resolve(self, future: asyncio.Future[Any], hint: Any, event: pb.Event) -> None:
-        if future.done():
-            return
-        if event.type == TIMER_FIRED:
-            future.set_result(None)
-        elif event.type == CHILD_FAILED:
-            future.set_exception(
-                ChildWorkflowFailed(event.activity_name, event.child_run_id, event.error_type, event.error)
-            )
-        elif event.type == ACTIVITY_SUCCEEDED or event.type == CHILD_COMPLETED:
-            try:
-                future.set_result(converter.decode(event.output, hint))
-            except Exception as exc:
-                future.set_exception(exc)
-        else:
-            details = _error_details(event)
-            future.set_exception(
-                ActivityFailed(event.activity_name, event.error_type, event.error, event.attempt, details)
-            )
+    def _resolve(self, future: asyncio.Future[Any], hint: Any, event: pb.HistoryEvent) -> None:
+        if not future.done():
+            _SETTLE[event.type](future, hint, event)
 
     def _on_root_done(self, task: asyncio.Task[Any]) -> None:
         if self._finished or self._nondeterminism is not None:
@@ -481,12 +469,12 @@ def _fail_workflow(exc: BaseException) -> pb.FailWorkflow:
     return failure
 
 
-def _error_details(event: pb.Event) -> tuple[Any, ...]:
-    """The ApplicationError details a failure event carries (empty: none, or unreadable)."""
-    if not event.error_details:
+def _error_details(payload: bytes) -> tuple[Any, ...]:
+    """The ApplicationError details a failure carries (empty: none, or unreadable)."""
+    if not payload:
         return ()
     try:
-        details = converter.decode(event.error_details)
+        details = converter.decode(payload)
     except Exception:
         return ()
     return tuple(details) if isinstance(details, list) else (details,)
@@ -504,10 +492,10 @@ def current_instance(what: str) -> WorkflowInstance:
     return instance  # type: ignore[no-any-return]
 
 
-_APPLY: dict[str, Callable[[WorkflowInstance, pb.Event], bool]] = {
+_APPLY: dict[int, Callable[[WorkflowInstance, pb.HistoryEvent], bool]] = {
     WORKFLOW_SCHEDULED: WorkflowInstance._apply_scheduled,
     ACTIVITY_SUCCEEDED: WorkflowInstance._apply_step_end,
-    ACTIVITY_FAILED: WorkflowInstance._apply_step_end,
+    ACTIVITY_FAILED: WorkflowInstance._apply_activity_failed,
     TIMER_FIRED: WorkflowInstance._apply_step_end,
     CHILD_COMPLETED: WorkflowInstance._apply_step_end,
     CHILD_FAILED: WorkflowInstance._apply_step_end,
@@ -523,3 +511,38 @@ _APPLY: dict[str, Callable[[WorkflowInstance, pb.Event], bool]] = {
     CHILD_STARTED: WorkflowInstance._apply_nothing,
 }
 """What replay does with each kind of event: every kind is named, unknown kinds raise."""
+
+_STEPS: dict[int, Callable[[pb.HistoryEvent], tuple[str, tuple[str, str]]]] = {
+    ACTIVITY_SCHEDULED: lambda e: (e.activity_scheduled.step_id, ("activity", e.activity_scheduled.activity_name)),
+    TIMER_STARTED: lambda e: (e.timer_started.step_id, (TIMER, "")),
+    CHILD_STARTED: lambda e: (e.child_workflow_started.step_id, (CHILD, e.child_workflow_started.child_workflow_name)),
+}
+"""The kinds that start a step: the step id, and what was recorded there (checked on replay)."""
+
+
+def _set_output(future: asyncio.Future[Any], output: bytes, hint: Any) -> None:
+    try:
+        future.set_result(converter.decode(output, hint))
+    except Exception as exc:
+        future.set_exception(exc)
+
+
+def _activity_failed(future: asyncio.Future[Any], hint: Any, event: pb.HistoryEvent) -> None:
+    a = event.activity_finished_in_error
+    details = _error_details(a.failure.details)
+    future.set_exception(ActivityFailed(a.activity_name, a.failure.type, a.failure.message, a.attempt, details))
+
+
+def _child_failed(future: asyncio.Future[Any], hint: Any, event: pb.HistoryEvent) -> None:
+    c = event.child_workflow_failed
+    future.set_exception(ChildWorkflowFailed(c.child_workflow_name, c.child_run_id, c.failure.type, c.failure.message))
+
+
+_SETTLE: dict[int, Callable[[asyncio.Future[Any], Any, pb.HistoryEvent], None]] = {
+    ACTIVITY_SUCCEEDED: lambda f, hint, e: _set_output(f, e.activity_finished_in_success.output, hint),
+    CHILD_COMPLETED: lambda f, hint, e: _set_output(f, e.child_workflow_completed.output, hint),
+    TIMER_FIRED: lambda f, hint, e: f.set_result(None),
+    ACTIVITY_FAILED: _activity_failed,
+    CHILD_FAILED: _child_failed,
+}
+"""How each kind that ends a step settles the workflow's await of it."""

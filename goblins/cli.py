@@ -10,7 +10,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from goblins import converter
@@ -195,30 +195,57 @@ async def workflow_show(args: argparse.Namespace) -> int:
                 print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1])
             first = False
             # Only the failures are kept for their traces: memory stays bounded by what failed.
-            failed += [e for e in events if e.stack_trace or e.error_details is not None]
+            failed += [e for e in events if _traced(e)]
     _print_traces(failed)
     return 0
 
 
 def _show_row(e: Event) -> tuple[str, ...]:
-    when = datetime.datetime.fromtimestamp(e.timestamp).strftime("%H:%M:%S.%f")[:-3]
-    attempt = f"{e.attempt}/{e.max_attempts or '∞'}" if e.step_id else ""
-    detail = e.error or ""
-    if e.non_retryable:
-        detail += " (non-retryable)"
-    if e.type == EventType.WORKFLOW_SIGNALED:
-        detail = f"{e.signal_name} {_cell(e.input)}"
-    elif e.type == EventType.TIMER_STARTED:
-        detail = f"fires in {e.fire_at - e.timestamp:g}s"
-    if e.retry_at:
-        detail += f" (retry in {max(0.0, e.retry_at - e.timestamp):.2f}s)"
-    elif e.type.value.endswith("SUCCESS"):
-        detail = _cell(e.output)
-    elif e.type.value.endswith("SCHEDULED"):
-        detail = _cell(e.input)
-    if e.continued_as:
-        detail = f"continued as {e.continued_as}"
-    return (str(e.seq), when, e.type.value, e.activity_name, attempt, _cell(detail, 60))
+    when = datetime.datetime.fromtimestamp(e.time).strftime("%H:%M:%S.%f")[:-3]
+    attempt = e.attributes.get("attempt")
+    tries = f"{attempt}/{e.attributes.get('max_attempts') or '∞'}" if attempt else ""
+    return (str(e.seq), when, e.type.value, e.name if e.step_id else "", tries, _cell(_DETAIL[e.type](e), 60))
+
+
+def _failed(e: Event) -> str:
+    if e.failure is None:
+        return ""
+    return e.failure.message + (" (non-retryable)" if e.failure.non_retryable else "")
+
+
+def _activity_failed(e: Event) -> str:
+    retry_at = e.attributes["retry_at"]
+    return _failed(e) + (f" (retry in {max(0.0, retry_at - e.time):.2f}s)" if retry_at else "")
+
+
+def _succeeded(e: Event) -> str:
+    continued_as = e.attributes.get("continued_as")
+    return f"continued as {continued_as}" if continued_as else _cell(e.output)
+
+
+_DETAIL: dict[EventType, Callable[[Event], str]] = {
+    EventType.WORKFLOW_SCHEDULED: lambda e: _cell(e.input),
+    EventType.WORKFLOW_STARTED: lambda e: "",
+    EventType.WORKFLOW_FINISHED_IN_SUCCESS: _succeeded,
+    EventType.WORKFLOW_FINISHED_IN_ERROR: _failed,
+    EventType.ACTIVITY_SCHEDULED: lambda e: _cell(e.input),
+    EventType.ACTIVITY_STARTED: lambda e: "",
+    EventType.ACTIVITY_FINISHED_IN_SUCCESS: lambda e: _cell(e.output),
+    EventType.ACTIVITY_FINISHED_IN_ERROR: _activity_failed,
+    EventType.WORKFLOW_TASK_FAILED: _failed,
+    EventType.TIMER_STARTED: lambda e: f"fires in {e.attributes['fire_at'] - e.time:g}s",
+    EventType.TIMER_FIRED: lambda e: "",
+    EventType.WORKFLOW_SIGNALED: lambda e: f"{e.name} {_cell(e.input)}",
+    EventType.WORKFLOW_CANCEL_REQUESTED: lambda e: e.attributes["reason"],
+    EventType.CHILD_WORKFLOW_STARTED: lambda e: _cell(e.input),
+    EventType.CHILD_WORKFLOW_COMPLETED: lambda e: _cell(e.output),
+    EventType.CHILD_WORKFLOW_FAILED: _failed,
+}
+"""The DETAIL column of ``workflow show``, by kind: every kind is named."""
+
+
+def _traced(e: Event) -> bool:
+    return e.failure is not None and (bool(e.failure.stack_trace) or e.failure.details is not None)
 
 
 def _print_traces(events: Sequence[Event]) -> None:
@@ -227,17 +254,19 @@ def _print_traces(events: Sequence[Event]) -> None:
     (the same error on every retry) is named, not printed again."""
     printed: dict[str, int] = {}
     for e in events:
-        if not (e.stack_trace or e.error_details is not None):
+        f = e.failure
+        if f is None or not _traced(e):
             continue
-        step = f", {e.activity_name} attempt {e.attempt}" if e.activity_name else ""
-        print(f"\nstack trace of event {e.seq} ({e.type.value}{step}): {e.error}")
-        if e.error_details is not None:
-            print(f"details: {_cell(e.error_details, 2000)}")
-        if e.stack_trace in printed:
-            print(f"(the same as event {printed[e.stack_trace]})")
-        elif e.stack_trace:
-            printed[e.stack_trace] = e.seq
-            print(e.stack_trace.rstrip("\n"))
+        attempt = e.attributes.get("attempt")
+        step = f", {e.name} attempt {attempt}" if e.step_id and attempt else ""
+        print(f"\nstack trace of event {e.seq} ({e.type.value}{step}): {f.message}")
+        if f.details is not None:
+            print(f"details: {_cell(f.details, 2000)}")
+        if f.stack_trace in printed:
+            print(f"(the same as event {printed[f.stack_trace]})")
+        elif f.stack_trace:
+            printed[f.stack_trace] = e.seq
+            print(f.stack_trace.rstrip("\n"))
 
 
 async def workflow_list(args: argparse.Namespace) -> int:

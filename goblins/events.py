@@ -1,6 +1,8 @@
 """History events as a client reads them: re-exported from :mod:`goblins.history`."""
 
-from goblins.history import FINISHED as WORKFLOW_FINISHED
-from goblins.history import Event, EventType
+from goblins.history import Event, EventType, Failure
 
-__all__ = ["WORKFLOW_FINISHED", "Event", "EventType"]
+WORKFLOW_FINISHED = frozenset({EventType.WORKFLOW_FINISHED_IN_SUCCESS, EventType.WORKFLOW_FINISHED_IN_ERROR})
+"""The kinds that end a run: nothing is recorded after one of these."""
+
+__all__ = ["WORKFLOW_FINISHED", "Event", "EventType", "Failure"]

@@ -1,8 +1,9 @@
 """The history's vocabulary: event kinds, the sets code asks about, run statuses, and the
 public event a client reads. Every other module takes these names from here.
 
-The constants are plain ``str`` (the ``EventType`` values), because the hot paths compare and
-hash them per event: a ``StrEnum`` member hashes through a Python-level ``__hash__``.
+The kind constants are the wire's ints, because the hot paths compare and hash them per event
+(a ``StrEnum`` member hashes through a Python-level ``__hash__``); ``EventType`` is the kind a
+client reads.
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ class EventType(enum.StrEnum):
     ACTIVITY_STARTED = "ACTIVITY_STARTED"
     ACTIVITY_FINISHED_IN_SUCCESS = "ACTIVITY_FINISHED_IN_SUCCESS"
     ACTIVITY_FINISHED_IN_ERROR = "ACTIVITY_FINISHED_IN_ERROR"
-    # A workflow task failed (a bug in workflow code, nondeterminism); the server retries it
-    # with back-off until a worker completes it. Replay ignores it.
+    # A workflow task failed (e.g. nondeterminism); the server retries it. Replay ignores it.
     WORKFLOW_TASK_FAILED = "WORKFLOW_TASK_FAILED"
     TIMER_STARTED = "TIMER_STARTED"
     TIMER_FIRED = "TIMER_FIRED"
@@ -35,23 +35,37 @@ class EventType(enum.StrEnum):
     CHILD_WORKFLOW_FAILED = "CHILD_WORKFLOW_FAILED"
 
 
-# The values as plain strings, one name each (see the module docstring).
-WORKFLOW_SCHEDULED = EventType.WORKFLOW_SCHEDULED.value
-WORKFLOW_STARTED = EventType.WORKFLOW_STARTED.value
-WORKFLOW_SUCCEEDED = EventType.WORKFLOW_FINISHED_IN_SUCCESS.value
-WORKFLOW_FAILED = EventType.WORKFLOW_FINISHED_IN_ERROR.value
-WORKFLOW_TASK_FAILED = EventType.WORKFLOW_TASK_FAILED.value
-ACTIVITY_SCHEDULED = EventType.ACTIVITY_SCHEDULED.value
-ACTIVITY_STARTED = EventType.ACTIVITY_STARTED.value
-ACTIVITY_SUCCEEDED = EventType.ACTIVITY_FINISHED_IN_SUCCESS.value
-ACTIVITY_FAILED = EventType.ACTIVITY_FINISHED_IN_ERROR.value
-TIMER_STARTED = EventType.TIMER_STARTED.value
-TIMER_FIRED = EventType.TIMER_FIRED.value
-SIGNALED = EventType.WORKFLOW_SIGNALED.value
-CANCEL_REQUESTED = EventType.WORKFLOW_CANCEL_REQUESTED.value
-CHILD_STARTED = EventType.CHILD_WORKFLOW_STARTED.value
-CHILD_COMPLETED = EventType.CHILD_WORKFLOW_COMPLETED.value
-CHILD_FAILED = EventType.CHILD_WORKFLOW_FAILED.value
+# The kinds as the wire's numbers (``EventType`` in proto/goblins/api/v1/history.proto, in the
+# order of the enum above; test_wire pins the two together). A stored event's ``type`` is one
+# of these ints: the hot paths compare and hash them per event.
+WORKFLOW_SCHEDULED = 1
+WORKFLOW_STARTED = 2
+WORKFLOW_SUCCEEDED = 3
+WORKFLOW_FAILED = 4
+ACTIVITY_SCHEDULED = 5
+ACTIVITY_STARTED = 6
+ACTIVITY_SUCCEEDED = 7
+ACTIVITY_FAILED = 8
+WORKFLOW_TASK_FAILED = 9
+TIMER_STARTED = 10
+TIMER_FIRED = 11
+SIGNALED = 12
+CANCEL_REQUESTED = 13
+CHILD_STARTED = 14
+CHILD_COMPLETED = 15
+CHILD_FAILED = 16
+
+KINDS: dict[int, EventType] = {number: kind for number, kind in enumerate(EventType, start=1)}
+"""Each wire number's kind (its name is what the stores keep in their type column)."""
+
+
+def kind_of(number: int) -> EventType:
+    """The kind of a wire number; a number from a newer server raises ``ValueError``."""
+    kind = KINDS.get(number)
+    if kind is None:
+        raise ValueError(f"unknown event type {number}")
+    return kind
+
 
 FINISHED = frozenset({WORKFLOW_SUCCEEDED, WORKFLOW_FAILED})
 """The run is over: nothing is recorded after one of these."""
@@ -66,66 +80,53 @@ STATUSES = (RUNNING, COMPLETED, FAILED)
 _STATUS_SET_BY = {WORKFLOW_SCHEDULED: RUNNING, WORKFLOW_SUCCEEDED: COMPLETED, WORKFLOW_FAILED: FAILED}
 
 
-def run_status(event_type: str) -> str | None:
-    """The run status an event sets, if any."""
+def run_status(event_type: int) -> str | None:
+    """The run status an event (of this wire number) sets, if any."""
     return _STATUS_SET_BY.get(event_type)
 
 
 @dataclasses.dataclass(frozen=True)
+class Failure:
+    """Why an event ended in error: the exception, as the code that raised it described it."""
+
+    message: str
+    """The exception in words (``"ValueError: no such order"``)."""
+    type: str
+    """The exception's class name."""
+    stack_trace: str = ""
+    non_retryable: bool = False
+    """The code said that retrying cannot help."""
+    details: Any = None
+    """Details the code attached to the error, decoded."""
+    cause: Failure | None = None
+    """The failure this one was raised from."""
+
+
+@dataclasses.dataclass(frozen=True)
 class Event:
-    """One entry of a run's history, as a client reads it."""
+    """One entry of a run's history, as a client reads it: a small common envelope, and the
+    kind's other fields in ``attributes``."""
 
     seq: int
     """Position in the run's history, from 1."""
     type: EventType
     run_id: str
-    workflow_name: str
-    activity_name: str
-    step_id: str
-    """The workflow step the event is about (an activity, a timer, a child); empty for the run's own."""
-    attempt: int
-    max_attempts: int
-    input: Any
-    """Decoded JSON: the argument list for scheduled events."""
-    output: Any
-    error: str
-    error_type: str
-    timestamp: float
+    time: float
     """Seconds since the epoch, when the server recorded the event."""
-    retry_at: float
-    """For ACTIVITY_FINISHED_IN_ERROR: when the next attempt is due (0: no retry)."""
-    fire_at: float = 0.0
-    """For TIMER_STARTED: when the timer fires."""
-    signal_name: str = ""
-    """For WORKFLOW_SIGNALED: the signal's name."""
-    child_run_id: str = ""
-    """For CHILD_WORKFLOW_*: the child run's id."""
-    parent_run_id: str = ""
-    """For a child's WORKFLOW_SCHEDULED: the parent run's id."""
-    parent_step_id: str = ""
-    """For a child's WORKFLOW_SCHEDULED: the parent's step that started it."""
-    signal_id: str = ""
-    """For WORKFLOW_SIGNALED: the sender's id for the signal."""
-    continued_as: str = ""
-    """For the WORKFLOW_FINISHED_IN_SUCCESS of a run that continued as new: the next run's id
-    (its ``input`` holds the next run's arguments)."""
-    execution_timeout: float = 0.0
-    """For WORKFLOW_SCHEDULED: the run's execution_timeout in seconds (0: none)."""
-    retry_policy: Any = None
-    """For ACTIVITY_SCHEDULED: the activity's ``goblins.RetryPolicy``."""
-    start_to_close_timeout: float = 0.0
-    """For ACTIVITY_SCHEDULED: seconds one attempt may take (0: no limit)."""
-    heartbeat_timeout: float = 0.0
-    """For ACTIVITY_SCHEDULED: seconds between heartbeats before an attempt is lost (0: none)."""
-    schedule_to_close_timeout: float = 0.0
-    """For ACTIVITY_SCHEDULED: seconds all attempts may take (0: no limit)."""
-    heartbeat_details: Any = None
-    """For ACTIVITY_FINISHED_IN_ERROR: the attempt's last heartbeat details, decoded."""
-    stack_trace: str = ""
-    """For ACTIVITY_FINISHED_IN_ERROR, WORKFLOW_TASK_FAILED and WORKFLOW_FINISHED_IN_ERROR: the
-    traceback of the error (empty when none was recorded)."""
-    non_retryable: bool = False
-    """For ACTIVITY_FINISHED_IN_ERROR: the activity raised ``ApplicationError(non_retryable=True)``."""
-    error_details: Any = None
-    """For ACTIVITY_FINISHED_IN_ERROR and WORKFLOW_FINISHED_IN_ERROR: an ``ApplicationError``'s
-    details, decoded (a list; None when there were none)."""
+    workflow_name: str = ""
+    """The run's workflow."""
+    step_id: str = ""
+    """The workflow step the event is about (an activity, a timer, a child); empty for the run's own."""
+    name: str = ""
+    """What the event is about: the activity's, the child workflow's or the signal's name; for
+    the run's own events, the workflow's."""
+    input: Any = None
+    """Decoded payload: the argument list of a scheduled workflow, activity or child, a signal's
+    arguments, the next run's arguments of a run that continued as new."""
+    output: Any = None
+    """Decoded payload: what a workflow, activity or child returned."""
+    failure: Failure | None = None
+    """For the kinds that end in error: why."""
+    attributes: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """The kind's other fields, by their wire names (``attempt``, ``retry_at``, ``child_run_id``,
+    ``continued_as``, ``fire_at``, ``retry_policy``...), payloads decoded."""

@@ -23,13 +23,13 @@ from goblins._runtime import WorkflowInstance
 from goblins.api import v1 as pb
 from goblins.client import Client
 from goblins.errors import NondeterminismError
-from goblins.history import ACTIVITY_SCHEDULED, FINISHED, WORKFLOW_SCHEDULED, WORKFLOW_SUCCEEDED, Event
+from goblins.history import ACTIVITY_SCHEDULED, WORKFLOW_FAILED, WORKFLOW_SCHEDULED, WORKFLOW_SUCCEEDED, Event
 from goblins.worker import Worker
 
 __all__ = ["WorkflowEnvironment", "replay"]
 
 
-def replay(history: Sequence[Event | pb.Event], workflow: Callable[..., Any]) -> None:
+def replay(history: Sequence[Event | pb.HistoryEvent], workflow: Callable[..., Any]) -> None:
     """Replay ``history`` (from ``WorkflowHandle.history()``) through ``workflow``'s code.
 
     Raises :class:`goblins.NondeterminismError` naming the step that diverged, or the
@@ -41,18 +41,18 @@ def replay(history: Sequence[Event | pb.Event], workflow: Callable[..., Any]) ->
     events = [wire.event_to_proto(e) for e in history]
     if not events or events[0].type != WORKFLOW_SCHEDULED:
         raise ValueError("replay needs a whole history, starting with WORKFLOW_SCHEDULED")
-    if events[0].workflow_name != defn.name:
-        raise NondeterminismError(
-            f"the history is of workflow {events[0].workflow_name!r}, the code is workflow {defn.name!r}"
-        )
-    recorded = {e.step_id for e in events if e.type == ACTIVITY_SCHEDULED}
+    recorded_name = events[0].workflow_name
+    if recorded_name != defn.name:
+        raise NondeterminismError(f"the history is of workflow {recorded_name!r}, the code is workflow {defn.name!r}")
+    recorded = {e.activity_scheduled.step_id for e in events if e.type == ACTIVITY_SCHEDULED}
     instance = WorkflowInstance(events[0].run_id, defn)  # type: ignore[abstract]
     completion = instance.activate(events)
     if completion.failure is not None:
         raise NondeterminismError(completion.failure[1])
     end = events[-1]
-    if end.type not in FINISHED:
-        return
+    check_end = _CHECK_END.get(end.type)
+    if check_end is None:
+        return  # the run had not finished
     # A step the code asks for after the recorded end: the history never recorded it.
     extra = next((c for c in completion.commands if c.WhichOneof("kind") not in _ENDS), None)
     if extra is not None:
@@ -63,25 +63,40 @@ def replay(history: Sequence[Event | pb.Event], workflow: Callable[..., Any]) ->
     if not completion.commands:
         missing = sorted(recorded)
         raise NondeterminismError(f"the recorded run finished, but the code does not finish on replay ({missing})")
-    _check_end(end, completion.commands[0])
+    check_end(end, completion.commands[0])
 
 
-def _check_end(end: pb.Event, command: pb.Command) -> None:
+def _check_success(end: pb.HistoryEvent, command: pb.Command) -> None:
     kind = command.WhichOneof("kind")
+    done = end.workflow_finished_in_success
     continues = kind == "continue_as_new"
-    if end.continued_as or continues:
-        if not (end.continued_as and continues):
-            recorded = f"continued as new ({end.continued_as})" if end.continued_as else "did not continue as new"
+    if done.continued_as or continues:
+        if not (done.continued_as and continues):
+            recorded = f"continued as new ({done.continued_as})" if done.continued_as else "did not continue as new"
             now = "continues as new" if continues else "does not"
             raise NondeterminismError(f"the recorded run {recorded}, the code now {now}")
-    elif end.type == WORKFLOW_SUCCEEDED:
-        if kind != "complete_workflow":
-            raise NondeterminismError(f"the recorded run succeeded, the code now {wire.describe_command(command)}")
-        got, want = converter.decode(command.complete_workflow.output), converter.decode(end.output)
-        if got != want:
-            raise NondeterminismError(f"the recorded run returned {want!r}, the code now returns {got!r}")
-    elif kind != "fail_workflow":
-        raise NondeterminismError(f"the recorded run failed ({end.error}), the code now succeeds")
+        return
+    if kind != "complete_workflow":
+        raise NondeterminismError(f"the recorded run succeeded, the code now {wire.describe_command(command)}")
+    got, want = converter.decode(command.complete_workflow.output), converter.decode(done.output)
+    if got != want:
+        raise NondeterminismError(f"the recorded run returned {want!r}, the code now returns {got!r}")
+
+
+def _check_failure(end: pb.HistoryEvent, command: pb.Command) -> None:
+    kind = command.WhichOneof("kind")
+    if kind == "continue_as_new":
+        raise NondeterminismError("the recorded run did not continue as new, the code now continues as new")
+    if kind != "fail_workflow":
+        message = end.workflow_finished_in_error.failure.message
+        raise NondeterminismError(f"the recorded run failed ({message}), the code now succeeds")
+
+
+_CHECK_END: dict[int, Callable[[pb.HistoryEvent, pb.Command], None]] = {
+    WORKFLOW_SUCCEEDED: _check_success,
+    WORKFLOW_FAILED: _check_failure,
+}
+"""How the code's end is checked against each kind of recorded end (other kinds: the run goes on)."""
 
 
 # The commands that end a run; any other after the recorded end is a step the history lacks.

@@ -11,8 +11,20 @@ from typing import Any, cast
 
 from goblins import converter
 from goblins.api import v1 as pb
-from goblins.history import Event, EventType
+from goblins.history import KINDS, Event, EventType, Failure, kind_of
 from goblins.retry import RetryPolicy
+
+# Each attribute message's field names, and which of them are payloads (bytes), by oneof field.
+_ONEOF = pb.HistoryEvent.DESCRIPTOR.oneofs_by_name["attributes"]
+_MESSAGES = {f.name: cast(Any, f.message_type) for f in _ONEOF.fields}
+_ATTRIBUTE_FIELDS: dict[str, tuple[str, ...]] = {name: tuple(g.name for g in m.fields) for name, m in _MESSAGES.items()}
+_BYTES: dict[str, frozenset[str]] = {
+    name: frozenset(g.name for g in m.fields if g.type == g.TYPE_BYTES) for name, m in _MESSAGES.items()
+}
+# The domain's kinds and the wire's enum are one list: a proto edit that breaks that fails here.
+if {number: pb.EventType.Name(number) for number in KINDS} != {n: k.value for n, k in KINDS.items()}:
+    raise ImportError("goblins.history's kinds and history.proto's EventType disagree")
+_NUMBERS: dict[EventType, pb.EventType] = {kind: cast(pb.EventType, number) for number, kind in KINDS.items()}
 
 
 def _decode_payload(data: bytes) -> Any:
@@ -54,78 +66,162 @@ def retry_policy_from_proto(policy: pb.RetryPolicy) -> RetryPolicy:
     )
 
 
-# Fields that are the same on both sides; the others (type, payloads, the policy) are mapped
-# one by one below.
-_COPIED = (
-    "seq",
-    "run_id",
-    "workflow_name",
-    "activity_name",
-    "step_id",
-    "attempt",
-    "max_attempts",
-    "error",
-    "error_type",
-    "timestamp",
-    "retry_at",
-    "fire_at",
-    "signal_name",
-    "signal_id",
-    "child_run_id",
-    "parent_run_id",
-    "parent_step_id",
-    "continued_as",
-    "execution_timeout",
-    "start_to_close_timeout",
-    "heartbeat_timeout",
-    "schedule_to_close_timeout",
-    "stack_trace",
-    "non_retryable",
-)
-_PAYLOADS = ("input", "output", "heartbeat_details", "error_details")
+# ---- history events ----
+
+ATTRIBUTES: dict[int, str] = {number: kind.value.lower() for number, kind in KINDS.items()}
+"""Each kind's field of the ``attributes`` oneof (the kind's name in lower case)."""
+# The hot paths (every stored event goes through ``columns``) read these plain dicts: no enum
+# member's ``.value`` (a property) and one lookup per question.
+_TYPE_NAMES: dict[int, str] = {number: kind.value for number, kind in KINDS.items()}
+_STEP_FIELDS = {n: field for n, field in ATTRIBUTES.items() if "step_id" in _ATTRIBUTE_FIELDS[field]}
+_FAILURE_FIELDS = {n: field for n, field in ATTRIBUTES.items() if "failure" in _ATTRIBUTE_FIELDS[field]}
+_NAMES = ("activity_name", "child_workflow_name", "signal_name")  # the domain event's `name`
 
 
-def _fields(e: Any, payload: Callable[[Any], Any]) -> dict[str, Any]:
-    fields = {name: getattr(e, name) for name in _COPIED}
-    fields.update((name, payload(getattr(e, name))) for name in _PAYLOADS)
-    return fields
-
-
-def event_from_proto(e: pb.Event) -> Event:
-    """The client's view of a stored event: payloads decoded, every field kept."""
-    return Event(
-        type=EventType(e.type),
-        retry_policy=retry_policy_from_proto(e.retry_policy) if e.HasField("retry_policy") else None,
-        **_fields(e, _decode_payload),
+def history_event(
+    kind: EventType | str,
+    *,
+    run_id: str = "",
+    seq: int = 0,
+    time: float = 0.0,
+    workflow_name: str = "",
+    **attributes: Any,
+) -> pb.HistoryEvent:
+    """A wire event of ``kind`` (by name) with these attributes: for tests and tools."""
+    number = _NUMBERS[EventType(kind)]
+    return pb.HistoryEvent(
+        run_id=run_id, seq=seq, time=time, type=number, workflow_name=workflow_name, **{ATTRIBUTES[number]: attributes}
     )
 
 
-def event_to_proto(e: Event | pb.Event) -> pb.Event:
+def attributes_of(e: pb.HistoryEvent) -> Any:
+    """The kind's own fields of ``e`` (the attribute message its ``type`` names)."""
+    return getattr(e, ATTRIBUTES[e.type])
+
+
+def type_name(e: pb.HistoryEvent) -> str:
+    """The kind's name, as the stores keep it in their type column."""
+    return _TYPE_NAMES[e.type]
+
+
+def columns(e: pb.HistoryEvent) -> tuple[str, str]:
+    """What the stores keep beside an event's bytes: its kind's name and its step id."""
+    kind = e.type
+    field = _STEP_FIELDS.get(kind)
+    return _TYPE_NAMES[kind], getattr(e, field).step_id if field is not None else ""
+
+
+def step_id_of(e: pb.HistoryEvent) -> str:
+    """The workflow step ``e`` is about (empty for the kinds of the whole run)."""
+    field = _STEP_FIELDS.get(e.type)
+    return getattr(e, field).step_id if field is not None else ""  # type: ignore[no-any-return]
+
+
+def failure_of(e: pb.HistoryEvent) -> pb.Failure | None:
+    """Why ``e`` ended in error, for the kinds that carry a failure."""
+    field = _FAILURE_FIELDS.get(e.type)
+    return getattr(e, field).failure if field is not None else None
+
+
+def failure_to_proto(f: Failure) -> pb.Failure:
+    return pb.Failure(
+        message=f.message,
+        type=f.type,
+        stack_trace=f.stack_trace,
+        non_retryable=f.non_retryable,
+        details=_encode_payload(f.details),
+        cause=failure_to_proto(f.cause) if f.cause is not None else None,
+    )
+
+
+def failure_from_proto(f: pb.Failure) -> Failure:
+    return Failure(
+        message=f.message,
+        type=f.type,
+        stack_trace=f.stack_trace,
+        non_retryable=f.non_retryable,
+        details=_decode_payload(f.details),
+        cause=failure_from_proto(f.cause) if f.HasField("cause") else None,
+    )
+
+
+def event_from_proto(e: pb.HistoryEvent) -> Event:
+    """The client's view of a stored event: payloads decoded, every field kept."""
+    kind = kind_of(e.type)
+    which = e.WhichOneof("attributes")
+    if which != ATTRIBUTES[e.type]:
+        raise ValueError(f"event {e.seq} of run {e.run_id}: a {kind} event with attributes {which!r}")
+    attrs = getattr(e, which)
+    common: dict[str, Any] = {}
+    rest: dict[str, Any] = {}
+    for name in _ATTRIBUTE_FIELDS[which]:
+        value = getattr(attrs, name)
+        if name in ("input", "output"):
+            common[name] = _decode_payload(value)
+        elif name in _NAMES:
+            common["name"] = value
+        elif name == "step_id":
+            common[name] = value
+        elif name == "failure":
+            common[name] = failure_from_proto(value) if attrs.HasField(name) else None
+        elif name == "retry_policy":
+            rest[name] = retry_policy_from_proto(value) if attrs.HasField(name) else None
+        else:
+            rest[name] = _decode_payload(value) if isinstance(value, bytes) else value
+    common.setdefault("name", e.workflow_name)
+    return Event(
+        seq=e.seq,
+        type=kind,
+        run_id=e.run_id,
+        time=e.time,
+        workflow_name=e.workflow_name,
+        attributes=rest,
+        **common,
+    )
+
+
+def event_to_proto(e: Event | pb.HistoryEvent) -> pb.HistoryEvent:
     """The wire form of an event (a wire event is returned as it is)."""
-    if isinstance(e, pb.Event):
+    if isinstance(e, pb.HistoryEvent):
         return e
-    return pb.Event(
-        type=e.type.value,
-        retry_policy=retry_policy_to_proto(e.retry_policy) if e.retry_policy is not None else None,
-        **_fields(e, _encode_payload),
+    number = _NUMBERS[e.type]
+    which = ATTRIBUTES[number]
+    attrs: dict[str, Any] = {}
+    for name in _ATTRIBUTE_FIELDS[which]:
+        if name in ("input", "output"):
+            attrs[name] = _encode_payload(getattr(e, name))
+        elif name in _NAMES:
+            attrs[name] = e.name
+        elif name == "step_id":
+            attrs[name] = e.step_id
+        elif name == "failure":
+            attrs[name] = failure_to_proto(e.failure) if e.failure is not None else None
+        elif name == "retry_policy":
+            policy = e.attributes.get(name)
+            attrs[name] = retry_policy_to_proto(policy) if policy is not None else None
+        elif name in e.attributes:
+            value = e.attributes[name]
+            attrs[name] = _encode_payload(value) if name in _BYTES[which] else value
+    return pb.HistoryEvent(
+        run_id=e.run_id, seq=e.seq, time=e.time, type=number, workflow_name=e.workflow_name, **{which: attrs}
     )
 
 
 def describe_command(command: pb.Command) -> str:
     """A command in words, for errors that name what the code asked for."""
     kind = command.WhichOneof("kind")
-    if kind == "schedule_activity":
-        c = command.schedule_activity
-        return f"schedules activity {c.activity_name!r} ({c.step_id})"
-    if kind == "start_timer":
-        return f"starts a timer of {command.start_timer.seconds:g} s ({command.start_timer.timer_id})"
-    if kind == "start_child_workflow":
-        c2 = command.start_child_workflow
-        return f"starts child workflow {c2.workflow_name!r} ({c2.step_id})"
-    if kind == "complete_workflow":
-        return "succeeds"
-    if kind == "fail_workflow":
-        return f"fails: {command.fail_workflow.error}"
-    if kind == "continue_as_new":
-        return "continues as new"
-    raise ValueError(f"unknown command kind {kind!r}")
+    describe = _DESCRIBE.get(kind)  # type: ignore[arg-type]
+    if describe is None:
+        raise ValueError(f"unknown command kind {kind!r}")
+    return describe(getattr(command, kind))  # type: ignore[arg-type]
+
+
+_DESCRIBE: dict[str, Callable[[Any], str]] = {
+    "schedule_activity": lambda c: f"schedules activity {c.activity_name!r} ({c.step_id})",
+    "start_timer": lambda c: f"starts a timer of {c.seconds:g} s ({c.timer_id})",
+    "start_child_workflow": lambda c: f"starts child workflow {c.workflow_name!r} ({c.step_id})",
+    "complete_workflow": lambda c: "succeeds",
+    "fail_workflow": lambda c: f"fails: {c.error}",
+    "continue_as_new": lambda c: "continues as new",
+}
+"""Each command kind in words: every kind is named, unknown kinds raise."""

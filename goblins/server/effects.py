@@ -43,7 +43,7 @@ class Effects:
     same shape, stored with the batch: ``new_tasks`` lists them together for the store.
     """
 
-    events: list[pb.Event] = dataclasses.field(default_factory=list)
+    events: list[pb.HistoryEvent] = dataclasses.field(default_factory=list)
     tasks: list[TaskRecord] = dataclasses.field(default_factory=list)
     timers: list[TaskRecord] = dataclasses.field(default_factory=list)
     messages: list[TaskRecord] = dataclasses.field(default_factory=list)

@@ -38,12 +38,15 @@ class ActivityState:
     attempt: int
     started: bool
     finished: bool
-    scheduled: pb.Event
+    scheduled: pb.HistoryEvent  # its ACTIVITY_SCHEDULED
+    # That event's attributes, held: each read of a sub-message through the event builds a
+    # new wrapper object, and the hot paths read these per report.
+    spec: pb.ActivityScheduledAttributes
     details: bytes = b""  # the newest heartbeat details of a finished attempt (for the next one)
 
     @property
     def task_id(self) -> str:
-        return f"{self.scheduled.step_id}#{self.attempt}"
+        return f"{self.spec.step_id}#{self.attempt}"
 
 
 class FoldedRun:
@@ -52,19 +55,20 @@ class FoldedRun:
     def __init__(self, run_id: str) -> None:
         self.run_id = run_id
         self.workflow_name = ""
-        self.events: list[pb.Event] = []
+        self.events: list[pb.HistoryEvent] = []
         # through[i]: the bytes of events[:i], kept as they come (the history size limit and
         # the pages of a workflow task read it; nothing re-sums the history).
         self.through: list[int] = [0]
         self.activities: dict[str, ActivityState] = {}
-        self.timers: dict[str, pb.Event] = {}  # timer id -> TIMER_STARTED, while not fired
+        self.timers: dict[str, float] = {}  # timer id -> when it fires, while not fired
         # activity run id -> last heartbeat details (stored beside the history, not in it)
         self.heartbeats: dict[str, bytes] = {}
         self.timer_ids: set[str] = set()  # every timer ever started
         self.cancel_requested = False
         self.cancel_seq = 0  # seq of WORKFLOW_CANCEL_REQUESTED: activities scheduled before it are unwanted
         self.signal_ids: set[str] = set()
-        self.children: dict[str, pb.Event] = {}  # step id -> CHILD_WORKFLOW_STARTED, while running
+        # step id -> CHILD_WORKFLOW_STARTED's attributes, while running
+        self.children: dict[str, pb.ChildWorkflowStartedAttributes] = {}
         self.child_steps: set[str] = set()  # every child step ever started
         self.parent_run_id = ""
         self.parent_step = ""
@@ -81,7 +85,7 @@ class FoldedRun:
     def from_history(
         cls,
         run_id: str,
-        events: list[pb.Event],
+        events: list[pb.HistoryEvent],
         wf_task_id: str | None = None,
         heartbeats: dict[str, bytes] | None = None,
         **init: Any,  # the subclass's own arguments (RunState: its id source)
@@ -102,7 +106,7 @@ class FoldedRun:
         """The serialized size of the run's events."""
         return self.through[-1]
 
-    def apply(self, e: pb.Event) -> None:
+    def apply(self, e: pb.HistoryEvent) -> None:
         """Fold one stored event into the state; an event kind this server does not know raises."""
         self.events.append(e)
         self.through.append(self.through[-1] + e.ByteSize())
@@ -111,73 +115,86 @@ class FoldedRun:
             raise ValueError(f"run {self.run_id}: event {e.seq} has an unknown type {e.type!r}")
         fold(self, e)
 
-    def _fold_activity_scheduled(self, e: pb.Event) -> None:
-        self.activities[e.step_id] = ActivityState(e.activity_name, 1, False, False, e)
+    def _fold_activity_scheduled(self, e: pb.HistoryEvent) -> None:
+        a = e.activity_scheduled
+        self.activities[a.step_id] = ActivityState(a.activity_name, 1, False, False, e, a)
         self.failed_wf_tasks = 0
 
-    def _fold_activity_started(self, e: pb.Event) -> None:
-        act = self.activities[e.step_id]
-        act.attempt, act.started = e.attempt, True
+    def _fold_activity_started(self, e: pb.HistoryEvent) -> None:
+        a = e.activity_started
+        act = self.activities[a.step_id]
+        act.attempt, act.started = a.attempt, True
 
-    def _fold_activity_finished(self, e: pb.Event) -> None:
-        act = self.activities[e.step_id]
-        if e.type == ACTIVITY_FAILED and e.heartbeat_details:
-            act.details = e.heartbeat_details
-        if e.type == ACTIVITY_FAILED and e.retry_at:
-            act.attempt, act.started = e.attempt + 1, False
+    def _fold_activity_succeeded(self, e: pb.HistoryEvent) -> None:
+        self.activities[e.activity_finished_in_success.step_id].finished = True
+        self.last_wake_seq = e.seq
+
+    def _fold_activity_failed(self, e: pb.HistoryEvent) -> None:
+        a = e.activity_finished_in_error
+        act = self.activities[a.step_id]
+        if a.heartbeat_details:
+            act.details = a.heartbeat_details
+        if a.retry_at:
+            act.attempt, act.started = a.attempt + 1, False
         else:
             act.finished = True
             self.last_wake_seq = e.seq
 
-    def _fold_workflow_scheduled(self, e: pb.Event) -> None:
+    def _fold_workflow_scheduled(self, e: pb.HistoryEvent) -> None:
+        a = e.workflow_scheduled
         self.workflow_name = e.workflow_name
-        self.parent_run_id, self.parent_step = e.parent_run_id, e.parent_step_id
-        if e.execution_timeout:  # the deadline is a server timer, not a step of the workflow
-            deadline = self.run_id + DEADLINE
-            self.timers[deadline] = pb.Event(step_id=deadline, fire_at=e.timestamp + e.execution_timeout)
+        self.parent_run_id, self.parent_step = a.parent_run_id, a.parent_step_id
+        if a.execution_timeout:  # the deadline is a server timer, not a step of the workflow
+            self.timers[self.run_id + DEADLINE] = e.time + a.execution_timeout
         self.last_wake_seq = e.seq
 
-    def _fold_workflow_started(self, e: pb.Event) -> None:
+    def _fold_workflow_started(self, e: pb.HistoryEvent) -> None:
         self.started = True
         self.failed_wf_tasks = 0
 
-    def _fold_workflow_task_failed(self, e: pb.Event) -> None:
+    def _fold_workflow_task_failed(self, e: pb.HistoryEvent) -> None:
         self.failed_wf_tasks += 1
 
-    def _fold_timer_started(self, e: pb.Event) -> None:
-        self.timers[e.step_id] = e
-        self.timer_ids.add(e.step_id)
+    def _fold_timer_started(self, e: pb.HistoryEvent) -> None:
+        a = e.timer_started
+        self.timers[a.step_id] = a.fire_at
+        self.timer_ids.add(a.step_id)
 
-    def _fold_timer_fired(self, e: pb.Event) -> None:
-        self.timers.pop(e.step_id, None)
+    def _fold_timer_fired(self, e: pb.HistoryEvent) -> None:
+        self.timers.pop(e.timer_fired.step_id, None)
         self.last_wake_seq = e.seq
 
-    def _fold_signaled(self, e: pb.Event) -> None:
-        self.signal_ids.add(e.signal_id)
+    def _fold_signaled(self, e: pb.HistoryEvent) -> None:
+        self.signal_ids.add(e.workflow_signaled.signal_id)
         self.last_wake_seq = e.seq
 
-    def _fold_cancel_requested(self, e: pb.Event) -> None:
+    def _fold_cancel_requested(self, e: pb.HistoryEvent) -> None:
         self.cancel_requested = True
         self.cancel_seq = e.seq
         self.last_wake_seq = e.seq
 
-    def _fold_child_started(self, e: pb.Event) -> None:
-        self.children[e.step_id] = e
-        self.child_steps.add(e.step_id)
+    def _fold_child_started(self, e: pb.HistoryEvent) -> None:
+        a = e.child_workflow_started
+        self.children[a.step_id] = a
+        self.child_steps.add(a.step_id)
 
-    def _fold_child_finished(self, e: pb.Event) -> None:
-        self.children.pop(e.step_id, None)
+    def _fold_child_completed(self, e: pb.HistoryEvent) -> None:
+        self.children.pop(e.child_workflow_completed.step_id, None)
         self.last_wake_seq = e.seq
 
-    def _fold_workflow_finished(self, e: pb.Event) -> None:
+    def _fold_child_failed(self, e: pb.HistoryEvent) -> None:
+        self.children.pop(e.child_workflow_failed.step_id, None)
+        self.last_wake_seq = e.seq
+
+    def _fold_workflow_finished(self, e: pb.HistoryEvent) -> None:
         self.finished = True
 
 
 _FOLD = {
     ACTIVITY_SCHEDULED: FoldedRun._fold_activity_scheduled,
     ACTIVITY_STARTED: FoldedRun._fold_activity_started,
-    ACTIVITY_SUCCEEDED: FoldedRun._fold_activity_finished,
-    ACTIVITY_FAILED: FoldedRun._fold_activity_finished,
+    ACTIVITY_SUCCEEDED: FoldedRun._fold_activity_succeeded,
+    ACTIVITY_FAILED: FoldedRun._fold_activity_failed,
     WORKFLOW_SCHEDULED: FoldedRun._fold_workflow_scheduled,
     WORKFLOW_STARTED: FoldedRun._fold_workflow_started,
     WORKFLOW_TASK_FAILED: FoldedRun._fold_workflow_task_failed,
@@ -186,8 +203,8 @@ _FOLD = {
     SIGNALED: FoldedRun._fold_signaled,
     CANCEL_REQUESTED: FoldedRun._fold_cancel_requested,
     CHILD_STARTED: FoldedRun._fold_child_started,
-    CHILD_COMPLETED: FoldedRun._fold_child_finished,
-    CHILD_FAILED: FoldedRun._fold_child_finished,
+    CHILD_COMPLETED: FoldedRun._fold_child_completed,
+    CHILD_FAILED: FoldedRun._fold_child_failed,
     WORKFLOW_SUCCEEDED: FoldedRun._fold_workflow_finished,
     WORKFLOW_FAILED: FoldedRun._fold_workflow_finished,
 }

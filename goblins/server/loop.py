@@ -40,6 +40,7 @@ from goblins.server.paging import PAGE_BYTES, fit, page_token
 from goblins.server.ports import Batch, Mode, StoreConflict, StoreRejected, StoreUnavailable
 from goblins.server.recent import RECENT_BYTES, RecentResults
 from goblins.server.state import RunState, timed_out_result
+from goblins.wire import step_id_of, type_name
 
 log = logging.getLogger("goblins.server")
 
@@ -77,7 +78,7 @@ class EventLoop:
         self._durable: dict[str, int] = {}  # run_id -> events committed (the rest is in flight)
         self.registered: set[tuple[str, str]] = set()
         self._queue: asyncio.Queue[Item] = asyncio.Queue()
-        self._waiters: dict[str, list[asyncio.Future[pb.Event | None]]] = {}
+        self._waiters: dict[str, list[asyncio.Future[pb.HistoryEvent | None]]] = {}
         self._recent = RecentResults(results_cache_bytes)  # finishing events for GetResult (the store has them all)
         # Distributed mode: fresh runs this server started and owns, not yet recorded (their start
         # is on its way through the broker to this server's own consumer).
@@ -239,13 +240,13 @@ class EventLoop:
     def queued(self) -> int:
         return self._queue.qsize()
 
-    def waiter(self, run_id: str) -> asyncio.Future[pb.Event | None]:
+    def waiter(self, run_id: str) -> asyncio.Future[pb.HistoryEvent | None]:
         """A future resolved with the run's finishing event; register before reading the store."""
-        fut: asyncio.Future[pb.Event | None] = self.future()
+        fut: asyncio.Future[pb.HistoryEvent | None] = self.future()
         self._waiters.setdefault(run_id, []).append(fut)
         return fut
 
-    def known_last(self, run_id: str) -> tuple[bool, pb.Event | None]:
+    def known_last(self, run_id: str) -> tuple[bool, pb.HistoryEvent | None]:
         """What memory knows of a run's outcome, without the store: (known, finishing event).
 
         Known when this server has just finished the run (a finishing event never changes), or
@@ -265,7 +266,7 @@ class EventLoop:
             return True, None
         return False, None
 
-    def drop_waiter(self, run_id: str, fut: asyncio.Future[pb.Event | None]) -> None:
+    def drop_waiter(self, run_id: str, fut: asyncio.Future[pb.HistoryEvent | None]) -> None:
         waiters = self._waiters.get(run_id)
         if waiters and fut in waiters:
             waiters.remove(fut)
@@ -438,7 +439,7 @@ class EventLoop:
         replies: list[tuple[asyncio.Future[Any], Any]],
         acks: list[Callable[[], None]],
     ) -> None:
-        if CRASH_AFTER_COMMIT and any(e.type == CRASH_AFTER_COMMIT for e in batch.events):
+        if CRASH_AFTER_COMMIT and any(type_name(e) == CRASH_AFTER_COMMIT for e in batch.events):
             log.critical("GOBLINS_TEST_CRASH_AFTER_COMMIT=%s: dying before delivery", CRASH_AFTER_COMMIT)
             os._exit(137)
         self.registered.update(batch.registry)
@@ -470,7 +471,7 @@ class EventLoop:
         recent = self._recent
         for e in batch.events:
             if debug:
-                log.debug("event %s %s#%d %s %s", e.type, e.run_id, e.seq, e.step_id, e.error)
+                log.debug("event %s %s#%d %s", type_name(e), e.run_id, e.seq, step_id_of(e))
             if e.type in FINISHED:
                 recent.add(e)
                 for fut in self._waiters.pop(e.run_id, []):

@@ -51,7 +51,7 @@ __all__ = [
 class Batch:
     """Everything one turn of the event loop makes durable at once."""
 
-    events: list[pb.Event] = dataclasses.field(default_factory=list)
+    events: list[pb.HistoryEvent] = dataclasses.field(default_factory=list)
     new_tasks: list[TaskRecord] = dataclasses.field(default_factory=list)
     done_tasks: list[str] = dataclasses.field(default_factory=list)
     registry: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (kind, name)
@@ -72,7 +72,7 @@ class Batch:
 
 @dataclasses.dataclass
 class StoredRun:
-    events: list[pb.Event]
+    events: list[pb.HistoryEvent]
     wf_task_id: str | None
     heartbeats: dict[str, bytes] = dataclasses.field(default_factory=dict)  # step_id -> details
 
@@ -100,15 +100,15 @@ class EventStore(Protocol):
         """``load_run`` of each id, in order (one round trip where the store allows it)."""
         ...
 
-    async def history(self, run_id: str, after_seq: int = 0) -> list[pb.Event] | None: ...
+    async def history(self, run_id: str, after_seq: int = 0) -> list[pb.HistoryEvent] | None: ...
     async def history_page(
         self, run_id: str, after_seq: int, limit: int, max_bytes: int
-    ) -> tuple[list[pb.Event], bool] | None:
+    ) -> tuple[list[pb.HistoryEvent], bool] | None:
         """At most ``limit`` events after ``after_seq``, oldest first, cut where they pass
         ``max_bytes`` (at least one event), and whether more follow; None: no such run."""
         ...
 
-    async def last_event(self, run_id: str) -> pb.Event | None: ...
+    async def last_event(self, run_id: str) -> pb.HistoryEvent | None: ...
     async def registry(self) -> set[tuple[str, str]]: ...
     async def pending_tasks(self) -> list[TaskRecord]:
         """The stored tasks not yet done (empty where tasks live in a broker)."""
@@ -210,7 +210,7 @@ class TaskQueue(Protocol):
     async def stop(self) -> None: ...
     async def publish(self, new_tasks: list[TaskRecord], done_tasks: list[str]) -> None: ...
     def forget_run(self, run_id: str) -> None: ...
-    def observe(self, events: list[pb.Event], runs: Mapping[str, RunState], reloaded: bool = False) -> None:
+    def observe(self, events: list[pb.HistoryEvent], runs: Mapping[str, RunState], reloaded: bool = False) -> None:
         """Attempts that started or finished in these events (leases on their deadlines)."""
         ...
 

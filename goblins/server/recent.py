@@ -23,16 +23,16 @@ class RecentResults:
         self.max_bytes = max_bytes
         self.max_entries = max_entries
         self.bytes = 0
-        self._events: dict[str, tuple[pb.Event, int]] = {}
+        self._events: dict[str, tuple[pb.HistoryEvent, int]] = {}
 
     def __len__(self) -> int:
         return len(self._events)
 
-    def get(self, run_id: str) -> pb.Event | None:
+    def get(self, run_id: str) -> pb.HistoryEvent | None:
         entry = self._events.get(run_id)
         return entry[0] if entry is not None else None
 
-    def add(self, event: pb.Event) -> None:
+    def add(self, event: pb.HistoryEvent) -> None:
         size = event.ByteSize() + ENTRY_OVERHEAD
         if size > self.max_bytes:  # bigger than the whole budget: the store answers for it
             self._drop(event.run_id)

@@ -60,23 +60,20 @@ def new_id() -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def _result(event: pb.Event) -> pb.GetResultResponse:
-    ok = event.type == WORKFLOW_SUCCEEDED
-    response = pb.GetResultResponse(
-        found=True,
-        finished=True,
-        ok=ok,
-        output=event.output,
-        error=event.error,
-        error_type=event.error_type,
-        workflow_name=event.workflow_name,
-    )
-    if event.continued_as:
-        response.continued_as.append(event.continued_as)
+def _result(event: pb.HistoryEvent) -> pb.GetResultResponse:
+    response = pb.GetResultResponse(found=True, finished=True, workflow_name=event.workflow_name)
+    if event.type == WORKFLOW_SUCCEEDED:
+        done = event.workflow_finished_in_success
+        response.ok, response.output = True, done.output
+        if done.continued_as:
+            response.continued_as.append(done.continued_as)
+    else:
+        failure = event.workflow_finished_in_error.failure
+        response.error, response.error_type = failure.message, failure.type
     return response
 
 
-def _expire(waiter: asyncio.Future[pb.Event | None]) -> None:
+def _expire(waiter: asyncio.Future[pb.HistoryEvent | None]) -> None:
     if not waiter.done():
         waiter.set_result(None)
 

@@ -12,6 +12,7 @@ from typing import Any, cast
 from goblins.api import v1 as pb
 from goblins.server.effects import ACTIVITY, WORKFLOW, TaskRecord
 from goblins.server.state import RunState
+from goblins.wire import history_event
 
 
 def new_id(prefix: str = "run") -> str:
@@ -29,16 +30,14 @@ class FakeClock:
         return self.now
 
 
-def event(run_id: str, seq: int, type: str, ts: float = 1000.0, **fields: Any) -> pb.Event:
-    return pb.Event(run_id=run_id, seq=seq, type=type, workflow_name="wf", timestamp=ts + seq, **fields)
+def event(run_id: str, seq: int, type: str, ts: float = 1000.0, **fields: Any) -> pb.HistoryEvent:
+    return history_event(type, run_id=run_id, seq=seq, workflow_name="wf", time=ts + seq, **fields)
 
 
-def started(run_id: str, workflow_name: str = "wf", ts: float = 1000.0) -> list[pb.Event]:
+def started(run_id: str, workflow_name: str = "wf", ts: float = 1000.0) -> list[pb.HistoryEvent]:
     return [
-        pb.Event(
-            run_id=run_id, seq=1, type="WORKFLOW_SCHEDULED", workflow_name=workflow_name, input=b'["x"]', timestamp=ts
-        ),
-        pb.Event(run_id=run_id, seq=2, type="WORKFLOW_STARTED", workflow_name=workflow_name, timestamp=ts + 0.1),
+        history_event("WORKFLOW_SCHEDULED", run_id=run_id, seq=1, workflow_name=workflow_name, time=ts, input=b'["x"]'),
+        history_event("WORKFLOW_STARTED", run_id=run_id, seq=2, workflow_name=workflow_name, time=ts + 0.1),
     ]
 
 
@@ -57,7 +56,7 @@ def task(run_id: str, suffix: str, kind: str = ACTIVITY, visible_at: float = 0.0
     return TaskRecord(task_id, run_id, kind, name or default_name, visible_at, data, timeout)
 
 
-def wire(events: list[pb.Event] | None) -> list[bytes] | None:
+def wire(events: list[pb.HistoryEvent] | None) -> list[bytes] | None:
     return None if events is None else [e.SerializeToString() for e in events]
 
 

@@ -397,11 +397,11 @@ class Worker:
 
     # ---- workflows ----
 
-    async def _history(self, run_id: str, page_token: bytes = b"", upto: int = 0) -> list[pb.Event]:
+    async def _history(self, run_id: str, page_token: bytes = b"", upto: int = 0) -> list[pb.HistoryEvent]:
         """The run's events from the start (or from ``page_token``) up to seq ``upto`` (0: the
         newest), read page by page: no message carries more than a page of a long history."""
         assert self._stub is not None
-        events: list[pb.Event] = []
+        events: list[pb.HistoryEvent] = []
         while True:
             if page_token:
                 self._pages_fetched += 1

@@ -157,7 +157,7 @@ async def test_child_workflows_across_partitions(dcluster: DistributedCluster, t
                 history = await other.get_workflow_handle(handle.run_id).history()
             except goblins.WorkflowNotFound:
                 return []
-            return [e.child_run_id for e in history if e.type.value == "CHILD_WORKFLOW_STARTED"]
+            return [e.attributes["child_run_id"] for e in history if e.type.value == "CHILD_WORKFLOW_STARTED"]
 
         children: list[str] = []
         for handle in parents:

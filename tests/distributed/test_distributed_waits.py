@@ -111,12 +111,12 @@ async def test_timer_survives_kills(dcluster: DistributedCluster, tmp_path: Path
     assert found.get("TIMER_STARTED") == 1 and found.get("TIMER_FIRED") == 1, f"timer events: {found}"
     started = next(e for e in history if e.type.value == "TIMER_STARTED")
     fired = next(e for e in history if e.type.value == "TIMER_FIRED")
-    assert killed_at < started.fire_at, "the timer was due before the kill: the test proved nothing"
-    assert fired.timestamp >= started.fire_at - 0.01, "the timer fired early"
+    assert killed_at < started.attributes["fire_at"], "the timer was due before the kill: the test proved nothing"
+    assert fired.time >= started.attributes["fire_at"] - 0.01, "the timer fired early"
     assert marks(log) == ["before", "after"], f"a step ran again: {marks(log)}"
     assert mark_pids(log)["before"] == [worker.pid] and mark_pids(log)["after"] == [second.pid]
     report(
-        f"distributed timer, {victim} killed: fired {fired.timestamp - started.fire_at:.2f}s after due; "
+        f"distributed timer, {victim} killed: fired {fired.time - started.attributes['fire_at']:.2f}s after due; "
         f"run done {done:.1f}s after the kill"
     )
 
@@ -134,7 +134,9 @@ async def test_cancel_parent_while_worker_dead_cancels_waiting_children(
         await wait_stored(
             dcluster, parent.run_id, lambda t: t.count("CHILD_WORKFLOW_STARTED") == 2, "both children to start"
         )
-        children = [e.child_run_id for e in await parent.history() if e.type.value == "CHILD_WORKFLOW_STARTED"]
+        children = [
+            e.attributes["child_run_id"] for e in await parent.history() if e.type.value == "CHILD_WORKFLOW_STARTED"
+        ]
         for child in children:
             await wait_stored(dcluster, child, lambda t: SUCCESS in t, f"child {child} to wait")
         kill_both(dcluster, worker)
@@ -180,8 +182,10 @@ async def test_cancelled_sleep_timer_never_fires(dcluster: DistributedCluster, t
         with pytest.raises(goblins.WorkflowCancelled):
             await handle.result(timeout=RECOVERY)
         started = next(e for e in await handle.history() if e.type.value == "TIMER_STARTED")
-        assert time.time() < started.fire_at, "the run ended after its timer was due: the test proved nothing"
-        await asyncio.sleep(started.fire_at - time.time() + 2.0)  # past the due time (+ a timer scan)
+        assert time.time() < started.attributes["fire_at"], (
+            "the run ended after its timer was due: the test proved nothing"
+        )
+        await asyncio.sleep(started.attributes["fire_at"] - time.time() + 2.0)  # past the due time (+ a timer scan)
     events = await stored(dcluster, handle.run_id)
     check_clean(events)
     found = counts(events)
@@ -264,9 +268,9 @@ async def test_heartbeat_checkpoint_survives_worker_kill_by_lease(dcluster: Dist
         f"done {done:.1f}s after it"
     )
     errors = [e for e in history if e.type.value == "ACTIVITY_FINISHED_IN_ERROR"]
-    assert len(errors) == 1 and "heartbeat" in errors[0].error, f"not the lease's timeout: {errors}"
+    assert len(errors) == 1 and "heartbeat" in errors[0].failure.message, f"not the lease's timeout: {errors}"
     success = [e for e in history if e.type.value == SUCCESS]
-    assert len(success) == 1 and success[0].attempt == 2
+    assert len(success) == 1 and success[0].attributes["attempt"] == 2
     # The last heartbeat left at most 0.67 s (a few steps) before the kill.
     check_resumed(log, at_kill, total, result, least=20)
 

@@ -50,15 +50,15 @@ async def test_hung_worker_attempt_times_out_and_retries_on_the_other_worker(
 
     assert result == f"{run_id}-0-{healthy.pid}"
     errors = [e for e in events if str(e.type) == "ACTIVITY_FINISHED_IN_ERROR"]
-    assert [(e.attempt, e.error_type) for e in errors] == [(1, "TimeoutError")]
-    assert f"did not finish within {timeout:g}s" in errors[0].error
+    assert [(e.attributes["attempt"], e.failure.type) for e in errors] == [(1, "TimeoutError")]
+    assert f"did not finish within {timeout:g}s" in errors[0].failure.message
     success = [e for e in events if str(e.type) == "ACTIVITY_FINISHED_IN_SUCCESS"]
-    assert [e.attempt for e in success] == [2]
+    assert [e.attributes["attempt"] for e in success] == [2]
     started = next(e for e in events if str(e.type) == "ACTIVITY_STARTED")
-    assert errors[0].timestamp - started.timestamp >= timeout - 0.1
+    assert errors[0].time - started.time >= timeout - 0.1
     assert t_done - t_stop < timeout + 3.0
     measure(
-        f"hung worker (SIGSTOP): attempt 1 timed out {errors[0].timestamp - started.timestamp:.2f}s after it "
+        f"hung worker (SIGSTOP): attempt 1 timed out {errors[0].time - started.time:.2f}s after it "
         f"started (start_to_close_timeout {timeout:g}s); attempt 2 ran on the other worker; done "
         f"{t_done - t_stop:.2f}s after the freeze"
     )

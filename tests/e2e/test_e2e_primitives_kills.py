@@ -147,12 +147,14 @@ async def test_cancel_sent_to_a_restarted_server_compensates_once(
         events = await handle.history()
     types = [e.type.value for e in events]
     assert types.count("WORKFLOW_CANCEL_REQUESTED") == 1
-    assert next(e for e in events if e.type.value == "WORKFLOW_CANCEL_REQUESTED").error == "changed my mind"
+    assert (
+        next(e for e in events if e.type.value == "WORKFLOW_CANCEL_REQUESTED").attributes["reason"] == "changed my mind"
+    )
     assert texts(log) == ["charged o-1", "refund o-1 started", "refunded o-1"], "a step ran twice, or not at all"
     assert pids_of(log)["refunded o-1"] == [second.pid]
     assert types.count("TIMER_FIRED") == 0 and "ACTIVITY_FINISHED_IN_ERROR" not in types
     assert sum(t in FINISHED for t in types) == 1 and types[-1] == "WORKFLOW_FINISHED_IN_ERROR"
-    assert events[-1].error_type == "WorkflowCancelled"
+    assert events[-1].failure.type == "WorkflowCancelled"
     stored = cluster.stored_events(handle.run_id)
     check_clean(stored)
     assert counts(stored).get(SUCCESS) == 2, f"the compensation is not one activity: {counts(stored)}"
@@ -203,9 +205,11 @@ async def test_cancel_stops_a_heartbeating_activity_then_the_cleanup_survives_a_
     # The interrupted activity ran once, was told once and was not tried again after the cancel.
     assert [t for t, _ in marks if t.startswith("beating")] == ["beating attempt 1"]
     assert [m for m in marks if m[0] == "told to stop"] == [("told to stop", first.pid)]
-    beating = [e for e in events if e.activity_name == "beating"]
-    assert [e.type.value for e in beating][-1] == "ACTIVITY_FINISHED_IN_ERROR" and not beating[-1].retry_at
-    assert beating[-1].error_type == "CancelledError"
+    beating = [e for e in events if e.name == "beating"]
+    assert [e.type.value for e in beating][-1] == "ACTIVITY_FINISHED_IN_ERROR" and not beating[-1].attributes[
+        "retry_at"
+    ]
+    assert beating[-1].failure.type == "CancelledError"
     # The cleanup resumed on the second worker from its last checkpoint and finished once.
     starts = [(t, pid) for t, pid in marks if t.startswith("winding down from ")]
     assert starts[0] == ("winding down from 0", first.pid) and len(starts) == 2
@@ -215,7 +219,7 @@ async def test_cancel_stops_a_heartbeating_activity_then_the_cleanup_survives_a_
     assert sorted(set(wound)) == list(range(steps))
     assert [m for m in marks if m[0] == "wound down"] == [("wound down", second.pid)]
     assert types.count("WORKFLOW_CANCEL_REQUESTED") == 1 and sum(t in FINISHED for t in types) == 1
-    assert events[-1].error_type == "WorkflowCancelled"
+    assert events[-1].failure.type == "WorkflowCancelled"
     measure(
         f"{cluster.mode}: cancel reached the heartbeating activity in {told_in:.2f}s; the cleanup resumed at "
         f"step {resumed_at} after the worker kill ({len(wound) - steps} steps redone)"
@@ -253,7 +257,7 @@ async def test_terminate_sent_to_a_restarted_server_runs_nothing_more(
     assert texts(log) == ["first"], "a step ran after the run was terminated"
     types = [e.type.value for e in events]
     assert types[-1] == "WORKFLOW_FINISHED_IN_ERROR" and sum(t in FINISHED for t in types) == 1
-    assert events[-1].error_type == "WorkflowTerminated" and events[-1].error == "WorkflowTerminated: stuck"
+    assert events[-1].failure.type == "WorkflowTerminated" and events[-1].failure.message == "WorkflowTerminated: stuck"
     assert types.count("ACTIVITY_SCHEDULED") == 1
     assert cluster.stored_events(handle.run_id)[-1][1] == "WORKFLOW_FINISHED_IN_ERROR"
     measure("terminate via a restarted server: no task left behind; the new worker ran nothing in 1.5 s")
@@ -336,7 +340,7 @@ async def test_execution_timeout_fires_once_across_kills(
         )
         deadline = {}
         for h, limit in zip((late, early), limits, strict=True):
-            deadline[h.run_id] = (await h.history())[0].timestamp + limit
+            deadline[h.run_id] = (await h.history())[0].time + limit
         worker.kill9()
         cluster.kill_server()
         await async_wait_until(
@@ -357,13 +361,13 @@ async def test_execution_timeout_fires_once_across_kills(
         types = [e.type.value for e in events]
         assert sum(t in FINISHED for t in types) == 1 and types[-1] == "WORKFLOW_FINISHED_IN_ERROR"
         end = events[-1]
-        assert end.error_type == "WorkflowTimedOut" and "execution_timeout" in end.error
-        assert end.timestamp >= deadline[run_id], f"{run_id} timed out {deadline[run_id] - end.timestamp:.2f}s early"
-        assert raised[run_id] >= end.timestamp - 0.05
-    assert histories[early.run_id][-1].timestamp >= restarting  # recorded by the restarted server
+        assert end.failure.type == "WorkflowTimedOut" and "execution_timeout" in end.failure.message
+        assert end.time >= deadline[run_id], f"{run_id} timed out {deadline[run_id] - end.time:.2f}s early"
+        assert raised[run_id] >= end.time - 0.05
+    assert histories[early.run_id][-1].time >= restarting  # recorded by the restarted server
     assert sorted(texts(log)) == ["early waiting", "late waiting"], "a step ran twice, or after the timeout"
-    late_by = histories[late.run_id][-1].timestamp - deadline[late.run_id]
-    early_by = histories[early.run_id][-1].timestamp - deadline[early.run_id]
+    late_by = histories[late.run_id][-1].time - deadline[late.run_id]
+    early_by = histories[early.run_id][-1].time - deadline[early.run_id]
     measure(
         f"{cluster.mode} execution_timeout across kills: fired {late_by:.2f}s after the deadline (server up), "
         f"{early_by:.2f}s after it (deadline passed while the server was down)"
@@ -412,8 +416,8 @@ async def test_now_random_uuid4_replay_the_same_after_kills(
     assert types.count("ACTIVITY_SCHEDULED") == 1
     # now() is the time of the newest event the run has seen: its start, then the signal.
     signaled = next(e for e in events if e.type.value == "WORKFLOW_SIGNALED")
-    assert datetime.datetime.fromisoformat(recorded["now"]).timestamp() == pytest.approx(events[0].timestamp)
-    assert datetime.datetime.fromisoformat(after["now"]).timestamp() == pytest.approx(signaled.timestamp)
+    assert datetime.datetime.fromisoformat(recorded["now"]).timestamp() == pytest.approx(events[0].time)
+    assert datetime.datetime.fromisoformat(after["now"]).timestamp() == pytest.approx(signaled.time)
     # A replay of the whole history in this process reaches the same end (the same values).
     goblins.testing.replay(events, wf_more.stamps)
     measure(f"{cluster.mode} deterministic helpers: worker {first.pid} drew, worker {second.pid} replayed the same")

@@ -32,6 +32,7 @@ import goblins
 import goblins.testing
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
+from goblins.history import CHILD_STARTED, WORKFLOW_SUCCEEDED
 from tests.histories import workflows as w
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -119,7 +120,7 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
-def event_to_json(event: pb.Event) -> dict[str, Any]:
+def event_to_json(event: pb.HistoryEvent) -> dict[str, Any]:
     """Every field of the wire event, defaults included (so a removed field shows in a diff)."""
     return json_format.MessageToDict(event, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
 
@@ -135,7 +136,7 @@ async def _outcome(handle: goblins.WorkflowHandle) -> dict[str, Any]:
         return {"error": {"type": type(exc).__name__, "message": str(exc)}}
 
 
-def replay_outcome(events: Sequence[pb.Event | goblins.Event], workflow: Any) -> str:
+def replay_outcome(events: Sequence[pb.HistoryEvent | goblins.Event], workflow: Any) -> str:
     """ "ok", or the NondeterminismError that replaying ``events`` through ``workflow`` raises."""
     try:
         goblins.testing.replay(events, workflow)
@@ -163,10 +164,9 @@ async def record(name: str, scenario: Scenario) -> dict[str, Any]:
                 events = list(response.events)
                 workflow = _function_name(events[0].workflow_name)
                 # Children and continuations are runs of their own: record them too.
-                todo += [
-                    e.child_run_id for e in events if e.type == goblins.events.EventType.CHILD_WORKFLOW_STARTED.value
-                ]
-                todo += [e.continued_as for e in events if e.continued_as]
+                todo += [e.child_workflow_started.child_run_id for e in events if e.type == CHILD_STARTED]
+                todo += [e.workflow_finished_in_success.continued_as for e in events if e.type == WORKFLOW_SUCCEEDED]
+                todo = [run_id for run_id in todo if run_id]
                 runs.append(
                     {
                         "run_id": run_id,

@@ -31,8 +31,8 @@ RUNS = [
 NOT_RECORDED: set[goblins.events.EventType] = set()  # every kind of event has a scenario
 
 
-def _events(run: dict[str, Any]) -> list[pb.Event]:
-    return [json_format.ParseDict(event, pb.Event()) for event in run["events"]]
+def _events(run: dict[str, Any]) -> list[pb.HistoryEvent]:
+    return [json_format.ParseDict(event, pb.HistoryEvent()) for event in run["events"]]
 
 
 def test_every_scenario_is_recorded() -> None:
@@ -47,7 +47,7 @@ def test_every_event_type_is_recorded() -> None:
 @pytest.mark.parametrize("run", RUNS)
 def test_the_wire_format_is_unchanged(run: dict[str, Any]) -> None:
     """Each recorded event parses with no field unknown, and prints back the same: a field
-    renamed, removed, added or retyped in the Event message fails here."""
+    renamed, removed, added or retyped in the HistoryEvent message fails here."""
     for recorded, event in zip(run["events"], _events(run), strict=True):
         assert event_to_json(event) == recorded
 
@@ -67,8 +67,8 @@ def test_the_recorded_end_is_the_run_outcome(run: dict[str, Any]) -> None:
     end = wire.event_from_proto(_events(run)[-1])
     if "error" in run:
         assert end.type == goblins.events.EventType.WORKFLOW_FINISHED_IN_ERROR
-        assert run["error"]["message"].endswith(end.error)
-    elif end.continued_as:
+        assert end.failure is not None and run["error"]["message"].endswith(end.failure.message)
+    elif end.attributes["continued_as"]:
         assert end.type == goblins.events.EventType.WORKFLOW_FINISHED_IN_SUCCESS
     else:
         assert (end.type, end.output) == (goblins.events.EventType.WORKFLOW_FINISHED_IN_SUCCESS, run["result"])

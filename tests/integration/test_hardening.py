@@ -44,7 +44,7 @@ async def test_a_base_exception_in_workflow_code_fails_its_task_and_the_worker_l
     await start_worker(workflows=[h.crashing])
     handle = await client.start_workflow(h.crashing, 1)
     failed = await first_event(handle, "WORKFLOW_TASK_FAILED")
-    assert crash.__name__ in failed.error
+    assert crash.__name__ in failed.failure.message
     h.CRASH.clear()  # the fix is deployed: the task's retry finishes the run on the same worker
     assert await handle.result(timeout=15) == 2
 
@@ -70,7 +70,7 @@ async def test_an_activity_error_that_cannot_be_described_is_still_reported_once
     handle = await client.start_workflow(h.calls_unprintable)
     assert await handle.result(timeout=10) == "Unprintable"
     errors = [e for e in await handle.history() if e.type.name == "ACTIVITY_FINISHED_IN_ERROR"]
-    assert len(errors) == 1 and "could not be read" in errors[0].error
+    assert len(errors) == 1 and "could not be read" in errors[0].failure.message
 
 
 async def test_a_workflow_error_that_cannot_be_described_fails_the_run_readably(

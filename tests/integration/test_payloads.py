@@ -90,7 +90,7 @@ async def test_a_workflow_command_over_the_limit_fails_its_workflow_task(
     await start_worker(workflows=[p.returns])
     handle = await client.start_workflow(p.returns, 2 * p.BIG)
     event = await failed_task(handle)
-    assert "output is too big" in event.error and f"at most {p.BIG}" in event.error
+    assert "output is too big" in event.failure.message and f"at most {p.BIG}" in event.failure.message
 
 
 async def test_a_history_over_the_limit_takes_no_new_step_but_may_end_the_run(
@@ -102,7 +102,7 @@ async def test_a_history_over_the_limit_takes_no_new_step_but_may_end_the_run(
     assert await (await client.start_workflow(p.many_steps, 1)).result(timeout=10) == 1  # a short run is untouched
     handle = await client.start_workflow(p.many_steps, 10)
     event = await failed_task(handle)
-    assert "at most 8" in event.error and "continue as new" in event.error
+    assert "at most 8" in event.failure.message and "continue as new" in event.failure.message
 
 
 async def test_the_client_refuses_a_payload_no_message_can_carry_before_sending(client: goblins.Client) -> None:

@@ -31,7 +31,7 @@ async def test_sleep_is_a_durable_timer(client: goblins.Client, start_worker: St
     types = await types_of(handle)
     assert types.count("TIMER_STARTED") == 1 and types.count("TIMER_FIRED") == 1
     started = next(e for e in await handle.history() if e.type == goblins.events.EventType.TIMER_STARTED)
-    assert started.fire_at - started.timestamp == pytest.approx(0.3, abs=0.01)
+    assert started.attributes["fire_at"] - started.time == pytest.approx(0.3, abs=0.01)
 
 
 async def test_signals_queue_up_and_wait_times_out(client: goblins.Client, start_worker: StartWorker) -> None:
@@ -41,7 +41,7 @@ async def test_signals_queue_up_and_wait_times_out(client: goblins.Client, start
     await handle.signal("approve", "bob", 2)
     assert await handle.result(timeout=10) == "A-7: alice then ['bob', 2], timeout=True"
     signaled = [e for e in await handle.history() if e.type == goblins.events.EventType.WORKFLOW_SIGNALED]
-    assert [e.signal_name for e in signaled] == ["approve", "approve"]
+    assert [e.name for e in signaled] == ["approve", "approve"]
     with pytest.raises(goblins.GoblinsError, match="already finished"):
         await handle.signal("approve", "late")
     with pytest.raises(goblins.WorkflowNotFound):
@@ -125,9 +125,11 @@ async def test_child_workflows_run_and_return(client: goblins.Client, start_work
     assert await handle.result(timeout=15) == [2, 4, 6, 24]
     events = await handle.history()
     started = [e for e in events if e.type == goblins.events.EventType.CHILD_WORKFLOW_STARTED]
-    assert len(started) == 4 and all(e.child_run_id == e.step_id for e in started)
-    child = await client.get_workflow_handle(started[0].child_run_id).history()
-    assert child[0].parent_run_id == handle.run_id and child[-1].type.value == "WORKFLOW_FINISHED_IN_SUCCESS"
+    assert len(started) == 4 and all(e.attributes["child_run_id"] == e.step_id for e in started)
+    child = await client.get_workflow_handle(started[0].attributes["child_run_id"]).history()
+    assert (
+        child[0].attributes["parent_run_id"] == handle.run_id and child[-1].type.value == "WORKFLOW_FINISHED_IN_SUCCESS"
+    )
     # Replaying the parent does not start its children again.
     goblins.testing.replay(events, p.parent)
 
@@ -181,12 +183,12 @@ async def test_heartbeat_timeout_retries_from_the_checkpoint(client: goblins.Cli
     await start_worker(**BEATS)
     assert await client.execute_workflow(p.checkpointed, 8, timeout=20) == "done from 3 on attempt 2"
     assert p.PROGRESS[-2:] == [(1, 0), (2, 3)]
-    errors = [e for e in await (await client.start_workflow(p.sync_beats, 5)).history() if e.error]
+    errors = [e for e in await (await client.start_workflow(p.sync_beats, 5)).history() if e.failure]
     assert not errors
     events = [e for e in await client.list_workflows(workflow_name="checkpointed")]
     history = await client.get_workflow_handle(events[0].run_id).history()
     failed = next(e for e in history if e.type == goblins.events.EventType.ACTIVITY_FINISHED_IN_ERROR)
-    assert "sent no heartbeat for 0.5s" in failed.error
+    assert "sent no heartbeat for 0.5s" in failed.failure.message
 
 
 async def test_sync_activity_heartbeats(client: goblins.Client, start_worker: StartWorker) -> None:
@@ -224,7 +226,7 @@ async def test_a_compensation_that_heartbeats_after_a_cancel_is_not_stopped(
             break
         await asyncio.sleep(0.05)
     assert f"{handle.run_id}/1" in p.STOPPED
-    refund = [e for e in await handle.history() if e.activity_name == "beating_refund"]
+    refund = [e for e in await handle.history() if e.name == "beating_refund"]
     assert [e.type.value for e in refund] == ["ACTIVITY_SCHEDULED", "ACTIVITY_STARTED", "ACTIVITY_FINISHED_IN_SUCCESS"]
 
 
@@ -252,7 +254,11 @@ async def test_a_heartbeating_activity_is_not_stopped_by_a_server_restart(db_url
                 break
             await asyncio.sleep(0.05)
         assert f"{handle.run_id}/1" in p.STOPPED
-        assert [e.attempt for e in await handle.history() if e.type == goblins.events.EventType.ACTIVITY_STARTED] == [1]
+        assert [
+            e.attributes["attempt"]
+            for e in await handle.history()
+            if e.type == goblins.events.EventType.ACTIVITY_STARTED
+        ] == [1]
     finally:
         await worker.shutdown()
         await asyncio.wait_for(worker_task, 10)
@@ -285,10 +291,10 @@ async def test_execution_timeout_bounds_the_whole_continue_as_new_chain(
     with pytest.raises(goblins.WorkflowTimedOut):
         await handle.result(timeout=15)
     first = await handle.history()
-    assert first[0].execution_timeout == 1.0 and first[-1].continued_as == "endless~2"
+    assert first[0].attributes["execution_timeout"] == 1.0 and first[-1].attributes["continued_as"] == "endless~2"
     second = await client.get_workflow_handle("endless~2").history()
     # The next run got what was left of the timeout, counted from the chain's start.
-    assert 0 < second[0].execution_timeout <= 1.0 - (first[-1].timestamp - first[0].timestamp) + 1e-6
+    assert 0 < second[0].attributes["execution_timeout"] <= 1.0 - (first[-1].time - first[0].time) + 1e-6
 
 
 async def test_queries_read_the_current_state(client: goblins.Client, start_worker: StartWorker) -> None:

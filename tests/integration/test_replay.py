@@ -87,7 +87,7 @@ async def test_replay_of_a_run_that_continued_as_new(client: goblins.Client, sta
     handle = await client.start_workflow(generations, 2, run_id="gen")
     assert await handle.result(timeout=10) == 1
     first, last = await handle.history(), await client.get_workflow_handle("gen~2").history()
-    assert first[-1].continued_as == "gen~2" and last[-1].continued_as == ""
+    assert first[-1].attributes["continued_as"] == "gen~2" and last[-1].attributes["continued_as"] == ""
     goblins.testing.replay(first, generations)
     goblins.testing.replay(last, generations)
     with pytest.raises(goblins.NondeterminismError, match=r"continued as new \(gen~2\), the code now does not"):

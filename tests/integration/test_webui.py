@@ -71,8 +71,8 @@ async def test_page_list_and_history(ui: str, client: goblins.Client, start_work
     assert status == 200 and body["run_id"] == failed.run_id
     events = body["events"]
     assert events[0]["type"] == "WORKFLOW_SCHEDULED" and events[0]["input"] == ["ui"]
-    assert events[-1]["type"] == "WORKFLOW_FINISHED_IN_ERROR" and "workflow says ui" in events[-1]["error"]
-    assert "in raises" in events[-1]["stack_trace"]  # the page folds it under the event
+    assert events[-1]["type"] == "WORKFLOW_FINISHED_IN_ERROR" and "workflow says ui" in events[-1]["failure"]["message"]
+    assert "in raises" in events[-1]["failure"]["stack_trace"]  # the page folds it under the event
     assert "stack trace" in page and "WORKFLOW_TASK_FAILED" in page
 
 
@@ -102,7 +102,7 @@ async def test_signal_query_cancel_and_terminate(ui: str, client: goblins.Client
     with pytest.raises(goblins.WorkflowTerminated):
         await other.result(timeout=10)
     _, body = await fetch(f"{ui}/api/runs/{other.run_id}")
-    assert body["events"][-1]["error_type"] == "WorkflowTerminated"
+    assert body["events"][-1]["failure"]["type"] == "WorkflowTerminated"
 
 
 async def test_bad_requests_get_one_clear_error(ui: str) -> None:

@@ -61,16 +61,14 @@ async def test_greet_end_to_end_with_exact_history(client: goblins.Client, start
     assert {e.workflow_name for e in events} == {"greet"}
     assert events[0].input == ["Green Got"]
     for e in events[2:5]:
-        assert (e.activity_name, e.step_id, e.attempt, e.max_attempts) == (
-            "greetActivity",
-            f"{handle.run_id}/1",
-            1,
-            3,
-        )
+        assert (e.name, e.step_id) == ("greetActivity", f"{handle.run_id}/1")
+    assert events[2].attributes["retry_policy"].maximum_attempts == 3
+    for e in events[3:5]:
+        assert (e.attributes["attempt"], e.attributes["max_attempts"]) == (1, 3)
     assert events[2].input == ["Green Got"]
     assert events[4].output == "Hello Green Got"
     assert events[5].output == "Hello Green Got"
-    stamps = [e.timestamp for e in events]
+    stamps = [e.time for e in events]
     assert stamps == sorted(stamps) and t0 - 1 <= stamps[0] <= time.time()
     assert w.EXECUTIONS["Green Got"] == 1
 
@@ -113,7 +111,7 @@ async def test_activity_failed_is_catchable_in_the_workflow(client: goblins.Clie
     assert "no such sku apple" in text
     assert w.EXECUTIONS["apple"] == 2
     errors = [e for e in await handle.history() if e.type == goblins.events.EventType.ACTIVITY_FINISHED_IN_ERROR]
-    assert [(e.attempt, e.error_type, e.retry_at > 0) for e in errors] == [
+    assert [(e.attributes["attempt"], e.failure.type, e.attributes["retry_at"] > 0) for e in errors] == [
         (1, "KeyError", True),
         (2, "KeyError", False),
     ]
@@ -228,15 +226,15 @@ async def test_retries_follow_the_backoff(client: goblins.Client, start_worker: 
     assert await handle.result(timeout=15) == 3
     events = await handle.history()
     errors = [e for e in events if e.type == goblins.events.EventType.ACTIVITY_FINISHED_IN_ERROR]
-    starts = {e.attempt: e for e in events if e.type == goblins.events.EventType.ACTIVITY_STARTED}
-    assert [(e.attempt, e.error) for e in errors] == [
+    starts = {e.attributes["attempt"]: e for e in events if e.type == goblins.events.EventType.ACTIVITY_STARTED}
+    assert [(e.attributes["attempt"], e.failure.message) for e in errors] == [
         (1, "RuntimeError: flaky attempt 1"),
         (2, "RuntimeError: flaky attempt 2"),
     ]
     for error, expected in zip(errors, (0.3, 0.6), strict=True):
-        assert error.retry_at == pytest.approx(error.timestamp + expected)
-        waited = starts[error.attempt + 1].timestamp - error.timestamp
-        assert expected - 0.02 <= waited < expected + 1.0, (error.attempt, waited)
+        assert error.attributes["retry_at"] == pytest.approx(error.time + expected)
+        waited = starts[error.attributes["attempt"] + 1].time - error.time
+        assert expected - 0.02 <= waited < expected + 1.0, (error.attributes["attempt"], waited)
     assert w.EXECUTIONS["flaky"] == 3
 
 
@@ -252,12 +250,12 @@ async def test_start_to_close_timeout_retries_a_hanging_activity(
         w.THREAD_GATE.set()  # lets the first, timed-out attempt's thread end
     events = await handle.history()
     (error,) = [e for e in events if e.type == goblins.events.EventType.ACTIVITY_FINISHED_IN_ERROR]
-    assert (error.attempt, error.error_type) == (1, "TimeoutError")
-    assert error.retry_at > 0
+    assert (error.attributes["attempt"], error.failure.type) == (1, "TimeoutError")
+    assert error.attributes["retry_at"] > 0
     started = [e for e in events if e.type == goblins.events.EventType.ACTIVITY_STARTED]
-    assert 0.45 <= error.timestamp - started[0].timestamp < 3
+    assert 0.45 <= error.time - started[0].time < 3
     (ok,) = [e for e in events if e.type == goblins.events.EventType.ACTIVITY_FINISHED_IN_SUCCESS]
-    assert ok.attempt == 2
+    assert ok.attributes["attempt"] == 2
 
 
 async def test_parallel_gather_of_20_activities(client: goblins.Client, start_worker: StartWorker) -> None:
@@ -303,10 +301,10 @@ async def test_nondeterminism_fails_the_task_and_keeps_the_history(
 
     events = await history_with(handle, "WORKFLOW_TASK_FAILED")
     (failed,) = [e for e in events if e.type == goblins.events.EventType.WORKFLOW_TASK_FAILED]
-    assert "'step'" in failed.error and "'other_step'" in failed.error
+    assert "'step'" in failed.failure.message and "'other_step'" in failed.failure.message
     events = await handle.history()
     scheduled = goblins.events.EventType.ACTIVITY_SCHEDULED
-    assert [e.activity_name for e in events if e.type == scheduled] == ["step", "step"]
+    assert [e.name for e in events if e.type == scheduled] == ["step", "step"]
     assert w.EXECUTIONS["other nd-a"] == 0
     assert types(events)[-1] != "WORKFLOW_FINISHED_IN_ERROR"
 
@@ -358,8 +356,10 @@ async def test_durable_backoff_survives_a_server_restart(db_url: str) -> None:
         assert await handle.result(timeout=20) == 2
         (error,) = [e for e in events if e.type == goblins.events.EventType.ACTIVITY_FINISHED_IN_ERROR]
         events = await handle.history()
-        (second,) = [e for e in events if e.type == goblins.events.EventType.ACTIVITY_STARTED and e.attempt == 2]
-        assert error.retry_at - 0.02 <= second.timestamp < error.retry_at + 3
+        (second,) = [
+            e for e in events if e.type == goblins.events.EventType.ACTIVITY_STARTED and e.attributes["attempt"] == 2
+        ]
+        assert error.attributes["retry_at"] - 0.02 <= second.time < error.attributes["retry_at"] + 3
         assert w.EXECUTIONS["durable"] == 2
     finally:
         await worker.shutdown()

@@ -21,14 +21,14 @@ class MemoryStore:
     """EventStore + RunIndex in dicts; ``failures`` are raised by the next commits, in order."""
 
     def __init__(self) -> None:
-        self.events: dict[str, list[pb.Event]] = {}
+        self.events: dict[str, list[pb.HistoryEvent]] = {}
         self.tasks: dict[str, TaskRecord] = {}
         self.names: set[tuple[str, str]] = set()
         self.status: dict[str, str] = {}
         self.commits: list[Batch] = []
         self.failures: list[Exception] = []
         self.gate: asyncio.Event | None = None  # set: commits wait for it
-        self.refuse: Callable[[pb.Event], bool] | None = None  # commits with such an event: StoreRejected
+        self.refuse: Callable[[pb.HistoryEvent], bool] | None = None  # commits with such an event: StoreRejected
 
     async def commit(self, batch: Batch) -> None:
         if self.gate is not None:
@@ -62,20 +62,20 @@ class MemoryStore:
     async def load_runs(self, run_ids: list[str]) -> list[StoredRun | None]:
         return [await self.load_run(r) for r in run_ids]
 
-    async def history(self, run_id: str, after_seq: int = 0) -> list[pb.Event] | None:
+    async def history(self, run_id: str, after_seq: int = 0) -> list[pb.HistoryEvent] | None:
         events = self.events.get(run_id)
         return None if events is None else [e for e in events if e.seq > after_seq]
 
     async def history_page(
         self, run_id: str, after_seq: int, limit: int, max_bytes: int
-    ) -> tuple[list[pb.Event], bool] | None:
+    ) -> tuple[list[pb.HistoryEvent], bool] | None:
         events = await self.history(run_id, after_seq)
         if events is None:
             return None
         n = cut([e.ByteSize() for e in events[:limit]], max_bytes)
         return events[:n], n < len(events)
 
-    async def last_event(self, run_id: str) -> pb.Event | None:
+    async def last_event(self, run_id: str) -> pb.HistoryEvent | None:
         events = self.events.get(run_id)
         return events[-1] if events else None
 
@@ -121,7 +121,7 @@ class MemoryQueue:
     def forget_run(self, run_id: str) -> None:
         pass
 
-    def observe(self, events: list[pb.Event], runs: Mapping[str, RunState], reloaded: bool = False) -> None:
+    def observe(self, events: list[pb.HistoryEvent], runs: Mapping[str, RunState], reloaded: bool = False) -> None:
         pass
 
     def heartbeat(self, task_id: str, details: bytes) -> None:

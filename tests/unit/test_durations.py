@@ -10,11 +10,10 @@ import grpc
 import pytest
 
 import goblins
-from goblins import converter
+from goblins import converter, wire
 from goblins._definitions import workflow_definition
 from goblins._duration import seconds
 from goblins._runtime import Completion, WorkflowInstance
-from goblins.api import v1 as pb
 
 MS = datetime.timedelta(milliseconds=1)
 
@@ -87,7 +86,7 @@ async def waits(value: Any) -> Any:
 def activate(fn: Any, *args: Any) -> Completion:
     defn = workflow_definition(fn)
     assert defn is not None
-    start = pb.Event(run_id="r", seq=1, type="WORKFLOW_SCHEDULED", input=converter.encode_args(args, "test"))
+    start = wire.history_event("WORKFLOW_SCHEDULED", run_id="r", seq=1, input=converter.encode_args(args, "test"))
     return WorkflowInstance("r", defn).activate([start])
 
 

@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
+from goblins import wire
 from goblins.api import v1 as pb
 from goblins.errors import StoreConflict, StoreUnavailable
+from goblins.history import WORKFLOW_SUCCEEDED, WORKFLOW_TASK_FAILED
 from goblins.server.effects import ACTIVITY, WORKFLOW, TaskRecord
 from goblins.server.loop import EventLoop
 from tests.unit.memory_ports import T0, Clock, MemoryQueue, MemoryRouter, MemoryStore, mode
@@ -56,7 +58,7 @@ async def test_a_start_is_committed_then_its_workflow_task_published(
     loop: EventLoop, store: MemoryStore, queue: MemoryQueue
 ) -> None:
     assert await start(loop)
-    assert [e.type for e in store.events["r1"]] == ["WORKFLOW_SCHEDULED"]
+    assert [wire.type_name(e) for e in store.events["r1"]] == ["WORKFLOW_SCHEDULED"]
     assert [(t.kind, t.run_id) for t in queue.published] == [(WORKFLOW, "r1")]
     assert store.commits[0].new_tasks == queue.published, "published: what the commit stored"
     assert not await start(loop), "a second start of the same id records nothing"
@@ -81,7 +83,7 @@ async def test_a_run_goes_from_activity_to_end_and_wakes_its_waiter(
     done = pb.Command(complete_workflow=pb.CompleteWorkflow(output=b'"ok"'))
     await report(loop, completed(wf, seen, done))
     end = await asyncio.wait_for(waiter, 1)
-    assert end is not None and end.type == "WORKFLOW_FINISHED_IN_SUCCESS" and end.output == b'"ok"'
+    assert end is not None and end.type == WORKFLOW_SUCCEEDED and end.workflow_finished_in_success.output == b'"ok"'
     assert loop.run("r1") is None, "a finished run lives in the store only"
     assert loop.known_last("r1") == (True, end)
 
@@ -106,7 +108,7 @@ async def test_a_failing_store_is_retried_until_it_commits(loop: EventLoop, stor
     with pytest.raises(StoreUnavailable, match="full"):
         loop.refuse_in_outage()  # ...and new writes are refused while the outage lasts
     await asyncio.wait_for(durable.wait(), 2)  # recorded once the store is back
-    assert [e.type for e in store.events["r1"]] == ["WORKFLOW_SCHEDULED"]
+    assert [wire.type_name(e) for e in store.events["r1"]] == ["WORKFLOW_SCHEDULED"]
     assert loop.outage == ""
     loop.refuse_in_outage()
     assert await start(loop, "r2")
@@ -118,7 +120,7 @@ async def test_a_conflict_redecides_from_the_store(loop: EventLoop, store: Memor
     signal = pb.Report(signal_workflow=pb.SignalWorkflow(run_id="r1", name="go", signal_id="s1"))
     store.failures = [StoreConflict("another server wrote r1")]
     await report(loop, signal)
-    assert [e.type for e in store.events["r1"]] == ["WORKFLOW_SCHEDULED", "WORKFLOW_SIGNALED"]
+    assert [wire.type_name(e) for e in store.events["r1"]] == ["WORKFLOW_SCHEDULED", "WORKFLOW_SIGNALED"]
 
 
 async def test_registration_is_durable_once_and_known_after(loop: EventLoop, store: MemoryStore) -> None:
@@ -182,14 +184,15 @@ async def test_a_completion_with_a_bad_number_fails_its_workflow_task_not_the_ba
     await asyncio.gather(report(loop, completed(t1, 1, bad)), report(loop, completed(t2, 1, timer)))
     for run_id in ("r1", "r2"):
         failed = store.events[run_id][-1]
-        assert failed.type == "WORKFLOW_TASK_FAILED", run_id
-        assert "must be a finite number of seconds" in failed.error
-    assert "start_to_close_timeout" in store.events["r1"][-1].error
-    assert "seconds" in store.events["r2"][-1].error and "inf" in store.events["r2"][-1].error
+        assert failed.type == WORKFLOW_TASK_FAILED, run_id
+        assert "must be a finite number of seconds" in failed.workflow_task_failed.failure.message
+    assert "start_to_close_timeout" in store.events["r1"][-1].workflow_task_failed.failure.message
+    error = store.events["r2"][-1].workflow_task_failed.failure.message
+    assert "seconds" in error and "inf" in error
     wf = queue.published[-1]
     assert wf.run_id == "r2" and wf.kind == WORKFLOW, "the failed workflow task is retried"
     await report(loop, completed(wf, store.events["r2"][-1].seq, good))
-    assert store.events["r2"][-1].type == "WORKFLOW_FINISHED_IN_SUCCESS"
+    assert store.events["r2"][-1].type == WORKFLOW_SUCCEEDED
     assert loop.failed is None
 
 
@@ -199,7 +202,7 @@ async def test_a_report_the_store_refuses_is_isolated_from_its_batch(
     for run_id in ("r1", "r2", "r3"):
         await start(loop, run_id)
     tasks = {t.run_id: t for t in queue.published}
-    store.refuse = lambda e: e.output == b'"poison"'
+    store.refuse = lambda e: e.workflow_finished_in_success.output == b'"poison"'
     commits = len(store.commits)
     done = [
         pb.Command(complete_workflow=pb.CompleteWorkflow(output=f'"{out}"'.encode())) for out in ("a", "poison", "c")
@@ -210,17 +213,18 @@ async def test_a_report_the_store_refuses_is_isolated_from_its_batch(
         ),
         2,
     )
-    assert store.events["r1"][-1].type == "WORKFLOW_FINISHED_IN_SUCCESS"
-    assert store.events["r3"][-1].type == "WORKFLOW_FINISHED_IN_SUCCESS"
+    assert store.events["r1"][-1].type == WORKFLOW_SUCCEEDED
+    assert store.events["r3"][-1].type == WORKFLOW_SUCCEEDED
     refused = store.events["r2"][-1]
-    assert refused.type == "WORKFLOW_TASK_FAILED" and "refused by the store" in refused.error
+    assert refused.type == WORKFLOW_TASK_FAILED
+    assert "refused by the store" in refused.workflow_task_failed.failure.message
     assert len(store.commits) - commits <= 6, "the culprit is found by halves, never a retry loop"
     assert loop.failed is None
     store.refuse = None
     retry = queue.published[-1]
     assert retry.run_id == "r2"
     await report(loop, completed(retry, refused.seq, done[0]))
-    assert store.events["r2"][-1].type == "WORKFLOW_FINISHED_IN_SUCCESS"
+    assert store.events["r2"][-1].type == WORKFLOW_SUCCEEDED
 
 
 async def test_a_completion_with_an_oversized_name_fails_its_workflow_task(
@@ -230,4 +234,5 @@ async def test_a_completion_with_an_oversized_name_fails_its_workflow_task(
     schedule = pb.Command(schedule_activity=pb.ScheduleActivity(step_id="r1/1", activity_name="a" * 1001))
     await report(loop, completed(queue.published[0], 1, schedule))
     failed = store.events["r1"][-1]
-    assert failed.type == "WORKFLOW_TASK_FAILED" and "activity_name is too long" in failed.error
+    assert failed.type == WORKFLOW_TASK_FAILED
+    assert "activity_name is too long" in failed.workflow_task_failed.failure.message

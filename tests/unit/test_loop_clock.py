@@ -11,6 +11,7 @@ import pytest
 from goblins.api import v1 as pb
 from goblins.server.effects import MESSAGE, TIMER, WORKFLOW
 from goblins.server.loop import EventLoop, random_ids
+from goblins.wire import step_id_of, type_name
 from tests.unit.memory_ports import T0, Clock, Ids, MemoryQueue, MemoryRouter, MemoryStore, mode
 from tests.unit.test_loop import completed, report, start
 
@@ -51,7 +52,7 @@ def signal(run_id: str = "r1") -> pb.Report:
 async def test_a_start_is_stamped_by_the_clock_and_its_task_named_by_the_id_source(loop: EventLoop) -> None:
     assert await start(loop)
     (scheduled,) = store_of(loop).events["r1"]
-    assert scheduled.timestamp == T0
+    assert scheduled.time == T0
     (task,) = queue_of(loop).published
     assert (task.kind, task.task_id, task.visible_at) == (WORKFLOW, "r1#wf-000000000001", T0)
 
@@ -66,13 +67,13 @@ async def test_a_timer_is_due_by_the_clock_and_fires_at_the_clock_time(loop: Eve
     (t,) = queue.timers
     assert (t.kind, t.visible_at) == (TIMER, T0 + 65)
     started = store_of(loop).events["r1"][-1]
-    assert (started.type, started.fire_at, started.timestamp) == ("TIMER_STARTED", T0 + 65, T0 + 5)
+    assert (type_name(started), started.timer_started.fire_at, started.time) == ("TIMER_STARTED", T0 + 65, T0 + 5)
 
     clock.now = T0 + 66
     loop.timer_due(t)
     await report(loop, signal())  # reports are decided in order: the timer's is in by now
-    fired = [e for e in store_of(loop).events["r1"] if e.type == "TIMER_FIRED"]
-    assert [(e.step_id, e.timestamp) for e in fired] == [("r1/1", T0 + 66)]
+    fired = [e for e in store_of(loop).events["r1"] if type_name(e) == "TIMER_FIRED"]
+    assert [(step_id_of(e), e.time) for e in fired] == [("r1/1", T0 + 66)]
     woken = queue.published[-1]
     assert (woken.kind, woken.task_id, woken.visible_at) == (WORKFLOW, "r1#wf-000000000002", T0 + 66)
 
@@ -120,4 +121,4 @@ async def test_no_time_passes_in_these_tests(loop: EventLoop, clock: Clock) -> N
     await start(loop)
     await report(loop, signal())
     await asyncio.sleep(0)
-    assert {e.timestamp for e in store_of(loop).events["r1"]} == {T0}
+    assert {e.time for e in store_of(loop).events["r1"]} == {T0}

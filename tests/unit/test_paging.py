@@ -12,22 +12,24 @@ from goblins.server.fold import FoldedRun
 from goblins.server.loop import EventLoop
 from goblins.server.paging import MAX_PAGE_EVENTS, PAGE_BYTES, fit, page_token, parse_token
 from goblins.server.runs import InvalidArgument, Runs
+from goblins.wire import history_event, type_name
 from tests.unit.memory_ports import T0, Clock, MemoryQueue, MemoryRouter, MemoryStore, mode
 from tests.unit.test_loop import completed, report, start
 
 
-def _event(run_id: str, seq: int, size: int = 0) -> pb.Event:
+def _event(run_id: str, seq: int, size: int = 0) -> pb.HistoryEvent:
     """An event of about ``size`` bytes (a signal's input)."""
     if seq == 1:
-        return pb.Event(run_id=run_id, seq=1, type="WORKFLOW_SCHEDULED", workflow_name="wf", timestamp=T0)
-    return pb.Event(
+        return history_event("WORKFLOW_SCHEDULED", run_id=run_id, seq=1, workflow_name="wf", time=T0)
+    return history_event(
+        "WORKFLOW_SIGNALED",
         run_id=run_id,
         seq=seq,
-        type="WORKFLOW_SIGNALED",
+        workflow_name="wf",
+        time=T0 + seq,
         signal_name="s",
         signal_id=f"s{seq}",
         input=b"x" * size,
-        timestamp=T0 + seq,
     )
 
 
@@ -88,13 +90,14 @@ async def test_a_history_over_the_byte_limit_takes_no_new_step_but_may_end_the_r
         again = pb.Command(schedule_activity=pb.ScheduleActivity(step_id="r1/2", activity_name="act"))
         await report(loop, completed(wf, rs.events[-1].seq, again))
         failed = store.events["r1"][-1]
-        assert failed.type == "WORKFLOW_TASK_FAILED"
-        assert "bytes, at most 3000" in failed.error and "continue as new" in failed.error
+        assert type_name(failed) == "WORKFLOW_TASK_FAILED"
+        message = failed.workflow_task_failed.failure.message
+        assert "bytes, at most 3000" in message and "continue as new" in message
         wf = queue.published[-1]
         assert wf.kind == WORKFLOW, "retried"
         done = pb.Command(complete_workflow=pb.CompleteWorkflow(output=b'"ok"'))
         await report(loop, completed(wf, store.events["r1"][-1].seq, done))
-        assert store.events["r1"][-1].type == "WORKFLOW_FINISHED_IN_SUCCESS", "ending the run is allowed"
+        assert type_name(store.events["r1"][-1]) == "WORKFLOW_FINISHED_IN_SUCCESS", "ending the run is allowed"
     finally:
         await loop.stop()
 

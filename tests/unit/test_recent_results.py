@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from goblins.api import v1 as pb
 from goblins.server.recent import RecentResults
+from goblins.wire import history_event
 
 
-def finished(run_id: str, size: int) -> pb.Event:
-    return pb.Event(run_id=run_id, seq=5, type="WORKFLOW_COMPLETED", output=b"x" * size)
+def finished(run_id: str, size: int) -> pb.HistoryEvent:
+    return history_event("WORKFLOW_FINISHED_IN_SUCCESS", run_id=run_id, seq=5, output=b"x" * size)
 
 
 def test_the_oldest_results_go_once_the_bytes_are_over_budget() -> None:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from goblins import wire
 from goblins.api import v1 as pb
 from goblins.server.effects import WORKFLOW
 from goblins.server.loop import EventLoop
@@ -35,17 +36,17 @@ async def runs(store: MemoryStore) -> AsyncIterator[Runs]:
     await loop.stop()
 
 
-def finished(run_id: str, output: bytes = b'"ok"', continued_as: str = "") -> list[pb.Event]:
+def finished(run_id: str, output: bytes = b'"ok"', continued_as: str = "") -> list[pb.HistoryEvent]:
     return [
-        pb.Event(run_id=run_id, seq=1, type="WORKFLOW_SCHEDULED", workflow_name="wf", timestamp=T0),
-        pb.Event(
+        wire.history_event("WORKFLOW_SCHEDULED", run_id=run_id, seq=1, workflow_name="wf", time=T0),
+        wire.history_event(
+            "WORKFLOW_FINISHED_IN_SUCCESS",
             run_id=run_id,
             seq=2,
-            type="WORKFLOW_FINISHED_IN_SUCCESS",
             workflow_name="wf",
+            time=T0 + 1,
             output=output,
             continued_as=continued_as,
-            timestamp=T0 + 1,
         ),
     ]
 
@@ -106,7 +107,7 @@ async def test_signal_and_cancel_need_a_running_run(runs: Runs, store: MemorySto
         await runs.cancel(pb.CancelWorkflow(run_id="done"))
     await runs.start(pb.StartWorkflowRequest(workflow_name="wf", run_id="r"))
     await runs.signal(pb.SignalWorkflow(run_id="r", name="go"))
-    assert [e.type for e in store.events["r"]][-1] == "WORKFLOW_SIGNALED"
+    assert [wire.type_name(e) for e in store.events["r"]][-1] == "WORKFLOW_SIGNALED"
     assert isinstance(runs.router, MemoryRouter)
     (sent,) = runs.router.submitted
     assert sent.signal_workflow.signal_id, "a signal without an id gets one (recorded once, whatever redelivers it)"

@@ -11,7 +11,7 @@ import pydantic
 import pytest
 
 import goblins
-from goblins import converter
+from goblins import converter, wire
 from goblins._definitions import workflow_definition
 from goblins._runtime import Completion, WorkflowInstance
 from goblins.api import v1 as pb
@@ -118,13 +118,13 @@ class History:
     """Builds a run's events the way the server would record them."""
 
     def __init__(self, workflow_name: str, *args: Any) -> None:
-        self.events: list[pb.Event] = []
+        self.events: list[pb.HistoryEvent] = []
         self.workflow_name = workflow_name
         self.add("WORKFLOW_SCHEDULED", input=converter.encode_args(args, "test"))
 
-    def add(self, type: str, **fields: Any) -> pb.Event:
-        event = pb.Event(
-            run_id=RUN, seq=len(self.events) + 1, type=type, workflow_name=self.workflow_name, timestamp=1.0, **fields
+    def add(self, type: str, **fields: Any) -> pb.HistoryEvent:
+        event = wire.history_event(
+            type, run_id=RUN, seq=len(self.events) + 1, workflow_name=self.workflow_name, time=1.0, **fields
         )
         self.events.append(event)
         return event
@@ -138,7 +138,6 @@ class History:
             "ACTIVITY_SCHEDULED",
             activity_name=name,
             step_id=f"{RUN}/{position}",
-            attempt=1,
             input=converter.encode_args(args, "test"),
         )
         return self
@@ -159,8 +158,7 @@ class History:
             activity_name=name,
             step_id=f"{RUN}/{position}",
             attempt=attempt,
-            error_type=error_type,
-            error=f"{error_type}: {message}",
+            failure={"type": error_type, "message": f"{error_type}: {message}"},
             retry_at=retry_at,
         )
         return self
@@ -434,9 +432,7 @@ def test_an_uncaught_activity_failure_fails_the_run_with_its_details() -> None:
         step_id=f"{RUN}/1",
         activity_name="step_a",
         attempt=1,
-        error_type="Declined",
-        error="Declined: card",
-        error_details=converter.encode(["card-7"]),
+        failure={"type": "Declined", "message": "Declined: card", "details": converter.encode(["card-7"])},
     )
     (cmd,) = instance(two_steps).activate(h.events).commands
     assert cmd.fail_workflow.error_type == "ActivityFailed"
@@ -514,9 +510,9 @@ def test_input_that_does_not_match_the_annotation_fails_the_workflow() -> None:
 
 def test_an_unknown_event_kind_fails_the_task_rather_than_being_skipped() -> None:
     h = History("greet", "Green Got")
-    unknown = pb.Event(run_id=RUN, seq=2, type="FROM_A_NEWER_SERVER")
+    unknown = pb.HistoryEvent(run_id=RUN, seq=2, type=99)  # type: ignore[arg-type]
     c = instance(greeting).activate([*h.events, unknown])
-    assert c.failure is not None and "FROM_A_NEWER_SERVER" in c.failure[1]
+    assert c.failure is not None and "unknown type 99" in c.failure[1]
 
 
 @goblins.workflow

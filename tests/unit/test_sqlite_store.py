@@ -10,6 +10,7 @@ import threading
 from goblins.api import v1 as pb
 from goblins.server.embedded.sqlite import READERS, SqliteStore
 from goblins.server.ports import Batch
+from goblins.wire import history_event
 
 OLD_EVENTS = """
 CREATE TABLE events (
@@ -19,9 +20,9 @@ CREATE TABLE events (
 """
 
 
-def events(run_id: str, n: int, size: int = 10) -> list[pb.Event]:
+def events(run_id: str, n: int, size: int = 10) -> list[pb.HistoryEvent]:
     return [
-        pb.Event(run_id=run_id, seq=s, type="ACTIVITY_COMPLETED", step_id=f"a{s}", output=b"x" * size)
+        history_event("ACTIVITY_FINISHED_IN_SUCCESS", run_id=run_id, seq=s, step_id=f"a{s}", output=b"x" * size)
         for s in range(1, n + 1)
     ]
 
@@ -49,7 +50,7 @@ async def test_a_file_with_the_old_layout_still_works(tmp_path: pathlib.Path) ->
     try:
         await store.commit(Batch(events=events("r", 2)))
         assert [e.seq for e in await store.history("r") or []] == [1, 2]
-        assert (await store.last_event("r") or pb.Event()).seq == 2
+        assert (await store.last_event("r") or pb.HistoryEvent()).seq == 2
     finally:
         await store.close()
 
@@ -62,7 +63,7 @@ async def test_one_slow_read_does_not_hold_up_the_others(tmp_path: pathlib.Path)
         await store.commit(Batch(events=events("r", 2)))
         slow = asyncio.ensure_future(store._read(release.wait, 10))  # a reader thread, busy
         for _ in range(5):  # each answered while it is
-            assert (await asyncio.wait_for(store.last_event("r"), 2) or pb.Event()).seq == 2
+            assert (await asyncio.wait_for(store.last_event("r"), 2) or pb.HistoryEvent()).seq == 2
         assert not slow.done()
         release.set()
         assert await slow

@@ -1,8 +1,9 @@
-"""goblins.wire: the one domain <-> protobuf mapping keeps every field both ways."""
+"""goblins.wire: the one domain <-> protobuf mapping keeps every attribute of every kind both ways."""
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 
@@ -10,88 +11,135 @@ import goblins
 import goblins.testing
 from goblins import converter, wire
 from goblins.api import v1 as pb
-from goblins.history import FINISHED, STATUSES, WAKES, Event, EventType, run_status
+from goblins.history import FINISHED, KINDS, STATUSES, WAKES, Event, EventType, Failure, run_status
+
+_ONEOF = pb.HistoryEvent.DESCRIPTOR.oneofs_by_name["attributes"]
 
 
-def _full_event() -> pb.Event:
-    """An event with every field set to a value that is not its default."""
-    return pb.Event(
-        run_id="run-1",
-        seq=7,
-        type=EventType.ACTIVITY_FINISHED_IN_ERROR.value,
-        workflow_name="wf",
-        activity_name="act",
-        step_id="run-1/3",
-        attempt=2,
-        max_attempts=5,
-        input=converter.encode(["a", 1]),
-        output=converter.encode({"k": [1, 2]}),
-        error="ValueError: no",
-        error_type="ValueError",
-        timestamp=1000.5,
-        retry_at=1002.5,
-        retry_policy=pb.RetryPolicy(
-            initial_interval=0.5,
-            backoff_coefficient=3.0,
-            maximum_interval=9.0,
-            max_attempts=4,
-            non_retryable_errors=["KeyError"],
-        ),
-        start_to_close_timeout=3.0,
-        fire_at=1100.0,
-        signal_name="sig",
-        child_run_id="child-1",
-        parent_run_id="parent-1",
-        execution_timeout=60.0,
-        heartbeat_timeout=2.0,
-        schedule_to_close_timeout=30.0,
-        heartbeat_details=converter.encode({"done": 3}),
-        continued_as="run-1~2",
-        signal_id="sig-1",
-        parent_step_id="parent-1/2",
-        stack_trace="Traceback (most recent call last):\n  ...\nValueError: no\n",
+def _failure(depth: int = 1) -> pb.Failure:
+    """A failure with every field set (and a cause, with every field set)."""
+    return pb.Failure(
+        message=f"ValueError: no ({depth})",
+        type="ValueError",
+        stack_trace='File "wf.py", line 3',
         non_retryable=True,
-        error_details=converter.encode([{"order": 7}]),
+        details=converter.encode({"depth": depth}),
+        cause=_failure(depth + 1) if depth < 2 else None,
     )
 
 
-def test_the_sample_sets_every_field_of_the_event() -> None:
-    """A field added to the proto must be added here, and so to the round trip below."""
-    assert {f.name for f, _ in _full_event().ListFields()} == {f.name for f in pb.Event.DESCRIPTOR.fields}
+# A value for every field type an attribute message uses (payloads are converter-encoded).
+_SAMPLES: dict[str, Any] = {
+    "input": converter.encode(["a", 1]),
+    "output": converter.encode({"k": [1, 2]}),
+    "heartbeat_details": converter.encode({"done": 3}),
+    "retry_policy": pb.RetryPolicy(
+        initial_interval=0.5, backoff_coefficient=3.0, maximum_interval=9.0, max_attempts=4, non_retryable_errors=["E"]
+    ),
+    "failure": _failure(),
+}
 
 
-def test_an_event_round_trips_through_the_domain_event() -> None:
-    e = _full_event()
+def _sample(field: Any) -> Any:
+    if field.name in _SAMPLES:
+        return _SAMPLES[field.name]
+    if field.type == field.TYPE_STRING:
+        return f"{field.name}-1"
+    if field.type in (field.TYPE_INT32, field.TYPE_INT64):
+        return 7
+    if field.type == field.TYPE_DOUBLE:
+        return 1000.5
+    raise AssertionError(f"no sample for {field.name} ({field.type}): add one")
+
+
+def full_event(kind: str) -> pb.HistoryEvent:
+    """An event of ``kind`` with every envelope and attribute field set to a value that is not its default."""
+    which = kind.lower()
+    message = pb.HistoryEvent.DESCRIPTOR.fields_by_name[which].message_type
+    attributes = {f.name: _sample(f) for f in message.fields}
+    return wire.history_event(kind, run_id="run-1", seq=7, time=1000.5, workflow_name="wf", **attributes)
+
+
+KIND_NAMES = [kind.value for kind in EventType]
+
+
+def test_every_kind_has_its_attribute_message_in_the_oneof() -> None:
+    assert [f.name for f in _ONEOF.fields] == [k.lower() for k in KIND_NAMES]
+    assert {n: pb.EventType.Name(n) for n in KINDS} == {n: k.value for n, k in KINDS.items()}
+    assert set(pb.EventType.keys()) == {"EVENT_TYPE_UNSPECIFIED", *KIND_NAMES}
+
+
+@pytest.mark.parametrize("kind", KIND_NAMES)
+def test_every_attribute_of_every_kind_round_trips(kind: str) -> None:
+    e = full_event(kind)
+    attributes = wire.attributes_of(e)
+    assert {f.name for f, _ in attributes.ListFields()} == {f.name for f in attributes.DESCRIPTOR.fields}
     event = wire.event_from_proto(e)
-    assert isinstance(event, Event)
-    assert event.input == ["a", 1] and event.output == {"k": [1, 2]}
-    assert event.heartbeat_details == {"done": 3}
-    assert event.retry_policy == goblins.RetryPolicy(
+    assert isinstance(event, Event) and event.type == EventType(kind)
+    assert (event.seq, event.run_id, event.time, event.workflow_name) == (7, "run-1", 1000.5, "wf")
+    assert wire.event_to_proto(event) == e
+
+
+def test_the_domain_event_decodes_payloads_and_failures() -> None:
+    event = wire.event_from_proto(full_event("ACTIVITY_FINISHED_IN_ERROR"))
+    assert (event.step_id, event.name, event.output, event.input) == ("step_id-1", "activity_name-1", None, None)
+    assert event.attributes == {"attempt": 7, "max_attempts": 7, "retry_at": 1000.5, "heartbeat_details": {"done": 3}}
+    assert event.failure == Failure(
+        message="ValueError: no (1)",
+        type="ValueError",
+        stack_trace='File "wf.py", line 3',
+        non_retryable=True,
+        details={"depth": 1},
+        cause=Failure("ValueError: no (2)", "ValueError", 'File "wf.py", line 3', True, {"depth": 2}),
+    )
+    scheduled = wire.event_from_proto(full_event("ACTIVITY_SCHEDULED"))
+    assert scheduled.input == ["a", 1]
+    assert scheduled.attributes["retry_policy"] == goblins.RetryPolicy(
         maximum_attempts=4,
         initial_interval=0.5,
         backoff_coefficient=3.0,
         maximum_interval=9.0,
-        non_retryable_error_types=("KeyError",),
+        non_retryable_error_types=("E",),
     )
-    assert wire.event_to_proto(event) == e
+    run = wire.event_from_proto(full_event("WORKFLOW_STARTED"))
+    assert (run.name, run.step_id, run.attributes) == ("wf", "", {})
 
 
-def test_an_empty_event_round_trips() -> None:
-    e = pb.Event(run_id="r", seq=1, type=EventType.WORKFLOW_STARTED.value)
+@pytest.mark.parametrize("kind", KIND_NAMES)
+def test_an_event_with_only_its_kind_round_trips(kind: str) -> None:
+    e = wire.history_event(kind, run_id="r", seq=1)
     event = wire.event_from_proto(e)
-    assert event.input is None and event.retry_policy is None and event.heartbeat_details is None
+    assert event.input is None and event.failure is None
     assert wire.event_to_proto(event) == e
+
+
+def test_the_helpers_read_step_ids_failures_and_names() -> None:
+    failed = full_event("CHILD_WORKFLOW_FAILED")
+    assert wire.step_id_of(failed) == "step_id-1" and wire.failure_of(failed) == _failure()
+    assert wire.columns(failed) == ("CHILD_WORKFLOW_FAILED", "step_id-1")
+    signaled = full_event("WORKFLOW_SIGNALED")
+    assert wire.step_id_of(signaled) == "" and wire.failure_of(signaled) is None
+    assert wire.columns(signaled) == ("WORKFLOW_SIGNALED", "")
+
+
+def test_an_event_whose_attributes_do_not_match_its_type_is_refused() -> None:
+    e = full_event("TIMER_FIRED")
+    e.type = pb.TIMER_STARTED
+    with pytest.raises(ValueError, match="TIMER_STARTED event with attributes 'timer_fired'"):
+        wire.event_from_proto(e)
+    with pytest.raises(ValueError, match="unknown event type 99"):
+        wire.event_from_proto(pb.HistoryEvent(type=99))  # type: ignore[arg-type]
 
 
 def test_payloads_a_converter_cannot_read_stay_bytes() -> None:
-    e = pb.Event(run_id="r", seq=1, type=EventType.WORKFLOW_SCHEDULED.value, input=b"\xff not json")
+    e = wire.history_event("WORKFLOW_SCHEDULED", run_id="r", seq=1, input=b"\xff not json")
     event = wire.event_from_proto(e)
     assert event.input == b"\xff not json"
     assert wire.event_to_proto(event) == e
 
 
 def test_a_wire_event_is_returned_as_it_is() -> None:
-    e = _full_event()
+    e = full_event("TIMER_STARTED")
     assert wire.event_to_proto(e) is e
 
 
@@ -113,12 +161,16 @@ def test_an_unknown_command_kind_raises() -> None:
 
 
 def test_the_vocabulary() -> None:
-    assert FINISHED == {"WORKFLOW_FINISHED_IN_SUCCESS", "WORKFLOW_FINISHED_IN_ERROR"}
-    assert not FINISHED & WAKES and WAKES <= {t.value for t in EventType}
-    assert [
-        run_status(t) for t in ("WORKFLOW_SCHEDULED", "WORKFLOW_FINISHED_IN_SUCCESS", "WORKFLOW_FINISHED_IN_ERROR")
-    ] == list(STATUSES)
-    assert run_status("ACTIVITY_STARTED") is None
+    assert {KINDS[n] for n in FINISHED} == {"WORKFLOW_FINISHED_IN_SUCCESS", "WORKFLOW_FINISHED_IN_ERROR"}
+    assert not FINISHED & WAKES and WAKES <= set(KINDS)
+    assert goblins.events.WORKFLOW_FINISHED == {KINDS[n] for n in FINISHED}
+    assert [run_status(pb.EventType.Value(t)) for t in ("WORKFLOW_SCHEDULED", *sorted(KINDS[n] for n in FINISHED))] == [
+        "RUNNING",
+        "FAILED",
+        "COMPLETED",
+    ]
+    assert set(STATUSES) == {"RUNNING", "COMPLETED", "FAILED"}
+    assert run_status(pb.ACTIVITY_STARTED) is None
 
 
 @goblins.workflow(name="sleeper")
@@ -130,13 +182,27 @@ async def sleeps_first() -> str:
 def test_replay_names_a_timer_the_history_never_recorded() -> None:
     """Was: "the recorded run succeeded, the code now fails: " (a start_timer read as a failure)."""
     history = [
-        pb.Event(run_id="r", seq=1, type="WORKFLOW_SCHEDULED", workflow_name="sleeper", input=b"[]"),
-        pb.Event(run_id="r", seq=2, type="WORKFLOW_STARTED", workflow_name="sleeper"),
-        pb.Event(run_id="r", seq=3, type="WORKFLOW_FINISHED_IN_SUCCESS", workflow_name="sleeper", output=b'"done"'),
+        wire.history_event("WORKFLOW_SCHEDULED", run_id="r", seq=1, workflow_name="sleeper", input=b"[]"),
+        wire.history_event("WORKFLOW_STARTED", run_id="r", seq=2, workflow_name="sleeper"),
+        wire.history_event(
+            "WORKFLOW_FINISHED_IN_SUCCESS", run_id="r", seq=3, workflow_name="sleeper", output=b'"done"'
+        ),
     ]
     with pytest.raises(goblins.NondeterminismError, match=r"starts a timer of 5 s .* never recorded"):
         goblins.testing.replay(history, sleeps_first)
 
 
-def test_the_public_event_has_every_field_of_the_wire_event() -> None:
-    assert {f.name for f in pb.Event.DESCRIPTOR.fields} == {f.name for f in dataclasses.fields(Event)}
+def test_the_public_event_is_a_small_envelope() -> None:
+    assert [f.name for f in dataclasses.fields(Event)] == [
+        "seq",
+        "type",
+        "run_id",
+        "time",
+        "workflow_name",
+        "step_id",
+        "name",
+        "input",
+        "output",
+        "failure",
+        "attributes",
+    ]

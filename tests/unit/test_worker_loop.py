@@ -15,7 +15,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 import pytest
 
 import goblins
-from goblins import converter
+from goblins import converter, wire
 from goblins.api import v1 as pb
 from goblins.worker import Worker
 from goblins.worker._source import Batch, Cancel, TaskSource
@@ -122,12 +122,12 @@ def activity_task(task_id: str, name: str, *args: object) -> pb.Task:
 
 
 def workflow_task(task_id: str, name: str, *args: object) -> pb.Task:
-    scheduled = pb.Event(
+    scheduled = wire.history_event(
+        "WORKFLOW_SCHEDULED",
         run_id="run-1",
         seq=1,
-        type="WORKFLOW_SCHEDULED",
         workflow_name=name,
-        timestamp=1.0,
+        time=1.0,
         input=converter.encode_args(args, "test"),
     )
     return pb.Task(workflow=pb.WorkflowTask(task_id=task_id, run_id="run-1", workflow_name=name, events=[scheduled]))

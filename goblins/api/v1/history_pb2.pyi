@@ -1,10 +1,48 @@
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class EventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    EVENT_TYPE_UNSPECIFIED: _ClassVar[EventType]
+    WORKFLOW_SCHEDULED: _ClassVar[EventType]
+    WORKFLOW_STARTED: _ClassVar[EventType]
+    WORKFLOW_FINISHED_IN_SUCCESS: _ClassVar[EventType]
+    WORKFLOW_FINISHED_IN_ERROR: _ClassVar[EventType]
+    ACTIVITY_SCHEDULED: _ClassVar[EventType]
+    ACTIVITY_STARTED: _ClassVar[EventType]
+    ACTIVITY_FINISHED_IN_SUCCESS: _ClassVar[EventType]
+    ACTIVITY_FINISHED_IN_ERROR: _ClassVar[EventType]
+    WORKFLOW_TASK_FAILED: _ClassVar[EventType]
+    TIMER_STARTED: _ClassVar[EventType]
+    TIMER_FIRED: _ClassVar[EventType]
+    WORKFLOW_SIGNALED: _ClassVar[EventType]
+    WORKFLOW_CANCEL_REQUESTED: _ClassVar[EventType]
+    CHILD_WORKFLOW_STARTED: _ClassVar[EventType]
+    CHILD_WORKFLOW_COMPLETED: _ClassVar[EventType]
+    CHILD_WORKFLOW_FAILED: _ClassVar[EventType]
+EVENT_TYPE_UNSPECIFIED: EventType
+WORKFLOW_SCHEDULED: EventType
+WORKFLOW_STARTED: EventType
+WORKFLOW_FINISHED_IN_SUCCESS: EventType
+WORKFLOW_FINISHED_IN_ERROR: EventType
+ACTIVITY_SCHEDULED: EventType
+ACTIVITY_STARTED: EventType
+ACTIVITY_FINISHED_IN_SUCCESS: EventType
+ACTIVITY_FINISHED_IN_ERROR: EventType
+WORKFLOW_TASK_FAILED: EventType
+TIMER_STARTED: EventType
+TIMER_FIRED: EventType
+WORKFLOW_SIGNALED: EventType
+WORKFLOW_CANCEL_REQUESTED: EventType
+CHILD_WORKFLOW_STARTED: EventType
+CHILD_WORKFLOW_COMPLETED: EventType
+CHILD_WORKFLOW_FAILED: EventType
 
 class RetryPolicy(_message.Message):
     __slots__ = ("initial_interval", "backoff_coefficient", "maximum_interval", "max_attempts", "non_retryable_errors")
@@ -20,66 +58,232 @@ class RetryPolicy(_message.Message):
     non_retryable_errors: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, initial_interval: _Optional[float] = ..., backoff_coefficient: _Optional[float] = ..., maximum_interval: _Optional[float] = ..., max_attempts: _Optional[int] = ..., non_retryable_errors: _Optional[_Iterable[str]] = ...) -> None: ...
 
-class Event(_message.Message):
-    __slots__ = ("run_id", "seq", "type", "workflow_name", "activity_name", "step_id", "attempt", "max_attempts", "input", "output", "error", "error_type", "timestamp", "retry_at", "retry_policy", "start_to_close_timeout", "fire_at", "signal_name", "child_run_id", "parent_run_id", "execution_timeout", "heartbeat_timeout", "schedule_to_close_timeout", "heartbeat_details", "continued_as", "signal_id", "parent_step_id", "stack_trace", "non_retryable", "error_details")
-    RUN_ID_FIELD_NUMBER: _ClassVar[int]
-    SEQ_FIELD_NUMBER: _ClassVar[int]
+class Failure(_message.Message):
+    __slots__ = ("message", "type", "stack_trace", "non_retryable", "details", "cause")
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
-    WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
-    ACTIVITY_NAME_FIELD_NUMBER: _ClassVar[int]
-    STEP_ID_FIELD_NUMBER: _ClassVar[int]
-    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
-    MAX_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
-    INPUT_FIELD_NUMBER: _ClassVar[int]
-    OUTPUT_FIELD_NUMBER: _ClassVar[int]
-    ERROR_FIELD_NUMBER: _ClassVar[int]
-    ERROR_TYPE_FIELD_NUMBER: _ClassVar[int]
-    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
-    RETRY_AT_FIELD_NUMBER: _ClassVar[int]
-    RETRY_POLICY_FIELD_NUMBER: _ClassVar[int]
-    START_TO_CLOSE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
-    FIRE_AT_FIELD_NUMBER: _ClassVar[int]
-    SIGNAL_NAME_FIELD_NUMBER: _ClassVar[int]
-    CHILD_RUN_ID_FIELD_NUMBER: _ClassVar[int]
-    PARENT_RUN_ID_FIELD_NUMBER: _ClassVar[int]
-    EXECUTION_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
-    HEARTBEAT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
-    SCHEDULE_TO_CLOSE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
-    HEARTBEAT_DETAILS_FIELD_NUMBER: _ClassVar[int]
-    CONTINUED_AS_FIELD_NUMBER: _ClassVar[int]
-    SIGNAL_ID_FIELD_NUMBER: _ClassVar[int]
-    PARENT_STEP_ID_FIELD_NUMBER: _ClassVar[int]
     STACK_TRACE_FIELD_NUMBER: _ClassVar[int]
     NON_RETRYABLE_FIELD_NUMBER: _ClassVar[int]
-    ERROR_DETAILS_FIELD_NUMBER: _ClassVar[int]
-    run_id: str
-    seq: int
+    DETAILS_FIELD_NUMBER: _ClassVar[int]
+    CAUSE_FIELD_NUMBER: _ClassVar[int]
+    message: str
     type: str
-    workflow_name: str
-    activity_name: str
-    step_id: str
-    attempt: int
-    max_attempts: int
-    input: bytes
-    output: bytes
-    error: str
-    error_type: str
-    timestamp: float
-    retry_at: float
-    retry_policy: RetryPolicy
-    start_to_close_timeout: float
-    fire_at: float
-    signal_name: str
-    child_run_id: str
-    parent_run_id: str
-    execution_timeout: float
-    heartbeat_timeout: float
-    schedule_to_close_timeout: float
-    heartbeat_details: bytes
-    continued_as: str
-    signal_id: str
-    parent_step_id: str
     stack_trace: str
     non_retryable: bool
-    error_details: bytes
-    def __init__(self, run_id: _Optional[str] = ..., seq: _Optional[int] = ..., type: _Optional[str] = ..., workflow_name: _Optional[str] = ..., activity_name: _Optional[str] = ..., step_id: _Optional[str] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., input: _Optional[bytes] = ..., output: _Optional[bytes] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ..., timestamp: _Optional[float] = ..., retry_at: _Optional[float] = ..., retry_policy: _Optional[_Union[RetryPolicy, _Mapping]] = ..., start_to_close_timeout: _Optional[float] = ..., fire_at: _Optional[float] = ..., signal_name: _Optional[str] = ..., child_run_id: _Optional[str] = ..., parent_run_id: _Optional[str] = ..., execution_timeout: _Optional[float] = ..., heartbeat_timeout: _Optional[float] = ..., schedule_to_close_timeout: _Optional[float] = ..., heartbeat_details: _Optional[bytes] = ..., continued_as: _Optional[str] = ..., signal_id: _Optional[str] = ..., parent_step_id: _Optional[str] = ..., stack_trace: _Optional[str] = ..., non_retryable: _Optional[bool] = ..., error_details: _Optional[bytes] = ...) -> None: ...
+    details: bytes
+    cause: Failure
+    def __init__(self, message: _Optional[str] = ..., type: _Optional[str] = ..., stack_trace: _Optional[str] = ..., non_retryable: _Optional[bool] = ..., details: _Optional[bytes] = ..., cause: _Optional[_Union[Failure, _Mapping]] = ...) -> None: ...
+
+class HistoryEvent(_message.Message):
+    __slots__ = ("run_id", "seq", "time", "type", "workflow_name", "workflow_scheduled", "workflow_started", "workflow_finished_in_success", "workflow_finished_in_error", "activity_scheduled", "activity_started", "activity_finished_in_success", "activity_finished_in_error", "workflow_task_failed", "timer_started", "timer_fired", "workflow_signaled", "workflow_cancel_requested", "child_workflow_started", "child_workflow_completed", "child_workflow_failed")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    SEQ_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_SCHEDULED_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_STARTED_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_FINISHED_IN_SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_FINISHED_IN_ERROR_FIELD_NUMBER: _ClassVar[int]
+    ACTIVITY_SCHEDULED_FIELD_NUMBER: _ClassVar[int]
+    ACTIVITY_STARTED_FIELD_NUMBER: _ClassVar[int]
+    ACTIVITY_FINISHED_IN_SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    ACTIVITY_FINISHED_IN_ERROR_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_TASK_FAILED_FIELD_NUMBER: _ClassVar[int]
+    TIMER_STARTED_FIELD_NUMBER: _ClassVar[int]
+    TIMER_FIRED_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_SIGNALED_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_CANCEL_REQUESTED_FIELD_NUMBER: _ClassVar[int]
+    CHILD_WORKFLOW_STARTED_FIELD_NUMBER: _ClassVar[int]
+    CHILD_WORKFLOW_COMPLETED_FIELD_NUMBER: _ClassVar[int]
+    CHILD_WORKFLOW_FAILED_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    seq: int
+    time: float
+    type: EventType
+    workflow_name: str
+    workflow_scheduled: WorkflowScheduledAttributes
+    workflow_started: WorkflowStartedAttributes
+    workflow_finished_in_success: WorkflowFinishedInSuccessAttributes
+    workflow_finished_in_error: WorkflowFinishedInErrorAttributes
+    activity_scheduled: ActivityScheduledAttributes
+    activity_started: ActivityStartedAttributes
+    activity_finished_in_success: ActivityFinishedInSuccessAttributes
+    activity_finished_in_error: ActivityFinishedInErrorAttributes
+    workflow_task_failed: WorkflowTaskFailedAttributes
+    timer_started: TimerStartedAttributes
+    timer_fired: TimerFiredAttributes
+    workflow_signaled: WorkflowSignaledAttributes
+    workflow_cancel_requested: WorkflowCancelRequestedAttributes
+    child_workflow_started: ChildWorkflowStartedAttributes
+    child_workflow_completed: ChildWorkflowCompletedAttributes
+    child_workflow_failed: ChildWorkflowFailedAttributes
+    def __init__(self, run_id: _Optional[str] = ..., seq: _Optional[int] = ..., time: _Optional[float] = ..., type: _Optional[_Union[EventType, str]] = ..., workflow_name: _Optional[str] = ..., workflow_scheduled: _Optional[_Union[WorkflowScheduledAttributes, _Mapping]] = ..., workflow_started: _Optional[_Union[WorkflowStartedAttributes, _Mapping]] = ..., workflow_finished_in_success: _Optional[_Union[WorkflowFinishedInSuccessAttributes, _Mapping]] = ..., workflow_finished_in_error: _Optional[_Union[WorkflowFinishedInErrorAttributes, _Mapping]] = ..., activity_scheduled: _Optional[_Union[ActivityScheduledAttributes, _Mapping]] = ..., activity_started: _Optional[_Union[ActivityStartedAttributes, _Mapping]] = ..., activity_finished_in_success: _Optional[_Union[ActivityFinishedInSuccessAttributes, _Mapping]] = ..., activity_finished_in_error: _Optional[_Union[ActivityFinishedInErrorAttributes, _Mapping]] = ..., workflow_task_failed: _Optional[_Union[WorkflowTaskFailedAttributes, _Mapping]] = ..., timer_started: _Optional[_Union[TimerStartedAttributes, _Mapping]] = ..., timer_fired: _Optional[_Union[TimerFiredAttributes, _Mapping]] = ..., workflow_signaled: _Optional[_Union[WorkflowSignaledAttributes, _Mapping]] = ..., workflow_cancel_requested: _Optional[_Union[WorkflowCancelRequestedAttributes, _Mapping]] = ..., child_workflow_started: _Optional[_Union[ChildWorkflowStartedAttributes, _Mapping]] = ..., child_workflow_completed: _Optional[_Union[ChildWorkflowCompletedAttributes, _Mapping]] = ..., child_workflow_failed: _Optional[_Union[ChildWorkflowFailedAttributes, _Mapping]] = ...) -> None: ...
+
+class WorkflowScheduledAttributes(_message.Message):
+    __slots__ = ("input", "parent_run_id", "parent_step_id", "execution_timeout")
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    PARENT_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    PARENT_STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    EXECUTION_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    input: bytes
+    parent_run_id: str
+    parent_step_id: str
+    execution_timeout: float
+    def __init__(self, input: _Optional[bytes] = ..., parent_run_id: _Optional[str] = ..., parent_step_id: _Optional[str] = ..., execution_timeout: _Optional[float] = ...) -> None: ...
+
+class WorkflowStartedAttributes(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class WorkflowFinishedInSuccessAttributes(_message.Message):
+    __slots__ = ("output", "continued_as", "input")
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    CONTINUED_AS_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    output: bytes
+    continued_as: str
+    input: bytes
+    def __init__(self, output: _Optional[bytes] = ..., continued_as: _Optional[str] = ..., input: _Optional[bytes] = ...) -> None: ...
+
+class WorkflowFinishedInErrorAttributes(_message.Message):
+    __slots__ = ("failure",)
+    FAILURE_FIELD_NUMBER: _ClassVar[int]
+    failure: Failure
+    def __init__(self, failure: _Optional[_Union[Failure, _Mapping]] = ...) -> None: ...
+
+class ActivityScheduledAttributes(_message.Message):
+    __slots__ = ("step_id", "activity_name", "input", "retry_policy", "start_to_close_timeout", "heartbeat_timeout", "schedule_to_close_timeout")
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTIVITY_NAME_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    RETRY_POLICY_FIELD_NUMBER: _ClassVar[int]
+    START_TO_CLOSE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_TO_CLOSE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    step_id: str
+    activity_name: str
+    input: bytes
+    retry_policy: RetryPolicy
+    start_to_close_timeout: float
+    heartbeat_timeout: float
+    schedule_to_close_timeout: float
+    def __init__(self, step_id: _Optional[str] = ..., activity_name: _Optional[str] = ..., input: _Optional[bytes] = ..., retry_policy: _Optional[_Union[RetryPolicy, _Mapping]] = ..., start_to_close_timeout: _Optional[float] = ..., heartbeat_timeout: _Optional[float] = ..., schedule_to_close_timeout: _Optional[float] = ...) -> None: ...
+
+class ActivityStartedAttributes(_message.Message):
+    __slots__ = ("step_id", "activity_name", "attempt", "max_attempts")
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTIVITY_NAME_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    MAX_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    step_id: str
+    activity_name: str
+    attempt: int
+    max_attempts: int
+    def __init__(self, step_id: _Optional[str] = ..., activity_name: _Optional[str] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ...) -> None: ...
+
+class ActivityFinishedInSuccessAttributes(_message.Message):
+    __slots__ = ("step_id", "activity_name", "attempt", "max_attempts", "output")
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTIVITY_NAME_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    MAX_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    step_id: str
+    activity_name: str
+    attempt: int
+    max_attempts: int
+    output: bytes
+    def __init__(self, step_id: _Optional[str] = ..., activity_name: _Optional[str] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., output: _Optional[bytes] = ...) -> None: ...
+
+class ActivityFinishedInErrorAttributes(_message.Message):
+    __slots__ = ("step_id", "activity_name", "attempt", "max_attempts", "failure", "retry_at", "heartbeat_details")
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTIVITY_NAME_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    MAX_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    FAILURE_FIELD_NUMBER: _ClassVar[int]
+    RETRY_AT_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_DETAILS_FIELD_NUMBER: _ClassVar[int]
+    step_id: str
+    activity_name: str
+    attempt: int
+    max_attempts: int
+    failure: Failure
+    retry_at: float
+    heartbeat_details: bytes
+    def __init__(self, step_id: _Optional[str] = ..., activity_name: _Optional[str] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., failure: _Optional[_Union[Failure, _Mapping]] = ..., retry_at: _Optional[float] = ..., heartbeat_details: _Optional[bytes] = ...) -> None: ...
+
+class WorkflowTaskFailedAttributes(_message.Message):
+    __slots__ = ("failure",)
+    FAILURE_FIELD_NUMBER: _ClassVar[int]
+    failure: Failure
+    def __init__(self, failure: _Optional[_Union[Failure, _Mapping]] = ...) -> None: ...
+
+class TimerStartedAttributes(_message.Message):
+    __slots__ = ("step_id", "fire_at")
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    FIRE_AT_FIELD_NUMBER: _ClassVar[int]
+    step_id: str
+    fire_at: float
+    def __init__(self, step_id: _Optional[str] = ..., fire_at: _Optional[float] = ...) -> None: ...
+
+class TimerFiredAttributes(_message.Message):
+    __slots__ = ("step_id", "fire_at")
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    FIRE_AT_FIELD_NUMBER: _ClassVar[int]
+    step_id: str
+    fire_at: float
+    def __init__(self, step_id: _Optional[str] = ..., fire_at: _Optional[float] = ...) -> None: ...
+
+class WorkflowSignaledAttributes(_message.Message):
+    __slots__ = ("signal_name", "input", "signal_id")
+    SIGNAL_NAME_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    SIGNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    signal_name: str
+    input: bytes
+    signal_id: str
+    def __init__(self, signal_name: _Optional[str] = ..., input: _Optional[bytes] = ..., signal_id: _Optional[str] = ...) -> None: ...
+
+class WorkflowCancelRequestedAttributes(_message.Message):
+    __slots__ = ("reason",)
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    reason: str
+    def __init__(self, reason: _Optional[str] = ...) -> None: ...
+
+class ChildWorkflowStartedAttributes(_message.Message):
+    __slots__ = ("step_id", "child_workflow_name", "child_run_id", "input")
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    CHILD_WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
+    CHILD_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    step_id: str
+    child_workflow_name: str
+    child_run_id: str
+    input: bytes
+    def __init__(self, step_id: _Optional[str] = ..., child_workflow_name: _Optional[str] = ..., child_run_id: _Optional[str] = ..., input: _Optional[bytes] = ...) -> None: ...
+
+class ChildWorkflowCompletedAttributes(_message.Message):
+    __slots__ = ("step_id", "child_workflow_name", "child_run_id", "output")
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    CHILD_WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
+    CHILD_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    step_id: str
+    child_workflow_name: str
+    child_run_id: str
+    output: bytes
+    def __init__(self, step_id: _Optional[str] = ..., child_workflow_name: _Optional[str] = ..., child_run_id: _Optional[str] = ..., output: _Optional[bytes] = ...) -> None: ...
+
+class ChildWorkflowFailedAttributes(_message.Message):
+    __slots__ = ("step_id", "child_workflow_name", "child_run_id", "failure")
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    CHILD_WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
+    CHILD_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    FAILURE_FIELD_NUMBER: _ClassVar[int]
+    step_id: str
+    child_workflow_name: str
+    child_run_id: str
+    failure: Failure
+    def __init__(self, step_id: _Optional[str] = ..., child_workflow_name: _Optional[str] = ..., child_run_id: _Optional[str] = ..., failure: _Optional[_Union[Failure, _Mapping]] = ...) -> None: ...

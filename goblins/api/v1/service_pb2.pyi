@@ -136,9 +136,9 @@ class GetHistoryResponse(_message.Message):
     EVENTS_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     found: bool
-    events: _containers.RepeatedCompositeFieldContainer[_history_pb2.Event]
+    events: _containers.RepeatedCompositeFieldContainer[_history_pb2.HistoryEvent]
     next_page_token: bytes
-    def __init__(self, found: _Optional[bool] = ..., events: _Optional[_Iterable[_Union[_history_pb2.Event, _Mapping]]] = ..., next_page_token: _Optional[bytes] = ...) -> None: ...
+    def __init__(self, found: _Optional[bool] = ..., events: _Optional[_Iterable[_Union[_history_pb2.HistoryEvent, _Mapping]]] = ..., next_page_token: _Optional[bytes] = ...) -> None: ...
 
 class ListWorkflowsRequest(_message.Message):
     __slots__ = ("status", "workflow_name", "limit")

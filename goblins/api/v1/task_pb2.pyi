@@ -46,10 +46,10 @@ class WorkflowTask(_message.Message):
     run_id: str
     workflow_name: str
     from_seq: int
-    events: _containers.RepeatedCompositeFieldContainer[_history_pb2.Event]
+    events: _containers.RepeatedCompositeFieldContainer[_history_pb2.HistoryEvent]
     next_page_token: bytes
     last_seq: int
-    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., from_seq: _Optional[int] = ..., events: _Optional[_Iterable[_Union[_history_pb2.Event, _Mapping]]] = ..., next_page_token: _Optional[bytes] = ..., last_seq: _Optional[int] = ...) -> None: ...
+    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., from_seq: _Optional[int] = ..., events: _Optional[_Iterable[_Union[_history_pb2.HistoryEvent, _Mapping]]] = ..., next_page_token: _Optional[bytes] = ..., last_seq: _Optional[int] = ...) -> None: ...
 
 class QueryTask(_message.Message):
     __slots__ = ("query_id", "run_id", "workflow_name", "name", "input", "reply_to")

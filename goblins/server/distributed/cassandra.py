@@ -36,6 +36,7 @@ from goblins.api import v1 as pb
 from goblins.history import RUNNING, run_status
 from goblins.server.effects import WF_TASK_MARK, WORKFLOW, TaskRecord
 from goblins.server.ports import Batch, StoreConflict, StoredRun, StoreRejected, StoreUnavailable
+from goblins.wire import columns, step_id_of
 
 REPLICATION = {"class": "SimpleStrategy", "replication_factor": 1}
 
@@ -254,7 +255,7 @@ class CassandraStore:
 
     async def commit(self, batch: Batch) -> None:
         s = self.session
-        by_run: dict[str, list[pb.Event]] = {}
+        by_run: dict[str, list[pb.HistoryEvent]] = {}
         for e in batch.events:
             by_run.setdefault(e.run_id, []).append(e)
         # Events first, one conditional batch per run: a refused one means another writer owns it.
@@ -267,12 +268,13 @@ class CassandraStore:
         # once per cell: rows in one batch share a write timestamp, so a run that starts and
         # ends in this batch gets its final status in its INSERT.
         rows: list[tuple[Any, tuple[Any, ...], Any]] = []  # (statement, values, partition)
-        started: dict[str, pb.Event] = {}
-        ended: dict[str, tuple[str, pb.Event]] = {}
+        started: dict[str, pb.HistoryEvent] = {}
+        ended: dict[str, tuple[str, pb.HistoryEvent]] = {}
         unsettled = set(batch.unsettled)
         for e in batch.events:
-            if e.step_id:
-                rows.append((self._ins_by_activity, (e.step_id, e.seq, e.run_id), e.step_id))
+            step_id = step_id_of(e)
+            if step_id:
+                rows.append((self._ins_by_activity, (step_id, e.seq, e.run_id), step_id))
             status = run_status(e.type)
             if status == RUNNING:
                 started[e.run_id] = e
@@ -280,15 +282,16 @@ class CassandraStore:
                 ended[e.run_id] = (status, e)
         for run_id, e in started.items():
             end = ended.pop(run_id, None)
-            status, finished_at = (end[0], end[1].timestamp) if end else (RUNNING, 0.0)
-            rows.append((self._ins_run, (run_id, e.workflow_name, status, e.timestamp, finished_at), run_id))
-            day = _day(e.timestamp)
-            rows.append((self._ins_day, (day, e.timestamp, run_id, e.workflow_name), day))
+            status, finished_at = (end[0], end[1].time) if end else (RUNNING, 0.0)
+            name = e.workflow_name
+            rows.append((self._ins_run, (run_id, name, status, e.time, finished_at), run_id))
+            day = _day(e.time)
+            rows.append((self._ins_day, (day, e.time, run_id, name), day))
             if end is None or run_id in unsettled:
                 bucket = self.bucket_of(run_id)
                 rows.append((self._ins_active, (bucket, run_id), bucket))
         for run_id, (status, e) in ended.items():
-            rows.append((self._upd_status, (status, e.timestamp, run_id), run_id))
+            rows.append((self._upd_status, (status, e.time, run_id), run_id))
             if run_id not in unsettled:
                 bucket = self.bucket_of(run_id)
                 rows.append((self._del_active, (bucket, run_id), bucket))
@@ -338,14 +341,14 @@ class CassandraStore:
             stmt.add(statement, params)
         return _execute(self.session, stmt)
 
-    async def _append(self, run_id: str, events: list[pb.Event]) -> bool:
+    async def _append(self, run_id: str, events: list[pb.HistoryEvent]) -> bool:
         stmt = BatchStatement(
             batch_type=BatchType.LOGGED,
             consistency_level=ConsistencyLevel.LOCAL_QUORUM,
             serial_consistency_level=ConsistencyLevel.SERIAL,
         )
         for e in events:
-            stmt.add(self._ins_event, (e.run_id, e.seq, e.type, e.step_id, e.SerializeToString()))
+            stmt.add(self._ins_event, (e.run_id, e.seq, *columns(e), e.SerializeToString()))
         rows = await _execute(self.session, stmt)
         if not rows or rows[0][0]:
             return True
@@ -355,7 +358,7 @@ class CassandraStore:
         mine = {e.seq: e.SerializeToString() for e in events}
         theirs = {}
         for (data,) in stored:
-            seq = pb.Event.FromString(data).seq
+            seq = pb.HistoryEvent.FromString(data).seq
             if seq in mine:
                 theirs[seq] = data
         return theirs == mine
@@ -374,7 +377,7 @@ class CassandraStore:
         rows = await _execute(self.session, self._sel_events, (run_id, 0))
         if not rows:
             return None  # a run without events is not loaded (a start records its first one)
-        events = [pb.Event.FromString(r[0]) for r in rows]
+        events = [pb.HistoryEvent.FromString(r[0]) for r in rows]
         rows, beats = await asyncio.gather(
             _execute(self.session, self._sel_run, (run_id,)), _execute(self.session, self._sel_beats, (run_id,))
         )
@@ -383,27 +386,27 @@ class CassandraStore:
     async def load_runs(self, run_ids: list[str]) -> list[StoredRun | None]:
         return list(await asyncio.gather(*(self.load_run(run_id) for run_id in run_ids)))
 
-    async def history(self, run_id: str, after_seq: int = 0) -> list[pb.Event] | None:
+    async def history(self, run_id: str, after_seq: int = 0) -> list[pb.HistoryEvent] | None:
         rows = await _execute(self.session, self._sel_events, (run_id, after_seq))
         if not rows and not await _execute(self.session, self._sel_run, (run_id,)):
             return None
-        return [pb.Event.FromString(r[0]) for r in rows]
+        return [pb.HistoryEvent.FromString(r[0]) for r in rows]
 
     async def history_page(
         self, run_id: str, after_seq: int, limit: int, max_bytes: int
-    ) -> tuple[list[pb.Event], bool] | None:
+    ) -> tuple[list[pb.HistoryEvent], bool] | None:
         # The driver hands a callback one fetch of rows (5,000 by default): a page stays within it.
         limit = min(limit, DRIVER_FETCH_ROWS - 1)
         # Read in chunks sized by the rows seen so far, so that a page of big results reads
         # little more than itself (a first chunk of 8 rows, then as many as should fit).
-        events: list[pb.Event] = []
+        events: list[pb.HistoryEvent] = []
         size, after, ask = 0, after_seq, min(limit, 8)
         while True:
             rows = await _execute(self.session, self._sel_events_page, (run_id, after, ask + 1))
             for (data,) in rows[:ask]:
                 if events and size + len(data) > max_bytes:
                     return events, True
-                events.append(pb.Event.FromString(data))
+                events.append(pb.HistoryEvent.FromString(data))
                 size += len(data)
             if len(rows) <= ask:  # nothing after these
                 if not events and not await _execute(self.session, self._sel_run, (run_id,)):
@@ -415,9 +418,9 @@ class CassandraStore:
             fits = (max_bytes - size) * len(events) // max(size, 1)
             ask = min(limit - len(events), max(fits, 1))
 
-    async def last_event(self, run_id: str) -> pb.Event | None:
+    async def last_event(self, run_id: str) -> pb.HistoryEvent | None:
         rows = await _execute(self.session, self._sel_last, (run_id,))
-        return pb.Event.FromString(rows[0][0]) if rows else None
+        return pb.HistoryEvent.FromString(rows[0][0]) if rows else None
 
     async def list_runs(self, status: str, workflow_name: str, limit: int) -> list[pb.RunInfo]:
         limit = limit or 100

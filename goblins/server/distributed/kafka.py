@@ -190,7 +190,7 @@ class KafkaTransport:
 
     # ---- leases: start_to_close and heartbeat timeouts of running attempts (owner only) ----
 
-    def observe(self, events: list[pb.Event], runs: Mapping[str, RunState], reloaded: bool = False) -> None:
+    def observe(self, events: list[pb.HistoryEvent], runs: Mapping[str, RunState], reloaded: bool = False) -> None:
         """Start a lease on each attempt that started (its deadlines), end it when it finished.
 
         ``reloaded``: a run taken over from its history; its heartbeats were not recorded, so
@@ -199,17 +199,22 @@ class KafkaTransport:
         now = self._inbox.clock() if self._inbox is not None else 0.0
         for e in events:
             if e.type == ACTIVITY_STARTED:
+                a = e.activity_started
                 rs = runs.get(e.run_id)
-                act = rs.activities.get(e.step_id) if rs is not None else None
-                if rs is None or act is None or act.finished or act.attempt != e.attempt:
+                act = rs.activities.get(a.step_id) if rs is not None else None
+                if rs is None or act is None or act.finished or act.attempt != a.attempt:
                     continue
-                record = rs.activity_record(act, e.timestamp)
-                hard = e.timestamp + record.timeout if record.timeout else 0.0
-                soft = (now if reloaded else e.timestamp) + record.heartbeat if record.heartbeat else 0.0
+                record = rs.activity_record(act, e.time)
+                hard = e.time + record.timeout if record.timeout else 0.0
+                soft = (now if reloaded else e.time) + record.heartbeat if record.heartbeat else 0.0
                 if hard or soft:
-                    self._leases[record.task_id] = _Lease(e.run_id, e.step_id, hard, soft, record.heartbeat)
-            elif e.type in (ACTIVITY_SUCCEEDED, ACTIVITY_FAILED):
-                self._leases.pop(f"{e.step_id}#{e.attempt}", None)
+                    self._leases[record.task_id] = _Lease(e.run_id, a.step_id, hard, soft, record.heartbeat)
+            elif e.type == ACTIVITY_SUCCEEDED:
+                done = e.activity_finished_in_success
+                self._leases.pop(f"{done.step_id}#{done.attempt}", None)
+            elif e.type == ACTIVITY_FAILED:
+                failed = e.activity_finished_in_error
+                self._leases.pop(f"{failed.step_id}#{failed.attempt}", None)
 
     def heartbeat(self, task_id: str, details: bytes) -> None:
         lease = self._leases.get(task_id)

@@ -318,7 +318,7 @@ class EmbeddedTransport:
     async def ensure_task_topics(self, workflows: list[str], activities: list[str]) -> None:
         pass  # a task needs no topic here: the dispatcher queues by (kind, name) on demand
 
-    def observe(self, events: list[pb.Event], runs: Mapping[str, RunState], reloaded: bool = False) -> None:
+    def observe(self, events: list[pb.HistoryEvent], runs: Mapping[str, RunState], reloaded: bool = False) -> None:
         pass  # the dispatcher's leases start when it hands a task out
 
     def heartbeat(self, task_id: str, details: bytes) -> None:

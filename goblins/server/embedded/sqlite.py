@@ -39,6 +39,7 @@ from goblins.api import v1 as pb
 from goblins.history import RUNNING, run_status
 from goblins.server.effects import ACTIVITY, WORKFLOW, TaskRecord
 from goblins.server.ports import Batch, StoredRun, StoreRejected, StoreUnavailable
+from goblins.wire import columns
 
 T = TypeVar("T")
 
@@ -106,12 +107,12 @@ def create_schema(conn: sqlite3.Connection) -> None:
     conn.executescript(SCHEMA)
 
 
-def _event_row(e: pb.Event) -> tuple[str, int, str, str, bytes]:
-    return (e.run_id, e.seq, e.type, e.step_id, e.SerializeToString())
+def _event_row(e: pb.HistoryEvent) -> tuple[str, int, str, str, bytes]:
+    return (e.run_id, e.seq, *columns(e), e.SerializeToString())
 
 
-def _parse_events(rows: list[tuple[bytes]]) -> list[pb.Event]:
-    return [pb.Event.FromString(row[0]) for row in rows]
+def _parse_events(rows: list[tuple[bytes]]) -> list[pb.HistoryEvent]:
+    return [pb.HistoryEvent.FromString(row[0]) for row in rows]
 
 
 def _lock(path: str) -> int | None:
@@ -274,12 +275,12 @@ class SqliteStore:
                     status = run_status(e.type)
                     if status == RUNNING:
                         c.execute(
-                            "INSERT INTO runs VALUES (?, ?, ?, ?, 0)", (e.run_id, e.workflow_name, status, e.timestamp)
+                            "INSERT INTO runs VALUES (?, ?, ?, ?, 0)", (e.run_id, e.workflow_name, status, e.time)
                         )
                     elif status is not None:
                         c.execute(
                             "UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?",
-                            (status, e.timestamp, e.run_id),
+                            (status, e.time, e.run_id),
                         )
             if batch.done_tasks:
                 c.executemany("DELETE FROM tasks WHERE task_id = ?", [(t,) for t in batch.done_tasks])
@@ -330,8 +331,8 @@ class SqliteStore:
         """``load_run`` of each id, in one hop to the reader thread."""
         return await self._read(lambda: [self._load_run(r) for r in run_ids])
 
-    async def history(self, run_id: str, after_seq: int = 0) -> list[pb.Event] | None:
-        def load() -> list[pb.Event] | None:
+    async def history(self, run_id: str, after_seq: int = 0) -> list[pb.HistoryEvent] | None:
+        def load() -> list[pb.HistoryEvent] | None:
             rows = self._query("SELECT data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq", (run_id, after_seq))
             if not rows and not self._query("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)):
                 return None
@@ -341,8 +342,8 @@ class SqliteStore:
 
     async def history_page(
         self, run_id: str, after_seq: int, limit: int, max_bytes: int
-    ) -> tuple[list[pb.Event], bool] | None:
-        def load() -> tuple[list[pb.Event], bool] | None:
+    ) -> tuple[list[pb.HistoryEvent], bool] | None:
+        def load() -> tuple[list[pb.HistoryEvent], bool] | None:
             # Row by row, to stop at the byte budget: a page of big results reads only itself.
             conn = self._reader()
             try:
@@ -350,13 +351,13 @@ class SqliteStore:
                     "SELECT data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
                     (run_id, after_seq, limit + 1),
                 )
-                events: list[pb.Event] = []
+                events: list[pb.HistoryEvent] = []
                 size, more = 0, False
                 for (data,) in cursor:
                     if len(events) == limit or (events and size + len(data) > max_bytes):
                         more = True
                         break
-                    events.append(pb.Event.FromString(data))
+                    events.append(pb.HistoryEvent.FromString(data))
                     size += len(data)
                 cursor.close()
             except sqlite3.OperationalError:
@@ -368,10 +369,10 @@ class SqliteStore:
 
         return await self._read(load)
 
-    async def last_event(self, run_id: str) -> pb.Event | None:
-        def load() -> pb.Event | None:
+    async def last_event(self, run_id: str) -> pb.HistoryEvent | None:
+        def load() -> pb.HistoryEvent | None:
             rows = self._query("SELECT data FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT 1", (run_id,))
-            return pb.Event.FromString(rows[0][0]) if rows else None
+            return pb.HistoryEvent.FromString(rows[0][0]) if rows else None
 
         return await self._read(load)
 
