@@ -52,6 +52,7 @@ from goblins.history import (
     WORKFLOW_STARTED,
     WORKFLOW_SUCCEEDED,
 )
+from goblins.wire import attributes_of, step_id_of, type_name
 
 PREFIX = "chaos-"
 # Events a history holds at most once per key: the key is (run, step, type), plus the attempt
@@ -234,17 +235,19 @@ def analyse(db: Path, log: Path) -> dict[str, Any]:
     finished: dict[tuple[str, str], tuple[int, str]] = {}  # (run, step) -> (seq, execution recorded)
     started: list[tuple[str, str, int]] = []  # (run, step, seq) of every ACTIVITY_STARTED
     for (data,) in rows:
-        e = pb.Event.FromString(data)
+        e = pb.HistoryEvent.FromString(data)
+        kind, step = type_name(e), step_id_of(e)
         if e.type in ONCE_PER_STEP:
-            keys[(e.run_id, e.step_id, e.type, 0)] += 1
+            keys[(e.run_id, step, kind, 0)] += 1
         elif e.type in ONCE_PER_ATTEMPT:
-            keys[(e.run_id, e.step_id, e.type, e.attempt)] += 1
+            keys[(e.run_id, step, kind, attributes_of(e).attempt)] += 1
         elif e.type in ONCE_PER_RUN:
-            keys[(e.run_id, "", e.type, 0)] += 1
-        if e.type == ACTIVITY_SUCCEEDED and (e.run_id, e.step_id) not in finished:
-            finished[(e.run_id, e.step_id)] = (e.seq, json.loads(e.output).get("execution", ""))
+            keys[(e.run_id, "", kind, 0)] += 1
+        if e.type == ACTIVITY_SUCCEEDED and (e.run_id, step) not in finished:
+            output = e.activity_finished_in_success.output
+            finished[(e.run_id, step)] = (e.seq, json.loads(output).get("execution", ""))
         elif e.type == ACTIVITY_STARTED:
-            started.append((e.run_id, e.step_id, e.seq))
+            started.append((e.run_id, step, e.seq))
     duplicates = {k: n for k, n in keys.items() if n > 1}
     # From the history: an attempt recorded as started after its step finished.
     reruns = {(run, step) for run, step, seq in started if seq > finished.get((run, step), (seq, ""))[0]}

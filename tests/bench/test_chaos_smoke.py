@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,28 +48,32 @@ def test_the_analysis_finds_duplicates_and_reruns(tmp_path: Path) -> None:
     step s3 ran twice, the first execution killed before its end: a re-run that is allowed."""
     from benchmarks.chaos import analyse
     from goblins.api import v1 as pb
+    from goblins.wire import columns, history_event
 
     db, log = tmp_path / "g.db", tmp_path / "activities.log"
 
-    def done(seq: int, step: str, execution: str) -> pb.Event:
+    def event(seq: int, kind: str, **attributes: Any) -> pb.HistoryEvent:
+        return history_event(kind, run_id="chaos-0", seq=seq, **attributes)
+
+    def done(seq: int, step: str, execution: str) -> pb.HistoryEvent:
         output = json.dumps({"value": 1, "execution": execution}).encode()
-        return pb.Event(run_id="chaos-0", seq=seq, type="ACTIVITY_FINISHED_IN_SUCCESS", step_id=step, output=output)
+        return event(seq, "ACTIVITY_FINISHED_IN_SUCCESS", step_id=step, output=output)
 
     events = [
-        pb.Event(run_id="chaos-0", seq=1, type="WORKFLOW_SCHEDULED"),
-        pb.Event(run_id="chaos-0", seq=2, type="ACTIVITY_SCHEDULED", step_id="s1"),
-        pb.Event(run_id="chaos-0", seq=3, type="ACTIVITY_SCHEDULED", step_id="s1"),
-        pb.Event(run_id="chaos-0", seq=4, type="ACTIVITY_STARTED", step_id="s1", attempt=1),
+        event(1, "WORKFLOW_SCHEDULED"),
+        event(2, "ACTIVITY_SCHEDULED", step_id="s1"),
+        event(3, "ACTIVITY_SCHEDULED", step_id="s1"),
+        event(4, "ACTIVITY_STARTED", step_id="s1", attempt=1),
         done(5, "s1", "10:1.0"),
-        pb.Event(run_id="chaos-0", seq=6, type="ACTIVITY_STARTED", step_id="s1", attempt=2),
-        pb.Event(run_id="chaos-0", seq=7, type="ACTIVITY_SCHEDULED", step_id="s2"),
+        event(6, "ACTIVITY_STARTED", step_id="s1", attempt=2),
+        event(7, "ACTIVITY_SCHEDULED", step_id="s2"),
         done(8, "s2", "11:2.0"),
-        pb.Event(run_id="chaos-0", seq=9, type="ACTIVITY_SCHEDULED", step_id="s3"),
+        event(9, "ACTIVITY_SCHEDULED", step_id="s3"),
         done(10, "s3", "14:5.0"),
     ]
     conn = sqlite3.connect(db)
     conn.execute("CREATE TABLE events (run_id TEXT, seq INTEGER, type TEXT, step_id TEXT, data BLOB)")
-    rows = [(e.run_id, e.seq, e.type, e.step_id, e.SerializeToString()) for e in events]
+    rows = [(e.run_id, e.seq, *columns(e), e.SerializeToString()) for e in events]
     conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)", rows)
     conn.commit()
     conn.close()

@@ -38,5 +38,5 @@ async def test_a_bug_waits_for_the_fixed_deployment(cluster: Cluster) -> None:
     assert found.get("ACTIVITY_SCHEDULED") == 1 and found.get("ACTIVITY_FINISHED_IN_SUCCESS") == 1
     assert found.get("WORKFLOW_TASK_FAILED", 0) >= 1 and "WORKFLOW_FINISHED_IN_ERROR" not in found
     failed = [e for e in history if e.type.value == "WORKFLOW_TASK_FAILED"]
-    assert all(e.error_type == "NameError" and "in bug" in e.stack_trace for e in failed)
+    assert all(e.failure and e.failure.type == "NameError" and "in bug" in e.failure.stack_trace for e in failed)
     assert took < 60 + cluster.patience, "the retry back-off is capped at a minute"

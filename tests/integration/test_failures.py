@@ -79,8 +79,10 @@ async def test_a_bug_fails_the_task_and_fixed_code_on_a_new_worker_finishes_the_
     handle = await client.start_workflow(buggy, "order-1")
     events = await _events_until(handle, EventType.WORKFLOW_TASK_FAILED)
     failed = next(e for e in events if e.type == EventType.WORKFLOW_TASK_FAILED)
-    assert (failed.error_type, failed.error) == ("NameError", "NameError: name 'undefined_name' is not defined")
-    assert "in buggy" in failed.stack_trace and failed.stack_trace.endswith("is not defined\n")
+    f = failed.failure
+    assert f is not None
+    assert (f.type, f.message) == ("NameError", "NameError: name 'undefined_name' is not defined")
+    assert "in buggy" in f.stack_trace and f.stack_trace.endswith("is not defined\n")
     assert [r.status for r in await client.list_workflows(workflow_name="failures.buggy")] == ["RUNNING"]
     code, out, err = await goblins_cli("workflow", "show", handle.run_id, "--server", address)
     assert code == 0, err
@@ -103,8 +105,10 @@ async def test_an_activity_application_error_marked_non_retryable_is_not_retried
     caught = await handle.result(timeout=10)
     assert caught == {"type": "CardDeclined", "error": "CardDeclined: card declined", "details": [{"card": 7}]}
     (error,) = [e for e in await handle.history() if e.type == EventType.ACTIVITY_FINISHED_IN_ERROR]
-    assert (error.attempt, error.retry_at, error.non_retryable) == (1, 0.0, True)
-    assert error.error_details == [{"card": 7}] and "in declines" in error.stack_trace
+    f = error.failure
+    assert f is not None
+    assert (error.attributes["attempt"], error.attributes["retry_at"], f.non_retryable) == (1, 0.0, True)
+    assert f.details == [{"card": 7}] and "in declines" in f.stack_trace
 
 
 async def test_the_policy_matches_an_application_errors_type(client: goblins.Client, start_worker: StartWorker) -> None:
@@ -123,4 +127,5 @@ async def test_an_application_error_in_workflow_code_fails_the_run_with_its_trac
     assert info.value.error_type == "OrderRefused"
     end = (await handle.history())[-1]
     assert end.type == EventType.WORKFLOW_FINISHED_IN_ERROR
-    assert end.error_details == ["o-9"] and "in gives_up" in end.stack_trace
+    assert end.failure is not None
+    assert end.failure.details == ["o-9"] and "in gives_up" in end.failure.stack_trace

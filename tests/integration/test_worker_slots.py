@@ -89,7 +89,7 @@ async def test_the_process_executor_kills_an_attempt_past_its_timeout_and_it_is_
     pid = await handle.result(timeout=30)
     assert pid != int(marker.read_text())  # the retry ran in a fresh process: the stuck one was killed
     failed = [e for e in await handle.history() if e.type.name == "ACTIVITY_FINISHED_IN_ERROR"]
-    assert [(e.attempt, e.error_type) for e in failed] == [(1, "TimeoutError")]
+    assert [(e.attributes["attempt"], e.failure and e.failure.type) for e in failed] == [(1, "TimeoutError")]
     processes = worker._processes
     assert processes is not None
     # The server timed the attempt out; the worker kills its process at the same deadline.
