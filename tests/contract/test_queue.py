@@ -137,7 +137,9 @@ class TestKafkaQueue(TaskQueueContract):
 
         inbox = RecordingInbox(FakeClock())
         transport = await started_kafka_transport(kafka_namespace, inbox)
-        group = prefixed(kafka_namespace, f"{WORKER_GROUP}-{new_id('test')}")  # this test's workers only
+        # The workers' own group: the transport asks it who holds a run's partition (queries).
+        # Each test's workers leave it at the end, so the next test's rebalance is among its own.
+        group = prefixed(kafka_namespace, WORKER_GROUP)
         workers: list[_TopicWorker] = []
 
         async def worker(kind: str, name: str) -> TaskWorker:
