@@ -28,25 +28,20 @@ from goblins.server.checks import (
     HISTORY_WARN_BYTES,
     HISTORY_WARN_EVENTS,
     MAX_PAYLOAD,
-    bad_completion,
-    completion_refused,
-    history_too_big,
-    history_too_long,
-    oversized_result,
 )
+from goblins.server.commits import StoreCommits
 from goblins.server.effects import Effects, IdSource, TaskRecord
-from goblins.server.items import Item, _describe, _Register, _Report, _Resume, _run_id_of, _Start
+from goblins.server.items import Item, _Register, _Report, _Resume, _run_id_of, _Start
 from goblins.server.paging import PAGE_BYTES, fit, page_token
-from goblins.server.ports import Batch, Mode, StoreConflict, StoreRejected, StoreUnavailable
+from goblins.server.ports import Batch, Mode, StoreConflict, StoreRejected
 from goblins.server.recent import RECENT_BYTES, RecentResults
+from goblins.server.reports import ReportDecisions
 from goblins.server.state import RunState, timed_out_result
 from goblins.wire import step_id_of, type_name
 
 log = logging.getLogger("goblins.server")
 
 MAX_BATCH = 2000
-COMMIT_PATIENCE = 300.0  # a commit failing with an error other than an outage: then the server stops
-OUTAGE_LOG_EVERY = 30.0  # seconds between two log lines of one outage
 CONFLICT_RETRIES = 5
 
 # Crash tests: the server dies (as kill -9 would) right after committing a batch with an event
@@ -59,7 +54,7 @@ def random_ids() -> str:
     return os.urandom(16).hex()
 
 
-class EventLoop:
+class EventLoop(StoreCommits, ReportDecisions):
     """Runs the engine over a mode's ports; implements ``Inbox``."""
 
     def __init__(
@@ -146,21 +141,6 @@ class EventLoop:
                 r.execution_timeout,
             )
         )
-
-    def watch(self, fut: asyncio.Future[Any]) -> None:
-        """``fut`` waits for a commit on behalf of a client: it fails with StoreUnavailable if
-        commits start failing meanwhile (the request is kept, and recorded once they succeed)."""
-        self._writers.add(fut)
-        fut.add_done_callback(self._writers.discard)
-
-    def on_outage(self, listener: Callable[[str], None]) -> None:
-        """Call ``listener(cause)`` when commits start failing (e.g. to end worker sessions)."""
-        self._outage_listeners.append(listener)
-
-    def refuse_in_outage(self) -> None:
-        """Raise StoreUnavailable, naming the cause, while commits fail."""
-        if self.outage:
-            raise StoreUnavailable(self.outage)
 
     def expect(self, run_id: str) -> None:
         self._starting[run_id] = None
@@ -370,67 +350,6 @@ class EventLoop:
                 return
         await self._after_commit(batch, fx, touched, replies, acks)
 
-    async def _isolate(self, items: list[Item], exc: StoreRejected) -> None:
-        if len(items) > 1:
-            half = len(items) // 2
-            await self._turn(items[:half])
-            await self._turn(items[half:])
-            return
-        item = items[0]
-        log.error("store refused an item, quarantined: %s (%s)", _describe(item), exc)
-        if isinstance(item, _Report) and item.report.HasField("workflow_task_completed"):
-            # The run goes on: its workflow task fails with the reason (and is retried).
-            completion = item.report.workflow_task_completed
-            refused = completion_refused(completion, f"workflow task completion refused by the store: {exc}")
-            self._queue.put_nowait(_Report(refused, item.ack, item.done_task))
-            return
-        if isinstance(item, (_Start, _Register)) and item.reply is not None and not item.reply.done():
-            item.reply.set_exception(exc)
-        if isinstance(item, (_Start, _Report)):
-            # Dropped for good: the sender must not resend it, nor a message task redeliver it.
-            if item.done_task:
-                await self._commit(Batch(now=self.clock(), done_tasks=[item.done_task]))
-            if item.ack is not None:
-                item.ack()
-
-    async def _commit(self, batch: Batch) -> None:
-        """Commit, retrying a failing store (a full disk, Cassandra restarting) with back-off.
-
-        Nothing is acknowledged meanwhile; a retried batch is idempotent (stores treat a
-        second write of identical events as done). While the store is unavailable, clients
-        waiting for a commit and new writes are answered UNAVAILABLE with the cause, and the
-        retries go on until it is back. Any other error stops the server after COMMIT_PATIENCE.
-        """
-        delay, deadline, logged = 0.05, self.clock() + COMMIT_PATIENCE, 0.0
-        since = self.clock()
-        while True:
-            try:
-                await self.store.commit(batch)
-                if self.outage:
-                    log.warning("store commits again after %.1fs (was: %s)", self.clock() - since, self.outage)
-                    self.outage = ""
-                return
-            except (StoreConflict, StoreRejected):
-                raise
-            except Exception as exc:
-                now = self.clock()
-                if not isinstance(exc, StoreUnavailable) and now > deadline:
-                    raise
-                began = not self.outage
-                self.outage = f"{exc}" if isinstance(exc, StoreUnavailable) else f"{type(exc).__name__}: {exc}"
-                if began:
-                    for listener in self._outage_listeners:
-                        listener(self.outage)
-                refused = StoreUnavailable(self.outage)
-                for fut in list(self._writers):
-                    if not fut.done():
-                        fut.set_exception(refused)
-                if now - logged >= OUTAGE_LOG_EVERY:
-                    logged = now
-                    log.warning("store commit failed (%s: %s); retrying every %.2fs", type(exc).__name__, exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
-
     async def _after_commit(
         self,
         batch: Batch,
@@ -483,48 +402,6 @@ class EventLoop:
         if not fut.cancelled() and fut.exception() is not None:
             # Harmless: the runs stay listed as active; the next owner resends their reports.
             log.warning("finished runs not settled: %s", fut.exception())
-
-    def _decide(self, rs: RunState, report: pb.Report, now: float) -> Effects:
-        which = report.WhichOneof("kind")
-        if which == "activity_result":
-            refused = oversized_result(report.activity_result, self.max_payload)
-            return rs.activity_result(refused or report.activity_result, now)
-        if which == "activity_started":
-            return rs.activity_started(report.activity_started, now)
-        if which == "workflow_task_completed":
-            completed, events, size = report.workflow_task_completed, len(rs.events), rs.history_bytes
-            problem = bad_completion(completed, self.max_payload)
-            if (events >= self.warn_history_events or size >= self.warn_history_bytes) and not problem:
-                problem = history_too_long(events, completed, self.max_history_events) or history_too_big(
-                    size, completed, self.max_history_bytes
-                )
-                self._warn_long(rs.run_id, events, size)
-            if not problem:
-                return rs.workflow_task_completed(report.workflow_task_completed, now)
-            report, which = completion_refused(report.workflow_task_completed, problem), "workflow_task_failed"
-        if which == "workflow_task_failed":
-            failed = report.workflow_task_failed
-            log.warning("workflow task of run %s failed: %s", rs.run_id, failed.error)
-            return rs.workflow_task_failed(failed, now)
-        if which == "timer_fired":
-            return rs.timer_fired(report.timer_fired, now)
-        if which == "signal_workflow":
-            return rs.signal(report.signal_workflow, now)
-        if which == "cancel_workflow":
-            return rs.cancel(report.cancel_workflow, now)
-        if which == "child_finished":
-            return rs.child_finished(report.child_finished, now)
-        if which == "activity_heartbeat":  # through the queue, so offsets stay in order (Kafka)
-            self.heartbeat(report.activity_heartbeat)
-        return Effects()
-
-    def _warn_long(self, run_id: str, events: int, size: int) -> None:
-        if run_id in self._warned_long:
-            return
-        if len(self._warned_long) > 10_000:  # a log line again is cheaper than memory
-            self._warned_long.clear()
-        self._warned_long.add(run_id)
-        log.warning("run %s has %d events, %d bytes; long or big histories slow every replay", run_id, events, size)
 
     async def _load_runs(self, items: list[Item], now: float) -> Effects:
         """Bring the runs these items touch into memory (after a restart or a partition move).

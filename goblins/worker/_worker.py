@@ -33,8 +33,8 @@ from goblins._gc import tune_gc
 from goblins._runtime import WorkflowInstance
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
-from goblins.errors import describe
 from goblins.worker._process import ProcessSlots
+from goblins.worker._query import QueryAnswers
 from goblins.worker._source import Cancel, Registration, TaskKind, TaskSource, free_slots, open_source
 from goblins.worker._watchdog import Watchdog as _Watchdog
 
@@ -64,7 +64,7 @@ def _by_name(
     return found
 
 
-class Worker:
+class Worker(QueryAnswers):
     """Hosts workflows and activities and runs the tasks the server sends for them.
 
     ``await Worker("localhost:9075", workflows=[...], activities=[...]).run()`` runs until
@@ -354,46 +354,6 @@ class Worker:
             self._sync_attempts.pop(t.task_id, None)
         result.heartbeat_details = ctx.details
         self._finish(t.task_id, pb.Report(activity_result=result))
-
-    async def _answer_query(self, q: pb.QueryTask) -> None:
-        answer = pb.QueryAnswer(query_id=q.query_id)
-        try:
-            value = await self._run_query(q)
-            answer.output = converter.encode(value, f"query {q.name!r} result")
-            answer.ok = True
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:  # a query handler's SystemExit is its answer, not the worker's end
-            answer.error_type, answer.error = describe(exc)
-        channel = open_channel(q.reply_to) if q.reply_to else None
-        try:
-            stub = pb_grpc.GoblinsStub(channel) if channel is not None else self._stub  # type: ignore[no-untyped-call]
-            if stub is not None:
-                await stub.AnswerQuery(answer, timeout=10)
-        except grpc.aio.AioRpcError as exc:
-            log.info("query %s: answer not delivered (%s)", q.query_id, exc.code().name)
-        finally:
-            if channel is not None:
-                await channel.close()
-
-    async def _run_query(self, q: pb.QueryTask) -> Any:
-        defn = self._workflows.get(q.workflow_name)
-        if defn is None:
-            raise LookupError(f"workflow {q.workflow_name!r} is not registered on worker {self.identity}")
-        assert self._stub is not None
-        instance = self._cache.get(q.run_id)
-        if instance is not None:
-            newer = await self._stub.GetHistory(
-                pb.GetHistoryRequest(run_id=q.run_id, after_seq=instance.last_seq, page_size=1)
-            )
-        if instance is None or newer.events:
-            # A throwaway replay to the newest state; its commands are never sent.
-            history = await self._history(q.run_id)
-            instance = WorkflowInstance(q.run_id, defn)  # type: ignore[abstract]
-            failure = instance.activate(history).failure
-            if failure is not None:
-                raise RuntimeError(f"the run cannot be replayed for the query: {failure[1]}")
-        return instance.query(q.name, q.input)
 
     # ---- workflows ----
 
