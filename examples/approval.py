@@ -1,10 +1,10 @@
 """Signals and cancellation: an expense waits for a manager's approval; a cancelled one refunds.
 
-    goblins server
-    goblins worker examples.approval
-    python -m examples.approval
-    # or by hand: goblins workflow start expense --input '"taxi"' --input 42
-    #             goblins workflow signal RUN_ID approve --input '"grace"'
+goblins server
+goblins worker examples.approval
+python -m examples.approval
+# or by hand: goblins workflow start expense --input '"taxi"' --input 42
+#             goblins workflow signal RUN_ID approve --input '"grace"'
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Queries with signals: a shopping cart you add to (signals) and look into (queries).
 
-    goblins server
-    goblins worker examples.cart
-    python -m examples.cart
+goblins server
+goblins worker examples.cart
+python -m examples.cart
 """
 
 from __future__ import annotations

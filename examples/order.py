@@ -1,8 +1,8 @@
 """A multi-step order: reserve stock for every line in parallel, charge, then ship.
 
-    goblins server
-    goblins worker examples.order
-    python -m examples.order
+goblins server
+goblins worker examples.order
+python -m examples.order
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Durable timers: wait, then remind. The wait survives any crash of worker or server.
 
-    goblins server
-    goblins worker examples.reminder
-    python -m examples.reminder 2        # remind after 2 seconds (try a kill -9 meanwhile)
+goblins server
+goblins worker examples.reminder
+python -m examples.reminder 2        # remind after 2 seconds (try a kill -9 meanwhile)
 """
 
 from __future__ import annotations

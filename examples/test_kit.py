@@ -1,6 +1,6 @@
 """The test kit: run the reminder workflow in-process; its day-long timer passes in milliseconds.
 
-    python -m examples.test_kit
+python -m examples.test_kit
 """
 
 from __future__ import annotations
