@@ -42,9 +42,16 @@ def task_topic(prefix: str, kind: str, name: str) -> str:
     return f"{prefix}{kind}.{safe}"
 
 
+MESSAGE_BYTES = 32 * 1024 * 1024
+"""The largest message goblins sends through Kafka (its default is 1 MB, less than one payload
+may weigh: 2 MiB by default, and a workflow task's completion carries several). Set on the
+producers and on every topic goblins creates (``max.message.bytes``)."""
+
+
 def producer_config(bootstrap: str) -> dict[str, Any]:
     return {
         "bootstrap.servers": bootstrap,
+        "message.max.bytes": MESSAGE_BYTES,
         "enable.idempotence": True,
         "acks": "all",
         "linger.ms": 1,

@@ -9,7 +9,9 @@ committed apart."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import os
 
 from distributed_support import DistributedCluster
 
@@ -34,6 +36,23 @@ async def test_a_history_of_big_results_completes_over_kafka_read_in_pages(dclus
             await handle.signal("go")
             assert await handle.result(timeout=120) == N * p.RESULT
         assert worker._pages_fetched > 0, "tasks on Kafka carried a page of events and a token for the rest"
+    finally:
+        await worker.shutdown()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(running, 30)
+
+
+async def test_payloads_over_a_megabyte_cross_kafka(dcluster: DistributedCluster) -> None:
+    """Kafka refuses messages over 1 MB unless told otherwise; the payload limit is 2 MiB, so an
+    activity task (its input) and a report (its result) near the limit must still cross."""
+    dcluster.start_server()
+    data = base64.b64encode(os.urandom(1_100_000)).decode()  # ~1.5 MB, and lz4 cannot shrink it
+    worker = goblins.Worker(dcluster.address, workflows=[p.round_trip], activities=[p.reverse])
+    running = asyncio.create_task(worker.run())
+    try:
+        await worker.wait_connected(timeout=60)
+        async with await dcluster.client() as client:
+            assert await client.execute_workflow(p.round_trip, data, timeout=120) == data[::-1]
     finally:
         await worker.shutdown()
         with contextlib.suppress(asyncio.CancelledError):

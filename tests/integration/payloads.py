@@ -77,3 +77,14 @@ async def big_history(n: int) -> int:
     )
     assert [int(r[:8]) for r in got] == list(range(n))
     return sum(len(r) for r in got)
+
+
+@goblins.activity
+async def reverse(data: str) -> str:
+    return data[::-1]
+
+
+@goblins.workflow
+async def round_trip(data: str) -> str:
+    """A big input through an activity and back: each hop carries it whole."""
+    return await goblins.workflow.execute_activity(reverse, data, start_to_close_timeout=60)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from goblins._kafka import prefixed
+from goblins._kafka import MESSAGE_BYTES, prefixed
 
 EVENTS = "events"
 TOPICS = (EVENTS,)
-TOPIC_CONFIG = {"retention.ms": str(7 * 24 * 3600 * 1000)}
+TOPIC_CONFIG = {"retention.ms": str(7 * 24 * 3600 * 1000), "max.message.bytes": str(MESSAGE_BYTES)}
 
 
 def setup_kafka(
