@@ -9,6 +9,7 @@ cluster info.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from typing import Literal, Protocol, TypeAlias
@@ -51,9 +52,9 @@ class Registration:
 def free_slots(registration: Registration, running: Mapping[str, TaskKind]) -> tuple[int, int, int]:
     """Free slots (activities, workflow tasks, sync activities) given the running tasks; zero
     for a kind the worker hosts none of."""
-    sync = sum(1 for kind in running.values() if kind == "sync_activity")
-    activities = sync + sum(1 for kind in running.values() if kind == "activity")
-    workflows = len(running) - activities
+    count = collections.Counter(running.values())  # one pass over the running tasks
+    sync, workflows = count["sync_activity"], count["workflow"]
+    activities = sync + count["activity"]
     reg = registration
     return (
         max(reg.max_activities - activities, 0) if reg.activities else 0,
