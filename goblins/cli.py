@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from goblins import converter
+from goblins import _cli_ui, converter
 from goblins._cli_workflow import _connect, workflow_list, workflow_show
 from goblins._definitions import activity_definition, workflow_definition
 from goblins.errors import GoblinsError, WorkflowFailed
@@ -98,25 +98,6 @@ def cmd_worker(args: argparse.Namespace) -> int:
         asyncio.run(worker.run())
     except KeyboardInterrupt:
         pass
-    return 0
-
-
-def cmd_ui(args: argparse.Namespace) -> int:
-    from goblins.webui import WebUI
-
-    ui = WebUI(args.server, args.host, args.port)
-    try:
-        ui.start()
-    except OSError as exc:
-        raise UserError(f"--port {args.port}: cannot listen on {args.host}:{args.port} ({exc.strerror})") from None
-    # The line tests and scripts wait for: where the page is.
-    print(f"goblins ui on http://{ui.host}:{ui.port}/ -> server {args.server}", file=sys.stderr, flush=True)
-    try:
-        ui.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        ui.stop()
     return 0
 
 
@@ -293,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--server", default=_server_default(), help=f"HOST:PORT (default {DEFAULT_SERVER})")
     u.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
     u.add_argument("--port", type=_port, default=os.environ.get("GOBLINS_UI_PORT", "9080"), help="0: any free port")
-    u.set_defaults(func=cmd_ui)
+    _cli_ui.add_flags(u)
 
     st = sub.add_parser("setup", help="create the Cassandra tables or Kafka topics (idempotent, waits)")
     ssub = st.add_subparsers(dest="service", required=True)

@@ -1,12 +1,13 @@
 """The web UI: `goblins ui` serves a page and a small JSON API over a goblins server.
 
 It is a client like the CLI: it talks to the server (either mode) through
-:class:`goblins.Client` only, so it can run anywhere the server is reachable. The HTTP side
-is the standard library's threading server; one asyncio loop in a thread of its own holds the
-client, and each request waits for its call on that loop.
+:class:`goblins.Client` only, so it can run anywhere the server is reachable. The HTTP side is
+Starlette on uvicorn, on the same asyncio loop as its clients: one per goblins token in use (the
+process's own, from ``GOBLINS_TOKEN``, and those that browsers logged in with), a few at most.
 
-API (JSON in and out; errors are ``{"error": "..."}`` with a 4xx/5xx status):
+API (JSON in and out; errors are ``{"error": "...", "code": "..."}`` with a 4xx/5xx status):
 
+- ``GET  /api/session``: ``{"csrf_token", "logged_in", "server"}``; sets the CSRF cookie
 - ``GET  /api/runs?status=RUNNING|COMPLETED|FAILED&name=WORKFLOW&limit=N``
 - ``GET  /api/runs/RUN_ID?page_size=N&page_token=T&after_seq=S``: one page of the history,
   ``{"run_id", "events": [...], "next_page_token"}``, oldest first; ``next_page_token`` (empty
@@ -16,21 +17,37 @@ API (JSON in and out; errors are ``{"error": "..."}`` with a 4xx/5xx status):
 - ``POST /api/runs/RUN_ID/query``      ``{"name": "items", "args": [...]}`` -> ``{"result"}``
 - ``POST /api/runs/RUN_ID/cancel``     ``{"reason": "..."}``
 - ``POST /api/runs/RUN_ID/terminate``  ``{"reason": "..."}``
+- ``POST /api/login``  ``{"token": "..."}`` (checked against the server, then kept in an HttpOnly
+  cookie); ``POST /api/logout``
+
+Every POST needs ``Content-Type: application/json`` and the header ``X-CSRF-Token`` equal to the
+CSRF cookie (both from ``GET /api/session``); a browser's Origin must be this UI's. A call the
+server refuses for want of a token answers 401 with ``"code": "login"``: the page then asks for
+one. Security model: docs/security.md, "The web UI".
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import collections
 import dataclasses
-import http.server
 import json
+import os
+import socket
 import threading
 import urllib.parse
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from importlib import resources
 from typing import Any
 
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from goblins._webui_guard import BoundedH11Protocol, CsrfTokens, Guard, HostAllowList, default_hosts, set_cookie
 from goblins.client import Client
 from goblins.errors import GoblinsError, WorkflowNotFound
 from goblins.history import STATUSES
@@ -39,79 +56,282 @@ CALL_TIMEOUT = 60.0
 PAGE_SIZE = 500  # events in a page of the history view: a long run shows its start at once
 MAX_PAGE_SIZE = 10_000
 MAX_BODY = 1 << 20
+BODY_TIMEOUT = 10.0  # a POST's body must arrive within this long once its head has
+MAX_CONNECTIONS = 200  # uvicorn answers 503 past this many open connections or running requests
+MAX_CLIENTS = 8  # goblins clients kept for distinct browser tokens (the least recently used goes)
+ACTIONS = ("signal", "query", "cancel", "terminate")
+STATIC = {
+    "/": ("webui.html", "text/html"),
+    "/webui.js": ("webui.js", "text/javascript"),
+    "/webui.css": ("webui.css", "text/css"),
+}
 
 
 class BadRequest(Exception):
-    """The request is malformed: answered 400 with this message."""
+    """The request is malformed: answered with this message (400 unless ``status`` says)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
-def _whole(query: dict[str, str], name: str, default: int) -> int:
+def _whole(query: Any, name: str, default: int) -> int:
     try:
         return int(query.get(name, default))
     except ValueError:
         raise BadRequest(f"{name} must be a whole number, got {query[name]!r}") from None
 
 
-class WebUI:
-    """The UI's HTTP server. ``start()`` listens (port 0 picks a free one); ``stop()`` ends it."""
+def _kind_of_refusal(exc: BaseException) -> str | None:
+    """ "login" for a call refused for want of a (valid) token, "denied" for a token whose role
+    may not: matched on the error's class name or gRPC status name, so that this module needs no
+    import of the auth errors (which it may run without)."""
+    names = " ".join(k.__name__.lower() for k in type(exc).__mro__)
+    text = str(exc)
+    if "unauthenticated" in names or text.startswith("UNAUTHENTICATED"):
+        return "login"
+    if "permissiondenied" in names or "permission_denied" in names or text.startswith("PERMISSION_DENIED"):
+        return "denied"
+    return None
 
-    def __init__(self, server: str, host: str = "127.0.0.1", port: int = 9080) -> None:
+
+async def open_client(address: str, token: str | None) -> Client:
+    """A goblins client for ``token`` (none: anonymous). ``token=`` is passed only when set, so
+    that this works with a Client.connect that has no such parameter."""
+    options: dict[str, Any] = {"timeout": 10.0}
+    if token:
+        options["token"] = token
+    return await Client.connect(address, **options)
+
+
+class WebUI:
+    """The UI's HTTP server.
+
+    In a thread of its own: ``start()`` connects and listens (port 0 picks a free one),
+    ``serve_forever()`` waits for the end, ``stop()`` ends it. On a running loop: ``await
+    open()``, ``await serve()``, ``await close()``. ``allowed_hosts``: Host header values
+    answered besides the defaults (``name`` on any port, or ``name:port``). ``token``: the
+    goblins token for browsers that did not log in (default ``GOBLINS_TOKEN``). ``certfile`` and
+    ``keyfile`` serve HTTPS (and mark the cookies Secure).
+    """
+
+    def __init__(
+        self,
+        server: str,
+        host: str = "127.0.0.1",
+        port: int = 9080,
+        *,
+        allowed_hosts: Sequence[str] = (),
+        token: str | None = None,
+        certfile: str | None = None,
+        keyfile: str | None = None,
+    ) -> None:
         self.server_address = server
         self.host, self.port = host, port
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="goblins-ui-loop", daemon=True)
-        self._client: Client | None = None
-        self._http: http.server.ThreadingHTTPServer | None = None
-        self._page = resources.files("goblins").joinpath("webui.html").read_bytes()
+        self.allowed_hosts = list(allowed_hosts)
+        self.token = token if token is not None else os.environ.get("GOBLINS_TOKEN") or None
+        self.certfile, self.keyfile = certfile, keyfile
+        self._clients: collections.OrderedDict[str | None, Client] = collections.OrderedDict()
+        self._connecting = asyncio.Lock()
+        self._uvicorn: uvicorn.Server | None = None
+        self._socket: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._failed: BaseException | None = None
+        self._csrf: CsrfTokens | None = None
+
+    # ---- lifecycle ----
+
+    @property
+    def token_cookie(self) -> str:
+        # Cookies ignore ports: named by port, two UIs on one machine keep their own.
+        return f"goblins_token_{self.port}"
+
+    async def open(self) -> None:
+        """Connect to the goblins server (raises GoblinsError if it does not answer), then bind
+        the listening socket (raises OSError if the port is taken)."""
+        self._clients[self.token] = await open_client(self.server_address, self.token)
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host.strip("[]"), self.port))
+        except OSError:
+            sock.close()
+            raise
+        self._socket = sock
+        self.port = sock.getsockname()[1]
+        self._csrf = CsrfTokens(f"goblins_csrf_{self.port}")
+        hosts = HostAllowList([*default_hosts(self.host, self.port), *self.allowed_hosts])
+        config = uvicorn.Config(
+            Guard(self.app(), hosts, self._csrf),
+            http=BoundedH11Protocol,
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            server_header=False,
+            limit_concurrency=MAX_CONNECTIONS,
+            timeout_keep_alive=5,
+            timeout_graceful_shutdown=2,
+            h11_max_incomplete_event_size=32 * 1024,  # the request line and headers
+            ssl_certfile=self.certfile,
+            ssl_keyfile=self.keyfile,
+        )
+        self._uvicorn = uvicorn.Server(config)
+
+    async def serve(self) -> None:
+        """Answer requests until ``stop()`` (or SIGINT/SIGTERM in the main thread)."""
+        assert self._uvicorn is not None and self._socket is not None, "open() first"
+        await self._uvicorn.serve(sockets=[self._socket])
+
+    async def close(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
+        clients, self._clients = list(self._clients.values()), collections.OrderedDict()
+        for client in clients:
+            await client.close()
 
     def start(self) -> None:
-        """Connect to the goblins server (raises GoblinsError if it does not answer) and listen."""
+        """Connect and listen in a thread of its own (for synchronous callers and tests)."""
+        ready = threading.Event()
+
+        async def main() -> None:
+            try:
+                await self.open()
+            except BaseException as exc:
+                self._failed = exc
+                await self.close()
+                return
+            finally:
+                ready.set()
+            try:
+                await self.serve()
+            finally:
+                await self.close()
+
+        self._thread = threading.Thread(target=asyncio.run, args=(main(),), name="goblins-ui", daemon=True)
         self._thread.start()
-        self._client = self.call(lambda c: Client.connect(self.server_address, timeout=10.0), connected=False)
-        self._http = http.server.ThreadingHTTPServer((self.host, self.port), _handler(self))
-        self._http.daemon_threads = True
-        self.port = self._http.server_address[1]
+        ready.wait()
+        if self._failed is not None:
+            self._thread.join()
+            raise self._failed
 
     def serve_forever(self) -> None:
-        assert self._http is not None
-        self._http.serve_forever(poll_interval=0.2)
+        if self._thread is not None:
+            self._thread.join()
 
     def stop(self) -> None:
-        if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
-        if self._client is not None:
-            asyncio.run_coroutine_threadsafe(self._client.close(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
+        if self._uvicorn is not None:
+            self._uvicorn.should_exit = True  # read by its main loop every tenth of a second
+        if self._thread is not None:
+            self._thread.join(10)
 
-    def call(self, fn: Callable[[Client], Awaitable[Any]], connected: bool = True) -> Any:
-        """Run ``fn(client)`` on the client's loop and wait for its result (from an HTTP thread)."""
+    # ---- the app: every route in one place ----
 
-        async def run() -> Any:
-            return await fn(self._client)  # type: ignore[arg-type]  # None only while connecting
+    def app(self) -> Starlette:
+        routes = [
+            *(Route(path, self.static, methods=["GET"]) for path in STATIC),
+            Route("/index.html", self.static, methods=["GET"]),
+            Route("/api/session", self.session, methods=["GET"]),
+            Route("/api/login", self.login, methods=["POST"]),
+            Route("/api/logout", self.logout, methods=["POST"]),
+            Route("/api/runs", self.api(self.list_runs), methods=["GET"]),
+            Route("/api/runs/{run_id}", self.api(self.history), methods=["GET"]),
+            Route("/api/runs/{run_id}/{action}", self.api(self.act), methods=["POST"]),
+        ]
+        return Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_allowed})
 
-        if connected and self._client is None:
-            raise GoblinsError("not connected")
-        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(CALL_TIMEOUT)
+    async def static(self, request: Request) -> Response:
+        name, kind = STATIC.get(request.url.path, STATIC["/"])
+        body = resources.files("goblins").joinpath(name).read_bytes()
+        return Response(body, media_type=f"{kind}; charset=utf-8")
+
+    async def session(self, request: Request) -> Response:
+        return _Json(
+            {
+                "csrf_token": request.state.csrf_token,
+                "logged_in": self.token_cookie in request.cookies,
+                "server": self.server_address,
+            }
+        )
+
+    async def login(self, request: Request) -> Response:
+        try:
+            body = await _json_body(request)
+            token = body.get("token")
+            if not isinstance(token, str) or not token.strip() or len(token) > 4096:
+                raise BadRequest("login: 'token' must be a non-empty string")
+            token = token.strip()
+            await self._call(token, lambda c: c.list_workflows(limit=1))  # does the server take it?
+        except Exception as exc:
+            return _error_response(exc)
+        response = _Json({"ok": True})
+        cookie = set_cookie(
+            self.token_cookie,
+            urllib.parse.quote(token, safe=""),
+            http_only=True,
+            secure=request.url.scheme == "https",
+        )
+        response.raw_headers.append((b"set-cookie", cookie))
+        return response
+
+    async def logout(self, request: Request) -> Response:
+        response = _Json({"ok": True})
+        cookie = set_cookie(self.token_cookie, "", http_only=True, secure=request.url.scheme == "https", max_age=0)
+        response.raw_headers.append((b"set-cookie", cookie))
+        return response
+
+    def api(self, handler: Callable[[Request, Client], Awaitable[Any]]) -> Callable[[Request], Awaitable[Response]]:
+        """A route that answers ``handler(request, client)``'s value as JSON, and each error as
+        one line with its status. The client is the one for the browser's token."""
+
+        async def endpoint(request: Request) -> Response:
+            try:
+                token = self._token_of(request)
+                client = await self._client(token)
+                async with asyncio.timeout(CALL_TIMEOUT):
+                    return _Json(await handler(request, client))
+            except Exception as exc:
+                return _error_response(exc)
+
+        return endpoint
+
+    def _token_of(self, request: Request) -> str | None:
+        cookie = request.cookies.get(self.token_cookie)
+        return urllib.parse.unquote(cookie) if cookie else self.token
+
+    async def _client(self, token: str | None) -> Client:
+        """The client for ``token``, connected on first use; a bounded cache (LRU), so that a
+        browser trying tokens cannot make the UI hold a connection per try."""
+        async with self._connecting:
+            client = self._clients.get(token)
+            if client is None:
+                client = await open_client(self.server_address, token)
+                self._clients[token] = client
+                if len(self._clients) > MAX_CLIENTS:
+                    oldest = next(t for t in self._clients if t != self.token)
+                    await self._clients.pop(oldest).close()
+            self._clients.move_to_end(token)
+            return client
+
+    async def _call(self, token: str | None, fn: Callable[[Client], Awaitable[Any]]) -> Any:
+        async with asyncio.timeout(CALL_TIMEOUT):
+            return await fn(await self._client(token))
 
     # ---- the API, one method per route ----
 
-    def list_runs(self, query: dict[str, str]) -> Any:
+    async def list_runs(self, request: Request, client: Client) -> Any:
+        query = request.query_params
         status = query.get("status") or None
         if status is not None and status not in STATUSES:
             raise BadRequest(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
-        try:
-            limit = int(query.get("limit", "50"))
-        except ValueError:
-            raise BadRequest(f"limit must be a whole number, got {query['limit']!r}") from None
+        limit = _whole(query, "limit", 50)
         if not 1 <= limit <= 1000:
             raise BadRequest(f"limit must be between 1 and 1000, got {limit}")
-        name = query.get("name") or None
-        runs = self.call(lambda c: c.list_workflows(status=status, workflow_name=name, limit=limit))
+        runs = await client.list_workflows(status=status, workflow_name=query.get("name") or None, limit=limit)
         return {"runs": [dataclasses.asdict(r) for r in runs]}
 
-    def history(self, run_id: str, query: dict[str, str]) -> Any:
+    async def history(self, request: Request, client: Client) -> Any:
+        query, run_id = request.query_params, request.path_params["run_id"]
         size = _whole(query, "page_size", PAGE_SIZE)
         if not 1 <= size <= MAX_PAGE_SIZE:
             raise BadRequest(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {size}")
@@ -120,19 +340,19 @@ class WebUI:
             token = base64.b64decode(query.get("page_token", ""), altchars=b"-_", validate=True)
         except ValueError:
             raise BadRequest("page_token is not a token from next_page_token") from None
-        events, next_token = self.call(
-            lambda c: c.get_workflow_handle(run_id).history_page(token, size, after_seq=after)
-        )
+        events, next_token = await client.get_workflow_handle(run_id).history_page(token, size, after_seq=after)
         return {
             "run_id": run_id,
             "events": [dataclasses.asdict(e) for e in events],
             "next_page_token": base64.urlsafe_b64encode(next_token).decode(),
         }
 
-    def act(self, run_id: str, action: str, body: dict[str, Any]) -> Any:
-        def handle_of(client: Client) -> Any:
-            return client.get_workflow_handle(run_id)
-
+    async def act(self, request: Request, client: Client) -> Any:
+        run_id, action = request.path_params["run_id"], request.path_params["action"]
+        if action not in ACTIONS:
+            raise BadRequest(f"no such action: {action!r} (one of {', '.join(ACTIONS)})", status=404)
+        body = await _json_body(request)
+        handle = client.get_workflow_handle(run_id)
         if action in ("signal", "query"):
             name, args = body.get("name"), body.get("args", [])
             if not isinstance(name, str) or not name:
@@ -140,91 +360,74 @@ class WebUI:
             if not isinstance(args, list):
                 raise BadRequest(f"{action}: 'args' must be a JSON array of the arguments")
             if action == "signal":
-                self.call(lambda c: handle_of(c).signal(name, *args))
+                await handle.signal(name, *args)
                 return {"ok": True}
-            return {"result": self.call(lambda c: handle_of(c).query(name, *args))}
+            return {"result": await handle.query(name, *args)}
         reason = body.get("reason", "")
         if not isinstance(reason, str):
             raise BadRequest(f"{action}: 'reason' must be a string")
-        if action == "cancel":
-            self.call(lambda c: handle_of(c).cancel(reason))
-        else:
-            self.call(lambda c: handle_of(c).terminate(reason))
+        await (handle.cancel(reason) if action == "cancel" else handle.terminate(reason))
         return {"ok": True}
 
 
-ACTIONS = ("signal", "query", "cancel", "terminate")
+async def _json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object, read within MAX_BODY bytes and BODY_TIMEOUT seconds."""
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+        raise BadRequest(f"the request body is over {MAX_BODY} bytes", status=413)
+    raw = bytearray()
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT):
+            async for chunk in request.stream():
+                raw += chunk
+                if len(raw) > MAX_BODY:
+                    raise BadRequest(f"the request body is over {MAX_BODY} bytes", status=413)
+    except TimeoutError:
+        raise BadRequest(f"the request body did not arrive within {BODY_TIMEOUT:g}s", status=408) from None
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError as exc:
+        raise BadRequest(f"the request body is not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    return body
 
 
-def _handler(ui: WebUI) -> type[http.server.BaseHTTPRequestHandler]:
-    class Handler(http.server.BaseHTTPRequestHandler):
-        server_version = "goblins-ui"
+class _Json(JSONResponse):
+    """JSON with ``str()`` for what JSON has no type for (as the history's timestamps)."""
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # quiet: a page refreshing every two seconds would flood the terminal
-
-        def do_GET(self) -> None:
-            url = urllib.parse.urlsplit(self.path)
-            if url.path in ("/", "/index.html"):
-                self._send(200, ui._page, "text/html; charset=utf-8")
-                return
-            query = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query).items()}
-            parts = _parts(url.path)
-            if parts == ["api", "runs"]:
-                self._answer(lambda: ui.list_runs(query))
-            elif len(parts) == 3 and parts[:2] == ["api", "runs"]:
-                self._answer(lambda: ui.history(parts[2], query))
-            else:
-                self._json(404, {"error": f"no such page: {url.path}"})
-
-        def do_POST(self) -> None:
-            parts = _parts(urllib.parse.urlsplit(self.path).path)
-            if len(parts) != 4 or parts[:2] != ["api", "runs"] or parts[3] not in ACTIONS:
-                self._json(404, {"error": f"no such action: {self.path} (one of {', '.join(ACTIONS)})"})
-                return
-            self._answer(lambda: ui.act(parts[2], parts[3], self._body()))
-
-        def _body(self) -> dict[str, Any]:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY:
-                raise BadRequest(f"the request body is over {MAX_BODY} bytes")
-            raw = self.rfile.read(length) if length else b"{}"
-            try:
-                body = json.loads(raw or b"{}")
-            except ValueError as exc:
-                raise BadRequest(f"the request body is not JSON: {exc}") from None
-            if not isinstance(body, dict):
-                raise BadRequest("the request body must be a JSON object")
-            return body
-
-        def _answer(self, fn: Callable[[], Any]) -> None:
-            try:
-                self._json(200, fn())
-            except BadRequest as exc:
-                self._json(400, {"error": str(exc)})
-            except WorkflowNotFound as exc:
-                self._json(404, {"error": str(exc)})
-            except (GoblinsError, ValueError, TypeError) as exc:
-                # A user's mistake the server refused (a finished run, an unknown query) or a
-                # server that is not there: one line, no traceback.
-                unavailable = "unavailable" in str(exc)
-                self._json(503 if unavailable else 409, {"error": str(exc)})
-            except TimeoutError:
-                self._json(504, {"error": f"the goblins server did not answer within {CALL_TIMEOUT:g}s"})
-
-        def _json(self, status: int, value: Any) -> None:
-            self._send(status, json.dumps(value, default=str).encode(), "application/json")
-
-        def _send(self, status: int, body: bytes, content_type: str) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(body)
-
-    return Handler
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, default=str, ensure_ascii=False).encode()
 
 
-def _parts(path: str) -> list[str]:
-    return [urllib.parse.unquote(p) for p in path.strip("/").split("/") if p]
+def _error_response(exc: Exception) -> Response:
+    """One line for each kind of failure, with its HTTP status (no traceback reaches a page)."""
+    if isinstance(exc, BadRequest):
+        return _error(exc.status, str(exc), "bad-request")
+    if isinstance(exc, WorkflowNotFound):
+        return _error(404, str(exc), "not-found")
+    refusal = _kind_of_refusal(exc)
+    if refusal == "login":
+        return _error(401, f"the goblins server wants a token: {exc}", "login")
+    if refusal == "denied":
+        return _error(403, f"this token may not do that: {exc}", "denied")
+    if isinstance(exc, TimeoutError):
+        return _error(504, f"the goblins server did not answer within {CALL_TIMEOUT:g}s", "timeout")
+    if isinstance(exc, GoblinsError | ValueError | TypeError):
+        # A user's mistake the server refused (a finished run, an unknown query) or a server
+        # that is not there: one line, no traceback.
+        unavailable = "unavailable" in str(exc)
+        return _error(503 if unavailable else 409, str(exc), "unavailable" if unavailable else "refused")
+    raise exc
+
+
+def _error(status: int, message: str, code: str) -> Response:
+    return _Json({"error": message, "code": code}, status_code=status)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return _error(404, f"no such page: {request.url.path}", "not-found")
+
+
+async def _not_allowed(request: Request, exc: Exception) -> Response:
+    return _error(405, f"{request.method} is not allowed on {request.url.path}", "method")

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,39 +13,26 @@ import goblins
 from goblins.server import Server
 from goblins.server.ports import Batch
 from goblins.testing_contract._common import event, started
-from goblins.webui import WebUI
 from tests.conftest import StartWorker
 from tests.integration import primitives as p
 from tests.integration import workflows as w
+from tests.integration.webui_support import Page, running_ui
 
 
 @pytest.fixture
 async def ui(address: str) -> AsyncIterator[str]:
-    web = WebUI(address, port=0)
-    await asyncio.to_thread(web.start)
-    thread = asyncio.create_task(asyncio.to_thread(web.serve_forever))
-    try:
+    async with running_ui(address) as web:
         yield f"http://127.0.0.1:{web.port}"
-    finally:
-        await asyncio.to_thread(web.stop)
-        await thread
 
 
-def _fetch(url: str, body: Any = None, raw: bytes | None = None) -> tuple[int, Any]:
-    data = raw if raw is not None else None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as resp:
-            status, payload = resp.status, resp.read()
-            kind = resp.headers["Content-Type"]
-    except urllib.error.HTTPError as exc:
-        status, payload, kind = exc.code, exc.read(), exc.headers["Content-Type"]
-    return status, json.loads(payload) if kind == "application/json" else payload.decode()
+_pages: dict[str, Page] = {}
 
 
 async def fetch(url: str, body: Any = None, raw: bytes | None = None) -> tuple[int, Any]:
-    """An HTTP call off the event loop (the goblins server under test runs on this loop)."""
-    return await asyncio.to_thread(_fetch, url, body, raw)
+    """An HTTP call as the UI's own page makes it (cookies, CSRF token), off the event loop."""
+    base = "/".join(url.split("/")[:3])
+    page = _pages.setdefault(base, Page(base))
+    return await page.fetch(url[len(base) :], body, raw)
 
 
 async def test_page_list_and_history(ui: str, client: goblins.Client, start_worker: StartWorker) -> None:
@@ -59,7 +43,9 @@ async def test_page_list_and_history(ui: str, client: goblins.Client, start_work
     cart = await client.start_workflow(p.shopping_cart)
 
     status, page = await fetch(f"{ui}/")
-    assert status == 200 and "<title>goblins</title>" in page and "/api/runs" in page
+    assert status == 200 and "<title>goblins</title>" in page and '<script src="/webui.js"' in page
+    status, script = await fetch(f"{ui}/webui.js")
+    assert status == 200 and "/api/runs" in script
 
     status, body = await fetch(f"{ui}/api/runs")
     assert status == 200
@@ -73,7 +59,7 @@ async def test_page_list_and_history(ui: str, client: goblins.Client, start_work
     assert events[0]["type"] == "WORKFLOW_SCHEDULED" and events[0]["input"] == ["ui"]
     assert events[-1]["type"] == "WORKFLOW_FINISHED_IN_ERROR" and "workflow says ui" in events[-1]["failure"]["message"]
     assert "in raises" in events[-1]["failure"]["stack_trace"]  # the page folds it under the event
-    assert "stack trace" in page and "WORKFLOW_TASK_FAILED" in page
+    assert "stack trace" in script and "WORKFLOW_TASK_FAILED" in script
 
 
 async def test_signal_query_cancel_and_terminate(ui: str, client: goblins.Client, start_worker: StartWorker) -> None:
