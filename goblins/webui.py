@@ -155,6 +155,7 @@ class WebUI:
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self.host.strip("[]"), self.port))
+            sock.listen(2048)  # connections wait in the backlog until serve() answers them
         except OSError:
             sock.close()
             raise

@@ -33,8 +33,15 @@ from benchmarks.procs import Proc, free_port, goblins_command  # noqa: E402  (on
 def http_call(url: str, body: Any = None) -> tuple[int, Any]:
     """(status, decoded JSON or text) of a GET, or of a POST of ``body`` as JSON."""
     data = None if body is None else json.dumps(body).encode()
+    headers = {}
+    if data is not None:  # as the UI's page posts: JSON, with the CSRF cookie and its header
+        origin = "/".join(url.split("/")[:3])
+        with urllib.request.urlopen(origin + "/api/session", timeout=60) as resp:
+            cookie = resp.headers["Set-Cookie"].partition(";")[0]
+        token = cookie.partition("=")[2]
+        headers = {"Content-Type": "application/json", "Cookie": cookie, "X-CSRF-Token": token}
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=60) as resp:
+        with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers), timeout=60) as resp:
             raw, kind, status = resp.read(), resp.headers["Content-Type"], resp.status
     except urllib.error.HTTPError as exc:
         raw, kind, status = exc.read(), exc.headers["Content-Type"], exc.code
