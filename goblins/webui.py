@@ -32,6 +32,7 @@ import asyncio
 import base64
 import collections
 import dataclasses
+import inspect
 import json
 import os
 import socket
@@ -100,6 +101,8 @@ async def open_client(address: str, token: str | None) -> Client:
     that this works with a Client.connect that has no such parameter."""
     options: dict[str, Any] = {"timeout": 10.0}
     if token:
+        if "token" not in inspect.signature(Client.connect).parameters:
+            raise GoblinsError("a goblins token was given (GOBLINS_TOKEN or a login), but this client cannot send one")
         options["token"] = token
     return await Client.connect(address, **options)
 
