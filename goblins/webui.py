@@ -44,7 +44,7 @@ from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -259,6 +259,7 @@ class WebUI:
         )
 
     async def login(self, request: Request) -> Response:
+        token: Any = None
         try:
             body = await _json_body(request)
             token = body.get("token")
@@ -267,6 +268,8 @@ class WebUI:
             token = token.strip()
             await self._call(token, lambda c: c.list_workflows(limit=1))  # does the server take it?
         except Exception as exc:
+            if isinstance(token, str) and _kind_of_refusal(exc) == "login":
+                await self._forget(token.strip())  # a refused token keeps no client
             return _error_response(exc)
         response = _Json({"ok": True})
         cookie = set_cookie(
@@ -316,6 +319,12 @@ class WebUI:
                     await self._clients.pop(oldest).close()
             self._clients.move_to_end(token)
             return client
+
+    async def _forget(self, token: str) -> None:
+        async with self._connecting:
+            client = self._clients.pop(token, None) if token != self.token else None
+        if client is not None:
+            await client.close()
 
     async def _call(self, token: str | None, fn: Callable[[Client], Awaitable[Any]]) -> Any:
         async with asyncio.timeout(CALL_TIMEOUT):
@@ -388,6 +397,8 @@ async def _json_body(request: Request) -> dict[str, Any]:
                     raise BadRequest(f"the request body is over {MAX_BODY} bytes", status=413)
     except TimeoutError:
         raise BadRequest(f"the request body did not arrive within {BODY_TIMEOUT:g}s", status=408) from None
+    except ClientDisconnect:
+        raise BadRequest("the client hung up before its request body ended") from None
     try:
         body = json.loads(raw or b"{}")
     except ValueError as exc:
