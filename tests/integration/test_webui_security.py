@@ -384,19 +384,28 @@ class _Refusing:
         await self.real.close()
 
 
-@pytest.fixture
-async def guarded(address: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[WebUI]:
-    """A UI before a server that takes the token "s3cret" only."""
-    opened: list[str | None] = []
+def server_wants_s3cret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The UI's clients behave as before a server that takes the token "s3cret" only."""
 
     async def open_client(server: str, token: str | None) -> Any:
-        opened.append(token)
         real = await goblins.Client.connect(server)
         return real if token == "s3cret" else _Refusing(real)
 
     monkeypatch.setattr(webui, "open_client", open_client)
+
+
+@pytest.fixture
+async def guarded(address: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[WebUI]:
+    server_wants_s3cret(monkeypatch)
     async with running_ui(address) as ui:
         yield ui
+
+
+async def test_goblins_token_is_the_ui_s_own(address: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    server_wants_s3cret(monkeypatch)
+    monkeypatch.setenv("GOBLINS_TOKEN", "s3cret")
+    async with running_ui(address) as ui:
+        assert (await Page(base_of(ui)).fetch("/api/runs"))[0] == 200, "no login needed"
 
 
 async def test_login_keeps_the_token_in_an_http_only_strict_cookie(guarded: WebUI, client: goblins.Client) -> None:
