@@ -335,6 +335,25 @@ async def test_request_bodies_are_bounded_in_size_and_time(web: WebUI, monkeypat
     assert answer.startswith(b"HTTP/1.1 408"), answer
 
 
+async def test_connections_past_the_limit_get_503(address: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(webui, "MAX_CONNECTIONS", 4)
+    async with running_ui(address) as ui:
+        held = [socket.create_connection(("127.0.0.1", ui.port), timeout=10) for _ in range(4)]
+        try:
+            await asyncio.sleep(0.2)  # the UI has accepted them
+            status, _, _ = await asyncio.to_thread(raw_call, ui.port, "GET", "/api/session")
+            assert status == 503
+        finally:
+            for sock in held:
+                sock.close()
+        for _ in range(50):  # and answers again once they are gone
+            status, _, _ = await asyncio.to_thread(raw_call, ui.port, "GET", "/api/session")
+            if status == 200:
+                break
+            await asyncio.sleep(0.05)
+        assert status == 200
+
+
 def _length(answer: bytes) -> int:
     for line in answer.partition(b"\r\n\r\n")[0].split(b"\r\n"):
         name, _, value = line.partition(b":")
