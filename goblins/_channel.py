@@ -40,7 +40,10 @@ def open_channel(address: str, *, token: str | None = None) -> grpc.aio.Channel:
 
 
 def token_or_env(token: str | None, what: str) -> str | None:
-    """``token`` if given (checked), else $GOBLINS_TOKEN, else None: no token."""
+    """``token`` if given (checked; ``""``: none, whatever the environment says), else
+    $GOBLINS_TOKEN, else None: no token."""
+    if token == "":
+        return None
     if token is None:
         token = os.environ.get("GOBLINS_TOKEN") or None
         what = "GOBLINS_TOKEN"

@@ -371,7 +371,7 @@ class Client:
         signal, cancel, query, history, list; not a wait for a result, which has its own
         ``timeout``) waits for an answer before raising GoblinsError; a call's own ``timeout=``
         overrides it. ``token``: sent with every call, for a server that authenticates its
-        callers (default: $GOBLINS_TOKEN; a refused call raises :class:`Unauthenticated` or
+        callers (default: $GOBLINS_TOKEN; "": none; a refused call raises :class:`Unauthenticated` or
         :class:`PermissionDenied`)."""
         limit = seconds(timeout, "timeout", zero=False)
         per_call = seconds(call_timeout, "call_timeout", zero=False)

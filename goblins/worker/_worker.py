@@ -83,7 +83,7 @@ class Worker(QueryAnswers):
     worker asks for no task it has no free slot for (per kind: :meth:`free_slots`).
     ``blocked_workflow_warning``: seconds after which workflow code that blocks the worker is
     logged with its stack (``None``: never). ``token``: sent with every call, for a server that
-    authenticates its callers (default: $GOBLINS_TOKEN); a refused token ends :meth:`run` with
+    authenticates its callers (default: $GOBLINS_TOKEN; "": none); a refused token ends :meth:`run` with
     :class:`~goblins.errors.Unauthenticated` or :class:`~goblins.errors.PermissionDenied`.
     See docs/activities.md.
     """
