@@ -260,7 +260,7 @@ async def test_workflows_run_with_tokens_and_refusals_are_typed(secured: str, to
             assert await reader.get_workflow_handle(cart.run_id).result(timeout=5) == ["apple"]
             with pytest.raises(goblins.PermissionDenied, match="'reader' \\(role reader\\) may not start workflows"):
                 await reader.start_workflow(w.greeting, "no")
-            with pytest.raises(goblins.PermissionDenied, match="may not .*terminate runs"):
+            with pytest.raises(goblins.PermissionDenied, match=r"may not .*terminate runs"):
                 await reader.get_workflow_handle(cart.run_id).terminate()
         async with await goblins.Client.connect(secured, token="") as anonymous:  # "": no token
             with pytest.raises(goblins.Unauthenticated, match="requires a token"):
@@ -302,6 +302,6 @@ async def test_cli_refusals_are_one_line(secured: str, tokens: dict[str, str]) -
 async def test_server_refuses_a_bad_auth_file_at_start(tmp_path: pathlib.Path) -> None:
     bad = tmp_path / "auth.toml"
     bad.write_text('[[principal]]\nname = "ci"\nrole = "root"\ntoken_sha256 = "00"\n')
-    code, out, err = await run_cli("server", "--port", "0", "--db", str(tmp_path / "g.db"), "--auth", str(bad))
+    code, _, err = await run_cli("server", "--port", "0", "--db", str(tmp_path / "g.db"), "--auth", str(bad))
     line = one_line_error(code, err)
     assert "principal #1 ('ci'): key 'role': expected one of admin, client, reader, worker, got 'root'" in line
