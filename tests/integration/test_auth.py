@@ -305,3 +305,12 @@ async def test_server_refuses_a_bad_auth_file_at_start(tmp_path: pathlib.Path) -
     code, _, err = await run_cli("server", "--port", "0", "--db", str(tmp_path / "g.db"), "--auth", str(bad))
     line = one_line_error(code, err)
     assert "principal #1 ('ci'): key 'role': expected one of admin, client, reader, worker, got 'root'" in line
+
+
+async def test_cli_worker_with_a_refused_token_stops_with_one_line(secured: str, tokens: dict[str, str]) -> None:
+    code, _, err = await run_cli(
+        "worker", "tests.integration.primitives", "--server", secured, env={"GOBLINS_TOKEN": tokens["reader"]}
+    )
+    lines = [line for line in err.strip().splitlines() if line.startswith("goblins: ")]  # not its banner, logs
+    assert code != 0 and "Traceback" not in err, err
+    assert lines == ["goblins: permission denied: 'reader' (role reader) may not read the cluster's transport settings"]
