@@ -19,6 +19,7 @@ import contextvars
 import dataclasses
 import hashlib
 import hmac
+import logging
 import pathlib
 import tomllib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
@@ -27,6 +28,8 @@ from typing import Any, Protocol
 import grpc
 
 from goblins.errors import PermissionDenied, Unauthenticated
+
+log = logging.getLogger("goblins.server")
 
 # ---- roles and permissions ----
 
@@ -240,10 +243,17 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     async def _admitted(self, rpc: str, context: grpc.aio.ServicerContext) -> None:
         try:
             principal = self.admit(rpc, context)
-        except Unauthenticated as exc:
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
-        except PermissionDenied as exc:
-            await context.abort(grpc.StatusCode.PERMISSION_DENIED, str(exc))
+        except (Unauthenticated, PermissionDenied) as exc:
+            code = (
+                grpc.StatusCode.UNAUTHENTICATED
+                if isinstance(exc, Unauthenticated)
+                else grpc.StatusCode.PERMISSION_DENIED
+            )
+            log.info("refused %s from %s: %s", rpc, context.peer(), exc)
+            await context.abort(code, str(exc))
+        except Exception as exc:  # a bug in the authorizer: refuse, never let the call through
+            log.error("authorizer failed on %s", rpc, exc_info=exc)
+            await context.abort(grpc.StatusCode.INTERNAL, f"internal error: the authorizer failed: {exc}")
         _current.set(principal)  # the handler runs in this task: it (and tasks it starts) sees it
 
     def _wrap(self, rpc: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:

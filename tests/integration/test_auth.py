@@ -23,7 +23,7 @@ from goblins._channel import open_channel
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.server import Server
-from goblins.server.auth import StaticTokens
+from goblins.server.auth import Caller, Principal, StaticTokens
 from tests.integration import primitives as p
 from tests.integration import workflows as w
 from tests.integration.test_cli import one_line_error
@@ -314,3 +314,33 @@ async def test_cli_worker_with_a_refused_token_stops_with_one_line(secured: str,
     lines = [line for line in err.strip().splitlines() if line.startswith("goblins: ")]  # not its banner, logs
     assert code != 0 and "Traceback" not in err, err
     assert lines == ["goblins: permission denied: 'reader' (role reader) may not read the cluster's transport settings"]
+
+
+class ClaimsAuthorizer:
+    """A stand-in for a JWT authorizer: the seam takes any object with ``authenticate``."""
+
+    def authenticate(self, caller: Caller) -> Principal:
+        if caller.token == "boom":
+            raise RuntimeError("key set not loaded")
+        if caller.token is None or not caller.token.startswith("jwt."):
+            raise goblins.Unauthenticated("unauthenticated: expected a JWT")
+        return Principal(caller.token.removeprefix("jwt."), "reader")
+
+
+async def test_a_custom_authorizer(tmp_path: pathlib.Path) -> None:
+    srv = Server(f"sqlite:///{tmp_path / 'g.db'}", "127.0.0.1", 0, authorizer=ClaimsAuthorizer())
+    await srv.start()
+    address = f"127.0.0.1:{srv.port}"
+    try:
+        async with await goblins.Client.connect(address, token="jwt.alice") as alice:
+            assert await alice.list_workflows() == []
+            with pytest.raises(goblins.PermissionDenied, match="'alice' \\(role reader\\) may not start"):
+                await alice.start_workflow("greeting")
+        async with await goblins.Client.connect(address, token="opaque") as other:
+            with pytest.raises(goblins.Unauthenticated, match="expected a JWT"):
+                await other.list_workflows()
+        async with await goblins.Client.connect(address, token="boom") as broken:  # refused, not let through
+            with pytest.raises(goblins.GoblinsError, match="the authorizer failed: key set not loaded"):
+                await broken.list_workflows()
+    finally:
+        await srv.stop(grace=0)
