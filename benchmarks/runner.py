@@ -364,6 +364,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "(and of scenario 7's throughput part)",
     )
     p.add_argument("--profile-native", action="store_true", help="with --profile: py-spy --native (C frames)")
+    p.add_argument(
+        "--auth",
+        action="store_true",
+        help="the server authenticates every call (--auth FILE); every process sends an admin token",
+    )
     p.add_argument("--workdir", type=Path, default=None, help="where databases and logs go (default a tmp dir)")
     p.add_argument("--keep", action="store_true", help="keep the work directory")
     return p.parse_args(argv)
@@ -401,6 +406,20 @@ def selected(spec: str) -> list[Scenario]:
     return [s for s in SCENARIOS if s.key in wanted]
 
 
+def enable_auth(workdir: Path) -> None:
+    """An auth file with one admin token: servers started from here read it ($GOBLINS_AUTH),
+    workers and this process's clients send the token ($GOBLINS_TOKEN)."""
+    import secrets
+
+    from goblins.server.auth import token_sha256
+
+    token = secrets.token_urlsafe(32)
+    path = workdir / "auth.toml"
+    path.write_text(f'[[principal]]\nname = "bench"\nrole = "admin"\ntoken_sha256 = "{token_sha256(token)}"\n')
+    os.environ["GOBLINS_AUTH"] = str(path)
+    os.environ["GOBLINS_TOKEN"] = token
+
+
 def run_all(args: argparse.Namespace) -> dict[str, Any]:
     s = settings_from(args)
     runs = args.runs or (1 if args.quick else 3)
@@ -409,6 +428,8 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
     dist = services(args)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="goblins-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
+    if args.auth:
+        enable_auth(workdir)
     started = time.time()
     result: dict[str, Any] = {
         "suite": "goblins benchmarks (issue 4)",
@@ -426,6 +447,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
             **dataclasses.asdict(s),
             "runs": runs,
             "quick": args.quick,
+            "auth": bool(args.auth),
             "worker_command": "goblins worker benchmarks.workloads (default concurrency: 100 activities, "
             "100 workflow tasks)",
             "client": "goblins.Client in the benchmark process, asyncio tasks",

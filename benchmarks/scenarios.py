@@ -337,7 +337,7 @@ async def big_payloads(workdir: Path, s: Settings) -> Figures:
             from goblins._channel import open_channel
             from goblins.api.v1 import service_pb2_grpc as pb_grpc
 
-            async with open_channel(cluster.address) as channel:
+            async with open_channel(cluster.address, token=os.environ.get("GOBLINS_TOKEN")) as channel:
                 stub = pb_grpc.GoblinsStub(channel)  # type: ignore[no-untyped-call]
                 while not stop.is_set():
                     await stub.GetHistory(pb.GetHistoryRequest(run_id=big[reads % len(big)].run_id))

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from goblins import _cli_ui, converter
+from goblins import _cli_auth, _cli_ui, converter
 from goblins._cli_workflow import _connect, workflow_list, workflow_show
 from goblins._definitions import activity_definition, workflow_definition
 from goblins.errors import GoblinsError, WorkflowFailed
@@ -35,9 +35,11 @@ def _server_default() -> str:
 
 def cmd_server(args: argparse.Namespace) -> int:
     from goblins.server import serve  # the client-only commands never import server code
+    from goblins.server.auth import StaticTokens
 
     store = args.store or f"sqlite:///{args.db}"
     try:
+        authorizer = StaticTokens.load(args.auth) if args.auth else None
         asyncio.run(
             serve(
                 store,
@@ -48,6 +50,7 @@ def cmd_server(args: argparse.Namespace) -> int:
                 results_cache_bytes=args.results_cache_bytes,
                 warn_history_bytes=args.warn_history_bytes,
                 max_history_bytes=args.max_history_bytes,
+                authorizer=authorizer,
             )
         )
     except (ValueError, OSError) as exc:
@@ -249,6 +252,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--broker", default=os.environ.get("GOBLINS_BROKER"), help="distributed mode: kafka://HOST:PORT[,HOST:PORT]"
     )
+    s.add_argument(
+        "--auth",
+        default=os.environ.get("GOBLINS_AUTH"),
+        metavar="FILE",
+        help="TOML file of tokens/certificate subjects and their roles (`goblins auth add-token`); "
+        "without it every caller may do everything",
+    )
     s.set_defaults(func=cmd_server)
 
     w = sub.add_parser("worker", help="run a worker for the workflows and activities of a module")
@@ -347,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--name", default=None, help="only runs of this workflow")
     c.add_argument("--limit", type=_positive, default=50)
     c.set_defaults(func=workflow_list)
+    _cli_auth.register(sub)
     return p
 
 

@@ -15,13 +15,15 @@ import grpc
 
 from goblins import converter, wire
 from goblins._batching import MessageOutbox
-from goblins._channel import open_channel
+from goblins._channel import open_channel, token_or_env
 from goblins._definitions import name_of, workflow_definition
 from goblins._duration import optional_seconds, seconds
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.errors import (
     GoblinsError,
+    PermissionDenied,
+    Unauthenticated,
     WorkflowCancelled,
     WorkflowFailed,
     WorkflowNotFound,
@@ -54,6 +56,10 @@ def _rpc_error(exc: grpc.aio.AioRpcError) -> GoblinsError:
         return WorkflowNotFound(exc.details() or "not found")
     if exc.code() == grpc.StatusCode.UNAVAILABLE:
         return GoblinsError(f"goblins server unavailable: {exc.details()}")
+    if exc.code() == grpc.StatusCode.UNAUTHENTICATED:
+        return Unauthenticated(exc.details() or "unauthenticated")
+    if exc.code() == grpc.StatusCode.PERMISSION_DENIED:
+        return PermissionDenied(exc.details() or "permission denied")
     if exc.code() in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.INVALID_ARGUMENT):
         return GoblinsError(exc.details() or exc.code().name)
     return GoblinsError(f"{exc.code().name}: {exc.details()}")
@@ -68,6 +74,8 @@ def _error(code: grpc.StatusCode, details: str) -> grpc.aio.AioRpcError:
 
 
 _CODES = {c.value[0]: c for c in grpc.StatusCode}
+# A session stream that ends with these did not break: retrying on a new one would end the same.
+_FINAL = (grpc.StatusCode.CANCELLED, grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED)
 
 # What one gRPC message may carry (goblins._channel), less room for the request's other fields: a
 # bigger payload would fail as RESOURCE_EXHAUSTED. The server's own limit (2 MiB by default,
@@ -335,7 +343,7 @@ class Client:
             except grpc.aio.AioRpcError as exc:
                 if exc.code() == grpc.StatusCode.UNIMPLEMENTED and not exc.details().startswith("unknown client"):
                     self._unary = True  # an older server
-                elif session.closed and exc.code() != grpc.StatusCode.CANCELLED:
+                elif session.closed and exc.code() not in _FINAL:
                     # The stream broke (e.g. the server died: grpc says INTERNAL or UNAVAILABLE):
                     # the server is unavailable, and callers that may retry, retry.
                     raise grpc.aio.AioRpcError(
@@ -355,15 +363,19 @@ class Client:
         address: str = "localhost:9075",
         timeout: float | datetime.timedelta = 10.0,
         call_timeout: float | datetime.timedelta = CALL_TIMEOUT,
+        *,
+        token: str | None = None,
     ) -> Client:
         """Connect to the server at HOST:PORT; raises GoblinsError if it does not answer within
         ``timeout`` (seconds or a timedelta). ``call_timeout``: how long each later call (start,
         signal, cancel, query, history, list; not a wait for a result, which has its own
         ``timeout``) waits for an answer before raising GoblinsError; a call's own ``timeout=``
-        overrides it."""
+        overrides it. ``token``: sent with every call, for a server that authenticates its
+        callers (default: $GOBLINS_TOKEN; "": none; a refused call raises :class:`Unauthenticated` or
+        :class:`PermissionDenied`)."""
         limit = seconds(timeout, "timeout", zero=False)
         per_call = seconds(call_timeout, "call_timeout", zero=False)
-        channel = open_channel(address)
+        channel = open_channel(address, token=token_or_env(token, "Client.connect(token=...)"))
         try:
             await asyncio.wait_for(channel.channel_ready(), limit)
         except TimeoutError:

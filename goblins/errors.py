@@ -105,6 +105,16 @@ class StoreRejected(GoblinsError):
     constraint): unlike :class:`StoreUnavailable`, the same batch would fail again."""
 
 
+class Unauthenticated(GoblinsError):
+    """The server requires a token (or a client certificate) and the call carried none it
+    knows: pass ``token=`` to ``Client.connect`` / ``Worker``, or set ``GOBLINS_TOKEN``."""
+
+
+class PermissionDenied(GoblinsError):
+    """The caller is known but its role does not allow this call (e.g. a ``reader`` starting a
+    workflow, or a ``worker`` registering a name its entry does not list)."""
+
+
 MAX_ERROR_TEXT = 64 * 1024
 """Characters of an exception's message (and of its stack trace) kept in its event."""
 

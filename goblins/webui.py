@@ -32,7 +32,6 @@ import asyncio
 import base64
 import collections
 import dataclasses
-import inspect
 import json
 import os
 import socket
@@ -50,7 +49,7 @@ from starlette.routing import Route
 
 from goblins._webui_guard import BoundedH11Protocol, CsrfTokens, Guard, HostAllowList, default_hosts, set_cookie
 from goblins.client import Client
-from goblins.errors import GoblinsError, WorkflowNotFound
+from goblins.errors import GoblinsError, PermissionDenied, Unauthenticated, WorkflowNotFound
 from goblins.history import STATUSES
 
 CALL_TIMEOUT = 60.0
@@ -85,26 +84,17 @@ def _whole(query: Any, name: str, default: int) -> int:
 
 def _kind_of_refusal(exc: BaseException) -> str | None:
     """ "login" for a call refused for want of a (valid) token, "denied" for a token whose role
-    may not: matched on the error's class name or gRPC status name, so that this module needs no
-    import of the auth errors (which it may run without)."""
-    names = " ".join(k.__name__.lower() for k in type(exc).__mro__)
-    text = str(exc)
-    if "unauthenticated" in names or text.startswith("UNAUTHENTICATED"):
+    may not."""
+    if isinstance(exc, Unauthenticated):
         return "login"
-    if "permissiondenied" in names or "permission_denied" in names or text.startswith("PERMISSION_DENIED"):
+    if isinstance(exc, PermissionDenied):
         return "denied"
     return None
 
 
 async def open_client(address: str, token: str | None) -> Client:
-    """A goblins client for ``token`` (none: anonymous). ``token=`` is passed only when set, so
-    that this works with a Client.connect that has no such parameter."""
-    options: dict[str, Any] = {"timeout": 10.0}
-    if token:
-        if "token" not in inspect.signature(Client.connect).parameters:
-            raise GoblinsError("a goblins token was given (GOBLINS_TOKEN or a login), but this client cannot send one")
-        options["token"] = token
-    return await Client.connect(address, **options)
+    """A goblins client for ``token`` (none: anonymous)."""
+    return await Client.connect(address, timeout=10.0, token=token or "")
 
 
 class WebUI:

@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 
 import grpc
 
+from goblins.server.auth import AuthInterceptor, Authorizer
 from goblins.server.checks import HISTORY_MAX_BYTES, HISTORY_WARN_BYTES, MAX_PAYLOAD
 from goblins.server.grpc import GoblinsService, add_service
 from goblins.server.loop import EventLoop
@@ -135,6 +136,8 @@ class Server:
         results_cache_bytes: int = RECENT_BYTES,
         warn_history_bytes: int = HISTORY_WARN_BYTES,
         max_history_bytes: int = HISTORY_MAX_BYTES,
+        *,
+        authorizer: Authorizer | None = None,
     ) -> None:
         """``port=None``: no gRPC listener (the in-process mode, goblins.local, calls ``runs``);
         0: any free port (``self.port`` says which, once started). ``restart_grace``: see
@@ -145,7 +148,8 @@ class Server:
         events kept in memory for GetResult may weigh together (the store answers for the rest).
         ``warn_history_bytes``: past this size a run's history is logged (once);
         ``max_history_bytes``: past this size a workflow task may only end the run (complete, fail
-        or continue as new), else it fails with the reason."""
+        or continue as new), else it fails with the reason. ``authorizer``: who may call what
+        (``goblins.server.auth``, e.g. ``StaticTokens.load(path)``); None: every call is allowed."""
         for name, value in (
             ("max_payload_bytes", max_payload_bytes),
             ("warn_history_bytes", warn_history_bytes),
@@ -169,6 +173,7 @@ class Server:
         self.loop: EventLoop | None = None
         self.runs: Runs | None = None
         self._grpc: grpc.aio.Server | None = None
+        self.authorizer = authorizer
 
     async def start(self) -> None:
         if self.port is not None:  # before opening the store: a taken port is the likelier mistake
@@ -186,7 +191,8 @@ class Server:
         if self.port is None:
             log.info("goblins server in process, store %s, transport %s", self.store_url, self.mode.description)
             return
-        self._grpc = grpc.aio.server(options=GRPC_OPTIONS)
+        interceptors = [AuthInterceptor(self.authorizer)] if self.authorizer is not None else None
+        self._grpc = grpc.aio.server(options=GRPC_OPTIONS, interceptors=interceptors)
         add_service(self._grpc, GoblinsService(self.runs))
         try:
             bound = self._grpc.add_insecure_port(f"{self.host}:{self.port}")
@@ -208,6 +214,10 @@ class Server:
             self.store_url,
             self.mode.description,
         )
+        if self.authorizer is not None:
+            log.info(
+                "calls are authenticated by %s", getattr(self.authorizer, "source", type(self.authorizer).__name__)
+            )
 
     async def stop(self, grace: float = 1.0) -> None:
         if self._grpc is not None:
@@ -242,6 +252,8 @@ async def serve(
     results_cache_bytes: int = RECENT_BYTES,
     warn_history_bytes: int = HISTORY_WARN_BYTES,
     max_history_bytes: int = HISTORY_MAX_BYTES,
+    *,
+    authorizer: Authorizer | None = None,
 ) -> None:
     server = Server(
         store_url,
@@ -252,6 +264,7 @@ async def serve(
         results_cache_bytes=results_cache_bytes,
         warn_history_bytes=warn_history_bytes,
         max_history_bytes=max_history_bytes,
+        authorizer=authorizer,
     )
     await server.start()
     try:

@@ -21,7 +21,8 @@ from google.protobuf.message import DecodeError
 from goblins._batching import MessageOutbox
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
-from goblins.errors import StoreRejected, StoreUnavailable
+from goblins.errors import PermissionDenied, StoreRejected, StoreUnavailable, Unauthenticated
+from goblins.server import auth
 from goblins.server.items import task_id_of
 from goblins.server.ports import WorkersElsewhere
 from goblins.server.runs import (
@@ -42,6 +43,8 @@ _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
     (FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
     (WorkersElsewhere, grpc.StatusCode.FAILED_PRECONDITION),
     (DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
+    (Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
+    (PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),  # a request its caller's role may not make
 ]
 
 
@@ -167,6 +170,7 @@ class GoblinsService(pb_grpc.GoblinsServicer):
 
     @mapped
     async def Cancel(self, request: pb.CancelWorkflow, context: grpc.aio.ServicerContext) -> pb.ControlResponse:
+        auth.require("terminate" if request.terminate else "cancel")
         await self.runs.cancel(request)
         return pb.ControlResponse()
 
@@ -199,6 +203,7 @@ class GoblinsService(pb_grpc.GoblinsServicer):
 
     @mapped
     async def Register(self, request: pb.Hello, context: grpc.aio.ServicerContext) -> pb.RegisterResponse:
+        auth.require_names(request.workflows, request.activities)
         await self.runs.register(list(request.workflows), list(request.activities))
         log.info(
             "worker %s connected (%s, %d workflows, %d activities)",
@@ -227,6 +232,7 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         async def serve(request: pb.ClientRequest) -> None:
             which = request.WhichOneof("kind")
             try:
+                auth.require_request(which or "")
                 if which == "start":
                     response: Any = await self.runs.start(request.start)
                 elif which == "result":
@@ -278,6 +284,7 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         hello = first.hello
         session = Session(hello.worker_id, hello.workflows, hello.activities, hello.sync_activities)
         try:
+            auth.require_names(hello.workflows, hello.activities)
             await self.runs.register(list(hello.workflows), list(hello.activities))
             self.queue.connect(session, list(hello.running_task_ids))
         except Exception as exc:

@@ -29,6 +29,7 @@ class QueryAnswers:
     identity: str
     _workflows: dict[str, WorkflowDefinition]
     _stub: pb_grpc.GoblinsStub | None
+    _token: str | None
     _cache: collections.OrderedDict[str, WorkflowInstance]
 
     if TYPE_CHECKING:
@@ -45,7 +46,7 @@ class QueryAnswers:
             raise
         except BaseException as exc:  # a query handler's SystemExit is its answer, not the worker's end
             answer.error_type, answer.error = describe(exc)
-        channel = open_channel(q.reply_to) if q.reply_to else None
+        channel = open_channel(q.reply_to, token=self._token) if q.reply_to else None
         try:
             stub = pb_grpc.GoblinsStub(channel) if channel is not None else self._stub  # type: ignore[no-untyped-call]
             if stub is not None:

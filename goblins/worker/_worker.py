@@ -22,7 +22,7 @@ import grpc
 from goblins import converter
 from goblins._activity import ActivityContext, record_failure
 from goblins._activity import current as activity_context
-from goblins._channel import check_address, open_channel
+from goblins._channel import check_address, open_channel, token_or_env
 from goblins._definitions import (
     ActivityDefinition,
     WorkflowDefinition,
@@ -33,6 +33,7 @@ from goblins._gc import tune_gc
 from goblins._runtime import WorkflowInstance
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
+from goblins.errors import GoblinsError, PermissionDenied, Unauthenticated
 from goblins.worker._process import ProcessSlots
 from goblins.worker._query import QueryAnswers
 from goblins.worker._source import Cancel, Registration, TaskKind, TaskSource, free_slots, open_source
@@ -45,6 +46,12 @@ HISTORY_PATIENCE = 30.0  # keep retrying a history fetch this long (doubling wai
 STUCK_GRACE = 5.0  # a sync attempt this long past its start_to_close_timeout is reported stuck
 WATCH_EVERY = 0.25  # how often the watchdog looks at the running workflow task and sync attempts
 
+
+# Refusals the worker stops at (a reconnect would be refused the same), as the errors it raises.
+_REFUSED: dict[grpc.StatusCode, type[GoblinsError]] = {
+    grpc.StatusCode.UNAUTHENTICATED: Unauthenticated,
+    grpc.StatusCode.PERMISSION_DENIED: PermissionDenied,
+}
 
 _Definition = TypeVar("_Definition", WorkflowDefinition, ActivityDefinition)
 
@@ -75,7 +82,10 @@ class Worker(QueryAnswers):
     any ``concurrent.futures.Executor``; ``max_concurrent_sync_activities`` sizes that pool. The
     worker asks for no task it has no free slot for (per kind: :meth:`free_slots`).
     ``blocked_workflow_warning``: seconds after which workflow code that blocks the worker is
-    logged with its stack (``None``: never). See docs/activities.md.
+    logged with its stack (``None``: never). ``token``: sent with every call, for a server that
+    authenticates its callers (default: $GOBLINS_TOKEN; "": none); a refused token ends :meth:`run` with
+    :class:`~goblins.errors.Unauthenticated` or :class:`~goblins.errors.PermissionDenied`.
+    See docs/activities.md.
     """
 
     def __init__(
@@ -91,10 +101,12 @@ class Worker(QueryAnswers):
         max_concurrent_sync_activities: int | None = None,
         blocked_workflow_warning: float | None = 2.0,
         identity: str | None = None,
+        token: str | None = None,
     ) -> None:
         for address in server.split(",") if isinstance(server, str) else [server]:
             check_address(address.strip())
         self.server = server
+        self._token = token_or_env(token, "Worker(token=...)")
         self._workflows = _by_name("workflows", "workflow", workflows, workflow_definition)
         self._activities = _by_name("activities", "activity", activities, activity_definition)
         if not self._workflows and not self._activities:
@@ -163,6 +175,9 @@ class Worker(QueryAnswers):
                     await self._serve(self._source)
                     backoff = 0.05
                 except grpc.aio.AioRpcError as exc:
+                    refused = _REFUSED.get(exc.code())
+                    if refused is not None:  # the same token would be refused again: stop, say why
+                        raise refused(exc.details() or exc.code().name) from None
                     failures += 1
                     log.info(
                         "worker %s: server %s unavailable (%s: %s); reconnecting",
@@ -193,7 +208,7 @@ class Worker(QueryAnswers):
     def _open(self, address: str) -> tuple[pb_grpc.GoblinsStub, Callable[[], Awaitable[None]]]:
         """The server's methods at ``address`` and how to let go of them: a gRPC stub here; an
         in-process worker (goblins.local) answers with the server's own handlers instead."""
-        channel = open_channel(address)
+        channel = open_channel(address, token=self._token)
         return pb_grpc.GoblinsStub(channel), channel.close  # type: ignore[no-untyped-call]
 
     async def shutdown(self) -> None:
