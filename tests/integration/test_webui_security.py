@@ -8,9 +8,11 @@ runs it); the browser tests skip only when neither can be found."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import http.client
 import http.server
 import logging
+import pathlib
 import shutil
 import socket
 import threading
@@ -23,6 +25,8 @@ import pytest
 import goblins
 from goblins import webui
 from goblins._webui_guard import BoundedH11Protocol, HostAllowList, default_hosts
+from goblins.server.app import Server
+from goblins.server.auth import StaticTokens
 from goblins.webui import WebUI
 from tests.conftest import StartWorker
 from tests.integration import primitives as p
@@ -383,46 +387,38 @@ async def test_a_half_sent_request_does_not_hold_up_others(web: WebUI, monkeypat
 # ---- token login ----
 
 
-class Unauthenticated(goblins.GoblinsError):
-    """Stands for the auth branch's error (a GoblinsError subclass for UNAUTHENTICATED)."""
-
-
-class _Refusing:
-    """A client the server refuses every call of, as one without a valid token would be."""
-
-    def __init__(self, real: goblins.Client) -> None:
-        self.real = real
-
-    async def list_workflows(self, **options: Any) -> Any:
-        raise Unauthenticated("UNAUTHENTICATED: a token is required")
-
-    def get_workflow_handle(self, run_id: str) -> Any:
-        raise Unauthenticated("UNAUTHENTICATED: a token is required")
-
-    async def close(self) -> None:
-        await self.real.close()
-
-
-def server_wants_s3cret(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The UI's clients behave as before a server that takes the token "s3cret" only."""
-
-    async def open_client(server: str, token: str | None) -> Any:
-        real = await goblins.Client.connect(server)
-        return real if token == "s3cret" else _Refusing(real)
-
-    monkeypatch.setattr(webui, "open_client", open_client)
+GUARD = "s3cret"  # the token the guarded server takes (admin)
+FIXTURE = "fixture-token"  # the test's own client and workers (admin), never the UI's
 
 
 @pytest.fixture
-async def guarded(address: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[WebUI]:
-    server_wants_s3cret(monkeypatch)
-    async with running_ui(address) as ui:
+async def address(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
+    """Every test here talks to a server that requires a token (a real StaticTokens file)."""
+    path = tmp_path / "auth.toml"
+    path.write_text(
+        "".join(
+            f'[[principal]]\nname = "{name}"\nrole = "admin"\n'
+            f'token_sha256 = "{hashlib.sha256(token.encode()).hexdigest()}"\n'
+            for name, token in (("ui-user", GUARD), ("fixture", FIXTURE))
+        )
+    )
+    monkeypatch.setenv("GOBLINS_TOKEN", FIXTURE)  # for the client and start_worker fixtures
+    srv = Server(f"sqlite:///{tmp_path / 'goblins.db'}", "127.0.0.1", 0, authorizer=StaticTokens.load(path))
+    await srv.start()
+    try:
+        yield f"127.0.0.1:{srv.port}"
+    finally:
+        await srv.stop(grace=0)
+
+
+@pytest.fixture
+async def guarded(address: str) -> AsyncIterator[WebUI]:
+    async with running_ui(address, token="") as ui:  # no token of its own: browsers log in
         yield ui
 
 
 async def test_goblins_token_is_the_ui_s_own(address: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    server_wants_s3cret(monkeypatch)
-    monkeypatch.setenv("GOBLINS_TOKEN", "s3cret")
+    monkeypatch.setenv("GOBLINS_TOKEN", GUARD)
     async with running_ui(address) as ui:
         assert (await Page(base_of(ui)).fetch("/api/runs"))[0] == 200, "no login needed"
 
@@ -434,7 +430,7 @@ async def test_login_keeps_the_token_in_an_http_only_strict_cookie(guarded: WebU
     status, body = await page.fetch("/api/login", {"token": "wrong"})
     assert status == 401 and body["code"] == "login"
     assert "wrong" not in guarded._clients, "a refused token keeps no client"
-    status, body, headers = await asyncio.to_thread(page.call, "/api/login", {"token": "s3cret"})
+    status, body, headers = await asyncio.to_thread(page.call, "/api/login", {"token": GUARD})
     assert (status, body) == (200, {"ok": True})
     cookie = next(c for c in headers.get_all("Set-Cookie") if c.startswith(f"goblins_token_{guarded.port}="))
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Secure" not in cookie  # plain http here
@@ -464,7 +460,7 @@ async def test_login_form_in_chromium(
 
     await in_browser(log_in, "wrong")
     await in_browser(wait_for, browser, lambda d: "token" in d.find_element(By.ID, "loginmsg").text, "a refusal")
-    await in_browser(log_in, "s3cret")
+    await in_browser(log_in, GUARD)
     row = f'tr.run[data-id="{cart.run_id}"]'
     await in_browser(wait_for, browser, lambda d: d.find_elements(By.CSS_SELECTOR, row), "the runs after login")
     assert "goblins_token" not in await in_browser(browser.execute_script, "return document.cookie")  # HttpOnly
