@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from goblins import converter
 from goblins.api import v1 as pb
-from goblins.history import KINDS, Event, EventType, Failure, kind_of
+from goblins.history import KINDS, WORKFLOW_FAILED, WORKFLOW_SUCCEEDED, Event, EventType, Failure, kind_of, run_status
 from goblins.retry import RetryPolicy
 
 # Each attribute message's field names, and which of them are payloads (bytes), by oneof field.
@@ -115,6 +115,16 @@ def step_id_of(e: pb.HistoryEvent) -> str:
     """The workflow step ``e`` is about (empty for the kinds of the whole run)."""
     field = _STEP_FIELDS.get(e.type)
     return getattr(e, field).step_id if field is not None else ""  # type: ignore[no-any-return]
+
+
+def status_of(e: pb.HistoryEvent) -> str | None:
+    """The run status ``e`` sets (RUNNING, one of the ended ones), or None: most events set none."""
+    kind = e.type
+    if kind == WORKFLOW_FAILED:
+        return run_status(kind, error_type=e.workflow_finished_in_error.failure.type)
+    if kind == WORKFLOW_SUCCEEDED:
+        return run_status(kind, continued_as=e.workflow_finished_in_success.continued_as)
+    return run_status(kind)
 
 
 def failure_of(e: pb.HistoryEvent) -> pb.Failure | None:
