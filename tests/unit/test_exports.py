@@ -20,6 +20,7 @@ TOP_LEVEL = [
     "LocalServer",
     "NondeterminismError",
     "RetryPolicy",
+    "RunDescription",
     "RunInfo",
     "Worker",
     "WorkflowCancelled",
