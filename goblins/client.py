@@ -20,7 +20,7 @@ from goblins._definitions import name_of, workflow_definition
 from goblins._duration import optional_seconds, seconds
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
-from goblins.describe import RunDescription, describe_run, live_facts, pending_activity_names
+from goblins.describe import RunDescription, describe_run, live_facts, pending_activity_names, waits_for_signals
 from goblins.errors import (
     GoblinsError,
     WorkflowCancelled,
@@ -30,6 +30,7 @@ from goblins.errors import (
     WorkflowTimedOut,
 )
 from goblins.events import Event
+from goblins.history import SIGNALS_QUERY
 
 T = TypeVar("T")
 
@@ -40,6 +41,7 @@ _FAILURES: dict[str, type[WorkflowFailed]] = {
 }
 
 _STARTED_GRACE = 15.0
+_SIGNALS_TIMEOUT = 3.0  # describe's question to the worker about the signals the run awaits
 
 # One long poll lasts at most this long; result() without a timeout polls again.
 _POLL = 30.0
@@ -259,7 +261,14 @@ class WorkflowHandle(Generic[T]):
             if not str(exc).startswith("UNIMPLEMENTED"):
                 raise
             live = pb.DescribeWorkflowResponse()  # an older server: the history alone
-        return describe_run(events, live_facts(request, live, time.time()))
+        facts = live_facts(request, live, time.time())
+        if waits_for_signals(events, facts):
+            try:  # from the worker that holds the run: best effort (an older worker does not know it)
+                signals = await self.query(SIGNALS_QUERY, timeout=_SIGNALS_TIMEOUT)
+                facts = dataclasses.replace(facts, signals_waited_for=tuple(signals))
+            except (GoblinsError, TypeError):
+                pass
+        return describe_run(events, facts)
 
     async def history(self, timeout: float | datetime.timedelta | None = None) -> list[Event]:
         """The run's events, oldest first (read page by page: see :meth:`history_events`).

@@ -166,6 +166,13 @@ def pending_activity_names(events: Iterable[Event]) -> list[str]:
     return sorted({a.name for a in _Fold(events).activities.values()})
 
 
+def waits_for_signals(events: Iterable[Event], live: LiveFacts) -> bool:
+    """Whether to ask the run's worker which signals its code awaits: only a running run whose
+    workflow a connected worker hosts and whose workflow task is not failing can answer."""
+    f = _Fold(events)
+    return f.status == RUNNING and f.task_failure is None and live.workflow_hosted is True
+
+
 def describe_run(events: Iterable[Event], live: LiveFacts) -> RunDescription:
     """The description of the run whose history is ``events`` (oldest first, from the first)."""
     f = _Fold(events)

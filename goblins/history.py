@@ -109,6 +109,10 @@ def parse_status(status: str | None) -> str:
     return upper
 
 
+SIGNALS_QUERY = "__goblins.signals_waited_for"
+"""A query every workflow answers (``describe`` asks it): the signal names its code awaits."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Failure:
     """Why an event ended in error: the exception, as the code that raised it described it."""

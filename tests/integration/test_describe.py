@@ -104,8 +104,8 @@ async def test_describe_names_the_missing_worker(
     await start_worker(workflows=[p.shopping_cart], activities=[p.note])
     await handle.signal("add", "apple")
     await _until(lambda: _has(handle, "apple"))
-    assert (await handle.describe()).reasons == ()
-    assert (await handle.describe()).signals_received == ("add",)
+    d = await handle.describe()
+    assert (d.reasons, d.signals_received, d.signals_waited_for) == ((), ("add",), ("add",))
     code, out, err = await goblins_cli("workflow", "query", "cart-1", "has", "--input", '"apple"', "--server", address)
     assert (code, out) == (0, "true\n"), err
     code, out, err = await goblins_cli("workflow", "query", "cart-1", "items", "--server", address)
