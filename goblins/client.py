@@ -20,7 +20,7 @@ from goblins._definitions import name_of, workflow_definition
 from goblins._duration import optional_seconds, seconds
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
-from goblins.describe import RunDescription, describe_run, live_facts, pending_activity_names, waits_for_signals
+from goblins.describe import RunDescription, describe_run, pending_activity_names, waits_for_signals
 from goblins.errors import (
     GoblinsError,
     WorkflowCancelled,
@@ -261,7 +261,7 @@ class WorkflowHandle(Generic[T]):
             if not str(exc).startswith("UNIMPLEMENTED"):
                 raise
             live = pb.DescribeWorkflowResponse()  # an older server: the history alone
-        facts = live_facts(request, live, time.time())
+        facts = wire.live_facts(request, live, time.time())
         if waits_for_signals(events, facts):
             try:  # from the worker that holds the run: best effort (an older worker does not know it)
                 signals = await self.query(SIGNALS_QUERY, timeout=_SIGNALS_TIMEOUT)

@@ -14,8 +14,6 @@ import datetime
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from goblins import converter
-from goblins.api import v1 as pb
 from goblins.history import (
     COMPLETED,
     FAILED,
@@ -138,22 +136,6 @@ class LiveFacts:
     heartbeats: Mapping[str, tuple[Any, float | None]] = dataclasses.field(default_factory=dict)
     """step id -> (decoded details, when seen)."""
     signals_waited_for: tuple[str, ...] = ()
-
-
-def live_facts(request: pb.DescribeWorkflowRequest, reply: pb.DescribeWorkflowResponse, now: float) -> LiveFacts:
-    """The server's DescribeWorkflow answer to ``request`` as facts (``now``: the client's
-    clock, used when the server sent none)."""
-    hosted = {pb.HOSTING_YES: True, pb.HOSTING_NO: False}
-    return LiveFacts(
-        now=reply.server_time or now,
-        workflow_hosted=hosted.get(reply.workflow_hosted),
-        activities_hosted={
-            name: hosted.get(h) for name, h in zip(request.activities, reply.activities_hosted, strict=False)
-        },
-        heartbeats={
-            b.step_id: (converter.decode(b.details) if b.details else None, b.time or None) for b in reply.heartbeats
-        },
-    )
 
 
 def clock(t: float) -> str:

@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from goblins import converter
 from goblins.api import v1 as pb
+from goblins.describe import LiveFacts
 from goblins.history import KINDS, WORKFLOW_FAILED, WORKFLOW_SUCCEEDED, Event, EventType, Failure, kind_of, run_status
 from goblins.retry import RetryPolicy
 
@@ -235,3 +236,19 @@ _DESCRIBE: dict[str, Callable[[Any], str]] = {
     "continue_as_new": lambda c: "continues as new",
 }
 """Each command kind in words: every kind is named, unknown kinds raise."""
+
+
+def live_facts(request: pb.DescribeWorkflowRequest, reply: pb.DescribeWorkflowResponse, now: float) -> LiveFacts:
+    """The server's DescribeWorkflow answer to ``request`` as facts (``now``: the client's
+    clock, used when the server sent none)."""
+    hosted = {pb.HOSTING_YES: True, pb.HOSTING_NO: False}
+    return LiveFacts(
+        now=reply.server_time or now,
+        workflow_hosted=hosted.get(reply.workflow_hosted),
+        activities_hosted={
+            name: hosted.get(h) for name, h in zip(request.activities, reply.activities_hosted, strict=False)
+        },
+        heartbeats={
+            b.step_id: (converter.decode(b.details) if b.details else None, b.time or None) for b in reply.heartbeats
+        },
+    )

@@ -12,7 +12,7 @@ from google.protobuf import json_format
 
 from goblins import wire
 from goblins.api import v1 as pb
-from goblins.describe import BACKING_OFF, LiveFacts, RunDescription, describe_run, live_facts, pending_activity_names
+from goblins.describe import BACKING_OFF, LiveFacts, RunDescription, describe_run, pending_activity_names
 from goblins.history import Event
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -132,7 +132,7 @@ def test_live_facts_from_the_servers_answer() -> None:
         server_time=5.0,
     )
     reply.heartbeats.add(step_id="r/1", details=b"[3]", time=4.0)
-    facts = live_facts(request, reply, now=1.0)
+    facts = wire.live_facts(request, reply, now=1.0)
     assert facts.now == 5.0 and facts.workflow_hosted is False
     assert facts.activities_hosted == {"a": True, "b": None}
     assert facts.heartbeats == {"r/1": ([3], 4.0)}
