@@ -100,6 +100,8 @@ async def test_describe_names_the_missing_worker(
     code, out, err = await goblins_cli("workflow", "describe", "cart-1", "--server", address)
     assert code == 0, err
     assert "status:    RUNNING" in out and "  - no connected worker hosts workflow 'shopping_cart'" in out
+    code, out, err = await goblins_cli("workflow", "describe", "no-such-run", "--server", address)
+    assert (code, out) == (2, "") and err.strip() == "goblins: no workflow run with id 'no-such-run'"
 
     await start_worker(workflows=[p.shopping_cart], activities=[p.note])
     await handle.signal("add", "apple")
