@@ -12,7 +12,18 @@ from typing import Any, cast
 from goblins import converter
 from goblins.api import v1 as pb
 from goblins.describe import LiveFacts
-from goblins.history import KINDS, WORKFLOW_FAILED, WORKFLOW_SUCCEEDED, Event, EventType, Failure, kind_of, run_status
+from goblins.history import (
+    KINDS,
+    RUNNING,
+    WORKFLOW_FAILED,
+    WORKFLOW_SCHEDULED,
+    WORKFLOW_SUCCEEDED,
+    Event,
+    EventType,
+    Failure,
+    kind_of,
+    run_status,
+)
 from goblins.retry import RetryPolicy
 
 # Each attribute message's field names, and which of them are payloads (bytes), by oneof field.
@@ -118,14 +129,17 @@ def step_id_of(e: pb.HistoryEvent) -> str:
     return getattr(e, field).step_id if field is not None else ""  # type: ignore[no-any-return]
 
 
+_ENDS = frozenset({WORKFLOW_FAILED, WORKFLOW_SUCCEEDED})
+
+
 def status_of(e: pb.HistoryEvent) -> str | None:
     """The run status ``e`` sets (RUNNING, one of the ended ones), or None: most events set none."""
     kind = e.type
+    if kind not in _ENDS:  # the stores call this per event committed: one set lookup for most
+        return RUNNING if kind == WORKFLOW_SCHEDULED else None
     if kind == WORKFLOW_FAILED:
         return run_status(kind, error_type=e.workflow_finished_in_error.failure.type)
-    if kind == WORKFLOW_SUCCEEDED:
-        return run_status(kind, continued_as=e.workflow_finished_in_success.continued_as)
-    return run_status(kind)
+    return run_status(kind, continued_as=e.workflow_finished_in_success.continued_as)
 
 
 def failure_of(e: pb.HistoryEvent) -> pb.Failure | None:
