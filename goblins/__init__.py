@@ -11,6 +11,7 @@ decorators. History events are in :mod:`goblins.events`, every error in
 from typing import TYPE_CHECKING
 
 from goblins.client import Client, RunInfo, WorkflowHandle
+from goblins.describe import RunDescription
 from goblins.errors import (
     ActivityFailed,
     ApplicationError,
@@ -49,6 +50,7 @@ __all__ = [
     "NondeterminismError",
     "PermissionDenied",
     "RetryPolicy",
+    "RunDescription",
     "RunInfo",
     "Unauthenticated",
     "Worker",

@@ -1,38 +1,94 @@
-"""The ``goblins workflow show`` and ``goblins workflow list`` commands: a run's history and
-the runs, printed as tables (part of goblins.cli, kept apart for its size)."""
+"""The ``goblins workflow`` commands that read runs: ``show`` (a run's history as a table or
+JSON), ``list``, ``describe`` (what a run waits on and why it is not moving) and ``query``
+(part of goblins.cli, kept apart for its size; ``register`` adds them to its parser)."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
+import json
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from goblins import converter
+from goblins._cli_describe import print_description
 from goblins.client import Client
-from goblins.history import Event, EventType
+from goblins.history import STATUSES, Event, EventType
+
+DETAIL_WIDTH = 60  # the DETAIL column of `workflow show` without --wide
+
+
+def register(client_parser: Callable[[str, str], argparse.ArgumentParser], positive: Callable[[str], int]) -> None:
+    """Add show, list, describe and query to ``goblins workflow`` (``client_parser(name,
+    help)`` makes a subcommand with the --server option; ``positive``: cli's count type)."""
+    c = client_parser("show", "print a run's history as a table (or JSON lines with --json)")
+    c.add_argument("run_id")
+    c.add_argument(
+        "--page-size", type=positive, default=1000, help="events fetched per request (default 1,000; at most 10,000)"
+    )
+    c.add_argument("--json", action="store_true", help="one JSON document per event, a line each (no table)")
+    c.add_argument("--wide", action="store_true", help="do not cut the DETAIL column")
+    c.set_defaults(func=workflow_show)
+
+    c = client_parser("list", "list runs, newest first")
+    c.add_argument("--status", type=str.upper, choices=STATUSES, default=None, help="any case")
+    c.add_argument("--name", default=None, help="only runs of this workflow")
+    c.add_argument("--limit", type=positive, default=50)
+    c.set_defaults(func=workflow_list)
+
+    c = client_parser("describe", "what a run is doing, what it waits on, and why it is not moving")
+    c.add_argument("run_id")
+    c.add_argument("--json", action="store_true", help="the description as one JSON document")
+    c.set_defaults(func=workflow_describe)
+
+    c = client_parser("query", "ask a running run's query handler; prints its answer (JSON)")
+    c.add_argument("run_id")
+    c.add_argument("name", help="query name")
+    c.add_argument("--input", action="append", default=[], help="one JSON value per argument (repeat)")
+    c.set_defaults(func=workflow_query)
 
 
 async def _connect(args: argparse.Namespace) -> Client:
     return await Client.connect(args.server, timeout=5.0)
 
 
-def _cell(value: Any, width: int = 40) -> str:
+def to_json(value: Any) -> str:
+    """A dataclass (an event, a description) or payload as one line of JSON."""
+    plain = dataclasses.asdict(value) if dataclasses.is_dataclass(value) and not isinstance(value, type) else value
+    return json.dumps(plain, default=_jsonable, ensure_ascii=False, separators=(",", ":"))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return json.loads(converter.encode(value))
+
+
+def _cell(value: Any, width: int | None = 40) -> str:
     text = value if isinstance(value, str) else converter.encode(value).decode() if value is not None else ""
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return text if width is None or len(text) <= width else text[: width - 1] + "…"
 
 
 async def workflow_show(args: argparse.Namespace) -> int:
-    header: tuple[str, ...] = ("SEQ", "TIME", "EVENT", "ACTIVITY", "ATTEMPT", "DETAIL")
     async with await _connect(args) as client:
         handle = client.get_workflow_handle(args.run_id)
+        if args.json:
+            async for e in handle.history_events(args.page_size):
+                print(to_json(e))
+            return 0
+        d = await handle.describe()
+        print(f"{d.workflow_name}  {d.run_id}  {d.status}  {_duration(d.duration)}{'' if d.close_time else ' so far'}")
+        header: tuple[str, ...] = ("SEQ", "TIME", "EVENT", "ACTIVITY", "ATTEMPT", "DETAIL")
+        width = None if args.wide else DETAIL_WIDTH
         token, first = b"", True
         failed: list[Event] = []
         while first or token:
             # Printed a page at a time: a long history starts to show at once, in bounded memory.
             events, token = await handle.history_page(token, args.page_size)
             rows = [header] if first else []
-            rows += [_show_row(e) for e in events]
+            rows += [_show_row(e, width) for e in events]
             widths = [max(len(r[i]) for r in rows) for i in range(len(header) - 1)] if rows else []
             for r in rows:
                 print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1])
@@ -43,11 +99,19 @@ async def workflow_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _show_row(e: Event) -> tuple[str, ...]:
+def _duration(seconds: float) -> str:
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 120:
+        return f"{seconds:.1f}s"
+    return str(datetime.timedelta(seconds=round(seconds)))
+
+
+def _show_row(e: Event, width: int | None = DETAIL_WIDTH) -> tuple[str, ...]:
     when = datetime.datetime.fromtimestamp(e.time).strftime("%H:%M:%S.%f")[:-3]
     attempt = e.attributes.get("attempt")
     tries = f"{attempt}/{e.attributes.get('max_attempts') or '∞'}" if attempt else ""
-    return (str(e.seq), when, e.type.value, e.name if e.step_id else "", tries, _cell(_DETAIL[e.type](e), 60))
+    return (str(e.seq), when, e.type.value, e.name if e.step_id else "", tries, _cell(_DETAIL[e.type](e), width))
 
 
 def _failed(e: Event) -> str:
@@ -63,26 +127,28 @@ def _activity_failed(e: Event) -> str:
 
 def _succeeded(e: Event) -> str:
     continued_as = e.attributes.get("continued_as")
-    return f"continued as {continued_as}" if continued_as else _cell(e.output)
+    return f"continued as {continued_as}" if continued_as else _cell(e.output, None)
 
 
 _DETAIL: dict[EventType, Callable[[Event], str]] = {
-    EventType.WORKFLOW_SCHEDULED: lambda e: _cell(e.input),
+    EventType.WORKFLOW_SCHEDULED: lambda e: _cell(e.input, None),
     EventType.WORKFLOW_STARTED: lambda e: "",
     EventType.WORKFLOW_FINISHED_IN_SUCCESS: _succeeded,
     EventType.WORKFLOW_FINISHED_IN_ERROR: _failed,
-    EventType.ACTIVITY_SCHEDULED: lambda e: _cell(e.input),
+    EventType.ACTIVITY_SCHEDULED: lambda e: _cell(e.input, None),
     EventType.ACTIVITY_STARTED: lambda e: "",
-    EventType.ACTIVITY_FINISHED_IN_SUCCESS: lambda e: _cell(e.output),
+    EventType.ACTIVITY_FINISHED_IN_SUCCESS: lambda e: _cell(e.output, None),
     EventType.ACTIVITY_FINISHED_IN_ERROR: _activity_failed,
     EventType.WORKFLOW_TASK_FAILED: _failed,
     EventType.TIMER_STARTED: lambda e: f"fires in {e.attributes['fire_at'] - e.time:g}s",
     EventType.TIMER_FIRED: lambda e: "",
-    EventType.WORKFLOW_SIGNALED: lambda e: f"{e.name} {_cell(e.input)}",
+    EventType.WORKFLOW_SIGNALED: lambda e: f"{e.name} {_cell(e.input, None)}",
     EventType.WORKFLOW_CANCEL_REQUESTED: lambda e: e.attributes["reason"],
-    EventType.CHILD_WORKFLOW_STARTED: lambda e: _cell(e.input),
-    EventType.CHILD_WORKFLOW_COMPLETED: lambda e: _cell(e.output),
-    EventType.CHILD_WORKFLOW_FAILED: _failed,
+    EventType.CHILD_WORKFLOW_STARTED: lambda e: f"run {e.attributes.get('child_run_id', '')} {_cell(e.input, None)}",
+    EventType.CHILD_WORKFLOW_COMPLETED: lambda e: (
+        f"run {e.attributes.get('child_run_id', '')} → {_cell(e.output, None)}"
+    ),
+    EventType.CHILD_WORKFLOW_FAILED: lambda e: f"run {e.attributes.get('child_run_id', '')}: {_failed(e)}",
 }
 """The DETAIL column of ``workflow show``, by kind: every kind is named."""
 
@@ -122,4 +188,27 @@ async def workflow_list(args: argparse.Namespace) -> int:
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    return 0
+
+
+async def workflow_describe(args: argparse.Namespace) -> int:
+    async with await _connect(args) as client:
+        description = await client.get_workflow_handle(args.run_id).describe()
+    if args.json:
+        print(to_json(description))
+    else:
+        print_description(description)
+    return 0
+
+
+async def workflow_query(args: argparse.Namespace) -> int:
+    inputs = []
+    for index, text in enumerate(args.input, 1):
+        try:
+            inputs.append(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"--input #{index} is not valid JSON ({exc.msg}): {text!r}") from None
+    async with await _connect(args) as client:
+        answer = await client.get_workflow_handle(args.run_id).query(args.name, *inputs)
+    sys.stdout.write(converter.encode(answer).decode() + "\n")
     return 0

@@ -41,6 +41,7 @@ from goblins.history import (
     CHILD_FAILED,
     CHILD_STARTED,
     SIGNALED,
+    SIGNALS_QUERY,
     TIMER_FIRED,
     TIMER_STARTED,
     WORKFLOW_FAILED,
@@ -342,6 +343,8 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
     def query(self, name: str, payload: bytes) -> Any:
         """Run the query handler ``name`` against the state the run has reached."""
         handler = self.query_handlers.get(name)
+        if handler is None and name == SIGNALS_QUERY:
+            return sorted(n for n, waiters in self._signal_waiters.items() if any(not w.done() for w in waiters))
         if handler is None:
             known = ", ".join(sorted(self.query_handlers)) or "none"
             raise LookupError(f"workflow {self.definition.name!r} has no query handler {name!r} (it has: {known})")

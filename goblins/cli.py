@@ -12,11 +12,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from goblins import _cli_auth, _cli_ui, converter
-from goblins._cli_workflow import _connect, workflow_list, workflow_show
+from goblins import _cli_auth, _cli_ui, _cli_workflow, converter
+from goblins._cli_workflow import _connect
 from goblins._definitions import activity_definition, workflow_definition
 from goblins.errors import GoblinsError, WorkflowFailed
-from goblins.history import STATUSES
 from goblins.worker import Worker
 
 DEFAULT_SERVER = "localhost:9075"
@@ -345,18 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
         c.add_argument("--reason", default="")
         c.set_defaults(func=workflow_cancel)
 
-    c = client_parser("show", "print a run's history as a table")
-    c.add_argument("run_id")
-    c.add_argument(
-        "--page-size", type=_positive, default=1000, help="events fetched per request (default 1,000; at most 10,000)"
-    )
-    c.set_defaults(func=workflow_show)
-
-    c = client_parser("list", "list runs, newest first")
-    c.add_argument("--status", choices=STATUSES, default=None)
-    c.add_argument("--name", default=None, help="only runs of this workflow")
-    c.add_argument("--limit", type=_positive, default=50)
-    c.set_defaults(func=workflow_list)
+    _cli_workflow.register(client_parser, _positive)  # show, list, describe, query
     _cli_auth.register(sub)
     return p
 

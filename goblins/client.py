@@ -20,6 +20,7 @@ from goblins._definitions import name_of, workflow_definition
 from goblins._duration import optional_seconds, seconds
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
+from goblins.describe import RunDescription, describe_run, pending_activity_names, waits_for_signals
 from goblins.errors import (
     GoblinsError,
     PermissionDenied,
@@ -31,6 +32,7 @@ from goblins.errors import (
     WorkflowTimedOut,
 )
 from goblins.events import Event
+from goblins.history import SIGNALS_QUERY
 
 T = TypeVar("T")
 
@@ -41,6 +43,7 @@ _FAILURES: dict[str, type[WorkflowFailed]] = {
 }
 
 _STARTED_GRACE = 15.0
+_SIGNALS_TIMEOUT = 3.0  # describe's question to the worker about the signals the run awaits
 
 # One long poll lasts at most this long; result() without a timeout polls again.
 _POLL = 30.0
@@ -159,8 +162,10 @@ class RunInfo:
     run_id: str
     workflow_name: str
     status: str
-    """``"RUNNING"``, ``"COMPLETED"`` or ``"FAILED"`` (cancelled, terminated and timed-out runs
-    are FAILED)."""
+    """One of ``goblins.history.STATUSES``: ``"RUNNING"``, ``"COMPLETED"``, ``"FAILED"``,
+    ``"CANCELLED"`` (it ended by its cancellation; one that caught it and returned is
+    COMPLETED), ``"TERMINATED"``, ``"TIMED_OUT"`` (its execution_timeout) or
+    ``"CONTINUED_AS_NEW"`` (this run handed over to a next one)."""
     created_at: float
     """Seconds since the epoch, when the run was started."""
     finished_at: float | None
@@ -250,6 +255,28 @@ class WorkflowHandle(Generic[T]):
         ``timeout``: as for ``signal``."""
         request = pb.CancelWorkflow(run_id=self.run_id, terminate=True, reason=reason)
         await self._client._call("Cancel", request, timeout)
+
+    async def describe(self, timeout: float | datetime.timedelta | None = None) -> RunDescription:
+        """The run at a glance (:class:`goblins.RunDescription`): status, times, what it waits
+        on (activities with their attempts and last failure, timers, children) and why it is
+        not moving when that is known. Raises WorkflowNotFound for an unknown run.
+        ``timeout``: as for ``signal``, per call."""
+        events = await self.history(timeout=timeout)
+        request = pb.DescribeWorkflowRequest(run_id=self.run_id, activities=pending_activity_names(events))
+        try:
+            live = await self._client._call("DescribeWorkflow", request, timeout)
+        except GoblinsError as exc:
+            if not str(exc).startswith("UNIMPLEMENTED"):
+                raise
+            live = pb.DescribeWorkflowResponse()  # an older server: the history alone
+        facts = wire.live_facts(request, live, time.time())
+        if waits_for_signals(events, facts):
+            try:  # from the worker that holds the run: best effort (an older worker does not know it)
+                signals = await self.query(SIGNALS_QUERY, timeout=_SIGNALS_TIMEOUT)
+                facts = dataclasses.replace(facts, signals_waited_for=tuple(signals))
+            except (GoblinsError, TypeError):
+                pass
+        return describe_run(events, facts)
 
     async def history(self, timeout: float | datetime.timedelta | None = None) -> list[Event]:
         """The run's events, oldest first (read page by page: see :meth:`history_events`).
@@ -499,10 +526,11 @@ class Client:
         limit: int = 100,
         timeout: float | datetime.timedelta | None = None,
     ) -> list[RunInfo]:
-        """Runs, newest first; ``status`` is RUNNING, COMPLETED or FAILED. ``timeout``: how long
-        to wait for an answer (default: the client's ``call_timeout``)."""
+        """Runs, newest first; ``status`` (any case) is one of ``goblins.history.STATUSES``:
+        RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED, TIMED_OUT, CONTINUED_AS_NEW.
+        ``timeout``: how long to wait for an answer (default: the client's ``call_timeout``)."""
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
             raise ValueError(f"limit must be an int >= 1, got {limit!r}")
-        request = pb.ListWorkflowsRequest(status=status or "", workflow_name=workflow_name or "", limit=limit)
+        request = pb.ListWorkflowsRequest(status=(status or "").upper(), workflow_name=workflow_name or "", limit=limit)
         resp = await self._call("ListWorkflows", request, timeout)
         return [RunInfo._from_proto(run) for run in resp.runs]

@@ -74,15 +74,43 @@ STEP_ENDS = frozenset({ACTIVITY_SUCCEEDED, ACTIVITY_FAILED, TIMER_FIRED, CHILD_C
 WAKES = frozenset({WORKFLOW_SCHEDULED, SIGNALED, CANCEL_REQUESTED}) | STEP_ENDS
 """They give the workflow's code something new to see: a workflow task follows."""
 
-# Run statuses, as stored by the run index and asked for by clients.
+# Run statuses, as stored by the run index and asked for by clients (Temporal's): a run that
+# catches its cancellation and returns is COMPLETED; one that ends by the cancel is CANCELLED.
 RUNNING, COMPLETED, FAILED = "RUNNING", "COMPLETED", "FAILED"
-STATUSES = (RUNNING, COMPLETED, FAILED)
+CANCELLED, TERMINATED, TIMED_OUT, CONTINUED_AS_NEW = "CANCELLED", "TERMINATED", "TIMED_OUT", "CONTINUED_AS_NEW"
+STATUSES = (RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED, TIMED_OUT, CONTINUED_AS_NEW)
+LEGACY_STATUSES = frozenset({COMPLETED, FAILED})
+"""What a store written by release 0.x (three statuses) may hold for a run that ended otherwise."""
 _STATUS_SET_BY = {WORKFLOW_SCHEDULED: RUNNING, WORKFLOW_SUCCEEDED: COMPLETED, WORKFLOW_FAILED: FAILED}
+# The error_type the server records for a run it ended (server/farewells.py) or that let its
+# cancellation through: the run's status says how it ended, not just that it failed.
+_FAILED_AS = {"WorkflowCancelled": CANCELLED, "WorkflowTerminated": TERMINATED, "WorkflowTimedOut": TIMED_OUT}
 
 
-def run_status(event_type: int) -> str | None:
-    """The run status an event (of this wire number) sets, if any."""
-    return _STATUS_SET_BY.get(event_type)
+def run_status(event_type: int, error_type: str = "", continued_as: str = "") -> str | None:
+    """The run status an event (of this wire number) sets, if any. For the run's end, pass
+    its failure's type (``WORKFLOW_FINISHED_IN_ERROR``) or its ``continued_as``."""
+    status = _STATUS_SET_BY.get(event_type)
+    if status is FAILED:
+        return _FAILED_AS.get(error_type, FAILED)
+    if status is COMPLETED and continued_as:
+        return CONTINUED_AS_NEW
+    return status
+
+
+def parse_status(status: str | None) -> str:
+    """A status as a user typed it (any case; ``""``/None: any status), checked; ValueError
+    names the statuses for one that is none of them."""
+    if not status:
+        return ""
+    upper = status.strip().upper()
+    if upper not in STATUSES:
+        raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
+    return upper
+
+
+SIGNALS_QUERY = "__goblins.signals_waited_for"
+"""A query every workflow answers (``describe`` asks it): the signal names its code awaits."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -46,6 +46,7 @@ UNARY = (
     "GetClusterInfo",
     "Register",
     "CheckTasks",
+    "DescribeWorkflow",
 )
 
 ADDRESS = "in-process:0"  # what the worker and client report as their server's address

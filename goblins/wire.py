@@ -11,7 +11,19 @@ from typing import Any, cast
 
 from goblins import converter
 from goblins.api import v1 as pb
-from goblins.history import KINDS, Event, EventType, Failure, kind_of
+from goblins.describe import LiveFacts
+from goblins.history import (
+    KINDS,
+    RUNNING,
+    WORKFLOW_FAILED,
+    WORKFLOW_SCHEDULED,
+    WORKFLOW_SUCCEEDED,
+    Event,
+    EventType,
+    Failure,
+    kind_of,
+    run_status,
+)
 from goblins.retry import RetryPolicy
 
 # Each attribute message's field names, and which of them are payloads (bytes), by oneof field.
@@ -115,6 +127,19 @@ def step_id_of(e: pb.HistoryEvent) -> str:
     """The workflow step ``e`` is about (empty for the kinds of the whole run)."""
     field = _STEP_FIELDS.get(e.type)
     return getattr(e, field).step_id if field is not None else ""  # type: ignore[no-any-return]
+
+
+_ENDS = frozenset({WORKFLOW_FAILED, WORKFLOW_SUCCEEDED})
+
+
+def status_of(e: pb.HistoryEvent) -> str | None:
+    """The run status ``e`` sets (RUNNING, one of the ended ones), or None: most events set none."""
+    kind = e.type
+    if kind not in _ENDS:  # the stores call this per event committed: one set lookup for most
+        return RUNNING if kind == WORKFLOW_SCHEDULED else None
+    if kind == WORKFLOW_FAILED:
+        return run_status(kind, error_type=e.workflow_finished_in_error.failure.type)
+    return run_status(kind, continued_as=e.workflow_finished_in_success.continued_as)
 
 
 def failure_of(e: pb.HistoryEvent) -> pb.Failure | None:
@@ -225,3 +250,19 @@ _DESCRIBE: dict[str, Callable[[Any], str]] = {
     "continue_as_new": lambda c: "continues as new",
 }
 """Each command kind in words: every kind is named, unknown kinds raise."""
+
+
+def live_facts(request: pb.DescribeWorkflowRequest, reply: pb.DescribeWorkflowResponse, now: float) -> LiveFacts:
+    """The server's DescribeWorkflow answer to ``request`` as facts (``now``: the client's
+    clock, used when the server sent none)."""
+    hosted = {pb.HOSTING_YES: True, pb.HOSTING_NO: False}
+    return LiveFacts(
+        now=reply.server_time or now,
+        workflow_hosted=hosted.get(reply.workflow_hosted),
+        activities_hosted={
+            name: hosted.get(h) for name, h in zip(request.activities, reply.activities_hosted, strict=False)
+        },
+        heartbeats={
+            b.step_id: (converter.decode(b.details) if b.details else None, b.time or None) for b in reply.heartbeats
+        },
+    )

@@ -42,6 +42,7 @@ PERMISSIONS: dict[str, str] = {
     "cancel": "cancel runs",
     "terminate": "terminate runs",
     "history": "read histories",
+    "describe": "describe runs",
     "list": "list runs",
     "connect": "connect as a worker",
     "register": "register workflows and activities",
@@ -50,12 +51,12 @@ PERMISSIONS: dict[str, str] = {
     "cluster_info": "read the cluster's transport settings",
 }
 
-_CLIENT = frozenset({"start", "result", "signal", "query", "cancel", "terminate", "history", "list"})
+_CLIENT = frozenset({"start", "result", "signal", "query", "cancel", "terminate", "history", "describe", "list"})
 
 ROLES: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS),
     "client": _CLIENT,
-    "reader": frozenset({"result", "query", "history", "list"}),
+    "reader": frozenset({"result", "query", "history", "describe", "list"}),
     # A worker reads histories: a workflow task's later pages, and a replay for a query.
     "worker": frozenset({"connect", "register", "check_tasks", "answer_query", "cluster_info", "history"}),
 }
@@ -68,6 +69,7 @@ RPCS: dict[str, frozenset[str]] = {
     "StartWorkflow": frozenset({"start"}),
     "GetResult": frozenset({"result"}),
     "GetHistory": frozenset({"history"}),
+    "DescribeWorkflow": frozenset({"describe"}),
     "ListWorkflows": frozenset({"list"}),
     "Connect": frozenset({"connect"}),
     "GetClusterInfo": frozenset({"cluster_info"}),

@@ -198,6 +198,12 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         )
 
     @mapped
+    async def DescribeWorkflow(
+        self, request: pb.DescribeWorkflowRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DescribeWorkflowResponse:
+        return await self.runs.describe(request)
+
+    @mapped
     async def GetClusterInfo(self, request: pb.ClusterInfoRequest, context: grpc.aio.ServicerContext) -> pb.ClusterInfo:
         return self.runs.cluster_info()
 

@@ -487,6 +487,8 @@ class EventLoop(StoreCommits, ReportDecisions):
             self._queue.put_nowait(_Resume([r.run_id]))
         elif not rs.heartbeat(r):
             return False
+        else:
+            rs.heartbeat_times[r.step_id] = self.clock()
         self.queue.heartbeat(r.task_id, r.details)
         if r.details:
             self._beats[(r.run_id, r.step_id)] = r.details

@@ -24,6 +24,7 @@ from goblins.history import COMPLETED, FAILED, RUNNING, STATUSES, run_status
 from goblins.server.effects import TaskRecord
 from goblins.server.session import Session
 from goblins.server.state import RunState
+from goblins.wire import status_of
 
 __all__ = [
     "COMPLETED",
@@ -44,6 +45,7 @@ __all__ = [
     "Timers",
     "WorkersElsewhere",
     "run_status",
+    "status_of",
 ]
 
 
@@ -124,7 +126,8 @@ class EventStore(Protocol):
 class RunIndex(Protocol):
     """Runs by status and name (for clients), and the active runs of a partition (takeovers).
 
-    1. A run is listed from the commit of its first event, with the status of its last one.
+    1. A run is listed from the commit of its first event, with the status of its last one
+       (``status_of``: how it ended, e.g. CANCELLED, not only that it failed).
     2. ``active_runs(bucket)`` lists every unfinished (or unsettled) run of the bucket.
     """
 
@@ -226,6 +229,11 @@ class TaskQueue(Protocol):
 
     async def ensure_task_topics(self, workflows: list[str], activities: list[str]) -> None:
         """Prepare to carry tasks of newly registered names (before any is produced)."""
+        ...
+
+    async def hosted(self, keys: list[tuple[str, str]]) -> list[bool | None]:
+        """Whether a connected worker hosts each (kind, name); None where this server cannot
+        tell (e.g. the broker's group is between assignments)."""
         ...
 
     def cluster_info(self) -> pb.ClusterInfo: ...

@@ -14,7 +14,7 @@ import math
 import os
 
 from goblins.api import v1 as pb
-from goblins.history import FINISHED, STATUSES, WORKFLOW_SUCCEEDED
+from goblins.history import FINISHED, WORKFLOW_SUCCEEDED, parse_status
 from goblins.server.checks import MAX_PAYLOAD, MAX_REASON, bad_payload, bad_seconds, too_long
 from goblins.server.effects import ACTIVITY, WORKFLOW
 from goblins.server.loop import EventLoop
@@ -23,6 +23,8 @@ from goblins.server.ports import Mode
 
 MAX_WAIT = 60.0
 QUERY_TIMEOUT = 10.0
+MAX_DESCRIBED = 1000  # activity names one describe may ask about
+_HOSTING = {True: pb.HOSTING_YES, False: pb.HOSTING_NO, None: pb.HOSTING_UNKNOWN}
 
 
 class RequestError(Exception):
@@ -293,12 +295,47 @@ class Runs:
         return reply
 
     async def list_runs(self, status: str, workflow_name: str, limit: int) -> list[pb.RunInfo]:
-        if status and status not in STATUSES:
-            raise InvalidArgument(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
+        try:
+            status = parse_status(status)
+        except ValueError as exc:
+            raise InvalidArgument(str(exc)) from None
         _refuse_long(("workflow_name", workflow_name))
         if limit < 0:
             raise InvalidArgument(f"limit must be >= 0 (0: the default), got {limit}")
         return await self.mode.index.list_runs(status, workflow_name, limit)
+
+    # ---- describe ----
+
+    async def describe(self, request: pb.DescribeWorkflowRequest) -> pb.DescribeWorkflowResponse:
+        """The live facts about a run that its history does not hold: whether connected workers
+        host its workflow and the activities it waits on, and its attempts' last heartbeats."""
+        _refuse_long(("run_id", request.run_id), *(("activity name", n) for n in request.activities))
+        if len(request.activities) > MAX_DESCRIBED:
+            raise InvalidArgument(f"at most {MAX_DESCRIBED} activity names, got {len(request.activities)}")
+        rs = self.loop.run(request.run_id)
+        last = None if rs is not None else await self.store.last_event(request.run_id)
+        if rs is None and last is None:
+            return pb.DescribeWorkflowResponse(found=False)
+        name = rs.workflow_name if rs is not None else last.workflow_name  # type: ignore[union-attr]
+        reply = pb.DescribeWorkflowResponse(found=True, workflow_name=name, server_time=self.loop.clock())
+        if (rs is not None and rs.finished) or (last is not None and last.type in FINISHED):
+            return reply  # an ended run waits for nothing
+        names = list(dict.fromkeys(request.activities))
+        hosted = await self.mode.queue.hosted([(WORKFLOW, name)] + [(ACTIVITY, n) for n in names])
+        reply.workflow_hosted = _HOSTING[hosted[0]]
+        by_name = dict(zip(names, hosted[1:], strict=True))
+        reply.activities_hosted.extend(_HOSTING[by_name[n]] for n in request.activities)
+        if rs is not None:
+            beats, times = rs.heartbeats, rs.heartbeat_times
+        elif request.activities and (stored := await self.store.load_run(request.run_id)) is not None:
+            beats, times = stored.heartbeats, {}  # another server owns the run: no times known here
+        else:
+            beats, times = {}, {}
+        for step_id, details in beats.items():
+            reply.heartbeats.add(step_id=step_id, details=details, time=times.get(step_id, 0.0))
+        for step_id in times.keys() - beats.keys():  # heartbeats without details
+            reply.heartbeats.add(step_id=step_id, time=times[step_id])
+        return reply
 
     # ---- workers ----
 

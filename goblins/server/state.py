@@ -31,6 +31,8 @@ class RunState(Farewells):
     def __init__(self, run_id: str, *, ids: IdSource) -> None:
         super().__init__(run_id)
         self.ids = ids  # fresh ids for workflow tasks and messages (injected: the core stays pure)
+        # When this server last saw each step's heartbeat (the loop notes it: describe shows it).
+        self.heartbeat_times: dict[str, float] = {}
 
     def new_event(self, kind: pb.EventType, now: float, **attributes: Any) -> pb.HistoryEvent:
         """The run's next event, of ``kind``: the caller sets its attributes, then records it.

@@ -174,6 +174,40 @@ class EventStoreContract:
         assert [r.run_id for r in await store.list_runs("COMPLETED", name, 100)] == []
         assert len(await store.list_runs("", name, 1)) == 1
 
+    async def test_a_run_is_listed_with_how_it_ended(self, store: Store) -> None:
+        """RunIndex requirement 1: the status tells the ends apart (cancelled, terminated, timed
+        out, continued as new), not only failed from completed."""
+        name = new_id("wf")
+        now = float(int(time.time()))
+        ends = {
+            "CANCELLED": {"failure": {"message": "WorkflowCancelled: x", "type": "WorkflowCancelled"}},
+            "TERMINATED": {"failure": {"message": "WorkflowTerminated: x", "type": "WorkflowTerminated"}},
+            "TIMED_OUT": {"failure": {"message": "WorkflowTimedOut: x", "type": "WorkflowTimedOut"}},
+            "FAILED": {"failure": {"message": "ValueError: x", "type": "ValueError"}},
+        }
+        runs = {status: new_id(status.lower()) for status in [*ends, "CONTINUED_AS_NEW"]}
+        events = [e for run in runs.values() for e in started(run, name, now - 10)]
+        events += [
+            history_event("WORKFLOW_FINISHED_IN_ERROR", run_id=runs[s], seq=3, workflow_name=name, time=now, **a)
+            for s, a in ends.items()
+        ]
+        chain = runs["CONTINUED_AS_NEW"]
+        events.append(
+            history_event(
+                "WORKFLOW_FINISHED_IN_SUCCESS",
+                run_id=chain,
+                seq=3,
+                workflow_name=name,
+                time=now,
+                continued_as=f"{chain}~2",
+            )
+        )
+        await store.commit(Batch(events=events))
+        listed = {r.run_id: r.status for r in await store.list_runs("", name, 100)}
+        assert listed == {run: status for status, run in runs.items()}
+        for status, run in runs.items():
+            assert [r.run_id for r in await store.list_runs(status, name, 100)] == [run]
+
     async def test_registry_accumulates_and_ignores_duplicates(self, store: Store) -> None:
         wf, act = new_id("wf"), new_id("act")
         await store.commit(Batch(registry=[(WORKFLOW, wf), (ACTIVITY, act)]))

@@ -42,7 +42,8 @@ async def test_flaky_activity_retry_story_in_the_cli(cluster: Cluster, measure: 
     shown = cluster.cli("workflow", "show", run_id)
     assert shown.returncode == 0, shown.stderr
     table, _, traces = shown.stdout.partition("\n\n")  # the table, then the failures' stack traces
-    rows = table.splitlines()
+    header, *rows = table.splitlines()
+    assert header.split()[:3] == ["greet", run_id, "COMPLETED"]  # name, run, status, duration
     assert rows[0].split() == ["SEQ", "TIME", "EVENT", "ACTIVITY", "ATTEMPT", "DETAIL"]
     assert traces.startswith("stack trace of event ") and 'raise RuntimeError("the goblin dropped' in traces
     failed = [r for r in rows if " ACTIVITY_FINISHED_IN_ERROR " in r]

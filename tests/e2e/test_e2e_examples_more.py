@@ -37,7 +37,11 @@ def test_feed_example_continues_as_new(cluster: Cluster, measure: Callable[[str]
     assert show.returncode == 0 and show.stdout.splitlines()[-1].endswith(f"continued as {run}~2"), show.stderr
     listed = cluster.cli("workflow", "list", "--name", "read_feed")
     rows = [line.split() for line in listed.stdout.splitlines()[1:]]
-    assert sorted((r[0], r[2]) for r in rows) == [(run + suffix, "COMPLETED") for suffix in ("", "~2", "~3")]
+    assert sorted((r[0], r[2]) for r in rows) == [
+        (run, "CONTINUED_AS_NEW"),
+        (f"{run}~2", "CONTINUED_AS_NEW"),
+        (f"{run}~3", "COMPLETED"),
+    ]
 
 
 def test_deadlines_example(cluster: Cluster, measure: Callable[[str], None]) -> None:

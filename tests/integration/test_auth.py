@@ -36,6 +36,7 @@ ALLOWED: dict[str, set[str]] = {
         "StartWorkflow",
         "GetResult",
         "GetHistory",
+        "DescribeWorkflow",
         "ListWorkflows",
         "Signal",
         "Cancel",
@@ -44,7 +45,7 @@ ALLOWED: dict[str, set[str]] = {
         "ClientSession(start)",
         "ClientSession(result)",
     },
-    "reader": {"GetResult", "GetHistory", "ListWorkflows", "Query", "ClientSession(result)"},
+    "reader": {"GetResult", "GetHistory", "DescribeWorkflow", "ListWorkflows", "Query", "ClientSession(result)"},
     "worker": {"Connect", "Register", "CheckTasks", "AnswerQuery", "GetClusterInfo", "GetHistory"},
 }
 
@@ -165,6 +166,7 @@ RPCS: dict[str, Attempt] = {
     "StartWorkflow": lambda s: unary(s.StartWorkflow(pb.StartWorkflowRequest(workflow_name="greeting"), timeout=T)),
     "GetResult": lambda s: unary(s.GetResult(pb.GetResultRequest(run_id="nope"), timeout=T)),
     "GetHistory": lambda s: unary(s.GetHistory(pb.GetHistoryRequest(run_id="nope"), timeout=T)),
+    "DescribeWorkflow": lambda s: unary(s.DescribeWorkflow(pb.DescribeWorkflowRequest(run_id="nope"), timeout=T)),
     "ListWorkflows": lambda s: unary(s.ListWorkflows(pb.ListWorkflowsRequest(), timeout=T)),
     "Connect": connect,
     "GetClusterInfo": lambda s: unary(s.GetClusterInfo(pb.ClusterInfoRequest(), timeout=T)),

@@ -119,8 +119,9 @@ async def test_show_prints_a_long_history_page_by_page(
     code, out, err = await goblins_cli("workflow", "show", "cli-pages", "--page-size", "2", "--server", address)
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0].startswith("SEQ") and sum(1 for line in lines if line.startswith("SEQ")) == 1
-    assert [int(line.split()[0]) for line in lines[1:]] == [e.seq for e in events], "every event once, in order"
+    assert lines[0].startswith("greet  cli-pages  COMPLETED  "), "the header: name, run, status, duration"
+    assert lines[1].startswith("SEQ") and sum(1 for line in lines if line.startswith("SEQ")) == 1
+    assert [int(line.split()[0]) for line in lines[2:]] == [e.seq for e in events], "every event once, in order"
     code, _, err = await goblins_cli("workflow", "show", "cli-pages", "--page-size", "0", "--server", address)
     assert code == 2 and "--page-size" in err
 

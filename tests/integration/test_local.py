@@ -104,8 +104,12 @@ async def test_terminate_and_not_found(tmp_path: Path) -> None:
         await sleeping.terminate("stop")
         with pytest.raises(goblins.WorkflowTerminated):
             await sleeping.result(timeout=10)
+        assert (await sleeping.describe()).status == "TERMINATED"  # DescribeWorkflow in process too
+        assert [r.run_id for r in await app.client.list_workflows(status="terminated")] == [sleeping.run_id]
         with pytest.raises(goblins.WorkflowNotFound):
             await app.client.get_workflow_handle("no-such-run").result(timeout=1)
+        with pytest.raises(goblins.WorkflowNotFound):
+            await app.client.get_workflow_handle("no-such-run").describe()
         with pytest.raises(goblins.WorkflowNotFound):
             await app.client.start_workflow("never_registered")
 

@@ -10,7 +10,7 @@ from goblins.api import v1 as pb
 from goblins.errors import StoreConflict, StoreRejected
 from goblins.server.effects import WORKFLOW, TaskRecord
 from goblins.server.paging import cut
-from goblins.server.ports import Batch, EventStore, Inbox, Mode, StoredRun, run_status
+from goblins.server.ports import Batch, EventStore, Inbox, Mode, StoredRun, status_of
 from goblins.server.session import Session
 from goblins.server.state import RunState
 
@@ -43,7 +43,7 @@ class MemoryStore:
                 raise StoreConflict(f"{e.run_id}#{e.seq} exists")
         for e in batch.events:
             self.events[e.run_id].append(e)
-            status = run_status(e.type)
+            status = status_of(e)
             if status is not None:
                 self.status[e.run_id] = status
         for task_id in batch.done_tasks:
@@ -138,6 +138,9 @@ class MemoryQueue:
 
     async def ensure_task_topics(self, workflows: list[str], activities: list[str]) -> None:
         pass
+
+    async def hosted(self, keys: list[tuple[str, str]]) -> list[bool | None]:
+        return [None] * len(keys)
 
     def cluster_info(self) -> pb.ClusterInfo:
         return pb.ClusterInfo(transport="memory")

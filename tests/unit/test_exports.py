@@ -21,6 +21,7 @@ TOP_LEVEL = [
     "NondeterminismError",
     "PermissionDenied",
     "RetryPolicy",
+    "RunDescription",
     "RunInfo",
     "Unauthenticated",
     "Worker",

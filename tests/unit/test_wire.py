@@ -11,7 +11,7 @@ import goblins
 import goblins.testing
 from goblins import converter, wire
 from goblins.api import v1 as pb
-from goblins.history import FINISHED, KINDS, STATUSES, WAKES, Event, EventType, Failure, run_status
+from goblins.history import FINISHED, KINDS, STATUSES, WAKES, Event, EventType, Failure, parse_status, run_status
 
 _ONEOF = pb.HistoryEvent.DESCRIPTOR.oneofs_by_name["attributes"]
 
@@ -169,8 +169,30 @@ def test_the_vocabulary() -> None:
         "FAILED",
         "COMPLETED",
     ]
-    assert set(STATUSES) == {"RUNNING", "COMPLETED", "FAILED"}
+    assert STATUSES == (
+        "RUNNING",
+        "COMPLETED",
+        "FAILED",
+        "CANCELLED",
+        "TERMINATED",
+        "TIMED_OUT",
+        "CONTINUED_AS_NEW",
+    )
     assert run_status(pb.ACTIVITY_STARTED) is None
+    # How the run ended decides its status (Temporal's): the server's own ends by error type.
+    failed = pb.WORKFLOW_FINISHED_IN_ERROR
+    assert [run_status(failed, error_type=t) for t in ("ValueError", "WorkflowCancelled")] == ["FAILED", "CANCELLED"]
+    assert [run_status(failed, error_type=t) for t in ("WorkflowTerminated", "WorkflowTimedOut")] == [
+        "TERMINATED",
+        "TIMED_OUT",
+    ]
+    assert run_status(pb.WORKFLOW_FINISHED_IN_SUCCESS, continued_as="r~2") == "CONTINUED_AS_NEW"
+    end = pb.HistoryEvent(type=failed)
+    end.workflow_finished_in_error.failure.type = "WorkflowTerminated"
+    assert wire.status_of(end) == "TERMINATED"
+    assert [parse_status(s) for s in ("cancelled", " Timed_Out", "", None)] == ["CANCELLED", "TIMED_OUT", "", ""]
+    with pytest.raises(ValueError, match="status must be one of RUNNING, COMPLETED"):
+        parse_status("DONE")
 
 
 @goblins.workflow(name="sleeper")

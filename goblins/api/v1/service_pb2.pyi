@@ -1,12 +1,22 @@
 from goblins.api.v1 import history_pb2 as _history_pb2
 from goblins.api.v1 import task_pb2 as _task_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class Hosting(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    HOSTING_UNKNOWN: _ClassVar[Hosting]
+    HOSTING_YES: _ClassVar[Hosting]
+    HOSTING_NO: _ClassVar[Hosting]
+HOSTING_UNKNOWN: Hosting
+HOSTING_YES: Hosting
+HOSTING_NO: Hosting
 
 class ControlResponse(_message.Message):
     __slots__ = ()
@@ -169,6 +179,40 @@ class ListWorkflowsResponse(_message.Message):
     RUNS_FIELD_NUMBER: _ClassVar[int]
     runs: _containers.RepeatedCompositeFieldContainer[RunInfo]
     def __init__(self, runs: _Optional[_Iterable[_Union[RunInfo, _Mapping]]] = ...) -> None: ...
+
+class DescribeWorkflowRequest(_message.Message):
+    __slots__ = ("run_id", "activities")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTIVITIES_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    activities: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, run_id: _Optional[str] = ..., activities: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class StepHeartbeat(_message.Message):
+    __slots__ = ("step_id", "details", "time")
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    DETAILS_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    step_id: str
+    details: bytes
+    time: float
+    def __init__(self, step_id: _Optional[str] = ..., details: _Optional[bytes] = ..., time: _Optional[float] = ...) -> None: ...
+
+class DescribeWorkflowResponse(_message.Message):
+    __slots__ = ("found", "workflow_name", "workflow_hosted", "activities_hosted", "heartbeats", "server_time")
+    FOUND_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_HOSTED_FIELD_NUMBER: _ClassVar[int]
+    ACTIVITIES_HOSTED_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEATS_FIELD_NUMBER: _ClassVar[int]
+    SERVER_TIME_FIELD_NUMBER: _ClassVar[int]
+    found: bool
+    workflow_name: str
+    workflow_hosted: Hosting
+    activities_hosted: _containers.RepeatedScalarFieldContainer[Hosting]
+    heartbeats: _containers.RepeatedCompositeFieldContainer[StepHeartbeat]
+    server_time: float
+    def __init__(self, found: _Optional[bool] = ..., workflow_name: _Optional[str] = ..., workflow_hosted: _Optional[_Union[Hosting, str]] = ..., activities_hosted: _Optional[_Iterable[_Union[Hosting, str]]] = ..., heartbeats: _Optional[_Iterable[_Union[StepHeartbeat, _Mapping]]] = ..., server_time: _Optional[float] = ...) -> None: ...
 
 class ClusterInfo(_message.Message):
     __slots__ = ("transport", "bootstrap_servers", "tasks_topic", "events_topic", "partitions", "worker_group")

@@ -100,6 +100,11 @@ class GoblinsStub:
                 request_serializer=goblins_dot_api_dot_v1_dot_service__pb2.ClientRequests.SerializeToString,
                 response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.ClientReplies.FromString,
                 _registered_method=True)
+        self.DescribeWorkflow = channel.unary_unary(
+                '/goblins.api.v1.Goblins/DescribeWorkflow',
+                request_serializer=goblins_dot_api_dot_v1_dot_service__pb2.DescribeWorkflowRequest.SerializeToString,
+                response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.DescribeWorkflowResponse.FromString,
+                _registered_method=True)
 
 
 class GoblinsServicer:
@@ -188,6 +193,13 @@ class GoblinsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DescribeWorkflow(self, request, context):
+        """What a run waits for that its history does not say: connected workers, heartbeats.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GoblinsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -255,6 +267,11 @@ def add_GoblinsServicer_to_server(servicer, server):
                     servicer.ClientSession,
                     request_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.ClientRequests.FromString,
                     response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.ClientReplies.SerializeToString,
+            ),
+            'DescribeWorkflow': grpc.unary_unary_rpc_method_handler(
+                    servicer.DescribeWorkflow,
+                    request_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.DescribeWorkflowRequest.FromString,
+                    response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.DescribeWorkflowResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -608,6 +625,33 @@ class Goblins:
             '/goblins.api.v1.Goblins/ClientSession',
             goblins_dot_api_dot_v1_dot_service__pb2.ClientRequests.SerializeToString,
             goblins_dot_api_dot_v1_dot_service__pb2.ClientReplies.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DescribeWorkflow(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/goblins.api.v1.Goblins/DescribeWorkflow',
+            goblins_dot_api_dot_v1_dot_service__pb2.DescribeWorkflowRequest.SerializeToString,
+            goblins_dot_api_dot_v1_dot_service__pb2.DescribeWorkflowResponse.FromString,
             options,
             channel_credentials,
             insecure,

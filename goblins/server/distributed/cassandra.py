@@ -33,10 +33,10 @@ from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from cassandra.query import BatchStatement, BatchType, tuple_factory
 
 from goblins.api import v1 as pb
-from goblins.history import RUNNING, run_status
+from goblins.history import CANCELLED, FAILED, RUNNING, TERMINATED, TIMED_OUT
 from goblins.server.effects import WF_TASK_MARK, WORKFLOW, TaskRecord
 from goblins.server.ports import Batch, StoreConflict, StoredRun, StoreRejected, StoreUnavailable
-from goblins.wire import columns, step_id_of
+from goblins.wire import columns, status_of, step_id_of
 
 REPLICATION = {"class": "SimpleStrategy", "replication_factor": 1}
 
@@ -63,6 +63,8 @@ SCHEMA = [
 ]
 TABLES = ("events", "events_by_activity", "runs", "runs_by_day", "active_runs", "registry", "timers", "heartbeats")
 LIST_DAYS = 30
+# The statuses a run stored as FAILED by release 0.x may really have (see _status_of_failed).
+_ENDED_IN_ERROR = frozenset({FAILED, CANCELLED, TERMINATED, TIMED_OUT})
 # Partitions per unlogged batch of index rows (runs, runs_by_day, active_runs,
 # events_by_activity): Cassandra warns above 10 (unlogged_batch_across_partitions_warn_threshold);
 # the rows are small, far under its batch size warning (5 KiB).
@@ -228,6 +230,7 @@ class CassandraStore:
         self._del_active = p("DELETE FROM active_runs WHERE bucket = ? AND run_id = ?")
         self._sel_active = p("SELECT run_id FROM active_runs WHERE bucket = ?")
         self._upd_status = p("UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?")
+        self._set_status = p("UPDATE runs SET status = ? WHERE run_id = ?")
         self._set_wf_task = p("UPDATE runs SET wf_task_id = ? WHERE run_id = ?")
         self._ins_registry = p("INSERT INTO registry (kind, name) VALUES (?, ?)")
         self._ins_timer = p(
@@ -275,7 +278,7 @@ class CassandraStore:
             step_id = step_id_of(e)
             if step_id:
                 rows.append((self._ins_by_activity, (step_id, e.seq, e.run_id), step_id))
-            status = run_status(e.type)
+            status = status_of(e)
             if status == RUNNING:
                 started[e.run_id] = e
             elif status is not None:
@@ -433,6 +436,8 @@ class CassandraStore:
                 if not rows:
                     continue
                 name, run_status_, created_at, finished_at, _ = rows[0]
+                if run_status_ == FAILED and (not status or status in _ENDED_IN_ERROR):
+                    run_status_ = await self._status_of_failed(run_id)
                 if (status and run_status_ != status) or (workflow_name and name != workflow_name):
                     continue
                 out.append(
@@ -448,6 +453,17 @@ class CassandraStore:
                     return out
             day -= datetime.timedelta(days=1)
         return out
+
+    async def _status_of_failed(self, run_id: str) -> str:
+        """A run stored as FAILED by release 0.x may have been cancelled, terminated or timed
+        out: its end event says which, and the row is corrected (a run this release ended has
+        the right status already; a truly failed one costs this read when listed)."""
+        rows = await _execute(self.session, self._sel_last, (run_id,))
+        status = status_of(pb.HistoryEvent.FromString(rows[0][0])) if rows else None
+        if status is None or status == FAILED:
+            return FAILED
+        await _execute(self.session, self._set_status, (status, run_id))
+        return status
 
     async def registry(self) -> set[tuple[str, str]]:
         rows = await _execute(self.session, "SELECT kind, name FROM registry")

@@ -80,6 +80,27 @@ def partition_held(admin: Any, group: str, topic: str, partition: int, timeout: 
     return False
 
 
+def topics_consumed(admin: Any, group: str, timeout: float = 5.0) -> set[str] | None:
+    """The topics members of the consumer ``group`` are assigned; None when the group is
+    between assignments or Kafka does not answer."""
+    from confluent_kafka import ConsumerGroupState
+
+    try:
+        described = admin.describe_consumer_groups([group], request_timeout=timeout)[group].result(timeout)
+    except Exception:
+        return None
+    if described.state in (ConsumerGroupState.EMPTY, ConsumerGroupState.DEAD):
+        return set()
+    if described.state != ConsumerGroupState.STABLE:
+        return None
+    return {
+        tp.topic
+        for member in described.members
+        if member.assignment is not None
+        for tp in member.assignment.topic_partitions
+    }
+
+
 # A run unknown to the store is reported missing only after this long, since a just-started
 # run may still be on its way to its owner (e.g. during a partition takeover).
 NOT_FOUND_GRACE = 15.0
@@ -296,6 +317,18 @@ class KafkaTransport:
             return False
         await self._producer.send(topic, partition, query.run_id, pb.Task(query=query).SerializeToString())
         return True
+
+    async def hosted(self, keys: list[tuple[str, str]]) -> list[bool | None]:
+        """A name is hosted while a member of the workers' consumer group is assigned its topic."""
+        if self._admin is None:
+            from confluent_kafka.admin import AdminClient  # type: ignore[attr-defined]
+
+            self._admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        group = prefixed(self.namespace, WORKER_GROUP)
+        consumed = await asyncio.get_running_loop().run_in_executor(None, topics_consumed, self._admin, group)
+        if consumed is None:
+            return [None] * len(keys)
+        return [task_topic(self.tasks_prefix, kind, name) in consumed for kind, name in keys]
 
     def owns(self, run_id: str) -> bool:
         return partition_for(run_id, self.partitions) in self.owned

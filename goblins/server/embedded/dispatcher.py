@@ -168,6 +168,10 @@ class Dispatcher:
         self._leases[t.task_id] = (session, deadline)
         session.inflight.add(t.task_id)
 
+    def hosts(self, key: tuple[str, str]) -> bool:
+        """Whether a connected worker hosts the (kind, name)."""
+        return any(key in s.keys and not s.closed for s in self._sessions)
+
     def send_query(self, query: pb.QueryTask) -> bool:
         """Hand a query to the worker that holds the run (else any host of its workflow)."""
         sticky = self._sticky.get(query.run_id)
@@ -314,6 +318,10 @@ class EmbeddedTransport:
         # The answer comes back over the worker's stream: no address to reply to.
         query.reply_to = ""
         return self.dispatcher is not None and self.dispatcher.send_query(query)
+
+    async def hosted(self, keys: list[tuple[str, str]]) -> list[bool | None]:
+        d = self.dispatcher
+        return [d is not None and d.hosts(key) for key in keys]
 
     async def ensure_task_topics(self, workflows: list[str], activities: list[str]) -> None:
         pass  # a task needs no topic here: the dispatcher queues by (kind, name) on demand

@@ -36,10 +36,10 @@ from typing import Any, TypeVar
 from google.protobuf.message import DecodeError
 
 from goblins.api import v1 as pb
-from goblins.history import RUNNING, run_status
+from goblins.history import LEGACY_STATUSES, RUNNING
 from goblins.server.effects import ACTIVITY, WORKFLOW, TaskRecord
 from goblins.server.ports import Batch, StoredRun, StoreRejected, StoreUnavailable
-from goblins.wire import columns
+from goblins.wire import columns, status_of
 
 T = TypeVar("T")
 
@@ -101,10 +101,44 @@ def connect(path: str, synchronous: str = "FULL") -> sqlite3.Connection:
     return conn
 
 
+# PRAGMA user_version of a file this release wrote. 0: release 0.x's, whose runs.status held
+# three statuses (a cancelled, terminated or timed-out run was FAILED, a continued one COMPLETED).
+SCHEMA_VERSION = 1
+
+
 def create_schema(conn: sqlite3.Connection) -> None:
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").fetchone():
         conn.executescript(EVENTS)
     conn.executescript(SCHEMA)
+    if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+        migrate_statuses(conn)
+
+
+def migrate_statuses(conn: sqlite3.Connection) -> int:
+    """Give each ended run of an older file the status its last event says, once (the file is
+    then marked with ``SCHEMA_VERSION``); returns how many runs changed. Only the runs that
+    ended are read, each by its end event alone."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        legacy = ", ".join(f"'{s}'" for s in sorted(LEGACY_STATUSES))
+        rows = conn.execute(
+            "SELECT r.run_id, r.status, e.data FROM runs r JOIN events e ON e.run_id = r.run_id "
+            f"WHERE r.status IN ({legacy}) "
+            "AND e.type IN ('WORKFLOW_FINISHED_IN_ERROR', 'WORKFLOW_FINISHED_IN_SUCCESS')"
+        ).fetchall()
+        changed = [
+            (new, run_id)
+            for run_id, old, data in rows
+            if (new := status_of(pb.HistoryEvent.FromString(data))) and new != old
+        ]
+        conn.executemany("UPDATE runs SET status = ? WHERE run_id = ?", changed)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return len(changed)
 
 
 def _event_row(e: pb.HistoryEvent) -> tuple[str, int, str, str, bytes]:
@@ -272,7 +306,7 @@ class SqliteStore:
             if batch.events:
                 c.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)", [_event_row(e) for e in batch.events])
                 for e in batch.events:
-                    status = run_status(e.type)
+                    status = status_of(e)
                     if status == RUNNING:
                         c.execute(
                             "INSERT INTO runs VALUES (?, ?, ?, ?, 0)", (e.run_id, e.workflow_name, status, e.time)
