@@ -21,6 +21,7 @@ from typing import Any
 import grpc
 
 from goblins._kafka import AsyncProducer, PendingOffsets, consumer_config, partition_for, take, task_topic
+from goblins._kafka_security import ClientErrors, KafkaTarget, worker_settings
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.worker._source import Batch, Cancel, Registration, TaskKind, free_slots
@@ -31,6 +32,22 @@ RECENT = 20_000
 
 
 Place = tuple[str, int]  # (topic, partition)
+
+
+class _ErrorLog:
+    """librdkafka's ``error_cb``: it retries a refused login or a failed TLS handshake
+    forever, so say why, once per distinct error."""
+
+    def __init__(self, target: KafkaTarget) -> None:
+        self.target = target
+        self.seen: set[str] = set()
+
+    def __call__(self, error: Any) -> None:
+        errors = ClientErrors()
+        errors(error)
+        if errors.fatal is not None and errors.fatal not in self.seen:
+            self.seen.add(errors.fatal)
+            log.error("%s", errors.explain(self.target, errors.fatal))
 
 
 class _Offsets:
@@ -57,7 +74,11 @@ class KafkaSource:
         self._stub = stub
         self.info = info
         self._reg = registration
-        self.producer = AsyncProducer(info.bootstrap_servers)
+        # The same TLS/SASL settings as the server's Kafka, handed over with the address.
+        settings = worker_settings(info.kafka_settings)
+        target = KafkaTarget(info.bootstrap_servers, settings=settings)
+        self.security: dict[str, Any] = {**settings, "error_cb": _ErrorLog(target)}
+        self.producer = AsyncProducer(info.bootstrap_servers, self.security)
         self.offsets = _Offsets()
         self.where: dict[str, tuple[Place, int]] = {}  # task_id -> (place, offset)
         self.recent: collections.OrderedDict[str, None] = collections.OrderedDict()
@@ -149,7 +170,9 @@ class KafkaSource:
         loop = asyncio.get_running_loop()
         try:
             await self._stub.Register(hello)
-            self.consumer = Consumer(consumer_config(self.info.bootstrap_servers, self.info.worker_group))
+            self.consumer = Consumer(
+                consumer_config(self.info.bootstrap_servers, self.info.worker_group, self.security)
+            )
             prefix = self.info.tasks_topic
             sync = set(reg.sync_activities)
             self._kind_of = {task_topic(prefix, "workflow", n): "workflow" for n in reg.workflows}
