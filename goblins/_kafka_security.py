@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -157,51 +158,99 @@ def redact(url: str) -> str:
 
 
 class ClientErrors:
-    """An ``error_cb`` for librdkafka clients that keeps the errors that explain a failure.
+    """librdkafka's ``error_cb`` and ``logger`` for one client: keeps the errors that explain
+    a failure.
 
     librdkafka retries a refused login or a failed TLS handshake forever and only logs it;
-    an admin call then ends with a bare timeout. The kept error says what went wrong.
+    an admin call then ends with a bare timeout. The kept error says what went wrong. A
+    plaintext client at a TLS listener shows only as connections closed during the first
+    request (``APIVERSION_QUERY``): the second such close counts as the cause.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.fatal: str | None = None
         self.last: str | None = None
+        self._closed_early = 0
 
     def __call__(self, error: Any) -> None:
-        text = str(error.str() if hasattr(error, "str") else error)
+        self._note(str(error.str() if hasattr(error, "str") else error))
+
+    def log(self, _level: int, fmt: str, *args: Any) -> None:
+        """The ``logger`` protocol confluent-kafka calls (as ``logging.Logger.log``): its
+        arguments end with the message, after the facility and the client's name."""
+        text = str(args[-1]) if args else fmt
+        self._note(_PREFIX.sub("", text))
+
+    def _note(self, text: str) -> None:
+        kind = _kind(text)
         with self._lock:
+            if kind == "closed":
+                self._closed_early += 1
+                if self._closed_early < 2:
+                    return
             self.last = text
-            if _is_security_error(text) and self.fatal is None:
+            if kind is not None and self.fatal is None:
                 self.fatal = text
 
     def explain(self, target: KafkaTarget, what: str) -> str:
         """One line: why ``what`` failed against ``target``."""
         where = target.describe()
         detail = self.fatal or self.last or what
-        low = detail.lower()
-        if "authentication" in low or "sasl" in low:
-            return f"Kafka at {where} refused the login: {detail} (check the username and {PASSWORD_ENV})"
-        if "ssl" in low or "certificate" in low or "handshake" in low:
+        kind = _kind(detail)
+        if kind == "tls":
             return f"TLS with Kafka at {where} failed: {detail} (check security= and ca=)"
-        if "security.protocol" in low or "disconnected while requesting apiversion" in low:
-            return f"Kafka at {where} closed the connection: {detail} (does the listener expect TLS/SASL?)"
+        if kind == "login":
+            return f"Kafka at {where} refused the login: {detail} (check the username and {PASSWORD_ENV})"
+        if kind == "closed":
+            return (
+                f"Kafka at {where} closed every connection at its first request: {detail} "
+                "(does the listener expect TLS or SASL? see security=)"
+            )
         return f"no Kafka broker answered at {where}: {detail}"
 
 
-def _is_security_error(text: str) -> bool:
+# "[thrd:sasl_ssl://h:9092/bootstrap]: sasl_ssl://h:9092/bootstrap: " before the message proper
+_PREFIX = re.compile(r"^(\[thrd:[^\]]*\]: )?(\S+/(bootstrap|\d+): )?")
+
+
+def _kind(text: str) -> str | None:
+    """What a librdkafka error or log line says: tls, login, closed (a plaintext client at a
+    TLS listener, or the reverse), or None (nothing waiting would not mend)."""
     low = text.lower()
-    return any(
-        w in low
-        for w in ("authentication", "sasl", "ssl", "certificate", "handshake", "security.protocol", "apiversion")
-    )
+    if "ssl" in low.replace("sasl_ssl://", "") or "certificate" in low or "handshake" in low:
+        return "tls"
+    if "authentication" in low or "sasl" in low.replace("sasl_ssl://", "").replace("sasl_plaintext://", ""):
+        return "login"
+    if "apiversion" in low and ("disconnected" in low or "closed" in low):
+        return "closed"
+    return None
 
 
 def admin_client(target: KafkaTarget, errors: ClientErrors | None = None) -> Any:
-    """An AdminClient for ``target``; ``errors`` (when given) collects its connection errors."""
+    """An AdminClient for ``target``; ``errors`` (when given) collects its connection errors
+    and log lines (the caller reports them in one line instead of librdkafka's complaint at
+    every retry)."""
     from confluent_kafka.admin import AdminClient  # type: ignore[attr-defined]
 
     config = target.config()
     if errors is not None:
-        config["error_cb"] = errors
+        config.update({"error_cb": errors, "logger": errors})
     return AdminClient(config)
+
+
+def list_topics(admin: Any, target: KafkaTarget, errors: ClientErrors, timeout: float) -> Any:
+    """``admin.list_topics`` that gives up as soon as the login or the TLS handshake fails
+    (ValueError, one line) rather than at ``timeout``; ``errors`` must be ``admin``'s."""
+    import time
+
+    from confluent_kafka import KafkaException
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return admin.list_topics(timeout=min(1.0, max(0.1, deadline - time.monotonic())))
+        except KafkaException as exc:
+            admin.poll(0)  # error callbacks run only when the client is polled
+            if errors.fatal is not None or time.monotonic() >= deadline:
+                raise ValueError(errors.explain(target, str(exc))) from None

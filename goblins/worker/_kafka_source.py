@@ -34,20 +34,20 @@ RECENT = 20_000
 Place = tuple[str, int]  # (topic, partition)
 
 
-class _ErrorLog:
+class _ErrorLog(ClientErrors):
     """librdkafka's ``error_cb``: it retries a refused login or a failed TLS handshake
-    forever, so say why, once per distinct error."""
+    forever, so say why in one line, once."""
 
     def __init__(self, target: KafkaTarget) -> None:
+        super().__init__()
         self.target = target
-        self.seen: set[str] = set()
+        self.told = False
 
-    def __call__(self, error: Any) -> None:
-        errors = ClientErrors()
-        errors(error)
-        if errors.fatal is not None and errors.fatal not in self.seen:
-            self.seen.add(errors.fatal)
-            log.error("%s", errors.explain(self.target, errors.fatal))
+    def _note(self, text: str) -> None:
+        super()._note(text)
+        if self.fatal is not None and not self.told:
+            self.told = True
+            log.error("%s", self.explain(self.target, self.fatal))
 
 
 class _Offsets:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import datetime
+import logging
 import threading
 import weakref
 from typing import Any
@@ -33,7 +34,7 @@ from cassandra.query import BatchStatement, BatchType, tuple_factory
 
 from goblins.api import v1 as pb
 from goblins.history import RUNNING, run_status
-from goblins.server.distributed.cassandra_url import explain, parse_cassandra_url
+from goblins.server.distributed.cassandra_url import QuietRefusals, explain, parse_cassandra_url
 from goblins.server.effects import WF_TASK_MARK, WORKFLOW, TaskRecord
 from goblins.server.ports import Batch, StoreConflict, StoredRun, StoreRejected, StoreUnavailable
 from goblins.wire import columns, step_id_of
@@ -186,6 +187,8 @@ def connect(url: str, timeout: float = 10.0) -> tuple[Cluster, Session, str]:
         execution_profiles=profiles,
         **target.driver_options(),
     )
+    quiet, driver_log = QuietRefusals(), logging.getLogger("cassandra.cluster")
+    driver_log.addFilter(quiet)
     try:
         return cluster, cluster.connect(), target.keyspace
     except Exception as exc:
@@ -194,6 +197,8 @@ def connect(url: str, timeout: float = 10.0) -> tuple[Cluster, Session, str]:
         if clear is not None:
             raise clear from None
         raise
+    finally:
+        driver_log.removeFilter(quiet)
 
 
 def missing_tables(session: Session, keyspace: str) -> list[str]:

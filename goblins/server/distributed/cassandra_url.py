@@ -10,6 +10,7 @@ not verify) become one ``ValueError`` line; the password never appears in any me
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import ssl
 from typing import Any
@@ -81,7 +82,9 @@ def parse_cassandra_url(url: str) -> CassandraTarget:
     if not keyspace.replace("_", "").isalnum():
         raise ValueError(f"cassandra keyspace must be letters, digits and _, got {keyspace!r}")
     username, _, password = userinfo.partition(":")
-    username, password = unquote(username), unquote(password) or os.environ.get(PASSWORD_ENV, "")
+    username, password = unquote(username), unquote(password)
+    if username and not password:
+        password = os.environ.get(PASSWORD_ENV, "")
     if password and not username:
         raise _bad(f"a password needs a user name: cassandra://USER@HOST:PORT/KEYSPACE (password in {PASSWORD_ENV})")
     if username and not password:
@@ -122,11 +125,26 @@ def explain(target: CassandraTarget, exc: BaseException) -> ValueError | None:
             )
         if isinstance(cause, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in text:
             return ValueError(f"TLS with Cassandra at {target.where()} failed: {text} (check ca=)")
+        if isinstance(cause, ConnectionResetError) and not target.tls:
+            return ValueError(
+                f"Cassandra at {target.where()} closed the connection at once: does it expect TLS? (tls=1&ca=FILE)"
+            )
         if isinstance(cause, ssl.SSLError) or "WRONG_VERSION_NUMBER" in text:
             return ValueError(
                 f"TLS with Cassandra at {target.where()} failed: {text} (does the server speak TLS on this port?)"
             )
     return None
+
+
+class QuietRefusals(logging.Filter):
+    """Drops the driver's tracebacks about a refused login or TLS handshake while connecting:
+    ``explain`` turns the same failure into one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is None:
+            return True
+        return explain(CassandraTarget([""], 0, ""), exc) is None
 
 
 def _server_message(text: str) -> str:

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from goblins._kafka import AsyncProducer, PendingOffsets, consumer_config, partition_for, prefixed, take, task_topic
-from goblins._kafka_security import ClientErrors, KafkaTarget, admin_client, parse_kafka_url
+from goblins._kafka_security import ClientErrors, KafkaTarget, admin_client, list_topics, parse_kafka_url
 from goblins.api import v1 as pb
 from goblins.history import ACTIVITY_FAILED, ACTIVITY_STARTED, ACTIVITY_SUCCEEDED
 from goblins.server.distributed.setup import EVENTS, TOPICS, create_topics
@@ -53,14 +53,9 @@ def parse_url(url: str) -> tuple[str, str]:
 def topic_partitions(target: KafkaTarget | str, timeout: float = 10.0) -> dict[str, int]:
     """Partitions per topic; ValueError says in one line why Kafka did not answer (a refused
     login, a failed TLS handshake, no broker)."""
-    from confluent_kafka import KafkaException
-
     target = KafkaTarget(target) if isinstance(target, str) else target
     errors = ClientErrors()
-    try:
-        topics = admin_client(target, errors).list_topics(timeout=timeout).topics
-    except KafkaException as exc:
-        raise ValueError(errors.explain(target, str(exc))) from None
+    topics = list_topics(admin_client(target, errors), target, errors, timeout).topics
     return {name: len(meta.partitions) for name, meta in topics.items()}
 
 

@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from goblins._kafka import MESSAGE_BYTES, prefixed
-from goblins._kafka_security import ClientErrors, admin_client, parse_kafka_url
+from goblins._kafka_security import ClientErrors, admin_client, list_topics, parse_kafka_url
 
 EVENTS = "events"
 TOPICS = (EVENTS,)
@@ -31,21 +31,12 @@ def setup_kafka(
     Task topics (``tasks.<kind>.<name>``) are created by the server when a worker registers
     a name, with as many partitions as ``events``.
     """
-    from confluent_kafka import KafkaException
-
     target = parse_kafka_url(bootstrap, "--kafka")
     namespace = namespace or target.namespace
     errors = ClientErrors()
     admin = admin_client(target, errors)
     deadline = time.monotonic() + wait
-    while True:
-        try:
-            existing = set(admin.list_topics(timeout=5).topics)
-            break
-        except KafkaException as exc:
-            if errors.fatal is not None or time.monotonic() > deadline:
-                raise ValueError(errors.explain(target, f"{exc} (waited {wait:g}s)")) from None
-            time.sleep(1)
+    existing = set(list_topics(admin, target, errors, wait).topics)
     topics = [prefixed(namespace, t) for t in TOPICS]
     done = create_topics(admin, [t for t in topics if t not in existing], partitions, replication)
     done += [f"topic {t} exists" for t in topics if t in existing]
