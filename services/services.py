@@ -20,6 +20,9 @@ Environment:
     GOBLINS_KAFKA_CONTROLLER_PORT  KRaft controller port (default 19093)
     GOBLINS_CASSANDRA_PORT         CQL native port (default 19042)
     GOBLINS_CASSANDRA_STORAGE_PORT internode port (default 17000)
+    GOBLINS_KAFKA_SECURE_PORT, GOBLINS_KAFKA_SECURE_CONTROLLER_PORT,
+    GOBLINS_CASSANDRA_SECURE_PORT, GOBLINS_CASSANDRA_SECURE_STORAGE_PORT
+                                   the secure set's ports (19192, 19193, 19142, 17100)
     GOBLINS_JAVA                   path of a Java 17 `java` binary (optional)
     GOBLINS_PYTHON                 python that needs the client libraries
                                    (default: the python running this script)
@@ -63,6 +66,8 @@ PY_REQUIREMENTS = [
     # (import name, pip requirement, minimum version)
     ("confluent_kafka", "confluent-kafka>=2.13", (2, 13)),
     ("cassandra", "cassandra-driver>=3.30", (3, 30)),
+    # the certificates of the secure set (--secure)
+    ("cryptography", "cryptography>=41", (41, 0)),
 ]
 
 
@@ -370,10 +375,10 @@ def kafka_probe(port, timeout=3.0, connect=plain_socket):
         return "metadata v%d ok: cluster %s, brokers %s" % (v, cluster_id, brokers)
 
 
-def cql_probe(port, timeout=3.0, connect=plain_socket, login=None):
+def cql_probe(port, timeout=3.0, connect=plain_socket, login=None, statements=()):
     """CQL native protocol v4: STARTUP (then a PLAIN login when ``login`` is
-    (user, password)), then SELECT release_version FROM system.local.
-    Returns the version."""
+    (user, password)), the ``statements`` (idempotent DDL), then
+    SELECT release_version FROM system.local. Returns the version."""
     def frame(sock, stream, opcode, body):
         sock.sendall(struct.pack(">BBhBi", 4, 0, stream, opcode, len(body)) + body)
         _ver, _flags, rstream, ropcode, length = struct.unpack(
@@ -399,6 +404,11 @@ def cql_probe(port, timeout=3.0, connect=plain_socket, login=None):
                 raise OSError("login answered opcode 0x%02x, not AUTH_SUCCESS" % op)
         elif op != 0x02:
             raise OSError("STARTUP answered opcode 0x%02x, not READY" % op)
+        for i, statement in enumerate(statements):
+            q = statement.encode()
+            op, _ = frame(sock, 3 + i, 0x07, struct.pack(">i", len(q)) + q + struct.pack(">hB", 0x0006, 0))
+            if op != 0x08:
+                raise OSError("statement answered opcode 0x%02x, not RESULT" % op)
         q = b"SELECT release_version FROM system.local"
         body = struct.pack(">i", len(q)) + q + struct.pack(">hB", 0x0001, 0)
         op, r = frame(sock, 2, 0x07, body)
@@ -880,7 +890,8 @@ CASSANDRA_SECURE_STORAGE_PORT = env_int("GOBLINS_CASSANDRA_SECURE_STORAGE_PORT",
 # Throw-away credentials of throw-away test services on loopback.
 KAFKA_USER, KAFKA_PASSWORD = "goblins", "goblins-secret"
 KAFKA_ADMIN, KAFKA_ADMIN_PASSWORD = "admin", "admin-secret"
-CASSANDRA_USER, CASSANDRA_PASSWORD = "cassandra", "cassandra"
+CASSANDRA_ADMIN = ("cassandra", "cassandra")  # the default superuser
+CASSANDRA_USER, CASSANDRA_PASSWORD = "goblins", "goblins-cassandra-secret"
 KEYSTORE_PASSWORD = "goblins-keystore"
 CA_PEM = os.path.join(SECURE_DIR, "ca.pem")
 KEYSTORE = os.path.join(SECURE_DIR, "server.p12")
@@ -1052,7 +1063,7 @@ class SecureKafka(Kafka):
 
 class SecureCassandra(Cassandra):
     """Cassandra whose native port speaks only TLS and asks for a password
-    (PasswordAuthenticator; the default superuser cassandra/cassandra)."""
+    (PasswordAuthenticator; the probe makes the role goblins, a superuser)."""
     name = "cassandra-secure"
 
     def __init__(self):
@@ -1067,9 +1078,12 @@ class SecureCassandra(Cassandra):
         return [CASSANDRA_SECURE_PORT, CASSANDRA_SECURE_STORAGE_PORT]
 
     def probe(self):
+        # The probe also makes the role the tests log in with (idempotent).
+        role = ("CREATE ROLE IF NOT EXISTS %s WITH PASSWORD = '%s' AND LOGIN = true "
+                "AND SUPERUSER = true" % (CASSANDRA_USER, CASSANDRA_PASSWORD))
         return "release_version " + cql_probe(
-            CASSANDRA_SECURE_PORT, connect=tls_socket,
-            login=(CASSANDRA_USER, CASSANDRA_PASSWORD))
+            CASSANDRA_SECURE_PORT, connect=tls_socket, login=CASSANDRA_ADMIN,
+            statements=[role])
 
     def answering(self):
         try:

@@ -60,6 +60,12 @@ def check_port_free(host: str, port: int) -> None:
                 raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
+def _redact(url: str) -> str:
+    from goblins._kafka_security import redact
+
+    return redact(url)
+
+
 def open_store(url: str, partitions: int = 1) -> EventStore:
     """The event store named by ``url``: ``sqlite:///path/goblins.db`` (or a bare path),
     ``cassandra://HOST:PORT[,HOST:PORT]/KEYSPACE`` (its runs spread over ``partitions``)."""
@@ -208,7 +214,7 @@ class Server:
             "goblins server listening on %s:%d, store %s, transport %s",
             self.host,
             self.port,
-            self.store_url,
+            _redact(self.store_url),
             self.mode.description,
         )
 

@@ -53,7 +53,10 @@ class CassandraTarget:
             options["auth_provider"] = PlainTextAuthProvider(self.username, self.password)
         if self.tls:
             # check_hostname is on: the driver then names each node's address to the handshake.
-            options["ssl_context"] = ssl.create_default_context(cafile=self.ca or None)
+            try:
+                options["ssl_context"] = ssl.create_default_context(cafile=self.ca or None)
+            except ssl.SSLError as exc:
+                raise _bad(f"cannot load the CA file {self.ca!r}: {exc}") from None
         return options
 
 
