@@ -27,6 +27,7 @@ from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.worker._source import Batch, Cancel, Registration, TaskKind, free_slots
 
 log = logging.getLogger("goblins.worker")
+kafka_log = logging.getLogger("goblins.worker.kafka")  # librdkafka's own log lines
 
 RECENT = 20_000
 
@@ -35,13 +36,19 @@ Place = tuple[str, int]  # (topic, partition)
 
 
 class _ErrorLog(ClientErrors):
-    """librdkafka's ``error_cb``: it retries a refused login or a failed TLS handshake
-    forever, so say why in one line, once."""
+    """librdkafka's ``error_cb`` and ``logger``: it retries a refused login or a failed TLS
+    handshake forever, logging each retry; say why in one line, once, and pass its other log
+    lines on."""
 
     def __init__(self, target: KafkaTarget) -> None:
         super().__init__()
         self.target = target
         self.told = False
+
+    def log(self, level: int, fmt: str, *args: Any) -> None:
+        super().log(level, fmt, *args)
+        if self.fatal is None:
+            kafka_log.log(level, fmt, *args)
 
     def _note(self, text: str) -> None:
         super()._note(text)
@@ -77,7 +84,8 @@ class KafkaSource:
         # The same TLS/SASL settings as the server's Kafka, handed over with the address.
         settings = worker_settings(info.kafka_settings)
         target = KafkaTarget(info.bootstrap_servers, settings=settings)
-        self.security: dict[str, Any] = {**settings, "error_cb": _ErrorLog(target)}
+        errors = _ErrorLog(target)
+        self.security: dict[str, Any] = {**settings, "error_cb": errors, "logger": errors}
         self.producer = AsyncProducer(info.bootstrap_servers, self.security)
         self.offsets = _Offsets()
         self.where: dict[str, tuple[Place, int]] = {}  # task_id -> (place, offset)
