@@ -684,7 +684,7 @@ class Kafka(Service):
                 f.write(cid + "\n")
         with open(idfile) as f:
             cid = f.read().strip()
-        log("kafka: formatting storage (cluster id %s) ..." % cid)
+        log("%s: formatting storage (cluster id %s) ..." % (self.name, cid))
         t0 = time.monotonic()
         cmd = self.jvm() + ["kafka.tools.StorageTool", "format", "-t", cid,
                             "-c", os.path.join(self.dir, "server.properties"),
@@ -692,8 +692,8 @@ class Kafka(Service):
         r = subprocess.run(cmd, cwd=self.dir, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True)
         if r.returncode != 0:
-            raise Failure("kafka: storage format failed:\n" + r.stdout[-4000:])
-        log("kafka: storage formatted in %.1f s" % (time.monotonic() - t0))
+            raise Failure("%s: storage format failed:\n%s" % (self.name, r.stdout[-4000:]))
+        log("%s: storage formatted in %.1f s" % (self.name, time.monotonic() - t0))
 
     def command(self):
         return self.jvm() + [self.main_class,
