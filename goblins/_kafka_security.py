@@ -174,7 +174,7 @@ class ClientErrors:
         self._closed_early = 0
 
     def __call__(self, error: Any) -> None:
-        self._note(str(error.str() if hasattr(error, "str") else error))
+        self._note(_PREFIX.sub("", str(error.str() if hasattr(error, "str") else error)))
 
     def log(self, _level: int, fmt: str, *args: Any) -> None:
         """The ``logger`` protocol confluent-kafka calls (as ``logging.Logger.log``): its

@@ -96,6 +96,7 @@ def test_kafka_errors_explained() -> None:
     assert "expect TLS or SASL" in closed.explain(KafkaTarget("h:9093"), "timeout")
     nothing = ClientErrors()
     nothing("1/1 brokers are down")
+    nothing("ssl://h:9093/bootstrap: Connect to ipv4#10.0.0.1:9093 failed: Connection refused")  # still starting
     assert nothing.fatal is None and "no Kafka broker answered" in nothing.explain(target, "timeout")
 
 
