@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 
@@ -48,8 +48,10 @@ may weigh: 2 MiB by default, and a workflow task's completion carries several). 
 producers and on every topic goblins creates (``max.message.bytes``)."""
 
 
-def producer_config(bootstrap: str) -> dict[str, Any]:
+def producer_config(bootstrap: str, security: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``security``: TLS/SASL client settings (see goblins._kafka_security)."""
     return {
+        **(security or {}),
         "bootstrap.servers": bootstrap,
         "message.max.bytes": MESSAGE_BYTES,
         "enable.idempotence": True,
@@ -59,8 +61,10 @@ def producer_config(bootstrap: str) -> dict[str, Any]:
     }
 
 
-def consumer_config(bootstrap: str, group: str) -> dict[str, Any]:
+def consumer_config(bootstrap: str, group: str, security: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``security``: TLS/SASL client settings (see goblins._kafka_security)."""
     return {
+        **(security or {}),
         "bootstrap.servers": bootstrap,
         "group.id": group,
         "enable.auto.commit": True,
@@ -80,10 +84,10 @@ def consumer_config(bootstrap: str, group: str) -> dict[str, Any]:
 class AsyncProducer:
     """Produce from asyncio; each send resolves when the broker has acknowledged it."""
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, security: Mapping[str, Any] | None = None) -> None:
         from confluent_kafka import Producer
 
-        self._producer = Producer(producer_config(bootstrap))
+        self._producer = Producer(producer_config(bootstrap, security))
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, name="goblins-kafka-producer", daemon=True)
         self._thread.start()

@@ -161,7 +161,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
     if args.service == "cassandra":
         from goblins.server.distributed.setup import setup_cassandra
 
-        url = f"cassandra://{args.cassandra}/{args.keyspace}"
+        url = _cassandra_setup_url(args.cassandra, args.keyspace)
         replication = {"class": "SimpleStrategy", "replication_factor": args.replication_factor}
         deadline = time.monotonic() + args.wait
         while True:  # patient: the service may still be starting
@@ -173,7 +173,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
             except Exception as exc:
                 if time.monotonic() > deadline:
                     raise UserError(
-                        f"Cassandra at {args.cassandra} did not answer within {args.wait:g}s: {exc}"
+                        f"Cassandra at {url.rpartition('@')[2]} did not answer within {args.wait:g}s: {exc}"
                     ) from None
                 time.sleep(2)
     else:
@@ -183,6 +183,18 @@ def cmd_setup(args: argparse.Namespace) -> int:
     for line in done:
         print(line)
     return 0
+
+
+def _cassandra_setup_url(where: str, keyspace: str | None) -> str:
+    """``--cassandra`` is HOST:PORT or a whole cassandra:// URL (TLS, login); ``--keyspace``
+    replaces the URL's keyspace when given."""
+    if not where.startswith("cassandra://"):
+        return f"cassandra://{where}/{keyspace or 'goblins'}"
+    if keyspace is None:
+        return where
+    base, sep, query = where.partition("?")
+    scheme_hosts = base[: base.index("/", len("cassandra://"))] if "/" in base[len("cassandra://") :] else base
+    return f"{scheme_hosts}/{keyspace}{sep}{query}"
 
 
 # ---- parser ----
@@ -288,13 +300,22 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("setup", help="create the Cassandra tables or Kafka topics (idempotent, waits)")
     ssub = st.add_subparsers(dest="service", required=True)
     sc = ssub.add_parser("cassandra", help="create the keyspace and tables")
-    sc.add_argument("--cassandra", default=os.environ.get("GOBLINS_CASSANDRA", "127.0.0.1:9042"), help="HOST:PORT")
-    sc.add_argument("--keyspace", default="goblins")
+    sc.add_argument(
+        "--cassandra",
+        default=os.environ.get("GOBLINS_CASSANDRA", "127.0.0.1:9042"),
+        help="HOST:PORT, or cassandra://USER@HOST:PORT/KEYSPACE?tls=1&ca=FILE (password: GOBLINS_CASSANDRA_PASSWORD)",
+    )
+    sc.add_argument("--keyspace", default=None, help="default: the URL's, else goblins")
     sc.add_argument("--replication-factor", type=int, default=1)
     sc.add_argument("--wait", type=float, default=180.0, help="seconds to wait for Cassandra to answer")
     sc.set_defaults(func=cmd_setup)
     sk = ssub.add_parser("kafka", help="create the events topic (task topics are created as workers register)")
-    sk.add_argument("--kafka", default=os.environ.get("GOBLINS_KAFKA", "127.0.0.1:9092"), help="HOST:PORT[,HOST:PORT]")
+    sk.add_argument(
+        "--kafka",
+        default=os.environ.get("GOBLINS_KAFKA", "127.0.0.1:9092"),
+        help="HOST:PORT[,HOST:PORT], or kafka://HOST:PORT[/NAMESPACE]?security=SASL_SSL&username=U&ca=FILE "
+        "(password: GOBLINS_KAFKA_PASSWORD)",
+    )
     sk.add_argument("--partitions", type=_positive, default=10)
     sk.add_argument("--namespace", default="", help="prefix of topic and group names (several clusters, one Kafka)")
     sk.add_argument("--replication-factor", type=int, default=1)

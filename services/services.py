@@ -20,6 +20,9 @@ Environment:
     GOBLINS_KAFKA_CONTROLLER_PORT  KRaft controller port (default 19093)
     GOBLINS_CASSANDRA_PORT         CQL native port (default 19042)
     GOBLINS_CASSANDRA_STORAGE_PORT internode port (default 17000)
+    GOBLINS_KAFKA_SECURE_PORT, GOBLINS_KAFKA_SECURE_CONTROLLER_PORT,
+    GOBLINS_CASSANDRA_SECURE_PORT, GOBLINS_CASSANDRA_SECURE_STORAGE_PORT
+                                   the secure set's ports (19192, 19193, 19142, 17100)
     GOBLINS_JAVA                   path of a Java 17 `java` binary (optional)
     GOBLINS_PYTHON                 python that needs the client libraries
                                    (default: the python running this script)
@@ -63,6 +66,8 @@ PY_REQUIREMENTS = [
     # (import name, pip requirement, minimum version)
     ("confluent_kafka", "confluent-kafka>=2.13", (2, 13)),
     ("cassandra", "cassandra-driver>=3.30", (3, 30)),
+    # the certificates of the secure set (--secure)
+    ("cryptography", "cryptography>=41", (41, 0)),
 ]
 
 
@@ -310,24 +315,30 @@ class Reader:
         return b
 
 
-def kafka_probe(port, timeout=3.0):
+def kafka_request(sock, api_key, version, corr, body, client=b"goblins-services"):
+    header = struct.pack(">hhih", api_key, version, corr, len(client)) + client
+    msg = header + body
+    sock.sendall(struct.pack(">i", len(msg)) + msg)
+    size = struct.unpack(">i", recv_exact(sock, 4))[0]
+    r = Reader(recv_exact(sock, size))
+    if r.take(">i") != corr:
+        raise OSError("bad correlation id")
+    return r
+
+
+def plain_socket(port, timeout):
+    sock = socket.create_connection((HOST, port), timeout=timeout)
+    sock.settimeout(timeout)
+    return sock
+
+
+def kafka_probe(port, timeout=3.0, connect=plain_socket):
     """ApiVersions v0 then Metadata (v4..v8, non-flexible) over raw TCP.
     Returns a description string when the broker serves metadata listing
-    itself, else raises."""
-    client = b"goblins-services"
-
-    def request(sock, api_key, version, corr, body):
-        header = struct.pack(">hhih", api_key, version, corr, len(client)) + client
-        msg = header + body
-        sock.sendall(struct.pack(">i", len(msg)) + msg)
-        size = struct.unpack(">i", recv_exact(sock, 4))[0]
-        r = Reader(recv_exact(sock, size))
-        if r.take(">i") != corr:
-            raise OSError("bad correlation id")
-        return r
-
-    with socket.create_connection((HOST, port), timeout=timeout) as sock:
-        sock.settimeout(timeout)
+    itself, else raises. ``connect(port, timeout)`` opens the socket (TLS and
+    SASL for the secure broker)."""
+    request = kafka_request
+    with connect(port, timeout) as sock:
         r = request(sock, 18, 0, 1, b"")          # ApiVersions v0
         error = r.take(">h")
         if error:
@@ -364,8 +375,9 @@ def kafka_probe(port, timeout=3.0):
         return "metadata v%d ok: cluster %s, brokers %s" % (v, cluster_id, brokers)
 
 
-def cql_probe(port, timeout=3.0):
-    """CQL native protocol v4: STARTUP then
+def cql_probe(port, timeout=3.0, connect=plain_socket, login=None, statements=()):
+    """CQL native protocol v4: STARTUP (then a PLAIN login when ``login`` is
+    (user, password)), the ``statements`` (idempotent DDL), then
     SELECT release_version FROM system.local. Returns the version."""
     def frame(sock, stream, opcode, body):
         sock.sendall(struct.pack(">BBhBi", 4, 0, stream, opcode, len(body)) + body)
@@ -382,12 +394,21 @@ def cql_probe(port, timeout=3.0):
         b = s.encode()
         return struct.pack(">h", len(b)) + b
 
-    with socket.create_connection((HOST, port), timeout=timeout) as sock:
-        sock.settimeout(timeout)
+    with connect(port, timeout) as sock:
         op, _ = frame(sock, 1, 0x01, struct.pack(">h", 1) + string("CQL_VERSION")
                       + string("3.0.0"))
-        if op != 0x02:
+        if op == 0x03 and login:                  # AUTHENTICATE: SASL PLAIN
+            token = b"\0" + login[0].encode() + b"\0" + login[1].encode()
+            op, _ = frame(sock, 1, 0x0F, struct.pack(">i", len(token)) + token)
+            if op != 0x10:
+                raise OSError("login answered opcode 0x%02x, not AUTH_SUCCESS" % op)
+        elif op != 0x02:
             raise OSError("STARTUP answered opcode 0x%02x, not READY" % op)
+        for i, statement in enumerate(statements):
+            q = statement.encode()
+            op, _ = frame(sock, 3 + i, 0x07, struct.pack(">i", len(q)) + q + struct.pack(">hB", 0x0006, 0))
+            if op != 0x08:
+                raise OSError("statement answered opcode 0x%02x, not RESULT" % op)
         q = b"SELECT release_version FROM system.local"
         body = struct.pack(">i", len(q)) + q + struct.pack(">hB", 0x0001, 0)
         op, r = frame(sock, 2, 0x07, body)
@@ -597,7 +618,18 @@ class Kafka(Service):
         return os.path.basename(jars[0])[len("kafka_2.13-"):-4] if jars else "?"
 
     def write_configs(self):
-        props = {
+        with open(os.path.join(self.dir, "server.properties"), "w") as f:
+            f.write("# generated by scripts/services; rewritten on every `up`\n")
+            for k, v in self.properties().items():
+                f.write("%s=%s\n" % (k, v))
+        with open(os.path.join(self.dir, "log4j2.xml"), "w") as f:
+            f.write(KAFKA_LOG4J2)
+
+    def format_args(self):
+        return []
+
+    def properties(self):
+        return {
             "process.roles": "broker,controller",
             "node.id": "1",
             "controller.quorum.voters": "1@%s:%d" % (HOST, KAFKA_CONTROLLER_PORT),
@@ -633,12 +665,6 @@ class Kafka(Service):
             "log.retention.hours": "168",
             "log.segment.bytes": str(64 * 1024 * 1024),
         }
-        with open(os.path.join(self.dir, "server.properties"), "w") as f:
-            f.write("# generated by scripts/services; rewritten on every `up`\n")
-            for k, v in props.items():
-                f.write("%s=%s\n" % (k, v))
-        with open(os.path.join(self.dir, "log4j2.xml"), "w") as f:
-            f.write(KAFKA_LOG4J2)
 
     def jvm(self):
         return [find_java(), "-Xms256m", "-Xmx512m", "-XX:+UseG1GC",
@@ -658,16 +684,16 @@ class Kafka(Service):
                 f.write(cid + "\n")
         with open(idfile) as f:
             cid = f.read().strip()
-        log("kafka: formatting storage (cluster id %s) ..." % cid)
+        log("%s: formatting storage (cluster id %s) ..." % (self.name, cid))
         t0 = time.monotonic()
         cmd = self.jvm() + ["kafka.tools.StorageTool", "format", "-t", cid,
                             "-c", os.path.join(self.dir, "server.properties"),
-                            "--ignore-formatted"]
+                            "--ignore-formatted"] + self.format_args()
         r = subprocess.run(cmd, cwd=self.dir, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True)
         if r.returncode != 0:
-            raise Failure("kafka: storage format failed:\n" + r.stdout[-4000:])
-        log("kafka: storage formatted in %.1f s" % (time.monotonic() - t0))
+            raise Failure("%s: storage format failed:\n%s" % (self.name, r.stdout[-4000:]))
+        log("%s: storage formatted in %.1f s" % (self.name, time.monotonic() - t0))
 
     def command(self):
         return self.jvm() + [self.main_class,
@@ -694,15 +720,18 @@ class Cassandra(Service):
 
     def write_configs(self):
         with open(os.path.join(self.dir, "cassandra.yaml"), "w") as f:
-            f.write(CASSANDRA_YAML % {
-                "host": HOST, "storage_port": CASSANDRA_STORAGE_PORT,
-                "native_port": CASSANDRA_PORT,
+            f.write(self.yaml())
+        with open(os.path.join(self.dir, "logback.xml"), "w") as f:
+            f.write(CASSANDRA_LOGBACK)
+
+    def yaml(self):
+        return CASSANDRA_YAML % {
+                "host": HOST, "storage_port": self.all_ports()[1],
+                "native_port": self.port(),
                 "commitlog_sync": (
                     "commitlog_sync: periodic\ncommitlog_sync_period: 10000ms"
                     if os.environ.get("GOBLINS_CASSANDRA_COMMITLOG_SYNC") == "periodic"
-                    else "commitlog_sync: batch")})
-        with open(os.path.join(self.dir, "logback.xml"), "w") as f:
-            f.write(CASSANDRA_LOGBACK)
+                    else "commitlog_sync: batch")}
 
     def prepare(self):
         os.makedirs(os.path.join(self.dir, "tmp"), exist_ok=True)
@@ -847,6 +876,250 @@ concurrent_counter_writes: 8
 concurrent_compactors: 1
 """
 
+# --------------------------------------------------------------------------
+# The secure set (--secure): Kafka with a SASL_SSL listener (SCRAM-SHA-512)
+# and Cassandra with TLS and PasswordAuthenticator, on their own ports and
+# data directories, so the plain services stay as they are.
+# --------------------------------------------------------------------------
+
+SECURE_DIR = os.path.join(HOME, "secure")
+KAFKA_SECURE_PORT = env_int("GOBLINS_KAFKA_SECURE_PORT", 19192)
+KAFKA_SECURE_CONTROLLER_PORT = env_int("GOBLINS_KAFKA_SECURE_CONTROLLER_PORT", 19193)
+CASSANDRA_SECURE_PORT = env_int("GOBLINS_CASSANDRA_SECURE_PORT", 19142)
+CASSANDRA_SECURE_STORAGE_PORT = env_int("GOBLINS_CASSANDRA_SECURE_STORAGE_PORT", 17100)
+# Throw-away credentials of throw-away test services on loopback.
+KAFKA_USER, KAFKA_PASSWORD = "goblins", "goblins-secret"
+KAFKA_ADMIN, KAFKA_ADMIN_PASSWORD = "admin", "admin-secret"
+CASSANDRA_ADMIN = ("cassandra", "cassandra")  # the default superuser
+CASSANDRA_USER, CASSANDRA_PASSWORD = "goblins", "goblins-cassandra-secret"
+KEYSTORE_PASSWORD = "goblins-keystore"
+CA_PEM = os.path.join(SECURE_DIR, "ca.pem")
+KEYSTORE = os.path.join(SECURE_DIR, "server.p12")
+
+
+def ensure_certs():
+    """A CA and a server certificate for 127.0.0.1/localhost (PKCS12 keystore
+    for both JVMs, the CA as PEM for clients), made once with `cryptography`."""
+    if os.path.exists(CA_PEM) and os.path.exists(KEYSTORE):
+        return
+    try:
+        import datetime
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives.serialization import pkcs12
+        from cryptography.x509.oid import NameOID
+    except ImportError:
+        raise Failure("--secure needs the python package `cryptography` "
+                      "(pip install cryptography) to make its certificates")
+    import ipaddress
+    os.makedirs(SECURE_DIR, exist_ok=True)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    start, end = now - datetime.timedelta(days=1), now + datetime.timedelta(days=3650)
+
+    def name(cn):
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = (x509.CertificateBuilder().subject_name(name("goblins test CA"))
+          .issuer_name(name("goblins test CA")).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(start)
+          .not_valid_after(end)
+          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+          .add_extension(x509.KeyUsage(False, False, False, False, False, True, True,
+                                       False, False), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    san = x509.SubjectAlternativeName([
+        x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address(HOST))])
+    cert = (x509.CertificateBuilder().subject_name(name("localhost"))
+            .issuer_name(ca.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(start)
+            .not_valid_after(end).add_extension(san, critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .sign(ca_key, hashes.SHA256()))
+    p12 = pkcs12.serialize_key_and_certificates(
+        b"server", key, cert, [ca],
+        serialization.BestAvailableEncryption(KEYSTORE_PASSWORD.encode()))
+    tmp = KEYSTORE + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(p12)
+    os.rename(tmp, KEYSTORE)
+    with open(CA_PEM + ".tmp", "wb") as f:
+        f.write(ca.public_bytes(serialization.Encoding.PEM))
+    os.rename(CA_PEM + ".tmp", CA_PEM)
+    log("secure: made a test CA and server certificate in %s" % SECURE_DIR)
+
+
+def tls_socket(port, timeout):
+    import ssl
+    context = ssl.create_default_context(cafile=CA_PEM)
+    sock = plain_socket(port, timeout)
+    try:
+        return context.wrap_socket(sock, server_hostname=HOST)
+    except Exception:
+        sock.close()
+        raise
+
+
+def scram_socket(port, timeout, user=KAFKA_USER, password=KAFKA_PASSWORD):
+    """A TLS socket to the SASL_SSL listener, logged in with SCRAM-SHA-512
+    (RFC 5802; SaslHandshake v1 then SaslAuthenticate v1)."""
+    import hmac
+    sock = tls_socket(port, timeout)
+    try:
+        mech = b"SCRAM-SHA-512"
+        r = kafka_request(sock, 17, 1, 10, struct.pack(">h", len(mech)) + mech)
+        if r.take(">h"):
+            raise OSError("SaslHandshake refused SCRAM-SHA-512")
+
+        def authenticate(corr, data):
+            r = kafka_request(sock, 36, 1, corr, struct.pack(">i", len(data)) + data)
+            code = r.take(">h")
+            message = r.string()
+            if code:
+                raise OSError("SASL login refused (%d): %s" % (code, message))
+            return r.bytes_() or b""
+
+        nonce = base64.b64encode(os.urandom(18)).decode()
+        first_bare = "n=%s,r=%s" % (user, nonce)
+        server_first = authenticate(11, ("n,," + first_bare).encode()).decode()
+        fields = dict(kv.split("=", 1) for kv in server_first.split(","))
+        salted = hashlib.pbkdf2_hmac("sha512", password.encode(),
+                                     base64.b64decode(fields["s"]), int(fields["i"]))
+        client_key = hmac.new(salted, b"Client Key", "sha512").digest()
+        stored_key = hashlib.sha512(client_key).digest()
+        final_bare = "c=biws,r=%s" % fields["r"]
+        auth_message = ",".join([first_bare, server_first, final_bare]).encode()
+        signature = hmac.new(stored_key, auth_message, "sha512").digest()
+        proof = bytes(a ^ b for a, b in zip(client_key, signature))
+        authenticate(12, ("%s,p=%s" % (final_bare, base64.b64encode(proof).decode())).encode())
+        return sock
+    except Exception:
+        sock.close()
+        raise
+
+
+class SecureKafka(Kafka):
+    """Kafka with one SASL_SSL listener (SCRAM-SHA-512 users made at format
+    time); the KRaft controller listener stays plaintext on loopback."""
+    name = "kafka-secure"
+
+    def __init__(self):
+        super().__init__()
+        self.lib = os.path.join(HOME, "kafka", "lib")  # the plain Kafka's jars
+        self.pom = os.path.join(HERE, "kafka", "pom.xml")
+
+    def port(self):
+        return KAFKA_SECURE_PORT
+
+    def all_ports(self):
+        return [KAFKA_SECURE_PORT, KAFKA_SECURE_CONTROLLER_PORT]
+
+    def probe(self):
+        return kafka_probe(KAFKA_SECURE_PORT, connect=scram_socket)
+
+    def answering(self):
+        try:
+            return self.probe()
+        except (OSError, struct.error, UnicodeDecodeError, IndexError, ValueError, KeyError):
+            return None
+
+    def properties(self):
+        props = super().properties()
+        listener = "SASL_SSL://%s:%d" % (HOST, KAFKA_SECURE_PORT)
+        jaas = ('org.apache.kafka.common.security.scram.ScramLoginModule required '
+                'username="%s" password="%s";' % (KAFKA_ADMIN, KAFKA_ADMIN_PASSWORD))
+        props.update({
+            "controller.quorum.voters": "1@%s:%d" % (HOST, KAFKA_SECURE_CONTROLLER_PORT),
+            "listeners": "%s,CONTROLLER://%s:%d" % (listener, HOST, KAFKA_SECURE_CONTROLLER_PORT),
+            "advertised.listeners": listener,
+            "inter.broker.listener.name": "SASL_SSL",
+            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL",
+            "sasl.enabled.mechanisms": "SCRAM-SHA-512",
+            "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
+            "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": jaas,
+            "ssl.keystore.type": "PKCS12",
+            "ssl.keystore.location": KEYSTORE,
+            "ssl.keystore.password": KEYSTORE_PASSWORD,
+            "ssl.key.password": KEYSTORE_PASSWORD,
+            "ssl.truststore.type": "PEM",
+            "ssl.truststore.location": CA_PEM,
+            "super.users": "User:%s" % KAFKA_ADMIN,
+        })
+        return props
+
+    def prepare(self):
+        ensure_certs()
+        super().prepare()
+
+    def format_args(self):
+        return ["--add-scram", "SCRAM-SHA-512=[name=%s,password=%s]" % (KAFKA_ADMIN, KAFKA_ADMIN_PASSWORD),
+                "--add-scram", "SCRAM-SHA-512=[name=%s,password=%s]" % (KAFKA_USER, KAFKA_PASSWORD)]
+
+    def jvm(self):
+        return [a if a != "-Xmx512m" else "-Xmx384m" for a in super().jvm()]
+
+
+class SecureCassandra(Cassandra):
+    """Cassandra whose native port speaks only TLS and asks for a password
+    (PasswordAuthenticator; the probe makes the role goblins, a superuser)."""
+    name = "cassandra-secure"
+
+    def __init__(self):
+        super().__init__()
+        self.lib = os.path.join(HOME, "cassandra", "lib")  # the plain Cassandra's jars
+        self.pom = os.path.join(HERE, "cassandra", "pom.xml")
+
+    def port(self):
+        return CASSANDRA_SECURE_PORT
+
+    def all_ports(self):
+        return [CASSANDRA_SECURE_PORT, CASSANDRA_SECURE_STORAGE_PORT]
+
+    def probe(self):
+        # The probe also makes the role the tests log in with (idempotent).
+        role = ("CREATE ROLE IF NOT EXISTS %s WITH PASSWORD = '%s' AND LOGIN = true "
+                "AND SUPERUSER = true" % (CASSANDRA_USER, CASSANDRA_PASSWORD))
+        return "release_version " + cql_probe(
+            CASSANDRA_SECURE_PORT, connect=tls_socket, login=CASSANDRA_ADMIN,
+            statements=[role])
+
+    def answering(self):
+        try:
+            return self.probe()
+        except (OSError, struct.error, UnicodeDecodeError, IndexError, ValueError):
+            return None
+
+    def yaml(self):
+        text = super().yaml().replace("cluster_name: goblins-test\n", "cluster_name: goblins-test-secure\n")
+        text = text.replace("authenticator: AllowAllAuthenticator\n", "authenticator: PasswordAuthenticator\n")
+        return text + CASSANDRA_TLS_YAML % {"keystore": KEYSTORE, "password": KEYSTORE_PASSWORD}
+
+    def prepare(self):
+        ensure_certs()
+        super().prepare()
+
+    def command(self):
+        cmd = super().command()
+        heap = {"-Xms1G": "-Xms512M", "-Xmx1G": "-Xmx512M"}
+        cmd = [heap.get(a, a) for a in cmd]
+        # The default superuser is made 10 s after start unless told otherwise.
+        return cmd[:1] + ["-Dcassandra.superuser_setup_delay_ms=0"] + cmd[1:]
+
+
+CASSANDRA_TLS_YAML = """client_encryption_options:
+  enabled: true
+  optional: false
+  keystore: %(keystore)s
+  keystore_password: %(password)s
+  store_type: PKCS12
+  require_client_auth: false
+"""
+
+SECURE_SERVICES = {"kafka": SecureKafka, "cassandra": SecureCassandra}
+
+
 SERVICES = {"kafka": Kafka, "cassandra": Cassandra}
 
 
@@ -854,12 +1127,12 @@ SERVICES = {"kafka": Kafka, "cassandra": Cassandra}
 # Commands
 # --------------------------------------------------------------------------
 
-def selected(args, allow_all=True):
+def select(args, allow_all=True, sets=(SERVICES,)):
     which = args[0] if args else "all"
     if which == "all" and allow_all:
-        return [Kafka(), Cassandra()]
+        return [cls() for table in sets for cls in table.values()]
     if which in SERVICES:
-        return [SERVICES[which]()]
+        return [table[which]() for table in sets]
     raise Failure("unknown service %r (expected kafka, cassandra%s)" % (
         which, ", all" if allow_all else ""))
 
@@ -950,9 +1223,18 @@ def cmd_kill9(services):
     return 0
 
 
-def cmd_env(_services):
-    print("GOBLINS_TEST_KAFKA=%s:%d" % (HOST, KAFKA_PORT))
-    print("GOBLINS_TEST_CASSANDRA=%s:%d" % (HOST, CASSANDRA_PORT))
+def cmd_env(_services, secure=False):
+    if not secure:
+        print("GOBLINS_TEST_KAFKA=%s:%d" % (HOST, KAFKA_PORT))
+        print("GOBLINS_TEST_CASSANDRA=%s:%d" % (HOST, CASSANDRA_PORT))
+        return 0
+    # Quoted (the URLs hold '&'): use eval "$(scripts/services env --secure)".
+    print("GOBLINS_TEST_KAFKA_SECURE_URL='kafka://%s:%d?security=SASL_SSL&sasl_mechanism=SCRAM-SHA-512"
+          "&username=%s&ca=%s'" % (HOST, KAFKA_SECURE_PORT, KAFKA_USER, CA_PEM))
+    print("GOBLINS_TEST_KAFKA_SECURE_PASSWORD='%s'" % KAFKA_PASSWORD)
+    print("GOBLINS_TEST_CASSANDRA_SECURE_URL='cassandra://%s@%s:%d/goblins?tls=1&ca=%s'" % (
+        CASSANDRA_USER, HOST, CASSANDRA_SECURE_PORT, CA_PEM))
+    print("GOBLINS_TEST_CASSANDRA_SECURE_PASSWORD='%s'" % CASSANDRA_PASSWORD)
     return 0
 
 
@@ -978,7 +1260,7 @@ def cmd_wipe(services):
     return 0
 
 
-USAGE = """usage: scripts/services COMMAND [kafka|cassandra|all]
+USAGE = """usage: scripts/services COMMAND [--secure|--with-secure] [kafka|cassandra|all]
 
   up [svc]        fetch jars (cached), write configs, start, wait until answering
   down [svc]      SIGTERM, wait, SIGKILL if needed
@@ -991,6 +1273,13 @@ USAGE = """usage: scripts/services COMMAND [kafka|cassandra|all]
   wipe [svc]      delete data of stopped services (jars kept)
   deps            pip-install confluent-kafka / cassandra-driver if missing
 
+  --secure        the secure set instead: Kafka with a SASL_SSL listener
+                  (SCRAM-SHA-512; port 19192), Cassandra with TLS and a
+                  password (port 19142); own data dirs, the plain services
+                  are not touched. `env --secure` prints their URLs
+                  (use: eval "$(scripts/services env --secure)")
+  --with-secure   both sets (`up` starts all four in parallel)
+
 state dir: %s
 """ % HOME
 
@@ -999,9 +1288,17 @@ def main(argv):
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(USAGE)
         return 0 if argv else 2
-    cmd, args = argv[0], argv[1:]
+    cmd, args = argv[0], [a for a in argv[1:] if a not in ("--secure", "--with-secure")]
+    secure, both = "--secure" in argv[1:], "--with-secure" in argv[1:]
+    sets = (SERVICES, SECURE_SERVICES) if both else (SECURE_SERVICES,) if secure else (SERVICES,)
+
+    def selected(args, allow_all=True):
+        return select(args, allow_all, sets)
+
     if cmd == "env":
-        return cmd_env(None)
+        if both:
+            cmd_env(None)
+        return cmd_env(None, secure or both)
     if cmd == "deps":
         ensure_python_clients()
         return 0

@@ -61,6 +61,12 @@ def check_port_free(host: str, port: int) -> None:
                 raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
+def _redact(url: str) -> str:
+    from goblins._kafka_security import redact
+
+    return redact(url)
+
+
 def open_store(url: str, partitions: int = 1) -> EventStore:
     """The event store named by ``url``: ``sqlite:///path/goblins.db`` (or a bare path),
     ``cassandra://HOST:PORT[,HOST:PORT]/KEYSPACE`` (its runs spread over ``partitions``)."""
@@ -76,8 +82,10 @@ def open_store(url: str, partitions: int = 1) -> EventStore:
         path = url.split("://", 1)[1] if "://" in url else url
         path = path[1:] if path.startswith("/") and "://" in url else path
         return SqliteStore(path)
+    from goblins._kafka_security import redact
+
     raise ValueError(
-        f"--store: unknown event store URL {url!r}: expected sqlite:///PATH or cassandra://HOST:PORT/KEYSPACE"
+        f"--store: unknown event store URL {redact(url)!r}: expected sqlite:///PATH or cassandra://HOST:PORT/KEYSPACE"
     )
 
 
@@ -102,6 +110,7 @@ def open_mode(
             "--broker kafka://HOST:PORT; the embedded mode takes neither --broker nor a cassandra store"
         )
     if broker_url:
+        from goblins._kafka_security import redact
         from goblins.server.distributed.cassandra import CassandraStore
         from goblins.server.distributed.kafka import KafkaRouter, KafkaTransport
         from goblins.server.distributed.timers import CassandraTimers
@@ -111,7 +120,7 @@ def open_mode(
         assert isinstance(store, CassandraStore)
         timers = CassandraTimers(store, clock)
         kafka.attach(store, timers)
-        return Mode(store, store, kafka, timers, KafkaRouter(kafka), f"kafka {broker_url}")
+        return Mode(store, store, kafka, timers, KafkaRouter(kafka), f"kafka {redact(broker_url)}")
     from goblins.server.embedded.dispatcher import EmbeddedTransport, LocalRouter
     from goblins.server.embedded.sqlite import SqliteStore
 
@@ -211,7 +220,7 @@ class Server:
             "goblins server listening on %s:%d, store %s, transport %s",
             self.host,
             self.port,
-            self.store_url,
+            _redact(self.store_url),
             self.mode.description,
         )
         if self.authorizer is not None:

@@ -21,16 +21,40 @@ from typing import Any
 import grpc
 
 from goblins._kafka import AsyncProducer, PendingOffsets, consumer_config, partition_for, take, task_topic
+from goblins._kafka_security import ClientErrors, KafkaTarget, worker_settings
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.worker._source import Batch, Cancel, Registration, TaskKind, free_slots
 
 log = logging.getLogger("goblins.worker")
+kafka_log = logging.getLogger("goblins.worker.kafka")  # librdkafka's own log lines
 
 RECENT = 20_000
 
 
 Place = tuple[str, int]  # (topic, partition)
+
+
+class _ErrorLog(ClientErrors):
+    """librdkafka's ``error_cb`` and ``logger``: it retries a refused login or a failed TLS
+    handshake forever, logging each retry; say why in one line, once, and pass its other log
+    lines on."""
+
+    def __init__(self, target: KafkaTarget) -> None:
+        super().__init__()
+        self.target = target
+        self.told = False
+
+    def log(self, level: int, fmt: str, *args: Any) -> None:
+        super().log(level, fmt, *args)
+        if self.fatal is None:
+            kafka_log.log(level, fmt, *args)
+
+    def _note(self, text: str) -> None:
+        super()._note(text)
+        if self.fatal is not None and not self.told:
+            self.told = True
+            log.error("%s", self.explain(self.target, self.fatal))
 
 
 class _Offsets:
@@ -57,7 +81,12 @@ class KafkaSource:
         self._stub = stub
         self.info = info
         self._reg = registration
-        self.producer = AsyncProducer(info.bootstrap_servers)
+        # The same TLS/SASL settings as the server's Kafka, handed over with the address.
+        settings = worker_settings(info.kafka_settings)
+        target = KafkaTarget(info.bootstrap_servers, settings=settings)
+        errors = _ErrorLog(target)
+        self.security: dict[str, Any] = {**settings, "error_cb": errors, "logger": errors}
+        self.producer = AsyncProducer(info.bootstrap_servers, self.security)
         self.offsets = _Offsets()
         self.where: dict[str, tuple[Place, int]] = {}  # task_id -> (place, offset)
         self.recent: collections.OrderedDict[str, None] = collections.OrderedDict()
@@ -149,7 +178,9 @@ class KafkaSource:
         loop = asyncio.get_running_loop()
         try:
             await self._stub.Register(hello)
-            self.consumer = Consumer(consumer_config(self.info.bootstrap_servers, self.info.worker_group))
+            self.consumer = Consumer(
+                consumer_config(self.info.bootstrap_servers, self.info.worker_group, self.security)
+            )
             prefix = self.info.tasks_topic
             sync = set(reg.sync_activities)
             self._kind_of = {task_topic(prefix, "workflow", n): "workflow" for n in reg.workflows}

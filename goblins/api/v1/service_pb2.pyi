@@ -215,20 +215,29 @@ class DescribeWorkflowResponse(_message.Message):
     def __init__(self, found: _Optional[bool] = ..., workflow_name: _Optional[str] = ..., workflow_hosted: _Optional[_Union[Hosting, str]] = ..., activities_hosted: _Optional[_Iterable[_Union[Hosting, str]]] = ..., heartbeats: _Optional[_Iterable[_Union[StepHeartbeat, _Mapping]]] = ..., server_time: _Optional[float] = ...) -> None: ...
 
 class ClusterInfo(_message.Message):
-    __slots__ = ("transport", "bootstrap_servers", "tasks_topic", "events_topic", "partitions", "worker_group")
+    __slots__ = ("transport", "bootstrap_servers", "tasks_topic", "events_topic", "partitions", "worker_group", "kafka_settings")
+    class KafkaSettingsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     TRANSPORT_FIELD_NUMBER: _ClassVar[int]
     BOOTSTRAP_SERVERS_FIELD_NUMBER: _ClassVar[int]
     TASKS_TOPIC_FIELD_NUMBER: _ClassVar[int]
     EVENTS_TOPIC_FIELD_NUMBER: _ClassVar[int]
     PARTITIONS_FIELD_NUMBER: _ClassVar[int]
     WORKER_GROUP_FIELD_NUMBER: _ClassVar[int]
+    KAFKA_SETTINGS_FIELD_NUMBER: _ClassVar[int]
     transport: str
     bootstrap_servers: str
     tasks_topic: str
     events_topic: str
     partitions: int
     worker_group: str
-    def __init__(self, transport: _Optional[str] = ..., bootstrap_servers: _Optional[str] = ..., tasks_topic: _Optional[str] = ..., events_topic: _Optional[str] = ..., partitions: _Optional[int] = ..., worker_group: _Optional[str] = ...) -> None: ...
+    kafka_settings: _containers.ScalarMap[str, str]
+    def __init__(self, transport: _Optional[str] = ..., bootstrap_servers: _Optional[str] = ..., tasks_topic: _Optional[str] = ..., events_topic: _Optional[str] = ..., partitions: _Optional[int] = ..., worker_group: _Optional[str] = ..., kafka_settings: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class ClusterInfoRequest(_message.Message):
     __slots__ = ()

@@ -22,10 +22,10 @@ from __future__ import annotations
 import asyncio
 import collections
 import datetime
+import logging
 import threading
 import weakref
 from typing import Any
-from urllib.parse import urlparse
 
 from cassandra import ConsistencyLevel, InvalidRequest
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
@@ -34,6 +34,7 @@ from cassandra.query import BatchStatement, BatchType, tuple_factory
 
 from goblins.api import v1 as pb
 from goblins.history import CANCELLED, FAILED, RUNNING, TERMINATED, TIMED_OUT
+from goblins.server.distributed.cassandra_url import QuietRefusals, explain, parse_cassandra_url
 from goblins.server.effects import WF_TASK_MARK, WORKFLOW, TaskRecord
 from goblins.server.ports import Batch, StoreConflict, StoredRun, StoreRejected, StoreUnavailable
 from goblins.wire import columns, status_of, step_id_of
@@ -73,21 +74,9 @@ TIMER_BATCH = 1000  # the timers SELECT's LIMIT: a full batch means more may be 
 
 
 def parse_url(url: str) -> tuple[list[str], int, str]:
-    """(hosts, port, keyspace) of ``cassandra://h1:9042,h2:9042/keyspace``."""
-    parsed = urlparse(url)
-    keyspace = parsed.path.strip("/") or "goblins"
-    hosts, port = [], 9042
-    for part in parsed.netloc.split(","):
-        host, _, p = part.partition(":")
-        if host:
-            hosts.append(host)
-        if p:
-            port = int(p)
-    if not hosts:
-        raise ValueError(f"cassandra URL needs a host: cassandra://HOST:PORT/KEYSPACE, got {url!r}")
-    if not keyspace.replace("_", "").isalnum():
-        raise ValueError(f"cassandra keyspace must be letters, digits and _, got {keyspace!r}")
-    return hosts, port, keyspace
+    """(hosts, port, keyspace) of ``cassandra://[USER@]h1:9042,h2:9042/keyspace[?tls=1]``."""
+    target = parse_cassandra_url(url)
+    return target.hosts, target.port, target.keyspace
 
 
 def _day(ts: float) -> str:
@@ -179,7 +168,9 @@ def _chunks(rows: list[tuple[Any, tuple[Any, ...], Any]], partitions: int) -> li
 
 
 def connect(url: str, timeout: float = 10.0) -> tuple[Cluster, Session, str]:
-    hosts, port, keyspace = parse_url(url)
+    """A session on the URL's cluster (TLS and login as the URL says); a refused login or a
+    certificate that does not verify raise one ValueError line (see cassandra_url.explain)."""
+    target = parse_cassandra_url(url)
     profile = ExecutionProfile(
         load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy()),
         consistency_level=ConsistencyLevel.LOCAL_QUORUM,
@@ -190,8 +181,26 @@ def connect(url: str, timeout: float = 10.0) -> tuple[Cluster, Session, str]:
         row_factory=tuple_factory,
     )
     profiles = {EXEC_PROFILE_DEFAULT: profile}
-    cluster = Cluster(hosts, port=port, connect_timeout=timeout, protocol_version=5, execution_profiles=profiles)
-    return cluster, cluster.connect(), keyspace
+    cluster = Cluster(
+        target.hosts,
+        port=target.port,
+        connect_timeout=timeout,
+        protocol_version=5,
+        execution_profiles=profiles,
+        **target.driver_options(),
+    )
+    quiet, driver_log = QuietRefusals(), logging.getLogger("cassandra.cluster")
+    driver_log.addFilter(quiet)
+    try:
+        return cluster, cluster.connect(), target.keyspace
+    except Exception as exc:
+        cluster.shutdown()
+        clear = explain(target, exc)
+        if clear is not None:
+            raise clear from None
+        raise
+    finally:
+        driver_log.removeFilter(quiet)
 
 
 def missing_tables(session: Session, keyspace: str) -> list[str]:
@@ -212,8 +221,7 @@ class CassandraStore:
             self.cluster.shutdown()
             raise ValueError(
                 f"cassandra keyspace {self.keyspace!r} lacks tables {', '.join(missing)}: "
-                f"run `goblins setup cassandra --cassandra {parse_url(url)[0][0]}:{parse_url(url)[1]} "
-                f"--keyspace {self.keyspace}`"
+                f"run `goblins setup cassandra --cassandra {parse_cassandra_url(url).setup_hint()}`"
             )
         self.session.set_keyspace(self.keyspace)
         self.bucket_of = bucket_of or (lambda run_id: 0)

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from goblins._kafka import AsyncProducer, PendingOffsets, consumer_config, partition_for, prefixed, take, task_topic
+from goblins._kafka_security import ClientErrors, KafkaTarget, admin_client, list_topics, parse_kafka_url
 from goblins.api import v1 as pb
 from goblins.history import ACTIVITY_FAILED, ACTIVITY_STARTED, ACTIVITY_SUCCEEDED
 from goblins.server.distributed.setup import EVENTS, TOPICS, create_topics
@@ -44,20 +45,26 @@ MAX_QUEUED = 20_000  # back-pressure: stop consuming while this many reports wai
 
 
 def parse_url(url: str) -> tuple[str, str]:
-    """(bootstrap servers, namespace) of ``kafka://h1:9092,h2:9092[/NAMESPACE]``."""
-    rest = url[len("kafka://") :] if url.startswith("kafka://") else ""
-    bootstrap, _, namespace = rest.partition("/")
-    namespace = namespace.strip("/")
-    if not bootstrap or not all(c.isalnum() or c in "._-" for c in namespace):
-        raise ValueError(f"--broker must be kafka://HOST:PORT[,HOST:PORT][/NAMESPACE], got {url!r}")
-    return bootstrap, namespace
+    """(bootstrap servers, namespace) of ``kafka://h1:9092,h2:9092[/NAMESPACE][?security=...]``."""
+    target = parse_kafka_url(url)
+    return target.bootstrap, target.namespace
 
 
-def topic_partitions(bootstrap: str, timeout: float = 10.0) -> dict[str, int]:
-    from confluent_kafka.admin import AdminClient  # type: ignore[attr-defined]
-
-    topics = AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=timeout).topics
+def topic_partitions(target: KafkaTarget | str, timeout: float = 10.0) -> dict[str, int]:
+    """Partitions per topic; ValueError says in one line why Kafka did not answer (a refused
+    login, a failed TLS handshake, no broker)."""
+    target = KafkaTarget(target) if isinstance(target, str) else target
+    errors = ClientErrors()
+    topics = list_topics(admin_client(target, errors), target, errors, timeout).topics
     return {name: len(meta.partitions) for name, meta in topics.items()}
+
+
+def _setup_hint(url: str, target: KafkaTarget) -> str:
+    """The ``--kafka`` value of the setup command to suggest (the URL minus its password)."""
+    if not target.settings:
+        return target.bootstrap
+    query = "&".join(p for p in url.partition("?")[2].split("&") if not p.startswith("password="))
+    return f"'kafka://{target.bootstrap}?{query}'"
 
 
 def partition_held(admin: Any, group: str, topic: str, partition: int, timeout: float = 5.0) -> bool | None:
@@ -112,8 +119,11 @@ class KafkaTransport:
 
     stores_tasks = False
 
-    def __init__(self, bootstrap: str, partitions: int, namespace: str = "") -> None:
+    def __init__(
+        self, bootstrap: str, partitions: int, namespace: str = "", *, target: KafkaTarget | None = None
+    ) -> None:
         self.bootstrap = bootstrap
+        self.target = target or KafkaTarget(bootstrap, namespace)
         self.partitions = partitions
         self.namespace = namespace
         self.events_topic = prefixed(namespace, EVENTS)
@@ -136,19 +146,17 @@ class KafkaTransport:
     @classmethod
     def open(cls, url: str) -> KafkaTransport:
         """Check the topics exist and agree; say exactly what is missing if not."""
-        bootstrap, namespace = parse_url(url)
-        try:
-            found = topic_partitions(bootstrap)
-        except Exception as exc:
-            raise ValueError(f"no Kafka broker answered at {bootstrap}: {exc}") from None
+        target = parse_kafka_url(url)
+        bootstrap, namespace = target.bootstrap, target.namespace
+        found = topic_partitions(target)
         missing = [prefixed(namespace, t) for t in TOPICS if prefixed(namespace, t) not in found]
         if missing:
             option = f" --namespace {namespace}" if namespace else ""
             raise ValueError(
                 f"Kafka at {bootstrap} lacks topics {', '.join(missing)}: "
-                f"run `goblins setup kafka --kafka {bootstrap}{option}`"
+                f"run `goblins setup kafka --kafka {_setup_hint(url, target)}{option}`"
             )
-        return cls(bootstrap, found[prefixed(namespace, EVENTS)], namespace)
+        return cls(bootstrap, found[prefixed(namespace, EVENTS)], namespace, target=target)
 
     def attach(self, index: RunIndex, timers: CassandraTimers) -> None:
         """The store's index of active runs (takeovers) and the timers this server fires."""
@@ -163,8 +171,9 @@ class KafkaTransport:
         self._inbox = inbox
         self._timers.bind(lambda: self.owned, self._produce)
         self._loop = asyncio.get_running_loop()
-        self._producer = AsyncProducer(self.bootstrap)
-        self._consumer = Consumer(consumer_config(self.bootstrap, prefixed(self.namespace, SERVER_GROUP)))
+        security = self.target.settings
+        self._producer = AsyncProducer(self.bootstrap, security)
+        self._consumer = Consumer(consumer_config(self.bootstrap, prefixed(self.namespace, SERVER_GROUP), security))
         self._consumer.subscribe([self.events_topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
         self._tasks = [
             asyncio.create_task(self._consume()),
@@ -271,17 +280,16 @@ class KafkaTransport:
             events_topic=self.events_topic,
             worker_group=prefixed(self.namespace, WORKER_GROUP),
             partitions=self.partitions,
+            kafka_settings=self.target.shared(),
         )
 
     async def ensure_task_topics(self, workflows: list[str], activities: list[str]) -> None:
         """Create the task topics of newly registered names (before any task is produced)."""
-        from confluent_kafka.admin import AdminClient  # type: ignore[attr-defined]
-
         wanted = [task_topic(self.tasks_prefix, WORKFLOW, n) for n in workflows]
         wanted += [task_topic(self.tasks_prefix, ACTIVITY, n) for n in activities]
         new = [t for t in wanted if t not in self._topics]
         if new:
-            admin = AdminClient({"bootstrap.servers": self.bootstrap})
+            admin = admin_client(self.target)
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(None, create_topics, admin, new, self.partitions)
             self._topics.update(new)
@@ -306,9 +314,7 @@ class KafkaTransport:
             await self.ensure_task_topics([query.workflow_name], [])
         partition = partition_for(query.run_id, self.partitions)
         if self._admin is None:
-            from confluent_kafka.admin import AdminClient  # type: ignore[attr-defined]
-
-            self._admin = AdminClient({"bootstrap.servers": self.bootstrap})
+            self._admin = admin_client(self.target)
         group = prefixed(self.namespace, WORKER_GROUP)
         held = await asyncio.get_running_loop().run_in_executor(
             None, partition_held, self._admin, group, topic, partition

@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from goblins._kafka import MESSAGE_BYTES, prefixed
+from goblins._kafka_security import ClientErrors, admin_client, list_topics, parse_kafka_url
 
 EVENTS = "events"
 TOPICS = (EVENTS,)
@@ -23,22 +24,19 @@ def setup_kafka(
 ) -> list[str]:
     """Create the ``events`` topic if missing; waits for the broker to answer.
 
+    ``bootstrap``: ``HOST:PORT[,HOST:PORT]`` or a ``kafka://`` URL with TLS/SASL parameters
+    (its namespace, if any, is used when ``namespace`` is empty). A refused login or a failed
+    TLS handshake fails at once: waiting would not mend it.
+
     Task topics (``tasks.<kind>.<name>``) are created by the server when a worker registers
     a name, with as many partitions as ``events``.
     """
-    from confluent_kafka import KafkaException
-    from confluent_kafka.admin import AdminClient
-
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    target = parse_kafka_url(bootstrap, "--kafka")
+    namespace = namespace or target.namespace
+    errors = ClientErrors()
+    admin = admin_client(target, errors)
     deadline = time.monotonic() + wait
-    while True:
-        try:
-            existing = set(admin.list_topics(timeout=5).topics)
-            break
-        except KafkaException as exc:
-            if time.monotonic() > deadline:
-                raise ValueError(f"no Kafka broker answered at {bootstrap} within {wait:g}s: {exc}") from None
-            time.sleep(1)
+    existing = set(list_topics(admin, target, errors, wait).topics)
     topics = [prefixed(namespace, t) for t in TOPICS]
     done = create_topics(admin, [t for t in topics if t not in existing], partitions, replication)
     done += [f"topic {t} exists" for t in topics if t in existing]
@@ -46,7 +44,7 @@ def setup_kafka(
     # server started right after this command finds it.
     while not set(topics) <= set(admin.list_topics(timeout=5).topics):
         if time.monotonic() > deadline:
-            raise ValueError(f"Kafka at {bootstrap} did not list topics {topics} within {wait:g}s")
+            raise ValueError(f"Kafka at {target.describe()} did not list topics {topics} within {wait:g}s")
         time.sleep(0.2)
     return done
 
