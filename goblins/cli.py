@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from goblins import converter
+from goblins import _cli_ops, converter
 from goblins._cli_workflow import _connect, workflow_list, workflow_show
 from goblins._definitions import activity_definition, workflow_definition
 from goblins.errors import GoblinsError, WorkflowFailed
@@ -48,6 +48,7 @@ def cmd_server(args: argparse.Namespace) -> int:
                 results_cache_bytes=args.results_cache_bytes,
                 warn_history_bytes=args.warn_history_bytes,
                 max_history_bytes=args.max_history_bytes,
+                **_cli_ops.metrics_options(args),
             )
         )
     except (ValueError, OSError) as exc:
@@ -93,6 +94,7 @@ def worker_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     worker = load_worker(args.module, args.server, **worker_options(args))
+    _cli_ops.use_metrics(worker, args)
     print(f"goblins worker {worker.identity} -> {worker.server}", file=sys.stderr)
     try:
         asyncio.run(worker.run())
@@ -366,6 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--name", default=None, help="only runs of this workflow")
     c.add_argument("--limit", type=_positive, default=50)
     c.set_defaults(func=workflow_list)
+    _cli_ops.register(sub)  # --metrics-port, --metrics-host, --log-format on server and worker
     return p
 
 

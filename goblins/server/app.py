@@ -12,6 +12,7 @@ import signal
 import socket
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import grpc
@@ -22,6 +23,9 @@ from goblins.server.loop import EventLoop
 from goblins.server.ports import EventStore, Mode
 from goblins.server.recent import RECENT_BYTES
 from goblins.server.runs import Runs
+
+if TYPE_CHECKING:
+    from goblins.server.metrics import ServerMetrics
 
 log = logging.getLogger("goblins.server")
 
@@ -135,6 +139,9 @@ class Server:
         results_cache_bytes: int = RECENT_BYTES,
         warn_history_bytes: int = HISTORY_WARN_BYTES,
         max_history_bytes: int = HISTORY_MAX_BYTES,
+        *,
+        metrics_port: int | None = None,
+        metrics_host: str | None = None,
     ) -> None:
         """``port=None``: no gRPC listener (the in-process mode, goblins.local, calls ``runs``);
         0: any free port (``self.port`` says which, once started). ``restart_grace``: see
@@ -145,7 +152,9 @@ class Server:
         events kept in memory for GetResult may weigh together (the store answers for the rest).
         ``warn_history_bytes``: past this size a run's history is logged (once);
         ``max_history_bytes``: past this size a workflow task may only end the run (complete, fail
-        or continue as new), else it fails with the reason."""
+        or continue as new), else it fails with the reason. ``metrics_port``: serve Prometheus
+        metrics at ``http://metrics_host:metrics_port/metrics`` (host default 127.0.0.1; port 0:
+        any free one, ``self.metrics.port`` says which); docs/metrics.md lists them."""
         for name, value in (
             ("max_payload_bytes", max_payload_bytes),
             ("warn_history_bytes", warn_history_bytes),
@@ -169,6 +178,8 @@ class Server:
         self.loop: EventLoop | None = None
         self.runs: Runs | None = None
         self._grpc: grpc.aio.Server | None = None
+        self.metrics_port, self.metrics_host = metrics_port, metrics_host
+        self.metrics: ServerMetrics | None = None
 
     async def start(self) -> None:
         if self.port is not None:  # before opening the store: a taken port is the likelier mistake
@@ -181,6 +192,10 @@ class Server:
         self.loop.warn_history_bytes = self.warn_history_bytes
         self.loop.max_history_bytes = self.max_history_bytes
         await self.loop.start()
+        if self.metrics_port is not None:
+            from goblins.server.metrics import attach as attach_metrics  # prometheus_client: only when asked
+
+            self.metrics = attach_metrics(self.loop, self.metrics_port, self.metrics_host)
         self.runs = Runs(self.mode, self.loop)
         self.runs.max_payload = self.max_payload_bytes
         if self.port is None:
@@ -214,6 +229,8 @@ class Server:
             await self._grpc.stop(grace)
         if self.loop is not None:
             await self.loop.stop()
+        if self.metrics is not None:
+            self.metrics.close()
         if self.mode is not None:
             await self.mode.close()
 
@@ -242,6 +259,8 @@ async def serve(
     results_cache_bytes: int = RECENT_BYTES,
     warn_history_bytes: int = HISTORY_WARN_BYTES,
     max_history_bytes: int = HISTORY_MAX_BYTES,
+    metrics_port: int | None = None,
+    metrics_host: str | None = None,
 ) -> None:
     server = Server(
         store_url,
@@ -252,6 +271,8 @@ async def serve(
         results_cache_bytes=results_cache_bytes,
         warn_history_bytes=warn_history_bytes,
         max_history_bytes=max_history_bytes,
+        metrics_port=metrics_port,
+        metrics_host=metrics_host,
     )
     await server.start()
     try:
