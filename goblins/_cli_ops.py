@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import functools
+import logging
 import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -61,3 +63,12 @@ def use_metrics(worker: Any, args: argparse.Namespace) -> None:
     options = metrics_options(args)
     if options["metrics_port"] is not None:
         worker.metrics_port, worker.metrics_host = options["metrics_port"], options["metrics_host"]
+
+
+def announce(line: str, args: argparse.Namespace) -> None:
+    """A line for the person who started the command: on stderr, or a log record in JSON mode
+    (where every line of the output is a JSON object)."""
+    if getattr(args, "log_format", "text") == "json":
+        logging.getLogger("goblins.cli").info(line)
+    else:
+        print(line, file=sys.stderr)

@@ -95,7 +95,7 @@ def worker_options(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_worker(args: argparse.Namespace) -> int:
     worker = load_worker(args.module, args.server, **worker_options(args))
     _cli_ops.use_metrics(worker, args)
-    print(f"goblins worker {worker.identity} -> {worker.server}", file=sys.stderr)
+    _cli_ops.announce(f"goblins worker {worker.identity} -> {worker.server}", args)
     try:
         asyncio.run(worker.run())
     except KeyboardInterrupt:
