@@ -10,11 +10,11 @@ hook is one attribute test.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry
 
-from goblins._metrics import BoundedLabels, Endpoint, Sampled
+from goblins._metrics import BoundedLabels, Counters, Endpoint, Histograms, Sampled
 from goblins.history import (
     ACTIVITY_FAILED,
     ACTIVITY_STARTED,
@@ -28,6 +28,7 @@ from goblins.history import (
 # Events are pb.HistoryEvent, typed ``Any`` here: only the wire's owners import the generated
 # messages (pyproject's import contracts).
 Event = Any
+_F = TypeVar("_F", Counters, Histograms)
 
 if TYPE_CHECKING:
     from goblins.server.loop import EventLoop
@@ -66,37 +67,36 @@ class ServerMetrics:
         """``waits_from_events``: tasks go to workers through a broker, not this server (the
         distributed mode): activity waits are read from the history (:meth:`committed`)."""
         self._counted = _COUNTED | {ACTIVITY_STARTED} if waits_from_events else _COUNTED
-        self.registry = r = registry if registry is not None else CollectorRegistry()
-        self.started = Counter("goblins_workflows_started", "Runs recorded (started).", registry=r)
-        finished = Counter("goblins_workflows_finished", "Runs finished, by status.", ["status"], registry=r)
-        self.finished = BoundedLabels(finished)
-        attempts = Counter(
+        self.registry = registry if registry is not None else CollectorRegistry()
+        started = self._add(Counters("goblins_workflows_started", "Runs recorded (started)."))
+        self.started = started.labels()
+        self.finished = BoundedLabels(self._add(Counters("goblins_workflows_finished", "Runs finished.", ["status"])))
+        attempts = Counters(
             "goblins_activity_attempts",
             "Activity attempts ended, by activity and outcome (success, failure, timeout).",
             ["activity", "outcome"],
-            registry=r,
         )
-        self.attempts = BoundedLabels(attempts)
-        task_failures = Counter(
-            "goblins_workflow_task_failures", "Workflow tasks failed (then retried).", ["workflow"], registry=r
-        )
-        self.task_failures = BoundedLabels(task_failures)
-        self.commit_seconds = Histogram(
-            "goblins_commit_seconds", "Time of one durable commit of a batch.", buckets=COMMIT_BUCKETS, registry=r
-        )
-        self.batch_events = Histogram(
-            "goblins_batch_events", "Events in one committed batch.", buckets=BATCH_BUCKETS, registry=r
-        )
-        wait = Histogram(
+        self.attempts = BoundedLabels(self._add(attempts))
+        failures = Counters("goblins_workflow_task_failures", "Workflow tasks failed (then retried).", ["workflow"])
+        self.task_failures = BoundedLabels(self._add(failures))
+        commits = Histograms("goblins_commit_seconds", "Time of one durable commit of a batch.", (), COMMIT_BUCKETS)
+        self.commit_seconds = self._add(commits).labels()
+        batches = Histograms("goblins_batch_events", "Events in one committed batch.", (), BATCH_BUCKETS)
+        self.batch_events = self._add(batches).labels()
+        wait = Histograms(
             "goblins_schedule_to_start_seconds",
             "From a task's being due to its hand-over to a worker, by kind (activity, workflow).",
             ["kind"],
-            buckets=WAIT_BUCKETS,
-            registry=r,
+            WAIT_BUCKETS,
         )
+        self._add(wait)
         self._wait = {kind: wait.labels(kind) for kind in ("activity", "workflow")}
         self._endpoint: Endpoint | None = None
         self.port = 0  # of /metrics, once served
+
+    def _add(self, family: _F) -> _F:
+        self.registry.register(family)
+        return family
 
     def sample(self, open_runs: Callable[[], int], workers: Callable[[], int]) -> None:
         """Gauges read at scrape time: runs in this server's memory, connected workers."""
@@ -132,17 +132,17 @@ class ServerMetrics:
             if kind not in counted:
                 continue
             if kind == ACTIVITY_SUCCEEDED:
-                self.attempts(e.activity_finished_in_success.activity_name, "success").inc()
+                self.attempts(e.activity_finished_in_success.activity_name, "success").value += 1
             elif kind == ACTIVITY_FAILED:
-                self.attempts(e.activity_finished_in_error.activity_name, activity_outcome(e)).inc()
+                self.attempts(e.activity_finished_in_error.activity_name, activity_outcome(e)).value += 1
             elif kind == WORKFLOW_SCHEDULED:
-                self.started.inc()
+                self.started.value += 1
             elif kind == WORKFLOW_TASK_FAILED:
-                self.task_failures(e.workflow_name).inc()
+                self.task_failures(e.workflow_name).value += 1
             elif kind == ACTIVITY_STARTED:
                 self._started_attempt(e, runs)
             else:
-                self.finished(finished_status(e)).inc()
+                self.finished(finished_status(e)).value += 1
 
     def dispatched(self, kind: str, waited: float) -> None:
         """A task of ``kind`` (activity or workflow) went to a worker ``waited`` s after it was due."""

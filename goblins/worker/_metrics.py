@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client import CollectorRegistry
 
-from goblins._metrics import BoundedLabels, Endpoint, Sampled
+from goblins._metrics import BoundedLabels, Endpoint, Histograms, Sampled
 from goblins.worker._source import Registration
 
 ACTIVITY_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0)
@@ -61,13 +61,10 @@ class WorkerMetrics:
                 lambda: {"": 1.0 if connected() else 0.0},
             )
         )
-        seconds = Histogram(
-            "goblins_activity_seconds",
-            "Time of one activity attempt on this worker, by activity.",
-            ["activity"],
-            buckets=ACTIVITY_BUCKETS,
-            registry=r,
+        seconds = Histograms(
+            "goblins_activity_seconds", "Time of one activity attempt on this worker.", ["activity"], ACTIVITY_BUCKETS
         )
+        r.register(seconds)
         self._seconds = BoundedLabels(seconds)
         self._endpoint: Endpoint | None = None
         self.port = 0

@@ -189,3 +189,30 @@ def test_the_log_format_applies_before_the_command(monkeypatch: pytest.MonkeyPat
     finally:
         root.removeHandler(handler)
     assert seen == ["ran"]
+
+
+def test_the_lock_free_histogram_exposes_cumulative_buckets_as_prometheus_does() -> None:
+    from prometheus_client import Histogram
+
+    from goblins._metrics import Histograms
+
+    ours_registry, theirs_registry = CollectorRegistry(), CollectorRegistry()
+    ours = Histograms("h", "h", ["k"], (0.1, 1.0, 10.0))
+    ours_registry.register(ours)
+    theirs = Histogram("h", "h", ["k"], buckets=(0.1, 1.0, 10.0), registry=theirs_registry)
+    for x in (0.05, 0.1, 0.5, 1.0, 3.0, 10.0, 50.0):
+        ours.labels("a").observe(x)
+        theirs.labels("a").observe(x)
+    names = ("h_bucket", "h_count", "h_sum")
+
+    def samples(registry: CollectorRegistry) -> set[tuple[str, tuple[tuple[str, str], ...], float]]:
+        return {
+            (s.name, tuple(sorted(s.labels.items())), s.value)
+            for family in registry.collect()
+            for s in family.samples
+            if s.name in names
+        }
+
+    assert samples(ours_registry) == samples(theirs_registry)
+    with pytest.raises(ValueError, match="labels"):
+        ours.labels("a", "b")
