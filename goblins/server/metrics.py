@@ -36,7 +36,12 @@ if TYPE_CHECKING:
 
 # Run statuses by the finishing event's error type (the names the server records; the run
 # status column may name them the same way once it knows more than COMPLETED and FAILED).
-_FAILED_AS = {"WorkflowTerminated": "TERMINATED", "WorkflowTimedOut": "TIMED_OUT", "CancelledError": "CANCELLED"}
+_FAILED_AS = {
+    "WorkflowTerminated": "TERMINATED",
+    "WorkflowTimedOut": "TIMED_OUT",
+    "WorkflowCancelled": "CANCELLED",
+    "CancelledError": "CANCELLED",
+}
 _COUNTED = frozenset(
     {WORKFLOW_SCHEDULED, WORKFLOW_SUCCEEDED, WORKFLOW_FAILED, ACTIVITY_SUCCEEDED, ACTIVITY_FAILED, WORKFLOW_TASK_FAILED}
 )

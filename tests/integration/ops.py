@@ -34,3 +34,8 @@ async def crashes_once(key: str) -> str:
 @goblins.workflow
 async def refuses(key: str) -> str:
     raise goblins.ApplicationError(f"no {key}", non_retryable=True)
+
+
+@goblins.workflow
+async def sleeps(seconds: float) -> None:
+    await goblins.workflow.sleep(seconds)

@@ -18,6 +18,7 @@ import goblins
 from goblins.server import Server
 from goblins.worker import _reconnect
 from tests.integration import ops
+from tests.integration.test_cli import free_port
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -68,7 +69,7 @@ async def test_server_and_worker_metrics_after_a_known_workload(
     port = metered.metrics.port
     worker = goblins.Worker(
         f"127.0.0.1:{metered.port}",
-        workflows=[ops.greet, ops.crashes_once, ops.refuses],
+        workflows=[ops.greet, ops.crashes_once, ops.refuses, ops.sleeps],
         activities=[ops.flaky],
         metrics_port=0,
     )
@@ -86,17 +87,22 @@ async def test_server_and_worker_metrics_after_a_known_workload(
                 assert await client.execute_workflow(ops.crashes_once, "x", timeout=20) == "x"
                 with pytest.raises(goblins.WorkflowFailed):
                     await client.execute_workflow(ops.refuses, "y", timeout=20)
+                sleeping = await client.start_workflow(ops.sleeps, 60)
+                await sleeping.cancel()
+                with pytest.raises(goblins.WorkflowFailed):
+                    await sleeping.result(timeout=20)
         samples = await asyncio.to_thread(scrape, port)
-        assert value(samples, "goblins_workflows_started_total") == 7
+        assert value(samples, "goblins_workflows_started_total") == 8
         assert value(samples, "goblins_workflows_finished_total", status="COMPLETED") == 6
         assert value(samples, "goblins_workflows_finished_total", status="FAILED") == 1
+        assert value(samples, "goblins_workflows_finished_total", status="CANCELLED") == 1
         assert value(samples, "goblins_activity_attempts_total", activity="flaky", outcome="success") == 5
         assert value(samples, "goblins_activity_attempts_total", activity="flaky", outcome="failure") == 1
         assert value(samples, "goblins_workflow_task_failures_total", workflow="crashes_once") == 1
         assert value(samples, "goblins_commit_seconds_count") >= 1
-        assert value(samples, "goblins_batch_events_sum") >= 7 * 4  # at least scheduled, started, ... per run
-        # 7 runs' first tasks, 1 retried task, 5 runs woken by their activity: at least 13 workflow tasks.
-        assert value(samples, "goblins_schedule_to_start_seconds_count", kind="workflow") >= 13
+        assert value(samples, "goblins_batch_events_sum") >= 8 * 4  # at least scheduled, started, ... per run
+        # 8 runs' first tasks, 1 retried task, 5 runs woken by their activity, 1 by its cancel.
+        assert value(samples, "goblins_schedule_to_start_seconds_count", kind="workflow") >= 15
         assert value(samples, "goblins_schedule_to_start_seconds_count", kind="activity") == 6
         assert value(samples, "goblins_runs_open") == 0
         assert value(samples, "goblins_workers_connected") == 1
@@ -167,14 +173,13 @@ async def test_a_worker_reports_a_lost_server_with_growing_intervals(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(_reconnect, "RECONNECT_LOG_FIRST", 0.4)
-    with socket_closed() as port:
-        worker = goblins.Worker(f"127.0.0.1:{port}", activities=[ops.flaky])
-        with caplog.at_level(logging.DEBUG, logger="goblins.worker"):
-            running = asyncio.create_task(worker.run())
-            await asyncio.sleep(3.2)
-            await worker.shutdown()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(running, 10)
+    worker = goblins.Worker(f"127.0.0.1:{free_port()}", activities=[ops.flaky])  # nothing listens there
+    with caplog.at_level(logging.DEBUG, logger="goblins.worker"):
+        running = asyncio.create_task(worker.run())
+        await asyncio.sleep(3.2)
+        await worker.shutdown()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(running, 10)
     lost = [r for r in caplog.records if "unavailable" in r.getMessage()]
     warnings = [r for r in lost if r.levelno == logging.WARNING]
     # Attempts go on about every second (after 0.05, 0.1, ... 1 s); warnings at 0, 0.4, 1.2, 2.8 s.
@@ -182,14 +187,3 @@ async def test_a_worker_reports_a_lost_server_with_growing_intervals(
     assert 2 <= len(warnings) <= 4, [r.getMessage() for r in warnings]
     assert "still unavailable after" in warnings[-1].getMessage()
     assert len(warnings) < len(lost)
-
-
-@contextlib.contextmanager
-def socket_closed() -> contextlib.AbstractContextManager[int]:  # type: ignore[misc]
-    """A port nothing listens on."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    yield port

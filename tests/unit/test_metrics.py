@@ -54,6 +54,7 @@ def _finished(ok: bool, error_type: str = "", continued_as: str = "") -> pb.Hist
         (_finished(True), "COMPLETED"),
         (_finished(True, continued_as="r~2"), "CONTINUED_AS_NEW"),
         (_finished(False, "ValueError"), "FAILED"),
+        (_finished(False, "WorkflowCancelled"), "CANCELLED"),
         (_finished(False, "CancelledError"), "CANCELLED"),
         (_finished(False, "WorkflowTerminated"), "TERMINATED"),
         (_finished(False, "WorkflowTimedOut"), "TIMED_OUT"),
