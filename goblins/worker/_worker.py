@@ -332,7 +332,7 @@ class Worker(QueryAnswers):
                 )
                 ctx.on_cancel = functools.partial(_cancel, run)
                 try:
-                    result.ok, result.output, result.error_type, result.error = await run
+                    result.ok, result.output, result.error_type, result.error, result.stack_trace = await run
                 except TimeoutError:
                     result.error_type = "TimeoutError"
                     result.error = (

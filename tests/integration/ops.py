@@ -39,3 +39,18 @@ async def refuses(key: str) -> str:
 @goblins.workflow
 async def sleeps(seconds: float) -> None:
     await goblins.workflow.sleep(seconds)
+
+
+@goblins.activity
+def breaks(key: str) -> str:
+    """A sync activity that always fails (run in a worker's process pool by one test)."""
+    raise ValueError(f"{key} is broken")
+
+
+@goblins.workflow
+async def calls_breaks(key: str) -> str:
+    return str(
+        await goblins.workflow.execute_activity(
+            breaks, key, start_to_close_timeout=30, retry_policy=goblins.RetryPolicy(maximum_attempts=1)
+        )
+    )

@@ -17,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 import goblins
 from goblins.server import Server
 from goblins.worker import _reconnect
+from tests.conftest import StartWorker
 from tests.integration import ops
 from tests.integration.test_cli import free_port
 
@@ -187,3 +188,16 @@ async def test_a_worker_reports_a_lost_server_with_growing_intervals(
     assert 2 <= len(warnings) <= 4, [r.getMessage() for r in warnings]
     assert "still unavailable after" in warnings[-1].getMessage()
     assert len(warnings) < len(lost)
+
+
+async def test_an_attempt_failing_in_an_activity_process_is_logged_with_its_stack(
+    client: goblins.Client, start_worker: StartWorker, caplog: pytest.LogCaptureFixture
+) -> None:
+    await start_worker(workflows=[ops.calls_breaks], activities=[ops.breaks], activity_executor="process")
+    with caplog.at_level(logging.WARNING, logger="goblins.worker"):
+        with pytest.raises(goblins.WorkflowFailed) as failed:
+            await client.execute_workflow(ops.calls_breaks, "gear", timeout=30)
+    logged = [r.getMessage() for r in caplog.records if "activity 'breaks' attempt 1" in r.getMessage()]
+    assert len(logged) == 1 and "ValueError: gear is broken" in logged[0]
+    assert 'ops.py", line' in logged[0]  # the child process's traceback, not the worker's
+    assert "gear is broken" in str(failed.value)
