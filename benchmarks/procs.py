@@ -156,6 +156,14 @@ class Proc:
             self.popen.wait(timeout=10)
 
 
+METRICS = False  # benchmarks --metrics: servers and workers serve Prometheus metrics
+
+
+def metrics_args() -> list[str]:
+    """With --metrics, a free port for this process's /metrics (counting costs the same scraped or not)."""
+    return ["--metrics-port", str(free_port())] if METRICS else []
+
+
 def _wait(predicate: object, timeout: float, what: str, proc: Proc | None = None) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():  # type: ignore[operator]
@@ -201,7 +209,7 @@ class Cluster:
         return {}
 
     def start_server(self) -> Proc:
-        args = [*goblins_command(), "server", *self.server_args(), "--port", str(self.port)]
+        args = [*goblins_command(), "server", *self.server_args(), "--port", str(self.port), *metrics_args()]
         proc = Proc("server", args, self.dir / "server.log", self._env())
         self._procs.append(proc)
         self.server = proc
@@ -210,7 +218,7 @@ class Cluster:
 
     def start_worker(self, *extra: str, wait: bool = True) -> Proc:
         n = len(self.workers) + 1
-        args = [*goblins_command(), "worker", WORKLOADS, "--server", self.address, *extra]
+        args = [*goblins_command(), "worker", WORKLOADS, "--server", self.address, *metrics_args(), *extra]
         proc = Proc(f"worker-{n}", args, self.dir / f"worker-{n}.log", self._env())
         self._procs.append(proc)
         self.workers.append(proc)

@@ -371,6 +371,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--workdir", type=Path, default=None, help="where databases and logs go (default a tmp dir)")
     p.add_argument("--keep", action="store_true", help="keep the work directory")
+    p.add_argument(
+        "--metrics", action="store_true", help="server and workers serve Prometheus metrics (--metrics-port)"
+    )
     return p.parse_args(argv)
 
 
@@ -421,6 +424,7 @@ def enable_auth(workdir: Path) -> None:
 
 
 def run_all(args: argparse.Namespace) -> dict[str, Any]:
+    procs.METRICS = args.metrics
     s = settings_from(args)
     runs = args.runs or (1 if args.quick else 3)
     chosen = selected(args.scenarios)
@@ -434,6 +438,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {
         "suite": "goblins benchmarks (issue 4)",
         "mode": "embedded" + ("; scenario 7 distributed" if dist and "s7_distributed" in keys else ""),
+        "metrics": bool(args.metrics),
         "started_at": datetime.datetime.fromtimestamp(started).isoformat(timespec="seconds"),
         "durability": {
             "store": "sqlite",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import dataclasses
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -16,6 +17,8 @@ from typing import Any
 from goblins import converter
 from goblins.api import v1 as pb
 from goblins.errors import ApplicationError, GoblinsError, describe, stack_trace
+
+log = logging.getLogger("goblins.worker")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,6 +108,25 @@ def record_failure(result: pb.ActivityResult, exc: BaseException) -> None:
                 result.error_details = converter.encode(list(exc.details), "ApplicationError details")
             except Exception as enc:  # the error is still reported, its details named as lost
                 result.error = f"{result.error} (its details were not sent: {describe(enc)[1]})"
+
+
+def log_failed_attempt(t: pb.ActivityTask, result: pb.ActivityResult) -> None:
+    """Log an attempt that ended in error, with its stack trace: at WARNING (INFO for an
+    attempt cancelled because its run no longer wants it)."""
+    level = logging.INFO if result.error_type == "CancelledError" else logging.WARNING
+    if not log.isEnabledFor(level):
+        return
+    log.log(
+        level,
+        "activity %r attempt %d of run %s step %s failed: %s%s",
+        t.activity_name,
+        t.attempt,
+        t.run_id,
+        t.step_id,
+        result.error,
+        f"\n{result.stack_trace.rstrip()}" if result.stack_trace else "",
+        extra={"run_id": t.run_id, "step": t.step_id, "activity": t.activity_name, "attempt": t.attempt},
+    )
 
 
 def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:

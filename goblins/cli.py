@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from goblins import _cli_auth, _cli_ui, _cli_workflow, converter
+from goblins import _cli_auth, _cli_ops, _cli_ui, _cli_workflow, converter
 from goblins._cli_workflow import _connect
 from goblins._definitions import activity_definition, workflow_definition
 from goblins.errors import GoblinsError, WorkflowFailed
@@ -50,6 +50,7 @@ def cmd_server(args: argparse.Namespace) -> int:
                 warn_history_bytes=args.warn_history_bytes,
                 max_history_bytes=args.max_history_bytes,
                 authorizer=authorizer,
+                **_cli_ops.metrics_options(args),
             )
         )
     except (ValueError, OSError) as exc:
@@ -95,7 +96,8 @@ def worker_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     worker = load_worker(args.module, args.server, **worker_options(args))
-    print(f"goblins worker {worker.identity} -> {worker.server}", file=sys.stderr)
+    _cli_ops.use_metrics(worker, args)
+    _cli_ops.announce(f"goblins worker {worker.identity} -> {worker.server}", args)
     try:
         asyncio.run(worker.run())
     except KeyboardInterrupt:
@@ -367,6 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _cli_workflow.register(client_parser, _positive)  # show, list, describe, query
     _cli_auth.register(sub)
+    _cli_ops.register(sub)  # --metrics-port, --metrics-host, --log-format on server and worker
     return p
 
 

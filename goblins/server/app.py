@@ -12,6 +12,7 @@ import signal
 import socket
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import grpc
@@ -23,6 +24,9 @@ from goblins.server.loop import EventLoop
 from goblins.server.ports import EventStore, Mode
 from goblins.server.recent import RECENT_BYTES
 from goblins.server.runs import Runs
+
+if TYPE_CHECKING:
+    from goblins.server.metrics import ServerMetrics
 
 log = logging.getLogger("goblins.server")
 
@@ -147,6 +151,8 @@ class Server:
         max_history_bytes: int = HISTORY_MAX_BYTES,
         *,
         authorizer: Authorizer | None = None,
+        metrics_port: int | None = None,
+        metrics_host: str | None = None,
     ) -> None:
         """``port=None``: no gRPC listener (the in-process mode, goblins.local, calls ``runs``);
         0: any free port (``self.port`` says which, once started). ``restart_grace``: see
@@ -158,7 +164,10 @@ class Server:
         ``warn_history_bytes``: past this size a run's history is logged (once);
         ``max_history_bytes``: past this size a workflow task may only end the run (complete, fail
         or continue as new), else it fails with the reason. ``authorizer``: who may call what
-        (``goblins.server.auth``, e.g. ``StaticTokens.load(path)``); None: every call is allowed."""
+        (``goblins.server.auth``, e.g. ``StaticTokens.load(path)``); None: every call is allowed.
+        ``metrics_port``: serve Prometheus metrics at ``http://metrics_host:metrics_port/metrics``
+        (host default 127.0.0.1; port 0: any free one, ``self.metrics.port`` says which);
+        docs/metrics.md lists them."""
         for name, value in (
             ("max_payload_bytes", max_payload_bytes),
             ("warn_history_bytes", warn_history_bytes),
@@ -184,6 +193,9 @@ class Server:
         self._grpc: grpc.aio.Server | None = None
         self.authorizer = authorizer
 
+        self.metrics_port, self.metrics_host = metrics_port, metrics_host
+        self.metrics: ServerMetrics | None = None
+
     async def start(self) -> None:
         if self.port is not None:  # before opening the store: a taken port is the likelier mistake
             check_port_free(self.host, self.port)
@@ -195,6 +207,10 @@ class Server:
         self.loop.warn_history_bytes = self.warn_history_bytes
         self.loop.max_history_bytes = self.max_history_bytes
         await self.loop.start()
+        if self.metrics_port is not None:
+            from goblins.server.metrics import attach as attach_metrics  # prometheus_client: only when asked
+
+            self.metrics = attach_metrics(self.loop, self.metrics_port, self.metrics_host)
         self.runs = Runs(self.mode, self.loop)
         self.runs.max_payload = self.max_payload_bytes
         if self.port is None:
@@ -233,6 +249,8 @@ class Server:
             await self._grpc.stop(grace)
         if self.loop is not None:
             await self.loop.stop()
+        if self.metrics is not None:
+            self.metrics.close()
         if self.mode is not None:
             await self.mode.close()
 
@@ -263,6 +281,8 @@ async def serve(
     max_history_bytes: int = HISTORY_MAX_BYTES,
     *,
     authorizer: Authorizer | None = None,
+    metrics_port: int | None = None,
+    metrics_host: str | None = None,
 ) -> None:
     server = Server(
         store_url,
@@ -274,6 +294,8 @@ async def serve(
         warn_history_bytes=warn_history_bytes,
         max_history_bytes=max_history_bytes,
         authorizer=authorizer,
+        metrics_port=metrics_port,
+        metrics_host=metrics_host,
     )
     await server.start()
     try:

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from goblins.server.checks import completion_refused
 from goblins.server.items import Item, _describe, _Register, _Report, _Start
 from goblins.server.ports import Batch, EventStore, StoreConflict, StoreRejected, StoreUnavailable
+
+if TYPE_CHECKING:
+    from goblins.server.metrics import ServerMetrics
 
 log = logging.getLogger("goblins.server")
 
@@ -30,6 +34,7 @@ class StoreCommits:
     _writers: set[asyncio.Future[Any]]
     _outage_listeners: list[Callable[[str], None]]
     _queue: asyncio.Queue[Item]
+    metrics: ServerMetrics | None
 
     if TYPE_CHECKING:
 
@@ -85,7 +90,10 @@ class StoreCommits:
         since = self.clock()
         while True:
             try:
+                began = time.perf_counter()
                 await self.store.commit(batch)
+                if self.metrics is not None:
+                    self.metrics.commit(time.perf_counter() - began, len(batch.events))
                 if self.outage:
                     log.warning("store commits again after %.1fs (was: %s)", self.clock() - since, self.outage)
                     self.outage = ""

@@ -17,7 +17,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from goblins._gc import tune_gc
 from goblins.api import v1 as pb
@@ -38,6 +38,9 @@ from goblins.server.recent import RECENT_BYTES, RecentResults
 from goblins.server.reports import ReportDecisions
 from goblins.server.state import RunState, timed_out_result
 from goblins.wire import step_id_of, type_name
+
+if TYPE_CHECKING:
+    from goblins.server.metrics import ServerMetrics
 
 log = logging.getLogger("goblins.server")
 
@@ -97,6 +100,7 @@ class EventLoop(StoreCommits, ReportDecisions):
         self.max_history_bytes = HISTORY_MAX_BYTES
         self.warn_history_bytes = HISTORY_WARN_BYTES
         self._warned_long: set[str] = set()  # runs whose long (or big) history was logged
+        self.metrics: ServerMetrics | None = None  # counts committed events (server/metrics.py)
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
@@ -381,6 +385,8 @@ class EventLoop(StoreCommits, ReportDecisions):
             self._settling.add(settling)
             settling.add_done_callback(self._settled)
         self.queue.observe(batch.events, touched)
+        if self.metrics is not None:
+            self.metrics.committed(batch.events, touched)
         for ack in acks:
             ack()
         for fut, value in replies:

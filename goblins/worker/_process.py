@@ -18,12 +18,12 @@ from collections.abc import Callable
 from typing import Any
 
 from goblins import converter
-from goblins.errors import describe
+from goblins.errors import describe, stack_trace
 
 # spawn, not fork: the worker process holds gRPC channels and threads that a fork would copy.
 START_METHOD = "spawn"
 
-Outcome = tuple[bool, bytes, str, str]  # ok, output, error_type, error
+Outcome = tuple[bool, bytes, str, str, str]  # ok, output, error_type, error, stack_trace
 
 
 def _serve(conn: multiprocessing.connection.Connection) -> None:
@@ -36,10 +36,10 @@ def _serve(conn: multiprocessing.connection.Connection) -> None:
             return
         try:
             value = fn(*converter.decode_args(payload, fn))
-            outcome: Outcome = (True, converter.encode(value, what), "", "")
+            outcome: Outcome = (True, converter.encode(value, what), "", "", "")
         except BaseException as exc:  # the attempt's failure is its report, the child lives on
             error_type, error = describe(exc)
-            outcome = (False, b"", error_type, error)
+            outcome = (False, b"", error_type, error, stack_trace(exc))
         conn.send(outcome)
 
 

@@ -15,12 +15,12 @@ import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import grpc
 
 from goblins import converter
-from goblins._activity import ActivityContext, record_failure
+from goblins._activity import ActivityContext, log_failed_attempt, record_failure
 from goblins._activity import current as activity_context
 from goblins._channel import check_address, open_channel, token_or_env
 from goblins._definitions import (
@@ -36,8 +36,12 @@ from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.errors import GoblinsError, PermissionDenied, Unauthenticated
 from goblins.worker._process import ProcessSlots
 from goblins.worker._query import QueryAnswers
+from goblins.worker._reconnect import Unreachable
 from goblins.worker._source import Cancel, Registration, TaskKind, TaskSource, free_slots, open_source
 from goblins.worker._watchdog import Watchdog as _Watchdog
+
+if TYPE_CHECKING:
+    from goblins.worker._metrics import WorkerMetrics
 
 log = logging.getLogger("goblins.worker")
 
@@ -85,7 +89,9 @@ class Worker(QueryAnswers):
     logged with its stack (``None``: never). ``token``: sent with every call, for a server that
     authenticates its callers (default: $GOBLINS_TOKEN; "": none); a refused token ends :meth:`run` with
     :class:`~goblins.errors.Unauthenticated` or :class:`~goblins.errors.PermissionDenied`.
-    See docs/activities.md.
+    See docs/activities.md. ``metrics_port``: serve Prometheus metrics at
+    ``http://metrics_host:metrics_port/metrics`` while running (host default 127.0.0.1; see
+    docs/metrics.md).
     """
 
     def __init__(
@@ -102,6 +108,8 @@ class Worker(QueryAnswers):
         blocked_workflow_warning: float | None = 2.0,
         identity: str | None = None,
         token: str | None = None,
+        metrics_port: int | None = None,
+        metrics_host: str | None = None,
     ) -> None:
         for address in server.split(",") if isinstance(server, str) else [server]:
             check_address(address.strip())
@@ -148,6 +156,9 @@ class Worker(QueryAnswers):
         self._connected = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pages_fetched = 0  # history pages read after a first one (tests check paging happens)
+        self.metrics_port, self.metrics_host = metrics_port, metrics_host
+        self.metrics: WorkerMetrics | None = None  # while running with a metrics port
+        self._unreachable = Unreachable(self.identity)
 
     # ---- public ----
 
@@ -160,6 +171,11 @@ class Worker(QueryAnswers):
         self._watchdog.start()
         if self._processes is not None:
             self._processes.warm()
+        if self.metrics_port is not None:
+            from goblins.worker._metrics import WorkerMetrics  # prometheus_client: only when asked
+
+            self.metrics = WorkerMetrics(self._registration(), self._connected.is_set)
+            self.metrics.serve(self.metrics_port, self.metrics_host)
         backoff = 0.05
         # Several servers of one cluster ("h1:9075,h2:9075"): after a failure, try the next.
         addresses = [a.strip() for a in self.server.split(",") if a.strip()]
@@ -179,13 +195,7 @@ class Worker(QueryAnswers):
                     if refused is not None:  # the same token would be refused again: stop, say why
                         raise refused(exc.details() or exc.code().name) from None
                     failures += 1
-                    log.info(
-                        "worker %s: server %s unavailable (%s: %s); reconnecting",
-                        self.identity,
-                        address,
-                        exc.code().name,
-                        exc.details(),
-                    )
+                    self._unreachable.failed(address, f"{exc.code().name}: {exc.details()}")
                 finally:
                     self._connected.clear()
                     await close()
@@ -204,6 +214,9 @@ class Worker(QueryAnswers):
             self._watchdog.stop()
             if self._processes is not None:
                 self._processes.close()
+            if self.metrics is not None:
+                self.metrics.close()
+                self.metrics = None
 
     def _open(self, address: str) -> tuple[pb_grpc.GoblinsStub, Callable[[], Awaitable[None]]]:
         """The server's methods at ``address`` and how to let go of them: a gRPC stub here; an
@@ -252,7 +265,9 @@ class Worker(QueryAnswers):
         try:
             async with contextlib.aclosing(source.tasks()) as batches:
                 async for batch in batches:
-                    self._connected.set()
+                    if not self._connected.is_set():
+                        self._connected.set()
+                        self._unreachable.connected()
                     for item in batch:
                         if isinstance(item, Cancel):
                             ctx = self._contexts.get(item.task_id)
@@ -306,6 +321,7 @@ class Worker(QueryAnswers):
     # ---- activities ----
 
     async def _run_activity(self, t: pb.ActivityTask) -> None:
+        began = time.monotonic()
         started = pb.ActivityStarted(task_id=t.task_id, run_id=t.run_id, step_id=t.step_id, attempt=t.attempt)
         self._send(pb.Report(activity_started=started))
         result = pb.ActivityResult(task_id=t.task_id, run_id=t.run_id, step_id=t.step_id, attempt=t.attempt)
@@ -331,7 +347,7 @@ class Worker(QueryAnswers):
                 )
                 ctx.on_cancel = functools.partial(_cancel, run)
                 try:
-                    result.ok, result.output, result.error_type, result.error = await run
+                    result.ok, result.output, result.error_type, result.error, result.stack_trace = await run
                 except TimeoutError:
                     result.error_type = "TimeoutError"
                     result.error = (
@@ -367,6 +383,10 @@ class Worker(QueryAnswers):
             activity_context.reset(token)
             self._contexts.pop(t.task_id, None)
             self._sync_attempts.pop(t.task_id, None)
+            if self.metrics is not None:
+                self.metrics.activity(t.activity_name, time.monotonic() - began)
+        if not result.ok:
+            log_failed_attempt(t, result)
         result.heartbeat_details = ctx.details
         self._finish(t.task_id, pb.Report(activity_result=result))
 
@@ -440,7 +460,14 @@ class Worker(QueryAnswers):
         if completion.failure is not None:
             self._cache.pop(t.run_id, None)
             error_type, error = completion.failure
-            log.warning("workflow task of run %s failed: %s", t.run_id, error)
+            log.error(
+                "workflow task of run %s (workflow %r) failed: %s\n%s",
+                t.run_id,
+                t.workflow_name,
+                error,
+                completion.stack_trace.rstrip(),
+                extra={"run_id": t.run_id, "workflow": t.workflow_name},
+            )
             failed = pb.WorkflowTaskFailed(
                 task_id=t.task_id,
                 run_id=t.run_id,

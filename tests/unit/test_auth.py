@@ -37,9 +37,19 @@ def test_every_client_session_request_has_a_permission() -> None:
         ("admin", set(auth.RPCS)),
         (
             "client",
-            {"StartWorkflow", "GetResult", "GetHistory", "ListWorkflows", "Signal", "Cancel", "Query", "ClientSession"},
+            {
+                "StartWorkflow",
+                "GetResult",
+                "GetHistory",
+                "DescribeWorkflow",
+                "ListWorkflows",
+                "Signal",
+                "Cancel",
+                "Query",
+                "ClientSession",
+            },
         ),
-        ("reader", {"GetResult", "GetHistory", "ListWorkflows", "Query", "ClientSession"}),
+        ("reader", {"GetResult", "GetHistory", "DescribeWorkflow", "ListWorkflows", "Query", "ClientSession"}),
         ("worker", {"Connect", "Register", "CheckTasks", "AnswerQuery", "GetClusterInfo", "GetHistory"}),
     ],
 )

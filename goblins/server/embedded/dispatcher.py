@@ -55,6 +55,7 @@ class Dispatcher:
         self._hard: dict[str, float] = {}  # task id -> start_to_close deadline, for heartbeating tasks
         self._sessions: list[Session] = []
         self._sticky: dict[str, tuple[Session, int]] = {}  # run_id -> (session, seq it has seen)
+        self.on_dispatch: Callable[[str, float], None] | None = None  # (kind, seconds since due): metrics
 
     # ---- tasks ----
 
@@ -98,6 +99,10 @@ class Dispatcher:
         while self._delayed and self._known.get(self._delayed[0][2].task_id) is not self._delayed[0][2]:
             heapq.heappop(self._delayed)  # done meanwhile
         return self._delayed[0][0] if self._delayed else None
+
+    def connected(self) -> int:
+        """Worker sessions connected now."""
+        return len(self._sessions)
 
     def busy(self) -> bool:
         """Whether any task is ready or in a worker's hands."""
@@ -167,6 +172,8 @@ class Dispatcher:
             deadline = min(deadline, now + t.heartbeat) if deadline else now + t.heartbeat
         self._leases[t.task_id] = (session, deadline)
         session.inflight.add(t.task_id)
+        if self.on_dispatch is not None:
+            self.on_dispatch(t.kind, now - t.visible_at)
 
     def hosts(self, key: tuple[str, str]) -> bool:
         """Whether a connected worker hosts the (kind, name)."""
