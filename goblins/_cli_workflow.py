@@ -10,6 +10,7 @@ from typing import Any
 
 from goblins import converter
 from goblins.client import Client
+from goblins.codec import display
 from goblins.history import Event, EventType
 
 
@@ -18,6 +19,8 @@ async def _connect(args: argparse.Namespace) -> Client:
 
 
 def _cell(value: Any, width: int = 40) -> str:
+    if isinstance(value, bytes):  # a payload the client could not decode: no key for it here
+        value = display(value, ())
     text = value if isinstance(value, str) else converter.encode(value).decode() if value is not None else ""
     return text if len(text) <= width else text[: width - 1] + "…"
 

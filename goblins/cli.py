@@ -12,10 +12,11 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from goblins import converter
+from goblins import _cli_codec, converter
 from goblins._cli_workflow import _connect, workflow_list, workflow_show
 from goblins._definitions import activity_definition, workflow_definition
-from goblins.errors import GoblinsError, WorkflowFailed
+from goblins.codec import ENCRYPTED
+from goblins.errors import CodecError, GoblinsError, WorkflowFailed
 from goblins.history import STATUSES
 from goblins.worker import Worker
 
@@ -137,6 +138,15 @@ def _print_result(value: Any) -> None:
     print(converter.encode(value).decode())
 
 
+async def _print_result_of(handle: Any, timeout: float | None) -> None:
+    try:
+        value = await handle.result(timeout=timeout)
+    except CodecError:  # no key for it here: say so, as `workflow show` does
+        print(ENCRYPTED)
+        return
+    _print_result(value)
+
+
 async def workflow_start(args: argparse.Namespace) -> int:
     inputs = _parse_inputs(args.input)
     async with await _connect(args) as client:
@@ -145,7 +155,7 @@ async def workflow_start(args: argparse.Namespace) -> int:
         )
         print(handle.run_id)
         if args.wait:
-            _print_result(await handle.result(timeout=args.timeout))
+            await _print_result_of(handle, args.timeout)
     return 0
 
 
@@ -165,7 +175,7 @@ async def workflow_cancel(args: argparse.Namespace) -> int:
 
 async def workflow_result(args: argparse.Namespace) -> int:
     async with await _connect(args) as client:
-        _print_result(await client.get_workflow_handle(args.run_id).result(timeout=args.timeout))
+        await _print_result_of(client.get_workflow_handle(args.run_id), args.timeout)
     return 0
 
 
@@ -366,6 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--name", default=None, help="only runs of this workflow")
     c.add_argument("--limit", type=_positive, default=50)
     c.set_defaults(func=workflow_list)
+    _cli_codec.register(sub)
     return p
 
 
