@@ -365,6 +365,8 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
             if not isinstance(args, list):
                 raise TypeError(f"a JSON array of arguments was expected, got {type(args).__name__}")
             value = None if not args else args[0] if len(args) == 1 else list(args)
+        except CodecError:
+            raise  # no key here: the task fails (a worker with the key delivers the signal)
         except Exception as exc:
             # Recorded before the server checked payloads: the waiting code gets the error, once,
             # instead of every replay of the run failing here.

@@ -101,21 +101,17 @@ def plain(data: bytes, codec: PayloadCodec | None = None) -> bytes:
     return data
 
 
-def _loads(data: bytes) -> Any:
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        if data[:1] == MARK:  # an encoded payload read without codecs: say so, not "bad JSON"
-            plain(data)
-        raise
-
-
 def decode(data: bytes, hint: Any = Any, codec: PayloadCodec | None = None) -> Any:
     """Value of JSON ``data`` (through ``codec``), converted to ``hint`` (dataclass, pydantic
     model, generics)."""
     if codec is not None and data:
         data = codec.decode(data)
-    return convert(_loads(data) if data else None, hint)
+    try:
+        value = orjson.loads(data) if data else None
+    except orjson.JSONDecodeError:
+        plain(data)  # an encoded payload read without codecs: say so, not "bad JSON"
+        raise
+    return convert(value, hint)
 
 
 def convert(value: Any, hint: Any) -> Any:
@@ -154,7 +150,11 @@ def decode_args(data: bytes, fn: Callable[..., Any] | None, codec: PayloadCodec 
     read, so the check is (also) here."""
     if codec is not None and data:
         data = codec.decode(data)
-    raw = _loads(data) if data else []
+    try:
+        raw = orjson.loads(data) if data else []
+    except orjson.JSONDecodeError:
+        plain(data)
+        raise
     if not isinstance(raw, list):
         raise SerializationError("arguments payload is not a JSON array")
     if fn is None:

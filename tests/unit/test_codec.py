@@ -7,12 +7,15 @@ import dataclasses
 import os
 import subprocess
 import sys
+from typing import Any
 
 import orjson
 import pytest
 
 import goblins
-from goblins import codec, converter
+from goblins import codec, converter, wire
+from goblins._definitions import workflow_definition
+from goblins._runtime import WorkflowInstance
 from goblins.errors import CodecError
 from goblins.server.checks import bad_payload
 
@@ -179,3 +182,43 @@ def test_the_server_checks_an_envelope_not_the_json_it_cannot_read() -> None:
     assert "not JSON" in bad_payload(b"\x00\x02{x", "input")
     assert '"codec"' in bad_payload(b"\x00\x02{}", "input")
     assert "JSON array" in bad_payload(b'{"a": 1}', "input", args=True)  # plain payloads: as before
+
+
+@goblins.workflow
+async def waits_for_a_signal(card: str) -> Any:
+    return [card, await goblins.workflow.wait_for_signal("go")]
+
+
+def history(chain: codec.PayloadCodec, signal: bytes) -> list[Any]:
+    return [
+        wire.history_event(
+            "WORKFLOW_SCHEDULED", run_id="r", seq=1, workflow_name="waits_for_a_signal", input=chain.encode(b'["c"]')
+        ),
+        wire.history_event("WORKFLOW_STARTED", run_id="r", seq=2),
+        wire.history_event("WORKFLOW_SIGNALED", run_id="r", seq=3, signal_name="go", input=signal),
+    ]
+
+
+def test_replay_with_the_key_reads_every_payload_and_encrypts_its_commands() -> None:
+    chain = codec.chain([goblins.AesGcmCodec({"k1": K1})])
+    assert chain is not None
+    defn = workflow_definition(waits_for_a_signal)
+    assert defn is not None
+    done = WorkflowInstance("r", defn, chain).activate(history(chain, chain.encode(b'["ok"]')))  # type: ignore[abstract]
+    assert done.failure is None
+    output = done.commands[0].complete_workflow.output
+    assert output[:1] == codec.MARK and converter.decode(output, codec=chain) == ["c", "ok"]
+
+
+@pytest.mark.parametrize("signal_only", [False, True], ids=["input", "signal"])
+def test_replay_without_the_key_fails_the_task_not_the_run(signal_only: bool) -> None:
+    chain = codec.chain([goblins.AesGcmCodec({"k1": K1})])
+    assert chain is not None
+    defn = workflow_definition(waits_for_a_signal)
+    assert defn is not None
+    events = history(chain, chain.encode(b'["ok"]'))
+    if signal_only:  # the input in clear (written before codecs), the signal encrypted
+        events[0].workflow_scheduled.input = b'["c"]'
+    done = WorkflowInstance("r", defn).activate(events)  # type: ignore[abstract]
+    assert done.failure is not None and done.failure[0] == "CodecError", done
+    assert not done.commands
