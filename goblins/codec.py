@@ -86,6 +86,7 @@ class AesGcmCodec:
 
     def __init__(self, keys: Mapping[str, bytes] | Sequence[tuple[str, bytes]]) -> None:
         try:
+            from cryptography.exceptions import InvalidTag
             from cryptography.hazmat.primitives.ciphers.aead import AESGCM
         except ImportError:  # pragma: no cover - cryptography is a dependency
             raise CodecError("AesGcmCodec needs the 'cryptography' package (pip install cryptography)") from None
@@ -108,6 +109,8 @@ class AesGcmCodec:
         self._cipher = self._ciphers[self.kid]
         self._header = self._headers[self.kid]
         self._prefix = seal(self._header, b"")
+        self._by_header = {self._headers[kid]: (kid, cipher) for kid, cipher in self._ciphers.items()}
+        self._invalid_tag = InvalidTag
 
     @property
     def kids(self) -> list[str]:
@@ -120,28 +123,35 @@ class AesGcmCodec:
         return self._prefix + nonce + self._cipher.encrypt(nonce, data, self._header)
 
     def decode(self, data: bytes) -> bytes:
-        opened = unseal(data)
-        if opened is None or opened[0].get("codec") != self.name:
+        if data[:1] != MARK:
             return data
-        header, raw, body = opened
-        kid = header.get("kid")
-        cipher = self._ciphers.get(kid) if isinstance(kid, str) else None
-        if cipher is None:
-            raise CodecError(
-                f"payload encrypted with key id {kid!r}, which is not among this process's keys "
-                f"({', '.join(self._ciphers)}): add that key to {ENV} or to AesGcmCodec's keys"
-            )
-        if len(body) < 12 + 16:
+        # The common case, one dict lookup: the header bytes are those this codec writes.
+        end = 2 + data[1] if len(data) > 1 else 1
+        raw = data[2:end]
+        found = self._by_header.get(raw)
+        if found is None:
+            return self._decode_other(data)
+        kid, cipher = found
+        if len(data) < end + 12 + 16:
             raise CodecError(f"payload encrypted with key id {kid!r} is truncated")
-        from cryptography.exceptions import InvalidTag
-
         try:
-            return bytes(cipher.decrypt(body[:12], body[12:], raw))
-        except InvalidTag:
+            return cipher.decrypt(data[end : end + 12], data[end + 12 :], raw)
+        except self._invalid_tag:
             raise CodecError(
                 f"payload encrypted with key id {kid!r} failed authentication: its bytes were altered, "
                 "or another key was given that id"
             ) from None
+
+    def _decode_other(self, data: bytes) -> bytes:
+        """Another codec's envelope (returned as it is), or an unknown key id (an error)."""
+        opened = unseal(data)
+        if opened is None or opened[0].get("codec") != self.name:
+            return data
+        kid = opened[0].get("kid")
+        raise CodecError(
+            f"payload encrypted with key id {kid!r}, which is not among this process's keys "
+            f"({', '.join(self._ciphers)}): add that key to {ENV} or to AesGcmCodec's keys"
+        )
 
     def __repr__(self) -> str:  # never the keys
         return f"AesGcmCodec(kids={self.kids!r})"
