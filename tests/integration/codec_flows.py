@@ -70,3 +70,13 @@ async def refuse(card: str) -> None:
 @goblins.workflow
 async def echo(*args: Any) -> list[Any]:
     return list(args)
+
+
+@goblins.activity
+def shout(text: str) -> str:  # a sync activity: with activity_executor="process", in a child process
+    return text.upper()
+
+
+@goblins.workflow
+async def shouts(text: str) -> str:
+    return await goblins.workflow.execute_activity(shout, text, start_to_close_timeout=30)

@@ -210,3 +210,12 @@ async def test_local_server_passes_its_codecs_to_its_client(tmp_path: pathlib.Pa
     async with goblins.LocalServer(tmp_path / "app.db", workflows=WORKFLOWS, codecs=CODECS) as local:
         assert await local.client.execute_workflow(f.echo, "card-4111-1111") == ["card-4111-1111"]
     assert b"card-4111" not in db_bytes(f"sqlite:///{tmp_path / 'app.db'}")
+
+
+async def test_activities_in_processes_get_plaintext_and_their_results_are_encrypted(
+    sealed: goblins.Client, start_worker: StartWorker, db_url: str
+) -> None:
+    await start_worker(workflows=[f.shouts], activities=[f.shout], codecs=CODECS, activity_executor="process")
+    assert await sealed.execute_workflow(f.shouts, "card-4111-1111") == "CARD-4111-1111"
+    stored = db_bytes(db_url)
+    assert b"card-4111" not in stored and b"CARD-4111" not in stored
