@@ -385,7 +385,7 @@ class Client:
             await channel.close()
             raise GoblinsError(f"no goblins server answered at {address} within {limit:g}s") from None
         client = cls(channel, address, call_timeout=per_call, codecs=[])
-        client.codec = codec
+        client.codec = codec  # the chain made above (a second chain(None) would read the variable again)
         return client
 
     async def close(self) -> None:

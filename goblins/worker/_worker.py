@@ -77,7 +77,10 @@ class Worker(QueryAnswers):
     any ``concurrent.futures.Executor``; ``max_concurrent_sync_activities`` sizes that pool. The
     worker asks for no task it has no free slot for (per kind: :meth:`free_slots`).
     ``blocked_workflow_warning``: seconds after which workflow code that blocks the worker is
-    logged with its stack (``None``: never). See docs/activities.md.
+    logged with its stack (``None``: never). See docs/activities.md. ``codecs``: applied to
+    every payload the worker reads or writes (:mod:`goblins.codec`, e.g.
+    ``[goblins.AesGcmCodec(keys)]``); None reads ``GOBLINS_CODEC_KEYS``, ``[]`` is none; see
+    docs/security.md.
     """
 
     def __init__(
