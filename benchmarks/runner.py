@@ -369,6 +369,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="the server authenticates every call (--auth FILE); every process sends an admin token",
     )
+    p.add_argument(
+        "--codec",
+        action="store_true",
+        help="encrypt every payload (an AesGcmCodec with a fresh key, given to the clients and the workers "
+        "through GOBLINS_CODEC_KEYS, which the server ignores)",
+    )
     p.add_argument("--workdir", type=Path, default=None, help="where databases and logs go (default a tmp dir)")
     p.add_argument("--keep", action="store_true", help="keep the work directory")
     p.add_argument(
@@ -601,7 +607,15 @@ def _entry(sc: Scenario, figures: list[Figures], errors: list[str]) -> dict[str,
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.codec:
+        from goblins.codec import ENV, new_key
+
+        # Workers inherit the environment, and Client.connect reads it: every payload is encrypted.
+        os.environ[ENV] = new_key("bench")
+    else:
+        os.environ.pop("GOBLINS_CODEC_KEYS", None)  # a key in the caller's shell would skew the baseline
     result = run_all(args)
+    result["settings"]["codec"] = "aes-gcm" if args.codec else None
     print(table(result))
     for name, prof in result.get("profiles", {}).items():
         print()

@@ -5,12 +5,14 @@ client in one process, see :mod:`goblins.local`) and the errors it catches. Code
 that runs inside a workflow uses :mod:`goblins.workflow`, code inside an activity
 :mod:`goblins.activity`; ``@goblins.workflow`` and ``@goblins.activity`` are their ``defn``
 decorators. History events are in :mod:`goblins.events`, every error in
-:mod:`goblins.errors`, test helpers in :mod:`goblins.testing`.
+:mod:`goblins.errors`, test helpers in :mod:`goblins.testing`, payload encryption in
+:mod:`goblins.codec`.
 """
 
 from typing import TYPE_CHECKING
 
 from goblins.client import Client, RunInfo, WorkflowHandle
+from goblins.codec import AesGcmCodec
 from goblins.describe import RunDescription
 from goblins.errors import (
     ActivityFailed,
@@ -42,6 +44,7 @@ else:
 
 __all__ = [
     "ActivityFailed",
+    "AesGcmCodec",
     "ApplicationError",
     "ChildWorkflowFailed",
     "Client",

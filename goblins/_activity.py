@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from goblins import converter
+from goblins._envelope import PayloadCodec
 from goblins.api import v1 as pb
 from goblins.errors import ApplicationError, GoblinsError, describe, stack_trace
 
@@ -40,9 +41,14 @@ class ActivityContext:
     """One running attempt, as the worker sees it: heartbeats out, cancellation in."""
 
     def __init__(
-        self, task: pb.ActivityTask, send: Callable[[pb.Report], None], loop: asyncio.AbstractEventLoop
+        self,
+        task: pb.ActivityTask,
+        send: Callable[[pb.Report], None],
+        loop: asyncio.AbstractEventLoop,
+        codec: PayloadCodec | None = None,
     ) -> None:
-        details = converter.decode(task.heartbeat_details) if task.heartbeat_details else None
+        self._codec = codec
+        details = converter.decode(task.heartbeat_details, codec=codec) if task.heartbeat_details else None
         self.info = ActivityInfo(task.run_id, task.step_id, task.activity_name, task.attempt, details)
         self.task = task
         self.details = b""  # the newest details of this attempt
@@ -60,7 +66,7 @@ class ActivityContext:
         if self.cancelled:
             raise asyncio.CancelledError("the activity is no longer wanted (its run was cancelled or ended)")
         if details is not None:
-            self.details = converter.encode(details, "heartbeat details")
+            self.details = converter.encode(details, "heartbeat details", self._codec)
         now = time.monotonic()
         with self._lock:
             wait = self._last_sent + self._every - now
@@ -96,7 +102,7 @@ class ActivityContext:
             self._loop.call_soon_threadsafe(self.on_cancel)
 
 
-def record_failure(result: pb.ActivityResult, exc: BaseException) -> None:
+def record_failure(result: pb.ActivityResult, exc: BaseException, codec: PayloadCodec | None = None) -> None:
     """Fill ``result`` with the error an attempt raised: its description and traceback, and an
     :class:`ApplicationError`'s ``non_retryable`` and details."""
     result.error_type, result.error = describe(exc)
@@ -105,7 +111,7 @@ def record_failure(result: pb.ActivityResult, exc: BaseException) -> None:
         result.non_retryable = bool(exc.non_retryable)
         if exc.details:
             try:
-                result.error_details = converter.encode(list(exc.details), "ApplicationError details")
+                result.error_details = converter.encode(list(exc.details), "ApplicationError details", codec)
             except Exception as enc:  # the error is still reported, its details named as lost
                 result.error = f"{result.error} (its details were not sent: {describe(enc)[1]})"
 

@@ -15,6 +15,7 @@ from typing import Any
 from goblins import converter
 from goblins._cli_describe import print_description
 from goblins.client import Client
+from goblins.codec import display
 from goblins.history import STATUSES, Event, EventType
 
 DETAIL_WIDTH = 60  # the DETAIL column of `workflow show` without --wide
@@ -61,12 +62,14 @@ def to_json(value: Any) -> str:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
+    if isinstance(value, bytes):  # a payload the client could not decode: no key for it here
+        return display(value, ())
     return json.loads(converter.encode(value))
 
 
 def _cell(value: Any, width: int | None = 40) -> str:
+    if isinstance(value, bytes):  # a payload the client could not decode: no key for it here
+        value = display(value, ())
     text = value if isinstance(value, str) else converter.encode(value).decode() if value is not None else ""
     return text if width is None or len(text) <= width else text[: width - 1] + "…"
 

@@ -19,12 +19,14 @@ from typing import Any
 
 from goblins import converter, wire
 from goblins._definitions import WorkflowDefinition, activity_definition, name_of, workflow_definition
+from goblins._envelope import PayloadCodec
 from goblins._settle import _SETTLE, _fail_workflow
 from goblins.api import v1 as pb
 from goblins.errors import (
     ActivityFailed,
     ApplicationError,
     ChildWorkflowFailed,
+    CodecError,
     GoblinsError,
     NondeterminismError,
     SerializationError,
@@ -85,9 +87,10 @@ class Completion:
 class WorkflowInstance(asyncio.AbstractEventLoop):
     """One run of a workflow, driven by its history."""
 
-    def __init__(self, run_id: str, definition: WorkflowDefinition) -> None:
+    def __init__(self, run_id: str, definition: WorkflowDefinition, codec: PayloadCodec | None = None) -> None:
         self.run_id = run_id
         self.definition = definition
+        self.codec = codec  # of the worker: every payload this run reads or writes passes it
         self.last_seq = 0
         self._ready: collections.deque[asyncio.Handle] = collections.deque()
         self._root: asyncio.Task[Any] | None = None
@@ -196,15 +199,17 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         # Input that does not fit the signature finishes the run in error: no deployment can
         # fix the recorded input, so retrying its task would go on for ever.
         try:
-            args = converter.decode_args(payload, self.definition.fn)
+            args = converter.decode_args(payload, self.definition.fn, self.codec)
             code = self.definition.fn(*args)  # an async def: a wrong argument count raises here
+        except CodecError:
+            raise  # no key here: the task fails, and a worker that holds the key runs it
         except Exception as exc:
             raise ApplicationError(str(exc), type=type(exc).__name__, non_retryable=True) from exc
         return await code
 
     def _resolve(self, future: asyncio.Future[Any], hint: Any, event: pb.HistoryEvent) -> None:
         if not future.done():
-            _SETTLE[event.type](future, hint, event)
+            _SETTLE[event.type](future, hint, event, self.codec)
 
     def _on_root_done(self, task: asyncio.Task[Any]) -> None:
         if self._finished or self._nondeterminism is not None:
@@ -226,10 +231,10 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
             if isinstance(exc, ContinueAsNew):
                 command = pb.Command(continue_as_new=pb.ContinueAsNew(input=exc.payload))
             elif exc is None:
-                output = converter.encode(task.result(), f"workflow {self.definition.name!r} result")
+                output = converter.encode(task.result(), f"workflow {self.definition.name!r} result", self.codec)
                 command = pb.Command(complete_workflow=pb.CompleteWorkflow(output=output))
             else:
-                command = pb.Command(fail_workflow=_fail_workflow(exc))
+                command = pb.Command(fail_workflow=_fail_workflow(exc, self.codec))
         except Exception as bug:  # a result (or details) that cannot be encoded: a bug too
             self._crashed = bug
             return
@@ -256,7 +261,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         name = name_of(activity, "activity")
         defn = activity_definition(activity)
         hint = converter.param_hints(defn.fn)[1] if defn is not None else Any
-        payload = converter.encode_args(args, f"activity {name!r}")
+        payload = converter.encode_args(args, f"activity {name!r}", self.codec)
         if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
             raise TypeError(f"retry_policy must be a goblins.RetryPolicy, got {retry_policy!r}")
         for label, value in (
@@ -303,7 +308,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         name = name_of(workflow, "workflow")
         defn = workflow_definition(workflow)
         hint = converter.param_hints(defn.fn)[1] if defn is not None else Any
-        payload = converter.encode_args(args, f"child workflow {name!r}")
+        payload = converter.encode_args(args, f"child workflow {name!r}", self.codec)
         if run_id is not None and (not isinstance(run_id, str) or not run_id):
             raise ValueError(f"run_id must be a non-empty str, got {run_id!r}")
         step_id, recorded = self._next_step(CHILD, name)
@@ -348,7 +353,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         if handler is None:
             known = ", ".join(sorted(self.query_handlers)) or "none"
             raise LookupError(f"workflow {self.definition.name!r} has no query handler {name!r} (it has: {known})")
-        value = handler(*converter.decode_args(payload, handler))
+        value = handler(*converter.decode_args(payload, handler, self.codec))
         if asyncio.iscoroutine(value):
             value.close()
             raise TypeError(f"query handler {name!r} must be a plain function, not async")
@@ -359,10 +364,12 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
     def _deliver_signal(self, name: str, payload: bytes) -> None:
         value: Any
         try:
-            args = converter.decode(payload) if payload else []
+            args = converter.decode(payload, codec=self.codec) if payload else []
             if not isinstance(args, list):
                 raise TypeError(f"a JSON array of arguments was expected, got {type(args).__name__}")
             value = None if not args else args[0] if len(args) == 1 else list(args)
+        except CodecError:
+            raise  # no key here: the task fails (a worker with the key delivers the signal)
         except Exception as exc:
             # Recorded before the server checked payloads: the waiting code gets the error, once,
             # instead of every replay of the run failing here.

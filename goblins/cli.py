@@ -12,10 +12,11 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from goblins import _cli_auth, _cli_ops, _cli_ui, _cli_workflow, converter
+from goblins import _cli_auth, _cli_codec, _cli_ops, _cli_ui, _cli_workflow, converter
 from goblins._cli_workflow import _connect
 from goblins._definitions import activity_definition, workflow_definition
-from goblins.errors import GoblinsError, WorkflowFailed
+from goblins.codec import ENCRYPTED
+from goblins.errors import CodecError, GoblinsError, WorkflowFailed
 from goblins.worker import Worker
 
 DEFAULT_SERVER = "localhost:9075"
@@ -122,6 +123,15 @@ def _print_result(value: Any) -> None:
     print(converter.encode(value).decode())
 
 
+async def _print_result_of(handle: Any, timeout: float | None) -> None:
+    try:
+        value = await handle.result(timeout=timeout)
+    except CodecError:  # no key for it here: say so, as `workflow show` does
+        print(ENCRYPTED)
+        return
+    _print_result(value)
+
+
 async def workflow_start(args: argparse.Namespace) -> int:
     inputs = _parse_inputs(args.input)
     async with await _connect(args) as client:
@@ -130,7 +140,7 @@ async def workflow_start(args: argparse.Namespace) -> int:
         )
         print(handle.run_id)
         if args.wait:
-            _print_result(await handle.result(timeout=args.timeout))
+            await _print_result_of(handle, args.timeout)
     return 0
 
 
@@ -150,7 +160,7 @@ async def workflow_cancel(args: argparse.Namespace) -> int:
 
 async def workflow_result(args: argparse.Namespace) -> int:
     async with await _connect(args) as client:
-        _print_result(await client.get_workflow_handle(args.run_id).result(timeout=args.timeout))
+        await _print_result_of(client.get_workflow_handle(args.run_id), args.timeout)
     return 0
 
 
@@ -370,6 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     _cli_workflow.register(client_parser, _positive)  # show, list, describe, query
     _cli_auth.register(sub)
     _cli_ops.register(sub)  # --metrics-port, --metrics-host, --log-format on server and worker
+    _cli_codec.register(sub)
     return p
 
 

@@ -8,7 +8,7 @@ import datetime
 import itertools
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar, overload
 
 import grpc
@@ -18,8 +18,10 @@ from goblins._batching import MessageOutbox
 from goblins._channel import open_channel, token_or_env
 from goblins._definitions import name_of, workflow_definition
 from goblins._duration import optional_seconds, seconds
+from goblins._envelope import PayloadCodec
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
+from goblins.codec import chain
 from goblins.describe import RunDescription, describe_run, pending_activity_names, waits_for_signals
 from goblins.errors import (
     GoblinsError,
@@ -214,7 +216,7 @@ class WorkflowHandle(Generic[T]):
                 if not resp.ok:
                     failure = _FAILURES.get(resp.error_type, WorkflowFailed)
                     raise failure(self.run_id, resp.error_type, resp.error)
-                return converter.decode(resp.output, self._result_type)  # type: ignore[no-any-return]
+                return converter.decode(resp.output, self._result_type, self._client.codec)  # type: ignore[no-any-return]
             if deadline is not None and time.monotonic() >= deadline:
                 raise TimeoutError(f"workflow run {self.run_id} did not finish within {limit:g}s")
 
@@ -227,7 +229,7 @@ class WorkflowHandle(Generic[T]):
         """
         if not isinstance(name, str) or not name:
             raise ValueError(f"signal name must be a non-empty str, got {name!r}")
-        payload = _sized(converter.encode_args(args, f"signal {name!r}"), f"signal {name!r}")
+        payload = _sized(converter.encode_args(args, f"signal {name!r}", self._client.codec), f"signal {name!r}")
         signal_id = os.urandom(16).hex()  # the server records a resent or redelivered signal once
         request = pb.SignalWorkflow(run_id=self.run_id, name=name, input=payload, signal_id=signal_id)
         await self._client._call("Signal", request, timeout)
@@ -237,12 +239,12 @@ class WorkflowHandle(Generic[T]):
         its answer; nothing is recorded in the history. ``timeout``: as for ``signal``."""
         if not isinstance(name, str) or not name:
             raise ValueError(f"query name must be a non-empty str, got {name!r}")
-        payload = _sized(converter.encode_args(args, f"query {name!r}"), f"query {name!r}")
+        payload = _sized(converter.encode_args(args, f"query {name!r}", self._client.codec), f"query {name!r}")
         request = pb.QueryRequest(run_id=self.run_id, name=name, input=payload)
         answer = await self._client._call("Query", request, timeout)
         if not answer.ok:
             raise GoblinsError(f"query {name!r} of run {self.run_id} failed: {answer.error}")
-        return converter.decode(answer.output)
+        return converter.decode(answer.output, codec=self._client.codec)
 
     async def cancel(self, reason: str = "", timeout: float | datetime.timedelta | None = None) -> None:
         """Ask the run to cancel: its code sees ``asyncio.CancelledError`` at its current await
@@ -325,18 +327,27 @@ class WorkflowHandle(Generic[T]):
             await asyncio.sleep(0.05)
         if not resp.found:
             raise WorkflowNotFound(f"no workflow run with id {self.run_id!r}")
-        return [wire.event_from_proto(e) for e in resp.events], resp.next_page_token
+        codec = self._client.codec
+        return [wire.event_from_proto(e, codec) for e in resp.events], resp.next_page_token
 
 
 class Client:
     """A connection to a goblins server. Create with ``await Client.connect("localhost:9075")``."""
 
     def __init__(
-        self, channel: grpc.aio.Channel | None, address: str, stub: Any = None, call_timeout: float = CALL_TIMEOUT
+        self,
+        channel: grpc.aio.Channel | None,
+        address: str,
+        stub: Any = None,
+        call_timeout: float = CALL_TIMEOUT,
+        *,
+        codecs: Sequence[PayloadCodec] | None = None,
     ) -> None:
         """Prefer :meth:`connect`. ``stub``, instead of a channel: an object with the server's
         methods, called one request at a time (``goblins.local`` passes its in-process one)."""
         self.call_timeout = seconds(call_timeout, "call_timeout", zero=False)
+        self.codec = chain(codecs)
+        """The codecs (goblins.codec) every payload this client writes or reads passes, as one."""
         self._channel = channel
         self._stub = stub if stub is not None else pb_grpc.GoblinsStub(channel)  # type: ignore[no-untyped-call]
         self.address = address
@@ -392,6 +403,7 @@ class Client:
         call_timeout: float | datetime.timedelta = CALL_TIMEOUT,
         *,
         token: str | None = None,
+        codecs: Sequence[PayloadCodec] | None = None,
     ) -> Client:
         """Connect to the server at HOST:PORT; raises GoblinsError if it does not answer within
         ``timeout`` (seconds or a timedelta). ``call_timeout``: how long each later call (start,
@@ -399,16 +411,20 @@ class Client:
         ``timeout``) waits for an answer before raising GoblinsError; a call's own ``timeout=``
         overrides it. ``token``: sent with every call, for a server that authenticates its
         callers (default: $GOBLINS_TOKEN; "": none; a refused call raises :class:`Unauthenticated` or
-        :class:`PermissionDenied`)."""
+        :class:`PermissionDenied`). ``codecs``: applied to every payload (:mod:`goblins.codec`, e.g.
+        ``[goblins.AesGcmCodec(keys)]``); None reads ``GOBLINS_CODEC_KEYS``, ``[]`` is none."""
         limit = seconds(timeout, "timeout", zero=False)
         per_call = seconds(call_timeout, "call_timeout", zero=False)
+        codec = chain(codecs)  # a bad GOBLINS_CODEC_KEYS fails here, before any connection
         channel = open_channel(address, token=token_or_env(token, "Client.connect(token=...)"))
         try:
             await asyncio.wait_for(channel.channel_ready(), limit)
         except TimeoutError:
             await channel.close()
             raise GoblinsError(f"no goblins server answered at {address} within {limit:g}s") from None
-        return cls(channel, address, call_timeout=per_call)
+        client = cls(channel, address, call_timeout=per_call, codecs=[])
+        client.codec = codec  # the chain made above (a second chain(None) would read the variable again)
+        return client
 
     async def close(self) -> None:
         if self._session is not None:
@@ -462,7 +478,7 @@ class Client:
             raise ValueError(f"run_id must be a non-empty str, got {run_id!r}")
         limit = optional_seconds(execution_timeout, "execution_timeout", zero=False)
         wait = self._timeout(timeout)
-        payload = _sized(converter.encode_args(args, f"workflow {name!r}"), f"workflow {name!r}")
+        payload = _sized(converter.encode_args(args, f"workflow {name!r}", self.codec), f"workflow {name!r}")
         try:
             request = pb.StartWorkflowRequest(
                 workflow_name=name, input=payload, run_id=run_id or "", execution_timeout=limit or 0.0

@@ -1,6 +1,11 @@
 """Values <-> payload bytes: JSON, with dataclasses and pydantic models, decoded by type hints.
 
 No pickle: a payload is readable by any language and cannot run code when decoded.
+
+Every function takes an optional ``codec`` (:mod:`goblins.codec`: encryption, compression),
+applied to the JSON bytes last when encoding and first when decoding: every payload a client
+or a worker makes or reads passes here, so this is the one place codecs are applied. None (no
+codec) costs one comparison and no copy.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from typing import Any
 import orjson
 import pydantic
 
-from goblins.errors import SerializationError
+from goblins._envelope import MARK, PayloadCodec, unseal
+from goblins.errors import CodecError, SerializationError
 
 
 def _default(value: Any) -> Any:
@@ -27,8 +33,9 @@ def _default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def encode(value: Any, what: str = "value") -> bytes:
-    """JSON bytes of ``value``; raises SerializationError naming ``what`` when impossible."""
+def encode(value: Any, what: str = "value", codec: PayloadCodec | None = None) -> bytes:
+    """JSON bytes of ``value`` (through ``codec``); raises SerializationError naming ``what``
+    when impossible."""
     try:
         data = orjson.dumps(value, default=_default)
     except TypeError as exc:
@@ -42,7 +49,7 @@ def encode(value: Any, what: str = "value") -> bytes:
             raise SerializationError(
                 f"{what} cannot be serialized to JSON: it holds {bad!r} (JSON has no NaN or infinity)"
             )
-    return data
+    return data if codec is None else codec.encode(data)
 
 
 def _non_finite(value: Any, depth: int = 0) -> float | None:
@@ -68,10 +75,10 @@ def _non_finite(value: Any, depth: int = 0) -> float | None:
     return None
 
 
-def encode_args(args: Sequence[Any], what: str) -> bytes:
+def encode_args(args: Sequence[Any], what: str, codec: PayloadCodec | None = None) -> bytes:
     """JSON array of positional arguments; the error names the argument that failed."""
     try:
-        return encode(list(args), what)
+        return encode(list(args), what, codec)
     except SerializationError:
         # Encoded once when all is well; only a failure pays for naming the argument.
         for index, arg in enumerate(args):
@@ -79,9 +86,32 @@ def encode_args(args: Sequence[Any], what: str) -> bytes:
         raise
 
 
-def decode(data: bytes, hint: Any = Any) -> Any:
-    """Value of JSON ``data``, converted to ``hint`` (dataclass, pydantic model, generics)."""
-    return convert(orjson.loads(data) if data else None, hint)
+def plain(data: bytes, codec: PayloadCodec | None = None) -> bytes:
+    """The JSON bytes of a payload: ``codec`` undone. Raises CodecError for a payload that
+    stays encoded (no codec, or no key for it)."""
+    if codec is not None:
+        data = codec.decode(data)
+    if data[:1] == MARK:
+        opened = unseal(data)
+        codec_name = opened[0].get("codec") if opened is not None else "?"
+        raise CodecError(
+            f"payload is encoded (codec {codec_name!r}) and this process has no codec for it: "
+            "give codecs= or set GOBLINS_CODEC_KEYS"
+        )
+    return data
+
+
+def decode(data: bytes, hint: Any = Any, codec: PayloadCodec | None = None) -> Any:
+    """Value of JSON ``data`` (through ``codec``), converted to ``hint`` (dataclass, pydantic
+    model, generics)."""
+    if codec is not None and data:
+        data = codec.decode(data)
+    try:
+        value = orjson.loads(data) if data else None
+    except orjson.JSONDecodeError:
+        plain(data)  # an encoded payload read without codecs: say so, not "bad JSON"
+        raise
+    return convert(value, hint)
 
 
 def convert(value: Any, hint: Any) -> Any:
@@ -114,9 +144,17 @@ def param_hints(fn: Callable[..., Any]) -> tuple[list[Any], Any]:
     return params, hints.get("return", Any)
 
 
-def decode_args(data: bytes, fn: Callable[..., Any] | None) -> list[Any]:
-    """Positional arguments from a JSON array, each decoded to ``fn``'s annotation."""
-    raw = orjson.loads(data) if data else []
+def decode_args(data: bytes, fn: Callable[..., Any] | None, codec: PayloadCodec | None = None) -> list[Any]:
+    """Positional arguments from a JSON array (through ``codec``), each decoded to ``fn``'s
+    annotation. The server checks that a plain payload is an array; an encoded one it cannot
+    read, so the check is (also) here."""
+    if codec is not None and data:
+        data = codec.decode(data)
+    try:
+        raw = orjson.loads(data) if data else []
+    except orjson.JSONDecodeError:
+        plain(data)
+        raise
     if not isinstance(raw, list):
         raise SerializationError("arguments payload is not a JSON array")
     if fn is None:

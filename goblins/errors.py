@@ -88,6 +88,12 @@ class SerializationError(GoblinsError, TypeError):
     """A value cannot be encoded (or decoded) as a goblins payload."""
 
 
+class CodecError(GoblinsError):
+    """A payload that cannot be decoded here (goblins.codec): a key or a codec is missing, or
+    the bytes were altered. A workflow task that meets one fails (and is retried, e.g. by a
+    worker that holds the key), never the run."""
+
+
 class WorkflowNotFound(GoblinsError):
     """No run with this id exists, or no worker ever registered this workflow name."""
 

@@ -209,7 +209,7 @@ class LocalServer:
                 )
                 self._worker_task = asyncio.create_task(self.worker.run())
                 await self.worker.wait_connected(10)
-            self._client = Client(None, ADDRESS, stub=stub)
+            self._client = Client(None, ADDRESS, stub=stub, codecs=self._worker_options.get("codecs"))
         except BaseException:
             await self.stop()
             raise

@@ -19,9 +19,11 @@ from typing import Any
 
 from goblins import converter, wire
 from goblins._definitions import workflow_definition
+from goblins._envelope import PayloadCodec
 from goblins._runtime import WorkflowInstance
 from goblins.api import v1 as pb
 from goblins.client import Client
+from goblins.codec import chain
 from goblins.errors import NondeterminismError
 from goblins.history import ACTIVITY_SCHEDULED, WORKFLOW_FAILED, WORKFLOW_SCHEDULED, WORKFLOW_SUCCEEDED, Event
 from goblins.worker import Worker
@@ -29,12 +31,19 @@ from goblins.worker import Worker
 __all__ = ["WorkflowEnvironment", "replay"]
 
 
-def replay(history: Sequence[Event | pb.HistoryEvent], workflow: Callable[..., Any]) -> None:
+def replay(
+    history: Sequence[Event | pb.HistoryEvent],
+    workflow: Callable[..., Any],
+    *,
+    codecs: Sequence[PayloadCodec] | None = None,
+) -> None:
     """Replay ``history`` (from ``WorkflowHandle.history()``) through ``workflow``'s code.
 
     Raises :class:`goblins.NondeterminismError` naming the step that diverged, or the
     difference between the recorded end of the run and the one the code reaches now.
+    ``codecs``: those the run's payloads were written with (None reads ``GOBLINS_CODEC_KEYS``).
     """
+    codec = chain(codecs)
     defn = workflow_definition(workflow)
     if defn is None:
         raise TypeError(f"replay expects an @goblins.workflow function, got {workflow!r}")
@@ -45,7 +54,7 @@ def replay(history: Sequence[Event | pb.HistoryEvent], workflow: Callable[..., A
     if recorded_name != defn.name:
         raise NondeterminismError(f"the history is of workflow {recorded_name!r}, the code is workflow {defn.name!r}")
     recorded = {e.activity_scheduled.step_id for e in events if e.type == ACTIVITY_SCHEDULED}
-    instance = WorkflowInstance(events[0].run_id, defn)  # type: ignore[abstract]
+    instance = WorkflowInstance(events[0].run_id, defn, codec)  # type: ignore[abstract]
     completion = instance.activate(events)
     if completion.failure is not None:
         raise NondeterminismError(completion.failure[1])
@@ -63,10 +72,10 @@ def replay(history: Sequence[Event | pb.HistoryEvent], workflow: Callable[..., A
     if not completion.commands:
         missing = sorted(recorded)
         raise NondeterminismError(f"the recorded run finished, but the code does not finish on replay ({missing})")
-    check_end(end, completion.commands[0])
+    check_end(end, completion.commands[0], codec)
 
 
-def _check_success(end: pb.HistoryEvent, command: pb.Command) -> None:
+def _check_success(end: pb.HistoryEvent, command: pb.Command, codec: PayloadCodec | None) -> None:
     kind = command.WhichOneof("kind")
     done = end.workflow_finished_in_success
     continues = kind == "continue_as_new"
@@ -78,12 +87,13 @@ def _check_success(end: pb.HistoryEvent, command: pb.Command) -> None:
         return
     if kind != "complete_workflow":
         raise NondeterminismError(f"the recorded run succeeded, the code now {wire.describe_command(command)}")
-    got, want = converter.decode(command.complete_workflow.output), converter.decode(done.output)
+    got = converter.decode(command.complete_workflow.output, codec=codec)
+    want = converter.decode(done.output, codec=codec)
     if got != want:
         raise NondeterminismError(f"the recorded run returned {want!r}, the code now returns {got!r}")
 
 
-def _check_failure(end: pb.HistoryEvent, command: pb.Command) -> None:
+def _check_failure(end: pb.HistoryEvent, command: pb.Command, codec: PayloadCodec | None) -> None:
     kind = command.WhichOneof("kind")
     if kind == "continue_as_new":
         raise NondeterminismError("the recorded run did not continue as new, the code now continues as new")
@@ -92,7 +102,7 @@ def _check_failure(end: pb.HistoryEvent, command: pb.Command) -> None:
         raise NondeterminismError(f"the recorded run failed ({message}), the code now succeeds")
 
 
-_CHECK_END: dict[int, Callable[[pb.HistoryEvent, pb.Command], None]] = {
+_CHECK_END: dict[int, Callable[[pb.HistoryEvent, pb.Command, PayloadCodec | None], None]] = {
     WORKFLOW_SUCCEEDED: _check_success,
     WORKFLOW_FAILED: _check_failure,
 }
@@ -153,7 +163,7 @@ class WorkflowEnvironment:
         self.worker = Worker(address, workflows=self._workflows, activities=self._activities, **self._worker_options)
         self._tasks.append(asyncio.create_task(self.worker.run()))
         await self.worker.wait_connected(10)
-        self.client = await Client.connect(address)
+        self.client = await Client.connect(address, codecs=self._worker_options.get("codecs"))
         if self._time_skipping:
             self._tasks.append(asyncio.create_task(self._skipper()))
         return self

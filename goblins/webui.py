@@ -49,6 +49,7 @@ from starlette.routing import Route
 
 from goblins._webui_guard import BoundedH11Protocol, CsrfTokens, Guard, HostAllowList, default_hosts, set_cookie
 from goblins.client import Client
+from goblins.codec import display
 from goblins.errors import GoblinsError, PermissionDenied, Unauthenticated, WorkflowNotFound
 from goblins.history import STATUSES
 
@@ -398,11 +399,15 @@ async def _json_body(request: Request) -> dict[str, Any]:
     return body
 
 
-class _Json(JSONResponse):
-    """JSON with ``str()`` for what JSON has no type for (as the history's timestamps)."""
+def _plain(value: Any) -> Any:
+    """What JSON has no type for: a payload this UI holds no key for shows as "encrypted" (the
+    client decoded every payload it could), anything else (the history's timestamps) as text."""
+    return display(value, ()) if isinstance(value, bytes) else str(value)
 
+
+class _Json(JSONResponse):
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, default=str, ensure_ascii=False).encode()
+        return json.dumps(content, default=_plain, ensure_ascii=False).encode()
 
 
 def _error_response(exc: Exception) -> Response:

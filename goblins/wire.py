@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from goblins import converter
+from goblins._envelope import PayloadCodec
 from goblins.api import v1 as pb
 from goblins.describe import LiveFacts
 from goblins.history import (
@@ -39,11 +40,12 @@ if {number: pb.EventType.Name(number) for number in KINDS} != {n: k.value for n,
 _NUMBERS: dict[EventType, pb.EventType] = {kind: cast(pb.EventType, number) for number, kind in KINDS.items()}
 
 
-def _decode_payload(data: bytes) -> Any:
-    # A client reads any history, including one whose payloads its converter cannot read:
-    # those stay bytes rather than hiding the event.
+def _decode_payload(data: bytes, codec: PayloadCodec | None = None) -> Any:
+    # A client reads any history, including one whose payloads its converter cannot read
+    # (or that are encrypted with a key it does not hold): those stay bytes rather than
+    # hiding the event.
     try:
-        return converter.decode(data) if data else None
+        return converter.decode(data, codec=codec) if data else None
     except Exception:
         return data
 
@@ -159,19 +161,20 @@ def failure_to_proto(f: Failure) -> pb.Failure:
     )
 
 
-def failure_from_proto(f: pb.Failure) -> Failure:
+def failure_from_proto(f: pb.Failure, codec: PayloadCodec | None = None) -> Failure:
     return Failure(
         message=f.message,
         type=f.type,
         stack_trace=f.stack_trace,
         non_retryable=f.non_retryable,
-        details=_decode_payload(f.details),
-        cause=failure_from_proto(f.cause) if f.HasField("cause") else None,
+        details=_decode_payload(f.details, codec),
+        cause=failure_from_proto(f.cause, codec) if f.HasField("cause") else None,
     )
 
 
-def event_from_proto(e: pb.HistoryEvent) -> Event:
-    """The client's view of a stored event: payloads decoded, every field kept."""
+def event_from_proto(e: pb.HistoryEvent, codec: PayloadCodec | None = None) -> Event:
+    """The client's view of a stored event: payloads decoded (through ``codec``; a payload it
+    cannot decode stays bytes), every field kept."""
     kind = kind_of(e.type)
     which = e.WhichOneof("attributes")
     if which != ATTRIBUTES[e.type]:
@@ -182,17 +185,17 @@ def event_from_proto(e: pb.HistoryEvent) -> Event:
     for name in _ATTRIBUTE_FIELDS[which]:
         value = getattr(attrs, name)
         if name in ("input", "output"):
-            common[name] = _decode_payload(value)
+            common[name] = _decode_payload(value, codec)
         elif name in _NAMES:
             common["name"] = value
         elif name == "step_id":
             common[name] = value
         elif name == "failure":
-            common[name] = failure_from_proto(value) if attrs.HasField(name) else None
+            common[name] = failure_from_proto(value, codec) if attrs.HasField(name) else None
         elif name == "retry_policy":
             rest[name] = retry_policy_from_proto(value) if attrs.HasField(name) else None
         else:
-            rest[name] = _decode_payload(value) if isinstance(value, bytes) else value
+            rest[name] = _decode_payload(value, codec) if isinstance(value, bytes) else value
     common.setdefault("name", e.workflow_name)
     return Event(
         seq=e.seq,

@@ -251,7 +251,8 @@ def continue_as_new(*args: Any) -> NoReturn:
     workflow does not swallow it.
     """
     instance = current_instance("workflow.continue_as_new")
-    raise ContinueAsNew(converter.encode_args(args, f"continue_as_new of workflow {instance.definition.name!r}"))
+    what = f"continue_as_new of workflow {instance.definition.name!r}"
+    raise ContinueAsNew(converter.encode_args(args, what, instance.codec))
 
 
 def set_query_handler(name: str, handler: Callable[..., Any]) -> None:

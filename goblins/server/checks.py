@@ -11,6 +11,7 @@ import math
 
 import orjson
 
+from goblins._envelope import MARK, bad_envelope
 from goblins.api import v1 as pb
 
 MAX_NAME = 1000
@@ -159,11 +160,17 @@ def bad_payload(data: bytes, argument: str, limit: int = MAX_PAYLOAD, args: bool
 
     Too big, not JSON, or with ``args`` not an argument list (a JSON array; empty: none). A run
     whose recorded payload cannot be decoded fails every replay, so it is refused where it enters.
+    An encoded payload (goblins.codec: encrypted) is checked for its envelope only: the server
+    holds no key, so the worker's converter checks the argument list (a workflow whose input is
+    not one fails its run, a signal's reaches the waiting code as an error: no run is wedged).
     """
     if len(data) > limit:
         return f"{argument} is too big: {len(data)} bytes, at most {limit}"
     if not data:
         return ""
+    if data[:1] == MARK:
+        problem = bad_envelope(data)
+        return f"{argument}: {problem}" if problem else ""
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:

@@ -15,6 +15,7 @@ import grpc
 from goblins import converter
 from goblins._channel import open_channel
 from goblins._definitions import WorkflowDefinition
+from goblins._envelope import PayloadCodec
 from goblins._runtime import WorkflowInstance
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
@@ -31,6 +32,7 @@ class QueryAnswers:
     _stub: pb_grpc.GoblinsStub | None
     _token: str | None
     _cache: collections.OrderedDict[str, WorkflowInstance]
+    codec: PayloadCodec | None
 
     if TYPE_CHECKING:
 
@@ -40,7 +42,7 @@ class QueryAnswers:
         answer = pb.QueryAnswer(query_id=q.query_id)
         try:
             value = await self._run_query(q)
-            answer.output = converter.encode(value, f"query {q.name!r} result")
+            answer.output = converter.encode(value, f"query {q.name!r} result", self.codec)
             answer.ok = True
         except asyncio.CancelledError:
             raise
@@ -70,7 +72,7 @@ class QueryAnswers:
         if instance is None or newer.events:
             # A throwaway replay to the newest state; its commands are never sent.
             history = await self._history(q.run_id)
-            instance = WorkflowInstance(q.run_id, defn)  # type: ignore[abstract]
+            instance = WorkflowInstance(q.run_id, defn, self.codec)  # type: ignore[abstract]
             failure = instance.activate(history).failure
             if failure is not None:
                 raise RuntimeError(f"the run cannot be replayed for the query: {failure[1]}")

@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import grpc
@@ -29,10 +29,12 @@ from goblins._definitions import (
     activity_definition,
     workflow_definition,
 )
+from goblins._envelope import PayloadCodec
 from goblins._gc import tune_gc
 from goblins._runtime import WorkflowInstance
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
+from goblins.codec import chain
 from goblins.errors import GoblinsError, PermissionDenied, Unauthenticated
 from goblins.worker._process import ProcessSlots
 from goblins.worker._query import QueryAnswers
@@ -92,6 +94,9 @@ class Worker(QueryAnswers):
     See docs/activities.md. ``metrics_port``: serve Prometheus metrics at
     ``http://metrics_host:metrics_port/metrics`` while running (host default 127.0.0.1; see
     docs/metrics.md).
+    ``codecs``: applied to every payload the worker reads or writes (:mod:`goblins.codec`, e.g.
+    ``[goblins.AesGcmCodec(keys)]``); None reads ``GOBLINS_CODEC_KEYS``, ``[]`` is none; see
+    docs/security.md.
     """
 
     def __init__(
@@ -110,6 +115,7 @@ class Worker(QueryAnswers):
         token: str | None = None,
         metrics_port: int | None = None,
         metrics_host: str | None = None,
+        codecs: Sequence[PayloadCodec] | None = None,
     ) -> None:
         for address in server.split(",") if isinstance(server, str) else [server]:
             check_address(address.strip())
@@ -139,6 +145,8 @@ class Worker(QueryAnswers):
                 f"Worker(blocked_workflow_warning=...) must be > 0 or None, got {blocked_workflow_warning!r}"
             )
         self.blocked_workflow_warning = blocked_workflow_warning
+        self.codec = chain(codecs)
+        """The codecs (goblins.codec) every payload this worker reads or writes passes, as one."""
         self.stuck_activities = 0
         """How many sync activity attempts ran past their start_to_close_timeout plus a grace
         and were reported stuck (each once), since the worker started."""
@@ -325,14 +333,15 @@ class Worker(QueryAnswers):
         started = pb.ActivityStarted(task_id=t.task_id, run_id=t.run_id, step_id=t.step_id, attempt=t.attempt)
         self._send(pb.Report(activity_started=started))
         result = pb.ActivityResult(task_id=t.task_id, run_id=t.run_id, step_id=t.step_id, attempt=t.attempt)
-        ctx = ActivityContext(t, self._send, asyncio.get_running_loop())
+        ctx = ActivityContext(t, self._send, asyncio.get_running_loop(), self.codec)
         self._contexts[t.task_id] = ctx
         token = activity_context.set(ctx)  # this task's context: goblins.heartbeat() finds it
         try:
             defn = self._activities.get(t.activity_name)
             if defn is None:
                 raise LookupError(f"activity {t.activity_name!r} is not registered on worker {self.identity}")
-            args = converter.decode_args(t.input, defn.fn)
+            if defn.is_async or self._processes is None:
+                args = converter.decode_args(t.input, defn.fn, self.codec)
             if defn.is_async:
                 inner = asyncio.ensure_future(defn.fn(*args))
                 ctx.on_cancel = inner.cancel
@@ -342,12 +351,17 @@ class Worker(QueryAnswers):
                 self._sync_attempts[t.task_id] = (t, time.monotonic())
                 run = asyncio.ensure_future(
                     self._processes.run(
-                        defn.fn, t.input, f"activity {t.activity_name!r} result", t.start_to_close_timeout or None
+                        defn.fn,
+                        converter.plain(t.input, self.codec),  # the child holds no key: it gets plaintext
+                        f"activity {t.activity_name!r} result",
+                        t.start_to_close_timeout or None,
                     )
                 )
                 ctx.on_cancel = functools.partial(_cancel, run)
                 try:
                     result.ok, result.output, result.error_type, result.error, result.stack_trace = await run
+                    if result.ok and self.codec is not None:
+                        result.output = self.codec.encode(result.output)
                 except TimeoutError:
                     result.error_type = "TimeoutError"
                     result.error = (
@@ -369,7 +383,7 @@ class Worker(QueryAnswers):
                 value = await asyncio.get_running_loop().run_in_executor(self._executor, call)
             if not result.error_type:
                 if self._processes is None or defn.is_async:
-                    result.output = converter.encode(value, f"activity {t.activity_name!r} result")
+                    result.output = converter.encode(value, f"activity {t.activity_name!r} result", self.codec)
                 result.ok = True
         except asyncio.CancelledError:
             if not ctx.cancelled:  # the worker is shutting down: the server redelivers the task
@@ -378,7 +392,7 @@ class Worker(QueryAnswers):
             result.error_type = "CancelledError"
             result.error = "CancelledError: the activity was cancelled (its run no longer wants it)"
         except BaseException as exc:  # SystemExit/KeyboardInterrupt from user code: an error, not a lost task
-            record_failure(result, exc)
+            record_failure(result, exc, self.codec)
         finally:
             activity_context.reset(token)
             self._contexts.pop(t.task_id, None)
@@ -444,7 +458,7 @@ class Worker(QueryAnswers):
                 events = await self._history(t.run_id, upto=t.last_seq)
             elif t.next_page_token:
                 events = [*t.events, *await self._history(t.run_id, t.next_page_token, t.last_seq)]
-            instance = WorkflowInstance(t.run_id, defn)  # type: ignore[abstract]
+            instance = WorkflowInstance(t.run_id, defn, self.codec)  # type: ignore[abstract]
             self._cache[t.run_id] = instance
             while len(self._cache) > self.max_cached_workflows:
                 self._cache.popitem(last=False)

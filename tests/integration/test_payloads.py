@@ -27,7 +27,12 @@ async def server(db_url: str) -> AsyncIterator[Server]:
         await srv.stop(grace=0)
 
 
-BAD = [(b"not json", "not JSON"), (b'{"a": 1}', "JSON array"), (b"3", "JSON array")]
+BAD = [
+    (b"not json", "not JSON"),
+    (b'{"a": 1}', "JSON array"),
+    (b"3", "JSON array"),
+    (b"\x00\x02{}", '"codec" name'),  # an encoded payload (goblins.codec) whose envelope is wrong
+]
 
 
 def calls(stub: Any, payload: bytes) -> list[tuple[str, Any]]:
@@ -38,7 +43,7 @@ def calls(stub: Any, payload: bytes) -> list[tuple[str, Any]]:
     ]
 
 
-@pytest.mark.parametrize(("payload", "why"), BAD, ids=["not-json", "object", "number"])
+@pytest.mark.parametrize(("payload", "why"), BAD, ids=["not-json", "object", "number", "bad-envelope"])
 async def test_a_payload_that_is_not_an_argument_list_is_refused_naming_the_field(
     address: str, payload: bytes, why: str
 ) -> None:

@@ -13,6 +13,7 @@ from goblins._definitions import activity_definition, workflow_definition
 
 TOP_LEVEL = [
     "ActivityFailed",
+    "AesGcmCodec",
     "ApplicationError",
     "ChildWorkflowFailed",
     "Client",
