@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import grpc
 
+from goblins._tls import TLSConfig, handshake_failure
 from goblins.errors import GoblinsError
 
 CHANNEL_OPTIONS = [
@@ -29,5 +32,73 @@ def check_address(address: str) -> str:
     return address
 
 
-def open_channel(address: str) -> grpc.aio.Channel:
-    return grpc.aio.insecure_channel(check_address(address), options=CHANNEL_OPTIONS)
+def open_channel(address: str, *, tls: TLSConfig | None = None) -> grpc.aio.Channel:
+    """A channel to ``address``: over TLS when ``tls`` is given, else plaintext (callers resolve
+    the environment's default with ``goblins._tls.resolve``)."""
+    if tls is None:
+        return grpc.aio.insecure_channel(check_address(address), options=CHANNEL_OPTIONS)
+    options = CHANNEL_OPTIONS + tls.channel_options()
+    return grpc.aio.secure_channel(check_address(address), tls.credentials(), options=options)
+
+
+# A server that refuses the client's certificate (or its lack of one, or a plaintext client)
+# closes the connection: the client sees "Socket closed", not a handshake error. A server that
+# restarts does it once; one that does it this long (several reconnections) refuses this client.
+_CLOSED_PATIENCE = 1.5
+_POLL = 0.2  # grpc stays in TRANSIENT_FAILURE while it retries: look at each new error this often
+
+
+async def wait_ready(channel: grpc.aio.Channel, address: str, tls: TLSConfig | None, limit: float) -> None:
+    """Until ``channel`` is connected; a GoblinsError of one line when no server answers within
+    ``limit`` seconds, or at once when the TLS handshake fails (grpc would retry it until the
+    deadline and then only say that nothing answered)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    closed_since: float | None = None
+    state = channel.get_state(try_to_connect=True)
+    while state != grpc.ChannelConnectivity.READY:
+        if state == grpc.ChannelConnectivity.TRANSIENT_FAILURE:
+            details = await _last_error(channel)
+            reason = handshake_failure(details)
+            if "socket closed" not in details.lower():
+                closed_since = None
+            elif closed_since is None:
+                closed_since = loop.time()
+            elif loop.time() - closed_since >= _CLOSED_PATIENCE:
+                reason = reason or _refusal(tls)
+            if reason is not None:
+                raise GoblinsError(f"cannot connect to the goblins server at {address}: {reason}")
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            hint = f" ({_refusal(tls)})" if closed_since is not None else ""
+            raise GoblinsError(f"no goblins server answered at {address} within {limit:g}s{hint}")
+        try:
+            await asyncio.wait_for(channel.wait_for_state_change(state), min(remaining, _POLL))
+        except TimeoutError:
+            pass
+        state = channel.get_state(try_to_connect=True)
+
+
+async def _last_error(channel: grpc.aio.Channel) -> str:
+    """Why the channel's last connection attempt failed: what a call that does not wait says."""
+    try:
+        # An empty ClusterInfoRequest is empty bytes: no need for the generated messages here.
+        call = channel.unary_unary("/goblins.api.v1.Goblins/GetClusterInfo")
+        await call(b"", timeout=1.0, wait_for_ready=False)
+    except grpc.aio.AioRpcError as exc:
+        return exc.details() or ""
+    return ""
+
+
+def _refusal(tls: TLSConfig | None) -> str:
+    if tls is None:
+        return "the server closed every connection: it may require TLS (--tls-ca FILE or GOBLINS_TLS_CA)"
+    if tls.cert is None:
+        return (
+            "the server closed every connection: it may require a client certificate "
+            "(--tls-cert/--tls-key, GOBLINS_TLS_CERT/GOBLINS_TLS_KEY or TLSConfig(cert=, key=))"
+        )
+    return (
+        "the server closed every connection: it may not trust this client's certificate "
+        "(not signed by the server's --tls-client-ca)"
+    )

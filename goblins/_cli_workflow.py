@@ -9,12 +9,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from goblins import converter
+from goblins._cli_tls import client_tls
 from goblins.client import Client
 from goblins.history import Event, EventType
 
 
 async def _connect(args: argparse.Namespace) -> Client:
-    return await Client.connect(args.server, timeout=5.0)
+    return await Client.connect(args.server, timeout=5.0, tls=client_tls(args))
 
 
 def _cell(value: Any, width: int = 40) -> str:

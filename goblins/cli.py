@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from goblins import converter
+from goblins import _cli_tls, converter
 from goblins._cli_workflow import _connect, workflow_list, workflow_show
 from goblins._definitions import activity_definition, workflow_definition
 from goblins.errors import GoblinsError, WorkflowFailed
@@ -38,6 +38,7 @@ def cmd_server(args: argparse.Namespace) -> int:
 
     store = args.store or f"sqlite:///{args.db}"
     try:
+        _cli_tls.check_exposure(args)
         asyncio.run(
             serve(
                 store,
@@ -48,6 +49,7 @@ def cmd_server(args: argparse.Namespace) -> int:
                 results_cache_bytes=args.results_cache_bytes,
                 warn_history_bytes=args.warn_history_bytes,
                 max_history_bytes=args.max_history_bytes,
+                tls=_cli_tls.server_tls(args),
             )
         )
     except (ValueError, OSError) as exc:
@@ -73,6 +75,8 @@ def load_worker(target: str, server: str | None, **options: Any) -> Worker:
             raise UserError(f"{target!r} is not a goblins.Worker object")
         if server:
             obj.server = server
+        if options.get("tls") is not None:
+            obj.tls = options["tls"]
         return obj
     members = list(vars(module).values())
     workflows = [m for m in members if workflow_definition(m) is not None]
@@ -88,6 +92,7 @@ def worker_options(args: argparse.Namespace) -> dict[str, Any]:
     for flag in ("max_concurrent_activities", "max_concurrent_sync_activities", "activity_executor"):
         if getattr(args, flag):
             options[flag] = getattr(args, flag)
+    options["tls"] = _cli_tls.client_tls(args)
     return options
 
 
@@ -104,7 +109,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_ui(args: argparse.Namespace) -> int:
     from goblins.webui import WebUI
 
-    ui = WebUI(args.server, args.host, args.port)
+    ui = WebUI(args.server, args.host, args.port, tls=_cli_tls.client_tls(args))
     try:
         ui.start()
     except OSError as exc:
@@ -268,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--broker", default=os.environ.get("GOBLINS_BROKER"), help="distributed mode: kafka://HOST:PORT[,HOST:PORT]"
     )
+    _cli_tls.add_server_flags(s)
     s.set_defaults(func=cmd_server)
 
     w = sub.add_parser("worker", help="run a worker for the workflows and activities of a module")
@@ -287,12 +293,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="threads or processes for sync activities (default: as many as asyncio's default pool, or CPUs)",
     )
+    _cli_tls.add_client_flags(w)
     w.set_defaults(func=cmd_worker)
 
     u = sub.add_parser("ui", help="serve the web UI (runs, histories, signals, cancels) for a server")
     u.add_argument("--server", default=_server_default(), help=f"HOST:PORT (default {DEFAULT_SERVER})")
     u.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
     u.add_argument("--port", type=_port, default=os.environ.get("GOBLINS_UI_PORT", "9080"), help="0: any free port")
+    _cli_tls.add_client_flags(u)
     u.set_defaults(func=cmd_ui)
 
     st = sub.add_parser("setup", help="create the Cassandra tables or Kafka topics (idempotent, waits)")
@@ -317,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     def client_parser(name: str, help: str) -> argparse.ArgumentParser:
         c = wsub.add_parser(name, help=help)
         c.add_argument("--server", default=_server_default(), help=f"HOST:PORT (default {DEFAULT_SERVER})")
+        _cli_tls.add_client_flags(c)
         return c
 
     c = client_parser("start", "start a run")
@@ -366,6 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--name", default=None, help="only runs of this workflow")
     c.add_argument("--limit", type=_positive, default=50)
     c.set_defaults(func=workflow_list)
+    _cli_tls.register(sub)
     return p
 
 

@@ -15,9 +15,10 @@ import grpc
 
 from goblins import converter, wire
 from goblins._batching import MessageOutbox
-from goblins._channel import open_channel
+from goblins._channel import open_channel, wait_ready
 from goblins._definitions import name_of, workflow_definition
 from goblins._duration import optional_seconds, seconds
+from goblins._tls import TLSConfig, resolve
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.errors import (
@@ -355,20 +356,24 @@ class Client:
         address: str = "localhost:9075",
         timeout: float | datetime.timedelta = 10.0,
         call_timeout: float | datetime.timedelta = CALL_TIMEOUT,
+        *,
+        tls: TLSConfig | None = None,
     ) -> Client:
         """Connect to the server at HOST:PORT; raises GoblinsError if it does not answer within
         ``timeout`` (seconds or a timedelta). ``call_timeout``: how long each later call (start,
         signal, cancel, query, history, list; not a wait for a result, which has its own
         ``timeout``) waits for an answer before raising GoblinsError; a call's own ``timeout=``
-        overrides it."""
+        overrides it. ``tls``: connect over TLS (default: ``TLSConfig.from_env()``, plaintext
+        when no GOBLINS_TLS_* variable is set); a failed handshake raises GoblinsError at once."""
         limit = seconds(timeout, "timeout", zero=False)
         per_call = seconds(call_timeout, "call_timeout", zero=False)
-        channel = open_channel(address)
+        tls = resolve(tls)
+        channel = open_channel(address, tls=tls)
         try:
-            await asyncio.wait_for(channel.channel_ready(), limit)
-        except TimeoutError:
+            await wait_ready(channel, address, tls, limit)
+        except BaseException:
             await channel.close()
-            raise GoblinsError(f"no goblins server answered at {address} within {limit:g}s") from None
+            raise
         return cls(channel, address, call_timeout=per_call)
 
     async def close(self) -> None:

@@ -31,6 +31,7 @@ from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
 
+from goblins._tls import TLSConfig
 from goblins.client import Client
 from goblins.errors import GoblinsError, WorkflowNotFound
 from goblins.history import STATUSES
@@ -55,8 +56,9 @@ def _whole(query: dict[str, str], name: str, default: int) -> int:
 class WebUI:
     """The UI's HTTP server. ``start()`` listens (port 0 picks a free one); ``stop()`` ends it."""
 
-    def __init__(self, server: str, host: str = "127.0.0.1", port: int = 9080) -> None:
+    def __init__(self, server: str, host: str = "127.0.0.1", port: int = 9080, *, tls: TLSConfig | None = None) -> None:
         self.server_address = server
+        self.tls = tls
         self.host, self.port = host, port
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="goblins-ui-loop", daemon=True)
@@ -67,7 +69,9 @@ class WebUI:
     def start(self) -> None:
         """Connect to the goblins server (raises GoblinsError if it does not answer) and listen."""
         self._thread.start()
-        self._client = self.call(lambda c: Client.connect(self.server_address, timeout=10.0), connected=False)
+        self._client = self.call(
+            lambda c: Client.connect(self.server_address, timeout=10.0, tls=self.tls), connected=False
+        )
         self._http = http.server.ThreadingHTTPServer((self.host, self.port), _handler(self))
         self._http.daemon_threads = True
         self.port = self._http.server_address[1]

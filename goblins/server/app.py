@@ -22,6 +22,7 @@ from goblins.server.loop import EventLoop
 from goblins.server.ports import EventStore, Mode
 from goblins.server.recent import RECENT_BYTES
 from goblins.server.runs import Runs
+from goblins.server.tls import ServerTLS
 
 log = logging.getLogger("goblins.server")
 
@@ -135,6 +136,8 @@ class Server:
         results_cache_bytes: int = RECENT_BYTES,
         warn_history_bytes: int = HISTORY_WARN_BYTES,
         max_history_bytes: int = HISTORY_MAX_BYTES,
+        *,
+        tls: ServerTLS | None = None,
     ) -> None:
         """``port=None``: no gRPC listener (the in-process mode, goblins.local, calls ``runs``);
         0: any free port (``self.port`` says which, once started). ``restart_grace``: see
@@ -145,7 +148,8 @@ class Server:
         events kept in memory for GetResult may weigh together (the store answers for the rest).
         ``warn_history_bytes``: past this size a run's history is logged (once);
         ``max_history_bytes``: past this size a workflow task may only end the run (complete, fail
-        or continue as new), else it fails with the reason."""
+        or continue as new), else it fails with the reason. ``tls``: serve TLS (mutual TLS when
+        it names a client CA) instead of plaintext."""
         for name, value in (
             ("max_payload_bytes", max_payload_bytes),
             ("warn_history_bytes", warn_history_bytes),
@@ -165,6 +169,7 @@ class Server:
         self.restart_grace = restart_grace
         self.host = host
         self.port = port
+        self.tls = tls
         self.mode: Mode | None = None
         self.loop: EventLoop | None = None
         self.runs: Runs | None = None
@@ -189,7 +194,11 @@ class Server:
         self._grpc = grpc.aio.server(options=GRPC_OPTIONS)
         add_service(self._grpc, GoblinsService(self.runs))
         try:
-            bound = self._grpc.add_insecure_port(f"{self.host}:{self.port}")
+            target = f"{self.host}:{self.port}"
+            if self.tls is None:
+                bound = self._grpc.add_insecure_port(target)
+            else:
+                bound = self._grpc.add_secure_port(target, self.tls.credentials())
         except RuntimeError:  # taken since check_port_free
             bound = 0
         if not bound:
@@ -202,9 +211,10 @@ class Server:
         self.runs.address = advertised  # workers answer queries here
         await self._grpc.start()
         log.info(
-            "goblins server listening on %s:%d, store %s, transport %s",
+            "goblins server listening on %s:%d%s, store %s, transport %s",
             self.host,
             self.port,
+            "" if self.tls is None else " (mutual TLS)" if self.tls.mutual else " (TLS)",
             self.store_url,
             self.mode.description,
         )
@@ -242,6 +252,8 @@ async def serve(
     results_cache_bytes: int = RECENT_BYTES,
     warn_history_bytes: int = HISTORY_WARN_BYTES,
     max_history_bytes: int = HISTORY_MAX_BYTES,
+    *,
+    tls: ServerTLS | None = None,
 ) -> None:
     server = Server(
         store_url,
@@ -252,6 +264,7 @@ async def serve(
         results_cache_bytes=results_cache_bytes,
         warn_history_bytes=warn_history_bytes,
         max_history_bytes=max_history_bytes,
+        tls=tls,
     )
     await server.start()
     try:

@@ -31,6 +31,7 @@ from goblins._definitions import (
 )
 from goblins._gc import tune_gc
 from goblins._runtime import WorkflowInstance
+from goblins._tls import TLSConfig, handshake_failure, resolve
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.worker._process import ProcessSlots
@@ -75,7 +76,9 @@ class Worker(QueryAnswers):
     any ``concurrent.futures.Executor``; ``max_concurrent_sync_activities`` sizes that pool. The
     worker asks for no task it has no free slot for (per kind: :meth:`free_slots`).
     ``blocked_workflow_warning``: seconds after which workflow code that blocks the worker is
-    logged with its stack (``None``: never). See docs/activities.md.
+    logged with its stack (``None``: never). ``tls``: reach the server over TLS (default:
+    ``TLSConfig.from_env()``, plaintext when no GOBLINS_TLS_* variable is set). See
+    docs/activities.md.
     """
 
     def __init__(
@@ -91,10 +94,12 @@ class Worker(QueryAnswers):
         max_concurrent_sync_activities: int | None = None,
         blocked_workflow_warning: float | None = 2.0,
         identity: str | None = None,
+        tls: TLSConfig | None = None,
     ) -> None:
         for address in server.split(",") if isinstance(server, str) else [server]:
             check_address(address.strip())
         self.server = server
+        self.tls = resolve(tls)
         self._workflows = _by_name("workflows", "workflow", workflows, workflow_definition)
         self._activities = _by_name("activities", "activity", activities, activity_definition)
         if not self._workflows and not self._activities:
@@ -164,13 +169,18 @@ class Worker(QueryAnswers):
                     backoff = 0.05
                 except grpc.aio.AioRpcError as exc:
                     failures += 1
-                    log.info(
-                        "worker %s: server %s unavailable (%s: %s); reconnecting",
-                        self.identity,
-                        address,
-                        exc.code().name,
-                        exc.details(),
-                    )
+                    # A failed TLS handshake looks like a server that is down: say which it is.
+                    refused = handshake_failure(exc.details() or "")
+                    if refused is not None:
+                        log.warning("worker %s: cannot connect to %s: %s; retrying", self.identity, address, refused)
+                    else:
+                        log.info(
+                            "worker %s: server %s unavailable (%s: %s); reconnecting",
+                            self.identity,
+                            address,
+                            exc.code().name,
+                            exc.details(),
+                        )
                 finally:
                     self._connected.clear()
                     await close()
@@ -193,7 +203,7 @@ class Worker(QueryAnswers):
     def _open(self, address: str) -> tuple[pb_grpc.GoblinsStub, Callable[[], Awaitable[None]]]:
         """The server's methods at ``address`` and how to let go of them: a gRPC stub here; an
         in-process worker (goblins.local) answers with the server's own handlers instead."""
-        channel = open_channel(address)
+        channel = open_channel(address, tls=self.tls)
         return pb_grpc.GoblinsStub(channel), channel.close  # type: ignore[no-untyped-call]
 
     async def shutdown(self) -> None:

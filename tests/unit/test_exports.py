@@ -21,6 +21,7 @@ TOP_LEVEL = [
     "NondeterminismError",
     "RetryPolicy",
     "RunInfo",
+    "TLSConfig",
     "Worker",
     "WorkflowCancelled",
     "WorkflowFailed",
