@@ -157,16 +157,14 @@ def _write_private(path: Path, data: bytes) -> None:
 
 
 def cmd_dev_certs(args: argparse.Namespace) -> int:
-    from goblins.cli import UserError
-
     out = Path(args.dir)
     taken = [n for n in ("ca.pem", "server.pem", "client.pem") if (out / n).exists()]
     if taken and not args.force:
-        raise UserError(f"{out} already holds {', '.join(taken)}: pass --force to replace them")
+        raise ValueError(f"{out} already holds {', '.join(taken)}: pass --force to replace them")
     try:
         paths = write_dev_certs(out, args.host, args.client_name)
     except OSError as exc:
-        raise UserError(f"cannot write certificates into {out}: {exc.strerror or exc}") from None
+        raise ValueError(f"cannot write certificates into {out}: {exc.strerror or exc}") from None
     p = {k: str(v) for k, v in paths.items()}
     print(f"wrote a CA, a server and a client certificate into {out} (for development only)")
     print(f"server:  goblins server --tls-cert {p['server']} --tls-key {p['server-key']} --tls-client-ca {p['ca']}")

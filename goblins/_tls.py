@@ -29,13 +29,30 @@ def read_pem(path: str, what: str, marker: bytes = _CERTIFICATE) -> bytes:
     except OSError as exc:
         raise GoblinsError(f"{what}: cannot read {path!r}: {exc.strerror or exc}") from None
     if marker not in data:
-        kind = "a private key" if marker == _PRIVATE_KEY else "a certificate"
+        kind = "private key" if marker == _PRIVATE_KEY else "certificate"
         raise GoblinsError(f"{what}: {path!r} holds no PEM {kind}")
     return data
 
 
 def read_key(path: str, what: str) -> bytes:
     return read_pem(path, what, _PRIVATE_KEY)
+
+
+def check_pair(cert: bytes, key: bytes, cert_what: str, key_what: str) -> None:
+    """A GoblinsError when ``key`` is not the private key of ``cert`` (the first certificate of
+    the chain); grpc would refuse the pair later with a message that names neither."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        public = x509.load_pem_x509_certificate(cert).public_key()
+        private = serialization.load_pem_private_key(key, password=None)
+    except (ValueError, TypeError) as exc:
+        raise GoblinsError(f"{cert_what}/{key_what}: cannot load the certificate or its key: {exc}") from None
+    raw = serialization.PublicFormat.SubjectPublicKeyInfo
+    der = serialization.Encoding.DER
+    if public.public_bytes(der, raw) != private.public_key().public_bytes(der, raw):
+        raise GoblinsError(f"{key_what} is not the private key of the certificate of {cert_what}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,7 +77,9 @@ class TLSConfig:
         if self.server_name is not None and not self.server_name:
             raise GoblinsError("TLSConfig: server_name is empty")
         # Read now: a wrong path fails where it is written, not at the first connection.
-        self._pems()
+        _, cert, key = self._pems()
+        if cert is not None and key is not None:
+            check_pair(cert, key, "TLSConfig(cert=...)", "TLSConfig(key=...)")
 
     def _pems(self) -> tuple[bytes | None, bytes | None, bytes | None]:
         ca = read_pem(self.ca, "TLSConfig(ca=...)") if self.ca is not None else None

@@ -7,7 +7,7 @@ import dataclasses
 
 import grpc
 
-from goblins._tls import read_key, read_pem
+from goblins._tls import check_pair, read_key, read_pem
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,7 +20,9 @@ class ServerTLS:
     client_ca: str | None = None
 
     def __post_init__(self) -> None:
-        self.credentials()  # a wrong file fails at start, naming its flag, not at the first handshake
+        # A wrong file fails at start, naming its flag: grpc would say "address already in use".
+        self.credentials()
+        check_pair(read_pem(self.cert, "--tls-cert"), read_key(self.key, "--tls-key"), "--tls-cert", "--tls-key")
 
     def credentials(self) -> grpc.ServerCredentials:
         chain = read_pem(self.cert, "--tls-cert")
