@@ -143,6 +143,28 @@ async def test_a_worker_with_a_wrong_certificate_warns_and_keeps_trying(
             await asyncio.wait_for(task, 10)
 
 
+async def test_the_ui_reaches_a_mtls_server(tmp_path: pathlib.Path, certs: Certs) -> None:
+    import json
+    import urllib.request
+
+    from goblins.webui import WebUI
+
+    async with tls_server(tmp_path, certs, mutual=True) as address:
+        web = WebUI(address, port=0, tls=client_tls(certs))
+        await asyncio.to_thread(web.start)
+        thread = asyncio.create_task(asyncio.to_thread(web.serve_forever))
+        try:
+
+            def runs() -> object:
+                with urllib.request.urlopen(f"http://127.0.0.1:{web.port}/api/runs", timeout=30) as resp:
+                    return json.loads(resp.read())
+
+            assert await asyncio.to_thread(runs) == {"runs": []}
+        finally:
+            await asyncio.to_thread(web.stop)
+            await thread
+
+
 # ---- the command line ----
 
 
