@@ -9,11 +9,14 @@ import datetime
 import ipaddress
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from goblins._tls import TLSConfig
+
+if TYPE_CHECKING:
+    from goblins.server.tls import ServerTLS
 
 log = logging.getLogger("goblins.server")
 
@@ -261,7 +264,7 @@ def check_exposure(args: argparse.Namespace) -> None:
     )
 
 
-def server_tls(args: argparse.Namespace) -> Any:
+def server_tls(args: argparse.Namespace) -> ServerTLS | None:
     """The server's TLS settings from its flags (``None``: plaintext)."""
     cert, key, client_ca = args.tls_cert, args.tls_key, args.tls_client_ca
     if cert is None and key is None:
@@ -273,11 +276,3 @@ def server_tls(args: argparse.Namespace) -> Any:
     from goblins.server.tls import ServerTLS  # the client commands never import server code
 
     return ServerTLS(cert=cert, key=key, client_ca=client_ca)
-
-
-def tls_flags(tls: TLSConfig | None) -> Sequence[str]:
-    """The client flags that say ``tls`` (for commands that start other goblins processes)."""
-    if tls is None:
-        return []
-    flags = ["--tls-ca", tls.ca] if tls.ca else []
-    return [*flags, "--tls-cert", tls.cert, "--tls-key", tls.key] if tls.cert and tls.key else flags
