@@ -65,12 +65,12 @@ async def wait_ready(channel: grpc.aio.Channel, address: str, tls: TLSConfig | N
             elif closed_since is None:
                 closed_since = loop.time()
             elif loop.time() - closed_since >= _CLOSED_PATIENCE:
-                reason = reason or _refusal(tls)
+                reason = reason or refusal(tls)
             if reason is not None:
                 raise GoblinsError(f"cannot connect to the goblins server at {address}: {reason}")
         remaining = deadline - loop.time()
         if remaining <= 0:
-            hint = f" ({_refusal(tls)})" if closed_since is not None else ""
+            hint = f" ({refusal(tls)})" if closed_since is not None else ""
             raise GoblinsError(f"no goblins server answered at {address} within {limit:g}s{hint}")
         try:
             await asyncio.wait_for(channel.wait_for_state_change(state), min(remaining, _POLL))
@@ -90,7 +90,8 @@ async def _last_error(channel: grpc.aio.Channel) -> str:
     return ""
 
 
-def _refusal(tls: TLSConfig | None) -> str:
+def refusal(tls: TLSConfig | None) -> str:
+    """What a server that closes every connection of this client most likely wants."""
     if tls is None:
         return "the server closed every connection: it may require TLS (--tls-ca FILE or GOBLINS_TLS_CA)"
     if tls.cert is None:
@@ -102,3 +103,32 @@ def _refusal(tls: TLSConfig | None) -> str:
         "the server closed every connection: it may not trust this client's certificate "
         "(not signed by the server's --tls-client-ca)"
     )
+
+
+class Refusals:
+    """For a process that keeps reconnecting (a worker): which failed connections to warn about,
+    once per reason: a failed TLS handshake, or a server that closed the connection several
+    times in a row (it refuses this client; see ``wait_ready``)."""
+
+    CLOSED_IN_A_ROW = 3
+
+    def __init__(self, tls: TLSConfig | None) -> None:
+        self._tls = tls
+        self._closed = 0
+        self._said: str | None = None
+
+    def see(self, details: str) -> str | None:
+        """The reason to warn about for a failed call's ``details``, or ``None`` (not a
+        refusal, or already said)."""
+        reason = handshake_failure(details)
+        self._closed = self._closed + 1 if "socket closed" in details.lower() else 0
+        if reason is None and self._closed >= self.CLOSED_IN_A_ROW:
+            reason = refusal(self._tls)
+        if reason == self._said:
+            return None
+        self._said = reason
+        return reason
+
+    def connected(self) -> None:
+        self._closed = 0
+        self._said = None

@@ -22,7 +22,7 @@ import grpc
 from goblins import converter
 from goblins._activity import ActivityContext, record_failure
 from goblins._activity import current as activity_context
-from goblins._channel import check_address, open_channel
+from goblins._channel import Refusals, check_address, open_channel
 from goblins._definitions import (
     ActivityDefinition,
     WorkflowDefinition,
@@ -31,7 +31,7 @@ from goblins._definitions import (
 )
 from goblins._gc import tune_gc
 from goblins._runtime import WorkflowInstance
-from goblins._tls import TLSConfig, handshake_failure, resolve
+from goblins._tls import TLSConfig, resolve
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.worker._process import ProcessSlots
@@ -157,6 +157,7 @@ class Worker(QueryAnswers):
         # Several servers of one cluster ("h1:9075,h2:9075"): after a failure, try the next.
         addresses = [a.strip() for a in self.server.split(",") if a.strip()]
         failures = 0
+        refusals = Refusals(self.tls)
         try:
             while not self._stop.is_set():
                 address = addresses[failures % len(addresses)]
@@ -164,13 +165,14 @@ class Worker(QueryAnswers):
                 try:
                     self._stub = stub
                     info = await self._stub.GetClusterInfo(pb.ClusterInfoRequest())
+                    refusals.connected()
                     self._source = open_source(self._stub, info, self._registration(), self._source)
                     await self._serve(self._source)
                     backoff = 0.05
                 except grpc.aio.AioRpcError as exc:
                     failures += 1
-                    # A failed TLS handshake looks like a server that is down: say which it is.
-                    refused = handshake_failure(exc.details() or "")
+                    # A refused TLS handshake looks like a server that is down: say which it is.
+                    refused = refusals.see(exc.details() or "")
                     if refused is not None:
                         log.warning("worker %s: cannot connect to %s: %s; retrying", self.identity, address, refused)
                     else:

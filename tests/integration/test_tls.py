@@ -126,17 +126,33 @@ async def test_plaintext_and_tls_mismatches_are_named(tmp_path: pathlib.Path, ce
         await plain.stop(grace=0)
 
 
-async def test_a_worker_with_a_wrong_certificate_warns_and_keeps_trying(
-    tmp_path: pathlib.Path, certs: Certs, other_certs: Certs, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    ("mutual", "worker_tls", "expected"),
+    [
+        (False, "other-ca", "not signed by the CA this client trusts"),
+        (True, "no-cert", "may require a client certificate"),
+    ],
+)
+async def test_a_refused_worker_warns_once_and_keeps_trying(
+    tmp_path: pathlib.Path,
+    certs: Certs,
+    other_certs: Certs,
+    caplog: pytest.LogCaptureFixture,
+    mutual: bool,
+    worker_tls: str,
+    expected: str,
 ) -> None:
-    async with tls_server(tmp_path, certs, mutual=False) as address:
-        worker = goblins.Worker(address, activities=[w.greet], tls=goblins.TLSConfig(ca=other_certs["ca"]))
+    tls = goblins.TLSConfig(ca=other_certs["ca"] if worker_tls == "other-ca" else certs["ca"])
+    async with tls_server(tmp_path, certs, mutual=mutual) as address:
+        worker = goblins.Worker(address, activities=[w.greet], tls=tls)
         task = asyncio.create_task(worker.run())
         try:
             deadline = time.monotonic() + 10
-            while "not signed by the CA this client trusts" not in caplog.text and time.monotonic() < deadline:
+            while expected not in caplog.text and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
-            assert "not signed by the CA this client trusts" in caplog.text
+            await asyncio.sleep(2)  # more failed attempts: still one warning
+            warnings = [r for r in caplog.records if r.levelname == "WARNING" and expected in r.getMessage()]
+            assert len(warnings) == 1, caplog.text
             assert not task.done()
         finally:
             await worker.shutdown()

@@ -120,3 +120,18 @@ def test_exposure_needs_tls_and_auth_or_insecure(caplog: pytest.LogCaptureFixtur
 def test_handshake_failures_become_one_reason(details: str, expected: str | None) -> None:
     reason = handshake_failure(details)
     assert (reason is None) if expected is None else (reason is not None and expected in reason)
+
+
+def test_a_reconnecting_worker_warns_once_per_refusal() -> None:
+    from goblins._channel import Refusals
+
+    refusals = Refusals(None)
+    closed = "failed to connect to all addresses; last error: UNAVAILABLE: ipv4:127.0.0.1:1: Socket closed"
+    said = [refusals.see(closed) for _ in range(5)]
+    assert said[:2] == [None, None] and said[3:] == [None, None]  # a restart closes once or twice; said once
+    assert said[2] is not None and "may require TLS" in said[2]
+    assert refusals.see("Connection refused") is None  # the server is down: not a refusal
+    verify = "Tls handshake failed (TSI_PROTOCOL_FAILURE): SSL_ERROR_SSL: CERTIFICATE_VERIFY_FAILED"
+    assert refusals.see(verify) is not None and refusals.see(verify) is None
+    refusals.connected()
+    assert refusals.see(verify) is not None  # a new refusal after a connection: said again
