@@ -6,7 +6,7 @@ import asyncio
 
 import grpc
 
-from goblins._tls import TLSConfig, handshake_failure
+from goblins._tls import TLSConfig, closed_by_server, handshake_failure
 from goblins.errors import GoblinsError
 
 CHANNEL_OPTIONS = [
@@ -42,7 +42,7 @@ def open_channel(address: str, *, tls: TLSConfig | None = None) -> grpc.aio.Chan
 
 
 # A server that refuses the client's certificate (or its lack of one, or a plaintext client)
-# closes the connection: the client sees "Socket closed", not a handshake error. A server that
+# closes the connection: the client sees it closed (closed_by_server), not a handshake error. A server that
 # restarts does it once; one that does it this long (several reconnections) refuses this client.
 _CLOSED_PATIENCE = 1.5
 _POLL = 0.2  # grpc stays in TRANSIENT_FAILURE while it retries: look at each new error this often
@@ -60,7 +60,7 @@ async def wait_ready(channel: grpc.aio.Channel, address: str, tls: TLSConfig | N
         if state == grpc.ChannelConnectivity.TRANSIENT_FAILURE:
             details = await _last_error(channel)
             reason = handshake_failure(details)
-            if "socket closed" not in details.lower():
+            if not closed_by_server(details):
                 closed_since = None
             elif closed_since is None:
                 closed_since = loop.time()
@@ -121,7 +121,7 @@ class Refusals:
         """The reason to warn about for a failed call's ``details``, or ``None`` (not a
         refusal, or already said)."""
         reason = handshake_failure(details)
-        self._closed = self._closed + 1 if "socket closed" in details.lower() else 0
+        self._closed = self._closed + 1 if closed_by_server(details) else 0
         if reason is None and self._closed >= self.CLOSED_IN_A_ROW:
             reason = refusal(self._tls)
         if reason == self._said:

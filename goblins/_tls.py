@@ -116,9 +116,22 @@ def resolve(tls: TLSConfig | None) -> TLSConfig | None:
     return tls if tls is not None else TLSConfig.from_env()
 
 
+_CLOSED = ("socket closed", "endpoint closing", "handshake read failed")
+
+
+def closed_by_server(details: str) -> bool:
+    """Whether the ``details`` of a failed call say the server closed the connection (during or
+    right after the handshake: where the client was when it happened decides which words grpc
+    uses). A server that refuses a client's certificate, or its lack of one, does just that."""
+    lowered = details.lower()
+    return any(words in lowered for words in _CLOSED)
+
+
 def handshake_failure(details: str) -> str | None:
-    """A one-line reason when the ``details`` of a failed call say the TLS handshake failed
-    (grpc reports it as UNAVAILABLE, like a server that is down), else ``None``."""
+    """A one-line reason when the ``details`` of a failed call say the TLS handshake failed on
+    this side (grpc reports it as UNAVAILABLE, like a server that is down), else ``None``."""
+    if closed_by_server(details):
+        return None
     lowered = details.lower()
     if "certificate_verify_failed" in lowered:
         return "the server's certificate is not signed by the CA this client trusts (--tls-ca / TLSConfig.ca)"

@@ -115,6 +115,7 @@ def test_exposure_needs_tls_and_auth_or_insecure(caplog: pytest.LogCaptureFixtur
         ("Ssl handshake failed: something new", "the TLS handshake failed"),
         ("failed to connect to all addresses; Connection refused", None),
         ("Socket closed", None),
+        ("ipv4:127.0.0.1:41983: Handshake read failed (Endpoint closing)", None),  # the server closed it
     ],
 )
 def test_handshake_failures_become_one_reason(details: str, expected: str | None) -> None:
