@@ -23,6 +23,17 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 WORKLOADS = "benchmarks.workloads"
 _TICK = os.sysconf("SC_CLK_TCK")
+# `python -m benchmarks --tls`: dev certificates (as `goblins dev-certs` writes them) that every
+# cluster's server, workers and clients then use for mutual TLS.
+TLS_CERTS: dict[str, str] | None = None
+
+
+def use_tls(directory: Path) -> None:
+    """From now on, clusters serve and connect over mutual TLS with certificates made in ``directory``."""
+    global TLS_CERTS
+    from goblins._cli_tls import write_dev_certs
+
+    TLS_CERTS = {name: str(path) for name, path in write_dev_certs(directory).items()}
 
 
 def goblins_command() -> list[str]:
@@ -186,6 +197,7 @@ class Cluster:
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.synchronous = synchronous
+        self.certs = TLS_CERTS
         self.server: Proc | None = None
         self.workers: list[Proc] = []
         self._procs: list[Proc] = []
@@ -208,8 +220,32 @@ class Cluster:
         """Processes outside the cluster whose CPU a scenario also reports (none when embedded)."""
         return {}
 
+    def tls(self) -> Any:
+        """The goblins.TLSConfig of this cluster's clients (``None``: plaintext)."""
+        if self.certs is None:
+            return None
+        import goblins
+
+        return goblins.TLSConfig(ca=self.certs["ca"], cert=self.certs["client"], key=self.certs["client-key"])
+
+    def _tls_args(self, server: bool) -> list[str]:
+        c = self.certs
+        if c is None:
+            return []
+        if server:
+            return ["--tls-cert", c["server"], "--tls-key", c["server-key"], "--tls-client-ca", c["ca"]]
+        return ["--tls-ca", c["ca"], "--tls-cert", c["client"], "--tls-key", c["client-key"]]
+
     def start_server(self) -> Proc:
-        args = [*goblins_command(), "server", *self.server_args(), "--port", str(self.port), *metrics_args()]
+        args = [
+            *goblins_command(),
+            "server",
+            *self.server_args(),
+            *self._tls_args(True),
+            "--port",
+            str(self.port),
+            *metrics_args(),
+        ]
         proc = Proc("server", args, self.dir / "server.log", self._env())
         self._procs.append(proc)
         self.server = proc
@@ -218,7 +254,16 @@ class Cluster:
 
     def start_worker(self, *extra: str, wait: bool = True) -> Proc:
         n = len(self.workers) + 1
-        args = [*goblins_command(), "worker", WORKLOADS, "--server", self.address, *metrics_args(), *extra]
+        args = [
+            *goblins_command(),
+            "worker",
+            WORKLOADS,
+            "--server",
+            self.address,
+            *self._tls_args(False),
+            *metrics_args(),
+            *extra,
+        ]
         proc = Proc(f"worker-{n}", args, self.dir / f"worker-{n}.log", self._env())
         self._procs.append(proc)
         self.workers.append(proc)

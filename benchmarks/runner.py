@@ -328,6 +328,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="comma-separated: 1-7, M (memory at rest) and B (big payloads); default all",
     )
     p.add_argument("--runs", type=int, default=None, help="runs per scenario (default 3; --quick: 1)")
+    p.add_argument(
+        "--tls",
+        action="store_true",
+        help="servers, workers and clients talk mutual TLS (dev certificates made in the work directory)",
+    )
     p.add_argument("--out", type=Path, default=Path("bench.json"), help="JSON output (default bench.json)")
     p.add_argument("--workflows", type=int, help=f"scenario 1 workflows (default {d.workflows})")
     p.add_argument("--inflight", type=int, help=f"scenario 1 / memory: in flight (default {d.inflight})")
@@ -440,11 +445,14 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
     workdir.mkdir(parents=True, exist_ok=True)
     if args.auth:
         enable_auth(workdir)
+    if args.tls:
+        procs.use_tls(workdir / "certs")
     started = time.time()
     result: dict[str, Any] = {
         "suite": "goblins benchmarks (issue 4)",
         "mode": "embedded" + ("; scenario 7 distributed" if dist and "s7_distributed" in keys else ""),
         "metrics": bool(args.metrics),
+        "transport": "gRPC over mutual TLS (ECDSA P-256 dev certificates)" if args.tls else "gRPC, plaintext",
         "started_at": datetime.datetime.fromtimestamp(started).isoformat(timespec="seconds"),
         "durability": {
             "store": "sqlite",

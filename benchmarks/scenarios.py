@@ -162,7 +162,7 @@ def peak_rss(cluster: Cluster) -> Figures:
 
 
 async def _clients(cluster: Cluster, n: int) -> list[goblins.Client]:
-    return [await goblins.Client.connect(cluster.address, timeout=30) for _ in range(max(1, n))]
+    return [await goblins.Client.connect(cluster.address, timeout=30, tls=cluster.tls()) for _ in range(max(1, n))]
 
 
 async def _close(clients: list[goblins.Client]) -> None:
@@ -337,7 +337,9 @@ async def big_payloads(workdir: Path, s: Settings) -> Figures:
             from goblins._channel import open_channel
             from goblins.api.v1 import service_pb2_grpc as pb_grpc
 
-            async with open_channel(cluster.address, token=os.environ.get("GOBLINS_TOKEN")) as channel:
+            async with open_channel(
+                cluster.address, tls=cluster.tls(), token=os.environ.get("GOBLINS_TOKEN")
+            ) as channel:
                 stub = pb_grpc.GoblinsStub(channel)  # type: ignore[no-untyped-call]
                 while not stop.is_set():
                     await stub.GetHistory(pb.GetHistoryRequest(run_id=big[reads % len(big)].run_id))

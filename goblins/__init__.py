@@ -9,8 +9,14 @@ decorators. History events are in :mod:`goblins.events`, every error in
 :mod:`goblins.codec`.
 """
 
+import os as _os
 from typing import TYPE_CHECKING
 
+# grpc's C core reads its log level once, at import, and without one it prints each failed TLS
+# handshake (retried several times a second) on stderr: keep it to errors unless the user chose.
+_os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+
+from goblins._tls import TLSConfig
 from goblins.client import Client, RunInfo, WorkflowHandle
 from goblins.codec import AesGcmCodec
 from goblins.describe import RunDescription
@@ -55,6 +61,7 @@ __all__ = [
     "RetryPolicy",
     "RunDescription",
     "RunInfo",
+    "TLSConfig",
     "Unauthenticated",
     "Worker",
     "WorkflowCancelled",

@@ -24,6 +24,7 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
+    from goblins._cli_tls import client_tls
     from goblins.cli import UserError
     from goblins.webui import WebUI
 
@@ -37,6 +38,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
         token=os.environ.get("GOBLINS_TOKEN") or None,
         certfile=args.https_cert,
         keyfile=args.https_key,
+        tls=client_tls(args),
     )
 
     async def main() -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from goblins import converter
 from goblins._cli_describe import print_description
+from goblins._cli_tls import client_tls
 from goblins.client import Client
 from goblins.codec import display
 from goblins.history import STATUSES, Event, EventType
@@ -52,7 +53,7 @@ def register(client_parser: Callable[[str, str], argparse.ArgumentParser], posit
 
 
 async def _connect(args: argparse.Namespace) -> Client:
-    return await Client.connect(args.server, timeout=5.0)
+    return await Client.connect(args.server, timeout=5.0, tls=client_tls(args))
 
 
 def to_json(value: Any) -> str:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from goblins import _cli_auth, _cli_codec, _cli_ops, _cli_ui, _cli_workflow, converter
+from goblins import _cli_auth, _cli_codec, _cli_ops, _cli_tls, _cli_ui, _cli_workflow, converter
 from goblins._cli_workflow import _connect
 from goblins._definitions import activity_definition, workflow_definition
 from goblins.codec import ENCRYPTED
@@ -39,6 +39,7 @@ def cmd_server(args: argparse.Namespace) -> int:
 
     store = args.store or f"sqlite:///{args.db}"
     try:
+        _cli_tls.check_exposure(args)
         authorizer = StaticTokens.load(args.auth) if args.auth else None
         asyncio.run(
             serve(
@@ -52,6 +53,7 @@ def cmd_server(args: argparse.Namespace) -> int:
                 max_history_bytes=args.max_history_bytes,
                 authorizer=authorizer,
                 **_cli_ops.metrics_options(args),
+                tls=_cli_tls.server_tls(args),
             )
         )
     except (ValueError, OSError) as exc:
@@ -77,6 +79,8 @@ def load_worker(target: str, server: str | None, **options: Any) -> Worker:
             raise UserError(f"{target!r} is not a goblins.Worker object")
         if server:
             obj.server = server
+        if options.get("tls") is not None:
+            obj.tls = options["tls"]
         return obj
     members = list(vars(module).values())
     workflows = [m for m in members if workflow_definition(m) is not None]
@@ -92,6 +96,7 @@ def worker_options(args: argparse.Namespace) -> dict[str, Any]:
     for flag in ("max_concurrent_activities", "max_concurrent_sync_activities", "activity_executor"):
         if getattr(args, flag):
             options[flag] = getattr(args, flag)
+    options["tls"] = _cli_tls.client_tls(args)
     return options
 
 
@@ -282,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="TOML file of tokens/certificate subjects and their roles (`goblins auth add-token`); "
         "without it every caller may do everything",
     )
+    _cli_tls.add_server_flags(s)
     s.set_defaults(func=cmd_server)
 
     w = sub.add_parser("worker", help="run a worker for the workflows and activities of a module")
@@ -301,6 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="threads or processes for sync activities (default: as many as asyncio's default pool, or CPUs)",
     )
+    _cli_tls.add_client_flags(w)
     w.set_defaults(func=cmd_worker)
 
     u = sub.add_parser("ui", help="serve the web UI (runs, histories, signals, cancels) for a server")
@@ -308,6 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
     u.add_argument("--port", type=_port, default=os.environ.get("GOBLINS_UI_PORT", "9080"), help="0: any free port")
     _cli_ui.add_flags(u)
+    _cli_tls.add_client_flags(u)
 
     st = sub.add_parser("setup", help="create the Cassandra tables or Kafka topics (idempotent, waits)")
     ssub = st.add_subparsers(dest="service", required=True)
@@ -340,6 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     def client_parser(name: str, help: str) -> argparse.ArgumentParser:
         c = wsub.add_parser(name, help=help)
         c.add_argument("--server", default=_server_default(), help=f"HOST:PORT (default {DEFAULT_SERVER})")
+        _cli_tls.add_client_flags(c)
         return c
 
     c = client_parser("start", "start a run")
@@ -381,6 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
     _cli_auth.register(sub)
     _cli_ops.register(sub)  # --metrics-port, --metrics-host, --log-format on server and worker
     _cli_codec.register(sub)
+    _cli_tls.register(sub)
     return p
 
 

@@ -15,10 +15,11 @@ import grpc
 
 from goblins import converter, wire
 from goblins._batching import MessageOutbox
-from goblins._channel import open_channel, token_or_env
+from goblins._channel import open_channel, token_or_env, wait_ready
 from goblins._definitions import name_of, workflow_definition
 from goblins._duration import optional_seconds, seconds
 from goblins._envelope import PayloadCodec
+from goblins._tls import TLSConfig, resolve
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.codec import chain
@@ -404,6 +405,7 @@ class Client:
         *,
         token: str | None = None,
         codecs: Sequence[PayloadCodec] | None = None,
+        tls: TLSConfig | None = None,
     ) -> Client:
         """Connect to the server at HOST:PORT; raises GoblinsError if it does not answer within
         ``timeout`` (seconds or a timedelta). ``call_timeout``: how long each later call (start,
@@ -412,16 +414,19 @@ class Client:
         overrides it. ``token``: sent with every call, for a server that authenticates its
         callers (default: $GOBLINS_TOKEN; "": none; a refused call raises :class:`Unauthenticated` or
         :class:`PermissionDenied`). ``codecs``: applied to every payload (:mod:`goblins.codec`, e.g.
-        ``[goblins.AesGcmCodec(keys)]``); None reads ``GOBLINS_CODEC_KEYS``, ``[]`` is none."""
+        ``[goblins.AesGcmCodec(keys)]``); None reads ``GOBLINS_CODEC_KEYS``, ``[]`` is none.
+        ``tls``: connect over TLS (default: ``TLSConfig.from_env()``, plaintext when no
+        GOBLINS_TLS_* variable is set); a failed handshake raises GoblinsError at once."""
         limit = seconds(timeout, "timeout", zero=False)
         per_call = seconds(call_timeout, "call_timeout", zero=False)
         codec = chain(codecs)  # a bad GOBLINS_CODEC_KEYS fails here, before any connection
-        channel = open_channel(address, token=token_or_env(token, "Client.connect(token=...)"))
+        tls = resolve(tls)
+        channel = open_channel(address, tls=tls, token=token_or_env(token, "Client.connect(token=...)"))
         try:
-            await asyncio.wait_for(channel.channel_ready(), limit)
-        except TimeoutError:
+            await wait_ready(channel, address, tls, limit)
+        except BaseException:
             await channel.close()
-            raise GoblinsError(f"no goblins server answered at {address} within {limit:g}s") from None
+            raise
         client = cls(channel, address, call_timeout=per_call, codecs=[])
         client.codec = codec  # the chain made above (a second chain(None) would read the variable again)
         return client

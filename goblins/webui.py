@@ -47,6 +47,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from goblins._tls import TLSConfig
 from goblins._webui_guard import BoundedH11Protocol, CsrfTokens, Guard, HostAllowList, default_hosts, set_cookie
 from goblins.client import Client
 from goblins.codec import display
@@ -93,9 +94,9 @@ def _kind_of_refusal(exc: BaseException) -> str | None:
     return None
 
 
-async def open_client(address: str, token: str | None) -> Client:
-    """A goblins client for ``token`` (none: anonymous)."""
-    return await Client.connect(address, timeout=10.0, token=token or "")
+async def open_client(address: str, token: str | None, tls: TLSConfig | None = None) -> Client:
+    """A goblins client for ``token`` (none: anonymous), over ``tls`` (None: GOBLINS_TLS_*)."""
+    return await Client.connect(address, timeout=10.0, token=token or "", tls=tls)
 
 
 class WebUI:
@@ -106,7 +107,8 @@ class WebUI:
     open()``, ``await serve()``, ``await close()``. ``allowed_hosts``: Host header values
     answered besides the defaults (``name`` on any port, or ``name:port``). ``token``: the
     goblins token for browsers that did not log in (default ``GOBLINS_TOKEN``). ``certfile`` and
-    ``keyfile`` serve HTTPS (and mark the cookies Secure).
+    ``keyfile`` serve HTTPS (and mark the cookies Secure). ``tls``: how to reach the goblins
+    server (default: ``TLSConfig.from_env()``).
     """
 
     def __init__(
@@ -119,8 +121,10 @@ class WebUI:
         token: str | None = None,
         certfile: str | None = None,
         keyfile: str | None = None,
+        tls: TLSConfig | None = None,
     ) -> None:
         self.server_address = server
+        self.tls = tls
         self.host, self.port = host, port
         self.allowed_hosts = list(allowed_hosts)
         self.token = token if token is not None else os.environ.get("GOBLINS_TOKEN") or None
@@ -143,7 +147,7 @@ class WebUI:
     async def open(self) -> None:
         """Connect to the goblins server (raises GoblinsError if it does not answer), then bind
         the listening socket (raises OSError if the port is taken)."""
-        self._clients[self.token] = await open_client(self.server_address, self.token)
+        self._clients[self.token] = await open_client(self.server_address, self.token, self.tls)
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
@@ -303,7 +307,7 @@ class WebUI:
         async with self._connecting:
             client = self._clients.get(token)
             if client is None:
-                client = await open_client(self.server_address, token)
+                client = await open_client(self.server_address, token, self.tls)
                 self._clients[token] = client
                 if len(self._clients) > MAX_CLIENTS:
                     oldest = next(t for t in self._clients if t != self.token)

@@ -24,6 +24,7 @@ from goblins.server.loop import EventLoop
 from goblins.server.ports import EventStore, Mode
 from goblins.server.recent import RECENT_BYTES
 from goblins.server.runs import Runs
+from goblins.server.tls import ServerTLS
 
 if TYPE_CHECKING:
     from goblins.server.metrics import ServerMetrics
@@ -153,6 +154,7 @@ class Server:
         authorizer: Authorizer | None = None,
         metrics_port: int | None = None,
         metrics_host: str | None = None,
+        tls: ServerTLS | None = None,
     ) -> None:
         """``port=None``: no gRPC listener (the in-process mode, goblins.local, calls ``runs``);
         0: any free port (``self.port`` says which, once started). ``restart_grace``: see
@@ -167,7 +169,8 @@ class Server:
         (``goblins.server.auth``, e.g. ``StaticTokens.load(path)``); None: every call is allowed.
         ``metrics_port``: serve Prometheus metrics at ``http://metrics_host:metrics_port/metrics``
         (host default 127.0.0.1; port 0: any free one, ``self.metrics.port`` says which);
-        docs/metrics.md lists them."""
+        docs/metrics.md lists them. ``tls``: serve TLS (mutual TLS when it names a
+        client CA) instead of plaintext."""
         for name, value in (
             ("max_payload_bytes", max_payload_bytes),
             ("warn_history_bytes", warn_history_bytes),
@@ -187,6 +190,7 @@ class Server:
         self.restart_grace = restart_grace
         self.host = host
         self.port = port
+        self.tls = tls
         self.mode: Mode | None = None
         self.loop: EventLoop | None = None
         self.runs: Runs | None = None
@@ -220,7 +224,11 @@ class Server:
         self._grpc = grpc.aio.server(options=GRPC_OPTIONS, interceptors=interceptors)
         add_service(self._grpc, GoblinsService(self.runs))
         try:
-            bound = self._grpc.add_insecure_port(f"{self.host}:{self.port}")
+            target = f"{self.host}:{self.port}"
+            if self.tls is None:
+                bound = self._grpc.add_insecure_port(target)
+            else:
+                bound = self._grpc.add_secure_port(target, self.tls.credentials())
         except RuntimeError:  # taken since check_port_free
             bound = 0
         if not bound:
@@ -233,9 +241,10 @@ class Server:
         self.runs.address = advertised  # workers answer queries here
         await self._grpc.start()
         log.info(
-            "goblins server listening on %s:%d, store %s, transport %s",
+            "goblins server listening on %s:%d%s, store %s, transport %s",
             self.host,
             self.port,
+            "" if self.tls is None else " (mutual TLS)" if self.tls.mutual else " (TLS)",
             _redact(self.store_url),
             self.mode.description,
         )
@@ -283,6 +292,7 @@ async def serve(
     authorizer: Authorizer | None = None,
     metrics_port: int | None = None,
     metrics_host: str | None = None,
+    tls: ServerTLS | None = None,
 ) -> None:
     server = Server(
         store_url,
@@ -296,6 +306,7 @@ async def serve(
         authorizer=authorizer,
         metrics_port=metrics_port,
         metrics_host=metrics_host,
+        tls=tls,
     )
     await server.start()
     try:

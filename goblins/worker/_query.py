@@ -17,6 +17,7 @@ from goblins._channel import open_channel
 from goblins._definitions import WorkflowDefinition
 from goblins._envelope import PayloadCodec
 from goblins._runtime import WorkflowInstance
+from goblins._tls import TLSConfig
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.errors import describe
@@ -28,6 +29,7 @@ class QueryAnswers:
     """Worker's query path (a mixin: Worker sets the attributes)."""
 
     identity: str
+    tls: TLSConfig | None
     _workflows: dict[str, WorkflowDefinition]
     _stub: pb_grpc.GoblinsStub | None
     _token: str | None
@@ -48,7 +50,7 @@ class QueryAnswers:
             raise
         except BaseException as exc:  # a query handler's SystemExit is its answer, not the worker's end
             answer.error_type, answer.error = describe(exc)
-        channel = open_channel(q.reply_to, token=self._token) if q.reply_to else None
+        channel = open_channel(q.reply_to, tls=self.tls, token=self._token) if q.reply_to else None
         try:
             stub = pb_grpc.GoblinsStub(channel) if channel is not None else self._stub  # type: ignore[no-untyped-call]
             if stub is not None:

@@ -22,7 +22,7 @@ import grpc
 from goblins import converter
 from goblins._activity import ActivityContext, log_failed_attempt, record_failure
 from goblins._activity import current as activity_context
-from goblins._channel import check_address, open_channel, token_or_env
+from goblins._channel import Refusals, check_address, open_channel, token_or_env
 from goblins._definitions import (
     ActivityDefinition,
     WorkflowDefinition,
@@ -32,6 +32,7 @@ from goblins._definitions import (
 from goblins._envelope import PayloadCodec
 from goblins._gc import tune_gc
 from goblins._runtime import WorkflowInstance
+from goblins._tls import TLSConfig, resolve
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.codec import chain
@@ -97,6 +98,8 @@ class Worker(QueryAnswers):
     ``codecs``: applied to every payload the worker reads or writes (:mod:`goblins.codec`, e.g.
     ``[goblins.AesGcmCodec(keys)]``); None reads ``GOBLINS_CODEC_KEYS``, ``[]`` is none; see
     docs/security.md.
+    ``tls``: reach the server over TLS (default: ``TLSConfig.from_env()``, plaintext when no
+    GOBLINS_TLS_* variable is set).
     """
 
     def __init__(
@@ -116,11 +119,13 @@ class Worker(QueryAnswers):
         metrics_port: int | None = None,
         metrics_host: str | None = None,
         codecs: Sequence[PayloadCodec] | None = None,
+        tls: TLSConfig | None = None,
     ) -> None:
         for address in server.split(",") if isinstance(server, str) else [server]:
             check_address(address.strip())
         self.server = server
         self._token = token_or_env(token, "Worker(token=...)")
+        self.tls = resolve(tls)
         self._workflows = _by_name("workflows", "workflow", workflows, workflow_definition)
         self._activities = _by_name("activities", "activity", activities, activity_definition)
         if not self._workflows and not self._activities:
@@ -188,6 +193,7 @@ class Worker(QueryAnswers):
         # Several servers of one cluster ("h1:9075,h2:9075"): after a failure, try the next.
         addresses = [a.strip() for a in self.server.split(",") if a.strip()]
         failures = 0
+        refusals = Refusals(self.tls)
         try:
             while not self._stop.is_set():
                 address = addresses[failures % len(addresses)]
@@ -195,6 +201,7 @@ class Worker(QueryAnswers):
                 try:
                     self._stub = stub
                     info = await self._stub.GetClusterInfo(pb.ClusterInfoRequest())
+                    refusals.connected()
                     self._source = open_source(self._stub, info, self._registration(), self._source)
                     await self._serve(self._source)
                     backoff = 0.05
@@ -203,6 +210,10 @@ class Worker(QueryAnswers):
                     if refused is not None:  # the same token would be refused again: stop, say why
                         raise refused(exc.details() or exc.code().name) from None
                     failures += 1
+                    # A refused TLS handshake looks like a server that is down: say which it is.
+                    reason = refusals.see(exc.details() or "")
+                    if reason is not None:
+                        log.warning("worker %s: cannot connect to %s: %s; retrying", self.identity, address, reason)
                     self._unreachable.failed(address, f"{exc.code().name}: {exc.details()}")
                 finally:
                     self._connected.clear()
@@ -229,7 +240,7 @@ class Worker(QueryAnswers):
     def _open(self, address: str) -> tuple[pb_grpc.GoblinsStub, Callable[[], Awaitable[None]]]:
         """The server's methods at ``address`` and how to let go of them: a gRPC stub here; an
         in-process worker (goblins.local) answers with the server's own handlers instead."""
-        channel = open_channel(address, token=self._token)
+        channel = open_channel(address, tls=self.tls, token=self._token)
         return pb_grpc.GoblinsStub(channel), channel.close  # type: ignore[no-untyped-call]
 
     async def shutdown(self) -> None:

@@ -24,6 +24,7 @@ TOP_LEVEL = [
     "RetryPolicy",
     "RunDescription",
     "RunInfo",
+    "TLSConfig",
     "Unauthenticated",
     "Worker",
     "WorkflowCancelled",
