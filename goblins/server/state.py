@@ -106,6 +106,8 @@ class RunState(Farewells):
         act = self.activities.get(r.step_id)
         if act is None or act.finished or act.attempt != r.attempt or act.started or self.finished:
             return fx
+        if r.task_id != act.task_id:  # about another task than it names (see activity_result)
+            return fx
         event, _ = self._attempt_event(pb.ACTIVITY_STARTED, "activity_started", act, r.attempt, now)
         self.record(fx, event)
         return fx
@@ -115,6 +117,11 @@ class RunState(Farewells):
         act = self.activities.get(r.step_id)
         if act is None or act.finished or act.attempt != r.attempt:
             return fx  # stale or duplicate: already decided
+        if r.task_id != act.task_id:
+            # The task a report names is the one its sender was handed (the transport checks
+            # that); its step and attempt must be that task's, or a holder of one task could
+            # finish another step of the run.
+            return fx
         fx.done_tasks.append(act.task_id)
         if self.finished:
             return fx
@@ -192,7 +199,7 @@ class RunState(Farewells):
     def heartbeat(self, r: pb.ActivityHeartbeat) -> bool:
         """Note an attempt's heartbeat (nothing is recorded); False: the attempt is not wanted."""
         act = self.activities.get(r.step_id)
-        if act is None or act.finished or act.attempt != r.attempt or not self.wants(act):
+        if act is None or act.finished or act.attempt != r.attempt or not self.wants(act) or r.task_id != act.task_id:
             return False
         if r.details:
             self.heartbeats[r.step_id] = r.details
