@@ -187,7 +187,8 @@ class Server:
             log.info("goblins server in process, store %s, transport %s", self.store_url, self.mode.description)
             return
         self._grpc = grpc.aio.server(options=GRPC_OPTIONS)
-        add_service(self._grpc, GoblinsService(self.runs))
+        self.service = GoblinsService(self.runs)  # its counters (refused reports) for tests and operators
+        add_service(self._grpc, self.service)
         try:
             bound = self._grpc.add_insecure_port(f"{self.host}:{self.port}")
         except RuntimeError:  # taken since check_port_free
