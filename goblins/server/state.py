@@ -156,15 +156,19 @@ class RunState(Farewells):
         return fx
 
     def workflow_task_completed(self, r: pb.WorkflowTaskCompleted, now: float) -> Effects:
+        if r.task_id != self.wf_task_id or not r.task_id:
+            # Not the run's outstanding workflow task: applied already (a resend, a broker's
+            # redelivery), or forged. Only the current task's holder decides the run's next
+            # step; its id carries 48 random bits and is in no history a client can read.
+            return Effects()
         unknown = [c.WhichOneof("kind") for c in r.commands if c.WhichOneof("kind") not in _DECIDE]
         if unknown:  # from a worker newer (or more broken) than this server: retried like any failed task
             error = f"ValueError: the server does not know the command kind {unknown[0]!r}"
             failed = pb.WorkflowTaskFailed(task_id=r.task_id, error=error, error_type="ValueError")
             return self.workflow_task_failed(failed, now)
         fx = Effects()
-        if r.task_id == self.wf_task_id:
-            fx.done_tasks.append(r.task_id)
-            self.wf_task_id = None
+        fx.done_tasks.append(r.task_id)
+        self.wf_task_id = None
         if self.finished:
             return fx
         if not self.started:

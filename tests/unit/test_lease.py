@@ -176,3 +176,19 @@ def test_every_field_of_every_public_request_is_classified() -> None:
     engine = {name for name, kind in FIELDS.items() if kind == ENGINE}
     refused = {f"{message}.{field}" for message, names in ENGINE_FIELDS.items() for field in names}
     assert engine == refused, "an engine-only field must be refused by runs.ENGINE_FIELDS (and vice versa)"
+
+
+def test_only_the_outstanding_workflow_task_decides_the_runs_next_step() -> None:
+    rs, _ = running_with(schedule(1))
+    assert rs.wf_task_id is None  # the first task completed: none outstanding
+    finish = pb.Command(complete_workflow=pb.CompleteWorkflow(output=b'"forged"'))
+    forged = pb.WorkflowTaskCompleted(task_id=f"{rs.run_id}#wf-guessed", run_id=rs.run_id, commands=[finish])
+    assert rs.workflow_task_completed(forged, T0 + 2).events == []
+    rs.activity_result(result(1), T0 + 3)  # wakes the workflow: a new task
+    current = rs.wf_task_id
+    assert current is not None
+    assert rs.workflow_task_completed(forged, T0 + 4).events == []  # a guess is not the current id
+    forged.task_id = current
+    done = rs.workflow_task_completed(forged, T0 + 5)  # the holder of the current task decides
+    assert [e.type for e in done.events] == [pb.WORKFLOW_FINISHED_IN_SUCCESS] and done.done_tasks == [current]
+    assert rs.workflow_task_completed(forged, T0 + 6).events == []  # a resend: applied once
