@@ -222,7 +222,8 @@ class Server:
             return
         interceptors = [AuthInterceptor(self.authorizer)] if self.authorizer is not None else None
         self._grpc = grpc.aio.server(options=GRPC_OPTIONS, interceptors=interceptors)
-        add_service(self._grpc, GoblinsService(self.runs))
+        self.service = GoblinsService(self.runs)  # its counters (refused reports) for tests and operators
+        add_service(self._grpc, self.service)
         try:
             target = f"{self.host}:{self.port}"
             if self.tls is None:

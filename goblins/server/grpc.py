@@ -10,6 +10,7 @@ INTERNAL, logged with its stack trace.
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -23,7 +24,6 @@ from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.errors import PermissionDenied, StoreRejected, StoreUnavailable, Unauthenticated
 from goblins.server import auth
-from goblins.server.items import task_id_of
 from goblins.server.ports import WorkersElsewhere
 from goblins.server.runs import (
     DeadlineExceeded,
@@ -35,6 +35,8 @@ from goblins.server.runs import (
 from goblins.server.session import Session
 
 log = logging.getLogger("goblins.server")
+
+REFUSALS_LOGGED = 10  # per session; past these, one refusal in a thousand is logged
 
 _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
     (InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
@@ -148,6 +150,9 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         # reconnect is refused until the store is back.
         self._sessions: set[Session] = set()
         self.loop.on_outage(self._end_sessions)
+        # Reports refused from workers' streams, by kind: a task the session does not hold
+        # (forged, or its lease ended), or a kind only the server makes.
+        self.refused: collections.Counter[str] = collections.Counter()
 
     def _end_sessions(self, cause: str) -> None:
         for session in list(self._sessions):
@@ -332,16 +337,36 @@ class GoblinsService(pb_grpc.GoblinsServicer):
     def _absorb(self, msg: pb.WorkerMessage, session: Session) -> None:
         loop = self.loop
         for report in msg.reports:
-            if report.HasField("activity_heartbeat"):  # not recorded: only a lease and a checkpoint
-                if not loop.heartbeat(report.activity_heartbeat):
-                    session.cancel(report.activity_heartbeat.task_id)
+            which = report.WhichOneof("kind")
+            body: Any = getattr(report, which) if which else None
+            task_id: str = getattr(body, "task_id", "")
+            refused = session.refusal(which, task_id, getattr(body, "run_id", ""))
+            if refused:
+                self._refuse(session, which, refused)
+                if which == "activity_heartbeat":  # an attempt it does not hold: stop it
+                    session.cancel(task_id)
+                elif which in ("activity_result", "workflow_task_completed", "workflow_task_failed"):
+                    session.ack(task_id)  # never applied: the worker may forget it
+                continue
+            if which == "activity_heartbeat":  # not recorded: only a lease and a checkpoint
+                if not loop.heartbeat(body):
+                    session.cancel(task_id)
                 continue
             # A start is an observation; the worker keeps only outcomes until they are acked.
-            ack = None if report.HasField("activity_started") else functools.partial(session.ack, task_id_of(report))
+            ack = None if which == "activity_started" else functools.partial(session.ack, task_id)
             loop.report(report, ack)
         if msg.HasField("credit"):
             credit = msg.credit
             self.queue.credit(session, credit.activities, credit.workflows, credit.sync_activities)
+
+    def _refuse(self, session: Session, which: str | None, why: str) -> None:
+        """Count a refused report; log it (the first ones of a session, then one in a thousand)."""
+        session.refused += 1
+        self.refused[which or ""] += 1
+        if session.refused <= REFUSALS_LOGGED or session.refused % 1000 == 0:
+            log.warning(
+                "report %s from worker %s refused (%d so far): %s", which, session.worker_id, session.refused, why
+            )
 
     async def _read(self, requests: AsyncIterator[pb.WorkerMessage], session: Session) -> None:
         try:

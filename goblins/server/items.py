@@ -55,8 +55,3 @@ def _describe(item: Item) -> str:
 def _run_id_of(report: pb.Report) -> str:
     which = report.WhichOneof("kind")
     return getattr(report, which).run_id if which else ""
-
-
-def task_id_of(report: pb.Report) -> str:
-    which = report.WhichOneof("kind")
-    return getattr(report, which).task_id if which else ""

@@ -47,6 +47,20 @@ class DeadlineExceeded(RequestError):
     """Nobody answered in time."""
 
 
+ENGINE_FIELDS: dict[str, tuple[str, ...]] = {"StartWorkflowRequest": ("parent_run_id", "parent_step")}
+"""Fields of public request messages that only the server may set (a child's parent, set when
+the parent's workflow task starts it): a client that sets one is refused, INVALID_ARGUMENT
+naming it, rather than ignored, so a forged parent never looks accepted."""
+
+
+def _refuse_engine_fields(request: pb.StartWorkflowRequest) -> None:
+    for field in ENGINE_FIELDS[type(request).__name__]:
+        if getattr(request, field):
+            raise InvalidArgument(
+                f"{field} is set by the server only (a child workflow's parent); a client may not set it"
+            )
+
+
 def _refuse_long(*fields: tuple[str, str], limit: int | None = None) -> None:
     problem = too_long(*fields) if limit is None else too_long(*fields, limit=limit)
     if problem:
@@ -103,6 +117,7 @@ class Runs:
         name = request.workflow_name
         if not name:
             raise InvalidArgument("workflow_name is required")
+        _refuse_engine_fields(request)
         _refuse_long(("workflow_name", name), ("run_id", request.run_id))
         problem = bad_seconds(request.execution_timeout, "execution_timeout")
         if problem:

@@ -108,6 +108,8 @@ class RunState(Farewells):
         act = self.activities.get(r.step_id)
         if act is None or act.finished or act.attempt != r.attempt or act.started or self.finished:
             return fx
+        if r.task_id != act.task_id:  # about another task than it names (see activity_result)
+            return fx
         event, _ = self._attempt_event(pb.ACTIVITY_STARTED, "activity_started", act, r.attempt, now)
         self.record(fx, event)
         return fx
@@ -117,6 +119,11 @@ class RunState(Farewells):
         act = self.activities.get(r.step_id)
         if act is None or act.finished or act.attempt != r.attempt:
             return fx  # stale or duplicate: already decided
+        if r.task_id != act.task_id:
+            # The task a report names is the one its sender was handed (the transport checks
+            # that); its step and attempt must be that task's, or a holder of one task could
+            # finish another step of the run.
+            return fx
         fx.done_tasks.append(act.task_id)
         if self.finished:
             return fx
@@ -151,15 +158,19 @@ class RunState(Farewells):
         return fx
 
     def workflow_task_completed(self, r: pb.WorkflowTaskCompleted, now: float) -> Effects:
+        if r.task_id != self.wf_task_id or not r.task_id:
+            # Not the run's outstanding workflow task: applied already (a resend, a broker's
+            # redelivery), or forged. Only the current task's holder decides the run's next
+            # step; its id carries 48 random bits and is in no history a client can read.
+            return Effects()
         unknown = [c.WhichOneof("kind") for c in r.commands if c.WhichOneof("kind") not in _DECIDE]
         if unknown:  # from a worker newer (or more broken) than this server: retried like any failed task
             error = f"ValueError: the server does not know the command kind {unknown[0]!r}"
             failed = pb.WorkflowTaskFailed(task_id=r.task_id, error=error, error_type="ValueError")
             return self.workflow_task_failed(failed, now)
         fx = Effects()
-        if r.task_id == self.wf_task_id:
-            fx.done_tasks.append(r.task_id)
-            self.wf_task_id = None
+        fx.done_tasks.append(r.task_id)
+        self.wf_task_id = None
         if self.finished:
             return fx
         if not self.started:
@@ -194,7 +205,7 @@ class RunState(Farewells):
     def heartbeat(self, r: pb.ActivityHeartbeat) -> bool:
         """Note an attempt's heartbeat (nothing is recorded); False: the attempt is not wanted."""
         act = self.activities.get(r.step_id)
-        if act is None or act.finished or act.attempt != r.attempt or not self.wants(act):
+        if act is None or act.finished or act.attempt != r.attempt or not self.wants(act) or r.task_id != act.task_id:
             return False
         if r.details:
             self.heartbeats[r.step_id] = r.details

@@ -167,9 +167,9 @@ def test_fail_workflow_records_error() -> None:
 def test_finishing_drops_outstanding_activity_tasks() -> None:
     rs, _ = running_with(schedule(1), schedule(2))
     rs.activity_result(result(1, ok=False), T0 + 2)  # attempt 2 of activity 1 is now pending
+    rs.signal(pb.SignalWorkflow(run_id=RUN, name="stop"), T0 + 2)  # wakes the workflow: a task
     finish = pb.Command(complete_workflow=pb.CompleteWorkflow(output=b"null"))
-    wf_task = rs.wf_task_id
-    fx = rs.workflow_task_completed(completed(rs, finish, task_id=wf_task or "t"), T0 + 3)
+    fx = rs.workflow_task_completed(completed(rs, finish), T0 + 3)
     assert set(fx.done_tasks) >= {f"{RUN}/1#2", f"{RUN}/2#1"}
     assert fx.new_tasks == []
 
@@ -437,6 +437,7 @@ def test_a_cancel_request_stops_earlier_activities_not_the_compensation() -> Non
     assert rs.heartbeat(heartbeat_of(2))  # wanted: the workflow awaits it
     folded = RunState.from_history(RUN, list(rs.events), ids=Ids())  # the same after a restart
     assert not folded.heartbeat(heartbeat_of(1)) and folded.heartbeat(heartbeat_of(2))
+    rs.signal(pb.SignalWorkflow(run_id=RUN, name="give up"), T0 + 4)  # a workflow task to end it
     rs.workflow_task_completed(
         completed(rs, pb.Command(fail_workflow=pb.FailWorkflow(error_type="WorkflowCancelled"))), T0 + 4
     )

@@ -13,6 +13,7 @@ in the store, fired by the owner.
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import dataclasses
 import logging
@@ -42,6 +43,11 @@ LEASE_INTERVAL = 0.1  # how often attempts' deadlines are checked
 # the worker fetches the rest of the history over gRPC.
 TASK_MESSAGE_BYTES = 256 * 1024
 MAX_QUEUED = 20_000  # back-pressure: stop consuming while this many reports wait
+FROM_TOPIC = frozenset(pb.Report.DESCRIPTOR.fields_by_name) - {"timer_fired"}
+"""The report kinds that travel through ``events``. A due timer never does (its owner records
+it straight away, ``_produce``): one read from the topic is forged, and refused. The others
+come from workers (their tasks' reports) or servers (clients' requests, messages between
+runs); the topic's ACLs are what tell them apart (docs/security.md)."""
 
 
 def parse_url(url: str) -> tuple[str, str]:
@@ -142,6 +148,7 @@ class KafkaTransport:
         self._topics: set[str] = set()
         self._leases: dict[str, _Lease] = {}
         self._admin: Any = None  # for queries: which worker holds a partition
+        self.refused: collections.Counter[str] = collections.Counter()  # reports refused from ``events``
 
     @classmethod
     def open(cls, url: str) -> KafkaTransport:
@@ -383,7 +390,19 @@ class KafkaTransport:
                     log.error("events: undecodable message at %s/%d@%d", m.topic(), m.partition(), m.offset())
                     continue
                 ack = _OffsetAck(self._offsets, m.topic(), m.partition(), m.offset())
-                if report.HasField("start_workflow"):
+                which = report.WhichOneof("kind")
+                if which not in FROM_TOPIC:
+                    self.refused[which or ""] += 1
+                    log.warning(
+                        "events: %s at %s/%d@%d refused: never sent through the topic",
+                        which,
+                        m.topic(),
+                        m.partition(),
+                        m.offset(),
+                    )
+                    ack()  # consumed: it will never be applied
+                    continue
+                if which == "start_workflow":
                     inbox.start_run(report.start_workflow, ack)
                 else:
                     inbox.report(report, ack)

@@ -85,7 +85,7 @@ class Dispatcher:
             lease = self._leases.pop(task_id, None)
             self._hard.pop(task_id, None)
             if lease is not None:
-                lease[0].inflight.discard(task_id)
+                lease[0].inflight.pop(task_id, None)
 
     def holds(self, task_id: str) -> bool:
         """Whether the task is known: stored and not done (a finished run's tasks are done)."""
@@ -118,7 +118,7 @@ class Dispatcher:
         for task_id, (session, deadline) in list(self._leases.items()):
             if deadline and deadline <= now:
                 del self._leases[task_id]
-                session.inflight.discard(task_id)
+                session.inflight.pop(task_id, None)
                 if session in self._sessions:  # it may be hung: offer it new tasks last
                     self._sessions.remove(session)
                     self._sessions.append(session)
@@ -135,11 +135,15 @@ class Dispatcher:
     # ---- workers ----
 
     def connect(self, session: Session, running: list[str]) -> None:
-        """A worker joined; tasks it still runs from before a reconnect are leased to it again."""
+        """A worker joined; tasks it still runs from before a reconnect are leased to it again.
+
+        Only tasks of names it hosts, and held by no other session: a worker cannot claim a
+        timer, a message, or another session's task by naming it.
+        """
         now = self._clock()
         for task_id in running:
             t = self._known.get(task_id)
-            if t is not None and task_id not in self._leases:
+            if t is not None and task_id not in self._leases and (t.kind, t.name) in session.keys:
                 self._lease(t, session, now)
         self._sessions.append(session)
 
@@ -171,7 +175,7 @@ class Dispatcher:
             self._hard[t.task_id] = deadline
             deadline = min(deadline, now + t.heartbeat) if deadline else now + t.heartbeat
         self._leases[t.task_id] = (session, deadline)
-        session.inflight.add(t.task_id)
+        session.inflight[t.task_id] = t.run_id
         if self.on_dispatch is not None:
             self.on_dispatch(t.kind, now - t.visible_at)
 
