@@ -113,6 +113,8 @@ FIELDS: dict[str, str] = {
     "GetHistoryRequest.after_seq": PUBLIC,
     "GetHistoryRequest.page_size": PUBLIC,
     "GetHistoryRequest.page_token": PUBLIC,
+    "DescribeWorkflowRequest.run_id": PUBLIC,
+    "DescribeWorkflowRequest.activities": PUBLIC,  # names to check for a connected host
     "ListWorkflowsRequest.status": PUBLIC,
     "ListWorkflowsRequest.workflow_name": PUBLIC,
     "ListWorkflowsRequest.limit": PUBLIC,
