@@ -21,6 +21,7 @@ import pytest
 
 import goblins
 from goblins.server import Server
+from tests.tiers import Tiers, in_tier_order
 
 StartWorker = Callable[..., Awaitable[goblins.Worker]]
 
@@ -32,6 +33,7 @@ DISTRIBUTED = "distributed" in MODES if MODES else bool(KAFKA and CASSANDRA)
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(Tiers(config), "goblins-tiers")
     if MODES - {"embedded", "distributed"}:
         raise pytest.UsageError(f"GOBLINS_MODES names unknown modes: {sorted(MODES - {'embedded', 'distributed'})}")
     if DISTRIBUTED and not (KAFKA and CASSANDRA):
@@ -39,6 +41,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    in_tier_order(items)
     if DISTRIBUTED:
         return
     why = "GOBLINS_MODES leaves it out" if MODES else "set GOBLINS_TEST_KAFKA and GOBLINS_TEST_CASSANDRA"
