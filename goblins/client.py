@@ -36,7 +36,7 @@ from goblins.errors import (
 )
 from goblins.events import Event
 from goblins.history import SIGNALS_QUERY
-from goblins.listing import RunPage, WorkerList, list_request, next_token, worker_list
+from goblins.listing import RunPage, WorkerInfo, WorkerList, epoch, token_bytes, token_text
 
 T = TypeVar("T")
 
@@ -568,11 +568,33 @@ class Client:
         the next page (``page_token`` of the next call; empty on the last). ``created_after`` /
         ``created_before``: bounds on the start time (epoch seconds or aware datetimes; the
         first inclusive)."""
-        request = list_request(status, workflow_name, limit, page_token, created_after, created_before)
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            raise ValueError(f"limit must be an int >= 1, got {limit!r}")
+        request = pb.ListWorkflowsRequest(
+            status=(status or "").upper(),
+            workflow_name=workflow_name or "",
+            limit=limit,
+            page_token=token_bytes(page_token),
+            created_after=epoch(created_after),
+            created_before=epoch(created_before),
+        )
         resp = await self._call("ListWorkflows", request, timeout)
-        return RunPage([RunInfo._from_proto(run) for run in resp.runs], next_token(resp))
+        return RunPage([RunInfo._from_proto(run) for run in resp.runs], token_text(resp.next_page_token))
 
     async def list_workers(self, timeout: float | datetime.timedelta | None = None) -> WorkerList:
         """The workers connected now: what each hosts, its tasks in hand and free slots (in the
         distributed mode, the workers' Kafka consumer group; slots unknown there)."""
-        return worker_list(await self._call("ListWorkers", pb.ListWorkersRequest(), timeout))
+        resp = await self._call("ListWorkers", pb.ListWorkersRequest(), timeout)
+        workers = tuple(
+            WorkerInfo(
+                w.worker_id,
+                tuple(w.workflows),
+                tuple(w.activities),
+                w.tasks_in_flight,
+                w.free_activity_slots,
+                w.free_workflow_slots,
+                w.host,
+            )
+            for w in resp.workers
+        )
+        return WorkerList(workers, resp.transport, resp.missing)

@@ -8,8 +8,6 @@ import dataclasses
 import datetime
 from typing import TYPE_CHECKING
 
-from goblins.api import v1 as pb
-
 if TYPE_CHECKING:
     from goblins.client import RunInfo
 
@@ -54,51 +52,20 @@ class WorkerList:
     """What the server cannot tell about them, in one line (empty: nothing)."""
 
 
-def list_request(
-    status: str | None,
-    workflow_name: str | None,
-    limit: int,
-    page_token: str,
-    created_after: float | datetime.datetime | None,
-    created_before: float | datetime.datetime | None,
-) -> pb.ListWorkflowsRequest:
-    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-        raise ValueError(f"limit must be an int >= 1, got {limit!r}")
+def token_bytes(page_token: str) -> bytes:
+    """A ``next_page_token`` as the server takes it."""
     try:
-        token = base64.urlsafe_b64decode(page_token.encode()) if page_token else b""
+        return base64.urlsafe_b64decode(page_token.encode()) if page_token else b""
     except ValueError:
         raise ValueError("page_token is not a next_page_token of list_workflows_page") from None
-    return pb.ListWorkflowsRequest(
-        status=(status or "").upper(),
-        workflow_name=workflow_name or "",
-        limit=limit,
-        page_token=token,
-        created_after=_epoch(created_after),
-        created_before=_epoch(created_before),
-    )
 
 
-def next_token(resp: pb.ListWorkflowsResponse) -> str:
-    return base64.urlsafe_b64encode(resp.next_page_token).decode() if resp.next_page_token else ""
+def token_text(token: bytes) -> str:
+    return base64.urlsafe_b64encode(token).decode() if token else ""
 
 
-def worker_list(resp: pb.ListWorkersResponse) -> WorkerList:
-    workers = tuple(
-        WorkerInfo(
-            w.worker_id,
-            tuple(w.workflows),
-            tuple(w.activities),
-            w.tasks_in_flight,
-            w.free_activity_slots,
-            w.free_workflow_slots,
-            w.host,
-        )
-        for w in resp.workers
-    )
-    return WorkerList(workers, resp.transport, resp.missing)
-
-
-def _epoch(t: float | datetime.datetime | None) -> float:
+def epoch(t: float | datetime.datetime | None) -> float:
+    """A time bound as epoch seconds (0: none)."""
     if t is None:
         return 0.0
     if isinstance(t, datetime.datetime):
