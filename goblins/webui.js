@@ -328,7 +328,8 @@ async function loadRun(id) {  // a run picked: its first page and its descriptio
   if (location.hash !== "#run=" + encodeURIComponent(id)) history.replaceState(null, "", "#run=" + encodeURIComponent(id));
   show("runs");
   $("title").textContent = id;
-  $("actions").hidden = $("runbar").hidden = false;
+  $("actions").hidden = $("runbar").hidden = $("eventsbox").hidden = false;
+  $("hint").hidden = true;
   $("download").href = `/api/runs/${encodeURIComponent(id)}/history.json`;
   $("download").setAttribute("download", `${id}.history.json`);
   for (const el of ["events", "summary", "timeline", "outcome", "times"]) $(el).innerHTML = "";

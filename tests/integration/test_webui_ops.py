@@ -259,6 +259,8 @@ async def test_a_run_timeline_groups_retries_with_their_last_failure(env: Env) -
         # The result is collapsible JSON.
         result = css(d, "#outcome details.json")
         assert result and "charged o-17" in result[0].text
+        # A payload the UI holds no key for arrives as "encrypted" and shows as such.
+        assert 'class="enc"' in d.execute_script("return jsonView('encrypted')")
         no_csp_violation(d)
 
     await browse(env, timeline)
