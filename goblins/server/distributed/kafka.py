@@ -336,11 +336,9 @@ class KafkaTransport:
         if topic not in self._topics:
             await self.ensure_task_topics([query.workflow_name], [])
         partition = partition_for(query.run_id, self.partitions)
-        if self._admin is None:
-            self._admin = admin_client(self.target)
         group = prefixed(self.namespace, WORKER_GROUP)
         held = await asyncio.get_running_loop().run_in_executor(
-            None, partition_held, self._admin, group, topic, partition
+            None, partition_held, self._admin_client(), group, topic, partition
         )
         if held is False:
             return False
@@ -376,12 +374,9 @@ class KafkaTransport:
 
     async def hosted(self, keys: list[tuple[str, str]]) -> list[bool | None]:
         """A name is hosted while a member of the workers' consumer group is assigned its topic."""
-        if self._admin is None:
-            from confluent_kafka.admin import AdminClient  # type: ignore[attr-defined]
-
-            self._admin = AdminClient({"bootstrap.servers": self.bootstrap})
         group = prefixed(self.namespace, WORKER_GROUP)
-        consumed = await asyncio.get_running_loop().run_in_executor(None, topics_consumed, self._admin, group)
+        # The cluster's admin client, with its security settings (SASL_SSL, CA) like the others.
+        consumed = await asyncio.get_running_loop().run_in_executor(None, topics_consumed, self._admin_client(), group)
         if consumed is None:
             return [None] * len(keys)
         return [task_topic(self.tasks_prefix, kind, name) in consumed for kind, name in keys]
