@@ -54,6 +54,17 @@ async def lonely(x: str) -> str:
     return x
 
 
+@goblins.activity
+async def refund(order: str) -> str:
+    raise ConnectionError(f"bank offline for {order}")
+
+
+@goblins.workflow
+async def patient(order: str) -> str:
+    policy = goblins.RetryPolicy(maximum_attempts=3, initial_interval=600)  # waits for its retry
+    return await goblins.workflow.execute_activity(refund, order, retry_policy=policy)
+
+
 @dataclasses.dataclass
 class Env:
     client: goblins.Client
@@ -64,6 +75,7 @@ class Env:
     failed: goblins.WorkflowHandle[Any]
     stuck: goblins.WorkflowHandle[Any]
     naps: list[str]
+    retrying: goblins.WorkflowHandle[Any]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -75,8 +87,8 @@ async def env(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Env]:
     client = await goblins.Client.connect(address, timeout=5)
     worker = goblins.Worker(
         address,
-        workflows=[order_flow, p.child_double, w.raises, p.nap],
-        activities=[p.note, charge, p.double_it],
+        workflows=[order_flow, p.child_double, w.raises, p.nap, patient],
+        activities=[p.note, charge, p.double_it, refund],
         identity="ui-ops-worker",
     )
     running = asyncio.create_task(worker.run())
@@ -104,9 +116,10 @@ async def env(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Env]:
                 break
             await asyncio.sleep(0.05)
         stuck = await client.start_workflow(lonely, "x")
+        retrying = await client.start_workflow(patient, "o-9")
         async with running_ui(address) as ui:
             browser = await asyncio.to_thread(open_chromium, 1400, 1000)
-            yield Env(client, f"http://127.0.0.1:{ui.port}", browser, worker, order, failed, stuck, naps)
+            yield Env(client, f"http://127.0.0.1:{ui.port}", browser, worker, order, failed, stuck, naps, retrying)
     finally:
         if browser is not None:
             await asyncio.to_thread(browser.quit)
@@ -299,10 +312,26 @@ async def test_a_run_no_worker_hosts_shows_the_banner_and_the_pending_panel(env:
     await browse(env, stuck)
 
 
+async def test_the_pending_panel_shows_an_activity_waiting_for_its_retry(env: Env) -> None:
+    def pending(d: Any) -> None:
+        d.get(f"{env.base}/#run={env.retrying.run_id}")
+        wait_for(d, lambda d: "BACKING_OFF" in by_id(d, "pending").text, "the activity backing off")
+        text = by_id(d, "pending").text
+        assert "refund" in text and "attempt 1 of 3" in text and "next retry 20" in text
+        assert "last failure: ConnectionError: bank offline for o-9" in text
+        assert "activity 'refund' retrying: attempt 2 of 3" in by_id(d, "banner").text
+        # Its stack trace is there, folded (read in one script call: the panel refreshes).
+        folded = "return [...document.querySelectorAll('#pending details.trace')].map((t) => [t.open, t.textContent])"
+        traces = d.execute_script(folded)
+        assert traces and not traces[0][0] and "in refund" in traces[0][1]
+
+    await browse(env, pending)
+
+
 async def test_the_workers_page_lists_the_connected_worker(env: Env) -> None:
     workers = await env.client.list_workers()
     assert workers.transport == "embedded" and [x.worker_id for x in workers.workers] == ["ui-ops-worker"]
-    assert set(workers.workers[0].workflows) == {"order_flow", "child_double", "raises", "nap"}
+    assert set(workers.workers[0].workflows) == {"order_flow", "child_double", "raises", "nap", "patient"}
     assert workers.workers[0].free_activity_slots > 0
 
     def page(d: Any) -> None:
