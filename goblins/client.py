@@ -36,6 +36,7 @@ from goblins.errors import (
 )
 from goblins.events import Event
 from goblins.history import SIGNALS_QUERY
+from goblins.listing import RunPage, WorkerInfo, WorkerList, epoch, token_bytes, token_text
 
 T = TypeVar("T")
 
@@ -550,8 +551,50 @@ class Client:
         """Runs, newest first; ``status`` (any case) is one of ``goblins.history.STATUSES``:
         RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED, TIMED_OUT, CONTINUED_AS_NEW.
         ``timeout``: how long to wait for an answer (default: the client's ``call_timeout``)."""
+        return (await self.list_workflows_page(status, workflow_name, limit, timeout=timeout)).runs
+
+    async def list_workflows_page(
+        self,
+        status: str | None = None,
+        workflow_name: str | None = None,
+        limit: int = 100,
+        page_token: str = "",
+        *,
+        created_after: float | datetime.datetime | None = None,
+        created_before: float | datetime.datetime | None = None,
+        timeout: float | datetime.timedelta | None = None,
+    ) -> RunPage:
+        """One page of runs, newest first, as ``list_workflows`` filters them, and the token of
+        the next page (``page_token`` of the next call; empty on the last). ``created_after`` /
+        ``created_before``: bounds on the start time (epoch seconds or aware datetimes; the
+        first inclusive)."""
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
             raise ValueError(f"limit must be an int >= 1, got {limit!r}")
-        request = pb.ListWorkflowsRequest(status=(status or "").upper(), workflow_name=workflow_name or "", limit=limit)
+        request = pb.ListWorkflowsRequest(
+            status=(status or "").upper(),
+            workflow_name=workflow_name or "",
+            limit=limit,
+            page_token=token_bytes(page_token),
+            created_after=epoch(created_after),
+            created_before=epoch(created_before),
+        )
         resp = await self._call("ListWorkflows", request, timeout)
-        return [RunInfo._from_proto(run) for run in resp.runs]
+        return RunPage([RunInfo._from_proto(run) for run in resp.runs], token_text(resp.next_page_token))
+
+    async def list_workers(self, timeout: float | datetime.timedelta | None = None) -> WorkerList:
+        """The workers connected now: what each hosts, its tasks in hand and free slots (in the
+        distributed mode, the workers' Kafka consumer group; slots unknown there)."""
+        resp = await self._call("ListWorkers", pb.ListWorkersRequest(), timeout)
+        workers = tuple(
+            WorkerInfo(
+                w.worker_id,
+                tuple(w.workflows),
+                tuple(w.activities),
+                w.tasks_in_flight,
+                w.free_activity_slots,
+                w.free_workflow_slots,
+                w.host,
+            )
+            for w in resp.workers
+        )
+        return WorkerList(workers, resp.transport, resp.missing)

@@ -8,7 +8,9 @@ process's own, from ``GOBLINS_TOKEN``, and those that browsers logged in with), 
 API (JSON in and out; errors are ``{"error": "...", "code": "..."}`` with a 4xx/5xx status):
 
 - ``GET  /api/session``: ``{"csrf_token", "logged_in", "server"}``; sets the CSRF cookie
-- ``GET  /api/runs?status=RUNNING|COMPLETED|FAILED&name=WORKFLOW&limit=N``
+- ``GET  /api/runs?status=S&name=WORKFLOW&run_id=ID&from=T&to=T&limit=N&page_token=P``: a page
+  of runs; ``GET /api/runs/RUN_ID/describe``, ``GET /api/runs/RUN_ID/history.json`` (a
+  download), ``GET /api/workers``: see goblins/_webui_ops.py
 - ``GET  /api/runs/RUN_ID?page_size=N&page_token=T&after_seq=S``: one page of the history,
   ``{"run_id", "events": [...], "next_page_token"}``, oldest first; ``next_page_token`` (empty
   on the last page) is the next request's ``page_token``; ``after_seq`` starts a first page
@@ -47,12 +49,12 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from goblins import _webui_ops as ops
 from goblins._tls import TLSConfig
 from goblins._webui_guard import BoundedH11Protocol, CsrfTokens, Guard, HostAllowList, default_hosts, set_cookie
 from goblins.client import Client
 from goblins.codec import display
 from goblins.errors import GoblinsError, PermissionDenied, Unauthenticated, WorkflowNotFound
-from goblins.history import STATUSES
 
 CALL_TIMEOUT = 60.0
 PAGE_SIZE = 500  # events in a page of the history view: a long run shows its start at once
@@ -136,6 +138,7 @@ class WebUI:
         self._thread: threading.Thread | None = None
         self._failed: BaseException | None = None
         self._csrf: CsrfTokens | None = None
+        self._parents = ops.Parents()
 
     # ---- lifecycle ----
 
@@ -234,7 +237,10 @@ class WebUI:
             Route("/api/login", self.login, methods=["POST"]),
             Route("/api/logout", self.logout, methods=["POST"]),
             Route("/api/runs", self.api(self.list_runs), methods=["GET"]),
+            Route("/api/workers", self.api(ops.workers), methods=["GET"]),
             Route("/api/runs/{run_id}", self.api(self.history), methods=["GET"]),
+            Route("/api/runs/{run_id}/describe", self.api(ops.describe), methods=["GET"]),
+            Route("/api/runs/{run_id}/history.json", self.api(self.download), methods=["GET"]),
             Route("/api/runs/{run_id}/{action}", self.api(self.act), methods=["POST"]),
         ]
         return Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_allowed})
@@ -291,7 +297,8 @@ class WebUI:
                 token = self._token_of(request)
                 client = await self._client(token)
                 async with asyncio.timeout(CALL_TIMEOUT):
-                    return _Json(await handler(request, client))
+                    answer = await handler(request, client)
+                return answer if isinstance(answer, Response) else _Json(answer)
             except Exception as exc:
                 return _error_response(exc)
 
@@ -325,18 +332,13 @@ class WebUI:
         async with asyncio.timeout(CALL_TIMEOUT):
             return await fn(await self._client(token))
 
-    # ---- the API, one method per route ----
+    # ---- the API, one method per route (the operator views: goblins/_webui_ops.py) ----
 
     async def list_runs(self, request: Request, client: Client) -> Any:
-        query = request.query_params
-        status = query.get("status") or None
-        if status is not None and status not in STATUSES:
-            raise BadRequest(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
-        limit = _whole(query, "limit", 50)
-        if not 1 <= limit <= 1000:
-            raise BadRequest(f"limit must be between 1 and 1000, got {limit}")
-        runs = await client.list_workflows(status=status, workflow_name=query.get("name") or None, limit=limit)
-        return {"runs": [dataclasses.asdict(r) for r in runs]}
+        return await ops.list_page(request, client, self._parents)
+
+    async def download(self, request: Request, client: Client) -> Response:
+        return await ops.download(request, client, _plain)
 
     async def history(self, request: Request, client: Client) -> Any:
         query, run_id = request.query_params, request.path_params["run_id"]
@@ -418,6 +420,8 @@ def _error_response(exc: Exception) -> Response:
     """One line for each kind of failure, with its HTTP status (no traceback reaches a page)."""
     if isinstance(exc, BadRequest):
         return _error(exc.status, str(exc), "bad-request")
+    if isinstance(exc, ops.ListError):
+        return _error(400, str(exc), "bad-request")
     if isinstance(exc, WorkflowNotFound):
         return _error(404, str(exc), "not-found")
     refusal = _kind_of_refusal(exc)

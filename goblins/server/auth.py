@@ -43,7 +43,7 @@ PERMISSIONS: dict[str, str] = {
     "terminate": "terminate runs",
     "history": "read histories",
     "describe": "describe runs",
-    "list": "list runs",
+    "list": "list runs and connected workers",
     "connect": "connect as a worker",
     "register": "register workflows and activities",
     "check_tasks": "check activity tasks",
@@ -80,6 +80,7 @@ RPCS: dict[str, frozenset[str]] = {
     "Register": frozenset({"register"}),
     "CheckTasks": frozenset({"check_tasks"}),
     "ClientSession": frozenset({"start", "result"}),
+    "ListWorkers": frozenset({"list"}),
 }
 
 # The kinds of request a ClientSession stream carries (ClientRequest.kind) and their permission.

@@ -198,9 +198,13 @@ class GoblinsService(pb_grpc.GoblinsServicer):
     async def ListWorkflows(
         self, request: pb.ListWorkflowsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListWorkflowsResponse:
-        return pb.ListWorkflowsResponse(
-            runs=await self.runs.list_runs(request.status, request.workflow_name, request.limit)
-        )
+        return await self.runs.list_runs(request)
+
+    @mapped
+    async def ListWorkers(
+        self, request: pb.ListWorkersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListWorkersResponse:
+        return await self.runs.workers()
 
     @mapped
     async def DescribeWorkflow(

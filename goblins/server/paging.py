@@ -57,3 +57,22 @@ def fit(through: Sequence[int], start: int, end: int, max_bytes: int) -> int:
     if through[end] - through[start] <= max_bytes:
         return end
     return bisect.bisect_right(through, through[start] + max_bytes, start, end + 1) - 1
+
+
+_LIST_PREFIX = b"l1:"
+
+
+def list_token(created_at: float, run_id: str) -> bytes:
+    """The token of the list page after the run ``run_id`` created at ``created_at``."""
+    return b"%s%s:%s" % (_LIST_PREFIX, repr(created_at).encode(), run_id.encode())
+
+
+def parse_list_token(token: bytes) -> tuple[float, str] | None:
+    """(created_at, run_id) a list page token starts after; None: not such a token."""
+    if not token.startswith(_LIST_PREFIX):
+        return None
+    when, sep, run_id = token[len(_LIST_PREFIX) :].partition(b":")
+    try:
+        return (float(when), run_id.decode()) if sep and run_id else None
+    except (ValueError, UnicodeDecodeError):
+        return None

@@ -131,7 +131,21 @@ class RunIndex(Protocol):
     2. ``active_runs(bucket)`` lists every unfinished (or unsettled) run of the bucket.
     """
 
-    async def list_runs(self, status: str, workflow_name: str, limit: int) -> list[pb.RunInfo]: ...
+    async def list_runs(
+        self,
+        status: str,
+        workflow_name: str,
+        limit: int,
+        *,
+        after: tuple[float, str] | None = None,
+        created_after: float = 0.0,
+        created_before: float = 0.0,
+    ) -> list[pb.RunInfo]:
+        """Newest first, ties by run id; ``after``: the (created_at, run_id) of the last run of
+        the previous page; ``created_after``/``created_before``: bounds on the creation time (0:
+        none; the first inclusive, the second not)."""
+        ...
+
     async def active_runs(self, bucket: int) -> list[str]: ...
 
 
@@ -234,6 +248,11 @@ class TaskQueue(Protocol):
     async def hosted(self, keys: list[tuple[str, str]]) -> list[bool | None]:
         """Whether a connected worker hosts each (kind, name); None where this server cannot
         tell (e.g. the broker's group is between assignments)."""
+        ...
+
+    async def workers(self) -> pb.ListWorkersResponse:
+        """The workers connected now, what each hosts and how busy it is, as far as this
+        server can tell (``missing`` says what it cannot)."""
         ...
 
     def cluster_info(self) -> pb.ClusterInfo: ...

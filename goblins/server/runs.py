@@ -18,7 +18,7 @@ from goblins.history import FINISHED, WORKFLOW_SUCCEEDED, parse_status
 from goblins.server.checks import MAX_PAYLOAD, MAX_REASON, bad_payload, bad_seconds, too_long
 from goblins.server.effects import ACTIVITY, WORKFLOW
 from goblins.server.loop import EventLoop
-from goblins.server.paging import PAGE_BYTES, page_events, page_token, parse_token
+from goblins.server.paging import PAGE_BYTES, list_token, page_events, page_token, parse_list_token, parse_token
 from goblins.server.ports import Mode
 
 MAX_WAIT = 60.0
@@ -309,15 +309,33 @@ class Runs:
             reply.next_page_token = page_token(run_id, events[-1].seq)
         return reply
 
-    async def list_runs(self, status: str, workflow_name: str, limit: int) -> list[pb.RunInfo]:
+    async def list_runs(self, request: pb.ListWorkflowsRequest) -> pb.ListWorkflowsResponse:
+        """One page of runs, newest first, with the token of the next (empty: the last page)."""
         try:
-            status = parse_status(status)
+            status = parse_status(request.status)
         except ValueError as exc:
             raise InvalidArgument(str(exc)) from None
-        _refuse_long(("workflow_name", workflow_name))
-        if limit < 0:
-            raise InvalidArgument(f"limit must be >= 0 (0: the default), got {limit}")
-        return await self.mode.index.list_runs(status, workflow_name, limit)
+        _refuse_long(("workflow_name", request.workflow_name))
+        if request.limit < 0:
+            raise InvalidArgument(f"limit must be >= 0 (0: the default), got {request.limit}")
+        after = None
+        if request.page_token:
+            after = parse_list_token(request.page_token)
+            if after is None:
+                raise InvalidArgument("page_token is not a next_page_token of ListWorkflows")
+        limit = request.limit or 100
+        runs = await self.mode.index.list_runs(
+            status,
+            request.workflow_name,
+            limit,
+            after=after,
+            created_after=request.created_after,
+            created_before=request.created_before,
+        )
+        reply = pb.ListWorkflowsResponse(runs=runs)
+        if len(runs) >= limit:
+            reply.next_page_token = list_token(runs[-1].created_at, runs[-1].run_id)
+        return reply
 
     # ---- describe ----
 
@@ -371,3 +389,6 @@ class Runs:
 
     def cluster_info(self) -> pb.ClusterInfo:
         return self.mode.queue.cluster_info()
+
+    async def workers(self) -> pb.ListWorkersResponse:
+        return await self.mode.queue.workers()

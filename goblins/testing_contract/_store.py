@@ -174,6 +174,27 @@ class EventStoreContract:
         assert [r.run_id for r in await store.list_runs("COMPLETED", name, 100)] == []
         assert len(await store.list_runs("", name, 1)) == 1
 
+    async def test_list_runs_pages_and_time_bounds(self, store: Store) -> None:
+        """Pages follow each other without a gap or a repeat (ties on the time by run id), and the
+        creation-time bounds cut the list (the first inclusive)."""
+        name = new_id("wf")
+        now = float(int(time.time()))
+        runs = [new_id(f"p{i}") for i in range(5)]
+        times = [now - 40, now - 30, now - 30, now - 20, now - 10]
+        await store.commit(Batch(events=[e for r, t in zip(runs, times, strict=True) for e in started(r, name, t)]))
+        seen: list[str] = []
+        after: tuple[float, str] | None = None
+        for _ in range(4):
+            page = await store.list_runs("", name, 2, after=after)
+            seen += [r.run_id for r in page]
+            if len(page) < 2:
+                break
+            after = (page[-1].created_at, page[-1].run_id)
+        tied = sorted(runs[1:3])
+        assert seen == [runs[4], runs[3], *tied, runs[0]]
+        bounded = await store.list_runs("", name, 100, created_after=now - 30, created_before=now - 10)
+        assert [r.run_id for r in bounded] == [runs[3], *tied]
+
     async def test_a_run_is_listed_with_how_it_ended(self, store: Store) -> None:
         """RunIndex requirement 1: the status tells the ends apart (cancelled, terminated, timed
         out, continued as new), not only failed from completed."""

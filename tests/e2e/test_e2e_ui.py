@@ -45,6 +45,14 @@ async def test_ui_process_serves_runs_signals_and_queries_across_a_server_restar
     status, body = http_call(f"{base}/api/runs/{handle.run_id}")
     types = [e["type"] for e in body["events"]]
     assert types.count("WORKFLOW_SIGNALED") == 2 and types[-1] == "WORKFLOW_FINISHED_IN_SUCCESS"
+    status, body = http_call(f"{base}/api/runs/{handle.run_id}/history.json")  # the download
+    assert status == 200 and [e["type"] for e in body["events"]] == types
+
+    def hosts_cart() -> bool:  # the server's sessions, or the workers' Kafka consumer group
+        status, body = http_call(f"{base}/api/workers")
+        return status == 200 and any("cart" in worker["workflows"] for worker in body["workers"])
+
+    await asyncio.to_thread(wait_until, hosts_cart, cluster.patience, "the workers page to list the worker", 0.2)
 
 
 def test_ui_without_a_server_says_so_in_one_line(cluster: Cluster) -> None:

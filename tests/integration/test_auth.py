@@ -38,6 +38,7 @@ ALLOWED: dict[str, set[str]] = {
         "GetHistory",
         "DescribeWorkflow",
         "ListWorkflows",
+        "ListWorkers",
         "Signal",
         "Cancel",
         "Cancel(terminate)",
@@ -45,7 +46,15 @@ ALLOWED: dict[str, set[str]] = {
         "ClientSession(start)",
         "ClientSession(result)",
     },
-    "reader": {"GetResult", "GetHistory", "DescribeWorkflow", "ListWorkflows", "Query", "ClientSession(result)"},
+    "reader": {
+        "GetResult",
+        "GetHistory",
+        "DescribeWorkflow",
+        "ListWorkflows",
+        "ListWorkers",
+        "Query",
+        "ClientSession(result)",
+    },
     "worker": {"Connect", "Register", "CheckTasks", "AnswerQuery", "GetClusterInfo", "GetHistory"},
 }
 
@@ -179,6 +188,7 @@ RPCS: dict[str, Attempt] = {
     "CheckTasks": lambda s: unary(s.CheckTasks(pb.CheckTasksRequest(), timeout=T)),
     "ClientSession(start)": lambda s: client_session(s, "start"),
     "ClientSession(result)": lambda s: client_session(s, "result"),
+    "ListWorkers": lambda s: unary(s.ListWorkers(pb.ListWorkersRequest(), timeout=T)),
 }
 
 

@@ -175,7 +175,7 @@ async def test_the_ui_reaches_a_mtls_server(tmp_path: pathlib.Path, certs: Certs
                 with urllib.request.urlopen(f"http://127.0.0.1:{web.port}/api/runs", timeout=30) as resp:
                     return json.loads(resp.read())
 
-            assert await asyncio.to_thread(runs) == {"runs": []}
+            assert await asyncio.to_thread(runs) == {"runs": [], "next_page_token": ""}
         finally:
             await asyncio.to_thread(web.stop)
             await thread

@@ -13,7 +13,6 @@ import http.client
 import http.server
 import logging
 import pathlib
-import shutil
 import socket
 import threading
 import time
@@ -30,10 +29,8 @@ from goblins.server.auth import StaticTokens
 from goblins.webui import WebUI
 from tests.conftest import StartWorker
 from tests.integration import primitives as p
-from tests.integration.webui_support import Page, running_ui
+from tests.integration.webui_support import Page, open_chromium, running_ui
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-DRIVER = shutil.which("chromedriver") or shutil.which("chromium-driver")
 WAIT = 15.0
 
 
@@ -52,18 +49,7 @@ def base_of(ui: WebUI) -> str:
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    if not CHROMIUM or not DRIVER:
-        pytest.skip("chromium or chromedriver not found: run scripts/browser (scripts/test installs them)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--no-first-run"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=DRIVER))
-    driver.set_page_load_timeout(30)
+    driver = open_chromium()
     try:
         yield driver
     finally:

@@ -6,13 +6,38 @@ from __future__ import annotations
 import asyncio
 import http.cookiejar
 import json
+import shutil
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
+
 from goblins.webui import WebUI
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+DRIVER = shutil.which("chromedriver") or shutil.which("chromium-driver")
+
+
+def open_chromium(width: int = 1400, height: int = 900) -> Any:
+    """A headless Chromium under selenium (Debian's packages, from scripts/browser); skips the
+    test when neither is installed. The caller quits it."""
+    if not CHROMIUM or not DRIVER:
+        pytest.skip("chromium or chromedriver not found: run scripts/browser (scripts/test installs them)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--no-first-run"):
+        options.add_argument(flag)
+    options.add_argument(f"--window-size={width},{height}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=DRIVER))
+    driver.set_page_load_timeout(30)
+    return driver
 
 
 class Page:

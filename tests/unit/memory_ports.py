@@ -91,7 +91,16 @@ class MemoryStore:
     async def close(self) -> None:
         pass
 
-    async def list_runs(self, status: str, workflow_name: str, limit: int) -> list[pb.RunInfo]:
+    async def list_runs(
+        self,
+        status: str,
+        workflow_name: str,
+        limit: int,
+        *,
+        after: tuple[float, str] | None = None,
+        created_after: float = 0.0,
+        created_before: float = 0.0,
+    ) -> list[pb.RunInfo]:
         return [pb.RunInfo(run_id=r, status=s) for r, s in self.status.items() if not status or s == status]
 
     async def active_runs(self, bucket: int) -> list[str]:
@@ -141,6 +150,9 @@ class MemoryQueue:
 
     async def hosted(self, keys: list[tuple[str, str]]) -> list[bool | None]:
         return [None] * len(keys)
+
+    async def workers(self) -> pb.ListWorkersResponse:
+        return pb.ListWorkersResponse(transport="memory")
 
     def cluster_info(self) -> pb.ClusterInfo:
         return pb.ClusterInfo(transport="memory")

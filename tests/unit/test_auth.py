@@ -43,13 +43,17 @@ def test_every_client_session_request_has_a_permission() -> None:
                 "GetHistory",
                 "DescribeWorkflow",
                 "ListWorkflows",
+                "ListWorkers",
                 "Signal",
                 "Cancel",
                 "Query",
                 "ClientSession",
             },
         ),
-        ("reader", {"GetResult", "GetHistory", "DescribeWorkflow", "ListWorkflows", "Query", "ClientSession"}),
+        (
+            "reader",
+            {"GetResult", "GetHistory", "DescribeWorkflow", "ListWorkflows", "ListWorkers", "Query", "ClientSession"},
+        ),
         ("worker", {"Connect", "Register", "CheckTasks", "AnswerQuery", "GetClusterInfo", "GetHistory"}),
     ],
 )

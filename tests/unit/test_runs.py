@@ -130,9 +130,12 @@ async def test_not_found_waits_out_the_routers_grace(store: MemoryStore) -> None
 
 async def test_list_checks_the_status(runs: Runs) -> None:
     with pytest.raises(InvalidArgument, match="status must be one of"):
-        await runs.list_runs("SLEEPING", "", 10)
+        await runs.list_runs(pb.ListWorkflowsRequest(status="SLEEPING", limit=10))
     await runs.start(pb.StartWorkflowRequest(workflow_name="wf", run_id="r"))
-    assert [r.run_id for r in await runs.list_runs("RUNNING", "", 10)] == ["r"]
+    listed = await runs.list_runs(pb.ListWorkflowsRequest(status="RUNNING", limit=10))
+    assert [r.run_id for r in listed.runs] == ["r"] and listed.next_page_token == b""
+    with pytest.raises(InvalidArgument, match="page_token"):
+        await runs.list_runs(pb.ListWorkflowsRequest(page_token=b"not a token"))
 
 
 async def test_register_is_known_to_the_loop(runs: Runs) -> None:
@@ -158,7 +161,7 @@ async def test_result_refuses_a_nan_wait_and_list_a_negative_limit(runs: Runs) -
     with pytest.raises(InvalidArgument, match="wait"):
         await asyncio.wait_for(runs.result(pb.GetResultRequest(run_id="r1", wait=float("nan"))), 1)
     with pytest.raises(InvalidArgument, match="limit"):
-        await runs.list_runs("", "", -1)
+        await runs.list_runs(pb.ListWorkflowsRequest(limit=-1))
 
 
 async def test_ids_names_and_reasons_have_a_size_limit(runs: Runs) -> None:
@@ -176,4 +179,4 @@ async def test_ids_names_and_reasons_have_a_size_limit(runs: Runs) -> None:
     with pytest.raises(InvalidArgument, match="activity name is too long"):
         await runs.register([], [long])
     with pytest.raises(InvalidArgument, match="workflow_name is too long"):
-        await runs.list_runs("", long, 10)
+        await runs.list_runs(pb.ListWorkflowsRequest(workflow_name=long, limit=10))

@@ -151,14 +151,20 @@ class GetHistoryResponse(_message.Message):
     def __init__(self, found: _Optional[bool] = ..., events: _Optional[_Iterable[_Union[_history_pb2.HistoryEvent, _Mapping]]] = ..., next_page_token: _Optional[bytes] = ...) -> None: ...
 
 class ListWorkflowsRequest(_message.Message):
-    __slots__ = ("status", "workflow_name", "limit")
+    __slots__ = ("status", "workflow_name", "limit", "page_token", "created_after", "created_before")
     STATUS_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AFTER_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BEFORE_FIELD_NUMBER: _ClassVar[int]
     status: str
     workflow_name: str
     limit: int
-    def __init__(self, status: _Optional[str] = ..., workflow_name: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+    page_token: bytes
+    created_after: float
+    created_before: float
+    def __init__(self, status: _Optional[str] = ..., workflow_name: _Optional[str] = ..., limit: _Optional[int] = ..., page_token: _Optional[bytes] = ..., created_after: _Optional[float] = ..., created_before: _Optional[float] = ...) -> None: ...
 
 class RunInfo(_message.Message):
     __slots__ = ("run_id", "workflow_name", "status", "created_at", "finished_at")
@@ -175,10 +181,44 @@ class RunInfo(_message.Message):
     def __init__(self, run_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., status: _Optional[str] = ..., created_at: _Optional[float] = ..., finished_at: _Optional[float] = ...) -> None: ...
 
 class ListWorkflowsResponse(_message.Message):
-    __slots__ = ("runs",)
+    __slots__ = ("runs", "next_page_token")
     RUNS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     runs: _containers.RepeatedCompositeFieldContainer[RunInfo]
-    def __init__(self, runs: _Optional[_Iterable[_Union[RunInfo, _Mapping]]] = ...) -> None: ...
+    next_page_token: bytes
+    def __init__(self, runs: _Optional[_Iterable[_Union[RunInfo, _Mapping]]] = ..., next_page_token: _Optional[bytes] = ...) -> None: ...
+
+class ListWorkersRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class WorkerInfo(_message.Message):
+    __slots__ = ("worker_id", "workflows", "activities", "tasks_in_flight", "free_activity_slots", "free_workflow_slots", "host")
+    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOWS_FIELD_NUMBER: _ClassVar[int]
+    ACTIVITIES_FIELD_NUMBER: _ClassVar[int]
+    TASKS_IN_FLIGHT_FIELD_NUMBER: _ClassVar[int]
+    FREE_ACTIVITY_SLOTS_FIELD_NUMBER: _ClassVar[int]
+    FREE_WORKFLOW_SLOTS_FIELD_NUMBER: _ClassVar[int]
+    HOST_FIELD_NUMBER: _ClassVar[int]
+    worker_id: str
+    workflows: _containers.RepeatedScalarFieldContainer[str]
+    activities: _containers.RepeatedScalarFieldContainer[str]
+    tasks_in_flight: int
+    free_activity_slots: int
+    free_workflow_slots: int
+    host: str
+    def __init__(self, worker_id: _Optional[str] = ..., workflows: _Optional[_Iterable[str]] = ..., activities: _Optional[_Iterable[str]] = ..., tasks_in_flight: _Optional[int] = ..., free_activity_slots: _Optional[int] = ..., free_workflow_slots: _Optional[int] = ..., host: _Optional[str] = ...) -> None: ...
+
+class ListWorkersResponse(_message.Message):
+    __slots__ = ("workers", "transport", "missing")
+    WORKERS_FIELD_NUMBER: _ClassVar[int]
+    TRANSPORT_FIELD_NUMBER: _ClassVar[int]
+    MISSING_FIELD_NUMBER: _ClassVar[int]
+    workers: _containers.RepeatedCompositeFieldContainer[WorkerInfo]
+    transport: str
+    missing: str
+    def __init__(self, workers: _Optional[_Iterable[_Union[WorkerInfo, _Mapping]]] = ..., transport: _Optional[str] = ..., missing: _Optional[str] = ...) -> None: ...
 
 class DescribeWorkflowRequest(_message.Message):
     __slots__ = ("run_id", "activities")

@@ -255,7 +255,9 @@ class CassandraStore:
         self._sel_run = p(
             "SELECT workflow_name, status, created_at, finished_at, wf_task_id FROM runs WHERE run_id = ?"
         )
-        self._sel_day = p("SELECT run_id FROM runs_by_day WHERE day = ? LIMIT ?")
+        # A day's runs come newest first, ties by run id (the table's clustering order).
+        self._sel_day = p("SELECT run_id, created_at FROM runs_by_day WHERE day = ? LIMIT ?")
+        self._sel_day_until = p("SELECT run_id, created_at FROM runs_by_day WHERE day = ? AND created_at <= ? LIMIT ?")
         self._sel_timers = p(
             "SELECT due, task_id, run_id, kind, name, timeout, data FROM timers "
             "WHERE bucket = ? AND due <= ? LIMIT " + str(TIMER_BATCH)
@@ -433,17 +435,37 @@ class CassandraStore:
         rows = await _execute(self.session, self._sel_last, (run_id,))
         return pb.HistoryEvent.FromString(rows[0][0]) if rows else None
 
-    async def list_runs(self, status: str, workflow_name: str, limit: int) -> list[pb.RunInfo]:
+    async def list_runs(
+        self,
+        status: str,
+        workflow_name: str,
+        limit: int,
+        *,
+        after: tuple[float, str] | None = None,
+        created_after: float = 0.0,
+        created_before: float = 0.0,
+    ) -> list[pb.RunInfo]:
         limit = limit or 100
         out: list[pb.RunInfo] = []
-        day = datetime.datetime.now(datetime.UTC)
-        for _ in range(LIST_DAYS):
-            ids = await _execute(self.session, self._sel_day, (day.strftime("%Y-%m-%d"), 10_000))
-            runs = await asyncio.gather(*(_execute(self.session, self._sel_run, (r[0],)) for r in ids))
-            for (run_id,), rows in zip(ids, runs, strict=True):
-                if not rows:
+        today = datetime.datetime.now(datetime.UTC)
+        horizon = today - datetime.timedelta(days=LIST_DAYS - 1)
+        uppers = [t for t in (after[0] if after else 0.0, created_before) if t]
+        upper = min(uppers) if uppers else None
+        day = min(today, datetime.datetime.fromtimestamp(upper, datetime.UTC)) if upper is not None else today
+        if created_after:
+            horizon = max(horizon, datetime.datetime.fromtimestamp(created_after, datetime.UTC))
+        while day.date() >= horizon.date():
+            key = day.strftime("%Y-%m-%d")
+            if upper is None:
+                rows = await _execute(self.session, self._sel_day, (key, 10_000))
+            else:
+                rows = await _execute(self.session, self._sel_day_until, (key, upper, 10_000))
+            ids = [r[0] for r in rows if _in_range(r[1], r[0], after, created_after, created_before)]
+            runs = await asyncio.gather(*(_execute(self.session, self._sel_run, (run_id,)) for run_id in ids))
+            for run_id, found in zip(ids, runs, strict=True):
+                if not found:
                     continue
-                name, run_status_, created_at, finished_at, _ = rows[0]
+                name, run_status_, created_at, finished_at, _ = found[0]
                 if run_status_ == FAILED and (not status or status in _ENDED_IN_ERROR):
                     run_status_ = await self._status_of_failed(run_id)
                 if (status and run_status_ != status) or (workflow_name and name != workflow_name):
@@ -482,3 +504,15 @@ class CassandraStore:
 
     async def close(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self.cluster.shutdown)
+
+
+def _in_range(
+    created_at: float, run_id: str, after: tuple[float, str] | None, created_after: float, created_before: float
+) -> bool:
+    """Whether a run comes after the cursor ``after`` (newest first, ties by run id) and within
+    the creation times asked."""
+    if after is not None and not (created_at < after[0] or (created_at == after[0] and run_id > after[1])):
+        return False
+    if created_before and created_at >= created_before:
+        return False
+    return not (created_after and created_at < created_after)

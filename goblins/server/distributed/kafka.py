@@ -93,6 +93,29 @@ def partition_held(admin: Any, group: str, topic: str, partition: int, timeout: 
     return False
 
 
+def group_members(admin: Any, group: str, timeout: float = 5.0) -> list[tuple[str, str, set[str]]] | None:
+    """(member id, host, assigned topics) of each member of the consumer ``group``; None when
+    the group is between assignments or Kafka does not answer."""
+    from confluent_kafka import ConsumerGroupState
+
+    try:
+        described = admin.describe_consumer_groups([group], request_timeout=timeout)[group].result(timeout)
+    except Exception:
+        return None
+    if described.state in (ConsumerGroupState.EMPTY, ConsumerGroupState.DEAD):
+        return []
+    if described.state != ConsumerGroupState.STABLE:
+        return None
+    return [
+        (
+            m.client_id or m.member_id,
+            m.host or "",
+            {tp.topic for tp in m.assignment.topic_partitions} if m.assignment is not None else set(),
+        )
+        for m in described.members
+    ]
+
+
 def topics_consumed(admin: Any, group: str, timeout: float = 5.0) -> set[str] | None:
     """The topics members of the consumer ``group`` are assigned; None when the group is
     between assignments or Kafka does not answer."""
@@ -320,25 +343,47 @@ class KafkaTransport:
         if topic not in self._topics:
             await self.ensure_task_topics([query.workflow_name], [])
         partition = partition_for(query.run_id, self.partitions)
-        if self._admin is None:
-            self._admin = admin_client(self.target)
         group = prefixed(self.namespace, WORKER_GROUP)
         held = await asyncio.get_running_loop().run_in_executor(
-            None, partition_held, self._admin, group, topic, partition
+            None, partition_held, self._admin_client(), group, topic, partition
         )
         if held is False:
             return False
         await self._producer.send(topic, partition, query.run_id, pb.Task(query=query).SerializeToString())
         return True
 
+    async def workers(self) -> pb.ListWorkersResponse:
+        """The members of the workers' consumer group, with the names whose task topics each is
+        assigned (its slots are the worker's own business: no session reaches this server)."""
+        group = prefixed(self.namespace, WORKER_GROUP)
+        members = await asyncio.get_running_loop().run_in_executor(None, group_members, self._admin_client(), group)
+        reply = pb.ListWorkersResponse(
+            transport="kafka", missing="slots and tasks in hand: workers read Kafka and hold no session here"
+        )
+        if members is None:
+            reply.missing = (
+                "the workers' consumer group is between assignments or Kafka did not answer; " + reply.missing
+            )
+            return reply
+        for member_id, host, topics in members:
+            info = reply.workers.add(
+                worker_id=member_id, host=host, tasks_in_flight=-1, free_activity_slots=-1, free_workflow_slots=-1
+            )
+            for topic in sorted(topics):
+                kind, _, name = topic.removeprefix(self.tasks_prefix).partition(".")
+                (info.workflows if kind == WORKFLOW else info.activities).append(name)
+        return reply
+
+    def _admin_client(self) -> Any:
+        if self._admin is None:
+            self._admin = admin_client(self.target)
+        return self._admin
+
     async def hosted(self, keys: list[tuple[str, str]]) -> list[bool | None]:
         """A name is hosted while a member of the workers' consumer group is assigned its topic."""
-        if self._admin is None:
-            from confluent_kafka.admin import AdminClient  # type: ignore[attr-defined]
-
-            self._admin = AdminClient({"bootstrap.servers": self.bootstrap})
         group = prefixed(self.namespace, WORKER_GROUP)
-        consumed = await asyncio.get_running_loop().run_in_executor(None, topics_consumed, self._admin, group)
+        # The cluster's admin client, with its security settings (SASL_SSL, CA) like the others.
+        consumed = await asyncio.get_running_loop().run_in_executor(None, topics_consumed, self._admin_client(), group)
         if consumed is None:
             return [None] * len(keys)
         return [task_topic(self.tasks_prefix, kind, name) in consumed for kind, name in keys]

@@ -104,6 +104,21 @@ class Dispatcher:
         """Worker sessions connected now."""
         return len(self._sessions)
 
+    def workers(self) -> list[pb.WorkerInfo]:
+        """The connected workers: what each hosts, its tasks in hand, its free slots."""
+        return [
+            pb.WorkerInfo(
+                worker_id=s.worker_id,
+                workflows=sorted(name for kind, name in s.keys if kind == WORKFLOW),
+                activities=sorted(name for kind, name in s.keys if kind == ACTIVITY),
+                tasks_in_flight=len(s.inflight),
+                free_activity_slots=s.credit[ACTIVITY],
+                free_workflow_slots=s.credit[WORKFLOW],
+            )
+            for s in self._sessions
+            if not s.closed
+        ]
+
     def busy(self) -> bool:
         """Whether any task is ready or in a worker's hands."""
         return bool(self._leases) or any(self._ready.values())
@@ -329,6 +344,12 @@ class EmbeddedTransport:
         # The answer comes back over the worker's stream: no address to reply to.
         query.reply_to = ""
         return self.dispatcher is not None and self.dispatcher.send_query(query)
+
+    async def workers(self) -> pb.ListWorkersResponse:
+        reply = pb.ListWorkersResponse(transport="embedded")
+        if self.dispatcher is not None:
+            reply.workers.extend(self.dispatcher.workers())
+        return reply
 
     async def hosted(self, keys: list[tuple[str, str]]) -> list[bool | None]:
         d = self.dispatcher

@@ -410,19 +410,38 @@ class SqliteStore:
 
         return await self._read(load)
 
-    async def list_runs(self, status: str, workflow_name: str, limit: int) -> list[pb.RunInfo]:
+    async def list_runs(
+        self,
+        status: str,
+        workflow_name: str,
+        limit: int,
+        *,
+        after: tuple[float, str] | None = None,
+        created_after: float = 0.0,
+        created_before: float = 0.0,
+    ) -> list[pb.RunInfo]:
         def load() -> list[pb.RunInfo]:
-            where, args = [], []
+            where: list[str] = []
+            args: list[Any] = []
             if status:
                 where.append("status = ?")
                 args.append(status)
             if workflow_name:
                 where.append("workflow_name = ?")
                 args.append(workflow_name)
+            if after is not None:
+                where.append("(created_at < ? OR (created_at = ? AND run_id > ?))")
+                args += [after[0], after[0], after[1]]
+            if created_after:
+                where.append("created_at >= ?")
+                args.append(created_after)
+            if created_before:
+                where.append("created_at < ?")
+                args.append(created_before)
             sql = "SELECT run_id, workflow_name, status, created_at, finished_at FROM runs"
             if where:
                 sql += " WHERE " + " AND ".join(where)
-            sql += " ORDER BY created_at DESC LIMIT ?"
+            sql += " ORDER BY created_at DESC, run_id ASC LIMIT ?"
             rows = self._query(sql, (*args, limit or 100))
             return [
                 pb.RunInfo(run_id=r[0], workflow_name=r[1], status=r[2], created_at=r[3], finished_at=r[4])
