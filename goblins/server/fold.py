@@ -19,6 +19,7 @@ from goblins.history import (
     CHILD_COMPLETED,
     CHILD_FAILED,
     CHILD_STARTED,
+    MARKER_RECORDED,
     SIGNALED,
     TIMER_FIRED,
     TIMER_STARTED,
@@ -70,6 +71,7 @@ class FoldedRun:
         # step id -> CHILD_WORKFLOW_STARTED's attributes, while running
         self.children: dict[str, pb.ChildWorkflowStartedAttributes] = {}
         self.child_steps: set[str] = set()  # every child step ever started
+        self.patches: set[str] = set()  # every patch id a MARKER_RECORDED names
         self.parent_run_id = ""
         self.parent_step = ""
         self.finished = False
@@ -189,6 +191,9 @@ class FoldedRun:
     def _fold_workflow_finished(self, e: pb.HistoryEvent) -> None:
         self.finished = True
 
+    def _fold_marker(self, e: pb.HistoryEvent) -> None:
+        self.patches.add(e.marker_recorded.patch_id)
+
 
 _FOLD = {
     ACTIVITY_SCHEDULED: FoldedRun._fold_activity_scheduled,
@@ -207,5 +212,6 @@ _FOLD = {
     CHILD_FAILED: FoldedRun._fold_child_failed,
     WORKFLOW_SUCCEEDED: FoldedRun._fold_workflow_finished,
     WORKFLOW_FAILED: FoldedRun._fold_workflow_finished,
+    MARKER_RECORDED: FoldedRun._fold_marker,
 }
 """How each kind of event folds into a run's state: every kind is named, unknown kinds raise."""

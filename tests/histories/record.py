@@ -117,6 +117,7 @@ SCENARIOS: dict[str, Scenario] = {
         w.terminated, "order-5", goblins.events.EventType.WORKFLOW_STARTED, "terminate", "operator"
     ),
     "workflow_task_failure": _workflow_task_failure,
+    "patched": _started(w.patched, "hello"),
 }
 
 
