@@ -381,6 +381,12 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         self._patches[patch_id] = taken
         return taken
 
+    def unasked_steps(self) -> list[str]:
+        """The steps the history recorded that the code has not asked for, in words. Once a
+        whole history is replayed, code that still owes one has taken another path."""
+        owed = [(int(step.rpartition("/")[2]), kind) for step, kind in self._recorded.items()]
+        return [f"step {n} ({_describe_step(*kind)})" for n, kind in sorted(owed) if n > self._positions]
+
     # ---- queries ----
 
     def query(self, name: str, payload: bytes) -> Any:
