@@ -193,6 +193,7 @@ class FoldedRun:
 
     def _fold_marker(self, e: pb.HistoryEvent) -> None:
         self.patches.add(e.marker_recorded.patch_id)
+        self.failed_wf_tasks = 0  # a workflow task completed (as ACTIVITY_SCHEDULED says too)
 
 
 _FOLD = {
