@@ -213,3 +213,29 @@ def test_the_server_records_a_marker_once_and_the_fold_of_its_history_agrees() -
 def test_the_server_refuses_an_overlong_patch_id() -> None:
     command = pb.Command(record_marker=pb.RecordMarker(patch_id="p" * (MAX_NAME + 1)))
     assert "patch_id" in bad_command(command, 0)
+
+
+@goblins.workflow(name="after_signal")
+async def after_signal() -> bool:
+    await goblins.workflow.wait_for_signal("go")
+    return goblins.workflow.patched("p")
+
+
+def test_a_patch_point_first_reached_on_a_signal_that_raced_a_task_keeps_the_old_branch() -> None:
+    """The signal (seq 2) came while the first task ran; that task's WORKFLOW_STARTED (seq 3)
+    follows it, so the history cannot tell whether a task reacted to the signal: the answer is
+    the old branch, the same for the worker's kept instance, a fresh replay and a redelivered
+    task on another worker (two workers given one history must agree)."""
+    h = History("after_signal")
+    kept = instance(after_signal)
+    assert kept.activate(h.events).commands == []
+    h.add("WORKFLOW_SIGNALED", signal_name="go", input=converter.encode_args([], "test"))
+    h.started()
+    c = kept.activate(h.events[1:])
+    assert markers(c) == [] and output_of(c) is False
+    assert output_of(instance(after_signal).activate(h.events)) is False
+    # Without the race (the signal after the task), the run reaches the point now: new branch.
+    h = History("after_signal").started()
+    h.add("WORKFLOW_SIGNALED", signal_name="go", input=converter.encode_args([], "test"))
+    c = instance(after_signal).activate(h.events)
+    assert markers(c) == [pb.RecordMarker(patch_id="p")] and output_of(c) is True
