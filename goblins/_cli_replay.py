@@ -146,11 +146,13 @@ async def cmd_replay(args: argparse.Namespace) -> int:
             outcomes.append(replay_run(events, workflows))
     broken = [o for o in outcomes if o.error]
     for o in broken:
-        print(f"INCOMPATIBLE run {o.run_id} (workflow {o.workflow}): {o.error}")
+        # A payload this process holds no key for says nothing about the code: named apart.
+        verdict = "UNREADABLE" if o.error.startswith("CodecError") else "INCOMPATIBLE"
+        print(f"{verdict} run {o.run_id} (workflow {o.workflow}): {o.error}")
     names = sorted({o.workflow for o in outcomes})
     summary = f"{len(outcomes)} run(s) of {len(names)} workflow(s) replayed ({', '.join(names) or 'none'})"
     if broken:
-        print(f"{summary}: {len(broken)} would break on this code", file=sys.stderr)
+        print(f"{summary}: {len(broken)} would break on this code (or could not be read)", file=sys.stderr)
         return INCOMPATIBLE
     print(f"{summary}: all replay on this code")
     return 0

@@ -5,8 +5,12 @@ a worker restart with patched code, a new run takes the new branch, and the depl
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
 import pathlib
+import subprocess
+import sys
 
 import goblins
 import goblins.testing
@@ -128,3 +132,36 @@ async def test_replay_usage_errors_are_one_line(tmp_path: pathlib.Path) -> None:
     assert code == 2 and "cannot import module 'no_such_module_here'" in err
     code, _, err = await goblins_cli("replay", "examples.shipping.v2", "--file", str(bad), "--since", "soon")
     assert code == 2 and "expected a duration" in err
+
+
+async def test_the_gate_decodes_encrypted_histories_with_the_workers_keys(
+    address: str, start_worker: StartWorker, tmp_path: pathlib.Path
+) -> None:
+    key = os.urandom(32)
+    codecs = [goblins.AesGcmCodec({"k1": key})]
+    await start_worker(workflows=[v2.shipping], activities=ACTIVITIES, codecs=codecs)
+    async with await goblins.Client.connect(address, timeout=5, codecs=codecs) as sealed:
+        handle = await sealed.start_workflow(v2.shipping, "card-4111")
+        await handle.signal("picked_up")
+        assert await handle.result(timeout=10) == "card-4111 shipped with carrier-label-card-4111"
+
+    async def gate(*args: str, keys: str | None) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GOBLINS_")}
+        if keys is not None:
+            env["GOBLINS_CODEC_KEYS"] = keys
+        command = [sys.executable, "-m", "goblins", *args]
+        # In a thread: the server under test runs on this event loop.
+        return await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, env=env, timeout=60)
+
+    exported = await gate("workflow", "export", handle.run_id, "--server", address, keys=None)
+    assert exported.returncode == 0 and "card-4111" not in exported.stdout  # exported as stored: sealed
+    path = tmp_path / "sealed.json"
+    path.write_text(exported.stdout)
+    keys = f"k1:{base64.b64encode(key).decode()}"
+    for source in (["--server", address], ["--file", str(path)]):
+        keyed = await gate("replay", "examples.shipping.v4", *source, keys=keys)
+        assert keyed.returncode == 0, keyed.stdout + keyed.stderr
+        keyless = await gate("replay", "examples.shipping.v4", *source, keys=None)
+        assert keyless.returncode == 1, keyless.stderr
+        assert keyless.stdout.startswith(f"UNREADABLE run {handle.run_id} (workflow shipping): CodecError: ")
+        assert "GOBLINS_CODEC_KEYS" in keyless.stdout
