@@ -162,12 +162,18 @@ class RunState(Farewells):
             self.wf_task_id = None
         if self.finished:
             return fx
+        # A completion that did not see the newest recorded commands (a stale, redelivered task)
+        # answered patched() from a shorter history than the one its marker would land in:
+        # replaying the longer one would answer otherwise, so its markers are not recorded.
+        stale = self.marker_seq > r.seen_seq
         if not self.started:
             started = self.new_event(pb.WORKFLOW_STARTED, now)
             started.workflow_started.SetInParent()
             self.record(fx, started)
         for command in r.commands:
             which = command.WhichOneof("kind")
+            if stale and which == "record_marker":
+                continue
             _DECIDE[which](self, fx, getattr(command, which), now)  # type: ignore[index]
             if self.finished:
                 self._ended(fx)

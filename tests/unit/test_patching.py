@@ -239,3 +239,17 @@ def test_a_patch_point_first_reached_on_a_signal_that_raced_a_task_keeps_the_old
     h.add("WORKFLOW_SIGNALED", signal_name="go", input=converter.encode_args([], "test"))
     c = instance(after_signal).activate(h.events)
     assert markers(c) == [pb.RecordMarker(patch_id="p")] and output_of(c) is True
+
+
+def test_a_stale_completion_records_no_marker() -> None:
+    """A redelivered first task (it saw event 1 only) completes after the real one recorded the
+    old branch: its marker would contradict the history, so the server drops it; its steps are
+    resent commands, recorded once."""
+    rs, _ = running_with(schedule(1, "print_label"))
+    mark = pb.Command(record_marker=pb.RecordMarker(patch_id="p"))
+    stale = rs.workflow_task_completed(completed(rs, mark, schedule(1, "buy_label"), seen=1, task_id="old"), 2000.0)
+    assert stale.events == [] and rs.patches == set()
+    fresh = rs.workflow_task_completed(completed(rs, mark, task_id="new"), 2001.0)
+    assert types(fresh) == ["MARKER_RECORDED"]
+    folded = RunState.from_history(rs.run_id, list(rs.events), ids=rs.ids)
+    assert folded.marker_seq == rs.marker_seq == rs.events[-1].seq
