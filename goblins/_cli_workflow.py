@@ -153,6 +153,9 @@ _DETAIL: dict[EventType, Callable[[Event], str]] = {
         f"run {e.attributes.get('child_run_id', '')} → {_cell(e.output, None)}"
     ),
     EventType.CHILD_WORKFLOW_FAILED: lambda e: f"run {e.attributes.get('child_run_id', '')}: {_failed(e)}",
+    EventType.MARKER_RECORDED: lambda e: (
+        f"patch {e.attributes['patch_id']}{' (deprecated)' if e.attributes['deprecated'] else ''}"
+    ),
 }
 """The DETAIL column of ``workflow show``, by kind: every kind is named."""
 

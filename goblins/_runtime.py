@@ -42,6 +42,7 @@ from goblins.history import (
     CHILD_COMPLETED,
     CHILD_FAILED,
     CHILD_STARTED,
+    MARKER_RECORDED,
     SIGNALED,
     SIGNALS_QUERY,
     TIMER_FIRED,
@@ -111,6 +112,10 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         self.now = 0.0  # the time of the newest event applied: the same on every replay
         self.random = random.Random(run_id)  # seeded by the run: the same draws on every replay
         self._crashed: BaseException | None = None  # a bug that ended the workflow code: fails the task
+        self._seq = 0  # the event being applied: the code runs in reaction to it
+        self._decided_to = 0  # the newest event a workflow task's commands recorded (see patched)
+        self._markers: set[str] = set()  # the patch ids the history has markers for
+        self._patches: dict[str, bool] = {}  # each patch id's answer: asked once per run
 
     # ---- the seam: events in, completion out; never raises ----
 
@@ -127,6 +132,10 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
                 if step is not None:
                     step_id, recorded = step(event)
                     self._recorded[step_id] = recorded
+                if event.type in _DECIDED:
+                    self._decided_to = event.seq
+                    if event.type == MARKER_RECORDED:
+                        self._markers.add(event.marker_recorded.patch_id)
             for event in events:
                 self._apply(event)
                 self.last_seq = event.seq
@@ -148,6 +157,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
 
     def _apply(self, event: pb.HistoryEvent) -> None:
         self.now = event.time or self.now
+        self._seq = event.seq
         step = _APPLY.get(event.type)
         if step is None:  # a history from a newer server: fail the task rather than guess
             raise ValueError(f"event {event.seq} has an unknown type {event.type!r}")
@@ -343,6 +353,40 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
             self._pending[step_id] = (future, hint)
         return future
 
+    # ---- versioning (goblins.workflow.patched / deprecate_patch) ----
+
+    def patched(self, patch_id: str, deprecated: bool = False) -> bool:
+        """Whether the run takes the new code of ``patch_id``: asked once per run, then remembered.
+
+        A history marker says the run took it; without one, the answer depends on whether the
+        code is replaying: once a later workflow task recorded a command (``_decided_to`` is past
+        the event the code reacts to), the run went past this point on code without the patch,
+        so it keeps the old branch. Otherwise the run reaches the point now: it takes the new
+        branch and records a marker (not a step: step ids do not move when a patch comes or goes).
+        """
+        if not isinstance(patch_id, str) or not patch_id:
+            raise ValueError(f"patch id must be a non-empty str, got {patch_id!r}")
+        known = self._patches.get(patch_id)
+        if known is not None:
+            return known
+        if patch_id in self._markers:
+            taken = True
+        elif self._decided_to > self._seq:
+            taken = False
+        else:
+            taken = True
+            self._markers.add(patch_id)
+            marker = pb.RecordMarker(patch_id=patch_id, deprecated=deprecated)
+            self._commands.append(pb.Command(record_marker=marker))
+        self._patches[patch_id] = taken
+        return taken
+
+    def unasked_steps(self) -> list[str]:
+        """The steps the history recorded that the code has not asked for, in words. Once a
+        whole history is replayed, code that still owes one has taken another path."""
+        owed = [(int(step.rpartition("/")[2]), kind) for step, kind in self._recorded.items()]
+        return [f"step {n} ({_describe_step(*kind)})" for n, kind in sorted(owed) if n > self._positions]
+
     # ---- queries ----
 
     def query(self, name: str, payload: bytes) -> Any:
@@ -499,6 +543,7 @@ _APPLY: dict[int, Callable[[WorkflowInstance, pb.HistoryEvent], bool]] = {
     WORKFLOW_TASK_FAILED: WorkflowInstance._apply_nothing,
     TIMER_STARTED: WorkflowInstance._apply_nothing,
     CHILD_STARTED: WorkflowInstance._apply_nothing,
+    MARKER_RECORDED: WorkflowInstance._apply_nothing,  # read in activate's first pass (patched)
 }
 """What replay does with each kind of event: every kind is named, unknown kinds raise."""
 
@@ -508,3 +553,17 @@ _STEPS: dict[int, Callable[[pb.HistoryEvent], tuple[str, tuple[str, str]]]] = {
     CHILD_STARTED: lambda e: (e.child_workflow_started.step_id, (CHILD, e.child_workflow_started.child_workflow_name)),
 }
 """The kinds that start a step: the step id, and what was recorded there (checked on replay)."""
+
+_DECIDED = frozenset(
+    {
+        WORKFLOW_STARTED,
+        ACTIVITY_SCHEDULED,
+        TIMER_STARTED,
+        CHILD_STARTED,
+        MARKER_RECORDED,
+        WORKFLOW_SUCCEEDED,
+        WORKFLOW_FAILED,
+    }
+)
+"""The kinds a workflow task's completion records (and the run's end): one of them after the
+event the code reacts to means the code is replaying a reaction the history holds already."""

@@ -35,6 +35,7 @@ _COMMANDED = frozenset(
         EventType.ACTIVITY_SCHEDULED,
         EventType.TIMER_STARTED,
         EventType.CHILD_WORKFLOW_STARTED,
+        EventType.MARKER_RECORDED,
         EventType.WORKFLOW_FINISHED_IN_SUCCESS,
         EventType.WORKFLOW_FINISHED_IN_ERROR,
     }

@@ -33,6 +33,8 @@ class EventType(enum.StrEnum):
     CHILD_WORKFLOW_STARTED = "CHILD_WORKFLOW_STARTED"
     CHILD_WORKFLOW_COMPLETED = "CHILD_WORKFLOW_COMPLETED"
     CHILD_WORKFLOW_FAILED = "CHILD_WORKFLOW_FAILED"
+    # goblins.workflow.patched() took the new branch (or deprecate_patch() ran): not a step.
+    MARKER_RECORDED = "MARKER_RECORDED"
 
 
 # The kinds as the wire's numbers (``EventType`` in proto/goblins/api/v1/history.proto, in the
@@ -54,6 +56,7 @@ CANCEL_REQUESTED = 13
 CHILD_STARTED = 14
 CHILD_COMPLETED = 15
 CHILD_FAILED = 16
+MARKER_RECORDED = 17
 
 KINDS: dict[int, EventType] = {number: kind for number, kind in enumerate(EventType, start=1)}
 """Each wire number's kind (its name is what the stores keep in their type column)."""

@@ -12,12 +12,13 @@ where time can be skipped.
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from goblins import converter, wire
+from goblins import _history_json, converter, wire
 from goblins._definitions import workflow_definition
 from goblins._envelope import PayloadCodec
 from goblins._runtime import WorkflowInstance
@@ -28,7 +29,7 @@ from goblins.errors import NondeterminismError
 from goblins.history import ACTIVITY_SCHEDULED, WORKFLOW_FAILED, WORKFLOW_SCHEDULED, WORKFLOW_SUCCEEDED, Event
 from goblins.worker import Worker
 
-__all__ = ["WorkflowEnvironment", "replay"]
+__all__ = ["WorkflowEnvironment", "load_history", "replay"]
 
 
 def replay(
@@ -61,6 +62,7 @@ def replay(
     end = events[-1]
     check_end = _CHECK_END.get(end.type)
     if check_end is None:
+        _check_unasked(instance)
         return  # the run had not finished
     # A step the code asks for after the recorded end: the history never recorded it.
     extra = next((c for c in completion.commands if c.WhichOneof("kind") not in _ENDS), None)
@@ -73,6 +75,29 @@ def replay(
         missing = sorted(recorded)
         raise NondeterminismError(f"the recorded run finished, but the code does not finish on replay ({missing})")
     check_end(end, completion.commands[0], codec)
+    _check_unasked(instance)
+
+
+def _check_unasked(instance: WorkflowInstance) -> None:
+    unasked = instance.unasked_steps()
+    if unasked:
+        raise NondeterminismError(
+            f"workflow {instance.definition.name!r} run {instance.run_id}: the history recorded "
+            f"{', '.join(unasked)}, which the code, replayed to the end of the history, does not ask for"
+        )
+
+
+def load_history(path: str | os.PathLike[str], run_id: str | None = None) -> list[pb.HistoryEvent]:
+    """The events of a run from a JSON file that ``goblins workflow export RUN_ID > path`` wrote,
+    for :func:`replay`. ``run_id`` picks one run of a file that holds several."""
+    runs = _history_json.load(path)
+    if run_id is not None:
+        if run_id not in runs:
+            raise ValueError(f"{path} holds no run {run_id!r} (it holds: {', '.join(runs)})")
+        return runs[run_id]
+    if len(runs) != 1:
+        raise ValueError(f"{path} holds {len(runs)} runs: pass run_id= (one of: {', '.join(runs)})")
+    return next(iter(runs.values()))
 
 
 def _check_success(end: pb.HistoryEvent, command: pb.Command, codec: PayloadCodec | None) -> None:

@@ -251,6 +251,7 @@ _DESCRIBE: dict[str, Callable[[Any], str]] = {
     "complete_workflow": lambda c: "succeeds",
     "fail_workflow": lambda c: f"fails: {c.error}",
     "continue_as_new": lambda c: "continues as new",
+    "record_marker": lambda c: f"records patch {c.patch_id!r}{' (deprecated)' if c.deprecated else ''}",
 }
 """Each command kind in words: every kind is named, unknown kinds raise."""
 

@@ -29,10 +29,12 @@ __all__ = [
     "WorkflowInfo",
     "continue_as_new",
     "defn",
+    "deprecate_patch",
     "execute_activity",
     "execute_child",
     "info",
     "now",
+    "patched",
     "random",
     "set_query_handler",
     "sleep",
@@ -268,6 +270,34 @@ def set_query_handler(name: str, handler: Callable[..., Any]) -> None:
     current_instance("workflow.set_query_handler").query_handlers[name] = handler
 
 
+def patched(patch_id: str) -> bool:
+    """Whether this run takes the new code of a change named ``patch_id`` (versioning).
+
+        if goblins.workflow.patched("send-sms"):
+            await goblins.workflow.execute_activity(send_sms, order)     # new code
+        else:
+            await goblins.workflow.execute_activity(send_email, order)   # the code it replaces
+
+    A run that reaches this point on code with the patch takes the new branch (True) and
+    records a MARKER_RECORDED event; a run that went past this point before the patch was
+    deployed replays without the marker and keeps the old branch (False), so it does not fail
+    as nondeterministic. The answer is the same for every call with this id in one run. When
+    no run of the old code is left, replace the call with :func:`deprecate_patch`, then remove
+    it (docs/versioning.md walks through the three deploys).
+    """
+    return current_instance("workflow.patched").patched(patch_id)
+
+
+def deprecate_patch(patch_id: str) -> None:
+    """Mark ``patch_id`` as the only code path left (the second of the three deploys).
+
+    Call it where ``patched(patch_id)`` was, and keep only the new branch: runs that recorded
+    the patch's marker and runs that did not both replay. It records a deprecated marker in
+    new runs; a later deploy may remove the call altogether.
+    """
+    current_instance("workflow.deprecate_patch").patched(patch_id, deprecated=True)
+
+
 class _Module(types.ModuleType):
     """This module's type: ``@goblins.workflow`` calls ``defn`` (see :mod:`goblins._module`)."""
 
@@ -276,10 +306,12 @@ class _Module(types.ModuleType):
     WorkflowInfo = WorkflowInfo
     continue_as_new = Exported(continue_as_new)
     defn = Exported(defn)
+    deprecate_patch = Exported(deprecate_patch)
     execute_activity = Exported(execute_activity)
     execute_child = Exported(execute_child)
     info = Exported(info)
     now = Exported(now)
+    patched = Exported(patched)
     random = Exported(random)
     set_query_handler = Exported(set_query_handler)
     sleep = Exported(sleep)

@@ -96,6 +96,8 @@ def bad_command(command: pb.Command, index: int, limit: int = MAX_PAYLOAD) -> st
             (f"{where}: workflow_name", c.workflow_name),
             (f"{where}: child_run_id", c.child_run_id),
         )
+    if which == "record_marker":
+        return too_long((f"{where}: patch_id", command.record_marker.patch_id))
     return ""
 
 

@@ -19,6 +19,7 @@ from goblins.history import (
     CHILD_COMPLETED,
     CHILD_FAILED,
     CHILD_STARTED,
+    MARKER_RECORDED,
     SIGNALED,
     TIMER_FIRED,
     TIMER_STARTED,
@@ -70,6 +71,8 @@ class FoldedRun:
         # step id -> CHILD_WORKFLOW_STARTED's attributes, while running
         self.children: dict[str, pb.ChildWorkflowStartedAttributes] = {}
         self.child_steps: set[str] = set()  # every child step ever started
+        self.patches: set[str] = set()  # every patch id a MARKER_RECORDED names
+        self.marker_seq = 0  # the newest event a completion recorded that a marker must not precede
         self.parent_run_id = ""
         self.parent_step = ""
         self.finished = False
@@ -119,6 +122,7 @@ class FoldedRun:
         a = e.activity_scheduled
         self.activities[a.step_id] = ActivityState(a.activity_name, 1, False, False, e, a)
         self.failed_wf_tasks = 0
+        self.marker_seq = e.seq
 
     def _fold_activity_started(self, e: pb.HistoryEvent) -> None:
         a = e.activity_started
@@ -151,6 +155,7 @@ class FoldedRun:
     def _fold_workflow_started(self, e: pb.HistoryEvent) -> None:
         self.started = True
         self.failed_wf_tasks = 0
+        self.marker_seq = e.seq
 
     def _fold_workflow_task_failed(self, e: pb.HistoryEvent) -> None:
         self.failed_wf_tasks += 1
@@ -159,6 +164,7 @@ class FoldedRun:
         a = e.timer_started
         self.timers[a.step_id] = a.fire_at
         self.timer_ids.add(a.step_id)
+        self.marker_seq = e.seq
 
     def _fold_timer_fired(self, e: pb.HistoryEvent) -> None:
         self.timers.pop(e.timer_fired.step_id, None)
@@ -177,6 +183,7 @@ class FoldedRun:
         a = e.child_workflow_started
         self.children[a.step_id] = a
         self.child_steps.add(a.step_id)
+        self.marker_seq = e.seq
 
     def _fold_child_completed(self, e: pb.HistoryEvent) -> None:
         self.children.pop(e.child_workflow_completed.step_id, None)
@@ -188,6 +195,11 @@ class FoldedRun:
 
     def _fold_workflow_finished(self, e: pb.HistoryEvent) -> None:
         self.finished = True
+
+    def _fold_marker(self, e: pb.HistoryEvent) -> None:
+        self.patches.add(e.marker_recorded.patch_id)
+        self.failed_wf_tasks = 0  # a workflow task completed (as ACTIVITY_SCHEDULED says too)
+        self.marker_seq = e.seq
 
 
 _FOLD = {
@@ -207,5 +219,6 @@ _FOLD = {
     CHILD_FAILED: FoldedRun._fold_child_failed,
     WORKFLOW_SUCCEEDED: FoldedRun._fold_workflow_finished,
     WORKFLOW_FAILED: FoldedRun._fold_workflow_finished,
+    MARKER_RECORDED: FoldedRun._fold_marker,
 }
 """How each kind of event folds into a run's state: every kind is named, unknown kinds raise."""

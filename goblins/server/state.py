@@ -173,12 +173,18 @@ class RunState(Farewells):
         self.wf_task_id = None
         if self.finished:
             return fx
+        # A completion that did not see the newest recorded commands (a stale, redelivered task)
+        # answered patched() from a shorter history than the one its marker would land in:
+        # replaying the longer one would answer otherwise, so its markers are not recorded.
+        stale = self.marker_seq > r.seen_seq
         if not self.started:
             started = self.new_event(pb.WORKFLOW_STARTED, now)
             started.workflow_started.SetInParent()
             self.record(fx, started)
         for command in r.commands:
             which = command.WhichOneof("kind")
+            if stale and which == "record_marker":
+                continue
             _DECIDE[which](self, fx, getattr(command, which), now)  # type: ignore[index]
             if self.finished:
                 self._ended(fx)
@@ -339,6 +345,13 @@ class RunState(Farewells):
         self.record(fx, event)
         fx.timers.append(self._timer_task(c.timer_id, event.timer_started.fire_at))
 
+    def _record_marker(self, fx: Effects, c: pb.RecordMarker, now: float) -> None:
+        if c.patch_id in self.patches:
+            return  # a resent command: one marker per patch (the code asks once, then remembers)
+        event = self.new_event(pb.MARKER_RECORDED, now)
+        event.marker_recorded.patch_id, event.marker_recorded.deprecated = c.patch_id, c.deprecated
+        self.record(fx, event)
+
     def _ended(self, fx: Effects) -> None:
         """The run has just recorded its end: its pending tasks are void, its farewells go out."""
         self._drop_tasks(fx)
@@ -438,6 +451,7 @@ _DECIDE: dict[str, Callable[[RunState, Effects, Any, float], None]] = {
     "start_timer": RunState._start_timer,
     "start_child_workflow": RunState._start_child,
     "continue_as_new": RunState._continue_as_new,
+    "record_marker": RunState._record_marker,
     "complete_workflow": _complete,
     "fail_workflow": _fail,
 }

@@ -26,10 +26,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import grpc
-from google.protobuf import json_format
 
 import goblins
 import goblins.testing
+from goblins._history_json import event_to_json  # every field, defaults included: a removed one shows
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.history import CHILD_STARTED, WORKFLOW_SUCCEEDED
@@ -117,12 +117,8 @@ SCENARIOS: dict[str, Scenario] = {
         w.terminated, "order-5", goblins.events.EventType.WORKFLOW_STARTED, "terminate", "operator"
     ),
     "workflow_task_failure": _workflow_task_failure,
+    "patched": _started(w.patched, "hello"),
 }
-
-
-def event_to_json(event: pb.HistoryEvent) -> dict[str, Any]:
-    """Every field of the wire event, defaults included (so a removed field shows in a diff)."""
-    return json_format.MessageToDict(event, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
 
 
 def _function_name(workflow_name: str) -> str:

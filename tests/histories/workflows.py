@@ -198,6 +198,16 @@ async def workflow_task_failure(text: str) -> str:
     return f"{first} fixed"
 
 
+@goblins.workflow(name="histories.patched")
+async def patched(text: str) -> str:
+    """Versioning: a run on this code records a deprecated marker and a patch's marker."""
+    first = await goblins.workflow.execute_activity(echo, text)
+    goblins.workflow.deprecate_patch("histories.old-fix")
+    if goblins.workflow.patched("histories.shout"):
+        return await goblins.workflow.execute_activity(echo, first.upper())
+    return await goblins.workflow.execute_activity(echo, first)
+
+
 ACTIVITIES = [echo, flaky, broken, checkpointing, slow]
 WORKFLOWS = [
     activity_success,
@@ -219,4 +229,5 @@ WORKFLOWS = [
     workflow_failure,
     terminated,
     workflow_task_failure,
+    patched,
 ]

@@ -49,6 +49,8 @@ def _sample(field: Any) -> Any:
         return 7
     if field.type == field.TYPE_DOUBLE:
         return 1000.5
+    if field.type == field.TYPE_BOOL:
+        return True
     raise AssertionError(f"no sample for {field.name} ({field.type}): add one")
 
 

@@ -127,6 +127,14 @@ class ContinueAsNew(_message.Message):
     input: bytes
     def __init__(self, input: _Optional[bytes] = ...) -> None: ...
 
+class RecordMarker(_message.Message):
+    __slots__ = ("patch_id", "deprecated")
+    PATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    DEPRECATED_FIELD_NUMBER: _ClassVar[int]
+    patch_id: str
+    deprecated: bool
+    def __init__(self, patch_id: _Optional[str] = ..., deprecated: _Optional[bool] = ...) -> None: ...
+
 class FailWorkflow(_message.Message):
     __slots__ = ("error", "error_type", "stack_trace", "error_details")
     ERROR_FIELD_NUMBER: _ClassVar[int]
@@ -140,20 +148,22 @@ class FailWorkflow(_message.Message):
     def __init__(self, error: _Optional[str] = ..., error_type: _Optional[str] = ..., stack_trace: _Optional[str] = ..., error_details: _Optional[bytes] = ...) -> None: ...
 
 class Command(_message.Message):
-    __slots__ = ("schedule_activity", "complete_workflow", "fail_workflow", "start_timer", "start_child_workflow", "continue_as_new")
+    __slots__ = ("schedule_activity", "complete_workflow", "fail_workflow", "start_timer", "start_child_workflow", "continue_as_new", "record_marker")
     SCHEDULE_ACTIVITY_FIELD_NUMBER: _ClassVar[int]
     COMPLETE_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
     FAIL_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
     START_TIMER_FIELD_NUMBER: _ClassVar[int]
     START_CHILD_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
     CONTINUE_AS_NEW_FIELD_NUMBER: _ClassVar[int]
+    RECORD_MARKER_FIELD_NUMBER: _ClassVar[int]
     schedule_activity: ScheduleActivity
     complete_workflow: CompleteWorkflow
     fail_workflow: FailWorkflow
     start_timer: StartTimer
     start_child_workflow: StartChildWorkflow
     continue_as_new: ContinueAsNew
-    def __init__(self, schedule_activity: _Optional[_Union[ScheduleActivity, _Mapping]] = ..., complete_workflow: _Optional[_Union[CompleteWorkflow, _Mapping]] = ..., fail_workflow: _Optional[_Union[FailWorkflow, _Mapping]] = ..., start_timer: _Optional[_Union[StartTimer, _Mapping]] = ..., start_child_workflow: _Optional[_Union[StartChildWorkflow, _Mapping]] = ..., continue_as_new: _Optional[_Union[ContinueAsNew, _Mapping]] = ...) -> None: ...
+    record_marker: RecordMarker
+    def __init__(self, schedule_activity: _Optional[_Union[ScheduleActivity, _Mapping]] = ..., complete_workflow: _Optional[_Union[CompleteWorkflow, _Mapping]] = ..., fail_workflow: _Optional[_Union[FailWorkflow, _Mapping]] = ..., start_timer: _Optional[_Union[StartTimer, _Mapping]] = ..., start_child_workflow: _Optional[_Union[StartChildWorkflow, _Mapping]] = ..., continue_as_new: _Optional[_Union[ContinueAsNew, _Mapping]] = ..., record_marker: _Optional[_Union[RecordMarker, _Mapping]] = ...) -> None: ...
 
 class ActivityStarted(_message.Message):
     __slots__ = ("task_id", "run_id", "step_id", "attempt")
