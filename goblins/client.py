@@ -16,6 +16,7 @@ import grpc
 from goblins import converter, wire
 from goblins._batching import MessageOutbox
 from goblins._channel import open_channel, token_or_env, wait_ready
+from goblins._client_update import UpdateHandle, new_update, start_update
 from goblins._definitions import name_of, workflow_definition
 from goblins._duration import optional_seconds, seconds
 from goblins._envelope import PayloadCodec
@@ -93,6 +94,16 @@ def _sized(payload: bytes, what: str) -> bytes:
     if len(payload) > _MAX_PAYLOAD:
         raise GoblinsError(f"{what}: input is too big: {len(payload)} bytes, at most {_MAX_PAYLOAD}")
     return payload
+
+
+def _signal_with_start(
+    request: pb.StartWorkflowRequest, name: str, args: Sequence[Any], codec: PayloadCodec | None
+) -> None:
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"start_signal must be a non-empty str, got {name!r}")
+    what = f"signal {name!r}"
+    request.start_signal, request.start_signal_id = name, os.urandom(16).hex()
+    request.start_signal_input = _sized(converter.encode_args(list(args), what, codec), what)
 
 
 class _Session:
@@ -246,6 +257,21 @@ class WorkflowHandle(Generic[T]):
         if not answer.ok:
             raise GoblinsError(f"query {name!r} of run {self.run_id} failed: {answer.error}")
         return converter.decode(answer.output, codec=self._client.codec)
+
+    async def execute_update(
+        self, name: str, *args: Any, update_id: str | None = None, timeout: float | datetime.timedelta | None = None
+    ) -> Any:
+        """Run the run's update handler ``name`` (see ``goblins.workflow.set_update_handler``)
+        with ``args`` and return its result. Raises :class:`goblins.UpdateRejected` when its
+        validator refuses it (nothing recorded), :class:`goblins.UpdateFailed` when the handler
+        raises, ``TimeoutError`` past ``timeout``. ``update_id`` (default: random): an update
+        sent again with the same id runs once and answers with the first one's outcome."""
+        return await new_update(self._client, self.run_id, name, args, update_id).result(timeout)
+
+    async def start_update(self, name: str, *args: Any, update_id: str | None = None) -> UpdateHandle:
+        """Send the update ``name`` and return once the run accepted it (:class:`UpdateRejected`
+        if not): ``await handle.result()`` waits for the handler's result."""
+        return await start_update(new_update(self._client, self.run_id, name, args, update_id))
 
     async def cancel(self, reason: str = "", timeout: float | datetime.timedelta | None = None) -> None:
         """Ask the run to cancel: its code sees ``asyncio.CancelledError`` at its current await
@@ -451,6 +477,8 @@ class Client:
         run_id: str | None = None,
         execution_timeout: float | datetime.timedelta | None = None,
         timeout: float | datetime.timedelta | None = None,
+        start_signal: str | None = None,
+        start_signal_args: Sequence[Any] = (),
     ) -> WorkflowHandle[T]: ...
     @overload
     async def start_workflow(
@@ -460,6 +488,8 @@ class Client:
         run_id: str | None = None,
         execution_timeout: float | datetime.timedelta | None = None,
         timeout: float | datetime.timedelta | None = None,
+        start_signal: str | None = None,
+        start_signal_args: Sequence[Any] = (),
     ) -> WorkflowHandle[Any]: ...
     async def start_workflow(
         self,
@@ -468,6 +498,8 @@ class Client:
         run_id: str | None = None,
         execution_timeout: float | datetime.timedelta | None = None,
         timeout: float | datetime.timedelta | None = None,
+        start_signal: str | None = None,
+        start_signal_args: Sequence[Any] = (),
     ) -> WorkflowHandle[Any]:
         """Start a top-level run of ``workflow`` (an ``@goblins.workflow`` function or its name).
 
@@ -477,6 +509,10 @@ class Client:
         ``goblins.workflow.start_child`` starts a child run.) ``timeout``: how long to wait
         for the server to record the start (default: the client's ``call_timeout``); past it,
         GoblinsError (the start may still be recorded: with ``run_id``, start again to know).
+
+        Signal-with-start: with ``start_signal`` (and its ``start_signal_args``), the signal is
+        recorded with the start in one commit, or, when the run (``run_id``) exists and runs,
+        sent to it; GoblinsError if that run has finished.
         """
         name = name_of(workflow, "workflow")
         if run_id is not None and (not isinstance(run_id, str) or not run_id):
@@ -488,6 +524,8 @@ class Client:
             request = pb.StartWorkflowRequest(
                 workflow_name=name, input=payload, run_id=run_id or "", execution_timeout=limit or 0.0
             )
+            if start_signal is not None:
+                _signal_with_start(request, start_signal, start_signal_args, self.codec)
             resp = await self._rpc("start", request, wait)
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED and exc.details() == "Deadline Exceeded":

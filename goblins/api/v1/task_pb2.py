@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from goblins.api.v1 import history_pb2 as goblins_dot_api_dot_v1_dot_history__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19goblins/api/v1/task.proto\x12\x0egoblins.api.v1\x1a\x1cgoblins/api/v1/history.proto\"\xfa\x01\n\x0c\x41\x63tivityTask\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x0f\n\x07step_id\x18\x03 \x01(\t\x12\x15\n\ractivity_name\x18\x04 \x01(\t\x12\x15\n\rworkflow_name\x18\x05 \x01(\t\x12\r\n\x05input\x18\x06 \x01(\x0c\x12\x0f\n\x07\x61ttempt\x18\x07 \x01(\x05\x12\x14\n\x0cmax_attempts\x18\x08 \x01(\x05\x12\x1e\n\x16start_to_close_timeout\x18\t \x01(\x01\x12\x19\n\x11heartbeat_timeout\x18\n \x01(\x01\x12\x19\n\x11heartbeat_details\x18\x0b \x01(\x0c\"\xb1\x01\n\x0cWorkflowTask\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x15\n\rworkflow_name\x18\x03 \x01(\t\x12\x10\n\x08\x66rom_seq\x18\x04 \x01(\x03\x12,\n\x06\x65vents\x18\x05 \x03(\x0b\x32\x1c.goblins.api.v1.HistoryEvent\x12\x17\n\x0fnext_page_token\x18\x06 \x01(\x0c\x12\x10\n\x08last_seq\x18\x07 \x01(\x03\"s\n\tQueryTask\x12\x10\n\x08query_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x15\n\rworkflow_name\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\r\n\x05input\x18\x05 \x01(\x0c\x12\x10\n\x08reply_to\x18\x06 \x01(\t\"\x9e\x01\n\x04Task\x12\x30\n\x08\x61\x63tivity\x18\x01 \x01(\x0b\x32\x1c.goblins.api.v1.ActivityTaskH\x00\x12\x30\n\x08workflow\x18\x02 \x01(\x0b\x32\x1c.goblins.api.v1.WorkflowTaskH\x00\x12*\n\x05query\x18\x03 \x01(\x0b\x32\x19.goblins.api.v1.QueryTaskH\x00\x42\x06\n\x04kind\"\xda\x01\n\x10ScheduleActivity\x12\x0f\n\x07step_id\x18\x01 \x01(\t\x12\x15\n\ractivity_name\x18\x02 \x01(\t\x12\r\n\x05input\x18\x03 \x01(\x0c\x12\x31\n\x0cretry_policy\x18\x04 \x01(\x0b\x32\x1b.goblins.api.v1.RetryPolicy\x12\x1e\n\x16start_to_close_timeout\x18\x05 \x01(\x01\x12\x19\n\x11heartbeat_timeout\x18\x06 \x01(\x01\x12!\n\x19schedule_to_close_timeout\x18\x07 \x01(\x01\"/\n\nStartTimer\x12\x10\n\x08timer_id\x18\x01 \x01(\t\x12\x0f\n\x07seconds\x18\x02 \x01(\x01\"a\n\x12StartChildWorkflow\x12\x0f\n\x07step_id\x18\x01 \x01(\t\x12\x15\n\rworkflow_name\x18\x02 \x01(\t\x12\r\n\x05input\x18\x03 \x01(\x0c\x12\x14\n\x0c\x63hild_run_id\x18\x04 \x01(\t\"\"\n\x10\x43ompleteWorkflow\x12\x0e\n\x06output\x18\x01 \x01(\x0c\"\x1e\n\rContinueAsNew\x12\r\n\x05input\x18\x01 \x01(\x0c\"]\n\x0c\x46\x61ilWorkflow\x12\r\n\x05\x65rror\x18\x01 \x01(\t\x12\x12\n\nerror_type\x18\x02 \x01(\t\x12\x13\n\x0bstack_trace\x18\x03 \x01(\t\x12\x15\n\rerror_details\x18\x04 \x01(\x0c\"\xf7\x02\n\x07\x43ommand\x12=\n\x11schedule_activity\x18\x01 \x01(\x0b\x32 .goblins.api.v1.ScheduleActivityH\x00\x12=\n\x11\x63omplete_workflow\x18\x02 \x01(\x0b\x32 .goblins.api.v1.CompleteWorkflowH\x00\x12\x35\n\rfail_workflow\x18\x03 \x01(\x0b\x32\x1c.goblins.api.v1.FailWorkflowH\x00\x12\x31\n\x0bstart_timer\x18\x04 \x01(\x0b\x32\x1a.goblins.api.v1.StartTimerH\x00\x12\x42\n\x14start_child_workflow\x18\x05 \x01(\x0b\x32\".goblins.api.v1.StartChildWorkflowH\x00\x12\x38\n\x0f\x63ontinue_as_new\x18\x06 \x01(\x0b\x32\x1d.goblins.api.v1.ContinueAsNewH\x00\x42\x06\n\x04kind\"T\n\x0f\x41\x63tivityStarted\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x0f\n\x07step_id\x18\x03 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\"\xf0\x01\n\x0e\x41\x63tivityResult\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x0f\n\x07step_id\x18\x03 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\n\n\x02ok\x18\x05 \x01(\x08\x12\x0e\n\x06output\x18\x06 \x01(\x0c\x12\r\n\x05\x65rror\x18\x07 \x01(\t\x12\x12\n\nerror_type\x18\x08 \x01(\t\x12\x19\n\x11heartbeat_details\x18\t \x01(\x0c\x12\x13\n\x0bstack_trace\x18\n \x01(\t\x12\x15\n\rnon_retryable\x18\x0b \x01(\x08\x12\x15\n\rerror_details\x18\x0c \x01(\x0c\"g\n\x11\x41\x63tivityHeartbeat\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x0f\n\x07step_id\x18\x03 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\x0f\n\x07\x64\x65tails\x18\x05 \x01(\x0c\"u\n\x15WorkflowTaskCompleted\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x10\n\x08seen_seq\x18\x03 \x01(\x03\x12)\n\x08\x63ommands\x18\x04 \x03(\x0b\x32\x17.goblins.api.v1.Command\"m\n\x12WorkflowTaskFailed\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\x12\n\nerror_type\x18\x04 \x01(\t\x12\x13\n\x0bstack_trace\x18\x05 \x01(\t\".\n\nTimerFired\x12\x10\n\x08timer_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\"P\n\x0eSignalWorkflow\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05input\x18\x03 \x01(\x0c\x12\x11\n\tsignal_id\x18\x04 \x01(\t\"C\n\x0e\x43\x61ncelWorkflow\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tterminate\x18\x02 \x01(\x08\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x85\x01\n\rChildFinished\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0f\n\x07step_id\x18\x02 \x01(\t\x12\x14\n\x0c\x63hild_run_id\x18\x03 \x01(\t\x12\n\n\x02ok\x18\x04 \x01(\x08\x12\x0e\n\x06output\x18\x05 \x01(\x0c\x12\r\n\x05\x65rror\x18\x06 \x01(\t\x12\x12\n\nerror_type\x18\x07 \x01(\t\"\xf9\x04\n\x06Report\x12;\n\x10\x61\x63tivity_started\x18\x01 \x01(\x0b\x32\x1f.goblins.api.v1.ActivityStartedH\x00\x12\x39\n\x0f\x61\x63tivity_result\x18\x02 \x01(\x0b\x32\x1e.goblins.api.v1.ActivityResultH\x00\x12H\n\x17workflow_task_completed\x18\x03 \x01(\x0b\x32%.goblins.api.v1.WorkflowTaskCompletedH\x00\x12\x42\n\x14workflow_task_failed\x18\x04 \x01(\x0b\x32\".goblins.api.v1.WorkflowTaskFailedH\x00\x12>\n\x0estart_workflow\x18\x05 \x01(\x0b\x32$.goblins.api.v1.StartWorkflowRequestH\x00\x12\x31\n\x0btimer_fired\x18\x06 \x01(\x0b\x32\x1a.goblins.api.v1.TimerFiredH\x00\x12\x39\n\x0fsignal_workflow\x18\x07 \x01(\x0b\x32\x1e.goblins.api.v1.SignalWorkflowH\x00\x12\x39\n\x0f\x63\x61ncel_workflow\x18\x08 \x01(\x0b\x32\x1e.goblins.api.v1.CancelWorkflowH\x00\x12\x37\n\x0e\x63hild_finished\x18\t \x01(\x0b\x32\x1d.goblins.api.v1.ChildFinishedH\x00\x12?\n\x12\x61\x63tivity_heartbeat\x18\n \x01(\x0b\x32!.goblins.api.v1.ActivityHeartbeatH\x00\x42\x06\n\x04kind\"\x93\x01\n\x14StartWorkflowRequest\x12\x15\n\rworkflow_name\x18\x01 \x01(\t\x12\r\n\x05input\x18\x02 \x01(\x0c\x12\x0e\n\x06run_id\x18\x03 \x01(\t\x12\x15\n\rparent_run_id\x18\x04 \x01(\t\x12\x13\n\x0bparent_step\x18\x05 \x01(\t\x12\x19\n\x11\x65xecution_timeout\x18\x06 \x01(\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19goblins/api/v1/task.proto\x12\x0egoblins.api.v1\x1a\x1cgoblins/api/v1/history.proto\"\xfa\x01\n\x0c\x41\x63tivityTask\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x0f\n\x07step_id\x18\x03 \x01(\t\x12\x15\n\ractivity_name\x18\x04 \x01(\t\x12\x15\n\rworkflow_name\x18\x05 \x01(\t\x12\r\n\x05input\x18\x06 \x01(\x0c\x12\x0f\n\x07\x61ttempt\x18\x07 \x01(\x05\x12\x14\n\x0cmax_attempts\x18\x08 \x01(\x05\x12\x1e\n\x16start_to_close_timeout\x18\t \x01(\x01\x12\x19\n\x11heartbeat_timeout\x18\n \x01(\x01\x12\x19\n\x11heartbeat_details\x18\x0b \x01(\x0c\"\xb1\x01\n\x0cWorkflowTask\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x15\n\rworkflow_name\x18\x03 \x01(\t\x12\x10\n\x08\x66rom_seq\x18\x04 \x01(\x03\x12,\n\x06\x65vents\x18\x05 \x03(\x0b\x32\x1c.goblins.api.v1.HistoryEvent\x12\x17\n\x0fnext_page_token\x18\x06 \x01(\x0c\x12\x10\n\x08last_seq\x18\x07 \x01(\x03\"\x8c\x01\n\tQueryTask\x12\x10\n\x08query_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x15\n\rworkflow_name\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\r\n\x05input\x18\x05 \x01(\x0c\x12\x10\n\x08reply_to\x18\x06 \x01(\t\x12\x17\n\x0fvalidate_update\x18\x07 \x01(\x08\"\x9e\x01\n\x04Task\x12\x30\n\x08\x61\x63tivity\x18\x01 \x01(\x0b\x32\x1c.goblins.api.v1.ActivityTaskH\x00\x12\x30\n\x08workflow\x18\x02 \x01(\x0b\x32\x1c.goblins.api.v1.WorkflowTaskH\x00\x12*\n\x05query\x18\x03 \x01(\x0b\x32\x19.goblins.api.v1.QueryTaskH\x00\x42\x06\n\x04kind\"\xda\x01\n\x10ScheduleActivity\x12\x0f\n\x07step_id\x18\x01 \x01(\t\x12\x15\n\ractivity_name\x18\x02 \x01(\t\x12\r\n\x05input\x18\x03 \x01(\x0c\x12\x31\n\x0cretry_policy\x18\x04 \x01(\x0b\x32\x1b.goblins.api.v1.RetryPolicy\x12\x1e\n\x16start_to_close_timeout\x18\x05 \x01(\x01\x12\x19\n\x11heartbeat_timeout\x18\x06 \x01(\x01\x12!\n\x19schedule_to_close_timeout\x18\x07 \x01(\x01\"/\n\nStartTimer\x12\x10\n\x08timer_id\x18\x01 \x01(\t\x12\x0f\n\x07seconds\x18\x02 \x01(\x01\"a\n\x12StartChildWorkflow\x12\x0f\n\x07step_id\x18\x01 \x01(\t\x12\x15\n\rworkflow_name\x18\x02 \x01(\t\x12\r\n\x05input\x18\x03 \x01(\x0c\x12\x14\n\x0c\x63hild_run_id\x18\x04 \x01(\t\"\"\n\x10\x43ompleteWorkflow\x12\x0e\n\x06output\x18\x01 \x01(\x0c\"\x1e\n\rContinueAsNew\x12\r\n\x05input\x18\x01 \x01(\x0c\"]\n\x0c\x46\x61ilWorkflow\x12\r\n\x05\x65rror\x18\x01 \x01(\t\x12\x12\n\nerror_type\x18\x02 \x01(\t\x12\x13\n\x0bstack_trace\x18\x03 \x01(\t\x12\x15\n\rerror_details\x18\x04 \x01(\x0c\"b\n\x0e\x43ompleteUpdate\x12\x11\n\tupdate_id\x18\x01 \x01(\t\x12\x0e\n\x06output\x18\x02 \x01(\x0c\x12-\n\x07\x66\x61ilure\x18\x03 \x01(\x0b\x32\x1c.goblins.api.v1.FailWorkflow\"\xb2\x03\n\x07\x43ommand\x12=\n\x11schedule_activity\x18\x01 \x01(\x0b\x32 .goblins.api.v1.ScheduleActivityH\x00\x12=\n\x11\x63omplete_workflow\x18\x02 \x01(\x0b\x32 .goblins.api.v1.CompleteWorkflowH\x00\x12\x35\n\rfail_workflow\x18\x03 \x01(\x0b\x32\x1c.goblins.api.v1.FailWorkflowH\x00\x12\x31\n\x0bstart_timer\x18\x04 \x01(\x0b\x32\x1a.goblins.api.v1.StartTimerH\x00\x12\x42\n\x14start_child_workflow\x18\x05 \x01(\x0b\x32\".goblins.api.v1.StartChildWorkflowH\x00\x12\x38\n\x0f\x63ontinue_as_new\x18\x06 \x01(\x0b\x32\x1d.goblins.api.v1.ContinueAsNewH\x00\x12\x39\n\x0f\x63omplete_update\x18\x07 \x01(\x0b\x32\x1e.goblins.api.v1.CompleteUpdateH\x00\x42\x06\n\x04kind\"T\n\x0f\x41\x63tivityStarted\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x0f\n\x07step_id\x18\x03 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\"\xf0\x01\n\x0e\x41\x63tivityResult\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x0f\n\x07step_id\x18\x03 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\n\n\x02ok\x18\x05 \x01(\x08\x12\x0e\n\x06output\x18\x06 \x01(\x0c\x12\r\n\x05\x65rror\x18\x07 \x01(\t\x12\x12\n\nerror_type\x18\x08 \x01(\t\x12\x19\n\x11heartbeat_details\x18\t \x01(\x0c\x12\x13\n\x0bstack_trace\x18\n \x01(\t\x12\x15\n\rnon_retryable\x18\x0b \x01(\x08\x12\x15\n\rerror_details\x18\x0c \x01(\x0c\"g\n\x11\x41\x63tivityHeartbeat\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x0f\n\x07step_id\x18\x03 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\x0f\n\x07\x64\x65tails\x18\x05 \x01(\x0c\"u\n\x15WorkflowTaskCompleted\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x10\n\x08seen_seq\x18\x03 \x01(\x03\x12)\n\x08\x63ommands\x18\x04 \x03(\x0b\x32\x17.goblins.api.v1.Command\"m\n\x12WorkflowTaskFailed\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\x12\n\nerror_type\x18\x04 \x01(\t\x12\x13\n\x0bstack_trace\x18\x05 \x01(\t\".\n\nTimerFired\x12\x10\n\x08timer_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\"P\n\x0eSignalWorkflow\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05input\x18\x03 \x01(\x0c\x12\x11\n\tsignal_id\x18\x04 \x01(\t\"C\n\x0e\x43\x61ncelWorkflow\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tterminate\x18\x02 \x01(\x08\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x85\x01\n\rChildFinished\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0f\n\x07step_id\x18\x02 \x01(\t\x12\x14\n\x0c\x63hild_run_id\x18\x03 \x01(\t\x12\n\n\x02ok\x18\x04 \x01(\x08\x12\x0e\n\x06output\x18\x05 \x01(\x0c\x12\r\n\x05\x65rror\x18\x06 \x01(\t\x12\x12\n\nerror_type\x18\x07 \x01(\t\"\xbb\x05\n\x06Report\x12;\n\x10\x61\x63tivity_started\x18\x01 \x01(\x0b\x32\x1f.goblins.api.v1.ActivityStartedH\x00\x12\x39\n\x0f\x61\x63tivity_result\x18\x02 \x01(\x0b\x32\x1e.goblins.api.v1.ActivityResultH\x00\x12H\n\x17workflow_task_completed\x18\x03 \x01(\x0b\x32%.goblins.api.v1.WorkflowTaskCompletedH\x00\x12\x42\n\x14workflow_task_failed\x18\x04 \x01(\x0b\x32\".goblins.api.v1.WorkflowTaskFailedH\x00\x12>\n\x0estart_workflow\x18\x05 \x01(\x0b\x32$.goblins.api.v1.StartWorkflowRequestH\x00\x12\x31\n\x0btimer_fired\x18\x06 \x01(\x0b\x32\x1a.goblins.api.v1.TimerFiredH\x00\x12\x39\n\x0fsignal_workflow\x18\x07 \x01(\x0b\x32\x1e.goblins.api.v1.SignalWorkflowH\x00\x12\x39\n\x0f\x63\x61ncel_workflow\x18\x08 \x01(\x0b\x32\x1e.goblins.api.v1.CancelWorkflowH\x00\x12\x37\n\x0e\x63hild_finished\x18\t \x01(\x0b\x32\x1d.goblins.api.v1.ChildFinishedH\x00\x12?\n\x12\x61\x63tivity_heartbeat\x18\n \x01(\x0b\x32!.goblins.api.v1.ActivityHeartbeatH\x00\x12@\n\x0fupdate_workflow\x18\x0b \x01(\x0b\x32%.goblins.api.v1.UpdateWorkflowRequestH\x00\x42\x06\n\x04kind\"\xde\x01\n\x14StartWorkflowRequest\x12\x15\n\rworkflow_name\x18\x01 \x01(\t\x12\r\n\x05input\x18\x02 \x01(\x0c\x12\x0e\n\x06run_id\x18\x03 \x01(\t\x12\x15\n\rparent_run_id\x18\x04 \x01(\t\x12\x13\n\x0bparent_step\x18\x05 \x01(\t\x12\x19\n\x11\x65xecution_timeout\x18\x06 \x01(\x01\x12\x14\n\x0cstart_signal\x18\x07 \x01(\t\x12\x1a\n\x12start_signal_input\x18\x08 \x01(\x0c\x12\x17\n\x0fstart_signal_id\x18\t \x01(\t\"e\n\x15UpdateWorkflowRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tupdate_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\r\n\x05input\x18\x04 \x01(\x0c\x12\x0c\n\x04wait\x18\x05 \x01(\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,44 +36,48 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ACTIVITYTASK']._serialized_end=326
   _globals['_WORKFLOWTASK']._serialized_start=329
   _globals['_WORKFLOWTASK']._serialized_end=506
-  _globals['_QUERYTASK']._serialized_start=508
-  _globals['_QUERYTASK']._serialized_end=623
-  _globals['_TASK']._serialized_start=626
-  _globals['_TASK']._serialized_end=784
-  _globals['_SCHEDULEACTIVITY']._serialized_start=787
-  _globals['_SCHEDULEACTIVITY']._serialized_end=1005
-  _globals['_STARTTIMER']._serialized_start=1007
-  _globals['_STARTTIMER']._serialized_end=1054
-  _globals['_STARTCHILDWORKFLOW']._serialized_start=1056
-  _globals['_STARTCHILDWORKFLOW']._serialized_end=1153
-  _globals['_COMPLETEWORKFLOW']._serialized_start=1155
-  _globals['_COMPLETEWORKFLOW']._serialized_end=1189
-  _globals['_CONTINUEASNEW']._serialized_start=1191
-  _globals['_CONTINUEASNEW']._serialized_end=1221
-  _globals['_FAILWORKFLOW']._serialized_start=1223
-  _globals['_FAILWORKFLOW']._serialized_end=1316
-  _globals['_COMMAND']._serialized_start=1319
-  _globals['_COMMAND']._serialized_end=1694
-  _globals['_ACTIVITYSTARTED']._serialized_start=1696
-  _globals['_ACTIVITYSTARTED']._serialized_end=1780
-  _globals['_ACTIVITYRESULT']._serialized_start=1783
-  _globals['_ACTIVITYRESULT']._serialized_end=2023
-  _globals['_ACTIVITYHEARTBEAT']._serialized_start=2025
-  _globals['_ACTIVITYHEARTBEAT']._serialized_end=2128
-  _globals['_WORKFLOWTASKCOMPLETED']._serialized_start=2130
-  _globals['_WORKFLOWTASKCOMPLETED']._serialized_end=2247
-  _globals['_WORKFLOWTASKFAILED']._serialized_start=2249
-  _globals['_WORKFLOWTASKFAILED']._serialized_end=2358
-  _globals['_TIMERFIRED']._serialized_start=2360
-  _globals['_TIMERFIRED']._serialized_end=2406
-  _globals['_SIGNALWORKFLOW']._serialized_start=2408
-  _globals['_SIGNALWORKFLOW']._serialized_end=2488
-  _globals['_CANCELWORKFLOW']._serialized_start=2490
-  _globals['_CANCELWORKFLOW']._serialized_end=2557
-  _globals['_CHILDFINISHED']._serialized_start=2560
-  _globals['_CHILDFINISHED']._serialized_end=2693
-  _globals['_REPORT']._serialized_start=2696
-  _globals['_REPORT']._serialized_end=3329
-  _globals['_STARTWORKFLOWREQUEST']._serialized_start=3332
-  _globals['_STARTWORKFLOWREQUEST']._serialized_end=3479
+  _globals['_QUERYTASK']._serialized_start=509
+  _globals['_QUERYTASK']._serialized_end=649
+  _globals['_TASK']._serialized_start=652
+  _globals['_TASK']._serialized_end=810
+  _globals['_SCHEDULEACTIVITY']._serialized_start=813
+  _globals['_SCHEDULEACTIVITY']._serialized_end=1031
+  _globals['_STARTTIMER']._serialized_start=1033
+  _globals['_STARTTIMER']._serialized_end=1080
+  _globals['_STARTCHILDWORKFLOW']._serialized_start=1082
+  _globals['_STARTCHILDWORKFLOW']._serialized_end=1179
+  _globals['_COMPLETEWORKFLOW']._serialized_start=1181
+  _globals['_COMPLETEWORKFLOW']._serialized_end=1215
+  _globals['_CONTINUEASNEW']._serialized_start=1217
+  _globals['_CONTINUEASNEW']._serialized_end=1247
+  _globals['_FAILWORKFLOW']._serialized_start=1249
+  _globals['_FAILWORKFLOW']._serialized_end=1342
+  _globals['_COMPLETEUPDATE']._serialized_start=1344
+  _globals['_COMPLETEUPDATE']._serialized_end=1442
+  _globals['_COMMAND']._serialized_start=1445
+  _globals['_COMMAND']._serialized_end=1879
+  _globals['_ACTIVITYSTARTED']._serialized_start=1881
+  _globals['_ACTIVITYSTARTED']._serialized_end=1965
+  _globals['_ACTIVITYRESULT']._serialized_start=1968
+  _globals['_ACTIVITYRESULT']._serialized_end=2208
+  _globals['_ACTIVITYHEARTBEAT']._serialized_start=2210
+  _globals['_ACTIVITYHEARTBEAT']._serialized_end=2313
+  _globals['_WORKFLOWTASKCOMPLETED']._serialized_start=2315
+  _globals['_WORKFLOWTASKCOMPLETED']._serialized_end=2432
+  _globals['_WORKFLOWTASKFAILED']._serialized_start=2434
+  _globals['_WORKFLOWTASKFAILED']._serialized_end=2543
+  _globals['_TIMERFIRED']._serialized_start=2545
+  _globals['_TIMERFIRED']._serialized_end=2591
+  _globals['_SIGNALWORKFLOW']._serialized_start=2593
+  _globals['_SIGNALWORKFLOW']._serialized_end=2673
+  _globals['_CANCELWORKFLOW']._serialized_start=2675
+  _globals['_CANCELWORKFLOW']._serialized_end=2742
+  _globals['_CHILDFINISHED']._serialized_start=2745
+  _globals['_CHILDFINISHED']._serialized_end=2878
+  _globals['_REPORT']._serialized_start=2881
+  _globals['_REPORT']._serialized_end=3580
+  _globals['_STARTWORKFLOWREQUEST']._serialized_start=3583
+  _globals['_STARTWORKFLOWREQUEST']._serialized_end=3805
+  _globals['_UPDATEWORKFLOWREQUEST']._serialized_start=3807
+  _globals['_UPDATEWORKFLOWREQUEST']._serialized_end=3908
 # @@protoc_insertion_point(module_scope)
