@@ -52,7 +52,8 @@ async def test_an_update_in_flight_survives_worker_and_server_kills(cluster: Clu
         await wait_history(handle, _accepted(2), "the second update to be accepted and noted", timeout=cluster.recovery)
         cluster.kill_server()
         cluster.start_server()
-        cluster.wait_worker_connected(second)
+        if cluster.mode == "embedded":  # a Kafka worker has no session: it reads its topics on
+            cluster.wait_worker_connected(second)
         await handle.signal("confirm")
         assert await asyncio.wait_for(update, cluster.recovery) == 15
 

@@ -7,6 +7,7 @@ import pytest
 import goblins
 from tests.conftest import StartWorker
 from tests.integration import updates as u
+from tests.integration.test_cli import goblins_cli, one_line_error
 
 ALL = dict(workflows=[u.cart, u.tally], activities=[u.record])
 
@@ -86,3 +87,44 @@ async def test_signal_with_start_new_and_existing(client: goblins.Client, start_
     assert await first.result(timeout=10) == 22  # the first start's input, both signals
     with pytest.raises(goblins.GoblinsError, match="already finished"):
         await client.start_workflow(u.tally, 1, run_id="tally-1", start_signal="add", start_signal_args=[1])
+
+
+async def test_the_cli_updates_shows_and_describes(
+    address: str, client: goblins.Client, start_worker: StartWorker
+) -> None:
+    await start_worker(**ALL)
+    handle = await client.start_workflow(u.cart, "fay", run_id="cart-cli")
+    server = ("--server", address)
+    code, out, err = await goblins_cli(
+        "workflow", "update", "cart-cli", "add", "--input", '"pear"', "--input", "2", *server
+    )
+    assert (code, out) == (0, "2\n"), err
+    code, out, err = await goblins_cli(
+        "workflow", "update", "cart-cli", "add", "--input", '"pear"', "--input", "0", *server
+    )
+    assert one_line_error(code, err) == (
+        "goblins: update 'add' of run cart-cli was rejected: ValueError: quantity must be positive, got 0"
+    )
+    code, out, err = await goblins_cli("workflow", "update", "cart-cli", "remove", "--input", '"fig"', *server)
+    assert "update 'remove' of run cart-cli failed: NotInCart: no fig in the cart" in one_line_error(code, err)
+    code, out, err = await goblins_cli("workflow", "show", "cart-cli", "--wide", *server)
+    assert code == 0, err
+    rows = {line.split()[2]: line for line in out.splitlines() if "UPDATE_" in line}
+    assert rows["UPDATE_ACCEPTED"].endswith(")") and 'add ["pear",2] (update ' in out
+    assert "add → 2 (update " in out and "remove → NotInCart: no fig in the cart" in out
+    await handle.signal("checkout")
+    assert (await handle.result(timeout=10))["items"] == {"pear": 2}
+
+
+async def test_describe_lists_the_updates_still_running(client: goblins.Client, start_worker: StartWorker) -> None:
+    worker = await start_worker(**ALL)
+    handle = await client.start_workflow(u.cart, "gus")
+    assert await handle.execute_update("add", "apple", 1, timeout=10) == 1
+    await worker.shutdown()
+    await start_worker(workflows=[u.cart])  # no host for the activity `record`: the update waits
+    update = await handle.start_update("add", "slow", 1, update_id="slow-1")
+    d = await handle.describe()
+    assert d.pending_updates == ("add (slow-1)",)
+    await start_worker(activities=[u.record])
+    assert await update.result(timeout=10) == 1
+    assert (await handle.describe()).pending_updates == ()
