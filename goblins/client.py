@@ -16,7 +16,8 @@ import grpc
 from goblins import converter, wire
 from goblins._batching import MessageOutbox
 from goblins._channel import open_channel, token_or_env, wait_ready
-from goblins._client_update import UpdateHandle, new_update, start_update
+from goblins._client_update import UpdateHandle, new_update
+from goblins._client_update import start_update as start_update_
 from goblins._definitions import name_of, workflow_definition
 from goblins._duration import optional_seconds, seconds
 from goblins._envelope import PayloadCodec
@@ -198,6 +199,8 @@ class WorkflowHandle(Generic[T]):
         self.run_id = run_id
         self._result_type = result_type
         self._started = started  # this client started the run: it exists even if not yet recorded
+        self.started_update: UpdateHandle | None = None
+        """The update sent with the start (``start_workflow(start_update=...)``), accepted."""
 
     async def result(self, timeout: float | datetime.timedelta | None = None) -> T:
         """The run's return value, decoded to the workflow's return type when known.
@@ -271,7 +274,7 @@ class WorkflowHandle(Generic[T]):
     async def start_update(self, name: str, *args: Any, update_id: str | None = None) -> UpdateHandle:
         """Send the update ``name`` and return once the run accepted it (:class:`UpdateRejected`
         if not): ``await handle.result()`` waits for the handler's result."""
-        return await start_update(new_update(self._client, self.run_id, name, args, update_id))
+        return await start_update_(new_update(self._client, self.run_id, name, args, update_id))
 
     async def cancel(self, reason: str = "", timeout: float | datetime.timedelta | None = None) -> None:
         """Ask the run to cancel: its code sees ``asyncio.CancelledError`` at its current await
@@ -479,6 +482,8 @@ class Client:
         timeout: float | datetime.timedelta | None = None,
         start_signal: str | None = None,
         start_signal_args: Sequence[Any] = (),
+        start_update: str | None = None,
+        start_update_args: Sequence[Any] = (),
     ) -> WorkflowHandle[T]: ...
     @overload
     async def start_workflow(
@@ -490,6 +495,8 @@ class Client:
         timeout: float | datetime.timedelta | None = None,
         start_signal: str | None = None,
         start_signal_args: Sequence[Any] = (),
+        start_update: str | None = None,
+        start_update_args: Sequence[Any] = (),
     ) -> WorkflowHandle[Any]: ...
     async def start_workflow(
         self,
@@ -500,6 +507,8 @@ class Client:
         timeout: float | datetime.timedelta | None = None,
         start_signal: str | None = None,
         start_signal_args: Sequence[Any] = (),
+        start_update: str | None = None,
+        start_update_args: Sequence[Any] = (),
     ) -> WorkflowHandle[Any]:
         """Start a top-level run of ``workflow`` (an ``@goblins.workflow`` function or its name).
 
@@ -513,6 +522,12 @@ class Client:
         Signal-with-start: with ``start_signal`` (and its ``start_signal_args``), the signal is
         recorded with the start in one commit, or, when the run (``run_id``) exists and runs,
         sent to it; GoblinsError if that run has finished.
+
+        Update-with-start: with ``start_update`` (and its ``start_update_args``), once the run
+        is started (or found running, with ``run_id``) the update is sent to it; the call returns
+        when the run has accepted it, as ``handle.started_update`` (``await
+        handle.started_update.result()``), or raises :class:`goblins.UpdateRejected` (the run
+        stays started, as in Temporal).
         """
         name = name_of(workflow, "workflow")
         if run_id is not None and (not isinstance(run_id, str) or not run_id):
@@ -533,7 +548,11 @@ class Client:
             raise _rpc_error(exc) from None
         defn = workflow_definition(workflow)
         result_type = converter.param_hints(defn.fn)[1] if defn is not None else Any
-        return WorkflowHandle(self, resp.run_id, result_type, started=True)
+        handle: WorkflowHandle[Any] = WorkflowHandle(self, resp.run_id, result_type, started=True)
+        if start_update is not None:
+            update = new_update(self, resp.run_id, start_update, tuple(start_update_args), None)
+            handle.started_update = await start_update_(update)
+        return handle
 
     @overload
     async def execute_workflow(

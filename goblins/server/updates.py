@@ -73,6 +73,12 @@ class RunUpdates:
             raise InvalidArgument("wait must be a number of seconds, got nan")
         self._refuse_payload(request.input, "input")
         state = await self._update_state(request.run_id, request.update_id)
+        loop = asyncio.get_running_loop()
+        give_up, delay = loop.time() + self.mode.router.not_found_grace, 0.05
+        while not state.found and loop.time() < give_up:  # a just-started run may be on its way
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
+            state = await self._update_state(request.run_id, request.update_id)
         if not state.found:
             raise NotFound(f"no workflow run with id {request.run_id!r}")
         if state.completed is not None:

@@ -128,3 +128,17 @@ async def test_describe_lists_the_updates_still_running(client: goblins.Client, 
     await start_worker(activities=[u.record])
     assert await update.result(timeout=10) == 1
     assert (await handle.describe()).pending_updates == ()
+
+
+async def test_update_with_start_new_and_existing(client: goblins.Client, start_worker: StartWorker) -> None:
+    await start_worker(**ALL)
+    handle = await client.start_workflow(
+        u.cart, "hal", run_id="cart-uws", start_update="add", start_update_args=["a", 1]
+    )
+    assert handle.started_update is not None and await handle.started_update.result(timeout=10) == 1
+    again = await client.start_workflow(u.cart, "x", run_id="cart-uws", start_update="add", start_update_args=["a", 2])
+    assert again.started_update is not None and await again.started_update.result(timeout=10) == 3
+    with pytest.raises(goblins.UpdateRejected, match="quantity must be positive"):
+        await client.start_workflow(u.cart, "x", run_id="cart-uws", start_update="add", start_update_args=["a", 0])
+    await handle.signal("checkout")
+    assert await handle.result(timeout=10) == {"owner": "hal", "items": {"a": 3}, "adds": 2}
