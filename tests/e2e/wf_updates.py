@@ -39,3 +39,23 @@ async def ledger(path: str) -> int:
     goblins.workflow.set_query_handler("balance", lambda: balance)
     await goblins.workflow.wait_for_signal("close")
     return balance
+
+
+@goblins.workflow(name="counter")
+async def counter(start: int) -> int:
+    """``add`` (an update, validated: positive) and ``bump`` (a signal) add to a total."""
+    total = start
+
+    def positive(n: int) -> None:
+        if n <= 0:
+            raise ValueError(f"n must be positive, got {n}")
+
+    def add(n: int) -> int:
+        nonlocal total
+        total += n
+        return total
+
+    goblins.workflow.set_update_handler("add", add, validator=positive)
+    while (n := await goblins.workflow.wait_for_signal("bump")) != 0:
+        total += n
+    return total
