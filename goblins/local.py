@@ -47,6 +47,7 @@ UNARY = (
     "Register",
     "CheckTasks",
     "DescribeWorkflow",
+    "UpdateWorkflow",
 )
 
 ADDRESS = "in-process:0"  # what the worker and client report as their server's address

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import goblins
@@ -142,3 +144,13 @@ async def test_update_with_start_new_and_existing(client: goblins.Client, start_
         await client.start_workflow(u.cart, "x", run_id="cart-uws", start_update="add", start_update_args=["a", 0])
     await handle.signal("checkout")
     assert await handle.result(timeout=10) == {"owner": "hal", "items": {"a": 3}, "adds": 2}
+
+
+async def test_updates_in_process(tmp_path: Path) -> None:
+    async with goblins.LocalServer(tmp_path / "app.db", **ALL) as app:  # type: ignore[arg-type]
+        handle = await app.client.start_workflow(u.cart, "ivy")
+        assert await handle.execute_update("add", "kiwi", 3, timeout=10) == 3
+        with pytest.raises(goblins.UpdateRejected):
+            await handle.execute_update("add", "kiwi", 0, timeout=10)
+        await handle.signal("checkout")
+        assert (await handle.result(timeout=10))["adds"] == 1

@@ -162,3 +162,14 @@ def test_a_failed_handler_is_recorded_as_the_updates_failure() -> None:
 def test_an_ended_run_records_no_update() -> None:
     rs, _ = running_with(pb.Command(complete_workflow=pb.CompleteWorkflow(output=b"1")))
     assert rs.finished and not rs.update(_update("u1"), T0 + 2).events
+
+
+def test_an_update_finished_in_the_task_that_ends_the_run_is_completed_before_the_end() -> None:
+    wf, h = started()
+    accepted(h, "u1", 7)
+    assert kinds(wf.activate(h.events[-1:])) == ["schedule_activity"]
+    h.scheduled(1, "step_a", 7)
+    h.add("WORKFLOW_SIGNALED", signal_name="stop", input=b"[]")  # the run ends here...
+    h.succeeded(1, "step_a", 8)  # ...and the update's handler finishes after, in the same task
+    c = wf.activate(h.events[-3:])
+    assert kinds(c) == ["complete_update", "complete_workflow"]
