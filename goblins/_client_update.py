@@ -14,7 +14,7 @@ from goblins import converter
 from goblins._duration import optional_seconds
 from goblins._settle import _error_details
 from goblins.api import v1 as pb
-from goblins.errors import GoblinsError, UpdateFailed, UpdateRejected
+from goblins.errors import UpdateFailed, UpdateRejected
 
 if TYPE_CHECKING:
     from goblins.client import Client
@@ -98,5 +98,3 @@ async def start_update(handle: UpdateHandle) -> UpdateHandle:
     handle._check(await handle._ask(0.0, None, None))
     return handle
 
-
-__all__ = ["GoblinsError", "UpdateHandle", "new_update", "start_update"]
