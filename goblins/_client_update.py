@@ -1,4 +1,5 @@
-"""The client's side of updates: ``WorkflowHandle.execute_update`` / ``start_update``."""
+"""The client's side of updates (``WorkflowHandle.execute_update`` / ``start_update``) and of
+signal-with-start (part of goblins.client, kept apart for its size)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import asyncio
 import datetime
 import os
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import grpc
 
 from goblins import converter
 from goblins._duration import optional_seconds
+from goblins._envelope import PayloadCodec
 from goblins._settle import _error_details
 from goblins.api import v1 as pb
 from goblins.errors import UpdateFailed, UpdateRejected
@@ -98,3 +101,15 @@ async def start_update(handle: UpdateHandle) -> UpdateHandle:
     handle._check(await handle._ask(0.0, None, None))
     return handle
 
+
+def signal_with_start(
+    request: pb.StartWorkflowRequest, name: str, args: Sequence[Any], codec: PayloadCodec | None
+) -> None:
+    """Add the signal ``name(*args)`` to a start (``start_workflow(start_signal=...)``)."""
+    from goblins.client import _sized
+
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"start_signal must be a non-empty str, got {name!r}")
+    what = f"signal {name!r}"
+    request.start_signal, request.start_signal_id = name, os.urandom(16).hex()
+    request.start_signal_input = _sized(converter.encode_args(list(args), what, codec), what)

@@ -149,9 +149,7 @@ class WorkflowInstance(UpdateHandling, asyncio.AbstractEventLoop):
         if self._nondeterminism is not None:
             return _task_failure(self._nondeterminism, self.last_seq)
         if self._finished and self._update_commands:
-            # An update finished in the task that ends the run: recorded before the end (the
-            # server records nothing after it). A stable sort: the rest keep their order.
-            self._commands.sort(key=_ends_run)
+            self._updates_before_end()
         return Completion(self._commands, self.last_seq, None, self._finished)
 
     def _apply(self, event: pb.HistoryEvent) -> None:
@@ -472,13 +470,6 @@ class ContinueAsNew(BaseException):
     def __init__(self, payload: bytes) -> None:
         super().__init__("continue as new")
         self.payload = payload
-
-
-_ENDING = frozenset({"complete_workflow", "fail_workflow", "continue_as_new"})
-
-
-def _ends_run(command: pb.Command) -> bool:
-    return command.WhichOneof("kind") in _ENDING
 
 
 def _task_failure(exc: BaseException, seen_seq: int) -> Completion:

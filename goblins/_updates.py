@@ -26,6 +26,13 @@ if TYPE_CHECKING:
     from goblins._definitions import WorkflowDefinition
 
 
+_ENDING = frozenset({"complete_workflow", "fail_workflow", "continue_as_new"})
+
+
+def _ends_run(command: pb.Command) -> bool:
+    return command.WhichOneof("kind") in _ENDING
+
+
 @dataclasses.dataclass(frozen=True)
 class UpdateHandler:
     fn: Callable[..., Any]
@@ -76,6 +83,11 @@ class UpdateHandling:
         if command is not None and command in self._commands:
             self._commands.remove(command)
         return False
+
+    def _updates_before_end(self) -> None:
+        """An update finished in the task that ends the run: its completion goes before the
+        end (the server records nothing after it). A stable sort: the rest keep their order."""
+        self._commands.sort(key=_ends_run)
 
     async def _run_update(self, update_id: str, name: str, payload: bytes) -> None:
         done = pb.CompleteUpdate(update_id=update_id)

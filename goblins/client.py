@@ -16,7 +16,7 @@ import grpc
 from goblins import converter, wire
 from goblins._batching import MessageOutbox
 from goblins._channel import open_channel, token_or_env, wait_ready
-from goblins._client_update import UpdateHandle, new_update
+from goblins._client_update import UpdateHandle, new_update, signal_with_start
 from goblins._client_update import start_update as start_update_
 from goblins._definitions import name_of, workflow_definition
 from goblins._duration import optional_seconds, seconds
@@ -95,16 +95,6 @@ def _sized(payload: bytes, what: str) -> bytes:
     if len(payload) > _MAX_PAYLOAD:
         raise GoblinsError(f"{what}: input is too big: {len(payload)} bytes, at most {_MAX_PAYLOAD}")
     return payload
-
-
-def _signal_with_start(
-    request: pb.StartWorkflowRequest, name: str, args: Sequence[Any], codec: PayloadCodec | None
-) -> None:
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"start_signal must be a non-empty str, got {name!r}")
-    what = f"signal {name!r}"
-    request.start_signal, request.start_signal_id = name, os.urandom(16).hex()
-    request.start_signal_input = _sized(converter.encode_args(list(args), what, codec), what)
 
 
 class _Session:
@@ -540,7 +530,7 @@ class Client:
                 workflow_name=name, input=payload, run_id=run_id or "", execution_timeout=limit or 0.0
             )
             if start_signal is not None:
-                _signal_with_start(request, start_signal, start_signal_args, self.codec)
+                signal_with_start(request, start_signal, start_signal_args, self.codec)
             resp = await self._rpc("start", request, wait)
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED and exc.details() == "Deadline Exceeded":
