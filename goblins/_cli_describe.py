@@ -75,6 +75,8 @@ def description_lines(d: RunDescription) -> list[str]:
         lines.append(f"waits for signals: {', '.join(d.signals_waited_for)}")
     if d.signals_received:
         lines.append(f"signals received: {', '.join(d.signals_received)}")
+    if d.pending_updates:
+        lines.append(f"updates running: {', '.join(d.pending_updates)}")
     return lines
 
 

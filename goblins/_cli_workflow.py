@@ -156,6 +156,13 @@ _DETAIL: dict[EventType, Callable[[Event], str]] = {
     EventType.MARKER_RECORDED: lambda e: (
         f"patch {e.attributes['patch_id']}{' (deprecated)' if e.attributes['deprecated'] else ''}"
     ),
+    EventType.UPDATE_ACCEPTED: lambda e: (
+        f"{e.name} {_cell(e.input, None)} (update {e.attributes.get('update_id', '')})"
+    ),
+    EventType.UPDATE_COMPLETED: lambda e: (
+        f"{e.name} → {_failed(e) if e.failure is not None else _cell(e.output, None)}"
+        f" (update {e.attributes.get('update_id', '')})"
+    ),
 }
 """The DETAIL column of ``workflow show``, by kind: every kind is named."""
 
@@ -208,13 +215,19 @@ async def workflow_describe(args: argparse.Namespace) -> int:
     return 0
 
 
-async def workflow_query(args: argparse.Namespace) -> int:
+def json_inputs(texts: Sequence[str]) -> list[Any]:
+    """The --input values (one JSON value each) as arguments; ValueError names a bad one."""
     inputs = []
-    for index, text in enumerate(args.input, 1):
+    for index, text in enumerate(texts, 1):
         try:
             inputs.append(json.loads(text))
         except json.JSONDecodeError as exc:
             raise ValueError(f"--input #{index} is not valid JSON ({exc.msg}): {text!r}") from None
+    return inputs
+
+
+async def workflow_query(args: argparse.Namespace) -> int:
+    inputs = json_inputs(args.input)
     async with await _connect(args) as client:
         answer = await client.get_workflow_handle(args.run_id).query(args.name, *inputs)
     sys.stdout.write(converter.encode(answer).decode() + "\n")

@@ -21,6 +21,7 @@ from goblins import converter, wire
 from goblins._definitions import WorkflowDefinition, activity_definition, name_of, workflow_definition
 from goblins._envelope import PayloadCodec
 from goblins._settle import _SETTLE, _fail_workflow
+from goblins._updates import UpdateHandling
 from goblins.api import v1 as pb
 from goblins.errors import (
     ActivityFailed,
@@ -47,6 +48,8 @@ from goblins.history import (
     SIGNALS_QUERY,
     TIMER_FIRED,
     TIMER_STARTED,
+    UPDATE_ACCEPTED,
+    UPDATE_COMPLETED,
     WORKFLOW_FAILED,
     WORKFLOW_SCHEDULED,
     WORKFLOW_STARTED,
@@ -85,7 +88,7 @@ class Completion:
     """Where the workflow task failed (with ``failure``)."""
 
 
-class WorkflowInstance(asyncio.AbstractEventLoop):
+class WorkflowInstance(UpdateHandling, asyncio.AbstractEventLoop):
     """One run of a workflow, driven by its history."""
 
     def __init__(self, run_id: str, definition: WorkflowDefinition, codec: PayloadCodec | None = None) -> None:
@@ -109,6 +112,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         self._cancel_requested = False
         self._timers_due: dict[str, float] = {}  # timer step id -> when it fires
         self.query_handlers: dict[str, Callable[..., Any]] = {}
+        self._init_updates()
         self.now = 0.0  # the time of the newest event applied: the same on every replay
         self.random = random.Random(run_id)  # seeded by the run: the same draws on every replay
         self._crashed: BaseException | None = None  # a bug that ended the workflow code: fails the task
@@ -153,6 +157,8 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
             return _task_failure(self._crashed, self.last_seq)
         if self._nondeterminism is not None:
             return _task_failure(self._nondeterminism, self.last_seq)
+        if self._finished and self._update_commands:
+            self._updates_before_end()
         return Completion(self._commands, self.last_seq, None, self._finished)
 
     def _apply(self, event: pb.HistoryEvent) -> None:
@@ -544,6 +550,8 @@ _APPLY: dict[int, Callable[[WorkflowInstance, pb.HistoryEvent], bool]] = {
     TIMER_STARTED: WorkflowInstance._apply_nothing,
     CHILD_STARTED: WorkflowInstance._apply_nothing,
     MARKER_RECORDED: WorkflowInstance._apply_nothing,  # read in activate's first pass (patched)
+    UPDATE_ACCEPTED: WorkflowInstance._apply_update_accepted,
+    UPDATE_COMPLETED: WorkflowInstance._apply_update_completed,
 }
 """What replay does with each kind of event: every kind is named, unknown kinds raise."""
 

@@ -12,7 +12,17 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from goblins import _cli_auth, _cli_codec, _cli_ops, _cli_replay, _cli_tls, _cli_ui, _cli_workflow, converter
+from goblins import (
+    _cli_auth,
+    _cli_codec,
+    _cli_ops,
+    _cli_replay,
+    _cli_tls,
+    _cli_ui,
+    _cli_update,
+    _cli_workflow,
+    converter,
+)
 from goblins._cli_workflow import _connect
 from goblins._definitions import activity_definition, workflow_definition
 from goblins.codec import ENCRYPTED
@@ -388,6 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _cli_workflow.register(client_parser, _positive)  # show, list, describe, query
     _cli_replay.register(sub, client_parser, _positive)  # goblins replay, goblins workflow export
+    _cli_update.register(client_parser)  # workflow update
     _cli_auth.register(sub)
     _cli_ops.register(sub)  # --metrics-port, --metrics-host, --log-format on server and worker
     _cli_codec.register(sub)

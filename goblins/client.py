@@ -16,6 +16,8 @@ import grpc
 from goblins import converter, wire
 from goblins._batching import MessageOutbox
 from goblins._channel import open_channel, token_or_env, wait_ready
+from goblins._client_update import UpdateHandle, new_update, signal_with_start
+from goblins._client_update import start_update as start_update_
 from goblins._definitions import name_of, workflow_definition
 from goblins._duration import optional_seconds, seconds
 from goblins._envelope import PayloadCodec
@@ -188,6 +190,8 @@ class WorkflowHandle(Generic[T]):
         self.run_id = run_id
         self._result_type = result_type
         self._started = started  # this client started the run: it exists even if not yet recorded
+        self.started_update: UpdateHandle | None = None
+        """The update sent with the start (``start_workflow(start_update=...)``), accepted."""
 
     async def result(self, timeout: float | datetime.timedelta | None = None) -> T:
         """The run's return value, decoded to the workflow's return type when known.
@@ -247,6 +251,21 @@ class WorkflowHandle(Generic[T]):
         if not answer.ok:
             raise GoblinsError(f"query {name!r} of run {self.run_id} failed: {answer.error}")
         return converter.decode(answer.output, codec=self._client.codec)
+
+    async def execute_update(
+        self, name: str, *args: Any, update_id: str | None = None, timeout: float | datetime.timedelta | None = None
+    ) -> Any:
+        """Run the run's update handler ``name`` (see ``goblins.workflow.set_update_handler``)
+        with ``args`` and return its result. Raises :class:`goblins.UpdateRejected` when its
+        validator refuses it (nothing recorded), :class:`goblins.UpdateFailed` when the handler
+        raises, ``TimeoutError`` past ``timeout``. ``update_id`` (default: random): an update
+        sent again with the same id runs once and answers with the first one's outcome."""
+        return await new_update(self._client, self.run_id, name, args, update_id).result(timeout)
+
+    async def start_update(self, name: str, *args: Any, update_id: str | None = None) -> UpdateHandle:
+        """Send the update ``name`` and return once the run accepted it (:class:`UpdateRejected`
+        if not): ``await handle.result()`` waits for the handler's result."""
+        return await start_update_(new_update(self._client, self.run_id, name, args, update_id))
 
     async def cancel(self, reason: str = "", timeout: float | datetime.timedelta | None = None) -> None:
         """Ask the run to cancel: its code sees ``asyncio.CancelledError`` at its current await
@@ -452,6 +471,10 @@ class Client:
         run_id: str | None = None,
         execution_timeout: float | datetime.timedelta | None = None,
         timeout: float | datetime.timedelta | None = None,
+        start_signal: str | None = None,
+        start_signal_args: Sequence[Any] = (),
+        start_update: str | None = None,
+        start_update_args: Sequence[Any] = (),
     ) -> WorkflowHandle[T]: ...
     @overload
     async def start_workflow(
@@ -461,6 +484,10 @@ class Client:
         run_id: str | None = None,
         execution_timeout: float | datetime.timedelta | None = None,
         timeout: float | datetime.timedelta | None = None,
+        start_signal: str | None = None,
+        start_signal_args: Sequence[Any] = (),
+        start_update: str | None = None,
+        start_update_args: Sequence[Any] = (),
     ) -> WorkflowHandle[Any]: ...
     async def start_workflow(
         self,
@@ -469,6 +496,10 @@ class Client:
         run_id: str | None = None,
         execution_timeout: float | datetime.timedelta | None = None,
         timeout: float | datetime.timedelta | None = None,
+        start_signal: str | None = None,
+        start_signal_args: Sequence[Any] = (),
+        start_update: str | None = None,
+        start_update_args: Sequence[Any] = (),
     ) -> WorkflowHandle[Any]:
         """Start a top-level run of ``workflow`` (an ``@goblins.workflow`` function or its name).
 
@@ -478,6 +509,16 @@ class Client:
         ``goblins.workflow.start_child`` starts a child run.) ``timeout``: how long to wait
         for the server to record the start (default: the client's ``call_timeout``); past it,
         GoblinsError (the start may still be recorded: with ``run_id``, start again to know).
+
+        Signal-with-start: with ``start_signal`` (and its ``start_signal_args``), the signal is
+        recorded with the start in one commit, or, when the run (``run_id``) exists and runs,
+        sent to it; GoblinsError if that run has finished.
+
+        Update-with-start: with ``start_update`` (and its ``start_update_args``), once the run
+        is started (or found running, with ``run_id``) the update is sent to it; the call returns
+        when the run has accepted it, as ``handle.started_update`` (``await
+        handle.started_update.result()``), or raises :class:`goblins.UpdateRejected` (the run
+        stays started, as in Temporal).
         """
         name = name_of(workflow, "workflow")
         if run_id is not None and (not isinstance(run_id, str) or not run_id):
@@ -489,6 +530,8 @@ class Client:
             request = pb.StartWorkflowRequest(
                 workflow_name=name, input=payload, run_id=run_id or "", execution_timeout=limit or 0.0
             )
+            if start_signal is not None:
+                signal_with_start(request, start_signal, start_signal_args, self.codec)
             resp = await self._rpc("start", request, wait)
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED and exc.details() == "Deadline Exceeded":
@@ -496,7 +539,11 @@ class Client:
             raise _rpc_error(exc) from None
         defn = workflow_definition(workflow)
         result_type = converter.param_hints(defn.fn)[1] if defn is not None else Any
-        return WorkflowHandle(self, resp.run_id, result_type, started=True)
+        handle: WorkflowHandle[Any] = WorkflowHandle(self, resp.run_id, result_type, started=True)
+        if start_update is not None:
+            update = new_update(self, resp.run_id, start_update, tuple(start_update_args), None)
+            handle.started_update = await start_update_(update)
+        return handle
 
     @overload
     async def execute_workflow(

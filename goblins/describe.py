@@ -36,6 +36,7 @@ _COMMANDED = frozenset(
         EventType.TIMER_STARTED,
         EventType.CHILD_WORKFLOW_STARTED,
         EventType.MARKER_RECORDED,
+        EventType.UPDATE_COMPLETED,
         EventType.WORKFLOW_FINISHED_IN_SUCCESS,
         EventType.WORKFLOW_FINISHED_IN_ERROR,
     }
@@ -123,6 +124,8 @@ class RunDescription:
     reasons: tuple[str, ...] = ()
     """Why the run is not moving, when that is known: a missing worker, a failing workflow
     task (the whole error), an activity retrying."""
+    pending_updates: tuple[str, ...] = ()
+    """The updates accepted whose handler has not finished, as ``name (update id)``."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -198,6 +201,7 @@ def describe_run(events: Iterable[Event], live: LiveFacts) -> RunDescription:
         pending_timers=tuple(f.timers.values()) if running else (),
         children=tuple(f.children.values()),
         signals_received=tuple(f.signals),
+        pending_updates=tuple(f"{name} ({update_id})" for update_id, name in f.updates.items()),
         signals_waited_for=live.signals_waited_for if running else (),
         cancel_requested=f.cancel_requested,
         result=f.result,
@@ -222,6 +226,7 @@ class _Fold:
         self.timers: dict[str, PendingTimer] = {}
         self.children: dict[str, ChildRun] = {}
         self.signals: list[str] = []
+        self.updates: dict[str, str] = {}  # update id -> name, while its handler runs
         self.cancel_requested = False
         self.result: Any = None
         self.failure: Failure | None = None
@@ -266,6 +271,10 @@ class _Fold:
             self._child_ended(e)
         elif kind == EventType.WORKFLOW_SIGNALED:
             self.signals.append(e.name)
+        elif kind == EventType.UPDATE_ACCEPTED:
+            self.updates[e.attributes.get("update_id", "")] = e.name
+        elif kind == EventType.UPDATE_COMPLETED:
+            self.updates.pop(e.attributes.get("update_id", ""), None)
         elif kind == EventType.WORKFLOW_CANCEL_REQUESTED:
             self.cancel_requested = True
         elif kind == EventType.WORKFLOW_TASK_FAILED:

@@ -80,6 +80,27 @@ class WorkflowTimedOut(WorkflowFailed):
     """Raised by ``WorkflowHandle.result()`` when the run overran its ``execution_timeout``."""
 
 
+class UpdateFailed(GoblinsError):
+    """Raised by ``execute_update`` / ``UpdateHandle.result()`` when the update's handler raised
+    (``error_type``: the exception's class name; ``details``: an ApplicationError's details)."""
+
+    def __init__(self, run_id: str, name: str, error_type: str, error: str, details: tuple[Any, ...] = ()) -> None:
+        self.run_id = run_id
+        self.name = name
+        self.error_type = error_type
+        self.error = error
+        self.details = details
+        super().__init__(f"update {name!r} of run {run_id} failed: {error}")
+
+
+class UpdateRejected(UpdateFailed):
+    """The update's validator raised (or the workflow has no such update): nothing was recorded."""
+
+    def __init__(self, run_id: str, name: str, error_type: str, error: str, details: tuple[Any, ...] = ()) -> None:
+        super().__init__(run_id, name, error_type, error, details)
+        self.args = (f"update {name!r} of run {run_id} was rejected: {error}",)
+
+
 class NondeterminismError(GoblinsError):
     """The workflow code asked for a different step than its history recorded."""
 

@@ -35,6 +35,9 @@ class EventType(enum.StrEnum):
     CHILD_WORKFLOW_FAILED = "CHILD_WORKFLOW_FAILED"
     # goblins.workflow.patched() took the new branch (or deprecate_patch() ran): not a step.
     MARKER_RECORDED = "MARKER_RECORDED"
+    # A client's update passed the workflow's validator; then its handler's outcome.
+    UPDATE_ACCEPTED = "UPDATE_ACCEPTED"
+    UPDATE_COMPLETED = "UPDATE_COMPLETED"
 
 
 # The kinds as the wire's numbers (``EventType`` in proto/goblins/api/v1/history.proto, in the
@@ -57,6 +60,8 @@ CHILD_STARTED = 14
 CHILD_COMPLETED = 15
 CHILD_FAILED = 16
 MARKER_RECORDED = 17
+UPDATE_ACCEPTED = 18
+UPDATE_COMPLETED = 19
 
 KINDS: dict[int, EventType] = {number: kind for number, kind in enumerate(EventType, start=1)}
 """Each wire number's kind (its name is what the stores keep in their type column)."""
@@ -74,7 +79,7 @@ FINISHED = frozenset({WORKFLOW_SUCCEEDED, WORKFLOW_FAILED})
 """The run is over: nothing is recorded after one of these."""
 STEP_ENDS = frozenset({ACTIVITY_SUCCEEDED, ACTIVITY_FAILED, TIMER_FIRED, CHILD_COMPLETED, CHILD_FAILED})
 """They end a step the workflow waits on (an ACTIVITY_FINISHED_IN_ERROR with a retry_at does not)."""
-WAKES = frozenset({WORKFLOW_SCHEDULED, SIGNALED, CANCEL_REQUESTED}) | STEP_ENDS
+WAKES = frozenset({WORKFLOW_SCHEDULED, SIGNALED, CANCEL_REQUESTED, UPDATE_ACCEPTED}) | STEP_ENDS
 """They give the workflow's code something new to see: a workflow task follows."""
 
 # Run statuses, as stored by the run index and asked for by clients (Temporal's): a run that

@@ -48,6 +48,7 @@ UNARY = (
     "CheckTasks",
     "DescribeWorkflow",
     "ListWorkers",
+    "UpdateWorkflow",
 )
 
 ADDRESS = "in-process:0"  # what the worker and client report as their server's address

@@ -157,6 +157,7 @@ function details(e) {  // e: a goblins.Event (envelope, failure, the kind's attr
   const out = [], a = e.attributes;
   if (e.step_id && e.name) out.push(`<b>${esc(e.name)}</b>` + (a.attempt ? ` attempt ${a.attempt}/${a.max_attempts || "∞"}` : ""));
   if (e.type === "WORKFLOW_SIGNALED") out.push(`signal <b>${esc(e.name)}</b>`);
+  if (e.type === "UPDATE_ACCEPTED" || e.type === "UPDATE_COMPLETED") out.push(`update <b>${esc(e.name)}</b> <code>${esc(a.update_id)}</code>`);
   if (e.type === "MARKER_RECORDED") out.push(`patch <b>${esc(a.patch_id)}</b>` + (a.deprecated ? " (deprecated)" : ""));
   if (e.input !== null && e.input !== undefined) out.push(`input ${jsonView(e.input)}`);
   if (e.output !== null && e.output !== undefined) out.push(`output ${jsonView(e.output)}`);

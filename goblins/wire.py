@@ -89,7 +89,7 @@ ATTRIBUTES: dict[int, str] = {number: kind.value.lower() for number, kind in KIN
 _TYPE_NAMES: dict[int, str] = {number: kind.value for number, kind in KINDS.items()}
 _STEP_FIELDS = {n: field for n, field in ATTRIBUTES.items() if "step_id" in _ATTRIBUTE_FIELDS[field]}
 _FAILURE_FIELDS = {n: field for n, field in ATTRIBUTES.items() if "failure" in _ATTRIBUTE_FIELDS[field]}
-_NAMES = ("activity_name", "child_workflow_name", "signal_name")  # the domain event's `name`
+_NAMES = ("activity_name", "child_workflow_name", "signal_name", "update_name")  # the domain event's `name`
 
 
 def history_event(
@@ -252,6 +252,7 @@ _DESCRIBE: dict[str, Callable[[Any], str]] = {
     "fail_workflow": lambda c: f"fails: {c.error}",
     "continue_as_new": lambda c: "continues as new",
     "record_marker": lambda c: f"records patch {c.patch_id!r}{' (deprecated)' if c.deprecated else ''}",
+    "complete_update": lambda c: f"completes update {c.update_id}",
 }
 """Each command kind in words: every kind is named, unknown kinds raise."""
 

@@ -22,6 +22,7 @@ from goblins._definitions import define_workflow
 from goblins._duration import optional_seconds, seconds
 from goblins._module import Exported
 from goblins._runtime import ContinueAsNew, current_instance
+from goblins._updates import UpdateHandler
 from goblins.retry import RetryPolicy
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "patched",
     "random",
     "set_query_handler",
+    "set_update_handler",
     "sleep",
     "start_child",
     "uuid4",
@@ -298,6 +300,26 @@ def deprecate_patch(patch_id: str) -> None:
     current_instance("workflow.deprecate_patch").patched(patch_id, deprecated=True)
 
 
+def set_update_handler(name: str, handler: Callable[..., Any], validator: Callable[..., Any] | None = None) -> None:
+    """Let clients change this run and get an answer: ``await handle.execute_update(name, *args)``
+    runs ``handler(*args)`` (a plain or an ``async`` function, which may call activities) and
+    returns its result, or raises :class:`goblins.UpdateFailed` with its error.
+
+    ``validator`` (a plain function of the same arguments) runs first, on the worker holding the
+    run, against the run's current state and without changing it: if it raises, the update is
+    rejected (:class:`goblins.UpdateRejected`) and nothing is recorded. An accepted update is
+    recorded in the history (UPDATE_ACCEPTED, then UPDATE_COMPLETED) and runs exactly once.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"update name must be a non-empty str, got {name!r}")
+    if not callable(handler):
+        raise TypeError(f"update handler must be callable, got {handler!r}")
+    if validator is not None and not callable(validator):
+        raise TypeError(f"update validator must be callable or None, got {validator!r}")
+    instance = current_instance("workflow.set_update_handler")
+    instance.update_handlers[name] = UpdateHandler(handler, validator)
+
+
 class _Module(types.ModuleType):
     """This module's type: ``@goblins.workflow`` calls ``defn`` (see :mod:`goblins._module`)."""
 
@@ -314,6 +336,7 @@ class _Module(types.ModuleType):
     patched = Exported(patched)
     random = Exported(random)
     set_query_handler = Exported(set_query_handler)
+    set_update_handler = Exported(set_update_handler)
     sleep = Exported(sleep)
     start_child = Exported(start_child)
     uuid4 = Exported(uuid4)

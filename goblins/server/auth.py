@@ -39,6 +39,7 @@ PERMISSIONS: dict[str, str] = {
     "result": "read results",
     "signal": "signal runs",
     "query": "query runs",
+    "update": "update runs",
     "cancel": "cancel runs",
     "terminate": "terminate runs",
     "history": "read histories",
@@ -51,7 +52,9 @@ PERMISSIONS: dict[str, str] = {
     "cluster_info": "read the cluster's transport settings",
 }
 
-_CLIENT = frozenset({"start", "result", "signal", "query", "cancel", "terminate", "history", "describe", "list"})
+_CLIENT = frozenset(
+    {"start", "result", "signal", "query", "update", "cancel", "terminate", "history", "describe", "list"}
+)
 
 ROLES: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS),
@@ -63,7 +66,8 @@ ROLES: dict[str, frozenset[str]] = {
 
 # Every RPC of the Goblins service (proto/goblins/api/v1/service.proto) and the permissions any
 # of which admits it. Two are refined per request by their handler: ClientSession, request by
-# request (CLIENT_REQUESTS); Cancel, "terminate" when the request terminates. An RPC missing
+# request (CLIENT_REQUESTS); Cancel, "terminate" when the request terminates; StartWorkflow,
+# also "signal" for a signal-with-start. An RPC missing
 # here is refused to everyone (and fails tests/unit/test_auth.py).
 RPCS: dict[str, frozenset[str]] = {
     "StartWorkflow": frozenset({"start"}),
@@ -76,6 +80,7 @@ RPCS: dict[str, frozenset[str]] = {
     "Signal": frozenset({"signal"}),
     "Cancel": frozenset({"cancel", "terminate"}),
     "Query": frozenset({"query"}),
+    "UpdateWorkflow": frozenset({"update"}),
     "AnswerQuery": frozenset({"answer_query"}),
     "Register": frozenset({"register"}),
     "CheckTasks": frozenset({"check_tasks"}),

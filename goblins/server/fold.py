@@ -23,6 +23,8 @@ from goblins.history import (
     SIGNALED,
     TIMER_FIRED,
     TIMER_STARTED,
+    UPDATE_ACCEPTED,
+    UPDATE_COMPLETED,
     WORKFLOW_FAILED,
     WORKFLOW_SCHEDULED,
     WORKFLOW_STARTED,
@@ -68,6 +70,8 @@ class FoldedRun:
         self.cancel_requested = False
         self.cancel_seq = 0  # seq of WORKFLOW_CANCEL_REQUESTED: activities scheduled before it are unwanted
         self.signal_ids: set[str] = set()
+        # update id -> its UPDATE_COMPLETED (None while its handler runs), for every accepted update
+        self.updates: dict[str, pb.HistoryEvent | None] = {}
         # step id -> CHILD_WORKFLOW_STARTED's attributes, while running
         self.children: dict[str, pb.ChildWorkflowStartedAttributes] = {}
         self.child_steps: set[str] = set()  # every child step ever started
@@ -193,6 +197,13 @@ class FoldedRun:
         self.children.pop(e.child_workflow_failed.step_id, None)
         self.last_wake_seq = e.seq
 
+    def _fold_update_accepted(self, e: pb.HistoryEvent) -> None:
+        self.updates[e.update_accepted.update_id] = None
+        self.last_wake_seq = e.seq
+
+    def _fold_update_completed(self, e: pb.HistoryEvent) -> None:
+        self.updates[e.update_completed.update_id] = e
+
     def _fold_workflow_finished(self, e: pb.HistoryEvent) -> None:
         self.finished = True
 
@@ -220,5 +231,7 @@ _FOLD = {
     WORKFLOW_SUCCEEDED: FoldedRun._fold_workflow_finished,
     WORKFLOW_FAILED: FoldedRun._fold_workflow_finished,
     MARKER_RECORDED: FoldedRun._fold_marker,
+    UPDATE_ACCEPTED: FoldedRun._fold_update_accepted,
+    UPDATE_COMPLETED: FoldedRun._fold_update_completed,
 }
 """How each kind of event folds into a run's state: every kind is named, unknown kinds raise."""

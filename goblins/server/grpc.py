@@ -162,6 +162,8 @@ class GoblinsService(pb_grpc.GoblinsServicer):
     async def StartWorkflow(
         self, request: pb.StartWorkflowRequest, context: grpc.aio.ServicerContext
     ) -> pb.StartWorkflowResponse:
+        if request.start_signal:
+            auth.require("signal")
         return await self.runs.start(request)
 
     @mapped
@@ -182,6 +184,12 @@ class GoblinsService(pb_grpc.GoblinsServicer):
     @mapped
     async def Query(self, request: pb.QueryRequest, context: grpc.aio.ServicerContext) -> pb.QueryAnswer:
         return await self.runs.query(request)
+
+    @mapped
+    async def UpdateWorkflow(
+        self, request: pb.UpdateWorkflowRequest, context: grpc.aio.ServicerContext
+    ) -> pb.UpdateWorkflowResponse:
+        return await self.runs.update(request)
 
     @mapped
     async def AnswerQuery(self, request: pb.QueryAnswer, context: grpc.aio.ServicerContext) -> pb.ControlResponse:
@@ -249,6 +257,8 @@ class GoblinsService(pb_grpc.GoblinsServicer):
             try:
                 auth.require_request(which or "")
                 if which == "start":
+                    if request.start.start_signal:
+                        auth.require("signal")
                     response: Any = await self.runs.start(request.start)
                 elif which == "result":
                     response = await self.runs.result(request.result)

@@ -21,6 +21,7 @@ class _Start:
     parent_step: str = ""
     done_task: str = ""  # the message task that carried this start (deleted with the turn)
     execution_timeout: float = 0.0
+    signal: pb.SignalWorkflow | None = None  # signal-with-start: recorded in the start's turn
 
 
 @dataclasses.dataclass
@@ -55,3 +56,12 @@ def _describe(item: Item) -> str:
 def _run_id_of(report: pb.Report) -> str:
     which = report.WhichOneof("kind")
     return getattr(report, which).run_id if which else ""
+
+
+def _start_signal(r: pb.StartWorkflowRequest) -> pb.SignalWorkflow | None:
+    """A signal-with-start's signal, or None for a plain start."""
+    if not r.start_signal:
+        return None
+    return pb.SignalWorkflow(
+        run_id=r.run_id, name=r.start_signal, input=r.start_signal_input, signal_id=r.start_signal_id
+    )

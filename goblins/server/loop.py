@@ -31,7 +31,7 @@ from goblins.server.checks import (
 )
 from goblins.server.commits import StoreCommits
 from goblins.server.effects import Effects, IdSource, TaskRecord
-from goblins.server.items import Item, _Register, _Report, _Resume, _run_id_of, _Start
+from goblins.server.items import Item, _Register, _Report, _Resume, _run_id_of, _Start, _start_signal
 from goblins.server.paging import PAGE_BYTES, fit, page_token
 from goblins.server.ports import Batch, Mode, StoreConflict, StoreRejected
 from goblins.server.recent import RECENT_BYTES, RecentResults
@@ -143,6 +143,7 @@ class EventLoop(StoreCommits, ReportDecisions):
                 r.parent_step,
                 done_task,
                 r.execution_timeout,
+                _start_signal(r),
             )
         )
 
@@ -317,6 +318,8 @@ class EventLoop(StoreCommits, ReportDecisions):
                         )
                     )
                     touched[rs.run_id] = rs
+                if item.signal is not None:  # in the start's commit: the run never exists without it
+                    fx.extend(self.runs[item.run_id].signal(item.signal, now))
                 if item.reply is not None:
                     replies.append((item.reply, not existed))
             elif isinstance(item, _Resume):

@@ -62,6 +62,8 @@ class ReportDecisions:
             return rs.timer_fired(report.timer_fired, now)
         if which == "signal_workflow":
             return rs.signal(report.signal_workflow, now)
+        if which == "update_workflow":
+            return rs.update(report.update_workflow, now)
         if which == "cancel_workflow":
             return rs.cancel(report.cancel_workflow, now)
         if which == "child_finished":

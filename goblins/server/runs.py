@@ -20,6 +20,7 @@ from goblins.server.effects import ACTIVITY, WORKFLOW
 from goblins.server.loop import EventLoop
 from goblins.server.paging import PAGE_BYTES, list_token, page_events, page_token, parse_list_token, parse_token
 from goblins.server.ports import Mode
+from goblins.server.updates import RunUpdates
 
 MAX_WAIT = 60.0
 QUERY_TIMEOUT = 10.0
@@ -94,7 +95,7 @@ def _expire(waiter: asyncio.Future[pb.HistoryEvent | None]) -> None:
         waiter.set_result(None)
 
 
-class Runs:
+class Runs(RunUpdates):
     """What clients (and workers, for registration and checks) ask of the server."""
 
     def __init__(self, mode: Mode, loop: EventLoop) -> None:
@@ -126,11 +127,22 @@ class Runs:
         self.loop.refuse_in_outage()
         if not await self.loop.is_registered(WORKFLOW, name):
             raise NotFound(f"no worker has registered a workflow named {name!r}")
+        if request.start_signal:
+            _refuse_long(("start_signal", request.start_signal), ("start_signal_id", request.start_signal_id))
+            self._refuse_payload(request.start_signal_input, "start_signal_input")
         run_id = request.run_id or new_id()
         start = pb.StartWorkflowRequest(
             workflow_name=name, input=request.input, run_id=run_id, execution_timeout=request.execution_timeout
         )
+        if request.start_signal:  # signal-with-start: recorded with the start, or sent to the run
+            start.start_signal, start.start_signal_input = request.start_signal, request.start_signal_input
+            start.start_signal_id = request.start_signal_id or new_id()
         created = await self.router.start(start, fresh=not request.run_id)
+        if request.start_signal and not created:
+            last = await self.store.last_event(run_id)
+            rs = self.loop.run(run_id)
+            if (rs is not None and rs.finished) or (rs is None and last is not None and last.type in FINISHED):
+                raise FailedPrecondition(f"workflow run {run_id} has already finished: the signal was not delivered")
         return pb.StartWorkflowResponse(run_id=run_id, existed=not created)
 
     async def result(self, request: pb.GetResultRequest) -> pb.GetResultResponse:
@@ -242,26 +254,24 @@ class Runs:
             raise InvalidArgument("a query needs a name")
         _refuse_long(("run_id", request.run_id), ("name", request.name))
         self._refuse_payload(request.input, "input")
-        rs = self.loop.run(request.run_id)
+        return await self._ask_worker(pb.QueryTask(run_id=request.run_id, name=request.name, input=request.input))
+
+    async def _ask_worker(self, task: pb.QueryTask) -> pb.QueryAnswer:
+        """Hand ``task`` (a query, or an update's validation) to the worker holding its run and
+        wait for the answer; nothing is recorded."""
+        rs = self.loop.run(task.run_id)
         if rs is not None:
             workflow_name = rs.workflow_name
         else:
-            last = await self.store.last_event(request.run_id)
+            last = await self.store.last_event(task.run_id)
             if last is None:
-                raise NotFound(f"no workflow run with id {request.run_id!r}")
+                raise NotFound(f"no workflow run with id {task.run_id!r}")
             workflow_name = last.workflow_name
         query_id = new_id()
         answer: asyncio.Future[pb.QueryAnswer] = asyncio.get_running_loop().create_future()
         self.queries[query_id] = answer
         try:
-            task = pb.QueryTask(
-                query_id=query_id,
-                run_id=request.run_id,
-                workflow_name=workflow_name,
-                name=request.name,
-                input=request.input,
-                reply_to=self.address,
-            )
+            task.query_id, task.workflow_name, task.reply_to = query_id, workflow_name, self.address
             if not await self.mode.queue.send_query(task):
                 raise FailedPrecondition(f"no worker hosting {workflow_name!r} is connected")
             try:

@@ -254,6 +254,18 @@ class RunState(Farewells):
         self._wake(fx, now)
         return fx
 
+    def update(self, r: pb.UpdateWorkflowRequest, now: float) -> Effects:
+        """An update the workflow's validator accepted: recorded once per update id."""
+        fx = Effects()
+        if self.finished or r.update_id in self.updates:
+            return fx  # a redelivery (Kafka) or a client's resend
+        event = self.new_event(pb.UPDATE_ACCEPTED, now)
+        a = event.update_accepted
+        a.update_id, a.update_name, a.input = r.update_id, r.name, r.input
+        self.record(fx, event)
+        self._wake(fx, now)
+        return fx
+
     def cancel(self, r: pb.CancelWorkflow, now: float) -> Effects:
         """Cancel: the workflow's code sees CancelledError. Terminate: the run ends now."""
         fx = Effects()
@@ -436,6 +448,21 @@ def _fail(rs: RunState, fx: Effects, c: pb.FailWorkflow, now: float) -> None:
     rs._record_failed(fx, c.error, c.error_type, now, c)
 
 
+def _complete_update(rs: RunState, fx: Effects, c: pb.CompleteUpdate, now: float) -> None:
+    if c.update_id not in rs.updates or rs.updates[c.update_id] is not None:
+        return  # not accepted (forged), or completed already (a replayed or resent command)
+    accepted = next(e for e in rs.events if e.type == pb.UPDATE_ACCEPTED and e.update_accepted.update_id == c.update_id)
+    event = rs.new_event(pb.UPDATE_COMPLETED, now)
+    a = event.update_completed
+    a.update_id, a.update_name = c.update_id, accepted.update_accepted.update_name
+    if c.HasField("failure"):
+        a.failure.message, a.failure.type = c.failure.error, c.failure.error_type
+        _copy_failure(a.failure, c.failure)
+    else:
+        a.output = c.output
+    rs.record(fx, event)
+
+
 def _copy_failure(failure: pb.Failure, source: pb.ActivityResult | pb.WorkflowTaskFailed | pb.FailWorkflow) -> None:
     """The failure fields (traceback, non_retryable, details) ``source`` carries, onto the
     history's ``failure``: the one place that maps them from the reports onto the history."""
@@ -454,5 +481,6 @@ _DECIDE: dict[str, Callable[[RunState, Effects, Any, float], None]] = {
     "record_marker": RunState._record_marker,
     "complete_workflow": _complete,
     "fail_workflow": _fail,
+    "complete_update": _complete_update,
 }
 """What each kind of command records: every kind is named; a task with an unknown one fails."""

@@ -78,4 +78,7 @@ class QueryAnswers:
             failure = instance.activate(history).failure
             if failure is not None:
                 raise RuntimeError(f"the run cannot be replayed for the query: {failure[1]}")
+        if q.validate_update:
+            instance.validate_update(q.name, q.input)  # raises to reject
+            return None
         return instance.query(q.name, q.input)

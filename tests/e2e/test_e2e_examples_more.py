@@ -141,3 +141,18 @@ async def test_raffle_is_drawn_again_alike_by_a_new_worker(cluster: Cluster) -> 
     result = cluster.cli("workflow", "result", "raffle-kill", "--timeout", "30")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)[0] == f"{winner} claimed ticket {ticket}"
+
+
+def test_account_example_updates(cluster: Cluster, measure: Callable[[str], None]) -> None:
+    cluster.start_server()
+    cluster.start_worker("examples.account", cwd=REPO)
+    t0 = time.monotonic()
+    done = cluster.python("-m", "examples.account")
+    measure(f"examples.account: {time.monotonic() - t0:.2f}s")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "deposit 100 -> 100",
+        "withdraw 30 -> 70",
+        "withdraw 500 rejected: ValueError: balance 70 does not cover 500",
+        "balance: 70 | updates recorded: 2",
+    ]

@@ -70,6 +70,18 @@ async def _queried(env: goblins.testing.WorkflowEnvironment) -> goblins.Workflow
     return handle
 
 
+async def _updated(env: goblins.testing.WorkflowEnvironment) -> goblins.WorkflowHandle:
+    handle = await env.client.start_workflow(w.updated, "order-6")
+    assert await handle.execute_update("add", "apple", timeout=10) == 1
+    for item, error in (("", goblins.UpdateRejected), ("boom", goblins.UpdateFailed)):
+        try:
+            await handle.execute_update("add", item, timeout=10)
+        except error:
+            pass
+    await handle.signal("done")
+    return handle
+
+
 def _interrupted(workflow: Any, arg: str, after: goblins.events.EventType, how: str, reason: str) -> Scenario:
     """Start a run, and once it has recorded ``after``, ``cancel`` or ``terminate`` it."""
 
@@ -100,6 +112,7 @@ SCENARIOS: dict[str, Scenario] = {
     "signal": _signal,
     "signal_timeout": _started(w.signal_timeout, "order-0"),
     "queried": _queried,
+    "updated": _updated,
     "cancelled": _interrupted(
         w.cancelled, "order-3", goblins.events.EventType.ACTIVITY_STARTED, "cancel", "changed my mind"
     ),

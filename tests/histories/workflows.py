@@ -209,7 +209,30 @@ async def patched(text: str) -> str:
 
 
 ACTIVITIES = [echo, flaky, broken, checkpointing, slow]
+
+
+@goblins.workflow(name="histories.updated")
+async def updated(order: str) -> list[str]:
+    """Updated while it waits: a rejected update leaves nothing, an accepted one two events."""
+    items: list[str] = []
+
+    def not_empty(item: str) -> None:
+        if not item:
+            raise ValueError("an item needs a name")
+
+    async def add(item: str) -> int:
+        if item == "boom":
+            raise goblins.ApplicationError("cannot add boom", type="Refused")
+        items.append(await goblins.workflow.execute_activity(echo, item, start_to_close_timeout=10))
+        return len(items)
+
+    goblins.workflow.set_update_handler("add", add, validator=not_empty)
+    await goblins.workflow.wait_for_signal("done")
+    return items
+
+
 WORKFLOWS = [
+    updated,
     activity_success,
     activity_retry,
     activity_failure,

@@ -43,6 +43,7 @@ ALLOWED: dict[str, set[str]] = {
         "Cancel",
         "Cancel(terminate)",
         "Query",
+        "UpdateWorkflow",
         "ClientSession(start)",
         "ClientSession(result)",
     },
@@ -183,6 +184,9 @@ RPCS: dict[str, Attempt] = {
     "Cancel": lambda s: unary(s.Cancel(pb.CancelWorkflow(run_id="nope"), timeout=T)),
     "Cancel(terminate)": lambda s: unary(s.Cancel(pb.CancelWorkflow(run_id="nope", terminate=True), timeout=T)),
     "Query": lambda s: unary(s.Query(pb.QueryRequest(run_id="nope", name="q"), timeout=T)),
+    "UpdateWorkflow": lambda s: unary(
+        s.UpdateWorkflow(pb.UpdateWorkflowRequest(run_id="nope", name="u", update_id="i"), timeout=T)
+    ),
     "AnswerQuery": lambda s: unary(s.AnswerQuery(pb.QueryAnswer(query_id="nope"), timeout=T)),
     "Register": lambda s: unary(s.Register(pb.Hello(worker_id="probe", workflows=["greeting"]), timeout=T)),
     "CheckTasks": lambda s: unary(s.CheckTasks(pb.CheckTasksRequest(), timeout=T)),

@@ -47,6 +47,7 @@ def test_every_client_session_request_has_a_permission() -> None:
                 "Signal",
                 "Cancel",
                 "Query",
+                "UpdateWorkflow",
                 "ClientSession",
             },
         ),

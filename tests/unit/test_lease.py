@@ -16,7 +16,14 @@ from goblins.server.session import WORKER_REPORTS, Session
 from tests.unit.test_dispatcher import Harness, activity, workflow
 from tests.unit.test_state import T0, result, running_with, schedule
 
-ENGINE_REPORTS = {"start_workflow", "timer_fired", "signal_workflow", "cancel_workflow", "child_finished"}
+ENGINE_REPORTS = {
+    "start_workflow",
+    "timer_fired",
+    "signal_workflow",
+    "cancel_workflow",
+    "child_finished",
+    "update_workflow",  # recorded only once the worker holding the run has validated it
+}
 
 
 def test_every_report_kind_is_either_a_workers_or_the_engines() -> None:
@@ -106,6 +113,16 @@ FIELDS: dict[str, str] = {
     "StartWorkflowRequest.parent_run_id": ENGINE,
     "StartWorkflowRequest.parent_step": ENGINE,
     "StartWorkflowRequest.execution_timeout": PUBLIC,
+    # Signal-with-start: a signal, checked like Signal's (and the caller needs "signal" too).
+    "StartWorkflowRequest.start_signal": PUBLIC,
+    "StartWorkflowRequest.start_signal_input": PUBLIC,
+    "StartWorkflowRequest.start_signal_id": PUBLIC,
+    # An update: validated by the worker holding the run before anything is recorded.
+    "UpdateWorkflowRequest.run_id": PUBLIC,
+    "UpdateWorkflowRequest.update_id": PUBLIC,  # the sender's dedup key
+    "UpdateWorkflowRequest.name": PUBLIC,
+    "UpdateWorkflowRequest.input": PUBLIC,
+    "UpdateWorkflowRequest.wait": PUBLIC,
     "GetResultRequest.run_id": PUBLIC,
     "GetResultRequest.wait": PUBLIC,
     "GetResultRequest.started": PUBLIC,  # only changes how long "not found" waits

@@ -247,9 +247,12 @@ def test_a_stale_completion_records_no_marker() -> None:
     resent commands, recorded once."""
     rs, _ = running_with(schedule(1, "print_label"))
     mark = pb.Command(record_marker=pb.RecordMarker(patch_id="p"))
-    stale = rs.workflow_task_completed(completed(rs, mark, schedule(1, "buy_label"), seen=1, task_id="old"), 2000.0)
+    rs.signal(pb.SignalWorkflow(run_id=RUN, name="wake"), 2000.0)  # a workflow task outstanding
+    stale = rs.workflow_task_completed(completed(rs, mark, schedule(1, "buy_label"), seen=1), 2000.0)
     assert stale.events == [] and rs.patches == set()
-    fresh = rs.workflow_task_completed(completed(rs, mark, task_id="new"), 2001.0)
+    if rs.wf_task_id is None:  # the stale completion closed that task: another one
+        rs.signal(pb.SignalWorkflow(run_id=RUN, name="wake again"), 2000.5)
+    fresh = rs.workflow_task_completed(completed(rs, mark), 2001.0)
     assert types(fresh) == ["MARKER_RECORDED"]
     folded = RunState.from_history(rs.run_id, list(rs.events), ids=rs.ids)
     assert folded.marker_seq == rs.marker_seq == rs.events[-1].seq

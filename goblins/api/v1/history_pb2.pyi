@@ -27,6 +27,8 @@ class EventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CHILD_WORKFLOW_COMPLETED: _ClassVar[EventType]
     CHILD_WORKFLOW_FAILED: _ClassVar[EventType]
     MARKER_RECORDED: _ClassVar[EventType]
+    UPDATE_ACCEPTED: _ClassVar[EventType]
+    UPDATE_COMPLETED: _ClassVar[EventType]
 EVENT_TYPE_UNSPECIFIED: EventType
 WORKFLOW_SCHEDULED: EventType
 WORKFLOW_STARTED: EventType
@@ -45,6 +47,8 @@ CHILD_WORKFLOW_STARTED: EventType
 CHILD_WORKFLOW_COMPLETED: EventType
 CHILD_WORKFLOW_FAILED: EventType
 MARKER_RECORDED: EventType
+UPDATE_ACCEPTED: EventType
+UPDATE_COMPLETED: EventType
 
 class RetryPolicy(_message.Message):
     __slots__ = ("initial_interval", "backoff_coefficient", "maximum_interval", "max_attempts", "non_retryable_errors")
@@ -77,7 +81,7 @@ class Failure(_message.Message):
     def __init__(self, message: _Optional[str] = ..., type: _Optional[str] = ..., stack_trace: _Optional[str] = ..., non_retryable: _Optional[bool] = ..., details: _Optional[bytes] = ..., cause: _Optional[_Union[Failure, _Mapping]] = ...) -> None: ...
 
 class HistoryEvent(_message.Message):
-    __slots__ = ("run_id", "seq", "time", "type", "workflow_name", "workflow_scheduled", "workflow_started", "workflow_finished_in_success", "workflow_finished_in_error", "activity_scheduled", "activity_started", "activity_finished_in_success", "activity_finished_in_error", "workflow_task_failed", "timer_started", "timer_fired", "workflow_signaled", "workflow_cancel_requested", "child_workflow_started", "child_workflow_completed", "child_workflow_failed", "marker_recorded")
+    __slots__ = ("run_id", "seq", "time", "type", "workflow_name", "workflow_scheduled", "workflow_started", "workflow_finished_in_success", "workflow_finished_in_error", "activity_scheduled", "activity_started", "activity_finished_in_success", "activity_finished_in_error", "workflow_task_failed", "timer_started", "timer_fired", "workflow_signaled", "workflow_cancel_requested", "child_workflow_started", "child_workflow_completed", "child_workflow_failed", "marker_recorded", "update_accepted", "update_completed")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     SEQ_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
@@ -100,6 +104,8 @@ class HistoryEvent(_message.Message):
     CHILD_WORKFLOW_COMPLETED_FIELD_NUMBER: _ClassVar[int]
     CHILD_WORKFLOW_FAILED_FIELD_NUMBER: _ClassVar[int]
     MARKER_RECORDED_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_COMPLETED_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     seq: int
     time: float
@@ -122,7 +128,9 @@ class HistoryEvent(_message.Message):
     child_workflow_completed: ChildWorkflowCompletedAttributes
     child_workflow_failed: ChildWorkflowFailedAttributes
     marker_recorded: MarkerRecordedAttributes
-    def __init__(self, run_id: _Optional[str] = ..., seq: _Optional[int] = ..., time: _Optional[float] = ..., type: _Optional[_Union[EventType, str]] = ..., workflow_name: _Optional[str] = ..., workflow_scheduled: _Optional[_Union[WorkflowScheduledAttributes, _Mapping]] = ..., workflow_started: _Optional[_Union[WorkflowStartedAttributes, _Mapping]] = ..., workflow_finished_in_success: _Optional[_Union[WorkflowFinishedInSuccessAttributes, _Mapping]] = ..., workflow_finished_in_error: _Optional[_Union[WorkflowFinishedInErrorAttributes, _Mapping]] = ..., activity_scheduled: _Optional[_Union[ActivityScheduledAttributes, _Mapping]] = ..., activity_started: _Optional[_Union[ActivityStartedAttributes, _Mapping]] = ..., activity_finished_in_success: _Optional[_Union[ActivityFinishedInSuccessAttributes, _Mapping]] = ..., activity_finished_in_error: _Optional[_Union[ActivityFinishedInErrorAttributes, _Mapping]] = ..., workflow_task_failed: _Optional[_Union[WorkflowTaskFailedAttributes, _Mapping]] = ..., timer_started: _Optional[_Union[TimerStartedAttributes, _Mapping]] = ..., timer_fired: _Optional[_Union[TimerFiredAttributes, _Mapping]] = ..., workflow_signaled: _Optional[_Union[WorkflowSignaledAttributes, _Mapping]] = ..., workflow_cancel_requested: _Optional[_Union[WorkflowCancelRequestedAttributes, _Mapping]] = ..., child_workflow_started: _Optional[_Union[ChildWorkflowStartedAttributes, _Mapping]] = ..., child_workflow_completed: _Optional[_Union[ChildWorkflowCompletedAttributes, _Mapping]] = ..., child_workflow_failed: _Optional[_Union[ChildWorkflowFailedAttributes, _Mapping]] = ..., marker_recorded: _Optional[_Union[MarkerRecordedAttributes, _Mapping]] = ...) -> None: ...
+    update_accepted: UpdateAcceptedAttributes
+    update_completed: UpdateCompletedAttributes
+    def __init__(self, run_id: _Optional[str] = ..., seq: _Optional[int] = ..., time: _Optional[float] = ..., type: _Optional[_Union[EventType, str]] = ..., workflow_name: _Optional[str] = ..., workflow_scheduled: _Optional[_Union[WorkflowScheduledAttributes, _Mapping]] = ..., workflow_started: _Optional[_Union[WorkflowStartedAttributes, _Mapping]] = ..., workflow_finished_in_success: _Optional[_Union[WorkflowFinishedInSuccessAttributes, _Mapping]] = ..., workflow_finished_in_error: _Optional[_Union[WorkflowFinishedInErrorAttributes, _Mapping]] = ..., activity_scheduled: _Optional[_Union[ActivityScheduledAttributes, _Mapping]] = ..., activity_started: _Optional[_Union[ActivityStartedAttributes, _Mapping]] = ..., activity_finished_in_success: _Optional[_Union[ActivityFinishedInSuccessAttributes, _Mapping]] = ..., activity_finished_in_error: _Optional[_Union[ActivityFinishedInErrorAttributes, _Mapping]] = ..., workflow_task_failed: _Optional[_Union[WorkflowTaskFailedAttributes, _Mapping]] = ..., timer_started: _Optional[_Union[TimerStartedAttributes, _Mapping]] = ..., timer_fired: _Optional[_Union[TimerFiredAttributes, _Mapping]] = ..., workflow_signaled: _Optional[_Union[WorkflowSignaledAttributes, _Mapping]] = ..., workflow_cancel_requested: _Optional[_Union[WorkflowCancelRequestedAttributes, _Mapping]] = ..., child_workflow_started: _Optional[_Union[ChildWorkflowStartedAttributes, _Mapping]] = ..., child_workflow_completed: _Optional[_Union[ChildWorkflowCompletedAttributes, _Mapping]] = ..., child_workflow_failed: _Optional[_Union[ChildWorkflowFailedAttributes, _Mapping]] = ..., marker_recorded: _Optional[_Union[MarkerRecordedAttributes, _Mapping]] = ..., update_accepted: _Optional[_Union[UpdateAcceptedAttributes, _Mapping]] = ..., update_completed: _Optional[_Union[UpdateCompletedAttributes, _Mapping]] = ...) -> None: ...
 
 class WorkflowScheduledAttributes(_message.Message):
     __slots__ = ("input", "parent_run_id", "parent_step_id", "execution_timeout")
@@ -299,3 +307,25 @@ class MarkerRecordedAttributes(_message.Message):
     patch_id: str
     deprecated: bool
     def __init__(self, patch_id: _Optional[str] = ..., deprecated: _Optional[bool] = ...) -> None: ...
+
+class UpdateAcceptedAttributes(_message.Message):
+    __slots__ = ("update_id", "update_name", "input")
+    UPDATE_ID_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_NAME_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    update_id: str
+    update_name: str
+    input: bytes
+    def __init__(self, update_id: _Optional[str] = ..., update_name: _Optional[str] = ..., input: _Optional[bytes] = ...) -> None: ...
+
+class UpdateCompletedAttributes(_message.Message):
+    __slots__ = ("update_id", "update_name", "output", "failure")
+    UPDATE_ID_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_NAME_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    FAILURE_FIELD_NUMBER: _ClassVar[int]
+    update_id: str
+    update_name: str
+    output: bytes
+    failure: Failure
+    def __init__(self, update_id: _Optional[str] = ..., update_name: _Optional[str] = ..., output: _Optional[bytes] = ..., failure: _Optional[_Union[Failure, _Mapping]] = ...) -> None: ...

@@ -325,6 +325,20 @@ class ClientReply(_message.Message):
     details: str
     def __init__(self, id: _Optional[int] = ..., start: _Optional[_Union[StartWorkflowResponse, _Mapping]] = ..., result: _Optional[_Union[GetResultResponse, _Mapping]] = ..., code: _Optional[int] = ..., details: _Optional[str] = ...) -> None: ...
 
+class UpdateWorkflowResponse(_message.Message):
+    __slots__ = ("rejected", "completed", "ok", "output", "failure")
+    REJECTED_FIELD_NUMBER: _ClassVar[int]
+    COMPLETED_FIELD_NUMBER: _ClassVar[int]
+    OK_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    FAILURE_FIELD_NUMBER: _ClassVar[int]
+    rejected: bool
+    completed: bool
+    ok: bool
+    output: bytes
+    failure: _history_pb2.Failure
+    def __init__(self, rejected: _Optional[bool] = ..., completed: _Optional[bool] = ..., ok: _Optional[bool] = ..., output: _Optional[bytes] = ..., failure: _Optional[_Union[_history_pb2.Failure, _Mapping]] = ...) -> None: ...
+
 class ClientRequests(_message.Message):
     __slots__ = ("requests",)
     REQUESTS_FIELD_NUMBER: _ClassVar[int]

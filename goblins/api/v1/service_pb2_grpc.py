@@ -110,6 +110,11 @@ class GoblinsStub:
                 request_serializer=goblins_dot_api_dot_v1_dot_service__pb2.ListWorkersRequest.SerializeToString,
                 response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.ListWorkersResponse.FromString,
                 _registered_method=True)
+        self.UpdateWorkflow = channel.unary_unary(
+                '/goblins.api.v1.Goblins/UpdateWorkflow',
+                request_serializer=goblins_dot_api_dot_v1_dot_task__pb2.UpdateWorkflowRequest.SerializeToString,
+                response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.UpdateWorkflowResponse.FromString,
+                _registered_method=True)
 
 
 class GoblinsServicer:
@@ -212,6 +217,13 @@ class GoblinsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateWorkflow(self, request, context):
+        """Validate an update on the worker holding the run, record it, and wait for its outcome.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GoblinsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -289,6 +301,11 @@ def add_GoblinsServicer_to_server(servicer, server):
                     servicer.ListWorkers,
                     request_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.ListWorkersRequest.FromString,
                     response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.ListWorkersResponse.SerializeToString,
+            ),
+            'UpdateWorkflow': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateWorkflow,
+                    request_deserializer=goblins_dot_api_dot_v1_dot_task__pb2.UpdateWorkflowRequest.FromString,
+                    response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.UpdateWorkflowResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -696,6 +713,33 @@ class Goblins:
             '/goblins.api.v1.Goblins/ListWorkers',
             goblins_dot_api_dot_v1_dot_service__pb2.ListWorkersRequest.SerializeToString,
             goblins_dot_api_dot_v1_dot_service__pb2.ListWorkersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateWorkflow(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/goblins.api.v1.Goblins/UpdateWorkflow',
+            goblins_dot_api_dot_v1_dot_task__pb2.UpdateWorkflowRequest.SerializeToString,
+            goblins_dot_api_dot_v1_dot_service__pb2.UpdateWorkflowResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -52,20 +52,22 @@ class WorkflowTask(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., from_seq: _Optional[int] = ..., events: _Optional[_Iterable[_Union[_history_pb2.HistoryEvent, _Mapping]]] = ..., next_page_token: _Optional[bytes] = ..., last_seq: _Optional[int] = ...) -> None: ...
 
 class QueryTask(_message.Message):
-    __slots__ = ("query_id", "run_id", "workflow_name", "name", "input", "reply_to")
+    __slots__ = ("query_id", "run_id", "workflow_name", "name", "input", "reply_to", "validate_update")
     QUERY_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
     REPLY_TO_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_UPDATE_FIELD_NUMBER: _ClassVar[int]
     query_id: str
     run_id: str
     workflow_name: str
     name: str
     input: bytes
     reply_to: str
-    def __init__(self, query_id: _Optional[str] = ..., run_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., name: _Optional[str] = ..., input: _Optional[bytes] = ..., reply_to: _Optional[str] = ...) -> None: ...
+    validate_update: bool
+    def __init__(self, query_id: _Optional[str] = ..., run_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., name: _Optional[str] = ..., input: _Optional[bytes] = ..., reply_to: _Optional[str] = ..., validate_update: _Optional[bool] = ...) -> None: ...
 
 class Task(_message.Message):
     __slots__ = ("activity", "workflow", "query")
@@ -147,8 +149,18 @@ class FailWorkflow(_message.Message):
     error_details: bytes
     def __init__(self, error: _Optional[str] = ..., error_type: _Optional[str] = ..., stack_trace: _Optional[str] = ..., error_details: _Optional[bytes] = ...) -> None: ...
 
+class CompleteUpdate(_message.Message):
+    __slots__ = ("update_id", "output", "failure")
+    UPDATE_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    FAILURE_FIELD_NUMBER: _ClassVar[int]
+    update_id: str
+    output: bytes
+    failure: FailWorkflow
+    def __init__(self, update_id: _Optional[str] = ..., output: _Optional[bytes] = ..., failure: _Optional[_Union[FailWorkflow, _Mapping]] = ...) -> None: ...
+
 class Command(_message.Message):
-    __slots__ = ("schedule_activity", "complete_workflow", "fail_workflow", "start_timer", "start_child_workflow", "continue_as_new", "record_marker")
+    __slots__ = ("schedule_activity", "complete_workflow", "fail_workflow", "start_timer", "start_child_workflow", "continue_as_new", "record_marker", "complete_update")
     SCHEDULE_ACTIVITY_FIELD_NUMBER: _ClassVar[int]
     COMPLETE_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
     FAIL_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
@@ -156,6 +168,7 @@ class Command(_message.Message):
     START_CHILD_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
     CONTINUE_AS_NEW_FIELD_NUMBER: _ClassVar[int]
     RECORD_MARKER_FIELD_NUMBER: _ClassVar[int]
+    COMPLETE_UPDATE_FIELD_NUMBER: _ClassVar[int]
     schedule_activity: ScheduleActivity
     complete_workflow: CompleteWorkflow
     fail_workflow: FailWorkflow
@@ -163,7 +176,8 @@ class Command(_message.Message):
     start_child_workflow: StartChildWorkflow
     continue_as_new: ContinueAsNew
     record_marker: RecordMarker
-    def __init__(self, schedule_activity: _Optional[_Union[ScheduleActivity, _Mapping]] = ..., complete_workflow: _Optional[_Union[CompleteWorkflow, _Mapping]] = ..., fail_workflow: _Optional[_Union[FailWorkflow, _Mapping]] = ..., start_timer: _Optional[_Union[StartTimer, _Mapping]] = ..., start_child_workflow: _Optional[_Union[StartChildWorkflow, _Mapping]] = ..., continue_as_new: _Optional[_Union[ContinueAsNew, _Mapping]] = ..., record_marker: _Optional[_Union[RecordMarker, _Mapping]] = ...) -> None: ...
+    complete_update: CompleteUpdate
+    def __init__(self, schedule_activity: _Optional[_Union[ScheduleActivity, _Mapping]] = ..., complete_workflow: _Optional[_Union[CompleteWorkflow, _Mapping]] = ..., fail_workflow: _Optional[_Union[FailWorkflow, _Mapping]] = ..., start_timer: _Optional[_Union[StartTimer, _Mapping]] = ..., start_child_workflow: _Optional[_Union[StartChildWorkflow, _Mapping]] = ..., continue_as_new: _Optional[_Union[ContinueAsNew, _Mapping]] = ..., record_marker: _Optional[_Union[RecordMarker, _Mapping]] = ..., complete_update: _Optional[_Union[CompleteUpdate, _Mapping]] = ...) -> None: ...
 
 class ActivityStarted(_message.Message):
     __slots__ = ("task_id", "run_id", "step_id", "attempt")
@@ -294,7 +308,7 @@ class ChildFinished(_message.Message):
     def __init__(self, run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., child_run_id: _Optional[str] = ..., ok: _Optional[bool] = ..., output: _Optional[bytes] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ...) -> None: ...
 
 class Report(_message.Message):
-    __slots__ = ("activity_started", "activity_result", "workflow_task_completed", "workflow_task_failed", "start_workflow", "timer_fired", "signal_workflow", "cancel_workflow", "child_finished", "activity_heartbeat")
+    __slots__ = ("activity_started", "activity_result", "workflow_task_completed", "workflow_task_failed", "start_workflow", "timer_fired", "signal_workflow", "cancel_workflow", "child_finished", "activity_heartbeat", "update_workflow")
     ACTIVITY_STARTED_FIELD_NUMBER: _ClassVar[int]
     ACTIVITY_RESULT_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_TASK_COMPLETED_FIELD_NUMBER: _ClassVar[int]
@@ -305,6 +319,7 @@ class Report(_message.Message):
     CANCEL_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
     CHILD_FINISHED_FIELD_NUMBER: _ClassVar[int]
     ACTIVITY_HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
     activity_started: ActivityStarted
     activity_result: ActivityResult
     workflow_task_completed: WorkflowTaskCompleted
@@ -315,20 +330,41 @@ class Report(_message.Message):
     cancel_workflow: CancelWorkflow
     child_finished: ChildFinished
     activity_heartbeat: ActivityHeartbeat
-    def __init__(self, activity_started: _Optional[_Union[ActivityStarted, _Mapping]] = ..., activity_result: _Optional[_Union[ActivityResult, _Mapping]] = ..., workflow_task_completed: _Optional[_Union[WorkflowTaskCompleted, _Mapping]] = ..., workflow_task_failed: _Optional[_Union[WorkflowTaskFailed, _Mapping]] = ..., start_workflow: _Optional[_Union[StartWorkflowRequest, _Mapping]] = ..., timer_fired: _Optional[_Union[TimerFired, _Mapping]] = ..., signal_workflow: _Optional[_Union[SignalWorkflow, _Mapping]] = ..., cancel_workflow: _Optional[_Union[CancelWorkflow, _Mapping]] = ..., child_finished: _Optional[_Union[ChildFinished, _Mapping]] = ..., activity_heartbeat: _Optional[_Union[ActivityHeartbeat, _Mapping]] = ...) -> None: ...
+    update_workflow: UpdateWorkflowRequest
+    def __init__(self, activity_started: _Optional[_Union[ActivityStarted, _Mapping]] = ..., activity_result: _Optional[_Union[ActivityResult, _Mapping]] = ..., workflow_task_completed: _Optional[_Union[WorkflowTaskCompleted, _Mapping]] = ..., workflow_task_failed: _Optional[_Union[WorkflowTaskFailed, _Mapping]] = ..., start_workflow: _Optional[_Union[StartWorkflowRequest, _Mapping]] = ..., timer_fired: _Optional[_Union[TimerFired, _Mapping]] = ..., signal_workflow: _Optional[_Union[SignalWorkflow, _Mapping]] = ..., cancel_workflow: _Optional[_Union[CancelWorkflow, _Mapping]] = ..., child_finished: _Optional[_Union[ChildFinished, _Mapping]] = ..., activity_heartbeat: _Optional[_Union[ActivityHeartbeat, _Mapping]] = ..., update_workflow: _Optional[_Union[UpdateWorkflowRequest, _Mapping]] = ...) -> None: ...
 
 class StartWorkflowRequest(_message.Message):
-    __slots__ = ("workflow_name", "input", "run_id", "parent_run_id", "parent_step", "execution_timeout")
+    __slots__ = ("workflow_name", "input", "run_id", "parent_run_id", "parent_step", "execution_timeout", "start_signal", "start_signal_input", "start_signal_id")
     WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     PARENT_RUN_ID_FIELD_NUMBER: _ClassVar[int]
     PARENT_STEP_FIELD_NUMBER: _ClassVar[int]
     EXECUTION_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    START_SIGNAL_FIELD_NUMBER: _ClassVar[int]
+    START_SIGNAL_INPUT_FIELD_NUMBER: _ClassVar[int]
+    START_SIGNAL_ID_FIELD_NUMBER: _ClassVar[int]
     workflow_name: str
     input: bytes
     run_id: str
     parent_run_id: str
     parent_step: str
     execution_timeout: float
-    def __init__(self, workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., run_id: _Optional[str] = ..., parent_run_id: _Optional[str] = ..., parent_step: _Optional[str] = ..., execution_timeout: _Optional[float] = ...) -> None: ...
+    start_signal: str
+    start_signal_input: bytes
+    start_signal_id: str
+    def __init__(self, workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., run_id: _Optional[str] = ..., parent_run_id: _Optional[str] = ..., parent_step: _Optional[str] = ..., execution_timeout: _Optional[float] = ..., start_signal: _Optional[str] = ..., start_signal_input: _Optional[bytes] = ..., start_signal_id: _Optional[str] = ...) -> None: ...
+
+class UpdateWorkflowRequest(_message.Message):
+    __slots__ = ("run_id", "update_id", "name", "input", "wait")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    WAIT_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    update_id: str
+    name: str
+    input: bytes
+    wait: float
+    def __init__(self, run_id: _Optional[str] = ..., update_id: _Optional[str] = ..., name: _Optional[str] = ..., input: _Optional[bytes] = ..., wait: _Optional[float] = ...) -> None: ...
