@@ -248,7 +248,8 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             raise principal.refusal(what)
         return principal
 
-    async def _admitted(self, rpc: str, context: grpc.aio.ServicerContext) -> None:
+    def _refusal(self, rpc: str, context: grpc.aio.ServicerContext) -> tuple[grpc.StatusCode, str] | None:
+        """None when the call may go on (its principal is then current), else the status to end it with."""
         try:
             principal = self.admit(rpc, context)
         except (Unauthenticated, PermissionDenied) as exc:
@@ -258,11 +259,17 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 else grpc.StatusCode.PERMISSION_DENIED
             )
             log.info("refused %s from %s: %s", rpc, context.peer(), exc)
-            await context.abort(code, str(exc))
+            return code, str(exc)
         except Exception as exc:  # a bug in the authorizer: refuse, never let the call through
             log.error("authorizer failed on %s", rpc, exc_info=exc)
-            await context.abort(grpc.StatusCode.INTERNAL, f"internal error: the authorizer failed: {exc}")
+            return grpc.StatusCode.INTERNAL, f"internal error: the authorizer failed: {exc}"
         _current.set(principal)  # the handler runs in this task: it (and tasks it starts) sees it
+        return None
+
+    async def _admitted(self, rpc: str, context: grpc.aio.ServicerContext) -> None:
+        refusal = self._refusal(rpc, context)
+        if refusal is not None:
+            await context.abort(*refusal)
 
     def _wrap(self, rpc: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         if handler.unary_unary is not None:
@@ -285,7 +292,13 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         field = "stream_stream" if handler.stream_stream is not None else "unary_stream"
 
         async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            await self._admitted(rpc, context)
+            refusal = self._refusal(rpc, context)
+            if refusal is not None:
+                # Ended with a status, not context.abort(): an abort raised inside a response
+                # generator before its first message was seen once to reach the caller as INTERNAL.
+                context.set_code(refusal[0])
+                context.set_details(refusal[1])
+                return
             async for response in streaming(request, context):
                 yield response
 
