@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 _os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 
 from goblins._tls import TLSConfig
+from goblins._workflow_ids import IdConflictPolicy, IdReusePolicy
 from goblins.client import Client, RunInfo, WorkflowHandle
 from goblins.codec import AesGcmCodec
 from goblins.describe import RunDescription
@@ -29,6 +30,7 @@ from goblins.errors import (
     PermissionDenied,
     Unauthenticated,
     WorkflowCancelled,
+    WorkflowAlreadyStarted,
     WorkflowFailed,
     WorkflowNotFound,
     WorkflowTerminated,
@@ -55,6 +57,8 @@ __all__ = [
     "ChildWorkflowFailed",
     "Client",
     "GoblinsError",
+    "IdConflictPolicy",
+    "IdReusePolicy",
     "LocalServer",
     "NondeterminismError",
     "PermissionDenied",
@@ -64,6 +68,7 @@ __all__ = [
     "TLSConfig",
     "Unauthenticated",
     "Worker",
+    "WorkflowAlreadyStarted",
     "WorkflowCancelled",
     "WorkflowFailed",
     "WorkflowHandle",

@@ -18,8 +18,9 @@ from goblins.history import FINISHED, WORKFLOW_SUCCEEDED, parse_status
 from goblins.server.checks import MAX_PAYLOAD, MAX_REASON, bad_payload, bad_seconds, too_long
 from goblins.server.effects import ACTIVITY, WORKFLOW
 from goblins.server.loop import EventLoop
-from goblins.server.paging import PAGE_BYTES, page_events, page_token, parse_token
+from goblins.server.paging import PAGE_BYTES, page_events, page_token, parse_token, run_of_token
 from goblins.server.ports import Mode
+from goblins.server.workflow_ids import TERMINATED_BY_START, AlreadyStarted, WorkflowIds
 
 MAX_WAIT = 60.0
 QUERY_TIMEOUT = 10.0
@@ -105,6 +106,7 @@ class Runs:
         self.queries: dict[str, asyncio.Future[pb.QueryAnswer]] = {}  # query id -> its answer
         self.address = ""  # where workers reach this server (set once it listens)
         self.max_payload = MAX_PAYLOAD  # bytes in one payload a client sends
+        self.ids = WorkflowIds(mode.index, loop, self.store.last_event)
 
     def _refuse_payload(self, data: bytes, argument: str) -> None:
         problem = bad_payload(data, argument, self.max_payload, args=True)
@@ -118,7 +120,7 @@ class Runs:
         if not name:
             raise InvalidArgument("workflow_name is required")
         _refuse_engine_fields(request)
-        _refuse_long(("workflow_name", name), ("run_id", request.run_id))
+        _refuse_long(("workflow_name", name), ("run_id", request.run_id), ("workflow_id", request.workflow_id))
         problem = bad_seconds(request.execution_timeout, "execution_timeout")
         if problem:
             raise InvalidArgument(problem)
@@ -127,11 +129,26 @@ class Runs:
         if not await self.loop.is_registered(WORKFLOW, name):
             raise NotFound(f"no worker has registered a workflow named {name!r}")
         run_id = request.run_id or new_id()
+        victim = ""
+        if request.workflow_id:  # the id's policies decide; without one, the run id is the workflow id
+            try:
+                run_id, new, victim = await self.ids.claim(request, run_id)
+            except AlreadyStarted as refused:
+                return pb.StartWorkflowResponse(
+                    run_id=refused.run_id, existed=True, workflow_id=refused.workflow_id, already_started=True
+                )
+            if not new:  # USE_EXISTING: the id's running run
+                return pb.StartWorkflowResponse(run_id=run_id, existed=True, workflow_id=request.workflow_id)
         start = pb.StartWorkflowRequest(
             workflow_name=name, input=request.input, run_id=run_id, execution_timeout=request.execution_timeout
         )
+        if victim:
+            try:
+                await self.terminate(victim, TERMINATED_BY_START)
+            except FailedPrecondition:
+                pass  # it ended meanwhile
         created = await self.router.start(start, fresh=not request.run_id)
-        return pb.StartWorkflowResponse(run_id=run_id, existed=not created)
+        return pb.StartWorkflowResponse(run_id=run_id, existed=not created, workflow_id=request.workflow_id or run_id)
 
     async def result(self, request: pb.GetResultRequest) -> pb.GetResultResponse:
         """The run's outcome; for a run that continued as new, the outcome of the chain's end."""
@@ -158,6 +175,8 @@ class Runs:
         loop = core.loop or asyncio.get_running_loop()
         deadline = loop.time() + min(max(request.wait, 0.0), MAX_WAIT)
         run_id = request.run_id
+        if not run_id:
+            run_id = request.run_id = await self.ids.resolve(request.workflow_id, "")
         poll = self.router.result_poll(run_id)
         # A run the caller started (or the next run of a chain) exists: never "not found". A
         # run unknown to the store may still be on its way to its owner (the router's grace).
@@ -197,6 +216,11 @@ class Runs:
         rs = self.loop.run(run_id)
         return rs.workflow_name if rs is not None else ""
 
+    async def _resolve(self, workflow_id: str, run_id: str) -> str:
+        """The run a request names: its run_id, else its workflow id's newest run."""
+        _refuse_long(("workflow_id", workflow_id))
+        return await self.ids.resolve(workflow_id, run_id)
+
     # ---- signal, cancel, terminate ----
 
     async def signal(self, request: pb.SignalWorkflow) -> None:
@@ -206,12 +230,14 @@ class Runs:
         self._refuse_payload(request.input, "input")
         if not request.signal_id:  # a client that chose none: still recorded once, whatever Kafka redelivers
             request.signal_id = new_id()
+        request.run_id = await self._resolve(request.workflow_id, request.run_id)
         await self._control(request.run_id, pb.Report(signal_workflow=request))
 
     async def cancel(self, request: pb.CancelWorkflow) -> None:
         """Cancel the run (its code sees CancelledError), or with ``terminate`` end it at once."""
         _refuse_long(("run_id", request.run_id))
         _refuse_long(("reason", request.reason), limit=MAX_REASON)
+        request.run_id = await self._resolve(request.workflow_id, request.run_id)
         await self._control(request.run_id, pb.Report(cancel_workflow=request))
 
     async def terminate(self, run_id: str, reason: str = "") -> None:
@@ -242,6 +268,7 @@ class Runs:
             raise InvalidArgument("a query needs a name")
         _refuse_long(("run_id", request.run_id), ("name", request.name))
         self._refuse_payload(request.input, "input")
+        request.run_id = await self._resolve(request.workflow_id, request.run_id)
         rs = self.loop.run(request.run_id)
         if rs is not None:
             workflow_name = rs.workflow_name
@@ -282,7 +309,9 @@ class Runs:
     async def history_page(self, request: pb.GetHistoryRequest) -> pb.GetHistoryResponse:
         """One page of the run's events: at most ``page_size`` of them (0: the default) and
         ``PAGE_BYTES`` past the first; ``next_page_token`` leads to the next page."""
-        run_id = request.run_id
+        if not request.run_id and request.page_token:  # a later page: the run of the first
+            request.run_id = run_of_token(request.page_token)
+        run_id = request.run_id = await self._resolve(request.workflow_id, request.run_id)
         if request.page_size < 0:
             raise InvalidArgument(f"page_size must be >= 0 (0: the default), got {request.page_size}")
         after = request.after_seq
@@ -304,7 +333,7 @@ class Runs:
         if page is None:
             return pb.GetHistoryResponse(found=False)
         events, more = page
-        reply = pb.GetHistoryResponse(found=True, events=events)
+        reply = pb.GetHistoryResponse(found=True, events=events, run_id=run_id)
         if more and events:
             reply.next_page_token = page_token(run_id, events[-1].seq)
         return reply
@@ -317,7 +346,9 @@ class Runs:
         _refuse_long(("workflow_name", workflow_name))
         if limit < 0:
             raise InvalidArgument(f"limit must be >= 0 (0: the default), got {limit}")
-        return await self.mode.index.list_runs(status, workflow_name, limit)
+        runs = await self.mode.index.list_runs(status, workflow_name, limit)
+        await self.ids.of_runs(runs)
+        return runs
 
     # ---- describe ----
 
@@ -327,6 +358,7 @@ class Runs:
         _refuse_long(("run_id", request.run_id), *(("activity name", n) for n in request.activities))
         if len(request.activities) > MAX_DESCRIBED:
             raise InvalidArgument(f"at most {MAX_DESCRIBED} activity names, got {len(request.activities)}")
+        request.run_id = await self._resolve(request.workflow_id, request.run_id)
         rs = self.loop.run(request.run_id)
         last = None if rs is not None else await self.store.last_event(request.run_id)
         if rs is None and last is None:
