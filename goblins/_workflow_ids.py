@@ -1,32 +1,33 @@
-"""The workflow id policies of ``Client.start_workflow`` (Temporal's semantics)."""
+"""The workflow id policies of ``Client.start_workflow`` (Temporal's semantics).
+
+Each member's value is its number on the wire (``IdReusePolicy`` and ``IdConflictPolicy`` in
+task.proto; tests/unit/test_workflow_ids.py pins them)."""
 
 from __future__ import annotations
 
 import enum
 
-from goblins.api import v1 as pb
-
 
 class IdReusePolicy(enum.Enum):
     """What a start does when its workflow id's latest run is closed."""
 
-    ALLOW_DUPLICATE = pb.ID_REUSE_ALLOW_DUPLICATE
+    ALLOW_DUPLICATE = 0
     """Start a new run, whatever the old one's outcome (the default)."""
-    ALLOW_DUPLICATE_FAILED_ONLY = pb.ID_REUSE_ALLOW_DUPLICATE_FAILED_ONLY
+    ALLOW_DUPLICATE_FAILED_ONLY = 1
     """Start a new run only if the old one did not complete (failed, cancelled, terminated,
     timed out); else raise :class:`goblins.WorkflowAlreadyStarted`."""
-    REJECT_DUPLICATE = pb.ID_REUSE_REJECT_DUPLICATE
+    REJECT_DUPLICATE = 2
     """Never start a second run under this id: raise :class:`goblins.WorkflowAlreadyStarted`."""
 
 
 class IdConflictPolicy(enum.Enum):
     """What a start does when a run with its workflow id is running."""
 
-    FAIL = pb.ID_CONFLICT_FAIL
+    FAIL = 0
     """Raise :class:`goblins.WorkflowAlreadyStarted` (the default)."""
-    USE_EXISTING = pb.ID_CONFLICT_USE_EXISTING
+    USE_EXISTING = 1
     """Return a handle to the running run (the start's arguments are dropped)."""
-    TERMINATE_EXISTING = pb.ID_CONFLICT_TERMINATE_EXISTING
+    TERMINATE_EXISTING = 2
     """Terminate the running run and start a new one."""
 
 

@@ -244,7 +244,9 @@ class WorkflowHandle(Generic[T]):
                 if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
                     # The server may be restarting: keep waiting within the caller's timeout.
                     if deadline is not None and time.monotonic() >= deadline:
-                        raise TimeoutError(f"workflow run {self.run_id or self.id} did not finish within {limit:g}s") from None
+                        raise TimeoutError(
+                            f"workflow run {self.run_id or self.id} did not finish within {limit:g}s"
+                        ) from None
                     await asyncio.sleep(0.2)
                     continue
                 raise _rpc_error(exc) from None
@@ -561,8 +563,8 @@ class Client:
                 run_id=run_id or "",
                 execution_timeout=limit or 0.0,
                 workflow_id=id or "",
-                id_reuse_policy=reuse.value,
-                id_conflict_policy=conflict.value,
+                id_reuse_policy=pb.IdReusePolicy.ValueType(reuse.value),
+                id_conflict_policy=pb.IdConflictPolicy.ValueType(conflict.value),
             )
             resp = await self._rpc("start", request, wait)
         except grpc.aio.AioRpcError as exc:
@@ -630,9 +632,7 @@ class Client:
     @overload
     def get_workflow_handle(self, id: str, *, run_id: str | None = None) -> WorkflowHandle[Any]: ...
     @overload
-    def get_workflow_handle(
-        self, id: str, result_type: type[T], *, run_id: str | None = None
-    ) -> WorkflowHandle[T]: ...
+    def get_workflow_handle(self, id: str, result_type: type[T], *, run_id: str | None = None) -> WorkflowHandle[T]: ...
     def get_workflow_handle(self, id: str, result_type: Any = Any, *, run_id: str | None = None) -> WorkflowHandle[Any]:
         """A handle to the workflow id ``id``: each call addresses its current run (the newest
         of a continue-as-new chain); with ``run_id``, that one run alone. A run id passed as

@@ -48,7 +48,9 @@ class Current:
 
 
 class WorkflowIds:
-    def __init__(self, index: RunIndex, loop: EventLoop, last_event: Callable[[str], Awaitable[pb.HistoryEvent | None]]):
+    def __init__(
+        self, index: RunIndex, loop: EventLoop, last_event: Callable[[str], Awaitable[pb.HistoryEvent | None]]
+    ):
         self.index = index
         self.loop = loop
         self.last_event = last_event

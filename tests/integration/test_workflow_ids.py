@@ -109,7 +109,9 @@ async def test_conflict_policy_decides_a_start_while_a_run_is_running(
         await client.get_workflow_handle("busy").signal("open", "ok")
         assert await first.result(timeout=10) == "first"
     elif policy == Conflict.USE_EXISTING:
-        same = await client.start_workflow(f.gate, "second", id="busy", id_conflict_policy=policy, id_reuse_policy=reuse)
+        same = await client.start_workflow(
+            f.gate, "second", id="busy", id_conflict_policy=policy, id_reuse_policy=reuse
+        )
         assert same.run_id == first.run_id
         await same.signal("open", "ok")
         assert await same.result(timeout=10) == "first"

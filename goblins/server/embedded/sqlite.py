@@ -436,7 +436,9 @@ class SqliteStore:
     async def claim_workflow_id(self, workflow_id: str, run_id: str, expected: str | None, now: float) -> bool:
         self._pooled += 1  # inline commits go to the writer thread meanwhile: it has the connection
         try:
-            return await self._run(self._write_pool, workflow_ids.claim, self._writer, workflow_id, run_id, expected, now)
+            return await self._run(
+                self._write_pool, workflow_ids.claim, self._writer, workflow_id, run_id, expected, now
+            )
         finally:
             self._pooled -= 1
 

@@ -55,6 +55,6 @@ def of_runs(conn: sqlite3.Connection, run_ids: list[str]) -> dict[str, str]:
     for i in range(0, len(run_ids), 500):  # SQLite's bound-parameter limit
         part = run_ids[i : i + 500]
         marks = ",".join("?" * len(part))
-        sql = f"SELECT run_id, workflow_id FROM run_workflow_ids WHERE run_id IN ({marks})"  # noqa: S608
+        sql = f"SELECT run_id, workflow_id FROM run_workflow_ids WHERE run_id IN ({marks})"
         out.update(conn.execute(sql, part).fetchall())
     return out
