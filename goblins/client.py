@@ -563,8 +563,8 @@ class Client:
                 run_id=run_id or "",
                 execution_timeout=limit or 0.0,
                 workflow_id=id or "",
-                id_reuse_policy=pb.IdReusePolicy.ValueType(reuse.value),
-                id_conflict_policy=pb.IdConflictPolicy.ValueType(conflict.value),
+                id_reuse_policy=f"ID_REUSE_{reuse.name}",
+                id_conflict_policy=f"ID_CONFLICT_{conflict.name}",
             )
             resp = await self._rpc("start", request, wait)
         except grpc.aio.AioRpcError as exc:
