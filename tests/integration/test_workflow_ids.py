@@ -205,3 +205,35 @@ async def _until(check: object, wait: float = 10.0) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("never")
+
+
+async def test_the_cli_by_workflow_id(address: str, client: goblins.Client, start_worker: StartWorker) -> None:
+    from tests.integration.test_cli import goblins_cli, one_line_error
+
+    await start_worker(**FLOWS)
+    code, out, err = await goblins_cli(
+        "workflow", "start", "relay", "--input", "1", "--input", "[]", "--id", "cli-relay", "--server", address
+    )
+    assert code == 0, err
+    first = out.strip()
+    assert first and first != "cli-relay"
+    code, _, err = await goblins_cli(
+        "workflow", "start", "relay", "--input", "1", "--input", "[]", "--id", "cli-relay", "--server", address
+    )
+    assert "already has a run" in one_line_error(code, err)
+    code, out, _ = await goblins_cli(
+        *("workflow", "start", "relay", "--input", "1", "--input", "[]", "--id", "cli-relay"),
+        *("--id-conflict-policy", "use_existing", "--server", address),
+    )
+    assert code == 0 and out.strip() == first
+    assert (await goblins_cli("workflow", "signal", "cli-relay", "hop", "--input", '"a"', "--server", address))[0] == 0
+    await _until(lambda: _run_count(client, "cli-relay", 2))
+    assert (await goblins_cli("workflow", "signal", "cli-relay", "hop", "--input", '"b"', "--server", address))[0] == 0
+    code, out, err = await goblins_cli("workflow", "result", "cli-relay", "--server", address)
+    assert code == 0 and out.strip() == '["a","b"]', err
+    code, out, err = await goblins_cli("workflow", "describe", "cli-relay", "--run-id", first, "--server", address)
+    assert code == 0 and first in out and "CONTINUED_AS_NEW" in out, out + err
+    code, out, err = await goblins_cli("workflow", "show", "cli-relay", "--server", address)
+    assert code == 0 and f"{first}~2" in out and "COMPLETED" in out, out + err
+    code, out, _ = await goblins_cli("workflow", "list", "--server", address)
+    assert out.splitlines()[0].split()[-2:] == ["WORKFLOW", "ID"] and "cli-relay" in out
