@@ -34,3 +34,39 @@ def test_already_started_carries_the_id_and_run_and_pickles() -> None:
     assert (error.workflow_id, error.run_id) == ("order-42", "r1") and "order-42" in str(error)
     copy = pickle.loads(pickle.dumps(error))
     assert (copy.workflow_id, copy.run_id, str(copy)) == ("order-42", "r1", str(error))
+
+
+class _Loop:
+    """What WorkflowIds asks of the event loop: no run in memory, a settable clock."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def run(self, run_id: str) -> None:
+        return None
+
+    def clock(self) -> float:
+        return self.now
+
+
+async def test_a_claim_whose_start_never_came_frees_the_id_after_the_grace() -> None:
+    from goblins.server.workflow_ids import CLAIM_GRACE, AlreadyStarted, WorkflowIds
+    from tests.unit.memory_ports import MemoryStore
+
+    store, loop = MemoryStore(), _Loop()
+    ids = WorkflowIds(store, loop, store.last_event)  # type: ignore[arg-type]
+    request = pb.StartWorkflowRequest(workflow_name="wf", workflow_id="order-1")
+    assert await ids.claim(request, "r1") == ("r1", True, "")
+    # r1 never recorded an event (its server died after the claim): running, for a while.
+    with pytest.raises(AlreadyStarted) as refused:
+        await ids.claim(request, "r2")
+    assert refused.value.run_id == "r1"
+    request.id_conflict_policy = pb.ID_CONFLICT_USE_EXISTING
+    assert await ids.claim(request, "r2") == ("r1", False, "")
+    assert await ids.claim(request, "r1") == ("r1", True, "")  # the same start again: idempotent
+    loop.now += CLAIM_GRACE + 1
+    request.id_conflict_policy = pb.ID_CONFLICT_FAIL
+    assert await ids.claim(request, "r3") == ("r3", True, "")
+    assert await store.workflow_id_row("order-1") == ("r3", loop.now)
+    assert await ids.resolve("order-1", "") == "r3" and await ids.resolve("order-1", "r1") == "r1"
+    assert await ids.resolve("no-row", "") == "no-row"  # a run id: the default workflow id
