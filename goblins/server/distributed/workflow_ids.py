@@ -29,7 +29,8 @@ class CassandraWorkflowIds:
         for stmt in (self._insert, self._update):
             stmt.serial_consistency_level = ConsistencyLevel.SERIAL
         self._select = p("SELECT run_id, claimed_at FROM workflow_ids WHERE workflow_id = ?")
-        self._select.consistency_level = ConsistencyLevel.SERIAL  # sees every applied claim
+        # Read at the session's LOCAL_QUORUM, not SERIAL (a Paxos round per signal by id): a
+        # claim decided on a stale read names a run the row is no longer at, and is refused.
         self._link = p("INSERT INTO run_workflow_ids (run_id, workflow_id) VALUES (?, ?)")
         self._of = p("SELECT run_id, workflow_id FROM run_workflow_ids WHERE run_id IN ?")
 
