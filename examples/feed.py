@@ -39,9 +39,9 @@ async def main(server: str = os.environ.get("GOBLINS_SERVER", "localhost:9075"))
     async with await goblins.Client.connect(server) as client:
         handle = await client.start_workflow(read_feed, "news")
         result: str = await handle.result(timeout=60)  # the result of the chain's last run
-        run_id, runs = handle.run_id, 0
+        run_id, runs = handle.run_id or "", 0
         while run_id:  # walk the chain: each run's last event names the next run
-            events = await client.get_workflow_handle(run_id).history()
+            events = await client.get_workflow_handle(handle.id, run_id=run_id).history()  # that run alone
             pages = [e.input[1] for e in events if e.type == goblins.events.EventType.ACTIVITY_SCHEDULED]
             next_run = events[-1].attributes.get("continued_as", "")
             end = f"continued as {next_run}" if next_run else "returned"

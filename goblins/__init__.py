@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 _os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 
 from goblins._tls import TLSConfig
+from goblins._workflow_ids import IdConflictPolicy, IdReusePolicy
 from goblins.client import Client, RunInfo, WorkflowHandle
 from goblins.codec import AesGcmCodec
 from goblins.describe import RunDescription
@@ -30,6 +31,7 @@ from goblins.errors import (
     Unauthenticated,
     UpdateFailed,
     UpdateRejected,
+    WorkflowAlreadyStarted,
     WorkflowCancelled,
     WorkflowFailed,
     WorkflowNotFound,
@@ -57,6 +59,8 @@ __all__ = [
     "ChildWorkflowFailed",
     "Client",
     "GoblinsError",
+    "IdConflictPolicy",
+    "IdReusePolicy",
     "LocalServer",
     "NondeterminismError",
     "PermissionDenied",
@@ -68,6 +72,7 @@ __all__ = [
     "UpdateFailed",
     "UpdateRejected",
     "Worker",
+    "WorkflowAlreadyStarted",
     "WorkflowCancelled",
     "WorkflowFailed",
     "WorkflowHandle",

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from goblins import converter
+from goblins import _cli_ids, converter
 from goblins._cli_describe import print_description
 from goblins._cli_tls import client_tls
 from goblins.client import Client
@@ -26,7 +26,7 @@ def register(client_parser: Callable[[str, str], argparse.ArgumentParser], posit
     """Add show, list, describe and query to ``goblins workflow`` (``client_parser(name,
     help)`` makes a subcommand with the --server option; ``positive``: cli's count type)."""
     c = client_parser("show", "print a run's history as a table (or JSON lines with --json)")
-    c.add_argument("run_id")
+    _cli_ids.add_target(c)
     c.add_argument(
         "--page-size", type=positive, default=1000, help="events fetched per request (default 1,000; at most 10,000)"
     )
@@ -41,12 +41,12 @@ def register(client_parser: Callable[[str, str], argparse.ArgumentParser], posit
     c.set_defaults(func=workflow_list)
 
     c = client_parser("describe", "what a run is doing, what it waits on, and why it is not moving")
-    c.add_argument("run_id")
+    _cli_ids.add_target(c)
     c.add_argument("--json", action="store_true", help="the description as one JSON document")
     c.set_defaults(func=workflow_describe)
 
     c = client_parser("query", "ask a running run's query handler; prints its answer (JSON)")
-    c.add_argument("run_id")
+    _cli_ids.add_target(c)
     c.add_argument("name", help="query name")
     c.add_argument("--input", action="append", default=[], help="one JSON value per argument (repeat)")
     c.set_defaults(func=workflow_query)
@@ -77,7 +77,7 @@ def _cell(value: Any, width: int | None = 40) -> str:
 
 async def workflow_show(args: argparse.Namespace) -> int:
     async with await _connect(args) as client:
-        handle = client.get_workflow_handle(args.run_id)
+        handle = _cli_ids.handle_of(client, args)
         if args.json:
             async for e in handle.history_events(args.page_size):
                 print(to_json(e))
@@ -195,11 +195,11 @@ def _print_traces(events: Sequence[Event]) -> None:
 async def workflow_list(args: argparse.Namespace) -> int:
     async with await _connect(args) as client:
         runs = await client.list_workflows(status=args.status, workflow_name=args.name, limit=args.limit)
-    rows = [("RUN ID", "WORKFLOW", "STATUS", "CREATED")]
+    rows = [("RUN ID", "WORKFLOW", "STATUS", "CREATED", "WORKFLOW ID")]
     for run in runs:
         created = datetime.datetime.fromtimestamp(run.created_at).strftime("%Y-%m-%d %H:%M:%S")
-        rows.append((run.run_id, run.workflow_name, run.status, created))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        rows.append((run.run_id, run.workflow_name, run.status, created, run.workflow_id))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
     return 0
@@ -207,7 +207,7 @@ async def workflow_list(args: argparse.Namespace) -> int:
 
 async def workflow_describe(args: argparse.Namespace) -> int:
     async with await _connect(args) as client:
-        description = await client.get_workflow_handle(args.run_id).describe()
+        description = await _cli_ids.handle_of(client, args).describe()
     if args.json:
         print(to_json(description))
     else:
@@ -229,6 +229,6 @@ def json_inputs(texts: Sequence[str]) -> list[Any]:
 async def workflow_query(args: argparse.Namespace) -> int:
     inputs = json_inputs(args.input)
     async with await _connect(args) as client:
-        answer = await client.get_workflow_handle(args.run_id).query(args.name, *inputs)
+        answer = await _cli_ids.handle_of(client, args).query(args.name, *inputs)
     sys.stdout.write(converter.encode(answer).decode() + "\n")
     return 0

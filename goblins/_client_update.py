@@ -32,9 +32,13 @@ class UpdateHandle:
     ``id`` is the update id, chosen by the client: asking again with it (after a reconnect, a
     server restart) finds the recorded update and never runs its handler twice."""
 
-    def __init__(self, client: Client, run_id: str, name: str, update_id: str, payload: bytes) -> None:
+    def __init__(
+        self, client: Client, run_id: str | None, name: str, update_id: str, payload: bytes, workflow_id: str = ""
+    ) -> None:
         self._client = client
-        self.run_id = run_id
+        self.run_id = run_id or ""
+        """The run the update is for; by workflow id, known once the server answered."""
+        self.workflow_id = workflow_id
         self.name = name
         self.id = update_id
         self._payload = payload
@@ -43,14 +47,23 @@ class UpdateHandle:
     async def _ask(self, wait: float, deadline: float | None, limit: float | None) -> pb.UpdateWorkflowResponse:
         from goblins.client import _rpc_error
 
-        request = pb.UpdateWorkflowRequest(
-            run_id=self.run_id, update_id=self.id, name=self.name, input=self._payload, wait=wait
-        )
         while True:
+            # By workflow id until the server names the run: later asks go to that run, not to a
+            # newer one the id may have moved to meanwhile.
+            request = pb.UpdateWorkflowRequest(
+                run_id=self.run_id,
+                workflow_id="" if self.run_id else self.workflow_id,
+                update_id=self.id,
+                name=self.name,
+                input=self._payload,
+                wait=wait,
+            )
             try:
                 resp: pb.UpdateWorkflowResponse = await self._client._stub.UpdateWorkflow(
                     request, wait_for_ready=True, timeout=wait + self._client.call_timeout
                 )
+                if resp.run_id:
+                    self.run_id = resp.run_id
                 return resp
             except grpc.aio.AioRpcError as exc:
                 if exc.code() not in _RETRY:
@@ -87,13 +100,20 @@ class UpdateHandle:
         return converter.decode(resp.output, codec=self._client.codec)
 
 
-def new_update(client: Client, run_id: str, name: str, args: tuple[Any, ...], update_id: str | None) -> UpdateHandle:
+def new_update(
+    client: Client,
+    run_id: str | None,
+    name: str,
+    args: tuple[Any, ...],
+    update_id: str | None,
+    workflow_id: str = "",
+) -> UpdateHandle:
     if not isinstance(name, str) or not name:
         raise ValueError(f"update name must be a non-empty str, got {name!r}")
     if update_id is not None and (not isinstance(update_id, str) or not update_id):
         raise ValueError(f"update_id must be a non-empty str, got {update_id!r}")
     payload = converter.encode_args(args, f"update {name!r}", client.codec)
-    return UpdateHandle(client, run_id, name, update_id or os.urandom(16).hex(), payload)
+    return UpdateHandle(client, run_id, name, update_id or os.urandom(16).hex(), payload, workflow_id)
 
 
 async def start_update(handle: UpdateHandle) -> UpdateHandle:

@@ -26,7 +26,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
-from goblins.client import Client
+from goblins.client import Client, WorkflowHandle
 from goblins.errors import WorkflowNotFound
 from goblins.events import Event
 from goblins.history import STATUSES
@@ -66,7 +66,7 @@ class Parents:
     async def of(self, client: Client, run_id: str) -> str:
         parent = self._known.get(run_id)
         if parent is None:
-            events, _ = await client.get_workflow_handle(run_id).history_page(b"", 1)
+            events, _ = await client.get_workflow_handle(run_id, run_id=run_id).history_page(b"", 1)
             parent = str(events[0].attributes.get("parent_run_id") or "") if events else ""
             self._known[run_id] = parent
             if len(self._known) > PARENTS_KEPT:
@@ -106,7 +106,7 @@ async def list_page(request: Request, client: Client, parents: Parents) -> dict[
 
 async def _one_run(client: Client, run_id: str) -> list[dict[str, Any]]:
     try:
-        d = await client.get_workflow_handle(run_id).describe()
+        d = await client.get_workflow_handle(run_id, run_id=run_id).describe()
     except WorkflowNotFound:
         return []
     return [
@@ -120,8 +120,13 @@ async def _one_run(client: Client, run_id: str) -> list[dict[str, Any]]:
     ]
 
 
+def handle_of(request: Request, client: Client) -> WorkflowHandle[Any]:
+    """The route's ID (a workflow id or a run id); ``?run_id=R`` pins one execution."""
+    return client.get_workflow_handle(request.path_params["run_id"], run_id=request.query_params.get("run_id") or None)
+
+
 async def describe(request: Request, client: Client) -> dict[str, Any]:
-    return dataclasses.asdict(await client.get_workflow_handle(request.path_params["run_id"]).describe())
+    return dataclasses.asdict(await handle_of(request, client).describe())
 
 
 async def workers(request: Request, client: Client) -> dict[str, Any]:
@@ -131,8 +136,8 @@ async def workers(request: Request, client: Client) -> dict[str, Any]:
 async def download(request: Request, client: Client, plain: Any) -> StreamingResponse:
     """The run's whole history as one JSON document, streamed page by page (a long history never
     sits whole in memory); its first page is read before answering, so a missing run is a 404."""
-    run_id = request.path_params["run_id"]
-    handle = client.get_workflow_handle(run_id)
+    run_id = request.query_params.get("run_id") or request.path_params["run_id"]
+    handle = handle_of(request, client)
     first, token = await handle.history_page(b"", DOWNLOAD_PAGE)
 
     def dump(e: Event) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from goblins import (
     _cli_auth,
     _cli_codec,
+    _cli_ids,
     _cli_ops,
     _cli_replay,
     _cli_tls,
@@ -151,7 +152,11 @@ async def workflow_start(args: argparse.Namespace) -> int:
     inputs = _parse_inputs(args.input)
     async with await _connect(args) as client:
         handle = await client.start_workflow(
-            args.name, *inputs, run_id=args.run_id, execution_timeout=args.execution_timeout
+            args.name,
+            *inputs,
+            run_id=args.run_id,
+            execution_timeout=args.execution_timeout,
+            **_cli_ids.start_options(args),
         )
         print(handle.run_id)
         if args.wait:
@@ -162,20 +167,20 @@ async def workflow_start(args: argparse.Namespace) -> int:
 async def workflow_signal(args: argparse.Namespace) -> int:
     inputs = _parse_inputs(args.input)
     async with await _connect(args) as client:
-        await client.get_workflow_handle(args.run_id).signal(args.name, *inputs)
+        await _cli_ids.handle_of(client, args).signal(args.name, *inputs)
     return 0
 
 
 async def workflow_cancel(args: argparse.Namespace) -> int:
     async with await _connect(args) as client:
-        handle = client.get_workflow_handle(args.run_id)
+        handle = _cli_ids.handle_of(client, args)
         await (handle.terminate(args.reason) if args.action == "terminate" else handle.cancel(args.reason))
     return 0
 
 
 async def workflow_result(args: argparse.Namespace) -> int:
     async with await _connect(args) as client:
-        await _print_result_of(client.get_workflow_handle(args.run_id), args.timeout)
+        await _print_result_of(_cli_ids.handle_of(client, args), args.timeout)
     return 0
 
 
@@ -365,6 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("name", help="workflow name")
     c.add_argument("--input", action="append", default=[], help="one JSON value per argument (repeat)")
     c.add_argument("--run-id", default=None, help="idempotency key: starting twice returns the same run")
+    _cli_ids.add_start_flags(c)
     c.add_argument(
         "--execution-timeout",
         type=float,
@@ -377,12 +383,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=workflow_start)
 
     c = client_parser("result", "wait for a run's result and print it (JSON)")
-    c.add_argument("run_id")
+    _cli_ids.add_target(c)
     c.add_argument("--timeout", type=float, default=None)
     c.set_defaults(func=workflow_result)
 
     c = client_parser("signal", "send a signal to a run")
-    c.add_argument("run_id")
+    _cli_ids.add_target(c)
     c.add_argument("name", help="signal name")
     c.add_argument("--input", action="append", default=[], help="one JSON value per argument (repeat)")
     c.set_defaults(func=workflow_signal)
@@ -392,7 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("terminate", "end a run at once, running none of its code"),
     ):
         c = client_parser(action, help)
-        c.add_argument("run_id")
+        _cli_ids.add_target(c)
         c.add_argument("--reason", default="")
         c.set_defaults(func=workflow_cancel)
 

@@ -22,6 +22,7 @@ from goblins._definitions import name_of, workflow_definition
 from goblins._duration import optional_seconds, seconds
 from goblins._envelope import PayloadCodec
 from goblins._tls import TLSConfig, resolve
+from goblins._workflow_ids import IdConflictPolicy, IdReusePolicy, conflict_policy, reuse_policy
 from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.codec import chain
@@ -30,6 +31,7 @@ from goblins.errors import (
     GoblinsError,
     PermissionDenied,
     Unauthenticated,
+    WorkflowAlreadyStarted,
     WorkflowCancelled,
     WorkflowFailed,
     WorkflowNotFound,
@@ -176,22 +178,56 @@ class RunInfo:
     """Seconds since the epoch, when the run was started."""
     finished_at: float | None
     """Seconds since the epoch, when the run ended (None while it runs)."""
+    workflow_id: str = ""
+    """The run's workflow id (the ``id=`` it was started with; else its chain's first run id)."""
 
     @classmethod
     def _from_proto(cls, run: pb.RunInfo) -> RunInfo:
-        return cls(run.run_id, run.workflow_name, run.status, run.created_at, run.finished_at or None)
+        workflow_id = run.workflow_id or run.run_id.partition("~")[0]  # an older server: the default id
+        return cls(run.run_id, run.workflow_name, run.status, run.created_at, run.finished_at or None, workflow_id)
 
 
 class WorkflowHandle(Generic[T]):
-    """A run of a workflow: wait for its result, signal, query, cancel it, read its history."""
+    """A workflow id, or one run of it: wait for its result, signal, query, cancel it, read its
+    history.
 
-    def __init__(self, client: Client, run_id: str, result_type: Any = Any, started: bool = False) -> None:
+    A handle made with a run id (``get_workflow_handle(id, run_id=...)``) addresses that run
+    alone. Any other handle (by id, or returned by ``start_workflow``) addresses the id's current
+    run at each call: the newest run of a continue-as-new chain, or a later run started under
+    the id; ``result()`` of a chain is its final run's.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        run_id: str | None,
+        result_type: Any = Any,
+        started: bool = False,
+        *,
+        id: str | None = None,
+        pinned: bool = False,
+    ) -> None:
         self._client = client
-        self.run_id = run_id
+        self.id: str = id or run_id or ""
+        """The workflow id."""
+        self.run_id: str | None = run_id
+        """The run this handle knows: the one ``start_workflow`` started or ``get_workflow_handle``
+        named; None for a handle by workflow id alone."""
         self._result_type = result_type
         self._started = started  # this client started the run: it exists even if not yet recorded
         self.started_update: UpdateHandle | None = None
         """The update sent with the start (``start_workflow(start_update=...)``), accepted."""
+        self._pinned = pinned and run_id is not None
+        self._last_run_id = run_id or ""  # the run of the last history page read
+
+    def _target(self) -> dict[str, str]:
+        """The request fields naming what this handle addresses."""
+        if self._pinned:
+            return {"run_id": self.run_id or "", "workflow_id": self.id}
+        return {"run_id": "", "workflow_id": self.id}
+
+    def _name(self) -> str:
+        return f"with id {self.run_id if self._pinned else self.id!r}"
 
     async def result(self, timeout: float | datetime.timedelta | None = None) -> T:
         """The run's return value, decoded to the workflow's return type when known.
@@ -205,26 +241,29 @@ class WorkflowHandle(Generic[T]):
         while True:
             wait = _POLL if deadline is None else max(0.0, min(_POLL, deadline - time.monotonic()))
             try:
-                resp = await self._client._rpc(
-                    "result", pb.GetResultRequest(run_id=self.run_id, wait=wait, started=self._started), wait + 10
+                request = pb.GetResultRequest(
+                    run_id=self.run_id or "", workflow_id=self.id, wait=wait, started=self._started
                 )
+                resp = await self._client._rpc("result", request, wait + 10)
             except grpc.aio.AioRpcError as exc:
                 if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
                     # The server may be restarting: keep waiting within the caller's timeout.
                     if deadline is not None and time.monotonic() >= deadline:
-                        raise TimeoutError(f"workflow run {self.run_id} did not finish within {limit:g}s") from None
+                        raise TimeoutError(
+                            f"workflow run {self.run_id or self.id} did not finish within {limit:g}s"
+                        ) from None
                     await asyncio.sleep(0.2)
                     continue
                 raise _rpc_error(exc) from None
             if not resp.found:
-                raise WorkflowNotFound(f"no workflow run with id {self.run_id!r}")
+                raise WorkflowNotFound(f"no workflow run {self._name()}")
             if resp.finished:
                 if not resp.ok:
                     failure = _FAILURES.get(resp.error_type, WorkflowFailed)
-                    raise failure(self.run_id, resp.error_type, resp.error)
+                    raise failure(self.run_id or self.id, resp.error_type, resp.error)
                 return converter.decode(resp.output, self._result_type, self._client.codec)  # type: ignore[no-any-return]
             if deadline is not None and time.monotonic() >= deadline:
-                raise TimeoutError(f"workflow run {self.run_id} did not finish within {limit:g}s")
+                raise TimeoutError(f"workflow run {self.run_id or self.id} did not finish within {limit:g}s")
 
     async def signal(self, name: str, *args: Any, timeout: float | datetime.timedelta | None = None) -> None:
         """Send the signal ``name`` with ``args`` to the run (``goblins.workflow.wait_for_signal`` gets it).
@@ -237,7 +276,7 @@ class WorkflowHandle(Generic[T]):
             raise ValueError(f"signal name must be a non-empty str, got {name!r}")
         payload = _sized(converter.encode_args(args, f"signal {name!r}", self._client.codec), f"signal {name!r}")
         signal_id = os.urandom(16).hex()  # the server records a resent or redelivered signal once
-        request = pb.SignalWorkflow(run_id=self.run_id, name=name, input=payload, signal_id=signal_id)
+        request = pb.SignalWorkflow(name=name, input=payload, signal_id=signal_id, **self._target())
         await self._client._call("Signal", request, timeout)
 
     async def query(self, name: str, *args: Any, timeout: float | datetime.timedelta | None = None) -> Any:
@@ -246,10 +285,10 @@ class WorkflowHandle(Generic[T]):
         if not isinstance(name, str) or not name:
             raise ValueError(f"query name must be a non-empty str, got {name!r}")
         payload = _sized(converter.encode_args(args, f"query {name!r}", self._client.codec), f"query {name!r}")
-        request = pb.QueryRequest(run_id=self.run_id, name=name, input=payload)
+        request = pb.QueryRequest(name=name, input=payload, **self._target())
         answer = await self._client._call("Query", request, timeout)
         if not answer.ok:
-            raise GoblinsError(f"query {name!r} of run {self.run_id} failed: {answer.error}")
+            raise GoblinsError(f"query {name!r} of run {self.run_id or self.id} failed: {answer.error}")
         return converter.decode(answer.output, codec=self._client.codec)
 
     async def execute_update(
@@ -260,23 +299,28 @@ class WorkflowHandle(Generic[T]):
         validator refuses it (nothing recorded), :class:`goblins.UpdateFailed` when the handler
         raises, ``TimeoutError`` past ``timeout``. ``update_id`` (default: random): an update
         sent again with the same id runs once and answers with the first one's outcome."""
-        return await new_update(self._client, self.run_id, name, args, update_id).result(timeout)
+        return await self._new_update(name, args, update_id).result(timeout)
 
     async def start_update(self, name: str, *args: Any, update_id: str | None = None) -> UpdateHandle:
         """Send the update ``name`` and return once the run accepted it (:class:`UpdateRejected`
         if not): ``await handle.result()`` waits for the handler's result."""
-        return await start_update_(new_update(self._client, self.run_id, name, args, update_id))
+        return await start_update_(self._new_update(name, args, update_id))
+
+    def _new_update(self, name: str, args: tuple[Any, ...], update_id: str | None) -> UpdateHandle:
+        run_id = self.run_id if self._pinned else None
+        return new_update(self._client, run_id, name, args, update_id, workflow_id=self.id)
 
     async def cancel(self, reason: str = "", timeout: float | datetime.timedelta | None = None) -> None:
         """Ask the run to cancel: its code sees ``asyncio.CancelledError`` at its current await
         and may clean up; if it lets the error through, ``result()`` raises WorkflowCancelled.
         ``timeout``: as for ``signal``."""
-        await self._client._call("Cancel", pb.CancelWorkflow(run_id=self.run_id, reason=reason), timeout)
+        request = pb.CancelWorkflow(reason=reason, **self._target())  # type: ignore[arg-type]
+        await self._client._call("Cancel", request, timeout)
 
     async def terminate(self, reason: str = "", timeout: float | datetime.timedelta | None = None) -> None:
         """End the run at once, running none of its code; ``result()`` raises WorkflowTerminated.
         ``timeout``: as for ``signal``."""
-        request = pb.CancelWorkflow(run_id=self.run_id, terminate=True, reason=reason)
+        request = pb.CancelWorkflow(terminate=True, reason=reason, **self._target())  # type: ignore[arg-type]
         await self._client._call("Cancel", request, timeout)
 
     async def describe(self, timeout: float | datetime.timedelta | None = None) -> RunDescription:
@@ -284,8 +328,8 @@ class WorkflowHandle(Generic[T]):
         on (activities with their attempts and last failure, timers, children) and why it is
         not moving when that is known. Raises WorkflowNotFound for an unknown run.
         ``timeout``: as for ``signal``, per call."""
-        events = await self.history(timeout=timeout)
-        request = pb.DescribeWorkflowRequest(run_id=self.run_id, activities=pending_activity_names(events))
+        events, run_id = await self._history_of_one_run(timeout)
+        request = pb.DescribeWorkflowRequest(run_id=run_id, activities=pending_activity_names(events))
         try:
             live = await self._client._call("DescribeWorkflow", request, timeout)
         except GoblinsError as exc:
@@ -295,11 +339,22 @@ class WorkflowHandle(Generic[T]):
         facts = wire.live_facts(request, live, time.time())
         if waits_for_signals(events, facts):
             try:  # from the worker that holds the run: best effort (an older worker does not know it)
-                signals = await self.query(SIGNALS_QUERY, timeout=_SIGNALS_TIMEOUT)
+                pinned: WorkflowHandle[Any] = WorkflowHandle(self._client, run_id, id=self.id, pinned=True)
+                signals = await pinned.query(SIGNALS_QUERY, timeout=_SIGNALS_TIMEOUT)
                 facts = dataclasses.replace(facts, signals_waited_for=tuple(signals))
             except (GoblinsError, TypeError):
                 pass
         return describe_run(events, facts)
+
+    async def _history_of_one_run(self, timeout: float | datetime.timedelta | None) -> tuple[list[Event], str]:
+        """The events of the run this handle addresses now, and its run id."""
+        events, token = await self.history_page(timeout=timeout)
+        run_id = self._last_run_id
+        pinned: WorkflowHandle[Any] = WorkflowHandle(self._client, run_id, id=self.id, pinned=True)
+        while token:
+            more, token = await pinned.history_page(token, timeout=timeout)
+            events.extend(more)
+        return events, run_id
 
     async def history(self, timeout: float | datetime.timedelta | None = None) -> list[Event]:
         """The run's events, oldest first (read page by page: see :meth:`history_events`).
@@ -335,9 +390,10 @@ class WorkflowHandle(Generic[T]):
         this run's. ``timeout``: as for ``signal``."""
         if not isinstance(page_size, int) or page_size < 0:
             raise ValueError(f"page_size must be an int >= 0 (0: the server's default), got {page_size!r}")
-        request = pb.GetHistoryRequest(
-            run_id=self.run_id, page_token=page_token, page_size=page_size, after_seq=after_seq
-        )
+        target = self._target()
+        if page_token:  # the token names its run: later pages stay on the first page's run
+            target["run_id"] = ""
+        request = pb.GetHistoryRequest(page_token=page_token, page_size=page_size, after_seq=after_seq, **target)
         # A run this handle started exists: in the distributed mode its owner may record it a
         # moment after the start returned, so "not found" is retried for a while.
         give_up = time.monotonic() + (_STARTED_GRACE if self._started else 0.0)
@@ -347,7 +403,8 @@ class WorkflowHandle(Generic[T]):
                 break
             await asyncio.sleep(0.05)
         if not resp.found:
-            raise WorkflowNotFound(f"no workflow run with id {self.run_id!r}")
+            raise WorkflowNotFound(f"no workflow run {self._name()}")
+        self._last_run_id = resp.run_id or request.run_id  # an older server: the run asked for
         codec = self._client.codec
         return [wire.event_from_proto(e, codec) for e in resp.events], resp.next_page_token
 
@@ -468,7 +525,10 @@ class Client:
         self,
         workflow: Callable[..., Awaitable[T]],
         *args: Any,
+        id: str | None = None,
         run_id: str | None = None,
+        id_reuse_policy: IdReusePolicy | str | None = None,
+        id_conflict_policy: IdConflictPolicy | str | None = None,
         execution_timeout: float | datetime.timedelta | None = None,
         timeout: float | datetime.timedelta | None = None,
         start_signal: str | None = None,
@@ -481,7 +541,10 @@ class Client:
         self,
         workflow: str,
         *args: Any,
+        id: str | None = None,
         run_id: str | None = None,
+        id_reuse_policy: IdReusePolicy | str | None = None,
+        id_conflict_policy: IdConflictPolicy | str | None = None,
         execution_timeout: float | datetime.timedelta | None = None,
         timeout: float | datetime.timedelta | None = None,
         start_signal: str | None = None,
@@ -493,7 +556,10 @@ class Client:
         self,
         workflow: Callable[..., Any] | str,
         *args: Any,
+        id: str | None = None,
         run_id: str | None = None,
+        id_reuse_policy: IdReusePolicy | str | None = None,
+        id_conflict_policy: IdConflictPolicy | str | None = None,
         execution_timeout: float | datetime.timedelta | None = None,
         timeout: float | datetime.timedelta | None = None,
         start_signal: str | None = None,
@@ -503,7 +569,14 @@ class Client:
     ) -> WorkflowHandle[Any]:
         """Start a top-level run of ``workflow`` (an ``@goblins.workflow`` function or its name).
 
-        With ``run_id``, starting is idempotent: a second start returns the same run. With
+        ``id``: the workflow id, the caller's business key (e.g. ``"order-42"``); the server gives
+        the run its own run id (``handle.run_id``). Without it, the workflow id is the run id.
+        When the id already has a run, ``id_conflict_policy`` (it is running; default FAIL) or
+        ``id_reuse_policy`` (it is closed; default ALLOW_DUPLICATE) decide, atomically across
+        servers; a refused start raises :class:`goblins.WorkflowAlreadyStarted` (see
+        docs/workflow-ids.md). ``run_id``: choose the run id yourself; starting is then idempotent
+        (a second start returns the same run, running or closed; without ``id=`` the workflow id
+        is that run id: the behaviour of earlier releases). With
         ``execution_timeout`` (seconds or a timedelta), a run still going after that long ends
         in error and ``result()`` raises :class:`goblins.WorkflowTimedOut`. (Inside a workflow,
         ``goblins.workflow.start_child`` starts a child run.) ``timeout``: how long to wait
@@ -523,12 +596,21 @@ class Client:
         name = name_of(workflow, "workflow")
         if run_id is not None and (not isinstance(run_id, str) or not run_id):
             raise ValueError(f"run_id must be a non-empty str, got {run_id!r}")
+        if id is not None and (not isinstance(id, str) or not id):
+            raise ValueError(f"id must be a non-empty str, got {id!r}")
+        reuse, conflict = reuse_policy(id_reuse_policy), conflict_policy(id_conflict_policy)
         limit = optional_seconds(execution_timeout, "execution_timeout", zero=False)
         wait = self._timeout(timeout)
         payload = _sized(converter.encode_args(args, f"workflow {name!r}", self.codec), f"workflow {name!r}")
         try:
             request = pb.StartWorkflowRequest(
-                workflow_name=name, input=payload, run_id=run_id or "", execution_timeout=limit or 0.0
+                workflow_name=name,
+                input=payload,
+                run_id=run_id or "",
+                execution_timeout=limit or 0.0,
+                workflow_id=id or "",
+                id_reuse_policy=f"ID_REUSE_{reuse.name}",
+                id_conflict_policy=f"ID_CONFLICT_{conflict.name}",
             )
             if start_signal is not None:
                 signal_with_start(request, start_signal, start_signal_args, self.codec)
@@ -537,9 +619,13 @@ class Client:
             if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED and exc.details() == "Deadline Exceeded":
                 raise _no_answer("StartWorkflow", wait) from None
             raise _rpc_error(exc) from None
+        if resp.already_started:
+            raise WorkflowAlreadyStarted(id or run_id or "", resp.run_id)
         defn = workflow_definition(workflow)
         result_type = converter.param_hints(defn.fn)[1] if defn is not None else Any
-        handle: WorkflowHandle[Any] = WorkflowHandle(self, resp.run_id, result_type, started=True)
+        handle: WorkflowHandle[Any] = WorkflowHandle(
+            self, resp.run_id, result_type, started=True, id=resp.workflow_id or id or resp.run_id
+        )
         if start_update is not None:
             update = new_update(self, resp.run_id, start_update, tuple(start_update_args), None)
             handle.started_update = await start_update_(update)
@@ -550,7 +636,10 @@ class Client:
         self,
         workflow: Callable[..., Awaitable[T]],
         *args: Any,
+        id: str | None = None,
         run_id: str | None = None,
+        id_reuse_policy: IdReusePolicy | str | None = None,
+        id_conflict_policy: IdConflictPolicy | str | None = None,
         execution_timeout: float | datetime.timedelta | None = None,
         timeout: float | datetime.timedelta | None = None,
     ) -> T: ...
@@ -559,7 +648,10 @@ class Client:
         self,
         workflow: str,
         *args: Any,
+        id: str | None = None,
         run_id: str | None = None,
+        id_reuse_policy: IdReusePolicy | str | None = None,
+        id_conflict_policy: IdConflictPolicy | str | None = None,
         execution_timeout: float | datetime.timedelta | None = None,
         timeout: float | datetime.timedelta | None = None,
     ) -> Any: ...
@@ -567,7 +659,10 @@ class Client:
         self,
         workflow: Callable[..., Any] | str,
         *args: Any,
+        id: str | None = None,
         run_id: str | None = None,
+        id_reuse_policy: IdReusePolicy | str | None = None,
+        id_conflict_policy: IdConflictPolicy | str | None = None,
         execution_timeout: float | datetime.timedelta | None = None,
         timeout: float | datetime.timedelta | None = None,
     ) -> Any:
@@ -577,16 +672,29 @@ class Client:
         ``timeout`` bounds only how long this call waits, as in ``WorkflowHandle.result``.
         """
         optional_seconds(timeout, "timeout")  # refused before the run starts
-        handle = await self.start_workflow(workflow, *args, run_id=run_id, execution_timeout=execution_timeout)
+        handle = await self.start_workflow(
+            workflow,
+            *args,
+            id=id,
+            run_id=run_id,
+            id_reuse_policy=id_reuse_policy,
+            id_conflict_policy=id_conflict_policy,
+            execution_timeout=execution_timeout,
+        )
         return await handle.result(timeout=timeout)
 
     @overload
-    def get_workflow_handle(self, run_id: str) -> WorkflowHandle[Any]: ...
+    def get_workflow_handle(self, id: str, *, run_id: str | None = None) -> WorkflowHandle[Any]: ...
     @overload
-    def get_workflow_handle(self, run_id: str, result_type: type[T]) -> WorkflowHandle[T]: ...
-    def get_workflow_handle(self, run_id: str, result_type: Any = Any) -> WorkflowHandle[Any]:
-        """A handle to an existing run; ``result()`` decodes to ``result_type`` when given."""
-        return WorkflowHandle(self, run_id, result_type)
+    def get_workflow_handle(self, id: str, result_type: type[T], *, run_id: str | None = None) -> WorkflowHandle[T]: ...
+    def get_workflow_handle(self, id: str, result_type: Any = Any, *, run_id: str | None = None) -> WorkflowHandle[Any]:
+        """A handle to the workflow id ``id``: each call addresses its current run (the newest
+        of a continue-as-new chain); with ``run_id``, that one run alone. A run id passed as
+        ``id`` works too (a run started without ``id=`` has its run id as workflow id).
+        ``result()`` decodes to ``result_type`` when given."""
+        if not isinstance(id, str) or not id:
+            raise ValueError(f"id must be a non-empty str, got {id!r}")
+        return WorkflowHandle(self, run_id, result_type, id=id, pinned=run_id is not None)
 
     async def list_workflows(
         self,

@@ -119,6 +119,19 @@ class WorkflowNotFound(GoblinsError):
     """No run with this id exists, or no worker ever registered this workflow name."""
 
 
+class WorkflowAlreadyStarted(GoblinsError):
+    """A start refused by its workflow id's policies (``id_reuse_policy``, ``id_conflict_policy``):
+    ``run_id`` is the id's existing run (running, or closed when the reuse policy refused)."""
+
+    def __init__(self, workflow_id: str, run_id: str, message: str = "") -> None:
+        super().__init__(message or f"workflow id {workflow_id!r} already has a run: {run_id}")
+        self.workflow_id = workflow_id
+        self.run_id = run_id
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.workflow_id, self.run_id, str(self)))
+
+
 class StoreUnavailable(GoblinsError):
     """The event store cannot be reached or failed to answer (a restart, a timeout): retry."""
 

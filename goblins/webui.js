@@ -317,7 +317,7 @@ function showDescription(d) {
 async function loadDescription() {
   const id = current;
   try {
-    const d = await api(`/api/runs/${encodeURIComponent(id)}/describe`);
+    const d = await api(`/api/runs/${encodeURIComponent(id)}/describe?run_id=${encodeURIComponent(id)}`);
     if (id !== current) return;
     desc = d;
     showDescription(d);
@@ -332,7 +332,7 @@ async function loadRun(id) {  // a run picked: its first page and its descriptio
   $("title").textContent = id;
   $("actions").hidden = $("runbar").hidden = $("eventsbox").hidden = false;
   $("hint").hidden = true;
-  $("download").href = `/api/runs/${encodeURIComponent(id)}/history.json`;
+  $("download").href = `/api/runs/${encodeURIComponent(id)}/history.json?run_id=${encodeURIComponent(id)}`;
   $("download").setAttribute("download", `${id}.history.json`);
   for (const el of ["events", "summary", "timeline", "outcome", "times"]) $(el).innerHTML = "";
   $("banner").hidden = $("pending").hidden = true;
@@ -345,7 +345,7 @@ async function loadPage() {  // the next page, or (all shown) the events recorde
   if (!current || busy) return;
   busy = true;
   const id = current;
-  const q = new URLSearchParams({page_size: PAGE});
+  const q = new URLSearchParams({page_size: PAGE, run_id: id});  // the run picked, not its chain's newest
   if (nextToken) q.set("page_token", nextToken);
   else if (loaded.length) q.set("after_seq", loaded[loaded.length - 1].seq);
   try {
@@ -374,7 +374,7 @@ async function act(action) {
     body = {reason: $("reason").value};
   }
   try {
-    const data = await api(`/api/runs/${encodeURIComponent(current)}/${action}`, body);
+    const data = await api(`/api/runs/${encodeURIComponent(current)}/${action}?run_id=${encodeURIComponent(current)}`, body);
     say(action === "query" ? "answer: " + JSON.stringify(data.result) : action + " sent", true);
     if (!nextToken) await loadPage();
   } catch (e) { say(e.message); }

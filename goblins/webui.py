@@ -9,16 +9,18 @@ API (JSON in and out; errors are ``{"error": "...", "code": "..."}`` with a 4xx/
 
 - ``GET  /api/session``: ``{"csrf_token", "logged_in", "server"}``; sets the CSRF cookie
 - ``GET  /api/runs?status=S&name=WORKFLOW&run_id=ID&from=T&to=T&limit=N&page_token=P``: a page
-  of runs; ``GET /api/runs/RUN_ID/describe``, ``GET /api/runs/RUN_ID/history.json`` (a
-  download), ``GET /api/workers``: see goblins/_webui_ops.py
-- ``GET  /api/runs/RUN_ID?page_size=N&page_token=T&after_seq=S``: one page of the history,
+  of runs; ``GET /api/runs/ID/describe``, ``GET /api/runs/ID/history.json`` (a download),
+  ``GET /api/workers``: see goblins/_webui_ops.py
+- ``ID`` below: a workflow id (its current run: the newest of a continue-as-new chain) or a
+  run id; ``?run_id=R`` on any of these routes picks one execution of the workflow id
+- ``GET  /api/runs/ID?page_size=N&page_token=T&after_seq=S``: one page of the history,
   ``{"run_id", "events": [...], "next_page_token"}``, oldest first; ``next_page_token`` (empty
   on the last page) is the next request's ``page_token``; ``after_seq`` starts a first page
   after that event (to fetch what is new)
-- ``POST /api/runs/RUN_ID/signal``     ``{"name": "approve", "args": [...]}``
-- ``POST /api/runs/RUN_ID/query``      ``{"name": "items", "args": [...]}`` -> ``{"result"}``
-- ``POST /api/runs/RUN_ID/cancel``     ``{"reason": "..."}``
-- ``POST /api/runs/RUN_ID/terminate``  ``{"reason": "..."}``
+- ``POST /api/runs/ID/signal``     ``{"name": "approve", "args": [...]}``
+- ``POST /api/runs/ID/query``      ``{"name": "items", "args": [...]}`` -> ``{"result"}``
+- ``POST /api/runs/ID/cancel``     ``{"reason": "..."}``
+- ``POST /api/runs/ID/terminate``  ``{"reason": "..."}``
 - ``POST /api/login``  ``{"token": "..."}`` (checked against the server, then kept in an HttpOnly
   cookie); ``POST /api/logout``
 
@@ -350,7 +352,8 @@ class WebUI:
             token = base64.b64decode(query.get("page_token", ""), altchars=b"-_", validate=True)
         except ValueError:
             raise BadRequest("page_token is not a token from next_page_token") from None
-        events, next_token = await client.get_workflow_handle(run_id).history_page(token, size, after_seq=after)
+        handle = client.get_workflow_handle(run_id, run_id=query.get("run_id") or None)
+        events, next_token = await handle.history_page(token, size, after_seq=after)
         return {
             "run_id": run_id,
             "events": [dataclasses.asdict(e) for e in events],
@@ -362,7 +365,7 @@ class WebUI:
         if action not in ACTIONS:
             raise BadRequest(f"no such action: {action!r} (one of {', '.join(ACTIONS)})", status=404)
         body = await _json_body(request)
-        handle = client.get_workflow_handle(run_id)
+        handle = client.get_workflow_handle(run_id, run_id=request.query_params.get("run_id") or None)
         if action in ("signal", "query"):
             name, args = body.get("name"), body.get("args", [])
             if not isinstance(name, str) or not name:

@@ -36,6 +36,13 @@ def parse_token(token: bytes, run_id: str) -> int | None:
     return None
 
 
+def run_of_token(token: bytes) -> str:
+    """The run a page token is of ("" when it is no token)."""
+    if token.startswith(_PREFIX):
+        return token[len(_PREFIX) :].partition(b":")[2].decode(errors="replace")
+    return ""
+
+
 def page_events(page_size: int) -> int:
     """Events in one page for a requested ``page_size`` >= 0 (0: the default)."""
     return min(page_size or PAGE_EVENTS, MAX_PAGE_EVENTS)

@@ -129,6 +129,8 @@ class RunIndex(Protocol):
     1. A run is listed from the commit of its first event, with the status of its last one
        (``status_of``: how it ended, e.g. CANCELLED, not only that it failed).
     2. ``active_runs(bucket)`` lists every unfinished (or unsettled) run of the bucket.
+    3. ``claim_workflow_id`` is atomic across servers: of concurrent claims naming the same
+       ``expected`` run (None: the id has no row yet), exactly one returns True.
     """
 
     async def list_runs(
@@ -147,6 +149,18 @@ class RunIndex(Protocol):
         ...
 
     async def active_runs(self, bucket: int) -> list[str]: ...
+    async def claim_workflow_id(self, workflow_id: str, run_id: str, expected: str | None, now: float) -> bool:
+        """Make ``run_id`` the id's current run, if its row still names ``expected``; the
+        run is then listed under the id (``workflow_ids_of``)."""
+        ...
+
+    async def workflow_id_row(self, workflow_id: str) -> tuple[str, float] | None:
+        """The id's current run and when it was claimed (None: never claimed)."""
+        ...
+
+    async def workflow_ids_of(self, run_ids: list[str]) -> dict[str, str]:
+        """The workflow id of each of these runs that was claimed under one."""
+        ...
 
 
 class Inbox(Protocol):

@@ -18,9 +18,18 @@ from goblins.history import FINISHED, WORKFLOW_SUCCEEDED, parse_status
 from goblins.server.checks import MAX_PAYLOAD, MAX_REASON, bad_payload, bad_seconds, too_long
 from goblins.server.effects import ACTIVITY, WORKFLOW
 from goblins.server.loop import EventLoop
-from goblins.server.paging import PAGE_BYTES, list_token, page_events, page_token, parse_list_token, parse_token
+from goblins.server.paging import (
+    PAGE_BYTES,
+    list_token,
+    page_events,
+    page_token,
+    parse_list_token,
+    parse_token,
+    run_of_token,
+)
 from goblins.server.ports import Mode
 from goblins.server.updates import RunUpdates
+from goblins.server.workflow_ids import TERMINATED_BY_START, AlreadyStarted, WorkflowIds
 
 MAX_WAIT = 60.0
 QUERY_TIMEOUT = 10.0
@@ -106,6 +115,7 @@ class Runs(RunUpdates):
         self.queries: dict[str, asyncio.Future[pb.QueryAnswer]] = {}  # query id -> its answer
         self.address = ""  # where workers reach this server (set once it listens)
         self.max_payload = MAX_PAYLOAD  # bytes in one payload a client sends
+        self.ids = WorkflowIds(mode.index, loop, self.store.last_event)
 
     def _refuse_payload(self, data: bytes, argument: str) -> None:
         problem = bad_payload(data, argument, self.max_payload, args=True)
@@ -119,7 +129,7 @@ class Runs(RunUpdates):
         if not name:
             raise InvalidArgument("workflow_name is required")
         _refuse_engine_fields(request)
-        _refuse_long(("workflow_name", name), ("run_id", request.run_id))
+        _refuse_long(("workflow_name", name), ("run_id", request.run_id), ("workflow_id", request.workflow_id))
         problem = bad_seconds(request.execution_timeout, "execution_timeout")
         if problem:
             raise InvalidArgument(problem)
@@ -131,19 +141,34 @@ class Runs(RunUpdates):
             _refuse_long(("start_signal", request.start_signal), ("start_signal_id", request.start_signal_id))
             self._refuse_payload(request.start_signal_input, "start_signal_input")
         run_id = request.run_id or new_id()
+        victim = ""
+        if request.workflow_id:  # the id's policies decide; without one, the run id is the workflow id
+            try:
+                run_id, new, victim = await self.ids.claim(request, run_id)
+            except AlreadyStarted as refused:
+                return pb.StartWorkflowResponse(
+                    run_id=refused.run_id, existed=True, workflow_id=refused.workflow_id, already_started=True
+                )
+            if not new:  # USE_EXISTING: the id's running run
+                return pb.StartWorkflowResponse(run_id=run_id, existed=True, workflow_id=request.workflow_id)
         start = pb.StartWorkflowRequest(
             workflow_name=name, input=request.input, run_id=run_id, execution_timeout=request.execution_timeout
         )
         if request.start_signal:  # signal-with-start: recorded with the start, or sent to the run
             start.start_signal, start.start_signal_input = request.start_signal, request.start_signal_input
             start.start_signal_id = request.start_signal_id or new_id()
+        if victim:
+            try:
+                await self.terminate(victim, TERMINATED_BY_START)
+            except FailedPrecondition:
+                pass  # it ended meanwhile
         created = await self.router.start(start, fresh=not request.run_id)
         if request.start_signal and not created:
             last = await self.store.last_event(run_id)
             rs = self.loop.run(run_id)
             if (rs is not None and rs.finished) or (rs is None and last is not None and last.type in FINISHED):
                 raise FailedPrecondition(f"workflow run {run_id} has already finished: the signal was not delivered")
-        return pb.StartWorkflowResponse(run_id=run_id, existed=not created)
+        return pb.StartWorkflowResponse(run_id=run_id, existed=not created, workflow_id=request.workflow_id or run_id)
 
     async def result(self, request: pb.GetResultRequest) -> pb.GetResultResponse:
         """The run's outcome; for a run that continued as new, the outcome of the chain's end."""
@@ -170,6 +195,8 @@ class Runs(RunUpdates):
         loop = core.loop or asyncio.get_running_loop()
         deadline = loop.time() + min(max(request.wait, 0.0), MAX_WAIT)
         run_id = request.run_id
+        if not run_id:
+            run_id = request.run_id = await self.ids.resolve(request.workflow_id, "")
         poll = self.router.result_poll(run_id)
         # A run the caller started (or the next run of a chain) exists: never "not found". A
         # run unknown to the store may still be on its way to its owner (the router's grace).
@@ -209,6 +236,11 @@ class Runs(RunUpdates):
         rs = self.loop.run(run_id)
         return rs.workflow_name if rs is not None else ""
 
+    async def _resolve(self, workflow_id: str, run_id: str) -> str:
+        """The run a request names: its run_id, else its workflow id's newest run."""
+        _refuse_long(("workflow_id", workflow_id))
+        return await self.ids.resolve(workflow_id, run_id)
+
     # ---- signal, cancel, terminate ----
 
     async def signal(self, request: pb.SignalWorkflow) -> None:
@@ -218,12 +250,14 @@ class Runs(RunUpdates):
         self._refuse_payload(request.input, "input")
         if not request.signal_id:  # a client that chose none: still recorded once, whatever Kafka redelivers
             request.signal_id = new_id()
+        request.run_id = await self._resolve(request.workflow_id, request.run_id)
         await self._control(request.run_id, pb.Report(signal_workflow=request))
 
     async def cancel(self, request: pb.CancelWorkflow) -> None:
         """Cancel the run (its code sees CancelledError), or with ``terminate`` end it at once."""
         _refuse_long(("run_id", request.run_id))
         _refuse_long(("reason", request.reason), limit=MAX_REASON)
+        request.run_id = await self._resolve(request.workflow_id, request.run_id)
         await self._control(request.run_id, pb.Report(cancel_workflow=request))
 
     async def terminate(self, run_id: str, reason: str = "") -> None:
@@ -254,6 +288,7 @@ class Runs(RunUpdates):
             raise InvalidArgument("a query needs a name")
         _refuse_long(("run_id", request.run_id), ("name", request.name))
         self._refuse_payload(request.input, "input")
+        request.run_id = await self._resolve(request.workflow_id, request.run_id)
         return await self._ask_worker(pb.QueryTask(run_id=request.run_id, name=request.name, input=request.input))
 
     async def _ask_worker(self, task: pb.QueryTask) -> pb.QueryAnswer:
@@ -292,7 +327,9 @@ class Runs(RunUpdates):
     async def history_page(self, request: pb.GetHistoryRequest) -> pb.GetHistoryResponse:
         """One page of the run's events: at most ``page_size`` of them (0: the default) and
         ``PAGE_BYTES`` past the first; ``next_page_token`` leads to the next page."""
-        run_id = request.run_id
+        if not request.run_id and request.page_token:  # a later page: the run of the first
+            request.run_id = run_of_token(request.page_token)
+        run_id = request.run_id = await self._resolve(request.workflow_id, request.run_id)
         if request.page_size < 0:
             raise InvalidArgument(f"page_size must be >= 0 (0: the default), got {request.page_size}")
         after = request.after_seq
@@ -314,7 +351,7 @@ class Runs(RunUpdates):
         if page is None:
             return pb.GetHistoryResponse(found=False)
         events, more = page
-        reply = pb.GetHistoryResponse(found=True, events=events)
+        reply = pb.GetHistoryResponse(found=True, events=events, run_id=run_id)
         if more and events:
             reply.next_page_token = page_token(run_id, events[-1].seq)
         return reply
@@ -342,6 +379,7 @@ class Runs(RunUpdates):
             created_after=request.created_after,
             created_before=request.created_before,
         )
+        await self.ids.of_runs(runs)
         reply = pb.ListWorkflowsResponse(runs=runs)
         if len(runs) >= limit:
             reply.next_page_token = list_token(runs[-1].created_at, runs[-1].run_id)
@@ -355,6 +393,7 @@ class Runs(RunUpdates):
         _refuse_long(("run_id", request.run_id), *(("activity name", n) for n in request.activities))
         if len(request.activities) > MAX_DESCRIBED:
             raise InvalidArgument(f"at most {MAX_DESCRIBED} activity names, got {len(request.activities)}")
+        request.run_id = await self._resolve(request.workflow_id, request.run_id)
         rs = self.loop.run(request.run_id)
         last = None if rs is not None else await self.store.last_event(request.run_id)
         if rs is None and last is None:

@@ -56,11 +56,12 @@ class RunUpdates:
         def _refuse_payload(self, data: bytes, argument: str) -> None: ...
         async def _control(self, run_id: str, report: pb.Report) -> None: ...
         async def _ask_worker(self, task: pb.QueryTask) -> pb.QueryAnswer: ...
+        async def _resolve(self, workflow_id: str, run_id: str) -> str: ...
 
     async def update(self, request: pb.UpdateWorkflowRequest) -> pb.UpdateWorkflowResponse:
         """Validate, record and wait for an update (at most ``wait`` seconds once accepted:
         ``completed`` false then, and the caller asks again with the same update id)."""
-        from goblins.server.runs import FailedPrecondition, InvalidArgument, NotFound
+        from goblins.server.runs import InvalidArgument
 
         if not request.name:
             raise InvalidArgument("an update needs a name")
@@ -72,6 +73,14 @@ class RunUpdates:
         if math.isnan(request.wait):
             raise InvalidArgument("wait must be a number of seconds, got nan")
         self._refuse_payload(request.input, "input")
+        request.run_id = await self._resolve(request.workflow_id, request.run_id)
+        reply = await self._update(request)
+        reply.run_id = request.run_id
+        return reply
+
+    async def _update(self, request: pb.UpdateWorkflowRequest) -> pb.UpdateWorkflowResponse:
+        from goblins.server.runs import FailedPrecondition, NotFound
+
         state = await self._update_state(request.run_id, request.update_id)
         loop = asyncio.get_running_loop()
         give_up, delay = loop.time() + self.mode.router.not_found_grace, 0.05

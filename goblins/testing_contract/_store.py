@@ -1,7 +1,8 @@
-"""The EventStore (and RunIndex) contract: ``goblins.server.ports`` requirements 1-6."""
+"""The EventStore (and RunIndex) contract: ``goblins.server.ports`` requirements (workflow ids: RunIndex 3)."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from typing import Protocol
@@ -271,3 +272,31 @@ class EventStoreContract:
         await store.commit(Batch(events=[event(done, 3, "WORKFLOW_FINISHED_IN_SUCCESS")]))
         active = set(await store.active_runs(self.bucket))
         assert run in active and done not in active
+
+    # ---- workflow ids (RunIndex requirement 3) ----
+
+    async def test_a_workflow_id_is_claimed_once_then_moved_only_from_the_run_it_names(self, store: Store) -> None:
+        wid, first, second, third = new_id("wid"), new_id(), new_id(), new_id()
+        assert await store.workflow_id_row(wid) is None
+        assert await store.claim_workflow_id(wid, first, None, 1000.0)
+        assert not await store.claim_workflow_id(wid, second, None, 1001.0)  # the id has a row now
+        assert await store.workflow_id_row(wid) == (first, 1000.0)
+        assert not await store.claim_workflow_id(wid, third, second, 1002.0)  # names a run it is not at
+        assert await store.claim_workflow_id(wid, second, first, 1003.0)
+        assert await store.workflow_id_row(wid) == (second, 1003.0)
+        assert await store.workflow_ids_of([first, second, third, new_id()]) == {first: wid, second: wid}
+
+    async def test_concurrent_claims_of_one_id_have_one_winner(self, store: Store) -> None:
+        wid, base = new_id("wid"), new_id()
+        assert await store.claim_workflow_id(wid, base, None, 1000.0)
+        for expected in (None, base):  # racing to create the row, and racing to move it on
+            runs = [new_id() for _ in range(8)]
+            won = await asyncio.gather(*(store.claim_workflow_id(wid, r, expected, 1001.0) for r in runs))
+            assert sum(won) == (0 if expected is None else 1)
+            if expected is base:
+                row = await store.workflow_id_row(wid)
+                assert row is not None and row[0] == runs[won.index(True)]
+        fresh = new_id("wid")
+        runs = [new_id() for _ in range(8)]
+        won = await asyncio.gather(*(store.claim_workflow_id(fresh, r, None, 1000.0) for r in runs))
+        assert sum(won) == 1

@@ -62,7 +62,7 @@ async def test_statuses_and_a_missing_worker(dcluster: DistributedCluster, tmp_p
         assert [r.run_id for r in await client.list_workflows(status="CANCELLED")] == [cancelled.run_id]
         assert await asyncio.to_thread(_status, dcluster, cancelled.run_id) == "CANCELLED"
         for run_id, status in expected.items():
-            assert (await client.get_workflow_handle(run_id).describe()).status == status
+            assert (await client.get_workflow_handle(run_id, run_id=run_id).describe()).status == status
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("GOBLINS_")}
         proc = await asyncio.create_subprocess_exec(

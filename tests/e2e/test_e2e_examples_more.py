@@ -33,7 +33,7 @@ def test_feed_example_continues_as_new(cluster: Cluster, measure: Callable[[str]
     ]
     result = cluster.cli("workflow", "result", run)  # follows the chain, as the docs say
     assert (result.returncode, result.stdout) == (0, '"read 8 pages, 40 items"\n'), result.stderr
-    show = cluster.cli("workflow", "show", run)
+    show = cluster.cli("workflow", "show", run, "--run-id", run)  # the first run (the id: the newest)
     assert show.returncode == 0 and show.stdout.splitlines()[-1].endswith(f"continued as {run}~2"), show.stderr
     listed = cluster.cli("workflow", "list", "--name", "read_feed")
     rows = [line.split() for line in listed.stdout.splitlines()[1:]]

@@ -297,7 +297,10 @@ async def test_continue_as_new_chain_survives_kills(
         assert await client.get_workflow_handle(f"chain~{last}").result(timeout=cluster.patience) == expected
         with pytest.raises(goblins.WorkflowNotFound):
             await client.get_workflow_handle(f"chain~{last + 1}").history()
-        histories = [await client.get_workflow_handle(run_id).history() for run_id in chain_ids("chain", last)]
+        # Each run alone (by its run id: the workflow id "chain" addresses the newest run).
+        histories = [
+            await client.get_workflow_handle("chain", run_id=run_id).history() for run_id in chain_ids("chain", last)
+        ]
     assert at_kill[:2] == ["gen 1", "gen 2"] and len(at_kill) < last, f"the kill did not land mid-chain: {at_kill}"
     assert texts(log) == expected, "a generation's activity ran twice, or not at all"
     for gen, events in enumerate(histories, 1):

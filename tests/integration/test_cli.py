@@ -139,7 +139,8 @@ async def test_show_names_the_run_a_run_continued_as(
 ) -> None:
     await start_worker(workflows=[p.countdown], activities=[p.note])
     await client.execute_workflow(p.countdown, 1, [], run_id="cli-chain", timeout=10)
-    code, out, err = await goblins_cli("workflow", "show", "cli-chain", "--server", address)
+    # The workflow id shows its chain's newest run; --run-id picks the first.
+    code, out, err = await goblins_cli("workflow", "show", "cli-chain", "--run-id", "cli-chain", "--server", address)
     assert code == 0, err
     assert out.splitlines()[-1].endswith("continued as cli-chain~2")
 

@@ -73,10 +73,10 @@ async def test_each_way_to_end_has_its_status(address: str, start_worker: StartW
     listed = {r.run_id: r.status for r in await client.list_workflows(limit=100)}
     assert {run_id: listed[run_id] for run_id in expected} == expected
     for run_id, status in expected.items():
-        d = await client.get_workflow_handle(run_id).describe()
+        d = await client.get_workflow_handle(run_id, run_id=run_id).describe()
         assert (d.status, d.reasons) == (status, ())
         assert d.close_time is not None and d.duration == pytest.approx(d.close_time - d.start_time)
-    assert (await client.get_workflow_handle("st-chain").describe()).continued_as == "st-chain~2"
+    assert (await client.get_workflow_handle("st-chain", run_id="st-chain").describe()).continued_as == "st-chain~2"
     for status in ("CANCELLED", "terminated", "Timed_Out", "CONTINUED_AS_NEW"):
         runs = await client.list_workflows(status=status)
         assert [r.run_id for r in runs] == [k for k, v in expected.items() if v == status.upper()]

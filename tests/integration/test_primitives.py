@@ -276,10 +276,10 @@ async def test_continue_as_new_keeps_histories_short(client: goblins.Client, sta
     await start_worker(workflows=[p.countdown], activities=[p.note])
     handle = await client.start_workflow(p.countdown, 3, [], run_id="countdown")
     assert await handle.result(timeout=15) == [3, 2, 1, 0]
-    first = await handle.history()
+    first = await client.get_workflow_handle("countdown", run_id="countdown").history()
     assert first[-1].type == goblins.events.EventType.WORKFLOW_FINISHED_IN_SUCCESS
     assert len(first) < 10
-    last = await client.get_workflow_handle("countdown~4").history()
+    last = await client.get_workflow_handle("countdown").history()  # the id: its chain's last run
     assert last[0].input == [0, [3, 2, 1]] and last[-1].output == [3, 2, 1, 0]
 
 
@@ -290,9 +290,10 @@ async def test_execution_timeout_bounds_the_whole_continue_as_new_chain(
     handle = await client.start_workflow(p.endless, 0, run_id="endless", execution_timeout=1.0)
     with pytest.raises(goblins.WorkflowTimedOut):
         await handle.result(timeout=15)
-    first = await handle.history()
+    # The start's handle addresses the workflow id (the chain's newest run): the first run by its run id.
+    first = await client.get_workflow_handle("endless", run_id="endless").history()
     assert first[0].attributes["execution_timeout"] == 1.0 and first[-1].attributes["continued_as"] == "endless~2"
-    second = await client.get_workflow_handle("endless~2").history()
+    second = await client.get_workflow_handle("endless", run_id="endless~2").history()
     # The next run got what was left of the timeout, counted from the chain's start.
     assert 0 < second[0].attributes["execution_timeout"] <= 1.0 - (first[-1].time - first[0].time) + 1e-6
 

@@ -86,7 +86,9 @@ async def test_replay_of_a_run_that_continued_as_new(client: goblins.Client, sta
     await start_worker(workflows=[generations], activities=[shout])
     handle = await client.start_workflow(generations, 2, run_id="gen")
     assert await handle.result(timeout=10) == 1
-    first, last = await handle.history(), await client.get_workflow_handle("gen~2").history()
+    # The start's handle addresses the workflow id (its newest run): the first run by run_id=.
+    first = await client.get_workflow_handle("gen", run_id="gen").history()
+    last = await handle.history()
     assert first[-1].attributes["continued_as"] == "gen~2" and last[-1].attributes["continued_as"] == ""
     goblins.testing.replay(first, generations)
     goblins.testing.replay(last, generations)

@@ -21,6 +21,8 @@ class MemoryStore:
     """EventStore + RunIndex in dicts; ``failures`` are raised by the next commits, in order."""
 
     def __init__(self) -> None:
+        self.workflow_ids: dict[str, tuple[str, float]] = {}
+        self.run_workflow_ids: dict[str, str] = {}
         self.events: dict[str, list[pb.HistoryEvent]] = {}
         self.tasks: dict[str, TaskRecord] = {}
         self.names: set[tuple[str, str]] = set()
@@ -105,6 +107,20 @@ class MemoryStore:
 
     async def active_runs(self, bucket: int) -> list[str]:
         return [r for r, s in self.status.items() if s == "RUNNING"]
+
+    async def claim_workflow_id(self, workflow_id: str, run_id: str, expected: str | None, now: float) -> bool:
+        row = self.workflow_ids.get(workflow_id)
+        if (row[0] if row else None) != expected:
+            return False
+        self.workflow_ids[workflow_id] = (run_id, now)
+        self.run_workflow_ids[run_id] = workflow_id
+        return True
+
+    async def workflow_id_row(self, workflow_id: str) -> tuple[str, float] | None:
+        return self.workflow_ids.get(workflow_id)
+
+    async def workflow_ids_of(self, run_ids: list[str]) -> dict[str, str]:
+        return {r: self.run_workflow_ids[r] for r in run_ids if r in self.run_workflow_ids}
 
 
 class MemoryQueue:

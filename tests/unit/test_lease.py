@@ -113,6 +113,9 @@ FIELDS: dict[str, str] = {
     "StartWorkflowRequest.parent_run_id": ENGINE,
     "StartWorkflowRequest.parent_step": ENGINE,
     "StartWorkflowRequest.execution_timeout": PUBLIC,
+    "StartWorkflowRequest.workflow_id": PUBLIC,  # the caller's business key
+    "StartWorkflowRequest.id_reuse_policy": PUBLIC,
+    "StartWorkflowRequest.id_conflict_policy": PUBLIC,
     # Signal-with-start: a signal, checked like Signal's (and the caller needs "signal" too).
     "StartWorkflowRequest.start_signal": PUBLIC,
     "StartWorkflowRequest.start_signal_input": PUBLIC,
@@ -126,12 +129,15 @@ FIELDS: dict[str, str] = {
     "GetResultRequest.run_id": PUBLIC,
     "GetResultRequest.wait": PUBLIC,
     "GetResultRequest.started": PUBLIC,  # only changes how long "not found" waits
+    "GetResultRequest.workflow_id": PUBLIC,  # with no run_id: the id's current run
     "GetHistoryRequest.run_id": PUBLIC,
     "GetHistoryRequest.after_seq": PUBLIC,
     "GetHistoryRequest.page_size": PUBLIC,
     "GetHistoryRequest.page_token": PUBLIC,
+    "GetHistoryRequest.workflow_id": PUBLIC,
     "DescribeWorkflowRequest.run_id": PUBLIC,
     "DescribeWorkflowRequest.activities": PUBLIC,  # names to check for a connected host
+    "DescribeWorkflowRequest.workflow_id": PUBLIC,
     "ListWorkflowsRequest.status": PUBLIC,
     "ListWorkflowsRequest.workflow_name": PUBLIC,
     "ListWorkflowsRequest.limit": PUBLIC,
@@ -142,12 +148,15 @@ FIELDS: dict[str, str] = {
     "SignalWorkflow.name": PUBLIC,
     "SignalWorkflow.input": PUBLIC,
     "SignalWorkflow.signal_id": PUBLIC,  # the sender's dedup key
+    "SignalWorkflow.workflow_id": PUBLIC,
     "CancelWorkflow.run_id": PUBLIC,
     "CancelWorkflow.terminate": PUBLIC,
     "CancelWorkflow.reason": PUBLIC,
+    "CancelWorkflow.workflow_id": PUBLIC,
     "QueryRequest.run_id": PUBLIC,
     "QueryRequest.name": PUBLIC,
     "QueryRequest.input": PUBLIC,
+    "QueryRequest.workflow_id": PUBLIC,
     # A query's answer: applied only to a query this server asked (a random id), recorded nowhere.
     "QueryAnswer.query_id": PUBLIC,
     "QueryAnswer.ok": PUBLIC,

@@ -23,14 +23,16 @@ class ControlResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class QueryRequest(_message.Message):
-    __slots__ = ("run_id", "name", "input")
+    __slots__ = ("run_id", "name", "input", "workflow_id")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     name: str
     input: bytes
-    def __init__(self, run_id: _Optional[str] = ..., name: _Optional[str] = ..., input: _Optional[bytes] = ...) -> None: ...
+    workflow_id: str
+    def __init__(self, run_id: _Optional[str] = ..., name: _Optional[str] = ..., input: _Optional[bytes] = ..., workflow_id: _Optional[str] = ...) -> None: ...
 
 class QueryAnswer(_message.Message):
     __slots__ = ("query_id", "ok", "output", "error", "error_type")
@@ -91,22 +93,28 @@ class ServerMessage(_message.Message):
     def __init__(self, tasks: _Optional[_Iterable[_Union[_task_pb2.Task, _Mapping]]] = ..., acked: _Optional[_Iterable[str]] = ..., cancelled: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class StartWorkflowResponse(_message.Message):
-    __slots__ = ("run_id", "existed")
+    __slots__ = ("run_id", "existed", "workflow_id", "already_started")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     EXISTED_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
+    ALREADY_STARTED_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     existed: bool
-    def __init__(self, run_id: _Optional[str] = ..., existed: _Optional[bool] = ...) -> None: ...
+    workflow_id: str
+    already_started: bool
+    def __init__(self, run_id: _Optional[str] = ..., existed: _Optional[bool] = ..., workflow_id: _Optional[str] = ..., already_started: _Optional[bool] = ...) -> None: ...
 
 class GetResultRequest(_message.Message):
-    __slots__ = ("run_id", "wait", "started")
+    __slots__ = ("run_id", "wait", "started", "workflow_id")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     WAIT_FIELD_NUMBER: _ClassVar[int]
     STARTED_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     wait: float
     started: bool
-    def __init__(self, run_id: _Optional[str] = ..., wait: _Optional[float] = ..., started: _Optional[bool] = ...) -> None: ...
+    workflow_id: str
+    def __init__(self, run_id: _Optional[str] = ..., wait: _Optional[float] = ..., started: _Optional[bool] = ..., workflow_id: _Optional[str] = ...) -> None: ...
 
 class GetResultResponse(_message.Message):
     __slots__ = ("found", "finished", "ok", "output", "error", "error_type", "workflow_name", "continued_as")
@@ -129,26 +137,30 @@ class GetResultResponse(_message.Message):
     def __init__(self, found: _Optional[bool] = ..., finished: _Optional[bool] = ..., ok: _Optional[bool] = ..., output: _Optional[bytes] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ..., workflow_name: _Optional[str] = ..., continued_as: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetHistoryRequest(_message.Message):
-    __slots__ = ("run_id", "after_seq", "page_size", "page_token")
+    __slots__ = ("run_id", "after_seq", "page_size", "page_token", "workflow_id")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     AFTER_SEQ_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     after_seq: int
     page_size: int
     page_token: bytes
-    def __init__(self, run_id: _Optional[str] = ..., after_seq: _Optional[int] = ..., page_size: _Optional[int] = ..., page_token: _Optional[bytes] = ...) -> None: ...
+    workflow_id: str
+    def __init__(self, run_id: _Optional[str] = ..., after_seq: _Optional[int] = ..., page_size: _Optional[int] = ..., page_token: _Optional[bytes] = ..., workflow_id: _Optional[str] = ...) -> None: ...
 
 class GetHistoryResponse(_message.Message):
-    __slots__ = ("found", "events", "next_page_token")
+    __slots__ = ("found", "events", "next_page_token", "run_id")
     FOUND_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
     found: bool
     events: _containers.RepeatedCompositeFieldContainer[_history_pb2.HistoryEvent]
     next_page_token: bytes
-    def __init__(self, found: _Optional[bool] = ..., events: _Optional[_Iterable[_Union[_history_pb2.HistoryEvent, _Mapping]]] = ..., next_page_token: _Optional[bytes] = ...) -> None: ...
+    run_id: str
+    def __init__(self, found: _Optional[bool] = ..., events: _Optional[_Iterable[_Union[_history_pb2.HistoryEvent, _Mapping]]] = ..., next_page_token: _Optional[bytes] = ..., run_id: _Optional[str] = ...) -> None: ...
 
 class ListWorkflowsRequest(_message.Message):
     __slots__ = ("status", "workflow_name", "limit", "page_token", "created_after", "created_before")
@@ -167,18 +179,20 @@ class ListWorkflowsRequest(_message.Message):
     def __init__(self, status: _Optional[str] = ..., workflow_name: _Optional[str] = ..., limit: _Optional[int] = ..., page_token: _Optional[bytes] = ..., created_after: _Optional[float] = ..., created_before: _Optional[float] = ...) -> None: ...
 
 class RunInfo(_message.Message):
-    __slots__ = ("run_id", "workflow_name", "status", "created_at", "finished_at")
+    __slots__ = ("run_id", "workflow_name", "status", "created_at", "finished_at", "workflow_id")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     workflow_name: str
     status: str
     created_at: float
     finished_at: float
-    def __init__(self, run_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., status: _Optional[str] = ..., created_at: _Optional[float] = ..., finished_at: _Optional[float] = ...) -> None: ...
+    workflow_id: str
+    def __init__(self, run_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., status: _Optional[str] = ..., created_at: _Optional[float] = ..., finished_at: _Optional[float] = ..., workflow_id: _Optional[str] = ...) -> None: ...
 
 class ListWorkflowsResponse(_message.Message):
     __slots__ = ("runs", "next_page_token")
@@ -221,12 +235,14 @@ class ListWorkersResponse(_message.Message):
     def __init__(self, workers: _Optional[_Iterable[_Union[WorkerInfo, _Mapping]]] = ..., transport: _Optional[str] = ..., missing: _Optional[str] = ...) -> None: ...
 
 class DescribeWorkflowRequest(_message.Message):
-    __slots__ = ("run_id", "activities")
+    __slots__ = ("run_id", "activities", "workflow_id")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     ACTIVITIES_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     activities: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, run_id: _Optional[str] = ..., activities: _Optional[_Iterable[str]] = ...) -> None: ...
+    workflow_id: str
+    def __init__(self, run_id: _Optional[str] = ..., activities: _Optional[_Iterable[str]] = ..., workflow_id: _Optional[str] = ...) -> None: ...
 
 class StepHeartbeat(_message.Message):
     __slots__ = ("step_id", "details", "time")
@@ -326,18 +342,20 @@ class ClientReply(_message.Message):
     def __init__(self, id: _Optional[int] = ..., start: _Optional[_Union[StartWorkflowResponse, _Mapping]] = ..., result: _Optional[_Union[GetResultResponse, _Mapping]] = ..., code: _Optional[int] = ..., details: _Optional[str] = ...) -> None: ...
 
 class UpdateWorkflowResponse(_message.Message):
-    __slots__ = ("rejected", "completed", "ok", "output", "failure")
+    __slots__ = ("rejected", "completed", "ok", "output", "failure", "run_id")
     REJECTED_FIELD_NUMBER: _ClassVar[int]
     COMPLETED_FIELD_NUMBER: _ClassVar[int]
     OK_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_FIELD_NUMBER: _ClassVar[int]
     FAILURE_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
     rejected: bool
     completed: bool
     ok: bool
     output: bytes
     failure: _history_pb2.Failure
-    def __init__(self, rejected: _Optional[bool] = ..., completed: _Optional[bool] = ..., ok: _Optional[bool] = ..., output: _Optional[bytes] = ..., failure: _Optional[_Union[_history_pb2.Failure, _Mapping]] = ...) -> None: ...
+    run_id: str
+    def __init__(self, rejected: _Optional[bool] = ..., completed: _Optional[bool] = ..., ok: _Optional[bool] = ..., output: _Optional[bytes] = ..., failure: _Optional[_Union[_history_pb2.Failure, _Mapping]] = ..., run_id: _Optional[str] = ...) -> None: ...
 
 class ClientRequests(_message.Message):
     __slots__ = ("requests",)

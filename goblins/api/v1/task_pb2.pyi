@@ -1,11 +1,30 @@
 from goblins.api.v1 import history_pb2 as _history_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class IdReusePolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ID_REUSE_ALLOW_DUPLICATE: _ClassVar[IdReusePolicy]
+    ID_REUSE_ALLOW_DUPLICATE_FAILED_ONLY: _ClassVar[IdReusePolicy]
+    ID_REUSE_REJECT_DUPLICATE: _ClassVar[IdReusePolicy]
+
+class IdConflictPolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ID_CONFLICT_FAIL: _ClassVar[IdConflictPolicy]
+    ID_CONFLICT_USE_EXISTING: _ClassVar[IdConflictPolicy]
+    ID_CONFLICT_TERMINATE_EXISTING: _ClassVar[IdConflictPolicy]
+ID_REUSE_ALLOW_DUPLICATE: IdReusePolicy
+ID_REUSE_ALLOW_DUPLICATE_FAILED_ONLY: IdReusePolicy
+ID_REUSE_REJECT_DUPLICATE: IdReusePolicy
+ID_CONFLICT_FAIL: IdConflictPolicy
+ID_CONFLICT_USE_EXISTING: IdConflictPolicy
+ID_CONFLICT_TERMINATE_EXISTING: IdConflictPolicy
 
 class ActivityTask(_message.Message):
     __slots__ = ("task_id", "run_id", "step_id", "activity_name", "workflow_name", "input", "attempt", "max_attempts", "start_to_close_timeout", "heartbeat_timeout", "heartbeat_details")
@@ -268,26 +287,30 @@ class TimerFired(_message.Message):
     def __init__(self, timer_id: _Optional[str] = ..., run_id: _Optional[str] = ...) -> None: ...
 
 class SignalWorkflow(_message.Message):
-    __slots__ = ("run_id", "name", "input", "signal_id")
+    __slots__ = ("run_id", "name", "input", "signal_id", "workflow_id")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
     SIGNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     name: str
     input: bytes
     signal_id: str
-    def __init__(self, run_id: _Optional[str] = ..., name: _Optional[str] = ..., input: _Optional[bytes] = ..., signal_id: _Optional[str] = ...) -> None: ...
+    workflow_id: str
+    def __init__(self, run_id: _Optional[str] = ..., name: _Optional[str] = ..., input: _Optional[bytes] = ..., signal_id: _Optional[str] = ..., workflow_id: _Optional[str] = ...) -> None: ...
 
 class CancelWorkflow(_message.Message):
-    __slots__ = ("run_id", "terminate", "reason")
+    __slots__ = ("run_id", "terminate", "reason", "workflow_id")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     TERMINATE_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     terminate: bool
     reason: str
-    def __init__(self, run_id: _Optional[str] = ..., terminate: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
+    workflow_id: str
+    def __init__(self, run_id: _Optional[str] = ..., terminate: _Optional[bool] = ..., reason: _Optional[str] = ..., workflow_id: _Optional[str] = ...) -> None: ...
 
 class ChildFinished(_message.Message):
     __slots__ = ("run_id", "step_id", "child_run_id", "ok", "output", "error", "error_type")
@@ -334,13 +357,16 @@ class Report(_message.Message):
     def __init__(self, activity_started: _Optional[_Union[ActivityStarted, _Mapping]] = ..., activity_result: _Optional[_Union[ActivityResult, _Mapping]] = ..., workflow_task_completed: _Optional[_Union[WorkflowTaskCompleted, _Mapping]] = ..., workflow_task_failed: _Optional[_Union[WorkflowTaskFailed, _Mapping]] = ..., start_workflow: _Optional[_Union[StartWorkflowRequest, _Mapping]] = ..., timer_fired: _Optional[_Union[TimerFired, _Mapping]] = ..., signal_workflow: _Optional[_Union[SignalWorkflow, _Mapping]] = ..., cancel_workflow: _Optional[_Union[CancelWorkflow, _Mapping]] = ..., child_finished: _Optional[_Union[ChildFinished, _Mapping]] = ..., activity_heartbeat: _Optional[_Union[ActivityHeartbeat, _Mapping]] = ..., update_workflow: _Optional[_Union[UpdateWorkflowRequest, _Mapping]] = ...) -> None: ...
 
 class StartWorkflowRequest(_message.Message):
-    __slots__ = ("workflow_name", "input", "run_id", "parent_run_id", "parent_step", "execution_timeout", "start_signal", "start_signal_input", "start_signal_id")
+    __slots__ = ("workflow_name", "input", "run_id", "parent_run_id", "parent_step", "execution_timeout", "workflow_id", "id_reuse_policy", "id_conflict_policy", "start_signal", "start_signal_input", "start_signal_id")
     WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     PARENT_RUN_ID_FIELD_NUMBER: _ClassVar[int]
     PARENT_STEP_FIELD_NUMBER: _ClassVar[int]
     EXECUTION_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
+    ID_REUSE_POLICY_FIELD_NUMBER: _ClassVar[int]
+    ID_CONFLICT_POLICY_FIELD_NUMBER: _ClassVar[int]
     START_SIGNAL_FIELD_NUMBER: _ClassVar[int]
     START_SIGNAL_INPUT_FIELD_NUMBER: _ClassVar[int]
     START_SIGNAL_ID_FIELD_NUMBER: _ClassVar[int]
@@ -350,21 +376,26 @@ class StartWorkflowRequest(_message.Message):
     parent_run_id: str
     parent_step: str
     execution_timeout: float
+    workflow_id: str
+    id_reuse_policy: IdReusePolicy
+    id_conflict_policy: IdConflictPolicy
     start_signal: str
     start_signal_input: bytes
     start_signal_id: str
-    def __init__(self, workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., run_id: _Optional[str] = ..., parent_run_id: _Optional[str] = ..., parent_step: _Optional[str] = ..., execution_timeout: _Optional[float] = ..., start_signal: _Optional[str] = ..., start_signal_input: _Optional[bytes] = ..., start_signal_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., run_id: _Optional[str] = ..., parent_run_id: _Optional[str] = ..., parent_step: _Optional[str] = ..., execution_timeout: _Optional[float] = ..., workflow_id: _Optional[str] = ..., id_reuse_policy: _Optional[_Union[IdReusePolicy, str]] = ..., id_conflict_policy: _Optional[_Union[IdConflictPolicy, str]] = ..., start_signal: _Optional[str] = ..., start_signal_input: _Optional[bytes] = ..., start_signal_id: _Optional[str] = ...) -> None: ...
 
 class UpdateWorkflowRequest(_message.Message):
-    __slots__ = ("run_id", "update_id", "name", "input", "wait")
+    __slots__ = ("run_id", "update_id", "name", "input", "wait", "workflow_id")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     UPDATE_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
     WAIT_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     update_id: str
     name: str
     input: bytes
     wait: float
-    def __init__(self, run_id: _Optional[str] = ..., update_id: _Optional[str] = ..., name: _Optional[str] = ..., input: _Optional[bytes] = ..., wait: _Optional[float] = ...) -> None: ...
+    workflow_id: str
+    def __init__(self, run_id: _Optional[str] = ..., update_id: _Optional[str] = ..., name: _Optional[str] = ..., input: _Optional[bytes] = ..., wait: _Optional[float] = ..., workflow_id: _Optional[str] = ...) -> None: ...

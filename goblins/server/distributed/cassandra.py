@@ -34,6 +34,7 @@ from cassandra.query import BatchStatement, BatchType, tuple_factory
 
 from goblins.api import v1 as pb
 from goblins.history import CANCELLED, FAILED, RUNNING, TERMINATED, TIMED_OUT
+from goblins.server.distributed import workflow_ids
 from goblins.server.distributed.cassandra_url import QuietRefusals, explain, parse_cassandra_url
 from goblins.server.effects import WF_TASK_MARK, WORKFLOW, TaskRecord
 from goblins.server.ports import Batch, StoreConflict, StoredRun, StoreRejected, StoreUnavailable
@@ -61,8 +62,19 @@ SCHEMA = [
     """CREATE TABLE IF NOT EXISTS timers (
         bucket int, due double, task_id text, run_id text, kind text, name text, timeout double, data blob,
         PRIMARY KEY ((bucket), due, task_id))""",
+    *workflow_ids.SCHEMA,
 ]
-TABLES = ("events", "events_by_activity", "runs", "runs_by_day", "active_runs", "registry", "timers", "heartbeats")
+TABLES = (
+    "events",
+    "events_by_activity",
+    "runs",
+    "runs_by_day",
+    "active_runs",
+    "registry",
+    "timers",
+    "heartbeats",
+    *workflow_ids.TABLES,
+)
 LIST_DAYS = 30
 # The statuses a run stored as FAILED by release 0.x may really have (see _status_of_failed).
 _ENDED_IN_ERROR = frozenset({FAILED, CANCELLED, TERMINATED, TIMED_OUT})
@@ -263,6 +275,16 @@ class CassandraStore:
             "WHERE bucket = ? AND due <= ? LIMIT " + str(TIMER_BATCH)
         )
         self._sel_next_timer = p("SELECT due FROM timers WHERE bucket = ? AND due > ? LIMIT 1")
+        self._ids = workflow_ids.CassandraWorkflowIds(self.session, _execute)
+
+    async def claim_workflow_id(self, workflow_id: str, run_id: str, expected: str | None, now: float) -> bool:
+        return await self._ids.claim(workflow_id, run_id, expected, now)
+
+    async def workflow_id_row(self, workflow_id: str) -> tuple[str, float] | None:
+        return await self._ids.current(workflow_id)
+
+    async def workflow_ids_of(self, run_ids: list[str]) -> dict[str, str]:
+        return await self._ids.of_runs(run_ids)
 
     # ---- writes ----
 

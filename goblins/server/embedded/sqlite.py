@@ -38,6 +38,7 @@ from google.protobuf.message import DecodeError
 from goblins.api import v1 as pb
 from goblins.history import LEGACY_STATUSES, RUNNING
 from goblins.server.effects import ACTIVITY, WORKFLOW, TaskRecord
+from goblins.server.embedded import workflow_ids
 from goblins.server.ports import Batch, StoredRun, StoreRejected, StoreUnavailable
 from goblins.wire import columns, status_of
 
@@ -110,6 +111,7 @@ def create_schema(conn: sqlite3.Connection) -> None:
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").fetchone():
         conn.executescript(EVENTS)
     conn.executescript(SCHEMA)
+    conn.executescript(workflow_ids.SCHEMA)
     if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
         migrate_statuses(conn)
 
@@ -449,6 +451,21 @@ class SqliteStore:
             ]
 
         return await self._read(load)
+
+    async def claim_workflow_id(self, workflow_id: str, run_id: str, expected: str | None, now: float) -> bool:
+        self._pooled += 1  # inline commits go to the writer thread meanwhile: it has the connection
+        try:
+            return await self._run(
+                self._write_pool, workflow_ids.claim, self._writer, workflow_id, run_id, expected, now
+            )
+        finally:
+            self._pooled -= 1
+
+    async def workflow_id_row(self, workflow_id: str) -> tuple[str, float] | None:
+        return await self._read(lambda: workflow_ids.current(self._reader(), workflow_id))
+
+    async def workflow_ids_of(self, run_ids: list[str]) -> dict[str, str]:
+        return await self._read(lambda: workflow_ids.of_runs(self._reader(), run_ids))
 
     async def active_runs(self, bucket: int) -> list[str]:
         """Every unfinished run (one server owns them all: ``bucket`` is ignored)."""
