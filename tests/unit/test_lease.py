@@ -126,6 +126,7 @@ FIELDS: dict[str, str] = {
     "UpdateWorkflowRequest.name": PUBLIC,
     "UpdateWorkflowRequest.input": PUBLIC,
     "UpdateWorkflowRequest.wait": PUBLIC,
+    "UpdateWorkflowRequest.workflow_id": PUBLIC,
     "GetResultRequest.run_id": PUBLIC,
     "GetResultRequest.wait": PUBLIC,
     "GetResultRequest.started": PUBLIC,  # only changes how long "not found" waits
