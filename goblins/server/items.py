@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from goblins.api import v1 as pb
 
@@ -21,6 +21,7 @@ class _Start:
     parent_step: str = ""
     done_task: str = ""  # the message task that carried this start (deleted with the turn)
     execution_timeout: float = 0.0
+    trace_context: Mapping[str, str] = dataclasses.field(default_factory=dict)  # opaque (tracing)
 
 
 @dataclasses.dataclass

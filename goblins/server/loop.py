@@ -143,6 +143,7 @@ class EventLoop(StoreCommits, ReportDecisions):
                 r.parent_step,
                 done_task,
                 r.execution_timeout,
+                r.trace_context,
             )
         )
 
@@ -314,6 +315,7 @@ class EventLoop(StoreCommits, ReportDecisions):
                             item.parent_run_id,
                             item.parent_step,
                             item.execution_timeout,
+                            item.trace_context,
                         )
                     )
                     touched[rs.run_id] = rs

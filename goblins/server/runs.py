@@ -115,6 +115,8 @@ class Runs:
         start = pb.StartWorkflowRequest(
             workflow_name=name, input=request.input, run_id=run_id, execution_timeout=request.execution_timeout
         )
+        if request.trace_context:  # opaque here: recorded with the start for the workers' tracing
+            start.trace_context.update(request.trace_context)
         created = await self.router.start(start, fresh=not request.run_id)
         return pb.StartWorkflowResponse(run_id=run_id, existed=not created)
 

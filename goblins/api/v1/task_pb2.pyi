@@ -8,7 +8,14 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ActivityTask(_message.Message):
-    __slots__ = ("task_id", "run_id", "step_id", "activity_name", "workflow_name", "input", "attempt", "max_attempts", "start_to_close_timeout", "heartbeat_timeout", "heartbeat_details")
+    __slots__ = ("task_id", "run_id", "step_id", "activity_name", "workflow_name", "input", "attempt", "max_attempts", "start_to_close_timeout", "heartbeat_timeout", "heartbeat_details", "trace_context")
+    class TraceContextEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     STEP_ID_FIELD_NUMBER: _ClassVar[int]
@@ -20,6 +27,7 @@ class ActivityTask(_message.Message):
     START_TO_CLOSE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_DETAILS_FIELD_NUMBER: _ClassVar[int]
+    TRACE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     run_id: str
     step_id: str
@@ -31,7 +39,8 @@ class ActivityTask(_message.Message):
     start_to_close_timeout: float
     heartbeat_timeout: float
     heartbeat_details: bytes
-    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., activity_name: _Optional[str] = ..., workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., start_to_close_timeout: _Optional[float] = ..., heartbeat_timeout: _Optional[float] = ..., heartbeat_details: _Optional[bytes] = ...) -> None: ...
+    trace_context: _containers.ScalarMap[str, str]
+    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., activity_name: _Optional[str] = ..., workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., start_to_close_timeout: _Optional[float] = ..., heartbeat_timeout: _Optional[float] = ..., heartbeat_details: _Optional[bytes] = ..., trace_context: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class WorkflowTask(_message.Message):
     __slots__ = ("task_id", "run_id", "workflow_name", "from_seq", "events", "next_page_token", "last_seq")
@@ -78,7 +87,14 @@ class Task(_message.Message):
     def __init__(self, activity: _Optional[_Union[ActivityTask, _Mapping]] = ..., workflow: _Optional[_Union[WorkflowTask, _Mapping]] = ..., query: _Optional[_Union[QueryTask, _Mapping]] = ...) -> None: ...
 
 class ScheduleActivity(_message.Message):
-    __slots__ = ("step_id", "activity_name", "input", "retry_policy", "start_to_close_timeout", "heartbeat_timeout", "schedule_to_close_timeout")
+    __slots__ = ("step_id", "activity_name", "input", "retry_policy", "start_to_close_timeout", "heartbeat_timeout", "schedule_to_close_timeout", "trace_context")
+    class TraceContextEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     STEP_ID_FIELD_NUMBER: _ClassVar[int]
     ACTIVITY_NAME_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
@@ -86,6 +102,7 @@ class ScheduleActivity(_message.Message):
     START_TO_CLOSE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     SCHEDULE_TO_CLOSE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    TRACE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
     step_id: str
     activity_name: str
     input: bytes
@@ -93,7 +110,8 @@ class ScheduleActivity(_message.Message):
     start_to_close_timeout: float
     heartbeat_timeout: float
     schedule_to_close_timeout: float
-    def __init__(self, step_id: _Optional[str] = ..., activity_name: _Optional[str] = ..., input: _Optional[bytes] = ..., retry_policy: _Optional[_Union[_history_pb2.RetryPolicy, _Mapping]] = ..., start_to_close_timeout: _Optional[float] = ..., heartbeat_timeout: _Optional[float] = ..., schedule_to_close_timeout: _Optional[float] = ...) -> None: ...
+    trace_context: _containers.ScalarMap[str, str]
+    def __init__(self, step_id: _Optional[str] = ..., activity_name: _Optional[str] = ..., input: _Optional[bytes] = ..., retry_policy: _Optional[_Union[_history_pb2.RetryPolicy, _Mapping]] = ..., start_to_close_timeout: _Optional[float] = ..., heartbeat_timeout: _Optional[float] = ..., schedule_to_close_timeout: _Optional[float] = ..., trace_context: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class StartTimer(_message.Message):
     __slots__ = ("timer_id", "seconds")
@@ -104,16 +122,25 @@ class StartTimer(_message.Message):
     def __init__(self, timer_id: _Optional[str] = ..., seconds: _Optional[float] = ...) -> None: ...
 
 class StartChildWorkflow(_message.Message):
-    __slots__ = ("step_id", "workflow_name", "input", "child_run_id")
+    __slots__ = ("step_id", "workflow_name", "input", "child_run_id", "trace_context")
+    class TraceContextEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     STEP_ID_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
     CHILD_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    TRACE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
     step_id: str
     workflow_name: str
     input: bytes
     child_run_id: str
-    def __init__(self, step_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., child_run_id: _Optional[str] = ...) -> None: ...
+    trace_context: _containers.ScalarMap[str, str]
+    def __init__(self, step_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., child_run_id: _Optional[str] = ..., trace_context: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class CompleteWorkflow(_message.Message):
     __slots__ = ("output",)
@@ -308,17 +335,26 @@ class Report(_message.Message):
     def __init__(self, activity_started: _Optional[_Union[ActivityStarted, _Mapping]] = ..., activity_result: _Optional[_Union[ActivityResult, _Mapping]] = ..., workflow_task_completed: _Optional[_Union[WorkflowTaskCompleted, _Mapping]] = ..., workflow_task_failed: _Optional[_Union[WorkflowTaskFailed, _Mapping]] = ..., start_workflow: _Optional[_Union[StartWorkflowRequest, _Mapping]] = ..., timer_fired: _Optional[_Union[TimerFired, _Mapping]] = ..., signal_workflow: _Optional[_Union[SignalWorkflow, _Mapping]] = ..., cancel_workflow: _Optional[_Union[CancelWorkflow, _Mapping]] = ..., child_finished: _Optional[_Union[ChildFinished, _Mapping]] = ..., activity_heartbeat: _Optional[_Union[ActivityHeartbeat, _Mapping]] = ...) -> None: ...
 
 class StartWorkflowRequest(_message.Message):
-    __slots__ = ("workflow_name", "input", "run_id", "parent_run_id", "parent_step", "execution_timeout")
+    __slots__ = ("workflow_name", "input", "run_id", "parent_run_id", "parent_step", "execution_timeout", "trace_context")
+    class TraceContextEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     PARENT_RUN_ID_FIELD_NUMBER: _ClassVar[int]
     PARENT_STEP_FIELD_NUMBER: _ClassVar[int]
     EXECUTION_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    TRACE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
     workflow_name: str
     input: bytes
     run_id: str
     parent_run_id: str
     parent_step: str
     execution_timeout: float
-    def __init__(self, workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., run_id: _Optional[str] = ..., parent_run_id: _Optional[str] = ..., parent_step: _Optional[str] = ..., execution_timeout: _Optional[float] = ...) -> None: ...
+    trace_context: _containers.ScalarMap[str, str]
+    def __init__(self, workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., run_id: _Optional[str] = ..., parent_run_id: _Optional[str] = ..., parent_step: _Optional[str] = ..., execution_timeout: _Optional[float] = ..., trace_context: _Optional[_Mapping[str, str]] = ...) -> None: ...
