@@ -14,7 +14,7 @@ import collections
 import dataclasses
 import random
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from goblins import converter, wire
@@ -111,6 +111,11 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         self.now = 0.0  # the time of the newest event applied: the same on every replay
         self.random = random.Random(run_id)  # seeded by the run: the same draws on every replay
         self._crashed: BaseException | None = None  # a bug that ended the workflow code: fails the task
+        self.trace_context: Mapping[str, str] = {}  # recorded with the start (goblins/_tracing.py)
+        # The newest event the workflow's own earlier decisions recorded: code that runs for an
+        # event before it ran already, in an earlier task (goblins.workflow.logger is silent).
+        self._decided_seq = 0
+        self.replaying = False
 
     # ---- the seam: events in, completion out; never raises ----
 
@@ -127,6 +132,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
                 if step is not None:
                     step_id, recorded = step(event)
                     self._recorded[step_id] = recorded
+                    self._decided_seq = event.seq
             for event in events:
                 self._apply(event)
                 self.last_seq = event.seq
@@ -148,6 +154,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
 
     def _apply(self, event: pb.HistoryEvent) -> None:
         self.now = event.time or self.now
+        self.replaying = event.seq < self._decided_seq
         step = _APPLY.get(event.type)
         if step is None:  # a history from a newer server: fail the task rather than guess
             raise ValueError(f"event {event.seq} has an unknown type {event.type!r}")
@@ -159,6 +166,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
     def _apply_scheduled(self, event: pb.HistoryEvent) -> bool:
         if self._root is not None:
             return False
+        self.trace_context = event.workflow_scheduled.trace_context
         self._root = self.create_task(self._main(event.workflow_scheduled.input))
         self._root.add_done_callback(self._on_root_done)
         return True

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime
 import itertools
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar, overload
 
 import grpc
 
-from goblins import converter, wire
+from goblins import _tracing, converter, wire
 from goblins._batching import MessageOutbox
 from goblins._channel import open_channel, token_or_env, wait_ready
 from goblins._definitions import name_of, workflow_definition
@@ -187,6 +188,7 @@ class WorkflowHandle(Generic[T]):
         self.run_id = run_id
         self._result_type = result_type
         self._started = started  # this client started the run: it exists even if not yet recorded
+        self._trace_context: Mapping[str, str] = {}  # of its start span, when this client started it
 
     async def result(self, timeout: float | datetime.timedelta | None = None) -> T:
         """The run's return value, decoded to the workflow's return type when known.
@@ -233,7 +235,12 @@ class WorkflowHandle(Generic[T]):
         payload = _sized(converter.encode_args(args, f"signal {name!r}", self._client.codec), f"signal {name!r}")
         signal_id = os.urandom(16).hex()  # the server records a resent or redelivered signal once
         request = pb.SignalWorkflow(run_id=self.run_id, name=name, input=payload, signal_id=signal_id)
-        await self._client._call("Signal", request, timeout)
+        traced = None
+        if _tracing.live():
+            attributes = {"goblins.run_id": self.run_id, "goblins.signal": name}
+            traced = _tracing.client_span(f"SignalWorkflow:{name}", attributes, None, self._trace_context)
+        with traced or contextlib.nullcontext():
+            await self._client._call("Signal", request, timeout)
 
     async def query(self, name: str, *args: Any, timeout: float | datetime.timedelta | None = None) -> Any:
         """Call the run's query handler ``name`` (see ``goblins.workflow.set_query_handler``) and return
@@ -488,14 +495,23 @@ class Client:
             request = pb.StartWorkflowRequest(
                 workflow_name=name, input=payload, run_id=run_id or "", execution_timeout=limit or 0.0
             )
-            resp = await self._rpc("start", request, wait)
+            traced = None
+            if _tracing.live():  # the start's span context is recorded with the run: one trace
+                attributes = {"goblins.workflow": name, "goblins.run_id": run_id or ""}
+                traced = _tracing.client_span(f"StartWorkflow:{name}", attributes, request.trace_context, {})
+            with traced or contextlib.nullcontext() as span:
+                resp = await self._rpc("start", request, wait)
+                if span is not None:
+                    span.set_attribute("goblins.run_id", resp.run_id)
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED and exc.details() == "Deadline Exceeded":
                 raise _no_answer("StartWorkflow", wait) from None
             raise _rpc_error(exc) from None
         defn = workflow_definition(workflow)
         result_type = converter.param_hints(defn.fn)[1] if defn is not None else Any
-        return WorkflowHandle(self, resp.run_id, result_type, started=True)
+        handle: WorkflowHandle[Any] = WorkflowHandle(self, resp.run_id, result_type, started=True)
+        handle._trace_context = request.trace_context
+        return handle
 
     @overload
     async def execute_workflow(

@@ -20,6 +20,7 @@ from typing import Any, Generic, NoReturn, TypeVar, overload
 from goblins import converter
 from goblins._definitions import define_workflow
 from goblins._duration import optional_seconds, seconds
+from goblins._logger import workflow_logger as logger
 from goblins._module import Exported
 from goblins._runtime import ContinueAsNew, current_instance
 from goblins.retry import RetryPolicy
@@ -32,6 +33,7 @@ __all__ = [
     "execute_activity",
     "execute_child",
     "info",
+    "logger",
     "now",
     "random",
     "set_query_handler",
@@ -279,6 +281,7 @@ class _Module(types.ModuleType):
     execute_activity = Exported(execute_activity)
     execute_child = Exported(execute_child)
     info = Exported(info)
+    logger = logger
     now = Exported(now)
     random = Exported(random)
     set_query_handler = Exported(set_query_handler)

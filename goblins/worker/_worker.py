@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import grpc
 
-from goblins import converter
+from goblins import _tracing, converter
 from goblins._activity import ActivityContext, log_failed_attempt, record_failure
 from goblins._activity import current as activity_context
 from goblins._channel import Refusals, check_address, open_channel, token_or_env
@@ -347,6 +347,7 @@ class Worker(QueryAnswers):
         ctx = ActivityContext(t, self._send, asyncio.get_running_loop(), self.codec)
         self._contexts[t.task_id] = ctx
         token = activity_context.set(ctx)  # this task's context: goblins.heartbeat() finds it
+        span = _tracing.activity_attempt(t) if _tracing.live() else None  # current for the code
         try:
             defn = self._activities.get(t.activity_name)
             if defn is None:
@@ -410,6 +411,8 @@ class Worker(QueryAnswers):
             self._sync_attempts.pop(t.task_id, None)
             if self.metrics is not None:
                 self.metrics.activity(t.activity_name, time.monotonic() - began)
+            if span is not None:
+                _tracing.end_attempt(*span, result)
         if not result.ok:
             log_failed_attempt(t, result)
         result.heartbeat_details = ctx.details
@@ -453,9 +456,12 @@ class Worker(QueryAnswers):
         self._finish(t.task_id, report)
 
     async def _workflow_report(self, t: pb.WorkflowTask) -> pb.Report:
+        began = time.time_ns() if _tracing.live() else 0  # the task's span, made once it is done
         instance = self._cache.get(t.run_id)
         events: Any = t.events
+        fresh = False  # a new instance: it replays the history from the start
         if instance is None or instance.last_seq != t.from_seq:
+            fresh = True
             defn = self._workflows.get(t.workflow_name)
             if defn is None:
                 failed = pb.WorkflowTaskFailed(
@@ -482,6 +488,8 @@ class Worker(QueryAnswers):
             completion = instance.activate(events)
         finally:
             self._activation = None
+        if began:
+            _tracing.workflow_task(t, instance.trace_context, began, completion.commands, completion.failure, fresh)
         if completion.failure is not None:
             self._cache.pop(t.run_id, None)
             error_type, error = completion.failure

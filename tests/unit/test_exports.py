@@ -45,6 +45,7 @@ WORKFLOW_SIDE = [
     "execute_activity",
     "execute_child",
     "info",
+    "logger",
     "now",
     "random",
     "set_query_handler",
@@ -54,7 +55,7 @@ WORKFLOW_SIDE = [
     "wait_for_signal",
 ]
 
-ACTIVITY_SIDE = ["ActivityInfo", "defn", "heartbeat", "info"]
+ACTIVITY_SIDE = ["ActivityInfo", "defn", "heartbeat", "info", "logger"]
 
 
 def public_names(module: types.ModuleType) -> list[str]:
