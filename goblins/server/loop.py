@@ -462,6 +462,7 @@ class EventLoop(StoreCommits, ReportDecisions):
         if seen > durable:
             seen = 0
         task.from_seq, task.last_seq = seen, durable
+        task.replay_through = rs.replay_through
         through = rs.through
         end = fit(through, seen, durable, max_bytes)
         task.events.extend(rs.events[seen:end])

@@ -160,6 +160,7 @@ class RunState(Farewells):
             failed = pb.WorkflowTaskFailed(task_id=r.task_id, error=error, error_type="ValueError")
             return self.workflow_task_failed(failed, now)
         fx = Effects()
+        self.replay_through = max(self.replay_through, r.seen_seq)
         if r.task_id == self.wf_task_id:
             fx.done_tasks.append(r.task_id)
             self.wf_task_id = None

@@ -483,6 +483,7 @@ class Worker(QueryAnswers):
             if t.next_page_token:  # the task's events were cut to bound its size: the rest in pages
                 events = [*t.events, *await self._history(t.run_id, t.next_page_token, t.last_seq)]
             self._cache.move_to_end(t.run_id)
+        instance.replay_through = t.replay_through
         self._activation = (t.run_id, t.workflow_name)  # the watchdog warns if it blocks the loop
         try:
             completion = instance.activate(events)

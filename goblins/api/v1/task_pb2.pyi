@@ -43,7 +43,7 @@ class ActivityTask(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., activity_name: _Optional[str] = ..., workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., start_to_close_timeout: _Optional[float] = ..., heartbeat_timeout: _Optional[float] = ..., heartbeat_details: _Optional[bytes] = ..., trace_context: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class WorkflowTask(_message.Message):
-    __slots__ = ("task_id", "run_id", "workflow_name", "from_seq", "events", "next_page_token", "last_seq")
+    __slots__ = ("task_id", "run_id", "workflow_name", "from_seq", "events", "next_page_token", "last_seq", "replay_through")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -51,6 +51,7 @@ class WorkflowTask(_message.Message):
     EVENTS_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     LAST_SEQ_FIELD_NUMBER: _ClassVar[int]
+    REPLAY_THROUGH_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     run_id: str
     workflow_name: str
@@ -58,7 +59,8 @@ class WorkflowTask(_message.Message):
     events: _containers.RepeatedCompositeFieldContainer[_history_pb2.HistoryEvent]
     next_page_token: bytes
     last_seq: int
-    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., from_seq: _Optional[int] = ..., events: _Optional[_Iterable[_Union[_history_pb2.HistoryEvent, _Mapping]]] = ..., next_page_token: _Optional[bytes] = ..., last_seq: _Optional[int] = ...) -> None: ...
+    replay_through: int
+    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., from_seq: _Optional[int] = ..., events: _Optional[_Iterable[_Union[_history_pb2.HistoryEvent, _Mapping]]] = ..., next_page_token: _Optional[bytes] = ..., last_seq: _Optional[int] = ..., replay_through: _Optional[int] = ...) -> None: ...
 
 class QueryTask(_message.Message):
     __slots__ = ("query_id", "run_id", "workflow_name", "name", "input", "reply_to")
