@@ -9,10 +9,11 @@ its no-op default, which turns goblins' tracing off (``_tracing.live()`` is fals
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from opentelemetry import trace
@@ -33,6 +34,16 @@ def install() -> InMemorySpanExporter:
     _memory.clear()
     _set(_provider)
     return _memory
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[InMemorySpanExporter]:
+    """Tracing on (the in-memory provider) for the block: the ``spans`` fixture of tests/conftest.py."""
+    exporter = install()
+    try:
+        yield exporter
+    finally:
+        uninstall()
 
 
 def uninstall() -> None:

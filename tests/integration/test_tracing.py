@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -49,15 +48,6 @@ async def traced_parent(x: int) -> int:
 @goblins.workflow(name="traced_child")
 async def traced_child(x: int) -> int:
     return int(await goblins.workflow.execute_activity(traced_step, x, retry_policy=FAST, start_to_close_timeout=10))
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = tracing_support.install()
-    try:
-        yield exporter
-    finally:
-        tracing_support.uninstall()
 
 
 def finished(exporter: InMemorySpanExporter) -> list[dict[str, Any]]:

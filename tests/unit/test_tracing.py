@@ -4,7 +4,6 @@ replay-safe workflow logger, without a server."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import pytest
 from opentelemetry import trace
@@ -15,16 +14,6 @@ from goblins import _tracing, converter, wire
 from goblins._definitions import workflow_definition
 from goblins._runtime import WorkflowInstance
 from goblins.api import v1 as pb
-from tests import tracing_support
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = tracing_support.install()
-    try:
-        yield exporter
-    finally:
-        tracing_support.uninstall()
 
 
 def test_no_provider_means_no_tracing() -> None:
