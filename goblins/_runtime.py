@@ -112,6 +112,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         self.random = random.Random(run_id)  # seeded by the run: the same draws on every replay
         self._crashed: BaseException | None = None  # a bug that ended the workflow code: fails the task
         self.trace_context: Mapping[str, str] = {}  # recorded with the start (goblins/_tracing.py)
+        self.trace_parent: Any = None  # the same, extracted once by goblins/_tracing.py
         # The newest event the workflow's own earlier decisions recorded: code that runs for an
         # event before it ran already, in an earlier task (goblins.workflow.logger is silent).
         self._decided_seq = 0

@@ -62,7 +62,7 @@ def start_span(
     start_time: int | None = None,
 ) -> Span:
     """A started span (end it), child of the span in ``parent`` (None: the current context)."""
-    return _tracer.start_span(name, context=parent, kind=kind, attributes=dict(attributes), start_time=start_time)
+    return _tracer.start_span(name, context=parent, kind=kind, attributes=attributes, start_time=start_time)
 
 
 def fail(span: Span, error_type: str, error: str) -> None:
@@ -99,19 +99,17 @@ def client_span(
 
 
 def workflow_task(
-    task: Any,
-    started: Mapping[str, str],
-    began: int,
-    commands: Sequence[Any],
-    failure: tuple[str, str] | None,
-    replay: bool,
+    task: Any, instance: Any, began: int, commands: Sequence[Any], failure: tuple[str, str] | None, replay: bool
 ) -> None:
     """The span of one workflow task (``task``: a WorkflowTask) that began at ``began`` (ns)
-    and ended now with ``commands`` or ``failure``; ``started``: the run's recorded trace
-    context. The commands that start work elsewhere carry the task's context: an activity's
-    attempts are its children; a child workflow gets a ``StartChildWorkflow`` span of its own."""
-    attributes = {"goblins.run_id": task.run_id, "goblins.workflow": task.workflow_name, "goblins.replay": replay}
-    span = start_span(f"WorkflowTask:{task.workflow_name}", extract(started), attributes, start_time=began)
+    and ended now with ``commands`` or ``failure``; its parent is the trace context recorded
+    with the run's start (read once per ``instance``, a WorkflowInstance). The commands that
+    start work elsewhere carry the task's context: an activity's attempts are its children; a
+    child workflow gets a ``StartChildWorkflow`` span of its own."""
+    if instance.trace_parent is None:
+        instance.trace_parent = extract(instance.trace_context)
+    attributes = {"goblins.run_id": task.run_id, "goblins.replay": replay}
+    span = start_span(f"WorkflowTask:{task.workflow_name}", instance.trace_parent, attributes, start_time=began)
     ctx = trace.set_span_in_context(span)
     carrier: dict[str, str] = {}
     for command in commands:
@@ -134,13 +132,8 @@ def workflow_task(
 def activity_attempt(task: Any) -> tuple[Span, object]:
     """The span of an activity attempt (``task``: an ActivityTask), made current (its code's
     own spans are its children): end it with :func:`end_attempt`."""
-    attributes = {
-        "goblins.run_id": task.run_id,
-        "goblins.workflow": task.workflow_name,
-        "goblins.step_id": task.step_id,
-        "goblins.activity": task.activity_name,
-        "goblins.attempt": task.attempt,
-    }
+    # Few attributes: the SDK checks each one, at a cost near a span's own on a busy worker.
+    attributes = {"goblins.run_id": task.run_id, "goblins.step_id": task.step_id, "goblins.attempt": task.attempt}
     span = start_span(f"RunActivity:{task.activity_name}", extract(task.trace_context), attributes)
     return span, otel_context.attach(trace.set_span_in_context(span))
 

@@ -490,7 +490,7 @@ class Worker(QueryAnswers):
         finally:
             self._activation = None
         if began:
-            _tracing.workflow_task(t, instance.trace_context, began, completion.commands, completion.failure, fresh)
+            _tracing.workflow_task(t, instance, began, completion.commands, completion.failure, fresh)
         if completion.failure is not None:
             self._cache.pop(t.run_id, None)
             error_type, error = completion.failure
