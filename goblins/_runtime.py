@@ -115,7 +115,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         self.trace_parent: Any = None  # the same, extracted once by goblins/_tracing.py
         # The newest event the workflow's own earlier decisions recorded: code that runs for an
         # event before it ran already, in an earlier task (goblins.workflow.logger is silent).
-        self._decided_seq = 0
+        self.decided_seq = 0
         self.replay_through = 0  # the same, as the server tells it (WorkflowTask.replay_through)
         self.replaying = False
 
@@ -134,7 +134,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
                 if step is not None:
                     step_id, recorded = step(event)
                     self._recorded[step_id] = recorded
-                    self._decided_seq = event.seq
+                    self.decided_seq = event.seq
             for event in events:
                 self._apply(event)
                 self.last_seq = event.seq
@@ -156,7 +156,7 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
 
     def _apply(self, event: pb.HistoryEvent) -> None:
         self.now = event.time or self.now
-        self.replaying = event.seq < self._decided_seq or event.seq <= self.replay_through
+        self.replaying = event.seq < self.decided_seq or event.seq <= self.replay_through
         step = _APPLY.get(event.type)
         if step is None:  # a history from a newer server: fail the task rather than guess
             raise ValueError(f"event {event.seq} has an unknown type {event.type!r}")

@@ -459,7 +459,7 @@ class Worker(QueryAnswers):
         began = time.time_ns() if _tracing.live() else 0  # the task's span, made once it is done
         instance = self._cache.get(t.run_id)
         events: Any = t.events
-        fresh = False  # a new instance: it replays the history from the start
+        fresh = False  # a new instance: it rebuilds the run from its history
         if instance is None or instance.last_seq != t.from_seq:
             fresh = True
             defn = self._workflows.get(t.workflow_name)
@@ -490,7 +490,8 @@ class Worker(QueryAnswers):
         finally:
             self._activation = None
         if began:
-            _tracing.workflow_task(t, instance, began, completion.commands, completion.failure, fresh)
+            replay = fresh and (instance.decided_seq > 0 or t.replay_through > 0)  # code ran before
+            _tracing.workflow_task(t, instance, began, completion.commands, completion.failure, replay)
         if completion.failure is not None:
             self._cache.pop(t.run_id, None)
             error_type, error = completion.failure

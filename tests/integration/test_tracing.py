@@ -82,6 +82,7 @@ async def test_a_run_with_two_activities_and_a_signal_is_one_trace(
     tasks = named(got, "WorkflowTask:traced")
     assert len(tasks) >= 3 and all(t["parent_id"] == start["span_id"] for t in tasks)
     assert all(t["attributes"]["goblins.run_id"] == handle.run_id for t in tasks)
+    assert not any(t["attributes"]["goblins.replay"] for t in tasks)  # one worker, the run cached
     activities = named(got, "RunActivity:traced_step")
     assert [a["attributes"]["goblins.attempt"] for a in activities] == [1, 1]
     task_ids = {t["span_id"] for t in tasks}
