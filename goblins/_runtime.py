@@ -134,7 +134,8 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
                 if step is not None:
                     step_id, recorded = step(event)
                     self._recorded[step_id] = recorded
-                    self.decided_seq = event.seq
+                    if event.seq > self.decided_seq:  # saw_later may have set a newer one
+                        self.decided_seq = event.seq
             for event in events:
                 self._apply(event)
                 self.last_seq = event.seq
@@ -153,6 +154,13 @@ class WorkflowInstance(asyncio.AbstractEventLoop):
         if self._nondeterminism is not None:
             return _task_failure(self._nondeterminism, self.last_seq)
         return Completion(self._commands, self.last_seq, None, self._finished)
+
+    def saw_later(self, events: Sequence[pb.HistoryEvent]) -> None:
+        """Events past what this activation shows (a stale task, redelivered): the decisions
+        among them mark code that ran already (goblins.workflow.logger stays silent there)."""
+        for event in events:
+            if event.type in _STEPS:
+                self.decided_seq = max(self.decided_seq, event.seq)
 
     def _apply(self, event: pb.HistoryEvent) -> None:
         self.now = event.time or self.now

@@ -420,9 +420,12 @@ class Worker(QueryAnswers):
 
     # ---- workflows ----
 
-    async def _history(self, run_id: str, page_token: bytes = b"", upto: int = 0) -> list[pb.HistoryEvent]:
+    async def _history(
+        self, run_id: str, page_token: bytes = b"", upto: int = 0, later: list[pb.HistoryEvent] | None = None
+    ) -> list[pb.HistoryEvent]:
         """The run's events from the start (or from ``page_token``) up to seq ``upto`` (0: the
-        newest), read page by page: no message carries more than a page of a long history."""
+        newest), read page by page: no message carries more than a page of a long history.
+        ``later`` receives the events read past ``upto``."""
         assert self._stub is not None
         events: list[pb.HistoryEvent] = []
         while True:
@@ -434,6 +437,8 @@ class Worker(QueryAnswers):
             if not page_token or (upto and events and events[-1].seq >= upto):
                 break
         if upto and events and events[-1].seq > upto:  # newer than the task: its next task shows them
+            if later is not None:
+                later.extend(e for e in events if e.seq > upto)
             events = [e for e in events if e.seq <= upto]
         return events
 
@@ -462,6 +467,7 @@ class Worker(QueryAnswers):
         fresh = False  # a new instance: it rebuilds the run from its history
         if instance is None or instance.last_seq != t.from_seq:
             fresh = True
+            later: list[pb.HistoryEvent] = []
             defn = self._workflows.get(t.workflow_name)
             if defn is None:
                 failed = pb.WorkflowTaskFailed(
@@ -472,10 +478,11 @@ class Worker(QueryAnswers):
                 )
                 return pb.Report(workflow_task_failed=failed)
             if t.from_seq != 0 or not (t.events or t.next_page_token):  # a replay from the start
-                events = await self._history(t.run_id, upto=t.last_seq)
+                events = await self._history(t.run_id, upto=t.last_seq, later=later)
             elif t.next_page_token:
-                events = [*t.events, *await self._history(t.run_id, t.next_page_token, t.last_seq)]
+                events = [*t.events, *await self._history(t.run_id, t.next_page_token, t.last_seq, later)]
             instance = WorkflowInstance(t.run_id, defn, self.codec)  # type: ignore[abstract]
+            instance.saw_later(later)  # a stale task (redelivered): its code ran past it already
             self._cache[t.run_id] = instance
             while len(self._cache) > self.max_cached_workflows:
                 self._cache.popitem(last=False)

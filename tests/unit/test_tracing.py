@@ -92,12 +92,13 @@ def _history() -> list[pb.HistoryEvent]:
     ]
 
 
-def _replay(replay_through: int) -> None:
+def _replay(replay_through: int, upto: int = 5) -> None:
     defn = workflow_definition(logs)
     assert defn is not None
     instance = WorkflowInstance("run-1", defn)  # type: ignore[abstract]
     instance.replay_through = replay_through
-    completion = instance.activate(_history())
+    instance.saw_later([e for e in _history() if e.seq > upto])
+    completion = instance.activate([e for e in _history() if e.seq <= upto])
     assert completion.failure is None, completion.failure
 
 
@@ -109,6 +110,8 @@ def test_the_workflow_logger_is_silent_for_code_that_ran_before(caplog: pytest.L
     ]
     caplog.clear()
     _replay(5)  # the server says a completed task saw seq 5: "after" ran already too
+    assert caplog.records == []
+    _replay(0, upto=2)  # a stale task (up to seq 2) whose run has moved on: "before" ran already
     assert caplog.records == []
 
 
