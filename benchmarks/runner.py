@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import procs, pyspy_summary, scenarios
+from benchmarks import tracing as bench_tracing
 from benchmarks.scenarios import Figures, Profiling, Settings
 
 NEEDS_SERVICES = "not run: needs --kafka and --cassandra"
@@ -385,6 +386,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--metrics", action="store_true", help="server and workers serve Prometheus metrics (--metrics-port)"
     )
+    p.add_argument(
+        "--tracing",
+        action="store_true",
+        help="clients and workers record OpenTelemetry spans (the SDK, a batch processor, an exporter that drops them)",
+    )
     return p.parse_args(argv)
 
 
@@ -622,8 +628,14 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[ENV] = new_key("bench")
     else:
         os.environ.pop("GOBLINS_CODEC_KEYS", None)  # a key in the caller's shell would skew the baseline
+    if args.tracing:  # workers inherit the environment and set up the same (benchmarks/tracing.py)
+        os.environ[bench_tracing.ENV] = "1"
+    else:
+        os.environ.pop(bench_tracing.ENV, None)
+    bench_tracing.configure()
     result = run_all(args)
     result["settings"]["codec"] = "aes-gcm" if args.codec else None
+    result["settings"]["tracing"] = bool(args.tracing)
     print(table(result))
     for name, prof in result.get("profiles", {}).items():
         print()

@@ -12,6 +12,9 @@ import time
 from typing import Any
 
 import goblins
+from benchmarks import tracing
+
+tracing.configure()  # --tracing: this worker records spans
 
 # ---- activities ----
 

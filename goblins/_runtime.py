@@ -14,7 +14,7 @@ import collections
 import dataclasses
 import random
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from goblins import converter, wire
@@ -120,6 +120,13 @@ class WorkflowInstance(UpdateHandling, asyncio.AbstractEventLoop):
         self._decided_to = 0  # the newest event a workflow task's commands recorded (see patched)
         self._markers: set[str] = set()  # the patch ids the history has markers for
         self._patches: dict[str, bool] = {}  # each patch id's answer: asked once per run
+        self.trace_context: Mapping[str, str] = {}  # recorded with the start (goblins/_tracing.py)
+        self.trace_parent: Any = None  # the same, extracted once by goblins/_tracing.py
+        # The newest event the workflow's own earlier decisions recorded: code that runs for an
+        # event before it ran already, in an earlier task (goblins.workflow.logger is silent).
+        self.decided_seq = 0
+        self.replay_through = 0  # the same, as the server tells it (WorkflowTask.replay_through)
+        self.replaying = False
 
     # ---- the seam: events in, completion out; never raises ----
 
@@ -136,6 +143,8 @@ class WorkflowInstance(UpdateHandling, asyncio.AbstractEventLoop):
                 if step is not None:
                     step_id, recorded = step(event)
                     self._recorded[step_id] = recorded
+                    if event.seq > self.decided_seq:  # saw_later may have set a newer one
+                        self.decided_seq = event.seq
                 if event.type in _DECIDED:
                     self._decided_to = event.seq
                     if event.type == MARKER_RECORDED:
@@ -161,9 +170,17 @@ class WorkflowInstance(UpdateHandling, asyncio.AbstractEventLoop):
             self._updates_before_end()
         return Completion(self._commands, self.last_seq, None, self._finished)
 
+    def saw_later(self, events: Sequence[pb.HistoryEvent]) -> None:
+        """Events past what this activation shows (a stale task, redelivered): the decisions
+        among them mark code that ran already (goblins.workflow.logger stays silent there)."""
+        for event in events:
+            if event.type in _STEPS:
+                self.decided_seq = max(self.decided_seq, event.seq)
+
     def _apply(self, event: pb.HistoryEvent) -> None:
         self.now = event.time or self.now
         self._seq = event.seq
+        self.replaying = event.seq < self.decided_seq or event.seq <= self.replay_through
         step = _APPLY.get(event.type)
         if step is None:  # a history from a newer server: fail the task rather than guess
             raise ValueError(f"event {event.seq} has an unknown type {event.type!r}")
@@ -175,6 +192,7 @@ class WorkflowInstance(UpdateHandling, asyncio.AbstractEventLoop):
     def _apply_scheduled(self, event: pb.HistoryEvent) -> bool:
         if self._root is not None:
             return False
+        self.trace_context = event.workflow_scheduled.trace_context
         self._root = self.create_task(self._main(event.workflow_scheduled.input))
         self._root.add_done_callback(self._on_root_done)
         return True

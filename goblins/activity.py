@@ -12,9 +12,10 @@ from typing import Any
 
 from goblins._activity import ActivityInfo, current_context
 from goblins._definitions import define_activity
+from goblins._logger import activity_logger as logger
 from goblins._module import Exported, decorator
 
-__all__ = ["ActivityInfo", "defn", "heartbeat", "info"]
+__all__ = ["ActivityInfo", "defn", "heartbeat", "info", "logger"]
 
 defn = decorator(
     define_activity,
@@ -52,6 +53,7 @@ class _Module(types.ModuleType):
     defn = Exported(defn)
     heartbeat = Exported(heartbeat)
     info = Exported(info)
+    logger = logger
 
 
 sys.modules[__name__].__class__ = _Module

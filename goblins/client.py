@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime
 import itertools
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar, overload
 
 import grpc
 
-from goblins import converter, wire
+from goblins import _tracing, converter, wire
 from goblins._batching import MessageOutbox
 from goblins._channel import open_channel, token_or_env, wait_ready
 from goblins._client_update import UpdateHandle, new_update, signal_with_start
@@ -217,6 +218,7 @@ class WorkflowHandle(Generic[T]):
         self._started = started  # this client started the run: it exists even if not yet recorded
         self.started_update: UpdateHandle | None = None
         """The update sent with the start (``start_workflow(start_update=...)``), accepted."""
+        self._trace_context: Mapping[str, str] = {}  # of its start span, when this client started it
         self._pinned = pinned and run_id is not None
         self._last_run_id = run_id or ""  # the run of the last history page read
 
@@ -277,7 +279,12 @@ class WorkflowHandle(Generic[T]):
         payload = _sized(converter.encode_args(args, f"signal {name!r}", self._client.codec), f"signal {name!r}")
         signal_id = os.urandom(16).hex()  # the server records a resent or redelivered signal once
         request = pb.SignalWorkflow(name=name, input=payload, signal_id=signal_id, **self._target())
-        await self._client._call("Signal", request, timeout)
+        traced = None
+        if _tracing.live():
+            attributes = {"goblins.run_id": self.run_id or self.id, "goblins.signal": name}
+            traced = _tracing.client_span(f"SignalWorkflow:{name}", attributes, None, self._trace_context)
+        with traced or contextlib.nullcontext():
+            await self._client._call("Signal", request, timeout)
 
     async def query(self, name: str, *args: Any, timeout: float | datetime.timedelta | None = None) -> Any:
         """Call the run's query handler ``name`` (see ``goblins.workflow.set_query_handler``) and return
@@ -614,7 +621,14 @@ class Client:
             )
             if start_signal is not None:
                 signal_with_start(request, start_signal, start_signal_args, self.codec)
-            resp = await self._rpc("start", request, wait)
+            traced = None
+            if _tracing.live():  # the start's span context is recorded with the run: one trace
+                attributes = {"goblins.workflow": name, "goblins.run_id": run_id or ""}
+                traced = _tracing.client_span(f"StartWorkflow:{name}", attributes, request.trace_context, {})
+            with traced or contextlib.nullcontext() as span:
+                resp = await self._rpc("start", request, wait)
+                if span is not None:
+                    span.set_attribute("goblins.run_id", resp.run_id)
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED and exc.details() == "Deadline Exceeded":
                 raise _no_answer("StartWorkflow", wait) from None
@@ -626,6 +640,7 @@ class Client:
         handle: WorkflowHandle[Any] = WorkflowHandle(
             self, resp.run_id, result_type, started=True, id=resp.workflow_id or id or resp.run_id
         )
+        handle._trace_context = request.trace_context
         if start_update is not None:
             update = new_update(self, resp.run_id, start_update, tuple(start_update_args), None)
             handle.started_update = await start_update_(update)

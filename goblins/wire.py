@@ -194,6 +194,8 @@ def event_from_proto(e: pb.HistoryEvent, codec: PayloadCodec | None = None) -> E
             common[name] = failure_from_proto(value, codec) if attrs.HasField(name) else None
         elif name == "retry_policy":
             rest[name] = retry_policy_from_proto(value) if attrs.HasField(name) else None
+        elif name == "trace_context":  # a map: a plain dict for the client
+            rest[name] = dict(value)
         else:
             rest[name] = _decode_payload(value, codec) if isinstance(value, bytes) else value
     common.setdefault("name", e.workflow_name)

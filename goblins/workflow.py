@@ -20,6 +20,7 @@ from typing import Any, Generic, NoReturn, TypeVar, overload
 from goblins import converter
 from goblins._definitions import define_workflow
 from goblins._duration import optional_seconds, seconds
+from goblins._logger import workflow_logger as logger
 from goblins._module import Exported
 from goblins._runtime import ContinueAsNew, current_instance
 from goblins._updates import UpdateHandler
@@ -34,6 +35,7 @@ __all__ = [
     "execute_activity",
     "execute_child",
     "info",
+    "logger",
     "now",
     "patched",
     "random",
@@ -332,6 +334,7 @@ class _Module(types.ModuleType):
     execute_activity = Exported(execute_activity)
     execute_child = Exported(execute_child)
     info = Exported(info)
+    logger = logger
     now = Exported(now)
     patched = Exported(patched)
     random = Exported(random)

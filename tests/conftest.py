@@ -117,3 +117,12 @@ async def start_worker(address: str) -> AsyncIterator[StartWorker]:
         for _, task in running:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait_for(task, 10)
+
+
+@pytest.fixture
+def spans() -> Iterator[Any]:
+    """Spans recorded with the OpenTelemetry SDK's in-memory exporter (tests/tracing_support.py)."""
+    from tests import tracing_support
+
+    with tracing_support.recording() as exporter:
+        yield exporter

@@ -41,6 +41,8 @@ class Farewells(FoldedRun):
         started = pb.ChildWorkflowStartedAttributes(
             step_id=c.step_id, child_workflow_name=c.workflow_name, child_run_id=c.child_run_id, input=c.input
         )
+        if c.trace_context:
+            started.trace_context.update(c.trace_context)
         self.record(fx, self.new_event(pb.CHILD_WORKFLOW_STARTED, now, child_workflow_started=started))
         self._send_child_start(fx, started, now)
 
@@ -66,6 +68,8 @@ class Farewells(FoldedRun):
             parent_run_id=self.parent_run_id,  # a child stays its parent's child across the chain
             parent_step=self.parent_step,
         )
+        if first.workflow_scheduled.trace_context:  # the chain goes on in the same trace
+            request.trace_context.update(first.workflow_scheduled.trace_context)
         if limit:  # the timeout bounds the whole chain, as it would one run
             request.execution_timeout = max(first.time + limit - end.time, MIN_TIMEOUT)
         fx.send(pb.Report(start_workflow=request), end.time, self.ids())
@@ -103,6 +107,8 @@ class Farewells(FoldedRun):
             parent_run_id=self.run_id,
             parent_step=started.step_id,
         )
+        if started.trace_context:
+            request.trace_context.update(started.trace_context)
         fx.send(pb.Report(start_workflow=request), now, self.ids())
 
     def _notify_parent(self, fx: Effects, end: pb.HistoryEvent) -> None:

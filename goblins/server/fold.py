@@ -84,6 +84,9 @@ class FoldedRun:
         self.wf_task_id: str | None = None
         self.last_wake_seq = 0  # newest event the workflow code must see
         self.wf_seen = 0  # newest event a completed workflow task had seen
+        # The same, kept as completions come (in memory only: 0 after a reload), for the worker's
+        # replay-safe logging (WorkflowTask.replay_through).
+        self.replay_through = 0
         # Consecutive failed workflow tasks, counted from events only (a completion that records
         # nothing cannot reset it) so that a run folded from its history backs off the same.
         self.failed_wf_tasks = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from goblins.api import v1 as pb
 
@@ -22,6 +22,7 @@ class _Start:
     done_task: str = ""  # the message task that carried this start (deleted with the turn)
     execution_timeout: float = 0.0
     signal: pb.SignalWorkflow | None = None  # signal-with-start: recorded in the start's turn
+    trace_context: Mapping[str, str] = dataclasses.field(default_factory=dict)  # opaque (tracing)
 
 
 @dataclasses.dataclass

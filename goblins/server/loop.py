@@ -144,6 +144,7 @@ class EventLoop(StoreCommits, ReportDecisions):
                 done_task,
                 r.execution_timeout,
                 _start_signal(r),
+                r.trace_context,
             )
         )
 
@@ -315,6 +316,7 @@ class EventLoop(StoreCommits, ReportDecisions):
                             item.parent_run_id,
                             item.parent_step,
                             item.execution_timeout,
+                            item.trace_context,
                         )
                     )
                     touched[rs.run_id] = rs
@@ -463,6 +465,7 @@ class EventLoop(StoreCommits, ReportDecisions):
         if seen > durable:
             seen = 0
         task.from_seq, task.last_seq = seen, durable
+        task.replay_through = rs.replay_through
         through = rs.through
         end = fit(through, seen, durable, max_bytes)
         task.events.extend(rs.events[seen:end])

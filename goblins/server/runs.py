@@ -162,6 +162,8 @@ class Runs(RunUpdates):
                 await self.terminate(victim, TERMINATED_BY_START)
             except FailedPrecondition:
                 pass  # it ended meanwhile
+        if request.trace_context:  # opaque here: recorded with the start for the workers' tracing
+            start.trace_context.update(request.trace_context)
         created = await self.router.start(start, fresh=not request.run_id)
         if request.start_signal and not created:
             last = await self.store.last_event(run_id)

@@ -6,7 +6,7 @@ applied (a redelivery, a worker resending after a reconnect) produces no new eve
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from goblins.api import v1 as pb
@@ -82,6 +82,7 @@ class RunState(Farewells):
         parent_run_id: str = "",
         parent_step: str = "",
         execution_timeout: float = 0.0,
+        trace_context: Mapping[str, str] | None = None,
     ) -> Effects:
         fx = Effects()
         self.workflow_name = workflow_name
@@ -89,6 +90,8 @@ class RunState(Farewells):
         a = event.workflow_scheduled
         a.input, a.execution_timeout = payload, execution_timeout
         a.parent_run_id, a.parent_step_id = parent_run_id, parent_step
+        if trace_context:
+            a.trace_context.update(trace_context)
         self.record(fx, event)
         if execution_timeout:
             deadline = self.run_id + DEADLINE
@@ -169,6 +172,7 @@ class RunState(Farewells):
             failed = pb.WorkflowTaskFailed(task_id=r.task_id, error=error, error_type="ValueError")
             return self.workflow_task_failed(failed, now)
         fx = Effects()
+        self.replay_through = max(self.replay_through, r.seen_seq)
         fx.done_tasks.append(r.task_id)
         self.wf_task_id = None
         if self.finished:
@@ -346,6 +350,8 @@ class RunState(Farewells):
         a.retry_policy.CopyFrom(c.retry_policy)
         a.start_to_close_timeout, a.heartbeat_timeout = c.start_to_close_timeout, c.heartbeat_timeout
         a.schedule_to_close_timeout = c.schedule_to_close_timeout
+        if c.trace_context:
+            a.trace_context.update(c.trace_context)
         self.record(fx, event)
         fx.tasks.append(self._activity_task(self.activities[c.step_id], now))
 
@@ -395,6 +401,8 @@ class RunState(Farewells):
             heartbeat_timeout=s.heartbeat_timeout,
             heartbeat_details=act.details,
         )
+        if s.trace_context:
+            task.trace_context.update(s.trace_context)
         return TaskRecord(
             act.task_id,
             self.run_id,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import grpc
 
-from goblins import converter
+from goblins import _tracing, converter
 from goblins._activity import ActivityContext, log_failed_attempt, record_failure
 from goblins._activity import current as activity_context
 from goblins._channel import Refusals, check_address, open_channel, token_or_env
@@ -347,6 +347,7 @@ class Worker(QueryAnswers):
         ctx = ActivityContext(t, self._send, asyncio.get_running_loop(), self.codec)
         self._contexts[t.task_id] = ctx
         token = activity_context.set(ctx)  # this task's context: goblins.heartbeat() finds it
+        span = _tracing.activity_attempt(t) if _tracing.live() else None  # current for the code
         try:
             defn = self._activities.get(t.activity_name)
             if defn is None:
@@ -410,6 +411,8 @@ class Worker(QueryAnswers):
             self._sync_attempts.pop(t.task_id, None)
             if self.metrics is not None:
                 self.metrics.activity(t.activity_name, time.monotonic() - began)
+            if span is not None:
+                _tracing.end_attempt(*span, result)
         if not result.ok:
             log_failed_attempt(t, result)
         result.heartbeat_details = ctx.details
@@ -417,9 +420,12 @@ class Worker(QueryAnswers):
 
     # ---- workflows ----
 
-    async def _history(self, run_id: str, page_token: bytes = b"", upto: int = 0) -> list[pb.HistoryEvent]:
+    async def _history(
+        self, run_id: str, page_token: bytes = b"", upto: int = 0, later: list[pb.HistoryEvent] | None = None
+    ) -> list[pb.HistoryEvent]:
         """The run's events from the start (or from ``page_token``) up to seq ``upto`` (0: the
-        newest), read page by page: no message carries more than a page of a long history."""
+        newest), read page by page: no message carries more than a page of a long history.
+        ``later`` receives the events read past ``upto``."""
         assert self._stub is not None
         events: list[pb.HistoryEvent] = []
         while True:
@@ -431,6 +437,8 @@ class Worker(QueryAnswers):
             if not page_token or (upto and events and events[-1].seq >= upto):
                 break
         if upto and events and events[-1].seq > upto:  # newer than the task: its next task shows them
+            if later is not None:
+                later.extend(e for e in events if e.seq > upto)
             events = [e for e in events if e.seq <= upto]
         return events
 
@@ -453,9 +461,13 @@ class Worker(QueryAnswers):
         self._finish(t.task_id, report)
 
     async def _workflow_report(self, t: pb.WorkflowTask) -> pb.Report:
+        began = time.time_ns() if _tracing.live() else 0  # the task's span, made once it is done
         instance = self._cache.get(t.run_id)
         events: Any = t.events
+        fresh = False  # a new instance: it rebuilds the run from its history
         if instance is None or instance.last_seq != t.from_seq:
+            fresh = True
+            later: list[pb.HistoryEvent] = []
             defn = self._workflows.get(t.workflow_name)
             if defn is None:
                 failed = pb.WorkflowTaskFailed(
@@ -466,10 +478,11 @@ class Worker(QueryAnswers):
                 )
                 return pb.Report(workflow_task_failed=failed)
             if t.from_seq != 0 or not (t.events or t.next_page_token):  # a replay from the start
-                events = await self._history(t.run_id, upto=t.last_seq)
+                events = await self._history(t.run_id, upto=t.last_seq, later=later)
             elif t.next_page_token:
-                events = [*t.events, *await self._history(t.run_id, t.next_page_token, t.last_seq)]
+                events = [*t.events, *await self._history(t.run_id, t.next_page_token, t.last_seq, later)]
             instance = WorkflowInstance(t.run_id, defn, self.codec)  # type: ignore[abstract]
+            instance.saw_later(later)  # a stale task (redelivered): its code ran past it already
             self._cache[t.run_id] = instance
             while len(self._cache) > self.max_cached_workflows:
                 self._cache.popitem(last=False)
@@ -477,11 +490,15 @@ class Worker(QueryAnswers):
             if t.next_page_token:  # the task's events were cut to bound its size: the rest in pages
                 events = [*t.events, *await self._history(t.run_id, t.next_page_token, t.last_seq)]
             self._cache.move_to_end(t.run_id)
+        instance.replay_through = t.replay_through
         self._activation = (t.run_id, t.workflow_name)  # the watchdog warns if it blocks the loop
         try:
             completion = instance.activate(events)
         finally:
             self._activation = None
+        if began:
+            replay = fresh and (instance.decided_seq > 0 or t.replay_through > 0)  # code ran before
+            _tracing.workflow_task(t, instance, began, completion.commands, completion.failure, replay)
         if completion.failure is not None:
             self._cache.pop(t.run_id, None)
             error_type, error = completion.failure

@@ -51,6 +51,7 @@ WORKFLOW_SIDE = [
     "execute_activity",
     "execute_child",
     "info",
+    "logger",
     "now",
     "patched",
     "random",
@@ -62,7 +63,7 @@ WORKFLOW_SIDE = [
     "wait_for_signal",
 ]
 
-ACTIVITY_SIDE = ["ActivityInfo", "defn", "heartbeat", "info"]
+ACTIVITY_SIDE = ["ActivityInfo", "defn", "heartbeat", "info", "logger"]
 
 
 def public_names(module: types.ModuleType) -> list[str]:

@@ -116,6 +116,9 @@ FIELDS: dict[str, str] = {
     "StartWorkflowRequest.workflow_id": PUBLIC,  # the caller's business key
     "StartWorkflowRequest.id_reuse_policy": PUBLIC,
     "StartWorkflowRequest.id_conflict_policy": PUBLIC,
+    "StartWorkflowRequest.trace_context": PUBLIC,  # opaque to the server: the caller's span
+    "TraceContextEntry.key": PUBLIC,  # the map entries of trace_context
+    "TraceContextEntry.value": PUBLIC,
     # Signal-with-start: a signal, checked like Signal's (and the caller needs "signal" too).
     "StartWorkflowRequest.start_signal": PUBLIC,
     "StartWorkflowRequest.start_signal_input": PUBLIC,
