@@ -369,7 +369,7 @@ async def test_history_download_is_the_whole_history_as_json(env: Env) -> None:
         wait_for(d, lambda d: by_id(d, "runbar").is_displayed(), "the download link")
         return str(by_id(d, "download").get_attribute("href"))
 
-    assert (await browse(env, link)).endswith(f"/api/runs/{env.order.run_id}/history.json")
+    assert (await browse(env, link)).endswith(f"/api/runs/{env.order.run_id}/history.json?run_id={env.order.run_id}")
 
 
 async def test_list_api_pages_and_bounds(env: Env) -> None:
