@@ -68,4 +68,11 @@ async def test_one_trace_across_a_worker_kill(
     assert set(logged) == {f"step {i}" for i in range(STEPS)}
     twice = {int(text.split()[1]) for text, n in logged.items() if n > 1}
     # Only a workflow task cut by the kill before its report can run again (then it logs again).
-    assert twice <= {len(finished)}, logged
+    # In the distributed mode the broker also hands out again the workflow tasks whose offsets
+    # the dead worker had not committed: built before its last reports, they show a shorter
+    # history, so the steps they decide log once more (the server refuses their completions).
+    # Steps decided after the kill never repeat.
+    if cluster.mode == "embedded":
+        assert twice <= {len(finished)}, logged
+    else:
+        assert all(step <= len(finished) for step in twice), logged
