@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from goblins.history import (
@@ -237,58 +237,76 @@ class _Fold:
             self._apply(e)
 
     def _apply(self, e: Event) -> None:
-        kind = e.type
-        if kind in _COMMANDED:
+        if e.type in _COMMANDED:
             self.task_failure, self.failing_since, self.task_failures = None, None, 0
-        step = e.step_id
-        if kind == EventType.WORKFLOW_SCHEDULED:
-            self.run_id, self.name, self.start_time = e.run_id, e.workflow_name, e.time
-        elif kind == EventType.ACTIVITY_SCHEDULED:
-            policy = e.attributes.get("retry_policy")
-            limit = policy.maximum_attempts if policy is not None else 0
-            self.activities[step] = PendingActivity(step, e.name, SCHEDULED, 0, limit or 0, e.time)
-        elif kind == EventType.ACTIVITY_STARTED and step in self.activities:
-            a = self.activities[step]
+        fold = _FOLD.get(e.type)
+        if fold is not None:  # the other kinds change nothing a description shows
+            fold(self, e)
+
+    def _scheduled(self, e: Event) -> None:
+        self.run_id, self.name, self.start_time = e.run_id, e.workflow_name, e.time
+
+    def _activity_scheduled(self, e: Event) -> None:
+        policy = e.attributes.get("retry_policy")
+        limit = policy.maximum_attempts if policy is not None else 0
+        self.activities[e.step_id] = PendingActivity(e.step_id, e.name, SCHEDULED, 0, limit or 0, e.time)
+
+    def _activity_started(self, e: Event) -> None:
+        a = self.activities.get(e.step_id)
+        if a is not None:
             attempt = int(e.attributes.get("attempt") or a.attempt + 1)
-            self.activities[step] = dataclasses.replace(
+            self.activities[e.step_id] = dataclasses.replace(
                 a, state=STARTED, attempt=attempt, last_started_time=e.time, next_retry_time=None
             )
-        elif kind == EventType.ACTIVITY_FINISHED_IN_ERROR and e.attributes.get("retry_at") and step in self.activities:
-            a = self.activities[step]
-            attempt = int(e.attributes.get("attempt") or a.attempt)
-            self.activities[step] = dataclasses.replace(
-                a, state=BACKING_OFF, attempt=attempt, last_failure=e.failure, next_retry_time=e.attributes["retry_at"]
-            )
-        elif kind in (EventType.ACTIVITY_FINISHED_IN_SUCCESS, EventType.ACTIVITY_FINISHED_IN_ERROR):
-            self.activities.pop(step, None)
-        elif kind == EventType.TIMER_STARTED:
-            self.timers[step] = PendingTimer(step, e.attributes.get("fire_at", 0.0))
-        elif kind == EventType.TIMER_FIRED:
-            self.timers.pop(step, None)
-        elif kind == EventType.CHILD_WORKFLOW_STARTED:
-            self.children[step] = ChildRun(step, e.name, e.attributes.get("child_run_id", ""), RUNNING)
-        elif kind in (EventType.CHILD_WORKFLOW_COMPLETED, EventType.CHILD_WORKFLOW_FAILED):
-            self._child_ended(e)
-        elif kind == EventType.WORKFLOW_SIGNALED:
-            self.signals.append(e.name)
-        elif kind == EventType.UPDATE_ACCEPTED:
-            self.updates[e.attributes.get("update_id", "")] = e.name
-        elif kind == EventType.UPDATE_COMPLETED:
-            self.updates.pop(e.attributes.get("update_id", ""), None)
-        elif kind == EventType.WORKFLOW_CANCEL_REQUESTED:
-            self.cancel_requested = True
-        elif kind == EventType.WORKFLOW_TASK_FAILED:
-            if self.failing_since is None:
-                self.failing_since = e.time
-            self.task_failure, self.task_failures = e.failure, self.task_failures + 1
-        elif kind == EventType.WORKFLOW_FINISHED_IN_SUCCESS:
-            self.continued_as = e.attributes.get("continued_as", "")
-            self.status = run_status(WORKFLOW_SUCCEEDED, continued_as=self.continued_as) or COMPLETED
-            self.close_time, self.result = e.time, e.output
-        elif kind == EventType.WORKFLOW_FINISHED_IN_ERROR:
-            self.failure = e.failure
-            self.status = run_status(WORKFLOW_FAILED, error_type=e.failure.type if e.failure else "") or FAILED
-            self.close_time = e.time
+
+    def _activity_failed(self, e: Event) -> None:
+        a = self.activities.get(e.step_id)
+        if a is None or not e.attributes.get("retry_at"):  # no retry: the step is over
+            self.activities.pop(e.step_id, None)
+            return
+        attempt = int(e.attributes.get("attempt") or a.attempt)
+        self.activities[e.step_id] = dataclasses.replace(
+            a, state=BACKING_OFF, attempt=attempt, last_failure=e.failure, next_retry_time=e.attributes["retry_at"]
+        )
+
+    def _activity_succeeded(self, e: Event) -> None:
+        self.activities.pop(e.step_id, None)
+
+    def _timer_started(self, e: Event) -> None:
+        self.timers[e.step_id] = PendingTimer(e.step_id, e.attributes.get("fire_at", 0.0))
+
+    def _timer_fired(self, e: Event) -> None:
+        self.timers.pop(e.step_id, None)
+
+    def _child_started(self, e: Event) -> None:
+        self.children[e.step_id] = ChildRun(e.step_id, e.name, e.attributes.get("child_run_id", ""), RUNNING)
+
+    def _signaled(self, e: Event) -> None:
+        self.signals.append(e.name)
+
+    def _update_accepted(self, e: Event) -> None:
+        self.updates[e.attributes.get("update_id", "")] = e.name
+
+    def _update_completed(self, e: Event) -> None:
+        self.updates.pop(e.attributes.get("update_id", ""), None)
+
+    def _cancel_requested(self, e: Event) -> None:
+        self.cancel_requested = True
+
+    def _task_failed(self, e: Event) -> None:
+        if self.failing_since is None:
+            self.failing_since = e.time
+        self.task_failure, self.task_failures = e.failure, self.task_failures + 1
+
+    def _succeeded(self, e: Event) -> None:
+        self.continued_as = e.attributes.get("continued_as", "")
+        self.status = run_status(WORKFLOW_SUCCEEDED, continued_as=self.continued_as) or COMPLETED
+        self.close_time, self.result = e.time, e.output
+
+    def _failed(self, e: Event) -> None:
+        self.failure = e.failure
+        self.status = run_status(WORKFLOW_FAILED, error_type=e.failure.type if e.failure else "") or FAILED
+        self.close_time = e.time
 
     def _child_ended(self, e: Event) -> None:
         before = self.children.get(e.step_id)
@@ -298,3 +316,25 @@ class _Fold:
         else:
             status = run_status(WORKFLOW_FAILED, error_type=e.failure.type if e.failure else "") or FAILED
             self.children[e.step_id] = ChildRun(e.step_id, e.name, run_id, status, failure=e.failure)
+
+
+# What each kind of event changes in a description (kinds not here change nothing shown).
+_FOLD: dict[EventType, Callable[[_Fold, Event], None]] = {
+    EventType.WORKFLOW_SCHEDULED: _Fold._scheduled,
+    EventType.ACTIVITY_SCHEDULED: _Fold._activity_scheduled,
+    EventType.ACTIVITY_STARTED: _Fold._activity_started,
+    EventType.ACTIVITY_FINISHED_IN_ERROR: _Fold._activity_failed,
+    EventType.ACTIVITY_FINISHED_IN_SUCCESS: _Fold._activity_succeeded,
+    EventType.TIMER_STARTED: _Fold._timer_started,
+    EventType.TIMER_FIRED: _Fold._timer_fired,
+    EventType.CHILD_WORKFLOW_STARTED: _Fold._child_started,
+    EventType.CHILD_WORKFLOW_COMPLETED: _Fold._child_ended,
+    EventType.CHILD_WORKFLOW_FAILED: _Fold._child_ended,
+    EventType.WORKFLOW_SIGNALED: _Fold._signaled,
+    EventType.UPDATE_ACCEPTED: _Fold._update_accepted,
+    EventType.UPDATE_COMPLETED: _Fold._update_completed,
+    EventType.WORKFLOW_CANCEL_REQUESTED: _Fold._cancel_requested,
+    EventType.WORKFLOW_TASK_FAILED: _Fold._task_failed,
+    EventType.WORKFLOW_FINISHED_IN_SUCCESS: _Fold._succeeded,
+    EventType.WORKFLOW_FINISHED_IN_ERROR: _Fold._failed,
+}
