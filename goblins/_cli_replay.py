@@ -10,8 +10,6 @@ history as a file for it (part of goblins.cli; ``register`` adds both to its par
 from __future__ import annotations
 
 import argparse
-import importlib
-import os
 import re
 import sys
 import time
@@ -23,6 +21,7 @@ from goblins import _history_json
 from goblins._cli_tls import add_client_flags, client_tls
 from goblins._definitions import workflow_definition
 from goblins._history_json import Events
+from goblins._target import import_target
 from goblins.client import Client
 from goblins.errors import GoblinsError, NondeterminismError
 from goblins.history import STATUSES
@@ -84,13 +83,8 @@ class Outcome:
 def workflows_of(target: str) -> dict[str, Callable[..., Any]]:
     """The workflow functions of ``MODULE`` (each @goblins.workflow in it) or ``MODULE:WORKER``
     (that Worker's), by registered name."""
-    module_name, _, attr = target.partition(":")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ValueError(f"cannot import module {module_name!r}: {exc}") from None
+    module, attr = import_target(target)
+    module_name = module.__name__
     if attr:
         worker = getattr(module, attr, None)
         registered = getattr(worker, "_workflows", None)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import logging
 import os
@@ -26,6 +25,7 @@ from goblins import (
 )
 from goblins._cli_workflow import _connect
 from goblins._definitions import activity_definition, workflow_definition
+from goblins._target import import_target
 from goblins.codec import ENCRYPTED
 from goblins.errors import CodecError, GoblinsError, WorkflowFailed
 from goblins.worker import Worker
@@ -77,13 +77,11 @@ def cmd_server(args: argparse.Namespace) -> int:
 
 def load_worker(target: str, server: str | None, **options: Any) -> Worker:
     """A Worker for ``module`` (every workflow and activity in it) or ``module:attr``."""
-    module_name, _, attr = target.partition(":")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
     try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise UserError(f"cannot import module {module_name!r}: {exc}") from None
+        module, attr = import_target(target)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    module_name = module.__name__
     if attr:
         obj = getattr(module, attr, None)
         if not isinstance(obj, Worker):
