@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import sys
@@ -23,7 +22,7 @@ from goblins import (
     _cli_workflow,
     converter,
 )
-from goblins._cli_workflow import _connect
+from goblins._cli_workflow import _connect, json_inputs
 from goblins._definitions import activity_definition, workflow_definition
 from goblins._target import import_target
 from goblins.codec import ENCRYPTED
@@ -123,16 +122,6 @@ def cmd_worker(args: argparse.Namespace) -> int:
 # ---- workflow commands ----
 
 
-def _parse_inputs(inputs: Sequence[str]) -> list[Any]:
-    values = []
-    for index, text in enumerate(inputs, 1):
-        try:
-            values.append(json.loads(text))
-        except json.JSONDecodeError as exc:
-            raise UserError(f"--input #{index} is not valid JSON ({exc.msg}): {text!r}") from None
-    return values
-
-
 def _print_result(value: Any) -> None:
     print(converter.encode(value).decode())
 
@@ -147,7 +136,7 @@ async def _print_result_of(handle: Any, timeout: float | None) -> None:
 
 
 async def workflow_start(args: argparse.Namespace) -> int:
-    inputs = _parse_inputs(args.input)
+    inputs = json_inputs(args.input)
     async with await _connect(args) as client:
         handle = await client.start_workflow(
             args.name,
@@ -163,7 +152,7 @@ async def workflow_start(args: argparse.Namespace) -> int:
 
 
 async def workflow_signal(args: argparse.Namespace) -> int:
-    inputs = _parse_inputs(args.input)
+    inputs = json_inputs(args.input)
     async with await _connect(args) as client:
         await _cli_ids.handle_of(client, args).signal(args.name, *inputs)
     return 0
