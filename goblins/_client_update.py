@@ -45,7 +45,7 @@ class UpdateHandle:
         self._outcome: pb.UpdateWorkflowResponse | None = None
 
     async def _ask(self, wait: float, deadline: float | None, limit: float | None) -> pb.UpdateWorkflowResponse:
-        from goblins.client import _rpc_error
+        from goblins._handle import _rpc_error
 
         while True:
             # By workflow id until the server names the run: later asks go to that run, not to a
@@ -126,7 +126,7 @@ def signal_with_start(
     request: pb.StartWorkflowRequest, name: str, args: Sequence[Any], codec: PayloadCodec | None
 ) -> None:
     """Add the signal ``name(*args)`` to a start (``start_workflow(start_signal=...)``)."""
-    from goblins.client import _sized
+    from goblins._handle import _sized
 
     if not isinstance(name, str) or not name:
         raise ValueError(f"start_signal must be a non-empty str, got {name!r}")

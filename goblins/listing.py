@@ -9,7 +9,7 @@ import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from goblins.client import RunInfo
+    from goblins._handle import RunInfo
 
 # Slots and tasks in hand a server cannot see (distributed mode: workers read Kafka directly).
 UNKNOWN = -1
