@@ -69,6 +69,9 @@ class Cell:
     def __init__(self) -> None:
         self.value = 0.0
 
+    def inc(self, n: float = 1.0) -> None:
+        self.value += n
+
 
 class Buckets:
     """One histogram's buckets, written by one thread only (the event loop's): an observation
