@@ -25,13 +25,8 @@ from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.errors import PermissionDenied, StoreRejected, StoreUnavailable, Unauthenticated
 from goblins.server import auth
 from goblins.server.ports import WorkersElsewhere
-from goblins.server.runs import (
-    DeadlineExceeded,
-    FailedPrecondition,
-    InvalidArgument,
-    NotFound,
-    Runs,
-)
+from goblins.server.request_errors import DeadlineExceeded, FailedPrecondition, InvalidArgument, NotFound
+from goblins.server.runs import Runs
 from goblins.server.session import Session
 
 log = logging.getLogger("goblins.server")

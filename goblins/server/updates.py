@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from goblins.api import v1 as pb
 from goblins.server.checks import too_long
+from goblins.server.request_errors import FailedPrecondition, InvalidArgument, NotFound
 
 if TYPE_CHECKING:
     from goblins.server.loop import EventLoop
@@ -61,7 +62,6 @@ class RunUpdates:
     async def update(self, request: pb.UpdateWorkflowRequest) -> pb.UpdateWorkflowResponse:
         """Validate, record and wait for an update (at most ``wait`` seconds once accepted:
         ``completed`` false then, and the caller asks again with the same update id)."""
-        from goblins.server.runs import InvalidArgument
 
         if not request.name:
             raise InvalidArgument("an update needs a name")
@@ -79,7 +79,6 @@ class RunUpdates:
         return reply
 
     async def _update(self, request: pb.UpdateWorkflowRequest) -> pb.UpdateWorkflowResponse:
-        from goblins.server.runs import FailedPrecondition, NotFound
 
         state = await self._update_state(request.run_id, request.update_id)
         loop = asyncio.get_running_loop()
