@@ -7,7 +7,7 @@ import contextlib
 import datetime
 import itertools
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, TypeVarTuple, Unpack, overload
 
 import grpc
 
@@ -22,6 +22,7 @@ from goblins._envelope import PayloadCodec
 from goblins._handle import RunInfo as RunInfo
 from goblins._handle import WorkflowHandle as WorkflowHandle
 from goblins._handle import _rpc_error, _sized
+from goblins._options import StartWorkflowOptions, WorkflowOptions
 from goblins._tls import TLSConfig, resolve
 from goblins._workflow_ids import IdConflictPolicy, IdReusePolicy, conflict_policy, reuse_policy
 from goblins.api import v1 as pb
@@ -34,6 +35,7 @@ from goblins.errors import (
 from goblins.listing import RunPage, WorkerInfo, WorkerList, epoch, token_bytes, token_text
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 # Every call but a wait for a result gives up after this long (``Client.connect(call_timeout=)``,
 # or a call's own ``timeout=``): a server that does not answer (hung, or its store failing
@@ -229,42 +231,21 @@ class Client:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    # The typed signatures (docs/typing.md): a workflow function fixes the arguments' types and
+    # count and the result's type; a name is unchecked. The keyword options are
+    # StartWorkflowOptions' / WorkflowOptions' (goblins/_options.py), declared once.
     @overload
     async def start_workflow(
-        self,
-        workflow: Callable[..., Awaitable[T]],
-        *args: Any,
-        id: str | None = None,
-        run_id: str | None = None,
-        id_reuse_policy: IdReusePolicy | str | None = None,
-        id_conflict_policy: IdConflictPolicy | str | None = None,
-        execution_timeout: float | datetime.timedelta | None = None,
-        timeout: float | datetime.timedelta | None = None,
-        start_signal: str | None = None,
-        start_signal_args: Sequence[Any] = (),
-        start_update: str | None = None,
-        start_update_args: Sequence[Any] = (),
+        self, workflow: Callable[[*Ts], Awaitable[T]], *args: *Ts, **options: Unpack[StartWorkflowOptions]
     ) -> WorkflowHandle[T]: ...
     @overload
     async def start_workflow(
-        self,
-        workflow: str,
-        *args: Any,
-        id: str | None = None,
-        run_id: str | None = None,
-        id_reuse_policy: IdReusePolicy | str | None = None,
-        id_conflict_policy: IdConflictPolicy | str | None = None,
-        execution_timeout: float | datetime.timedelta | None = None,
-        timeout: float | datetime.timedelta | None = None,
-        start_signal: str | None = None,
-        start_signal_args: Sequence[Any] = (),
-        start_update: str | None = None,
-        start_update_args: Sequence[Any] = (),
+        self, workflow: str, *args: Any, **options: Unpack[StartWorkflowOptions]
     ) -> WorkflowHandle[Any]: ...
     async def start_workflow(
         self,
-        workflow: Callable[..., Any] | str,
-        *args: Any,
+        workflow: Callable[[*Ts], Awaitable[Any]] | str,
+        *args: *Ts,
         id: str | None = None,
         run_id: str | None = None,
         id_reuse_policy: IdReusePolicy | str | None = None,
@@ -350,32 +331,14 @@ class Client:
 
     @overload
     async def execute_workflow(
-        self,
-        workflow: Callable[..., Awaitable[T]],
-        *args: Any,
-        id: str | None = None,
-        run_id: str | None = None,
-        id_reuse_policy: IdReusePolicy | str | None = None,
-        id_conflict_policy: IdConflictPolicy | str | None = None,
-        execution_timeout: float | datetime.timedelta | None = None,
-        timeout: float | datetime.timedelta | None = None,
+        self, workflow: Callable[[*Ts], Awaitable[T]], *args: *Ts, **options: Unpack[WorkflowOptions]
     ) -> T: ...
     @overload
+    async def execute_workflow(self, workflow: str, *args: Any, **options: Unpack[WorkflowOptions]) -> Any: ...
     async def execute_workflow(
         self,
-        workflow: str,
-        *args: Any,
-        id: str | None = None,
-        run_id: str | None = None,
-        id_reuse_policy: IdReusePolicy | str | None = None,
-        id_conflict_policy: IdConflictPolicy | str | None = None,
-        execution_timeout: float | datetime.timedelta | None = None,
-        timeout: float | datetime.timedelta | None = None,
-    ) -> Any: ...
-    async def execute_workflow(
-        self,
-        workflow: Callable[..., Any] | str,
-        *args: Any,
+        workflow: Callable[[*Ts], Awaitable[Any]] | str,
+        *args: *Ts,
         id: str | None = None,
         run_id: str | None = None,
         id_reuse_policy: IdReusePolicy | str | None = None,
