@@ -17,6 +17,7 @@ import datetime
 from collections.abc import Sequence
 from typing import Any, TypedDict
 
+from goblins._handler_defs import Update
 from goblins._workflow_ids import IdConflictPolicy, IdReusePolicy
 from goblins.retry import RetryPolicy
 
@@ -56,5 +57,5 @@ class StartWorkflowOptions(WorkflowOptions, total=False):
 
     start_signal: str | None
     start_signal_args: Sequence[Any]
-    start_update: str | None
+    start_update: str | Update[..., Any] | None
     start_update_args: Sequence[Any]

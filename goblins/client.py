@@ -22,6 +22,7 @@ from goblins._envelope import PayloadCodec
 from goblins._handle import RunInfo as RunInfo
 from goblins._handle import WorkflowHandle as WorkflowHandle
 from goblins._handle import _rpc_error, _sized
+from goblins._handler_defs import Update
 from goblins._options import StartWorkflowOptions, WorkflowOptions
 from goblins._tls import TLSConfig, resolve
 from goblins._workflow_ids import IdConflictPolicy, IdReusePolicy, conflict_policy, reuse_policy
@@ -254,7 +255,7 @@ class Client:
         timeout: float | datetime.timedelta | None = None,
         start_signal: str | None = None,
         start_signal_args: Sequence[Any] = (),
-        start_update: str | None = None,
+        start_update: str | Update[..., Any] | None = None,
         start_update_args: Sequence[Any] = (),
     ) -> WorkflowHandle[Any]:
         """Start a top-level run of ``workflow`` (an ``@goblins.workflow`` function or its name).
@@ -277,11 +278,11 @@ class Client:
         recorded with the start in one commit, or, when the run (``run_id``) exists and runs,
         sent to it; GoblinsError if that run has finished.
 
-        Update-with-start: with ``start_update`` (and its ``start_update_args``), once the run
-        is started (or found running, with ``run_id``) the update is sent to it; the call returns
-        when the run has accepted it, as ``handle.started_update`` (``await
-        handle.started_update.result()``), or raises :class:`goblins.UpdateRejected` (the run
-        stays started, as in Temporal).
+        Update-with-start: with ``start_update`` (a name or a ``goblins.workflow.Update``) and its
+        ``start_update_args``, once the run is started (or found running, with ``run_id``) the
+        update is sent to it; the call returns when the run has accepted it, as
+        ``handle.started_update`` (``await handle.started_update.result()``), or raises
+        :class:`goblins.UpdateRejected` (the run stays started, as in Temporal).
         """
         name = name_of(workflow, "workflow")
         if run_id is not None and (not isinstance(run_id, str) or not run_id):

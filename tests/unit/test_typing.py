@@ -1,5 +1,6 @@
 """The typed API, as a type checker sees it: mypy --strict on tests/typecheck/cases.py must report
-exactly the errors (line and message) and revealed types that the file's comments expect."""
+exactly the errors (line and message) and revealed types that the file's comments expect, and
+nothing on examples/typed_order.py (the example of docs/typing.md)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CASES = ROOT / "tests" / "typecheck" / "cases.py"
+EXAMPLE = ROOT / "examples" / "typed_order.py"
 # mypy's report line: "PATH:LINE: error: MESSAGE  [code]" (codes hidden) or "...: note: ..."
 REPORT = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+): (?P<kind>error|note): (?P<message>.*)$")
 REVEALED = 'Revealed type is "'
@@ -37,12 +39,12 @@ def expected(source: str) -> list[tuple[int, str]]:
     return sorted(found)
 
 
-def reported(output: str) -> list[tuple[int, str]]:
-    """(line, message) of mypy's errors and revealed types in the cases file."""
+def reported(output: str, path: pathlib.Path) -> list[tuple[int, str]]:
+    """(line, message) of mypy's errors and revealed types in the file at ``path``."""
     found = []
     for text in output.splitlines():
         match = REPORT.match(text)
-        if match is None or pathlib.Path(match["path"]).name != CASES.name:
+        if match is None or (ROOT / match["path"]).resolve() != path:
             continue
         message = match["message"]
         if match["kind"] == "note" and not message.startswith(REVEALED):
@@ -57,11 +59,18 @@ def test_mypy_reports_exactly_the_expected_errors_and_types() -> None:
     key = hashlib.sha1(str(ROOT).encode()).hexdigest()[:12]
     cache = pathlib.Path(tempfile.gettempdir()) / f"goblins-typing-mypy-{key}"
     command = [sys.executable, "-m", "mypy", "--strict", "--hide-error-codes", "--no-color-output"]
-    command += ["--no-error-summary", "--cache-dir", str(cache), str(CASES.relative_to(ROOT))]
+    command += [
+        "--no-error-summary",
+        "--cache-dir",
+        str(cache),
+        str(CASES.relative_to(ROOT)),
+        str(EXAMPLE.relative_to(ROOT)),
+    ]
     env = {k: v for k, v in os.environ.items() if k not in ("MYPYPATH", "MYPY_FORCE_COLOR")}
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
     assert done.returncode in (0, 1), done.stderr + done.stdout  # 2: mypy itself failed
-    want, got = expected(CASES.read_text()), reported(done.stdout)
+    assert reported(done.stdout, EXAMPLE) == []
+    want, got = expected(CASES.read_text()), reported(done.stdout, CASES)
     missing = [f"{line}: {m}" for line, m in want if (line, m) not in got]
     unexpected = [f"{line}: {m}" for line, m in got if (line, m) not in want]
     assert not missing and not unexpected, (
