@@ -23,7 +23,8 @@ from goblins._handle import RunInfo as RunInfo
 from goblins._handle import WorkflowHandle as WorkflowHandle
 from goblins._handle import _rpc_error, _sized
 from goblins._handler_defs import Update
-from goblins._options import StartWorkflowOptions, WorkflowOptions
+from goblins._options import StartWorkflowOptions as StartWorkflowOptions
+from goblins._options import WorkflowOptions as WorkflowOptions
 from goblins._tls import TLSConfig, resolve
 from goblins._workflow_ids import IdConflictPolicy, IdReusePolicy, conflict_policy, reuse_policy
 from goblins.api import v1 as pb
