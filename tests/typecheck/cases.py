@@ -11,10 +11,11 @@ differently, and then this file is updated with it.
 from __future__ import annotations
 
 import datetime
-from typing import reveal_type
+from typing import Unpack, reveal_type
 
 import goblins
-from goblins.workflow import Query, Update, execute_activity
+from goblins.client import WorkflowOptions
+from goblins.workflow import ActivityOptions, Query, Update, execute_activity
 
 
 @goblins.activity
@@ -128,7 +129,25 @@ async def checks() -> None:
     status()  # passes mypy, fails at run time: to a type checker a definition is a callable
 
 
+async def greet_twice(name: str, **options: Unpack[ActivityOptions]) -> str:
+    """A wrapper that takes execute_activity's options, typed, and passes them on."""
+    first = await goblins.workflow.execute_activity(greet, name, **options)
+    return first + await goblins.workflow.execute_activity(greet, name, **options)
+
+
+async def run_order(client: goblins.Client, **options: Unpack[WorkflowOptions]) -> bool:
+    return await client.execute_workflow(order, "o-1", 1.0, **options)
+
+
+@goblins.workflow
+async def wrappers() -> None:
+    reveal_type(await greet_twice("x", start_to_close_timeout=3))  # R: str
+    # E: Argument "retry_policy" to "greet_twice" has incompatible type "int"; expected "RetryPolicy | None"
+    await greet_twice("x", retry_policy=3)
+
+
 async def client_checks(client: goblins.Client) -> None:
+    reveal_type(await run_order(client, id="o-1"))  # R: bool
     handle = await client.start_workflow(order, "o-1", 9.5, id="order-1", execution_timeout=60)
     reveal_type(handle)  # R: goblins._handle.WorkflowHandle[bool]
     reveal_type(await handle.result())  # R: bool
