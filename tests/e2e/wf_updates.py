@@ -11,6 +11,9 @@ from wf_steps import _append
 
 import goblins
 
+# counter's update, typed (docs/typing.md): registered and called by this definition or by name.
+ADD = goblins.workflow.Update[[int], int]("add")
+
 
 @goblins.activity
 async def note(path: str, text: str) -> str:
@@ -55,7 +58,7 @@ async def counter(start: int) -> int:
         total += n
         return total
 
-    goblins.workflow.set_update_handler("add", add, validator=positive)
+    goblins.workflow.set_update_handler(ADD, add, validator=positive)
     while (n := await goblins.workflow.wait_for_signal("bump")) != 0:
         total += n
     return total
