@@ -5,8 +5,10 @@ workflow, so there is no function a client could pass to say what it calls. A de
 it and states its signature once, in code both sides import; the workflow sets its handler with
 it and the client calls it with it, and a type checker checks both against the signature:
 
-    status = goblins.workflow.Query[[], str]("status")
-    approve = goblins.workflow.Update[[str, int], bool]("approve")
+    from goblins.workflow import Query, Update
+
+    status = Query[[], str]("status")
+    approve = Update[[str, int], bool]("approve")
 
     goblins.workflow.set_query_handler(status, lambda: state)    # a handler () -> str
     text = await handle.query(status)                            # str

@@ -10,9 +10,10 @@ import os
 from wf_steps import _append
 
 import goblins
+from goblins.workflow import Update
 
 # counter's update, typed (docs/typing.md): registered and called by this definition or by name.
-ADD = goblins.workflow.Update[[int], int]("add")
+ADD = Update[[int], int]("add")
 
 
 @goblins.activity

@@ -46,6 +46,8 @@ async def order(order_id: str, amount: float) -> bool:
 status = Query[[], str]("status")
 item_count = Query[[str], int]("item_count")
 approve = Update[[str, int], bool]("approve")
+# E: "GenericAlias" not callable
+spelt_out = goblins.workflow.Query[[], str]("spelt_out")  # import the definitions instead
 
 
 @goblins.workflow
