@@ -172,6 +172,8 @@ async def client_checks(client: goblins.Client) -> None:
     by_id = client.get_workflow_handle("order-1", bool)
     reveal_type(await by_id.result())  # R: bool
     reveal_type(await client.get_workflow_handle("order-1").result())  # R: Any
+    pinned = client.get_workflow_handle("order-1", result_type=float, run_id="r")
+    reveal_type(await pinned.result())  # R: float
 
     reveal_type(await handle.query(status))  # R: str
     reveal_type(await handle.query(item_count, "sku-1", timeout=2))  # R: int
