@@ -8,13 +8,14 @@ import datetime
 import os
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import grpc
 
 from goblins import converter
 from goblins._duration import optional_seconds
 from goblins._envelope import PayloadCodec
+from goblins._handler_defs import handler_name
 from goblins._settle import _error_details
 from goblins.api import v1 as pb
 from goblins.errors import UpdateFailed, UpdateRejected
@@ -22,11 +23,13 @@ from goblins.errors import UpdateFailed, UpdateRejected
 if TYPE_CHECKING:
     from goblins.client import Client
 
+R = TypeVar("R")
+
 _POLL = 30.0  # one long wait for the outcome; result() asks again (same update id) past it
 _RETRY = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.INTERNAL)
 
 
-class UpdateHandle:
+class UpdateHandle(Generic[R]):
     """An update sent to a run: ``await result()`` for the handler's return value.
 
     ``id`` is the update id, chosen by the client: asking again with it (after a reconnect, a
@@ -81,7 +84,7 @@ class UpdateHandle:
         if resp.completed:
             self._outcome = resp
 
-    async def result(self, timeout: float | datetime.timedelta | None = None) -> Any:
+    async def result(self, timeout: float | datetime.timedelta | None = None) -> R:
         """The handler's return value; raises :class:`goblins.UpdateFailed` with its error
         (:class:`goblins.UpdateRejected` if the validator refused the update), ``TimeoutError``
         if it has not finished within ``timeout`` (seconds; None: as long as it takes)."""
@@ -97,26 +100,25 @@ class UpdateHandle:
             f = resp.failure
             details = _error_details(f.details, self._client.codec)
             raise UpdateFailed(self.run_id, self.name, f.type, f.message, details)
-        return converter.decode(resp.output, codec=self._client.codec)
+        return converter.decode(resp.output, codec=self._client.codec)  # type: ignore[no-any-return]
 
 
 def new_update(
     client: Client,
     run_id: str | None,
-    name: str,
+    name: object,
     args: tuple[Any, ...],
     update_id: str | None,
     workflow_id: str = "",
-) -> UpdateHandle:
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"update name must be a non-empty str, got {name!r}")
+) -> UpdateHandle[Any]:
+    name = handler_name(name, "update")
     if update_id is not None and (not isinstance(update_id, str) or not update_id):
         raise ValueError(f"update_id must be a non-empty str, got {update_id!r}")
     payload = converter.encode_args(args, f"update {name!r}", client.codec)
     return UpdateHandle(client, run_id, name, update_id or os.urandom(16).hex(), payload, workflow_id)
 
 
-async def start_update(handle: UpdateHandle) -> UpdateHandle:
+async def start_update(handle: UpdateHandle[R]) -> UpdateHandle[R]:
     """Send the update and return once it is accepted (or rejected: UpdateRejected)."""
     handle._check(await handle._ask(0.0, None, None))
     return handle

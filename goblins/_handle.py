@@ -8,8 +8,8 @@ import dataclasses
 import datetime
 import os
 import time
-from collections.abc import AsyncIterator, Mapping
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, TypeVarTuple, overload
 
 import grpc
 
@@ -17,6 +17,7 @@ from goblins import _tracing, converter, wire
 from goblins._client_update import UpdateHandle, new_update
 from goblins._client_update import start_update as start_update_
 from goblins._duration import optional_seconds
+from goblins._handler_defs import QueryAnswer, UpdateResult, handler_name
 from goblins.api import v1 as pb
 from goblins.describe import RunDescription, describe_run, pending_activity_names, waits_for_signals
 from goblins.errors import (
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from goblins.client import Client
 
 T = TypeVar("T")
+R = TypeVar("R")
+Ts = TypeVarTuple("Ts")
 
 _FAILURES: dict[str, type[WorkflowFailed]] = {
     "WorkflowCancelled": WorkflowCancelled,
@@ -128,7 +131,7 @@ class WorkflowHandle(Generic[T]):
         named; None for a handle by workflow id alone."""
         self._result_type = result_type
         self._started = started  # this client started the run: it exists even if not yet recorded
-        self.started_update: UpdateHandle | None = None
+        self.started_update: UpdateHandle[Any] | None = None
         """The update sent with the start (``start_workflow(start_update=...)``), accepted."""
         self._trace_context: Mapping[str, str] = {}  # of its start span, when this client started it
         self._pinned = pinned and run_id is not None
@@ -198,11 +201,24 @@ class WorkflowHandle(Generic[T]):
         with traced or contextlib.nullcontext():
             await self._client._call("Signal", request, timeout)
 
-    async def query(self, name: str, *args: Any, timeout: float | datetime.timedelta | None = None) -> Any:
+    # Typed by a Query / Update definition (docs/typing.md): its signature fixes the arguments'
+    # types and count and the answer's type; a name is unchecked.
+    @overload
+    async def query(
+        self, name: Callable[[*Ts], QueryAnswer[R]], *args: *Ts, timeout: float | datetime.timedelta | None = None
+    ) -> R: ...
+    @overload
+    async def query(self, name: str, *args: Any, timeout: float | datetime.timedelta | None = None) -> Any: ...
+    async def query(
+        self,
+        name: Callable[[*Ts], QueryAnswer[Any]] | str,
+        *args: *Ts,
+        timeout: float | datetime.timedelta | None = None,
+    ) -> Any:
         """Call the run's query handler ``name`` (see ``goblins.workflow.set_query_handler``) and return
-        its answer; nothing is recorded in the history. ``timeout``: as for ``signal``."""
-        if not isinstance(name, str) or not name:
-            raise ValueError(f"query name must be a non-empty str, got {name!r}")
+        its answer; nothing is recorded in the history. ``name``: a str or a
+        ``goblins.workflow.Query``. ``timeout``: as for ``signal``."""
+        name = handler_name(name, "query")
         payload = _sized(converter.encode_args(args, f"query {name!r}", self._client.codec), f"query {name!r}")
         request = pb.QueryRequest(name=name, input=payload, **self._target())
         answer = await self._client._call("Query", request, timeout)
@@ -210,22 +226,47 @@ class WorkflowHandle(Generic[T]):
             raise GoblinsError(f"query {name!r} of run {self.run_id or self.id} failed: {answer.error}")
         return converter.decode(answer.output, codec=self._client.codec)
 
+    @overload
+    async def execute_update(
+        self,
+        name: Callable[[*Ts], UpdateResult[R]],
+        *args: *Ts,
+        update_id: str | None = None,
+        timeout: float | datetime.timedelta | None = None,
+    ) -> R: ...
+    @overload
     async def execute_update(
         self, name: str, *args: Any, update_id: str | None = None, timeout: float | datetime.timedelta | None = None
+    ) -> Any: ...
+    async def execute_update(
+        self,
+        name: Callable[[*Ts], UpdateResult[Any]] | str,
+        *args: *Ts,
+        update_id: str | None = None,
+        timeout: float | datetime.timedelta | None = None,
     ) -> Any:
         """Run the run's update handler ``name`` (see ``goblins.workflow.set_update_handler``)
-        with ``args`` and return its result. Raises :class:`goblins.UpdateRejected` when its
+        with ``args`` and return its result. ``name``: a str or a ``goblins.workflow.Update``.
+        Raises :class:`goblins.UpdateRejected` when its
         validator refuses it (nothing recorded), :class:`goblins.UpdateFailed` when the handler
         raises, ``TimeoutError`` past ``timeout``. ``update_id`` (default: random): an update
         sent again with the same id runs once and answers with the first one's outcome."""
         return await self._new_update(name, args, update_id).result(timeout)
 
-    async def start_update(self, name: str, *args: Any, update_id: str | None = None) -> UpdateHandle:
+    @overload
+    async def start_update(
+        self, name: Callable[[*Ts], UpdateResult[R]], *args: *Ts, update_id: str | None = None
+    ) -> UpdateHandle[R]: ...
+    @overload
+    async def start_update(self, name: str, *args: Any, update_id: str | None = None) -> UpdateHandle[Any]: ...
+    async def start_update(
+        self, name: Callable[[*Ts], UpdateResult[Any]] | str, *args: *Ts, update_id: str | None = None
+    ) -> UpdateHandle[Any]:
         """Send the update ``name`` and return once the run accepted it (:class:`UpdateRejected`
         if not): ``await handle.result()`` waits for the handler's result."""
         return await start_update_(self._new_update(name, args, update_id))
 
-    def _new_update(self, name: str, args: tuple[Any, ...], update_id: str | None) -> UpdateHandle:
+    def _new_update(self, name: object, args: tuple[Any, ...], update_id: str | None) -> UpdateHandle[Any]:
         run_id = self.run_id if self._pinned else None
         return new_update(self._client, run_id, name, args, update_id, workflow_id=self.id)
 

@@ -7,7 +7,7 @@ import contextlib
 import datetime
 import itertools
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, TypeVarTuple, Unpack, overload
 
 import grpc
 
@@ -22,6 +22,9 @@ from goblins._envelope import PayloadCodec
 from goblins._handle import RunInfo as RunInfo
 from goblins._handle import WorkflowHandle as WorkflowHandle
 from goblins._handle import _rpc_error, _sized
+from goblins._handler_defs import Update
+from goblins._options import StartWorkflowOptions as StartWorkflowOptions
+from goblins._options import WorkflowOptions as WorkflowOptions
 from goblins._tls import TLSConfig, resolve
 from goblins._workflow_ids import IdConflictPolicy, IdReusePolicy, conflict_policy, reuse_policy
 from goblins.api import v1 as pb
@@ -34,6 +37,7 @@ from goblins.errors import (
 from goblins.listing import RunPage, WorkerInfo, WorkerList, epoch, token_bytes, token_text
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 # Every call but a wait for a result gives up after this long (``Client.connect(call_timeout=)``,
 # or a call's own ``timeout=``): a server that does not answer (hung, or its store failing
@@ -229,42 +233,21 @@ class Client:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    # The typed signatures (docs/typing.md): a workflow function fixes the arguments' types and
+    # count and the result's type; a name is unchecked. The keyword options are
+    # StartWorkflowOptions' / WorkflowOptions' (goblins/_options.py), declared once.
     @overload
     async def start_workflow(
-        self,
-        workflow: Callable[..., Awaitable[T]],
-        *args: Any,
-        id: str | None = None,
-        run_id: str | None = None,
-        id_reuse_policy: IdReusePolicy | str | None = None,
-        id_conflict_policy: IdConflictPolicy | str | None = None,
-        execution_timeout: float | datetime.timedelta | None = None,
-        timeout: float | datetime.timedelta | None = None,
-        start_signal: str | None = None,
-        start_signal_args: Sequence[Any] = (),
-        start_update: str | None = None,
-        start_update_args: Sequence[Any] = (),
+        self, workflow: Callable[[*Ts], Awaitable[T]], *args: *Ts, **options: Unpack[StartWorkflowOptions]
     ) -> WorkflowHandle[T]: ...
     @overload
     async def start_workflow(
-        self,
-        workflow: str,
-        *args: Any,
-        id: str | None = None,
-        run_id: str | None = None,
-        id_reuse_policy: IdReusePolicy | str | None = None,
-        id_conflict_policy: IdConflictPolicy | str | None = None,
-        execution_timeout: float | datetime.timedelta | None = None,
-        timeout: float | datetime.timedelta | None = None,
-        start_signal: str | None = None,
-        start_signal_args: Sequence[Any] = (),
-        start_update: str | None = None,
-        start_update_args: Sequence[Any] = (),
+        self, workflow: str, *args: Any, **options: Unpack[StartWorkflowOptions]
     ) -> WorkflowHandle[Any]: ...
     async def start_workflow(
         self,
-        workflow: Callable[..., Any] | str,
-        *args: Any,
+        workflow: Callable[[*Ts], Awaitable[Any]] | str,
+        *args: *Ts,
         id: str | None = None,
         run_id: str | None = None,
         id_reuse_policy: IdReusePolicy | str | None = None,
@@ -273,7 +256,7 @@ class Client:
         timeout: float | datetime.timedelta | None = None,
         start_signal: str | None = None,
         start_signal_args: Sequence[Any] = (),
-        start_update: str | None = None,
+        start_update: str | Update[..., Any] | None = None,
         start_update_args: Sequence[Any] = (),
     ) -> WorkflowHandle[Any]:
         """Start a top-level run of ``workflow`` (an ``@goblins.workflow`` function or its name).
@@ -296,11 +279,11 @@ class Client:
         recorded with the start in one commit, or, when the run (``run_id``) exists and runs,
         sent to it; GoblinsError if that run has finished.
 
-        Update-with-start: with ``start_update`` (and its ``start_update_args``), once the run
-        is started (or found running, with ``run_id``) the update is sent to it; the call returns
-        when the run has accepted it, as ``handle.started_update`` (``await
-        handle.started_update.result()``), or raises :class:`goblins.UpdateRejected` (the run
-        stays started, as in Temporal).
+        Update-with-start: with ``start_update`` (a name or a ``goblins.workflow.Update``) and its
+        ``start_update_args``, once the run is started (or found running, with ``run_id``) the
+        update is sent to it; the call returns when the run has accepted it, as
+        ``handle.started_update`` (``await handle.started_update.result()``), or raises
+        :class:`goblins.UpdateRejected` (the run stays started, as in Temporal).
         """
         name = name_of(workflow, "workflow")
         if run_id is not None and (not isinstance(run_id, str) or not run_id):
@@ -350,32 +333,14 @@ class Client:
 
     @overload
     async def execute_workflow(
-        self,
-        workflow: Callable[..., Awaitable[T]],
-        *args: Any,
-        id: str | None = None,
-        run_id: str | None = None,
-        id_reuse_policy: IdReusePolicy | str | None = None,
-        id_conflict_policy: IdConflictPolicy | str | None = None,
-        execution_timeout: float | datetime.timedelta | None = None,
-        timeout: float | datetime.timedelta | None = None,
+        self, workflow: Callable[[*Ts], Awaitable[T]], *args: *Ts, **options: Unpack[WorkflowOptions]
     ) -> T: ...
     @overload
+    async def execute_workflow(self, workflow: str, *args: Any, **options: Unpack[WorkflowOptions]) -> Any: ...
     async def execute_workflow(
         self,
-        workflow: str,
-        *args: Any,
-        id: str | None = None,
-        run_id: str | None = None,
-        id_reuse_policy: IdReusePolicy | str | None = None,
-        id_conflict_policy: IdConflictPolicy | str | None = None,
-        execution_timeout: float | datetime.timedelta | None = None,
-        timeout: float | datetime.timedelta | None = None,
-    ) -> Any: ...
-    async def execute_workflow(
-        self,
-        workflow: Callable[..., Any] | str,
-        *args: Any,
+        workflow: Callable[[*Ts], Awaitable[Any]] | str,
+        *args: *Ts,
         id: str | None = None,
         run_id: str | None = None,
         id_reuse_policy: IdReusePolicy | str | None = None,

@@ -15,19 +15,25 @@ import sys
 import types
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Generic, NoReturn, TypeVar, overload
+from typing import Any, Generic, NoReturn, ParamSpec, TypeVar, TypeVarTuple, Unpack, overload
 
 from goblins import converter
 from goblins._definitions import define_workflow
 from goblins._duration import optional_seconds, seconds
+from goblins._handler_defs import Query, Update, handler_name
 from goblins._logger import workflow_logger as logger
 from goblins._module import Exported
+from goblins._options import ActivityOptions, ChildWorkflowOptions
 from goblins._runtime import ContinueAsNew, current_instance
 from goblins._updates import UpdateHandler
 from goblins.retry import RetryPolicy
 
 __all__ = [
+    "ActivityOptions",
     "ChildWorkflowHandle",
+    "ChildWorkflowOptions",
+    "Query",
+    "Update",
     "WorkflowInfo",
     "continue_as_new",
     "defn",
@@ -49,6 +55,8 @@ __all__ = [
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+Ts = TypeVarTuple("Ts")
 
 
 @overload
@@ -92,36 +100,22 @@ def info() -> WorkflowInfo:
     return WorkflowInfo(instance.run_id, instance.definition.name)
 
 
+# The typed signatures (docs/typing.md): an activity function fixes the arguments' types and
+# count (PEP 646: any number, in one overload) and the result's type; a name is unchecked. The
+# keyword options are ActivityOptions' (goblins/_options.py), declared once.
 @overload
 def execute_activity(
-    activity: Callable[..., Awaitable[T]],
-    *args: Any,
-    retry_policy: RetryPolicy | None = None,
-    start_to_close_timeout: float | datetime.timedelta | None = None,
-    heartbeat_timeout: float | datetime.timedelta | None = None,
-    schedule_to_close_timeout: float | datetime.timedelta | None = None,
+    activity: Callable[[*Ts], Awaitable[T]], *args: *Ts, **options: Unpack[ActivityOptions]
 ) -> asyncio.Future[T]: ...
 @overload
 def execute_activity(
-    activity: Callable[..., T],
-    *args: Any,
-    retry_policy: RetryPolicy | None = None,
-    start_to_close_timeout: float | datetime.timedelta | None = None,
-    heartbeat_timeout: float | datetime.timedelta | None = None,
-    schedule_to_close_timeout: float | datetime.timedelta | None = None,
+    activity: Callable[[*Ts], T], *args: *Ts, **options: Unpack[ActivityOptions]
 ) -> asyncio.Future[T]: ...
 @overload
+def execute_activity(activity: str, *args: Any, **options: Unpack[ActivityOptions]) -> asyncio.Future[Any]: ...
 def execute_activity(
-    activity: str,
-    *args: Any,
-    retry_policy: RetryPolicy | None = None,
-    start_to_close_timeout: float | datetime.timedelta | None = None,
-    heartbeat_timeout: float | datetime.timedelta | None = None,
-    schedule_to_close_timeout: float | datetime.timedelta | None = None,
-) -> asyncio.Future[Any]: ...
-def execute_activity(
-    activity: Callable[..., Any] | str,
-    *args: Any,
+    activity: Callable[[*Ts], Any] | str,
+    *args: *Ts,
     retry_policy: RetryPolicy | None = None,
     start_to_close_timeout: float | datetime.timedelta | None = None,
     heartbeat_timeout: float | datetime.timedelta | None = None,
@@ -219,12 +213,14 @@ class ChildWorkflowHandle(Generic[T]):
 
 @overload
 async def start_child(
-    workflow: Callable[..., Awaitable[T]], *args: Any, run_id: str | None = None
+    workflow: Callable[[*Ts], Awaitable[T]], *args: *Ts, **options: Unpack[ChildWorkflowOptions]
 ) -> ChildWorkflowHandle[T]: ...
 @overload
-async def start_child(workflow: str, *args: Any, run_id: str | None = None) -> ChildWorkflowHandle[Any]: ...
 async def start_child(
-    workflow: Callable[..., Any] | str, *args: Any, run_id: str | None = None
+    workflow: str, *args: Any, **options: Unpack[ChildWorkflowOptions]
+) -> ChildWorkflowHandle[Any]: ...
+async def start_child(
+    workflow: Callable[[*Ts], Awaitable[Any]] | str, *args: *Ts, run_id: str | None = None
 ) -> ChildWorkflowHandle[Any]:
     """Start a child workflow run (``run_id`` defaults to a deterministic one).
 
@@ -236,10 +232,12 @@ async def start_child(
 
 
 @overload
-async def execute_child(workflow: Callable[..., Awaitable[T]], *args: Any, run_id: str | None = None) -> T: ...
+async def execute_child(
+    workflow: Callable[[*Ts], Awaitable[T]], *args: *Ts, **options: Unpack[ChildWorkflowOptions]
+) -> T: ...
 @overload
-async def execute_child(workflow: str, *args: Any, run_id: str | None = None) -> Any: ...
-async def execute_child(workflow: Callable[..., Any] | str, *args: Any, run_id: str | None = None) -> Any:
+async def execute_child(workflow: str, *args: Any, **options: Unpack[ChildWorkflowOptions]) -> Any: ...
+async def execute_child(workflow: Callable[[*Ts], Awaitable[Any]] | str, *args: *Ts, run_id: str | None = None) -> Any:
     """Run a child workflow and return its result.
 
     A child that fails raises :class:`goblins.ChildWorkflowFailed` in the parent.
@@ -261,17 +259,21 @@ def continue_as_new(*args: Any) -> NoReturn:
     raise ContinueAsNew(converter.encode_args(args, what, instance.codec))
 
 
-def set_query_handler(name: str, handler: Callable[..., Any]) -> None:
+@overload
+def set_query_handler(name: Query[P, T], handler: Callable[P, T]) -> None: ...
+@overload
+def set_query_handler(name: str, handler: Callable[..., Any]) -> None: ...
+def set_query_handler(name: Query[P, T] | str, handler: Callable[..., Any]) -> None:
     """Let clients read this run's state: ``await handle.query(name, *args)`` calls ``handler``.
 
     The handler is a plain (not async) function; it runs on a worker against the state the
-    run has reached, and nothing is recorded in the history.
+    run has reached, and nothing is recorded in the history. ``name``: a str, or a
+    :class:`Query` (then a type checker checks the handler against its signature).
     """
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"query name must be a non-empty str, got {name!r}")
+    checked = handler_name(name, "query")
     if not callable(handler):
         raise TypeError(f"query handler must be callable, got {handler!r}")
-    current_instance("workflow.set_query_handler").query_handlers[name] = handler
+    current_instance("workflow.set_query_handler").query_handlers[checked] = handler
 
 
 def patched(patch_id: str) -> bool:
@@ -302,31 +304,48 @@ def deprecate_patch(patch_id: str) -> None:
     current_instance("workflow.deprecate_patch").patched(patch_id, deprecated=True)
 
 
-def set_update_handler(name: str, handler: Callable[..., Any], validator: Callable[..., Any] | None = None) -> None:
+@overload
+def set_update_handler(
+    name: Update[P, T], handler: Callable[P, Awaitable[T]], validator: Callable[P, object] | None = None
+) -> None: ...
+@overload
+def set_update_handler(
+    name: Update[P, T], handler: Callable[P, T], validator: Callable[P, object] | None = None
+) -> None: ...
+@overload
+def set_update_handler(name: str, handler: Callable[..., Any], validator: Callable[..., Any] | None = None) -> None: ...
+def set_update_handler(
+    name: Update[P, T] | str, handler: Callable[..., Any], validator: Callable[..., Any] | None = None
+) -> None:
     """Let clients change this run and get an answer: ``await handle.execute_update(name, *args)``
     runs ``handler(*args)`` (a plain or an ``async`` function, which may call activities) and
-    returns its result, or raises :class:`goblins.UpdateFailed` with its error.
+    returns its result, or raises :class:`goblins.UpdateFailed` with its error. ``name``: a str,
+    or an :class:`Update` (then a type checker checks the handler and the validator against its
+    signature).
 
     ``validator`` (a plain function of the same arguments) runs first, on the worker holding the
     run, against the run's current state and without changing it: if it raises, the update is
     rejected (:class:`goblins.UpdateRejected`) and nothing is recorded. An accepted update is
     recorded in the history (UPDATE_ACCEPTED, then UPDATE_COMPLETED) and runs exactly once.
     """
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"update name must be a non-empty str, got {name!r}")
+    checked = handler_name(name, "update")
     if not callable(handler):
         raise TypeError(f"update handler must be callable, got {handler!r}")
     if validator is not None and not callable(validator):
         raise TypeError(f"update validator must be callable or None, got {validator!r}")
     instance = current_instance("workflow.set_update_handler")
-    instance.update_handlers[name] = UpdateHandler(handler, validator)
+    instance.update_handlers[checked] = UpdateHandler(handler, validator)
 
 
 class _Module(types.ModuleType):
     """This module's type: ``@goblins.workflow`` calls ``defn`` (see :mod:`goblins._module`)."""
 
     __call__ = Exported(defn)
+    ActivityOptions = ActivityOptions
     ChildWorkflowHandle = ChildWorkflowHandle
+    ChildWorkflowOptions = ChildWorkflowOptions
+    Query = Query
+    Update = Update
     WorkflowInfo = WorkflowInfo
     continue_as_new = Exported(continue_as_new)
     defn = Exported(defn)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from distributed_support import DistributedCluster
+from wf_updates import ADD
 
 import goblins
 
@@ -18,14 +19,14 @@ async def test_updates_and_with_start_through_either_server(dcluster: Distribute
     async with await dcluster.client() as client, await goblins.Client.connect(other_address) as other:
         started = await client.start_workflow("counter", 1, run_id="c-1", start_signal="bump", start_signal_args=[2])
         handle = other.get_workflow_handle(started.run_id)
-        assert await handle.execute_update("add", 10, timeout=60) == 13  # the start's signal came first
+        assert await handle.execute_update(ADD, 10, timeout=60) == 13  # the start's signal came first
         before = len(await handle.history())
         with pytest.raises(goblins.UpdateRejected, match="n must be positive"):
             await handle.execute_update("add", -1, timeout=60)
         assert len(await handle.history()) == before
         assert await handle.execute_update("add", 1, update_id="once", timeout=60) == 14
         assert await handle.execute_update("add", 1, update_id="once", timeout=60) == 14  # resent: run once
-        again = await other.start_workflow("counter", 0, run_id="c-1", start_update="add", start_update_args=[6])
+        again = await other.start_workflow("counter", 0, run_id="c-1", start_update=ADD, start_update_args=[6])
         assert again.started_update is not None and await again.started_update.result(timeout=60) == 20
         await handle.signal("bump", 0)
         assert await started.result(timeout=60) == 20

@@ -10,6 +10,10 @@ import os
 from wf_steps import _append
 
 import goblins
+from goblins.workflow import Update
+
+# counter's update, typed (docs/typing.md): registered and called by this definition or by name.
+ADD = Update[[int], int]("add")
 
 
 @goblins.activity
@@ -55,7 +59,7 @@ async def counter(start: int) -> int:
         total += n
         return total
 
-    goblins.workflow.set_update_handler("add", add, validator=positive)
+    goblins.workflow.set_update_handler(ADD, add, validator=positive)
     while (n := await goblins.workflow.wait_for_signal("bump")) != 0:
         total += n
     return total

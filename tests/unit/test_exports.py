@@ -43,7 +43,11 @@ TOP_LEVEL = [
 ]
 
 WORKFLOW_SIDE = [
+    "ActivityOptions",
     "ChildWorkflowHandle",
+    "ChildWorkflowOptions",
+    "Query",
+    "Update",
     "WorkflowInfo",
     "continue_as_new",
     "defn",
