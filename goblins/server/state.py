@@ -14,6 +14,7 @@ from goblins.history import (
     ACTIVITY_FAILED,
 )
 from goblins.retry import next_delay
+from goblins.server import asyncs
 from goblins.server.effects import ACTIVITY, TIMER, WF_TASK_MARK, WORKFLOW, Effects, IdSource, TaskRecord
 from goblins.server.farewells import TERMINATED, TIMED_OUT, Farewells
 from goblins.server.fold import DEADLINE, ActivityState
@@ -127,6 +128,8 @@ class RunState(Farewells):
             # that); its step and attempt must be that task's, or a holder of one task could
             # finish another step of the run.
             return fx
+        if r.async_completion:
+            return asyncs.went_async(self, fx, act, r, now)
         fx.done_tasks.append(act.task_id)
         if self.finished:
             return fx
@@ -230,6 +233,8 @@ class RunState(Farewells):
         return not self.cancel_requested or act.scheduled.seq > self.cancel_seq
 
     def timer_fired(self, r: pb.TimerFired, now: float) -> Effects:
+        if asyncs.ASYNC_TIMER in r.timer_id:
+            return asyncs.deadline(self, r, now)
         fx = Effects()
         fire_at = self.timers.get(r.timer_id)
         fx.done_tasks.append(r.timer_id)
@@ -318,6 +323,9 @@ class RunState(Farewells):
             return fx
         for act in self.activities.values():
             if act.finished:
+                continue
+            if act.async_hash:  # no worker holds it: only its deadlines are owed
+                asyncs.owed_timers(self, fx, act, now)
                 continue
             step_id = act.spec.step_id
             last = next((e for e in reversed(self.events) if step_id_of(e) == step_id), None)
