@@ -71,7 +71,10 @@ async def test_a_non_retryable_failure_ends_the_activity(client: goblins.Client,
     key = _key()
     handle = await client.start_workflow(f.waits_for, key, 60)
     await client.fail_activity(await _tokens(key), ValueError("no such order"), non_retryable=True)
-    assert await handle.result(timeout=10) == "failed: activity 'hand_off' failed after 1 attempt(s): ValueError: no such order"
+    assert (
+        await handle.result(timeout=10)
+        == "failed: activity 'hand_off' failed after 1 attempt(s): ValueError: no such order"
+    )
     assert len(f.TOKENS[key]) == 1
 
 
