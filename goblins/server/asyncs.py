@@ -79,7 +79,7 @@ def deadline(rs: RunState, r: pb.TimerFired, now: float) -> Effects:
     s = act.spec
     if kind == "h":
         timeout = rs.activity_record(act, act.started_at).timeout
-        fx.extend(rs.activity_result(_timed_out(rs, act, f"did not finish within {timeout:g}s"), now))
+        fx.extend(rs.activity_result(_timed_out(rs, act, f"did not finish within {timeout:g}s"), now, by_token=True))
         return fx
     last = rs.heartbeat_times.get(step_id)
     if last is None:  # loaded after a restart or a takeover: the heartbeat clock starts now
@@ -87,7 +87,7 @@ def deadline(rs: RunState, r: pb.TimerFired, now: float) -> Effects:
         _arm_heartbeat(rs, fx, act, now + s.heartbeat_timeout)
     elif last + s.heartbeat_timeout <= now:
         what = f"sent no heartbeat for {s.heartbeat_timeout:g}s"
-        fx.extend(rs.activity_result(_timed_out(rs, act, what), now))
+        fx.extend(rs.activity_result(_timed_out(rs, act, what), now, by_token=True))
     else:
         _arm_heartbeat(rs, fx, act, last + s.heartbeat_timeout)
     return fx
@@ -109,6 +109,12 @@ def refusal(rs: RunState, c: pb.ActivityCompletion) -> str:
     return ""
 
 
+def still_on_worker(rs: RunState, c: pb.ActivityCompletion) -> bool:
+    """Whether the attempt ``c`` names is current and unfinished but not (yet) async."""
+    act = rs.activities.get(c.step_id)
+    return act is not None and not act.finished and act.attempt == c.attempt and not act.async_hash and not rs.finished
+
+
 def complete(rs: RunState, c: pb.ActivityCompletion, now: float) -> tuple[Effects, bool]:
     """A client's completion, failure or heartbeat of an async attempt (checked again here, at
     the run's owner: the attempt may have timed out since the client's server checked it).
@@ -127,7 +133,7 @@ def complete(rs: RunState, c: pb.ActivityCompletion, now: float) -> tuple[Effect
         f = c.failure
         result.error, result.error_type, result.stack_trace = f.message, f.type, f.stack_trace
         result.non_retryable, result.error_details = f.non_retryable, f.details
-    return rs.activity_result(result, now), False
+    return rs.activity_result(result, now, by_token=True), False
 
 
 def outcome_of(rs: RunState, c: pb.ActivityCompletion) -> pb.HistoryEvent | None:

@@ -14,6 +14,7 @@ client's retry) is answered OK and changes nothing; a different one is refused.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from goblins import _task_token
@@ -25,6 +26,10 @@ from goblins.server.state import RunState
 if TYPE_CHECKING:
     from goblins.server.loop import EventLoop
     from goblins.server.ports import EventStore, Router
+
+
+ASYNC_GRACE = 10.0
+"""Seconds a call waits for the attempt it names to be recorded as async (see below)."""
 
 
 class RunCompletions:
@@ -68,12 +73,20 @@ class RunCompletions:
             c.failure.CopyFrom(request.failure)
             c.failure.ClearField("cause")
         self.loop.refuse_in_outage()
-        rs = self.loop.run(token.run_id)
-        if rs is None:
-            stored = await self.store.load_run(token.run_id)
-            if stored is None:
-                raise NotFound(f"no open activity attempt: no workflow run with id {token.run_id!r}")
-            rs = RunState.from_history(token.run_id, stored.events, ids=self.loop.ids)
+        delay, give_up = 0.02, asyncio.get_running_loop().time() + ASYNC_GRACE
+        while True:
+            rs = self.loop.run(token.run_id)
+            if rs is None:
+                stored = await self.store.load_run(token.run_id)
+                if stored is None:
+                    raise NotFound(f"no open activity attempt: no workflow run with id {token.run_id!r}")
+                rs = RunState.from_history(token.run_id, stored.events, ids=self.loop.ids)
+            # A fast external system may call before the worker's word that the attempt went
+            # async is recorded (it was handed the token first): that word is on its way.
+            if not asyncs.still_on_worker(rs, c) or asyncio.get_running_loop().time() >= give_up:
+                break
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
         why = asyncs.refusal(rs, c)
         if why:
             done = asyncs.outcome_of(rs, c)

@@ -118,7 +118,9 @@ class RunState(Farewells):
         self.record(fx, event)
         return fx
 
-    def activity_result(self, r: pb.ActivityResult, now: float) -> Effects:
+    def activity_result(self, r: pb.ActivityResult, now: float, *, by_token: bool = False) -> Effects:
+        """An attempt's outcome. An attempt that went async takes one only ``by_token`` (a
+        client's completion, or its deadline: server/asyncs.py), never a worker's report."""
         fx = Effects()
         act = self.activities.get(r.step_id)
         if act is None or act.finished or act.attempt != r.attempt:
@@ -130,6 +132,8 @@ class RunState(Farewells):
             return fx
         if r.async_completion:
             return asyncs.went_async(self, fx, act, r, now)
+        if act.async_hash and not by_token:
+            return fx
         fx.done_tasks.append(act.task_id)
         if self.finished:
             return fx

@@ -60,7 +60,7 @@ async def test_a_failure_is_retried_by_the_policy_and_the_old_token_is_stale(
     await client.fail_activity(first, "card declined")
     second = await _tokens(key, 2)  # attempt 2 ran and handed out a new token
     assert first != second
-    with pytest.raises(ActivityNotFound, match="attempt 1 .* is no longer current: it failed .*card declined"):
+    with pytest.raises(ActivityNotFound, match=r"attempt 1 .* is no longer current: it failed .*card declined"):
         await client.complete_activity(first, "late")
     await client.complete_activity(second, "paid")
     assert await handle.result(timeout=10) == "paid"
@@ -115,7 +115,7 @@ async def test_start_to_close_fires_and_a_late_completion_is_refused(
     assert result.startswith("failed: ") and "did not finish within 0.5s" in result
     before = await _types(handle)
     for token in f.TOKENS[key]:
-        with pytest.raises(ActivityNotFound, match="no longer current|has ended"):
+        with pytest.raises(ActivityNotFound, match=r"no longer current|has ended"):
             await client.complete_activity(token, "too late")
     assert await _types(handle) == before  # nothing recorded
 
@@ -127,7 +127,7 @@ async def test_forged_and_garbled_tokens_are_refused(client: goblins.Client, sta
     victim = await client.start_workflow(f.waits_for, other, 60)
     token = _task_token.decode(await _tokens(key))
     await _tokens(other)
-    victim_step = [e for e in await victim.history() if e.type.value == "ACTIVITY_SCHEDULED"][0].step_id
+    victim_step = next(e for e in await victim.history() if e.type.value == "ACTIVITY_SCHEDULED").step_id
     forged = [
         # another run's step, with this attempt's secret (the history shows run and step ids)
         _task_token.encode(victim.run_id, victim_step, 1, token.secret),
@@ -139,7 +139,7 @@ async def test_forged_and_garbled_tokens_are_refused(client: goblins.Client, sta
         with pytest.raises(ActivityNotFound, match="no open activity attempt"):
             await client.complete_activity(bad, "forged")
     for garbled in (b"\xff\x00garbage", b"x", "not base64!"):
-        with pytest.raises(ActivityNotFound, match="garbled|not URL-safe base64|incomplete"):
+        with pytest.raises(ActivityNotFound, match=r"garbled|not URL-safe base64|incomplete"):
             await client.complete_activity(garbled, "garbled")
     with pytest.raises(TypeError, match="task token is bytes"):
         await client.complete_activity(42, "x")  # type: ignore[arg-type]
@@ -154,6 +154,10 @@ async def test_completing_twice(client: goblins.Client, start_worker: StartWorke
     key = _key()
     handle = await client.start_workflow(f.waits_for, key, 60)
     token = await _tokens(key)
+    while (await _types(handle)).count("ACTIVITY_STARTED") < 2:  # the worker's word is on its way
+        await asyncio.sleep(0.02)
+    pending = (await handle.describe()).pending_activities
+    assert [(a.state, a.attempt) for a in pending] == [("ASYNC", 1)] and pending[0].last_started_time
     text = _task_token.to_text(token)  # the text form the CLI prints is the same token
     await client.complete_activity(text, "once")
     await client.complete_activity(token, "once")  # the same outcome again: a retry, accepted
