@@ -8,6 +8,7 @@ from collections import defaultdict
 
 import goblins
 
+DETAILS: dict[str, list[object]] = defaultdict(list)  # each attempt's info().heartbeat_details
 TOKENS: dict[str, list[bytes]] = defaultdict(list)
 """Tokens handed out, by key (in-process tests); GOBLINS_TEST_TOKENS, a directory, gets them
 as files KEY.ATTEMPT (tests whose worker is another process)."""
@@ -16,6 +17,7 @@ as files KEY.ATTEMPT (tests whose worker is another process)."""
 @goblins.activity
 async def hand_off(key: str) -> str:
     info = goblins.activity.info()
+    DETAILS[key].append(info.heartbeat_details)
     TOKENS[key].append(info.task_token)
     folder = os.environ.get("GOBLINS_TEST_TOKENS")
     if folder:

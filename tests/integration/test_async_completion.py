@@ -57,9 +57,11 @@ async def test_a_failure_is_retried_by_the_policy_and_the_old_token_is_stale(
     key = _key()
     handle = await client.start_workflow(f.waits_for, key, 60)
     first = await _tokens(key)
+    await client.heartbeat_activity(first, {"stage": "authorized"})
     await client.fail_activity(first, "card declined")
     second = await _tokens(key, 2)  # attempt 2 ran and handed out a new token
     assert first != second
+    assert f.DETAILS[key] == [None, {"stage": "authorized"}]  # the heartbeat's details reach it
     with pytest.raises(ActivityNotFound, match=r"attempt 1 .* is no longer current: it failed .*card declined"):
         await client.complete_activity(first, "late")
     await client.complete_activity(second, "paid")
