@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from goblins import _task_token
 from goblins.api import v1 as pb
 from goblins.server import asyncs
-from goblins.server.checks import bad_payload
+from goblins.server.checks import bad_payload, too_long
 from goblins.server.state import RunState
 
 if TYPE_CHECKING:
@@ -49,10 +49,13 @@ class RunCompletions:
             token = _task_token.decode(request.task_token)
         except _task_token.BadToken as exc:
             raise NotFound(f"no open activity attempt: {exc}") from None
+        problem = too_long(("the token's run_id", token.run_id), ("the token's step_id", token.step_id))
+        if problem:
+            raise NotFound(f"no open activity attempt: {problem}")
         for data, what in (
             (request.output, "output"),
             (request.details, "details"),
-            (request.failure.details, "details"),
+            (request.failure.details, "failure details"),
         ):
             problem = bad_payload(data, what, self.max_payload)
             if problem:

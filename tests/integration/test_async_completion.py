@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -169,3 +170,14 @@ async def test_completing_twice(client: goblins.Client, start_worker: StartWorke
         await client.fail_activity(token, "after all")
     assert await handle.result(timeout=10) == "once"
     assert (await _types(handle)).count("ACTIVITY_FINISHED_IN_SUCCESS") == 1
+
+
+async def test_in_process(tmp_path: Path) -> None:
+    """The in-process mode (LocalServer): the same calls, through InProcessStub."""
+    async with goblins.LocalServer(tmp_path / "app.db", workflows=[f.waits_for], activities=[f.hand_off]) as app:
+        key = _key()
+        handle = await app.client.start_workflow(f.waits_for, key, 60)
+        with pytest.raises(ActivityNotFound, match="garbled"):
+            await app.client.complete_activity(b"\xff\xff", "x")
+        await app.client.complete_activity(await _tokens(key), "local")
+        assert await handle.result(timeout=10) == "local"
