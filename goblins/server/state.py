@@ -119,8 +119,7 @@ class RunState(Farewells):
         return fx
 
     def activity_result(self, r: pb.ActivityResult, now: float, *, by_token: bool = False) -> Effects:
-        """An attempt's outcome. An attempt that went async takes one only ``by_token`` (a
-        client's completion, or its deadline: server/asyncs.py), never a worker's report."""
+        """An attempt's outcome; one gone async only ``by_token`` (server/asyncs.py), not a worker's."""
         fx = Effects()
         act = self.activities.get(r.step_id)
         if act is None or act.finished or act.attempt != r.attempt:
