@@ -9,12 +9,13 @@ import asyncio
 import contextvars
 import dataclasses
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-from goblins import converter
+from goblins import _task_token, converter
 from goblins._envelope import PayloadCodec
 from goblins.api import v1 as pb
 from goblins.errors import ApplicationError, GoblinsError, describe, stack_trace
@@ -35,6 +36,21 @@ class ActivityInfo:
     """1 for the first attempt."""
     heartbeat_details: Any
     """The last details an earlier attempt sent with ``goblins.activity.heartbeat`` (None: none)."""
+    _token: Callable[[], bytes] = dataclasses.field(default=lambda: b"", repr=False, compare=False)
+
+    @property
+    def task_token(self) -> bytes:
+        """This attempt's task token (opaque bytes): hand it to the system that will finish the
+        activity, raise :class:`CompleteAsync`, and that system calls
+        ``client.complete_activity(token, result)`` (or ``fail_activity``, ``heartbeat_activity``).
+        Only this attempt's worker can make it: it holds a random secret the history does not."""
+        return self._token()
+
+
+class CompleteAsync(Exception):
+    """Raised by an activity to say "someone else completes me": the worker reports no outcome
+    and frees the slot; the attempt stays open until a client completes, fails or times it out
+    with ``info().task_token`` (see docs/async-completion.md)."""
 
 
 class ActivityContext:
@@ -49,7 +65,7 @@ class ActivityContext:
     ) -> None:
         self._codec = codec
         details = converter.decode(task.heartbeat_details, codec=codec) if task.heartbeat_details else None
-        self.info = ActivityInfo(task.run_id, task.step_id, task.activity_name, task.attempt, details)
+        self.info = ActivityInfo(task.run_id, task.step_id, task.activity_name, task.attempt, details, self.task_token)
         self.task = task
         self.details = b""  # the newest details of this attempt
         self.cancelled = False
@@ -61,6 +77,19 @@ class ActivityContext:
         self._every = task.heartbeat_timeout / 3 if task.heartbeat_timeout else 5.0
         self._lock = threading.Lock()
         self._trailing = False  # a send of the newest details is scheduled
+        self._secret = b""  # of the task token: drawn when first asked for (most attempts never are)
+
+    def task_token(self) -> bytes:
+        if not self._secret:
+            self._secret = os.urandom(_task_token.SECRET_BYTES)
+        t = self.task
+        return _task_token.encode(t.run_id, t.step_id, t.attempt, self._secret)
+
+    def token_hash(self) -> bytes:
+        """What the server keeps of the token's secret (drawn now if the code never asked)."""
+        if not self._secret:
+            self.task_token()
+        return _task_token.secret_hash(self._secret)
 
     def heartbeat(self, details: Any) -> None:
         if self.cancelled:

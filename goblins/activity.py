@@ -1,4 +1,5 @@
-"""What activity code uses: the ``defn`` decorator, its attempt's info, and heartbeats.
+"""What activity code uses: the ``defn`` decorator, its attempt's info, heartbeats, and
+``CompleteAsync`` (another system finishes the activity with ``info().task_token``).
 
 ``@goblins.activity`` is ``@goblins.activity.defn``: this module is callable (see
 :mod:`goblins._module`).
@@ -10,12 +11,12 @@ import sys
 import types
 from typing import Any
 
-from goblins._activity import ActivityInfo, current_context
+from goblins._activity import ActivityInfo, CompleteAsync, current_context
 from goblins._definitions import define_activity
 from goblins._logger import activity_logger as logger
 from goblins._module import Exported, decorator
 
-__all__ = ["ActivityInfo", "defn", "heartbeat", "info", "logger"]
+__all__ = ["ActivityInfo", "CompleteAsync", "defn", "heartbeat", "info", "logger"]
 
 defn = decorator(
     define_activity,
@@ -50,6 +51,7 @@ class _Module(types.ModuleType):
 
     __call__ = Exported(defn)
     ActivityInfo = ActivityInfo
+    CompleteAsync = CompleteAsync
     defn = Exported(defn)
     heartbeat = Exported(heartbeat)
     info = Exported(info)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from goblins import (
+    _cli_activity,
     _cli_auth,
     _cli_codec,
     _cli_ids,
@@ -396,6 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     _cli_ops.register(sub)  # --metrics-port, --metrics-host, --log-format on server and worker
     _cli_codec.register(sub)
     _cli_tls.register(sub)
+    _cli_activity.register(sub, _server_default())  # activity complete|fail|heartbeat TOKEN
     return p
 
 

@@ -11,7 +11,7 @@ from typing import Any, TypeVar, TypeVarTuple, Unpack, overload
 
 import grpc
 
-from goblins import _tracing, converter
+from goblins import _client_activity, _tracing, converter
 from goblins._batching import MessageOutbox
 from goblins._channel import open_channel, token_or_env, wait_ready
 from goblins._client_update import new_update, signal_with_start
@@ -417,6 +417,33 @@ class Client:
         )
         resp = await self._call("ListWorkflows", request, timeout)
         return RunPage([RunInfo._from_proto(run) for run in resp.runs], token_text(resp.next_page_token))
+
+    async def complete_activity(
+        self, task_token: bytes | str, result: Any = None, *, timeout: float | datetime.timedelta | None = None
+    ) -> None:
+        """Complete an activity attempt that raised ``goblins.activity.CompleteAsync``, by its
+        ``task_token`` (bytes, or the text ``goblins activity`` prints), with ``result``; returns
+        once durable. :class:`goblins.errors.ActivityNotFound` if the attempt is no longer open."""
+        await _client_activity.complete(self, task_token, result, timeout)
+
+    async def fail_activity(
+        self,
+        task_token: bytes | str,
+        error: BaseException | str,
+        non_retryable: bool = False,
+        *,
+        timeout: float | datetime.timedelta | None = None,
+    ) -> None:
+        """Fail an async activity attempt with ``error``: retried by its retry policy unless
+        ``non_retryable`` (or ``error`` is an ApplicationError that says so)."""
+        await _client_activity.fail(self, task_token, error, non_retryable, timeout)
+
+    async def heartbeat_activity(
+        self, task_token: bytes | str, details: Any = None, *, timeout: float | datetime.timedelta | None = None
+    ) -> None:
+        """An async activity attempt is alive: resets its heartbeat_timeout clock; ``details``
+        (JSON) reach a later attempt as ``info().heartbeat_details``."""
+        await _client_activity.heartbeat(self, task_token, details, timeout)
 
     async def list_workers(self, timeout: float | datetime.timedelta | None = None) -> WorkerList:
         """The workers connected now: what each hosts, its tasks in hand and free slots (in the

@@ -27,6 +27,7 @@ from goblins.history import (
 )
 
 SCHEDULED, STARTED, BACKING_OFF = "SCHEDULED", "STARTED", "BACKING_OFF"
+ASYNC = "ASYNC"  # an attempt that raised CompleteAsync: a client completes it
 
 # The kinds a completed workflow task records (its commands and the run's end): a failing
 # streak of workflow tasks is over once one of them follows the failures.
@@ -50,7 +51,8 @@ class PendingActivity:
     step_id: str
     name: str
     state: str
-    """``"SCHEDULED"`` (no attempt started yet), ``"STARTED"`` (an attempt runs) or
+    """``"SCHEDULED"`` (no attempt started yet), ``"STARTED"`` (an attempt runs),
+    ``"ASYNC"`` (the attempt raised CompleteAsync: a client completes it by its task token) or
     ``"BACKING_OFF"`` (an attempt failed; the next starts at ``next_retry_time``)."""
     attempt: int
     """The attempt running or last run (0: none started yet)."""
@@ -255,6 +257,9 @@ class _Fold:
         a = self.activities.get(e.step_id)
         if a is not None:
             attempt = int(e.attributes.get("attempt") or a.attempt + 1)
+            if e.attributes.get("async_token_hash"):  # the attempt went async: its start stays
+                self.activities[e.step_id] = dataclasses.replace(a, state=ASYNC, attempt=attempt)
+                return
             self.activities[e.step_id] = dataclasses.replace(
                 a, state=STARTED, attempt=attempt, last_started_time=e.time, next_retry_time=None
             )

@@ -119,6 +119,11 @@ class WorkflowNotFound(GoblinsError):
     """No run with this id exists, or no worker ever registered this workflow name."""
 
 
+class ActivityNotFound(GoblinsError):
+    """A task token that names no open async activity attempt: the attempt timed out, was
+    retried or completed, its run ended, or the token is garbled or forged. Nothing changed."""
+
+
 class WorkflowAlreadyStarted(GoblinsError):
     """A start refused by its workflow id's policies (``id_reuse_policy``, ``id_conflict_policy``):
     ``run_id`` is the id's existing run (running, or closed when the reuse policy refused)."""

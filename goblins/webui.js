@@ -198,7 +198,9 @@ function steps(events) {
     const a = e.attributes || {}, s = byStep.get(e.step_id);
     switch (e.type) {
       case "ACTIVITY_SCHEDULED": add(e, "activity").max = (a.retry_policy && a.retry_policy.maximum_attempts) || 0; break;
-      case "ACTIVITY_STARTED": if (s) s.attempts.push({n: a.attempt || s.attempts.length + 1, start: e.time, end: 0, outcome: "running"}); break;
+      case "ACTIVITY_STARTED":
+        if (s && a.async_token_hash && s.attempts.some((x) => x.n === a.attempt && !x.end)) break;  // went async: the same attempt
+        if (s) s.attempts.push({n: a.attempt || s.attempts.length + 1, start: e.time, end: 0, outcome: "running"}); break;
       case "ACTIVITY_FINISHED_IN_ERROR":
       case "ACTIVITY_FINISHED_IN_SUCCESS": {
         if (!s) break;

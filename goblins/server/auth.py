@@ -41,6 +41,7 @@ PERMISSIONS: dict[str, str] = {
     "query": "query runs",
     "update": "update runs",
     "cancel": "cancel runs",
+    "complete_activity": "complete, fail or heartbeat activities by task token",
     "terminate": "terminate runs",
     "history": "read histories",
     "describe": "describe runs",
@@ -53,7 +54,19 @@ PERMISSIONS: dict[str, str] = {
 }
 
 _CLIENT = frozenset(
-    {"start", "result", "signal", "query", "update", "cancel", "terminate", "history", "describe", "list"}
+    {
+        "start",
+        "result",
+        "signal",
+        "query",
+        "update",
+        "cancel",
+        "terminate",
+        "history",
+        "describe",
+        "list",
+        "complete_activity",
+    }
 )
 
 ROLES: dict[str, frozenset[str]] = {
@@ -86,6 +99,7 @@ RPCS: dict[str, frozenset[str]] = {
     "CheckTasks": frozenset({"check_tasks"}),
     "ClientSession": frozenset({"start", "result"}),
     "ListWorkers": frozenset({"list"}),
+    "CompleteActivity": frozenset({"complete_activity"}),
 }
 
 # The kinds of request a ClientSession stream carries (ClientRequest.kind) and their permission.

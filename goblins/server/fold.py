@@ -46,6 +46,10 @@ class ActivityState:
     # new wrapper object, and the hot paths read these per report.
     spec: pb.ActivityScheduledAttributes
     details: bytes = b""  # the newest heartbeat details of a finished attempt (for the next one)
+    # The current attempt went async (goblins.activity.CompleteAsync): its task token's secret
+    # hashes to this; and when the attempt first started (its start_to_close counts from then).
+    async_hash: bytes = b""
+    started_at: float = 0.0
 
     @property
     def task_id(self) -> str:
@@ -134,6 +138,10 @@ class FoldedRun:
     def _fold_activity_started(self, e: pb.HistoryEvent) -> None:
         a = e.activity_started
         act = self.activities[a.step_id]
+        if not act.started or act.attempt != a.attempt:
+            act.started_at = e.time
+        if a.async_token_hash:
+            act.async_hash = a.async_token_hash
         act.attempt, act.started = a.attempt, True
 
     def _fold_activity_succeeded(self, e: pb.HistoryEvent) -> None:
@@ -146,7 +154,7 @@ class FoldedRun:
         if a.heartbeat_details:
             act.details = a.heartbeat_details
         if a.retry_at:
-            act.attempt, act.started = a.attempt + 1, False
+            act.attempt, act.started, act.async_hash = a.attempt + 1, False, b""
         else:
             act.finished = True
             self.last_wake_seq = e.seq

@@ -187,6 +187,13 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         return await self.runs.update(request)
 
     @mapped
+    async def CompleteActivity(
+        self, request: pb.CompleteActivityRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ControlResponse:
+        await self.runs.complete_activity(request)
+        return pb.ControlResponse()
+
+    @mapped
     async def AnswerQuery(self, request: pb.QueryAnswer, context: grpc.aio.ServicerContext) -> pb.ControlResponse:
         self.runs.answer_query(request)
         return pb.ControlResponse()

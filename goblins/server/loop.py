@@ -220,7 +220,14 @@ class EventLoop(StoreCommits, ReportDecisions):
                 return False, b""
             rs = RunState.from_history(task.run_id, stored.events, heartbeats=stored.heartbeats, ids=self.ids)
         act = rs.activities.get(task.step_id)
-        pending = act is not None and not act.finished and act.attempt == task.attempt and rs.wants(act)
+        # An attempt that went async is no worker's to run again: a client completes it.
+        pending = (
+            act is not None
+            and not act.finished
+            and act.attempt == task.attempt
+            and rs.wants(act)
+            and not act.async_hash
+        )
         return pending, rs.heartbeats.get(task.step_id, b"")
 
     def queued(self) -> int:

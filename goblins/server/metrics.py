@@ -150,7 +150,7 @@ class ServerMetrics:
         read from its ACTIVITY_STARTED (recorded when the worker's report arrives) against its
         ACTIVITY_SCHEDULED. Retries are not counted: their due time is not at hand here."""
         started = e.activity_started
-        if started.attempt != 1:
+        if started.attempt != 1 or started.async_token_hash:  # the second of an async attempt
             return
         rs = runs.get(e.run_id)
         act = rs.activities.get(started.step_id) if rs is not None else None

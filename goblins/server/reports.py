@@ -9,6 +9,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from goblins.api import v1 as pb
+from goblins.server import asyncs
 from goblins.server.checks import (
     bad_completion,
     completion_refused,
@@ -31,6 +32,7 @@ class ReportDecisions:
     max_history_bytes: int
     warn_history_bytes: int
     _warned_long: set[str]
+    _beats: dict[tuple[str, str], bytes]
 
     if TYPE_CHECKING:
 
@@ -68,6 +70,12 @@ class ReportDecisions:
             return rs.cancel(report.cancel_workflow, now)
         if which == "child_finished":
             return rs.child_finished(report.child_finished, now)
+        if which == "complete_activity":  # a client's word on an async attempt
+            c = report.complete_activity
+            fx, beat = asyncs.complete(rs, c, now)
+            if beat and c.details:
+                self._beats[(rs.run_id, c.step_id)] = c.details
+            return fx
         if which == "activity_heartbeat":  # through the queue, so offsets stay in order (Kafka)
             self.heartbeat(report.activity_heartbeat)
         return Effects()

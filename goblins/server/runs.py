@@ -16,6 +16,7 @@ import os
 from goblins.api import v1 as pb
 from goblins.history import FINISHED, WORKFLOW_SUCCEEDED, parse_status
 from goblins.server.checks import MAX_PAYLOAD, MAX_REASON, bad_payload, bad_seconds, too_long
+from goblins.server.completions import RunCompletions
 from goblins.server.effects import ACTIVITY, WORKFLOW
 from goblins.server.loop import EventLoop
 from goblins.server.paging import (
@@ -91,7 +92,7 @@ def _expire(waiter: asyncio.Future[pb.HistoryEvent | None]) -> None:
         waiter.set_result(None)
 
 
-class Runs(RunUpdates):
+class Runs(RunUpdates, RunCompletions):
     """What clients (and workers, for registration and checks) ask of the server."""
 
     def __init__(self, mode: Mode, loop: EventLoop) -> None:

@@ -14,6 +14,7 @@ from goblins.history import (
     ACTIVITY_FAILED,
 )
 from goblins.retry import next_delay
+from goblins.server import asyncs
 from goblins.server.effects import ACTIVITY, TIMER, WF_TASK_MARK, WORKFLOW, Effects, IdSource, TaskRecord
 from goblins.server.farewells import TERMINATED, TIMED_OUT, Farewells
 from goblins.server.fold import DEADLINE, ActivityState
@@ -117,7 +118,8 @@ class RunState(Farewells):
         self.record(fx, event)
         return fx
 
-    def activity_result(self, r: pb.ActivityResult, now: float) -> Effects:
+    def activity_result(self, r: pb.ActivityResult, now: float, *, by_token: bool = False) -> Effects:
+        """An attempt's outcome; one gone async only ``by_token`` (server/asyncs.py), not a worker's."""
         fx = Effects()
         act = self.activities.get(r.step_id)
         if act is None or act.finished or act.attempt != r.attempt:
@@ -126,6 +128,10 @@ class RunState(Farewells):
             # The task a report names is the one its sender was handed (the transport checks
             # that); its step and attempt must be that task's, or a holder of one task could
             # finish another step of the run.
+            return fx
+        if r.async_completion:
+            return asyncs.went_async(self, fx, act, r, now)
+        if act.async_hash and not by_token:
             return fx
         fx.done_tasks.append(act.task_id)
         if self.finished:
@@ -230,6 +236,8 @@ class RunState(Farewells):
         return not self.cancel_requested or act.scheduled.seq > self.cancel_seq
 
     def timer_fired(self, r: pb.TimerFired, now: float) -> Effects:
+        if asyncs.ASYNC_TIMER in r.timer_id:
+            return asyncs.deadline(self, r, now)
         fx = Effects()
         fire_at = self.timers.get(r.timer_id)
         fx.done_tasks.append(r.timer_id)
@@ -318,6 +326,9 @@ class RunState(Farewells):
             return fx
         for act in self.activities.values():
             if act.finished:
+                continue
+            if act.async_hash:  # no worker holds it: only its deadlines are owed
+                asyncs.owed_timers(self, fx, act, now)
                 continue
             step_id = act.spec.step_id
             last = next((e for e in reversed(self.events) if step_id_of(e) == step_id), None)

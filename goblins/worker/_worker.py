@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import grpc
 
 from goblins import _tracing, converter
-from goblins._activity import ActivityContext, log_failed_attempt, record_failure
+from goblins._activity import ActivityContext, CompleteAsync, log_failed_attempt, record_failure
 from goblins._activity import current as activity_context
 from goblins._channel import Refusals, check_address, open_channel, token_or_env
 from goblins._definitions import (
@@ -403,6 +403,8 @@ class Worker(QueryAnswers):
                 raise
             result.error_type = "CancelledError"
             result.error = "CancelledError: the activity was cancelled (its run no longer wants it)"
+        except CompleteAsync:  # a client completes it with the task token: the slot is free now
+            result.async_completion, result.token_hash = True, ctx.token_hash()
         except BaseException as exc:  # SystemExit/KeyboardInterrupt from user code: an error, not a lost task
             record_failure(result, exc, self.codec)
         finally:
@@ -413,7 +415,7 @@ class Worker(QueryAnswers):
                 self.metrics.activity(t.activity_name, time.monotonic() - began)
             if span is not None:
                 _tracing.end_attempt(*span, result)
-        if not result.ok:
+        if not result.ok and not result.async_completion:
             log_failed_attempt(t, result)
         result.heartbeat_details = ctx.details
         self._finish(t.task_id, pb.Report(activity_result=result))

@@ -44,6 +44,7 @@ ALLOWED: dict[str, set[str]] = {
         "Cancel(terminate)",
         "Query",
         "UpdateWorkflow",
+        "CompleteActivity",
         "ClientSession(start)",
         "ClientSession(result)",
     },
@@ -193,6 +194,9 @@ RPCS: dict[str, Attempt] = {
     "ClientSession(start)": lambda s: client_session(s, "start"),
     "ClientSession(result)": lambda s: client_session(s, "result"),
     "ListWorkers": lambda s: unary(s.ListWorkers(pb.ListWorkersRequest(), timeout=T)),
+    "CompleteActivity": lambda s: unary(
+        s.CompleteActivity(pb.CompleteActivityRequest(task_token=b"nope", ok=True), timeout=T)
+    ),
 }
 
 

@@ -67,7 +67,7 @@ WORKFLOW_SIDE = [
     "wait_for_signal",
 ]
 
-ACTIVITY_SIDE = ["ActivityInfo", "defn", "heartbeat", "info", "logger"]
+ACTIVITY_SIDE = ["ActivityInfo", "CompleteAsync", "defn", "heartbeat", "info", "logger"]
 
 
 def public_names(module: types.ModuleType) -> list[str]:

@@ -23,6 +23,7 @@ ENGINE_REPORTS = {
     "cancel_workflow",
     "child_finished",
     "update_workflow",  # recorded only once the worker holding the run has validated it
+    "complete_activity",  # a client's, checked against the attempt's token hash (server/asyncs.py)
 }
 
 
@@ -183,6 +184,19 @@ FIELDS: dict[str, str] = {
     "ClientRequest.id": PUBLIC,
     "ClientRequest.start": PUBLIC,  # a StartWorkflowRequest: checked like StartWorkflow
     "ClientRequest.result": PUBLIC,
+    # Async completion: the token's secret must hash to the one the attempt recorded.
+    "CompleteActivityRequest.task_token": PUBLIC,
+    "CompleteActivityRequest.ok": PUBLIC,
+    "CompleteActivityRequest.output": PUBLIC,
+    "CompleteActivityRequest.failure": PUBLIC,
+    "CompleteActivityRequest.heartbeat": PUBLIC,
+    "CompleteActivityRequest.details": PUBLIC,
+    "Failure.message": PUBLIC,
+    "Failure.type": PUBLIC,
+    "Failure.stack_trace": PUBLIC,
+    "Failure.non_retryable": PUBLIC,
+    "Failure.details": PUBLIC,
+    "Failure.cause": PUBLIC,  # dropped by the server (server/completions.py)
 }
 # Messages whose fields are checked elsewhere (a report per kind, a task read only).
 OPAQUE = {"Report", "ActivityTask"}

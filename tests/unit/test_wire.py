@@ -37,6 +37,7 @@ _SAMPLES: dict[str, Any] = {
         initial_interval=0.5, backoff_coefficient=3.0, maximum_interval=9.0, max_attempts=4, non_retryable_errors=["E"]
     ),
     "failure": _failure(),
+    "async_token_hash": bytes(range(32)),  # a SHA-256 digest: raw bytes, not a payload
     "trace_context": {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
 }
 

@@ -201,16 +201,18 @@ class ActivityScheduledAttributes(_message.Message):
     def __init__(self, step_id: _Optional[str] = ..., activity_name: _Optional[str] = ..., input: _Optional[bytes] = ..., retry_policy: _Optional[_Union[RetryPolicy, _Mapping]] = ..., start_to_close_timeout: _Optional[float] = ..., heartbeat_timeout: _Optional[float] = ..., schedule_to_close_timeout: _Optional[float] = ..., trace_context: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class ActivityStartedAttributes(_message.Message):
-    __slots__ = ("step_id", "activity_name", "attempt", "max_attempts")
+    __slots__ = ("step_id", "activity_name", "attempt", "max_attempts", "async_token_hash")
     STEP_ID_FIELD_NUMBER: _ClassVar[int]
     ACTIVITY_NAME_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     MAX_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    ASYNC_TOKEN_HASH_FIELD_NUMBER: _ClassVar[int]
     step_id: str
     activity_name: str
     attempt: int
     max_attempts: int
-    def __init__(self, step_id: _Optional[str] = ..., activity_name: _Optional[str] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ...) -> None: ...
+    async_token_hash: bytes
+    def __init__(self, step_id: _Optional[str] = ..., activity_name: _Optional[str] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., async_token_hash: _Optional[bytes] = ...) -> None: ...
 
 class ActivityFinishedInSuccessAttributes(_message.Message):
     __slots__ = ("step_id", "activity_name", "attempt", "max_attempts", "output")

@@ -368,3 +368,19 @@ class ClientReplies(_message.Message):
     REPLIES_FIELD_NUMBER: _ClassVar[int]
     replies: _containers.RepeatedCompositeFieldContainer[ClientReply]
     def __init__(self, replies: _Optional[_Iterable[_Union[ClientReply, _Mapping]]] = ...) -> None: ...
+
+class CompleteActivityRequest(_message.Message):
+    __slots__ = ("task_token", "ok", "output", "failure", "heartbeat", "details")
+    TASK_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    OK_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    FAILURE_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    DETAILS_FIELD_NUMBER: _ClassVar[int]
+    task_token: bytes
+    ok: bool
+    output: bytes
+    failure: _history_pb2.Failure
+    heartbeat: bool
+    details: bytes
+    def __init__(self, task_token: _Optional[bytes] = ..., ok: _Optional[bool] = ..., output: _Optional[bytes] = ..., failure: _Optional[_Union[_history_pb2.Failure, _Mapping]] = ..., heartbeat: _Optional[bool] = ..., details: _Optional[bytes] = ...) -> None: ...

@@ -115,6 +115,11 @@ class GoblinsStub:
                 request_serializer=goblins_dot_api_dot_v1_dot_task__pb2.UpdateWorkflowRequest.SerializeToString,
                 response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.UpdateWorkflowResponse.FromString,
                 _registered_method=True)
+        self.CompleteActivity = channel.unary_unary(
+                '/goblins.api.v1.Goblins/CompleteActivity',
+                request_serializer=goblins_dot_api_dot_v1_dot_service__pb2.CompleteActivityRequest.SerializeToString,
+                response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.ControlResponse.FromString,
+                _registered_method=True)
 
 
 class GoblinsServicer:
@@ -224,6 +229,13 @@ class GoblinsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CompleteActivity(self, request, context):
+        """Complete, fail or heartbeat an async activity attempt by its task token; durable on return.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GoblinsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -306,6 +318,11 @@ def add_GoblinsServicer_to_server(servicer, server):
                     servicer.UpdateWorkflow,
                     request_deserializer=goblins_dot_api_dot_v1_dot_task__pb2.UpdateWorkflowRequest.FromString,
                     response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.UpdateWorkflowResponse.SerializeToString,
+            ),
+            'CompleteActivity': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompleteActivity,
+                    request_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.CompleteActivityRequest.FromString,
+                    response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.ControlResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -740,6 +757,33 @@ class Goblins:
             '/goblins.api.v1.Goblins/UpdateWorkflow',
             goblins_dot_api_dot_v1_dot_task__pb2.UpdateWorkflowRequest.SerializeToString,
             goblins_dot_api_dot_v1_dot_service__pb2.UpdateWorkflowResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompleteActivity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/goblins.api.v1.Goblins/CompleteActivity',
+            goblins_dot_api_dot_v1_dot_service__pb2.CompleteActivityRequest.SerializeToString,
+            goblins_dot_api_dot_v1_dot_service__pb2.ControlResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -240,7 +240,7 @@ class ActivityStarted(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., attempt: _Optional[int] = ...) -> None: ...
 
 class ActivityResult(_message.Message):
-    __slots__ = ("task_id", "run_id", "step_id", "attempt", "ok", "output", "error", "error_type", "heartbeat_details", "stack_trace", "non_retryable", "error_details")
+    __slots__ = ("task_id", "run_id", "step_id", "attempt", "ok", "output", "error", "error_type", "heartbeat_details", "stack_trace", "non_retryable", "error_details", "async_completion", "token_hash")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     STEP_ID_FIELD_NUMBER: _ClassVar[int]
@@ -253,6 +253,8 @@ class ActivityResult(_message.Message):
     STACK_TRACE_FIELD_NUMBER: _ClassVar[int]
     NON_RETRYABLE_FIELD_NUMBER: _ClassVar[int]
     ERROR_DETAILS_FIELD_NUMBER: _ClassVar[int]
+    ASYNC_COMPLETION_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_HASH_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     run_id: str
     step_id: str
@@ -265,7 +267,9 @@ class ActivityResult(_message.Message):
     stack_trace: str
     non_retryable: bool
     error_details: bytes
-    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., attempt: _Optional[int] = ..., ok: _Optional[bool] = ..., output: _Optional[bytes] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ..., heartbeat_details: _Optional[bytes] = ..., stack_trace: _Optional[str] = ..., non_retryable: _Optional[bool] = ..., error_details: _Optional[bytes] = ...) -> None: ...
+    async_completion: bool
+    token_hash: bytes
+    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., attempt: _Optional[int] = ..., ok: _Optional[bool] = ..., output: _Optional[bytes] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ..., heartbeat_details: _Optional[bytes] = ..., stack_trace: _Optional[str] = ..., non_retryable: _Optional[bool] = ..., error_details: _Optional[bytes] = ..., async_completion: _Optional[bool] = ..., token_hash: _Optional[bytes] = ...) -> None: ...
 
 class ActivityHeartbeat(_message.Message):
     __slots__ = ("task_id", "run_id", "step_id", "attempt", "details")
@@ -360,7 +364,7 @@ class ChildFinished(_message.Message):
     def __init__(self, run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., child_run_id: _Optional[str] = ..., ok: _Optional[bool] = ..., output: _Optional[bytes] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ...) -> None: ...
 
 class Report(_message.Message):
-    __slots__ = ("activity_started", "activity_result", "workflow_task_completed", "workflow_task_failed", "start_workflow", "timer_fired", "signal_workflow", "cancel_workflow", "child_finished", "activity_heartbeat", "update_workflow")
+    __slots__ = ("activity_started", "activity_result", "workflow_task_completed", "workflow_task_failed", "start_workflow", "timer_fired", "signal_workflow", "cancel_workflow", "child_finished", "activity_heartbeat", "update_workflow", "complete_activity")
     ACTIVITY_STARTED_FIELD_NUMBER: _ClassVar[int]
     ACTIVITY_RESULT_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_TASK_COMPLETED_FIELD_NUMBER: _ClassVar[int]
@@ -372,6 +376,7 @@ class Report(_message.Message):
     CHILD_FINISHED_FIELD_NUMBER: _ClassVar[int]
     ACTIVITY_HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     UPDATE_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
+    COMPLETE_ACTIVITY_FIELD_NUMBER: _ClassVar[int]
     activity_started: ActivityStarted
     activity_result: ActivityResult
     workflow_task_completed: WorkflowTaskCompleted
@@ -383,7 +388,44 @@ class Report(_message.Message):
     child_finished: ChildFinished
     activity_heartbeat: ActivityHeartbeat
     update_workflow: UpdateWorkflowRequest
-    def __init__(self, activity_started: _Optional[_Union[ActivityStarted, _Mapping]] = ..., activity_result: _Optional[_Union[ActivityResult, _Mapping]] = ..., workflow_task_completed: _Optional[_Union[WorkflowTaskCompleted, _Mapping]] = ..., workflow_task_failed: _Optional[_Union[WorkflowTaskFailed, _Mapping]] = ..., start_workflow: _Optional[_Union[StartWorkflowRequest, _Mapping]] = ..., timer_fired: _Optional[_Union[TimerFired, _Mapping]] = ..., signal_workflow: _Optional[_Union[SignalWorkflow, _Mapping]] = ..., cancel_workflow: _Optional[_Union[CancelWorkflow, _Mapping]] = ..., child_finished: _Optional[_Union[ChildFinished, _Mapping]] = ..., activity_heartbeat: _Optional[_Union[ActivityHeartbeat, _Mapping]] = ..., update_workflow: _Optional[_Union[UpdateWorkflowRequest, _Mapping]] = ...) -> None: ...
+    complete_activity: ActivityCompletion
+    def __init__(self, activity_started: _Optional[_Union[ActivityStarted, _Mapping]] = ..., activity_result: _Optional[_Union[ActivityResult, _Mapping]] = ..., workflow_task_completed: _Optional[_Union[WorkflowTaskCompleted, _Mapping]] = ..., workflow_task_failed: _Optional[_Union[WorkflowTaskFailed, _Mapping]] = ..., start_workflow: _Optional[_Union[StartWorkflowRequest, _Mapping]] = ..., timer_fired: _Optional[_Union[TimerFired, _Mapping]] = ..., signal_workflow: _Optional[_Union[SignalWorkflow, _Mapping]] = ..., cancel_workflow: _Optional[_Union[CancelWorkflow, _Mapping]] = ..., child_finished: _Optional[_Union[ChildFinished, _Mapping]] = ..., activity_heartbeat: _Optional[_Union[ActivityHeartbeat, _Mapping]] = ..., update_workflow: _Optional[_Union[UpdateWorkflowRequest, _Mapping]] = ..., complete_activity: _Optional[_Union[ActivityCompletion, _Mapping]] = ...) -> None: ...
+
+class TaskToken(_message.Message):
+    __slots__ = ("version", "run_id", "step_id", "attempt", "secret")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    version: int
+    run_id: str
+    step_id: str
+    attempt: int
+    secret: bytes
+    def __init__(self, version: _Optional[int] = ..., run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., attempt: _Optional[int] = ..., secret: _Optional[bytes] = ...) -> None: ...
+
+class ActivityCompletion(_message.Message):
+    __slots__ = ("run_id", "step_id", "attempt", "secret", "ok", "output", "failure", "heartbeat", "details")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    OK_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    FAILURE_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    DETAILS_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    step_id: str
+    attempt: int
+    secret: bytes
+    ok: bool
+    output: bytes
+    failure: _history_pb2.Failure
+    heartbeat: bool
+    details: bytes
+    def __init__(self, run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., attempt: _Optional[int] = ..., secret: _Optional[bytes] = ..., ok: _Optional[bool] = ..., output: _Optional[bytes] = ..., failure: _Optional[_Union[_history_pb2.Failure, _Mapping]] = ..., heartbeat: _Optional[bool] = ..., details: _Optional[bytes] = ...) -> None: ...
 
 class StartWorkflowRequest(_message.Message):
     __slots__ = ("workflow_name", "input", "run_id", "parent_run_id", "parent_step", "execution_timeout", "workflow_id", "id_reuse_policy", "id_conflict_policy", "start_signal", "start_signal_input", "start_signal_id", "trace_context")

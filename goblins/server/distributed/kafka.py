@@ -264,6 +264,9 @@ class KafkaTransport:
                 act = rs.activities.get(a.step_id) if rs is not None else None
                 if rs is None or act is None or act.finished or act.attempt != a.attempt:
                     continue
+                if act.async_hash:  # went async: its deadlines are the run's timers (server/asyncs.py)
+                    self._leases.pop(act.task_id, None)
+                    continue
                 record = rs.activity_record(act, e.time)
                 hard = e.time + record.timeout if record.timeout else 0.0
                 soft = (now if reloaded else e.time) + record.heartbeat if record.heartbeat else 0.0
