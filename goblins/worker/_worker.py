@@ -37,6 +37,7 @@ from goblins.api import v1 as pb
 from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.codec import chain
 from goblins.errors import GoblinsError, PermissionDenied, Unauthenticated
+from goblins.worker._local import LocalRunner
 from goblins.worker._process import ProcessSlots
 from goblins.worker._query import QueryAnswers
 from goblins.worker._reconnect import Unreachable
@@ -172,6 +173,7 @@ class Worker(QueryAnswers):
         self.metrics_port, self.metrics_host = metrics_port, metrics_host
         self.metrics: WorkerMetrics | None = None  # while running with a metrics port
         self._unreachable = Unreachable(self.identity)
+        self._locals = LocalRunner(self._activities, self.codec, self._executor, self.identity)
 
     # ---- public ----
 
@@ -496,6 +498,8 @@ class Worker(QueryAnswers):
             completion = instance.activate(events)
         finally:
             self._activation = None
+        if instance.local_requests:  # goblins.workflow.execute_local_activity: run here, now
+            completion = await self._locals.run(instance, completion)
         if began:
             replay = fresh and (instance.decided_seq > 0 or t.replay_through > 0)  # code ran before
             _tracing.workflow_task(t, instance, began, completion.commands, completion.failure, replay)
