@@ -104,3 +104,27 @@ def test_quick_distributed_scenario(tmp_path: Path) -> None:
     assert figures["latency_p50_ms"]["median"] > 0
     assert figures["cpu_server_s_per_1k_workflows"]["median"] > 0
     assert result["distributed"]["kafka"] == KAFKA
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(120)
+def test_lone_run_breakdown_and_compare_of_two_saved_runs(tmp_path: Path) -> None:
+    lone = subprocess.run(
+        [sys.executable, "-m", "benchmarks.lone", "--runs", "3"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
+    assert lone.returncode == 0, lone.stdout[-3000:] + lone.stderr[-3000:]
+    assert "WORKFLOW_FINISHED_IN_SUCCESS" in lone.stdout and "start->result p50" in lone.stdout
+    base = REPO / "tests/bench/base.json"
+    compared = subprocess.run(
+        [sys.executable, "-m", "benchmarks.compare", str(base), str(base)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert compared.returncode == 0, compared.stderr
+    assert "1.00x" in compared.stdout
