@@ -51,7 +51,7 @@ log = logging.getLogger("goblins.worker")
 
 EVICT_SLEEPERS = 60.0  # a run that waits on timers only, longer than this, leaves the cache
 HISTORY_PATIENCE = 30.0  # keep retrying a history fetch this long (doubling waits)
-STARTED_REPORT_DELAY = 0.05  # an activity attempt still running this long reports its start (see _run_activity)
+STARTED_REPORT_DELAY = 0.02  # an activity attempt still running this long reports its start (see _run_activity)
 STUCK_GRACE = 5.0  # a sync attempt this long past its start_to_close_timeout is reported stuck
 WATCH_EVERY = 0.25  # how often the watchdog looks at the running workflow task and sync attempts
 
