@@ -32,7 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import procs, pyspy_summary, scenarios
+from benchmarks import compare, procs, pyspy_summary, round2, scenarios
 from benchmarks import tracing as bench_tracing
 from benchmarks.scenarios import Figures, Profiling, Settings
 
@@ -144,6 +144,50 @@ SCENARIOS = [
         [Target("p99_ms", "<=", 20, "small runs p99 <= 20 ms")],
     ),
     Scenario(
+        "l_inprocess",
+        "L",
+        "in-process mode (goblins.LocalServer, no gRPC): scenarios 1 and 2 in one process",
+        [
+            ("workflows_per_s", "/s"),
+            ("p50_ms", "ms"),
+            ("p99_ms", "ms"),
+            ("latency_p50_ms", "ms"),
+            ("latency_p99_ms", "ms"),
+        ],
+        [
+            Target("workflows_per_s", ">=", 6000, ">= 6,000 workflows/s"),
+            Target("latency_p50_ms", "<=", 1, "p50 <= 1 ms (one at a time)"),
+        ],
+    ),
+    Scenario(
+        "c_chain_sweep",
+        "C",
+        "chain of 10 to 10,000 steps: time per step by length",
+        [("longest_total_s", "s"), ("per_step_ratio_longest_vs_shortest", "x")],
+        [Target("per_step_ratio_longest_vs_shortest", "<=", 1.3, "per step flat (longest within 1.3x)")],
+    ),
+    Scenario(
+        "x_mixed",
+        "X",
+        "mixed workload for a duration: 80% one activity, 15% ten steps + timer, 5% a signal",
+        [("workflows_per_s", "/s"), ("activities_per_s", "/s"), ("p50_ms", "ms"), ("p99_ms", "ms")],
+        [],
+    ),
+    Scenario(
+        "a_local_activities",
+        "A",
+        "ten activities against ten local activities",
+        [
+            ("activities_p50_ms", "ms"),
+            ("local_p50_ms", "ms"),
+            ("latency_ratio_activities_vs_local", "x"),
+            ("activities_workflows_per_s", "/s"),
+            ("local_workflows_per_s", "/s"),
+            ("throughput_ratio_local_vs_activities", "x"),
+        ],
+        [],
+    ),
+    Scenario(
         "memory_at_rest",
         "M",
         "memory at rest: runs open, each waiting on a slow activity",
@@ -156,7 +200,8 @@ SCENARIOS = [
 ]
 BY_NUMBER = {s.number: s for s in SCENARIOS}
 BY_NUMBER["m"] = BY_NUMBER["memory"] = BY_NUMBER["M"]
-BY_NUMBER["b"] = BY_NUMBER["B"]
+for _letter in "BLCXA":
+    BY_NUMBER[_letter.lower()] = BY_NUMBER[_letter]
 
 
 def quick_settings() -> Settings:
@@ -175,6 +220,11 @@ def quick_settings() -> Settings:
         timeout=60.0,
         dist_workflows=100,
         dist_latency_runs=20,
+        chain_sweep=(10, 40),
+        mixed_seconds=3.0,
+        mixed_inflight=20,
+        local_runs=10,
+        local_throughput_runs=50,
     )
 
 
@@ -278,14 +328,18 @@ def table(result: dict[str, Any]) -> str:
             "worker peak RSS MB",
             "kafka CPU s/1k wf",
             "cassandra CPU s/1k wf",
+            "in-process CPU s/1k wf",
         )
     ]
     for sc in SCENARIOS:
         entry = result["scenarios"].get(sc.key)
-        if entry is None or entry["status"] != "ok" or "cpu_server_s" not in entry["figures"]:
+        if entry is None or entry["status"] != "ok":
             continue
         f = entry["figures"]
-        parts = [("", sc.key)] + ([("latency_", "s7 latency part")] if sc.key == "s7_distributed" else [])
+        if "cpu_server_s" not in f and "cpu_process_s_per_1k_workflows" not in f:
+            continue
+        latency_part = {"s7_distributed": "s7 latency part", "l_inprocess": "L latency part"}.get(sc.key)
+        parts = [("", sc.key)] + ([("latency_", latency_part)] if latency_part else [])
         for prefix, name in parts:
 
             def med(key: str, f: dict[str, Any] = f, prefix: str = prefix) -> str:
@@ -304,6 +358,7 @@ def table(result: dict[str, Any]) -> str:
                     med("worker_peak_rss_mb"),
                     med("cpu_kafka_s_per_1k_workflows"),
                     med("cpu_cassandra_s_per_1k_workflows"),
+                    med("cpu_process_s_per_1k_workflows"),
                 )
             )
     lines.extend(_grid(rows))
@@ -325,8 +380,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="tiny sizes, one run: a smoke test (< 30 s)")
     p.add_argument(
         "--scenarios",
-        default="1,2,3,4,5,6,7,M,B",
-        help="comma-separated: 1-7, M (memory at rest) and B (big payloads); default all",
+        default="1,2,3,4,5,6,7,M,B,L,C,X,A",
+        help="comma-separated: 1-7, M (memory at rest), B (big payloads), L (in-process mode), C (chain "
+        "sweep), X (mixed workload), A (activities against local activities); default all",
     )
     p.add_argument("--runs", type=int, default=None, help="runs per scenario (default 3; --quick: 1)")
     p.add_argument(
@@ -353,6 +409,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--dist-latency-runs", type=int, help=f"scenario 7 latency runs (default {d.dist_latency_runs})")
     p.add_argument(
         "--dist-partitions", type=int, help=f"scenario 7: partitions per Kafka topic (default {d.dist_partitions})"
+    )
+    p.add_argument(
+        "--chain-sweep",
+        type=lambda v: tuple(int(x) for x in v.split(",")),
+        help="scenario C: chain lengths, comma-separated (default 10,100,1000,10000)",
+    )
+    p.add_argument("--mixed-seconds", type=float, help="scenario X: duration (default 60; --quick: 3)")
+    p.add_argument("--mixed-inflight", type=int, help="scenario X: runs in flight (default 200)")
+    p.add_argument("--local-runs", type=int, help="scenario A: one-at-a-time runs of each kind (default 200)")
+    p.add_argument(
+        "--compare",
+        type=Path,
+        default=None,
+        metavar="BASE.json",
+        help="after the run, print each figure beside BASE.json's (a saved run) with the ratio",
     )
     p.add_argument("--workers", type=int, help=f"worker processes (default {d.workers})")
     p.add_argument("--warmup", type=int, help=f"one-step workflows before measuring (default {d.warmup})")
@@ -421,7 +492,7 @@ def selected(spec: str) -> list[Scenario]:
         if not part:
             continue
         if part not in BY_NUMBER:
-            raise SystemExit(f"unknown scenario {part!r}: use 1-7, M and B")
+            raise SystemExit(f"unknown scenario {part!r}: use 1-7, M, B, L, C, X and A")
         wanted.add(BY_NUMBER[part].key)
     return [s for s in SCENARIOS if s.key in wanted]
 
@@ -518,6 +589,10 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
         "s6_recovery": lambda d: scenarios.recovery(d, s),
         "memory_at_rest": lambda d: scenarios.memory_at_rest(d, s),
         "b_big_payloads": lambda d: scenarios.big_payloads(d, s),
+        "l_inprocess": lambda d: round2.inprocess(d, s),
+        "c_chain_sweep": lambda d: round2.chain_sweep(d, s),
+        "x_mixed": lambda d: round2.mixed(d, s),
+        "a_local_activities": lambda d: round2.local_activities(d, s),
     }
     try:
         for sc in chosen:
@@ -587,6 +662,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
             summary = pyspy_summary.summarize(f, 25)
             result["profiles"][f.stem] = {"file": str(f), **summary}
     result["duration_s"] = time.time() - started
+    result["load_average_at_end"] = os.getloadavg()
     return result
 
 
@@ -642,5 +718,8 @@ def main(argv: list[str] | None = None) -> int:
         print(pyspy_summary.format_summary(name, prof))
     args.out.write_text(json.dumps(result, indent=2, default=str) + "\n")
     print(f"\nwrote {args.out}")
+    if args.compare is not None:
+        print()
+        print(compare.compare(result, compare.load(args.compare)))
     failed = [k for k, v in result["scenarios"].items() if v["status"] == "error"]
     return 1 if failed else 0

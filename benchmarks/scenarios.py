@@ -52,6 +52,11 @@ class Settings:
     dist_partitions: int = 4  # of the events topic and every task topic (goblins setup kafka)
     big_runs: int = 5  # scenario B: runs with a big payload
     big_bytes: int = 1_000_000  # scenario B: the size of each
+    chain_sweep: tuple[int, ...] = (10, 100, 1_000, 10_000)  # scenario C: chain lengths, in order
+    mixed_seconds: float = 60.0  # scenario X: how long the mixed workload runs
+    mixed_inflight: int = 200  # scenario X: runs in flight
+    local_runs: int = 200  # scenario A: runs of each kind one at a time
+    local_throughput_runs: int = 2_000  # scenario A: runs of each kind, inflight at a time
 
 
 @dataclasses.dataclass
@@ -356,11 +361,12 @@ async def big_payloads(workdir: Path, s: Settings) -> Figures:
             return latencies, time.perf_counter() - t0
 
         alone, _ = await small_runs()  # the same runs with no big read going on: the reference
+        meter = Meter(cluster)  # CPU of the small runs while the big histories are read
         reader = asyncio.create_task(read_big())
         latencies, wall = await small_runs()
         stop.set()
         await reader
-        return {
+        return meter.stop(s.latency_runs, s.latency_runs) | {
             "runs": s.latency_runs,
             "big_runs": s.big_runs,
             "big_bytes": s.big_bytes,

@@ -131,3 +131,39 @@ async def chaos(log: str, steps: int, seed: int) -> list[int]:
 async def big_payload(size: int) -> int:
     """Scenario B: one activity with a big result, stored in the history."""
     return len(await goblins.workflow.execute_activity(payload, size))
+
+
+@goblins.workflow
+async def ten_steps_with_timer(x: int) -> int:
+    """The mixed workload's 15 %: ten no-op activities with a short durable timer halfway."""
+    total = 0
+    for i in range(10):
+        if i == 5:
+            await goblins.workflow.sleep(0.05)
+        total += await goblins.workflow.execute_activity(noop, i)
+    return total + x
+
+
+@goblins.workflow
+async def with_signal(x: int) -> int:
+    """The mixed workload's 5 %: one activity, then the signal ``go`` the client sends."""
+    first = int(await goblins.workflow.execute_activity(noop, x))
+    return first + int(await goblins.workflow.wait_for_signal("go"))
+
+
+@goblins.workflow
+async def ten_activities(x: int) -> int:
+    """Scenario A: ten sequential no-op activities (the server dispatches each)."""
+    total = x
+    for i in range(10):
+        total += await goblins.workflow.execute_activity(noop, i)
+    return total
+
+
+@goblins.workflow
+async def ten_local_activities(x: int) -> int:
+    """Scenario A: the same ten steps as local activities (run inside the workflow task)."""
+    total = x
+    for i in range(10):
+        total += await goblins.workflow.execute_local_activity(noop, i)
+    return total

@@ -159,6 +159,12 @@ _DETAIL: dict[EventType, Callable[[Event], str]] = {
     EventType.UPDATE_ACCEPTED: lambda e: (
         f"{e.name} {_cell(e.input, None)} (update {e.attributes.get('update_id', '')})"
     ),
+    EventType.LOCAL_ACTIVITY_RECORDED: lambda e: (
+        f"{e.name} attempt {e.attributes['attempts']} → "
+        + (f"{_failed(e)} (retry in {e.attributes['backoff']:g}s)" if e.attributes["backoff"] else "")
+        + (_failed(e) if e.failure is not None and not e.attributes["backoff"] else "")
+        + (_cell(e.output, None) if e.failure is None and not e.attributes["backoff"] else "")
+    ),
     EventType.UPDATE_COMPLETED: lambda e: (
         f"{e.name} → {_failed(e) if e.failure is not None else _cell(e.output, None)}"
         f" (update {e.attributes.get('update_id', '')})"

@@ -20,6 +20,7 @@ from typing import Any
 from goblins import converter, wire
 from goblins._definitions import WorkflowDefinition, activity_definition, name_of, workflow_definition
 from goblins._envelope import PayloadCodec
+from goblins._local_activity import LOCAL, LocalActivities
 from goblins._settle import _SETTLE, _fail_workflow
 from goblins._updates import UpdateHandling
 from goblins.api import v1 as pb
@@ -43,6 +44,7 @@ from goblins.history import (
     CHILD_COMPLETED,
     CHILD_FAILED,
     CHILD_STARTED,
+    LOCAL_ACTIVITY_RECORDED,
     MARKER_RECORDED,
     SIGNALED,
     SIGNALS_QUERY,
@@ -88,7 +90,7 @@ class Completion:
     """Where the workflow task failed (with ``failure``)."""
 
 
-class WorkflowInstance(UpdateHandling, asyncio.AbstractEventLoop):
+class WorkflowInstance(UpdateHandling, LocalActivities, asyncio.AbstractEventLoop):
     """One run of a workflow, driven by its history."""
 
     def __init__(self, run_id: str, definition: WorkflowDefinition, codec: PayloadCodec | None = None) -> None:
@@ -113,6 +115,7 @@ class WorkflowInstance(UpdateHandling, asyncio.AbstractEventLoop):
         self._timers_due: dict[str, float] = {}  # timer step id -> when it fires
         self.query_handlers: dict[str, Callable[..., Any]] = {}
         self._init_updates()
+        self._init_local()
         self.now = 0.0  # the time of the newest event applied: the same on every replay
         self.random = random.Random(run_id)  # seeded by the run: the same draws on every replay
         self._crashed: BaseException | None = None  # a bug that ended the workflow code: fails the task
@@ -131,6 +134,18 @@ class WorkflowInstance(UpdateHandling, asyncio.AbstractEventLoop):
     # ---- the seam: events in, completion out; never raises ----
 
     def activate(self, events: Sequence[pb.HistoryEvent]) -> Completion:
+        return self._activation(self._apply_events, events)
+
+    def resolve_local(self, outcomes: Sequence[pb.LocalActivityRecordedAttributes]) -> Completion:
+        """The worker ran the local activities this activation asked for: record each outcome
+        and run the code on (the commands returned follow the activation's)."""
+        return self._activation(self._settle_locals, outcomes)
+
+    def _settle_locals(self, outcomes: Sequence[pb.LocalActivityRecordedAttributes]) -> None:
+        for outcome in outcomes:
+            self._settle_local(outcome)
+
+    def _activation(self, body: Callable[[Any], None], arg: Any) -> Completion:
         self._commands = []
         # This instance is the running loop for the whole activation, not per event: Python
         # 3.11 calls getpid() on every set and read of the running loop.
@@ -138,22 +153,7 @@ class WorkflowInstance(UpdateHandling, asyncio.AbstractEventLoop):
         asyncio._set_running_loop(self)
         outer, _active.instance = getattr(_active, "instance", None), self
         try:
-            for event in events:
-                step = _STEPS.get(event.type)
-                if step is not None:
-                    step_id, recorded = step(event)
-                    self._recorded[step_id] = recorded
-                    if event.seq > self.decided_seq:  # saw_later may have set a newer one
-                        self.decided_seq = event.seq
-                if event.type in _DECIDED:
-                    self._decided_to = event.seq
-                    if event.type == MARKER_RECORDED:
-                        self._markers.add(event.marker_recorded.patch_id)
-            for event in events:
-                self._apply(event)
-                self.last_seq = event.seq
-                if self._nondeterminism is not None:
-                    break
+            body(arg)
         except BaseException as exc:
             # A bug in goblins, a corrupt history, or workflow code raising SystemExit or
             # KeyboardInterrupt (which asyncio lets escape a task): fail the task, keep the run
@@ -169,6 +169,24 @@ class WorkflowInstance(UpdateHandling, asyncio.AbstractEventLoop):
         if self._finished and self._update_commands:
             self._updates_before_end()
         return Completion(self._commands, self.last_seq, None, self._finished)
+
+    def _apply_events(self, events: Sequence[pb.HistoryEvent]) -> None:
+        for event in events:
+            step = _STEPS.get(event.type)
+            if step is not None:
+                step_id, recorded = step(event)
+                self._recorded[step_id] = recorded
+                if event.seq > self.decided_seq:  # saw_later may have set a newer one
+                    self.decided_seq = event.seq
+            if event.type in _DECIDED:
+                self._decided_to = event.seq
+                if event.type == MARKER_RECORDED:
+                    self._markers.add(event.marker_recorded.patch_id)
+        for event in events:
+            self._apply(event)
+            self.last_seq = event.seq
+            if self._nondeterminism is not None:
+                break
 
     def saw_later(self, events: Sequence[pb.HistoryEvent]) -> None:
         """Events past what this activation shows (a stale task, redelivered): the decisions
@@ -539,6 +557,8 @@ def _task_failure(exc: BaseException, seen_seq: int) -> Completion:
 
 
 def _describe_step(kind: str, name: str) -> str:
+    if kind == LOCAL:
+        return f"local activity {name!r}"
     return "a timer" if kind == TIMER else f"child workflow {name!r}" if kind == CHILD else f"activity {name!r}"
 
 
@@ -570,6 +590,7 @@ _APPLY: dict[int, Callable[[WorkflowInstance, pb.HistoryEvent], bool]] = {
     MARKER_RECORDED: WorkflowInstance._apply_nothing,  # read in activate's first pass (patched)
     UPDATE_ACCEPTED: WorkflowInstance._apply_update_accepted,
     UPDATE_COMPLETED: WorkflowInstance._apply_update_completed,
+    LOCAL_ACTIVITY_RECORDED: WorkflowInstance._apply_local_recorded,
 }
 """What replay does with each kind of event: every kind is named, unknown kinds raise."""
 
@@ -577,6 +598,10 @@ _STEPS: dict[int, Callable[[pb.HistoryEvent], tuple[str, tuple[str, str]]]] = {
     ACTIVITY_SCHEDULED: lambda e: (e.activity_scheduled.step_id, ("activity", e.activity_scheduled.activity_name)),
     TIMER_STARTED: lambda e: (e.timer_started.step_id, (TIMER, "")),
     CHILD_STARTED: lambda e: (e.child_workflow_started.step_id, (CHILD, e.child_workflow_started.child_workflow_name)),
+    LOCAL_ACTIVITY_RECORDED: lambda e: (
+        e.local_activity_recorded.step_id,
+        (LOCAL, e.local_activity_recorded.activity_name),
+    ),
 }
 """The kinds that start a step: the step id, and what was recorded there (checked on replay)."""
 
@@ -587,6 +612,7 @@ _DECIDED = frozenset(
         TIMER_STARTED,
         CHILD_STARTED,
         MARKER_RECORDED,
+        LOCAL_ACTIVITY_RECORDED,
         WORKFLOW_SUCCEEDED,
         WORKFLOW_FAILED,
     }

@@ -11,9 +11,17 @@ from typing import Any
 
 from goblins import converter
 from goblins._envelope import PayloadCodec
+from goblins._local_activity import LocalBackoff
 from goblins.api import v1 as pb
 from goblins.errors import ActivityFailed, ApplicationError, ChildWorkflowFailed, CodecError, describe, stack_trace
-from goblins.history import ACTIVITY_FAILED, ACTIVITY_SUCCEEDED, CHILD_COMPLETED, CHILD_FAILED, TIMER_FIRED
+from goblins.history import (
+    ACTIVITY_FAILED,
+    ACTIVITY_SUCCEEDED,
+    CHILD_COMPLETED,
+    CHILD_FAILED,
+    LOCAL_ACTIVITY_RECORDED,
+    TIMER_FIRED,
+)
 
 
 def _fail_workflow(exc: BaseException, codec: PayloadCodec | None = None) -> pb.FailWorkflow:
@@ -61,11 +69,23 @@ def _child_failed(future: asyncio.Future[Any], hint: Any, event: pb.HistoryEvent
     future.set_exception(ChildWorkflowFailed(c.child_workflow_name, c.child_run_id, c.failure.type, c.failure.message))
 
 
+def _local_recorded(future: asyncio.Future[Any], hint: Any, event: pb.HistoryEvent, codec: PayloadCodec | None) -> None:
+    a = event.local_activity_recorded
+    if a.backoff > 0:  # the attempts go on after a durable timer (goblins._local_activity.retries)
+        future.set_exception(LocalBackoff(a.attempts, a.backoff))
+    elif a.HasField("failure"):
+        details = _error_details(a.failure.details, codec)
+        future.set_exception(ActivityFailed(a.activity_name, a.failure.type, a.failure.message, a.attempts, details))
+    else:
+        _set_output(future, a.output, hint, codec)
+
+
 _SETTLE: dict[int, Callable[[asyncio.Future[Any], Any, pb.HistoryEvent, PayloadCodec | None], None]] = {
     ACTIVITY_SUCCEEDED: lambda f, hint, e, c: _set_output(f, e.activity_finished_in_success.output, hint, c),
     CHILD_COMPLETED: lambda f, hint, e, c: _set_output(f, e.child_workflow_completed.output, hint, c),
     TIMER_FIRED: lambda f, hint, e, c: f.set_result(None),
     ACTIVITY_FAILED: _activity_failed,
     CHILD_FAILED: _child_failed,
+    LOCAL_ACTIVITY_RECORDED: _local_recorded,
 }
 """How each kind that ends a step settles the workflow's await of it."""

@@ -37,6 +37,7 @@ _COMMANDED = frozenset(
         EventType.TIMER_STARTED,
         EventType.CHILD_WORKFLOW_STARTED,
         EventType.MARKER_RECORDED,
+        EventType.LOCAL_ACTIVITY_RECORDED,
         EventType.UPDATE_COMPLETED,
         EventType.WORKFLOW_FINISHED_IN_SUCCESS,
         EventType.WORKFLOW_FINISHED_IN_ERROR,

@@ -255,6 +255,7 @@ _DESCRIBE: dict[str, Callable[[Any], str]] = {
     "continue_as_new": lambda c: "continues as new",
     "record_marker": lambda c: f"records patch {c.patch_id!r}{' (deprecated)' if c.deprecated else ''}",
     "complete_update": lambda c: f"completes update {c.update_id}",
+    "record_local_activity": lambda c: f"records local activity {c.outcome.activity_name!r} ({c.outcome.step_id})",
 }
 """Each command kind in words: every kind is named, unknown kinds raise."""
 

@@ -21,6 +21,7 @@ from goblins import converter
 from goblins._definitions import define_workflow
 from goblins._duration import optional_seconds, seconds
 from goblins._handler_defs import Query, Update, handler_name
+from goblins._local_activity import retries
 from goblins._logger import workflow_logger as logger
 from goblins._module import Exported
 from goblins._options import ActivityOptions, ChildWorkflowOptions
@@ -40,6 +41,7 @@ __all__ = [
     "deprecate_patch",
     "execute_activity",
     "execute_child",
+    "execute_local_activity",
     "info",
     "logger",
     "now",
@@ -143,6 +145,52 @@ def execute_activity(
         optional_seconds(heartbeat_timeout, "heartbeat_timeout", zero=False),
         optional_seconds(schedule_to_close_timeout, "schedule_to_close_timeout", zero=False),
     )
+
+
+@overload
+def execute_local_activity(
+    activity: Callable[[*Ts], Awaitable[T]],
+    *args: *Ts,
+    start_to_close_timeout: float | datetime.timedelta | None = None,
+    retry_policy: RetryPolicy | None = None,
+) -> asyncio.Future[T]: ...
+@overload
+def execute_local_activity(
+    activity: Callable[[*Ts], T],
+    *args: *Ts,
+    start_to_close_timeout: float | datetime.timedelta | None = None,
+    retry_policy: RetryPolicy | None = None,
+) -> asyncio.Future[T]: ...
+@overload
+def execute_local_activity(
+    activity: str,
+    *args: Any,
+    start_to_close_timeout: float | datetime.timedelta | None = None,
+    retry_policy: RetryPolicy | None = None,
+) -> asyncio.Future[Any]: ...
+def execute_local_activity(
+    activity: Callable[[*Ts], Any] | str,
+    *args: *Ts,
+    start_to_close_timeout: float | datetime.timedelta | None = None,
+    retry_policy: RetryPolicy | None = None,
+) -> asyncio.Future[Any]:
+    """Run a short activity inside this workflow task, on this worker; await its result.
+
+    No round trip through the server: the worker runs the activity (registered on it like any
+    activity) while it holds the workflow task, and the task's completion records the outcome
+    as one LOCAL_ACTIVITY_RECORDED event. Replay reads that event and runs nothing. Failed
+    attempts are retried by ``retry_policy`` (default: 3 attempts, back-off from 1 s): a
+    back-off of up to a second within the task, a longer one on a durable timer.
+
+    The trade-off (docs/local-activities.md): if the worker dies before the task's
+    completion is recorded, the activity runs again (at least once); no heartbeats, no
+    cancellation; ``start_to_close_timeout`` is at most 5 s (default 5 s). Keep them short
+    and idempotent; anything longer is a regular activity (:func:`execute_activity`).
+    """
+    instance = current_instance("workflow.execute_local_activity")
+    timeout = optional_seconds(start_to_close_timeout, "start_to_close_timeout", zero=False)
+    first = instance.local_activity(activity, args, retry_policy, timeout)  # the step is taken now
+    return instance.create_task(retries(instance, first, activity, args, retry_policy, timeout))
 
 
 async def sleep(duration: float | datetime.timedelta) -> None:
@@ -352,6 +400,7 @@ class _Module(types.ModuleType):
     deprecate_patch = Exported(deprecate_patch)
     execute_activity = Exported(execute_activity)
     execute_child = Exported(execute_child)
+    execute_local_activity = Exported(execute_local_activity)
     info = Exported(info)
     logger = logger
     now = Exported(now)

@@ -68,6 +68,8 @@ def _payload(command: pb.Command, which: str | None) -> tuple[str, bytes]:
         return "output", command.complete_workflow.output
     if which == "continue_as_new":
         return "input", command.continue_as_new.input
+    if which == "record_local_activity":
+        return "output", command.record_local_activity.outcome.output
     return "", b""
 
 
@@ -98,6 +100,10 @@ def bad_command(command: pb.Command, index: int, limit: int = MAX_PAYLOAD) -> st
         )
     if which == "record_marker":
         return too_long((f"{where}: patch_id", command.record_marker.patch_id))
+    if which == "record_local_activity":
+        o = command.record_local_activity.outcome
+        names = too_long((f"{where}: step_id", o.step_id), (f"{where}: activity_name", o.activity_name))
+        return names or bad_seconds(o.backoff, f"{where}: backoff")
     return ""
 
 

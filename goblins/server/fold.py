@@ -19,6 +19,7 @@ from goblins.history import (
     CHILD_COMPLETED,
     CHILD_FAILED,
     CHILD_STARTED,
+    LOCAL_ACTIVITY_RECORDED,
     MARKER_RECORDED,
     SIGNALED,
     TIMER_FIRED,
@@ -80,6 +81,7 @@ class FoldedRun:
         self.children: dict[str, pb.ChildWorkflowStartedAttributes] = {}
         self.child_steps: set[str] = set()  # every child step ever started
         self.patches: set[str] = set()  # every patch id a MARKER_RECORDED names
+        self.local_steps: set[str] = set()  # every step a LOCAL_ACTIVITY_RECORDED names
         self.marker_seq = 0  # the newest event a completion recorded that a marker must not precede
         self.parent_run_id = ""
         self.parent_step = ""
@@ -223,6 +225,11 @@ class FoldedRun:
         self.failed_wf_tasks = 0  # a workflow task completed (as ACTIVITY_SCHEDULED says too)
         self.marker_seq = e.seq
 
+    def _fold_local_activity(self, e: pb.HistoryEvent) -> None:
+        self.local_steps.add(e.local_activity_recorded.step_id)
+        self.failed_wf_tasks = 0  # a workflow task completed (its worker ran the activity)
+        self.marker_seq = e.seq
+
 
 _FOLD = {
     ACTIVITY_SCHEDULED: FoldedRun._fold_activity_scheduled,
@@ -244,5 +251,6 @@ _FOLD = {
     MARKER_RECORDED: FoldedRun._fold_marker,
     UPDATE_ACCEPTED: FoldedRun._fold_update_accepted,
     UPDATE_COMPLETED: FoldedRun._fold_update_completed,
+    LOCAL_ACTIVITY_RECORDED: FoldedRun._fold_local_activity,
 }
 """How each kind of event folds into a run's state: every kind is named, unknown kinds raise."""

@@ -482,6 +482,14 @@ def _complete_update(rs: RunState, fx: Effects, c: pb.CompleteUpdate, now: float
     rs.record(fx, event)
 
 
+def _record_local_activity(rs: RunState, fx: Effects, c: pb.RecordLocalActivity, now: float) -> None:
+    if c.outcome.step_id in rs.local_steps:
+        return  # a resent command: a local activity's outcome is recorded once
+    event = rs.new_event(pb.LOCAL_ACTIVITY_RECORDED, now)
+    event.local_activity_recorded.CopyFrom(c.outcome)
+    rs.record(fx, event)
+
+
 def _copy_failure(failure: pb.Failure, source: pb.ActivityResult | pb.WorkflowTaskFailed | pb.FailWorkflow) -> None:
     """The failure fields (traceback, non_retryable, details) ``source`` carries, onto the
     history's ``failure``: the one place that maps them from the reports onto the history."""
@@ -501,5 +509,6 @@ _DECIDE: dict[str, Callable[[RunState, Effects, Any, float], None]] = {
     "complete_workflow": _complete,
     "fail_workflow": _fail,
     "complete_update": _complete_update,
+    "record_local_activity": _record_local_activity,
 }
 """What each kind of command records: every kind is named; a task with an unknown one fails."""

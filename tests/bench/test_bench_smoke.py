@@ -29,20 +29,25 @@ SCENARIO_KEYS = {
     "s7_distributed",
     "memory_at_rest",
     "b_big_payloads",
+    "l_inprocess",
+    "c_chain_sweep",
+    "x_mixed",
+    "a_local_activities",
 }
 
 
 @pytest.mark.e2e
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(200)
 def test_quick_benchmark_writes_every_scenario(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
+    argv = ["--quick", "--out", str(out), "--workdir", str(tmp_path / "work")]
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick", "--out", str(out), "--workdir", str(tmp_path / "work")],
+        [sys.executable, "-m", "benchmarks", *argv, "--compare", str(REPO / "tests/bench/base.json")],
         cwd=REPO,
         env={k: v for k, v in os.environ.items() if not k.startswith("GOBLINS_TEST_")},
         capture_output=True,
         text=True,
-        timeout=110,
+        timeout=190,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     result = json.loads(out.read_text())
@@ -65,6 +70,16 @@ def test_quick_benchmark_writes_every_scenario(tmp_path: Path) -> None:
     machine = result["machine"]
     assert machine["cores"] and machine["python"] and machine["protobuf_backend"]
     assert "s1_throughput" in proc.stdout  # the table
+    # issue 15's scenarios, and CPU per workflow for every scenario that runs workflows
+    assert figures["l_inprocess"]["cpu_process_s_per_1k_workflows"]["median"] > 0
+    assert figures["c_chain_sweep"]["per_step_ms_40"]["median"] > 0
+    assert figures["x_mixed"]["workflows"]["median"] > 0
+    assert figures["a_local_activities"]["latency_ratio_activities_vs_local"]["median"] > 0
+    for key in ("s1_throughput", "s2_latency", "b_big_payloads", "x_mixed"):
+        assert figures[key]["cpu_server_s_per_1k_workflows"]["median"] > 0, key
+    assert result["machine"]["goblins_commit"] and result["load_average_at_end"]
+    # --compare: each figure beside the saved run's, with the ratio
+    assert "new/base" in proc.stdout and "s2_latency" in proc.stdout.split("new/base", 1)[1]
 
 
 @pytest.mark.e2e
@@ -89,3 +104,27 @@ def test_quick_distributed_scenario(tmp_path: Path) -> None:
     assert figures["latency_p50_ms"]["median"] > 0
     assert figures["cpu_server_s_per_1k_workflows"]["median"] > 0
     assert result["distributed"]["kafka"] == KAFKA
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(120)
+def test_lone_run_breakdown_and_compare_of_two_saved_runs(tmp_path: Path) -> None:
+    lone = subprocess.run(
+        [sys.executable, "-m", "benchmarks.lone", "--runs", "3"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
+    assert lone.returncode == 0, lone.stdout[-3000:] + lone.stderr[-3000:]
+    assert "WORKFLOW_FINISHED_IN_SUCCESS" in lone.stdout and "start->result p50" in lone.stdout
+    base = REPO / "tests/bench/base.json"
+    compared = subprocess.run(
+        [sys.executable, "-m", "benchmarks.compare", str(base), str(base)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert compared.returncode == 0, compared.stderr
+    assert "1.00x" in compared.stdout

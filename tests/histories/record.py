@@ -131,6 +131,7 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "workflow_task_failure": _workflow_task_failure,
     "patched": _started(w.patched, "hello"),
+    "local_activity": _started(w.local_activity, "hello"),
 }
 
 

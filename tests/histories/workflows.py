@@ -231,7 +231,21 @@ async def updated(order: str) -> list[str]:
     return items
 
 
+@goblins.workflow(name="histories.local_activity")
+async def local_activity(text: str) -> list[str]:
+    """Local activities: one succeeds, one succeeds on its second attempt (within the task),
+    one fails; each is one LOCAL_ACTIVITY_RECORDED, all in the first workflow task."""
+    out = [await goblins.workflow.execute_local_activity(echo, text)]
+    out.append(await goblins.workflow.execute_local_activity(flaky, text, retry_policy=FAST_RETRY))
+    try:
+        await goblins.workflow.execute_local_activity(broken, text, retry_policy=FAST_RETRY)
+    except goblins.ActivityFailed as exc:
+        out.append(f"{exc.error_type} after {exc.attempt}")
+    return out
+
+
 WORKFLOWS = [
+    local_activity,
     updated,
     activity_success,
     activity_retry,

@@ -54,6 +54,7 @@ WORKFLOW_SIDE = [
     "deprecate_patch",
     "execute_activity",
     "execute_child",
+    "execute_local_activity",
     "info",
     "logger",
     "now",

@@ -29,6 +29,7 @@ class EventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MARKER_RECORDED: _ClassVar[EventType]
     UPDATE_ACCEPTED: _ClassVar[EventType]
     UPDATE_COMPLETED: _ClassVar[EventType]
+    LOCAL_ACTIVITY_RECORDED: _ClassVar[EventType]
 EVENT_TYPE_UNSPECIFIED: EventType
 WORKFLOW_SCHEDULED: EventType
 WORKFLOW_STARTED: EventType
@@ -49,6 +50,7 @@ CHILD_WORKFLOW_FAILED: EventType
 MARKER_RECORDED: EventType
 UPDATE_ACCEPTED: EventType
 UPDATE_COMPLETED: EventType
+LOCAL_ACTIVITY_RECORDED: EventType
 
 class RetryPolicy(_message.Message):
     __slots__ = ("initial_interval", "backoff_coefficient", "maximum_interval", "max_attempts", "non_retryable_errors")
@@ -81,7 +83,7 @@ class Failure(_message.Message):
     def __init__(self, message: _Optional[str] = ..., type: _Optional[str] = ..., stack_trace: _Optional[str] = ..., non_retryable: _Optional[bool] = ..., details: _Optional[bytes] = ..., cause: _Optional[_Union[Failure, _Mapping]] = ...) -> None: ...
 
 class HistoryEvent(_message.Message):
-    __slots__ = ("run_id", "seq", "time", "type", "workflow_name", "workflow_scheduled", "workflow_started", "workflow_finished_in_success", "workflow_finished_in_error", "activity_scheduled", "activity_started", "activity_finished_in_success", "activity_finished_in_error", "workflow_task_failed", "timer_started", "timer_fired", "workflow_signaled", "workflow_cancel_requested", "child_workflow_started", "child_workflow_completed", "child_workflow_failed", "marker_recorded", "update_accepted", "update_completed")
+    __slots__ = ("run_id", "seq", "time", "type", "workflow_name", "workflow_scheduled", "workflow_started", "workflow_finished_in_success", "workflow_finished_in_error", "activity_scheduled", "activity_started", "activity_finished_in_success", "activity_finished_in_error", "workflow_task_failed", "timer_started", "timer_fired", "workflow_signaled", "workflow_cancel_requested", "child_workflow_started", "child_workflow_completed", "child_workflow_failed", "marker_recorded", "update_accepted", "update_completed", "local_activity_recorded")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     SEQ_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
@@ -106,6 +108,7 @@ class HistoryEvent(_message.Message):
     MARKER_RECORDED_FIELD_NUMBER: _ClassVar[int]
     UPDATE_ACCEPTED_FIELD_NUMBER: _ClassVar[int]
     UPDATE_COMPLETED_FIELD_NUMBER: _ClassVar[int]
+    LOCAL_ACTIVITY_RECORDED_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     seq: int
     time: float
@@ -130,7 +133,8 @@ class HistoryEvent(_message.Message):
     marker_recorded: MarkerRecordedAttributes
     update_accepted: UpdateAcceptedAttributes
     update_completed: UpdateCompletedAttributes
-    def __init__(self, run_id: _Optional[str] = ..., seq: _Optional[int] = ..., time: _Optional[float] = ..., type: _Optional[_Union[EventType, str]] = ..., workflow_name: _Optional[str] = ..., workflow_scheduled: _Optional[_Union[WorkflowScheduledAttributes, _Mapping]] = ..., workflow_started: _Optional[_Union[WorkflowStartedAttributes, _Mapping]] = ..., workflow_finished_in_success: _Optional[_Union[WorkflowFinishedInSuccessAttributes, _Mapping]] = ..., workflow_finished_in_error: _Optional[_Union[WorkflowFinishedInErrorAttributes, _Mapping]] = ..., activity_scheduled: _Optional[_Union[ActivityScheduledAttributes, _Mapping]] = ..., activity_started: _Optional[_Union[ActivityStartedAttributes, _Mapping]] = ..., activity_finished_in_success: _Optional[_Union[ActivityFinishedInSuccessAttributes, _Mapping]] = ..., activity_finished_in_error: _Optional[_Union[ActivityFinishedInErrorAttributes, _Mapping]] = ..., workflow_task_failed: _Optional[_Union[WorkflowTaskFailedAttributes, _Mapping]] = ..., timer_started: _Optional[_Union[TimerStartedAttributes, _Mapping]] = ..., timer_fired: _Optional[_Union[TimerFiredAttributes, _Mapping]] = ..., workflow_signaled: _Optional[_Union[WorkflowSignaledAttributes, _Mapping]] = ..., workflow_cancel_requested: _Optional[_Union[WorkflowCancelRequestedAttributes, _Mapping]] = ..., child_workflow_started: _Optional[_Union[ChildWorkflowStartedAttributes, _Mapping]] = ..., child_workflow_completed: _Optional[_Union[ChildWorkflowCompletedAttributes, _Mapping]] = ..., child_workflow_failed: _Optional[_Union[ChildWorkflowFailedAttributes, _Mapping]] = ..., marker_recorded: _Optional[_Union[MarkerRecordedAttributes, _Mapping]] = ..., update_accepted: _Optional[_Union[UpdateAcceptedAttributes, _Mapping]] = ..., update_completed: _Optional[_Union[UpdateCompletedAttributes, _Mapping]] = ...) -> None: ...
+    local_activity_recorded: LocalActivityRecordedAttributes
+    def __init__(self, run_id: _Optional[str] = ..., seq: _Optional[int] = ..., time: _Optional[float] = ..., type: _Optional[_Union[EventType, str]] = ..., workflow_name: _Optional[str] = ..., workflow_scheduled: _Optional[_Union[WorkflowScheduledAttributes, _Mapping]] = ..., workflow_started: _Optional[_Union[WorkflowStartedAttributes, _Mapping]] = ..., workflow_finished_in_success: _Optional[_Union[WorkflowFinishedInSuccessAttributes, _Mapping]] = ..., workflow_finished_in_error: _Optional[_Union[WorkflowFinishedInErrorAttributes, _Mapping]] = ..., activity_scheduled: _Optional[_Union[ActivityScheduledAttributes, _Mapping]] = ..., activity_started: _Optional[_Union[ActivityStartedAttributes, _Mapping]] = ..., activity_finished_in_success: _Optional[_Union[ActivityFinishedInSuccessAttributes, _Mapping]] = ..., activity_finished_in_error: _Optional[_Union[ActivityFinishedInErrorAttributes, _Mapping]] = ..., workflow_task_failed: _Optional[_Union[WorkflowTaskFailedAttributes, _Mapping]] = ..., timer_started: _Optional[_Union[TimerStartedAttributes, _Mapping]] = ..., timer_fired: _Optional[_Union[TimerFiredAttributes, _Mapping]] = ..., workflow_signaled: _Optional[_Union[WorkflowSignaledAttributes, _Mapping]] = ..., workflow_cancel_requested: _Optional[_Union[WorkflowCancelRequestedAttributes, _Mapping]] = ..., child_workflow_started: _Optional[_Union[ChildWorkflowStartedAttributes, _Mapping]] = ..., child_workflow_completed: _Optional[_Union[ChildWorkflowCompletedAttributes, _Mapping]] = ..., child_workflow_failed: _Optional[_Union[ChildWorkflowFailedAttributes, _Mapping]] = ..., marker_recorded: _Optional[_Union[MarkerRecordedAttributes, _Mapping]] = ..., update_accepted: _Optional[_Union[UpdateAcceptedAttributes, _Mapping]] = ..., update_completed: _Optional[_Union[UpdateCompletedAttributes, _Mapping]] = ..., local_activity_recorded: _Optional[_Union[LocalActivityRecordedAttributes, _Mapping]] = ...) -> None: ...
 
 class WorkflowScheduledAttributes(_message.Message):
     __slots__ = ("input", "parent_run_id", "parent_step_id", "execution_timeout", "trace_context")
@@ -358,3 +362,19 @@ class UpdateCompletedAttributes(_message.Message):
     output: bytes
     failure: Failure
     def __init__(self, update_id: _Optional[str] = ..., update_name: _Optional[str] = ..., output: _Optional[bytes] = ..., failure: _Optional[_Union[Failure, _Mapping]] = ...) -> None: ...
+
+class LocalActivityRecordedAttributes(_message.Message):
+    __slots__ = ("step_id", "activity_name", "output", "failure", "attempts", "backoff")
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTIVITY_NAME_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    FAILURE_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    BACKOFF_FIELD_NUMBER: _ClassVar[int]
+    step_id: str
+    activity_name: str
+    output: bytes
+    failure: Failure
+    attempts: int
+    backoff: float
+    def __init__(self, step_id: _Optional[str] = ..., activity_name: _Optional[str] = ..., output: _Optional[bytes] = ..., failure: _Optional[_Union[Failure, _Mapping]] = ..., attempts: _Optional[int] = ..., backoff: _Optional[float] = ...) -> None: ...

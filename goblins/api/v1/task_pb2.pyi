@@ -185,6 +185,12 @@ class RecordMarker(_message.Message):
     deprecated: bool
     def __init__(self, patch_id: _Optional[str] = ..., deprecated: _Optional[bool] = ...) -> None: ...
 
+class RecordLocalActivity(_message.Message):
+    __slots__ = ("outcome",)
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    outcome: _history_pb2.LocalActivityRecordedAttributes
+    def __init__(self, outcome: _Optional[_Union[_history_pb2.LocalActivityRecordedAttributes, _Mapping]] = ...) -> None: ...
+
 class FailWorkflow(_message.Message):
     __slots__ = ("error", "error_type", "stack_trace", "error_details")
     ERROR_FIELD_NUMBER: _ClassVar[int]
@@ -208,7 +214,7 @@ class CompleteUpdate(_message.Message):
     def __init__(self, update_id: _Optional[str] = ..., output: _Optional[bytes] = ..., failure: _Optional[_Union[FailWorkflow, _Mapping]] = ...) -> None: ...
 
 class Command(_message.Message):
-    __slots__ = ("schedule_activity", "complete_workflow", "fail_workflow", "start_timer", "start_child_workflow", "continue_as_new", "record_marker", "complete_update")
+    __slots__ = ("schedule_activity", "complete_workflow", "fail_workflow", "start_timer", "start_child_workflow", "continue_as_new", "record_marker", "complete_update", "record_local_activity")
     SCHEDULE_ACTIVITY_FIELD_NUMBER: _ClassVar[int]
     COMPLETE_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
     FAIL_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
@@ -217,6 +223,7 @@ class Command(_message.Message):
     CONTINUE_AS_NEW_FIELD_NUMBER: _ClassVar[int]
     RECORD_MARKER_FIELD_NUMBER: _ClassVar[int]
     COMPLETE_UPDATE_FIELD_NUMBER: _ClassVar[int]
+    RECORD_LOCAL_ACTIVITY_FIELD_NUMBER: _ClassVar[int]
     schedule_activity: ScheduleActivity
     complete_workflow: CompleteWorkflow
     fail_workflow: FailWorkflow
@@ -225,7 +232,8 @@ class Command(_message.Message):
     continue_as_new: ContinueAsNew
     record_marker: RecordMarker
     complete_update: CompleteUpdate
-    def __init__(self, schedule_activity: _Optional[_Union[ScheduleActivity, _Mapping]] = ..., complete_workflow: _Optional[_Union[CompleteWorkflow, _Mapping]] = ..., fail_workflow: _Optional[_Union[FailWorkflow, _Mapping]] = ..., start_timer: _Optional[_Union[StartTimer, _Mapping]] = ..., start_child_workflow: _Optional[_Union[StartChildWorkflow, _Mapping]] = ..., continue_as_new: _Optional[_Union[ContinueAsNew, _Mapping]] = ..., record_marker: _Optional[_Union[RecordMarker, _Mapping]] = ..., complete_update: _Optional[_Union[CompleteUpdate, _Mapping]] = ...) -> None: ...
+    record_local_activity: RecordLocalActivity
+    def __init__(self, schedule_activity: _Optional[_Union[ScheduleActivity, _Mapping]] = ..., complete_workflow: _Optional[_Union[CompleteWorkflow, _Mapping]] = ..., fail_workflow: _Optional[_Union[FailWorkflow, _Mapping]] = ..., start_timer: _Optional[_Union[StartTimer, _Mapping]] = ..., start_child_workflow: _Optional[_Union[StartChildWorkflow, _Mapping]] = ..., continue_as_new: _Optional[_Union[ContinueAsNew, _Mapping]] = ..., record_marker: _Optional[_Union[RecordMarker, _Mapping]] = ..., complete_update: _Optional[_Union[CompleteUpdate, _Mapping]] = ..., record_local_activity: _Optional[_Union[RecordLocalActivity, _Mapping]] = ...) -> None: ...
 
 class ActivityStarted(_message.Message):
     __slots__ = ("task_id", "run_id", "step_id", "attempt")
