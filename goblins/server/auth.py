@@ -45,6 +45,7 @@ PERMISSIONS: dict[str, str] = {
     "history": "read histories",
     "describe": "describe runs",
     "list": "list runs and connected workers",
+    "configure_queues": "configure task queues",
     "connect": "connect as a worker",
     "register": "register workflows and activities",
     "check_tasks": "check activity tasks",
@@ -86,6 +87,8 @@ RPCS: dict[str, frozenset[str]] = {
     "CheckTasks": frozenset({"check_tasks"}),
     "ClientSession": frozenset({"start", "result"}),
     "ListWorkers": frozenset({"list"}),
+    "SetTaskQueue": frozenset({"configure_queues"}),
+    "ListTaskQueues": frozenset({"list"}),
 }
 
 # The kinds of request a ClientSession stream carries (ClientRequest.kind) and their permission.

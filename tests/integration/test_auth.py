@@ -39,6 +39,7 @@ ALLOWED: dict[str, set[str]] = {
         "DescribeWorkflow",
         "ListWorkflows",
         "ListWorkers",
+        "ListTaskQueues",
         "Signal",
         "Cancel",
         "Cancel(terminate)",
@@ -53,6 +54,7 @@ ALLOWED: dict[str, set[str]] = {
         "DescribeWorkflow",
         "ListWorkflows",
         "ListWorkers",
+        "ListTaskQueues",
         "Query",
         "ClientSession(result)",
     },
@@ -193,6 +195,8 @@ RPCS: dict[str, Attempt] = {
     "ClientSession(start)": lambda s: client_session(s, "start"),
     "ClientSession(result)": lambda s: client_session(s, "result"),
     "ListWorkers": lambda s: unary(s.ListWorkers(pb.ListWorkersRequest(), timeout=T)),
+    "SetTaskQueue": lambda s: unary(s.SetTaskQueue(pb.TaskQueueConfig(name="q_auth"), timeout=T)),
+    "ListTaskQueues": lambda s: unary(s.ListTaskQueues(pb.ListTaskQueuesRequest(), timeout=T)),
 }
 
 
