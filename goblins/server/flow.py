@@ -30,6 +30,7 @@ __all__ = [
     "queue_name",
 ]
 
+_ONE = 1.0 - 1e-9  # a whole token, give or take the float error of summed refills
 BURST_SECONDS = 0.1  # a bucket holds this many seconds of tokens (at least one): smooth, not bursty
 
 T = TypeVar("T")
@@ -76,7 +77,7 @@ class TokenBucket:
 
     def ready(self, now: float) -> bool:
         self._refill(now)
-        return self.tokens >= 1.0
+        return self.tokens >= _ONE
 
     def take(self, now: float) -> bool:
         """Take a token if one is there."""
@@ -88,7 +89,7 @@ class TokenBucket:
     def wait(self, now: float) -> float:
         """Seconds until a token is there (0: now)."""
         self._refill(now)
-        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
+        return 0.0 if self.tokens >= _ONE else (1.0 - self.tokens) / self.rate
 
 
 @dataclasses.dataclass(order=True)

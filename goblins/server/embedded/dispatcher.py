@@ -128,6 +128,15 @@ class Dispatcher:
         gate = self._gates.get(queue)
         return gate.blocked(self._clock()) if gate is not None else ""
 
+    def rate_wait(self) -> float:
+        """Seconds until a rate-limited queue with waiting tasks has its next token (TICK: none)."""
+        now, wait = self._clock(), TICK
+        for gate in self._gates.values():
+            if gate.bucket is not None and gate.waiting:
+                due = gate.bucket.wait(now)  # 0: a token is there, the tasks wait for something else
+                wait = min(wait, due) if due > 0 else wait
+        return wait
+
     def queue_stats(self) -> dict[str, tuple[int, int]]:
         """(in flight, waiting) of each gated queue."""
         return {q: (len(g.in_flight), g.waiting) for q, g in self._gates.items()}
@@ -419,7 +428,8 @@ class EmbeddedTransport:
     async def _tick(self) -> None:
         dispatcher = self._d()
         while True:
-            await asyncio.sleep(TICK)
+            # A rate-limited queue is pumped when its next token is due, not up to a TICK late.
+            await asyncio.sleep(dispatcher.rate_wait() if dispatcher._gates else TICK)
             dispatcher.tick()
 
     async def stop(self) -> None:
