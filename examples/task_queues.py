@@ -28,9 +28,7 @@ import goblins
 
 def _ledger(path: str) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=60, isolation_level=None)
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS running (task TEXT PRIMARY KEY, pid INTEGER, ckey TEXT, priority INTEGER)"
-    )
+    conn.execute("CREATE TABLE IF NOT EXISTS running (task TEXT PRIMARY KEY, pid INTEGER, ckey TEXT, priority INTEGER)")
     conn.execute(
         "CREATE TABLE IF NOT EXISTS starts (seq INTEGER PRIMARY KEY AUTOINCREMENT, task TEXT, pid INTEGER,"
         " ckey TEXT, priority INTEGER, at REAL, running INTEGER, running_key INTEGER)"
@@ -54,7 +52,7 @@ def render(ledger: str, task: str, ckey: str, priority: int, seconds: float) -> 
     conn = _ledger(ledger)
     try:
         conn.execute("BEGIN IMMEDIATE")  # one writer at a time, across processes
-        for pid, in conn.execute("SELECT DISTINCT pid FROM running").fetchall():
+        for (pid,) in conn.execute("SELECT DISTINCT pid FROM running").fetchall():
             if not _alive(pid):  # a worker killed with -9 ran these: they run no more
                 conn.execute("DELETE FROM running WHERE pid = ?", (pid,))
         conn.execute("INSERT OR REPLACE INTO running VALUES (?, ?, ?, ?)", (task, os.getpid(), ckey, priority))
@@ -115,4 +113,5 @@ def observed(ledger: str) -> dict[str, Any]:
 
 if __name__ == "__main__":
     seen = observed(sys.argv[1])
-    print(f"{len(seen['starts'])} renders, at most {seen['max_running']} at once, {seen['max_running_per_key']} per key")
+    renders, most, per_key = len(seen["starts"]), seen["max_running"], seen["max_running_per_key"]
+    print(f"{renders} renders, at most {most} at once, {per_key} per key")

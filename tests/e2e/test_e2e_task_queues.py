@@ -70,9 +70,7 @@ async def test_the_rate_holds_within_ten_percent(
     measure(f"{cluster.mode}: --rate 10 gave {rate:.2f} starts/s over {len(times)} renders")
 
 
-async def test_higher_priorities_start_first(
-    cluster: Cluster, tmp_path: Path, measure: Callable[[str], None]
-) -> None:
+async def test_higher_priorities_start_first(cluster: Cluster, tmp_path: Path, measure: Callable[[str], None]) -> None:
     ledger = str(tmp_path / "ledger.db")
     cluster.start_server()
     set_queue(cluster, "--max-concurrent", "1")
