@@ -295,7 +295,7 @@ class WorkflowInstance(UpdateHandling, asyncio.AbstractEventLoop):
         flow: tuple[str | None, int | None, str | None] = (None, None, None),
     ) -> asyncio.Future[Any]:
         name = name_of(activity, "activity")
-        queue, priority, ckey = _flow(*flow)
+        queue, priority, ckey = _flow(*flow) if flow != (None, None, None) else ("", 0, "")
         defn = activity_definition(activity)
         hint = converter.param_hints(defn.fn)[1] if defn is not None else Any
         payload = converter.encode_args(args, f"activity {name!r}", self.codec)

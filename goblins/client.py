@@ -488,6 +488,7 @@ class Client:
                 w.free_activity_slots,
                 w.free_workflow_slots,
                 w.host,
+                w.task_queue or "default",
             )
             for w in resp.workers
         )
