@@ -306,12 +306,15 @@ class Runs(RunUpdates):
         wait for the answer; nothing is recorded."""
         rs = self.loop.run(task.run_id)
         if rs is not None:
-            workflow_name = rs.workflow_name
+            workflow_name, task.task_queue = rs.workflow_name, rs.task_queue
         else:
             last = await self.store.last_event(task.run_id)
             if last is None:
                 raise NotFound(f"no workflow run with id {task.run_id!r}")
             workflow_name = last.workflow_name
+            # The run's queue (its workers' topics, in the distributed mode): its first event.
+            first, _ = await self.store.history_page(task.run_id, 0, 1, PAGE_BYTES) or ([], False)
+            task.task_queue = first[0].workflow_scheduled.task_queue if first else ""
         query_id = new_id()
         answer: asyncio.Future[pb.QueryAnswer] = asyncio.get_running_loop().create_future()
         self.queries[query_id] = answer

@@ -92,7 +92,7 @@ class WorkflowTask(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., from_seq: _Optional[int] = ..., events: _Optional[_Iterable[_Union[_history_pb2.HistoryEvent, _Mapping]]] = ..., next_page_token: _Optional[bytes] = ..., last_seq: _Optional[int] = ..., replay_through: _Optional[int] = ..., task_queue: _Optional[str] = ..., priority: _Optional[int] = ...) -> None: ...
 
 class QueryTask(_message.Message):
-    __slots__ = ("query_id", "run_id", "workflow_name", "name", "input", "reply_to", "validate_update")
+    __slots__ = ("query_id", "run_id", "workflow_name", "name", "input", "reply_to", "validate_update", "task_queue")
     QUERY_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -100,6 +100,7 @@ class QueryTask(_message.Message):
     INPUT_FIELD_NUMBER: _ClassVar[int]
     REPLY_TO_FIELD_NUMBER: _ClassVar[int]
     VALIDATE_UPDATE_FIELD_NUMBER: _ClassVar[int]
+    TASK_QUEUE_FIELD_NUMBER: _ClassVar[int]
     query_id: str
     run_id: str
     workflow_name: str
@@ -107,7 +108,8 @@ class QueryTask(_message.Message):
     input: bytes
     reply_to: str
     validate_update: bool
-    def __init__(self, query_id: _Optional[str] = ..., run_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., name: _Optional[str] = ..., input: _Optional[bytes] = ..., reply_to: _Optional[str] = ..., validate_update: _Optional[bool] = ...) -> None: ...
+    task_queue: str
+    def __init__(self, query_id: _Optional[str] = ..., run_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., name: _Optional[str] = ..., input: _Optional[bytes] = ..., reply_to: _Optional[str] = ..., validate_update: _Optional[bool] = ..., task_queue: _Optional[str] = ...) -> None: ...
 
 class Task(_message.Message):
     __slots__ = ("activity", "workflow", "query")

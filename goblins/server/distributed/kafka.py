@@ -382,9 +382,9 @@ class KafkaTransport:
         """Through the workflow's task topic, to the worker that holds the run's partition;
         False at once when the workers' consumer group says no worker holds it."""
         assert self._producer is not None
-        topic = task_topic(self.tasks_prefix, WORKFLOW, query.workflow_name)
+        topic = task_topic(self.tasks_prefix, WORKFLOW, query.workflow_name, query.task_queue)
         if topic not in self._topics:
-            await self.ensure_task_topics([query.workflow_name], [])
+            await self.ensure_task_topics([query.workflow_name], [], query.task_queue)
         partition = partition_for(query.run_id, self.partitions)
         group = prefixed(self.namespace, WORKER_GROUP)
         held = await asyncio.get_running_loop().run_in_executor(

@@ -142,6 +142,7 @@ class Dispatcher:
         return {q: (len(g.in_flight), g.waiting) for q, g in self._gates.items()}
 
     def done(self, task_ids: list[str]) -> None:
+        freed = False
         for task_id in task_ids:
             self._known.pop(task_id, None)
             lease = self._leases.pop(task_id, None)
@@ -151,7 +152,9 @@ class Dispatcher:
             if self._permits:
                 permit = self._permits.pop(task_id, None)
                 if permit is not None:
-                    permit.release(task_id)
+                    freed = permit.release(task_id) or freed
+        if freed:  # a waiting task of the queue may start now
+            self._pump()
 
     def holds(self, task_id: str) -> bool:
         """Whether the task is known: stored and not done (a finished run's tasks are done)."""
@@ -282,6 +285,7 @@ class Dispatcher:
         hosts = [s for s in self._sessions if key in s.keys and not s.closed]
         if not hosts:
             return False
+        hosts.sort(key=lambda s: s.task_queue != query.task_queue)  # the run's queue's workers first
         session = sticky[0] if sticky is not None and sticky[0] in hosts else hosts[0]
         session.query(query)
         return True
