@@ -35,8 +35,10 @@ class KafkaFlow:
         queues: CassandraQueues,
         produce: Callable[[list[TaskRecord]], Awaitable[None]],
         clock: Callable[[], float],
+        wanted: Callable[[TaskRecord], bool] = lambda t: True,
     ) -> None:
         self.store = queues
+        self._wanted = wanted  # False: its run ended while it waited (dropped)
         self._produce = produce
         self._clock = clock
         self.limits: dict[str, Limits] = {}
@@ -56,6 +58,19 @@ class KafkaFlow:
             gate = self._gates[t.queue] = Gate(t.queue or "default", Limits(), self._clock())
         gate.push(t.name, t.task_id, t, t.priority, t.ckey, False)
         self._wake.set()
+
+    async def load(self) -> None:
+        """Read the queues' limits (at start, before any task is produced)."""
+        try:
+            self.limits = {c.name: limits_of(c) for c in await self.store.configs()}
+        except Exception as exc:  # run() tries again
+            log.warning("task queues: limits not read: %s", exc)
+
+    def run_ended(self, run_id: str) -> None:
+        """A run ended: the permits of its attempts that never reported free too."""
+        prefix = run_id + "/"
+        for task_id in [t for t in self._held if t.startswith(prefix)]:
+            self.finished(task_id)
 
     def finished(self, task_id: str) -> None:
         """The attempt ended (recorded by this owner): its permits free."""
@@ -125,7 +140,7 @@ class KafkaFlow:
             limits = self.limits.get(queue)
             at_key: list[TaskRecord] = []
             while gate.waiting:
-                got = gate.take(list(gate.names()), self._clock(), lambda _id, _t: True)
+                got = gate.take(list(gate.names()), self._clock(), lambda _id, t: self._wanted(t))
                 if got is None:
                     break
                 t = got[1]

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from goblins._kafka import AsyncProducer, PendingOffsets, consumer_config, partition_for, prefixed, take, task_topic
 from goblins._kafka_security import ClientErrors, KafkaTarget, admin_client, list_topics, parse_kafka_url
 from goblins.api import v1 as pb
-from goblins.history import ACTIVITY_FAILED, ACTIVITY_STARTED, ACTIVITY_SUCCEEDED
+from goblins.history import ACTIVITY_FAILED, ACTIVITY_STARTED, ACTIVITY_SUCCEEDED, FINISHED
 from goblins.server.distributed.setup import EVENTS, TOPICS, create_topics
 from goblins.server.effects import ACTIVITY, MESSAGE, TIMER, WORKFLOW, TaskRecord
 from goblins.server.ports import EventStore, Inbox, RunIndex, WorkersElsewhere
@@ -211,7 +211,8 @@ class KafkaTransport:
         if self._queue_store is not None:
             from goblins.server.distributed.gating import KafkaFlow
 
-            self.flow = KafkaFlow(self._queue_store, self._produce_now, inbox.clock)
+            self.flow = KafkaFlow(self._queue_store, self._produce_now, inbox.clock, self._wanted)
+            await self.flow.load()  # before any task is produced: a takeover's too
         self._timers.bind(lambda: self.owned, self._produce)
         self._loop = asyncio.get_running_loop()
         security = self.target.settings
@@ -294,6 +295,13 @@ class KafkaTransport:
                 self._leases.pop(f"{failed.step_id}#{failed.attempt}", None)
                 if self.flow is not None:
                     self.flow.finished(f"{failed.step_id}#{failed.attempt}")
+            elif e.type in FINISHED and self.flow is not None:
+                self.flow.run_ended(e.run_id)  # its activities that never finished hold no permit
+
+    def _wanted(self, t: TaskRecord) -> bool:
+        """Whether a task that waited for its queue's permits is still wanted (its run runs)."""
+        rs = self._inbox.run(t.run_id) if self._inbox is not None else None
+        return rs is None or not rs.finished
 
     def heartbeat(self, task_id: str, details: bytes) -> None:
         lease = self._leases.get(task_id)

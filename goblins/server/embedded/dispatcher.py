@@ -467,7 +467,8 @@ class EmbeddedTransport:
         stats = self.dispatcher.queue_stats() if self.dispatcher is not None else {}
         configs = {c.name: c for c in await self.load_queues()}
         workers = self.dispatcher.workers() if self.dispatcher is not None else []
-        for name in sorted(set(configs) | set(stats) | {w.task_queue.replace("default", "") for w in workers}):
+        polled = {"" if w.task_queue == "default" else w.task_queue for w in workers}
+        for name in sorted(set(configs) | set(stats) | polled):
             in_flight, waiting = stats.get(name, (0, 0))
             info = reply.queues.add(in_flight=in_flight, waiting=waiting)
             info.config.CopyFrom(configs.get(name, pb.TaskQueueConfig(name=name)))
