@@ -29,7 +29,7 @@ def prefixed(namespace: str, name: str) -> str:
     return f"{namespace}.{name}" if namespace else name
 
 
-def task_topic(prefix: str, kind: str, name: str) -> str:
+def task_topic(prefix: str, kind: str, name: str, queue: str = "") -> str:
     """The topic of one workflow's or activity's tasks (``prefix`` is ``[namespace.]tasks.``).
 
     One topic per name, not one ``tasks`` topic: all workers still form one consumer group,
@@ -39,7 +39,9 @@ def task_topic(prefix: str, kind: str, name: str) -> str:
     safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
     if safe != name or len(safe) > 180:
         safe = f"{safe[:180]}-{zlib.crc32(name.encode()):08x}"
-    return f"{prefix}{kind}.{safe}"
+    # A task queue other than the default one: topics of their own (``tasks.activity-gpu.NAME``),
+    # consumed only by the workers of that queue.
+    return f"{prefix}{kind}-{queue}.{safe}" if queue else f"{prefix}{kind}.{safe}"
 
 
 MESSAGE_BYTES = 32 * 1024 * 1024

@@ -31,12 +31,17 @@ class ActivityOptions(TypedDict, total=False):
     start_to_close_timeout: float | datetime.timedelta | None
     heartbeat_timeout: float | datetime.timedelta | None
     schedule_to_close_timeout: float | datetime.timedelta | None
+    task_queue: str | None
+    priority: int | None
+    concurrency_key: str | None
 
 
 class ChildWorkflowOptions(TypedDict, total=False):
     """The options of ``goblins.workflow.start_child`` and ``execute_child``."""
 
     run_id: str | None
+    task_queue: str | None
+    priority: int | None
 
 
 class WorkflowOptions(TypedDict, total=False):
@@ -49,6 +54,8 @@ class WorkflowOptions(TypedDict, total=False):
     id_conflict_policy: IdConflictPolicy | str | None
     execution_timeout: float | datetime.timedelta | None
     timeout: float | datetime.timedelta | None
+    task_queue: str | None
+    priority: int | None
 
 
 class StartWorkflowOptions(WorkflowOptions, total=False):

@@ -21,6 +21,7 @@ from goblins import converter, wire
 from goblins._definitions import WorkflowDefinition, activity_definition, name_of, workflow_definition
 from goblins._envelope import PayloadCodec
 from goblins._local_activity import LOCAL, LocalActivities
+from goblins._queues import check_priority, check_queue
 from goblins._settle import _SETTLE, _fail_workflow
 from goblins._updates import UpdateHandling
 from goblins.api import v1 as pb
@@ -309,8 +310,10 @@ class WorkflowInstance(UpdateHandling, LocalActivities, asyncio.AbstractEventLoo
         start_to_close_timeout: float | None,
         heartbeat_timeout: float | None = None,
         schedule_to_close_timeout: float | None = None,
+        flow: tuple[str | None, int | None, str | None] = (None, None, None),
     ) -> asyncio.Future[Any]:
         name = name_of(activity, "activity")
+        queue, priority, ckey = _flow(*flow) if flow != (None, None, None) else ("", 0, "")
         defn = activity_definition(activity)
         hint = converter.param_hints(defn.fn)[1] if defn is not None else Any
         payload = converter.encode_args(args, f"activity {name!r}", self.codec)
@@ -334,6 +337,9 @@ class WorkflowInstance(UpdateHandling, LocalActivities, asyncio.AbstractEventLoo
                 start_to_close_timeout=float(start_to_close_timeout or 0),
                 heartbeat_timeout=float(heartbeat_timeout or 0),
                 schedule_to_close_timeout=float(schedule_to_close_timeout or 0),
+                task_queue=queue,
+                priority=priority,
+                concurrency_key=ckey,
             )
             self._commands.append(pb.Command(schedule_activity=schedule))
         return self._step_future(act_id, hint)
@@ -355,9 +361,12 @@ class WorkflowInstance(UpdateHandling, LocalActivities, asyncio.AbstractEventLoo
             return 0.0
         return max(0.0, min(self._timers_due[step] for step in pending) - self.now)
 
-    def start_child(self, workflow: Any, args: Sequence[Any], run_id: str | None) -> tuple[str, asyncio.Future[Any]]:
+    def start_child(
+        self, workflow: Any, args: Sequence[Any], run_id: str | None, flow: tuple[str | None, int | None] = (None, None)
+    ) -> tuple[str, asyncio.Future[Any]]:
         """Start a child workflow run; (its run id, a future of its result)."""
         name = name_of(workflow, "workflow")
+        queue, priority, _ = _flow(flow[0], flow[1], None)
         defn = workflow_definition(workflow)
         hint = converter.param_hints(defn.fn)[1] if defn is not None else Any
         payload = converter.encode_args(args, f"child workflow {name!r}", self.codec)
@@ -366,7 +375,14 @@ class WorkflowInstance(UpdateHandling, LocalActivities, asyncio.AbstractEventLoo
         step_id, recorded = self._next_step(CHILD, name)
         child_run_id = run_id or step_id  # deterministic: the parent's step id
         if recorded is None:
-            start = pb.StartChildWorkflow(step_id=step_id, workflow_name=name, input=payload, child_run_id=child_run_id)
+            start = pb.StartChildWorkflow(
+                step_id=step_id,
+                workflow_name=name,
+                input=payload,
+                child_run_id=child_run_id,
+                task_queue=queue,
+                priority=priority,
+            )
             self._commands.append(pb.Command(start_child_workflow=start))
         return child_run_id, self._step_future(step_id, hint)
 
@@ -619,3 +635,11 @@ _DECIDED = frozenset(
 )
 """The kinds a workflow task's completion records (and the run's end): one of them after the
 event the code reacts to means the code is replaying a reaction the history holds already."""
+
+
+def _flow(queue: str | None, priority: int | None, ckey: str | None) -> tuple[str, int, str]:
+    """A step's task queue, priority and concurrency key as the wire has them ("" and 0: the
+    workflow's own), or ValueError."""
+    if ckey is not None and (not isinstance(ckey, str) or not ckey or len(ckey) > 200):
+        raise ValueError(f"concurrency_key must be a non-empty str of at most 200 characters, got {ckey!r}")
+    return (check_queue(queue) if queue is not None else ""), check_priority(priority), ckey or ""

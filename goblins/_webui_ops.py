@@ -130,7 +130,9 @@ async def describe(request: Request, client: Client) -> dict[str, Any]:
 
 
 async def workers(request: Request, client: Client) -> dict[str, Any]:
-    return dataclasses.asdict(await client.list_workers())
+    listed = dataclasses.asdict(await client.list_workers())
+    listed["queues"] = [dataclasses.asdict(q) for q in await client.list_task_queues()]  # docs/task-queues.md
+    return listed
 
 
 async def download(request: Request, client: Client, plain: Any) -> StreamingResponse:

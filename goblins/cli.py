@@ -16,6 +16,7 @@ from goblins import (
     _cli_codec,
     _cli_ids,
     _cli_ops,
+    _cli_queues,
     _cli_replay,
     _cli_tls,
     _cli_ui,
@@ -102,8 +103,8 @@ def load_worker(target: str, server: str | None, **options: Any) -> Worker:
 def worker_options(args: argparse.Namespace) -> dict[str, Any]:
     """The Worker keyword arguments that ``goblins worker``'s flags set (the others default)."""
     options: dict[str, Any] = {}
-    for flag in ("max_concurrent_activities", "max_concurrent_sync_activities", "activity_executor"):
-        if getattr(args, flag):
+    for flag in ("max_concurrent_activities", "max_concurrent_sync_activities", "activity_executor", "task_queue"):
+        if getattr(args, flag, None):
             options[flag] = getattr(args, flag)
     options["tls"] = _cli_tls.client_tls(args)
     return options
@@ -145,6 +146,7 @@ async def workflow_start(args: argparse.Namespace) -> int:
             run_id=args.run_id,
             execution_timeout=args.execution_timeout,
             **_cli_ids.start_options(args),
+            **_cli_queues.start_options(args),
         )
         print(handle.run_id)
         if args.wait:
@@ -398,6 +400,8 @@ def build_parser() -> argparse.ArgumentParser:
     _cli_codec.register(sub)
     _cli_tls.register(sub)
     _cli_activity.register(sub, _server_default())  # activity complete|fail|heartbeat TOKEN
+
+    _cli_queues.register(sub, _server_default())  # goblins task-queue; --task-queue, --priority
     return p
 
 

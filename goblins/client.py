@@ -14,6 +14,7 @@ import grpc
 from goblins import _client_activity, _tracing, converter
 from goblins._batching import MessageOutbox
 from goblins._channel import open_channel, token_or_env, wait_ready
+from goblins._client_queues import TaskQueueInfo, config_request, list_task_queues, set_task_queue
 from goblins._client_update import new_update, signal_with_start
 from goblins._client_update import start_update as start_update_
 from goblins._definitions import name_of, workflow_definition
@@ -25,6 +26,7 @@ from goblins._handle import _rpc_error, _sized
 from goblins._handler_defs import Update
 from goblins._options import StartWorkflowOptions as StartWorkflowOptions
 from goblins._options import WorkflowOptions as WorkflowOptions
+from goblins._queues import check_priority, check_queue
 from goblins._tls import TLSConfig, resolve
 from goblins._workflow_ids import IdConflictPolicy, IdReusePolicy, conflict_policy, reuse_policy
 from goblins.api import v1 as pb
@@ -258,6 +260,8 @@ class Client:
         start_signal_args: Sequence[Any] = (),
         start_update: str | Update[..., Any] | None = None,
         start_update_args: Sequence[Any] = (),
+        task_queue: str | None = None,
+        priority: int | None = None,
     ) -> WorkflowHandle[Any]:
         """Start a top-level run of ``workflow`` (an ``@goblins.workflow`` function or its name).
 
@@ -284,6 +288,10 @@ class Client:
         update is sent to it; the call returns when the run has accepted it, as
         ``handle.started_update`` (``await handle.started_update.result()``), or raises
         :class:`goblins.UpdateRejected` (the run stays started, as in Temporal).
+
+        ``task_queue`` (default ``"default"``) and ``priority`` (1 lowest to 5 highest, default
+        3): where and in what order the run's tasks go, its activities' and children's too unless
+        they say otherwise (docs/task-queues.md).
         """
         name = name_of(workflow, "workflow")
         if run_id is not None and (not isinstance(run_id, str) or not run_id):
@@ -303,6 +311,8 @@ class Client:
                 workflow_id=id or "",
                 id_reuse_policy=f"ID_REUSE_{reuse.name}",
                 id_conflict_policy=f"ID_CONFLICT_{conflict.name}",
+                task_queue=check_queue(task_queue) if task_queue is not None else "",
+                priority=check_priority(priority),
             )
             if start_signal is not None:
                 signal_with_start(request, start_signal, start_signal_args, self.codec)
@@ -347,6 +357,8 @@ class Client:
         id_conflict_policy: IdConflictPolicy | str | None = None,
         execution_timeout: float | datetime.timedelta | None = None,
         timeout: float | datetime.timedelta | None = None,
+        task_queue: str | None = None,
+        priority: int | None = None,
     ) -> Any:
         """Start a run and wait for its result.
 
@@ -362,6 +374,8 @@ class Client:
             id_reuse_policy=id_reuse_policy,
             id_conflict_policy=id_conflict_policy,
             execution_timeout=execution_timeout,
+            task_queue=task_queue,
+            priority=priority,
         )
         return await handle.result(timeout=timeout)
 
@@ -458,7 +472,29 @@ class Client:
                 w.free_activity_slots,
                 w.free_workflow_slots,
                 w.host,
+                w.task_queue or "default",
             )
             for w in resp.workers
         )
         return WorkerList(workers, resp.transport, resp.missing)
+
+    async def set_task_queue(
+        self,
+        name: str,
+        *,
+        max_concurrent: int | None = None,
+        rate_per_second: float | None = None,
+        max_per_key: int | None = None,
+        reset: bool = False,
+        timeout: float | datetime.timedelta | None = None,
+    ) -> TaskQueueInfo:
+        """Set a task queue's limits, enforced by the server across all workers (0 or None: no
+        limit; ``reset``: remove them all). Stored durably. See docs/task-queues.md."""
+        request = config_request(name, max_concurrent, rate_per_second, max_per_key, reset)
+        return await set_task_queue(self, request, timeout)
+
+    async def list_task_queues(
+        self, name: str = "", timeout: float | datetime.timedelta | None = None
+    ) -> list[TaskQueueInfo]:
+        """The task queues with limits or tasks or workers (``name``: that one only)."""
+        return await list_task_queues(self, name, timeout)

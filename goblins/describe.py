@@ -143,6 +143,8 @@ class LiveFacts:
     heartbeats: Mapping[str, tuple[Any, float | None]] = dataclasses.field(default_factory=dict)
     """step id -> (decoded details, when seen)."""
     signals_waited_for: tuple[str, ...] = ()
+    waiting: tuple[str, ...] = ()
+    """Activities that wait for their task queue's limits, and which limit (docs/task-queues.md)."""
 
 
 def clock(t: float) -> str:
@@ -192,6 +194,7 @@ def describe_run(events: Iterable[Event], live: LiveFacts) -> RunDescription:
                     f"activity {a.name!r} retrying: attempt {a.attempt + 1}{of}, "
                     f"next at {clock(a.next_retry_time)}{failed}"
                 )
+        reasons.extend(live.waiting)
     close = None if running else f.close_time
     return RunDescription(
         run_id=f.run_id,

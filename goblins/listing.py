@@ -39,6 +39,8 @@ class WorkerInfo:
     free_workflow_slots: int
     host: str = ""
     """Where it connects from, when the transport says (a Kafka member's host)."""
+    task_queue: str = "default"
+    """The task queue it polls (docs/task-queues.md)."""
 
 
 @dataclasses.dataclass(frozen=True)

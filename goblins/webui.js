@@ -390,11 +390,16 @@ async function loadWorkers() {
     const data = await api("/api/workers");
     $("workersnote").textContent = `${data.workers.length} connected (${data.transport})` + (data.missing ? `; not known here: ${data.missing}` : "");
     $("workers").innerHTML = data.workers.map((w) =>
-      `<tr class="worker" data-id-worker="${esc(w.worker_id)}"><td class="mono">${esc(w.worker_id)}</td><td class="mono">${esc(w.host)}</td>` +
+      `<tr class="worker" data-id-worker="${esc(w.worker_id)}"><td class="mono">${esc(w.worker_id)}</td><td class="mono">${esc(w.task_queue)}</td><td class="mono">${esc(w.host)}</td>` +
       `<td>${w.workflows.map(esc).join("<br>")}</td><td>${w.activities.map(esc).join("<br>")}</td>` +
       `<td>${slot(w.tasks_in_flight)}</td><td>${slot(w.free_activity_slots)} / ${slot(w.free_workflow_slots)}</td></tr>`).join("") ||
-      `<tr><td colspan="6" class="note">no worker is connected</td></tr>`;
-  } catch (e) { $("workers").innerHTML = `<tr><td colspan="6" class="ERROR">${esc(e.message)}</td></tr>`; }
+      `<tr><td colspan="7" class="note">no worker is connected</td></tr>`;
+    const limits = (q) => [q.max_concurrent ? `max_concurrent ${q.max_concurrent}` : "", q.rate_per_second ? `rate ${q.rate_per_second}/s` : "",
+      q.max_per_key ? `max_per_key ${q.max_per_key}` : ""].filter(Boolean).join(", ") || "no limits";
+    $("queues").innerHTML = (data.queues || []).map((q) =>
+      `<tr class="queue"><td class="mono">${esc(q.name)}</td><td>${esc(limits(q))}</td><td>${q.in_flight}</td><td>${q.waiting}</td></tr>`).join("") ||
+      `<tr><td colspan="4" class="note">no task queue has limits</td></tr>`;
+  } catch (e) { $("workers").innerHTML = `<tr><td colspan="7" class="ERROR">${esc(e.message)}</td></tr>`; }
 }
 
 // ---- views ----

@@ -273,4 +273,5 @@ def live_facts(request: pb.DescribeWorkflowRequest, reply: pb.DescribeWorkflowRe
         heartbeats={
             b.step_id: (converter.decode(b.details) if b.details else None, b.time or None) for b in reply.heartbeats
         },
+        waiting=tuple(reply.waiting),
     )

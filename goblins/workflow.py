@@ -122,6 +122,9 @@ def execute_activity(
     start_to_close_timeout: float | datetime.timedelta | None = None,
     heartbeat_timeout: float | datetime.timedelta | None = None,
     schedule_to_close_timeout: float | datetime.timedelta | None = None,
+    task_queue: str | None = None,
+    priority: int | None = None,
+    concurrency_key: str | None = None,
 ) -> asyncio.Future[Any]:
     """Schedule an activity; await the returned future for its result.
 
@@ -136,6 +139,10 @@ def execute_activity(
 
     The step is scheduled when this is called, so ``asyncio.gather(execute_activity(a),
     execute_activity(b))`` runs both in parallel.
+
+    ``task_queue`` (default: the workflow's), ``priority`` (1 lowest to 5 highest; default: the
+    workflow's, else 3) and ``concurrency_key`` (at most the queue's ``max_per_key`` in flight
+    per key): see docs/task-queues.md.
     """
     return current_instance("workflow.execute_activity").schedule_activity(
         activity,
@@ -144,6 +151,7 @@ def execute_activity(
         optional_seconds(start_to_close_timeout, "start_to_close_timeout", zero=False),
         optional_seconds(heartbeat_timeout, "heartbeat_timeout", zero=False),
         optional_seconds(schedule_to_close_timeout, "schedule_to_close_timeout", zero=False),
+        flow=(task_queue, priority, concurrency_key),
     )
 
 
@@ -268,14 +276,20 @@ async def start_child(
     workflow: str, *args: Any, **options: Unpack[ChildWorkflowOptions]
 ) -> ChildWorkflowHandle[Any]: ...
 async def start_child(
-    workflow: Callable[[*Ts], Awaitable[Any]] | str, *args: *Ts, run_id: str | None = None
+    workflow: Callable[[*Ts], Awaitable[Any]] | str,
+    *args: *Ts,
+    run_id: str | None = None,
+    task_queue: str | None = None,
+    priority: int | None = None,
 ) -> ChildWorkflowHandle[Any]:
     """Start a child workflow run (``run_id`` defaults to a deterministic one).
 
     Cancelling the parent cancels its running children. (``Client.start_workflow`` starts a
-    top-level run, from outside any workflow.)
+    top-level run, from outside any workflow.) ``task_queue`` and ``priority``: the parent's
+    unless given (docs/task-queues.md).
     """
-    child_run_id, result = current_instance("workflow.start_child").start_child(workflow, args, run_id)
+    instance = current_instance("workflow.start_child")
+    child_run_id, result = instance.start_child(workflow, args, run_id, (task_queue, priority))
     return ChildWorkflowHandle(child_run_id, result)
 
 
@@ -285,12 +299,18 @@ async def execute_child(
 ) -> T: ...
 @overload
 async def execute_child(workflow: str, *args: Any, **options: Unpack[ChildWorkflowOptions]) -> Any: ...
-async def execute_child(workflow: Callable[[*Ts], Awaitable[Any]] | str, *args: *Ts, run_id: str | None = None) -> Any:
+async def execute_child(
+    workflow: Callable[[*Ts], Awaitable[Any]] | str,
+    *args: *Ts,
+    run_id: str | None = None,
+    task_queue: str | None = None,
+    priority: int | None = None,
+) -> Any:
     """Run a child workflow and return its result.
 
     A child that fails raises :class:`goblins.ChildWorkflowFailed` in the parent.
     """
-    handle = await start_child(workflow, *args, run_id=run_id)
+    handle = await start_child(workflow, *args, run_id=run_id, task_queue=task_queue, priority=priority)
     return await handle.result()
 
 

@@ -46,6 +46,7 @@ PERMISSIONS: dict[str, str] = {
     "history": "read histories",
     "describe": "describe runs",
     "list": "list runs and connected workers",
+    "configure_queues": "configure task queues",
     "connect": "connect as a worker",
     "register": "register workflows and activities",
     "check_tasks": "check activity tasks",
@@ -100,6 +101,8 @@ RPCS: dict[str, frozenset[str]] = {
     "ClientSession": frozenset({"start", "result"}),
     "ListWorkers": frozenset({"list"}),
     "CompleteActivity": frozenset({"complete_activity"}),
+    "SetTaskQueue": frozenset({"configure_queues"}),
+    "ListTaskQueues": frozenset({"list"}),
 }
 
 # The kinds of request a ClientSession stream carries (ClientRequest.kind) and their permission.

@@ -86,7 +86,14 @@ def bad_command(command: pb.Command, index: int, limit: int = MAX_PAYLOAD) -> st
             problem = bad_seconds(getattr(s, field), f"{where}: {field}")
             if problem:
                 return problem
-        names = too_long((f"{where}: step_id", s.step_id), (f"{where}: activity_name", s.activity_name))
+        names = too_long(
+            (f"{where}: step_id", s.step_id),
+            (f"{where}: activity_name", s.activity_name),
+            (f"{where}: task_queue", s.task_queue),
+            (f"{where}: concurrency_key", s.concurrency_key),
+        )
+        if not names and not 0 <= s.priority <= 5:
+            names = f"{where}: priority must be 1 to 5 (0: the default), got {s.priority}"
         return names or _bad_retry_policy(s.retry_policy, where)
     if which == "start_timer":
         t = command.start_timer
@@ -124,6 +131,9 @@ def _fine(command: pb.Command, limit: int) -> bool:
             and 0 <= s.schedule_to_close_timeout < _INF
             and len(s.step_id) <= MAX_NAME
             and len(s.activity_name) <= MAX_NAME
+            and 0 <= s.priority <= 5
+            and len(s.task_queue) <= MAX_NAME
+            and len(s.concurrency_key) <= MAX_NAME
         ):
             return False
         if not s.HasField("retry_policy"):

@@ -31,6 +31,26 @@ class TaskRecord:
     data: bytes  # ActivityTask bytes; empty for workflow tasks (built at dispatch)
     timeout: float = 0.0
     heartbeat: float = 0.0  # activity: its heartbeat_timeout (not stored: it is in data)
+    # Its task queue ("": the default one), priority (0: the default) and concurrency key: not
+    # columns either, they are in data (``restore_flow`` reads them back).
+    queue: str = ""
+    priority: int = 0
+    ckey: str = ""
+
+
+def restore_flow(t: TaskRecord) -> None:
+    """Set a stored task's queue, priority and concurrency key from its data."""
+    if not t.data or t.kind not in (ACTIVITY, WORKFLOW):
+        return
+    try:
+        task: pb.ActivityTask | pb.WorkflowTask = (
+            pb.ActivityTask.FromString(t.data) if t.kind == ACTIVITY else pb.WorkflowTask.FromString(t.data)
+        )
+    except Exception:
+        return  # not a task this version wrote: the default queue
+    t.queue, t.priority = task.task_queue, task.priority
+    if isinstance(task, pb.ActivityTask):
+        t.ckey = task.concurrency_key
 
 
 @dataclasses.dataclass

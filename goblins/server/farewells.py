@@ -43,6 +43,8 @@ class Farewells(FoldedRun):
         )
         if c.trace_context:
             started.trace_context.update(c.trace_context)
+        # A child runs on its parent's queue, at its priority, unless told otherwise.
+        started.task_queue, started.priority = c.task_queue or self.task_queue, c.priority or self.priority
         self.record(fx, self.new_event(pb.CHILD_WORKFLOW_STARTED, now, child_workflow_started=started))
         self._send_child_start(fx, started, now)
 
@@ -67,6 +69,8 @@ class Farewells(FoldedRun):
             run_id=done.continued_as,
             parent_run_id=self.parent_run_id,  # a child stays its parent's child across the chain
             parent_step=self.parent_step,
+            task_queue=first.workflow_scheduled.task_queue,
+            priority=first.workflow_scheduled.priority,
         )
         if first.workflow_scheduled.trace_context:  # the chain goes on in the same trace
             request.trace_context.update(first.workflow_scheduled.trace_context)
@@ -106,6 +110,8 @@ class Farewells(FoldedRun):
             run_id=started.child_run_id,
             parent_run_id=self.run_id,
             parent_step=started.step_id,
+            task_queue=started.task_queue,
+            priority=started.priority,
         )
         if started.trace_context:
             request.trace_context.update(started.trace_context)

@@ -85,6 +85,8 @@ class FoldedRun:
         self.marker_seq = 0  # the newest event a completion recorded that a marker must not precede
         self.parent_run_id = ""
         self.parent_step = ""
+        self.task_queue = ""  # "" on the wire: the default queue
+        self.priority = 0
         self.finished = False
         self.started = False
         self.wf_task_id: str | None = None
@@ -165,6 +167,7 @@ class FoldedRun:
         a = e.workflow_scheduled
         self.workflow_name = e.workflow_name
         self.parent_run_id, self.parent_step = a.parent_run_id, a.parent_step_id
+        self.task_queue, self.priority = a.task_queue, a.priority
         if a.execution_timeout:  # the deadline is a server timer, not a step of the workflow
             self.timers[self.run_id + DEADLINE] = e.time + a.execution_timeout
         self.last_wake_seq = e.seq

@@ -223,13 +223,23 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         return await self.runs.describe(request)
 
     @mapped
+    async def SetTaskQueue(self, request: pb.TaskQueueConfig, context: grpc.aio.ServicerContext) -> pb.TaskQueueConfig:
+        return await self.runs.set_task_queue(request)
+
+    @mapped
+    async def ListTaskQueues(
+        self, request: pb.ListTaskQueuesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListTaskQueuesResponse:
+        return await self.runs.task_queues(request)
+
+    @mapped
     async def GetClusterInfo(self, request: pb.ClusterInfoRequest, context: grpc.aio.ServicerContext) -> pb.ClusterInfo:
         return self.runs.cluster_info()
 
     @mapped
     async def Register(self, request: pb.Hello, context: grpc.aio.ServicerContext) -> pb.RegisterResponse:
         auth.require_names(request.workflows, request.activities)
-        await self.runs.register(list(request.workflows), list(request.activities))
+        await self.runs.register(list(request.workflows), list(request.activities), request.task_queue)
         log.info(
             "worker %s connected (%s, %d workflows, %d activities)",
             request.worker_id,
@@ -309,10 +319,10 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         if first is None or not first.HasField("hello"):
             return
         hello = first.hello
-        session = Session(hello.worker_id, hello.workflows, hello.activities, hello.sync_activities)
+        session = Session(hello.worker_id, hello.workflows, hello.activities, hello.sync_activities, hello.task_queue)
         try:
             auth.require_names(hello.workflows, hello.activities)
-            await self.runs.register(list(hello.workflows), list(hello.activities))
+            await self.runs.register(list(hello.workflows), list(hello.activities), hello.task_queue)
             self.queue.connect(session, list(hello.running_task_ids))
         except Exception as exc:
             code, details = status_of(exc, "Connect")

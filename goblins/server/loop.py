@@ -145,6 +145,7 @@ class EventLoop(StoreCommits, ReportDecisions):
                 r.execution_timeout,
                 _start_signal(r),
                 r.trace_context,
+                (r.task_queue, r.priority),
             )
         )
 
@@ -324,6 +325,7 @@ class EventLoop(StoreCommits, ReportDecisions):
                             item.parent_step,
                             item.execution_timeout,
                             item.trace_context,
+                            item.flow,
                         )
                     )
                     touched[rs.run_id] = rs

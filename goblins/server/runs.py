@@ -18,6 +18,7 @@ from goblins.history import FINISHED, WORKFLOW_SUCCEEDED, parse_status
 from goblins.server.checks import MAX_PAYLOAD, MAX_REASON, bad_payload, bad_seconds, too_long
 from goblins.server.completions import RunCompletions
 from goblins.server.effects import ACTIVITY, WORKFLOW
+from goblins.server.flow import check_priority, check_queue
 from goblins.server.loop import EventLoop
 from goblins.server.paging import (
     PAGE_BYTES,
@@ -118,6 +119,12 @@ class Runs(RunUpdates, RunCompletions):
             raise InvalidArgument("workflow_name is required")
         _refuse_engine_fields(request)
         _refuse_long(("workflow_name", name), ("run_id", request.run_id), ("workflow_id", request.workflow_id))
+        try:  # its task queue and priority (docs/task-queues.md)
+            check_priority(request.priority or None)
+            if request.task_queue:
+                check_queue(request.task_queue)
+        except ValueError as exc:
+            raise InvalidArgument(str(exc)) from None
         problem = bad_seconds(request.execution_timeout, "execution_timeout")
         if problem:
             raise InvalidArgument(problem)
@@ -152,6 +159,7 @@ class Runs(RunUpdates, RunCompletions):
                 pass  # it ended meanwhile
         if request.trace_context:  # opaque here: recorded with the start for the workers' tracing
             start.trace_context.update(request.trace_context)
+        start.task_queue, start.priority = request.task_queue, request.priority
         created = await self.router.start(start, fresh=not request.run_id)
         if request.start_signal and not created:
             last = await self.store.last_event(run_id)
@@ -286,12 +294,15 @@ class Runs(RunUpdates, RunCompletions):
         wait for the answer; nothing is recorded."""
         rs = self.loop.run(task.run_id)
         if rs is not None:
-            workflow_name = rs.workflow_name
+            workflow_name, task.task_queue = rs.workflow_name, rs.task_queue
         else:
             last = await self.store.last_event(task.run_id)
             if last is None:
                 raise NotFound(f"no workflow run with id {task.run_id!r}")
             workflow_name = last.workflow_name
+            # The run's queue (its workers' topics, in the distributed mode): its first event.
+            first, _ = await self.store.history_page(task.run_id, 0, 1, PAGE_BYTES) or ([], False)
+            task.task_queue = first[0].workflow_scheduled.task_queue if first else ""
         query_id = new_id()
         answer: asyncio.Future[pb.QueryAnswer] = asyncio.get_running_loop().create_future()
         self.queries[query_id] = answer
@@ -407,15 +418,25 @@ class Runs(RunUpdates, RunCompletions):
             reply.heartbeats.add(step_id=step_id, details=details, time=times.get(step_id, 0.0))
         for step_id in times.keys() - beats.keys():  # heartbeats without details
             reply.heartbeats.add(step_id=step_id, time=times[step_id])
+        if rs is not None:  # its activities not started that wait for their queue's limits
+            for act in rs.activities.values():
+                why = "" if act.started or act.finished else self.mode.queue.waiting(act.spec.task_queue)
+                if why:
+                    reply.waiting.append(f"{act.spec.step_id} ({act.name}): waiting: {why}")
         return reply
 
     # ---- workers ----
 
-    async def register(self, workflows: list[str], activities: list[str]) -> None:
-        """A worker hosts these names: their task topics exist and the registry has them."""
+    async def register(self, workflows: list[str], activities: list[str], queue: str = "") -> None:
+        """A worker hosts these names (on ``queue``): their task topics exist and the registry has them."""
         _refuse_long(*(("workflow name", n) for n in workflows), *(("activity name", n) for n in activities))
         self.loop.refuse_in_outage()
-        await self.mode.queue.ensure_task_topics(workflows, activities)
+        if queue:
+            try:
+                check_queue(queue)
+            except ValueError as exc:
+                raise InvalidArgument(str(exc)) from None
+        await self.mode.queue.ensure_task_topics(workflows, activities, queue)
         await self.loop.register([(WORKFLOW, n) for n in workflows] + [(ACTIVITY, n) for n in activities])
 
     async def check_tasks(self, tasks: list[pb.ActivityTask]) -> pb.CheckTasksResponse:
@@ -431,3 +452,23 @@ class Runs(RunUpdates, RunCompletions):
 
     async def workers(self) -> pb.ListWorkersResponse:
         return await self.mode.queue.workers()
+
+    async def set_task_queue(self, config: pb.TaskQueueConfig) -> pb.TaskQueueConfig:
+        """Store a task queue's limits (docs/task-queues.md) and apply them."""
+        try:
+            config.name = check_queue(config.name or "")
+        except ValueError as exc:
+            raise InvalidArgument(str(exc)) from None
+        if config.max_concurrent < 0 or config.max_per_key < 0 or not 0 <= config.rate_per_second < math.inf:
+            raise InvalidArgument("max_concurrent, rate_per_second and max_per_key are >= 0 (0: no limit)")
+        config.updated_at = self.loop.clock()
+        return await self.mode.queue.set_queue(config)
+
+    async def task_queues(self, request: pb.ListTaskQueuesRequest) -> pb.ListTaskQueuesResponse:
+        reply = await self.mode.queue.queues()
+        if request.name:
+            wanted = request.name
+            kept = [q for q in reply.queues if q.config.name == wanted]
+            del reply.queues[:]
+            reply.queues.extend(kept)
+        return reply

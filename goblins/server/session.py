@@ -35,9 +35,15 @@ class Session:
     """One connected worker: what it hosts, how much more it can take, its outbox."""
 
     def __init__(
-        self, worker_id: str, workflows: Sequence[str], activities: Sequence[str], sync_activities: Sequence[str] = ()
+        self,
+        worker_id: str,
+        workflows: Sequence[str],
+        activities: Sequence[str],
+        sync_activities: Sequence[str] = (),
+        task_queue: str = "",
     ) -> None:
         self.worker_id = worker_id
+        self.task_queue = task_queue  # it takes only this queue's tasks ("": the default one)
         self.keys: set[Key] = {(WORKFLOW, n) for n in workflows} | {(ACTIVITY, n) for n in activities}
         self.credit = {ACTIVITY: 0, WORKFLOW: 0, SYNC_ACTIVITY: 0}
         # The keys whose tasks also take a SYNC_ACTIVITY credit: a worker that cannot start

@@ -84,6 +84,7 @@ class RunState(Farewells):
         parent_step: str = "",
         execution_timeout: float = 0.0,
         trace_context: Mapping[str, str] | None = None,
+        flow: tuple[str, int] = ("", 0),
     ) -> Effects:
         fx = Effects()
         self.workflow_name = workflow_name
@@ -93,6 +94,7 @@ class RunState(Farewells):
         a.parent_run_id, a.parent_step_id = parent_run_id, parent_step
         if trace_context:
             a.trace_context.update(trace_context)
+        a.task_queue, a.priority = flow
         self.record(fx, event)
         if execution_timeout:
             deadline = self.run_id + DEADLINE
@@ -343,7 +345,7 @@ class RunState(Farewells):
             self._send_child_start(fx, child, now)
         if self.wf_task_id is not None or self.last_wake_seq > self.wf_seen:
             self.wf_task_id = self.wf_task_id or f"{self.run_id}{WF_TASK_MARK}{self.ids()[:12]}"
-            fx.tasks.append(TaskRecord(self.wf_task_id, self.run_id, WORKFLOW, self.workflow_name, now, b""))
+            fx.tasks.append(self._workflow_task(self.wf_task_id, now))
         return fx
 
     def owed_tasks(self, now: float) -> list[TaskRecord]:
@@ -363,6 +365,9 @@ class RunState(Farewells):
         a.schedule_to_close_timeout = c.schedule_to_close_timeout
         if c.trace_context:
             a.trace_context.update(c.trace_context)
+        # An activity runs on its workflow's queue, at its priority, unless told otherwise.
+        a.task_queue, a.priority = c.task_queue or self.task_queue, c.priority or self.priority
+        a.concurrency_key = c.concurrency_key
         self.record(fx, event)
         fx.tasks.append(self._activity_task(self.activities[c.step_id], now))
 
@@ -411,6 +416,9 @@ class RunState(Farewells):
             start_to_close_timeout=timeout,
             heartbeat_timeout=s.heartbeat_timeout,
             heartbeat_details=act.details,
+            task_queue=s.task_queue,
+            priority=s.priority,
+            concurrency_key=s.concurrency_key,
         )
         if s.trace_context:
             task.trace_context.update(s.trace_context)
@@ -423,14 +431,23 @@ class RunState(Farewells):
             task.SerializeToString(),
             timeout,
             s.heartbeat_timeout,
+            s.task_queue,
+            s.priority,
+            s.concurrency_key,
         )
+
+    def _workflow_task(self, task_id: str, visible_at: float) -> TaskRecord:
+        """A workflow task; on a queue or at a priority, its data says which (kept with it)."""
+        q, p = self.task_queue, self.priority
+        data = pb.WorkflowTask(task_queue=q, priority=p).SerializeToString() if q or p else b""
+        return TaskRecord(task_id, self.run_id, WORKFLOW, self.workflow_name, visible_at, data, queue=q, priority=p)
 
     def _wake(self, fx: Effects, visible_at: float) -> None:
         """Make sure a workflow task will show the workflow its new events."""
         if self.wf_task_id is not None or self.finished:
             return
         self.wf_task_id = f"{self.run_id}{WF_TASK_MARK}{self.ids()[:12]}"
-        fx.tasks.append(TaskRecord(self.wf_task_id, self.run_id, WORKFLOW, self.workflow_name, visible_at, b""))
+        fx.tasks.append(self._workflow_task(self.wf_task_id, visible_at))
 
     def _drop_tasks(self, fx: Effects) -> None:
         """The run ended: its pending activities, timers and workflow task are void."""

@@ -110,6 +110,7 @@ class GrpcSource:
                 activities=list(reg.activities),
                 running_task_ids=[*running, *self._unacked],
                 sync_activities=list(reg.sync_activities),
+                task_queue=reg.task_queue,
             ),
             reports=[*self._started.values(), *self._unacked.values()],
             credit=pb.Credit(activities=activities, workflows=workflows, sync_activities=sync_activities),

@@ -77,6 +77,8 @@ class _Offsets:
 class KafkaSource:
     """One consumer of the task topics; see :class:`goblins.worker._source.TaskSource`."""
 
+    _queue = ""  # the task queue it consumes ("": the default one)
+
     def __init__(self, stub: pb_grpc.GoblinsStub, info: pb.ClusterInfo, registration: Registration) -> None:
         self._stub = stub
         self.info = info
@@ -174,7 +176,12 @@ class KafkaSource:
         from confluent_kafka import Consumer
 
         reg = self._reg
-        hello = pb.Hello(worker_id=reg.worker_id, workflows=list(reg.workflows), activities=list(reg.activities))
+        hello = pb.Hello(
+            worker_id=reg.worker_id,
+            workflows=list(reg.workflows),
+            activities=list(reg.activities),
+            task_queue=reg.task_queue,
+        )
         loop = asyncio.get_running_loop()
         try:
             await self._stub.Register(hello)
@@ -183,9 +190,10 @@ class KafkaSource:
             )
             prefix = self.info.tasks_topic
             sync = set(reg.sync_activities)
-            self._kind_of = {task_topic(prefix, "workflow", n): "workflow" for n in reg.workflows}
+            queue = self._queue = reg.task_queue  # a worker consumes only its queue's topics
+            self._kind_of = {task_topic(prefix, "workflow", n, queue): "workflow" for n in reg.workflows}
             for n in reg.activities:
-                self._kind_of[task_topic(prefix, "activity", n)] = "sync_activity" if n in sync else "activity"
+                self._kind_of[task_topic(prefix, "activity", n, queue)] = "sync_activity" if n in sync else "activity"
             self.consumer.subscribe(list(self._kind_of), on_assign=self._on_assign)
             yield []  # the session is up
             while not self._closed:
@@ -232,7 +240,8 @@ class KafkaSource:
             return "workflow"
         if task.HasField("activity"):
             return self._kind_of.get(
-                task_topic(self.info.tasks_topic, "activity", task.activity.activity_name), "activity"
+                task_topic(self.info.tasks_topic, "activity", task.activity.activity_name, self._queue),
+                "activity",
             )
         return None  # a query: it takes no slot
 

@@ -47,6 +47,8 @@ class Registration:
     sync_activities: Sequence[str] = ()
     """The activities among ``activities`` that run in the worker's bounded pool."""
     max_sync_activities: int = 0
+    task_queue: str = ""
+    """The task queue it polls ("": the default one)."""
 
 
 def free_slots(registration: Registration, running: Mapping[str, TaskKind]) -> tuple[int, int, int]:

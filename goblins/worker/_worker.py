@@ -31,6 +31,7 @@ from goblins._definitions import (
 )
 from goblins._envelope import PayloadCodec
 from goblins._gc import tune_gc
+from goblins._queues import check_queue
 from goblins._runtime import WorkflowInstance
 from goblins._tls import TLSConfig, resolve
 from goblins.api import v1 as pb
@@ -122,6 +123,7 @@ class Worker(QueryAnswers):
         metrics_host: str | None = None,
         codecs: Sequence[PayloadCodec] | None = None,
         tls: TLSConfig | None = None,
+        task_queue: str | None = None,
     ) -> None:
         for address in server.split(",") if isinstance(server, str) else [server]:
             check_address(address.strip())
@@ -142,6 +144,8 @@ class Worker(QueryAnswers):
         self.max_concurrent_activities = max_concurrent_activities
         self.max_concurrent_workflow_tasks = max_concurrent_workflow_tasks
         self.max_cached_workflows = max_cached_workflows
+        # Only tasks of this queue (docs/task-queues.md); "" on the wire is "default".
+        self.task_queue = check_queue(task_queue) if task_queue is not None else ""
         self.identity = identity or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._sync_names = [name for name, defn in self._activities.items() if not defn.is_async]
         self._executor, self._processes, self.max_concurrent_sync_activities = _sync_pool(
@@ -274,6 +278,7 @@ class Worker(QueryAnswers):
             running=self._running_kinds,
             sync_activities=self._sync_names,
             max_sync_activities=self.max_concurrent_sync_activities,
+            task_queue=self.task_queue,
         )
 
     def _running_kinds(self) -> Mapping[str, TaskKind]:

@@ -39,6 +39,7 @@ ALLOWED: dict[str, set[str]] = {
         "DescribeWorkflow",
         "ListWorkflows",
         "ListWorkers",
+        "ListTaskQueues",
         "Signal",
         "Cancel",
         "Cancel(terminate)",
@@ -54,6 +55,7 @@ ALLOWED: dict[str, set[str]] = {
         "DescribeWorkflow",
         "ListWorkflows",
         "ListWorkers",
+        "ListTaskQueues",
         "Query",
         "ClientSession(result)",
     },
@@ -197,6 +199,9 @@ RPCS: dict[str, Attempt] = {
     "CompleteActivity": lambda s: unary(
         s.CompleteActivity(pb.CompleteActivityRequest(task_token=b"nope", ok=True), timeout=T)
     ),
+
+    "SetTaskQueue": lambda s: unary(s.SetTaskQueue(pb.TaskQueueConfig(name="q_auth"), timeout=T)),
+    "ListTaskQueues": lambda s: unary(s.ListTaskQueues(pb.ListTaskQueuesRequest(), timeout=T)),
 }
 
 

@@ -336,13 +336,16 @@ async def test_the_workers_page_lists_the_connected_worker(env: Env) -> None:
     workers = await env.client.list_workers()
     assert workers.transport == "embedded" and [x.worker_id for x in workers.workers] == ["ui-ops-worker"]
     assert set(workers.workers[0].workflows) == {"order_flow", "child_double", "raises", "nap", "patient"}
-    assert workers.workers[0].free_activity_slots > 0
+    assert workers.workers[0].free_activity_slots > 0 and workers.workers[0].task_queue == "default"
+    await env.client.set_task_queue("gpu", max_concurrent=5, rate_per_second=10)  # docs/task-queues.md
 
     def page(d: Any) -> None:
         d.get(env.base + "/#workers")
         wait_for(d, lambda d: css(d, "#workers tr.worker"), "the workers")
         text = d.execute_script("return document.querySelector('#workers tr.worker').innerText")  # refreshed every 2 s
-        assert "ui-ops-worker" in text and "order_flow" in text and "charge" in text
+        assert "ui-ops-worker" in text and "order_flow" in text and "charge" in text and "default" in text
+        queues = d.execute_script("return document.querySelector('#queues').innerText")
+        assert "gpu" in queues and "max_concurrent 5, rate 10/s" in queues, queues
         assert "embedded" in by_id(d, "workersnote").text
         shot(d, "ui-workers.png")
         no_csp_violation(d)

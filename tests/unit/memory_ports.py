@@ -161,7 +161,7 @@ class MemoryQueue:
     async def send_query(self, query: pb.QueryTask) -> bool:
         return False
 
-    async def ensure_task_topics(self, workflows: list[str], activities: list[str]) -> None:
+    async def ensure_task_topics(self, workflows: list[str], activities: list[str], queue: str = "") -> None:
         pass
 
     async def hosted(self, keys: list[tuple[str, str]]) -> list[bool | None]:

@@ -141,6 +141,16 @@ FIELDS: dict[str, str] = {
     "GetHistoryRequest.page_token": PUBLIC,
     "GetHistoryRequest.workflow_id": PUBLIC,
     "DescribeWorkflowRequest.run_id": PUBLIC,
+    "StartWorkflowRequest.task_queue": PUBLIC,  # docs/task-queues.md
+    "StartWorkflowRequest.priority": PUBLIC,
+    "Hello.task_queue": PUBLIC,
+    "TaskQueueConfig.name": PUBLIC,  # SetTaskQueue: admin only (auth.RPCS)
+    "TaskQueueConfig.max_concurrent": PUBLIC,
+    "TaskQueueConfig.rate_per_second": PUBLIC,
+    "TaskQueueConfig.max_per_key": PUBLIC,
+    "TaskQueueConfig.updated_at": PUBLIC,
+    "TaskQueueConfig.reset": PUBLIC,
+    "ListTaskQueuesRequest.name": PUBLIC,
     "DescribeWorkflowRequest.activities": PUBLIC,  # names to check for a connected host
     "DescribeWorkflowRequest.workflow_id": PUBLIC,
     "ListWorkflowsRequest.status": PUBLIC,

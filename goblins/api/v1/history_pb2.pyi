@@ -137,7 +137,7 @@ class HistoryEvent(_message.Message):
     def __init__(self, run_id: _Optional[str] = ..., seq: _Optional[int] = ..., time: _Optional[float] = ..., type: _Optional[_Union[EventType, str]] = ..., workflow_name: _Optional[str] = ..., workflow_scheduled: _Optional[_Union[WorkflowScheduledAttributes, _Mapping]] = ..., workflow_started: _Optional[_Union[WorkflowStartedAttributes, _Mapping]] = ..., workflow_finished_in_success: _Optional[_Union[WorkflowFinishedInSuccessAttributes, _Mapping]] = ..., workflow_finished_in_error: _Optional[_Union[WorkflowFinishedInErrorAttributes, _Mapping]] = ..., activity_scheduled: _Optional[_Union[ActivityScheduledAttributes, _Mapping]] = ..., activity_started: _Optional[_Union[ActivityStartedAttributes, _Mapping]] = ..., activity_finished_in_success: _Optional[_Union[ActivityFinishedInSuccessAttributes, _Mapping]] = ..., activity_finished_in_error: _Optional[_Union[ActivityFinishedInErrorAttributes, _Mapping]] = ..., workflow_task_failed: _Optional[_Union[WorkflowTaskFailedAttributes, _Mapping]] = ..., timer_started: _Optional[_Union[TimerStartedAttributes, _Mapping]] = ..., timer_fired: _Optional[_Union[TimerFiredAttributes, _Mapping]] = ..., workflow_signaled: _Optional[_Union[WorkflowSignaledAttributes, _Mapping]] = ..., workflow_cancel_requested: _Optional[_Union[WorkflowCancelRequestedAttributes, _Mapping]] = ..., child_workflow_started: _Optional[_Union[ChildWorkflowStartedAttributes, _Mapping]] = ..., child_workflow_completed: _Optional[_Union[ChildWorkflowCompletedAttributes, _Mapping]] = ..., child_workflow_failed: _Optional[_Union[ChildWorkflowFailedAttributes, _Mapping]] = ..., marker_recorded: _Optional[_Union[MarkerRecordedAttributes, _Mapping]] = ..., update_accepted: _Optional[_Union[UpdateAcceptedAttributes, _Mapping]] = ..., update_completed: _Optional[_Union[UpdateCompletedAttributes, _Mapping]] = ..., local_activity_recorded: _Optional[_Union[LocalActivityRecordedAttributes, _Mapping]] = ...) -> None: ...
 
 class WorkflowScheduledAttributes(_message.Message):
-    __slots__ = ("input", "parent_run_id", "parent_step_id", "execution_timeout", "trace_context")
+    __slots__ = ("input", "parent_run_id", "parent_step_id", "execution_timeout", "trace_context", "task_queue", "priority")
     class TraceContextEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -150,12 +150,16 @@ class WorkflowScheduledAttributes(_message.Message):
     PARENT_STEP_ID_FIELD_NUMBER: _ClassVar[int]
     EXECUTION_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     TRACE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    TASK_QUEUE_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
     input: bytes
     parent_run_id: str
     parent_step_id: str
     execution_timeout: float
     trace_context: _containers.ScalarMap[str, str]
-    def __init__(self, input: _Optional[bytes] = ..., parent_run_id: _Optional[str] = ..., parent_step_id: _Optional[str] = ..., execution_timeout: _Optional[float] = ..., trace_context: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    task_queue: str
+    priority: int
+    def __init__(self, input: _Optional[bytes] = ..., parent_run_id: _Optional[str] = ..., parent_step_id: _Optional[str] = ..., execution_timeout: _Optional[float] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., task_queue: _Optional[str] = ..., priority: _Optional[int] = ...) -> None: ...
 
 class WorkflowStartedAttributes(_message.Message):
     __slots__ = ()
@@ -178,7 +182,7 @@ class WorkflowFinishedInErrorAttributes(_message.Message):
     def __init__(self, failure: _Optional[_Union[Failure, _Mapping]] = ...) -> None: ...
 
 class ActivityScheduledAttributes(_message.Message):
-    __slots__ = ("step_id", "activity_name", "input", "retry_policy", "start_to_close_timeout", "heartbeat_timeout", "schedule_to_close_timeout", "trace_context")
+    __slots__ = ("step_id", "activity_name", "input", "retry_policy", "start_to_close_timeout", "heartbeat_timeout", "schedule_to_close_timeout", "trace_context", "task_queue", "priority", "concurrency_key")
     class TraceContextEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -194,6 +198,9 @@ class ActivityScheduledAttributes(_message.Message):
     HEARTBEAT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     SCHEDULE_TO_CLOSE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     TRACE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    TASK_QUEUE_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    CONCURRENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     step_id: str
     activity_name: str
     input: bytes
@@ -202,7 +209,10 @@ class ActivityScheduledAttributes(_message.Message):
     heartbeat_timeout: float
     schedule_to_close_timeout: float
     trace_context: _containers.ScalarMap[str, str]
-    def __init__(self, step_id: _Optional[str] = ..., activity_name: _Optional[str] = ..., input: _Optional[bytes] = ..., retry_policy: _Optional[_Union[RetryPolicy, _Mapping]] = ..., start_to_close_timeout: _Optional[float] = ..., heartbeat_timeout: _Optional[float] = ..., schedule_to_close_timeout: _Optional[float] = ..., trace_context: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    task_queue: str
+    priority: int
+    concurrency_key: str
+    def __init__(self, step_id: _Optional[str] = ..., activity_name: _Optional[str] = ..., input: _Optional[bytes] = ..., retry_policy: _Optional[_Union[RetryPolicy, _Mapping]] = ..., start_to_close_timeout: _Optional[float] = ..., heartbeat_timeout: _Optional[float] = ..., schedule_to_close_timeout: _Optional[float] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., task_queue: _Optional[str] = ..., priority: _Optional[int] = ..., concurrency_key: _Optional[str] = ...) -> None: ...
 
 class ActivityStartedAttributes(_message.Message):
     __slots__ = ("step_id", "activity_name", "attempt", "max_attempts", "async_token_hash")
@@ -289,7 +299,7 @@ class WorkflowCancelRequestedAttributes(_message.Message):
     def __init__(self, reason: _Optional[str] = ...) -> None: ...
 
 class ChildWorkflowStartedAttributes(_message.Message):
-    __slots__ = ("step_id", "child_workflow_name", "child_run_id", "input", "trace_context")
+    __slots__ = ("step_id", "child_workflow_name", "child_run_id", "input", "trace_context", "task_queue", "priority")
     class TraceContextEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -302,12 +312,16 @@ class ChildWorkflowStartedAttributes(_message.Message):
     CHILD_RUN_ID_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
     TRACE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    TASK_QUEUE_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
     step_id: str
     child_workflow_name: str
     child_run_id: str
     input: bytes
     trace_context: _containers.ScalarMap[str, str]
-    def __init__(self, step_id: _Optional[str] = ..., child_workflow_name: _Optional[str] = ..., child_run_id: _Optional[str] = ..., input: _Optional[bytes] = ..., trace_context: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    task_queue: str
+    priority: int
+    def __init__(self, step_id: _Optional[str] = ..., child_workflow_name: _Optional[str] = ..., child_run_id: _Optional[str] = ..., input: _Optional[bytes] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., task_queue: _Optional[str] = ..., priority: _Optional[int] = ...) -> None: ...
 
 class ChildWorkflowCompletedAttributes(_message.Message):
     __slots__ = ("step_id", "child_workflow_name", "child_run_id", "output")

@@ -49,18 +49,20 @@ class QueryAnswer(_message.Message):
     def __init__(self, query_id: _Optional[str] = ..., ok: _Optional[bool] = ..., output: _Optional[bytes] = ..., error: _Optional[str] = ..., error_type: _Optional[str] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("worker_id", "workflows", "activities", "running_task_ids", "sync_activities")
+    __slots__ = ("worker_id", "workflows", "activities", "running_task_ids", "sync_activities", "task_queue")
     WORKER_ID_FIELD_NUMBER: _ClassVar[int]
     WORKFLOWS_FIELD_NUMBER: _ClassVar[int]
     ACTIVITIES_FIELD_NUMBER: _ClassVar[int]
     RUNNING_TASK_IDS_FIELD_NUMBER: _ClassVar[int]
     SYNC_ACTIVITIES_FIELD_NUMBER: _ClassVar[int]
+    TASK_QUEUE_FIELD_NUMBER: _ClassVar[int]
     worker_id: str
     workflows: _containers.RepeatedScalarFieldContainer[str]
     activities: _containers.RepeatedScalarFieldContainer[str]
     running_task_ids: _containers.RepeatedScalarFieldContainer[str]
     sync_activities: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, worker_id: _Optional[str] = ..., workflows: _Optional[_Iterable[str]] = ..., activities: _Optional[_Iterable[str]] = ..., running_task_ids: _Optional[_Iterable[str]] = ..., sync_activities: _Optional[_Iterable[str]] = ...) -> None: ...
+    task_queue: str
+    def __init__(self, worker_id: _Optional[str] = ..., workflows: _Optional[_Iterable[str]] = ..., activities: _Optional[_Iterable[str]] = ..., running_task_ids: _Optional[_Iterable[str]] = ..., sync_activities: _Optional[_Iterable[str]] = ..., task_queue: _Optional[str] = ...) -> None: ...
 
 class Credit(_message.Message):
     __slots__ = ("activities", "workflows", "sync_activities")
@@ -207,7 +209,7 @@ class ListWorkersRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class WorkerInfo(_message.Message):
-    __slots__ = ("worker_id", "workflows", "activities", "tasks_in_flight", "free_activity_slots", "free_workflow_slots", "host")
+    __slots__ = ("worker_id", "workflows", "activities", "tasks_in_flight", "free_activity_slots", "free_workflow_slots", "host", "task_queue")
     WORKER_ID_FIELD_NUMBER: _ClassVar[int]
     WORKFLOWS_FIELD_NUMBER: _ClassVar[int]
     ACTIVITIES_FIELD_NUMBER: _ClassVar[int]
@@ -215,6 +217,7 @@ class WorkerInfo(_message.Message):
     FREE_ACTIVITY_SLOTS_FIELD_NUMBER: _ClassVar[int]
     FREE_WORKFLOW_SLOTS_FIELD_NUMBER: _ClassVar[int]
     HOST_FIELD_NUMBER: _ClassVar[int]
+    TASK_QUEUE_FIELD_NUMBER: _ClassVar[int]
     worker_id: str
     workflows: _containers.RepeatedScalarFieldContainer[str]
     activities: _containers.RepeatedScalarFieldContainer[str]
@@ -222,7 +225,8 @@ class WorkerInfo(_message.Message):
     free_activity_slots: int
     free_workflow_slots: int
     host: str
-    def __init__(self, worker_id: _Optional[str] = ..., workflows: _Optional[_Iterable[str]] = ..., activities: _Optional[_Iterable[str]] = ..., tasks_in_flight: _Optional[int] = ..., free_activity_slots: _Optional[int] = ..., free_workflow_slots: _Optional[int] = ..., host: _Optional[str] = ...) -> None: ...
+    task_queue: str
+    def __init__(self, worker_id: _Optional[str] = ..., workflows: _Optional[_Iterable[str]] = ..., activities: _Optional[_Iterable[str]] = ..., tasks_in_flight: _Optional[int] = ..., free_activity_slots: _Optional[int] = ..., free_workflow_slots: _Optional[int] = ..., host: _Optional[str] = ..., task_queue: _Optional[str] = ...) -> None: ...
 
 class ListWorkersResponse(_message.Message):
     __slots__ = ("workers", "transport", "missing")
@@ -255,20 +259,22 @@ class StepHeartbeat(_message.Message):
     def __init__(self, step_id: _Optional[str] = ..., details: _Optional[bytes] = ..., time: _Optional[float] = ...) -> None: ...
 
 class DescribeWorkflowResponse(_message.Message):
-    __slots__ = ("found", "workflow_name", "workflow_hosted", "activities_hosted", "heartbeats", "server_time")
+    __slots__ = ("found", "workflow_name", "workflow_hosted", "activities_hosted", "heartbeats", "server_time", "waiting")
     FOUND_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_HOSTED_FIELD_NUMBER: _ClassVar[int]
     ACTIVITIES_HOSTED_FIELD_NUMBER: _ClassVar[int]
     HEARTBEATS_FIELD_NUMBER: _ClassVar[int]
     SERVER_TIME_FIELD_NUMBER: _ClassVar[int]
+    WAITING_FIELD_NUMBER: _ClassVar[int]
     found: bool
     workflow_name: str
     workflow_hosted: Hosting
     activities_hosted: _containers.RepeatedScalarFieldContainer[Hosting]
     heartbeats: _containers.RepeatedCompositeFieldContainer[StepHeartbeat]
     server_time: float
-    def __init__(self, found: _Optional[bool] = ..., workflow_name: _Optional[str] = ..., workflow_hosted: _Optional[_Union[Hosting, str]] = ..., activities_hosted: _Optional[_Iterable[_Union[Hosting, str]]] = ..., heartbeats: _Optional[_Iterable[_Union[StepHeartbeat, _Mapping]]] = ..., server_time: _Optional[float] = ...) -> None: ...
+    waiting: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, found: _Optional[bool] = ..., workflow_name: _Optional[str] = ..., workflow_hosted: _Optional[_Union[Hosting, str]] = ..., activities_hosted: _Optional[_Iterable[_Union[Hosting, str]]] = ..., heartbeats: _Optional[_Iterable[_Union[StepHeartbeat, _Mapping]]] = ..., server_time: _Optional[float] = ..., waiting: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ClusterInfo(_message.Message):
     __slots__ = ("transport", "bootstrap_servers", "tasks_topic", "events_topic", "partitions", "worker_group", "kafka_settings")
@@ -384,3 +390,43 @@ class CompleteActivityRequest(_message.Message):
     heartbeat: bool
     details: bytes
     def __init__(self, task_token: _Optional[bytes] = ..., ok: _Optional[bool] = ..., output: _Optional[bytes] = ..., failure: _Optional[_Union[_history_pb2.Failure, _Mapping]] = ..., heartbeat: _Optional[bool] = ..., details: _Optional[bytes] = ...) -> None: ...
+
+class TaskQueueConfig(_message.Message):
+    __slots__ = ("name", "max_concurrent", "rate_per_second", "max_per_key", "updated_at", "reset")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    MAX_CONCURRENT_FIELD_NUMBER: _ClassVar[int]
+    RATE_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    MAX_PER_KEY_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    RESET_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    max_concurrent: int
+    rate_per_second: float
+    max_per_key: int
+    updated_at: float
+    reset: bool
+    def __init__(self, name: _Optional[str] = ..., max_concurrent: _Optional[int] = ..., rate_per_second: _Optional[float] = ..., max_per_key: _Optional[int] = ..., updated_at: _Optional[float] = ..., reset: _Optional[bool] = ...) -> None: ...
+
+class TaskQueueInfo(_message.Message):
+    __slots__ = ("config", "in_flight", "waiting", "workers")
+    CONFIG_FIELD_NUMBER: _ClassVar[int]
+    IN_FLIGHT_FIELD_NUMBER: _ClassVar[int]
+    WAITING_FIELD_NUMBER: _ClassVar[int]
+    WORKERS_FIELD_NUMBER: _ClassVar[int]
+    config: TaskQueueConfig
+    in_flight: int
+    waiting: int
+    workers: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, config: _Optional[_Union[TaskQueueConfig, _Mapping]] = ..., in_flight: _Optional[int] = ..., waiting: _Optional[int] = ..., workers: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ListTaskQueuesRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class ListTaskQueuesResponse(_message.Message):
+    __slots__ = ("queues",)
+    QUEUES_FIELD_NUMBER: _ClassVar[int]
+    queues: _containers.RepeatedCompositeFieldContainer[TaskQueueInfo]
+    def __init__(self, queues: _Optional[_Iterable[_Union[TaskQueueInfo, _Mapping]]] = ...) -> None: ...

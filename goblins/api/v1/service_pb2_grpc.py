@@ -120,6 +120,16 @@ class GoblinsStub:
                 request_serializer=goblins_dot_api_dot_v1_dot_service__pb2.CompleteActivityRequest.SerializeToString,
                 response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.ControlResponse.FromString,
                 _registered_method=True)
+        self.SetTaskQueue = channel.unary_unary(
+                '/goblins.api.v1.Goblins/SetTaskQueue',
+                request_serializer=goblins_dot_api_dot_v1_dot_service__pb2.TaskQueueConfig.SerializeToString,
+                response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.TaskQueueConfig.FromString,
+                _registered_method=True)
+        self.ListTaskQueues = channel.unary_unary(
+                '/goblins.api.v1.Goblins/ListTaskQueues',
+                request_serializer=goblins_dot_api_dot_v1_dot_service__pb2.ListTaskQueuesRequest.SerializeToString,
+                response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.ListTaskQueuesResponse.FromString,
+                _registered_method=True)
 
 
 class GoblinsServicer:
@@ -236,6 +246,18 @@ class GoblinsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetTaskQueue(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTaskQueues(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GoblinsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -323,6 +345,16 @@ def add_GoblinsServicer_to_server(servicer, server):
                     servicer.CompleteActivity,
                     request_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.CompleteActivityRequest.FromString,
                     response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.ControlResponse.SerializeToString,
+            ),
+            'SetTaskQueue': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetTaskQueue,
+                    request_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.TaskQueueConfig.FromString,
+                    response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.TaskQueueConfig.SerializeToString,
+            ),
+            'ListTaskQueues': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTaskQueues,
+                    request_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.ListTaskQueuesRequest.FromString,
+                    response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.ListTaskQueuesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -784,6 +816,60 @@ class Goblins:
             '/goblins.api.v1.Goblins/CompleteActivity',
             goblins_dot_api_dot_v1_dot_service__pb2.CompleteActivityRequest.SerializeToString,
             goblins_dot_api_dot_v1_dot_service__pb2.ControlResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetTaskQueue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/goblins.api.v1.Goblins/SetTaskQueue',
+            goblins_dot_api_dot_v1_dot_service__pb2.TaskQueueConfig.SerializeToString,
+            goblins_dot_api_dot_v1_dot_service__pb2.TaskQueueConfig.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTaskQueues(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/goblins.api.v1.Goblins/ListTaskQueues',
+            goblins_dot_api_dot_v1_dot_service__pb2.ListTaskQueuesRequest.SerializeToString,
+            goblins_dot_api_dot_v1_dot_service__pb2.ListTaskQueuesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -27,7 +27,7 @@ ID_CONFLICT_USE_EXISTING: IdConflictPolicy
 ID_CONFLICT_TERMINATE_EXISTING: IdConflictPolicy
 
 class ActivityTask(_message.Message):
-    __slots__ = ("task_id", "run_id", "step_id", "activity_name", "workflow_name", "input", "attempt", "max_attempts", "start_to_close_timeout", "heartbeat_timeout", "heartbeat_details", "trace_context")
+    __slots__ = ("task_id", "run_id", "step_id", "activity_name", "workflow_name", "input", "attempt", "max_attempts", "start_to_close_timeout", "heartbeat_timeout", "heartbeat_details", "trace_context", "task_queue", "priority", "concurrency_key")
     class TraceContextEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -47,6 +47,9 @@ class ActivityTask(_message.Message):
     HEARTBEAT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_DETAILS_FIELD_NUMBER: _ClassVar[int]
     TRACE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    TASK_QUEUE_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    CONCURRENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     run_id: str
     step_id: str
@@ -59,10 +62,13 @@ class ActivityTask(_message.Message):
     heartbeat_timeout: float
     heartbeat_details: bytes
     trace_context: _containers.ScalarMap[str, str]
-    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., activity_name: _Optional[str] = ..., workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., start_to_close_timeout: _Optional[float] = ..., heartbeat_timeout: _Optional[float] = ..., heartbeat_details: _Optional[bytes] = ..., trace_context: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    task_queue: str
+    priority: int
+    concurrency_key: str
+    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., activity_name: _Optional[str] = ..., workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., start_to_close_timeout: _Optional[float] = ..., heartbeat_timeout: _Optional[float] = ..., heartbeat_details: _Optional[bytes] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., task_queue: _Optional[str] = ..., priority: _Optional[int] = ..., concurrency_key: _Optional[str] = ...) -> None: ...
 
 class WorkflowTask(_message.Message):
-    __slots__ = ("task_id", "run_id", "workflow_name", "from_seq", "events", "next_page_token", "last_seq", "replay_through")
+    __slots__ = ("task_id", "run_id", "workflow_name", "from_seq", "events", "next_page_token", "last_seq", "replay_through", "task_queue", "priority")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -71,6 +77,8 @@ class WorkflowTask(_message.Message):
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     LAST_SEQ_FIELD_NUMBER: _ClassVar[int]
     REPLAY_THROUGH_FIELD_NUMBER: _ClassVar[int]
+    TASK_QUEUE_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     run_id: str
     workflow_name: str
@@ -79,10 +87,12 @@ class WorkflowTask(_message.Message):
     next_page_token: bytes
     last_seq: int
     replay_through: int
-    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., from_seq: _Optional[int] = ..., events: _Optional[_Iterable[_Union[_history_pb2.HistoryEvent, _Mapping]]] = ..., next_page_token: _Optional[bytes] = ..., last_seq: _Optional[int] = ..., replay_through: _Optional[int] = ...) -> None: ...
+    task_queue: str
+    priority: int
+    def __init__(self, task_id: _Optional[str] = ..., run_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., from_seq: _Optional[int] = ..., events: _Optional[_Iterable[_Union[_history_pb2.HistoryEvent, _Mapping]]] = ..., next_page_token: _Optional[bytes] = ..., last_seq: _Optional[int] = ..., replay_through: _Optional[int] = ..., task_queue: _Optional[str] = ..., priority: _Optional[int] = ...) -> None: ...
 
 class QueryTask(_message.Message):
-    __slots__ = ("query_id", "run_id", "workflow_name", "name", "input", "reply_to", "validate_update")
+    __slots__ = ("query_id", "run_id", "workflow_name", "name", "input", "reply_to", "validate_update", "task_queue")
     QUERY_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -90,6 +100,7 @@ class QueryTask(_message.Message):
     INPUT_FIELD_NUMBER: _ClassVar[int]
     REPLY_TO_FIELD_NUMBER: _ClassVar[int]
     VALIDATE_UPDATE_FIELD_NUMBER: _ClassVar[int]
+    TASK_QUEUE_FIELD_NUMBER: _ClassVar[int]
     query_id: str
     run_id: str
     workflow_name: str
@@ -97,7 +108,8 @@ class QueryTask(_message.Message):
     input: bytes
     reply_to: str
     validate_update: bool
-    def __init__(self, query_id: _Optional[str] = ..., run_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., name: _Optional[str] = ..., input: _Optional[bytes] = ..., reply_to: _Optional[str] = ..., validate_update: _Optional[bool] = ...) -> None: ...
+    task_queue: str
+    def __init__(self, query_id: _Optional[str] = ..., run_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., name: _Optional[str] = ..., input: _Optional[bytes] = ..., reply_to: _Optional[str] = ..., validate_update: _Optional[bool] = ..., task_queue: _Optional[str] = ...) -> None: ...
 
 class Task(_message.Message):
     __slots__ = ("activity", "workflow", "query")
@@ -110,7 +122,7 @@ class Task(_message.Message):
     def __init__(self, activity: _Optional[_Union[ActivityTask, _Mapping]] = ..., workflow: _Optional[_Union[WorkflowTask, _Mapping]] = ..., query: _Optional[_Union[QueryTask, _Mapping]] = ...) -> None: ...
 
 class ScheduleActivity(_message.Message):
-    __slots__ = ("step_id", "activity_name", "input", "retry_policy", "start_to_close_timeout", "heartbeat_timeout", "schedule_to_close_timeout", "trace_context")
+    __slots__ = ("step_id", "activity_name", "input", "retry_policy", "start_to_close_timeout", "heartbeat_timeout", "schedule_to_close_timeout", "trace_context", "task_queue", "priority", "concurrency_key")
     class TraceContextEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -126,6 +138,9 @@ class ScheduleActivity(_message.Message):
     HEARTBEAT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     SCHEDULE_TO_CLOSE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     TRACE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    TASK_QUEUE_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    CONCURRENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     step_id: str
     activity_name: str
     input: bytes
@@ -134,7 +149,10 @@ class ScheduleActivity(_message.Message):
     heartbeat_timeout: float
     schedule_to_close_timeout: float
     trace_context: _containers.ScalarMap[str, str]
-    def __init__(self, step_id: _Optional[str] = ..., activity_name: _Optional[str] = ..., input: _Optional[bytes] = ..., retry_policy: _Optional[_Union[_history_pb2.RetryPolicy, _Mapping]] = ..., start_to_close_timeout: _Optional[float] = ..., heartbeat_timeout: _Optional[float] = ..., schedule_to_close_timeout: _Optional[float] = ..., trace_context: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    task_queue: str
+    priority: int
+    concurrency_key: str
+    def __init__(self, step_id: _Optional[str] = ..., activity_name: _Optional[str] = ..., input: _Optional[bytes] = ..., retry_policy: _Optional[_Union[_history_pb2.RetryPolicy, _Mapping]] = ..., start_to_close_timeout: _Optional[float] = ..., heartbeat_timeout: _Optional[float] = ..., schedule_to_close_timeout: _Optional[float] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., task_queue: _Optional[str] = ..., priority: _Optional[int] = ..., concurrency_key: _Optional[str] = ...) -> None: ...
 
 class StartTimer(_message.Message):
     __slots__ = ("timer_id", "seconds")
@@ -145,7 +163,7 @@ class StartTimer(_message.Message):
     def __init__(self, timer_id: _Optional[str] = ..., seconds: _Optional[float] = ...) -> None: ...
 
 class StartChildWorkflow(_message.Message):
-    __slots__ = ("step_id", "workflow_name", "input", "child_run_id", "trace_context")
+    __slots__ = ("step_id", "workflow_name", "input", "child_run_id", "trace_context", "task_queue", "priority")
     class TraceContextEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -158,12 +176,16 @@ class StartChildWorkflow(_message.Message):
     INPUT_FIELD_NUMBER: _ClassVar[int]
     CHILD_RUN_ID_FIELD_NUMBER: _ClassVar[int]
     TRACE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    TASK_QUEUE_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
     step_id: str
     workflow_name: str
     input: bytes
     child_run_id: str
     trace_context: _containers.ScalarMap[str, str]
-    def __init__(self, step_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., child_run_id: _Optional[str] = ..., trace_context: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    task_queue: str
+    priority: int
+    def __init__(self, step_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., child_run_id: _Optional[str] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., task_queue: _Optional[str] = ..., priority: _Optional[int] = ...) -> None: ...
 
 class CompleteWorkflow(_message.Message):
     __slots__ = ("output",)
@@ -436,7 +458,7 @@ class ActivityCompletion(_message.Message):
     def __init__(self, run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., attempt: _Optional[int] = ..., secret: _Optional[bytes] = ..., ok: _Optional[bool] = ..., output: _Optional[bytes] = ..., failure: _Optional[_Union[_history_pb2.Failure, _Mapping]] = ..., heartbeat: _Optional[bool] = ..., details: _Optional[bytes] = ...) -> None: ...
 
 class StartWorkflowRequest(_message.Message):
-    __slots__ = ("workflow_name", "input", "run_id", "parent_run_id", "parent_step", "execution_timeout", "workflow_id", "id_reuse_policy", "id_conflict_policy", "start_signal", "start_signal_input", "start_signal_id", "trace_context")
+    __slots__ = ("workflow_name", "input", "run_id", "parent_run_id", "parent_step", "execution_timeout", "workflow_id", "id_reuse_policy", "id_conflict_policy", "start_signal", "start_signal_input", "start_signal_id", "trace_context", "task_queue", "priority")
     class TraceContextEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -457,6 +479,8 @@ class StartWorkflowRequest(_message.Message):
     START_SIGNAL_INPUT_FIELD_NUMBER: _ClassVar[int]
     START_SIGNAL_ID_FIELD_NUMBER: _ClassVar[int]
     TRACE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    TASK_QUEUE_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
     workflow_name: str
     input: bytes
     run_id: str
@@ -470,7 +494,9 @@ class StartWorkflowRequest(_message.Message):
     start_signal_input: bytes
     start_signal_id: str
     trace_context: _containers.ScalarMap[str, str]
-    def __init__(self, workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., run_id: _Optional[str] = ..., parent_run_id: _Optional[str] = ..., parent_step: _Optional[str] = ..., execution_timeout: _Optional[float] = ..., workflow_id: _Optional[str] = ..., id_reuse_policy: _Optional[_Union[IdReusePolicy, str]] = ..., id_conflict_policy: _Optional[_Union[IdConflictPolicy, str]] = ..., start_signal: _Optional[str] = ..., start_signal_input: _Optional[bytes] = ..., start_signal_id: _Optional[str] = ..., trace_context: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    task_queue: str
+    priority: int
+    def __init__(self, workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., run_id: _Optional[str] = ..., parent_run_id: _Optional[str] = ..., parent_step: _Optional[str] = ..., execution_timeout: _Optional[float] = ..., workflow_id: _Optional[str] = ..., id_reuse_policy: _Optional[_Union[IdReusePolicy, str]] = ..., id_conflict_policy: _Optional[_Union[IdConflictPolicy, str]] = ..., start_signal: _Optional[str] = ..., start_signal_input: _Optional[bytes] = ..., start_signal_id: _Optional[str] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., task_queue: _Optional[str] = ..., priority: _Optional[int] = ...) -> None: ...
 
 class UpdateWorkflowRequest(_message.Message):
     __slots__ = ("run_id", "update_id", "name", "input", "wait", "workflow_id")

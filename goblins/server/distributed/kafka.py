@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from goblins._kafka import AsyncProducer, PendingOffsets, consumer_config, partition_for, prefixed, take, task_topic
 from goblins._kafka_security import ClientErrors, KafkaTarget, admin_client, list_topics, parse_kafka_url
 from goblins.api import v1 as pb
-from goblins.history import ACTIVITY_FAILED, ACTIVITY_STARTED, ACTIVITY_SUCCEEDED
+from goblins.history import ACTIVITY_FAILED, ACTIVITY_STARTED, ACTIVITY_SUCCEEDED, FINISHED
 from goblins.server.distributed.setup import EVENTS, TOPICS, create_topics
 from goblins.server.effects import ACTIVITY, MESSAGE, TIMER, WORKFLOW, TaskRecord
 from goblins.server.ports import EventStore, Inbox, RunIndex, WorkersElsewhere
@@ -32,6 +32,8 @@ from goblins.server.session import Session
 from goblins.server.state import RunState
 
 if TYPE_CHECKING:
+    from goblins.server.distributed.gating import KafkaFlow
+    from goblins.server.distributed.queues import CassandraQueues
     from goblins.server.distributed.timers import CassandraTimers
 
 log = logging.getLogger("goblins.server.kafka")
@@ -171,6 +173,8 @@ class KafkaTransport:
         self._topics: set[str] = set()
         self._leases: dict[str, _Lease] = {}
         self._admin: Any = None  # for queries: which worker holds a partition
+        self.flow: KafkaFlow | None = None  # limited task queues (start)
+        self._queue_store: CassandraQueues | None = None
         self.refused: collections.Counter[str] = collections.Counter()  # reports refused from ``events``
 
     @classmethod
@@ -191,6 +195,11 @@ class KafkaTransport:
     def attach(self, index: RunIndex, timers: CassandraTimers) -> None:
         """The store's index of active runs (takeovers) and the timers this server fires."""
         self._index, self._timers = index, timers
+        from goblins.server.distributed.cassandra import CassandraStore, _execute
+        from goblins.server.distributed.queues import CassandraQueues
+
+        if isinstance(index, CassandraStore):  # task queues' limits: docs/task-queues.md
+            self._queue_store = CassandraQueues(index.session, _execute)
 
     # ---- TaskQueue ----
 
@@ -199,6 +208,11 @@ class KafkaTransport:
 
         assert self._timers is not None, "attach() the index and timers first"
         self._inbox = inbox
+        if self._queue_store is not None:
+            from goblins.server.distributed.gating import KafkaFlow
+
+            self.flow = KafkaFlow(self._queue_store, self._produce_now, inbox.clock, self._wanted)
+            await self.flow.load()  # before any task is produced: a takeover's too
         self._timers.bind(lambda: self.owned, self._produce)
         self._loop = asyncio.get_running_loop()
         security = self.target.settings
@@ -211,6 +225,8 @@ class KafkaTransport:
             asyncio.create_task(self._lease_checks()),
             asyncio.create_task(self._takeovers()),
         ]
+        if self.flow is not None:
+            self._tasks.append(asyncio.create_task(self.flow.run()))
 
     async def stop(self) -> None:
         for t in self._tasks:
@@ -275,9 +291,20 @@ class KafkaTransport:
             elif e.type == ACTIVITY_SUCCEEDED:
                 done = e.activity_finished_in_success
                 self._leases.pop(f"{done.step_id}#{done.attempt}", None)
+                if self.flow is not None:
+                    self.flow.finished(f"{done.step_id}#{done.attempt}")
             elif e.type == ACTIVITY_FAILED:
                 failed = e.activity_finished_in_error
                 self._leases.pop(f"{failed.step_id}#{failed.attempt}", None)
+                if self.flow is not None:
+                    self.flow.finished(f"{failed.step_id}#{failed.attempt}")
+            elif e.type in FINISHED and self.flow is not None:
+                self.flow.run_ended(e.run_id)  # its activities that never finished hold no permit
+
+    def _wanted(self, t: TaskRecord) -> bool:
+        """Whether a task that waited for its queue's permits is still wanted (its run runs)."""
+        rs = self._inbox.run(t.run_id) if self._inbox is not None else None
+        return rs is None or not rs.finished
 
     def heartbeat(self, task_id: str, details: bytes) -> None:
         lease = self._leases.get(task_id)
@@ -305,6 +332,30 @@ class KafkaTransport:
             if record.task_id == task_id:
                 self._inbox.activity_timed_out(record, silent and not (lease.hard and now >= lease.hard))
 
+    # ---- task queues (docs/task-queues.md) ----
+
+    async def set_queue(self, config: pb.TaskQueueConfig) -> pb.TaskQueueConfig:
+        if self.flow is None:
+            raise WorkersElsewhere("this store keeps no task queue limits")
+        await self.flow.set(config)
+        return config
+
+    async def queues(self) -> pb.ListTaskQueuesResponse:
+        reply = pb.ListTaskQueuesResponse()
+        if self.flow is None:
+            return reply
+        configs = {c.name: c for c in await self.flow.store.configs()}
+        stats = self.flow.stats()
+        for name in sorted(set(configs) | set(stats)):
+            in_flight, waiting = stats.get(name, (0, 0))
+            info = reply.queues.add(in_flight=in_flight, waiting=waiting)
+            info.config.CopyFrom(configs.get(name, pb.TaskQueueConfig(name=name)))
+            info.config.name = name or "default"
+        return reply
+
+    def waiting(self, queue: str) -> str:
+        return self.flow.waiting(queue) if self.flow is not None else ""
+
     def cluster_info(self) -> pb.ClusterInfo:
         return pb.ClusterInfo(
             transport="kafka",
@@ -316,10 +367,10 @@ class KafkaTransport:
             kafka_settings=self.target.shared(),
         )
 
-    async def ensure_task_topics(self, workflows: list[str], activities: list[str]) -> None:
+    async def ensure_task_topics(self, workflows: list[str], activities: list[str], queue: str = "") -> None:
         """Create the task topics of newly registered names (before any task is produced)."""
-        wanted = [task_topic(self.tasks_prefix, WORKFLOW, n) for n in workflows]
-        wanted += [task_topic(self.tasks_prefix, ACTIVITY, n) for n in activities]
+        wanted = [task_topic(self.tasks_prefix, WORKFLOW, n, queue) for n in workflows]
+        wanted += [task_topic(self.tasks_prefix, ACTIVITY, n, queue) for n in activities]
         new = [t for t in wanted if t not in self._topics]
         if new:
             admin = admin_client(self.target)
@@ -342,9 +393,9 @@ class KafkaTransport:
         """Through the workflow's task topic, to the worker that holds the run's partition;
         False at once when the workers' consumer group says no worker holds it."""
         assert self._producer is not None
-        topic = task_topic(self.tasks_prefix, WORKFLOW, query.workflow_name)
+        topic = task_topic(self.tasks_prefix, WORKFLOW, query.workflow_name, query.task_queue)
         if topic not in self._topics:
-            await self.ensure_task_topics([query.workflow_name], [])
+            await self.ensure_task_topics([query.workflow_name], [], query.task_queue)
         partition = partition_for(query.run_id, self.partitions)
         group = prefixed(self.namespace, WORKER_GROUP)
         held = await asyncio.get_running_loop().run_in_executor(
@@ -374,6 +425,8 @@ class KafkaTransport:
             )
             for topic in sorted(topics):
                 kind, _, name = topic.removeprefix(self.tasks_prefix).partition(".")
+                kind, _, queue = kind.partition("-")
+                info.task_queue = queue or "default"
                 (info.workflows if kind == WORKFLOW else info.activities).append(name)
         return reply
 
@@ -397,6 +450,16 @@ class KafkaTransport:
     # ---- internals ----
 
     async def _produce(self, tasks: list[TaskRecord]) -> None:
+        if self.flow is not None and self.flow.limits:  # limited tasks wait for their permits
+            flow = self.flow
+            held = [t for t in tasks if flow.limited(t)]
+            for t in held:
+                flow.hold_back(t)
+            if held:
+                tasks = [t for t in tasks if not flow.limited(t)]
+        await self._produce_now(tasks)
+
+    async def _produce_now(self, tasks: list[TaskRecord]) -> None:
         if not tasks:
             return
         assert self._producer is not None and self._inbox is not None
@@ -416,7 +479,9 @@ class KafkaTransport:
                 task, _ = inbox.build_workflow_task(t, rs.wf_seen if rs else 0, None, TASK_MESSAGE_BYTES)
                 msg = pb.Task(workflow=task)
             partition = partition_for(t.run_id, self.partitions)
-            topic = task_topic(self.tasks_prefix, t.kind, t.name)
+            topic = task_topic(self.tasks_prefix, t.kind, t.name, t.queue)
+            if t.queue and topic not in self._topics:  # a queue's topics: made when its worker registers
+                await self.ensure_task_topics(*(([t.name], []) if t.kind == WORKFLOW else ([], [t.name])), t.queue)
             sends.append(self._producer.send(topic, partition, t.run_id, msg.SerializeToString()))
         await asyncio.gather(*sends)
 

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from goblins.server.distributed.cassandra import TIMER_BATCH, CassandraStore, _execute
-from goblins.server.effects import TaskRecord
+from goblins.server.effects import TaskRecord, restore_flow
 
 log = logging.getLogger("goblins.server.timers")
 
@@ -124,7 +124,9 @@ class CassandraTimers:
             for due, task_id, run_id, kind, name, timeout, data in await _execute(
                 self._store.session, self._store._sel_timers, (bucket, now)
             ):
-                out.append((bucket, TaskRecord(task_id, run_id, kind, name, due, data, timeout)))
+                t = TaskRecord(task_id, run_id, kind, name, due, data, timeout)
+                restore_flow(t)
+                out.append((bucket, t))
         return out
 
     async def next_timers(self, buckets: list[int], now: float) -> dict[int, float]:

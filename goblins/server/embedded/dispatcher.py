@@ -15,8 +15,9 @@ from typing import Any
 
 from goblins.api import v1 as pb
 from goblins.server.effects import ACTIVITY, MESSAGE, TIMER, WORKFLOW, TaskRecord
+from goblins.server.flow import Gate, Limits, limits_of
 from goblins.server.ports import EventStore, Inbox
-from goblins.server.session import SYNC_ACTIVITY, Key, Session
+from goblins.server.session import SYNC_ACTIVITY, Session
 from goblins.server.state import RunState
 
 # After a restart, tasks that were in flight wait this long for their workers to reconnect
@@ -48,7 +49,8 @@ class Dispatcher:
         self._on_message = on_message
         self._clock = clock
         self._known: dict[str, TaskRecord] = {}
-        self._ready: dict[Key, collections.deque[TaskRecord]] = collections.defaultdict(collections.deque)
+        # By (kind, name), or (kind, name, queue) for a task queue other than the default one.
+        self._ready: dict[tuple[str, ...], collections.deque[TaskRecord]] = collections.defaultdict(collections.deque)
         self._delayed: list[tuple[float, int, TaskRecord]] = []
         self._counter = itertools.count()
         self._leases: dict[str, tuple[Session, float]] = {}
@@ -56,6 +58,10 @@ class Dispatcher:
         self._sessions: list[Session] = []
         self._sticky: dict[str, tuple[Session, int]] = {}  # run_id -> (session, seq it has seen)
         self.on_dispatch: Callable[[str, float], None] | None = None  # (kind, seconds since due): metrics
+        # Task queues with limits or prioritised tasks (docs/task-queues.md): their tasks wait in
+        # a Gate, not a deque. None of this is touched while no queue has limits or priorities.
+        self._gates: dict[str, Gate[TaskRecord]] = {}
+        self._permits: dict[str, Gate[TaskRecord]] = {}  # task id -> the gate whose permit it holds
 
     # ---- tasks ----
 
@@ -76,16 +82,79 @@ class Dispatcher:
             self._on_timer(t)  # stays known until TIMER_FIRED is stored (done)
         elif t.kind == MESSAGE:
             self._on_message(t)  # stays known until the receiving run's turn is stored
+        elif self._gates or t.priority or t.queue:
+            self._offer(t)
         else:
             self._ready[(t.kind, t.name)].append(t)
 
+    def _offer(self, t: TaskRecord, front: bool = False) -> None:
+        """A ready task on a named queue, or prioritised, or on a queue with limits."""
+        gate = self._gates.get(t.queue)
+        if gate is None and t.priority:  # a queue orders by priority from its first such task on
+            gate = self._gates[t.queue] = Gate(t.queue or "default", Limits(), self._clock())
+        if gate is None:
+            key = (t.kind, t.name, t.queue) if t.queue else (t.kind, t.name)
+            (self._ready[key].appendleft if front else self._ready[key].append)(t)
+            return
+        gate.push((t.kind, t.name), t.task_id, t, t.priority, t.ckey, t.kind == ACTIVITY, front)
+
+    def _requeue(self, t: TaskRecord) -> None:
+        """Back to the front of its queue (its worker left or its lease ended)."""
+        permit = self._permits.pop(t.task_id, None)
+        if permit is not None:
+            permit.release(t.task_id)
+        if self._gates or t.priority or t.queue:
+            self._offer(t, front=True)
+        else:
+            self._ready[(t.kind, t.name)].appendleft(t)
+
+    def configure(self, queue: str, limits: Limits) -> None:
+        """A queue's limits (from the store): its tasks wait in a Gate from now on."""
+        now = self._clock()
+        gate = self._gates.get(queue)
+        if gate is not None:
+            gate.configure(limits, now)
+        else:
+            gate = self._gates[queue] = Gate(queue or "default", limits, now)
+            for key, waiting in list(self._ready.items()):  # its tasks waiting in deques move in
+                if (key[2] if len(key) > 2 else "") == queue:
+                    del self._ready[key]
+                    for t in waiting:
+                        gate.push((t.kind, t.name), t.task_id, t, t.priority, t.ckey, t.kind == ACTIVITY)
+        self._pump()
+
+    def waiting(self, queue: str) -> str:
+        """Why the queue's next limited task cannot start now ("" when it can, or has no limits)."""
+        gate = self._gates.get(queue)
+        return gate.blocked(self._clock()) if gate is not None else ""
+
+    def rate_wait(self) -> float:
+        """Seconds until a rate-limited queue with waiting tasks has its next token (TICK: none)."""
+        now, wait = self._clock(), TICK
+        for gate in self._gates.values():
+            if gate.bucket is not None and gate.waiting:
+                due = gate.bucket.wait(now)  # 0: a token is there, the tasks wait for something else
+                wait = min(wait, due) if due > 0 else wait
+        return wait
+
+    def queue_stats(self) -> dict[str, tuple[int, int]]:
+        """(in flight, waiting) of each gated queue."""
+        return {q: (len(g.in_flight), g.waiting) for q, g in self._gates.items()}
+
     def done(self, task_ids: list[str]) -> None:
+        freed = False
         for task_id in task_ids:
             self._known.pop(task_id, None)
             lease = self._leases.pop(task_id, None)
             self._hard.pop(task_id, None)
             if lease is not None:
                 lease[0].inflight.pop(task_id, None)
+            if self._permits:
+                permit = self._permits.pop(task_id, None)
+                if permit is not None:
+                    freed = permit.release(task_id) or freed
+        if freed:  # a waiting task of the queue may start now
+            self._pump()
 
     def holds(self, task_id: str) -> bool:
         """Whether the task is known: stored and not done (a finished run's tasks are done)."""
@@ -114,6 +183,7 @@ class Dispatcher:
                 tasks_in_flight=len(s.inflight),
                 free_activity_slots=s.credit[ACTIVITY],
                 free_workflow_slots=s.credit[WORKFLOW],
+                task_queue=s.task_queue or "default",
             )
             for s in self._sessions
             if not s.closed
@@ -121,7 +191,7 @@ class Dispatcher:
 
     def busy(self) -> bool:
         """Whether any task is ready or in a worker's hands."""
-        return bool(self._leases) or any(self._ready.values())
+        return bool(self._leases) or any(self._ready.values()) or any(g.has_waiting() for g in self._gates.values())
 
     def tick(self) -> None:
         """Promote due delayed tasks and expire leases; called periodically."""
@@ -144,7 +214,7 @@ class Dispatcher:
                 if expired.kind == ACTIVITY:
                     self._on_activity_timeout(expired, bool(expired.heartbeat) and (not hard or now < hard))
                 else:
-                    self._ready[(expired.kind, expired.name)].append(expired)
+                    self._requeue(expired)
         self._pump()
 
     # ---- workers ----
@@ -159,6 +229,12 @@ class Dispatcher:
         for task_id in running:
             t = self._known.get(task_id)
             if t is not None and task_id not in self._leases and (t.kind, t.name) in session.keys:
+                if t.queue != session.task_queue:
+                    continue
+                gate = self._gates.get(t.queue) if t.kind == ACTIVITY else None
+                if gate is not None:  # it runs: it holds a permit, past the limit if it must
+                    gate.hold(t.task_id, t.ckey)
+                    self._permits[t.task_id] = gate
                 self._lease(t, session, now)
         self._sessions.append(session)
 
@@ -171,7 +247,11 @@ class Dispatcher:
             self._leases.pop(task_id, None)
             t = self._known.get(task_id)
             if t is not None:
-                self._ready[(t.kind, t.name)].appendleft(t)
+                self._requeue(t)
+            elif self._permits:
+                permit = self._permits.pop(task_id, None)
+                if permit is not None:
+                    permit.release(task_id)
         session.inflight.clear()
         self._pump()
 
@@ -205,6 +285,7 @@ class Dispatcher:
         hosts = [s for s in self._sessions if key in s.keys and not s.closed]
         if not hosts:
             return False
+        hosts.sort(key=lambda s: s.task_queue != query.task_queue)  # the run's queue's workers first
         session = sticky[0] if sticky is not None and sticky[0] in hosts else hosts[0]
         session.query(query)
         return True
@@ -224,18 +305,39 @@ class Dispatcher:
         self._leases[task_id] = (lease[0], min(deadline, hard) if hard else deadline)
 
     def _take(self, session: Session) -> TaskRecord | None:
+        q = session.task_queue
         for key in session.keys:
             if session.credit[key[0]] <= 0 or (key in session.sync and session.credit[SYNC_ACTIVITY] <= 0):
                 continue
-            queue = self._ready.get(key)
+            queue = self._ready.get((*key, q) if q else key)
             while queue:
                 t = queue.popleft()
                 if self._known.get(t.task_id) is t and t.task_id not in self._leases:
                     return t
-        return None
+        return self._take_gated(session, self._clock()) if self._gates else None
+
+    def _alive(self, task_id: str, t: TaskRecord) -> bool:
+        return self._known.get(task_id) is t and task_id not in self._leases
+
+    def _take_gated(self, session: Session, now: float) -> TaskRecord | None:
+        """The best task of the session's queue that its credit and the queue's limits admit."""
+        gate = self._gates.get(session.task_queue)
+        if gate is None or not gate.waiting:
+            return None
+        credit, sync = session.credit, session.sync
+        keys = [k for k in session.keys if credit[k[0]] > 0 and (k not in sync or credit[SYNC_ACTIVITY] > 0)]
+        got = gate.take(keys, now, self._alive) if keys else None
+        if got is None:
+            return None
+        t = got[1]
+        if t.kind == ACTIVITY:
+            self._permits[t.task_id] = gate
+        return t
 
     def _pump(self) -> None:
-        if not self._sessions or not any(self._ready.values()):
+        if not self._sessions or not (
+            any(self._ready.values()) or (self._gates and any(g.waiting for g in self._gates.values()))
+        ):
             return
         now = self._clock()
         if len(self._sessions) == 1:
@@ -259,9 +361,10 @@ class Dispatcher:
         """_pump for a single session: the same tasks in the same order (its keys in turn, each
         queue drained while credit lasts), without a rescan of every key per task."""
         known, leases, credit, sync = self._known, self._leases, session.credit, session.sync
+        q = session.task_queue
         for key in session.keys:
             kind = key[0]
-            queue = self._ready.get(key)
+            queue = self._ready.get((*key, q) if q else key)
             if key in sync:  # a sync activity takes a credit of its own pool too
                 while queue and credit[kind] > 0 and credit[SYNC_ACTIVITY] > 0:
                     t = queue.popleft()
@@ -277,6 +380,13 @@ class Dispatcher:
                     credit[kind] -= 1
                     self._lease(t, session, now)
                     self._send(t, session)
+        if self._gates:
+            while (gated := self._take_gated(session, now)) is not None:
+                credit[gated.kind] -= 1
+                if (gated.kind, gated.name) in sync:
+                    credit[SYNC_ACTIVITY] -= 1
+                self._lease(gated, session, now)
+                self._send(gated, session)
 
     def _send(self, t: TaskRecord, session: Session) -> None:
         if t.kind == ACTIVITY:
@@ -309,6 +419,8 @@ class EmbeddedTransport:
         self.dispatcher = Dispatcher(
             inbox.build_workflow_task, inbox.activity_timed_out, inbox.timer_due, inbox.deliver, inbox.clock
         )
+        for config in await self.load_queues():
+            self.dispatcher.configure(config.name, limits_of(config))
         self.dispatcher.add(await self._store.pending_tasks(), not_before=inbox.clock() + self._restart_grace)
         self._ticker = asyncio.create_task(self._tick())
 
@@ -320,7 +432,8 @@ class EmbeddedTransport:
     async def _tick(self) -> None:
         dispatcher = self._d()
         while True:
-            await asyncio.sleep(TICK)
+            # A rate-limited queue is pumped when its next token is due, not up to a TICK late.
+            await asyncio.sleep(dispatcher.rate_wait() if dispatcher._gates else TICK)
             dispatcher.tick()
 
     async def stop(self) -> None:
@@ -336,6 +449,35 @@ class EmbeddedTransport:
     def forget_run(self, run_id: str) -> None:
         if self.dispatcher is not None:
             self.dispatcher.forget_run(run_id)
+
+    # ---- task queues (docs/task-queues.md) ----
+
+    async def load_queues(self) -> list[pb.TaskQueueConfig]:
+        configs = getattr(self._store, "task_queues", None)  # a store of the tests may keep none
+        return list(await configs()) if configs is not None else []
+
+    async def set_queue(self, config: pb.TaskQueueConfig) -> pb.TaskQueueConfig:
+        """Store the queue's limits (durable before the answer), then apply them."""
+        await self._store.set_task_queue(config)  # type: ignore[attr-defined]
+        self._d().configure(config.name, limits_of(config))
+        return config
+
+    async def queues(self) -> pb.ListTaskQueuesResponse:
+        reply = pb.ListTaskQueuesResponse()
+        stats = self.dispatcher.queue_stats() if self.dispatcher is not None else {}
+        configs = {c.name: c for c in await self.load_queues()}
+        workers = self.dispatcher.workers() if self.dispatcher is not None else []
+        polled = {"" if w.task_queue == "default" else w.task_queue for w in workers}
+        for name in sorted(set(configs) | set(stats) | polled):
+            in_flight, waiting = stats.get(name, (0, 0))
+            info = reply.queues.add(in_flight=in_flight, waiting=waiting)
+            info.config.CopyFrom(configs.get(name, pb.TaskQueueConfig(name=name)))
+            info.config.name = name or "default"
+            info.workers.extend(w.worker_id for w in workers if w.task_queue == (name or "default"))
+        return reply
+
+    def waiting(self, queue: str) -> str:
+        return self.dispatcher.waiting(queue) if self.dispatcher is not None else ""
 
     def cluster_info(self) -> pb.ClusterInfo:
         return pb.ClusterInfo(transport="embedded")
@@ -355,7 +497,7 @@ class EmbeddedTransport:
         d = self.dispatcher
         return [d is not None and d.hosts(key) for key in keys]
 
-    async def ensure_task_topics(self, workflows: list[str], activities: list[str]) -> None:
+    async def ensure_task_topics(self, workflows: list[str], activities: list[str], queue: str = "") -> None:
         pass  # a task needs no topic here: the dispatcher queues by (kind, name) on demand
 
     def observe(self, events: list[pb.HistoryEvent], runs: Mapping[str, RunState], reloaded: bool = False) -> None:

@@ -37,7 +37,7 @@ from google.protobuf.message import DecodeError
 
 from goblins.api import v1 as pb
 from goblins.history import LEGACY_STATUSES, RUNNING
-from goblins.server.effects import ACTIVITY, WORKFLOW, TaskRecord
+from goblins.server.effects import ACTIVITY, WORKFLOW, TaskRecord, restore_flow
 from goblins.server.embedded import workflow_ids
 from goblins.server.ports import Batch, StoredRun, StoreRejected, StoreUnavailable
 from goblins.wire import columns, status_of
@@ -90,6 +90,10 @@ CREATE TABLE IF NOT EXISTS registry (
     kind TEXT NOT NULL,
     name TEXT NOT NULL,
     PRIMARY KEY (kind, name)
+);
+CREATE TABLE IF NOT EXISTS task_queues (
+    name TEXT PRIMARY KEY,
+    config BLOB NOT NULL
 );
 """
 
@@ -488,6 +492,7 @@ class SqliteStore:
         rows, beats = await self._read(load)
         tasks = [TaskRecord(*row) for row in rows]
         for t in tasks:  # the heartbeat timeout is not a column: it is in the task itself
+            restore_flow(t)
             if t.kind != ACTIVITY:
                 continue
             try:
@@ -503,6 +508,29 @@ class SqliteStore:
 
     async def settle(self, run_ids: list[str]) -> None:
         pass  # reports to other runs are tasks stored with the events: nothing to settle
+
+    # ---- task queues' limits (docs/task-queues.md) ----
+
+    async def task_queues(self) -> list[pb.TaskQueueConfig]:
+        rows = await self._read(self._query, "SELECT config FROM task_queues ORDER BY name")
+        return [pb.TaskQueueConfig.FromString(r[0]) for r in rows]
+
+    async def set_task_queue(self, config: pb.TaskQueueConfig) -> None:
+        """Store (or, with ``reset``, delete) a queue's limits; durable when this returns."""
+
+        def write() -> None:
+            if config.reset:
+                self._writer.execute("DELETE FROM task_queues WHERE name = ?", (config.name,))
+            else:
+                self._writer.execute(
+                    "INSERT OR REPLACE INTO task_queues VALUES (?, ?)", (config.name, config.SerializeToString())
+                )
+
+        self._pooled += 1  # the writer connection is the pool's meanwhile (see ``commit``)
+        try:
+            await self._run(self._write_pool, write)
+        finally:
+            self._pooled -= 1
 
     async def close(self) -> None:
         for pool in (self._write_pool, self._read_pool):
