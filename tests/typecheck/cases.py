@@ -79,7 +79,7 @@ async def checks() -> None:
     await wf.execute_activity(add, 1, "2")
     # E: No overload variant of "execute_activity" matches argument types "Callable[[str], Coroutine[Any, Any, str]]", "str", "str"
     await wf.execute_activity(greet, "x", start_to_close_timeout="5s")
-    # E: Unexpected keyword argument "task_queu" for overloaded function "execute_activity"
+    # E: Unexpected keyword argument "task_queu" for overloaded function "execute_activity"; did you mean "task_queue"?
     # E: No overload variant of "execute_activity" matches argument types "Callable[[str], Coroutine[Any, Any, str]]", "str", "str"
     await wf.execute_activity(greet, "x", task_queu="gpu")
     # E: Argument 1 to "execute_activity" has incompatible type "Callable[[str], Coroutine[Any, Any, str]]"; expected "Callable[[str], Awaitable[int]]"
