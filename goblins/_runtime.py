@@ -44,6 +44,7 @@ from goblins.history import (
     CHILD_FAILED,
     CHILD_STARTED,
     MARKER_RECORDED,
+    SEARCH_ATTRIBUTES_UPSERTED,
     SIGNALED,
     SIGNALS_QUERY,
     TIMER_FIRED,
@@ -193,6 +194,7 @@ class WorkflowInstance(UpdateHandling, asyncio.AbstractEventLoop):
         if self._root is not None:
             return False
         self.trace_context = event.workflow_scheduled.trace_context
+        self.scheduled = event.workflow_scheduled  # its search attributes and memo (_workflow_search)
         self._root = self.create_task(self._main(event.workflow_scheduled.input))
         self._root.add_done_callback(self._on_root_done)
         return True
@@ -337,7 +339,9 @@ class WorkflowInstance(UpdateHandling, asyncio.AbstractEventLoop):
             return 0.0
         return max(0.0, min(self._timers_due[step] for step in pending) - self.now)
 
-    def start_child(self, workflow: Any, args: Sequence[Any], run_id: str | None) -> tuple[str, asyncio.Future[Any]]:
+    def start_child(
+        self, workflow: Any, args: Sequence[Any], run_id: str | None, extra: Callable[[Any], None] | None = None
+    ) -> tuple[str, asyncio.Future[Any]]:
         """Start a child workflow run; (its run id, a future of its result)."""
         name = name_of(workflow, "workflow")
         defn = workflow_definition(workflow)
@@ -349,6 +353,8 @@ class WorkflowInstance(UpdateHandling, asyncio.AbstractEventLoop):
         child_run_id = run_id or step_id  # deterministic: the parent's step id
         if recorded is None:
             start = pb.StartChildWorkflow(step_id=step_id, workflow_name=name, input=payload, child_run_id=child_run_id)
+            if extra is not None:  # search attributes and memo (goblins/_client_search.py)
+                extra(start)
             self._commands.append(pb.Command(start_child_workflow=start))
         return child_run_id, self._step_future(step_id, hint)
 
@@ -568,6 +574,7 @@ _APPLY: dict[int, Callable[[WorkflowInstance, pb.HistoryEvent], bool]] = {
     TIMER_STARTED: WorkflowInstance._apply_nothing,
     CHILD_STARTED: WorkflowInstance._apply_nothing,
     MARKER_RECORDED: WorkflowInstance._apply_nothing,  # read in activate's first pass (patched)
+    SEARCH_ATTRIBUTES_UPSERTED: WorkflowInstance._apply_nothing,  # the code made it (_workflow_search)
     UPDATE_ACCEPTED: WorkflowInstance._apply_update_accepted,
     UPDATE_COMPLETED: WorkflowInstance._apply_update_completed,
 }
@@ -587,6 +594,7 @@ _DECIDED = frozenset(
         TIMER_STARTED,
         CHILD_STARTED,
         MARKER_RECORDED,
+        SEARCH_ATTRIBUTES_UPSERTED,
         WORKFLOW_SUCCEEDED,
         WORKFLOW_FAILED,
     }

@@ -38,6 +38,8 @@ class EventType(enum.StrEnum):
     # A client's update passed the workflow's validator; then its handler's outcome.
     UPDATE_ACCEPTED = "UPDATE_ACCEPTED"
     UPDATE_COMPLETED = "UPDATE_COMPLETED"
+    # goblins.workflow.upsert_search_attributes: the run's indexed attributes changed.
+    SEARCH_ATTRIBUTES_UPSERTED = "SEARCH_ATTRIBUTES_UPSERTED"
 
 
 # The kinds as the wire's numbers (``EventType`` in proto/goblins/api/v1/history.proto, in the
@@ -62,6 +64,7 @@ CHILD_FAILED = 16
 MARKER_RECORDED = 17
 UPDATE_ACCEPTED = 18
 UPDATE_COMPLETED = 19
+SEARCH_ATTRIBUTES_UPSERTED = 20
 
 KINDS: dict[int, EventType] = {number: kind for number, kind in enumerate(EventType, start=1)}
 """Each wire number's kind (its name is what the stores keep in their type column)."""

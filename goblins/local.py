@@ -49,6 +49,8 @@ UNARY = (
     "DescribeWorkflow",
     "ListWorkers",
     "UpdateWorkflow",
+    "CountWorkflows",
+    "SearchAttributes",
 )
 
 ADDRESS = "in-process:0"  # what the worker and client report as their server's address

@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime
+import functools
 import sys
 import types
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Generic, NoReturn, TypeVar, overload
 
-from goblins import converter
+from goblins import _workflow_search, converter
+from goblins._client_search import start_fields
 from goblins._definitions import define_workflow
 from goblins._duration import optional_seconds, seconds
 from goblins._logger import workflow_logger as logger
@@ -43,6 +45,7 @@ __all__ = [
     "set_update_handler",
     "sleep",
     "start_child",
+    "upsert_search_attributes",
     "uuid4",
     "wait_for_signal",
 ]
@@ -84,12 +87,24 @@ class WorkflowInfo:
 
     run_id: str
     workflow_name: str
+    search_attributes: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """The run's search attributes: its start's, then its own upserts (docs/search.md)."""
+    memo: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def info() -> WorkflowInfo:
-    """The running workflow's run id and registered name."""
+    """The running workflow's run id, registered name, search attributes and memo."""
     instance = current_instance("workflow.info")
-    return WorkflowInfo(instance.run_id, instance.definition.name)
+    attributes = dict(_workflow_search.current(instance))
+    return WorkflowInfo(instance.run_id, instance.definition.name, attributes, _workflow_search.memo(instance))
+
+
+def upsert_search_attributes(attributes: Mapping[str, Any]) -> None:
+    """Set (or, with None, remove) some of this run's search attributes: recorded in its history
+    (SEARCH_ATTRIBUTES_UPSERTED), indexed for ``Client.list_workflows(query=...)``. Values are
+    str, int, float, bool or aware datetimes, of each attribute's declared type (docs/search.md);
+    a value of another type fails the workflow task, naming the attribute."""
+    _workflow_search.upsert(current_instance("workflow.upsert_search_attributes"), attributes)
 
 
 @overload
@@ -219,32 +234,69 @@ class ChildWorkflowHandle(Generic[T]):
 
 @overload
 async def start_child(
-    workflow: Callable[..., Awaitable[T]], *args: Any, run_id: str | None = None
+    workflow: Callable[..., Awaitable[T]],
+    *args: Any,
+    run_id: str | None = None,
+    search_attributes: Mapping[str, Any] | None = None,
+    memo: Mapping[str, Any] | None = None,
 ) -> ChildWorkflowHandle[T]: ...
 @overload
-async def start_child(workflow: str, *args: Any, run_id: str | None = None) -> ChildWorkflowHandle[Any]: ...
 async def start_child(
-    workflow: Callable[..., Any] | str, *args: Any, run_id: str | None = None
+    workflow: str,
+    *args: Any,
+    run_id: str | None = None,
+    search_attributes: Mapping[str, Any] | None = None,
+    memo: Mapping[str, Any] | None = None,
+) -> ChildWorkflowHandle[Any]: ...
+async def start_child(
+    workflow: Callable[..., Any] | str,
+    *args: Any,
+    run_id: str | None = None,
+    search_attributes: Mapping[str, Any] | None = None,
+    memo: Mapping[str, Any] | None = None,
 ) -> ChildWorkflowHandle[Any]:
     """Start a child workflow run (``run_id`` defaults to a deterministic one).
 
     Cancelling the parent cancels its running children. (``Client.start_workflow`` starts a
-    top-level run, from outside any workflow.)
+    top-level run, from outside any workflow.) ``search_attributes`` and ``memo``: as for
+    ``Client.start_workflow`` (docs/search.md).
     """
-    child_run_id, result = current_instance("workflow.start_child").start_child(workflow, args, run_id)
+    instance = current_instance("workflow.start_child")
+    extra = None
+    if search_attributes or memo:
+        extra = functools.partial(start_fields, search_attributes=search_attributes, memo=memo, codec=instance.codec)
+    child_run_id, result = instance.start_child(workflow, args, run_id, extra)
     return ChildWorkflowHandle(child_run_id, result)
 
 
 @overload
-async def execute_child(workflow: Callable[..., Awaitable[T]], *args: Any, run_id: str | None = None) -> T: ...
+async def execute_child(
+    workflow: Callable[..., Awaitable[T]],
+    *args: Any,
+    run_id: str | None = None,
+    search_attributes: Mapping[str, Any] | None = None,
+    memo: Mapping[str, Any] | None = None,
+) -> T: ...
 @overload
-async def execute_child(workflow: str, *args: Any, run_id: str | None = None) -> Any: ...
-async def execute_child(workflow: Callable[..., Any] | str, *args: Any, run_id: str | None = None) -> Any:
+async def execute_child(
+    workflow: str,
+    *args: Any,
+    run_id: str | None = None,
+    search_attributes: Mapping[str, Any] | None = None,
+    memo: Mapping[str, Any] | None = None,
+) -> Any: ...
+async def execute_child(
+    workflow: Callable[..., Any] | str,
+    *args: Any,
+    run_id: str | None = None,
+    search_attributes: Mapping[str, Any] | None = None,
+    memo: Mapping[str, Any] | None = None,
+) -> Any:
     """Run a child workflow and return its result.
 
     A child that fails raises :class:`goblins.ChildWorkflowFailed` in the parent.
     """
-    handle = await start_child(workflow, *args, run_id=run_id)
+    handle = await start_child(workflow, *args, run_id=run_id, search_attributes=search_attributes, memo=memo)
     return await handle.result()
 
 
@@ -342,6 +394,7 @@ class _Module(types.ModuleType):
     set_update_handler = Exported(set_update_handler)
     sleep = Exported(sleep)
     start_child = Exported(start_child)
+    upsert_search_attributes = Exported(upsert_search_attributes)
     uuid4 = Exported(uuid4)
     wait_for_signal = Exported(wait_for_signal)
 

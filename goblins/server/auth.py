@@ -86,6 +86,8 @@ RPCS: dict[str, frozenset[str]] = {
     "CheckTasks": frozenset({"check_tasks"}),
     "ClientSession": frozenset({"start", "result"}),
     "ListWorkers": frozenset({"list"}),
+    "CountWorkflows": frozenset({"list"}),
+    "SearchAttributes": frozenset({"list"}),
 }
 
 # The kinds of request a ClientSession stream carries (ClientRequest.kind) and their permission.

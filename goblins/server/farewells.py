@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from goblins._search import current_attributes, put
 from goblins.api import v1 as pb
 from goblins.history import WORKFLOW_SUCCEEDED
 from goblins.server.effects import Effects, IdSource, TaskRecord
@@ -43,6 +44,8 @@ class Farewells(FoldedRun):
         )
         if c.trace_context:
             started.trace_context.update(c.trace_context)
+        started.search_attributes.MergeFrom(c.search_attributes)
+        started.memo = c.memo
         self.record(fx, self.new_event(pb.CHILD_WORKFLOW_STARTED, now, child_workflow_started=started))
         self._send_child_start(fx, started, now)
 
@@ -68,6 +71,9 @@ class Farewells(FoldedRun):
             parent_run_id=self.parent_run_id,  # a child stays its parent's child across the chain
             parent_step=self.parent_step,
         )
+        # The chain keeps its workflow id, memo and search attributes (as upserted so far).
+        put(request.search_attributes, current_attributes(self.events))
+        request.memo, request.workflow_id = first.workflow_scheduled.memo, first.workflow_scheduled.workflow_id
         if first.workflow_scheduled.trace_context:  # the chain goes on in the same trace
             request.trace_context.update(first.workflow_scheduled.trace_context)
         if limit:  # the timeout bounds the whole chain, as it would one run
@@ -109,6 +115,8 @@ class Farewells(FoldedRun):
         )
         if started.trace_context:
             request.trace_context.update(started.trace_context)
+        request.search_attributes.MergeFrom(started.search_attributes)
+        request.memo = started.memo
         fx.send(pb.Report(start_workflow=request), now, self.ids())
 
     def _notify_parent(self, fx: Effects, end: pb.HistoryEvent) -> None:

@@ -20,6 +20,7 @@ from goblins.history import (
     CHILD_FAILED,
     CHILD_STARTED,
     MARKER_RECORDED,
+    SEARCH_ATTRIBUTES_UPSERTED,
     SIGNALED,
     TIMER_FIRED,
     TIMER_STARTED,
@@ -76,6 +77,7 @@ class FoldedRun:
         self.children: dict[str, pb.ChildWorkflowStartedAttributes] = {}
         self.child_steps: set[str] = set()  # every child step ever started
         self.patches: set[str] = set()  # every patch id a MARKER_RECORDED names
+        self.upserts: set[str] = set()  # every upsert id a SEARCH_ATTRIBUTES_UPSERTED names
         self.marker_seq = 0  # the newest event a completion recorded that a marker must not precede
         self.parent_run_id = ""
         self.parent_step = ""
@@ -215,6 +217,9 @@ class FoldedRun:
         self.failed_wf_tasks = 0  # a workflow task completed (as ACTIVITY_SCHEDULED says too)
         self.marker_seq = e.seq
 
+    def _fold_upserted(self, e: pb.HistoryEvent) -> None:
+        self.upserts.add(e.search_attributes_upserted.upsert_id)
+
 
 _FOLD = {
     ACTIVITY_SCHEDULED: FoldedRun._fold_activity_scheduled,
@@ -236,5 +241,6 @@ _FOLD = {
     MARKER_RECORDED: FoldedRun._fold_marker,
     UPDATE_ACCEPTED: FoldedRun._fold_update_accepted,
     UPDATE_COMPLETED: FoldedRun._fold_update_completed,
+    SEARCH_ATTRIBUTES_UPSERTED: FoldedRun._fold_upserted,
 }
 """How each kind of event folds into a run's state: every kind is named, unknown kinds raise."""

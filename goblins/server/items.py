@@ -23,6 +23,7 @@ class _Start:
     execution_timeout: float = 0.0
     signal: pb.SignalWorkflow | None = None  # signal-with-start: recorded in the start's turn
     trace_context: Mapping[str, str] = dataclasses.field(default_factory=dict)  # opaque (tracing)
+    request: pb.StartWorkflowRequest | None = None  # its search attributes and memo
 
 
 @dataclasses.dataclass

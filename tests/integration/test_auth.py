@@ -46,6 +46,9 @@ ALLOWED: dict[str, set[str]] = {
         "UpdateWorkflow",
         "ClientSession(start)",
         "ClientSession(result)",
+        "CountWorkflows",
+        "SearchAttributes",
+        "SearchAttributes(declare)",
     },
     "reader": {
         "GetResult",
@@ -55,6 +58,8 @@ ALLOWED: dict[str, set[str]] = {
         "ListWorkers",
         "Query",
         "ClientSession(result)",
+        "CountWorkflows",
+        "SearchAttributes",
     },
     "worker": {"Connect", "Register", "CheckTasks", "AnswerQuery", "GetClusterInfo", "GetHistory"},
 }
@@ -193,6 +198,11 @@ RPCS: dict[str, Attempt] = {
     "ClientSession(start)": lambda s: client_session(s, "start"),
     "ClientSession(result)": lambda s: client_session(s, "result"),
     "ListWorkers": lambda s: unary(s.ListWorkers(pb.ListWorkersRequest(), timeout=T)),
+    "CountWorkflows": lambda s: unary(s.CountWorkflows(pb.CountWorkflowsRequest(), timeout=T)),
+    "SearchAttributes": lambda s: unary(s.SearchAttributes(pb.SearchAttributesRequest(), timeout=T)),
+    "SearchAttributes(declare)": lambda s: unary(
+        s.SearchAttributes(pb.SearchAttributesRequest(name="probe", type="keyword"), timeout=T)
+    ),
 }
 
 

@@ -29,6 +29,7 @@ class EventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MARKER_RECORDED: _ClassVar[EventType]
     UPDATE_ACCEPTED: _ClassVar[EventType]
     UPDATE_COMPLETED: _ClassVar[EventType]
+    SEARCH_ATTRIBUTES_UPSERTED: _ClassVar[EventType]
 EVENT_TYPE_UNSPECIFIED: EventType
 WORKFLOW_SCHEDULED: EventType
 WORKFLOW_STARTED: EventType
@@ -49,6 +50,7 @@ CHILD_WORKFLOW_FAILED: EventType
 MARKER_RECORDED: EventType
 UPDATE_ACCEPTED: EventType
 UPDATE_COMPLETED: EventType
+SEARCH_ATTRIBUTES_UPSERTED: EventType
 
 class RetryPolicy(_message.Message):
     __slots__ = ("initial_interval", "backoff_coefficient", "maximum_interval", "max_attempts", "non_retryable_errors")
@@ -63,6 +65,22 @@ class RetryPolicy(_message.Message):
     max_attempts: int
     non_retryable_errors: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, initial_interval: _Optional[float] = ..., backoff_coefficient: _Optional[float] = ..., maximum_interval: _Optional[float] = ..., max_attempts: _Optional[int] = ..., non_retryable_errors: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SearchValue(_message.Message):
+    __slots__ = ("keyword", "text", "int", "float", "bool", "datetime")
+    KEYWORD_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    INT_FIELD_NUMBER: _ClassVar[int]
+    FLOAT_FIELD_NUMBER: _ClassVar[int]
+    BOOL_FIELD_NUMBER: _ClassVar[int]
+    DATETIME_FIELD_NUMBER: _ClassVar[int]
+    keyword: str
+    text: str
+    int: int
+    float: float
+    bool: bool
+    datetime: float
+    def __init__(self, keyword: _Optional[str] = ..., text: _Optional[str] = ..., int: _Optional[int] = ..., float: _Optional[float] = ..., bool: _Optional[bool] = ..., datetime: _Optional[float] = ...) -> None: ...
 
 class Failure(_message.Message):
     __slots__ = ("message", "type", "stack_trace", "non_retryable", "details", "cause")
@@ -81,7 +99,7 @@ class Failure(_message.Message):
     def __init__(self, message: _Optional[str] = ..., type: _Optional[str] = ..., stack_trace: _Optional[str] = ..., non_retryable: _Optional[bool] = ..., details: _Optional[bytes] = ..., cause: _Optional[_Union[Failure, _Mapping]] = ...) -> None: ...
 
 class HistoryEvent(_message.Message):
-    __slots__ = ("run_id", "seq", "time", "type", "workflow_name", "workflow_scheduled", "workflow_started", "workflow_finished_in_success", "workflow_finished_in_error", "activity_scheduled", "activity_started", "activity_finished_in_success", "activity_finished_in_error", "workflow_task_failed", "timer_started", "timer_fired", "workflow_signaled", "workflow_cancel_requested", "child_workflow_started", "child_workflow_completed", "child_workflow_failed", "marker_recorded", "update_accepted", "update_completed")
+    __slots__ = ("run_id", "seq", "time", "type", "workflow_name", "workflow_scheduled", "workflow_started", "workflow_finished_in_success", "workflow_finished_in_error", "activity_scheduled", "activity_started", "activity_finished_in_success", "activity_finished_in_error", "workflow_task_failed", "timer_started", "timer_fired", "workflow_signaled", "workflow_cancel_requested", "child_workflow_started", "child_workflow_completed", "child_workflow_failed", "marker_recorded", "update_accepted", "update_completed", "search_attributes_upserted")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     SEQ_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
@@ -106,6 +124,7 @@ class HistoryEvent(_message.Message):
     MARKER_RECORDED_FIELD_NUMBER: _ClassVar[int]
     UPDATE_ACCEPTED_FIELD_NUMBER: _ClassVar[int]
     UPDATE_COMPLETED_FIELD_NUMBER: _ClassVar[int]
+    SEARCH_ATTRIBUTES_UPSERTED_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     seq: int
     time: float
@@ -130,10 +149,11 @@ class HistoryEvent(_message.Message):
     marker_recorded: MarkerRecordedAttributes
     update_accepted: UpdateAcceptedAttributes
     update_completed: UpdateCompletedAttributes
-    def __init__(self, run_id: _Optional[str] = ..., seq: _Optional[int] = ..., time: _Optional[float] = ..., type: _Optional[_Union[EventType, str]] = ..., workflow_name: _Optional[str] = ..., workflow_scheduled: _Optional[_Union[WorkflowScheduledAttributes, _Mapping]] = ..., workflow_started: _Optional[_Union[WorkflowStartedAttributes, _Mapping]] = ..., workflow_finished_in_success: _Optional[_Union[WorkflowFinishedInSuccessAttributes, _Mapping]] = ..., workflow_finished_in_error: _Optional[_Union[WorkflowFinishedInErrorAttributes, _Mapping]] = ..., activity_scheduled: _Optional[_Union[ActivityScheduledAttributes, _Mapping]] = ..., activity_started: _Optional[_Union[ActivityStartedAttributes, _Mapping]] = ..., activity_finished_in_success: _Optional[_Union[ActivityFinishedInSuccessAttributes, _Mapping]] = ..., activity_finished_in_error: _Optional[_Union[ActivityFinishedInErrorAttributes, _Mapping]] = ..., workflow_task_failed: _Optional[_Union[WorkflowTaskFailedAttributes, _Mapping]] = ..., timer_started: _Optional[_Union[TimerStartedAttributes, _Mapping]] = ..., timer_fired: _Optional[_Union[TimerFiredAttributes, _Mapping]] = ..., workflow_signaled: _Optional[_Union[WorkflowSignaledAttributes, _Mapping]] = ..., workflow_cancel_requested: _Optional[_Union[WorkflowCancelRequestedAttributes, _Mapping]] = ..., child_workflow_started: _Optional[_Union[ChildWorkflowStartedAttributes, _Mapping]] = ..., child_workflow_completed: _Optional[_Union[ChildWorkflowCompletedAttributes, _Mapping]] = ..., child_workflow_failed: _Optional[_Union[ChildWorkflowFailedAttributes, _Mapping]] = ..., marker_recorded: _Optional[_Union[MarkerRecordedAttributes, _Mapping]] = ..., update_accepted: _Optional[_Union[UpdateAcceptedAttributes, _Mapping]] = ..., update_completed: _Optional[_Union[UpdateCompletedAttributes, _Mapping]] = ...) -> None: ...
+    search_attributes_upserted: SearchAttributesUpsertedAttributes
+    def __init__(self, run_id: _Optional[str] = ..., seq: _Optional[int] = ..., time: _Optional[float] = ..., type: _Optional[_Union[EventType, str]] = ..., workflow_name: _Optional[str] = ..., workflow_scheduled: _Optional[_Union[WorkflowScheduledAttributes, _Mapping]] = ..., workflow_started: _Optional[_Union[WorkflowStartedAttributes, _Mapping]] = ..., workflow_finished_in_success: _Optional[_Union[WorkflowFinishedInSuccessAttributes, _Mapping]] = ..., workflow_finished_in_error: _Optional[_Union[WorkflowFinishedInErrorAttributes, _Mapping]] = ..., activity_scheduled: _Optional[_Union[ActivityScheduledAttributes, _Mapping]] = ..., activity_started: _Optional[_Union[ActivityStartedAttributes, _Mapping]] = ..., activity_finished_in_success: _Optional[_Union[ActivityFinishedInSuccessAttributes, _Mapping]] = ..., activity_finished_in_error: _Optional[_Union[ActivityFinishedInErrorAttributes, _Mapping]] = ..., workflow_task_failed: _Optional[_Union[WorkflowTaskFailedAttributes, _Mapping]] = ..., timer_started: _Optional[_Union[TimerStartedAttributes, _Mapping]] = ..., timer_fired: _Optional[_Union[TimerFiredAttributes, _Mapping]] = ..., workflow_signaled: _Optional[_Union[WorkflowSignaledAttributes, _Mapping]] = ..., workflow_cancel_requested: _Optional[_Union[WorkflowCancelRequestedAttributes, _Mapping]] = ..., child_workflow_started: _Optional[_Union[ChildWorkflowStartedAttributes, _Mapping]] = ..., child_workflow_completed: _Optional[_Union[ChildWorkflowCompletedAttributes, _Mapping]] = ..., child_workflow_failed: _Optional[_Union[ChildWorkflowFailedAttributes, _Mapping]] = ..., marker_recorded: _Optional[_Union[MarkerRecordedAttributes, _Mapping]] = ..., update_accepted: _Optional[_Union[UpdateAcceptedAttributes, _Mapping]] = ..., update_completed: _Optional[_Union[UpdateCompletedAttributes, _Mapping]] = ..., search_attributes_upserted: _Optional[_Union[SearchAttributesUpsertedAttributes, _Mapping]] = ...) -> None: ...
 
 class WorkflowScheduledAttributes(_message.Message):
-    __slots__ = ("input", "parent_run_id", "parent_step_id", "execution_timeout", "trace_context")
+    __slots__ = ("input", "parent_run_id", "parent_step_id", "execution_timeout", "trace_context", "search_attributes", "memo", "workflow_id")
     class TraceContextEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -141,17 +161,30 @@ class WorkflowScheduledAttributes(_message.Message):
         key: str
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class SearchAttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: SearchValue
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[SearchValue, _Mapping]] = ...) -> None: ...
     INPUT_FIELD_NUMBER: _ClassVar[int]
     PARENT_RUN_ID_FIELD_NUMBER: _ClassVar[int]
     PARENT_STEP_ID_FIELD_NUMBER: _ClassVar[int]
     EXECUTION_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     TRACE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    SEARCH_ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    MEMO_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
     input: bytes
     parent_run_id: str
     parent_step_id: str
     execution_timeout: float
     trace_context: _containers.ScalarMap[str, str]
-    def __init__(self, input: _Optional[bytes] = ..., parent_run_id: _Optional[str] = ..., parent_step_id: _Optional[str] = ..., execution_timeout: _Optional[float] = ..., trace_context: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    search_attributes: _containers.MessageMap[str, SearchValue]
+    memo: bytes
+    workflow_id: str
+    def __init__(self, input: _Optional[bytes] = ..., parent_run_id: _Optional[str] = ..., parent_step_id: _Optional[str] = ..., execution_timeout: _Optional[float] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., search_attributes: _Optional[_Mapping[str, SearchValue]] = ..., memo: _Optional[bytes] = ..., workflow_id: _Optional[str] = ...) -> None: ...
 
 class WorkflowStartedAttributes(_message.Message):
     __slots__ = ()
@@ -283,7 +316,7 @@ class WorkflowCancelRequestedAttributes(_message.Message):
     def __init__(self, reason: _Optional[str] = ...) -> None: ...
 
 class ChildWorkflowStartedAttributes(_message.Message):
-    __slots__ = ("step_id", "child_workflow_name", "child_run_id", "input", "trace_context")
+    __slots__ = ("step_id", "child_workflow_name", "child_run_id", "input", "trace_context", "search_attributes", "memo")
     class TraceContextEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -291,17 +324,28 @@ class ChildWorkflowStartedAttributes(_message.Message):
         key: str
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class SearchAttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: SearchValue
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[SearchValue, _Mapping]] = ...) -> None: ...
     STEP_ID_FIELD_NUMBER: _ClassVar[int]
     CHILD_WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     CHILD_RUN_ID_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
     TRACE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    SEARCH_ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    MEMO_FIELD_NUMBER: _ClassVar[int]
     step_id: str
     child_workflow_name: str
     child_run_id: str
     input: bytes
     trace_context: _containers.ScalarMap[str, str]
-    def __init__(self, step_id: _Optional[str] = ..., child_workflow_name: _Optional[str] = ..., child_run_id: _Optional[str] = ..., input: _Optional[bytes] = ..., trace_context: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    search_attributes: _containers.MessageMap[str, SearchValue]
+    memo: bytes
+    def __init__(self, step_id: _Optional[str] = ..., child_workflow_name: _Optional[str] = ..., child_run_id: _Optional[str] = ..., input: _Optional[bytes] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., search_attributes: _Optional[_Mapping[str, SearchValue]] = ..., memo: _Optional[bytes] = ...) -> None: ...
 
 class ChildWorkflowCompletedAttributes(_message.Message):
     __slots__ = ("step_id", "child_workflow_name", "child_run_id", "output")
@@ -356,3 +400,18 @@ class UpdateCompletedAttributes(_message.Message):
     output: bytes
     failure: Failure
     def __init__(self, update_id: _Optional[str] = ..., update_name: _Optional[str] = ..., output: _Optional[bytes] = ..., failure: _Optional[_Union[Failure, _Mapping]] = ...) -> None: ...
+
+class SearchAttributesUpsertedAttributes(_message.Message):
+    __slots__ = ("search_attributes", "upsert_id")
+    class SearchAttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: SearchValue
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[SearchValue, _Mapping]] = ...) -> None: ...
+    SEARCH_ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    UPSERT_ID_FIELD_NUMBER: _ClassVar[int]
+    search_attributes: _containers.MessageMap[str, SearchValue]
+    upsert_id: str
+    def __init__(self, search_attributes: _Optional[_Mapping[str, SearchValue]] = ..., upsert_id: _Optional[str] = ...) -> None: ...

@@ -26,17 +26,21 @@ from goblins.api.v1 import history_pb2 as goblins_dot_api_dot_v1_dot_history__pb
 from goblins.api.v1 import task_pb2 as goblins_dot_api_dot_v1_dot_task__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cgoblins/api/v1/service.proto\x12\x0egoblins.api.v1\x1a\x1cgoblins/api/v1/history.proto\x1a\x19goblins/api/v1/task.proto\"\x11\n\x0f\x43ontrolResponse\"P\n\x0cQueryRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05input\x18\x03 \x01(\x0c\x12\x13\n\x0bworkflow_id\x18\x04 \x01(\t\"^\n\x0bQueryAnswer\x12\x10\n\x08query_id\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\x0e\n\x06output\x18\x03 \x01(\x0c\x12\r\n\x05\x65rror\x18\x04 \x01(\t\x12\x12\n\nerror_type\x18\x05 \x01(\t\"t\n\x05Hello\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x11\n\tworkflows\x18\x02 \x03(\t\x12\x12\n\nactivities\x18\x03 \x03(\t\x12\x18\n\x10running_task_ids\x18\x04 \x03(\t\x12\x17\n\x0fsync_activities\x18\x05 \x03(\t\"H\n\x06\x43redit\x12\x12\n\nactivities\x18\x01 \x01(\x05\x12\x11\n\tworkflows\x18\x02 \x01(\x05\x12\x17\n\x0fsync_activities\x18\x03 \x01(\x05\"\x86\x01\n\rWorkerMessage\x12$\n\x05hello\x18\x01 \x01(\x0b\x32\x15.goblins.api.v1.Hello\x12\'\n\x07reports\x18\x02 \x03(\x0b\x32\x16.goblins.api.v1.Report\x12&\n\x06\x63redit\x18\x03 \x01(\x0b\x32\x16.goblins.api.v1.Credit\"V\n\rServerMessage\x12#\n\x05tasks\x18\x01 \x03(\x0b\x32\x14.goblins.api.v1.Task\x12\r\n\x05\x61\x63ked\x18\x02 \x03(\t\x12\x11\n\tcancelled\x18\x03 \x03(\t\"f\n\x15StartWorkflowResponse\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0f\n\x07\x65xisted\x18\x02 \x01(\x08\x12\x13\n\x0bworkflow_id\x18\x03 \x01(\t\x12\x17\n\x0f\x61lready_started\x18\x04 \x01(\x08\"V\n\x10GetResultRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0c\n\x04wait\x18\x02 \x01(\x01\x12\x0f\n\x07started\x18\x03 \x01(\x08\x12\x13\n\x0bworkflow_id\x18\x04 \x01(\t\"\xa0\x01\n\x11GetResultResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\x10\n\x08\x66inished\x18\x02 \x01(\x08\x12\n\n\x02ok\x18\x03 \x01(\x08\x12\x0e\n\x06output\x18\x04 \x01(\x0c\x12\r\n\x05\x65rror\x18\x05 \x01(\t\x12\x12\n\nerror_type\x18\x06 \x01(\t\x12\x15\n\rworkflow_name\x18\x07 \x01(\t\x12\x14\n\x0c\x63ontinued_as\x18\x08 \x03(\t\"r\n\x11GetHistoryRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tafter_seq\x18\x02 \x01(\x03\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\x0c\x12\x13\n\x0bworkflow_id\x18\x05 \x01(\t\"z\n\x12GetHistoryResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12,\n\x06\x65vents\x18\x02 \x03(\x0b\x32\x1c.goblins.api.v1.HistoryEvent\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\x0c\x12\x0e\n\x06run_id\x18\x04 \x01(\t\"\x8f\x01\n\x14ListWorkflowsRequest\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x15\n\rworkflow_name\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\x0c\x12\x15\n\rcreated_after\x18\x05 \x01(\x01\x12\x16\n\x0e\x63reated_before\x18\x06 \x01(\x01\"~\n\x07RunInfo\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x15\n\rworkflow_name\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x12\n\ncreated_at\x18\x04 \x01(\x01\x12\x13\n\x0b\x66inished_at\x18\x05 \x01(\x01\x12\x13\n\x0bworkflow_id\x18\x06 \x01(\t\"W\n\x15ListWorkflowsResponse\x12%\n\x04runs\x18\x01 \x03(\x0b\x32\x17.goblins.api.v1.RunInfo\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\x0c\"\x14\n\x12ListWorkersRequest\"\xa7\x01\n\nWorkerInfo\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x11\n\tworkflows\x18\x02 \x03(\t\x12\x12\n\nactivities\x18\x03 \x03(\t\x12\x17\n\x0ftasks_in_flight\x18\x04 \x01(\x05\x12\x1b\n\x13\x66ree_activity_slots\x18\x05 \x01(\x05\x12\x1b\n\x13\x66ree_workflow_slots\x18\x06 \x01(\x05\x12\x0c\n\x04host\x18\x07 \x01(\t\"f\n\x13ListWorkersResponse\x12+\n\x07workers\x18\x01 \x03(\x0b\x32\x1a.goblins.api.v1.WorkerInfo\x12\x11\n\ttransport\x18\x02 \x01(\t\x12\x0f\n\x07missing\x18\x03 \x01(\t\"R\n\x17\x44\x65scribeWorkflowRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x12\n\nactivities\x18\x02 \x03(\t\x12\x13\n\x0bworkflow_id\x18\x03 \x01(\t\"?\n\rStepHeartbeat\x12\x0f\n\x07step_id\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x65tails\x18\x02 \x01(\x0c\x12\x0c\n\x04time\x18\x03 \x01(\x01\"\xee\x01\n\x18\x44\x65scribeWorkflowResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\x15\n\rworkflow_name\x18\x02 \x01(\t\x12\x30\n\x0fworkflow_hosted\x18\x03 \x01(\x0e\x32\x17.goblins.api.v1.Hosting\x12\x32\n\x11\x61\x63tivities_hosted\x18\x04 \x03(\x0e\x32\x17.goblins.api.v1.Hosting\x12\x31\n\nheartbeats\x18\x05 \x03(\x0b\x32\x1d.goblins.api.v1.StepHeartbeat\x12\x13\n\x0bserver_time\x18\x06 \x01(\x01\"\x8e\x02\n\x0b\x43lusterInfo\x12\x11\n\ttransport\x18\x01 \x01(\t\x12\x19\n\x11\x62ootstrap_servers\x18\x02 \x01(\t\x12\x13\n\x0btasks_topic\x18\x03 \x01(\t\x12\x14\n\x0c\x65vents_topic\x18\x04 \x01(\t\x12\x12\n\npartitions\x18\x05 \x01(\x05\x12\x14\n\x0cworker_group\x18\x06 \x01(\t\x12\x46\n\x0ekafka_settings\x18\x07 \x03(\x0b\x32..goblins.api.v1.ClusterInfo.KafkaSettingsEntry\x1a\x34\n\x12KafkaSettingsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x14\n\x12\x43lusterInfoRequest\"\x12\n\x10RegisterResponse\"@\n\x11\x43heckTasksRequest\x12+\n\x05tasks\x18\x01 \x03(\x0b\x32\x1c.goblins.api.v1.ActivityTask\"@\n\x12\x43heckTasksResponse\x12\x0f\n\x07pending\x18\x01 \x03(\x08\x12\x19\n\x11heartbeat_details\x18\x02 \x03(\x0c\"\x8e\x01\n\rClientRequest\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x35\n\x05start\x18\x02 \x01(\x0b\x32$.goblins.api.v1.StartWorkflowRequestH\x00\x12\x32\n\x06result\x18\x03 \x01(\x0b\x32 .goblins.api.v1.GetResultRequestH\x00\x42\x06\n\x04kind\"\xad\x01\n\x0b\x43lientReply\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x36\n\x05start\x18\x02 \x01(\x0b\x32%.goblins.api.v1.StartWorkflowResponseH\x00\x12\x33\n\x06result\x18\x03 \x01(\x0b\x32!.goblins.api.v1.GetResultResponseH\x00\x12\x0c\n\x04\x63ode\x18\x04 \x01(\x05\x12\x0f\n\x07\x64\x65tails\x18\x05 \x01(\tB\x06\n\x04kind\"\x93\x01\n\x16UpdateWorkflowResponse\x12\x10\n\x08rejected\x18\x01 \x01(\x08\x12\x11\n\tcompleted\x18\x02 \x01(\x08\x12\n\n\x02ok\x18\x03 \x01(\x08\x12\x0e\n\x06output\x18\x04 \x01(\x0c\x12(\n\x07\x66\x61ilure\x18\x05 \x01(\x0b\x32\x17.goblins.api.v1.Failure\x12\x0e\n\x06run_id\x18\x06 \x01(\t\"A\n\x0e\x43lientRequests\x12/\n\x08requests\x18\x01 \x03(\x0b\x32\x1d.goblins.api.v1.ClientRequest\"=\n\rClientReplies\x12,\n\x07replies\x18\x01 \x03(\x0b\x32\x1b.goblins.api.v1.ClientReply*?\n\x07Hosting\x12\x13\n\x0fHOSTING_UNKNOWN\x10\x00\x12\x0f\n\x0bHOSTING_YES\x10\x01\x12\x0e\n\nHOSTING_NO\x10\x02\x32\xc1\n\n\x07Goblins\x12\\\n\rStartWorkflow\x12$.goblins.api.v1.StartWorkflowRequest\x1a%.goblins.api.v1.StartWorkflowResponse\x12P\n\tGetResult\x12 .goblins.api.v1.GetResultRequest\x1a!.goblins.api.v1.GetResultResponse\x12S\n\nGetHistory\x12!.goblins.api.v1.GetHistoryRequest\x1a\".goblins.api.v1.GetHistoryResponse\x12\\\n\rListWorkflows\x12$.goblins.api.v1.ListWorkflowsRequest\x1a%.goblins.api.v1.ListWorkflowsResponse\x12K\n\x07\x43onnect\x12\x1d.goblins.api.v1.WorkerMessage\x1a\x1d.goblins.api.v1.ServerMessage(\x01\x30\x01\x12Q\n\x0eGetClusterInfo\x12\".goblins.api.v1.ClusterInfoRequest\x1a\x1b.goblins.api.v1.ClusterInfo\x12I\n\x06Signal\x12\x1e.goblins.api.v1.SignalWorkflow\x1a\x1f.goblins.api.v1.ControlResponse\x12I\n\x06\x43\x61ncel\x12\x1e.goblins.api.v1.CancelWorkflow\x1a\x1f.goblins.api.v1.ControlResponse\x12\x42\n\x05Query\x12\x1c.goblins.api.v1.QueryRequest\x1a\x1b.goblins.api.v1.QueryAnswer\x12K\n\x0b\x41nswerQuery\x12\x1b.goblins.api.v1.QueryAnswer\x1a\x1f.goblins.api.v1.ControlResponse\x12\x43\n\x08Register\x12\x15.goblins.api.v1.Hello\x1a .goblins.api.v1.RegisterResponse\x12S\n\nCheckTasks\x12!.goblins.api.v1.CheckTasksRequest\x1a\".goblins.api.v1.CheckTasksResponse\x12R\n\rClientSession\x12\x1e.goblins.api.v1.ClientRequests\x1a\x1d.goblins.api.v1.ClientReplies(\x01\x30\x01\x12\x65\n\x10\x44\x65scribeWorkflow\x12\'.goblins.api.v1.DescribeWorkflowRequest\x1a(.goblins.api.v1.DescribeWorkflowResponse\x12V\n\x0bListWorkers\x12\".goblins.api.v1.ListWorkersRequest\x1a#.goblins.api.v1.ListWorkersResponse\x12_\n\x0eUpdateWorkflow\x12%.goblins.api.v1.UpdateWorkflowRequest\x1a&.goblins.api.v1.UpdateWorkflowResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cgoblins/api/v1/service.proto\x12\x0egoblins.api.v1\x1a\x1cgoblins/api/v1/history.proto\x1a\x19goblins/api/v1/task.proto\"\x11\n\x0f\x43ontrolResponse\"P\n\x0cQueryRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05input\x18\x03 \x01(\x0c\x12\x13\n\x0bworkflow_id\x18\x04 \x01(\t\"^\n\x0bQueryAnswer\x12\x10\n\x08query_id\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\x0e\n\x06output\x18\x03 \x01(\x0c\x12\r\n\x05\x65rror\x18\x04 \x01(\t\x12\x12\n\nerror_type\x18\x05 \x01(\t\"t\n\x05Hello\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x11\n\tworkflows\x18\x02 \x03(\t\x12\x12\n\nactivities\x18\x03 \x03(\t\x12\x18\n\x10running_task_ids\x18\x04 \x03(\t\x12\x17\n\x0fsync_activities\x18\x05 \x03(\t\"H\n\x06\x43redit\x12\x12\n\nactivities\x18\x01 \x01(\x05\x12\x11\n\tworkflows\x18\x02 \x01(\x05\x12\x17\n\x0fsync_activities\x18\x03 \x01(\x05\"\x86\x01\n\rWorkerMessage\x12$\n\x05hello\x18\x01 \x01(\x0b\x32\x15.goblins.api.v1.Hello\x12\'\n\x07reports\x18\x02 \x03(\x0b\x32\x16.goblins.api.v1.Report\x12&\n\x06\x63redit\x18\x03 \x01(\x0b\x32\x16.goblins.api.v1.Credit\"V\n\rServerMessage\x12#\n\x05tasks\x18\x01 \x03(\x0b\x32\x14.goblins.api.v1.Task\x12\r\n\x05\x61\x63ked\x18\x02 \x03(\t\x12\x11\n\tcancelled\x18\x03 \x03(\t\"f\n\x15StartWorkflowResponse\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0f\n\x07\x65xisted\x18\x02 \x01(\x08\x12\x13\n\x0bworkflow_id\x18\x03 \x01(\t\x12\x17\n\x0f\x61lready_started\x18\x04 \x01(\x08\"V\n\x10GetResultRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0c\n\x04wait\x18\x02 \x01(\x01\x12\x0f\n\x07started\x18\x03 \x01(\x08\x12\x13\n\x0bworkflow_id\x18\x04 \x01(\t\"\xa0\x01\n\x11GetResultResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\x10\n\x08\x66inished\x18\x02 \x01(\x08\x12\n\n\x02ok\x18\x03 \x01(\x08\x12\x0e\n\x06output\x18\x04 \x01(\x0c\x12\r\n\x05\x65rror\x18\x05 \x01(\t\x12\x12\n\nerror_type\x18\x06 \x01(\t\x12\x15\n\rworkflow_name\x18\x07 \x01(\t\x12\x14\n\x0c\x63ontinued_as\x18\x08 \x03(\t\"r\n\x11GetHistoryRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tafter_seq\x18\x02 \x01(\x03\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\x0c\x12\x13\n\x0bworkflow_id\x18\x05 \x01(\t\"z\n\x12GetHistoryResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12,\n\x06\x65vents\x18\x02 \x03(\x0b\x32\x1c.goblins.api.v1.HistoryEvent\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\x0c\x12\x0e\n\x06run_id\x18\x04 \x01(\t\"\x9e\x01\n\x14ListWorkflowsRequest\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x15\n\rworkflow_name\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\x0c\x12\x15\n\rcreated_after\x18\x05 \x01(\x01\x12\x16\n\x0e\x63reated_before\x18\x06 \x01(\x01\x12\r\n\x05query\x18< \x01(\t\"\x9e\x02\n\x07RunInfo\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x15\n\rworkflow_name\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x12\n\ncreated_at\x18\x04 \x01(\x01\x12\x13\n\x0b\x66inished_at\x18\x05 \x01(\x01\x12\x13\n\x0bworkflow_id\x18\x06 \x01(\t\x12H\n\x11search_attributes\x18< \x03(\x0b\x32-.goblins.api.v1.RunInfo.SearchAttributesEntry\x1aT\n\x15SearchAttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12*\n\x05value\x18\x02 \x01(\x0b\x32\x1b.goblins.api.v1.SearchValue:\x02\x38\x01\"W\n\x15ListWorkflowsResponse\x12%\n\x04runs\x18\x01 \x03(\x0b\x32\x17.goblins.api.v1.RunInfo\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\x0c\"\x14\n\x12ListWorkersRequest\"\xa7\x01\n\nWorkerInfo\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x11\n\tworkflows\x18\x02 \x03(\t\x12\x12\n\nactivities\x18\x03 \x03(\t\x12\x17\n\x0ftasks_in_flight\x18\x04 \x01(\x05\x12\x1b\n\x13\x66ree_activity_slots\x18\x05 \x01(\x05\x12\x1b\n\x13\x66ree_workflow_slots\x18\x06 \x01(\x05\x12\x0c\n\x04host\x18\x07 \x01(\t\"f\n\x13ListWorkersResponse\x12+\n\x07workers\x18\x01 \x03(\x0b\x32\x1a.goblins.api.v1.WorkerInfo\x12\x11\n\ttransport\x18\x02 \x01(\t\x12\x0f\n\x07missing\x18\x03 \x01(\t\"R\n\x17\x44\x65scribeWorkflowRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x12\n\nactivities\x18\x02 \x03(\t\x12\x13\n\x0bworkflow_id\x18\x03 \x01(\t\"?\n\rStepHeartbeat\x12\x0f\n\x07step_id\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x65tails\x18\x02 \x01(\x0c\x12\x0c\n\x04time\x18\x03 \x01(\x01\"\xee\x01\n\x18\x44\x65scribeWorkflowResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\x15\n\rworkflow_name\x18\x02 \x01(\t\x12\x30\n\x0fworkflow_hosted\x18\x03 \x01(\x0e\x32\x17.goblins.api.v1.Hosting\x12\x32\n\x11\x61\x63tivities_hosted\x18\x04 \x03(\x0e\x32\x17.goblins.api.v1.Hosting\x12\x31\n\nheartbeats\x18\x05 \x03(\x0b\x32\x1d.goblins.api.v1.StepHeartbeat\x12\x13\n\x0bserver_time\x18\x06 \x01(\x01\"\x8e\x02\n\x0b\x43lusterInfo\x12\x11\n\ttransport\x18\x01 \x01(\t\x12\x19\n\x11\x62ootstrap_servers\x18\x02 \x01(\t\x12\x13\n\x0btasks_topic\x18\x03 \x01(\t\x12\x14\n\x0c\x65vents_topic\x18\x04 \x01(\t\x12\x12\n\npartitions\x18\x05 \x01(\x05\x12\x14\n\x0cworker_group\x18\x06 \x01(\t\x12\x46\n\x0ekafka_settings\x18\x07 \x03(\x0b\x32..goblins.api.v1.ClusterInfo.KafkaSettingsEntry\x1a\x34\n\x12KafkaSettingsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x14\n\x12\x43lusterInfoRequest\"\x12\n\x10RegisterResponse\"@\n\x11\x43heckTasksRequest\x12+\n\x05tasks\x18\x01 \x03(\x0b\x32\x1c.goblins.api.v1.ActivityTask\"@\n\x12\x43heckTasksResponse\x12\x0f\n\x07pending\x18\x01 \x03(\x08\x12\x19\n\x11heartbeat_details\x18\x02 \x03(\x0c\"\x8e\x01\n\rClientRequest\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x35\n\x05start\x18\x02 \x01(\x0b\x32$.goblins.api.v1.StartWorkflowRequestH\x00\x12\x32\n\x06result\x18\x03 \x01(\x0b\x32 .goblins.api.v1.GetResultRequestH\x00\x42\x06\n\x04kind\"\xad\x01\n\x0b\x43lientReply\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x36\n\x05start\x18\x02 \x01(\x0b\x32%.goblins.api.v1.StartWorkflowResponseH\x00\x12\x33\n\x06result\x18\x03 \x01(\x0b\x32!.goblins.api.v1.GetResultResponseH\x00\x12\x0c\n\x04\x63ode\x18\x04 \x01(\x05\x12\x0f\n\x07\x64\x65tails\x18\x05 \x01(\tB\x06\n\x04kind\"\x93\x01\n\x16UpdateWorkflowResponse\x12\x10\n\x08rejected\x18\x01 \x01(\x08\x12\x11\n\tcompleted\x18\x02 \x01(\x08\x12\n\n\x02ok\x18\x03 \x01(\x08\x12\x0e\n\x06output\x18\x04 \x01(\x0c\x12(\n\x07\x66\x61ilure\x18\x05 \x01(\x0b\x32\x17.goblins.api.v1.Failure\x12\x0e\n\x06run_id\x18\x06 \x01(\t\"A\n\x0e\x43lientRequests\x12/\n\x08requests\x18\x01 \x03(\x0b\x32\x1d.goblins.api.v1.ClientRequest\"=\n\rClientReplies\x12,\n\x07replies\x18\x01 \x03(\x0b\x32\x1b.goblins.api.v1.ClientReply\"&\n\x15\x43ountWorkflowsRequest\x12\r\n\x05query\x18\x01 \x01(\t\"\'\n\x16\x43ountWorkflowsResponse\x12\r\n\x05\x63ount\x18\x01 \x01(\x03\"5\n\x17SearchAttributesRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\"\x9b\x01\n\x18SearchAttributesResponse\x12L\n\nattributes\x18\x01 \x03(\x0b\x32\x38.goblins.api.v1.SearchAttributesResponse.AttributesEntry\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*?\n\x07Hosting\x12\x13\n\x0fHOSTING_UNKNOWN\x10\x00\x12\x0f\n\x0bHOSTING_YES\x10\x01\x12\x0e\n\nHOSTING_NO\x10\x02\x32\x89\x0c\n\x07Goblins\x12\\\n\rStartWorkflow\x12$.goblins.api.v1.StartWorkflowRequest\x1a%.goblins.api.v1.StartWorkflowResponse\x12P\n\tGetResult\x12 .goblins.api.v1.GetResultRequest\x1a!.goblins.api.v1.GetResultResponse\x12S\n\nGetHistory\x12!.goblins.api.v1.GetHistoryRequest\x1a\".goblins.api.v1.GetHistoryResponse\x12\\\n\rListWorkflows\x12$.goblins.api.v1.ListWorkflowsRequest\x1a%.goblins.api.v1.ListWorkflowsResponse\x12K\n\x07\x43onnect\x12\x1d.goblins.api.v1.WorkerMessage\x1a\x1d.goblins.api.v1.ServerMessage(\x01\x30\x01\x12Q\n\x0eGetClusterInfo\x12\".goblins.api.v1.ClusterInfoRequest\x1a\x1b.goblins.api.v1.ClusterInfo\x12I\n\x06Signal\x12\x1e.goblins.api.v1.SignalWorkflow\x1a\x1f.goblins.api.v1.ControlResponse\x12I\n\x06\x43\x61ncel\x12\x1e.goblins.api.v1.CancelWorkflow\x1a\x1f.goblins.api.v1.ControlResponse\x12\x42\n\x05Query\x12\x1c.goblins.api.v1.QueryRequest\x1a\x1b.goblins.api.v1.QueryAnswer\x12K\n\x0b\x41nswerQuery\x12\x1b.goblins.api.v1.QueryAnswer\x1a\x1f.goblins.api.v1.ControlResponse\x12\x43\n\x08Register\x12\x15.goblins.api.v1.Hello\x1a .goblins.api.v1.RegisterResponse\x12S\n\nCheckTasks\x12!.goblins.api.v1.CheckTasksRequest\x1a\".goblins.api.v1.CheckTasksResponse\x12R\n\rClientSession\x12\x1e.goblins.api.v1.ClientRequests\x1a\x1d.goblins.api.v1.ClientReplies(\x01\x30\x01\x12\x65\n\x10\x44\x65scribeWorkflow\x12\'.goblins.api.v1.DescribeWorkflowRequest\x1a(.goblins.api.v1.DescribeWorkflowResponse\x12V\n\x0bListWorkers\x12\".goblins.api.v1.ListWorkersRequest\x1a#.goblins.api.v1.ListWorkersResponse\x12_\n\x0eUpdateWorkflow\x12%.goblins.api.v1.UpdateWorkflowRequest\x1a&.goblins.api.v1.UpdateWorkflowResponse\x12_\n\x0e\x43ountWorkflows\x12%.goblins.api.v1.CountWorkflowsRequest\x1a&.goblins.api.v1.CountWorkflowsResponse\x12\x65\n\x10SearchAttributes\x12\'.goblins.api.v1.SearchAttributesRequest\x1a(.goblins.api.v1.SearchAttributesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'goblins.api.v1.service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_RUNINFO_SEARCHATTRIBUTESENTRY']._loaded_options = None
+  _globals['_RUNINFO_SEARCHATTRIBUTESENTRY']._serialized_options = b'8\001'
   _globals['_CLUSTERINFO_KAFKASETTINGSENTRY']._loaded_options = None
   _globals['_CLUSTERINFO_KAFKASETTINGSENTRY']._serialized_options = b'8\001'
-  _globals['_HOSTING']._serialized_start=3411
-  _globals['_HOSTING']._serialized_end=3474
+  _globals['_SEARCHATTRIBUTESRESPONSE_ATTRIBUTESENTRY']._loaded_options = None
+  _globals['_SEARCHATTRIBUTESRESPONSE_ATTRIBUTESENTRY']._serialized_options = b'8\001'
+  _globals['_HOSTING']._serialized_start=3881
+  _globals['_HOSTING']._serialized_end=3944
   _globals['_CONTROLRESPONSE']._serialized_start=105
   _globals['_CONTROLRESPONSE']._serialized_end=122
   _globals['_QUERYREQUEST']._serialized_start=124
@@ -62,45 +66,57 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETHISTORYRESPONSE']._serialized_start=1190
   _globals['_GETHISTORYRESPONSE']._serialized_end=1312
   _globals['_LISTWORKFLOWSREQUEST']._serialized_start=1315
-  _globals['_LISTWORKFLOWSREQUEST']._serialized_end=1458
-  _globals['_RUNINFO']._serialized_start=1460
-  _globals['_RUNINFO']._serialized_end=1586
-  _globals['_LISTWORKFLOWSRESPONSE']._serialized_start=1588
-  _globals['_LISTWORKFLOWSRESPONSE']._serialized_end=1675
-  _globals['_LISTWORKERSREQUEST']._serialized_start=1677
-  _globals['_LISTWORKERSREQUEST']._serialized_end=1697
-  _globals['_WORKERINFO']._serialized_start=1700
-  _globals['_WORKERINFO']._serialized_end=1867
-  _globals['_LISTWORKERSRESPONSE']._serialized_start=1869
-  _globals['_LISTWORKERSRESPONSE']._serialized_end=1971
-  _globals['_DESCRIBEWORKFLOWREQUEST']._serialized_start=1973
-  _globals['_DESCRIBEWORKFLOWREQUEST']._serialized_end=2055
-  _globals['_STEPHEARTBEAT']._serialized_start=2057
-  _globals['_STEPHEARTBEAT']._serialized_end=2120
-  _globals['_DESCRIBEWORKFLOWRESPONSE']._serialized_start=2123
-  _globals['_DESCRIBEWORKFLOWRESPONSE']._serialized_end=2361
-  _globals['_CLUSTERINFO']._serialized_start=2364
-  _globals['_CLUSTERINFO']._serialized_end=2634
-  _globals['_CLUSTERINFO_KAFKASETTINGSENTRY']._serialized_start=2582
-  _globals['_CLUSTERINFO_KAFKASETTINGSENTRY']._serialized_end=2634
-  _globals['_CLUSTERINFOREQUEST']._serialized_start=2636
-  _globals['_CLUSTERINFOREQUEST']._serialized_end=2656
-  _globals['_REGISTERRESPONSE']._serialized_start=2658
-  _globals['_REGISTERRESPONSE']._serialized_end=2676
-  _globals['_CHECKTASKSREQUEST']._serialized_start=2678
-  _globals['_CHECKTASKSREQUEST']._serialized_end=2742
-  _globals['_CHECKTASKSRESPONSE']._serialized_start=2744
-  _globals['_CHECKTASKSRESPONSE']._serialized_end=2808
-  _globals['_CLIENTREQUEST']._serialized_start=2811
-  _globals['_CLIENTREQUEST']._serialized_end=2953
-  _globals['_CLIENTREPLY']._serialized_start=2956
-  _globals['_CLIENTREPLY']._serialized_end=3129
-  _globals['_UPDATEWORKFLOWRESPONSE']._serialized_start=3132
-  _globals['_UPDATEWORKFLOWRESPONSE']._serialized_end=3279
-  _globals['_CLIENTREQUESTS']._serialized_start=3281
-  _globals['_CLIENTREQUESTS']._serialized_end=3346
-  _globals['_CLIENTREPLIES']._serialized_start=3348
-  _globals['_CLIENTREPLIES']._serialized_end=3409
-  _globals['_GOBLINS']._serialized_start=3477
-  _globals['_GOBLINS']._serialized_end=4822
+  _globals['_LISTWORKFLOWSREQUEST']._serialized_end=1473
+  _globals['_RUNINFO']._serialized_start=1476
+  _globals['_RUNINFO']._serialized_end=1762
+  _globals['_RUNINFO_SEARCHATTRIBUTESENTRY']._serialized_start=1678
+  _globals['_RUNINFO_SEARCHATTRIBUTESENTRY']._serialized_end=1762
+  _globals['_LISTWORKFLOWSRESPONSE']._serialized_start=1764
+  _globals['_LISTWORKFLOWSRESPONSE']._serialized_end=1851
+  _globals['_LISTWORKERSREQUEST']._serialized_start=1853
+  _globals['_LISTWORKERSREQUEST']._serialized_end=1873
+  _globals['_WORKERINFO']._serialized_start=1876
+  _globals['_WORKERINFO']._serialized_end=2043
+  _globals['_LISTWORKERSRESPONSE']._serialized_start=2045
+  _globals['_LISTWORKERSRESPONSE']._serialized_end=2147
+  _globals['_DESCRIBEWORKFLOWREQUEST']._serialized_start=2149
+  _globals['_DESCRIBEWORKFLOWREQUEST']._serialized_end=2231
+  _globals['_STEPHEARTBEAT']._serialized_start=2233
+  _globals['_STEPHEARTBEAT']._serialized_end=2296
+  _globals['_DESCRIBEWORKFLOWRESPONSE']._serialized_start=2299
+  _globals['_DESCRIBEWORKFLOWRESPONSE']._serialized_end=2537
+  _globals['_CLUSTERINFO']._serialized_start=2540
+  _globals['_CLUSTERINFO']._serialized_end=2810
+  _globals['_CLUSTERINFO_KAFKASETTINGSENTRY']._serialized_start=2758
+  _globals['_CLUSTERINFO_KAFKASETTINGSENTRY']._serialized_end=2810
+  _globals['_CLUSTERINFOREQUEST']._serialized_start=2812
+  _globals['_CLUSTERINFOREQUEST']._serialized_end=2832
+  _globals['_REGISTERRESPONSE']._serialized_start=2834
+  _globals['_REGISTERRESPONSE']._serialized_end=2852
+  _globals['_CHECKTASKSREQUEST']._serialized_start=2854
+  _globals['_CHECKTASKSREQUEST']._serialized_end=2918
+  _globals['_CHECKTASKSRESPONSE']._serialized_start=2920
+  _globals['_CHECKTASKSRESPONSE']._serialized_end=2984
+  _globals['_CLIENTREQUEST']._serialized_start=2987
+  _globals['_CLIENTREQUEST']._serialized_end=3129
+  _globals['_CLIENTREPLY']._serialized_start=3132
+  _globals['_CLIENTREPLY']._serialized_end=3305
+  _globals['_UPDATEWORKFLOWRESPONSE']._serialized_start=3308
+  _globals['_UPDATEWORKFLOWRESPONSE']._serialized_end=3455
+  _globals['_CLIENTREQUESTS']._serialized_start=3457
+  _globals['_CLIENTREQUESTS']._serialized_end=3522
+  _globals['_CLIENTREPLIES']._serialized_start=3524
+  _globals['_CLIENTREPLIES']._serialized_end=3585
+  _globals['_COUNTWORKFLOWSREQUEST']._serialized_start=3587
+  _globals['_COUNTWORKFLOWSREQUEST']._serialized_end=3625
+  _globals['_COUNTWORKFLOWSRESPONSE']._serialized_start=3627
+  _globals['_COUNTWORKFLOWSRESPONSE']._serialized_end=3666
+  _globals['_SEARCHATTRIBUTESREQUEST']._serialized_start=3668
+  _globals['_SEARCHATTRIBUTESREQUEST']._serialized_end=3721
+  _globals['_SEARCHATTRIBUTESRESPONSE']._serialized_start=3724
+  _globals['_SEARCHATTRIBUTESRESPONSE']._serialized_end=3879
+  _globals['_SEARCHATTRIBUTESRESPONSE_ATTRIBUTESENTRY']._serialized_start=3830
+  _globals['_SEARCHATTRIBUTESRESPONSE_ATTRIBUTESENTRY']._serialized_end=3879
+  _globals['_GOBLINS']._serialized_start=3947
+  _globals['_GOBLINS']._serialized_end=5492
 # @@protoc_insertion_point(module_scope)
