@@ -196,8 +196,8 @@ def event_from_proto(e: pb.HistoryEvent, codec: PayloadCodec | None = None) -> E
             rest[name] = retry_policy_from_proto(value) if attrs.HasField(name) else None
         elif name == "trace_context":  # a map: a plain dict for the client
             rest[name] = dict(value)
-        elif name == "search_attributes":  # typed values: Python's
-            rest[name] = _search.decode(value)
+        elif name == "search_attributes":  # typed values: Python's (None: removed, in an upsert)
+            rest[name] = {n: _search.from_proto(v) for n, v in sorted(value.items())}
         else:
             rest[name] = _decode_payload(value, codec) if isinstance(value, bytes) else value
     common.setdefault("name", e.workflow_name)

@@ -119,3 +119,36 @@ async def test_a_child_gets_its_attributes_and_a_bad_upsert_fails_the_task(
 def test_datetime_needs_a_zone() -> None:
     with pytest.raises(ValueError, match="search attribute 'at': a datetime search attribute needs a time zone"):
         goblins._search.encode({"at": datetime.datetime(2026, 1, 1)})  # type: ignore[attr-defined]
+
+
+async def test_the_cli_declares_lists_counts_and_describes(
+    address: str, client: goblins.Client, start_worker: StartWorker
+) -> None:
+    from tests.integration.test_cli import goblins_cli, one_line_error
+
+    await start_worker(**FLOWS)
+    code, out, err = await goblins_cli("search-attribute", "add", "note", "text", "--server", address)
+    assert (code, out) == (0, "note  text\n"), err
+    handle = await client.start_workflow(
+        f.order, "c-5", id="cli-order", search_attributes={"customer": "c-5", "note": "big gift"}, memo={"by": "cli"}
+    )
+    await _until(lambda: _count(client, "stage = 'paid'", 1), "the upsert")
+    code, out, err = await goblins_cli("search-attribute", "list", "--server", address)
+    assert code == 0 and "customer  keyword" in out and "note  text" in out and "stage  keyword" in out, err
+    code, out, err = await goblins_cli("workflow", "count", "--query", "note = 'gift'", "--server", address)
+    assert (code, out) == (0, "1\n"), err
+    query = "WorkflowType = 'order' AND customer = 'c-5' ORDER BY StartTime DESC"
+    code, out, err = await goblins_cli("workflow", "list", "--query", query, "--server", address)
+    assert code == 0 and handle.run_id in out and 'customer="c-5"' in out and "amount=50.0" in out, out + err
+    code, out, err = await goblins_cli("workflow", "describe", "cli-order", "--server", address)
+    assert code == 0, err
+    assert 'search attributes:\n  amount = 50.0\n  customer = "c-5"\n  note = "big gift"\n  stage = "paid"' in out
+    assert 'memo:      {"by": "cli"}' in out
+    code, out, err = await goblins_cli("workflow", "show", "cli-order", "--server", address)
+    assert code == 0 and 'stage = "paid"' in out and "SEARCH_ATTRIBUTES_UPSERTED" in out, out + err
+    code, out, err = await goblins_cli("workflow", "count", "--query", "customer = 'c-5' AND", "--server", address)
+    assert code != 0
+    assert one_line_error(code, err).endswith(
+        "query error at column 21: expected an attribute name, NOT or '(', got the end of the query"
+    ), err
+    await handle.terminate("test over")

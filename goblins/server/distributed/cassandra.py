@@ -85,6 +85,7 @@ _ENDED_IN_ERROR = frozenset({FAILED, CANCELLED, TERMINATED, TIMED_OUT})
 # events_by_activity): Cassandra warns above 10 (unlogged_batch_across_partitions_warn_threshold);
 # the rows are small, far under its batch size warning (5 KiB).
 INDEX_BATCH = 10
+INDEX_BATCH_ROWS = 40  # rows per unlogged batch, whatever their partitions
 TIMER_BATCH = 1000  # the timers SELECT's LIMIT: a full batch means more may be due
 
 
@@ -172,7 +173,9 @@ def _chunks(rows: list[tuple[Any, tuple[Any, ...], Any]], partitions: int) -> li
     seen: set[tuple[int, Any]] = set()
     for row in rows:
         key = (id(row[0]), row[2])
-        if key not in seen and len(seen) >= partitions:
+        # Rows of one partition (the search index's: a partition per attribute) count too: a
+        # batch of many small rows still passes Cassandra's batch size limit.
+        if (key not in seen and len(seen) >= partitions) or len(chunk) >= INDEX_BATCH_ROWS:
             out.append(chunk)
             chunk, seen = [], set()
         seen.add(key)
