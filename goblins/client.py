@@ -23,6 +23,7 @@ from goblins._envelope import PayloadCodec
 from goblins._handle import RunInfo as RunInfo
 from goblins._handle import WorkflowHandle as WorkflowHandle
 from goblins._handle import _rpc_error, _sized
+from goblins._query import parse as parse_query
 from goblins._tls import TLSConfig, resolve
 from goblins._workflow_ids import IdConflictPolicy, IdReusePolicy, conflict_policy, reuse_policy
 from goblins.api import v1 as pb
@@ -441,8 +442,9 @@ class Client:
         ``timeout``: how long to wait for an answer (default: the client's ``call_timeout``).
 
         ``query``: a visibility query instead (``"WorkflowType = 'order' AND customer = 'c-17'
-        ORDER BY StartTime DESC"``, docs/search.md); a mistake raises ``ValueError`` naming its
-        column. ``page_size`` (an alias of ``limit``) and ``next_page_token`` (a token of
+        ORDER BY StartTime DESC"``, docs/search.md); a syntax mistake raises ``ValueError``, one
+        the server finds (an unknown attribute, a value of the wrong type) ``GoblinsError``,
+        both naming its column. ``page_size`` (an alias of ``limit``) and ``next_page_token`` (a token of
         ``list_workflows_page``): one page of it."""
         limit = page_size if page_size is not None else limit
         page = await self.list_workflows_page(
@@ -452,6 +454,7 @@ class Client:
 
     async def count_workflows(self, query: str = "", timeout: float | datetime.timedelta | None = None) -> int:
         """How many runs match a visibility ``query`` (empty: every run; docs/search.md)."""
+        parse_query(query)  # a syntax mistake: ValueError naming its column, before any call
         resp = await self._call("CountWorkflows", pb.CountWorkflowsRequest(query=query), timeout)
         return int(resp.count)
 
@@ -485,6 +488,8 @@ class Client:
         first inclusive)."""
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
             raise ValueError(f"limit must be an int >= 1, got {limit!r}")
+        if query:
+            parse_query(query)  # a syntax mistake: ValueError naming its column, before any call
         request = pb.ListWorkflowsRequest(
             status=(status or "").upper(),
             workflow_name=workflow_name or "",
