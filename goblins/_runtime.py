@@ -120,6 +120,7 @@ class WorkflowInstance(UpdateHandling, asyncio.AbstractEventLoop):
         self._seq = 0  # the event being applied: the code runs in reaction to it
         self._decided_to = 0  # the newest event a workflow task's commands recorded (see patched)
         self._markers: set[str] = set()  # the patch ids the history has markers for
+        self.upserts_recorded: set[str] = set()  # the upsert ids the history has (_workflow_search)
         self._patches: dict[str, bool] = {}  # each patch id's answer: asked once per run
         self.trace_context: Mapping[str, str] = {}  # recorded with the start (goblins/_tracing.py)
         self.trace_parent: Any = None  # the same, extracted once by goblins/_tracing.py
@@ -150,6 +151,8 @@ class WorkflowInstance(UpdateHandling, asyncio.AbstractEventLoop):
                     self._decided_to = event.seq
                     if event.type == MARKER_RECORDED:
                         self._markers.add(event.marker_recorded.patch_id)
+                    elif event.type == SEARCH_ATTRIBUTES_UPSERTED:  # replayed: not commanded again
+                        self.upserts_recorded.add(event.search_attributes_upserted.upsert_id)
             for event in events:
                 self._apply(event)
                 self.last_seq = event.seq

@@ -2,8 +2,8 @@
 shows, on the running workflow instance (docs/search.md).
 
 Each upsert is a command with the code's own count as its id (``upsert-N``): the code is
-deterministic, so a replay makes the same commands with the same ids, and the server records
-each id once (SEARCH_ATTRIBUTES_UPSERTED). The code's view of its attributes is the start's
+deterministic, so a replay reaches the same ids; one its history holds already commands nothing
+again (and the server records each id once, should a stale task resend it). The code's view of its attributes is the start's
 plus its own upserts, in order: the same on every replay.
 """
 
@@ -37,9 +37,11 @@ def upsert(instance: Any, attributes: Mapping[str, Any]) -> None:
         raise ValueError(f"upsert_search_attributes takes a non-empty mapping, got {attributes!r}")
     encoded = _search.encode(attributes)
     instance._upserts = getattr(instance, "_upserts", 0) + 1
-    command = pb.UpsertSearchAttributes(upsert_id=f"upsert-{instance._upserts}")
-    _search.put(command.search_attributes, encoded)
-    instance._commands.append(pb.Command(upsert_search_attributes=command))
+    upsert_id = f"upsert-{instance._upserts}"
+    if upsert_id not in instance.upserts_recorded:  # a replay of a recorded upsert commands nothing
+        command = pb.UpsertSearchAttributes(upsert_id=upsert_id)
+        _search.put(command.search_attributes, encoded)
+        instance._commands.append(pb.Command(upsert_search_attributes=command))
     now = current(instance)
     for name, value in attributes.items():
         if value is None:

@@ -159,7 +159,7 @@ class CassandraSearch:
                     buckets = await asyncio.gather(*(self._active_runs(b) for b in range(self._buckets)))
                     out.update(r for bucket in buckets for r in bucket)
                 else:
-                    out |= await self._lookup(Leaf("ExecutionStatus", KEYWORD, "=", (status,))) or set()
+                    out |= await self._ask("search_kw", "value = ?", ("ExecutionStatus", status))
             return out
         table = "search_kw" if leaf.type in (KEYWORD, TEXT) else "search_num"
         if leaf.type == TEXT:
