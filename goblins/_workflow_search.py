@@ -3,8 +3,8 @@ shows, on the running workflow instance (docs/search.md).
 
 Each upsert is a command with the code's own count as its id (``upsert-N``): the code is
 deterministic, so a replay reaches the same ids; one its history holds already commands nothing
-again (and the server records each id once, should a stale task resend it). The code's view of its attributes is the start's
-plus its own upserts, in order: the same on every replay.
+again (and the server records each id once, should a stale task resend it). The code's view of
+its attributes is the start's plus its own upserts, in order: the same on every replay.
 """
 
 from __future__ import annotations
