@@ -82,6 +82,8 @@ class CassandraSearch:
     # ---- writes (rows for the store's commit) ----
 
     def _attr_rows(self, run_id: str, name: str, v: pb.SearchValue, delete: bool = False) -> list[Row]:
+        if v.WhichOneof("value") is None:
+            return []
         which, value = _value(v)
         if which == TEXT:
             stmt = self.del_kw if delete else self.ins_kw
@@ -128,13 +130,16 @@ class CassandraSearch:
                 docs[e.run_id] = doc
             for name, v in e.search_attributes_upserted.search_attributes.items():
                 old = doc.search_attributes.get(name)
-                if old is not None and old.WhichOneof("value") is not None:
-                    rows += self._attr_rows(e.run_id, name, old, delete=True)
-                if v.WhichOneof("value") is None:
-                    doc.search_attributes.pop(name, None)
-                else:
-                    rows += self._attr_rows(e.run_id, name, v)
+                gone = self._attr_rows(e.run_id, name, old, delete=True) if old is not None else []
+                new = self._attr_rows(e.run_id, name, v) if v.WhichOneof("value") is not None else []
+                # A row both deleted and written in one batch shares its timestamp, and the
+                # tombstone wins the tie: a value that stays is not deleted.
+                kept = {r[1] for r in new}
+                rows += [r for r in gone if r[1] not in kept] + new
+                if new:
                     doc.search_attributes[name].CopyFrom(v)
+                else:
+                    doc.search_attributes.pop(name, None)
         rows += [(self.attrs_doc, (doc.SerializeToString(), run_id), run_id) for run_id, doc in docs.items()]
         return rows
 

@@ -115,6 +115,7 @@ def create_schema(conn: sqlite3.Connection) -> None:
     conn.executescript(SCHEMA)
     conn.executescript(workflow_ids.SCHEMA)
     conn.executescript(search.SCHEMA)
+    search.tune(conn)
     if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
         migrate_statuses(conn)
 
