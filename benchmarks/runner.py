@@ -32,7 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import procs, pyspy_summary, scenarios
+from benchmarks import procs, pyspy_summary, scenarios, search
 from benchmarks import tracing as bench_tracing
 from benchmarks.scenarios import Figures, Profiling, Settings
 
@@ -154,9 +154,19 @@ SCENARIOS = [
         ],
     ),
 ]
+SCENARIOS.append(  # benchmarks/search.py
+    Scenario(
+        "q_search",
+        "Q",
+        "visibility queries on 100,000 runs (SQLite, through gRPC)",
+        [("list_p50_ms", "ms"), ("list_p95_ms", "ms"), ("count_p50_ms", "ms"), ("count_p95_ms", "ms")],
+        [Target("list_p50_ms", "<=", 100, "list p50 <= 100 ms")],
+    )
+)
 BY_NUMBER = {s.number: s for s in SCENARIOS}
 BY_NUMBER["m"] = BY_NUMBER["memory"] = BY_NUMBER["M"]
 BY_NUMBER["b"] = BY_NUMBER["B"]
+BY_NUMBER["q"] = BY_NUMBER["Q"]
 
 
 def quick_settings() -> Settings:
@@ -518,6 +528,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
         "s6_recovery": lambda d: scenarios.recovery(d, s),
         "memory_at_rest": lambda d: scenarios.memory_at_rest(d, s),
         "b_big_payloads": lambda d: scenarios.big_payloads(d, s),
+        "q_search": lambda d: search.scenario(d, runs=100_000 if s.workflows >= 1000 else 5_000),
     }
     try:
         for sc in chosen:

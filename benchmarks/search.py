@@ -116,6 +116,7 @@ async def measure(path: str, repeats: int) -> dict[str, float]:
 
 async def scenario(workdir: Path, runs: int = 100_000, repeats: int = 20) -> dict[str, Any]:
     """The benchmark's scenario Q (benchmarks/runner.py)."""
+    workdir.mkdir(parents=True, exist_ok=True)
     path = str(workdir / "search.db")
     fill_s = await asyncio.get_running_loop().run_in_executor(None, fill, path, runs)
     figures: dict[str, Any] = {"runs": runs, "fill_s": fill_s}
