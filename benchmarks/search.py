@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import os
 import random
 import statistics
 import tempfile
@@ -44,6 +45,7 @@ T0 = datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC).timestamp()
 def fill(path: str, runs: int, seed: int = 3) -> float:
     """Write ``runs`` runs into a new store at ``path``; returns the seconds it took."""
     began = time.perf_counter()
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     rng = random.Random(seed)
     store = SqliteStore(f"{path}?synchronous=normal")
     try:
@@ -116,7 +118,6 @@ async def measure(path: str, repeats: int) -> dict[str, float]:
 
 async def scenario(workdir: Path, runs: int = 100_000, repeats: int = 20) -> dict[str, Any]:
     """The benchmark's scenario Q (benchmarks/runner.py)."""
-    workdir.mkdir(parents=True, exist_ok=True)
     path = str(workdir / "search.db")
     fill_s = await asyncio.get_running_loop().run_in_executor(None, fill, path, runs)
     figures: dict[str, Any] = {"runs": runs, "fill_s": fill_s}
