@@ -32,7 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import compare, procs, pyspy_summary, round2, scenarios
+from benchmarks import compare, procs, pyspy_summary, round2, scenarios, search
 from benchmarks import tracing as bench_tracing
 from benchmarks.scenarios import Figures, Profiling, Settings
 
@@ -198,9 +198,18 @@ SCENARIOS = [
         ],
     ),
 ]
+SCENARIOS.append(  # benchmarks/search.py
+    Scenario(
+        "q_search",
+        "Q",
+        "visibility queries on 100,000 runs (SQLite, through gRPC)",
+        [("list_p50_ms", "ms"), ("list_p95_ms", "ms"), ("count_p50_ms", "ms"), ("count_p95_ms", "ms")],
+        [Target("list_p50_ms", "<=", 100, "list p50 <= 100 ms")],
+    )
+)
 BY_NUMBER = {s.number: s for s in SCENARIOS}
 BY_NUMBER["m"] = BY_NUMBER["memory"] = BY_NUMBER["M"]
-for _letter in "BLCXA":
+for _letter in "BLCXAQ":
     BY_NUMBER[_letter.lower()] = BY_NUMBER[_letter]
 
 
@@ -593,6 +602,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
         "c_chain_sweep": lambda d: round2.chain_sweep(d, s),
         "x_mixed": lambda d: round2.mixed(d, s),
         "a_local_activities": lambda d: round2.local_activities(d, s),
+        "q_search": lambda d: search.scenario(d, runs=100_000 if s.workflows >= 1000 else 5_000),
     }
     try:
         for sc in chosen:

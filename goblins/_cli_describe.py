@@ -7,6 +7,7 @@ import datetime
 from typing import Any
 
 from goblins import converter
+from goblins._cli_search import search_lines
 from goblins.describe import RunDescription
 from goblins.history import Failure
 
@@ -41,6 +42,7 @@ def description_lines(d: RunDescription) -> list[str]:
     ]
     if d.continued_as:
         lines.append(f"continued as: {d.continued_as}")
+    lines += search_lines(d)
     if d.failure is not None:
         lines.append(f"failure:   {d.failure.message}")
     elif d.close_time is not None and not d.continued_as:

@@ -14,6 +14,7 @@ from typing import Any
 
 from goblins import _cli_ids, converter
 from goblins._cli_describe import print_description
+from goblins._cli_search import attributes_cell, search_lines
 from goblins._cli_tls import client_tls
 from goblins.client import Client
 from goblins.codec import display
@@ -38,6 +39,7 @@ def register(client_parser: Callable[[str, str], argparse.ArgumentParser], posit
     c.add_argument("--status", type=str.upper, choices=STATUSES, default=None, help="any case")
     c.add_argument("--name", default=None, help="only runs of this workflow")
     c.add_argument("--limit", type=positive, default=50)
+    c.add_argument("--query", default=None, help="a visibility query instead (docs/search.md)")
     c.set_defaults(func=workflow_list)
 
     c = client_parser("describe", "what a run is doing, what it waits on, and why it is not moving")
@@ -84,6 +86,8 @@ async def workflow_show(args: argparse.Namespace) -> int:
             return 0
         d = await handle.describe()
         print(f"{d.workflow_name}  {d.run_id}  {d.status}  {_duration(d.duration)}{'' if d.close_time else ' so far'}")
+        for line in search_lines(d):
+            print(line)
         header: tuple[str, ...] = ("SEQ", "TIME", "EVENT", "ACTIVITY", "ATTEMPT", "DETAIL")
         width = None if args.wide else DETAIL_WIDTH
         token, first = b"", True
@@ -169,6 +173,7 @@ _DETAIL: dict[EventType, Callable[[Event], str]] = {
         f"{e.name} → {_failed(e) if e.failure is not None else _cell(e.output, None)}"
         f" (update {e.attributes.get('update_id', '')})"
     ),
+    EventType.SEARCH_ATTRIBUTES_UPSERTED: lambda e: attributes_cell(e.attributes.get("search_attributes") or {}),
 }
 """The DETAIL column of ``workflow show``, by kind: every kind is named."""
 
@@ -200,12 +205,21 @@ def _print_traces(events: Sequence[Event]) -> None:
 
 async def workflow_list(args: argparse.Namespace) -> int:
     async with await _connect(args) as client:
-        runs = await client.list_workflows(status=args.status, workflow_name=args.name, limit=args.limit)
-    rows = [("RUN ID", "WORKFLOW", "STATUS", "CREATED", "WORKFLOW ID")]
+        runs = await client.list_workflows(args.status, args.name, args.limit, query=args.query)
+    rows = [("RUN ID", "WORKFLOW", "STATUS", "CREATED", "WORKFLOW ID", "SEARCH ATTRIBUTES" if args.query else "")]
     for run in runs:
         created = datetime.datetime.fromtimestamp(run.created_at).strftime("%Y-%m-%d %H:%M:%S")
-        rows.append((run.run_id, run.workflow_name, run.status, created, run.workflow_id))
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        rows.append(
+            (
+                run.run_id,
+                run.workflow_name,
+                run.status,
+                created,
+                run.workflow_id,
+                attributes_cell(run.search_attributes),
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(6)]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
     return 0

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, TypeVarTuple, overload
 
 import grpc
 
-from goblins import _tracing, converter, wire
+from goblins import _search, _tracing, converter, wire
 from goblins._client_update import UpdateHandle, new_update
 from goblins._client_update import start_update as start_update_
 from goblins._duration import optional_seconds
@@ -96,11 +96,16 @@ class RunInfo:
     """Seconds since the epoch, when the run ended (None while it runs)."""
     workflow_id: str = ""
     """The run's workflow id (the ``id=`` it was started with; else its chain's first run id)."""
+    search_attributes: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """Its search attributes now (a query's answer; empty in a list without ``query``)."""
 
     @classmethod
     def _from_proto(cls, run: pb.RunInfo) -> RunInfo:
         workflow_id = run.workflow_id or run.run_id.partition("~")[0]  # an older server: the default id
-        return cls(run.run_id, run.workflow_name, run.status, run.created_at, run.finished_at or None, workflow_id)
+        attributes = _search.decode(run.search_attributes)
+        return cls(
+            run.run_id, run.workflow_name, run.status, run.created_at, run.finished_at or None, workflow_id, attributes
+        )
 
 
 class WorkflowHandle(Generic[T]):

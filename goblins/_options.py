@@ -14,7 +14,7 @@ Type checkers read these; at runtime they are plain dicts, used by nothing but t
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
 from goblins._handler_defs import Update
@@ -42,6 +42,8 @@ class ChildWorkflowOptions(TypedDict, total=False):
     run_id: str | None
     task_queue: str | None
     priority: int | None
+    search_attributes: Mapping[str, Any] | None
+    memo: Mapping[str, Any] | None
 
 
 class WorkflowOptions(TypedDict, total=False):
@@ -66,3 +68,5 @@ class StartWorkflowOptions(WorkflowOptions, total=False):
     start_signal_args: Sequence[Any]
     start_update: str | Update[..., Any] | None
     start_update_args: Sequence[Any]
+    search_attributes: Mapping[str, Any] | None
+    memo: Mapping[str, Any] | None

@@ -47,6 +47,7 @@ from goblins.history import (
     CHILD_STARTED,
     LOCAL_ACTIVITY_RECORDED,
     MARKER_RECORDED,
+    SEARCH_ATTRIBUTES_UPSERTED,
     SIGNALED,
     SIGNALS_QUERY,
     TIMER_FIRED,
@@ -123,6 +124,7 @@ class WorkflowInstance(UpdateHandling, LocalActivities, asyncio.AbstractEventLoo
         self._seq = 0  # the event being applied: the code runs in reaction to it
         self._decided_to = 0  # the newest event a workflow task's commands recorded (see patched)
         self._markers: set[str] = set()  # the patch ids the history has markers for
+        self.upserts_recorded: set[str] = set()  # the upsert ids the history has (_workflow_search)
         self._patches: dict[str, bool] = {}  # each patch id's answer: asked once per run
         self.trace_context: Mapping[str, str] = {}  # recorded with the start (goblins/_tracing.py)
         self.trace_parent: Any = None  # the same, extracted once by goblins/_tracing.py
@@ -183,6 +185,8 @@ class WorkflowInstance(UpdateHandling, LocalActivities, asyncio.AbstractEventLoo
                 self._decided_to = event.seq
                 if event.type == MARKER_RECORDED:
                     self._markers.add(event.marker_recorded.patch_id)
+                elif event.type == SEARCH_ATTRIBUTES_UPSERTED:  # replayed: not commanded again
+                    self.upserts_recorded.add(event.search_attributes_upserted.upsert_id)
         for event in events:
             self._apply(event)
             self.last_seq = event.seq
@@ -212,6 +216,7 @@ class WorkflowInstance(UpdateHandling, LocalActivities, asyncio.AbstractEventLoo
         if self._root is not None:
             return False
         self.trace_context = event.workflow_scheduled.trace_context
+        self.scheduled = event.workflow_scheduled  # its search attributes and memo (_workflow_search)
         self._root = self.create_task(self._main(event.workflow_scheduled.input))
         self._root.add_done_callback(self._on_root_done)
         return True
@@ -362,7 +367,12 @@ class WorkflowInstance(UpdateHandling, LocalActivities, asyncio.AbstractEventLoo
         return max(0.0, min(self._timers_due[step] for step in pending) - self.now)
 
     def start_child(
-        self, workflow: Any, args: Sequence[Any], run_id: str | None, flow: tuple[str | None, int | None] = (None, None)
+        self,
+        workflow: Any,
+        args: Sequence[Any],
+        run_id: str | None,
+        flow: tuple[str | None, int | None] = (None, None),
+        extra: Callable[[Any], None] | None = None,
     ) -> tuple[str, asyncio.Future[Any]]:
         """Start a child workflow run; (its run id, a future of its result)."""
         name = name_of(workflow, "workflow")
@@ -383,6 +393,8 @@ class WorkflowInstance(UpdateHandling, LocalActivities, asyncio.AbstractEventLoo
                 task_queue=queue,
                 priority=priority,
             )
+            if extra is not None:  # search attributes and memo (goblins/_client_search.py)
+                extra(start)
             self._commands.append(pb.Command(start_child_workflow=start))
         return child_run_id, self._step_future(step_id, hint)
 
@@ -604,6 +616,7 @@ _APPLY: dict[int, Callable[[WorkflowInstance, pb.HistoryEvent], bool]] = {
     TIMER_STARTED: WorkflowInstance._apply_nothing,
     CHILD_STARTED: WorkflowInstance._apply_nothing,
     MARKER_RECORDED: WorkflowInstance._apply_nothing,  # read in activate's first pass (patched)
+    SEARCH_ATTRIBUTES_UPSERTED: WorkflowInstance._apply_nothing,  # the code made it (_workflow_search)
     UPDATE_ACCEPTED: WorkflowInstance._apply_update_accepted,
     UPDATE_COMPLETED: WorkflowInstance._apply_update_completed,
     LOCAL_ACTIVITY_RECORDED: WorkflowInstance._apply_local_recorded,
@@ -628,6 +641,7 @@ _DECIDED = frozenset(
         TIMER_STARTED,
         CHILD_STARTED,
         MARKER_RECORDED,
+        SEARCH_ATTRIBUTES_UPSERTED,
         LOCAL_ACTIVITY_RECORDED,
         WORKFLOW_SUCCEEDED,
         WORKFLOW_FAILED,

@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
 from goblins.client import Client, WorkflowHandle
-from goblins.errors import WorkflowNotFound
+from goblins.errors import GoblinsError, WorkflowNotFound
 from goblins.events import Event
 from goblins.history import STATUSES
 
@@ -90,14 +90,20 @@ async def list_page(request: Request, client: Client, parents: Parents) -> dict[
         runs = await _one_run(client, run_id)
         token = ""
     else:
-        page = await client.list_workflows_page(
-            status,
-            query.get("name") or None,
-            limit,
-            query.get("page_token") or "",
-            created_after=when(query, "from"),
-            created_before=when(query, "to"),
-        )
+        try:
+            page = await client.list_workflows_page(
+                status,
+                query.get("name") or None,
+                limit,
+                query.get("page_token") or "",
+                created_after=when(query, "from"),
+                created_before=when(query, "to"),
+                query=query.get("query") or None,
+            )
+        except (ValueError, GoblinsError) as exc:
+            if str(exc).startswith("query error"):  # the search box's mistake: a bad request
+                raise ListError(str(exc)) from None
+            raise
         runs, token = [dataclasses.asdict(r) for r in page.runs], page.next_page_token
     for run in runs:
         run["parent_run_id"] = await parents.of(client, run["run_id"])

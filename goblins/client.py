@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import datetime
 import itertools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar, TypeVarTuple, Unpack, overload
 
 import grpc
@@ -15,6 +15,7 @@ from goblins import _client_activity, _tracing, converter
 from goblins._batching import MessageOutbox
 from goblins._channel import open_channel, token_or_env, wait_ready
 from goblins._client_queues import TaskQueueInfo, config_request, list_task_queues, set_task_queue
+from goblins._client_search import check_type, start_fields
 from goblins._client_update import new_update, signal_with_start
 from goblins._client_update import start_update as start_update_
 from goblins._definitions import name_of, workflow_definition
@@ -26,6 +27,7 @@ from goblins._handle import _rpc_error, _sized
 from goblins._handler_defs import Update
 from goblins._options import StartWorkflowOptions as StartWorkflowOptions
 from goblins._options import WorkflowOptions as WorkflowOptions
+from goblins._query import parse as parse_query
 from goblins._queues import check_priority, check_queue
 from goblins._tls import TLSConfig, resolve
 from goblins._workflow_ids import IdConflictPolicy, IdReusePolicy, conflict_policy, reuse_policy
@@ -262,6 +264,8 @@ class Client:
         start_update_args: Sequence[Any] = (),
         task_queue: str | None = None,
         priority: int | None = None,
+        search_attributes: Mapping[str, Any] | None = None,
+        memo: Mapping[str, Any] | None = None,
     ) -> WorkflowHandle[Any]:
         """Start a top-level run of ``workflow`` (an ``@goblins.workflow`` function or its name).
 
@@ -292,6 +296,10 @@ class Client:
         ``task_queue`` (default ``"default"``) and ``priority`` (1 lowest to 5 highest, default
         3): where and in what order the run's tasks go, its activities' and children's too unless
         they say otherwise (docs/task-queues.md).
+
+        ``search_attributes``: indexed values (str, int, float, bool, aware datetime) that
+        ``list_workflows(query=...)`` finds the run by; ``memo``: a dict recorded with the run,
+        shown by describe, never indexed (docs/search.md).
         """
         name = name_of(workflow, "workflow")
         if run_id is not None and (not isinstance(run_id, str) or not run_id):
@@ -314,6 +322,7 @@ class Client:
                 task_queue=check_queue(task_queue) if task_queue is not None else "",
                 priority=check_priority(priority),
             )
+            start_fields(request, search_attributes, memo, self.codec)
             if start_signal is not None:
                 signal_with_start(request, start_signal, start_signal_args, self.codec)
             traced = None
@@ -398,11 +407,43 @@ class Client:
         workflow_name: str | None = None,
         limit: int = 100,
         timeout: float | datetime.timedelta | None = None,
+        *,
+        query: str | None = None,
+        page_size: int | None = None,
+        next_page_token: str = "",
     ) -> list[RunInfo]:
         """Runs, newest first; ``status`` (any case) is one of ``goblins.history.STATUSES``:
         RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED, TIMED_OUT, CONTINUED_AS_NEW.
-        ``timeout``: how long to wait for an answer (default: the client's ``call_timeout``)."""
-        return (await self.list_workflows_page(status, workflow_name, limit, timeout=timeout)).runs
+        ``timeout``: how long to wait for an answer (default: the client's ``call_timeout``).
+
+        ``query``: a visibility query instead (``"WorkflowType = 'order' AND customer = 'c-17'
+        ORDER BY StartTime DESC"``, docs/search.md); a syntax mistake raises ``ValueError``, one
+        the server finds (an unknown attribute, a value of the wrong type) ``GoblinsError``,
+        both naming its column. ``page_size`` (an alias of ``limit``) and ``next_page_token`` (a token of
+        ``list_workflows_page``): one page of it."""
+        limit = page_size if page_size is not None else limit
+        page = await self.list_workflows_page(
+            status, workflow_name, limit, next_page_token, timeout=timeout, query=query
+        )
+        return page.runs
+
+    async def count_workflows(self, query: str = "", timeout: float | datetime.timedelta | None = None) -> int:
+        """How many runs match a visibility ``query`` (empty: every run; docs/search.md)."""
+        parse_query(query)  # a syntax mistake: ValueError naming its column, before any call
+        resp = await self._call("CountWorkflows", pb.CountWorkflowsRequest(query=query), timeout)
+        return int(resp.count)
+
+    async def add_search_attribute(
+        self, name: str, type: str, timeout: float | datetime.timedelta | None = None
+    ) -> dict[str, str]:
+        """Declare the search attribute ``name`` of ``type`` (keyword, text, int, float, bool,
+        datetime) before its first use; returns every declared attribute (name -> type)."""
+        request = pb.SearchAttributesRequest(name=name, type=check_type(type))
+        return dict((await self._call("SearchAttributes", request, timeout)).attributes)
+
+    async def list_search_attributes(self, timeout: float | datetime.timedelta | None = None) -> dict[str, str]:
+        """The declared search attributes (name -> type), built-ins left out."""
+        return dict((await self._call("SearchAttributes", pb.SearchAttributesRequest(), timeout)).attributes)
 
     async def list_workflows_page(
         self,
@@ -414,6 +455,7 @@ class Client:
         created_after: float | datetime.datetime | None = None,
         created_before: float | datetime.datetime | None = None,
         timeout: float | datetime.timedelta | None = None,
+        query: str | None = None,
     ) -> RunPage:
         """One page of runs, newest first, as ``list_workflows`` filters them, and the token of
         the next page (``page_token`` of the next call; empty on the last). ``created_after`` /
@@ -421,6 +463,8 @@ class Client:
         first inclusive)."""
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
             raise ValueError(f"limit must be an int >= 1, got {limit!r}")
+        if query:
+            parse_query(query)  # a syntax mistake: ValueError naming its column, before any call
         request = pb.ListWorkflowsRequest(
             status=(status or "").upper(),
             workflow_name=workflow_name or "",
@@ -428,6 +472,7 @@ class Client:
             page_token=token_bytes(page_token),
             created_after=epoch(created_after),
             created_before=epoch(created_before),
+            query=query or "",
         )
         resp = await self._call("ListWorkflows", request, timeout)
         return RunPage([RunInfo._from_proto(run) for run in resp.runs], token_text(resp.next_page_token))

@@ -38,6 +38,7 @@ _COMMANDED = frozenset(
         EventType.CHILD_WORKFLOW_STARTED,
         EventType.MARKER_RECORDED,
         EventType.LOCAL_ACTIVITY_RECORDED,
+        EventType.SEARCH_ATTRIBUTES_UPSERTED,
         EventType.UPDATE_COMPLETED,
         EventType.WORKFLOW_FINISHED_IN_SUCCESS,
         EventType.WORKFLOW_FINISHED_IN_ERROR,
@@ -129,6 +130,10 @@ class RunDescription:
     task (the whole error), an activity retrying."""
     pending_updates: tuple[str, ...] = ()
     """The updates accepted whose handler has not finished, as ``name (update id)``."""
+    search_attributes: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """Its search attributes now: its start's, then its upserts (docs/search.md)."""
+    memo: Any = None
+    """The memo it was started with (None: none)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -217,6 +222,8 @@ def describe_run(events: Iterable[Event], live: LiveFacts) -> RunDescription:
         workflow_task_failing_since=f.failing_since if running else None,
         workflow_task_failures=f.task_failures if running else 0,
         reasons=tuple(reasons),
+        search_attributes=f.search_attributes,
+        memo=f.memo,
     )
 
 
@@ -225,6 +232,8 @@ class _Fold:
 
     def __init__(self, events: Iterable[Event]) -> None:
         self.run_id = self.name = self.continued_as = ""
+        self.search_attributes: dict[str, Any] = {}
+        self.memo: Any = None
         self.status = RUNNING
         self.start_time = 0.0
         self.close_time: float | None = None
@@ -251,6 +260,15 @@ class _Fold:
 
     def _scheduled(self, e: Event) -> None:
         self.run_id, self.name, self.start_time = e.run_id, e.workflow_name, e.time
+        self.search_attributes = dict(e.attributes.get("search_attributes") or {})
+        self.memo = e.attributes.get("memo")
+
+    def _upserted(self, e: Event) -> None:
+        for name, value in (e.attributes.get("search_attributes") or {}).items():
+            if value is None:  # removed
+                self.search_attributes.pop(name, None)
+            else:
+                self.search_attributes[name] = value
 
     def _activity_scheduled(self, e: Event) -> None:
         policy = e.attributes.get("retry_policy")
@@ -330,6 +348,7 @@ class _Fold:
 # What each kind of event changes in a description (kinds not here change nothing shown).
 _FOLD: dict[EventType, Callable[[_Fold, Event], None]] = {
     EventType.WORKFLOW_SCHEDULED: _Fold._scheduled,
+    EventType.SEARCH_ATTRIBUTES_UPSERTED: _Fold._upserted,
     EventType.ACTIVITY_SCHEDULED: _Fold._activity_scheduled,
     EventType.ACTIVITY_STARTED: _Fold._activity_started,
     EventType.ACTIVITY_FINISHED_IN_ERROR: _Fold._activity_failed,

@@ -38,6 +38,8 @@ class EventType(enum.StrEnum):
     # A client's update passed the workflow's validator; then its handler's outcome.
     UPDATE_ACCEPTED = "UPDATE_ACCEPTED"
     UPDATE_COMPLETED = "UPDATE_COMPLETED"
+    # goblins.workflow.upsert_search_attributes: the run's indexed attributes changed.
+    SEARCH_ATTRIBUTES_UPSERTED = "SEARCH_ATTRIBUTES_UPSERTED"
     # goblins.workflow.execute_local_activity ran in a workflow task: its result or failure.
     LOCAL_ACTIVITY_RECORDED = "LOCAL_ACTIVITY_RECORDED"
 
@@ -64,11 +66,10 @@ CHILD_FAILED = 16
 MARKER_RECORDED = 17
 UPDATE_ACCEPTED = 18
 UPDATE_COMPLETED = 19
+SEARCH_ATTRIBUTES_UPSERTED = 20
 LOCAL_ACTIVITY_RECORDED = 21
 
-# The kinds numbered past a gap in the enum's order (20 is another kind's number).
-_NUMBERED = {EventType.LOCAL_ACTIVITY_RECORDED: LOCAL_ACTIVITY_RECORDED}
-KINDS: dict[int, EventType] = {_NUMBERED.get(kind, number): kind for number, kind in enumerate(EventType, start=1)}
+KINDS: dict[int, EventType] = {number: kind for number, kind in enumerate(EventType, start=1)}
 """Each wire number's kind (its name is what the stores keep in their type column)."""
 
 

@@ -50,6 +50,8 @@ UNARY = (
     "ListWorkers",
     "UpdateWorkflow",
     "CompleteActivity",
+    "CountWorkflows",
+    "SearchAttributes",
 )
 
 ADDRESS = "in-process:0"  # what the worker and client report as their server's address

@@ -112,7 +112,9 @@ function say(text, good) { const m = $("msg"); m.textContent = text; m.className
 // ---- the list ----
 
 function runRow(r, depth, orphan) {
-  const note = orphan ? ` <span class="note">child of <a href="#" data-id="${esc(r.parent_run_id)}">${esc(r.parent_run_id)}</a></span>` : "";
+  let note = orphan ? ` <span class="note">child of <a href="#" data-id="${esc(r.parent_run_id)}">${esc(r.parent_run_id)}</a></span>` : "";
+  const attrs = Object.entries(r.search_attributes || {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ");
+  if (attrs) note += ` <span class="note attrs">${esc(attrs)}</span>`;
   return `<tr class="run${depth ? " child d" + Math.min(depth, 4) : ""}${r.run_id === current ? " on" : ""}" data-id="${esc(r.run_id)}" data-parent="${esc(r.parent_run_id || "")}">` +
     `<td class="mono">${depth ? "↳ " : ""}${esc(r.run_id)}${note}</td><td>${esc(r.workflow_name)}</td>` +
     `<td class="${esc(r.status)}">${esc(r.status)}</td><td class="mono">${iso(r.created_at)}</td>` +
@@ -131,7 +133,7 @@ function nest(runs) {  // children right under their parent when both are on the
 }
 function searchQuery() {
   const q = new URLSearchParams({limit: $("limit").value || "50"});
-  for (const [field, param] of [["status", "status"], ["name", "name"], ["runid", "run_id"], ["from", "from"], ["to", "to"]]) {
+  for (const [field, param] of [["status", "status"], ["name", "name"], ["runid", "run_id"], ["from", "from"], ["to", "to"], ["query", "query"]]) {
     const v = $(field).value.trim();
     if (v) q.set(param, v);
   }
@@ -313,6 +315,8 @@ function showDescription(d) {
   const finished = [];
   if (d.status === "COMPLETED") finished.push(`<div class="panel"><h3>Result</h3>${jsonView(d.result)}</div>`);
   if (d.failure) finished.push(`<div class="panel"><h3>Failure</h3>${failure(d.failure)}</div>`);
+  if (Object.keys(d.search_attributes || {}).length) finished.push(`<div class="panel"><h3>Search attributes</h3>${jsonView(d.search_attributes)}</div>`);
+  if (d.memo) finished.push(`<div class="panel"><h3>Memo</h3>${jsonView(d.memo)}</div>`);
   $("outcome").innerHTML = finished.join("");
   $("summary").innerHTML = summary(loaded, !!nextToken);
 }

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
-from goblins import converter
+from goblins import _search, converter
 from goblins._envelope import PayloadCodec
 from goblins.api import v1 as pb
 from goblins.describe import LiveFacts
@@ -196,6 +196,8 @@ def event_from_proto(e: pb.HistoryEvent, codec: PayloadCodec | None = None) -> E
             rest[name] = retry_policy_from_proto(value) if attrs.HasField(name) else None
         elif name == "trace_context":  # a map: a plain dict for the client
             rest[name] = dict(value)
+        elif name == "search_attributes":  # typed values: Python's (None: removed, in an upsert)
+            rest[name] = {n: _search.from_proto(v) for n, v in sorted(value.items())}
         else:
             rest[name] = _decode_payload(value, codec) if isinstance(value, bytes) else value
     common.setdefault("name", e.workflow_name)
@@ -229,6 +231,8 @@ def event_to_proto(e: Event | pb.HistoryEvent) -> pb.HistoryEvent:
         elif name == "retry_policy":
             policy = e.attributes.get(name)
             attrs[name] = retry_policy_to_proto(policy) if policy is not None else None
+        elif name == "search_attributes":
+            attrs[name] = _search.encode(e.attributes.get(name))
         elif name in e.attributes:
             value = e.attributes[name]
             attrs[name] = _encode_payload(value) if name in _BYTES[which] else value
@@ -256,6 +260,7 @@ _DESCRIBE: dict[str, Callable[[Any], str]] = {
     "record_marker": lambda c: f"records patch {c.patch_id!r}{' (deprecated)' if c.deprecated else ''}",
     "complete_update": lambda c: f"completes update {c.update_id}",
     "record_local_activity": lambda c: f"records local activity {c.outcome.activity_name!r} ({c.outcome.step_id})",
+    "upsert_search_attributes": lambda c: f"upserts search attributes {', '.join(sorted(c.search_attributes))}",
 }
 """Each command kind in words: every kind is named, unknown kinds raise."""
 

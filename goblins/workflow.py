@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime
+import functools
 import sys
 import types
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Generic, NoReturn, ParamSpec, TypeVar, TypeVarTuple, Unpack, overload
 
-from goblins import converter
+from goblins import _workflow_search, converter
+from goblins._client_search import start_fields
 from goblins._definitions import define_workflow
 from goblins._duration import optional_seconds, seconds
 from goblins._handler_defs import Query, Update, handler_name
@@ -51,6 +53,7 @@ __all__ = [
     "set_update_handler",
     "sleep",
     "start_child",
+    "upsert_search_attributes",
     "uuid4",
     "wait_for_signal",
 ]
@@ -94,12 +97,24 @@ class WorkflowInfo:
 
     run_id: str
     workflow_name: str
+    search_attributes: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """The run's search attributes: its start's, then its own upserts (docs/search.md)."""
+    memo: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def info() -> WorkflowInfo:
-    """The running workflow's run id and registered name."""
+    """The running workflow's run id, registered name, search attributes and memo."""
     instance = current_instance("workflow.info")
-    return WorkflowInfo(instance.run_id, instance.definition.name)
+    attributes = dict(_workflow_search.current(instance))
+    return WorkflowInfo(instance.run_id, instance.definition.name, attributes, _workflow_search.memo(instance))
+
+
+def upsert_search_attributes(attributes: Mapping[str, Any]) -> None:
+    """Set (or, with None, remove) some of this run's search attributes: recorded in its history
+    (SEARCH_ATTRIBUTES_UPSERTED), indexed for ``Client.list_workflows(query=...)``. Values are
+    str, int, float, bool or aware datetimes, of each attribute's declared type (docs/search.md);
+    a value of another type fails the workflow task, naming the attribute."""
+    _workflow_search.upsert(current_instance("workflow.upsert_search_attributes"), attributes)
 
 
 # The typed signatures (docs/typing.md): an activity function fixes the arguments' types and
@@ -281,15 +296,21 @@ async def start_child(
     run_id: str | None = None,
     task_queue: str | None = None,
     priority: int | None = None,
+    search_attributes: Mapping[str, Any] | None = None,
+    memo: Mapping[str, Any] | None = None,
 ) -> ChildWorkflowHandle[Any]:
     """Start a child workflow run (``run_id`` defaults to a deterministic one).
 
     Cancelling the parent cancels its running children. (``Client.start_workflow`` starts a
     top-level run, from outside any workflow.) ``task_queue`` and ``priority``: the parent's
-    unless given (docs/task-queues.md).
+    unless given (docs/task-queues.md). ``search_attributes`` and ``memo``: as for
+    ``Client.start_workflow`` (docs/search.md).
     """
     instance = current_instance("workflow.start_child")
-    child_run_id, result = instance.start_child(workflow, args, run_id, (task_queue, priority))
+    extra = None
+    if search_attributes or memo:
+        extra = functools.partial(start_fields, search_attributes=search_attributes, memo=memo, codec=instance.codec)
+    child_run_id, result = instance.start_child(workflow, args, run_id, (task_queue, priority), extra)
     return ChildWorkflowHandle(child_run_id, result)
 
 
@@ -305,12 +326,22 @@ async def execute_child(
     run_id: str | None = None,
     task_queue: str | None = None,
     priority: int | None = None,
+    search_attributes: Mapping[str, Any] | None = None,
+    memo: Mapping[str, Any] | None = None,
 ) -> Any:
     """Run a child workflow and return its result.
 
     A child that fails raises :class:`goblins.ChildWorkflowFailed` in the parent.
     """
-    handle = await start_child(workflow, *args, run_id=run_id, task_queue=task_queue, priority=priority)
+    handle = await start_child(
+        workflow,
+        *args,
+        run_id=run_id,
+        task_queue=task_queue,
+        priority=priority,
+        search_attributes=search_attributes,
+        memo=memo,
+    )
     return await handle.result()
 
 
@@ -430,6 +461,7 @@ class _Module(types.ModuleType):
     set_update_handler = Exported(set_update_handler)
     sleep = Exported(sleep)
     start_child = Exported(start_child)
+    upsert_search_attributes = Exported(upsert_search_attributes)
     uuid4 = Exported(uuid4)
     wait_for_signal = Exported(wait_for_signal)
 

@@ -103,6 +103,8 @@ RPCS: dict[str, frozenset[str]] = {
     "CompleteActivity": frozenset({"complete_activity"}),
     "SetTaskQueue": frozenset({"configure_queues"}),
     "ListTaskQueues": frozenset({"list"}),
+    "CountWorkflows": frozenset({"list"}),
+    "SearchAttributes": frozenset({"list"}),
 }
 
 # The kinds of request a ClientSession stream carries (ClientRequest.kind) and their permission.

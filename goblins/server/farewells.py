@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from goblins._search import current_attributes, put
 from goblins.api import v1 as pb
 from goblins.history import WORKFLOW_SUCCEEDED
 from goblins.server.effects import Effects, IdSource, TaskRecord
@@ -45,6 +46,9 @@ class Farewells(FoldedRun):
             started.trace_context.update(c.trace_context)
         # A child runs on its parent's queue, at its priority, unless told otherwise.
         started.task_queue, started.priority = c.task_queue or self.task_queue, c.priority or self.priority
+
+        started.search_attributes.MergeFrom(c.search_attributes)
+        started.memo = c.memo
         self.record(fx, self.new_event(pb.CHILD_WORKFLOW_STARTED, now, child_workflow_started=started))
         self._send_child_start(fx, started, now)
 
@@ -72,6 +76,9 @@ class Farewells(FoldedRun):
             task_queue=first.workflow_scheduled.task_queue,
             priority=first.workflow_scheduled.priority,
         )
+        # The chain keeps its workflow id, memo and search attributes (as upserted so far).
+        put(request.search_attributes, current_attributes(self.events))
+        request.memo, request.workflow_id = first.workflow_scheduled.memo, first.workflow_scheduled.workflow_id
         if first.workflow_scheduled.trace_context:  # the chain goes on in the same trace
             request.trace_context.update(first.workflow_scheduled.trace_context)
         if limit:  # the timeout bounds the whole chain, as it would one run
@@ -115,6 +122,8 @@ class Farewells(FoldedRun):
         )
         if started.trace_context:
             request.trace_context.update(started.trace_context)
+        request.search_attributes.MergeFrom(started.search_attributes)
+        request.memo = started.memo
         fx.send(pb.Report(start_workflow=request), now, self.ids())
 
     def _notify_parent(self, fx: Effects, end: pb.HistoryEvent) -> None:

@@ -21,6 +21,7 @@ from goblins.history import (
     CHILD_STARTED,
     LOCAL_ACTIVITY_RECORDED,
     MARKER_RECORDED,
+    SEARCH_ATTRIBUTES_UPSERTED,
     SIGNALED,
     TIMER_FIRED,
     TIMER_STARTED,
@@ -82,6 +83,8 @@ class FoldedRun:
         self.child_steps: set[str] = set()  # every child step ever started
         self.patches: set[str] = set()  # every patch id a MARKER_RECORDED names
         self.local_steps: set[str] = set()  # every step a LOCAL_ACTIVITY_RECORDED names
+
+        self.upserts: set[str] = set()  # every upsert id a SEARCH_ATTRIBUTES_UPSERTED names
         self.marker_seq = 0  # the newest event a completion recorded that a marker must not precede
         self.parent_run_id = ""
         self.parent_step = ""
@@ -233,6 +236,9 @@ class FoldedRun:
         self.failed_wf_tasks = 0  # a workflow task completed (its worker ran the activity)
         self.marker_seq = e.seq
 
+    def _fold_upserted(self, e: pb.HistoryEvent) -> None:
+        self.upserts.add(e.search_attributes_upserted.upsert_id)
+
 
 _FOLD = {
     ACTIVITY_SCHEDULED: FoldedRun._fold_activity_scheduled,
@@ -255,5 +261,6 @@ _FOLD = {
     UPDATE_ACCEPTED: FoldedRun._fold_update_accepted,
     UPDATE_COMPLETED: FoldedRun._fold_update_completed,
     LOCAL_ACTIVITY_RECORDED: FoldedRun._fold_local_activity,
+    SEARCH_ATTRIBUTES_UPSERTED: FoldedRun._fold_upserted,
 }
 """How each kind of event folds into a run's state: every kind is named, unknown kinds raise."""

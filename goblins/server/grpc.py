@@ -211,6 +211,20 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         return await self.runs.list_runs(request)
 
     @mapped
+    async def CountWorkflows(
+        self, request: pb.CountWorkflowsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CountWorkflowsResponse:
+        return await self.runs.count_runs(request)
+
+    @mapped
+    async def SearchAttributes(
+        self, request: pb.SearchAttributesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SearchAttributesResponse:
+        if request.name:  # a declaration: what a start's first use of the name would do
+            auth.require("start")
+        return await self.runs.search_attributes(request)
+
+    @mapped
     async def ListWorkers(
         self, request: pb.ListWorkersRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListWorkersResponse:

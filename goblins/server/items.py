@@ -25,6 +25,8 @@ class _Start:
     trace_context: Mapping[str, str] = dataclasses.field(default_factory=dict)  # opaque (tracing)
     flow: tuple[str, int] = ("", 0)  # its task queue and priority (docs/task-queues.md)
 
+    request: pb.StartWorkflowRequest | None = None  # its search attributes and memo
+
 
 @dataclasses.dataclass
 class _Resume:

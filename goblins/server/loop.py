@@ -75,6 +75,7 @@ class EventLoop(StoreCommits, ReportDecisions):
         self.runs: dict[str, RunState] = {}
         self._durable: dict[str, int] = {}  # run_id -> events committed (the rest is in flight)
         self.registered: set[tuple[str, str]] = set()
+        self.declared_now: list[tuple[str, str]] = []  # by workflows' upserts in this turn
         self._queue: asyncio.Queue[Item] = asyncio.Queue()
         self._waiters: dict[str, list[asyncio.Future[pb.HistoryEvent | None]]] = {}
         self._recent = RecentResults(results_cache_bytes)  # finishing events for GetResult (the store has them all)
@@ -146,6 +147,7 @@ class EventLoop(StoreCommits, ReportDecisions):
                 _start_signal(r),
                 r.trace_context,
                 (r.task_queue, r.priority),
+                r if (r.search_attributes or r.memo or r.workflow_id) else None,
             )
         )
 
@@ -326,6 +328,7 @@ class EventLoop(StoreCommits, ReportDecisions):
                             item.execution_timeout,
                             item.trace_context,
                             item.flow,
+                            item.request,
                         )
                     )
                     touched[rs.run_id] = rs
@@ -341,6 +344,9 @@ class EventLoop(StoreCommits, ReportDecisions):
                 batch.registry.extend(item.names)
                 replies.append((item.reply, None))
         batch.events, batch.new_tasks, batch.done_tasks = fx.events, fx.new_tasks, fx.done_tasks
+        if self.declared_now:
+            batch.registry.extend(self.declared_now)
+            self.declared_now = []
         batch.heartbeats, self._beats, self._beat_turn_queued = self._beats, {}, False
         batch.forget_heartbeats = [run_id for run_id, rs in touched.items() if rs.finished and rs.heartbeats]
         if not self.queue.stores_tasks:  # reports to other runs are produced after the commit

@@ -18,6 +18,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from goblins._query import Plan
 from goblins.api import v1 as pb
 from goblins.errors import StoreConflict, StoreRejected, StoreUnavailable
 from goblins.history import COMPLETED, FAILED, RUNNING, STATUSES, run_status
@@ -160,6 +161,17 @@ class RunIndex(Protocol):
 
     async def workflow_ids_of(self, run_ids: list[str]) -> dict[str, str]:
         """The workflow id of each of these runs that was claimed under one."""
+        ...
+
+    async def search_runs(self, plan: Plan, limit: int, offset: int) -> list[pb.RunInfo]:
+        """The runs matching ``plan.where`` (docs/search.md), ordered by ``plan.order`` (empty:
+        StartTime newest first), ties by run id, runs without an order attribute last; each
+        with its search attributes. Lookups go through (attribute, value) indexes, not a scan
+        of every run (except for what cannot use one: a query of NOT alone)."""
+        ...
+
+    async def count_runs(self, plan: Plan) -> int:
+        """How many runs match ``plan.where``."""
         ...
 
 

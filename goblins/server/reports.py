@@ -9,7 +9,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from goblins.api import v1 as pb
-from goblins.server import asyncs
+from goblins.server import asyncs, search
 from goblins.server.checks import (
     bad_completion,
     completion_refused,
@@ -34,6 +34,9 @@ class ReportDecisions:
     _warned_long: set[str]
     _beats: dict[tuple[str, str], bytes]
 
+    registered: set[tuple[str, str]]
+    declared_now: list[tuple[str, str]]  # search attributes declared in this turn (committed with it)
+
     if TYPE_CHECKING:
 
         def heartbeat(self, r: pb.ActivityHeartbeat) -> bool: ...
@@ -48,6 +51,10 @@ class ReportDecisions:
         if which == "workflow_task_completed":
             completed, events, size = report.workflow_task_completed, len(rs.events), rs.history_bytes
             problem = bad_completion(completed, self.max_payload)
+            if not problem:
+                problem, declared = search.bad_commands(completed, self.registered)
+                self.registered.update(declared)
+                self.declared_now.extend(declared)
             if (events >= self.warn_history_events or size >= self.warn_history_bytes) and not problem:
                 problem = history_too_long(events, completed, self.max_history_events) or history_too_big(
                     size, completed, self.max_history_bytes

@@ -13,8 +13,10 @@ import asyncio
 import math
 import os
 
+from goblins._search import put
 from goblins.api import v1 as pb
 from goblins.history import FINISHED, WORKFLOW_SUCCEEDED, parse_status
+from goblins.server import search
 from goblins.server.checks import MAX_PAYLOAD, MAX_REASON, bad_payload, bad_seconds, too_long
 from goblins.server.completions import RunCompletions
 from goblins.server.effects import ACTIVITY, WORKFLOW
@@ -129,12 +131,18 @@ class Runs(RunUpdates, RunCompletions):
         if problem:
             raise InvalidArgument(problem)
         self._refuse_payload(request.input, "input")
+        problem = bad_payload(request.memo, "memo", self.max_payload, args=False) if request.memo else ""
+        if problem:
+            raise InvalidArgument(problem)
         self.loop.refuse_in_outage()
         if not await self.loop.is_registered(WORKFLOW, name):
             raise NotFound(f"no worker has registered a workflow named {name!r}")
         if request.start_signal:
             _refuse_long(("start_signal", request.start_signal), ("start_signal_id", request.start_signal_id))
             self._refuse_payload(request.start_signal_input, "start_signal_input")
+        problem, attributes = await search.checked(self.loop, dict(request.search_attributes))
+        if problem:
+            raise InvalidArgument(problem)
         run_id = request.run_id or new_id()
         victim = ""
         if request.workflow_id:  # the id's policies decide; without one, the run id is the workflow id
@@ -160,6 +168,9 @@ class Runs(RunUpdates, RunCompletions):
         if request.trace_context:  # opaque here: recorded with the start for the workers' tracing
             start.trace_context.update(request.trace_context)
         start.task_queue, start.priority = request.task_queue, request.priority
+
+        put(start.search_attributes, attributes)
+        start.memo, start.workflow_id = request.memo, request.workflow_id
         created = await self.router.start(start, fresh=not request.run_id)
         if request.start_signal and not created:
             last = await self.store.last_event(run_id)
@@ -359,6 +370,13 @@ class Runs(RunUpdates, RunCompletions):
 
     async def list_runs(self, request: pb.ListWorkflowsRequest) -> pb.ListWorkflowsResponse:
         """One page of runs, newest first, with the token of the next (empty: the last page)."""
+        if request.query:
+            try:
+                reply = await search.list_runs(self.loop, self.mode.index, request)
+            except ValueError as exc:
+                raise InvalidArgument(str(exc)) from None
+            await self.ids.of_runs(list(reply.runs))
+            return reply
         try:
             status = parse_status(request.status)
         except ValueError as exc:
@@ -385,6 +403,18 @@ class Runs(RunUpdates, RunCompletions):
         if len(runs) >= limit:
             reply.next_page_token = list_token(runs[-1].created_at, runs[-1].run_id)
         return reply
+
+    async def count_runs(self, request: pb.CountWorkflowsRequest) -> pb.CountWorkflowsResponse:
+        try:
+            return pb.CountWorkflowsResponse(count=await search.count_runs(self.loop, self.mode.index, request.query))
+        except ValueError as exc:
+            raise InvalidArgument(str(exc)) from None
+
+    async def search_attributes(self, request: pb.SearchAttributesRequest) -> pb.SearchAttributesResponse:
+        try:
+            return await search.declare(self.loop, request)
+        except ValueError as exc:
+            raise InvalidArgument(str(exc)) from None
 
     # ---- describe ----
 

@@ -85,6 +85,7 @@ class RunState(Farewells):
         execution_timeout: float = 0.0,
         trace_context: Mapping[str, str] | None = None,
         flow: tuple[str, int] = ("", 0),
+        request: pb.StartWorkflowRequest | None = None,
     ) -> Effects:
         fx = Effects()
         self.workflow_name = workflow_name
@@ -95,6 +96,10 @@ class RunState(Farewells):
         if trace_context:
             a.trace_context.update(trace_context)
         a.task_queue, a.priority = flow
+
+        if request is not None:  # search attributes and memo (checked by the server already)
+            a.search_attributes.MergeFrom(request.search_attributes)
+            a.memo, a.workflow_id = request.memo, request.workflow_id
         self.record(fx, event)
         if execution_timeout:
             deadline = self.run_id + DEADLINE
@@ -386,6 +391,14 @@ class RunState(Farewells):
         event.marker_recorded.patch_id, event.marker_recorded.deprecated = c.patch_id, c.deprecated
         self.record(fx, event)
 
+    def _upsert(self, fx: Effects, c: pb.UpsertSearchAttributes, now: float) -> None:
+        if c.upsert_id in self.upserts:
+            return  # a replayed or resent command: recorded once
+        event = self.new_event(pb.SEARCH_ATTRIBUTES_UPSERTED, now)
+        event.search_attributes_upserted.search_attributes.MergeFrom(c.search_attributes)
+        event.search_attributes_upserted.upsert_id = c.upsert_id
+        self.record(fx, event)
+
     def _ended(self, fx: Effects) -> None:
         """The run has just recorded its end: its pending tasks are void, its farewells go out."""
         self._drop_tasks(fx)
@@ -523,6 +536,7 @@ _DECIDE: dict[str, Callable[[RunState, Effects, Any, float], None]] = {
     "start_child_workflow": RunState._start_child,
     "continue_as_new": RunState._continue_as_new,
     "record_marker": RunState._record_marker,
+    "upsert_search_attributes": RunState._upsert,
     "complete_workflow": _complete,
     "fail_workflow": _fail,
     "complete_update": _complete_update,

@@ -156,3 +156,17 @@ def test_account_example_updates(cluster: Cluster, measure: Callable[[str], None
         "withdraw 500 rejected: ValueError: balance 70 does not cover 500",
         "balance: 70 | updates recorded: 2",
     ]
+
+
+def test_orders_search_example(cluster: Cluster) -> None:
+    cluster.start_server()
+    cluster.start_worker("examples.orders_search", cwd=REPO)
+    done = cluster.python("-m", "examples.orders_search")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "search-order-1 310.0 paid",
+        "search-order-0 42.5 paid",
+        "shipped to c-17",
+        "over 50: 1",
+        "query error at column 31: expected a value (a 'string', a number, true or false), got the end of the query",
+    ]

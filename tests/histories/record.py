@@ -132,6 +132,7 @@ SCENARIOS: dict[str, Scenario] = {
     "workflow_task_failure": _workflow_task_failure,
     "patched": _started(w.patched, "hello"),
     "local_activity": _started(w.local_activity, "hello"),
+    "search_attributes": _started(w.searchable, "hello", search_attributes={"customer": "c-17"}, memo={"note": "rush"}),
 }
 
 

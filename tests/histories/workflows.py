@@ -208,6 +208,17 @@ async def patched(text: str) -> str:
     return await goblins.workflow.execute_activity(echo, first)
 
 
+@goblins.workflow(name="histories.searchable")
+async def searchable(text: str) -> str:
+    """Search attributes: the start's, an upsert, and a removal (SEARCH_ATTRIBUTES_UPSERTED)."""
+    first = await goblins.workflow.execute_activity(echo, text)
+    goblins.workflow.upsert_search_attributes({"stage": "echoed", "amount": 2.5})
+    second = await goblins.workflow.execute_activity(echo, first)
+    goblins.workflow.upsert_search_attributes({"amount": None})
+    info = goblins.workflow.info()
+    return f"{second} {sorted(info.search_attributes.items())} {info.memo}"
+
+
 ACTIVITIES = [echo, flaky, broken, checkpointing, slow]
 
 
@@ -246,6 +257,7 @@ async def local_activity(text: str) -> list[str]:
 
 WORKFLOWS = [
     local_activity,
+    searchable,
     updated,
     activity_success,
     activity_retry,

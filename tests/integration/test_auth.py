@@ -48,6 +48,9 @@ ALLOWED: dict[str, set[str]] = {
         "CompleteActivity",
         "ClientSession(start)",
         "ClientSession(result)",
+        "CountWorkflows",
+        "SearchAttributes",
+        "SearchAttributes(declare)",
     },
     "reader": {
         "GetResult",
@@ -58,6 +61,8 @@ ALLOWED: dict[str, set[str]] = {
         "ListTaskQueues",
         "Query",
         "ClientSession(result)",
+        "CountWorkflows",
+        "SearchAttributes",
     },
     "worker": {"Connect", "Register", "CheckTasks", "AnswerQuery", "GetClusterInfo", "GetHistory"},
 }
@@ -199,9 +204,13 @@ RPCS: dict[str, Attempt] = {
     "CompleteActivity": lambda s: unary(
         s.CompleteActivity(pb.CompleteActivityRequest(task_token=b"nope", ok=True), timeout=T)
     ),
-
     "SetTaskQueue": lambda s: unary(s.SetTaskQueue(pb.TaskQueueConfig(name="q_auth"), timeout=T)),
     "ListTaskQueues": lambda s: unary(s.ListTaskQueues(pb.ListTaskQueuesRequest(), timeout=T)),
+    "CountWorkflows": lambda s: unary(s.CountWorkflows(pb.CountWorkflowsRequest(), timeout=T)),
+    "SearchAttributes": lambda s: unary(s.SearchAttributes(pb.SearchAttributesRequest(), timeout=T)),
+    "SearchAttributes(declare)": lambda s: unary(
+        s.SearchAttributes(pb.SearchAttributesRequest(name="probe", type="keyword"), timeout=T)
+    ),
 }
 
 

@@ -51,6 +51,8 @@ def test_every_client_session_request_has_a_permission() -> None:
                 "UpdateWorkflow",
                 "CompleteActivity",
                 "ClientSession",
+                "CountWorkflows",
+                "SearchAttributes",
             },
         ),
         (
@@ -64,6 +66,8 @@ def test_every_client_session_request_has_a_permission() -> None:
                 "ListTaskQueues",
                 "Query",
                 "ClientSession",
+                "CountWorkflows",
+                "SearchAttributes",
             },
         ),
         ("worker", {"Connect", "Register", "CheckTasks", "AnswerQuery", "GetClusterInfo", "GetHistory"}),

@@ -64,6 +64,7 @@ WORKFLOW_SIDE = [
     "set_update_handler",
     "sleep",
     "start_child",
+    "upsert_search_attributes",
     "uuid4",
     "wait_for_signal",
 ]

@@ -159,6 +159,21 @@ FIELDS: dict[str, str] = {
     "ListWorkflowsRequest.page_token": PUBLIC,
     "ListWorkflowsRequest.created_after": PUBLIC,
     "ListWorkflowsRequest.created_before": PUBLIC,
+    "ListWorkflowsRequest.query": PUBLIC,  # a visibility query (parsed and checked by the server)
+    "CountWorkflowsRequest.query": PUBLIC,
+    # Search attributes: typed values, each checked against its declared type.
+    "StartWorkflowRequest.search_attributes": PUBLIC,
+    "StartWorkflowRequest.memo": PUBLIC,  # a payload the server stores and never reads
+    "SearchAttributesEntry.key": PUBLIC,
+    "SearchAttributesEntry.value": PUBLIC,
+    "SearchValue.keyword": PUBLIC,
+    "SearchValue.text": PUBLIC,
+    "SearchValue.int": PUBLIC,
+    "SearchValue.float": PUBLIC,
+    "SearchValue.bool": PUBLIC,
+    "SearchValue.datetime": PUBLIC,
+    "SearchAttributesRequest.name": PUBLIC,  # a declaration (needs the "start" permission)
+    "SearchAttributesRequest.type": PUBLIC,
     "SignalWorkflow.run_id": PUBLIC,
     "SignalWorkflow.name": PUBLIC,
     "SignalWorkflow.input": PUBLIC,

@@ -39,6 +39,8 @@ _SAMPLES: dict[str, Any] = {
     "failure": _failure(),
     "async_token_hash": bytes(range(32)),  # a SHA-256 digest: raw bytes, not a payload
     "trace_context": {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
+    "search_attributes": {"customer": pb.SearchValue(keyword="c-17"), "amount": pb.SearchValue(float=42.5)},
+    "memo": converter.encode({"note": "rush"}),
 }
 
 

@@ -29,6 +29,7 @@ class EventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MARKER_RECORDED: _ClassVar[EventType]
     UPDATE_ACCEPTED: _ClassVar[EventType]
     UPDATE_COMPLETED: _ClassVar[EventType]
+    SEARCH_ATTRIBUTES_UPSERTED: _ClassVar[EventType]
     LOCAL_ACTIVITY_RECORDED: _ClassVar[EventType]
 EVENT_TYPE_UNSPECIFIED: EventType
 WORKFLOW_SCHEDULED: EventType
@@ -50,6 +51,7 @@ CHILD_WORKFLOW_FAILED: EventType
 MARKER_RECORDED: EventType
 UPDATE_ACCEPTED: EventType
 UPDATE_COMPLETED: EventType
+SEARCH_ATTRIBUTES_UPSERTED: EventType
 LOCAL_ACTIVITY_RECORDED: EventType
 
 class RetryPolicy(_message.Message):
@@ -65,6 +67,22 @@ class RetryPolicy(_message.Message):
     max_attempts: int
     non_retryable_errors: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, initial_interval: _Optional[float] = ..., backoff_coefficient: _Optional[float] = ..., maximum_interval: _Optional[float] = ..., max_attempts: _Optional[int] = ..., non_retryable_errors: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SearchValue(_message.Message):
+    __slots__ = ("keyword", "text", "int", "float", "bool", "datetime")
+    KEYWORD_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    INT_FIELD_NUMBER: _ClassVar[int]
+    FLOAT_FIELD_NUMBER: _ClassVar[int]
+    BOOL_FIELD_NUMBER: _ClassVar[int]
+    DATETIME_FIELD_NUMBER: _ClassVar[int]
+    keyword: str
+    text: str
+    int: int
+    float: float
+    bool: bool
+    datetime: float
+    def __init__(self, keyword: _Optional[str] = ..., text: _Optional[str] = ..., int: _Optional[int] = ..., float: _Optional[float] = ..., bool: _Optional[bool] = ..., datetime: _Optional[float] = ...) -> None: ...
 
 class Failure(_message.Message):
     __slots__ = ("message", "type", "stack_trace", "non_retryable", "details", "cause")
@@ -83,7 +101,7 @@ class Failure(_message.Message):
     def __init__(self, message: _Optional[str] = ..., type: _Optional[str] = ..., stack_trace: _Optional[str] = ..., non_retryable: _Optional[bool] = ..., details: _Optional[bytes] = ..., cause: _Optional[_Union[Failure, _Mapping]] = ...) -> None: ...
 
 class HistoryEvent(_message.Message):
-    __slots__ = ("run_id", "seq", "time", "type", "workflow_name", "workflow_scheduled", "workflow_started", "workflow_finished_in_success", "workflow_finished_in_error", "activity_scheduled", "activity_started", "activity_finished_in_success", "activity_finished_in_error", "workflow_task_failed", "timer_started", "timer_fired", "workflow_signaled", "workflow_cancel_requested", "child_workflow_started", "child_workflow_completed", "child_workflow_failed", "marker_recorded", "update_accepted", "update_completed", "local_activity_recorded")
+    __slots__ = ("run_id", "seq", "time", "type", "workflow_name", "workflow_scheduled", "workflow_started", "workflow_finished_in_success", "workflow_finished_in_error", "activity_scheduled", "activity_started", "activity_finished_in_success", "activity_finished_in_error", "workflow_task_failed", "timer_started", "timer_fired", "workflow_signaled", "workflow_cancel_requested", "child_workflow_started", "child_workflow_completed", "child_workflow_failed", "marker_recorded", "update_accepted", "update_completed", "local_activity_recorded", "search_attributes_upserted")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     SEQ_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
@@ -109,6 +127,7 @@ class HistoryEvent(_message.Message):
     UPDATE_ACCEPTED_FIELD_NUMBER: _ClassVar[int]
     UPDATE_COMPLETED_FIELD_NUMBER: _ClassVar[int]
     LOCAL_ACTIVITY_RECORDED_FIELD_NUMBER: _ClassVar[int]
+    SEARCH_ATTRIBUTES_UPSERTED_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     seq: int
     time: float
@@ -134,10 +153,11 @@ class HistoryEvent(_message.Message):
     update_accepted: UpdateAcceptedAttributes
     update_completed: UpdateCompletedAttributes
     local_activity_recorded: LocalActivityRecordedAttributes
-    def __init__(self, run_id: _Optional[str] = ..., seq: _Optional[int] = ..., time: _Optional[float] = ..., type: _Optional[_Union[EventType, str]] = ..., workflow_name: _Optional[str] = ..., workflow_scheduled: _Optional[_Union[WorkflowScheduledAttributes, _Mapping]] = ..., workflow_started: _Optional[_Union[WorkflowStartedAttributes, _Mapping]] = ..., workflow_finished_in_success: _Optional[_Union[WorkflowFinishedInSuccessAttributes, _Mapping]] = ..., workflow_finished_in_error: _Optional[_Union[WorkflowFinishedInErrorAttributes, _Mapping]] = ..., activity_scheduled: _Optional[_Union[ActivityScheduledAttributes, _Mapping]] = ..., activity_started: _Optional[_Union[ActivityStartedAttributes, _Mapping]] = ..., activity_finished_in_success: _Optional[_Union[ActivityFinishedInSuccessAttributes, _Mapping]] = ..., activity_finished_in_error: _Optional[_Union[ActivityFinishedInErrorAttributes, _Mapping]] = ..., workflow_task_failed: _Optional[_Union[WorkflowTaskFailedAttributes, _Mapping]] = ..., timer_started: _Optional[_Union[TimerStartedAttributes, _Mapping]] = ..., timer_fired: _Optional[_Union[TimerFiredAttributes, _Mapping]] = ..., workflow_signaled: _Optional[_Union[WorkflowSignaledAttributes, _Mapping]] = ..., workflow_cancel_requested: _Optional[_Union[WorkflowCancelRequestedAttributes, _Mapping]] = ..., child_workflow_started: _Optional[_Union[ChildWorkflowStartedAttributes, _Mapping]] = ..., child_workflow_completed: _Optional[_Union[ChildWorkflowCompletedAttributes, _Mapping]] = ..., child_workflow_failed: _Optional[_Union[ChildWorkflowFailedAttributes, _Mapping]] = ..., marker_recorded: _Optional[_Union[MarkerRecordedAttributes, _Mapping]] = ..., update_accepted: _Optional[_Union[UpdateAcceptedAttributes, _Mapping]] = ..., update_completed: _Optional[_Union[UpdateCompletedAttributes, _Mapping]] = ..., local_activity_recorded: _Optional[_Union[LocalActivityRecordedAttributes, _Mapping]] = ...) -> None: ...
+    search_attributes_upserted: SearchAttributesUpsertedAttributes
+    def __init__(self, run_id: _Optional[str] = ..., seq: _Optional[int] = ..., time: _Optional[float] = ..., type: _Optional[_Union[EventType, str]] = ..., workflow_name: _Optional[str] = ..., workflow_scheduled: _Optional[_Union[WorkflowScheduledAttributes, _Mapping]] = ..., workflow_started: _Optional[_Union[WorkflowStartedAttributes, _Mapping]] = ..., workflow_finished_in_success: _Optional[_Union[WorkflowFinishedInSuccessAttributes, _Mapping]] = ..., workflow_finished_in_error: _Optional[_Union[WorkflowFinishedInErrorAttributes, _Mapping]] = ..., activity_scheduled: _Optional[_Union[ActivityScheduledAttributes, _Mapping]] = ..., activity_started: _Optional[_Union[ActivityStartedAttributes, _Mapping]] = ..., activity_finished_in_success: _Optional[_Union[ActivityFinishedInSuccessAttributes, _Mapping]] = ..., activity_finished_in_error: _Optional[_Union[ActivityFinishedInErrorAttributes, _Mapping]] = ..., workflow_task_failed: _Optional[_Union[WorkflowTaskFailedAttributes, _Mapping]] = ..., timer_started: _Optional[_Union[TimerStartedAttributes, _Mapping]] = ..., timer_fired: _Optional[_Union[TimerFiredAttributes, _Mapping]] = ..., workflow_signaled: _Optional[_Union[WorkflowSignaledAttributes, _Mapping]] = ..., workflow_cancel_requested: _Optional[_Union[WorkflowCancelRequestedAttributes, _Mapping]] = ..., child_workflow_started: _Optional[_Union[ChildWorkflowStartedAttributes, _Mapping]] = ..., child_workflow_completed: _Optional[_Union[ChildWorkflowCompletedAttributes, _Mapping]] = ..., child_workflow_failed: _Optional[_Union[ChildWorkflowFailedAttributes, _Mapping]] = ..., marker_recorded: _Optional[_Union[MarkerRecordedAttributes, _Mapping]] = ..., update_accepted: _Optional[_Union[UpdateAcceptedAttributes, _Mapping]] = ..., update_completed: _Optional[_Union[UpdateCompletedAttributes, _Mapping]] = ..., local_activity_recorded: _Optional[_Union[LocalActivityRecordedAttributes, _Mapping]] = ..., search_attributes_upserted: _Optional[_Union[SearchAttributesUpsertedAttributes, _Mapping]] = ...) -> None: ...
 
 class WorkflowScheduledAttributes(_message.Message):
-    __slots__ = ("input", "parent_run_id", "parent_step_id", "execution_timeout", "trace_context", "task_queue", "priority")
+    __slots__ = ("input", "parent_run_id", "parent_step_id", "execution_timeout", "trace_context", "task_queue", "priority", "search_attributes", "memo", "workflow_id")
     class TraceContextEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -145,6 +165,13 @@ class WorkflowScheduledAttributes(_message.Message):
         key: str
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class SearchAttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: SearchValue
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[SearchValue, _Mapping]] = ...) -> None: ...
     INPUT_FIELD_NUMBER: _ClassVar[int]
     PARENT_RUN_ID_FIELD_NUMBER: _ClassVar[int]
     PARENT_STEP_ID_FIELD_NUMBER: _ClassVar[int]
@@ -152,6 +179,9 @@ class WorkflowScheduledAttributes(_message.Message):
     TRACE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
     TASK_QUEUE_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    SEARCH_ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    MEMO_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
     input: bytes
     parent_run_id: str
     parent_step_id: str
@@ -159,7 +189,10 @@ class WorkflowScheduledAttributes(_message.Message):
     trace_context: _containers.ScalarMap[str, str]
     task_queue: str
     priority: int
-    def __init__(self, input: _Optional[bytes] = ..., parent_run_id: _Optional[str] = ..., parent_step_id: _Optional[str] = ..., execution_timeout: _Optional[float] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., task_queue: _Optional[str] = ..., priority: _Optional[int] = ...) -> None: ...
+    search_attributes: _containers.MessageMap[str, SearchValue]
+    memo: bytes
+    workflow_id: str
+    def __init__(self, input: _Optional[bytes] = ..., parent_run_id: _Optional[str] = ..., parent_step_id: _Optional[str] = ..., execution_timeout: _Optional[float] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., task_queue: _Optional[str] = ..., priority: _Optional[int] = ..., search_attributes: _Optional[_Mapping[str, SearchValue]] = ..., memo: _Optional[bytes] = ..., workflow_id: _Optional[str] = ...) -> None: ...
 
 class WorkflowStartedAttributes(_message.Message):
     __slots__ = ()
@@ -299,7 +332,7 @@ class WorkflowCancelRequestedAttributes(_message.Message):
     def __init__(self, reason: _Optional[str] = ...) -> None: ...
 
 class ChildWorkflowStartedAttributes(_message.Message):
-    __slots__ = ("step_id", "child_workflow_name", "child_run_id", "input", "trace_context", "task_queue", "priority")
+    __slots__ = ("step_id", "child_workflow_name", "child_run_id", "input", "trace_context", "task_queue", "priority", "search_attributes", "memo")
     class TraceContextEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -307,6 +340,13 @@ class ChildWorkflowStartedAttributes(_message.Message):
         key: str
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class SearchAttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: SearchValue
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[SearchValue, _Mapping]] = ...) -> None: ...
     STEP_ID_FIELD_NUMBER: _ClassVar[int]
     CHILD_WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     CHILD_RUN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -314,6 +354,8 @@ class ChildWorkflowStartedAttributes(_message.Message):
     TRACE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
     TASK_QUEUE_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    SEARCH_ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    MEMO_FIELD_NUMBER: _ClassVar[int]
     step_id: str
     child_workflow_name: str
     child_run_id: str
@@ -321,7 +363,9 @@ class ChildWorkflowStartedAttributes(_message.Message):
     trace_context: _containers.ScalarMap[str, str]
     task_queue: str
     priority: int
-    def __init__(self, step_id: _Optional[str] = ..., child_workflow_name: _Optional[str] = ..., child_run_id: _Optional[str] = ..., input: _Optional[bytes] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., task_queue: _Optional[str] = ..., priority: _Optional[int] = ...) -> None: ...
+    search_attributes: _containers.MessageMap[str, SearchValue]
+    memo: bytes
+    def __init__(self, step_id: _Optional[str] = ..., child_workflow_name: _Optional[str] = ..., child_run_id: _Optional[str] = ..., input: _Optional[bytes] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., task_queue: _Optional[str] = ..., priority: _Optional[int] = ..., search_attributes: _Optional[_Mapping[str, SearchValue]] = ..., memo: _Optional[bytes] = ...) -> None: ...
 
 class ChildWorkflowCompletedAttributes(_message.Message):
     __slots__ = ("step_id", "child_workflow_name", "child_run_id", "output")
@@ -392,3 +436,18 @@ class LocalActivityRecordedAttributes(_message.Message):
     attempts: int
     backoff: float
     def __init__(self, step_id: _Optional[str] = ..., activity_name: _Optional[str] = ..., output: _Optional[bytes] = ..., failure: _Optional[_Union[Failure, _Mapping]] = ..., attempts: _Optional[int] = ..., backoff: _Optional[float] = ...) -> None: ...
+
+class SearchAttributesUpsertedAttributes(_message.Message):
+    __slots__ = ("search_attributes", "upsert_id")
+    class SearchAttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: SearchValue
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[SearchValue, _Mapping]] = ...) -> None: ...
+    SEARCH_ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    UPSERT_ID_FIELD_NUMBER: _ClassVar[int]
+    search_attributes: _containers.MessageMap[str, SearchValue]
+    upsert_id: str
+    def __init__(self, search_attributes: _Optional[_Mapping[str, SearchValue]] = ..., upsert_id: _Optional[str] = ...) -> None: ...

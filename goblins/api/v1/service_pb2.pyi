@@ -165,36 +165,47 @@ class GetHistoryResponse(_message.Message):
     def __init__(self, found: _Optional[bool] = ..., events: _Optional[_Iterable[_Union[_history_pb2.HistoryEvent, _Mapping]]] = ..., next_page_token: _Optional[bytes] = ..., run_id: _Optional[str] = ...) -> None: ...
 
 class ListWorkflowsRequest(_message.Message):
-    __slots__ = ("status", "workflow_name", "limit", "page_token", "created_after", "created_before")
+    __slots__ = ("status", "workflow_name", "limit", "page_token", "created_after", "created_before", "query")
     STATUS_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     CREATED_AFTER_FIELD_NUMBER: _ClassVar[int]
     CREATED_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
     status: str
     workflow_name: str
     limit: int
     page_token: bytes
     created_after: float
     created_before: float
-    def __init__(self, status: _Optional[str] = ..., workflow_name: _Optional[str] = ..., limit: _Optional[int] = ..., page_token: _Optional[bytes] = ..., created_after: _Optional[float] = ..., created_before: _Optional[float] = ...) -> None: ...
+    query: str
+    def __init__(self, status: _Optional[str] = ..., workflow_name: _Optional[str] = ..., limit: _Optional[int] = ..., page_token: _Optional[bytes] = ..., created_after: _Optional[float] = ..., created_before: _Optional[float] = ..., query: _Optional[str] = ...) -> None: ...
 
 class RunInfo(_message.Message):
-    __slots__ = ("run_id", "workflow_name", "status", "created_at", "finished_at", "workflow_id")
+    __slots__ = ("run_id", "workflow_name", "status", "created_at", "finished_at", "workflow_id", "search_attributes")
+    class SearchAttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: _history_pb2.SearchValue
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[_history_pb2.SearchValue, _Mapping]] = ...) -> None: ...
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
+    SEARCH_ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     workflow_name: str
     status: str
     created_at: float
     finished_at: float
     workflow_id: str
-    def __init__(self, run_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., status: _Optional[str] = ..., created_at: _Optional[float] = ..., finished_at: _Optional[float] = ..., workflow_id: _Optional[str] = ...) -> None: ...
+    search_attributes: _containers.MessageMap[str, _history_pb2.SearchValue]
+    def __init__(self, run_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., status: _Optional[str] = ..., created_at: _Optional[float] = ..., finished_at: _Optional[float] = ..., workflow_id: _Optional[str] = ..., search_attributes: _Optional[_Mapping[str, _history_pb2.SearchValue]] = ...) -> None: ...
 
 class ListWorkflowsResponse(_message.Message):
     __slots__ = ("runs", "next_page_token")
@@ -430,3 +441,36 @@ class ListTaskQueuesResponse(_message.Message):
     QUEUES_FIELD_NUMBER: _ClassVar[int]
     queues: _containers.RepeatedCompositeFieldContainer[TaskQueueInfo]
     def __init__(self, queues: _Optional[_Iterable[_Union[TaskQueueInfo, _Mapping]]] = ...) -> None: ...
+
+class CountWorkflowsRequest(_message.Message):
+    __slots__ = ("query",)
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    query: str
+    def __init__(self, query: _Optional[str] = ...) -> None: ...
+
+class CountWorkflowsResponse(_message.Message):
+    __slots__ = ("count",)
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    count: int
+    def __init__(self, count: _Optional[int] = ...) -> None: ...
+
+class SearchAttributesRequest(_message.Message):
+    __slots__ = ("name", "type")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    type: str
+    def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ...) -> None: ...
+
+class SearchAttributesResponse(_message.Message):
+    __slots__ = ("attributes",)
+    class AttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    attributes: _containers.ScalarMap[str, str]
+    def __init__(self, attributes: _Optional[_Mapping[str, str]] = ...) -> None: ...

@@ -130,6 +130,16 @@ class GoblinsStub:
                 request_serializer=goblins_dot_api_dot_v1_dot_service__pb2.ListTaskQueuesRequest.SerializeToString,
                 response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.ListTaskQueuesResponse.FromString,
                 _registered_method=True)
+        self.CountWorkflows = channel.unary_unary(
+                '/goblins.api.v1.Goblins/CountWorkflows',
+                request_serializer=goblins_dot_api_dot_v1_dot_service__pb2.CountWorkflowsRequest.SerializeToString,
+                response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.CountWorkflowsResponse.FromString,
+                _registered_method=True)
+        self.SearchAttributes = channel.unary_unary(
+                '/goblins.api.v1.Goblins/SearchAttributes',
+                request_serializer=goblins_dot_api_dot_v1_dot_service__pb2.SearchAttributesRequest.SerializeToString,
+                response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.SearchAttributesResponse.FromString,
+                _registered_method=True)
 
 
 class GoblinsServicer:
@@ -258,6 +268,20 @@ class GoblinsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CountWorkflows(self, request, context):
+        """How many runs a visibility query matches.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchAttributes(self, request, context):
+        """Declare a search attribute's type (name empty: only list), and list the declared ones.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GoblinsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -355,6 +379,16 @@ def add_GoblinsServicer_to_server(servicer, server):
                     servicer.ListTaskQueues,
                     request_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.ListTaskQueuesRequest.FromString,
                     response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.ListTaskQueuesResponse.SerializeToString,
+            ),
+            'CountWorkflows': grpc.unary_unary_rpc_method_handler(
+                    servicer.CountWorkflows,
+                    request_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.CountWorkflowsRequest.FromString,
+                    response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.CountWorkflowsResponse.SerializeToString,
+            ),
+            'SearchAttributes': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchAttributes,
+                    request_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.SearchAttributesRequest.FromString,
+                    response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.SearchAttributesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -870,6 +904,60 @@ class Goblins:
             '/goblins.api.v1.Goblins/ListTaskQueues',
             goblins_dot_api_dot_v1_dot_service__pb2.ListTaskQueuesRequest.SerializeToString,
             goblins_dot_api_dot_v1_dot_service__pb2.ListTaskQueuesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountWorkflows(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/goblins.api.v1.Goblins/CountWorkflows',
+            goblins_dot_api_dot_v1_dot_service__pb2.CountWorkflowsRequest.SerializeToString,
+            goblins_dot_api_dot_v1_dot_service__pb2.CountWorkflowsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchAttributes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/goblins.api.v1.Goblins/SearchAttributes',
+            goblins_dot_api_dot_v1_dot_service__pb2.SearchAttributesRequest.SerializeToString,
+            goblins_dot_api_dot_v1_dot_service__pb2.SearchAttributesResponse.FromString,
             options,
             channel_credentials,
             insecure,

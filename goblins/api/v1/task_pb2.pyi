@@ -163,7 +163,7 @@ class StartTimer(_message.Message):
     def __init__(self, timer_id: _Optional[str] = ..., seconds: _Optional[float] = ...) -> None: ...
 
 class StartChildWorkflow(_message.Message):
-    __slots__ = ("step_id", "workflow_name", "input", "child_run_id", "trace_context", "task_queue", "priority")
+    __slots__ = ("step_id", "workflow_name", "input", "child_run_id", "trace_context", "task_queue", "priority", "search_attributes", "memo")
     class TraceContextEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -171,6 +171,13 @@ class StartChildWorkflow(_message.Message):
         key: str
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class SearchAttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: _history_pb2.SearchValue
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[_history_pb2.SearchValue, _Mapping]] = ...) -> None: ...
     STEP_ID_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
@@ -178,6 +185,8 @@ class StartChildWorkflow(_message.Message):
     TRACE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
     TASK_QUEUE_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    SEARCH_ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    MEMO_FIELD_NUMBER: _ClassVar[int]
     step_id: str
     workflow_name: str
     input: bytes
@@ -185,7 +194,9 @@ class StartChildWorkflow(_message.Message):
     trace_context: _containers.ScalarMap[str, str]
     task_queue: str
     priority: int
-    def __init__(self, step_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., child_run_id: _Optional[str] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., task_queue: _Optional[str] = ..., priority: _Optional[int] = ...) -> None: ...
+    search_attributes: _containers.MessageMap[str, _history_pb2.SearchValue]
+    memo: bytes
+    def __init__(self, step_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., child_run_id: _Optional[str] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., task_queue: _Optional[str] = ..., priority: _Optional[int] = ..., search_attributes: _Optional[_Mapping[str, _history_pb2.SearchValue]] = ..., memo: _Optional[bytes] = ...) -> None: ...
 
 class CompleteWorkflow(_message.Message):
     __slots__ = ("output",)
@@ -235,8 +246,23 @@ class CompleteUpdate(_message.Message):
     failure: FailWorkflow
     def __init__(self, update_id: _Optional[str] = ..., output: _Optional[bytes] = ..., failure: _Optional[_Union[FailWorkflow, _Mapping]] = ...) -> None: ...
 
+class UpsertSearchAttributes(_message.Message):
+    __slots__ = ("search_attributes", "upsert_id")
+    class SearchAttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: _history_pb2.SearchValue
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[_history_pb2.SearchValue, _Mapping]] = ...) -> None: ...
+    SEARCH_ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    UPSERT_ID_FIELD_NUMBER: _ClassVar[int]
+    search_attributes: _containers.MessageMap[str, _history_pb2.SearchValue]
+    upsert_id: str
+    def __init__(self, search_attributes: _Optional[_Mapping[str, _history_pb2.SearchValue]] = ..., upsert_id: _Optional[str] = ...) -> None: ...
+
 class Command(_message.Message):
-    __slots__ = ("schedule_activity", "complete_workflow", "fail_workflow", "start_timer", "start_child_workflow", "continue_as_new", "record_marker", "complete_update", "record_local_activity")
+    __slots__ = ("schedule_activity", "complete_workflow", "fail_workflow", "start_timer", "start_child_workflow", "continue_as_new", "record_marker", "complete_update", "record_local_activity", "upsert_search_attributes")
     SCHEDULE_ACTIVITY_FIELD_NUMBER: _ClassVar[int]
     COMPLETE_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
     FAIL_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
@@ -246,6 +272,7 @@ class Command(_message.Message):
     RECORD_MARKER_FIELD_NUMBER: _ClassVar[int]
     COMPLETE_UPDATE_FIELD_NUMBER: _ClassVar[int]
     RECORD_LOCAL_ACTIVITY_FIELD_NUMBER: _ClassVar[int]
+    UPSERT_SEARCH_ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
     schedule_activity: ScheduleActivity
     complete_workflow: CompleteWorkflow
     fail_workflow: FailWorkflow
@@ -255,7 +282,8 @@ class Command(_message.Message):
     record_marker: RecordMarker
     complete_update: CompleteUpdate
     record_local_activity: RecordLocalActivity
-    def __init__(self, schedule_activity: _Optional[_Union[ScheduleActivity, _Mapping]] = ..., complete_workflow: _Optional[_Union[CompleteWorkflow, _Mapping]] = ..., fail_workflow: _Optional[_Union[FailWorkflow, _Mapping]] = ..., start_timer: _Optional[_Union[StartTimer, _Mapping]] = ..., start_child_workflow: _Optional[_Union[StartChildWorkflow, _Mapping]] = ..., continue_as_new: _Optional[_Union[ContinueAsNew, _Mapping]] = ..., record_marker: _Optional[_Union[RecordMarker, _Mapping]] = ..., complete_update: _Optional[_Union[CompleteUpdate, _Mapping]] = ..., record_local_activity: _Optional[_Union[RecordLocalActivity, _Mapping]] = ...) -> None: ...
+    upsert_search_attributes: UpsertSearchAttributes
+    def __init__(self, schedule_activity: _Optional[_Union[ScheduleActivity, _Mapping]] = ..., complete_workflow: _Optional[_Union[CompleteWorkflow, _Mapping]] = ..., fail_workflow: _Optional[_Union[FailWorkflow, _Mapping]] = ..., start_timer: _Optional[_Union[StartTimer, _Mapping]] = ..., start_child_workflow: _Optional[_Union[StartChildWorkflow, _Mapping]] = ..., continue_as_new: _Optional[_Union[ContinueAsNew, _Mapping]] = ..., record_marker: _Optional[_Union[RecordMarker, _Mapping]] = ..., complete_update: _Optional[_Union[CompleteUpdate, _Mapping]] = ..., record_local_activity: _Optional[_Union[RecordLocalActivity, _Mapping]] = ..., upsert_search_attributes: _Optional[_Union[UpsertSearchAttributes, _Mapping]] = ...) -> None: ...
 
 class ActivityStarted(_message.Message):
     __slots__ = ("task_id", "run_id", "step_id", "attempt")
@@ -458,7 +486,7 @@ class ActivityCompletion(_message.Message):
     def __init__(self, run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., attempt: _Optional[int] = ..., secret: _Optional[bytes] = ..., ok: _Optional[bool] = ..., output: _Optional[bytes] = ..., failure: _Optional[_Union[_history_pb2.Failure, _Mapping]] = ..., heartbeat: _Optional[bool] = ..., details: _Optional[bytes] = ...) -> None: ...
 
 class StartWorkflowRequest(_message.Message):
-    __slots__ = ("workflow_name", "input", "run_id", "parent_run_id", "parent_step", "execution_timeout", "workflow_id", "id_reuse_policy", "id_conflict_policy", "start_signal", "start_signal_input", "start_signal_id", "trace_context", "task_queue", "priority")
+    __slots__ = ("workflow_name", "input", "run_id", "parent_run_id", "parent_step", "execution_timeout", "workflow_id", "id_reuse_policy", "id_conflict_policy", "start_signal", "start_signal_input", "start_signal_id", "trace_context", "task_queue", "priority", "search_attributes", "memo")
     class TraceContextEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -466,6 +494,13 @@ class StartWorkflowRequest(_message.Message):
         key: str
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class SearchAttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: _history_pb2.SearchValue
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[_history_pb2.SearchValue, _Mapping]] = ...) -> None: ...
     WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -481,6 +516,8 @@ class StartWorkflowRequest(_message.Message):
     TRACE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
     TASK_QUEUE_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    SEARCH_ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    MEMO_FIELD_NUMBER: _ClassVar[int]
     workflow_name: str
     input: bytes
     run_id: str
@@ -496,7 +533,9 @@ class StartWorkflowRequest(_message.Message):
     trace_context: _containers.ScalarMap[str, str]
     task_queue: str
     priority: int
-    def __init__(self, workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., run_id: _Optional[str] = ..., parent_run_id: _Optional[str] = ..., parent_step: _Optional[str] = ..., execution_timeout: _Optional[float] = ..., workflow_id: _Optional[str] = ..., id_reuse_policy: _Optional[_Union[IdReusePolicy, str]] = ..., id_conflict_policy: _Optional[_Union[IdConflictPolicy, str]] = ..., start_signal: _Optional[str] = ..., start_signal_input: _Optional[bytes] = ..., start_signal_id: _Optional[str] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., task_queue: _Optional[str] = ..., priority: _Optional[int] = ...) -> None: ...
+    search_attributes: _containers.MessageMap[str, _history_pb2.SearchValue]
+    memo: bytes
+    def __init__(self, workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., run_id: _Optional[str] = ..., parent_run_id: _Optional[str] = ..., parent_step: _Optional[str] = ..., execution_timeout: _Optional[float] = ..., workflow_id: _Optional[str] = ..., id_reuse_policy: _Optional[_Union[IdReusePolicy, str]] = ..., id_conflict_policy: _Optional[_Union[IdConflictPolicy, str]] = ..., start_signal: _Optional[str] = ..., start_signal_input: _Optional[bytes] = ..., start_signal_id: _Optional[str] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., task_queue: _Optional[str] = ..., priority: _Optional[int] = ..., search_attributes: _Optional[_Mapping[str, _history_pb2.SearchValue]] = ..., memo: _Optional[bytes] = ...) -> None: ...
 
 class UpdateWorkflowRequest(_message.Message):
     __slots__ = ("run_id", "update_id", "name", "input", "wait", "workflow_id")

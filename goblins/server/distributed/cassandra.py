@@ -32,9 +32,10 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, S
 from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from cassandra.query import BatchStatement, BatchType, tuple_factory
 
+from goblins._query import Plan
 from goblins.api import v1 as pb
-from goblins.history import CANCELLED, FAILED, RUNNING, TERMINATED, TIMED_OUT
-from goblins.server.distributed import workflow_ids
+from goblins.history import CANCELLED, FAILED, RUNNING, SEARCH_ATTRIBUTES_UPSERTED, TERMINATED, TIMED_OUT
+from goblins.server.distributed import search, workflow_ids
 from goblins.server.distributed.cassandra_url import QuietRefusals, explain, parse_cassandra_url
 from goblins.server.effects import WF_TASK_MARK, WORKFLOW, TaskRecord
 from goblins.server.ports import Batch, StoreConflict, StoredRun, StoreRejected, StoreUnavailable
@@ -63,6 +64,7 @@ SCHEMA = [
         bucket int, due double, task_id text, run_id text, kind text, name text, timeout double, data blob,
         PRIMARY KEY ((bucket), due, task_id))""",
     *workflow_ids.SCHEMA,
+    *search.SCHEMA,
 ]
 TABLES = (
     "events",
@@ -74,6 +76,7 @@ TABLES = (
     "timers",
     "heartbeats",
     *workflow_ids.TABLES,
+    *search.TABLES,
 )
 LIST_DAYS = 30
 # The statuses a run stored as FAILED by release 0.x may really have (see _status_of_failed).
@@ -82,6 +85,7 @@ _ENDED_IN_ERROR = frozenset({FAILED, CANCELLED, TERMINATED, TIMED_OUT})
 # events_by_activity): Cassandra warns above 10 (unlogged_batch_across_partitions_warn_threshold);
 # the rows are small, far under its batch size warning (5 KiB).
 INDEX_BATCH = 10
+INDEX_BATCH_ROWS = 40  # rows per unlogged batch, whatever their partitions
 TIMER_BATCH = 1000  # the timers SELECT's LIMIT: a full batch means more may be due
 
 
@@ -169,7 +173,9 @@ def _chunks(rows: list[tuple[Any, tuple[Any, ...], Any]], partitions: int) -> li
     seen: set[tuple[int, Any]] = set()
     for row in rows:
         key = (id(row[0]), row[2])
-        if key not in seen and len(seen) >= partitions:
+        # Rows of one partition (the search index's: a partition per attribute) count too: a
+        # batch of many small rows still passes Cassandra's batch size limit.
+        if (key not in seen and len(seen) >= partitions) or len(chunk) >= INDEX_BATCH_ROWS:
             out.append(chunk)
             chunk, seen = [], set()
         seen.add(key)
@@ -276,6 +282,13 @@ class CassandraStore:
         )
         self._sel_next_timer = p("SELECT due FROM timers WHERE bucket = ? AND due > ? LIMIT 1")
         self._ids = workflow_ids.CassandraWorkflowIds(self.session, _execute)
+        self._search = search.CassandraSearch(self.session, _execute, self.active_runs, buckets)
+
+    async def search_runs(self, plan: Plan, limit: int, offset: int) -> list[pb.RunInfo]:
+        return await self._search.search(plan, limit, offset)
+
+    async def count_runs(self, plan: Plan) -> int:
+        return await self._search.count(plan)
 
     async def claim_workflow_id(self, workflow_id: str, run_id: str, expected: str | None, now: float) -> bool:
         return await self._ids.claim(workflow_id, run_id, expected, now)
@@ -320,6 +333,9 @@ class CassandraStore:
             status, finished_at = (end[0], end[1].time) if end else (RUNNING, 0.0)
             name = e.workflow_name
             rows.append((self._ins_run, (run_id, name, status, e.time, finished_at), run_id))
+            rows += self._search.started(e, status, finished_at)
+            if end is not None:
+                rows += self._search.ended(run_id, status, finished_at, doc_too=False)
             day = _day(e.time)
             rows.append((self._ins_day, (day, e.time, run_id, name), day))
             if end is None or run_id in unsettled:
@@ -327,6 +343,7 @@ class CassandraStore:
                 rows.append((self._ins_active, (bucket, run_id), bucket))
         for run_id, (status, e) in ended.items():
             rows.append((self._upd_status, (status, e.time, run_id), run_id))
+            rows += self._search.ended(run_id, status, e.time)
             if run_id not in unsettled:
                 bucket = self.bucket_of(run_id)
                 rows.append((self._del_active, (bucket, run_id), bucket))
@@ -339,6 +356,9 @@ class CassandraStore:
         for t in batch.new_tasks:
             if t.kind == WORKFLOW:
                 wf_tasks[t.run_id] = t.task_id
+        upserts = [e for e in batch.events if e.type == SEARCH_ATTRIBUTES_UPSERTED]
+        if upserts:
+            rows += await self._search.upserted(upserts)
         for run_id, wf_task_id in wf_tasks.items():
             rows.append((self._set_wf_task, (wf_task_id, run_id), run_id))
         for (run_id, step_id), details in batch.heartbeats.items():

@@ -35,15 +35,17 @@ from typing import Any, TypeVar
 
 from google.protobuf.message import DecodeError
 
+from goblins._query import Plan
 from goblins.api import v1 as pb
-from goblins.history import LEGACY_STATUSES, RUNNING
+from goblins.history import LEGACY_STATUSES, RUNNING, SEARCH_ATTRIBUTES_UPSERTED, WORKFLOW_SCHEDULED
 from goblins.server.effects import ACTIVITY, WORKFLOW, TaskRecord, restore_flow
-from goblins.server.embedded import workflow_ids
+from goblins.server.embedded import search, workflow_ids
 from goblins.server.ports import Batch, StoredRun, StoreRejected, StoreUnavailable
 from goblins.wire import columns, status_of
 
 T = TypeVar("T")
 
+_INDEXED = frozenset({WORKFLOW_SCHEDULED, SEARCH_ATTRIBUTES_UPSERTED})  # events the search index reads
 INLINE_ROWS = 8  # batches up to this many rows commit without a thread hop
 READERS = 4  # reader threads (and connections): a big read does not hold up the small ones
 # Errors the same batch would raise again (a NULL in a NOT NULL column, a value SQLite cannot
@@ -116,6 +118,8 @@ def create_schema(conn: sqlite3.Connection) -> None:
         conn.executescript(EVENTS)
     conn.executescript(SCHEMA)
     conn.executescript(workflow_ids.SCHEMA)
+    conn.executescript(search.SCHEMA)
+    search.tune(conn)
     if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
         migrate_statuses(conn)
 
@@ -322,6 +326,8 @@ class SqliteStore:
                             "UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?",
                             (status, e.time, e.run_id),
                         )
+                    if e.type in _INDEXED:
+                        search.index_event(c, e)
             if batch.done_tasks:
                 c.executemany("DELETE FROM tasks WHERE task_id = ?", [(t,) for t in batch.done_tasks])
             if batch.new_tasks:
@@ -455,6 +461,12 @@ class SqliteStore:
             ]
 
         return await self._read(load)
+
+    async def search_runs(self, plan: Plan, limit: int, offset: int) -> list[pb.RunInfo]:
+        return await self._read(lambda: search.search(self._reader(), plan, limit, offset))
+
+    async def count_runs(self, plan: Plan) -> int:
+        return await self._read(lambda: search.count(self._reader(), plan))
 
     async def claim_workflow_id(self, workflow_id: str, run_id: str, expected: str | None, now: float) -> bool:
         self._pooled += 1  # inline commits go to the writer thread meanwhile: it has the connection
