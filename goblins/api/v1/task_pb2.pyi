@@ -262,7 +262,7 @@ class UpsertSearchAttributes(_message.Message):
     def __init__(self, search_attributes: _Optional[_Mapping[str, _history_pb2.SearchValue]] = ..., upsert_id: _Optional[str] = ...) -> None: ...
 
 class Command(_message.Message):
-    __slots__ = ("schedule_activity", "complete_workflow", "fail_workflow", "start_timer", "start_child_workflow", "continue_as_new", "record_marker", "complete_update", "record_local_activity", "upsert_search_attributes")
+    __slots__ = ("schedule_activity", "complete_workflow", "fail_workflow", "start_timer", "start_child_workflow", "continue_as_new", "record_marker", "complete_update", "upsert_search_attributes", "record_local_activity")
     SCHEDULE_ACTIVITY_FIELD_NUMBER: _ClassVar[int]
     COMPLETE_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
     FAIL_WORKFLOW_FIELD_NUMBER: _ClassVar[int]
@@ -271,8 +271,8 @@ class Command(_message.Message):
     CONTINUE_AS_NEW_FIELD_NUMBER: _ClassVar[int]
     RECORD_MARKER_FIELD_NUMBER: _ClassVar[int]
     COMPLETE_UPDATE_FIELD_NUMBER: _ClassVar[int]
-    RECORD_LOCAL_ACTIVITY_FIELD_NUMBER: _ClassVar[int]
     UPSERT_SEARCH_ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    RECORD_LOCAL_ACTIVITY_FIELD_NUMBER: _ClassVar[int]
     schedule_activity: ScheduleActivity
     complete_workflow: CompleteWorkflow
     fail_workflow: FailWorkflow
@@ -281,9 +281,9 @@ class Command(_message.Message):
     continue_as_new: ContinueAsNew
     record_marker: RecordMarker
     complete_update: CompleteUpdate
-    record_local_activity: RecordLocalActivity
     upsert_search_attributes: UpsertSearchAttributes
-    def __init__(self, schedule_activity: _Optional[_Union[ScheduleActivity, _Mapping]] = ..., complete_workflow: _Optional[_Union[CompleteWorkflow, _Mapping]] = ..., fail_workflow: _Optional[_Union[FailWorkflow, _Mapping]] = ..., start_timer: _Optional[_Union[StartTimer, _Mapping]] = ..., start_child_workflow: _Optional[_Union[StartChildWorkflow, _Mapping]] = ..., continue_as_new: _Optional[_Union[ContinueAsNew, _Mapping]] = ..., record_marker: _Optional[_Union[RecordMarker, _Mapping]] = ..., complete_update: _Optional[_Union[CompleteUpdate, _Mapping]] = ..., record_local_activity: _Optional[_Union[RecordLocalActivity, _Mapping]] = ..., upsert_search_attributes: _Optional[_Union[UpsertSearchAttributes, _Mapping]] = ...) -> None: ...
+    record_local_activity: RecordLocalActivity
+    def __init__(self, schedule_activity: _Optional[_Union[ScheduleActivity, _Mapping]] = ..., complete_workflow: _Optional[_Union[CompleteWorkflow, _Mapping]] = ..., fail_workflow: _Optional[_Union[FailWorkflow, _Mapping]] = ..., start_timer: _Optional[_Union[StartTimer, _Mapping]] = ..., start_child_workflow: _Optional[_Union[StartChildWorkflow, _Mapping]] = ..., continue_as_new: _Optional[_Union[ContinueAsNew, _Mapping]] = ..., record_marker: _Optional[_Union[RecordMarker, _Mapping]] = ..., complete_update: _Optional[_Union[CompleteUpdate, _Mapping]] = ..., upsert_search_attributes: _Optional[_Union[UpsertSearchAttributes, _Mapping]] = ..., record_local_activity: _Optional[_Union[RecordLocalActivity, _Mapping]] = ...) -> None: ...
 
 class ActivityStarted(_message.Message):
     __slots__ = ("task_id", "run_id", "step_id", "attempt")
