@@ -16,6 +16,7 @@ from goblins import (
     _cli_ids,
     _cli_ops,
     _cli_replay,
+    _cli_reset,
     _cli_tls,
     _cli_ui,
     _cli_update,
@@ -392,6 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
     _cli_workflow.register(client_parser, _positive)  # show, list, describe, query
     _cli_replay.register(sub, client_parser, _positive)  # goblins replay, goblins workflow export
     _cli_update.register(client_parser)  # workflow update
+    _cli_reset.register(client_parser)  # workflow reset
     _cli_auth.register(sub)
     _cli_ops.register(sub)  # --metrics-port, --metrics-host, --log-format on server and worker
     _cli_codec.register(sub)

@@ -49,6 +49,7 @@ UNARY = (
     "DescribeWorkflow",
     "ListWorkers",
     "UpdateWorkflow",
+    "ResetWorkflow",
 )
 
 ADDRESS = "in-process:0"  # what the worker and client report as their server's address

@@ -86,6 +86,7 @@ RPCS: dict[str, frozenset[str]] = {
     "CheckTasks": frozenset({"check_tasks"}),
     "ClientSession": frozenset({"start", "result"}),
     "ListWorkers": frozenset({"list"}),
+    "ResetWorkflow": frozenset({"terminate"}),  # it ends the run it resets
 }
 
 # The kinds of request a ClientSession stream carries (ClientRequest.kind) and their permission.

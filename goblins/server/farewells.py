@@ -67,6 +67,7 @@ class Farewells(FoldedRun):
             run_id=done.continued_as,
             parent_run_id=self.parent_run_id,  # a child stays its parent's child across the chain
             parent_step=self.parent_step,
+            workflow_id=first.workflow_scheduled.workflow_id,
         )
         if first.workflow_scheduled.trace_context:  # the chain goes on in the same trace
             request.trace_context.update(first.workflow_scheduled.trace_context)

@@ -25,6 +25,7 @@ from goblins.api.v1 import service_pb2_grpc as pb_grpc
 from goblins.errors import PermissionDenied, StoreRejected, StoreUnavailable, Unauthenticated
 from goblins.server import auth
 from goblins.server.ports import WorkersElsewhere
+from goblins.server.reset_runs import reset as reset_run
 from goblins.server.runs import (
     DeadlineExceeded,
     FailedPrecondition,
@@ -190,6 +191,12 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         self, request: pb.UpdateWorkflowRequest, context: grpc.aio.ServicerContext
     ) -> pb.UpdateWorkflowResponse:
         return await self.runs.update(request)
+
+    @mapped
+    async def ResetWorkflow(
+        self, request: pb.ResetWorkflowRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ResetWorkflowResponse:
+        return await reset_run(self.runs, request)
 
     @mapped
     async def AnswerQuery(self, request: pb.QueryAnswer, context: grpc.aio.ServicerContext) -> pb.ControlResponse:

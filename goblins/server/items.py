@@ -23,6 +23,9 @@ class _Start:
     execution_timeout: float = 0.0
     signal: pb.SignalWorkflow | None = None  # signal-with-start: recorded in the start's turn
     trace_context: Mapping[str, str] = dataclasses.field(default_factory=dict)  # opaque (tracing)
+    workflow_id: str = ""
+    reset: pb.ResetWorkflowRequest | None = None  # a reset's new run (server/reset.py)
+    reset_events: list[pb.HistoryEvent] | None = None  # its history, read before the turn decides
 
 
 @dataclasses.dataclass
