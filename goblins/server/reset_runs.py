@@ -23,7 +23,14 @@ from goblins.api import v1 as pb
 from goblins.history import FINISHED, RUNNING, SIGNALED
 from goblins.server.checks import MAX_REASON
 from goblins.server.reset import BadResetPoint, check_point, last_workflow_task_point
-from goblins.server.runs import FailedPrecondition, InvalidArgument, NotFound, _refuse_long, new_id
+from goblins.server.runs import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    _refuse_engine_fields,
+    _refuse_long,
+    new_id,
+)
 
 if TYPE_CHECKING:
     from goblins.server.runs import Runs
@@ -35,8 +42,7 @@ END_WAIT = 10.0  # seconds the reset waits for the old run's termination to be r
 def _check(request: pb.ResetWorkflowRequest) -> None:
     _refuse_long(("run_id", request.run_id), ("workflow_id", request.workflow_id))
     _refuse_long(("reason", request.reason), limit=MAX_REASON)
-    if request.new_workflow_id:
-        raise InvalidArgument("new_workflow_id is set by the server only")
+    _refuse_engine_fields(request)
     if request.to_seq < 0:
         raise InvalidArgument(f"to_seq must be a positive step number, got {request.to_seq}")
     if bool(request.to_seq) == request.to_last_workflow_task:
@@ -98,6 +104,11 @@ async def reset(runs: Runs, request: pb.ResetWorkflowRequest) -> pb.ResetWorkflo
     runs.loop.refuse_in_outage()
     old = await runs._resolve(request.workflow_id, request.run_id)
     events = await runs.store.history(old)
+    if not events and old != (request.run_id or request.workflow_id):  # the id names a run not started yet
+        raise FailedPrecondition(
+            f"workflow id {request.workflow_id!r} names run {old}, which is starting (a concurrent reset or "
+            f"start): nothing was reset"
+        )
     if not events:
         raise NotFound(f"no workflow run with id {old!r}")
     first = events[0]

@@ -60,13 +60,14 @@ class DeadlineExceeded(RequestError):
 ENGINE_FIELDS: dict[str, tuple[str, ...]] = {
     "StartWorkflowRequest": ("parent_run_id", "parent_step", "reset"),
     "CancelWorkflow": ("reset_to_run_id",),
+    "ResetWorkflowRequest": ("new_workflow_id",),
 }
 """Fields of public request messages that only the server may set (a child's parent, set when
 the parent's workflow task starts it; a reset's new run and its link): a client that sets one
 is refused, INVALID_ARGUMENT naming it, rather than ignored, so a forged one never looks accepted."""
 
 
-def _refuse_engine_fields(request: pb.StartWorkflowRequest | pb.CancelWorkflow) -> None:
+def _refuse_engine_fields(request: pb.StartWorkflowRequest | pb.CancelWorkflow | pb.ResetWorkflowRequest) -> None:
     present = {f.name for f, _ in request.ListFields()}
     for field in ENGINE_FIELDS[type(request).__name__]:
         if field in present:

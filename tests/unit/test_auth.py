@@ -48,6 +48,7 @@ def test_every_client_session_request_has_a_permission() -> None:
                 "Cancel",
                 "Query",
                 "UpdateWorkflow",
+                "ResetWorkflow",
                 "ClientSession",
             },
         ),
