@@ -179,3 +179,36 @@ async def _wait_for(handle: goblins.WorkflowHandle, done: object, timeout: float
     while not done(await handle.history()):  # type: ignore[operator]
         assert loop.time() < give_up, "timed out"
         await asyncio.sleep(0.05)
+
+
+async def test_the_ui_shows_workflow_ids_and_the_reset_links(
+    address: str, client: goblins.Client, start_worker: StartWorker
+) -> None:
+    from tests.integration.webui_support import Page, running_ui
+
+    await start_worker(**FLOWS)
+    handle = await client.start_workflow(f.collect, 1, id="basket-ui")
+    new = await handle.reset(to_step=1, reason="ui")
+    async with running_ui(address) as web:
+        page = Page(f"http://127.0.0.1:{web.port}")
+        status, body = await page.fetch("/api/runs")
+        assert status == 200
+        assert {r["run_id"]: r["workflow_id"] for r in body["runs"]} == {
+            handle.run_id: "basket-ui",
+            new.run_id: "basket-ui",
+        }
+        status, body = await page.fetch(f"/api/runs/{new.run_id}?run_id={new.run_id}")
+        start = body["events"][0]["attributes"]
+        assert (start["workflow_id"], start["reset_from_run_id"], start["reset_reason"]) == (
+            "basket-ui",
+            handle.run_id,
+            "ui",
+        )
+        status, body = await page.fetch(f"/api/runs/{handle.run_id}?run_id={handle.run_id}")
+        assert body["events"][-1]["attributes"]["reset_to_run_id"] == new.run_id
+        status, described = await page.fetch(f"/api/runs/{handle.run_id}/describe?run_id={handle.run_id}")
+        assert described["reset_to"] == new.run_id
+        status, script = await page.fetch("/webui.js")
+        assert "reset from <a" in script and "reset to <a" in script and "first.attributes.workflow_id" in script
+        status, html = await page.fetch("/")
+        assert "<th>workflow id</th>" in html
