@@ -8,6 +8,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
+from goblins import _cli_ids
 from goblins._cli_workflow import _connect
 
 
@@ -15,7 +16,7 @@ def register(client_parser: Callable[[str, str], argparse.ArgumentParser]) -> No
     c = client_parser(
         "reset", "start a new run of the workflow id from a step of a run's history; the old run, if running, ends"
     )
-    c.add_argument("run_id", metavar="ID", help="a workflow id (its current run) or a run id")
+    _cli_ids.add_target(c)
     point = c.add_mutually_exclusive_group(required=True)
     point.add_argument(
         "--to-step",
@@ -38,7 +39,7 @@ def register(client_parser: Callable[[str, str], argparse.ArgumentParser]) -> No
 
 async def workflow_reset(args: argparse.Namespace) -> int:
     async with await _connect(args) as client:
-        handle = client.get_workflow_handle(args.run_id)
+        handle = _cli_ids.handle_of(client, args)
         new = await handle.reset(
             to_step=args.to_step,
             to_last_workflow_task=args.to_last_workflow_task,
