@@ -212,3 +212,24 @@ async def test_the_ui_shows_workflow_ids_and_the_reset_links(
         assert "reset from <a" in script and "reset to <a" in script and "first.attributes.workflow_id" in script
         status, html = await page.fetch("/")
         assert "<th>workflow id</th>" in html
+
+
+async def test_reset_to_a_signal_and_to_a_fired_timer(client: goblins.Client, start_worker: StartWorker) -> None:
+    await start_worker(**FLOWS)
+    basket = await client.start_workflow(f.collect, 2)
+    await basket.signal("add", "a")
+    await _wait_for(basket, lambda h: h[-1].type == EventType.ACTIVITY_FINISHED_IN_SUCCESS)
+    await basket.signal("add", "b")
+    assert await basket.result(timeout=10) == ["add-a 1", "add-b 1"]
+    second = [e.seq for e in await basket.history() if e.type == EventType.WORKFLOW_SIGNALED][1]
+    again = await basket.reset(to_step=second)
+    assert await again.result(timeout=10) == ["add-a 1", "add-b 1"]
+    assert f.RAN == {"add-a": 1, "add-b": 2}  # the step after the signal ran again, not the one before
+
+    sleeper = await client.start_workflow(f.sleeper, 0.05)
+    await sleeper.result(timeout=10)
+    fired = _seq_of(await sleeper.history(), "TIMER_FIRED")
+    woke = await sleeper.reset(to_step=fired)
+    assert await woke.result(timeout=10) == "before-sleep 1 / after-sleep 1"
+    assert (f.RAN["before-sleep"], f.RAN["after-sleep"]) == (1, 2)
+    assert not [e for e in (await woke.history())[fired:] if e.type == EventType.TIMER_STARTED]
