@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 import goblins
+import goblins.testing
 from goblins.events import EventType
 from tests.conftest import StartWorker
 from tests.integration import reset_flows as f
@@ -58,6 +59,7 @@ async def test_a_bug_fixed_by_a_deploy_and_a_reset(client: goblins.Client, start
     assert first.type == EventType.WORKFLOW_SCHEDULED
     old = [(e.seq, e.type) for e in history[:charged]]
     assert [(e.seq, e.type) for e in copied[:charged]] == old
+    goblins.testing.replay(copied, f.order)  # the reset run's history replays on the fixed code (the gate)
 
 
 async def test_a_running_run_is_terminated_with_a_link_and_its_later_signals_reapplied(
