@@ -75,6 +75,18 @@ async def _claim(runs: Runs, workflow_id: str, old: str, new: str) -> None:
     )
 
 
+async def _history(runs: Runs, run_id: str) -> list[pb.HistoryEvent]:
+    """The run's history; a run unknown to the store may still be on its way (the router's grace)."""
+    loop = asyncio.get_running_loop()
+    give_up, delay = loop.time() + runs.router.not_found_grace, 0.05
+    while True:
+        events = await runs.store.history(run_id)
+        if events or loop.time() >= give_up:
+            return events or []
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.5)
+
+
 async def _running(runs: Runs, run_id: str) -> bool:
     rs = runs.loop.run(run_id)
     if rs is not None:
@@ -103,7 +115,7 @@ async def reset(runs: Runs, request: pb.ResetWorkflowRequest) -> pb.ResetWorkflo
     _check(request)
     runs.loop.refuse_in_outage()
     old = await runs._resolve(request.workflow_id, request.run_id)
-    events = await runs.store.history(old)
+    events = await _history(runs, old)
     if not events and old != (request.run_id or request.workflow_id):  # the id names a run not started yet
         raise FailedPrecondition(
             f"workflow id {request.workflow_id!r} names run {old}, which is starting (a concurrent reset or "

@@ -28,6 +28,8 @@ async def test_resets_of_one_run_raced_through_two_servers_make_one_new_run(
     try:
         handle = await one.start_workflow("approve", str(tmp_path / "approve.log"), id="reset-race")
         pinned = one.get_workflow_handle("reset-race", run_id=handle.run_id)
+        while not [e for e in await pinned.history() if e.type.value == "WORKFLOW_STARTED"]:
+            await asyncio.sleep(0.1)  # the start is on its way through Kafka
         resets = [c.get_workflow_handle("reset-race", run_id=handle.run_id) for _ in range(RESETS) for c in (one, two)]
         outcomes = await asyncio.gather(*(h.reset(to_step=1, reason="race") for h in resets), return_exceptions=True)
         won = [o for o in outcomes if isinstance(o, goblins.WorkflowHandle)]
