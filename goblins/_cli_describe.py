@@ -43,6 +43,11 @@ def description_lines(d: RunDescription) -> list[str]:
     if d.continued_as:
         lines.append(f"continued as: {d.continued_as}")
     lines += search_lines(d)
+
+    if d.reset_from:
+        lines.append(f"reset from: {d.reset_from}")
+    if d.reset_to:
+        lines.append(f"reset to:  {d.reset_to}")
     if d.failure is not None:
         lines.append(f"failure:   {d.failure.message}")
     elif d.close_time is not None and not d.continued_as:

@@ -88,6 +88,10 @@ async def workflow_show(args: argparse.Namespace) -> int:
         print(f"{d.workflow_name}  {d.run_id}  {d.status}  {_duration(d.duration)}{'' if d.close_time else ' so far'}")
         for line in search_lines(d):
             print(line)
+
+        for link, run in (("reset from", d.reset_from), ("reset to", d.reset_to)):
+            if run:
+                print(f"{link}: {run}")
         header: tuple[str, ...] = ("SEQ", "TIME", "EVENT", "ACTIVITY", "ATTEMPT", "DETAIL")
         width = None if args.wide else DETAIL_WIDTH
         token, first = b"", True
@@ -128,6 +132,15 @@ def _failed(e: Event) -> str:
     return e.failure.message + (" (non-retryable)" if e.failure.non_retryable else "")
 
 
+def _reset_from(e: Event) -> str:
+    """A reset's new run names the run and point it was reset from (docs/reset.md)."""
+    old = e.attributes.get("reset_from_run_id")
+    if not old:
+        return ""
+    reason = e.attributes.get("reset_reason")
+    return f"reset from run {old} at step {e.attributes.get('reset_to_seq')}{f' ({reason})' if reason else ''}; "
+
+
 def _activity_failed(e: Event) -> str:
     retry_at = e.attributes["retry_at"]
     return _failed(e) + (f" (retry in {max(0.0, retry_at - e.time):.2f}s)" if retry_at else "")
@@ -139,7 +152,7 @@ def _succeeded(e: Event) -> str:
 
 
 _DETAIL: dict[EventType, Callable[[Event], str]] = {
-    EventType.WORKFLOW_SCHEDULED: lambda e: _cell(e.input, None),
+    EventType.WORKFLOW_SCHEDULED: lambda e: _reset_from(e) + _cell(e.input, None),
     EventType.WORKFLOW_STARTED: lambda e: "",
     EventType.WORKFLOW_FINISHED_IN_SUCCESS: _succeeded,
     EventType.WORKFLOW_FINISHED_IN_ERROR: _failed,

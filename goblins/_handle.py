@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, TypeVarTuple, overload
 import grpc
 
 from goblins import _search, _tracing, converter, wire
+from goblins._client_reset import reset_run
 from goblins._client_update import UpdateHandle, new_update
 from goblins._client_update import start_update as start_update_
 from goblins._duration import optional_seconds
@@ -287,6 +288,25 @@ class WorkflowHandle(Generic[T]):
         ``timeout``: as for ``signal``."""
         request = pb.CancelWorkflow(terminate=True, reason=reason, **self._target())  # type: ignore[arg-type]
         await self._client._call("Cancel", request, timeout)
+
+    async def reset(
+        self,
+        *,
+        to_step: int | None = None,
+        to_last_workflow_task: bool = False,
+        reason: str = "",
+        reapply_signals: bool = True,
+        timeout: float | datetime.timedelta | None = None,
+    ) -> WorkflowHandle[T]:
+        """Reset the run (docs/reset.md): a new run under the same workflow id whose history is
+        this run's through event ``to_step`` (a workflow-task boundary, as ``goblins workflow
+        show`` numbers events) or, with ``to_last_workflow_task``, before its newest workflow
+        task's decisions; then the workflow's code, as deployed now, carries on from there.
+        The run, if still running, is terminated with a link to the new one; signals it got
+        after the point are re-applied unless ``reapply_signals`` is False. Returns a handle
+        pinned to the new run. Raises GoblinsError naming the valid points for a bad one, and
+        when a concurrent reset or start of the id won. ``timeout``: as for ``signal``."""
+        return await reset_run(self, to_step, to_last_workflow_task, reason, reapply_signals, timeout)
 
     async def describe(self, timeout: float | datetime.timedelta | None = None) -> RunDescription:
         """The run at a glance (:class:`goblins.RunDescription`): status, times, what it waits

@@ -18,6 +18,7 @@ from goblins import (
     _cli_ops,
     _cli_queues,
     _cli_replay,
+    _cli_reset,
     _cli_search,
     _cli_tls,
     _cli_ui,
@@ -397,6 +398,8 @@ def build_parser() -> argparse.ArgumentParser:
     _cli_replay.register(sub, client_parser, _positive)  # goblins replay, goblins workflow export
     _cli_update.register(client_parser)  # workflow update
     _cli_search.register(sub, client_parser, _server_default())  # search-attribute, workflow count
+
+    _cli_reset.register(client_parser)  # workflow reset
     _cli_auth.register(sub)
     _cli_ops.register(sub)  # --metrics-port, --metrics-host, --log-format on server and worker
     _cli_codec.register(sub)

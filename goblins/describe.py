@@ -135,6 +135,11 @@ class RunDescription:
     memo: Any = None
     """The memo it was started with (None: none)."""
 
+    reset_from: str = ""
+    """A run made by a reset (docs/reset.md): ``"RUN_ID at step N"``, the run and point it was reset from."""
+    reset_to: str = ""
+    """A run a reset terminated: the run that carries on in its place."""
+
 
 @dataclasses.dataclass(frozen=True)
 class LiveFacts:
@@ -218,6 +223,8 @@ def describe_run(events: Iterable[Event], live: LiveFacts) -> RunDescription:
         result=f.result,
         failure=f.failure,
         continued_as=f.continued_as,
+        reset_from=f.reset_from,
+        reset_to=f.reset_to,
         workflow_task_failure=f.task_failure if running else None,
         workflow_task_failing_since=f.failing_since if running else None,
         workflow_task_failures=f.task_failures if running else 0,
@@ -231,7 +238,7 @@ class _Fold:
     """The run's state as its events leave it (what ``describe_run`` reads)."""
 
     def __init__(self, events: Iterable[Event]) -> None:
-        self.run_id = self.name = self.continued_as = ""
+        self.run_id = self.name = self.continued_as = self.reset_from = self.reset_to = ""
         self.search_attributes: dict[str, Any] = {}
         self.memo: Any = None
         self.status = RUNNING
@@ -262,6 +269,8 @@ class _Fold:
         self.run_id, self.name, self.start_time = e.run_id, e.workflow_name, e.time
         self.search_attributes = dict(e.attributes.get("search_attributes") or {})
         self.memo = e.attributes.get("memo")
+        if e.attributes.get("reset_from_run_id"):
+            self.reset_from = f"{e.attributes['reset_from_run_id']} at step {e.attributes.get('reset_to_seq', 0)}"
 
     def _upserted(self, e: Event) -> None:
         for name, value in (e.attributes.get("search_attributes") or {}).items():
@@ -332,6 +341,7 @@ class _Fold:
 
     def _failed(self, e: Event) -> None:
         self.failure = e.failure
+        self.reset_to = e.attributes.get("reset_to_run_id", "")
         self.status = run_status(WORKFLOW_FAILED, error_type=e.failure.type if e.failure else "") or FAILED
         self.close_time = e.time
 

@@ -52,6 +52,7 @@ UNARY = (
     "CompleteActivity",
     "CountWorkflows",
     "SearchAttributes",
+    "ResetWorkflow",
 )
 
 ADDRESS = "in-process:0"  # what the worker and client report as their server's address

@@ -116,7 +116,7 @@ function runRow(r, depth, orphan) {
   const attrs = Object.entries(r.search_attributes || {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ");
   if (attrs) note += ` <span class="note attrs">${esc(attrs)}</span>`;
   return `<tr class="run${depth ? " child d" + Math.min(depth, 4) : ""}${r.run_id === current ? " on" : ""}" data-id="${esc(r.run_id)}" data-parent="${esc(r.parent_run_id || "")}">` +
-    `<td class="mono">${depth ? "↳ " : ""}${esc(r.run_id)}${note}</td><td>${esc(r.workflow_name)}</td>` +
+    `<td class="mono">${depth ? "↳ " : ""}${esc(r.run_id)}${note}</td><td class="mono">${esc(r.workflow_id || "")}</td><td>${esc(r.workflow_name)}</td>` +
     `<td class="${esc(r.status)}">${esc(r.status)}</td><td class="mono">${iso(r.created_at)}</td>` +
     `<td>${since(r.created_at, r.finished_at || (r.status === "RUNNING" ? 0 : r.created_at))}</td></tr>`;
 }
@@ -145,11 +145,11 @@ async function loadRuns() {
   try {
     const data = await api("/api/runs?" + searchQuery());
     listNext = data.next_page_token || "";
-    $("runs").innerHTML = data.runs.length ? nest(data.runs) : `<tr><td colspan="5" class="note">no runs match</td></tr>`;
+    $("runs").innerHTML = data.runs.length ? nest(data.runs) : `<tr><td colspan="6" class="note">no runs match</td></tr>`;
     $("pageno").textContent = `page ${pages.length}`;
     $("next").disabled = !listNext;
     $("prev").disabled = $("first").disabled = pages.length === 1;
-  } catch (e) { $("runs").innerHTML = `<tr><td colspan="5" class="ERROR">${esc(e.message)}</td></tr>`; }
+  } catch (e) { $("runs").innerHTML = `<tr><td colspan="6" class="ERROR">${esc(e.message)}</td></tr>`; }
 }
 function search(ev) { if (ev) ev.preventDefault(); pages = [""]; loadRuns(); }
 
@@ -171,6 +171,8 @@ function details(e) {  // e: a goblins.Event (envelope, failure, the kind's attr
   if (a.continued_as) out.push(`continued as <a href="#" data-id="${esc(a.continued_as)}">${esc(a.continued_as)}</a>`);
   if (a.parent_run_id) out.push(`parent <a href="#" data-id="${esc(a.parent_run_id)}">${esc(a.parent_run_id)}</a>`);
   if (a.execution_timeout) out.push(`execution timeout ${a.execution_timeout}s`);
+  if (a.reset_from_run_id) out.push(`reset from <a href="#" data-id="${esc(a.reset_from_run_id)}">${esc(a.reset_from_run_id)}</a> at step ${esc(a.reset_to_seq)}` + (a.reset_reason ? ` (${esc(a.reset_reason)})` : ""));
+  if (a.reset_to_run_id) out.push(`reset to <a href="#" data-id="${esc(a.reset_to_run_id)}">${esc(a.reset_to_run_id)}</a>`);
   return out.join("<br>");
 }
 function row(e) {
@@ -358,6 +360,8 @@ async function loadPage() {  // the next page, or (all shown) the events recorde
     const data = await api(`/api/runs/${encodeURIComponent(id)}?` + q);
     if (id !== current) return;  // another run was picked meanwhile
     loaded.push(...data.events);
+    const first = data.events[0];  // the run's start names its workflow id: the page's title
+    if (first && first.seq === 1 && first.attributes.workflow_id) $("title").textContent = `${first.attributes.workflow_id} · ${id}`;
     nextToken = data.next_page_token || "";
     $("events").insertAdjacentHTML("beforeend", data.events.map(row).join(""));
     $("summary").innerHTML = summary(loaded, !!nextToken);

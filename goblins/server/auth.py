@@ -105,6 +105,7 @@ RPCS: dict[str, frozenset[str]] = {
     "ListTaskQueues": frozenset({"list"}),
     "CountWorkflows": frozenset({"list"}),
     "SearchAttributes": frozenset({"list"}),
+    "ResetWorkflow": frozenset({"terminate"}),  # it ends the run it resets
 }
 
 # The kinds of request a ClientSession stream carries (ClientRequest.kind) and their permission.

@@ -75,6 +75,7 @@ class Farewells(FoldedRun):
             parent_step=self.parent_step,
             task_queue=first.workflow_scheduled.task_queue,
             priority=first.workflow_scheduled.priority,
+            workflow_id=first.workflow_scheduled.workflow_id,
         )
         # The chain keeps its workflow id, memo and search attributes (as upserted so far).
         put(request.search_attributes, current_attributes(self.events))

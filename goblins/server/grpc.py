@@ -26,6 +26,7 @@ from goblins.errors import PermissionDenied, StoreRejected, StoreUnavailable, Un
 from goblins.server import auth
 from goblins.server.ports import WorkersElsewhere
 from goblins.server.request_errors import DeadlineExceeded, FailedPrecondition, InvalidArgument, NotFound
+from goblins.server.reset_runs import reset as reset_run
 from goblins.server.runs import Runs
 from goblins.server.session import Session
 
@@ -192,6 +193,11 @@ class GoblinsService(pb_grpc.GoblinsServicer):
     ) -> pb.ControlResponse:
         await self.runs.complete_activity(request)
         return pb.ControlResponse()
+
+    async def ResetWorkflow(
+        self, request: pb.ResetWorkflowRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ResetWorkflowResponse:
+        return await reset_run(self.runs, request)
 
     @mapped
     async def AnswerQuery(self, request: pb.QueryAnswer, context: grpc.aio.ServicerContext) -> pb.ControlResponse:

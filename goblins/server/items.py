@@ -24,8 +24,10 @@ class _Start:
     signal: pb.SignalWorkflow | None = None  # signal-with-start: recorded in the start's turn
     trace_context: Mapping[str, str] = dataclasses.field(default_factory=dict)  # opaque (tracing)
     flow: tuple[str, int] = ("", 0)  # its task queue and priority (docs/task-queues.md)
-
     request: pb.StartWorkflowRequest | None = None  # its search attributes and memo
+    workflow_id: str = ""
+    reset: pb.ResetWorkflowRequest | None = None  # a reset's new run (server/reset.py)
+    reset_events: list[pb.HistoryEvent] | None = None  # its history, read before the turn decides
 
 
 @dataclasses.dataclass

@@ -36,6 +36,8 @@ from goblins.server.paging import PAGE_BYTES, fit, page_token
 from goblins.server.ports import Batch, Mode, StoreConflict, StoreRejected
 from goblins.server.recent import RECENT_BYTES, RecentResults
 from goblins.server.reports import ReportDecisions
+from goblins.server.reset import install
+from goblins.server.reset_plans import plan_resets
 from goblins.server.state import RunState, timed_out_result
 from goblins.wire import step_id_of, type_name
 
@@ -147,7 +149,9 @@ class EventLoop(StoreCommits, ReportDecisions):
                 _start_signal(r),
                 r.trace_context,
                 (r.task_queue, r.priority),
-                r if (r.search_attributes or r.memo or r.workflow_id) else None,
+                r if (r.search_attributes or r.memo) else None,
+                r.workflow_id,
+                r.reset if r.HasField("reset") else None,
             )
         )
 
@@ -287,6 +291,7 @@ class EventLoop(StoreCommits, ReportDecisions):
 
     async def _turn(self, items: list[Item], attempt: int = 0) -> None:
         now = self.clock()
+        await plan_resets(self.store, self.runs, items, now)
         fx = await self._load_runs(items, now)  # what loaded runs owe, if anything
         self._beat_turn_queued = True  # this turn stores the heartbeats noted until its batch is cut
         batch = Batch(now=now)
@@ -318,19 +323,23 @@ class EventLoop(StoreCommits, ReportDecisions):
                     rs = RunState(item.run_id, ids=self.ids)
                     self.runs[item.run_id] = rs
                     self._durable[item.run_id] = 0
-                    fx.extend(
-                        rs.start(
-                            item.workflow_name,
-                            item.payload,
-                            now,
-                            item.parent_run_id,
-                            item.parent_step,
-                            item.execution_timeout,
-                            item.trace_context,
-                            item.flow,
-                            item.request,
+                    if item.reset_events:
+                        fx.extend(install(rs, item.reset_events, now))
+                    else:
+                        fx.extend(
+                            rs.start(
+                                item.workflow_name,
+                                item.payload,
+                                now,
+                                item.parent_run_id,
+                                item.parent_step,
+                                item.execution_timeout,
+                                item.trace_context,
+                                item.flow,
+                                item.request,
+                                item.workflow_id,
+                            )
                         )
-                    )
                     touched[rs.run_id] = rs
                 if item.signal is not None:  # in the start's commit: the run never exists without it
                     fx.extend(self.runs[item.run_id].signal(item.signal, now))

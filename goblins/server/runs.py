@@ -48,17 +48,22 @@ MAX_DESCRIBED = 1000  # activity names one describe may ask about
 _HOSTING = {True: pb.HOSTING_YES, False: pb.HOSTING_NO, None: pb.HOSTING_UNKNOWN}
 
 
-ENGINE_FIELDS: dict[str, tuple[str, ...]] = {"StartWorkflowRequest": ("parent_run_id", "parent_step")}
+ENGINE_FIELDS: dict[str, tuple[str, ...]] = {
+    "StartWorkflowRequest": ("parent_run_id", "parent_step", "reset"),
+    "CancelWorkflow": ("reset_to_run_id",),
+    "ResetWorkflowRequest": ("new_workflow_id",),
+}
 """Fields of public request messages that only the server may set (a child's parent, set when
-the parent's workflow task starts it): a client that sets one is refused, INVALID_ARGUMENT
-naming it, rather than ignored, so a forged parent never looks accepted."""
+the parent's workflow task starts it; a reset's new run and its link): a client that sets one
+is refused, INVALID_ARGUMENT naming it, rather than ignored, so a forged one never looks accepted."""
 
 
-def _refuse_engine_fields(request: pb.StartWorkflowRequest) -> None:
+def _refuse_engine_fields(request: pb.StartWorkflowRequest | pb.CancelWorkflow | pb.ResetWorkflowRequest) -> None:
+    present = {f.name for f, _ in request.ListFields()}
     for field in ENGINE_FIELDS[type(request).__name__]:
-        if getattr(request, field):
+        if field in present:
             raise InvalidArgument(
-                f"{field} is set by the server only (a child workflow's parent); a client may not set it"
+                f"{field} is set by the server only (a child workflow's parent, a reset); a client may not set it"
             )
 
 
@@ -155,7 +160,11 @@ class Runs(RunUpdates, RunCompletions):
             if not new:  # USE_EXISTING: the id's running run
                 return pb.StartWorkflowResponse(run_id=run_id, existed=True, workflow_id=request.workflow_id)
         start = pb.StartWorkflowRequest(
-            workflow_name=name, input=request.input, run_id=run_id, execution_timeout=request.execution_timeout
+            workflow_name=name,
+            input=request.input,
+            run_id=run_id,
+            execution_timeout=request.execution_timeout,
+            workflow_id=request.workflow_id or run_id,
         )
         if request.start_signal:  # signal-with-start: recorded with the start, or sent to the run
             start.start_signal, start.start_signal_input = request.start_signal, request.start_signal_input
@@ -266,6 +275,7 @@ class Runs(RunUpdates, RunCompletions):
         """Cancel the run (its code sees CancelledError), or with ``terminate`` end it at once."""
         _refuse_long(("run_id", request.run_id))
         _refuse_long(("reason", request.reason), limit=MAX_REASON)
+        _refuse_engine_fields(request)
         request.run_id = await self._resolve(request.workflow_id, request.run_id)
         await self._control(request.run_id, pb.Report(cancel_workflow=request))
 

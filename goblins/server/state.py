@@ -16,7 +16,7 @@ from goblins.history import (
 from goblins.retry import next_delay
 from goblins.server import asyncs
 from goblins.server.effects import ACTIVITY, TIMER, WF_TASK_MARK, WORKFLOW, Effects, IdSource, TaskRecord
-from goblins.server.farewells import TERMINATED, TIMED_OUT, Farewells
+from goblins.server.farewells import CONTINUED, TERMINATED, TIMED_OUT, Farewells
 from goblins.server.fold import DEADLINE, ActivityState
 from goblins.wire import step_id_of
 
@@ -63,10 +63,18 @@ class RunState(Farewells):
         return event, a
 
     def _record_failed(
-        self, fx: Effects, message: str, error_type: str, now: float, source: pb.FailWorkflow | None = None
+        self,
+        fx: Effects,
+        message: str,
+        error_type: str,
+        now: float,
+        source: pb.FailWorkflow | None = None,
+        reset_to: str = "",
     ) -> None:
-        """Record the run's end in error (with the traceback and details ``source`` carries)."""
+        """Record the run's end in error (with the traceback and details ``source`` carries;
+        ``reset_to``: the run a reset made in its place)."""
         event = self.new_event(pb.WORKFLOW_FINISHED_IN_ERROR, now)
+        event.workflow_finished_in_error.reset_to_run_id = reset_to
         failure = event.workflow_finished_in_error.failure
         failure.message, failure.type = message, error_type
         if source is not None:
@@ -86,20 +94,21 @@ class RunState(Farewells):
         trace_context: Mapping[str, str] | None = None,
         flow: tuple[str, int] = ("", 0),
         request: pb.StartWorkflowRequest | None = None,
+        workflow_id: str = "",
     ) -> Effects:
         fx = Effects()
         self.workflow_name = workflow_name
         event = self.new_event(pb.WORKFLOW_SCHEDULED, now)
         a = event.workflow_scheduled
         a.input, a.execution_timeout = payload, execution_timeout
+        a.workflow_id = workflow_id or self.run_id.partition(CONTINUED)[0]
         a.parent_run_id, a.parent_step_id = parent_run_id, parent_step
         if trace_context:
             a.trace_context.update(trace_context)
         a.task_queue, a.priority = flow
-
         if request is not None:  # search attributes and memo (checked by the server already)
             a.search_attributes.MergeFrom(request.search_attributes)
-            a.memo, a.workflow_id = request.memo, request.workflow_id
+            a.memo = request.memo
         self.record(fx, event)
         if execution_timeout:
             deadline = self.run_id + DEADLINE
@@ -292,7 +301,7 @@ class RunState(Farewells):
             return fx
         if r.terminate:
             reason = f"{TERMINATED}: {r.reason}" if r.reason else TERMINATED
-            self._record_failed(fx, reason, TERMINATED, now)
+            self._record_failed(fx, reason, TERMINATED, now, reset_to=r.reset_to_run_id)
             self._ended(fx)  # its children are cancelled with its other reports
         elif not self.cancel_requested:
             event = self.new_event(pb.WORKFLOW_CANCEL_REQUESTED, now)

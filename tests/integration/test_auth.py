@@ -46,6 +46,7 @@ ALLOWED: dict[str, set[str]] = {
         "Query",
         "UpdateWorkflow",
         "CompleteActivity",
+        "ResetWorkflow",
         "ClientSession(start)",
         "ClientSession(result)",
         "CountWorkflows",
@@ -195,6 +196,7 @@ RPCS: dict[str, Attempt] = {
     "UpdateWorkflow": lambda s: unary(
         s.UpdateWorkflow(pb.UpdateWorkflowRequest(run_id="nope", name="u", update_id="i"), timeout=T)
     ),
+    "ResetWorkflow": lambda s: unary(s.ResetWorkflow(pb.ResetWorkflowRequest(run_id="nope", to_seq=1), timeout=T)),
     "AnswerQuery": lambda s: unary(s.AnswerQuery(pb.QueryAnswer(query_id="nope"), timeout=T)),
     "Register": lambda s: unary(s.Register(pb.Hello(worker_id="probe", workflows=["greeting"]), timeout=T)),
     "CheckTasks": lambda s: unary(s.CheckTasks(pb.CheckTasksRequest(), timeout=T)),

@@ -50,6 +50,7 @@ def test_every_client_session_request_has_a_permission() -> None:
                 "Query",
                 "UpdateWorkflow",
                 "CompleteActivity",
+                "ResetWorkflow",
                 "ClientSession",
                 "CountWorkflows",
                 "SearchAttributes",

@@ -183,6 +183,16 @@ FIELDS: dict[str, str] = {
     "CancelWorkflow.terminate": PUBLIC,
     "CancelWorkflow.reason": PUBLIC,
     "CancelWorkflow.workflow_id": PUBLIC,
+    "CancelWorkflow.reset_to_run_id": ENGINE,  # a reset's link to its new run
+    "StartWorkflowRequest.reset": ENGINE,  # a reset's new run: made by the ResetWorkflow RPC only
+    # A reset: checked like a terminate (its role), the point checked against the history.
+    "ResetWorkflowRequest.workflow_id": PUBLIC,
+    "ResetWorkflowRequest.run_id": PUBLIC,
+    "ResetWorkflowRequest.to_seq": PUBLIC,
+    "ResetWorkflowRequest.to_last_workflow_task": PUBLIC,
+    "ResetWorkflowRequest.reason": PUBLIC,
+    "ResetWorkflowRequest.drop_signals": PUBLIC,
+    "ResetWorkflowRequest.new_workflow_id": ENGINE,  # refused from a client (reset_runs._check)
     "QueryRequest.run_id": PUBLIC,
     "QueryRequest.name": PUBLIC,
     "QueryRequest.input": PUBLIC,

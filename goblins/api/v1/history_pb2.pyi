@@ -157,7 +157,7 @@ class HistoryEvent(_message.Message):
     def __init__(self, run_id: _Optional[str] = ..., seq: _Optional[int] = ..., time: _Optional[float] = ..., type: _Optional[_Union[EventType, str]] = ..., workflow_name: _Optional[str] = ..., workflow_scheduled: _Optional[_Union[WorkflowScheduledAttributes, _Mapping]] = ..., workflow_started: _Optional[_Union[WorkflowStartedAttributes, _Mapping]] = ..., workflow_finished_in_success: _Optional[_Union[WorkflowFinishedInSuccessAttributes, _Mapping]] = ..., workflow_finished_in_error: _Optional[_Union[WorkflowFinishedInErrorAttributes, _Mapping]] = ..., activity_scheduled: _Optional[_Union[ActivityScheduledAttributes, _Mapping]] = ..., activity_started: _Optional[_Union[ActivityStartedAttributes, _Mapping]] = ..., activity_finished_in_success: _Optional[_Union[ActivityFinishedInSuccessAttributes, _Mapping]] = ..., activity_finished_in_error: _Optional[_Union[ActivityFinishedInErrorAttributes, _Mapping]] = ..., workflow_task_failed: _Optional[_Union[WorkflowTaskFailedAttributes, _Mapping]] = ..., timer_started: _Optional[_Union[TimerStartedAttributes, _Mapping]] = ..., timer_fired: _Optional[_Union[TimerFiredAttributes, _Mapping]] = ..., workflow_signaled: _Optional[_Union[WorkflowSignaledAttributes, _Mapping]] = ..., workflow_cancel_requested: _Optional[_Union[WorkflowCancelRequestedAttributes, _Mapping]] = ..., child_workflow_started: _Optional[_Union[ChildWorkflowStartedAttributes, _Mapping]] = ..., child_workflow_completed: _Optional[_Union[ChildWorkflowCompletedAttributes, _Mapping]] = ..., child_workflow_failed: _Optional[_Union[ChildWorkflowFailedAttributes, _Mapping]] = ..., marker_recorded: _Optional[_Union[MarkerRecordedAttributes, _Mapping]] = ..., update_accepted: _Optional[_Union[UpdateAcceptedAttributes, _Mapping]] = ..., update_completed: _Optional[_Union[UpdateCompletedAttributes, _Mapping]] = ..., search_attributes_upserted: _Optional[_Union[SearchAttributesUpsertedAttributes, _Mapping]] = ..., local_activity_recorded: _Optional[_Union[LocalActivityRecordedAttributes, _Mapping]] = ...) -> None: ...
 
 class WorkflowScheduledAttributes(_message.Message):
-    __slots__ = ("input", "parent_run_id", "parent_step_id", "execution_timeout", "trace_context", "task_queue", "priority", "search_attributes", "memo", "workflow_id")
+    __slots__ = ("input", "parent_run_id", "parent_step_id", "execution_timeout", "trace_context", "workflow_id", "reset_from_run_id", "reset_to_seq", "reset_reason", "search_attributes", "memo", "task_queue", "priority")
     class TraceContextEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -177,22 +177,28 @@ class WorkflowScheduledAttributes(_message.Message):
     PARENT_STEP_ID_FIELD_NUMBER: _ClassVar[int]
     EXECUTION_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     TRACE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
-    TASK_QUEUE_FIELD_NUMBER: _ClassVar[int]
-    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
+    RESET_FROM_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    RESET_TO_SEQ_FIELD_NUMBER: _ClassVar[int]
+    RESET_REASON_FIELD_NUMBER: _ClassVar[int]
     SEARCH_ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
     MEMO_FIELD_NUMBER: _ClassVar[int]
-    WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_QUEUE_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
     input: bytes
     parent_run_id: str
     parent_step_id: str
     execution_timeout: float
     trace_context: _containers.ScalarMap[str, str]
-    task_queue: str
-    priority: int
+    workflow_id: str
+    reset_from_run_id: str
+    reset_to_seq: int
+    reset_reason: str
     search_attributes: _containers.MessageMap[str, SearchValue]
     memo: bytes
-    workflow_id: str
-    def __init__(self, input: _Optional[bytes] = ..., parent_run_id: _Optional[str] = ..., parent_step_id: _Optional[str] = ..., execution_timeout: _Optional[float] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., task_queue: _Optional[str] = ..., priority: _Optional[int] = ..., search_attributes: _Optional[_Mapping[str, SearchValue]] = ..., memo: _Optional[bytes] = ..., workflow_id: _Optional[str] = ...) -> None: ...
+    task_queue: str
+    priority: int
+    def __init__(self, input: _Optional[bytes] = ..., parent_run_id: _Optional[str] = ..., parent_step_id: _Optional[str] = ..., execution_timeout: _Optional[float] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., workflow_id: _Optional[str] = ..., reset_from_run_id: _Optional[str] = ..., reset_to_seq: _Optional[int] = ..., reset_reason: _Optional[str] = ..., search_attributes: _Optional[_Mapping[str, SearchValue]] = ..., memo: _Optional[bytes] = ..., task_queue: _Optional[str] = ..., priority: _Optional[int] = ...) -> None: ...
 
 class WorkflowStartedAttributes(_message.Message):
     __slots__ = ()
@@ -209,10 +215,12 @@ class WorkflowFinishedInSuccessAttributes(_message.Message):
     def __init__(self, output: _Optional[bytes] = ..., continued_as: _Optional[str] = ..., input: _Optional[bytes] = ...) -> None: ...
 
 class WorkflowFinishedInErrorAttributes(_message.Message):
-    __slots__ = ("failure",)
+    __slots__ = ("failure", "reset_to_run_id")
     FAILURE_FIELD_NUMBER: _ClassVar[int]
+    RESET_TO_RUN_ID_FIELD_NUMBER: _ClassVar[int]
     failure: Failure
-    def __init__(self, failure: _Optional[_Union[Failure, _Mapping]] = ...) -> None: ...
+    reset_to_run_id: str
+    def __init__(self, failure: _Optional[_Union[Failure, _Mapping]] = ..., reset_to_run_id: _Optional[str] = ...) -> None: ...
 
 class ActivityScheduledAttributes(_message.Message):
     __slots__ = ("step_id", "activity_name", "input", "retry_policy", "start_to_close_timeout", "heartbeat_timeout", "schedule_to_close_timeout", "trace_context", "task_queue", "priority", "concurrency_key")

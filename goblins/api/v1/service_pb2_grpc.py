@@ -140,6 +140,11 @@ class GoblinsStub:
                 request_serializer=goblins_dot_api_dot_v1_dot_service__pb2.SearchAttributesRequest.SerializeToString,
                 response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.SearchAttributesResponse.FromString,
                 _registered_method=True)
+        self.ResetWorkflow = channel.unary_unary(
+                '/goblins.api.v1.Goblins/ResetWorkflow',
+                request_serializer=goblins_dot_api_dot_v1_dot_task__pb2.ResetWorkflowRequest.SerializeToString,
+                response_deserializer=goblins_dot_api_dot_v1_dot_task__pb2.ResetWorkflowResponse.FromString,
+                _registered_method=True)
 
 
 class GoblinsServicer:
@@ -282,6 +287,13 @@ class GoblinsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ResetWorkflow(self, request, context):
+        """A new run of the workflow id from a point of a run's history; the old run, if running, ends.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GoblinsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -389,6 +401,11 @@ def add_GoblinsServicer_to_server(servicer, server):
                     servicer.SearchAttributes,
                     request_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.SearchAttributesRequest.FromString,
                     response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.SearchAttributesResponse.SerializeToString,
+            ),
+            'ResetWorkflow': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResetWorkflow,
+                    request_deserializer=goblins_dot_api_dot_v1_dot_task__pb2.ResetWorkflowRequest.FromString,
+                    response_serializer=goblins_dot_api_dot_v1_dot_task__pb2.ResetWorkflowResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -958,6 +975,33 @@ class Goblins:
             '/goblins.api.v1.Goblins/SearchAttributes',
             goblins_dot_api_dot_v1_dot_service__pb2.SearchAttributesRequest.SerializeToString,
             goblins_dot_api_dot_v1_dot_service__pb2.SearchAttributesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResetWorkflow(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/goblins.api.v1.Goblins/ResetWorkflow',
+            goblins_dot_api_dot_v1_dot_task__pb2.ResetWorkflowRequest.SerializeToString,
+            goblins_dot_api_dot_v1_dot_task__pb2.ResetWorkflowResponse.FromString,
             options,
             channel_credentials,
             insecure,

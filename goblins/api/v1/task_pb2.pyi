@@ -392,16 +392,18 @@ class SignalWorkflow(_message.Message):
     def __init__(self, run_id: _Optional[str] = ..., name: _Optional[str] = ..., input: _Optional[bytes] = ..., signal_id: _Optional[str] = ..., workflow_id: _Optional[str] = ...) -> None: ...
 
 class CancelWorkflow(_message.Message):
-    __slots__ = ("run_id", "terminate", "reason", "workflow_id")
+    __slots__ = ("run_id", "terminate", "reason", "workflow_id", "reset_to_run_id")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     TERMINATE_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
+    RESET_TO_RUN_ID_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     terminate: bool
     reason: str
     workflow_id: str
-    def __init__(self, run_id: _Optional[str] = ..., terminate: _Optional[bool] = ..., reason: _Optional[str] = ..., workflow_id: _Optional[str] = ...) -> None: ...
+    reset_to_run_id: str
+    def __init__(self, run_id: _Optional[str] = ..., terminate: _Optional[bool] = ..., reason: _Optional[str] = ..., workflow_id: _Optional[str] = ..., reset_to_run_id: _Optional[str] = ...) -> None: ...
 
 class ChildFinished(_message.Message):
     __slots__ = ("run_id", "step_id", "child_run_id", "ok", "output", "error", "error_type")
@@ -486,7 +488,7 @@ class ActivityCompletion(_message.Message):
     def __init__(self, run_id: _Optional[str] = ..., step_id: _Optional[str] = ..., attempt: _Optional[int] = ..., secret: _Optional[bytes] = ..., ok: _Optional[bool] = ..., output: _Optional[bytes] = ..., failure: _Optional[_Union[_history_pb2.Failure, _Mapping]] = ..., heartbeat: _Optional[bool] = ..., details: _Optional[bytes] = ...) -> None: ...
 
 class StartWorkflowRequest(_message.Message):
-    __slots__ = ("workflow_name", "input", "run_id", "parent_run_id", "parent_step", "execution_timeout", "workflow_id", "id_reuse_policy", "id_conflict_policy", "start_signal", "start_signal_input", "start_signal_id", "trace_context", "task_queue", "priority", "search_attributes", "memo")
+    __slots__ = ("workflow_name", "input", "run_id", "parent_run_id", "parent_step", "execution_timeout", "workflow_id", "id_reuse_policy", "id_conflict_policy", "start_signal", "start_signal_input", "start_signal_id", "trace_context", "reset", "search_attributes", "memo", "task_queue", "priority")
     class TraceContextEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -514,10 +516,11 @@ class StartWorkflowRequest(_message.Message):
     START_SIGNAL_INPUT_FIELD_NUMBER: _ClassVar[int]
     START_SIGNAL_ID_FIELD_NUMBER: _ClassVar[int]
     TRACE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
-    TASK_QUEUE_FIELD_NUMBER: _ClassVar[int]
-    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    RESET_FIELD_NUMBER: _ClassVar[int]
     SEARCH_ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
     MEMO_FIELD_NUMBER: _ClassVar[int]
+    TASK_QUEUE_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
     workflow_name: str
     input: bytes
     run_id: str
@@ -531,11 +534,44 @@ class StartWorkflowRequest(_message.Message):
     start_signal_input: bytes
     start_signal_id: str
     trace_context: _containers.ScalarMap[str, str]
-    task_queue: str
-    priority: int
+    reset: ResetWorkflowRequest
     search_attributes: _containers.MessageMap[str, _history_pb2.SearchValue]
     memo: bytes
-    def __init__(self, workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., run_id: _Optional[str] = ..., parent_run_id: _Optional[str] = ..., parent_step: _Optional[str] = ..., execution_timeout: _Optional[float] = ..., workflow_id: _Optional[str] = ..., id_reuse_policy: _Optional[_Union[IdReusePolicy, str]] = ..., id_conflict_policy: _Optional[_Union[IdConflictPolicy, str]] = ..., start_signal: _Optional[str] = ..., start_signal_input: _Optional[bytes] = ..., start_signal_id: _Optional[str] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., task_queue: _Optional[str] = ..., priority: _Optional[int] = ..., search_attributes: _Optional[_Mapping[str, _history_pb2.SearchValue]] = ..., memo: _Optional[bytes] = ...) -> None: ...
+    task_queue: str
+    priority: int
+    def __init__(self, workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., run_id: _Optional[str] = ..., parent_run_id: _Optional[str] = ..., parent_step: _Optional[str] = ..., execution_timeout: _Optional[float] = ..., workflow_id: _Optional[str] = ..., id_reuse_policy: _Optional[_Union[IdReusePolicy, str]] = ..., id_conflict_policy: _Optional[_Union[IdConflictPolicy, str]] = ..., start_signal: _Optional[str] = ..., start_signal_input: _Optional[bytes] = ..., start_signal_id: _Optional[str] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., reset: _Optional[_Union[ResetWorkflowRequest, _Mapping]] = ..., search_attributes: _Optional[_Mapping[str, _history_pb2.SearchValue]] = ..., memo: _Optional[bytes] = ..., task_queue: _Optional[str] = ..., priority: _Optional[int] = ...) -> None: ...
+
+class ResetWorkflowRequest(_message.Message):
+    __slots__ = ("workflow_id", "run_id", "to_seq", "to_last_workflow_task", "reason", "drop_signals", "new_workflow_id")
+    WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    TO_SEQ_FIELD_NUMBER: _ClassVar[int]
+    TO_LAST_WORKFLOW_TASK_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    DROP_SIGNALS_FIELD_NUMBER: _ClassVar[int]
+    NEW_WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
+    workflow_id: str
+    run_id: str
+    to_seq: int
+    to_last_workflow_task: bool
+    reason: str
+    drop_signals: bool
+    new_workflow_id: str
+    def __init__(self, workflow_id: _Optional[str] = ..., run_id: _Optional[str] = ..., to_seq: _Optional[int] = ..., to_last_workflow_task: _Optional[bool] = ..., reason: _Optional[str] = ..., drop_signals: _Optional[bool] = ..., new_workflow_id: _Optional[str] = ...) -> None: ...
+
+class ResetWorkflowResponse(_message.Message):
+    __slots__ = ("run_id", "workflow_id", "to_seq", "reset_run_id", "signals_reapplied")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
+    TO_SEQ_FIELD_NUMBER: _ClassVar[int]
+    RESET_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    SIGNALS_REAPPLIED_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    workflow_id: str
+    to_seq: int
+    reset_run_id: str
+    signals_reapplied: int
+    def __init__(self, run_id: _Optional[str] = ..., workflow_id: _Optional[str] = ..., to_seq: _Optional[int] = ..., reset_run_id: _Optional[str] = ..., signals_reapplied: _Optional[int] = ...) -> None: ...
 
 class UpdateWorkflowRequest(_message.Message):
     __slots__ = ("run_id", "update_id", "name", "input", "wait", "workflow_id")
