@@ -49,6 +49,9 @@ UNARY = (
     "DescribeWorkflow",
     "ListWorkers",
     "UpdateWorkflow",
+    "ScheduleCommand",
+    "DescribeSchedule",
+    "ListSchedules",
 )
 
 ADDRESS = "in-process:0"  # what the worker and client report as their server's address

@@ -50,10 +50,11 @@ PERMISSIONS: dict[str, str] = {
     "check_tasks": "check activity tasks",
     "answer_query": "answer queries",
     "cluster_info": "read the cluster's transport settings",
+    "schedule": "create, change and delete schedules",
 }
 
 _CLIENT = frozenset(
-    {"start", "result", "signal", "query", "update", "cancel", "terminate", "history", "describe", "list"}
+    {"start", "result", "signal", "query", "update", "cancel", "terminate", "history", "describe", "list", "schedule"}
 )
 
 ROLES: dict[str, frozenset[str]] = {
@@ -86,6 +87,9 @@ RPCS: dict[str, frozenset[str]] = {
     "CheckTasks": frozenset({"check_tasks"}),
     "ClientSession": frozenset({"start", "result"}),
     "ListWorkers": frozenset({"list"}),
+    "ScheduleCommand": frozenset({"schedule"}),
+    "DescribeSchedule": frozenset({"describe"}),
+    "ListSchedules": frozenset({"list"}),
 }
 
 # The kinds of request a ClientSession stream carries (ClientRequest.kind) and their permission.

@@ -34,7 +34,7 @@ from cassandra.query import BatchStatement, BatchType, tuple_factory
 
 from goblins.api import v1 as pb
 from goblins.history import CANCELLED, FAILED, RUNNING, TERMINATED, TIMED_OUT
-from goblins.server.distributed import workflow_ids
+from goblins.server.distributed import schedules, workflow_ids
 from goblins.server.distributed.cassandra_url import QuietRefusals, explain, parse_cassandra_url
 from goblins.server.effects import WF_TASK_MARK, WORKFLOW, TaskRecord
 from goblins.server.ports import Batch, StoreConflict, StoredRun, StoreRejected, StoreUnavailable
@@ -63,6 +63,7 @@ SCHEMA = [
         bucket int, due double, task_id text, run_id text, kind text, name text, timeout double, data blob,
         PRIMARY KEY ((bucket), due, task_id))""",
     *workflow_ids.SCHEMA,
+    *schedules.SCHEMA,
 ]
 TABLES = (
     "events",
@@ -74,6 +75,7 @@ TABLES = (
     "timers",
     "heartbeats",
     *workflow_ids.TABLES,
+    *schedules.TABLES,
 )
 LIST_DAYS = 30
 # The statuses a run stored as FAILED by release 0.x may really have (see _status_of_failed).
@@ -276,6 +278,7 @@ class CassandraStore:
         )
         self._sel_next_timer = p("SELECT due FROM timers WHERE bucket = ? AND due > ? LIMIT 1")
         self._ids = workflow_ids.CassandraWorkflowIds(self.session, _execute)
+        self._schedules = schedules.CassandraSchedules(self.session, _execute)
 
     async def claim_workflow_id(self, workflow_id: str, run_id: str, expected: str | None, now: float) -> bool:
         return await self._ids.claim(workflow_id, run_id, expected, now)
@@ -285,6 +288,23 @@ class CassandraStore:
 
     async def workflow_ids_of(self, run_ids: list[str]) -> dict[str, str]:
         return await self._ids.of_runs(run_ids)
+
+    # ---- schedules (server/scheduler.py): lightweight transactions on a version ----
+
+    async def insert_schedule(self, schedule_id: str, data: bytes) -> bool:
+        return await self._schedules.insert(schedule_id, data)
+
+    async def update_schedule(self, schedule_id: str, data: bytes, version: int) -> bool:
+        return await self._schedules.update(schedule_id, data, version)
+
+    async def delete_schedule(self, schedule_id: str) -> bool:
+        return await self._schedules.delete(schedule_id)
+
+    async def schedule_row(self, schedule_id: str) -> tuple[bytes, int] | None:
+        return await self._schedules.get(schedule_id)
+
+    async def schedule_rows(self) -> list[tuple[str, bytes, int]]:
+        return await self._schedules.every()
 
     # ---- writes ----
 
