@@ -16,6 +16,7 @@ from goblins import (
     _cli_ids,
     _cli_ops,
     _cli_replay,
+    _cli_schedule,
     _cli_tls,
     _cli_ui,
     _cli_update,
@@ -396,6 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     _cli_ops.register(sub)  # --metrics-port, --metrics-host, --log-format on server and worker
     _cli_codec.register(sub)
     _cli_tls.register(sub)
+    _cli_schedule.register(sub)
     return p
 
 

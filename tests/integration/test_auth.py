@@ -46,6 +46,9 @@ ALLOWED: dict[str, set[str]] = {
         "UpdateWorkflow",
         "ClientSession(start)",
         "ClientSession(result)",
+        "ScheduleCommand",
+        "DescribeSchedule",
+        "ListSchedules",
     },
     "reader": {
         "GetResult",
@@ -55,6 +58,8 @@ ALLOWED: dict[str, set[str]] = {
         "ListWorkers",
         "Query",
         "ClientSession(result)",
+        "DescribeSchedule",
+        "ListSchedules",
     },
     "worker": {"Connect", "Register", "CheckTasks", "AnswerQuery", "GetClusterInfo", "GetHistory"},
 }
@@ -193,6 +198,11 @@ RPCS: dict[str, Attempt] = {
     "ClientSession(start)": lambda s: client_session(s, "start"),
     "ClientSession(result)": lambda s: client_session(s, "result"),
     "ListWorkers": lambda s: unary(s.ListWorkers(pb.ListWorkersRequest(), timeout=T)),
+    "ScheduleCommand": lambda s: unary(
+        s.ScheduleCommand(pb.ScheduleCommandRequest(schedule_id="nope", command="pause"), timeout=T)
+    ),
+    "DescribeSchedule": lambda s: unary(s.DescribeSchedule(pb.DescribeScheduleRequest(schedule_id="nope"), timeout=T)),
+    "ListSchedules": lambda s: unary(s.ListSchedules(pb.ListSchedulesRequest(), timeout=T)),
 }
 
 
