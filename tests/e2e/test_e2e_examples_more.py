@@ -156,3 +156,16 @@ def test_account_example_updates(cluster: Cluster, measure: Callable[[str], None
         "withdraw 500 rejected: ValueError: balance 70 does not cover 500",
         "balance: 70 | updates recorded: 2",
     ]
+
+
+@pytest.mark.both_modes
+def test_schedules_example(cluster: Cluster, measure: Callable[[str], None]) -> None:
+    cluster.start_server()
+    cluster.start_worker("examples.schedules", cwd=REPO)
+    t0 = time.monotonic()
+    done = cluster.python("-m", "examples.schedules", timeout=cluster.patience + 30)
+    measure(f"examples.schedules ({cluster.mode}): {time.monotonic() - t0:.2f}s")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("report-north: ") and lines[0].endswith("paused: True (enough for the example)")
+    assert lines[1:] == ["True report for north"] * 3 + ["schedules left: 0"]
