@@ -87,6 +87,8 @@ class Scheduler:
         self.poll = poll
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._said: set[str] = set()
+        self._troubled = False  # this round had a problem
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -101,23 +103,39 @@ class Scheduler:
     async def _run(self) -> None:
         while True:
             delay = self.poll
+            self._troubled = False
             try:
-                for schedule_id, _, _ in await self.rows.schedule_rows():
-                    wait = await self.step(schedule_id)
-                    if wait is not None:
-                        delay = min(delay, wait)
-            except asyncio.CancelledError:
-                raise
+                rows = await self.rows.schedule_rows()
             except Exception as exc:  # a store outage: try again at the next poll
-                log.warning("scheduler: %s: %s", type(exc).__name__, exc)
+                self._warn(f"cannot list schedules: {type(exc).__name__}: {exc}")
+                rows = []
+            for schedule_id, data, version in rows:
+                try:
+                    wait = await self.step(schedule_id, (data, version))
+                except Exception as exc:
+                    self._warn(f"schedule {schedule_id!r}: {type(exc).__name__}: {exc}")
+                    continue
+                if wait is not None:
+                    delay = min(delay, wait)
+            if not self._troubled:
+                self._said.clear()  # a round without a problem: the next one is said again
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), max(delay, 0.01))
 
-    async def step(self, schedule_id: str) -> float | None:
-        """Plan one schedule now, act, write; the seconds until its next time (None: none)."""
+    def _warn(self, problem: str) -> None:
+        """Log a problem once while it lasts (an outage would say it at every poll)."""
+        self._troubled = True
+        if problem not in self._said:
+            self._said.add(problem)
+            log.warning("scheduler: %s", problem)
+
+    async def step(self, schedule_id: str, listed: tuple[bytes, int] | None = None) -> float | None:
+        """Plan one schedule now, act, write; the seconds until its next time (None: none).
+        ``listed``: its row as a listing read it (maybe stale: a write on it is then refused,
+        and the row is read again)."""
         for _ in range(MAX_WRITES):
-            row = await self.rows.schedule_row(schedule_id)
+            row, listed = listed or await self.rows.schedule_row(schedule_id), None
             if row is None:
                 return None
             record, version = Record.decode(row[0]), row[1]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
+import pathlib
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -320,3 +321,15 @@ async def test_the_cli(address: str, client: goblins.Client, start_worker: Start
     assert code == 2 and "no schedule 'nightly'" in err
     code, _, err = await run_cli("create", "x", "quick", "--cron", "nope", address=address)
     assert code == 2 and err == "goblins: cron must have 5 fields (minute hour day month weekday), got 'nope'\n"
+
+
+async def test_schedules_in_process(tmp_path: pathlib.Path) -> None:
+    async with goblins.LocalServer(str(tmp_path / "local.db"), workflows=[f.quick]) as local:
+        handle = await local.client.create_schedule("local", f.quick, "l", every=1)
+
+        async def two() -> bool:
+            d = await handle.describe()
+            return d.actions >= 2 and all(a.status == "COMPLETED" for a in d.recent_actions)
+
+        await until(two, "two actions in process")
+        assert [s.id for s in await local.client.list_schedules()] == ["local"]
