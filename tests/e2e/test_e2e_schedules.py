@@ -1,6 +1,6 @@
-"""Schedules across a server kill -9 of known length (the missed times within the catch-up
-window fire, the older ones are counted, none twice) and, in the distributed mode, with two
-servers planning one schedule (each time starts exactly one run)."""
+"""Schedules across a server kill -9 of known length: the missed times within the catch-up
+window fire, the older ones are counted, none twice (both modes). Two servers planning one
+schedule: tests/distributed/test_distributed_schedules.py."""
 
 from __future__ import annotations
 
@@ -97,38 +97,3 @@ async def test_missed_times_within_the_catchup_window_fire_after_a_server_kill9(
         f"schedules ({cluster.mode}): server down {listening - killed:.1f}s, every 1s, window {WINDOW:g}s: "
         f"{len(down)} missed times fired after the restart, {d.missed} counted missed"
     )
-
-
-@pytest.mark.distributed
-async def test_two_servers_start_each_time_exactly_once(tmp_path: object, request: pytest.FixtureRequest) -> None:
-    from distributed_support import DistributedCluster
-
-    from tests.conftest import CASSANDRA, KAFKA, run_failed
-
-    cluster = DistributedCluster(tmp_path, KAFKA, CASSANDRA)  # type: ignore[arg-type]
-    try:
-        cluster.start_server()
-        other, _ = cluster.start_other_server()
-        cluster.start_worker("wf_schedules")
-        async with await cluster.client() as client:
-            await client.create_schedule("twice", "stamp", "t", every=1, overlap=ScheduleOverlap.ALLOW_ALL)
-
-            async def eight() -> bool:
-                return (await described(client, "twice")).actions >= 8
-
-            await until(eight, cluster.patience, "eight actions")
-            await client.get_schedule_handle("twice").pause()
-            await asyncio.sleep(1.0)  # plans in flight on either server finish
-            d = await described(client, "twice")
-
-            async def all_listed() -> bool:
-                return sum((await ticks(client, "twice")).values()) >= d.actions
-
-            await until(all_listed, cluster.patience, "every action's run to be listed")
-            runs = await ticks(client, "twice")
-        assert set(runs.values()) == {1}, f"a time started more than once: {runs}"
-        assert max(runs) - min(runs) + 1 == len(runs) == d.actions, f"a time was lost: {sorted(runs)}"
-        assert d.missed == 0 and d.skipped == 0
-        assert other.alive
-    finally:
-        cluster.teardown(dump=run_failed(request))

@@ -333,3 +333,21 @@ async def test_schedules_in_process(tmp_path: pathlib.Path) -> None:
 
         await until(two, "two actions in process")
         assert [s.id for s in await local.client.list_schedules()] == ["local"]
+
+
+async def test_concurrent_backfills_lose_no_time(client: goblins.Client, start_worker: StartWorker) -> None:
+    """Commands and the scheduler's plans write the same row at once: each write names the
+    version it read, so none overwrites another's times."""
+    await start_worker(**FLOWS)
+    handle = await client.create_schedule("busy", f.quick, "b", cron="0 * * * *", overlap=Overlap.ALLOW_ALL)
+    base = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    hours = [base + datetime.timedelta(hours=h) for h in range(12)]
+    await asyncio.gather(*(handle.backfill(h, h) for h in hours))
+    wanted = {f"busy-{h.strftime('%Y-%m-%dT%H:%M:%SZ')}" for h in hours}
+
+    async def all_started() -> bool:
+        return (await handle.describe()).actions == len(hours)
+
+    await until(all_started, "every backfilled hour to start")
+    runs = await client.list_workflows(workflow_name="quick")
+    assert sorted(r.workflow_id for r in runs) == sorted(wanted)
