@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime
 import json
 import os
@@ -11,7 +10,7 @@ from typing import Any
 
 from goblins._cli_tls import add_client_flags, client_tls
 from goblins._cli_workflow import json_inputs
-from goblins._schedules import ScheduleDescription, ScheduleOverlap
+from goblins._schedules import ScheduleDescription, ScheduleOverlap, as_dict
 from goblins.client import Client
 
 OVERLAPS = [o.value for o in ScheduleOverlap]
@@ -131,17 +130,7 @@ async def schedule_create(args: argparse.Namespace) -> int:
 
 def to_json(d: ScheduleDescription) -> str:
     """One line of JSON: times in ISO 8601, durations in seconds."""
-
-    def plain(value: Any) -> Any:
-        if isinstance(value, datetime.datetime):
-            return value.isoformat()
-        if isinstance(value, datetime.timedelta):
-            return value.total_seconds()
-        if isinstance(value, ScheduleOverlap):
-            return value.value
-        raise TypeError(f"{type(value).__name__} is not JSON")
-
-    return json.dumps(dataclasses.asdict(d), default=plain, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(as_dict(d), ensure_ascii=False, separators=(",", ":"))
 
 
 def _iso(t: datetime.datetime | None) -> str:

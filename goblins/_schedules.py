@@ -123,6 +123,26 @@ def describe_of(info: pb.ScheduleInfo) -> ScheduleDescription:
     )
 
 
+def as_dict(d: ScheduleDescription) -> dict[str, Any]:
+    """The description as plain JSON values: times in ISO 8601, durations in seconds."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, datetime.datetime):
+            return value.isoformat()
+        if isinstance(value, datetime.timedelta):
+            return value.total_seconds()
+        if isinstance(value, ScheduleOverlap):
+            return value.value
+        if isinstance(value, (tuple, list)):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return value
+
+    result: dict[str, Any] = plain(dataclasses.asdict(d))
+    return result
+
+
 def _overlap(value: ScheduleOverlap | str | None) -> str:
     if value is None:
         return ""
