@@ -50,7 +50,8 @@ class ScheduleAction:
     workflow_id: str
     run_id: str
     status: str
-    """The run's status now (RUNNING, COMPLETED, ...); "" when it could not start (``error``)."""
+    """The run's status now (RUNNING, COMPLETED, ...); "" while it is being started (no run id
+    yet) or when it could not start (``error``)."""
     error: str = ""
 
 

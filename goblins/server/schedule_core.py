@@ -146,6 +146,9 @@ class State:
     requests: list[Pending] = dataclasses.field(default_factory=list)  # triggers and backfills
     running: list[str] = dataclasses.field(default_factory=list)  # workflow ids
     cancelling: list[str] = dataclasses.field(default_factory=list)
+    # Actions decided and not yet known started (the adapter starts them, then moves them to
+    # ``recent``): written before any start, so a crash between the two loses no action.
+    starting: list[Action] = dataclasses.field(default_factory=list)
     recent: list[Action] = dataclasses.field(default_factory=list)
     actions: int = 0
     skipped: int = 0
@@ -159,7 +162,8 @@ class State:
         data = dict(data)
         for key in ("buffer", "requests"):
             data[key] = [Pending(**p) for p in data.get(key, [])]
-        data["recent"] = [Action(**a) for a in data.get("recent", [])]
+        for key in ("starting", "recent"):
+            data[key] = [Action(**a) for a in data.get(key, [])]
         return cls(**data)
 
 
@@ -174,6 +178,7 @@ class Plan:
 def plan(schedule_id: str, spec: Spec, state: State, now: float, still_open: set[str]) -> Plan:
     """What to do at ``now``; ``still_open``: which of ``state.running`` have not closed."""
     s = State.from_json(state.to_json())  # a copy: the caller keeps the old state to compare
+    still_open = still_open | {a.workflow_id for a in s.starting}  # not started yet: it will run
     s.running = [w for w in s.running if w in still_open]
     s.cancelling = [w for w in s.cancelling if w in still_open]
     queue = s.buffer + s.requests
@@ -266,8 +271,16 @@ def _start(schedule_id: str, p: Pending, s: State, out: Plan, now: float) -> Non
     action = Action(p.time, now, workflow_id(schedule_id, p.time))
     out.starts.append(action)
     s.running.append(action.workflow_id)
-    s.recent = [*s.recent, action][-RECENT:]
+    s.starting.append(action)
     s.actions += 1
+
+
+def started(s: State, actions: list[Action]) -> None:
+    """These actions of ``s.starting`` were started (``run_id``) or refused (``error``)."""
+    done = {a.workflow_id for a in actions}
+    s.starting = [a for a in s.starting if a.workflow_id not in done]
+    s.running = [w for w in s.running if w not in {a.workflow_id for a in actions if a.error}]
+    s.recent = [*s.recent, *actions][-RECENT:]
 
 
 def next_times(schedule_id: str, spec: Spec, state: State, now: float, count: int = 5) -> list[float]:

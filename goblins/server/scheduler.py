@@ -2,12 +2,13 @@
 it asks for through ``Runs.start``, and writes the new state back; and serves the schedule
 RPCs (create, update, pause, unpause, trigger, backfill, delete, describe, list).
 
-Exactly once, across restarts and servers: every server plans every schedule. An action's run
-is started under the workflow id ``SCHEDULE_ID-<time>`` with REJECT_DUPLICATE and FAIL, so of
-two servers starting one time (or one server starting it again after a crash before it wrote
-its state) one run starts and the other is answered with it. The state is written after the
-starts, conditionally on the version read: a planner that lost the race reads again and plans
-from the winner's state, in which its starts are already recorded.
+Exactly once, across restarts and servers: every server plans every schedule, and writes its
+plan on the condition that the row still has the version it read; only the plan that won acts.
+Its starts are written first, as ``state.starting``, then made, then moved to the recent
+actions: a crash in between leaves them in ``starting``, and whoever plans next starts them
+again. A start is made under the workflow id ``SCHEDULE_ID-<time>`` with REJECT_DUPLICATE and
+FAIL, so a start made twice (before and after a crash, or by two servers) is answered the second
+time with the first one's run.
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ class Scheduler:
             log.warning("scheduler: %s", problem)
 
     async def step(self, schedule_id: str, listed: tuple[bytes, int] | None = None) -> float | None:
-        """Plan one schedule now, act, write; the seconds until its next time (None: none).
+        """Plan one schedule now, write, act; the seconds until its next time (None: none).
         ``listed``: its row as a listing read it (maybe stale: a write on it is then refused,
         and the row is read again)."""
         for _ in range(MAX_WRITES):
@@ -143,24 +144,33 @@ class Scheduler:
             still_open = {w for w in record.state.running if await self._open(w)}
             now = self.clock()
             plan = core.plan(schedule_id, spec, record.state, now, still_open)
-            await self._act(record.spec, plan)
             if plan.state != record.state:
+                # The decision is written before anything is done: only the plan that won the
+                # row acts, and its starts, written as ``starting``, survive a crash.
                 record.state = plan.state
                 if not await self.rows.update_schedule(schedule_id, record.encode(), version):
                     continue  # another server (or a command) wrote first: plan from its state
-            upcoming = core.next_times(schedule_id, spec, plan.state, now, 1)
+                version += 1
+                for workflow_id in plan.terminate:
+                    await self._stop(workflow_id, True)
+                for workflow_id in plan.cancel:
+                    await self._stop(workflow_id, False)
+            if record.state.starting:
+                await self._start(record)
+                # Lost to another writer: whoever plans next starts them again, and each start
+                # is answered with the run this one made (the workflow id).
+                await self.rows.update_schedule(schedule_id, record.encode(), version)
+            upcoming = core.next_times(schedule_id, spec, record.state, now, 1)
             return upcoming[0] - now if upcoming else None
         return None
 
     async def _open(self, workflow_id: str) -> bool:
         return (await self.runs.ids.current(workflow_id)).status == RUNNING
 
-    async def _act(self, spec: pb.ScheduleSpec, plan: core.Plan) -> None:
-        for workflow_id in plan.terminate:
-            await self._stop(workflow_id, True)
-        for workflow_id in plan.cancel:
-            await self._stop(workflow_id, False)
-        for action in plan.starts:
+    async def _start(self, record: Record) -> None:
+        """Start the actions decided (``state.starting``), and record their runs."""
+        spec, done = record.spec, []
+        for action in record.state.starting:
             request = pb.StartWorkflowRequest(
                 workflow_name=spec.workflow_name,
                 input=spec.input,
@@ -175,7 +185,8 @@ class Scheduler:
                 action.run_id = (await self.runs.start(request)).run_id
             except RequestError as exc:  # e.g. no worker registered the workflow: recorded, not retried
                 action.error = str(exc)
-                plan.state.running.remove(action.workflow_id)
+            done.append(action)
+        core.started(record.state, done)
 
     async def _stop(self, workflow_id: str, terminate: bool) -> None:
         reason = "overlap policy of its schedule: " + ("TERMINATE_OTHER" if terminate else "CANCEL_OTHER")
@@ -278,7 +289,7 @@ class Scheduler:
             running=s.running,
             created_at=record.created_at,
         )
-        for a in reversed(s.recent):  # newest first
+        for a in [*reversed(s.starting), *reversed(s.recent)]:  # newest first (the ones starting first)
             out = info.recent.add(
                 scheduled_time=a.time, actual_time=a.fired_at, workflow_id=a.workflow_id, run_id=a.run_id
             )

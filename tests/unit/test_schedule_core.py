@@ -99,18 +99,40 @@ def test_specs_are_checked() -> None:
 # ---- plan: due times, overlap, catch-up ----
 
 
-def run(spec: Spec, state: State, now: float, still_open: set[str] | None = None) -> core.Plan:
-    return plan("s", spec, state, now, set(state.running) if still_open is None else still_open)
+def run(spec: Spec, state: State, now: float, still_open: set[str] | None = None, start: bool = True) -> core.Plan:
+    """A plan, and (``start``) its actions started as the adapter would (then moved to recent)."""
+    p = plan("s", spec, state, now, set(state.running) if still_open is None else still_open)
+    if start:
+        for a in p.state.starting:
+            a.run_id = f"run-{a.workflow_id}"
+        core.started(p.state, list(p.state.starting))
+    return p
 
 
 def test_due_times_start_and_the_cursor_moves() -> None:
     spec = Spec(every=60)
     p = run(spec, State(cursor=T0), T0 + 59)
     assert not p.starts and p.state.cursor == T0
-    p = run(spec, State(cursor=T0), T0 + 60)
+    p = run(spec, State(cursor=T0), T0 + 60, start=False)
     assert [a.workflow_id for a in p.starts] == ["s-2026-12-03T20:01:00Z"]
     assert p.state.cursor == T0 + 60 and p.state.running == ["s-2026-12-03T20:01:00Z"] and p.state.actions == 1
-    assert p.state.recent[-1].time == T0 + 60
+    assert [a.time for a in p.state.starting] == [T0 + 60] and not p.state.recent
+
+
+def test_started_actions_move_to_recent_and_refused_ones_stop_running() -> None:
+    spec = Spec(every=60, overlap="ALLOW_ALL")
+    s = run(spec, State(cursor=T0), T0 + 120, start=False).state
+    ok, refused = s.starting
+    ok.run_id, refused.error = "r1", "no worker registered it"
+    core.started(s, [ok, refused])
+    assert not s.starting and s.recent == [ok, refused] and s.running == [ok.workflow_id]
+
+
+def test_an_action_not_yet_started_counts_as_running() -> None:
+    spec = Spec(every=60, overlap="SKIP")
+    s = run(spec, State(cursor=T0), T0 + 60, start=False).state
+    p = plan("s", spec, s, T0 + 120, set())  # no run found for it: its start is still to come
+    assert not p.starts and p.state.skipped == 1 and p.state.running == s.running
 
 
 def test_skip_drops_a_time_while_one_runs() -> None:
