@@ -17,6 +17,7 @@ import asyncio
 import base64
 import contextlib
 import logging
+import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -176,6 +177,9 @@ class Scheduler:
                 input=spec.input,
                 execution_timeout=spec.execution_timeout,
                 workflow_id=action.workflow_id,
+                # A run id of its own, the same on every try: a start cut short by a crash
+                # after the id was claimed is made again, not answered with a run never made.
+                run_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"goblins-schedule:{action.workflow_id}")),
                 id_reuse_policy=pb.ID_REUSE_REJECT_DUPLICATE,
                 id_conflict_policy=pb.ID_CONFLICT_FAIL,
             )
