@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 # handshake (retried several times a second) on stderr: keep it to errors unless the user chose.
 _os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 
+from goblins._schedules import ScheduleDescription, ScheduleHandle, ScheduleOverlap
 from goblins._tls import TLSConfig
 from goblins._workflow_ids import IdConflictPolicy, IdReusePolicy
 from goblins.client import Client, RunInfo, WorkflowHandle
@@ -67,6 +68,9 @@ __all__ = [
     "RetryPolicy",
     "RunDescription",
     "RunInfo",
+    "ScheduleDescription",
+    "ScheduleHandle",
+    "ScheduleOverlap",
     "TLSConfig",
     "Unauthenticated",
     "UpdateFailed",

@@ -11,6 +11,8 @@ Routes (GET, JSON unless said):
 - ``/api/runs/RUN_ID/describe``: ``goblins.RunDescription`` as JSON (what it waits for, why).
 - ``/api/runs/RUN_ID/history.json``: the whole history, a download (Content-Disposition).
 - ``/api/workers``: ``{"workers": [...], "transport", "missing"}``.
+- ``/api/schedules``: ``{"schedules": [...]}``, each as ``goblins.ScheduleDescription`` (times
+  in ISO 8601, durations in seconds).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
+from goblins._schedules import as_dict
 from goblins.client import Client, WorkflowHandle
 from goblins.errors import GoblinsError, WorkflowNotFound
 from goblins.events import Event
@@ -139,6 +142,10 @@ async def workers(request: Request, client: Client) -> dict[str, Any]:
     listed = dataclasses.asdict(await client.list_workers())
     listed["queues"] = [dataclasses.asdict(q) for q in await client.list_task_queues()]  # docs/task-queues.md
     return listed
+
+
+async def schedules(request: Request, client: Client) -> dict[str, Any]:
+    return {"schedules": [as_dict(d) for d in await client.list_schedules()]}
 
 
 async def download(request: Request, client: Client, plain: Any) -> StreamingResponse:

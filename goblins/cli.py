@@ -19,6 +19,7 @@ from goblins import (
     _cli_queues,
     _cli_replay,
     _cli_reset,
+    _cli_schedule,
     _cli_search,
     _cli_tls,
     _cli_ui,
@@ -407,6 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     _cli_activity.register(sub, _server_default())  # activity complete|fail|heartbeat TOKEN
 
     _cli_queues.register(sub, _server_default())  # goblins task-queue; --task-queue, --priority
+    _cli_schedule.register(sub)
     return p
 
 

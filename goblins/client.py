@@ -29,6 +29,7 @@ from goblins._options import StartWorkflowOptions as StartWorkflowOptions
 from goblins._options import WorkflowOptions as WorkflowOptions
 from goblins._query import parse as parse_query
 from goblins._queues import check_priority, check_queue
+from goblins._schedules import ScheduleDescription, ScheduleHandle, ScheduleOverlap, build_spec, list_schedules
 from goblins._tls import TLSConfig, resolve
 from goblins._workflow_ids import IdConflictPolicy, IdReusePolicy, conflict_policy, reuse_policy
 from goblins.api import v1 as pb
@@ -503,6 +504,62 @@ class Client:
         """An async activity attempt is alive: resets its heartbeat_timeout clock; ``details``
         (JSON) reach a later attempt as ``info().heartbeat_details``."""
         await _client_activity.heartbeat(self, task_token, details, timeout)
+
+    async def create_schedule(
+        self,
+        id: str,
+        workflow: Callable[..., Any] | str,
+        *args: Any,
+        cron: str | None = None,
+        every: float | datetime.timedelta | None = None,
+        timezone: str | None = None,
+        start_at: float | datetime.datetime | None = None,
+        end_at: float | datetime.datetime | None = None,
+        jitter: float | datetime.timedelta | None = None,
+        overlap: ScheduleOverlap | str | None = None,
+        catchup_window: float | datetime.timedelta | None = None,
+        execution_timeout: float | datetime.timedelta | None = None,
+        paused: bool = False,
+        note: str = "",
+    ) -> ScheduleHandle:
+        """Start ``workflow(*args)`` on a calendar: ``cron`` (5 fields, in ``timezone``, an IANA
+        name, default UTC) or ``every`` (seconds or a timedelta, counted from ``start_at``, else
+        from the epoch), between ``start_at`` and ``end_at``. Each action is a run with the
+        workflow id ``ID-<scheduled time, UTC, to the second>``, started once. ``jitter``: each
+        action fires up to this much later. ``overlap``: what a time does while the previous
+        action runs (:class:`goblins.ScheduleOverlap`, default SKIP). ``catchup_window``: times
+        missed (server down) by more than this are skipped (default a year). ``paused``: create
+        it paused, ``note`` saying why. Raises GoblinsError if the id exists. See
+        docs/schedules.md."""
+        if not isinstance(id, str) or not id:
+            raise ValueError(f"id must be a non-empty str, got {id!r}")
+        spec = build_spec(
+            self,
+            workflow,
+            args,
+            cron=cron,
+            every=every,
+            timezone=timezone,
+            start_at=start_at,
+            end_at=end_at,
+            jitter=jitter,
+            overlap=overlap,
+            catchup_window=catchup_window,
+            execution_timeout=execution_timeout,
+        )
+        request = pb.ScheduleCommandRequest(schedule_id=id, command="create", spec=spec, paused=paused, note=note)
+        await self._call("ScheduleCommand", request)
+        return ScheduleHandle(self, id)
+
+    def get_schedule_handle(self, id: str) -> ScheduleHandle:
+        """A handle to the schedule ``id`` (not checked until used)."""
+        if not isinstance(id, str) or not id:
+            raise ValueError(f"id must be a non-empty str, got {id!r}")
+        return ScheduleHandle(self, id)
+
+    async def list_schedules(self) -> list[ScheduleDescription]:
+        """Every schedule, by id (their recent actions without statuses: describe one for those)."""
+        return await list_schedules(self)
 
     async def list_workers(self, timeout: float | datetime.timedelta | None = None) -> WorkerList:
         """The workers connected now: what each hosts, its tasks in hand and free slots (in the

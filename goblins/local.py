@@ -53,6 +53,9 @@ UNARY = (
     "CountWorkflows",
     "SearchAttributes",
     "ResetWorkflow",
+    "ScheduleCommand",
+    "DescribeSchedule",
+    "ListSchedules",
 )
 
 ADDRESS = "in-process:0"  # what the worker and client report as their server's address

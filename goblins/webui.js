@@ -410,17 +410,37 @@ async function loadWorkers() {
   } catch (e) { $("workers").innerHTML = `<tr><td colspan="7" class="ERROR">${esc(e.message)}</td></tr>`; }
 }
 
+// ---- schedules ----
+
+async function loadSchedules() {
+  const utc = (t) => (t ? esc(t.slice(0, 19).replace("T", " ")) : "-");
+  try {
+    const data = await api("/api/schedules");
+    $("schedules").innerHTML = data.schedules.map((s) => {
+      const when = s.cron ? `cron <span class="mono">${esc(s.cron)}</span> ${esc(s.timezone)}` : `every ${s.every}s`;
+      const last = s.recent_actions[0];
+      const lastCell = last ? `<a href="#run=${encodeURIComponent(last.workflow_id)}" class="mono">${esc(last.workflow_id)}</a>` : "-";
+      return `<tr class="schedule"><td class="mono">${esc(s.id)}</td><td>${esc(s.workflow_name)}</td><td>${when}</td>` +
+        `<td>${esc(s.overlap)}</td><td>${s.paused ? "paused" + (s.note ? ": " + esc(s.note) : "") : "active"}</td>` +
+        `<td>${s.actions} / ${s.skipped} / ${s.missed}</td><td class="mono">${utc(s.next_action_times[0])}</td><td>${lastCell}</td></tr>`;
+    }).join("") || `<tr><td colspan="8" class="note">no schedule</td></tr>`;
+  } catch (e) { $("schedules").innerHTML = `<tr><td colspan="8" class="ERROR">${esc(e.message)}</td></tr>`; }
+}
+
 // ---- views ----
 
 function show(view) {
   $("listview").hidden = $("runview").hidden = view !== "runs";
   $("workersview").hidden = view !== "workers";
+  $("schedulesview").hidden = view !== "schedules";
+  $("navschedules").classList.toggle("on", view === "schedules");
   $("navruns").classList.toggle("on", view === "runs");
   $("navworkers").classList.toggle("on", view === "workers");
 }
 function route() {
   const h = location.hash;
   if (h === "#workers") { show("workers"); loadWorkers(); return; }
+  if (h === "#schedules") { show("schedules"); loadSchedules(); return; }
   show("runs");
   loadRuns();
   if (h.startsWith("#run=")) loadRun(decodeURIComponent(h.slice(5)));  // a shared link
@@ -445,6 +465,7 @@ setInterval(tick, 1000);
 setInterval(() => {
   if (!$("auto").checked || loggingIn) return;
   if (!$("workersview").hidden) { loadWorkers(); return; }
+  if (!$("schedulesview").hidden) { loadSchedules(); return; }
   loadRuns();
   if (current && !nextToken) loadPage();
   if (current && desc && !desc.close_time) loadDescription();

@@ -240,6 +240,7 @@ class WebUI:
             Route("/api/logout", self.logout, methods=["POST"]),
             Route("/api/runs", self.api(self.list_runs), methods=["GET"]),
             Route("/api/workers", self.api(ops.workers), methods=["GET"]),
+            Route("/api/schedules", self.api(ops.schedules), methods=["GET"]),
             Route("/api/runs/{run_id}", self.api(self.history), methods=["GET"]),
             Route("/api/runs/{run_id}/describe", self.api(ops.describe), methods=["GET"]),
             Route("/api/runs/{run_id}/history.json", self.api(self.download), methods=["GET"]),

@@ -24,6 +24,8 @@ from goblins.server.loop import EventLoop
 from goblins.server.ports import EventStore, Mode
 from goblins.server.recent import RECENT_BYTES
 from goblins.server.runs import Runs
+from goblins.server.scheduler import POLL as SCHEDULE_POLL
+from goblins.server.scheduler import attach as attach_scheduler
 from goblins.server.tls import ServerTLS
 
 if TYPE_CHECKING:
@@ -199,6 +201,7 @@ class Server:
 
         self.metrics_port, self.metrics_host = metrics_port, metrics_host
         self.metrics: ServerMetrics | None = None
+        self.schedule_poll = SCHEDULE_POLL  # seconds between the scheduler's looks (tests shorten it)
 
     async def start(self) -> None:
         if self.port is not None:  # before opening the store: a taken port is the likelier mistake
@@ -217,6 +220,7 @@ class Server:
             self.metrics = attach_metrics(self.loop, self.metrics_port, self.metrics_host)
         self.runs = Runs(self.mode, self.loop)
         self.runs.max_payload = self.max_payload_bytes
+        self.runs.schedules = attach_scheduler(self.runs, self.mode.index, self.clock, self.schedule_poll)
         if self.port is None:
             log.info("goblins server in process, store %s, transport %s", self.store_url, self.mode.description)
             return
@@ -257,6 +261,8 @@ class Server:
     async def stop(self, grace: float = 1.0) -> None:
         if self._grpc is not None:
             await self._grpc.stop(grace)
+        if self.runs is not None and self.runs.schedules is not None:
+            await self.runs.schedules.stop()
         if self.loop is not None:
             await self.loop.stop()
         if self.metrics is not None:

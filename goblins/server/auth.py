@@ -52,6 +52,7 @@ PERMISSIONS: dict[str, str] = {
     "check_tasks": "check activity tasks",
     "answer_query": "answer queries",
     "cluster_info": "read the cluster's transport settings",
+    "schedule": "create, change and delete schedules",
 }
 
 _CLIENT = frozenset(
@@ -67,6 +68,7 @@ _CLIENT = frozenset(
         "describe",
         "list",
         "complete_activity",
+        "schedule",
     }
 )
 
@@ -106,6 +108,9 @@ RPCS: dict[str, frozenset[str]] = {
     "CountWorkflows": frozenset({"list"}),
     "SearchAttributes": frozenset({"list"}),
     "ResetWorkflow": frozenset({"terminate"}),  # it ends the run it resets
+    "ScheduleCommand": frozenset({"schedule"}),
+    "DescribeSchedule": frozenset({"describe"}),
+    "ListSchedules": frozenset({"list"}),
 }
 
 # The kinds of request a ClientSession stream carries (ClientRequest.kind) and their permission.

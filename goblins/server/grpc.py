@@ -28,6 +28,7 @@ from goblins.server.ports import WorkersElsewhere
 from goblins.server.request_errors import DeadlineExceeded, FailedPrecondition, InvalidArgument, NotFound
 from goblins.server.reset_runs import reset as reset_run
 from goblins.server.runs import Runs
+from goblins.server.scheduler import Scheduler
 from goblins.server.session import Session
 
 log = logging.getLogger("goblins.server")
@@ -241,6 +242,29 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         self, request: pb.DescribeWorkflowRequest, context: grpc.aio.ServicerContext
     ) -> pb.DescribeWorkflowResponse:
         return await self.runs.describe(request)
+
+    def _scheduler(self) -> Scheduler:
+        if self.runs.schedules is None:
+            raise FailedPrecondition("this server runs no scheduler")
+        return self.runs.schedules
+
+    @mapped
+    async def ScheduleCommand(
+        self, request: pb.ScheduleCommandRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ScheduleCommandResponse:
+        return await self._scheduler().command(request)
+
+    @mapped
+    async def DescribeSchedule(
+        self, request: pb.DescribeScheduleRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ScheduleInfo:
+        return await self._scheduler().describe(request)
+
+    @mapped
+    async def ListSchedules(
+        self, request: pb.ListSchedulesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListSchedulesResponse:
+        return await self._scheduler().list()
 
     @mapped
     async def SetTaskQueue(self, request: pb.TaskQueueConfig, context: grpc.aio.ServicerContext) -> pb.TaskQueueConfig:

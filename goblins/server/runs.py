@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+from typing import TYPE_CHECKING
 
 from goblins._search import put
 from goblins.api import v1 as pb
@@ -41,6 +42,9 @@ from goblins.server.request_errors import NotFound as NotFound
 from goblins.server.request_errors import RequestError as RequestError
 from goblins.server.updates import RunUpdates
 from goblins.server.workflow_ids import TERMINATED_BY_START, AlreadyStarted, WorkflowIds
+
+if TYPE_CHECKING:
+    from goblins.server.scheduler import Scheduler
 
 MAX_WAIT = 60.0
 QUERY_TIMEOUT = 10.0
@@ -112,6 +116,7 @@ class Runs(RunUpdates, RunCompletions):
         self.address = ""  # where workers reach this server (set once it listens)
         self.max_payload = MAX_PAYLOAD  # bytes in one payload a client sends
         self.ids = WorkflowIds(mode.index, loop, self.store.last_event)
+        self.schedules: Scheduler | None = None  # set by the server once started (server/scheduler.py)
 
     def _refuse_payload(self, data: bytes, argument: str) -> None:
         problem = bad_payload(data, argument, self.max_payload, args=True)

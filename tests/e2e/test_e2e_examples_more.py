@@ -170,3 +170,16 @@ def test_orders_search_example(cluster: Cluster) -> None:
         "over 50: 1",
         "query error at column 31: expected a value (a 'string', a number, true or false), got the end of the query",
     ]
+
+
+@pytest.mark.both_modes
+def test_schedules_example(cluster: Cluster, measure: Callable[[str], None]) -> None:
+    cluster.start_server()
+    cluster.start_worker("examples.schedules", cwd=REPO)
+    t0 = time.monotonic()
+    done = cluster.python("-m", "examples.schedules", timeout=cluster.patience + 30)
+    measure(f"examples.schedules ({cluster.mode}): {time.monotonic() - t0:.2f}s")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("report-north: ") and lines[0].endswith("paused: True (enough for the example)")
+    assert lines[1:] == ["True report for north"] * 3 + ["schedules left: 0"]

@@ -52,6 +52,9 @@ ALLOWED: dict[str, set[str]] = {
         "CountWorkflows",
         "SearchAttributes",
         "SearchAttributes(declare)",
+        "ScheduleCommand",
+        "DescribeSchedule",
+        "ListSchedules",
     },
     "reader": {
         "GetResult",
@@ -64,6 +67,8 @@ ALLOWED: dict[str, set[str]] = {
         "ClientSession(result)",
         "CountWorkflows",
         "SearchAttributes",
+        "DescribeSchedule",
+        "ListSchedules",
     },
     "worker": {"Connect", "Register", "CheckTasks", "AnswerQuery", "GetClusterInfo", "GetHistory"},
 }
@@ -213,6 +218,11 @@ RPCS: dict[str, Attempt] = {
     "SearchAttributes(declare)": lambda s: unary(
         s.SearchAttributes(pb.SearchAttributesRequest(name="probe", type="keyword"), timeout=T)
     ),
+    "ScheduleCommand": lambda s: unary(
+        s.ScheduleCommand(pb.ScheduleCommandRequest(schedule_id="nope", command="pause"), timeout=T)
+    ),
+    "DescribeSchedule": lambda s: unary(s.DescribeSchedule(pb.DescribeScheduleRequest(schedule_id="nope"), timeout=T)),
+    "ListSchedules": lambda s: unary(s.ListSchedules(pb.ListSchedulesRequest(), timeout=T)),
 }
 
 

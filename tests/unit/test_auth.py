@@ -54,6 +54,9 @@ def test_every_client_session_request_has_a_permission() -> None:
                 "ClientSession",
                 "CountWorkflows",
                 "SearchAttributes",
+                "ScheduleCommand",
+                "DescribeSchedule",
+                "ListSchedules",
             },
         ),
         (
@@ -69,6 +72,8 @@ def test_every_client_session_request_has_a_permission() -> None:
                 "ClientSession",
                 "CountWorkflows",
                 "SearchAttributes",
+                "DescribeSchedule",
+                "ListSchedules",
             },
         ),
         ("worker", {"Connect", "Register", "CheckTasks", "AnswerQuery", "GetClusterInfo", "GetHistory"}),

@@ -232,6 +232,27 @@ FIELDS: dict[str, str] = {
     "Failure.non_retryable": PUBLIC,
     "Failure.details": PUBLIC,
     "Failure.cause": PUBLIC,  # dropped by the server (server/completions.py)
+    # Schedules: a caller's own calendar; the server checks the spec (server/scheduler.py).
+    "ScheduleCommandRequest.schedule_id": PUBLIC,
+    "ScheduleCommandRequest.command": PUBLIC,
+    "ScheduleCommandRequest.spec": PUBLIC,
+    "ScheduleCommandRequest.paused": PUBLIC,
+    "ScheduleCommandRequest.note": PUBLIC,
+    "ScheduleCommandRequest.overlap": PUBLIC,
+    "ScheduleCommandRequest.backfill_start": PUBLIC,
+    "ScheduleCommandRequest.backfill_end": PUBLIC,
+    "ScheduleSpec.cron": PUBLIC,
+    "ScheduleSpec.every": PUBLIC,
+    "ScheduleSpec.timezone": PUBLIC,
+    "ScheduleSpec.start_at": PUBLIC,
+    "ScheduleSpec.end_at": PUBLIC,
+    "ScheduleSpec.jitter": PUBLIC,
+    "ScheduleSpec.overlap": PUBLIC,
+    "ScheduleSpec.catchup_window": PUBLIC,
+    "ScheduleSpec.workflow_name": PUBLIC,
+    "ScheduleSpec.input": PUBLIC,  # checked like a start's input (size)
+    "ScheduleSpec.execution_timeout": PUBLIC,
+    "DescribeScheduleRequest.schedule_id": PUBLIC,
 }
 # Messages whose fields are checked elsewhere (a report per kind, a task read only).
 OPAQUE = {"Report", "ActivityTask"}

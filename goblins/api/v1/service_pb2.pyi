@@ -442,6 +442,116 @@ class ListTaskQueuesResponse(_message.Message):
     queues: _containers.RepeatedCompositeFieldContainer[TaskQueueInfo]
     def __init__(self, queues: _Optional[_Iterable[_Union[TaskQueueInfo, _Mapping]]] = ...) -> None: ...
 
+class ScheduleSpec(_message.Message):
+    __slots__ = ("cron", "every", "timezone", "start_at", "end_at", "jitter", "overlap", "catchup_window", "workflow_name", "input", "execution_timeout")
+    CRON_FIELD_NUMBER: _ClassVar[int]
+    EVERY_FIELD_NUMBER: _ClassVar[int]
+    TIMEZONE_FIELD_NUMBER: _ClassVar[int]
+    START_AT_FIELD_NUMBER: _ClassVar[int]
+    END_AT_FIELD_NUMBER: _ClassVar[int]
+    JITTER_FIELD_NUMBER: _ClassVar[int]
+    OVERLAP_FIELD_NUMBER: _ClassVar[int]
+    CATCHUP_WINDOW_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    EXECUTION_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    cron: str
+    every: float
+    timezone: str
+    start_at: float
+    end_at: float
+    jitter: float
+    overlap: str
+    catchup_window: float
+    workflow_name: str
+    input: bytes
+    execution_timeout: float
+    def __init__(self, cron: _Optional[str] = ..., every: _Optional[float] = ..., timezone: _Optional[str] = ..., start_at: _Optional[float] = ..., end_at: _Optional[float] = ..., jitter: _Optional[float] = ..., overlap: _Optional[str] = ..., catchup_window: _Optional[float] = ..., workflow_name: _Optional[str] = ..., input: _Optional[bytes] = ..., execution_timeout: _Optional[float] = ...) -> None: ...
+
+class ScheduleCommandRequest(_message.Message):
+    __slots__ = ("schedule_id", "command", "spec", "paused", "note", "overlap", "backfill_start", "backfill_end")
+    SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    COMMAND_FIELD_NUMBER: _ClassVar[int]
+    SPEC_FIELD_NUMBER: _ClassVar[int]
+    PAUSED_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    OVERLAP_FIELD_NUMBER: _ClassVar[int]
+    BACKFILL_START_FIELD_NUMBER: _ClassVar[int]
+    BACKFILL_END_FIELD_NUMBER: _ClassVar[int]
+    schedule_id: str
+    command: str
+    spec: ScheduleSpec
+    paused: bool
+    note: str
+    overlap: str
+    backfill_start: float
+    backfill_end: float
+    def __init__(self, schedule_id: _Optional[str] = ..., command: _Optional[str] = ..., spec: _Optional[_Union[ScheduleSpec, _Mapping]] = ..., paused: _Optional[bool] = ..., note: _Optional[str] = ..., overlap: _Optional[str] = ..., backfill_start: _Optional[float] = ..., backfill_end: _Optional[float] = ...) -> None: ...
+
+class ScheduleCommandResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class DescribeScheduleRequest(_message.Message):
+    __slots__ = ("schedule_id",)
+    SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    schedule_id: str
+    def __init__(self, schedule_id: _Optional[str] = ...) -> None: ...
+
+class ListSchedulesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ScheduleAction(_message.Message):
+    __slots__ = ("scheduled_time", "actual_time", "workflow_id", "run_id", "status", "error")
+    SCHEDULED_TIME_FIELD_NUMBER: _ClassVar[int]
+    ACTUAL_TIME_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    scheduled_time: float
+    actual_time: float
+    workflow_id: str
+    run_id: str
+    status: str
+    error: str
+    def __init__(self, scheduled_time: _Optional[float] = ..., actual_time: _Optional[float] = ..., workflow_id: _Optional[str] = ..., run_id: _Optional[str] = ..., status: _Optional[str] = ..., error: _Optional[str] = ...) -> None: ...
+
+class ScheduleInfo(_message.Message):
+    __slots__ = ("schedule_id", "spec", "paused", "note", "recent", "next_times", "actions", "skipped", "missed", "buffered", "running", "created_at")
+    SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    SPEC_FIELD_NUMBER: _ClassVar[int]
+    PAUSED_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    RECENT_FIELD_NUMBER: _ClassVar[int]
+    NEXT_TIMES_FIELD_NUMBER: _ClassVar[int]
+    ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    MISSED_FIELD_NUMBER: _ClassVar[int]
+    BUFFERED_FIELD_NUMBER: _ClassVar[int]
+    RUNNING_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    schedule_id: str
+    spec: ScheduleSpec
+    paused: bool
+    note: str
+    recent: _containers.RepeatedCompositeFieldContainer[ScheduleAction]
+    next_times: _containers.RepeatedScalarFieldContainer[float]
+    actions: int
+    skipped: int
+    missed: int
+    buffered: _containers.RepeatedScalarFieldContainer[float]
+    running: _containers.RepeatedScalarFieldContainer[str]
+    created_at: float
+    def __init__(self, schedule_id: _Optional[str] = ..., spec: _Optional[_Union[ScheduleSpec, _Mapping]] = ..., paused: _Optional[bool] = ..., note: _Optional[str] = ..., recent: _Optional[_Iterable[_Union[ScheduleAction, _Mapping]]] = ..., next_times: _Optional[_Iterable[float]] = ..., actions: _Optional[int] = ..., skipped: _Optional[int] = ..., missed: _Optional[int] = ..., buffered: _Optional[_Iterable[float]] = ..., running: _Optional[_Iterable[str]] = ..., created_at: _Optional[float] = ...) -> None: ...
+
+class ListSchedulesResponse(_message.Message):
+    __slots__ = ("schedules",)
+    SCHEDULES_FIELD_NUMBER: _ClassVar[int]
+    schedules: _containers.RepeatedCompositeFieldContainer[ScheduleInfo]
+    def __init__(self, schedules: _Optional[_Iterable[_Union[ScheduleInfo, _Mapping]]] = ...) -> None: ...
+
 class CountWorkflowsRequest(_message.Message):
     __slots__ = ("query",)
     QUERY_FIELD_NUMBER: _ClassVar[int]

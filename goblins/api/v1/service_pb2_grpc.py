@@ -145,6 +145,21 @@ class GoblinsStub:
                 request_serializer=goblins_dot_api_dot_v1_dot_task__pb2.ResetWorkflowRequest.SerializeToString,
                 response_deserializer=goblins_dot_api_dot_v1_dot_task__pb2.ResetWorkflowResponse.FromString,
                 _registered_method=True)
+        self.ScheduleCommand = channel.unary_unary(
+                '/goblins.api.v1.Goblins/ScheduleCommand',
+                request_serializer=goblins_dot_api_dot_v1_dot_service__pb2.ScheduleCommandRequest.SerializeToString,
+                response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.ScheduleCommandResponse.FromString,
+                _registered_method=True)
+        self.DescribeSchedule = channel.unary_unary(
+                '/goblins.api.v1.Goblins/DescribeSchedule',
+                request_serializer=goblins_dot_api_dot_v1_dot_service__pb2.DescribeScheduleRequest.SerializeToString,
+                response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.ScheduleInfo.FromString,
+                _registered_method=True)
+        self.ListSchedules = channel.unary_unary(
+                '/goblins.api.v1.Goblins/ListSchedules',
+                request_serializer=goblins_dot_api_dot_v1_dot_service__pb2.ListSchedulesRequest.SerializeToString,
+                response_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.ListSchedulesResponse.FromString,
+                _registered_method=True)
 
 
 class GoblinsServicer:
@@ -294,6 +309,25 @@ class GoblinsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ScheduleCommand(self, request, context):
+        """Schedules: create, update, pause, unpause, trigger, backfill, delete.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DescribeSchedule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSchedules(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GoblinsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -406,6 +440,21 @@ def add_GoblinsServicer_to_server(servicer, server):
                     servicer.ResetWorkflow,
                     request_deserializer=goblins_dot_api_dot_v1_dot_task__pb2.ResetWorkflowRequest.FromString,
                     response_serializer=goblins_dot_api_dot_v1_dot_task__pb2.ResetWorkflowResponse.SerializeToString,
+            ),
+            'ScheduleCommand': grpc.unary_unary_rpc_method_handler(
+                    servicer.ScheduleCommand,
+                    request_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.ScheduleCommandRequest.FromString,
+                    response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.ScheduleCommandResponse.SerializeToString,
+            ),
+            'DescribeSchedule': grpc.unary_unary_rpc_method_handler(
+                    servicer.DescribeSchedule,
+                    request_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.DescribeScheduleRequest.FromString,
+                    response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.ScheduleInfo.SerializeToString,
+            ),
+            'ListSchedules': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSchedules,
+                    request_deserializer=goblins_dot_api_dot_v1_dot_service__pb2.ListSchedulesRequest.FromString,
+                    response_serializer=goblins_dot_api_dot_v1_dot_service__pb2.ListSchedulesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1002,6 +1051,87 @@ class Goblins:
             '/goblins.api.v1.Goblins/ResetWorkflow',
             goblins_dot_api_dot_v1_dot_task__pb2.ResetWorkflowRequest.SerializeToString,
             goblins_dot_api_dot_v1_dot_task__pb2.ResetWorkflowResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ScheduleCommand(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/goblins.api.v1.Goblins/ScheduleCommand',
+            goblins_dot_api_dot_v1_dot_service__pb2.ScheduleCommandRequest.SerializeToString,
+            goblins_dot_api_dot_v1_dot_service__pb2.ScheduleCommandResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DescribeSchedule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/goblins.api.v1.Goblins/DescribeSchedule',
+            goblins_dot_api_dot_v1_dot_service__pb2.DescribeScheduleRequest.SerializeToString,
+            goblins_dot_api_dot_v1_dot_service__pb2.ScheduleInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSchedules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/goblins.api.v1.Goblins/ListSchedules',
+            goblins_dot_api_dot_v1_dot_service__pb2.ListSchedulesRequest.SerializeToString,
+            goblins_dot_api_dot_v1_dot_service__pb2.ListSchedulesResponse.FromString,
             options,
             channel_credentials,
             insecure,

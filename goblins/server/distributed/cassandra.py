@@ -35,7 +35,7 @@ from cassandra.query import BatchStatement, BatchType, tuple_factory
 from goblins._query import Plan
 from goblins.api import v1 as pb
 from goblins.history import CANCELLED, FAILED, RUNNING, SEARCH_ATTRIBUTES_UPSERTED, TERMINATED, TIMED_OUT
-from goblins.server.distributed import search, workflow_ids
+from goblins.server.distributed import schedules, search, workflow_ids
 from goblins.server.distributed.cassandra_url import QuietRefusals, explain, parse_cassandra_url
 from goblins.server.effects import WF_TASK_MARK, WORKFLOW, TaskRecord
 from goblins.server.ports import Batch, StoreConflict, StoredRun, StoreRejected, StoreUnavailable
@@ -65,6 +65,7 @@ SCHEMA = [
         PRIMARY KEY ((bucket), due, task_id))""",
     *workflow_ids.SCHEMA,
     *search.SCHEMA,
+    *schedules.SCHEMA,
 ]
 TABLES = (
     "events",
@@ -77,6 +78,7 @@ TABLES = (
     "heartbeats",
     *workflow_ids.TABLES,
     *search.TABLES,
+    *schedules.TABLES,
 )
 LIST_DAYS = 30
 # The statuses a run stored as FAILED by release 0.x may really have (see _status_of_failed).
@@ -283,6 +285,7 @@ class CassandraStore:
         self._sel_next_timer = p("SELECT due FROM timers WHERE bucket = ? AND due > ? LIMIT 1")
         self._ids = workflow_ids.CassandraWorkflowIds(self.session, _execute)
         self._search = search.CassandraSearch(self.session, _execute, self.active_runs, buckets)
+        self._schedules = schedules.CassandraSchedules(self.session, _execute)
 
     async def search_runs(self, plan: Plan, limit: int, offset: int) -> list[pb.RunInfo]:
         return await self._search.search(plan, limit, offset)
@@ -298,6 +301,23 @@ class CassandraStore:
 
     async def workflow_ids_of(self, run_ids: list[str]) -> dict[str, str]:
         return await self._ids.of_runs(run_ids)
+
+    # ---- schedules (server/scheduler.py): lightweight transactions on a version ----
+
+    async def insert_schedule(self, schedule_id: str, data: bytes) -> bool:
+        return await self._schedules.insert(schedule_id, data)
+
+    async def update_schedule(self, schedule_id: str, data: bytes, version: int) -> bool:
+        return await self._schedules.update(schedule_id, data, version)
+
+    async def delete_schedule(self, schedule_id: str) -> bool:
+        return await self._schedules.delete(schedule_id)
+
+    async def schedule_row(self, schedule_id: str) -> tuple[bytes, int] | None:
+        return await self._schedules.get(schedule_id)
+
+    async def schedule_rows(self) -> list[tuple[str, bytes, int]]:
+        return await self._schedules.every()
 
     # ---- writes ----
 

@@ -39,7 +39,7 @@ from goblins._query import Plan
 from goblins.api import v1 as pb
 from goblins.history import LEGACY_STATUSES, RUNNING, SEARCH_ATTRIBUTES_UPSERTED, WORKFLOW_SCHEDULED
 from goblins.server.effects import ACTIVITY, WORKFLOW, TaskRecord, restore_flow
-from goblins.server.embedded import search, workflow_ids
+from goblins.server.embedded import schedules, search, workflow_ids
 from goblins.server.ports import Batch, StoredRun, StoreRejected, StoreUnavailable
 from goblins.wire import columns, status_of
 
@@ -120,6 +120,7 @@ def create_schema(conn: sqlite3.Connection) -> None:
     conn.executescript(workflow_ids.SCHEMA)
     conn.executescript(search.SCHEMA)
     search.tune(conn)
+    conn.executescript(schedules.SCHEMA)
     if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
         migrate_statuses(conn)
 
@@ -482,6 +483,30 @@ class SqliteStore:
 
     async def workflow_ids_of(self, run_ids: list[str]) -> dict[str, str]:
         return await self._read(lambda: workflow_ids.of_runs(self._reader(), run_ids))
+
+    # ---- schedules (server/scheduler.py): conditional writes on a version ----
+
+    async def _schedule_write(self, fn: Callable[..., bool], *args: Any) -> bool:
+        self._pooled += 1  # as claim_workflow_id: the writer thread has the connection meanwhile
+        try:
+            return await self._run(self._write_pool, fn, self._writer, *args)
+        finally:
+            self._pooled -= 1
+
+    async def insert_schedule(self, schedule_id: str, data: bytes) -> bool:
+        return await self._schedule_write(schedules.insert, schedule_id, data)
+
+    async def update_schedule(self, schedule_id: str, data: bytes, version: int) -> bool:
+        return await self._schedule_write(schedules.update, schedule_id, data, version)
+
+    async def delete_schedule(self, schedule_id: str) -> bool:
+        return await self._schedule_write(schedules.delete, schedule_id)
+
+    async def schedule_row(self, schedule_id: str) -> tuple[bytes, int] | None:
+        return await self._read(lambda: schedules.get(self._reader(), schedule_id))
+
+    async def schedule_rows(self) -> list[tuple[str, bytes, int]]:
+        return await self._read(lambda: schedules.every(self._reader()))
 
     async def active_runs(self, bucket: int) -> list[str]:
         """Every unfinished run (one server owns them all: ``bucket`` is ignored)."""
