@@ -58,6 +58,8 @@ class WorkflowOptions(TypedDict, total=False):
     timeout: float | datetime.timedelta | None
     task_queue: str | None
     priority: int | None
+    search_attributes: Mapping[str, Any] | None
+    memo: Mapping[str, Any] | None
 
 
 class StartWorkflowOptions(WorkflowOptions, total=False):
@@ -68,5 +70,3 @@ class StartWorkflowOptions(WorkflowOptions, total=False):
     start_signal_args: Sequence[Any]
     start_update: str | Update[..., Any] | None
     start_update_args: Sequence[Any]
-    search_attributes: Mapping[str, Any] | None
-    memo: Mapping[str, Any] | None

@@ -369,6 +369,8 @@ class Client:
         timeout: float | datetime.timedelta | None = None,
         task_queue: str | None = None,
         priority: int | None = None,
+        search_attributes: Mapping[str, Any] | None = None,
+        memo: Mapping[str, Any] | None = None,
     ) -> Any:
         """Start a run and wait for its result.
 
@@ -386,6 +388,8 @@ class Client:
             execution_timeout=execution_timeout,
             task_queue=task_queue,
             priority=priority,
+            search_attributes=search_attributes,
+            memo=memo,
         )
         return await handle.result(timeout=timeout)
 
