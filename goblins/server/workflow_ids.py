@@ -92,6 +92,8 @@ class WorkflowIds:
         for _ in range(MAX_CLAIMS):
             cur = await self.current(wid)
             if cur.run_id == run_id:  # the same start again (a chosen run id): idempotent
+                if cur.row == run_id:  # claimed again: a start cut short after its claim links the run
+                    await self.index.claim_workflow_id(wid, run_id, run_id, self.loop.clock())
                 return run_id, True, ""
             victim = ""
             if cur.status == RUNNING:
