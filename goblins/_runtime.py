@@ -50,6 +50,7 @@ from goblins.history import (
     SEARCH_ATTRIBUTES_UPSERTED,
     SIGNALED,
     SIGNALS_QUERY,
+    TASK_DECISIONS,
     TIMER_FIRED,
     TIMER_STARTED,
     UPDATE_ACCEPTED,
@@ -634,19 +635,7 @@ _STEPS: dict[int, Callable[[pb.HistoryEvent], tuple[str, tuple[str, str]]]] = {
 }
 """The kinds that start a step: the step id, and what was recorded there (checked on replay)."""
 
-_DECIDED = frozenset(
-    {
-        WORKFLOW_STARTED,
-        ACTIVITY_SCHEDULED,
-        TIMER_STARTED,
-        CHILD_STARTED,
-        MARKER_RECORDED,
-        SEARCH_ATTRIBUTES_UPSERTED,
-        LOCAL_ACTIVITY_RECORDED,
-        WORKFLOW_SUCCEEDED,
-        WORKFLOW_FAILED,
-    }
-)
+_DECIDED = TASK_DECISIONS
 """The kinds a workflow task's completion records (and the run's end): one of them after the
 event the code reacts to means the code is replaying a reaction the history holds already."""
 

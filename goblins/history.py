@@ -69,6 +69,23 @@ UPDATE_COMPLETED = 19
 SEARCH_ATTRIBUTES_UPSERTED = 20
 LOCAL_ACTIVITY_RECORDED = 21
 
+# The kinds a workflow task's completion records (and the run's end, which the code decides):
+# the replay core (a reaction the history already holds) and reset (which decisions
+# --to-last-workflow-task undoes) read the same set.
+TASK_DECISIONS = frozenset(
+    {
+        WORKFLOW_STARTED,
+        ACTIVITY_SCHEDULED,
+        TIMER_STARTED,
+        CHILD_STARTED,
+        MARKER_RECORDED,
+        SEARCH_ATTRIBUTES_UPSERTED,
+        LOCAL_ACTIVITY_RECORDED,
+        WORKFLOW_SUCCEEDED,
+        WORKFLOW_FAILED,
+    }
+)
+
 KINDS: dict[int, EventType] = {number: kind for number, kind in enumerate(EventType, start=1)}
 """Each wire number's kind (its name is what the stores keep in their type column)."""
 

@@ -195,6 +195,7 @@ class GoblinsService(pb_grpc.GoblinsServicer):
         await self.runs.complete_activity(request)
         return pb.ControlResponse()
 
+    @mapped
     async def ResetWorkflow(
         self, request: pb.ResetWorkflowRequest, context: grpc.aio.ServicerContext
     ) -> pb.ResetWorkflowResponse:

@@ -22,16 +22,11 @@ from typing import TYPE_CHECKING
 
 from goblins.api import v1 as pb
 from goblins.history import (
-    ACTIVITY_SCHEDULED,
-    CHILD_STARTED,
-    MARKER_RECORDED,
     SIGNALED,
-    TIMER_STARTED,
+    TASK_DECISIONS,
     UPDATE_ACCEPTED,
     UPDATE_COMPLETED,
     WORKFLOW_FAILED,
-    WORKFLOW_STARTED,
-    WORKFLOW_SUCCEEDED,
 )
 from goblins.server.effects import Effects
 from goblins.server.farewells import TERMINATED, TIMED_OUT
@@ -42,18 +37,7 @@ if TYPE_CHECKING:
     from goblins.server.state import RunState
 
 # Events a workflow task's commands record (the decisions --to-last-workflow-task undoes).
-_DECIDED = frozenset(
-    {
-        WORKFLOW_STARTED,
-        ACTIVITY_SCHEDULED,
-        TIMER_STARTED,
-        CHILD_STARTED,
-        MARKER_RECORDED,
-        UPDATE_COMPLETED,
-        WORKFLOW_SUCCEEDED,
-        WORKFLOW_FAILED,
-    }
-)
+_DECIDED = TASK_DECISIONS | {UPDATE_COMPLETED}  # an update handler's end is a decision too
 _NOT_DECIDED = (TERMINATED, TIMED_OUT)  # ends the server records, not the workflow's code
 MAX_NAMED = 30  # valid points an error message lists
 
